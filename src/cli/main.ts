@@ -1,0 +1,50 @@
+/**
+ * The `hafen` command line. Each command lives in its own file and registers itself here.
+ * `main` returns the exit status instead of exiting, so tests run commands in-process.
+ */
+import { Command, CommanderError } from 'commander';
+import { HafenError } from '../lib/errors.js';
+import { registerGenerate } from './generate.js';
+import { EXIT, processIo, type CliIo } from './io.js';
+import { registerIpam } from './ipam.js';
+import { registerSchema } from './schema.js';
+import { registerValidate } from './validate.js';
+
+/** Error codes that mean an input could not be read at all (exit 2). */
+const UNREADABLE = new Set(['HAFEN_CLI_FLEET_UNREADABLE', 'HAFEN_CLI_ALLOCATIONS_UNREADABLE']);
+
+export function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
+  const program = new Command('hafen')
+    .description('Control plane for multi-site application hosting: fleets, failure domains, addresses.')
+    .version('0.1.0', '-V, --version')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
+  registerValidate(program, io, setExit);
+  registerIpam(program, io, setExit);
+  registerSchema(program, io, setExit);
+  registerGenerate(program, io, setExit);
+  for (const cmd of program.commands) cmd.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
+  return program;
+}
+
+/** Runs the CLI with `argv` (as in process.argv) and resolves to the exit status. */
+export async function main(argv: readonly string[], io: CliIo = processIo): Promise<number> {
+  let exit: number = EXIT.ok;
+  const program = buildProgram(io, (code) => {
+    exit = code;
+  });
+  try {
+    await program.parseAsync([...argv]);
+    return exit;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.ok : EXIT.invalid;
+    if (err instanceof HafenError) {
+      io.stderr(`error: ${err.message} [${err.code}]\n`);
+      return UNREADABLE.has(err.code) ? EXIT.unreadable : EXIT.invalid;
+    }
+    // A bug, not a user error: say so plainly and keep the stack for the report.
+    io.stderr(`internal error (please report it): ${(err as Error).stack ?? String(err)}\n`);
+    return 70;
+  }
+}

@@ -1,0 +1,128 @@
+/**
+ * Apps against the hosts that exist: can the app run anywhere, can its replicas be spread
+ * as asked, does a critical app survive a site loss, do domains and backup targets make sense.
+ * These catch what is impossible in any placement; the scheduler (placement) plans the rest.
+ */
+import type { SpreadLevel } from '../schema/common.js';
+import type { AppSpec, HostSpec, SiteSpec } from '../schema/fleet.js';
+import { formatBytes } from '../units.js';
+import { resolveBackup, workloadKind } from '../model.js';
+import type { ProblemList } from '../problems.js';
+import { each, indexById, type Parts } from './parts.js';
+
+/** Host roles whose hosts run customer apps. */
+export const APP_HOST_ROLES: readonly HostSpec['role'][] = ['app', 'data'];
+
+/** The failure-domain value of a host at a spread level. */
+export function domainOf(host: HostSpec, site: SiteSpec, level: SpreadLevel): string {
+  switch (level) {
+    case 'host': return host.id;
+    case 'site': return site.id;
+    case 'facility': return site.facility;
+    case 'provider': return site.provider;
+    case 'country': return site.country;
+  }
+}
+
+/** Hosts an app may run on, by runtime, role, placement constraints and labels. */
+export function eligibleHosts(app: AppSpec, hosts: readonly HostSpec[], sites: Map<string, SiteSpec>): HostSpec[] {
+  const kind = workloadKind(app);
+  const p = app.placement;
+  return hosts.filter((h) => {
+    const site = sites.get(h.site);
+    if (!site || h.runtime !== kind || !APP_HOST_ROLES.includes(h.role)) return false;
+    if (p?.sites && !p.sites.includes(site.id)) return false;
+    if (p?.countries && !p.countries.includes(site.country)) return false;
+    if (p?.hostLabels) for (const [k, v] of Object.entries(p.hostLabels)) if (h.labels?.[k] !== v) return false;
+    return true;
+  });
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+export function checkApps(parts: Parts, out: ProblemList): void {
+  const sites = new Map([...indexById(parts.sites)].map(([id, v]) => [id, v.entry]));
+  const customers = indexById(parts.customers);
+  const hosts = parts.hosts.filter((h): h is HostSpec => h !== undefined);
+  const domains = new Map<string, [number, number]>();
+
+  each(parts.apps, (app, i) => {
+    const base = ['apps', i];
+    app.domains.forEach((d, j) => {
+      const prev = domains.get(d);
+      if (prev) out.error('HAFEN_FLEET_DUPLICATE_DOMAIN', [...base, 'domains', j], `domain ${d} is already routed to ${out.describe(['apps', prev[0], 'domains', prev[1]])}`);
+      else domains.set(d, [i, j]);
+    });
+    if (app.domains.length > 0 && app.port === undefined) {
+      out.error('HAFEN_FLEET_REQUIRED', base, 'an app with domains needs a "port" the proxies send traffic to');
+    }
+    const volumeNames = new Set<string>();
+    app.volumes.forEach((v, j) => {
+      if (volumeNames.has(v.name)) out.error('HAFEN_FLEET_DUPLICATE_ID', [...base, 'volumes', j, 'name'], `volume "${v.name}" is declared twice`);
+      volumeNames.add(v.name);
+    });
+    app.placement?.countries?.forEach((c, j) => {
+      if (![...sites.values()].some((s) => s.country === c)) {
+        out.warning('HAFEN_FLEET_NO_SITE_IN_COUNTRY', [...base, 'placement', 'countries', j], `no site is in ${c}`);
+      }
+    });
+
+    const eligible = eligibleHosts(app, hosts, sites);
+    const kind = workloadKind(app);
+    const { replicas } = app.redundancy;
+    const spreadOver = app.redundancy.spreadOver ?? (app.criticality === 'critical' ? 'site' : 'host');
+    if (hosts.length > 0 && eligible.length === 0) {
+      const where = [
+        app.placement?.sites && `at ${app.placement.sites.join('/')}`,
+        app.placement?.countries && `in ${app.placement.countries.join('/')}`,
+        app.placement?.hostLabels && `with labels ${Object.entries(app.placement.hostLabels).map(([k, v]) => `${k}=${v}`).join(',')}`,
+      ].filter(Boolean).join(' ');
+      out.error('HAFEN_FLEET_NO_ELIGIBLE_HOST', base, `no host can run app "${app.id}": it needs an app or data host with runtime ${kind}${where ? ` ${where}` : ''}`);
+      return;
+    }
+    if (eligible.length === 0) return;
+
+    const domainsAt = new Set(eligible.map((h) => domainOf(h, sites.get(h.site)!, spreadOver)));
+    const spreadable = domainsAt.size >= replicas;
+    if (!spreadable) {
+      out.error(
+        'HAFEN_FLEET_SPREAD_IMPOSSIBLE',
+        [...base, 'redundancy', 'replicas'],
+        `${plural(replicas, 'replica')} must sit in different ${spreadOver === 'country' ? 'countries' : spreadOver === 'facility' ? 'facilities' : `${spreadOver}s`}, ` +
+          `but the hosts that can run app "${app.id}" are in only ${domainsAt.size} (${[...domainsAt].sort().join(', ')})`,
+      );
+    }
+    const siteSet = new Set(eligible.map((h) => h.site));
+    if (app.criticality === 'critical' && parts.policies.criticalSurvivesSiteLoss) {
+      if (replicas < 2) {
+        out.error('HAFEN_FLEET_CRITICAL_NOT_REDUNDANT', [...base, 'redundancy'], `critical app "${app.id}" has 1 replica, so losing its site takes it down; policy criticalSurvivesSiteLoss needs at least 2 replicas at different sites`);
+      } else if (spreadOver === 'host') {
+        out.error('HAFEN_FLEET_CRITICAL_NOT_REDUNDANT', [...base, 'redundancy', 'spreadOver'], `critical app "${app.id}" spreads only over hosts, so all replicas may share a site; use site or wider`);
+      } else if (siteSet.size < 2 && spreadable) {
+        out.error('HAFEN_FLEET_CRITICAL_NOT_REDUNDANT', base, `critical app "${app.id}" can only run at site ${[...siteSet][0]}, so losing that site takes it down`);
+      }
+    }
+
+    // One replica must fit on one host, whatever else runs there.
+    const need = { cpu: app.resources.cpu, memory: app.resources.memory, disk: app.resources.disk + app.volumes.reduce((n, v) => n + v.size, 0) };
+    if (!eligible.some((h) => h.cpu >= need.cpu && h.memory >= need.memory && h.disk >= need.disk)) {
+      out.error(
+        'HAFEN_FLEET_APP_TOO_BIG',
+        [...base, 'resources'],
+        `one replica needs ${need.cpu} cpu, ${formatBytes(need.memory)} memory and ${formatBytes(need.disk)} disk; no eligible host is that large`,
+      );
+    }
+
+    const backup = resolveBackup(app, customers.get(app.customer)?.entry, parts.defaults);
+    if (backup && siteSet.size === 1 && siteSet.has(backup.to)) {
+      const msg = `the backup repository site "${backup.to}" is the only site app "${app.id}" can run at, so one site loss takes app and backups`;
+      if (app.criticality === 'critical') out.error('HAFEN_FLEET_BACKUP_NOT_OFFSITE', base, msg);
+      else out.warning('HAFEN_FLEET_BACKUP_NOT_OFFSITE', base, msg);
+    }
+    backup?.volumes?.forEach((v, j) => {
+      if (!volumeNames.has(v)) out.error('HAFEN_FLEET_UNKNOWN_REF', [...base, 'backup', 'volumes', j], `volume "${v}" is not a volume of app "${app.id}"`);
+    });
+  });
+}

@@ -1,0 +1,48 @@
+/** Duplicate ids and references to ids nobody declared. */
+import { LIST_KEYS } from '../schema/fleet.js';
+import type { ProblemList } from '../problems.js';
+import { checkRef, each, type Parts } from './parts.js';
+
+export function checkDuplicateIds(parts: Parts, out: ProblemList): void {
+  for (const key of LIST_KEYS) {
+    const seen = new Map<string, number>();
+    each(parts[key] as ({ id: string } | undefined)[], (entry, index) => {
+      const first = seen.get(entry.id);
+      if (first === undefined) seen.set(entry.id, index);
+      else out.error('HAFEN_FLEET_DUPLICATE_ID', [key, index, 'id'], `id "${entry.id}" is already used by ${out.describe([key, first])}`);
+    });
+  }
+}
+
+export function checkReferences(parts: Parts, out: ProblemList): void {
+  const groups = (base: (string | number)[], ids: string[] | undefined) =>
+    ids?.forEach((id, j) => checkRef(parts, out, [...base, 'riskGroups', j], id, 'riskGroups'));
+
+  each(parts.facilities, (f, i) => {
+    checkRef(parts, out, ['facilities', i, 'operator'], f.operator, 'providers');
+    groups(['facilities', i], f.riskGroups);
+  });
+  each(parts.sites, (s, i) => {
+    checkRef(parts, out, ['sites', i, 'provider'], s.provider, 'providers');
+    checkRef(parts, out, ['sites', i, 'facility'], s.facility, 'facilities');
+    groups(['sites', i], s.riskGroups);
+  });
+  each(parts.hosts, (h, i) => {
+    checkRef(parts, out, ['hosts', i, 'site'], h.site, 'sites');
+    groups(['hosts', i], h.riskGroups);
+  });
+  const backupRefs = (base: (string | number)[], b: { to?: string | undefined; copyTo?: string | undefined } | undefined) => {
+    checkRef(parts, out, [...base, 'to'], b?.to, 'sites');
+    checkRef(parts, out, [...base, 'copyTo'], b?.copyTo, 'sites');
+    if (b?.to !== undefined && b.to === b.copyTo) {
+      out.error('HAFEN_FLEET_BACKUP_TARGET', [...base, 'copyTo'], `copyTo must be another site than "to" (both are "${b.to}")`);
+    }
+  };
+  backupRefs(['defaults', 'backup'], parts.defaults?.backup);
+  each(parts.customers, (c, i) => backupRefs(['customers', i, 'defaults', 'backup'], c.defaults?.backup));
+  each(parts.apps, (a, i) => {
+    checkRef(parts, out, ['apps', i, 'customer'], a.customer, 'customers');
+    a.placement?.sites?.forEach((s, j) => checkRef(parts, out, ['apps', i, 'placement', 'sites', j], s, 'sites'));
+    backupRefs(['apps', i, 'backup'], a.backup);
+  });
+}

@@ -1,0 +1,179 @@
+/**
+ * The checked fleet with every default resolved: what planners, renderers and the API work
+ * on. Built by `validateFleet` only when the fleet has no errors.
+ */
+import type { SpreadLevel } from './schema/common.js';
+import type {
+  AppSpec,
+  CustomerSpec,
+  DefaultsSpec,
+  FacilitySpec,
+  HostSpec,
+  PoliciesSpec,
+  ProviderSpec,
+  RiskGroupSpec,
+  SegmentSpec,
+  SiteSpec,
+  SiteTemplateSpec,
+} from './schema/fleet.js';
+import type { HostRole } from './schema/host.js';
+import type { MigrationMode } from './schema/defaults.js';
+import type { SegmentRole } from './schema/template.js';
+import { parseBytes } from './units.js';
+
+export type WorkloadKind = 'compose' | 'kubernetes' | 'process';
+
+export interface Host extends Omit<HostSpec, 'segment'> {
+  /** The template segment the host sits in (resolved from its role when not given). */
+  segment: string;
+}
+
+export interface ResolvedBackup {
+  schedule: string;
+  keep: NonNullable<NonNullable<AppSpec['backup']>['keep']>;
+  /** Site of the restic repository. */
+  to: string;
+  copyTo?: string;
+  volumes?: string[];
+  paths?: string[];
+}
+
+export interface VolumeModel {
+  name: string;
+  size: number;
+  /** Bytes changed per day (0 when not given). */
+  changePerDay: number;
+  path?: string;
+}
+
+export interface App extends Omit<AppSpec, 'redundancy' | 'migration' | 'backup' | 'volumes'> {
+  redundancy: { replicas: number; spreadOver: SpreadLevel; mode: 'active-active' | 'standby' };
+  migration: MigrationMode;
+  /** The backup policy after defaults; undefined when backups are off or have no target. */
+  backup?: ResolvedBackup;
+  volumes: VolumeModel[];
+  workloadKind: WorkloadKind;
+  /** Containers of one replica (compose services; 1 for a process or a manifest). */
+  containersPerReplica: number;
+}
+
+export interface Fleet {
+  version: 1;
+  policies: PoliciesSpec;
+  siteTemplate: SiteTemplateSpec;
+  providers: ProviderSpec[];
+  facilities: FacilitySpec[];
+  sites: SiteSpec[];
+  riskGroups: RiskGroupSpec[];
+  hosts: Host[];
+  customers: CustomerSpec[];
+  apps: App[];
+}
+
+/** Segment role a host of each role sits in by default, in order of preference. */
+const ROLE_SEGMENTS: Record<HostRole, SegmentRole[]> = {
+  app: ['apps'],
+  proxy: ['proxy', 'edge'],
+  data: ['data', 'apps'],
+  backup: ['backup', 'data'],
+  management: ['management'],
+  edge: ['edge', 'proxy'],
+};
+
+/** The segment a host sits in: its own, or the first template segment for its role. */
+export function hostSegment(host: Pick<HostSpec, 'segment' | 'role'>, segments: readonly SegmentSpec[]): string | undefined {
+  if (host.segment !== undefined) return host.segment;
+  for (const role of ROLE_SEGMENTS[host.role]) {
+    const seg = segments.find((s) => s.role === role);
+    if (seg) return seg.name;
+  }
+  return undefined;
+}
+
+export function workloadKind(app: Pick<AppSpec, 'workload'>): WorkloadKind {
+  if (app.workload.compose) return 'compose';
+  if (app.workload.kubernetes) return 'kubernetes';
+  return 'process';
+}
+
+/** Default schedule when a backup target is set but no schedule: nightly. */
+export const DEFAULT_BACKUP_SCHEDULE = '15 2 * * *';
+/** Default retention: two weeks of dailies, two months of weeklies, a year of monthlies. */
+export const DEFAULT_RETENTION = { daily: 14, weekly: 8, monthly: 12 } as const;
+
+/** App fields win over customer defaults, which win over fleet defaults (field by field). */
+export function resolveBackup(
+  app: Pick<AppSpec, 'backup'>,
+  customer: Pick<CustomerSpec, 'defaults'> | undefined,
+  fleetDefaults: DefaultsSpec | undefined,
+): ResolvedBackup | undefined {
+  const merged = { ...fleetDefaults?.backup, ...customer?.defaults?.backup, ...app.backup };
+  if (merged.enabled === false || merged.to === undefined) return undefined;
+  const out: ResolvedBackup = {
+    schedule: merged.schedule ?? DEFAULT_BACKUP_SCHEDULE,
+    keep: merged.keep ?? { ...DEFAULT_RETENTION },
+    to: merged.to,
+  };
+  if (merged.copyTo !== undefined) out.copyTo = merged.copyTo;
+  if (merged.volumes !== undefined) out.volumes = merged.volumes;
+  if (merged.paths !== undefined) out.paths = merged.paths;
+  return out;
+}
+
+/** Bytes per day of a "2GiB" or "3%" change rate. */
+export function changeBytes(size: number, changePerDay: string | undefined): number {
+  if (changePerDay === undefined) return 0;
+  const pct = /^\s*([0-9.]+)\s*%\s*$/.exec(changePerDay);
+  if (pct) return Math.round((size * Number(pct[1])) / 100);
+  return parseBytes(changePerDay) ?? 0;
+}
+
+/** Resolves the defaults of one app. */
+export function resolveApp(app: AppSpec, customer: CustomerSpec | undefined, fleetDefaults: DefaultsSpec | undefined): App {
+  const kind = workloadKind(app);
+  const { backup: _backup, volumes, redundancy, migration, ...rest } = app;
+  const resolved: App = {
+    ...rest,
+    redundancy: {
+      replicas: redundancy.replicas,
+      spreadOver: redundancy.spreadOver ?? (app.criticality === 'critical' ? 'site' : 'host'),
+      mode: redundancy.mode,
+    },
+    migration: migration ?? customer?.defaults?.migration ?? fleetDefaults?.migration ?? 'window',
+    volumes: volumes.map((v) => {
+      const out: VolumeModel = { name: v.name, size: v.size, changePerDay: changeBytes(v.size, v.changePerDay) };
+      if (v.path !== undefined) out.path = v.path;
+      return out;
+    }),
+    workloadKind: kind,
+    containersPerReplica: kind === 'compose' ? Math.max(1, Object.keys(app.workload.compose?.services ?? {}).length) : 1,
+  };
+  const backup = resolveBackup(app, customer, fleetDefaults);
+  if (backup) resolved.backup = backup;
+  return resolved;
+}
+
+/** Totals for summaries. */
+export function fleetTotals(fleet: Fleet): {
+  sites: number;
+  hosts: number;
+  customers: number;
+  apps: number;
+  containers: number;
+  cpu: number;
+  memory: number;
+  disk: number;
+  critical: number;
+} {
+  return {
+    sites: fleet.sites.length,
+    hosts: fleet.hosts.length,
+    customers: fleet.customers.length,
+    apps: fleet.apps.length,
+    containers: fleet.apps.reduce((n, a) => n + a.containersPerReplica * a.redundancy.replicas, 0),
+    cpu: fleet.hosts.reduce((n, h) => n + h.cpu, 0),
+    memory: fleet.hosts.reduce((n, h) => n + h.memory, 0),
+    disk: fleet.hosts.reduce((n, h) => n + h.disk, 0),
+    critical: fleet.apps.filter((a) => a.criticality === 'critical').length,
+  };
+}

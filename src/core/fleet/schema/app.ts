@@ -1,0 +1,131 @@
+/** Apps: a customer's system, its workload, redundancy and data. */
+import { z } from 'zod';
+import { Country, Description, Id, Labels, Port, SPREAD_LEVELS, Size } from './common.js';
+import { Backup } from './backup.js';
+import { MIGRATION_MODES } from './defaults.js';
+
+const ComposeService = z
+  .looseObject({
+    image: z.string().optional().describe('Image reference.'),
+    build: z.unknown().optional().describe('Build context (compose syntax).'),
+  })
+  .refine((s) => s.image !== undefined || s.build !== undefined, 'a compose service needs an "image" or a "build"')
+  .describe('A compose service (compose file syntax).');
+
+export const ComposeWorkload = z
+  .strictObject({
+    file: z.string().optional().describe('Path of a compose file, relative to the fleet file.'),
+    services: z.record(z.string(), ComposeService).optional().describe('Inline compose services, by name.'),
+  })
+  .refine((c) => (c.file === undefined) !== (c.services === undefined), 'compose needs exactly one of "file" or "services"')
+  .describe('A docker-compose project.');
+
+export const KubernetesWorkload = z
+  .strictObject({
+    manifest: z.string().describe('Path of a manifest, relative to the fleet file.'),
+    namespace: z.string().optional().describe('Namespace (default: the app id).'),
+  })
+  .describe('Kubernetes manifests.');
+
+export const ProcessWorkload = z
+  .strictObject({
+    command: z.array(z.string()).min(1, 'a process needs a command').describe('argv of the process.'),
+    env: z.record(z.string(), z.string()).optional().describe('Environment of the process.'),
+    cwd: z.string().optional().describe('Working directory.'),
+  })
+  .describe('A plain process supervised by the agent.');
+
+export const WORKLOAD_KINDS = ['compose', 'kubernetes', 'process'] as const;
+
+export const Workload = z
+  .strictObject({
+    compose: ComposeWorkload.optional(),
+    kubernetes: KubernetesWorkload.optional(),
+    process: ProcessWorkload.optional(),
+  })
+  .superRefine((w, ctx) => {
+    const kinds = WORKLOAD_KINDS.filter((k) => w[k] !== undefined);
+    if (kinds.length !== 1) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `a workload needs exactly one of compose, kubernetes or process${kinds.length ? ` (found ${kinds.join(' and ')})` : ''}`,
+      });
+    }
+  })
+  .describe('What runs: exactly one of compose, kubernetes or process.');
+
+export const Redundancy = z
+  .strictObject({
+    replicas: z.number().int().min(1).default(1).describe('How many replicas run (default 1).'),
+    spreadOver: z
+      .enum(SPREAD_LEVELS)
+      .optional()
+      .describe('Replicas must sit in different hosts/sites/facilities/providers/countries (default: site for critical apps, host otherwise).'),
+    mode: z
+      .enum(['active-active', 'standby'])
+      .default('active-active')
+      .describe('active-active: all replicas take traffic; standby: one does, the others take over.'),
+  })
+  .describe('How many replicas and how far apart.');
+
+export const Volume = z
+  .strictObject({
+    name: z.string().regex(/^[a-z0-9][a-z0-9_.-]*$/, 'must be a lower-case volume name').describe('Volume name.'),
+    size: Size.describe('Current size of the data, e.g. "50GiB".'),
+    changePerDay: z
+      .string()
+      .regex(/^\s*([0-9]+(\.[0-9]+)?\s*%|[0-9]+(\.[0-9]+)?\s*[kKmMgGtTpP]i?[bB]?)\s*$/, 'must be a size like "2GiB" or a share of the size like "3%"')
+      .optional()
+      .describe('Data changed per day, as a size ("2GiB") or a share of the size ("3%"); sizes migrations and backups.'),
+    path: z.string().optional().describe('Mount path inside the workload.'),
+  })
+  .describe('A data volume of the app.');
+
+export const HealthCheck = z
+  .strictObject({
+    path: z.string().regex(/^\//, 'must start with "/"').default('/').describe('HTTP path to request (default "/").'),
+    expectStatus: z.number().int().min(100).max(599).default(200).describe('Expected HTTP status (default 200).'),
+    keyword: z.string().optional().describe('Text the response body must contain.'),
+  })
+  .describe('How to tell that a replica is healthy.');
+
+export const PlacementConstraints = z
+  .strictObject({
+    countries: z.array(Country).min(1).optional().describe('Only in these countries (data residency).'),
+    sites: z.array(Id).min(1).optional().describe('Only at these sites.'),
+    hostLabels: Labels.optional().describe('Only on hosts with all of these labels.'),
+  })
+  .describe('Where the app may run.');
+
+const Domain = z
+  .string()
+  .regex(
+    /^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/,
+    'must be a lower-case host name, optionally starting with "*." (like "shop.example.com")',
+  );
+
+export const App = z
+  .strictObject({
+    id: Id.describe('Short name used in references, e.g. "acme-shop".'),
+    name: z.string().optional().describe('Display name.'),
+    customer: Id.describe('The customer that owns the app (an id from customers).'),
+    criticality: z.enum(['critical', 'standard']).default('standard').describe('critical apps (KRITIS) must survive any single site loss.'),
+    redundancy: Redundancy.prefault({}),
+    workload: Workload,
+    domains: z.array(Domain).default([]).describe('Host names the edge proxies route to this app.'),
+    port: Port.optional().describe('Port of the replicas the proxies send traffic to.'),
+    health: HealthCheck.optional(),
+    resources: z
+      .strictObject({
+        cpu: z.number().positive().describe('CPU cores per replica.'),
+        memory: Size.describe('Memory per replica.'),
+        disk: Size.prefault('0B').describe('Disk per replica besides the volumes (images, logs).'),
+      })
+      .describe('What one replica needs.'),
+    volumes: z.array(Volume).default([]).describe('Data volumes (their sizes count against host disk).'),
+    backup: Backup.optional(),
+    placement: PlacementConstraints.optional(),
+    migration: z.enum(MIGRATION_MODES).optional().describe('live: moves without downtime; window: moves only in an agreed maintenance window (default).'),
+    description: Description.optional(),
+  })
+  .describe('A customer system: its workload, redundancy, domains and data.');

@@ -1,0 +1,23 @@
+/** Fleet-wide policies the planner and the risk report hold the fleet to. */
+import { z } from 'zod';
+
+export const Policies = z
+  .strictObject({
+    maxCustomerShare: z
+      .number()
+      .gt(0, 'must be above 0')
+      .max(1, 'must be at most 1')
+      .default(0.5)
+      .describe('Largest weighted share of customers any single failure may affect (default 0.5).'),
+    criticalSurvivesSiteLoss: z
+      .boolean()
+      .default(true)
+      .describe('Critical apps must keep a replica through the loss of any one site (default true).'),
+    capacityHeadroom: z
+      .number()
+      .min(0)
+      .max(0.9, 'must be at most 0.9')
+      .default(0.2)
+      .describe('Share of every host\'s cpu, memory and disk kept free (default 0.2).'),
+  })
+  .describe('Risk and capacity policy.');

@@ -1,0 +1,49 @@
+/** Providers, facilities, sites and declared risk groups: where hosts physically run. */
+import { z } from 'zod';
+import { Bitrate, Country, Description, Id, RiskGroupRefs } from './common.js';
+
+export const Provider = z
+  .strictObject({
+    id: Id.describe('Short name used in references, e.g. "provider-a".'),
+    name: z.string().optional().describe('Display name of the company.'),
+    description: Description.optional(),
+  })
+  .describe('A commercial provider: losing it (contract, insolvency, outage) is one failure scenario.');
+
+export const Facility = z
+  .strictObject({
+    id: Id.describe('Short name used in references, e.g. "nbg-dc1".'),
+    name: z.string().optional().describe('Display name of the data centre.'),
+    operator: Id.describe('The provider that runs the building: sites of other providers inside it share its fate.'),
+    country: Country.describe('Where the building is (ISO 3166 code).'),
+    city: z.string().optional().describe('City of the building.'),
+    riskGroups: RiskGroupRefs.optional(),
+    description: Description.optional(),
+  })
+  .describe('A physical data centre. Every site names the facility it sits in.');
+
+export const Site = z
+  .strictObject({
+    id: Id.describe('Short name used in references, e.g. "nue".'),
+    name: z.string().optional().describe('Display name, e.g. "Nuremberg".'),
+    provider: Id.describe('The provider whose site this is (an id from providers).'),
+    facility: Id.describe('The facility the site physically sits in (an id from facilities); may be run by another provider.'),
+    country: Country.describe('Country of the site (ISO 3166 code); must match its facility.'),
+    city: z.string().optional().describe('City of the site.'),
+    prefixes: z
+      .array(z.string().describe('An IPv4 prefix in CIDR notation, e.g. "198.18.0.0/23".'))
+      .min(1, 'a site needs at least one IPv4 prefix')
+      .describe('IPv4 prefixes routed to this site; the site template is carved out of them.'),
+    uplink: Bitrate.optional().describe('Bandwidth of the site uplink, e.g. "10Gbit/s" (used to estimate migrations).'),
+    riskGroups: RiskGroupRefs.optional(),
+    description: Description.optional(),
+  })
+  .describe('A site: one provider location with its own routed prefixes, hosts and edge proxies.');
+
+export const RiskGroup = z
+  .strictObject({
+    id: Id.describe('Short name used in references, e.g. "feed-a".'),
+    kind: z.string().optional().describe('What is shared, e.g. "power", "carrier", "rack".'),
+    description: Description.optional(),
+  })
+  .describe('An extra shared-fate group: everything that names it fails together.');

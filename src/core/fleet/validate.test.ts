@@ -1,0 +1,108 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { validateFleet } from './validate.js';
+
+const topology = `
+providers: [{ id: p }]
+facilities:
+  - { id: f1, operator: p, country: DE }
+  - { id: f2, operator: p, country: AT }
+sites:
+  - { id: nue, provider: p, facility: f1, country: DE, prefixes: [198.18.0.0/24] }
+  - { id: vie, provider: p, facility: f2, country: AT, prefixes: [198.18.1.0/24] }
+siteTemplate:
+  segments:
+    - { name: apps, role: apps, prefixLength: 26 }
+    - { name: proxy, role: proxy, prefixLength: 28 }
+hosts:
+  - { id: nue-app-01, site: nue, cpu: 8, memory: 32GiB, disk: 500GiB }
+  - { id: vie-app-01, site: vie, cpu: 8, memory: 32GiB, disk: 500GiB }
+`;
+
+const app = `
+customers:
+  - id: acme
+    defaults: { backup: { to: vie, keep: { daily: 3 } } }
+defaults:
+  backup: { schedule: "0 3 * * *", keep: { daily: 7, weekly: 4 } }
+  migration: live
+apps:
+  - id: acme-web
+    customer: acme
+    criticality: critical
+    redundancy: { replicas: 2 }
+    workload: { compose: { services: { web: { image: nginx }, db: { image: postgres } } } }
+    domains: [www.acme.example]
+    port: 8080
+    resources: { cpu: 1, memory: 1GiB }
+    volumes: [{ name: data, size: 10GiB, changePerDay: 10% }]
+`;
+
+test('a valid fleet resolves its defaults', () => {
+  const res = validateFleet([{ name: 'f.yaml', text: topology + app }]);
+  assert.deepEqual(res.problems, []);
+  assert.ok(res.ok && res.fleet && res.ipam);
+  const a = res.fleet.apps[0]!;
+  assert.equal(a.redundancy.spreadOver, 'site', 'critical apps spread over sites by default');
+  assert.equal(a.migration, 'live', 'fleet default');
+  assert.deepEqual(a.backup, { schedule: '0 3 * * *', keep: { daily: 3 }, to: 'vie' }, 'customer default over fleet default, field by field');
+  assert.equal(a.volumes[0]!.changePerDay, 2 ** 30);
+  assert.equal(a.containersPerReplica, 2);
+  assert.equal(res.fleet.hosts[0]!.segment, 'apps', 'segment from the host role');
+  assert.equal(res.ipam.hosts.length, 2);
+});
+
+test('a fleet split over files is merged, and problems name the file and line they are in', () => {
+  const res = validateFleet([
+    { name: 'base.yaml', text: topology },
+    { name: 'customers/acme.yaml', text: `${app}\n  - id: acme-api\n    customer: acme\n    workload: { compose: { services: { api: { image: api } } } }\n    resources: { cpu: 1, memory: 1GiB }\n    domains: [www.acme.example]\n    port: 80\n` },
+    { name: 'sites/extra.yaml', text: 'hosts:\n  - { id: nue-app-01, site: nue, cpu: 8, memory: 32GiB, disk: 500GiB }\n' },
+  ]);
+  assert.equal(res.ok, false);
+  const dupHost = res.problems.find((p) => p.code === 'HAFEN_FLEET_DUPLICATE_ID');
+  assert.equal(dupHost?.file, 'sites/extra.yaml');
+  assert.equal(dupHost?.path, 'hosts[0].id', 'the index is the one inside that file');
+  assert.equal(dupHost?.line, 2);
+  assert.match(dupHost?.message ?? '', /hosts\[0\] \(base\.yaml:14\)/);
+  const dupDomain = res.problems.find((p) => p.code === 'HAFEN_FLEET_DUPLICATE_DOMAIN');
+  assert.equal(dupDomain?.file, 'customers/acme.yaml');
+  assert.equal(dupDomain?.path, 'apps[1].domains[0]');
+});
+
+test('one broken entry does not hide the problems of the others', () => {
+  const res = validateFleet([
+    {
+      name: 'f.yaml',
+      text: `${topology}
+customers: [{ id: acme }]
+apps:
+  - { id: a1, customer: acme, workload: { compose: { services: { w: { image: x } } } }, resources: { cpu: many, memory: 1GiB } }
+  - { id: a2, customer: nobody, workload: { compose: { services: { w: { image: x } } } }, resources: { cpu: 1, memory: 1GiB } }
+`,
+    },
+  ]);
+  const codes = res.problems.map((p) => `${p.path} ${p.code}`);
+  assert.deepEqual(codes, ['apps[0].resources.cpu HAFEN_FLEET_TYPE', 'apps[1].customer HAFEN_FLEET_UNKNOWN_REF']);
+});
+
+test('warnings do not make a fleet invalid', () => {
+  const res = validateFleet([{ name: 'f.yaml', text: `${topology}\ncustomers:\n  - id: acme\n    maintenanceWindows: [{ days: daily, from: "01:00", to: "01:10" }]\n` }]);
+  assert.equal(res.ok, true);
+  assert.deepEqual(res.problems.map((p) => [p.severity, p.code]), [['warning', 'HAFEN_FLEET_WINDOW_SHORT']]);
+});
+
+test('an empty fleet is valid and has nothing to address', () => {
+  const res = validateFleet([{ name: 'empty.yaml', text: '# nothing yet\n' }]);
+  assert.equal(res.ok, true);
+  assert.deepEqual(res.problems, []);
+});
+
+test('the allocation record keeps addresses when hosts are added before others', () => {
+  const first = validateFleet([{ name: 'f.yaml', text: topology }]);
+  assert.ok(first.ipam);
+  const inserted = topology.replace('hosts:\n', 'hosts:\n  - { id: nue-app-00, site: nue, cpu: 8, memory: 32GiB, disk: 500GiB }\n');
+  const fresh = validateFleet([{ name: 'f.yaml', text: inserted }]);
+  const kept = validateFleet([{ name: 'f.yaml', text: inserted }], { allocations: first.ipam.record });
+  assert.notEqual(fresh.ipam?.record.hosts['nue-app-01']?.address, first.ipam.record.hosts['nue-app-01']?.address, 'without the record the order decides');
+  assert.equal(kept.ipam?.record.hosts['nue-app-01']?.address, first.ipam.record.hosts['nue-app-01']?.address, 'with it nothing moves');
+});

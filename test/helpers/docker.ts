@@ -1,0 +1,32 @@
+/**
+ * Test images without a registry: a rootfs holding Debian's busybox-static, imported with
+ * `docker import`. busybox's httpd serves HTTP, its sh runs scripts.
+ */
+import { mkdtempSync, mkdirSync, copyFileSync, symlinkSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DOCKER, run } from './system.js';
+
+/** Bump the tag when the rootfs changes, so a stale image from an earlier run is not reused. */
+export const BUSYBOX_IMAGE = 'hafen-test/busybox:2';
+const APPLETS = ['sh', 'httpd', 'echo', 'cat', 'sleep', 'ls', 'mkdir', 'wget', 'env'];
+
+/** Builds the busybox test image once (idempotent); throws with docker's message on failure. */
+export function ensureBusyboxImage(): string {
+  if (run(DOCKER, ['image', 'inspect', BUSYBOX_IMAGE]).status === 0) return BUSYBOX_IMAGE;
+  const root = mkdtempSync(join(tmpdir(), 'hafen-rootfs-'));
+  try {
+    mkdirSync(join(root, 'bin'));
+    mkdirSync(join(root, 'www'));
+    copyFileSync('/bin/busybox', join(root, 'bin', 'busybox'));
+    for (const a of APPLETS) symlinkSync('busybox', join(root, 'bin', a));
+    const tar = run('tar', ['-C', root, '-cf', join(root, '..', `${root.split('/').pop()}.tar`), '.']);
+    if (tar.status !== 0) throw new Error(`tar: ${tar.stderr}`);
+    const imp = run(DOCKER, ['import', '-c', 'CMD ["/bin/sh"]', join(root, '..', `${root.split('/').pop()}.tar`), BUSYBOX_IMAGE]);
+    if (imp.status !== 0) throw new Error(`docker import: ${imp.stderr}`);
+    return BUSYBOX_IMAGE;
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+    rmSync(`${root}.tar`, { force: true });
+  }
+}
