@@ -34,9 +34,10 @@ Examples:
         if (result.ok && totals) {
           const fileNote = files.isDirectory ? ` (${files.sources.length} files)` : '';
           const warn = result.problems.length ? `; ${countLine(result.problems)}` : '';
+          const n = (count: number, word: string) => `${count} ${word}${count === 1 ? '' : 's'}`;
           io.stdout(
-            `ok: ${fleetPath}${fileNote}: ${totals.sites} sites, ${totals.hosts} hosts, ${totals.customers} customers, ` +
-              `${totals.apps} apps (${totals.critical} critical), ${totals.containers} containers; ` +
+            `ok: ${fleetPath}${fileNote}: ${n(totals.sites, 'site')}, ${n(totals.hosts, 'host')}, ${n(totals.customers, 'customer')}, ` +
+              `${n(totals.apps, 'app')} (${totals.critical} critical), ${n(totals.containers, 'container')}; ` +
               `${totals.cpu} cores, ${formatBytes(totals.memory)} memory, ${formatBytes(totals.disk)} disk${warn}\n`,
           );
         } else {

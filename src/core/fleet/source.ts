@@ -76,7 +76,15 @@ export function loadSources(sources: readonly FleetSource[]): LoadedSources {
 
   if (!syntaxError) {
     for (const unit of units) {
-      const root: unknown = unit.doc.toJS({ maxAliasCount: 1000 });
+      let root: unknown;
+      try {
+        root = unit.doc.toJS({ maxAliasCount: 1000 });
+      } catch (err) {
+        // The parser accepts some documents it cannot turn into data (a bad merge key, an alias to another document).
+        problems.push(toProblem(located(unit, []), 'HAFEN_FLEET_SYNTAX', `YAML: ${yamlMessage((err as Error).message)}`));
+        syntaxError = true;
+        continue;
+      }
       if (root === null || root === undefined) continue;
       if (typeof root !== 'object' || Array.isArray(root)) {
         problems.push(toProblem(located(unit, []), 'HAFEN_FLEET_TYPE', 'a fleet file must be a mapping of keys like "sites:" and "hosts:"'));
@@ -113,7 +121,8 @@ export function loadSources(sources: readonly FleetSource[]): LoadedSources {
           }
           owners.set(singleKey, unit);
           data[key] = value;
-        } else {
+        } else if (!key.startsWith('x-')) {
+          // Top-level "x-" keys are free for YAML anchors to reuse (as in compose files).
           problems.push(
             toProblem(located(unit, [key], true), 'HAFEN_FLEET_UNKNOWN_KEY', `unknown key "${key}"${didYouMean(key, ROOT_KEYS)}`),
           );

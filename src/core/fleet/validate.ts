@@ -76,11 +76,12 @@ export function validateFleet(sources: readonly FleetSource[], options: Validate
   }
 
   const problems = out.list();
-  if (out.errorCount > 0 || !whole.success || !parts.siteTemplate) {
-    // A file-structure problem (say, a repeated siteTemplate) may leave the merged data valid.
-    return { ok: out.errorCount === 0 && whole.success, problems };
-  }
-  return { ok: true, problems, fleet: resolveFleet(whole.data, parts.siteTemplate), ...(ipam ? { ipam } : {}) };
+  // A file-structure problem (say, a repeated siteTemplate) may leave the merged data valid.
+  if (out.errorCount > 0 || !whole.success) return { ok: false, problems };
+  // Without a template there can be no sites (an error above) and so no hosts: nothing to carve.
+  const template = parts.siteTemplate ?? { segments: [], firewall: [] };
+  const fleet = resolveFleet(whole.data, template);
+  return { ok: true, problems, fleet, ipam: ipam ?? allocate({ sites: [], segments: [], hosts: [] }, options.allocations) };
 }
 
 function partsOf(parsed: ParsedFleet, data: Record<string, unknown>): Parts {
