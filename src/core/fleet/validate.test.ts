@@ -106,3 +106,9 @@ test('the allocation record keeps addresses when hosts are added before others',
   assert.notEqual(fresh.ipam?.record.hosts['nue-app-01']?.address, first.ipam.record.hosts['nue-app-01']?.address, 'without the record the order decides');
   assert.equal(kept.ipam?.record.hosts['nue-app-01']?.address, first.ipam.record.hosts['nue-app-01']?.address, 'with it nothing moves');
 });
+
+test('a single key set to null is a problem, not silently ignored', () => {
+  const res = validateFleet([{ name: 'f.yaml', text: 'siteTemplate: null\npolicies: null\n' }]);
+  assert.equal(res.ok, false);
+  assert.deepEqual(res.problems.map((p) => [p.path, p.code]), [['siteTemplate', 'HAFEN_FLEET_TYPE'], ['policies', 'HAFEN_FLEET_TYPE']]);
+});

@@ -107,7 +107,7 @@ function partsByEntry(data: Record<string, unknown>, out: ProblemList): Parts {
     });
   }
   const single = <S extends z.ZodType>(key: string, schema: S, fallback: unknown): z.output<S> | undefined => {
-    const raw = data[key] ?? fallback;
+    const raw = data[key] === undefined ? fallback : data[key];
     if (raw === undefined) return undefined;
     const res = schema.safeParse(raw);
     if (res.success) return res.data;

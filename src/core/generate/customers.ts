@@ -36,7 +36,8 @@ export function customers(rng: Rng, count: number, sites: SiteSeed[]): CustomerD
   const out: CustomerDraft[] = [];
   for (let i = 0; i < count; i++) {
     const home = rng.weighted(sites.map((s, k) => [s, k === 0 ? 6 : k === 1 ? 2.5 : 1.5] as const));
-    const critical = rng.chance(0.06);
+    // A critical app needs a second site to survive a site loss: none in a one-site fleet.
+    const critical = sites.length >= 2 && rng.chance(0.06);
     const name = critical ? `${rng.pick(CRITICAL_KINDS)} ${rng.pick(TOWNS)}` : `${rng.pick(TRADES)} ${rng.pick(SURNAMES)}`;
     const id = uniqueId(slug(name), used);
     const contacts: CustomerIn['contacts'] = [{ name: `IT ${name}`, email: `it@${id}.example`, role: 'technical' }];
@@ -57,12 +58,13 @@ export function customers(rng: Rng, count: number, sites: SiteSeed[]): CustomerD
   return out;
 }
 
-function appFor(rng: Rng, c: CustomerDraft, stack: Stack, id: string, first: boolean, kubernetes: boolean, allowedSites: string[]): AppIn {
+function appFor(rng: Rng, c: CustomerDraft, stack: Stack, id: string, first: boolean, kubernetes: boolean, allowedSites: string[], hostCount: number): AppIn {
   const critical = c.critical && rng.chance(0.85);
   const wanted = critical ? (rng.chance(0.75) ? 2 : 3) : rng.weighted([[1, 55], [2, 40], [3, 5]] as const);
   const spreadOver = critical ? 'site' : wanted > 1 && rng.chance(0.2) ? 'site' : undefined;
   // Replicas spread over sites cannot outnumber the sites the app may run at.
-  const replicas = spreadOver === 'site' ? Math.min(wanted, allowedSites.length) : wanted;
+  // Replicas cannot outnumber the sites (spread over sites) or hosts (spread over hosts) they may use.
+  const replicas = Math.max(1, Math.min(wanted, spreadOver === 'site' ? allowedSites.length : hostCount));
   const services = Object.fromEntries(stack.services.map((s) => [s, { image: `registry.example/${stack.name}/${s}:stable` }]));
   const scale = rng.weighted([[0.5, 3], [1, 5], [2, 2]] as const);
   const dataGiB = stack.dataGiB === 0 ? 0 : Math.max(1, Math.round(stack.dataGiB * scale * (0.2 + rng.next() * 0.9)));
@@ -97,7 +99,14 @@ function appFor(rng: Rng, c: CustomerDraft, stack: Stack, id: string, first: boo
 }
 
 /** Apps for the customers: one each, the rest to random customers; ids are `<customer>-<stack>`. */
-export function apps(rng: Rng, drafts: CustomerDraft[], count: number, sites: SiteSeed[], kubernetes: boolean): AppIn[] {
+export function apps(
+  rng: Rng,
+  drafts: CustomerDraft[],
+  count: number,
+  sites: SiteSeed[],
+  kubernetes: boolean,
+  appHosts: Map<string, { compose: number; kubernetes: number }>,
+): AppIn[] {
   const owners = drafts.map((_, i) => i);
   for (let i = drafts.length; i < count; i++) owners.push(rng.int(0, drafts.length - 1));
   owners.sort((a, b) => a - b);
@@ -116,6 +125,7 @@ export function apps(rng: Rng, drafts: CustomerDraft[], count: number, sites: Si
         : rng.weighted(STACKS.map((s) => [s, s.name === 'web' ? 4 : s.name === 'wordpress' ? 5 : 2] as const));
     const id = uniqueId(`${c.spec.id}-${stack.name}`.slice(0, 63).replace(/-+$/, ''), used);
     const allowed = sites.filter((s) => !c.residency || c.residency.includes(s.country)).map((s) => s.id);
-    return appFor(rng, c, stack, id, first, onKubernetes, allowed);
+    const hostCount = allowed.reduce((n, site) => n + (appHosts.get(site)?.[onKubernetes ? 'kubernetes' : 'compose'] ?? 0), 0);
+    return appFor(rng, c, stack, id, first, onKubernetes, allowed, hostCount);
   });
 }

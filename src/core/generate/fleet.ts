@@ -29,7 +29,12 @@ export function generateFleet(params: GenerateParams): FleetInput {
   const appCount = params.apps ?? Math.round(params.customers * 1.4);
   const hasKubernetes = plan.hosts.some((h) => h.runtime === 'kubernetes');
   const kubeSites = new Set(plan.hosts.filter((h) => h.runtime === 'kubernetes').map((h) => h.site));
-  const generatedApps = apps(rng, drafts, appCount, seeds, hasKubernetes && kubeSites.size >= 3);
+  const appHosts = new Map(seeds.map((site) => [site.id, { compose: 0, kubernetes: 0 }]));
+  for (const h of plan.hosts) {
+    if (h.role !== 'app' && h.role !== 'data') continue;
+    appHosts.get(h.site)![h.runtime === 'kubernetes' ? 'kubernetes' : 'compose']++;
+  }
+  const generatedApps = apps(rng, drafts, appCount, seeds, hasKubernetes && kubeSites.size >= 3, appHosts);
   const providers = [...new Set(seeds.flatMap((s) => [s.provider, s.facilityOperator]))].sort();
   return {
     version: 1,
