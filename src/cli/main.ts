@@ -4,14 +4,17 @@
  */
 import { Command, CommanderError } from 'commander';
 import { HafenError } from '../lib/errors.js';
+import { registerCapacity } from './capacity.js';
 import { registerGenerate } from './generate.js';
 import { EXIT, processIo, type CliIo } from './io.js';
 import { registerIpam } from './ipam.js';
+import { registerPlan } from './plan.js';
+import { registerRisk } from './risk.js';
 import { registerSchema } from './schema.js';
 import { registerValidate } from './validate.js';
 
 /** Error codes that mean an input could not be read at all (exit 2). */
-const UNREADABLE = new Set(['HAFEN_CLI_FLEET_UNREADABLE', 'HAFEN_CLI_ALLOCATIONS_UNREADABLE']);
+const UNREADABLE = new Set(['HAFEN_CLI_FLEET_UNREADABLE', 'HAFEN_CLI_ALLOCATIONS_UNREADABLE', 'HAFEN_CLI_PLAN_UNREADABLE']);
 
 export function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
   const program = new Command('hafen')
@@ -22,6 +25,9 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
   registerValidate(program, io, setExit);
   registerIpam(program, io, setExit);
+  registerPlan(program, io, setExit);
+  registerRisk(program, io, setExit);
+  registerCapacity(program, io, setExit);
   registerSchema(program, io, setExit);
   registerGenerate(program, io, setExit);
   for (const cmd of program.commands) cmd.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });

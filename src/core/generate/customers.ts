@@ -64,10 +64,12 @@ function appFor(rng: Rng, c: CustomerDraft, stack: Stack, id: string, first: boo
   const spreadOver = critical ? 'site' : wanted > 1 && rng.chance(0.2) ? 'site' : undefined;
   // Replicas spread over sites cannot outnumber the sites the app may run at.
   // Replicas cannot outnumber the sites (spread over sites) or hosts (spread over hosts) they may use.
-  const replicas = Math.max(1, Math.min(wanted, spreadOver === 'site' ? allowedSites.length : hostCount));
+  // Kubernetes hosts are few (one or two per site): their apps run at most two replicas, so
+  // losing a site still leaves room for the lost one.
+  const replicas = Math.max(1, Math.min(wanted, spreadOver === 'site' ? allowedSites.length : hostCount, kubernetes ? 2 : wanted));
   const services = Object.fromEntries(stack.services.map((s) => [s, { image: `registry.example/${stack.name}/${s}:stable` }]));
   const scale = rng.weighted([[0.5, 3], [1, 5], [2, 2]] as const);
-  const dataGiB = stack.dataGiB === 0 ? 0 : Math.max(1, Math.round(stack.dataGiB * scale * (0.2 + rng.next() * 0.9)));
+  const dataGiB = stack.dataGiB === 0 ? 0 : Math.max(1, Math.round(stack.dataGiB * scale * (0.15 + rng.next() * 0.7)));
   const label = id.slice(c.spec.id.length + 1).replace(/^web(?=$|-)/, 'www');
   const domain = `${label}.${c.spec.id}.example`;
   const app: AppIn = {

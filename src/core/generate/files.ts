@@ -15,7 +15,8 @@ export interface FleetFile {
 export type Header = (depth: number) => string;
 
 function yamlText(header: string, value: unknown): string {
-  return `${header}${stringify(value, { lineWidth: 0 })}`;
+  // No anchors: a shared list (data residency) is written out at every use, as a person would.
+  return `${header}${stringify(value, { lineWidth: 0, aliasDuplicateObjects: false })}`;
 }
 
 export function singleFile(fleet: FleetInput, header: Header): string {

@@ -3,40 +3,12 @@
  * as asked, does a critical app survive a site loss, do domains and backup targets make sense.
  * These catch what is impossible in any placement; the scheduler (placement) plans the rest.
  */
-import type { SpreadLevel } from '../schema/common.js';
-import type { AppSpec, HostSpec, SiteSpec } from '../schema/fleet.js';
+import type { HostSpec } from '../schema/fleet.js';
+import { domainOf, eligibleHosts } from '../eligibility.js';
 import { formatBytes } from '../units.js';
 import { resolveBackup, workloadKind } from '../model.js';
 import type { ProblemList } from '../problems.js';
 import { each, indexById, type Parts } from './parts.js';
-
-/** Host roles whose hosts run customer apps. */
-export const APP_HOST_ROLES: readonly HostSpec['role'][] = ['app', 'data'];
-
-/** The failure-domain value of a host at a spread level. */
-export function domainOf(host: HostSpec, site: SiteSpec, level: SpreadLevel): string {
-  switch (level) {
-    case 'host': return host.id;
-    case 'site': return site.id;
-    case 'facility': return site.facility;
-    case 'provider': return site.provider;
-    case 'country': return site.country;
-  }
-}
-
-/** Hosts an app may run on, by runtime, role, placement constraints and labels. */
-export function eligibleHosts(app: AppSpec, hosts: readonly HostSpec[], sites: Map<string, SiteSpec>): HostSpec[] {
-  const kind = workloadKind(app);
-  const p = app.placement;
-  return hosts.filter((h) => {
-    const site = sites.get(h.site);
-    if (!site || h.runtime !== kind || !APP_HOST_ROLES.includes(h.role)) return false;
-    if (p?.sites && !p.sites.includes(site.id)) return false;
-    if (p?.countries && !p.countries.includes(site.country)) return false;
-    if (p?.hostLabels) for (const [k, v] of Object.entries(p.hostLabels)) if (h.labels?.[k] !== v) return false;
-    return true;
-  });
-}
 
 function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;

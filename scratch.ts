@@ -1,0 +1,15 @@
+import { readFileSync } from 'node:fs';
+import { yamlFiles } from './test/helpers/paths.ts';
+import { validateFleet } from './src/core/fleet/validate.ts';
+import { schedule } from './src/core/placement/schedule.ts';
+import { analyseRisk } from './src/core/risk/scenarios.ts';
+const files = yamlFiles('examples/frachtwerk').map((f) => ({ name: f, text: readFileSync(f, 'utf8') }));
+const { fleet } = validateFleet(files);
+let t = performance.now();
+const plan = schedule(fleet!);
+const t1 = performance.now() - t; t = performance.now();
+const risk = analyseRisk(fleet!, plan.placements);
+console.log('schedule ms', t1.toFixed(0), 'risk ms', (performance.now() - t).toFixed(0), 'placed', plan.placements.length, 'unplaced', plan.unplaced.length);
+for (const s of risk.scenarios.slice(0, 12)) console.log(s.group, s.share.toFixed(3), s.appsDown, s.appsDegraded, s.criticalAppsDown);
+console.log(risk.violations);
+console.log(plan.unplaced.slice(0,3));

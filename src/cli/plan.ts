@@ -1,0 +1,85 @@
+/** `hafen plan FLEET`: where every replica runs, what could not be placed, what moved. */
+import type { Command } from 'commander';
+import { rebalance } from '../core/placement/rebalance.js';
+import { diffPlans, schedule } from '../core/placement/schedule.js';
+import type { Plan } from '../core/placement/types.js';
+import { analyseRisk } from '../core/risk/scenarios.js';
+import { naturalCompare } from '../core/util/natural-sort.js';
+import { writeFileAtomic } from '../lib/fs.js';
+import { EXIT, json, parseFormat, type CliIo, type OutputFormat } from './io.js';
+import { readPlan, validFleet } from './planning.js';
+
+interface PlanOptions {
+  previous?: string;
+  out?: string;
+  rebalance?: boolean;
+  format: OutputFormat;
+}
+
+export function registerPlan(program: Command, io: CliIo, setExit: (code: number) => void): void {
+  program
+    .command('plan')
+    .description('Place every replica of every app on a host, spreading risk over failure domains.')
+    .argument('<fleet>', 'fleet YAML file or directory')
+    .option('--previous <plan>', 'an earlier plan (JSON from --out or --format json): its placements are kept where still allowed')
+    .option('--out <file>', 'also write the plan as JSON (use it as --previous next time)')
+    .option('--rebalance', 'add the fewest moves that bring every failure scenario back under the policy')
+    .option('--format <format>', 'output format: text or json', parseFormat, 'text' as OutputFormat)
+    .addHelpText(
+      'after',
+      `
+Exit status: 0 when every replica is placed and no failure scenario breaks the policy,
+1 when something is unplaced or the policy is broken (the reasons are printed), 2 when an
+input cannot be read.
+
+JSON output: {"placements": [{"app", "replica", "host", "site"}], "unplaced": [{"app", "replica",
+"reasons", "fixes"}], "moves": [{"app", "replica", "from", "to"}], "added", "removed", "violations"}`,
+    )
+    .action(async (fleetPath: string, opts: PlanOptions) => {
+      const fleet = await validFleet(fleetPath, io, opts.format);
+      if (!fleet) return setExit(EXIT.invalid);
+      const previous = opts.previous ? await readPlan(opts.previous) : undefined;
+      const res = schedule(fleet, previous ? { previous } : {});
+      let plan: Plan = { placements: res.placements, unplaced: res.unplaced, moves: res.moves, added: res.added, removed: res.removed };
+      if (opts.rebalance) {
+        const rb = rebalance(fleet, plan.placements);
+        // Moves are against the previous plan when there is one, else against the fresh plan.
+        plan = previous ? { ...plan, ...diffPlans(previous, rb.placements), placements: rb.placements } : { ...plan, moves: rb.moves, placements: rb.placements };
+      }
+      const { violations } = analyseRisk(fleet, plan.placements);
+      const out = { placements: plan.placements, unplaced: plan.unplaced, moves: plan.moves, added: plan.added, removed: plan.removed, violations };
+      if (opts.out) await writeFileAtomic(opts.out, json(out));
+      if (opts.format === 'json') io.stdout(json(out));
+      else io.stdout(planText(fleet.apps.map((a) => ({ id: a.id, critical: a.criticality === 'critical' })), out, previous !== undefined));
+      setExit(plan.unplaced.length > 0 || violations.length > 0 ? EXIT.invalid : EXIT.ok);
+    });
+}
+
+function planText(
+  apps: { id: string; critical: boolean }[],
+  plan: Plan & { violations: { message: string }[] },
+  hadPrevious: boolean,
+): string {
+  const lines: string[] = [];
+  const byApp = new Map<string, string[]>();
+  for (const p of plan.placements) byApp.set(p.app, [...(byApp.get(p.app) ?? []), p.host]);
+  const width = Math.max(...apps.map((a) => a.id.length), 3) + 2;
+  for (const a of [...apps].sort((x, y) => naturalCompare(x.id, y.id))) {
+    const hosts = byApp.get(a.id) ?? [];
+    lines.push(`${a.id.padEnd(width)}${(a.critical ? 'critical' : '').padEnd(10)}${hosts.join(', ') || '-'}`);
+  }
+  lines.push('');
+  const hostsUsed = new Set(plan.placements.map((p) => p.host)).size;
+  const total = plan.placements.length + plan.unplaced.length;
+  lines.push(`placed ${plan.placements.length} of ${total} replicas of ${apps.length} apps on ${hostsUsed} hosts; ${plan.unplaced.length} unplaced`);
+  if (hadPrevious || plan.moves.length > 0) lines.push(`against the previous plan: ${plan.moves.length} moved, ${plan.added.length} added, ${plan.removed.length} removed`);
+  for (const m of plan.moves) lines.push(`  move ${m.app} replica ${m.replica}: ${m.from} -> ${m.to}`);
+  for (const u of plan.unplaced) {
+    lines.push(`unplaced: ${u.app} replica ${u.replica}`);
+    for (const r of u.reasons) lines.push(`  ${r}`);
+    for (const f of u.fixes) lines.push(`  fix: ${f}`);
+  }
+  for (const v of plan.violations) lines.push(`policy: ${v.message}`);
+  if (plan.unplaced.length === 0 && plan.violations.length === 0) lines.push('every replica placed; every single failure stays within the policy');
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,112 @@
+/** `hafen risk FLEET`: what every single (or double) failure takes down, worst first. */
+import type { Command } from 'commander';
+import { formatBytes } from '../core/fleet/units.js';
+import { buildGroups } from '../core/risk/groups.js';
+import { analyseRisk, pct, type RiskReport, type Scenario } from '../core/risk/scenarios.js';
+import { didYouMean } from '../core/fleet/suggest.js';
+import { HafenError } from '../lib/errors.js';
+import { EXIT, json, parseFormat, type CliIo, type OutputFormat } from './io.js';
+import { placementsFor, validFleet } from './planning.js';
+
+interface RiskOptions {
+  plan?: string;
+  fail?: string;
+  pairs?: boolean;
+  all?: boolean;
+  format: OutputFormat;
+}
+
+/** Host scenarios shown in the text table unless --all. */
+const HOST_ROWS = 5;
+
+export function registerRisk(program: Command, io: CliIo, setExit: (code: number) => void): void {
+  program
+    .command('risk')
+    .description('Blast radius: what the loss of each host, site, facility, provider, country or risk group takes down.')
+    .argument('<fleet>', 'fleet YAML file or directory')
+    .option('--plan <file>', 'analyse a saved plan (from hafen plan --out) instead of planning afresh')
+    .option('--fail <group>', 'what-if: one scenario in detail, e.g. site:hel, provider:provider-b, host:nue-app-01')
+    .option('--pairs', 'add every double failure of two non-host groups')
+    .option('--all', 'list every host scenario in the text table (default: the worst 5)')
+    .option('--format <format>', 'output format: text or json', parseFormat, 'text' as OutputFormat)
+    .addHelpText(
+      'after',
+      `
+Shares are weighted by customer weight; a customer is affected when any of its apps is down
+(no replica left). Exit status: 0 when the policy holds, 1 when a scenario breaks it (or the
+fleet is invalid), 2 when an input cannot be read.
+
+JSON output: {"scenarios": [{"group", "kind", "appsDown", "appsDegraded", "customersAffected",
+"customersTotal", "share", "criticalAppsDown", "capacityLost", "down", "degraded", "customers"}],
+"violations": [{"group", "kind", "rule", "message"}], "sharedFacilities", "unplaced"}`,
+    )
+    .action(async (fleetPath: string, opts: RiskOptions) => {
+      const fleet = await validFleet(fleetPath, io, opts.format);
+      if (!fleet) return setExit(EXIT.invalid);
+      const { placements, unplaced } = await placementsFor(fleet, opts.plan);
+      const index = buildGroups(fleet);
+      if (opts.fail && !index.byKey.has(opts.fail)) {
+        throw new HafenError('HAFEN_RISK_UNKNOWN_GROUP', `no failure group "${opts.fail}"${didYouMean(opts.fail, index.byKey.keys())}; groups are kind:id with kind host, site, facility, provider, country or risk`);
+      }
+      const report = analyseRisk(fleet, placements, { pairs: opts.pairs ?? false }, index);
+      if (opts.fail) {
+        const s = report.scenarios.find((x) => x.group === opts.fail)!;
+        if (opts.format === 'json') io.stdout(json({ scenario: s, violations: report.violations.filter((v) => v.group === opts.fail) }));
+        else io.stdout(detailText(s, fleet.policies.maxCustomerShare));
+        return setExit(EXIT.ok);
+      }
+      if (opts.format === 'json') io.stdout(json({ ...report, unplaced }));
+      else io.stdout(tableText(report, opts.all ?? false, unplaced.length));
+      setExit(report.violations.length > 0 ? EXIT.invalid : EXIT.ok);
+    });
+}
+
+function row(s: Scenario): string {
+  const cap = `${s.capacityLost.hosts} hosts, ${s.capacityLost.cpu} cores, ${formatBytes(s.capacityLost.memory)}`;
+  return [
+    s.group.padEnd(34),
+    String(s.appsDown).padStart(5),
+    String(s.appsDegraded).padStart(9),
+    `${round(s.customersAffected)}/${round(s.customersTotal)}`.padStart(10),
+    pct(s.share).padStart(7),
+    String(s.criticalAppsDown).padStart(9),
+    `  ${cap}`,
+  ].join('');
+}
+
+const round = (n: number) => String(Math.round(n * 100) / 100);
+
+function tableText(report: RiskReport, all: boolean, unplaced: number): string {
+  const lines = [`${'scenario'.padEnd(34)}${'down'.padStart(5)}${'degraded'.padStart(9)}${'customers'.padStart(10)}${'share'.padStart(7)}${'critical'.padStart(9)}  capacity lost`];
+  let hostRows = 0;
+  let hidden = 0;
+  for (const s of report.scenarios) {
+    if (s.kind === 'host' && !all && hostRows >= HOST_ROWS) {
+      hidden++;
+      continue;
+    }
+    if (s.kind === 'host') hostRows++;
+    lines.push(row(s));
+  }
+  if (hidden) lines.push(`(${hidden} more host scenarios; --all lists them)`);
+  lines.push('');
+  for (const f of report.sharedFacilities) {
+    lines.push(`shared fate: facility ${f.facility} is run by ${f.operator} and holds ${f.sites.map((s) => `site ${s.site} of ${s.provider}`).join(', ')}; losing ${f.operator} takes ${f.sites.length === 1 ? 'it' : 'them'} down too`);
+  }
+  if (unplaced) lines.push(`note: ${unplaced} replicas could not be placed (see hafen plan); they are not in any scenario`);
+  for (const v of report.violations) lines.push(`violation: ${v.message}`);
+  if (report.violations.length === 0) lines.push('policy holds: no single failure affects more than the allowed share, and no site loss takes down a critical app');
+  return `${lines.join('\n')}\n`;
+}
+
+function detailText(s: Scenario, limit: number): string {
+  const lines = [
+    `what if ${s.group} fails:`,
+    `  customers affected: ${round(s.customersAffected)} of ${round(s.customersTotal)} (weighted), ${pct(s.share)}; policy limit ${pct(limit)}`,
+    `  apps down: ${s.appsDown}${s.criticalAppsDown ? ` (${s.criticalAppsDown} critical)` : ''}; degraded (lost some replicas): ${s.appsDegraded}`,
+    `  capacity lost: ${s.capacityLost.hosts} hosts, ${s.capacityLost.cpu} cores, ${formatBytes(s.capacityLost.memory)} memory, ${formatBytes(s.capacityLost.disk)} disk`,
+  ];
+  if (s.down.length) lines.push(`  down: ${s.down.join(', ')}`);
+  if (s.degraded.length) lines.push(`  degraded: ${s.degraded.join(', ')}`);
+  return `${lines.join('\n')}\n`;
+}

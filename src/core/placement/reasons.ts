@@ -1,0 +1,84 @@
+/**
+ * Why a replica could not be placed, in numbers: how many hosts each rule ruled out, and
+ * what would make room. Every host is counted against the first rule it fails, in the order
+ * a person would check them: role, runtime, placement, labels, spread, capacity.
+ */
+import { APP_HOST_ROLES, domainOf, siteAllowed } from '../fleet/eligibility.js';
+import type { App } from '../fleet/model.js';
+import type { SiteSpec } from '../fleet/schema/fleet.js';
+import { formatBytes } from '../fleet/units.js';
+import type { Demand, ScheduleState } from './state.js';
+
+const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
+export function explainUnplaced(
+  state: ScheduleState,
+  sites: Map<string, SiteSpec>,
+  app: App,
+  d: Demand,
+  placedHosts: readonly number[],
+): { reasons: string[]; fixes: string[] } {
+  const hosts = state.fleet.hosts;
+  const level = app.redundancy.spreadOver;
+  const counts = { gone: 0, role: 0, runtime: 0, placement: 0, labels: 0, spread: 0, cpu: 0, memory: 0, disk: 0 };
+  const spreadBy = new Map<string, number>();
+  let bestFree: Demand = { cpu: 0, memory: 0, disk: 0 };
+  let bestHost = '';
+  const taken = new Map(placedHosts.map((h, i) => [domainOf(hosts[h]!, sites.get(hosts[h]!.site)!, level), i + 1]));
+  const wanted = app.placement?.hostLabels ?? {};
+  hosts.forEach((host, h) => {
+    const site = sites.get(host.site)!;
+    if (state.limit[h]!.memory === 0 && host.memory > 0) return void counts.gone++;
+    if (!APP_HOST_ROLES.includes(host.role)) return void counts.role++;
+    if (host.runtime !== app.workloadKind) return void counts.runtime++;
+    if (!siteAllowed(app, site)) return void counts.placement++;
+    if (Object.entries(wanted).some(([k, v]) => host.labels?.[k] !== v)) return void counts.labels++;
+    const dom = domainOf(host, site, level);
+    if (taken.has(dom) || placedHosts.includes(h)) {
+      counts.spread++;
+      const key = `${level} ${dom} with replica ${taken.get(dom) ?? placedHosts.indexOf(h) + 1}`;
+      spreadBy.set(key, (spreadBy.get(key) ?? 0) + 1);
+      return;
+    }
+    const u = state.used[h]!;
+    const l = state.limit[h]!;
+    const free = { cpu: l.cpu - u.cpu, memory: l.memory - u.memory, disk: l.disk - u.disk };
+    if (free.cpu + 1e-9 < d.cpu) counts.cpu++;
+    if (free.memory < d.memory) counts.memory++;
+    if (free.disk < d.disk) counts.disk++;
+    // The host that comes closest: the one whose worst dimension is least short.
+    const shortfall = (f: Demand) => Math.min(f.cpu / (d.cpu || 1), f.memory / (d.memory || 1), f.disk / (d.disk || 1));
+    if (bestHost === '' || shortfall(free) > shortfall(bestFree)) {
+      bestFree = free;
+      bestHost = host.id;
+    }
+  });
+  const reasons: string[] = [];
+  const fixes: string[] = [];
+  const headroom = Math.round(state.fleet.policies.capacityHeadroom * 100);
+  if (counts.gone) reasons.push(`failed: ${plural(counts.gone, 'host is', 'hosts are')} gone in this scenario`);
+  if (counts.role) reasons.push(`role: ${plural(counts.role, 'host is', 'hosts are')} proxy, backup, management or edge hosts`);
+  if (counts.runtime) reasons.push(`runtime: ${plural(counts.runtime, 'host runs', 'hosts run')} another runtime than ${app.workloadKind}`);
+  if (counts.placement) {
+    const where = [app.placement?.countries && `countries ${app.placement.countries.join('/')}`, app.placement?.sites && `sites ${app.placement.sites.join('/')}`].filter(Boolean).join(' and ');
+    reasons.push(`placement: ${plural(counts.placement, 'host is', 'hosts are')} outside ${where}`);
+  }
+  if (counts.labels) reasons.push(`labels: ${plural(counts.labels, 'host lacks', 'hosts lack')} ${Object.entries(wanted).map(([k, v]) => `${k}=${v}`).join(', ')}`);
+  for (const [what, n] of [...spreadBy].sort((a, b) => b[1] - a[1])) reasons.push(`spread: ${plural(n, 'host shares', 'hosts share')} ${what}`);
+  const cap = (['cpu', 'memory', 'disk'] as const).filter((k) => counts[k] > 0);
+  if (cap.length) reasons.push(`capacity: ${cap.map((k) => `${k} exhausted on ${plural(counts[k], 'host')}`).join(', ')} (${headroom}% headroom kept free)`);
+
+  const need = `${d.cpu} cpu, ${formatBytes(d.memory)} memory, ${formatBytes(d.disk)} disk`;
+  if (cap.length && bestHost) {
+    fixes.push(
+      `one replica needs ${need}; the closest host, ${bestHost}, has ${Math.max(0, Math.round(bestFree.cpu * 100) / 100)} cpu, ` +
+        `${formatBytes(Math.max(0, bestFree.memory))} memory, ${formatBytes(Math.max(0, bestFree.disk))} disk free: add or free that much on an allowed host, or lower resources`,
+    );
+  }
+  if (counts.spread > 0 && !bestHost) {
+    const more = level === 'host' ? `a ${app.workloadKind} host` : `a ${level} with ${app.workloadKind} hosts`;
+    fixes.push(`every allowed ${level} already holds a replica: add ${more} where the app may run, lower redundancy.replicas${level === 'host' ? '' : ', or spread over a narrower level'}`);
+  }
+  if (!cap.length && counts.spread === 0) fixes.push(`add a ${app.workloadKind} app host at an allowed site, or relax placement`);
+  return { reasons, fixes };
+}

@@ -1,0 +1,151 @@
+/**
+ * The mutable state of one scheduling run: what every host has left, and how much weighted
+ * customer share every failure group would take down. Created per run, never shared.
+ */
+import { APP_HOST_ROLES } from '../fleet/eligibility.js';
+import type { App, Fleet } from '../fleet/model.js';
+import { buildGroups, type GroupIndex } from '../risk/groups.js';
+
+export interface Demand {
+  cpu: number;
+  memory: number;
+  disk: number;
+}
+
+/** What one replica of an app needs: its resources plus its volumes on disk. */
+export function replicaDemand(app: App): Demand {
+  return { cpu: app.resources.cpu, memory: app.resources.memory, disk: app.resources.disk + app.volumes.reduce((n, v) => n + v.size, 0) };
+}
+
+export class ScheduleState {
+  readonly groups: GroupIndex;
+  /** Usable capacity of each host after the policy headroom. */
+  readonly limit: Demand[];
+  readonly used: Demand[];
+  readonly hostIndex: Map<string, number>;
+  /** App-capable hosts of each site, by runtime. */
+  readonly siteHosts: Map<string, Map<string, number[]>>;
+  readonly weight: Map<string, number>;
+  readonly totalWeight: number;
+  /** Weighted customers each group would take down, by group index. */
+  readonly share: Float64Array;
+  /**
+   * Groups with exactly the same hosts fail identically (a site that is alone in its country
+   * and facility): the risk cost counts each such class once, by its first group.
+   */
+  readonly classOf: Int32Array;
+  /** Groups that take down at least one app of a customer. */
+  readonly customerGroups = new Map<string, Set<number>>();
+
+  constructor(
+    readonly fleet: Fleet,
+    excluded: ReadonlySet<string> = new Set(),
+  ) {
+    this.groups = buildGroups(fleet);
+    const keep = 1 - fleet.policies.capacityHeadroom;
+    this.limit = fleet.hosts.map((h) => (excluded.has(h.id) ? { cpu: 0, memory: 0, disk: 0 } : { cpu: h.cpu * keep, memory: h.memory * keep, disk: h.disk * keep }));
+    this.used = fleet.hosts.map(() => ({ cpu: 0, memory: 0, disk: 0 }));
+    this.hostIndex = new Map(fleet.hosts.map((h, i) => [h.id, i]));
+    this.siteHosts = new Map();
+    fleet.hosts.forEach((h, i) => {
+      if (excluded.has(h.id) || !APP_HOST_ROLES.includes(h.role)) return;
+      const byRuntime = this.siteHosts.get(h.site) ?? new Map<string, number[]>();
+      const list = byRuntime.get(h.runtime) ?? [];
+      list.push(i);
+      byRuntime.set(h.runtime, list);
+      this.siteHosts.set(h.site, byRuntime);
+    });
+    this.weight = new Map(fleet.customers.map((c) => [c.id, c.weight]));
+    this.totalWeight = fleet.customers.reduce((n, c) => n + c.weight, 0) || 1;
+    this.share = new Float64Array(this.groups.groups.length);
+    this.classOf = new Int32Array(this.groups.groups.length);
+    const seen = new Map<string, number>();
+    this.groups.groups.forEach((g, i) => {
+      const key = g.hosts.join(',');
+      const first = seen.get(key);
+      if (first === undefined) seen.set(key, i);
+      this.classOf[i] = first ?? i;
+    });
+  }
+
+  fits(host: number, d: Demand): boolean {
+    const u = this.used[host]!;
+    const l = this.limit[host]!;
+    // A small epsilon keeps float sums of fractional cpu from refusing an exact fit.
+    return u.cpu + d.cpu <= l.cpu + 1e-9 && u.memory + d.memory <= l.memory && u.disk + d.disk <= l.disk;
+  }
+
+  /** Highest used share of cpu, memory or disk after adding `d` (0 = empty, 1 = full). */
+  utilisation(host: number, d: Demand = { cpu: 0, memory: 0, disk: 0 }): number {
+    const u = this.used[host]!;
+    const l = this.limit[host]!;
+    const frac = (a: number, b: number) => (b > 0 ? a / b : a > 0 ? Infinity : 0);
+    return Math.max(frac(u.cpu + d.cpu, l.cpu), frac(u.memory + d.memory, l.memory), frac(u.disk + d.disk, l.disk));
+  }
+
+  take(host: number, d: Demand): void {
+    const u = this.used[host]!;
+    u.cpu += d.cpu;
+    u.memory += d.memory;
+    u.disk += d.disk;
+  }
+
+  release(host: number, d: Demand): void {
+    const u = this.used[host]!;
+    u.cpu -= d.cpu;
+    u.memory -= d.memory;
+    u.disk -= d.disk;
+  }
+
+  /** Records that `groups` take down an app of `customer` (adds the customer once per group). */
+  expose(customer: string, groups: readonly number[]): void {
+    const set = this.customerGroups.get(customer) ?? new Set<number>();
+    const w = this.weight.get(customer) ?? 1;
+    for (const g of groups) {
+      if (set.has(g)) continue;
+      set.add(g);
+      this.share[g]! += w;
+    }
+    this.customerGroups.set(customer, set);
+  }
+
+  /** The worst share any group would reach if `groups` newly took down an app of `customer`. */
+  exposureCost(customer: string, groups: readonly number[]): number {
+    const set = this.customerGroups.get(customer);
+    const w = this.weight.get(customer) ?? 1;
+    let worst = 0;
+    for (const g of groups) {
+      if (set?.has(g)) continue;
+      const s = (this.share[g]! + w) / this.totalWeight;
+      if (s > worst) worst = s;
+    }
+    return worst;
+  }
+
+  /**
+   * Risk cost of letting `groups` newly take down an app of `customer`: a barrier that grows
+   * as each failure class nears the policy limit (sum of w / (limit - share) over the classes
+   * newly exposed), Infinity past the limit. Summing rather than taking the maximum makes a
+   * site that several failures share (a site in another provider's facility) cost more than
+   * one only a single failure reaches, long before any share is close to the limit.
+   */
+  riskCost(customer: string, groups: readonly number[], limitShare: number): number {
+    const set = this.customerGroups.get(customer);
+    const w = this.weight.get(customer) ?? 1;
+    const limit = limitShare * this.totalWeight;
+    let cost = 0;
+    let last = -1;
+    const counted = new Set<number>();
+    for (const g of groups) {
+      if (set?.has(g)) continue;
+      const c = this.classOf[g]!;
+      if (c === last || counted.has(c)) continue;
+      counted.add(c);
+      last = c;
+      const room = limit - this.share[g]! - w;
+      if (room < -1e-9) return Infinity;
+      cost += w / (room + w);
+    }
+    return cost;
+  }
+}

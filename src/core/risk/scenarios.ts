@@ -1,0 +1,160 @@
+/**
+ * Failure scenarios: what the loss of one group (or two, with pairs) does to the apps as
+ * placed. An app is down when every replica sits in the lost groups, degraded when some do.
+ * A customer is affected when at least one of its apps is down; shares are weighted.
+ */
+import type { Fleet } from '../fleet/model.js';
+import type { Placement } from '../placement/types.js';
+import { naturalCompare } from '../util/natural-sort.js';
+import { buildGroups, intersect, sharedFacilities, type GroupIndex, type GroupKind } from './groups.js';
+
+export interface Scenario {
+  /** "site:hel", or "site:hel+provider:provider-a" for a pair. */
+  group: string;
+  kind: GroupKind | 'pair';
+  appsDown: number;
+  appsDegraded: number;
+  /** Weighted customers with at least one app down. */
+  customersAffected: number;
+  /** Weighted customers in the fleet. */
+  customersTotal: number;
+  share: number;
+  criticalAppsDown: number;
+  /** Capacity of the lost hosts. */
+  capacityLost: { hosts: number; cpu: number; memory: number; disk: number };
+  /** Apps down (ids), for what-if detail. */
+  down: string[];
+  degraded: string[];
+  customers: string[];
+}
+
+export interface Violation {
+  group: string;
+  kind: string;
+  rule: 'max-customer-share' | 'critical-survives-site-loss';
+  message: string;
+}
+
+export interface RiskReport {
+  scenarios: Scenario[];
+  violations: Violation[];
+  /** Facilities holding sites of another provider: shared fate that is easy to overlook. */
+  sharedFacilities: ReturnType<typeof sharedFacilities>;
+}
+
+export interface RiskOptions {
+  /** Add every pair of non-host groups. */
+  pairs?: boolean;
+}
+
+/** Scenarios for every failure group, worst first, with the policy violations. Pure. */
+export function analyseRisk(fleet: Fleet, placements: readonly Placement[], options: RiskOptions = {}, index: GroupIndex = buildGroups(fleet)): RiskReport {
+  const hostIdx = new Map(fleet.hosts.map((h, i) => [h.id, i]));
+  const weight = new Map(fleet.customers.map((c) => [c.id, c.weight]));
+  const total = fleet.customers.reduce((n, c) => n + c.weight, 0);
+  const byApp = new Map<string, number[]>();
+  for (const p of placements) {
+    const h = hostIdx.get(p.host);
+    if (h !== undefined) byApp.set(p.app, [...(byApp.get(p.app) ?? []), h]);
+  }
+  const apps = fleet.apps.filter((a) => byApp.has(a.id));
+  // Groups that take an app down (every replica inside) and that touch it (some replica inside).
+  const downIn = apps.map((a) => byApp.get(a.id)!.map((h) => index.hostGroups[h]!).reduce((x, y) => intersect(x, y)));
+  const touchIn = apps.map((a) => [...new Set(byApp.get(a.id)!.flatMap((h) => index.hostGroups[h]!))]);
+
+  const scenarios: Scenario[] = index.groups.map((g, gi) => {
+    const down: string[] = [];
+    const degraded: string[] = [];
+    apps.forEach((a, ai) => {
+      if (downIn[ai]!.includes(gi)) down.push(a.id);
+      else if (touchIn[ai]!.includes(gi)) degraded.push(a.id);
+    });
+    return finish(fleet, g.key, g.kind, down, degraded, g.hosts, weight, total);
+  });
+
+  if (options.pairs) {
+    const major = index.groups.map((g, i) => ({ g, i })).filter(({ g }) => g.kind !== 'host');
+    for (let x = 0; x < major.length; x++) {
+      for (let y = x + 1; y < major.length; y++) {
+        const a = major[x]!;
+        const b = major[y]!;
+        const lost = new Set([...a.g.hosts, ...b.g.hosts]);
+        const down: string[] = [];
+        const degraded: string[] = [];
+        apps.forEach((app) => {
+          const hs = byApp.get(app.id)!;
+          const inside = hs.filter((h) => lost.has(h)).length;
+          if (inside === hs.length) down.push(app.id);
+          else if (inside > 0) degraded.push(app.id);
+        });
+        scenarios.push(finish(fleet, `${a.g.key}+${b.g.key}`, 'pair', down, degraded, [...lost], weight, total));
+      }
+    }
+  }
+
+  scenarios.sort(
+    (a, b) => b.share - a.share || b.criticalAppsDown - a.criticalAppsDown || b.appsDown - a.appsDown || naturalCompare(a.group, b.group),
+  );
+  const violations: Violation[] = [];
+  const limit = fleet.policies.maxCustomerShare;
+  for (const s of scenarios) {
+    if (s.kind === 'pair') continue;
+    if (s.share > limit + 1e-9) {
+      violations.push({
+        group: s.group,
+        kind: s.kind,
+        rule: 'max-customer-share',
+        message: `losing ${s.group} affects ${pct(s.share)} of customers (weighted ${round(s.customersAffected)} of ${round(s.customersTotal)}), above the policy limit of ${pct(limit)}`,
+      });
+    }
+    if (s.kind === 'site' && fleet.policies.criticalSurvivesSiteLoss && s.criticalAppsDown > 0) {
+      const crit = s.down.filter((id) => fleet.apps.find((a) => a.id === id)?.criticality === 'critical');
+      violations.push({
+        group: s.group,
+        kind: s.kind,
+        rule: 'critical-survives-site-loss',
+        message: `losing ${s.group} takes down critical app${crit.length === 1 ? '' : 's'} ${crit.join(', ')}`,
+      });
+    }
+  }
+  return { scenarios, violations, sharedFacilities: sharedFacilities(fleet) };
+}
+
+function finish(
+  fleet: Fleet,
+  group: string,
+  kind: Scenario['kind'],
+  down: string[],
+  degraded: string[],
+  hosts: readonly number[],
+  weight: Map<string, number>,
+  total: number,
+): Scenario {
+  const appById = new Map(fleet.apps.map((a) => [a.id, a]));
+  const customers = [...new Set(down.map((id) => appById.get(id)!.customer))].sort(naturalCompare);
+  const affected = customers.reduce((n, c) => n + (weight.get(c) ?? 1), 0);
+  const lost = { hosts: hosts.length, cpu: 0, memory: 0, disk: 0 };
+  for (const h of hosts) {
+    const host = fleet.hosts[h]!;
+    lost.cpu += host.cpu;
+    lost.memory += host.memory;
+    lost.disk += host.disk;
+  }
+  return {
+    group,
+    kind,
+    appsDown: down.length,
+    appsDegraded: degraded.length,
+    customersAffected: affected,
+    customersTotal: total,
+    share: total > 0 ? affected / total : 0,
+    criticalAppsDown: down.filter((id) => appById.get(id)!.criticality === 'critical').length,
+    capacityLost: lost,
+    down,
+    degraded,
+    customers,
+  };
+}
+
+const round = (n: number) => Math.round(n * 100) / 100;
+export const pct = (share: number) => `${(share * 100).toFixed(1)}%`;
