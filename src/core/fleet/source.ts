@@ -3,8 +3,7 @@
  * entry and single key which file (and YAML node) it came from, so that problems found on
  * the merged fleet are reported at the file, line and column the user wrote.
  */
-import type { Document} from 'yaml';
-import { LineCounter, isAlias, isMap, isPair, isScalar, isSeq, parseAllDocuments, type Node } from 'yaml';
+import { LineCounter, isAlias, isMap, isPair, isScalar, isSeq, parseAllDocuments, type Document, type Node } from 'yaml';
 import { didYouMean } from './suggest.js';
 import { LIST_KEYS, SINGLE_KEYS, type ListKey, type SingleKey } from './schema/fleet.js';
 import { formatPosition, type FleetPath, type Problem, type SourcePosition } from './problems.js';
@@ -15,10 +14,18 @@ export interface FleetSource {
   text: string;
 }
 
+/** One document of a fleet: its data, and where a path inside it was written. */
 interface Unit {
   file: string;
-  doc: Document.Parsed;
-  lines: LineCounter;
+  /** The document as plain data; may throw for YAML that parses but cannot become data. */
+  root(): unknown;
+  position(localPath: FleetPath, key: boolean): SourcePosition;
+}
+
+/** A fleet document that is already data (from JSON or an API), without line numbers. */
+export interface FleetData {
+  name: string;
+  data: unknown;
 }
 
 /** Where a merged list entry came from. */
@@ -64,21 +71,36 @@ export function loadSources(sources: readonly FleetSource[]): LoadedSources {
           message: `YAML: ${yamlMessage(err.message)}`,
         });
       }
-      units.push({ file: source.name, doc, lines });
+      units.push({
+        file: source.name,
+        root: () => doc.toJS({ maxAliasCount: 1000 }),
+        position: (localPath, key) => positionIn(source.name, doc, lines, localPath, key),
+      });
     }
   }
+  return merge(units, problems, syntaxError);
+}
+
+/** Merges fleet documents that are already data (no YAML, so no lines). Pure. */
+export function loadData(documents: readonly FleetData[]): LoadedSources {
+  const units: Unit[] = documents.map((d) => ({ file: d.name, root: () => d.data, position: (localPath) => ({ file: d.name, localPath }) }));
+  return merge(units, [], false);
+}
+
+function merge(units: readonly Unit[], problems: Problem[], hadSyntaxError: boolean): LoadedSources {
+  let syntaxError = hadSyntaxError;
   const data: Record<string, unknown> = {};
   const origins = new Map<ListKey, Origin[]>();
   const owners = new Map<SingleKey, Unit>();
   const fallback: Unit | undefined = units[0];
   const located = (unit: Unit | undefined, localPath: FleetPath, key = false): SourcePosition =>
-    unit ? positionIn(unit, localPath, key) : { localPath };
+    unit ? unit.position(localPath, key) : { localPath };
 
   if (!syntaxError) {
     for (const unit of units) {
       let root: unknown;
       try {
-        root = unit.doc.toJS({ maxAliasCount: 1000 });
+        root = unit.root();
       } catch (err) {
         // The parser accepts some documents it cannot turn into data (a bad merge key, an alias to another document).
         problems.push(toProblem(located(unit, []), 'HAFEN_FLEET_SYNTAX', `YAML: ${yamlMessage((err as Error).message)}`));
@@ -114,7 +136,7 @@ export function loadSources(sources: readonly FleetSource[]): LoadedSources {
               toProblem(
                 located(unit, [key], true),
                 'HAFEN_FLEET_DUPLICATE_KEY',
-                `"${key}" is already set in ${formatPosition(positionIn(owner, [key], true))}; only one file of a fleet may set it`,
+                `"${key}" is already set in ${formatPosition(owner.position([key], true))}; only one file of a fleet may set it`,
               ),
             );
             continue;
@@ -135,11 +157,11 @@ export function loadSources(sources: readonly FleetSource[]): LoadedSources {
     const [head, index, ...rest] = path;
     if (typeof head === 'string' && (LIST_KEYS as readonly string[]).includes(head) && typeof index === 'number') {
       const origin = origins.get(head as ListKey)?.[index];
-      if (origin) return positionIn(origin.unit, [head, origin.index, ...rest], opts?.key ?? false);
+      if (origin) return origin.unit.position([head, origin.index, ...rest], opts?.key ?? false);
     }
     if (typeof head === 'string') {
       const owner = owners.get(head as SingleKey) ?? (origins.get(head as ListKey)?.[0]?.unit);
-      if (owner) return positionIn(owner, path, opts?.key ?? false);
+      if (owner) return owner.position(path, opts?.key ?? false);
     }
     return { file: fallback?.file, localPath: path };
   };
@@ -168,12 +190,12 @@ function yamlMessage(message: string): string {
  * missing key points at the mapping that lacks it). With `key`, a final mapping key points
  * at the key itself rather than its value.
  */
-function positionIn(unit: Unit, localPath: FleetPath, key: boolean): SourcePosition {
-  let node: unknown = unit.doc.contents;
+function positionIn(file: string, doc: Document.Parsed, lines: LineCounter, localPath: FleetPath, key: boolean): SourcePosition {
+  let node: unknown = doc.contents;
   let offset: number | undefined = rangeStart(node);
   for (let i = 0; i < localPath.length; i++) {
     const seg = localPath[i]!;
-    if (isAlias(node)) node = node.resolve(unit.doc);
+    if (isAlias(node)) node = node.resolve(doc);
     if (isMap(node)) {
       const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(seg));
       if (!pair) break;
@@ -190,9 +212,9 @@ function positionIn(unit: Unit, localPath: FleetPath, key: boolean): SourcePosit
       break;
     }
   }
-  const pos: SourcePosition = { file: unit.file, localPath };
+  const pos: SourcePosition = { file, localPath };
   if (offset !== undefined) {
-    const lp = unit.lines.linePos(offset);
+    const lp = lines.linePos(offset);
     pos.line = lp.line;
     pos.column = lp.col;
   }

@@ -22,7 +22,7 @@ import { Defaults } from './schema/defaults.js';
 import { ELEMENT_SCHEMAS, FleetDocument, LIST_KEYS, type ListKey, type ParsedFleet } from './schema/fleet.js';
 import { Policies } from './schema/policies.js';
 import { SiteTemplate } from './schema/template.js';
-import { loadSources, type FleetSource } from './source.js';
+import { loadData, loadSources, type FleetData, type FleetSource, type LoadedSources } from './source.js';
 import { reportIssues } from './zod-issues.js';
 
 export interface ValidateOptions {
@@ -42,7 +42,18 @@ export interface ValidationResult {
 
 /** Validates fleet files (already read) and returns every problem found. Pure. */
 export function validateFleet(sources: readonly FleetSource[], options: ValidateOptions = {}): ValidationResult {
-  const loaded = loadSources(sources);
+  return validateLoaded(loadSources(sources), options);
+}
+
+/**
+ * Validates fleet documents that are already data (JSON from the API, a generated fleet):
+ * the same checks, without YAML parsing and so without line numbers.
+ */
+export function validateFleetData(documents: readonly FleetData[], options: ValidateOptions = {}): ValidationResult {
+  return validateLoaded(loadData(documents), options);
+}
+
+function validateLoaded(loaded: LoadedSources, options: ValidateOptions): ValidationResult {
   if (loaded.syntaxError) return { ok: false, problems: sortProblems(loaded.problems) };
   const out = new ProblemList(loaded.locate, loaded.problems);
 

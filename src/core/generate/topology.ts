@@ -53,7 +53,8 @@ export function roleCounts(n: number): { proxy: number; management: number; back
   // At least one data host where there is room: apps with large volumes only fit there.
   const data = rest >= 2 ? Math.max(1, Math.floor(rest * 0.2)) : 0;
   const app = rest - data;
-  const kubernetes = app >= 20 ? 2 : app >= 10 ? 1 : 0;
+  // A few Kubernetes hosts, growing with the site so its share of apps keeps fitting.
+  const kubernetes = app >= 20 ? Math.max(2, Math.round(app * 0.05)) : app >= 10 ? 1 : 0;
   return { proxy, management, backup, data, app, kubernetes };
 }
 

@@ -34,24 +34,27 @@ export function siteCombos(
 ): number[][] {
   const out: number[][] = [];
   const cur: number[] = [];
-  const used = new Map<string, number>();
+  const domains = Array.from({ length: n }, (_, i) => domain(i));
+  const rooms = Array.from({ length: n }, (_, i) => room(i));
+  const count = new Int32Array(n);
+  // Without repetition every replica needs its own domain value (two sites may share one).
+  const used = new Set<string>();
   const walk = (start: number) => {
     if (cur.length === k) {
-      out.push([...cur]);
+      out.push(cur.slice());
       return;
     }
     for (let i = start; i < n; i++) {
-      const d = domain(i);
+      const d = domains[i]!;
       if (!repeat && (taken.has(d) || used.has(d))) continue;
-      const already = cur.filter((x) => x === i).length;
-      if (already >= room(i)) continue;
+      if (count[i]! >= rooms[i]!) continue;
       cur.push(i);
-      used.set(d, (used.get(d) ?? 0) + 1);
+      count[i]!++;
+      if (!repeat) used.add(d);
       walk(repeat ? i : i + 1);
       cur.pop();
-      const left = used.get(d)! - 1;
-      if (left === 0) used.delete(d);
-      else used.set(d, left);
+      count[i]!--;
+      if (!repeat) used.delete(d);
     }
   };
   walk(0);

@@ -70,9 +70,13 @@ export function explainUnplaced(
 
   const need = `${d.cpu} cpu, ${formatBytes(d.memory)} memory, ${formatBytes(d.disk)} disk`;
   if (cap.length && bestHost) {
+    const short: string[] = [];
+    if (bestFree.cpu + 1e-9 < d.cpu) short.push(`${Math.round((d.cpu - Math.max(0, bestFree.cpu)) * 100) / 100} cpu`);
+    if (bestFree.memory < d.memory) short.push(`${formatBytes(d.memory - Math.max(0, bestFree.memory))} memory`);
+    if (bestFree.disk < d.disk) short.push(`${formatBytes(d.disk - Math.max(0, bestFree.disk))} disk`);
     fixes.push(
-      `one replica needs ${need}; the closest host, ${bestHost}, has ${Math.max(0, Math.round(bestFree.cpu * 100) / 100)} cpu, ` +
-        `${formatBytes(Math.max(0, bestFree.memory))} memory, ${formatBytes(Math.max(0, bestFree.disk))} disk free: add or free that much on an allowed host, or lower resources`,
+      `one replica needs ${need}; the closest host, ${bestHost}, is short of ${short.join(' and ')}: ` +
+        `add a host or free that much at an allowed site, or lower the app's resources`,
     );
   }
   if (counts.spread > 0 && !bestHost) {

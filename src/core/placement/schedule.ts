@@ -39,6 +39,9 @@ export interface ScheduleResult extends Plan {
  */
 const LOAD_WEIGHT = 0.005;
 
+/** Cost of each replica placed away from its customer's home site (a soft preference). */
+const AWAY_FROM_HOME = 0.01;
+
 function loadCost(load: number): number {
   return LOAD_WEIGHT / Math.max(1e-3, 1 - load);
 }
@@ -120,16 +123,22 @@ export function schedule(fleet: Fleet, options: ScheduleOptions = {}): ScheduleR
 function orderApps(fleet: Fleet, apps: App[]): App[] {
   const byCustomer = new Map<string, App[]>();
   for (const a of apps) byCustomer.set(a.customer, [...(byCustomer.get(a.customer) ?? []), a]);
-  const key = (list: App[]) => ({
-    constrained: list.some((a) => a.placement !== undefined) ? 1 : 0,
-    critical: list.some((a) => a.criticality === 'critical') ? 1 : 0,
-    memory: list.reduce((n, a) => n + a.resources.memory * a.redundancy.replicas, 0),
-  });
   const weight = new Map(fleet.customers.map((c) => [c.id, c.weight]));
+  const keys = new Map(
+    [...byCustomer].map(([c, list]) => [
+      c,
+      {
+        constrained: list.some((a) => a.placement !== undefined) ? 1 : 0,
+        critical: list.some((a) => a.criticality === 'critical') ? 1 : 0,
+        weight: weight.get(c) ?? 1,
+        memory: list.reduce((n, a) => n + a.resources.memory * a.redundancy.replicas, 0),
+      },
+    ]),
+  );
   const customers = [...byCustomer.keys()].sort((a, b) => {
-    const ka = key(byCustomer.get(a)!);
-    const kb = key(byCustomer.get(b)!);
-    return kb.constrained - ka.constrained || kb.critical - ka.critical || (weight.get(b) ?? 1) - (weight.get(a) ?? 1) || kb.memory - ka.memory || naturalCompare(a, b);
+    const ka = keys.get(a)!;
+    const kb = keys.get(b)!;
+    return kb.constrained - ka.constrained || kb.critical - ka.critical || kb.weight - ka.weight || kb.memory - ka.memory || naturalCompare(a, b);
   });
   return customers.flatMap((c) =>
     byCustomer.get(c)!.sort(
@@ -173,6 +182,7 @@ function chooseHosts(
 ): number[] {
   const level = app.redundancy.spreadOver;
   const labels = app.placement?.hostLabels;
+  const home = state.home.get(app.customer);
   const candidates = new Map<string, number[]>();
   for (const s of siteIds) {
     const site = sites.get(s)!;
@@ -188,35 +198,31 @@ function chooseHosts(
   const repeat = level === 'host';
   const domain = (i: number) => (repeat ? eligible[i]! : domainOf({ id: '' }, sites.get(eligible[i]!)!, level));
 
-  const pickHost = (site: string, exclude: ReadonlySet<number>): number => {
-    let best = -1;
-    let bestScore = Infinity;
-    for (const h of candidates.get(site) ?? []) {
-      if (exclude.has(h) || !state.fits(h, d)) continue;
-      const score = state.utilisation(h, d);
-      if (score < bestScore) {
-        best = h;
-        bestScore = score;
-      }
-    }
-    return best;
-  };
+  const suits = labels ? (h: number) => hostSuits(app, fleet.hosts[h]!) : () => true;
+  const pickFast = (site: string, exclude: ReadonlySet<number>): number =>
+    state.pickFast(site, app.workloadKind, d, (h) => !exclude.has(h) && suits(h));
+  const pickExact = (site: string, exclude: ReadonlySet<number>): number =>
+    state.pickExact(candidates.get(site) ?? [], d, (h) => !exclude.has(h));
 
   if (comboCount(eligible.length, count, repeat) <= MAX_COMBOS) {
     const combos = siteCombos(eligible.length, count, repeat, domain, takenDomains, (i) => candidates.get(eligible[i]!)!.length);
+    let kept: readonly number[] | undefined;
+    for (const g of keptGroups) kept = kept ? intersect(kept, g) : g;
+    const groupsOf = eligible.map((s) => state.groups.siteGroups.get(s) ?? []);
     const scored = combos.map((combo) => {
-      let down: readonly number[] | undefined;
-      for (const g of [...keptGroups, ...combo.map((i) => state.groups.siteGroups.get(eligible[i]!) ?? [])]) down = down ? intersect(down, g) : g;
+      let down = kept;
+      for (const i of combo) down = down ? (down === groupsOf[i] ? down : intersect(down, groupsOf[i]!)) : groupsOf[i]!;
       const risk = state.riskCost(app.customer, down ?? [], fleet.policies.maxCustomerShare);
       const load = combo.reduce((n, i) => n + loadCost(siteLoad.load(eligible[i]!)), 0) / combo.length;
-      return { combo, score: (Number.isFinite(risk) ? risk : 1e6) + load };
+      const away = home === undefined ? 0 : combo.filter((i) => eligible[i] !== home).length * AWAY_FROM_HOME;
+      return { combo, score: (Number.isFinite(risk) ? risk : 1e6) + load + away };
     });
     scored.sort((a, b) => a.score - b.score);
     for (const { combo } of scored) {
       const chosen: number[] = [];
       const exclude = new Set(used);
       for (const i of combo) {
-        const h = pickHost(eligible[i]!, exclude);
+        const h = pickFast(eligible[i]!, exclude);
         if (h < 0) break;
         chosen.push(h);
         exclude.add(h);
@@ -225,7 +231,7 @@ function chooseHosts(
     }
   }
 
-  // Replica by replica: the least risky, least loaded site that still has a host.
+  // Replica by replica, looking at every host: the least risky, least loaded site that still has one.
   const out: number[] = [];
   const exclude = new Set(used);
   const domains = new Set(takenDomains);
@@ -238,12 +244,12 @@ function chooseHosts(
     for (const s of eligible) {
       const dom = domainOf({ id: '' }, sites.get(s)!, level === 'host' ? 'site' : level);
       if (level !== 'host' && domains.has(dom)) continue;
-      const h = pickHost(s, exclude);
+      const h = pickExact(s, exclude);
       if (h < 0) continue;
       const g = state.groups.siteGroups.get(s) ?? [];
       const nextDown = down ? intersect(down, g) : g;
       const risk = state.riskCost(app.customer, nextDown, fleet.policies.maxCustomerShare);
-      const score = (Number.isFinite(risk) ? risk : 1e6) + loadCost(siteLoad.load(s));
+      const score = (Number.isFinite(risk) ? risk : 1e6) + loadCost(siteLoad.load(s)) + (home !== undefined && s !== home ? AWAY_FROM_HOME : 0);
       if (score < bestScore) {
         best = h;
         bestScore = score;

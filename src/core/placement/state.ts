@@ -5,6 +5,7 @@
 import { APP_HOST_ROLES } from '../fleet/eligibility.js';
 import type { App, Fleet } from '../fleet/model.js';
 import { buildGroups, type GroupIndex } from '../risk/groups.js';
+import { IndexedMinHeap } from '../util/heap.js';
 
 export interface Demand {
   cpu: number;
@@ -17,6 +18,12 @@ export function replicaDemand(app: App): Demand {
   return { cpu: app.resources.cpu, memory: app.resources.memory, disk: app.resources.disk + app.volumes.reduce((n, v) => n + v.size, 0) };
 }
 
+const NO_DEMAND: Demand = { cpu: 0, memory: 0, disk: 0 };
+
+function share(amount: number, limit: number): number {
+  return limit > 0 ? amount / limit : amount > 0 ? Infinity : 0;
+}
+
 export class ScheduleState {
   readonly groups: GroupIndex;
   /** Usable capacity of each host after the policy headroom. */
@@ -26,6 +33,8 @@ export class ScheduleState {
   /** App-capable hosts of each site, by runtime. */
   readonly siteHosts: Map<string, Map<string, number[]>>;
   readonly weight: Map<string, number>;
+  /** Preferred site of each customer that has one. */
+  readonly home: Map<string, string>;
   readonly totalWeight: number;
   /** Weighted customers each group would take down, by group index. */
   readonly share: Float64Array;
@@ -36,6 +45,8 @@ export class ScheduleState {
   readonly classOf: Int32Array;
   /** Groups that take down at least one app of a customer. */
   readonly customerGroups = new Map<string, Set<number>>();
+  /** App-capable hosts of each site and runtime, least utilised first. */
+  private readonly heaps = new Map<string, IndexedMinHeap>();
 
   constructor(
     readonly fleet: Fleet,
@@ -55,7 +66,15 @@ export class ScheduleState {
       byRuntime.set(h.runtime, list);
       this.siteHosts.set(h.site, byRuntime);
     });
+    for (const [site, byRuntime] of this.siteHosts) {
+      for (const [runtime, hosts] of byRuntime) {
+        const heap = new IndexedMinHeap(fleet.hosts.length);
+        for (const h of hosts) heap.set(h, 0);
+        this.heaps.set(`${site}\u0000${runtime}`, heap);
+      }
+    }
     this.weight = new Map(fleet.customers.map((c) => [c.id, c.weight]));
+    this.home = new Map(fleet.customers.flatMap((c) => (c.home ? [[c.id, c.home] as const] : [])));
     this.totalWeight = fleet.customers.reduce((n, c) => n + c.weight, 0) || 1;
     this.share = new Float64Array(this.groups.groups.length);
     this.classOf = new Int32Array(this.groups.groups.length);
@@ -75,12 +94,17 @@ export class ScheduleState {
     return u.cpu + d.cpu <= l.cpu + 1e-9 && u.memory + d.memory <= l.memory && u.disk + d.disk <= l.disk;
   }
 
-  /** Highest used share of cpu, memory or disk after adding `d` (0 = empty, 1 = full). */
-  utilisation(host: number, d: Demand = { cpu: 0, memory: 0, disk: 0 }): number {
+  /**
+   * Highest used share of cpu, memory or disk after adding `d` (0 = empty, 1 = full).
+   * Hot path of the scheduler: plain arithmetic, no closures.
+   */
+  utilisation(host: number, d: Demand = NO_DEMAND): number {
     const u = this.used[host]!;
     const l = this.limit[host]!;
-    const frac = (a: number, b: number) => (b > 0 ? a / b : a > 0 ? Infinity : 0);
-    return Math.max(frac(u.cpu + d.cpu, l.cpu), frac(u.memory + d.memory, l.memory), frac(u.disk + d.disk, l.disk));
+    const cpu = share(u.cpu + d.cpu, l.cpu);
+    const memory = share(u.memory + d.memory, l.memory);
+    const disk = share(u.disk + d.disk, l.disk);
+    return cpu > memory ? (cpu > disk ? cpu : disk) : memory > disk ? memory : disk;
   }
 
   take(host: number, d: Demand): void {
@@ -88,6 +112,7 @@ export class ScheduleState {
     u.cpu += d.cpu;
     u.memory += d.memory;
     u.disk += d.disk;
+    this.rekey(host);
   }
 
   release(host: number, d: Demand): void {
@@ -95,6 +120,51 @@ export class ScheduleState {
     u.cpu -= d.cpu;
     u.memory -= d.memory;
     u.disk -= d.disk;
+    this.rekey(host);
+  }
+
+  private rekey(host: number): void {
+    const h = this.fleet.hosts[host]!;
+    const heap = this.heaps.get(`${h.site}\u0000${h.runtime}`);
+    if (heap?.has(host)) heap.set(host, this.utilisation(host));
+  }
+
+  /**
+   * The least utilised host of a site and runtime that `accept`s and fits `d`, looking at no
+   * more than `budget` hosts (least utilised first): -1 when none of those does. Fast, but a
+   * fitting host further down may be missed; `pickExact` scans them all.
+   */
+  pickFast(site: string, runtime: string, d: Demand, accept: (host: number) => boolean, budget = 48): number {
+    const heap = this.heaps.get(`${site}\u0000${runtime}`);
+    if (!heap) return -1;
+    const popped: number[] = [];
+    let found = -1;
+    while (popped.length < budget) {
+      const h = heap.pop();
+      if (h === undefined) break;
+      popped.push(h);
+      if (accept(h) && this.fits(h, d)) {
+        found = h;
+        break;
+      }
+    }
+    for (const h of popped) heap.set(h, this.utilisation(h));
+    return found;
+  }
+
+  /** Like pickFast, but looks at every host: the least utilised after adding `d`. */
+  pickExact(hosts: readonly number[], d: Demand, accept: (host: number) => boolean): number {
+    let best = -1;
+    let bestScore = Infinity;
+    for (const h of hosts) {
+      if (!accept(h) || !this.fits(h, d)) continue;
+      const score = this.utilisation(h, d);
+      if (score < bestScore) {
+        best = h;
+        bestScore = score;
+      }
+    }
+    return best;
   }
 
   /** Records that `groups` take down an app of `customer` (adds the customer once per group). */
@@ -134,14 +204,13 @@ export class ScheduleState {
     const w = this.weight.get(customer) ?? 1;
     const limit = limitShare * this.totalWeight;
     let cost = 0;
-    let last = -1;
-    const counted = new Set<number>();
+    // A host or site is in a handful of groups: a linear scan of the classes seen is cheapest.
+    const counted: number[] = [];
     for (const g of groups) {
       if (set?.has(g)) continue;
       const c = this.classOf[g]!;
-      if (c === last || counted.has(c)) continue;
-      counted.add(c);
-      last = c;
+      if (counted.includes(c)) continue;
+      counted.push(c);
       const room = limit - this.share[g]! - w;
       if (room < -1e-9) return Infinity;
       cost += w / (room + w);

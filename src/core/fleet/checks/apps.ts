@@ -3,8 +3,8 @@
  * as asked, does a critical app survive a site loss, do domains and backup targets make sense.
  * These catch what is impossible in any placement; the scheduler (placement) plans the rest.
  */
-import type { HostSpec } from '../schema/fleet.js';
-import { domainOf, eligibleHosts } from '../eligibility.js';
+import type { HostSpec, SiteSpec } from '../schema/fleet.js';
+import { APP_HOST_ROLES, domainOf, hostSuits, siteAllowed } from '../eligibility.js';
 import { formatBytes } from '../units.js';
 import { resolveBackup, workloadKind } from '../model.js';
 import type { ProblemList } from '../problems.js';
@@ -14,10 +14,24 @@ function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
+/** App hosts by runtime and site, so each app looks only at the sites it may use. */
+function hostIndex(hosts: readonly HostSpec[]): Map<string, Map<string, HostSpec[]>> {
+  const index = new Map<string, Map<string, HostSpec[]>>();
+  for (const h of hosts) {
+    if (!APP_HOST_ROLES.includes(h.role)) continue;
+    const bySite = index.get(h.runtime) ?? new Map<string, HostSpec[]>();
+    bySite.set(h.site, [...(bySite.get(h.site) ?? []), h]);
+    index.set(h.runtime, bySite);
+  }
+  return index;
+}
+
 export function checkApps(parts: Parts, out: ProblemList): void {
   const sites = new Map([...indexById(parts.sites)].map(([id, v]) => [id, v.entry]));
+  const countries = new Set([...sites.values()].map((s) => s.country));
   const customers = indexById(parts.customers);
   const hosts = parts.hosts.filter((h): h is HostSpec => h !== undefined);
+  const byRuntime = hostIndex(hosts);
   const domains = new Map<string, [number, number]>();
 
   each(parts.apps, (app, i) => {
@@ -36,16 +50,24 @@ export function checkApps(parts: Parts, out: ProblemList): void {
       volumeNames.add(v.name);
     });
     app.placement?.countries?.forEach((c, j) => {
-      if (![...sites.values()].some((s) => s.country === c)) {
+      if (!countries.has(c)) {
         out.warning('HAFEN_FLEET_NO_SITE_IN_COUNTRY', [...base, 'placement', 'countries', j], `no site is in ${c}`);
       }
     });
 
-    const eligible = eligibleHosts(app, hosts, sites);
     const kind = workloadKind(app);
+    // Per allowed site, the hosts that suit the app: all of the runtime's, unless labels narrow them.
+    const eligibleBySite: { site: SiteSpec; hosts: HostSpec[] }[] = [];
+    for (const [siteId, list] of byRuntime.get(kind) ?? []) {
+      const site = sites.get(siteId);
+      if (!site || !siteAllowed(app, site)) continue;
+      const suited = app.placement?.hostLabels ? list.filter((h) => hostSuits(app, h)) : list;
+      if (suited.length > 0) eligibleBySite.push({ site, hosts: suited });
+    }
+    const eligibleCount = eligibleBySite.reduce((n, e) => n + e.hosts.length, 0);
     const { replicas } = app.redundancy;
     const spreadOver = app.redundancy.spreadOver ?? (app.criticality === 'critical' ? 'site' : 'host');
-    if (hosts.length > 0 && eligible.length === 0) {
+    if (hosts.length > 0 && eligibleCount === 0) {
       const where = [
         app.placement?.sites && `at ${app.placement.sites.join('/')}`,
         app.placement?.countries && `in ${app.placement.countries.join('/')}`,
@@ -54,19 +76,24 @@ export function checkApps(parts: Parts, out: ProblemList): void {
       out.error('HAFEN_FLEET_NO_ELIGIBLE_HOST', base, `no host can run app "${app.id}": it needs an app or data host with runtime ${kind}${where ? ` ${where}` : ''}`);
       return;
     }
-    if (eligible.length === 0) return;
+    if (eligibleCount === 0) return;
 
-    const domainsAt = new Set(eligible.map((h) => domainOf(h, sites.get(h.site)!, spreadOver)));
-    const spreadable = domainsAt.size >= replicas;
+    // Hosts are distinct: at host level the count is enough (no set of thousands of ids per app).
+    const domainsAt = (): Set<string> =>
+      spreadOver === 'host'
+        ? new Set(eligibleBySite.flatMap((e) => e.hosts.map((h) => h.id)))
+        : new Set(eligibleBySite.map((e) => domainOf({ id: '' }, e.site, spreadOver)));
+    const domainCount = spreadOver === 'host' ? eligibleCount : domainsAt().size;
+    const spreadable = domainCount >= replicas;
     if (!spreadable) {
       out.error(
         'HAFEN_FLEET_SPREAD_IMPOSSIBLE',
         [...base, 'redundancy', 'replicas'],
         `${plural(replicas, 'replica')} must sit in different ${spreadOver === 'country' ? 'countries' : spreadOver === 'facility' ? 'facilities' : `${spreadOver}s`}, ` +
-          `but the hosts that can run app "${app.id}" are in only ${domainsAt.size} (${[...domainsAt].sort().join(', ')})`,
+          `but the hosts that can run app "${app.id}" are in only ${domainCount} (${[...domainsAt()].sort().join(', ')})`,
       );
     }
-    const siteSet = new Set(eligible.map((h) => h.site));
+    const siteSet = new Set(eligibleBySite.map((e) => e.site.id));
     if (app.criticality === 'critical' && parts.policies.criticalSurvivesSiteLoss) {
       if (replicas < 2) {
         out.error('HAFEN_FLEET_CRITICAL_NOT_REDUNDANT', [...base, 'redundancy'], `critical app "${app.id}" has 1 replica, so losing its site takes it down; policy criticalSurvivesSiteLoss needs at least 2 replicas at different sites`);
@@ -79,7 +106,8 @@ export function checkApps(parts: Parts, out: ProblemList): void {
 
     // One replica must fit on one host, whatever else runs there.
     const need = { cpu: app.resources.cpu, memory: app.resources.memory, disk: app.resources.disk + app.volumes.reduce((n, v) => n + v.size, 0) };
-    if (!eligible.some((h) => h.cpu >= need.cpu && h.memory >= need.memory && h.disk >= need.disk)) {
+    const fits = (h: HostSpec) => h.cpu >= need.cpu && h.memory >= need.memory && h.disk >= need.disk;
+    if (!eligibleBySite.some((e) => e.hosts.some(fits))) {
       out.error(
         'HAFEN_FLEET_APP_TOO_BIG',
         [...base, 'resources'],

@@ -39,7 +39,10 @@ export function checkReferences(parts: Parts, out: ProblemList): void {
     }
   };
   backupRefs(['defaults', 'backup'], parts.defaults?.backup);
-  each(parts.customers, (c, i) => backupRefs(['customers', i, 'defaults', 'backup'], c.defaults?.backup));
+  each(parts.customers, (c, i) => {
+    backupRefs(['customers', i, 'defaults', 'backup'], c.defaults?.backup);
+    checkRef(parts, out, ['customers', i, 'home'], c.home, 'sites');
+  });
   each(parts.apps, (a, i) => {
     checkRef(parts, out, ['apps', i, 'customer'], a.customer, 'customers');
     a.placement?.sites?.forEach((s, j) => checkRef(parts, out, ['apps', i, 'placement', 'sites', j], s, 'sites'));

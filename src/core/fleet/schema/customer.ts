@@ -10,8 +10,12 @@ const Time = z
   .string()
   .regex(/^(([01]\d|2[0-3]):[0-5]\d|24:00)$/, 'must be a time "HH:MM" between 00:00 and 24:00');
 
-/** True when `tz` is an IANA time zone the runtime knows. */
+/** Canonical IANA zones of the runtime, looked up first: constructing a formatter is slow. */
+const KNOWN_ZONES: ReadonlySet<string> = new Set(Intl.supportedValuesOf('timeZone'));
+
+/** True when `tz` is an IANA time zone the runtime knows (aliases like "UTC" included). */
 export function isTimeZone(tz: string): boolean {
+  if (KNOWN_ZONES.has(tz)) return true;
   try {
     new Intl.DateTimeFormat('en', { timeZone: tz });
     return true;
@@ -67,6 +71,7 @@ export const Customer = z
       .describe('Time zone of the maintenance windows (IANA name, default Europe/Berlin).'),
     maintenanceWindows: z.array(MaintenanceWindow).default([]).describe('Agreed maintenance windows.'),
     weight: z.number().positive().default(1).describe('Weight of the customer in risk shares (default 1).'),
+    home: Id.optional().describe('Preferred site for the customer\'s apps (soft: risk and capacity come first).'),
     defaults: Defaults.optional().describe('Defaults for this customer\'s apps.'),
     description: Description.optional(),
   })
