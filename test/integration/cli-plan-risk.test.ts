@@ -4,24 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { parse } from 'yaml';
+import type { Plan } from '../../src/core/placement/types.js';
+import type { Scenario } from '../../src/core/risk/scenarios.js';
 import { EXAMPLES, FIXTURES, assertNoStackTrace, hafen, yamlFiles } from '../helpers/paths.js';
 
-interface PlanJson {
-  placements: { app: string; replica: number; host: string; site: string }[];
-  unplaced: { app: string; replica: number; reasons: string[]; fixes: string[] }[];
-  moves: unknown[];
-  violations: unknown[];
-}
-interface ScenarioJson {
-  group: string;
-  kind: string;
-  appsDown: number;
-  appsDegraded: number;
-  customersAffected: number;
-  customersTotal: number;
-  share: number;
-  criticalAppsDown: number;
-}
+// The JSON outputs are the core's types as written; the scenarios are recomputed below without its code.
+type PlanJson = Plan & { violations: unknown[] };
+type ScenarioJson = Scenario;
 
 type Raw = Record<string, Record<string, unknown>[]>;
 
@@ -36,7 +25,9 @@ function rawFleet(dir: string): Raw {
 }
 
 /** Every single-failure scenario computed independently from the fleet files and a plan. */
-function independentScenarios(raw: Raw, plan: PlanJson): Map<string, Omit<ScenarioJson, 'group' | 'kind' | 'share'>> {
+type Counts = Pick<Scenario, 'appsDown' | 'appsDegraded' | 'criticalAppsDown' | 'customersAffected' | 'customersTotal'>;
+
+function independentScenarios(raw: Raw, plan: PlanJson): Map<string, Counts> {
   const sites = new Map(raw.sites!.map((s) => [s.id as string, s]));
   const facilities = new Map(raw.facilities!.map((f) => [f.id as string, f]));
   const groupsOf = new Map<string, Set<string>>();
@@ -50,7 +41,7 @@ function independentScenarios(raw: Raw, plan: PlanJson): Map<string, Omit<Scenar
   const weight = new Map(raw.customers!.map((c) => [c.id as string, (c.weight as number) ?? 1]));
   const total = [...weight.values()].reduce((a, b) => a + b, 0);
   const all = new Set([...groupsOf.values()].flatMap((g) => [...g]));
-  const out = new Map<string, Omit<ScenarioJson, 'group' | 'kind' | 'share'>>();
+  const out = new Map<string, Counts>();
   for (const g of all) {
     let appsDown = 0;
     let appsDegraded = 0;
@@ -121,7 +112,7 @@ test('a fleet with too many customers on one provider is reported with the right
 test('the facility shared by two providers is found, and its site fails with the operator', () => {
   const file = join(FIXTURES, 'scenarios', 'shared-facility.yaml');
   const res = hafen(['risk', file, '--format', 'json']);
-  const report = JSON.parse(res.stdout) as { scenarios: (ScenarioJson & { down: string[] })[]; sharedFacilities: unknown[] };
+  const report = JSON.parse(res.stdout) as { scenarios: ScenarioJson[]; sharedFacilities: unknown[] };
   assert.deepEqual(report.sharedFacilities, [{ facility: 'nbg', operator: 'provider-b', sites: [{ site: 'nue', provider: 'provider-a' }] }]);
   const b = report.scenarios.find((s) => s.group === 'provider:provider-b')!;
   assert.deepEqual(b.down, ['acme-db'], 'replicas at nue and hel both die with provider B');
@@ -171,4 +162,19 @@ test('capacity reports sites, hosts and N+1 for the reference fleet', () => {
   assert.deepEqual(report.sites.map((s) => s.site), ['hel', 'nue', 'vie']);
   for (const s of report.sites) assert.ok(s.memory.allocated <= s.memory.usable);
   assert.equal(report.siteLoss.find((s) => s.site === report.largestSite)?.covered, true);
+});
+
+test('plan --rebalance proposes the one move that brings a skewed plan back under the policy', () => {
+  const fleet = join(FIXTURES, 'scenarios', 'rebalance.yaml');
+  const previous = join(FIXTURES, 'scenarios', 'rebalance.previous.json');
+  const skewed = hafen(['plan', fleet, '--previous', previous, '--format', 'json']);
+  assert.equal(skewed.status, 1, 'the kept plan breaks the policy');
+  assert.deepEqual((JSON.parse(skewed.stdout) as PlanJson).moves, []);
+  const fixed = hafen(['plan', fleet, '--previous', previous, '--rebalance', '--format', 'json']);
+  assert.equal(fixed.status, 0, fixed.stdout);
+  const plan = JSON.parse(fixed.stdout) as PlanJson;
+  assert.deepEqual(plan.moves, [{ app: 'c3-web', replica: 1, from: 'a2-app-1', to: 'b1-app-1' }]);
+  assert.deepEqual(plan.violations, []);
+  const text = hafen(['plan', fleet, '--previous', previous, '--rebalance']);
+  assert.match(text.stdout, /move c3-web replica 1: a2-app-1 -> b1-app-1/);
 });

@@ -3,17 +3,11 @@ import { mkdtempSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import type { Problem } from '../../src/core/fleet/problems.js';
 import { FIXTURES, assertNoStackTrace, hafen } from '../helpers/paths.js';
 
-interface JsonProblem {
-  severity: string;
-  code: string;
-  path: string;
-  file?: string;
-  line?: number;
-  column?: number;
-  message: string;
-}
+/** The JSON output is the Problem type of the core, as written. */
+type JsonProblem = Problem;
 
 /** [code, file (relative to the fixture), path, line] of every problem a broken fixture must report. */
 type Expected = [code: string, file: string, path: string, line: number | undefined];
