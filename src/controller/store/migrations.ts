@@ -1,0 +1,43 @@
+/**
+ * SQLite schema migrations, applied in order; `PRAGMA user_version` records the last one.
+ * Never edit a migration that has shipped: add a new one.
+ */
+export const SQLITE_MIGRATIONS: readonly string[] = [
+  // 1: revisions, tokens, credentials, host status.
+  `
+  CREATE TABLE revisions (
+    number      INTEGER PRIMARY KEY,
+    parent      INTEGER REFERENCES revisions(number),
+    author      TEXT NOT NULL,
+    message     TEXT,
+    created_at  TEXT NOT NULL,
+    fleet       TEXT NOT NULL,
+    placements  TEXT NOT NULL,
+    diff        TEXT NOT NULL
+  );
+  CREATE TABLE join_tokens (
+    hash        TEXT PRIMARY KEY,
+    host        TEXT NOT NULL,
+    expires_at  TEXT NOT NULL,
+    used_at     TEXT
+  );
+  CREATE TABLE host_credentials (
+    hash        TEXT PRIMARY KEY,
+    host        TEXT NOT NULL UNIQUE,
+    created_at  TEXT NOT NULL
+  );
+  CREATE TABLE api_tokens (
+    id          TEXT PRIMARY KEY,
+    name        TEXT NOT NULL,
+    role        TEXT NOT NULL CHECK (role IN ('admin', 'operator', 'viewer')),
+    hash        TEXT NOT NULL UNIQUE,
+    created_at  TEXT NOT NULL,
+    revoked_at  TEXT
+  );
+  CREATE TABLE host_status (
+    host        TEXT PRIMARY KEY,
+    status      TEXT NOT NULL,
+    reported_at TEXT NOT NULL
+  );
+  `,
+];

@@ -1,0 +1,167 @@
+/**
+ * The SQLite store (better-sqlite3): one file under the data directory, WAL journal with
+ * synchronous=FULL so a committed revision survives a crash or power loss, migrations on open.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { HafenError } from '../../lib/errors.js';
+import { SQLITE_MIGRATIONS } from './migrations.js';
+import type { ApiToken, HostStatus, JoinToken, Revision, RevisionInput, RevisionSummary, Role, Store } from './store.js';
+
+interface RevisionRow {
+  number: number;
+  parent: number | null;
+  author: string;
+  message: string | null;
+  created_at: string;
+  fleet?: string;
+  placements?: string;
+  diff?: string;
+}
+
+interface TokenRow {
+  id: string;
+  name: string;
+  role: Role;
+  hash: string;
+  created_at: string;
+  revoked_at: string | null;
+}
+
+function summary(row: RevisionRow): RevisionSummary {
+  const s: RevisionSummary = { number: row.number, parent: row.parent, author: row.author, createdAt: row.created_at };
+  if (row.message !== null) s.message = row.message;
+  return s;
+}
+
+function token(row: TokenRow): ApiToken {
+  const t: ApiToken = { id: row.id, name: row.name, role: row.role, hash: row.hash, createdAt: row.created_at };
+  if (row.revoked_at !== null) t.revokedAt = row.revoked_at;
+  return t;
+}
+
+export class SqliteStore implements Store {
+  private readonly db: Database.Database;
+
+  /** Opens (creating if needed) the store at `path` (":memory:" for tests) and migrates it. */
+  constructor(path: string) {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    try {
+      this.db = new Database(path);
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma('synchronous = FULL');
+      this.db.pragma('foreign_keys = ON');
+      this.db.pragma('busy_timeout = 5000');
+      this.migrate();
+    } catch (err) {
+      if (err instanceof HafenError) throw err;
+      throw new HafenError('HAFEN_STORE_OPEN', `cannot open the store at ${path}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  private migrate(): void {
+    const current = this.db.pragma('user_version', { simple: true }) as number;
+    if (current > SQLITE_MIGRATIONS.length) {
+      throw new HafenError('HAFEN_STORE_TOO_NEW', `the store has schema version ${current}, newer than this hafen knows (${SQLITE_MIGRATIONS.length}); upgrade hafen`);
+    }
+    for (let v = current; v < SQLITE_MIGRATIONS.length; v++) {
+      this.db.transaction(() => {
+        this.db.exec(SQLITE_MIGRATIONS[v]!);
+        this.db.pragma(`user_version = ${v + 1}`);
+      })();
+    }
+  }
+
+  async head(): Promise<RevisionSummary | undefined> {
+    const row = this.db.prepare('SELECT number, parent, author, message, created_at FROM revisions ORDER BY number DESC LIMIT 1').get() as RevisionRow | undefined;
+    return row && summary(row);
+  }
+
+  async appendRevision(input: RevisionInput): Promise<Revision> {
+    const append = this.db.transaction((): Revision => {
+      const head = this.db.prepare('SELECT max(number) AS n FROM revisions').get() as { n: number | null };
+      if (head.n !== input.parent) {
+        throw new HafenError(
+          'HAFEN_STORE_REVISION_CONFLICT',
+          `the fleet changed while you planned: revision ${head.n ?? 'none'} is now the newest, your plan was made against ${input.parent ?? 'none'}; plan and apply again`,
+        );
+      }
+      const number = (head.n ?? 0) + 1;
+      this.db
+        .prepare('INSERT INTO revisions (number, parent, author, message, created_at, fleet, placements, diff) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+        .run(number, input.parent, input.author, input.message ?? null, input.createdAt, JSON.stringify(input.fleet), JSON.stringify(input.placements), JSON.stringify(input.diff));
+      const rev: Revision = { number, parent: input.parent, author: input.author, createdAt: input.createdAt, fleet: input.fleet, placements: input.placements, diff: input.diff };
+      if (input.message !== undefined) rev.message = input.message;
+      return rev;
+    });
+    // IMMEDIATE: take the write lock before reading the head, so two writers cannot both see the same head.
+    return append.immediate();
+  }
+
+  async getRevision(number: number): Promise<Revision | undefined> {
+    const row = this.db.prepare('SELECT * FROM revisions WHERE number = ?').get(number) as RevisionRow | undefined;
+    if (!row) return undefined;
+    return { ...summary(row), fleet: JSON.parse(row.fleet!), placements: JSON.parse(row.placements!), diff: JSON.parse(row.diff!) };
+  }
+
+  async listRevisions(limit = 100): Promise<RevisionSummary[]> {
+    const rows = this.db.prepare('SELECT number, parent, author, message, created_at FROM revisions ORDER BY number DESC LIMIT ?').all(limit) as RevisionRow[];
+    return rows.map(summary);
+  }
+
+  async createJoinToken(t: JoinToken): Promise<void> {
+    this.db.prepare('INSERT INTO join_tokens (hash, host, expires_at) VALUES (?, ?, ?)').run(t.hash, t.host, t.expiresAt);
+  }
+
+  async redeemJoinToken(hash: string, now: string, credentialHash: string): Promise<string | undefined> {
+    const redeem = this.db.transaction((): string | undefined => {
+      const row = this.db.prepare('SELECT host, expires_at, used_at FROM join_tokens WHERE hash = ?').get(hash) as { host: string; expires_at: string; used_at: string | null } | undefined;
+      if (!row || row.used_at !== null || row.expires_at <= now) return undefined;
+      this.db.prepare('UPDATE join_tokens SET used_at = ? WHERE hash = ?').run(now, hash);
+      // A host that joins again gets a new credential; the old one stops working.
+      this.db
+        .prepare('INSERT INTO host_credentials (hash, host, created_at) VALUES (?, ?, ?) ON CONFLICT(host) DO UPDATE SET hash = excluded.hash, created_at = excluded.created_at')
+        .run(credentialHash, row.host, now);
+      return row.host;
+    });
+    return redeem.immediate();
+  }
+
+  async hostForCredential(credentialHash: string): Promise<string | undefined> {
+    const row = this.db.prepare('SELECT host FROM host_credentials WHERE hash = ?').get(credentialHash) as { host: string } | undefined;
+    return row?.host;
+  }
+
+  async createApiToken(t: ApiToken): Promise<void> {
+    this.db.prepare('INSERT INTO api_tokens (id, name, role, hash, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?)').run(t.id, t.name, t.role, t.hash, t.createdAt, t.revokedAt ?? null);
+  }
+
+  async apiTokenByHash(hash: string): Promise<ApiToken | undefined> {
+    const row = this.db.prepare('SELECT * FROM api_tokens WHERE hash = ? AND revoked_at IS NULL').get(hash) as TokenRow | undefined;
+    return row && token(row);
+  }
+
+  async listApiTokens(): Promise<ApiToken[]> {
+    return (this.db.prepare('SELECT * FROM api_tokens ORDER BY created_at, id').all() as TokenRow[]).map(token);
+  }
+
+  async revokeApiToken(id: string, at: string): Promise<boolean> {
+    return this.db.prepare('UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(at, id).changes === 1;
+  }
+
+  async putHostStatus(s: HostStatus): Promise<void> {
+    this.db
+      .prepare('INSERT INTO host_status (host, status, reported_at) VALUES (?, ?, ?) ON CONFLICT(host) DO UPDATE SET status = excluded.status, reported_at = excluded.reported_at')
+      .run(s.host, JSON.stringify(s.status), s.reportedAt);
+  }
+
+  async hostStatuses(): Promise<HostStatus[]> {
+    const rows = this.db.prepare('SELECT host, status, reported_at FROM host_status ORDER BY host').all() as { host: string; status: string; reported_at: string }[];
+    return rows.map((r) => ({ host: r.host, status: JSON.parse(r.status), reportedAt: r.reported_at }));
+  }
+
+  async close(): Promise<void> {
+    this.db.close();
+  }
+}

@@ -1,0 +1,96 @@
+/**
+ * The controller's state behind one interface: fleet revisions (the desired state and its
+ * audit log), host join tokens and credentials, API tokens, and the last status each agent
+ * reported. SQLite implements it now, PostgreSQL later; both must pass the contract suite in
+ * test/contract/store.ts.
+ *
+ * Every write that belongs together is one transaction: a revision is either stored whole or
+ * not at all, a join token is consumed exactly when the host's credential is stored.
+ * Secrets (tokens, credentials) are stored only as hashes.
+ */
+import type { Placement } from '../../core/placement/types.js';
+
+export type Role = 'admin' | 'operator' | 'viewer';
+
+export interface RevisionInput {
+  /** The head the caller planned against (null for the first revision): the revision check. */
+  parent: number | null;
+  /** The fleet documents as data, exactly as applied. */
+  fleet: unknown;
+  placements: Placement[];
+  /** What changed against the parent (apps added/changed/moved/removed per host). */
+  diff: unknown;
+  author: string;
+  message?: string;
+  /** ISO 8601 time of the apply. */
+  createdAt: string;
+}
+
+export interface RevisionSummary {
+  number: number;
+  parent: number | null;
+  author: string;
+  message?: string;
+  createdAt: string;
+}
+
+export interface Revision extends RevisionSummary {
+  fleet: unknown;
+  placements: Placement[];
+  diff: unknown;
+}
+
+export interface JoinToken {
+  /** Hash of the one-time token (the token itself is shown once and never stored). */
+  hash: string;
+  host: string;
+  expiresAt: string;
+}
+
+export interface ApiToken {
+  id: string;
+  name: string;
+  role: Role;
+  hash: string;
+  createdAt: string;
+  revokedAt?: string;
+}
+
+export interface HostStatus {
+  host: string;
+  /** What the agent reported (units, health, versions), as data. */
+  status: unknown;
+  reportedAt: string;
+}
+
+export interface Store {
+  /** The newest revision, if any. */
+  head(): Promise<RevisionSummary | undefined>;
+  /**
+   * Stores a new revision on top of `input.parent`. Fails with HAFEN_STORE_REVISION_CONFLICT
+   * (nothing stored) when the head is no longer `input.parent`.
+   */
+  appendRevision(input: RevisionInput): Promise<Revision>;
+  getRevision(number: number): Promise<Revision | undefined>;
+  /** Newest first. */
+  listRevisions(limit?: number): Promise<RevisionSummary[]>;
+
+  createJoinToken(token: JoinToken): Promise<void>;
+  /**
+   * Consumes a join token that has not expired at `now` and stores `credentialHash` as the
+   * host's credential, atomically; returns the host, or undefined (token unknown, used or expired).
+   */
+  redeemJoinToken(hash: string, now: string, credentialHash: string): Promise<string | undefined>;
+  hostForCredential(credentialHash: string): Promise<string | undefined>;
+
+  createApiToken(token: ApiToken): Promise<void>;
+  /** The token with this hash, unless revoked. */
+  apiTokenByHash(hash: string): Promise<ApiToken | undefined>;
+  listApiTokens(): Promise<ApiToken[]>;
+  revokeApiToken(id: string, at: string): Promise<boolean>;
+
+  putHostStatus(status: HostStatus): Promise<void>;
+  hostStatuses(): Promise<HostStatus[]>;
+
+  close(): Promise<void>;
+}

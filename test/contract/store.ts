@@ -1,0 +1,116 @@
+/**
+ * The Store contract: every implementation (SQLite now, PostgreSQL later) must pass it.
+ * Usage: storeContract('sqlite', async () => ({ store, reopen, cleanup })).
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { Placement } from '../../src/core/placement/types.js';
+import type { RevisionInput, Store } from '../../src/controller/store/store.js';
+import { isHafenError } from '../../src/lib/errors.js';
+
+export interface StoreHandle {
+  store: Store;
+  /** Closes and opens the same store again (persistence). */
+  reopen(): Promise<Store>;
+  cleanup(): Promise<void>;
+}
+
+const placements: Placement[] = [{ app: 'acme-web', replica: 1, host: 'nue-app-01', site: 'nue' }];
+
+function revision(parent: number | null, extra: Partial<RevisionInput> = {}): RevisionInput {
+  return { parent, fleet: { sites: [{ id: 'nue' }] }, placements, diff: { added: ['acme-web'] }, author: 'ops@example', createdAt: '2026-11-26T10:00:00.000Z', ...extra };
+}
+
+export function storeContract(name: string, open: () => Promise<StoreHandle>): void {
+  describe(`Store contract: ${name}`, () => {
+    const withStore = (title: string, fn: (h: StoreHandle) => Promise<void>) =>
+      test(title, async () => {
+        const h = await open();
+        try {
+          await fn(h);
+        } finally {
+          await h.cleanup();
+        }
+      });
+
+    withStore('an empty store has no revisions', async ({ store }) => {
+      assert.equal(await store.head(), undefined);
+      assert.deepEqual(await store.listRevisions(), []);
+      assert.equal(await store.getRevision(1), undefined);
+    });
+
+    withStore('revisions are numbered, kept whole, and listed newest first', async ({ store }) => {
+      const r1 = await store.appendRevision(revision(null, { message: 'first' }));
+      assert.equal(r1.number, 1);
+      const r2 = await store.appendRevision(revision(1, { author: 'someone-else', diff: { moved: [] } }));
+      assert.equal(r2.number, 2);
+      assert.deepEqual(await store.getRevision(1), { number: 1, parent: null, author: 'ops@example', message: 'first', createdAt: '2026-11-26T10:00:00.000Z', fleet: { sites: [{ id: 'nue' }] }, placements, diff: { added: ['acme-web'] } });
+      assert.deepEqual((await store.head())?.number, 2);
+      assert.deepEqual((await store.listRevisions()).map((r) => [r.number, r.parent, r.author]), [[2, 1, 'someone-else'], [1, null, 'ops@example']]);
+      assert.deepEqual((await store.listRevisions(1)).map((r) => r.number), [2]);
+    });
+
+    withStore('a revision planned against an old head is refused and nothing is stored', async ({ store }) => {
+      await store.appendRevision(revision(null));
+      await store.appendRevision(revision(1));
+      await assert.rejects(store.appendRevision(revision(1)), (err) => isHafenError(err, 'HAFEN_STORE_REVISION_CONFLICT') && /revision 2 is now the newest/.test(err.message));
+      await assert.rejects(store.appendRevision(revision(null)), (err) => isHafenError(err, 'HAFEN_STORE_REVISION_CONFLICT'));
+      assert.equal((await store.head())?.number, 2);
+      assert.equal((await store.listRevisions()).length, 2);
+    });
+
+    withStore('of two applies against the same head exactly one wins', async ({ store }) => {
+      const results = await Promise.allSettled([store.appendRevision(revision(null, { author: 'a' })), store.appendRevision(revision(null, { author: 'b' }))]);
+      assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
+      const lost = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+      assert.ok(isHafenError(lost.reason, 'HAFEN_STORE_REVISION_CONFLICT'));
+      assert.equal((await store.listRevisions()).length, 1);
+    });
+
+    withStore('a join token is redeemed once, before it expires, for a credential', async ({ store }) => {
+      await store.createJoinToken({ hash: 'jt1', host: 'nue-app-01', expiresAt: '2026-11-26T11:00:00.000Z' });
+      await store.createJoinToken({ hash: 'jt2', host: 'nue-app-02', expiresAt: '2026-11-26T09:00:00.000Z' });
+      assert.equal(await store.redeemJoinToken('jt2', '2026-11-26T10:00:00.000Z', 'cred-x'), undefined, 'expired');
+      assert.equal(await store.redeemJoinToken('nope', '2026-11-26T10:00:00.000Z', 'cred-x'), undefined, 'unknown');
+      assert.equal(await store.redeemJoinToken('jt1', '2026-11-26T10:00:00.000Z', 'cred-1'), 'nue-app-01');
+      assert.equal(await store.redeemJoinToken('jt1', '2026-11-26T10:00:01.000Z', 'cred-2'), undefined, 'used');
+      assert.equal(await store.hostForCredential('cred-1'), 'nue-app-01');
+      assert.equal(await store.hostForCredential('cred-2'), undefined);
+      // Joining again replaces the credential.
+      await store.createJoinToken({ hash: 'jt3', host: 'nue-app-01', expiresAt: '2026-11-26T11:00:00.000Z' });
+      assert.equal(await store.redeemJoinToken('jt3', '2026-11-26T10:05:00.000Z', 'cred-3'), 'nue-app-01');
+      assert.equal(await store.hostForCredential('cred-1'), undefined);
+      assert.equal(await store.hostForCredential('cred-3'), 'nue-app-01');
+    });
+
+    withStore('API tokens are found by hash until revoked', async ({ store }) => {
+      await store.createApiToken({ id: 't1', name: 'ci', role: 'operator', hash: 'h1', createdAt: '2026-11-26T10:00:00.000Z' });
+      await store.createApiToken({ id: 't2', name: 'dashboard', role: 'viewer', hash: 'h2', createdAt: '2026-11-26T10:01:00.000Z' });
+      assert.equal((await store.apiTokenByHash('h1'))?.role, 'operator');
+      assert.equal(await store.revokeApiToken('t1', '2026-11-26T12:00:00.000Z'), true);
+      assert.equal(await store.revokeApiToken('t1', '2026-11-26T12:00:01.000Z'), false);
+      assert.equal(await store.apiTokenByHash('h1'), undefined);
+      assert.deepEqual((await store.listApiTokens()).map((t) => [t.id, t.revokedAt]), [['t1', '2026-11-26T12:00:00.000Z'], ['t2', undefined]]);
+      await assert.rejects(store.createApiToken({ id: 't3', name: 'dup', role: 'admin', hash: 'h2', createdAt: '2026-11-26T10:02:00.000Z' }));
+    });
+
+    withStore('host status is the last report per host', async ({ store }) => {
+      await store.putHostStatus({ host: 'vie-app-01', status: { units: 1 }, reportedAt: '2026-11-26T10:00:00.000Z' });
+      await store.putHostStatus({ host: 'nue-app-01', status: { units: 2 }, reportedAt: '2026-11-26T10:00:00.000Z' });
+      await store.putHostStatus({ host: 'vie-app-01', status: { units: 3 }, reportedAt: '2026-11-26T10:00:05.000Z' });
+      assert.deepEqual(await store.hostStatuses(), [
+        { host: 'nue-app-01', status: { units: 2 }, reportedAt: '2026-11-26T10:00:00.000Z' },
+        { host: 'vie-app-01', status: { units: 3 }, reportedAt: '2026-11-26T10:00:05.000Z' },
+      ]);
+    });
+
+    withStore('everything survives closing and opening again', async (h) => {
+      await h.store.appendRevision(revision(null));
+      await h.store.createApiToken({ id: 't1', name: 'ci', role: 'admin', hash: 'h1', createdAt: '2026-11-26T10:00:00.000Z' });
+      const again = await h.reopen();
+      assert.equal((await again.head())?.number, 1);
+      assert.equal((await again.apiTokenByHash('h1'))?.id, 't1');
+      assert.equal((await again.appendRevision(revision(1))).number, 2);
+    });
+  });
+}
