@@ -1,0 +1,91 @@
+/**
+ * Desired state per host, rendered from a fleet and its placements: one unit per app replica
+ * placed on the host. Units have stable names (`<app>-r<replica>`), carry hafen's ownership
+ * labels, and a content hash that changes exactly when what the agent must run changes (not
+ * with every revision), so agents restart only what really changed.
+ */
+import type { App, Fleet } from '../fleet/model.js';
+import type { Placement } from '../placement/types.js';
+import { naturalCompare } from '../util/natural-sort.js';
+import { contentHash } from '../util/canonical.js';
+import { composeProject, type ComposeProject } from './compose.js';
+
+/** Labels (compose) and environment markers (processes) that mark what hafen owns. */
+export const OWNER_LABEL = 'dev.hafen.owned';
+export const APP_LABEL = 'dev.hafen.app';
+export const UNIT_LABEL = 'dev.hafen.unit';
+export const HASH_LABEL = 'dev.hafen.config-hash';
+
+export interface ProcessSpec {
+  command: string[];
+  env: Record<string, string>;
+  cwd?: string;
+}
+
+export interface DesiredUnit {
+  /** Stable across revisions: `<app>-r<replica>`. */
+  name: string;
+  app: string;
+  customer: string;
+  replica: number;
+  kind: App['workloadKind'];
+  /** Port the proxies send traffic to, if the app takes traffic. */
+  port?: number;
+  health?: { path: string; expectStatus: number; keyword?: string };
+  compose?: ComposeProject;
+  /**
+   * A compose file the fleet names instead of inline services (`workload.compose.file`,
+   * relative to the fleet): the controller reads it and merges it into `compose` before
+   * handing the unit to an agent; core code does no I/O.
+   */
+  composeFile?: string;
+  process?: ProcessSpec;
+  kubernetes?: { manifest: string; namespace: string };
+  /** Hash of everything above: equal hash, nothing to do. */
+  hash: string;
+}
+
+export interface HostDesiredState {
+  host: string;
+  site: string;
+  /** The fleet revision this was rendered from. */
+  revision: number;
+  units: DesiredUnit[];
+}
+
+export function unitName(app: string, replica: number): string {
+  return `${app}-r${replica}`;
+}
+
+function renderUnit(app: App, replica: number): DesiredUnit {
+  const name = unitName(app.id, replica);
+  const unit: Omit<DesiredUnit, 'hash'> = { name, app: app.id, customer: app.customer, replica, kind: app.workloadKind };
+  if (app.port !== undefined) unit.port = app.port;
+  if (app.health) unit.health = { path: app.health.path, expectStatus: app.health.expectStatus, ...(app.health.keyword ? { keyword: app.health.keyword } : {}) };
+  if (app.workload.compose) {
+    unit.compose = composeProject(app, name);
+    if (app.workload.compose.file !== undefined) unit.composeFile = app.workload.compose.file;
+  }
+  if (app.workload.process) {
+    const p = app.workload.process;
+    unit.process = { command: [...p.command], env: { ...(p.env ?? {}), HAFEN_APP: app.id, HAFEN_UNIT: name, HAFEN_REPLICA: String(replica), ...(app.port !== undefined ? { PORT: String(app.port) } : {}) } };
+    if (p.cwd !== undefined) unit.process.cwd = p.cwd;
+  }
+  if (app.workload.kubernetes) unit.kubernetes = { manifest: app.workload.kubernetes.manifest, namespace: app.workload.kubernetes.namespace ?? app.id };
+  return { ...unit, hash: contentHash(unit) };
+}
+
+/** Desired state of every host (hosts without units included, so agents stop what they no longer run). */
+export function desiredState(fleet: Fleet, placements: readonly Placement[], revision: number): Map<string, HostDesiredState> {
+  const apps = new Map(fleet.apps.map((a) => [a.id, a]));
+  const out = new Map<string, HostDesiredState>();
+  for (const h of [...fleet.hosts].sort((a, b) => naturalCompare(a.id, b.id))) out.set(h.id, { host: h.id, site: h.site, revision, units: [] });
+  for (const p of placements) {
+    const app = apps.get(p.app);
+    const host = out.get(p.host);
+    if (!app || !host) continue;
+    host.units.push(renderUnit(app, p.replica));
+  }
+  for (const h of out.values()) h.units.sort((a, b) => naturalCompare(a.name, b.name));
+  return out;
+}
