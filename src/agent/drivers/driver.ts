@@ -1,0 +1,36 @@
+/**
+ * A runtime driver makes a host's units run as desired. One interface, several
+ * implementations (process now, compose next), one contract suite (test/contract/driver.ts).
+ *
+ * Rules every driver keeps:
+ * - apply() is idempotent: the same units twice change nothing; a unit whose hash is unchanged
+ *   is left running; a changed hash replaces it; units no longer listed are stopped.
+ * - A driver never touches what hafen does not own (processes it did not start, containers
+ *   without hafen's labels).
+ * - A unit that keeps failing is restarted with growing backoff, never in a tight loop, and
+ *   reported as failed with its last error.
+ */
+import type { DesiredUnit } from '../../core/render/desired.js';
+
+export type UnitState = 'starting' | 'running' | 'backoff' | 'failed' | 'stopped';
+
+export interface UnitStatus {
+  name: string;
+  app: string;
+  state: UnitState;
+  hash: string;
+  restarts: number;
+  lastError?: string;
+  /** ISO time the current instance started. */
+  since?: string;
+}
+
+export interface Driver {
+  readonly kind: string;
+  apply(units: readonly DesiredUnit[]): Promise<void>;
+  status(): Promise<UnitStatus[]>;
+  /** Stops supervising but leaves units running (the agent exits; its successor adopts them). */
+  detach(): Promise<void>;
+  /** Stops every unit this driver owns. */
+  stopAll(): Promise<void>;
+}

@@ -1,0 +1,110 @@
+/**
+ * The Driver contract: every runtime driver (process now, compose next) must pass it.
+ * The fixture provides units that serve HTTP on loopback and a unit that keeps crashing.
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { Driver, UnitStatus } from '../../src/agent/drivers/driver.js';
+import type { DesiredUnit } from '../../src/core/render/desired.js';
+
+export interface DriverFixture {
+  driver: Driver;
+  /** A unit serving `body` over HTTP on 127.0.0.1:`port`. */
+  httpUnit(name: string, port: number, body: string): DesiredUnit;
+  /** A unit that exits with an error right after it starts. */
+  crashingUnit(name: string): DesiredUnit;
+  /** Drops the driver without stopping its units (as when the agent dies) and opens a new one. */
+  restartAgent(): Promise<Driver>;
+  /** Starts something the driver does not own; returns a check that it is still running. */
+  foreign(): Promise<{ alive(): boolean; stop(): void }>;
+  freePort(): Promise<number>;
+  cleanup(): Promise<void>;
+}
+
+async function get(port: number): Promise<string | undefined> {
+  try {
+    const res = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(1000) });
+    return await res.text();
+  } catch {
+    return undefined;
+  }
+}
+
+async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 10_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const find = (list: UnitStatus[], name: string) => list.find((s) => s.name === name);
+
+export function driverContract(name: string, open: () => Promise<DriverFixture>): void {
+  describe(`Driver contract: ${name}`, () => {
+    const withDriver = (title: string, fn: (f: DriverFixture) => Promise<void>) =>
+      test(title, async () => {
+        const f = await open();
+        try {
+          await fn(f);
+        } finally {
+          await f.cleanup();
+        }
+      });
+
+    withDriver('apply starts units, is idempotent, replaces changed units and stops removed ones', async (f) => {
+      const [p1, p2] = [await f.freePort(), await f.freePort()];
+      await f.driver.apply([f.httpUnit('a-r1', p1, 'one'), f.httpUnit('b-r1', p2, 'two')]);
+      assert.equal(await until('a serving', () => get(p1)), 'one');
+      assert.equal(await until('b serving', () => get(p2)), 'two');
+      const before = await f.driver.status();
+      assert.deepEqual(before.map((s) => [s.name, s.state]), [['a-r1', 'running'], ['b-r1', 'running']]);
+
+      await f.driver.apply([f.httpUnit('a-r1', p1, 'one'), f.httpUnit('b-r1', p2, 'two')]);
+      const same = await f.driver.status();
+      assert.equal(find(same, 'a-r1')?.since, find(before, 'a-r1')?.since, 'unchanged unit left running');
+
+      await f.driver.apply([f.httpUnit('a-r1', p1, 'one v2')]);
+      assert.equal(await until('a replaced', async () => ((await get(p1)) === 'one v2' ? 'one v2' : undefined)), 'one v2');
+      await until('b stopped', async () => ((await get(p2)) === undefined ? true : undefined));
+      assert.deepEqual((await f.driver.status()).map((s) => s.name), ['a-r1']);
+    });
+
+    withDriver('a unit that keeps crashing is restarted with backoff and reported failed', async (f) => {
+      await f.driver.apply([f.crashingUnit('bad-r1')]);
+      const st = await until('reported failed', async () => {
+        const s = find(await f.driver.status(), 'bad-r1');
+        return s?.state === 'failed' ? s : undefined;
+      });
+      assert.match(st.lastError ?? '', /exited with code 3|exit/);
+      const restarts = st.restarts;
+      await new Promise((r) => setTimeout(r, 700));
+      const later = find(await f.driver.status(), 'bad-r1')!;
+      assert.ok(later.restarts - restarts <= 2, `backoff, not a tight loop (${later.restarts - restarts} restarts in 0.7 s)`);
+    });
+
+    withDriver('after an agent restart the units are adopted, not started twice', async (f) => {
+      const port = await f.freePort();
+      await f.driver.apply([f.httpUnit('keep-r1', port, 'kept')]);
+      await until('serving', () => get(port));
+      const since = find(await f.driver.status(), 'keep-r1')?.since;
+      const next = await f.restartAgent();
+      assert.equal(await get(port), 'kept', 'still serving while no agent runs');
+      assert.equal(find(await next.status(), 'keep-r1')?.since, since, 'adopted');
+      await next.apply([f.httpUnit('keep-r1', port, 'kept')]);
+      assert.equal(find(await next.status(), 'keep-r1')?.since, since, 'not restarted');
+      await next.apply([]);
+      await until('stopped by the new agent', async () => ((await get(port)) === undefined ? true : undefined));
+    });
+
+    withDriver('never touches what it does not own', async (f) => {
+      const other = await f.foreign();
+      await f.driver.apply([]);
+      await f.driver.stopAll();
+      assert.ok(other.alive());
+      other.stop();
+    });
+  });
+}
