@@ -1,0 +1,175 @@
+/**
+ * The compose driver: one compose project per unit, run with `docker compose` (v2) or
+ * `docker-compose` (v1), whichever the host has. State is read back from Docker itself
+ * (containers with hafen's labels), so a restarted agent needs nothing but Docker to know
+ * what runs. Docker's restart policy (unless-stopped) restarts crashed containers with its
+ * own doubling backoff. Volumes are kept when a unit changes or is removed: data is never
+ * deleted by a plan.
+ */
+import { execFile } from 'node:child_process';
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { stringify } from 'yaml';
+import { APP_LABEL, HASH_LABEL, OWNER_LABEL, UNIT_LABEL, type DesiredUnit } from '../../core/render/desired.js';
+import { writeFileAtomic } from '../../lib/fs.js';
+import { HafenError } from '../../lib/errors.js';
+import type { Driver, UnitState, UnitStatus } from './driver.js';
+
+const run = promisify(execFile);
+
+export interface ComposeDriverOptions {
+  stateDir: string;
+  /** The docker CLI (default: docker on PATH). */
+  docker?: string;
+  /** Restarts after which a crashing unit is reported failed (Docker keeps retrying). */
+  failedAfter?: number;
+}
+
+interface Container {
+  id: string;
+  project: string;
+  unit: string;
+  app: string;
+  hash: string;
+  state: string;
+  exitCode: number;
+  restarts: number;
+  startedAt: string;
+}
+
+/**
+ * Values in the fleet are literal: compose must not interpolate "$VAR" from the agent's own
+ * environment (that would make a host's containers depend on how its agent was started), so
+ * every "$" is written as "$$".
+ */
+function literal(value: unknown): unknown {
+  if (typeof value === 'string') return value.replace(/\$/g, '$$$$');
+  if (Array.isArray(value)) return value.map(literal);
+  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, literal(v)]));
+  return value;
+}
+
+export class ComposeDriver implements Driver {
+  readonly kind = 'compose';
+  private readonly docker: string;
+  private readonly failedAfter: number;
+
+  private constructor(
+    private readonly stateDir: string,
+    docker: string,
+    private readonly compose: string[],
+    failedAfter: number,
+  ) {
+    this.docker = docker;
+    this.failedAfter = failedAfter;
+  }
+
+  /** Finds a compose implementation; fails with HAFEN_DRIVER_NO_COMPOSE when there is none. */
+  static async open(options: ComposeDriverOptions): Promise<ComposeDriver> {
+    const docker = options.docker ?? 'docker';
+    mkdirSync(join(options.stateDir, 'projects'), { recursive: true });
+    let compose: string[] | undefined;
+    try {
+      await run(docker, ['compose', 'version']);
+      compose = [docker, 'compose'];
+    } catch {
+      try {
+        await run('docker-compose', ['version']);
+        compose = ['docker-compose'];
+      } catch {
+        throw new HafenError('HAFEN_DRIVER_NO_COMPOSE', 'neither "docker compose" nor "docker-compose" works on this host; install one, or use the process runtime');
+      }
+    }
+    return new ComposeDriver(options.stateDir, docker, compose, options.failedAfter ?? 3);
+  }
+
+  private async composeCmd(project: string, file: string, args: string[]): Promise<void> {
+    const [cmd, ...pre] = this.compose;
+    try {
+      await run(cmd!, [...pre, '-p', project, '-f', file, ...args], { maxBuffer: 16 * 1024 * 1024 });
+    } catch (err) {
+      const e = err as { stderr?: string; message: string };
+      throw new HafenError('HAFEN_DRIVER_COMPOSE_FAILED', `compose ${args[0]} of ${project} failed: ${(e.stderr || e.message).trim().split('\n').slice(-3).join(' ')}`, { retryable: true });
+    }
+  }
+
+  private async containers(): Promise<Container[]> {
+    const { stdout } = await run(this.docker, ['ps', '-aq', '--filter', `label=${OWNER_LABEL}=true`]);
+    const ids = stdout.split('\n').filter(Boolean);
+    if (ids.length === 0) return [];
+    const { stdout: inspected } = await run(this.docker, ['inspect', ...ids], { maxBuffer: 64 * 1024 * 1024 });
+    const list = JSON.parse(inspected) as { Id: string; RestartCount: number; State: { Status: string; ExitCode: number; StartedAt: string }; Config: { Labels: Record<string, string> } }[];
+    return list.map((c) => ({
+      id: c.Id,
+      project: c.Config.Labels['com.docker.compose.project'] ?? '',
+      unit: c.Config.Labels[UNIT_LABEL] ?? '',
+      app: c.Config.Labels[APP_LABEL] ?? '',
+      hash: c.Config.Labels[HASH_LABEL] ?? '',
+      state: c.State.Status,
+      exitCode: c.State.ExitCode,
+      restarts: c.RestartCount,
+      startedAt: c.State.StartedAt,
+    }));
+  }
+
+  private projectFile(project: string): string {
+    return join(this.stateDir, 'projects', project, 'compose.yaml');
+  }
+
+  async apply(units: readonly DesiredUnit[]): Promise<void> {
+    const running = await this.containers();
+    const wanted = units.filter((u) => u.kind === 'compose' && u.compose);
+    const wantedProjects = new Set(wanted.map((u) => u.compose!.name));
+    // Stop projects hafen owns that are no longer wanted; their volumes stay.
+    for (const project of new Set(running.map((c) => c.project))) {
+      if (!project.startsWith('hafen-') || wantedProjects.has(project)) continue;
+      await this.composeCmd(project, this.projectFile(project), ['down', '--remove-orphans']).catch(async () => {
+        // No project file (written by another state dir): remove the containers by label.
+        const ids = running.filter((c) => c.project === project).map((c) => c.id);
+        if (ids.length) await run(this.docker, ['rm', '-f', ...ids]);
+      });
+      rmSync(join(this.stateDir, 'projects', project), { recursive: true, force: true });
+    }
+    for (const u of wanted) {
+      const project = u.compose!.name;
+      const mine = running.filter((c) => c.project === project);
+      const services = Object.keys(u.compose!.services);
+      const current = mine.length === services.length && mine.every((c) => c.hash === u.hash && c.state === 'running');
+      if (current) continue;
+      const file = this.projectFile(project);
+      const services2 = Object.fromEntries(
+        Object.entries(u.compose!.services).map(([name, spec]) => [name, { ...spec, labels: { ...(spec.labels as Record<string, string>), [HASH_LABEL]: u.hash } }]),
+      );
+      const doc: Record<string, unknown> = { services: services2 };
+      if (u.compose!.volumes) doc.volumes = u.compose!.volumes;
+      await writeFileAtomic(file, stringify(literal(doc)));
+      await this.composeCmd(project, file, ['up', '-d', '--remove-orphans']);
+    }
+  }
+
+  async status(): Promise<UnitStatus[]> {
+    const byUnit = new Map<string, Container[]>();
+    for (const c of await this.containers()) byUnit.set(c.unit, [...(byUnit.get(c.unit) ?? []), c]);
+    const out: UnitStatus[] = [];
+    for (const [name, cs] of byUnit) {
+      const restarts = Math.max(...cs.map((c) => c.restarts));
+      const bad = cs.find((c) => c.state !== 'running');
+      let state: UnitState = 'running';
+      if (bad) state = restarts >= this.failedAfter || bad.state === 'exited' || bad.state === 'dead' ? 'failed' : bad.state === 'created' ? 'starting' : 'backoff';
+      const st: UnitStatus = { name, app: cs[0]!.app, state, hash: cs[0]!.hash, restarts };
+      if (bad) st.lastError = `${bad.state === 'restarting' ? 'restarting after it ' : ''}exited with code ${bad.exitCode}`;
+      if (state === 'running') st.since = cs.map((c) => c.startedAt).sort()[0]!;
+      out.push(st);
+    }
+    return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  async detach(): Promise<void> {
+    // Docker keeps the containers running; nothing to hand over.
+  }
+
+  async stopAll(): Promise<void> {
+    await this.apply([]);
+  }
+}

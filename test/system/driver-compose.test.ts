@@ -1,0 +1,124 @@
+/**
+ * The compose driver against a real Docker engine (Debian's docker.io and docker-compose),
+ * with images built locally from busybox-static: the driver contract, and an app with two
+ * services and a volume that comes up, is changed (its data survives) and is removed.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { ComposeDriver } from '../../src/agent/drivers/compose.js';
+import { APP_LABEL, OWNER_LABEL, UNIT_LABEL, type DesiredUnit } from '../../src/core/render/desired.js';
+import { contentHash } from '../../src/core/util/canonical.js';
+import { driverContract } from '../contract/driver.js';
+import { BUSYBOX_IMAGE, ensureBusyboxImage } from '../helpers/docker.js';
+import { DOCKER, run, works } from '../helpers/system.js';
+
+const dockerUp = works(DOCKER, ['info']) && (works('docker-compose', ['version']) || works(DOCKER, ['compose', 'version']));
+if (!dockerUp && process.env.HAFEN_REQUIRE_SYSTEM === '1') throw new Error('required system component missing: a Docker engine with compose (run scripts/install-system-deps.sh and scripts/start-services.sh)');
+
+// init: true gives the test services a PID 1 that forwards SIGTERM, so stops take a moment, not the 10 s grace.
+function composeUnit(name: string, services: Record<string, Record<string, unknown>>, volumes?: string[]): DesiredUnit {
+  const app = name.replace(/-r\d+$/, '');
+  const labels = { [OWNER_LABEL]: 'true', [APP_LABEL]: app, [UNIT_LABEL]: name };
+  const compose = {
+    name: `hafen-${name}`,
+    services: Object.fromEntries(Object.entries(services).map(([k, v]) => [k, { image: BUSYBOX_IMAGE, restart: 'unless-stopped', init: true, ...v, labels }])),
+    ...(volumes ? { volumes: Object.fromEntries(volumes.map((v) => [v, { labels }])) } : {}),
+  };
+  const unit = { name, app, customer: 'c', replica: 1, kind: 'compose' as const, compose };
+  return { ...unit, hash: contentHash(unit) };
+}
+
+const serve = (body: string, port: number) => ({
+  command: ['sh', '-c', 'mkdir -p /www && printf %s "$BODY" > /www/index.html && exec httpd -f -p 8080 -h /www'],
+  environment: { BODY: body },
+  ports: [`127.0.0.1:${port}:8080`],
+});
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const srv = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+if (dockerUp) {
+  ensureBusyboxImage();
+  driverContract('compose', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hafen-compose-'));
+    let driver = await ComposeDriver.open({ stateDir: dir, docker: DOCKER });
+    return {
+      get driver() {
+        return driver;
+      },
+      httpUnit: (name, port, body) => composeUnit(name, { web: serve(body, port) }),
+      crashingUnit: (name) => composeUnit(name, { bad: { command: ['sh', '-c', 'exit 3'] } }),
+      restartAgent: async () => {
+        await driver.detach();
+        driver = await ComposeDriver.open({ stateDir: dir, docker: DOCKER });
+        return driver;
+      },
+      foreign: async () => {
+        const name = `not-hafen-${process.pid}`;
+        run(DOCKER, ['run', '-d', '--name', name, BUSYBOX_IMAGE, 'sleep', '600']);
+        return {
+          alive: () => run(DOCKER, ['inspect', '-f', '{{.State.Running}}', name]).stdout.trim() === 'true',
+          stop: () => void run(DOCKER, ['rm', '-f', name]),
+        };
+      },
+      freePort,
+      cleanup: async () => {
+        await driver.stopAll();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  });
+} else {
+  test('compose driver contract', (t) => t.skip('no Docker engine with compose here (run scripts/install-system-deps.sh and scripts/start-services.sh)'));
+}
+
+test('an app with two services and a volume comes up, keeps its data through a change, and is removed', { skip: !dockerUp && 'no Docker engine with compose here' }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'hafen-compose-'));
+  const driver = await ComposeDriver.open({ stateDir: dir, docker: DOCKER });
+  const port = await freePort();
+  const name = `shop-${process.pid}-r1`;
+  // "db" writes a counter into the volume once; "web" serves what is in the volume.
+  const make = (greeting: string) =>
+    composeUnit(
+      name,
+      {
+        db: { command: ['sh', '-c', '[ -f /data/first ] || date +%s%N > /data/first; exec sleep 3600'], volumes: ['data:/data'] },
+        web: { command: ['sh', '-c', `mkdir -p /www && while true; do printf '%s %s' "${greeting}" "$(cat /data/first 2>/dev/null)" > /www/index.html; sleep 0.2; done & exec httpd -f -p 8080 -h /www`], volumes: ['data:/data'], ports: [`127.0.0.1:${port}:8080`] },
+      },
+      ['data'],
+    );
+  const read = async (want: string) => {
+    for (let i = 0; i < 100; i++) {
+      const body = await fetch(`http://127.0.0.1:${port}/`).then((r) => r.text(), () => '');
+      if (body.startsWith(want) && body.length > want.length + 1) return body;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`web never served "${want} ..."`);
+  };
+  try {
+    await driver.apply([make('hello')]);
+    const first = await read('hello');
+    assert.deepEqual((await driver.status()).map((s) => [s.name, s.state]), [[name, 'running']]);
+    await driver.apply([make('changed')]);
+    const second = await read('changed');
+    assert.equal(second.split(' ')[1], first.split(' ')[1], 'the volume kept its data through the change');
+    await driver.apply([]);
+    assert.deepEqual(await driver.status(), []);
+    const volumes = run(DOCKER, ['volume', 'ls', '-q', '--filter', `label=${UNIT_LABEL}=${name}`]).stdout.trim();
+    assert.ok(volumes.length > 0, 'removing the app keeps its volume (data is never deleted by a plan)');
+  } finally {
+    await driver.stopAll();
+    for (const v of run(DOCKER, ['volume', 'ls', '-q', '--filter', `label=${UNIT_LABEL}=${name}`]).stdout.split('\n').filter(Boolean)) run(DOCKER, ['volume', 'rm', v]);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
