@@ -1,5 +1,15 @@
 #!/usr/bin/env node
-// Entry point of the `hafen` command: runs the compiled CLI (npm ci builds it via `prepare`).
-import { main } from '../dist/cli/main.js';
-
-process.exitCode = await main(process.argv);
+// Entry point of the `hafen` command (npm ci builds dist/ via `prepare`). It wires the
+// processes: `hafen controller` and `hafen agent` run their own entry points; everything
+// else is the CLI. The processes never import each other (DESIGN.md), only this file sees all.
+const [command] = process.argv.slice(2);
+if (command === 'controller') {
+  const { runController } = await import('../dist/controller/main.js');
+  process.exitCode = await runController(process.argv.slice(3));
+} else if (command === 'agent') {
+  const { runAgent } = await import('../dist/agent/main.js');
+  process.exitCode = await runAgent(process.argv.slice(3));
+} else {
+  const { main } = await import('../dist/cli/main.js');
+  process.exitCode = await main(process.argv);
+}

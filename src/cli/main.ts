@@ -4,6 +4,8 @@
  */
 import { Command, CommanderError } from 'commander';
 import { HafenError } from '../lib/errors.js';
+import { registerAccess } from './access.js';
+import { registerApply } from './apply.js';
 import { registerCapacity } from './capacity.js';
 import { registerGenerate } from './generate.js';
 import { EXIT, processIo, type CliIo } from './io.js';
@@ -11,10 +13,11 @@ import { registerIpam } from './ipam.js';
 import { registerPlan } from './plan.js';
 import { registerRisk } from './risk.js';
 import { registerSchema } from './schema.js';
+import { registerStatus } from './status.js';
 import { registerValidate } from './validate.js';
 
 /** Error codes that mean an input could not be read at all (exit 2). */
-const UNREADABLE = new Set(['HAFEN_CLI_FLEET_UNREADABLE', 'HAFEN_CLI_ALLOCATIONS_UNREADABLE', 'HAFEN_CLI_PLAN_UNREADABLE']);
+const UNREADABLE = new Set(['HAFEN_CLI_FLEET_UNREADABLE', 'HAFEN_CLI_ALLOCATIONS_UNREADABLE', 'HAFEN_CLI_PLAN_UNREADABLE', 'HAFEN_CLI_TOKEN_UNREADABLE', 'HAFEN_CLIENT_UNREACHABLE']);
 
 export function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
   const program = new Command('hafen')
@@ -29,8 +32,13 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   registerRisk(program, io, setExit);
   registerCapacity(program, io, setExit);
   registerSchema(program, io, setExit);
+  registerApply(program, io, setExit);
+  registerStatus(program, io, setExit);
+  registerAccess(program, io, setExit);
   registerGenerate(program, io, setExit);
-  for (const cmd of program.commands) cmd.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
+  const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
+  for (const cmd of all(program).slice(1)) cmd.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
+  program.addHelpText('after', '\nProcesses: hafen controller --help, hafen agent --help');
   return program;
 }
 

@@ -6,12 +6,15 @@
 export class HafenError extends Error {
   readonly code: string;
   readonly retryable: boolean;
+  /** Structured detail for callers (e.g. every problem of an invalid fleet); never secrets. */
+  readonly details?: unknown;
 
-  constructor(code: string, message: string, options: { retryable?: boolean; cause?: unknown } = {}) {
+  constructor(code: string, message: string, options: { retryable?: boolean; cause?: unknown; details?: unknown } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'HafenError';
     this.code = code;
     this.retryable = options.retryable ?? false;
+    if (options.details !== undefined) this.details = options.details;
   }
 }
 

@@ -149,7 +149,8 @@ export class ProcessDriver implements Driver {
     try {
       const child = spawn(spec.command[0]!, spec.command.slice(1), {
         cwd: spec.cwd,
-        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...spec.env, HAFEN_UNIT: s.unit.name },
+        // Each unit gets a data directory that outlives its processes (what volumes are to containers).
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HAFEN_DATA_DIR: this.dataDir(s.unit), ...spec.env, HAFEN_UNIT: s.unit.name },
         detached: true,
         stdio: ['ignore', log, log],
       });
@@ -166,6 +167,12 @@ export class ProcessDriver implements Driver {
     } finally {
       closeSync(log);
     }
+  }
+
+  private dataDir(unit: DesiredUnit): string {
+    const dir = join(this.opts.stateDir, 'data', unit.name);
+    mkdirSync(dir, { recursive: true });
+    return dir;
   }
 
   private save(s: Supervised): void {

@@ -1,0 +1,131 @@
+/**
+ * The agent loop: long-poll the controller for this host's desired state, hand it to the
+ * driver, report what runs. The last desired state is kept on disk and applied at start, so
+ * a host keeps running (and comes back after a reboot) while the controller is unreachable.
+ */
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { HafenClient } from '../client/client.js';
+import type { HostDesiredState } from '../core/render/desired.js';
+import { writeFileAtomic } from '../lib/fs.js';
+import type { Driver } from './drivers/driver.js';
+
+export interface AgentOptions {
+  client: HafenClient;
+  driver: Driver;
+  stateDir: string;
+  /** Address processes should listen on (HAFEN_ADDRESS), e.g. this host's loopback address in a demo. */
+  address?: string;
+  /** Seconds a long-poll waits for a change. */
+  waitSeconds?: number;
+  heartbeatMs?: number;
+  log?: (line: string) => void;
+}
+
+/** Longest wait between attempts to reach the controller. */
+const MAX_BACKOFF_MS = 5000;
+
+interface Cached {
+  hash: string;
+  state: HostDesiredState;
+}
+
+export class Agent {
+  private running = false;
+  private hash?: string;
+  private state?: HostDesiredState;
+  private heartbeat?: NodeJS.Timeout;
+  private loop?: Promise<void>;
+  private readonly log: (line: string) => void;
+
+  constructor(private readonly opts: AgentOptions) {
+    this.log = opts.log ?? (() => {});
+    mkdirSync(opts.stateDir, { recursive: true });
+  }
+
+  private get cachePath(): string {
+    return join(this.opts.stateDir, 'desired.json');
+  }
+
+  /** Applies the cached desired state, then follows the controller until stop(). */
+  async start(): Promise<void> {
+    this.running = true;
+    try {
+      const cached = JSON.parse(readFileSync(this.cachePath, 'utf8')) as Cached;
+      await this.applyState(cached.state);
+      this.hash = cached.hash;
+      this.state = cached.state;
+      this.log(`applied the cached desired state (revision ${cached.state.revision}) while connecting`);
+    } catch {
+      // No cache yet: nothing to run until the controller answers.
+    }
+    this.heartbeat = setInterval(() => void this.report().catch(() => {}), this.opts.heartbeatMs ?? 5000);
+    this.loop = this.follow();
+  }
+
+  private async applyState(state: HostDesiredState): Promise<void> {
+    const units = state.units.map((u) =>
+      u.process && this.opts.address ? { ...u, process: { ...u.process, env: { ...u.process.env, HAFEN_ADDRESS: this.opts.address } } } : u,
+    );
+    await this.opts.driver.apply(units);
+  }
+
+  private async follow(): Promise<void> {
+    let backoff = 500;
+    while (this.running) {
+      try {
+        const res = await this.opts.client.desired(this.hash, this.opts.waitSeconds ?? 25);
+        if (!this.running) return;
+        if (res.hash !== this.hash) {
+          await this.applyState(res.state);
+          await writeFileAtomic(this.cachePath, JSON.stringify({ hash: res.hash, state: res.state }));
+          this.hash = res.hash;
+          this.state = res.state;
+          this.log(`applied revision ${res.revision}: ${res.state.units.length} unit(s)`);
+          await this.report().catch(() => {});
+        }
+        backoff = 500;
+      } catch (err) {
+        if (!this.running) return;
+        this.log(`controller: ${(err as Error).message}; retrying in ${backoff} ms`);
+        // Jittered so a hundred agents do not return in step; capped low, since catching up fast matters more than a few requests.
+        await new Promise((r) => setTimeout(r, backoff * (0.75 + Math.random() / 2)));
+        backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
+      }
+    }
+  }
+
+  /** Sends the driver's view of every unit, with its health and the desired-state hash applied. */
+  async report(): Promise<void> {
+    const units = await this.opts.driver.status();
+    const byName = new Map((this.state?.units ?? []).map((u) => [u.name, u]));
+    const reports = await Promise.all(
+      units.map(async (u) => {
+        const want = byName.get(u.name);
+        if (u.state !== 'running' || !want?.health || want.port === undefined) return u;
+        return { ...u, healthy: await this.probe(want.port, want.health.path, want.health.expectStatus) };
+      }),
+    );
+    await this.opts.client.reportStatus(reports, this.hash, this.opts.driver.kind);
+  }
+
+  /** One HTTP health check of a unit on this host. */
+  private async probe(port: number, path: string, expect: number): Promise<boolean> {
+    try {
+      const res = await fetch(`http://${this.opts.address ?? '127.0.0.1'}:${port}${path}`, { signal: AbortSignal.timeout(2000) });
+      await res.arrayBuffer();
+      return res.status === expect;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Stops following the controller; units keep running (the driver is detached, not stopped). */
+  async stop(): Promise<void> {
+    this.running = false;
+    clearInterval(this.heartbeat);
+    await this.opts.driver.detach();
+    // The long-poll in flight ends on its own (its timeout); it no longer applies anything.
+    void this.loop;
+  }
+}

@@ -1,0 +1,81 @@
+/** `hafen agent`: joins the controller once, then keeps this host's units as desired. */
+import { chmodSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Command, CommanderError } from 'commander';
+import { HafenClient } from '../client/client.js';
+import { HafenError } from '../lib/errors.js';
+import { writeFileAtomic } from '../lib/fs.js';
+import { Agent } from './agent.js';
+import { ComposeDriver } from './drivers/compose.js';
+import type { Driver } from './drivers/driver.js';
+import { ProcessDriver } from './drivers/process.js';
+
+export interface AgentStartOptions {
+  controller: string;
+  data: string;
+  joinToken?: string;
+  driver: 'process' | 'compose';
+  address?: string;
+  log?: (line: string) => void;
+}
+
+/** Reads the host credential, or redeems the join token for one (stored 0600 in the data dir). */
+async function credential(opts: AgentStartOptions): Promise<{ host: string; credential: string }> {
+  const file = join(opts.data, 'credential.json');
+  if (opts.joinToken) {
+    const joined = await new HafenClient(opts.controller).join(opts.joinToken);
+    await writeFileAtomic(file, JSON.stringify(joined), 0o600);
+    chmodSync(file, 0o600);
+    return joined;
+  }
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as { host: string; credential: string };
+  } catch {
+    throw new HafenError('HAFEN_AGENT_NOT_JOINED', `this agent has not joined yet (no ${file}); start it once with --join-token from "hafen host join HOST"`);
+  }
+}
+
+export async function startAgent(opts: AgentStartOptions): Promise<{ host: string; agent: Agent }> {
+  const { host, credential: cred } = await credential(opts);
+  const stateDir = join(opts.data, 'state');
+  const driver: Driver = opts.driver === 'compose' ? await ComposeDriver.open({ stateDir }) : ProcessDriver.open({ stateDir });
+  const agent = new Agent({ client: new HafenClient(opts.controller, cred), driver, stateDir, ...(opts.address ? { address: opts.address } : {}), ...(opts.log ? { log: opts.log } : {}) });
+  await agent.start();
+  return { host, agent };
+}
+
+export async function runAgent(argv: string[]): Promise<number> {
+  const program = new Command('hafen agent')
+    .description('Run the hafen agent of this host.')
+    .requiredOption('--controller <url>', 'controller URL, e.g. http://10.0.0.1:7400')
+    .option('--data <dir>', 'agent data directory (credential, last desired state, logs)', '.hafen-agent')
+    .option('--join-token <token>', 'one-time token from "hafen host join HOST" (first start only; or HAFEN_JOIN_TOKEN)')
+    .option('--driver <driver>', 'runtime driver: process or compose', 'process')
+    .option('--address <ip>', 'address the host\'s processes listen on (HAFEN_ADDRESS)')
+    .exitOverride();
+  try {
+    program.parse(argv, { from: 'user' });
+  } catch (err) {
+    return err instanceof CommanderError && err.exitCode === 0 ? 0 : 1;
+  }
+  const o = program.opts<{ controller: string; data: string; joinToken?: string; driver: string; address?: string }>();
+  if (o.driver !== 'process' && o.driver !== 'compose') {
+    process.stderr.write(`error: --driver must be process or compose, not "${o.driver}"\n`);
+    return 1;
+  }
+  const joinToken = o.joinToken ?? process.env.HAFEN_JOIN_TOKEN;
+  try {
+    const { host, agent } = await startAgent({ controller: o.controller, data: o.data, driver: o.driver, ...(joinToken ? { joinToken } : {}), ...(o.address ? { address: o.address } : {}), log: (l) => process.stderr.write(`${new Date().toISOString()} ${l}\n`) });
+    process.stderr.write(`hafen agent for host ${host} following ${o.controller}\n`);
+    const stop = async () => {
+      await agent.stop();
+      process.exit(0);
+    };
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+    return await new Promise<number>(() => {});
+  } catch (err) {
+    process.stderr.write(`error: ${(err as Error).message}${err instanceof HafenError ? ` [${err.code}]` : ''}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,85 @@
+/** `hafen apply FLEET` and `hafen rollback REV`: new fleet revisions on the controller. */
+import { createInterface } from 'node:readline/promises';
+import type { Command } from 'commander';
+import type { ApplyResponse, PlanResponse } from '../client/client.js';
+import { problemsOf } from '../client/client.js';
+import { readFleetFiles } from './fleet-files.js';
+import { EXIT, json, parseFormat, type CliIo, type OutputFormat } from './io.js';
+import { countLine, problemsText } from './problems-output.js';
+import { remoteClient, remoteOptions, type RemoteOptions } from './remote.js';
+
+function diffText(plan: PlanResponse): string {
+  const lines: string[] = [];
+  for (const h of plan.diff.hosts) {
+    lines.push(`host ${h.host}:`);
+    for (const u of h.added) lines.push(`  + ${u}`);
+    for (const u of h.changed) lines.push(`  ~ ${u}`);
+    for (const u of h.removed) lines.push(`  - ${u}`);
+  }
+  for (const m of plan.diff.moved) lines.push(`move ${m.unit}: ${m.from} -> ${m.to}`);
+  for (const v of plan.violations) lines.push(`warning: ${v.message}`);
+  if (plan.diff.empty) lines.push('no changes');
+  return `${lines.join('\n')}\n`;
+}
+
+async function confirm(io: CliIo, question: string): Promise<boolean> {
+  if (!process.stdin.isTTY) return false;
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  const answer = await rl.question(question);
+  rl.close();
+  return /^y(es)?$/i.test(answer.trim());
+}
+
+export function registerApply(program: Command, io: CliIo, setExit: (code: number) => void): void {
+  remoteOptions(
+    program
+      .command('apply')
+      .description('Validate and plan a fleet on the controller, show what changes per host, and store it as a new revision.')
+      .argument('<fleet>', 'fleet YAML file or directory')
+      .option('-y, --yes', 'apply without asking (needed when not on a terminal)')
+      .option('-m, --message <text>', 'why: kept in the revision history')
+      .option('--format <format>', 'output format: text or json', parseFormat, 'text' as OutputFormat),
+  ).action(async (fleetPath: string, opts: RemoteOptions & { yes?: boolean; message?: string; format: OutputFormat }) => {
+    const client = remoteClient(opts);
+    const files = await readFleetFiles(fleetPath);
+    let plan: PlanResponse;
+    try {
+      plan = await client.plan(files.sources);
+    } catch (err) {
+      const problems = problemsOf(err);
+      if (!problems) throw err;
+      if (opts.format === 'json') io.stdout(json({ ok: false, problems }));
+      else io.stderr(`${problemsText(problems)}${fleetPath}: ${countLine(problems)}; nothing was changed\n`);
+      return setExit(EXIT.invalid);
+    }
+    if (opts.format === 'text') io.stdout(diffText(plan));
+    if (plan.unplaced.length > 0) {
+      io.stderr(`${plan.unplaced.length} replica(s) cannot be placed (see hafen plan ${fleetPath}); nothing was changed\n`);
+      return setExit(EXIT.invalid);
+    }
+    if (!opts.yes && !(await confirm(io, `apply as revision ${(plan.parent ?? 0) + 1}? [y/N] `))) {
+      io.stderr(process.stdin.isTTY ? 'not applied\n' : 'not applied: pass --yes to apply without a terminal\n');
+      return setExit(EXIT.invalid);
+    }
+    const res: ApplyResponse = await client.apply(files.sources, plan.parent, opts.message);
+    if (opts.format === 'json') io.stdout(json(res));
+    else io.stdout(`applied revision ${res.revision}\n`);
+    setExit(EXIT.ok);
+  });
+
+  remoteOptions(
+    program
+      .command('rollback')
+      .description('Apply the fleet of an earlier revision again, as a new revision.')
+      .argument('<revision>', 'revision number'),
+  ).action(async (rev: string, opts: RemoteOptions) => {
+    const n = Number(rev);
+    if (!Number.isInteger(n) || n < 1) {
+      io.stderr(`error: revision must be a positive whole number, not "${rev}"\n`);
+      return setExit(EXIT.invalid);
+    }
+    const res = await remoteClient(opts).rollback(n);
+    io.stdout(`${diffText(res)}rolled back to revision ${n} as revision ${res.revision}\n`);
+    setExit(EXIT.ok);
+  });
+}

@@ -1,0 +1,34 @@
+/** Commands that talk to a controller: where it is and which token to use. */
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { HafenClient } from '../client/client.js';
+import { HafenError } from '../lib/errors.js';
+
+export interface RemoteOptions {
+  controller?: string;
+  tokenFile?: string;
+}
+
+export const DEFAULT_CONTROLLER = 'http://127.0.0.1:7400';
+
+/** Adds --controller and --token-file to a command. */
+export function remoteOptions(cmd: Command): Command {
+  return cmd
+    .option('--controller <url>', `controller URL (default: $HAFEN_CONTROLLER or ${DEFAULT_CONTROLLER})`)
+    .option('--token-file <file>', 'file holding the API token (default: $HAFEN_TOKEN)');
+}
+
+/** A client from the options and the environment; the token never comes from argv (it would show in ps). */
+export function remoteClient(opts: RemoteOptions, env: NodeJS.ProcessEnv = process.env): HafenClient {
+  const url = opts.controller ?? env.HAFEN_CONTROLLER ?? DEFAULT_CONTROLLER;
+  let token = env.HAFEN_TOKEN;
+  if (opts.tokenFile) {
+    try {
+      token = readFileSync(opts.tokenFile, 'utf8').trim();
+    } catch (err) {
+      throw new HafenError('HAFEN_CLI_TOKEN_UNREADABLE', `cannot read the token file ${opts.tokenFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+  }
+  if (!token) throw new HafenError('HAFEN_CLI_NO_TOKEN', 'no API token: set HAFEN_TOKEN or pass --token-file (the controller writes admin.token into its data directory on first start)');
+  return new HafenClient(url, token);
+}

@@ -1,0 +1,133 @@
+/**
+ * Typed HTTP client of the controller API, used by the CLI, the agents and (later) the proxy
+ * and dashboard. Errors come back as HafenError with the controller's code; a controller that
+ * cannot be reached is HAFEN_CLIENT_UNREACHABLE (retryable).
+ */
+import type { Problem } from '../core/fleet/problems.js';
+import type { FleetSource } from '../core/fleet/source.js';
+import type { RevisionDiff } from '../core/plan/diff.js';
+import type { Placement, Unplaced } from '../core/placement/types.js';
+import type { HostDesiredState } from '../core/render/desired.js';
+import type { Violation } from '../core/risk/scenarios.js';
+import { HafenError } from '../lib/errors.js';
+
+export interface PlanResponse {
+  parent: number | null;
+  placements: Placement[];
+  unplaced: Unplaced[];
+  violations: Violation[];
+  diff: RevisionDiff;
+}
+
+export interface ApplyResponse extends PlanResponse {
+  revision: number;
+}
+
+export interface DesiredResponse {
+  hash: string;
+  revision: number;
+  changed: boolean;
+  state: HostDesiredState;
+}
+
+export interface UnitReport {
+  name: string;
+  app: string;
+  state: string;
+  hash: string;
+  restarts: number;
+  lastError?: string;
+  since?: string;
+  /** Result of the unit's health check, when it has one and runs. */
+  healthy?: boolean;
+}
+
+export interface StatusResponse {
+  revision: number | null;
+  apps: { app: string; customer: string; desired: number; running: number; units: { unit: string; host: string; site: string; state: string; healthy?: boolean; restarts: number; lastError?: string }[] }[];
+  hosts: { host: string; site: string; lastReport: string | null; ageSeconds: number | null }[];
+}
+
+export interface RevisionSummary {
+  number: number;
+  parent: number | null;
+  author: string;
+  message?: string;
+  createdAt: string;
+}
+
+export class HafenClient {
+  constructor(
+    readonly baseUrl: string,
+    private readonly token?: string,
+  ) {}
+
+  private async call<T>(method: string, path: string, body?: unknown, timeoutMs = 30_000): Promise<T> {
+    let res: Response;
+    try {
+      res = await fetch(new URL(path, this.baseUrl), {
+        method,
+        headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...(this.token ? { authorization: `Bearer ${this.token}` } : {}) },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+    } catch (err) {
+      const why = (err as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs / 1000} s` : ((err as { cause?: Error }).cause?.message ?? (err as Error).message);
+      throw new HafenError('HAFEN_CLIENT_UNREACHABLE', `cannot reach the controller at ${this.baseUrl}: ${why}`, { retryable: true, cause: err });
+    }
+    if (res.status === 204) return undefined as T;
+    const text = await res.text();
+    let data: unknown;
+    try {
+      data = text ? JSON.parse(text) : undefined;
+    } catch {
+      throw new HafenError('HAFEN_CLIENT_BAD_RESPONSE', `the controller answered ${res.status} with something that is not JSON`, { retryable: res.status >= 500 });
+    }
+    if (!res.ok) {
+      const e = (data as { error?: { code?: string; message?: string; retryable?: boolean; details?: unknown } } | undefined)?.error;
+      throw new HafenError(e?.code ?? `HAFEN_HTTP_${res.status}`, e?.message ?? `the controller answered ${res.status}`, { retryable: e?.retryable ?? res.status >= 500, details: e?.details });
+    }
+    return data as T;
+  }
+
+  health(): Promise<{ ok: boolean; revision: number | null }> {
+    return this.call('GET', '/healthz', undefined, 5000);
+  }
+  plan(sources: FleetSource[]): Promise<PlanResponse> {
+    return this.call('POST', '/v1/plan', { sources });
+  }
+  apply(sources: FleetSource[], parent: number | null, message?: string): Promise<ApplyResponse> {
+    return this.call('POST', '/v1/apply', { sources, parent, ...(message ? { message } : {}) });
+  }
+  rollback(to: number): Promise<ApplyResponse> {
+    return this.call('POST', '/v1/rollback', { to });
+  }
+  revisions(): Promise<{ revisions: RevisionSummary[] }> {
+    return this.call('GET', '/v1/revisions');
+  }
+  status(): Promise<StatusResponse> {
+    return this.call('GET', '/v1/status');
+  }
+  joinToken(host: string): Promise<{ host: string; token: string; expiresAt: string }> {
+    return this.call('POST', `/v1/hosts/${encodeURIComponent(host)}/join-token`, {});
+  }
+  join(token: string): Promise<{ host: string; credential: string }> {
+    return this.call('POST', '/v1/agent/join', { token });
+  }
+  /** Long-polls for the host's desired state: returns at once if it differs from `after`. */
+  desired(after: string | undefined, waitSeconds: number): Promise<DesiredResponse> {
+    const q = new URLSearchParams({ wait: String(waitSeconds), ...(after ? { after } : {}) });
+    return this.call('GET', `/v1/agent/desired?${q}`, undefined, (waitSeconds + 10) * 1000);
+  }
+  reportStatus(units: UnitReport[], appliedHash: string | undefined, driver: string): Promise<void> {
+    return this.call('POST', '/v1/agent/status', { units, ...(appliedHash ? { appliedHash } : {}), agent: { driver } });
+  }
+  createToken(name: string, role: 'admin' | 'operator' | 'viewer'): Promise<{ id: string; name: string; role: string; token: string }> {
+    return this.call('POST', '/v1/tokens', { name, role });
+  }
+}
+
+/** The problems of an invalid fleet, when an error carries them. */
+export function problemsOf(err: unknown): Problem[] | undefined {
+  return err instanceof HafenError && err.code === 'HAFEN_FLEET_INVALID' ? (err.details as Problem[]) : undefined;
+}

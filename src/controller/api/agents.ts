@@ -1,0 +1,57 @@
+/** Hosts and their agents: join tokens, joining, desired state (long-poll), status reports. */
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { HafenError } from '../../lib/errors.js';
+import { hashToken, newToken } from '../../lib/secrets.js';
+import type { ControllerService } from '../service.js';
+import { requireHost, requireRole } from './auth.js';
+import { body } from './validate.js';
+
+/** How long a join token is valid. */
+const JOIN_TTL_MS = 24 * 3600 * 1000;
+/** Longest a desired-state request waits for a change. */
+const MAX_WAIT_S = 30;
+
+const JoinBody = z.object({ token: z.string().min(10) });
+const StatusBody = z.object({
+  units: z.array(z.object({ name: z.string(), app: z.string(), state: z.string(), hash: z.string(), restarts: z.number(), lastError: z.string().optional(), since: z.string().optional(), healthy: z.boolean().optional() })),
+  appliedHash: z.string().optional(),
+  agent: z.object({ version: z.string().optional(), driver: z.string().optional() }).optional(),
+});
+
+export function agentRoutes(app: FastifyInstance, service: ControllerService, now: () => Date): void {
+  app.post<{ Params: { host: string } }>('/v1/hosts/:host/join-token', async (req) => {
+    await requireRole(service.store, req, 'operator');
+    const cur = await service.current();
+    const host = req.params.host;
+    if (!cur?.fleet.hosts.some((h) => h.id === host)) {
+      throw new HafenError('HAFEN_HOST_NOT_FOUND', `host "${host}" is not in the current fleet (revision ${cur?.revision ?? 'none'}); apply a fleet with it first`);
+    }
+    const token = newToken('hfj_');
+    const expiresAt = new Date(now().getTime() + JOIN_TTL_MS).toISOString();
+    await service.store.createJoinToken({ hash: hashToken(token), host, expiresAt });
+    return { host, token, expiresAt };
+  });
+
+  app.post('/v1/agent/join', async (req) => {
+    const { token } = body(JoinBody, req);
+    const credential = newToken('hfh_');
+    const host = await service.store.redeemJoinToken(hashToken(token), now().toISOString(), hashToken(credential));
+    if (!host) throw new HafenError('HAFEN_AUTH_INVALID', 'the join token is unknown, used or expired; create a new one with hafen host join');
+    return { host, credential };
+  });
+
+  app.get<{ Querystring: { after?: string; wait?: string } }>('/v1/agent/desired', async (req) => {
+    const host = await requireHost(service.store, req);
+    const wait = Math.min(Math.max(Number(req.query.wait ?? 0) || 0, 0), MAX_WAIT_S);
+    const res = wait > 0 ? await service.waitForChange(host, req.query.after, wait * 1000) : { ...(await service.desiredFor(host)), changed: true };
+    return { hash: res.hash, revision: res.revision, changed: res.changed, state: res.state };
+  });
+
+  app.post('/v1/agent/status', async (req, reply) => {
+    const host = await requireHost(service.store, req);
+    const status = body(StatusBody, req);
+    await service.store.putHostStatus({ host, status, reportedAt: now().toISOString() });
+    return reply.code(204).send();
+  });
+}

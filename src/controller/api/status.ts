@@ -1,0 +1,49 @@
+/** Fleet status: per app, desired against running replicas; per host, the last report and its age. */
+import type { FastifyInstance } from 'fastify';
+import type { ControllerService } from '../service.js';
+import { requireRole } from './auth.js';
+
+interface ReportedUnit {
+  name: string;
+  state: string;
+  hash: string;
+  restarts: number;
+  lastError?: string;
+  healthy?: boolean;
+}
+
+export function statusRoutes(app: FastifyInstance, service: ControllerService, now: () => Date): void {
+  app.get('/v1/status', async (req) => {
+    await requireRole(service.store, req, 'viewer');
+    const cur = await service.current();
+    const reports = new Map((await service.store.hostStatuses()).map((s) => [s.host, s]));
+    const t = now().getTime();
+    const hosts = (cur?.fleet.hosts ?? []).map((h) => {
+      const r = reports.get(h.id);
+      return { host: h.id, site: h.site, lastReport: r?.reportedAt ?? null, ageSeconds: r ? Math.round((t - Date.parse(r.reportedAt)) / 1000) : null };
+    });
+    const apps = (cur?.fleet.apps ?? []).map((a) => {
+      const units = (cur?.placements ?? [])
+        .filter((p) => p.app === a.id)
+        .map((p) => {
+          const want = cur!.desired.get(p.host)?.units.find((u) => u.app === a.id && u.replica === p.replica);
+          const seen = ((reports.get(p.host)?.status as { units?: ReportedUnit[] } | undefined)?.units ?? []).find((u) => u.name === want?.name);
+          // Running means running the desired configuration: an old hash is still converging.
+          const state = !seen ? 'unknown' : seen.hash !== want?.hash ? 'converging' : seen.state;
+          return {
+            unit: want?.name ?? `${a.id}-r${p.replica}`,
+            host: p.host,
+            site: p.site,
+            state,
+            ...(seen?.healthy !== undefined ? { healthy: seen.healthy } : {}),
+            restarts: seen?.restarts ?? 0,
+            ...(seen?.lastError ? { lastError: seen.lastError } : {}),
+          };
+        });
+      // A replica counts as running when it runs the desired configuration and passes its health check (if any).
+      const ok = (u: { state: string; healthy?: boolean }) => u.state === 'running' && u.healthy !== false;
+      return { app: a.id, customer: a.customer, desired: a.redundancy.replicas, running: units.filter(ok).length, units };
+    });
+    return { revision: cur?.revision ?? null, apps, hosts };
+  });
+}

@@ -1,0 +1,43 @@
+/**
+ * The controller's HTTP API (fastify, JSON). HTTP status codes are chosen here, and only
+ * here, from the stable error codes of the layers below.
+ */
+import Fastify, { type FastifyInstance } from 'fastify';
+import { HafenError } from '../lib/errors.js';
+import { agentRoutes } from './api/agents.js';
+import { revisionRoutes } from './api/revisions.js';
+import { statusRoutes } from './api/status.js';
+import { tokenRoutes } from './api/tokens.js';
+import type { ControllerService } from './service.js';
+
+function httpStatus(code: string): number {
+  if (code.startsWith('HAFEN_AUTH_MISSING') || code === 'HAFEN_AUTH_INVALID') return 401;
+  if (code === 'HAFEN_AUTH_FORBIDDEN') return 403;
+  if (code.endsWith('_NOT_FOUND')) return 404;
+  if (code === 'HAFEN_STORE_REVISION_CONFLICT') return 409;
+  if (code === 'HAFEN_FLEET_INVALID' || code === 'HAFEN_PLAN_UNPLACED') return 422;
+  if (code === 'HAFEN_API_BAD_REQUEST') return 400;
+  return 500;
+}
+
+export function buildApp(service: ControllerService, options: { now?: () => Date; logger?: boolean } = {}): FastifyInstance {
+  const now = options.now ?? (() => new Date());
+  // Request logs never include headers, so bearer tokens stay out of them.
+  const app = Fastify({ logger: options.logger ?? false, bodyLimit: 64 * 1024 * 1024, forceCloseConnections: 'idle' });
+  app.setErrorHandler((err, req, reply) => {
+    if (err instanceof HafenError) {
+      const status = httpStatus(err.code);
+      return reply.code(status).send({ error: { code: err.code, message: err.message, retryable: err.retryable, ...(err.details !== undefined ? { details: err.details } : {}) } });
+    }
+    const status = (err as { statusCode?: number }).statusCode;
+    if (status && status < 500) return reply.code(status).send({ error: { code: 'HAFEN_API_BAD_REQUEST', message: (err as Error).message, retryable: false } });
+    req.log.error(err);
+    return reply.code(500).send({ error: { code: 'HAFEN_INTERNAL', message: 'internal error; see the controller log', retryable: true } });
+  });
+  app.get('/healthz', async () => ({ ok: true, revision: (await service.store.head())?.number ?? null }));
+  revisionRoutes(app, service);
+  agentRoutes(app, service, now);
+  statusRoutes(app, service, now);
+  tokenRoutes(app, service, now);
+  return app;
+}

@@ -1,0 +1,149 @@
+/**
+ * The controller's logic, independent of HTTP: validate and plan a fleet against the current
+ * revision, store revisions with the revision check, render each host's desired state, and
+ * wake agents waiting for a change. The HTTP plugins in api/ are thin wrappers around it.
+ */
+import { EventEmitter } from 'node:events';
+import type { Fleet } from '../core/fleet/model.js';
+import type { FleetSource } from '../core/fleet/source.js';
+import { validateFleet } from '../core/fleet/validate.js';
+import { revisionDiff, type RevisionDiff } from '../core/plan/diff.js';
+import { schedule } from '../core/placement/schedule.js';
+import type { Placement, Unplaced } from '../core/placement/types.js';
+import { desiredState, type HostDesiredState } from '../core/render/desired.js';
+import { analyseRisk, type Violation } from '../core/risk/scenarios.js';
+import { contentHash } from '../core/util/canonical.js';
+import { HafenError } from '../lib/errors.js';
+import type { Store } from './store/store.js';
+
+export interface Snapshot {
+  revision: number;
+  fleet: Fleet;
+  sources: FleetSource[];
+  placements: Placement[];
+  desired: Map<string, HostDesiredState>;
+  /** Hash of each host's units: what agents long-poll on. */
+  hashes: Map<string, string>;
+}
+
+export interface PlanResult {
+  /** The revision planned against (null: none yet); apply must send it back. */
+  parent: number | null;
+  placements: Placement[];
+  unplaced: Unplaced[];
+  violations: Violation[];
+  diff: RevisionDiff;
+}
+
+const EMPTY = new Map<string, HostDesiredState>();
+
+export class ControllerService {
+  private snapshot?: Snapshot;
+  private readonly changes = new EventEmitter();
+
+  constructor(
+    readonly store: Store,
+    private readonly now: () => Date = () => new Date(),
+  ) {
+    this.changes.setMaxListeners(0);
+  }
+
+  /** The newest revision, rendered (cached until the next revision). */
+  async current(): Promise<Snapshot | undefined> {
+    const head = await this.store.head();
+    if (!head) return undefined;
+    if (this.snapshot?.revision === head.number) return this.snapshot;
+    const rev = (await this.store.getRevision(head.number))!;
+    const sources = rev.fleet as FleetSource[];
+    const res = validateFleet(sources);
+    if (!res.fleet) throw new HafenError('HAFEN_STORE_CORRUPT', `revision ${rev.number} no longer validates (${res.problems[0]?.message ?? 'unknown problem'})`);
+    const desired = desiredState(res.fleet, rev.placements, rev.number);
+    const hashes = new Map([...desired].map(([host, s]) => [host, contentHash(s.units)]));
+    this.snapshot = { revision: rev.number, fleet: res.fleet, sources, placements: rev.placements, desired, hashes };
+    return this.snapshot;
+  }
+
+  /** Validates and plans `sources` against the current revision, keeping its placements. */
+  async plan(sources: FleetSource[]): Promise<PlanResult & { fleet: Fleet }> {
+    const res = validateFleet(sources);
+    if (!res.ok || !res.fleet) {
+      throw new HafenError('HAFEN_FLEET_INVALID', `the fleet has ${res.problems.filter((p) => p.severity === 'error').length} problem(s); nothing was changed`, { details: res.problems });
+    }
+    const cur = await this.current();
+    const plan = schedule(res.fleet, cur ? { previous: cur.placements } : {});
+    const next = desiredState(res.fleet, plan.placements, (cur?.revision ?? 0) + 1);
+    return {
+      parent: cur?.revision ?? null,
+      fleet: res.fleet,
+      placements: plan.placements,
+      unplaced: plan.unplaced,
+      violations: analyseRisk(res.fleet, plan.placements).violations,
+      diff: revisionDiff(cur?.desired ?? EMPTY, next),
+    };
+  }
+
+  /**
+   * Stores `sources` as a new revision on top of `parent`. Refuses an invalid fleet, replicas
+   * that cannot be placed, and a parent that is no longer the newest revision.
+   */
+  async apply(sources: FleetSource[], parent: number | null, author: string, message?: string): Promise<PlanResult & { revision: number }> {
+    const plan = await this.plan(sources);
+    if (plan.parent !== parent) {
+      throw new HafenError('HAFEN_STORE_REVISION_CONFLICT', `the fleet changed since you planned: revision ${plan.parent ?? 'none'} is now the newest, you planned against ${parent ?? 'none'}; plan and apply again`);
+    }
+    if (plan.unplaced.length > 0) {
+      throw new HafenError('HAFEN_PLAN_UNPLACED', `${plan.unplaced.length} replica(s) cannot be placed; nothing was changed`, { details: plan.unplaced });
+    }
+    const rev = await this.store.appendRevision({ parent, fleet: sources, placements: plan.placements, diff: plan.diff, author, createdAt: this.now().toISOString(), ...(message ? { message } : {}) });
+    await this.current();
+    this.changes.emit('revision', rev.number);
+    const { fleet: _fleet, ...rest } = plan;
+    return { ...rest, revision: rev.number };
+  }
+
+  /** Applies the fleet of an earlier revision as a new revision. */
+  async rollback(to: number, author: string): Promise<PlanResult & { revision: number }> {
+    const old = await this.store.getRevision(to);
+    if (!old) throw new HafenError('HAFEN_REVISION_NOT_FOUND', `there is no revision ${to}`);
+    const head = await this.store.head();
+    return this.apply(old.fleet as FleetSource[], head?.number ?? null, author, `rollback to revision ${to}`);
+  }
+
+  /** The desired state of a host and its hash (an empty state when the host has no units). */
+  async desiredFor(host: string): Promise<{ state: HostDesiredState; hash: string; revision: number }> {
+    const cur = await this.current();
+    const state = cur?.desired.get(host) ?? { host, site: '', revision: cur?.revision ?? 0, units: [] };
+    return { state, hash: cur?.hashes.get(host) ?? contentHash([]), revision: cur?.revision ?? 0 };
+  }
+
+  /** Ends every pending long-poll now (on shutdown), so closing does not wait for them. */
+  close(): void {
+    this.changes.emit('close');
+  }
+
+  /** Resolves when the host's desired state differs from `after`, or after `timeoutMs` with the current one. */
+  async waitForChange(host: string, after: string | undefined, timeoutMs: number): Promise<{ state: HostDesiredState; hash: string; revision: number; changed: boolean }> {
+    const now = await this.desiredFor(host);
+    if (after === undefined || now.hash !== after) return { ...now, changed: true };
+    return new Promise((resolve) => {
+      let finished = false;
+      const done = async () => {
+        if (finished) return;
+        finished = true;
+        clearTimeout(timer);
+        this.changes.off('revision', onRevision);
+        this.changes.off('close', onClose);
+        const next = await this.desiredFor(host).catch(() => now);
+        resolve({ ...next, changed: next.hash !== after });
+      };
+      const onRevision = async () => {
+        const next = await this.desiredFor(host);
+        if (next.hash !== after) void done();
+      };
+      const onClose = () => void done();
+      const timer = setTimeout(() => void done(), timeoutMs);
+      this.changes.on('revision', onRevision);
+      this.changes.on('close', onClose);
+    });
+  }
+}
