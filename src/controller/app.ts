@@ -5,6 +5,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { HafenError } from '../lib/errors.js';
 import { agentRoutes } from './api/agents.js';
+import { openApiRoute } from './api/openapi.js';
 import { revisionRoutes } from './api/revisions.js';
 import { statusRoutes } from './api/status.js';
 import { tokenRoutes } from './api/tokens.js';
@@ -35,6 +36,7 @@ export function buildApp(service: ControllerService, options: { now?: () => Date
     return reply.code(500).send({ error: { code: 'HAFEN_INTERNAL', message: 'internal error; see the controller log', retryable: true } });
   });
   app.get('/healthz', async () => ({ ok: true, revision: (await service.store.head())?.number ?? null }));
+  openApiRoute(app);
   revisionRoutes(app, service);
   agentRoutes(app, service, now);
   statusRoutes(app, service, now);

@@ -1,23 +1,16 @@
 /** Hosts and their agents: join tokens, joining, desired state (long-poll), status reports. */
 import type { FastifyInstance } from 'fastify';
-import { z } from 'zod';
 import { HafenError } from '../../lib/errors.js';
 import { hashToken, newToken } from '../../lib/secrets.js';
 import type { ControllerService } from '../service.js';
 import { requireHost, requireRole } from './auth.js';
+import { JoinBody, StatusBody } from './schemas.js';
 import { body } from './validate.js';
 
 /** How long a join token is valid. */
 const JOIN_TTL_MS = 24 * 3600 * 1000;
 /** Longest a desired-state request waits for a change. */
 const MAX_WAIT_S = 30;
-
-const JoinBody = z.object({ token: z.string().min(10) });
-const StatusBody = z.object({
-  units: z.array(z.object({ name: z.string(), app: z.string(), state: z.string(), hash: z.string(), restarts: z.number(), lastError: z.string().optional(), since: z.string().optional(), healthy: z.boolean().optional() })),
-  appliedHash: z.string().optional(),
-  agent: z.object({ version: z.string().optional(), driver: z.string().optional() }).optional(),
-});
 
 export function agentRoutes(app: FastifyInstance, service: ControllerService, now: () => Date): void {
   app.post<{ Params: { host: string } }>('/v1/hosts/:host/join-token', async (req) => {

@@ -1,15 +1,11 @@
 /** Fleet revisions: plan, apply, list, read, roll back. */
 import type { FastifyInstance } from 'fastify';
-import { z } from 'zod';
 import { HafenError } from '../../lib/errors.js';
 import type { ControllerService } from '../service.js';
 import { requireRole } from './auth.js';
+import { ApplyBody, PlanBody, RollbackBody } from './schemas.js';
 import { body } from './validate.js';
 
-const Sources = z.array(z.object({ name: z.string().min(1), text: z.string() })).min(1);
-const PlanBody = z.object({ sources: Sources });
-const ApplyBody = z.object({ sources: Sources, parent: z.number().int().positive().nullable(), message: z.string().max(500).optional() });
-const RollbackBody = z.object({ to: z.number().int().positive() });
 
 export function revisionRoutes(app: FastifyInstance, service: ControllerService): void {
   app.post('/v1/plan', async (req) => {

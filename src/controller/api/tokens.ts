@@ -1,19 +1,18 @@
 /** API tokens: created by admins, shown once, stored as hashes. */
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { z } from 'zod';
 import { HafenError } from '../../lib/errors.js';
 import { hashToken, newToken } from '../../lib/secrets.js';
 import type { ControllerService } from '../service.js';
 import { requireRole } from './auth.js';
+import { TokenBody } from './schemas.js';
 import { body } from './validate.js';
 
-const CreateBody = z.object({ name: z.string().min(1).max(100), role: z.enum(['admin', 'operator', 'viewer']) });
 
 export function tokenRoutes(app: FastifyInstance, service: ControllerService, now: () => Date): void {
   app.post('/v1/tokens', async (req) => {
     await requireRole(service.store, req, 'admin');
-    const b = body(CreateBody, req);
+    const b = body(TokenBody, req);
     const token = newToken('hfa_');
     const id = randomUUID();
     await service.store.createApiToken({ id, name: b.name, role: b.role, hash: hashToken(token), createdAt: now().toISOString() });

@@ -1,0 +1,66 @@
+/** GET /openapi.json: the API described from the same zod schemas that validate requests. */
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { ApplyBody, JoinBody, PlanBody, RollbackBody, StatusBody, TokenBody } from './schemas.js';
+
+type Auth = 'viewer' | 'operator' | 'admin' | 'host' | 'none';
+
+interface Op {
+  method: 'get' | 'post' | 'delete';
+  path: string;
+  summary: string;
+  auth: Auth;
+  body?: z.ZodType;
+  params?: string[];
+  query?: Record<string, string>;
+}
+
+const OPS: Op[] = [
+  { method: 'get', path: '/healthz', summary: 'Liveness and the newest revision', auth: 'none' },
+  { method: 'post', path: '/v1/plan', summary: 'Validate and plan a fleet against the newest revision; changes nothing', auth: 'operator', body: PlanBody },
+  { method: 'post', path: '/v1/apply', summary: 'Store a fleet as a new revision (409 when the parent is not the newest)', auth: 'operator', body: ApplyBody },
+  { method: 'post', path: '/v1/rollback', summary: 'Apply the fleet of an earlier revision as a new revision', auth: 'operator', body: RollbackBody },
+  { method: 'get', path: '/v1/revisions', summary: 'Revision history, newest first (who, when, why)', auth: 'viewer' },
+  { method: 'get', path: '/v1/revisions/{number}', summary: 'One revision with its fleet, placements and diff', auth: 'viewer', params: ['number'] },
+  { method: 'get', path: '/v1/status', summary: 'Desired against running replicas per app; heartbeats per host', auth: 'viewer' },
+  { method: 'post', path: '/v1/hosts/{host}/join-token', summary: 'One-time join token for the agent of a host (valid 24 h)', auth: 'operator', params: ['host'] },
+  { method: 'post', path: '/v1/agent/join', summary: 'Exchange a join token for the host credential', auth: 'none', body: JoinBody },
+  { method: 'get', path: '/v1/agent/desired', summary: "The calling host's desired state; long-polls up to `wait` seconds while it equals `after`", auth: 'host', query: { after: 'hash the agent has', wait: 'seconds to wait for a change (max 30)' } },
+  { method: 'post', path: '/v1/agent/status', summary: 'Report unit states and health', auth: 'host', body: StatusBody },
+  { method: 'post', path: '/v1/tokens', summary: 'Create an API token (shown once)', auth: 'admin', body: TokenBody },
+  { method: 'get', path: '/v1/tokens', summary: 'List API tokens (without secrets)', auth: 'admin' },
+  { method: 'delete', path: '/v1/tokens/{id}', summary: 'Revoke an API token', auth: 'admin', params: ['id'] },
+];
+
+export function openApiDocument(): Record<string, unknown> {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const op of OPS) {
+    const item: Record<string, unknown> = {
+      summary: op.summary,
+      description: op.auth === 'none' ? 'No authentication.' : op.auth === 'host' ? 'Host credential (agents only).' : `Needs the ${op.auth} role or higher.`,
+      responses: {
+        '200': { description: 'OK (JSON)' },
+        '4XX': { description: 'Error: {"error": {"code", "message", "retryable", "details"?}}' },
+      },
+    };
+    if (op.auth !== 'none') item.security = [{ bearer: [] }];
+    const parameters = [
+      ...(op.params ?? []).map((name) => ({ name, in: 'path', required: true, schema: { type: 'string' } })),
+      ...Object.entries(op.query ?? {}).map(([name, description]) => ({ name, in: 'query', required: false, description, schema: { type: 'string' } })),
+    ];
+    if (parameters.length) item.parameters = parameters;
+    if (op.body) item.requestBody = { required: true, content: { 'application/json': { schema: z.toJSONSchema(op.body, { target: 'draft-2020-12' }) } } };
+    (paths[op.path] ??= {})[op.method] = item;
+  }
+  return {
+    openapi: '3.1.0',
+    info: { title: 'hafen controller API', version: '1' },
+    components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+    paths,
+  };
+}
+
+export function openApiRoute(app: FastifyInstance): void {
+  const doc = openApiDocument();
+  app.get('/openapi.json', async () => doc);
+}

@@ -1,0 +1,33 @@
+/** Request bodies of the API: one zod schema each, used to validate requests and to publish /openapi.json. */
+import { z } from 'zod';
+
+export const Sources = z
+  .array(z.object({ name: z.string().min(1).describe('File name, shown in problems'), text: z.string().describe('YAML text of the file') }))
+  .min(1)
+  .describe('The fleet files, as read from disk');
+
+export const PlanBody = z.object({ sources: Sources });
+export const ApplyBody = z.object({
+  sources: Sources,
+  parent: z.number().int().positive().nullable().describe('The revision the plan was made against (null for the first): the revision check'),
+  message: z.string().max(500).optional().describe('Why: kept in the revision history'),
+});
+export const RollbackBody = z.object({ to: z.number().int().positive().describe('Revision whose fleet is applied again') });
+export const JoinBody = z.object({ token: z.string().min(10).describe('One-time join token from POST /v1/hosts/{host}/join-token') });
+export const StatusBody = z.object({
+  units: z.array(
+    z.object({
+      name: z.string(),
+      app: z.string(),
+      state: z.string().describe('starting, running, backoff, failed or stopped'),
+      hash: z.string().describe('Hash of the desired unit the driver runs'),
+      restarts: z.number(),
+      lastError: z.string().optional(),
+      since: z.string().optional(),
+      healthy: z.boolean().optional(),
+    }),
+  ),
+  appliedHash: z.string().optional().describe('Hash of the desired state the agent has applied'),
+  agent: z.object({ version: z.string().optional(), driver: z.string().optional() }).optional(),
+});
+export const TokenBody = z.object({ name: z.string().min(1).max(100), role: z.enum(['admin', 'operator', 'viewer']) });

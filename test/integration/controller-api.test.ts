@@ -1,0 +1,55 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { buildApp } from '../../src/controller/app.js';
+import { ControllerService } from '../../src/controller/service.js';
+import { SqliteStore } from '../../src/controller/store/sqlite.js';
+import { hashToken } from '../../src/lib/secrets.js';
+
+async function setup() {
+  const store = new SqliteStore(':memory:');
+  const service = new ControllerService(store);
+  const app = buildApp(service);
+  await store.createApiToken({ id: 'v', name: 'viewer', role: 'viewer', hash: hashToken('viewer-token-123'), createdAt: '2026-11-26T00:00:00.000Z' });
+  await store.createApiToken({ id: 'a', name: 'admin', role: 'admin', hash: hashToken('admin-token-1234'), createdAt: '2026-11-26T00:00:00.000Z' });
+  await app.ready();
+  // How many (method, route) pairs fastify serves, HEAD aside, from its own route table.
+  const served = app
+    .printRoutes({ commonPrefix: false })
+    .split('\n')
+    .reduce((n, line) => n + (/\(([^)]+)\)/.exec(line)?.[1]!.split(', ').filter((x) => x !== 'HEAD').length ?? 0), 0);
+  return { app, store, served };
+}
+
+test('/openapi.json describes every route the controller serves', async () => {
+  const { app, served } = await setup();
+  const doc = (await app.inject({ method: 'GET', url: '/openapi.json' })).json() as { openapi: string; paths: Record<string, Record<string, unknown>> };
+  assert.equal(doc.openapi, '3.1.0');
+  const documented = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => ({ method: m.toUpperCase() as 'GET', url: path.replace(/\{(\w+)\}/g, ':$1') })));
+  for (const r of documented) assert.ok(app.hasRoute(r), `${r.method} ${r.url} is served`);
+  assert.equal(documented.length + 1, served, 'every served route (besides /openapi.json) is documented');
+  const apply = doc.paths['/v1/apply']!.post as { requestBody: { content: { 'application/json': { schema: { required: string[] } } } } };
+  assert.deepEqual(apply.requestBody.content['application/json'].schema.required.sort(), ['parent', 'sources']);
+  await app.close();
+});
+
+test('auth: missing, unknown and too weak tokens get 401/403 with a code, never an echo of the token', async () => {
+  const { app } = await setup();
+  const none = await app.inject({ method: 'GET', url: '/v1/status' });
+  assert.equal(none.statusCode, 401);
+  assert.equal(none.json().error.code, 'HAFEN_AUTH_MISSING');
+  const bad = await app.inject({ method: 'GET', url: '/v1/status', headers: { authorization: 'Bearer not-a-real-token-xyz' } });
+  assert.equal(bad.statusCode, 401);
+  assert.ok(!bad.body.includes('not-a-real-token-xyz'));
+  const weak = await app.inject({ method: 'POST', url: '/v1/plan', headers: { authorization: 'Bearer viewer-token-123' }, payload: { sources: [{ name: 'f', text: '' }] } });
+  assert.equal(weak.statusCode, 403);
+  assert.equal(weak.json().error.code, 'HAFEN_AUTH_FORBIDDEN');
+  const badBody = await app.inject({ method: 'POST', url: '/v1/apply', headers: { authorization: 'Bearer admin-token-1234' }, payload: { sources: [] } });
+  assert.equal(badBody.statusCode, 400);
+  assert.match(badBody.json().error.message, /sources/);
+  const invalid = await app.inject({ method: 'POST', url: '/v1/plan', headers: { authorization: 'Bearer admin-token-1234' }, payload: { sources: [{ name: 'f.yaml', text: 'hostz: []\n' }] } });
+  assert.equal(invalid.statusCode, 422);
+  assert.equal(invalid.json().error.details[0].code, 'HAFEN_FLEET_UNKNOWN_KEY');
+  const unknownHost = await app.inject({ method: 'POST', url: '/v1/hosts/nope/join-token', headers: { authorization: 'Bearer admin-token-1234' } });
+  assert.equal(unknownHost.statusCode, 404);
+  await app.close();
+});
