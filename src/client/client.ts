@@ -45,7 +45,7 @@ export interface UnitReport {
 export interface StatusResponse {
   revision: number | null;
   apps: { app: string; customer: string; desired: number; running: number; units: { unit: string; host: string; site: string; state: string; healthy?: boolean; restarts: number; lastError?: string }[] }[];
-  hosts: { host: string; site: string; lastReport: string | null; ageSeconds: number | null }[];
+  hosts: { host: string; site: string; lastReport: string | null; ageSeconds: number | null; desiredHash: string | null; appliedHash: string | null; current: boolean }[];
 }
 
 export interface RevisionSummary {

@@ -5,7 +5,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Fleet } from '../core/fleet/model.js';
-import type { FleetSource } from '../core/fleet/source.js';
+import type { FleetSource, ParsedFile } from '../core/fleet/source.js';
 import { validateFleet } from '../core/fleet/validate.js';
 import { revisionDiff, type RevisionDiff } from '../core/plan/diff.js';
 import { schedule } from '../core/placement/schedule.js';
@@ -39,6 +39,8 @@ const EMPTY = new Map<string, HostDesiredState>();
 
 export class ControllerService {
   private snapshot?: Snapshot;
+  /** Parsed fleet files by name: a plan re-parses only the files that changed. */
+  private readonly parsed = new Map<string, ParsedFile>();
   private readonly changes = new EventEmitter();
 
   constructor(
@@ -55,17 +57,24 @@ export class ControllerService {
     if (this.snapshot?.revision === head.number) return this.snapshot;
     const rev = (await this.store.getRevision(head.number))!;
     const sources = rev.fleet as FleetSource[];
-    const res = validateFleet(sources);
+    const res = validateFleet(sources, { parseCache: this.parsed });
     if (!res.fleet) throw new HafenError('HAFEN_STORE_CORRUPT', `revision ${rev.number} no longer validates (${res.problems[0]?.message ?? 'unknown problem'})`);
-    const desired = desiredState(res.fleet, rev.placements, rev.number);
+    return this.remember(rev.number, res.fleet, sources, rev.placements);
+  }
+
+  /** Renders and caches a revision (after an apply, from what was just planned: no second parse). */
+  private remember(revision: number, fleet: Fleet, sources: FleetSource[], placements: Placement[]): Snapshot {
+    const desired = desiredState(fleet, placements, revision);
     const hashes = new Map([...desired].map(([host, s]) => [host, contentHash(s.units)]));
-    this.snapshot = { revision: rev.number, fleet: res.fleet, sources, placements: rev.placements, desired, hashes };
+    this.snapshot = { revision, fleet, sources, placements, desired, hashes };
     return this.snapshot;
   }
 
   /** Validates and plans `sources` against the current revision, keeping its placements. */
   async plan(sources: FleetSource[]): Promise<PlanResult & { fleet: Fleet }> {
-    const res = validateFleet(sources);
+    const res = validateFleet(sources, { parseCache: this.parsed });
+    // Files no longer part of the fleet leave the cache.
+    for (const name of [...this.parsed.keys()]) if (!sources.some((s) => s.name === name)) this.parsed.delete(name);
     if (!res.ok || !res.fleet) {
       throw new HafenError('HAFEN_FLEET_INVALID', `the fleet has ${res.problems.filter((p) => p.severity === 'error').length} problem(s); nothing was changed`, { details: res.problems });
     }
@@ -95,7 +104,7 @@ export class ControllerService {
       throw new HafenError('HAFEN_PLAN_UNPLACED', `${plan.unplaced.length} replica(s) cannot be placed; nothing was changed`, { details: plan.unplaced });
     }
     const rev = await this.store.appendRevision({ parent, fleet: sources, placements: plan.placements, diff: plan.diff, author, createdAt: this.now().toISOString(), ...(message ? { message } : {}) });
-    await this.current();
+    this.remember(rev.number, plan.fleet, sources, plan.placements);
     this.changes.emit('revision', rev.number);
     const { fleet: _fleet, ...rest } = plan;
     return { ...rest, revision: rev.number };

@@ -121,15 +121,18 @@ export class ProcessDriver implements Driver {
   async apply(units: readonly DesiredUnit[]): Promise<void> {
     const wanted = new Map(units.map((u) => [u.name, u]));
     this.unsupported.clear();
+    const stopping: Promise<void>[] = [];
     for (const [name, s] of [...this.units]) {
       const next = wanted.get(name);
       if (!next || next.kind !== 'process' || next.hash !== s.unit.hash) {
-        await this.stop(s);
+        // Stopped together: one slow unit does not hold up the others.
+        stopping.push(this.stop(s));
         this.units.delete(name);
       } else {
         s.unit = next;
       }
     }
+    await Promise.all(stopping);
     for (const u of units) {
       if (u.kind !== 'process' || !u.process) {
         this.unsupported.set(u.name, u);
@@ -218,9 +221,12 @@ export class ProcessDriver implements Driver {
           /* already gone */
         }
       };
+      // Our own child tells us when it exits; an adopted process is polled.
+      const exited = s.child ? new Promise<void>((resolve) => s.child!.once('exit', () => resolve())) : undefined;
       signal('SIGTERM');
       const deadline = Date.now() + this.opts.stopGraceMs;
-      while (alive(pid) && Date.now() < deadline) await sleep(50);
+      if (exited) await Promise.race([exited, sleep(this.opts.stopGraceMs)]);
+      while (alive(pid) && Date.now() < deadline) await sleep(20);
       if (alive(pid)) signal('SIGKILL');
       while (alive(pid) && Date.now() < deadline + 2000) await sleep(20);
     }

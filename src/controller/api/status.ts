@@ -20,14 +20,28 @@ export function statusRoutes(app: FastifyInstance, service: ControllerService, n
     const t = now().getTime();
     const hosts = (cur?.fleet.hosts ?? []).map((h) => {
       const r = reports.get(h.id);
-      return { host: h.id, site: h.site, lastReport: r?.reportedAt ?? null, ageSeconds: r ? Math.round((t - Date.parse(r.reportedAt)) / 1000) : null };
+      const applied = (r?.status as { appliedHash?: string } | undefined)?.appliedHash ?? null;
+      const desired = cur?.hashes.get(h.id) ?? null;
+      return {
+        host: h.id,
+        site: h.site,
+        lastReport: r?.reportedAt ?? null,
+        ageSeconds: r ? Math.round((t - Date.parse(r.reportedAt)) / 1000) : null,
+        desiredHash: desired,
+        appliedHash: applied,
+        // The agent has applied what the newest revision wants of this host.
+        current: desired !== null && applied === desired,
+      };
     });
+    const byApp = new Map<string, NonNullable<typeof cur>['placements']>();
+    for (const p of cur?.placements ?? []) byApp.set(p.app, [...(byApp.get(p.app) ?? []), p]);
+    const reported = new Map<string, ReportedUnit>();
+    for (const r of reports.values()) for (const u of (r.status as { units?: ReportedUnit[] }).units ?? []) reported.set(`${r.host}\u0000${u.name}`, u);
     const apps = (cur?.fleet.apps ?? []).map((a) => {
-      const units = (cur?.placements ?? [])
-        .filter((p) => p.app === a.id)
+      const units = (byApp.get(a.id) ?? [])
         .map((p) => {
           const want = cur!.desired.get(p.host)?.units.find((u) => u.app === a.id && u.replica === p.replica);
-          const seen = ((reports.get(p.host)?.status as { units?: ReportedUnit[] } | undefined)?.units ?? []).find((u) => u.name === want?.name);
+          const seen = want ? reported.get(`${p.host}\u0000${want.name}`) : undefined;
           // Running means running the desired configuration: an old hash is still converging.
           const state = !seen ? 'unknown' : seen.hash !== want?.hash ? 'converging' : seen.state;
           return {

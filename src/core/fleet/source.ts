@@ -47,15 +47,31 @@ export interface LoadedSources {
 
 const ROOT_KEYS: readonly string[] = [...SINGLE_KEYS, ...LIST_KEYS];
 
-/** Parses and merges fleet files. Pure: the caller reads the files. */
-export function loadSources(sources: readonly FleetSource[]): LoadedSources {
+/** A parsed file, reusable across validations while its text is unchanged (documents are only read). */
+export interface ParsedFile {
+  text: string;
+  lines: LineCounter;
+  docs: Document.Parsed[];
+}
+
+/**
+ * Parses and merges fleet files. Pure: the caller reads the files. A caller that validates
+ * the same files again and again (the controller on every plan) may pass a `cache`, keyed by
+ * file name, so that only changed files are parsed.
+ */
+export function loadSources(sources: readonly FleetSource[], cache?: Map<string, ParsedFile>): LoadedSources {
   const problems: Problem[] = [];
   const units: Unit[] = [];
   let syntaxError = false;
   for (const source of sources) {
-    const lines = new LineCounter();
-    const docs = parseAllDocuments(source.text, { lineCounter: lines, merge: true, uniqueKeys: true, prettyErrors: false });
-    const list = Array.isArray(docs) ? docs : [];
+    let parsed = cache?.get(source.name);
+    if (parsed?.text !== source.text) {
+      const lineCounter = new LineCounter();
+      const all = parseAllDocuments(source.text, { lineCounter, merge: true, uniqueKeys: true, prettyErrors: false });
+      parsed = { text: source.text, lines: lineCounter, docs: Array.isArray(all) ? all : [] };
+      cache?.set(source.name, parsed);
+    }
+    const { lines, docs: list } = parsed;
     for (const doc of list) {
       for (const err of doc.errors) {
         const pos = lines.linePos(err.pos[0]);

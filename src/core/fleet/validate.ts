@@ -22,12 +22,14 @@ import { Defaults } from './schema/defaults.js';
 import { ELEMENT_SCHEMAS, FleetDocument, LIST_KEYS, type ListKey, type ParsedFleet } from './schema/fleet.js';
 import { Policies } from './schema/policies.js';
 import { SiteTemplate } from './schema/template.js';
-import { loadData, loadSources, type FleetData, type FleetSource, type LoadedSources } from './source.js';
+import { loadData, loadSources, type FleetData, type FleetSource, type LoadedSources, type ParsedFile } from './source.js';
 import { reportIssues } from './zod-issues.js';
 
 export interface ValidateOptions {
   /** The IPAM allocation record to keep addresses stable against. */
   allocations?: AllocationRecord;
+  /** Parsed files from earlier validations, reused while a file's text is unchanged. */
+  parseCache?: Map<string, ParsedFile>;
 }
 
 export interface ValidationResult {
@@ -42,7 +44,7 @@ export interface ValidationResult {
 
 /** Validates fleet files (already read) and returns every problem found. Pure. */
 export function validateFleet(sources: readonly FleetSource[], options: ValidateOptions = {}): ValidationResult {
-  return validateLoaded(loadSources(sources), options);
+  return validateLoaded(loadSources(sources, options.parseCache), options);
 }
 
 /**

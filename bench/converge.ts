@@ -1,0 +1,114 @@
+/**
+ * Convergence benchmark (DESIGN.md: config change -> applied on 100 agents, p95 <= 2 s;
+ * controller RSS <= 200 MB for the reference fleet with 100 agents connected).
+ *
+ * Runs the controller and 100 agents as separate processes on loopback (process driver).
+ * The fleet is the reference fleet (examples/frachtwerk: 100 hosts, 180 customers, 250 apps)
+ * with every workload turned into a `sleep` process so it runs anywhere. Each round changes
+ * an environment value of every app and measures, per host, the time from the apply call
+ * until the controller's status shows the host has applied the new desired state.
+ *
+ * Run: npm run build && node --import tsx bench/converge.ts [--rounds 5]
+ * No peer runs here (Kamal, Coolify and Dokploy push over SSH; there is nothing comparable
+ * to start on loopback), so this benchmark reports against the budget only.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { parse, stringify } from 'yaml';
+import { HafenClient } from '../src/client/client.js';
+import { yamlFiles, ROOT, BIN } from '../test/helpers/paths.js';
+
+const rounds = Number(process.argv[process.argv.indexOf('--rounds') + 1] || 5);
+const dir = mkdtempSync(join(tmpdir(), 'hafen-converge-'));
+const children: ChildProcess[] = [];
+const fleetDir = join(ROOT, 'examples', 'frachtwerk');
+
+function sources(version: number): { name: string; text: string }[] {
+  return yamlFiles(fleetDir).map((f) => {
+    const doc = parse(readFileSync(f, 'utf8')) as Record<string, Record<string, unknown>[]>;
+    for (const h of doc.hosts ?? []) h.runtime = 'process';
+    for (const a of doc.apps ?? []) {
+      a.workload = { process: { command: ['sleep', '100000'], env: { BENCH_VERSION: String(version) } } };
+      delete a.health;
+    }
+    return { name: relative(fleetDir, f), text: stringify(doc) };
+  });
+}
+
+function rssMb(pid: number): number {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'))!;
+  return Number(line.replace(/\D+/g, '')) / 1024;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+try {
+  const port = 17400 + (process.pid % 1000);
+  const url = `http://127.0.0.1:${port}`;
+  const controller = spawn(process.execPath, [BIN, 'controller', '--data', join(dir, 'controller'), '--listen', `127.0.0.1:${port}`, '--quiet'], { stdio: 'ignore' });
+  children.push(controller);
+  for (let i = 0; i < 100; i++) {
+    try {
+      await new HafenClient(url).health();
+      break;
+    } catch {
+      await sleep(100);
+    }
+  }
+  const admin = new HafenClient(url, readFileSync(join(dir, 'controller', 'admin.token'), 'utf8').trim());
+  let rev = (await admin.apply(sources(0), null, 'bench')).revision;
+  const hosts = (await admin.status()).hosts.map((h) => h.host);
+  for (const host of hosts) {
+    const { token } = await admin.joinToken(host);
+    const agent = spawn(process.execPath, [BIN, 'agent', '--controller', url, '--data', join(dir, 'agents', host)], { stdio: 'ignore', env: { ...process.env, HAFEN_JOIN_TOKEN: token } });
+    children.push(agent);
+  }
+  // Wait until every agent has applied the first revision.
+  for (;;) {
+    const st = await admin.status();
+    if (st.hosts.every((h) => h.current)) break;
+    await sleep(200);
+  }
+  console.log(`${hosts.length} agents connected and converged on revision ${rev}`);
+  const samples: number[] = [];
+  for (let round = 1; round <= rounds; round++) {
+    await sleep(1000);
+    const next = sources(round);
+    const t0 = performance.now();
+    const wall0 = Date.now();
+    rev = (await admin.apply(next, rev, `bench round ${round}`)).revision;
+    const applied = performance.now() - t0;
+    const done = new Map<string, number>();
+    let slowest = 0;
+    while (done.size < hosts.length) {
+      const asked = performance.now();
+      const st = await admin.status();
+      const now = performance.now();
+      slowest = Math.max(slowest, now - asked);
+      // When the controller received the report that shows the new state (not when this poll
+      // saw it: under load a poll takes a while, and agents report as soon as they have applied).
+      for (const h of st.hosts) if (h.current && !done.has(h.host)) done.set(h.host, Date.parse(h.lastReport!) - wall0);
+      if (now - t0 > 60_000) throw new Error(`round ${round}: ${hosts.length - done.size} hosts did not converge within 60 s`);
+      // Polling only collects the times; a slow poll keeps the controller from its agents.
+      await sleep(250);
+    }
+    const times = [...done.values()].sort((a, b) => a - b);
+    samples.push(...times);
+    console.log(`round ${round}: apply call ${applied.toFixed(0)} ms; all ${times.length} hosts applied after p50 ${times[Math.floor(times.length / 2)]!.toFixed(0)} ms, p95 ${times[Math.floor(times.length * 0.95)]!.toFixed(0)} ms, max ${times[times.length - 1]!.toFixed(0)} ms (slowest status poll ${slowest.toFixed(0)} ms)`);
+  }
+  samples.sort((a, b) => a - b);
+  const p95 = samples[Math.floor(samples.length * 0.95)]!;
+  await sleep(2000);
+  const rss = rssMb(controller.pid!);
+  console.log(`\nconvergence over ${rounds} rounds x ${hosts.length} hosts: p95 ${p95.toFixed(0)} ms (budget <= 2000 ms: ${p95 <= 2000 ? 'met' : 'MISSED'})`);
+  console.log(`controller RSS with the reference fleet and ${hosts.length} agents connected: ${rss.toFixed(0)} MB (budget <= 200 MB: ${rss <= 200 ? 'met' : 'MISSED'})`);
+} finally {
+  for (const c of children.reverse()) c.kill('SIGTERM');
+  await sleep(500);
+  // The sleep processes belong to no agent now; end them by the marker their units carry.
+  spawn('pkill', ['-f', '^sleep 100000$'], { stdio: 'ignore' });
+  await sleep(300);
+  rmSync(dir, { recursive: true, force: true });
+}
