@@ -1,8 +1,9 @@
 /** `hafen agent`: joins the controller once, then keeps this host's units as desired. */
 import { chmodSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Command, CommanderError } from 'commander';
+import { Command } from 'commander';
 import { HafenClient } from '../client/client.js';
+import { parseArgs, serveUntilSignalled } from '../lib/daemon.js';
 import { HafenError } from '../lib/errors.js';
 import { writeFileAtomic } from '../lib/fs.js';
 import { Agent } from './agent.js';
@@ -51,31 +52,19 @@ export async function runAgent(argv: string[]): Promise<number> {
     .option('--data <dir>', 'agent data directory (credential, last desired state, logs)', '.hafen-agent')
     .option('--join-token <token>', 'one-time token from "hafen host join HOST" (first start only; or HAFEN_JOIN_TOKEN)')
     .option('--driver <driver>', 'runtime driver: process or compose', 'process')
-    .option('--address <ip>', 'address the host\'s processes listen on (HAFEN_ADDRESS)')
-    .exitOverride();
-  try {
-    program.parse(argv, { from: 'user' });
-  } catch (err) {
-    return err instanceof CommanderError && err.exitCode === 0 ? 0 : 1;
-  }
+    .option('--address <ip>', 'address the host\'s processes listen on (HAFEN_ADDRESS)');
+  const early = parseArgs(program, argv);
+  if (early !== undefined) return early;
   const o = program.opts<{ controller: string; data: string; joinToken?: string; driver: string; address?: string }>();
   if (o.driver !== 'process' && o.driver !== 'compose') {
     process.stderr.write(`error: --driver must be process or compose, not "${o.driver}"\n`);
     return 1;
   }
   const joinToken = o.joinToken ?? process.env.HAFEN_JOIN_TOKEN;
-  try {
-    const { host, agent } = await startAgent({ controller: o.controller, data: o.data, driver: o.driver, ...(joinToken ? { joinToken } : {}), ...(o.address ? { address: o.address } : {}), log: (l) => process.stderr.write(`${new Date().toISOString()} ${l}\n`) });
+  return serveUntilSignalled(async () => {
+    const log = (l: string) => process.stderr.write(`${new Date().toISOString()} ${l}\n`);
+    const { host, agent } = await startAgent({ controller: o.controller, data: o.data, driver: o.driver as 'process' | 'compose', ...(joinToken ? { joinToken } : {}), ...(o.address ? { address: o.address } : {}), log });
     process.stderr.write(`hafen agent for host ${host} following ${o.controller}\n`);
-    const stop = async () => {
-      await agent.stop();
-      process.exit(0);
-    };
-    process.once('SIGTERM', stop);
-    process.once('SIGINT', stop);
-    return await new Promise<number>(() => {});
-  } catch (err) {
-    process.stderr.write(`error: ${(err as Error).message}${err instanceof HafenError ? ` [${err.code}]` : ''}\n`);
-    return 1;
-  }
+    return { stop: () => agent.stop() };
+  });
 }

@@ -1,8 +1,9 @@
 /** `hafen controller`: the API server on its SQLite store. */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { Command, CommanderError } from 'commander';
+import { Command } from 'commander';
 import { HafenError } from '../lib/errors.js';
+import { parseArgs, serveUntilSignalled } from '../lib/daemon.js';
 import { writeFileAtomic } from '../lib/fs.js';
 import { hashToken, newToken } from '../lib/secrets.js';
 import { buildApp } from './app.js';
@@ -16,6 +17,7 @@ export interface ControllerHandle {
 
 /** Opens the store, makes sure an admin token exists, and listens. */
 export async function startController(options: { data: string; listen: string; logger?: boolean }): Promise<ControllerHandle & { adminTokenFile?: string }> {
+  const [host, port] = parseListen(options.listen);
   const store = new SqliteStore(join(options.data, 'hafen.db'));
   let adminTokenFile: string | undefined;
   if ((await store.listApiTokens()).length === 0) {
@@ -29,8 +31,10 @@ export async function startController(options: { data: string; listen: string; l
   }
   const service = new ControllerService(store);
   const app = buildApp(service, { logger: options.logger ?? false });
-  const [host, port] = parseListen(options.listen);
-  const url = await app.listen({ host, port });
+  const url = await app.listen({ host, port }).catch(async (err: Error) => {
+    await store.close();
+    throw new HafenError('HAFEN_CONTROLLER_LISTEN', `cannot listen on ${options.listen}: ${err.message}`);
+  });
   return {
     url,
     ...(adminTokenFile ? { adminTokenFile } : {}),
@@ -53,27 +57,14 @@ export async function runController(argv: string[]): Promise<number> {
     .description('Run the hafen controller: the API, the store and the reconcilers.')
     .option('--data <dir>', 'data directory (SQLite store, admin token)', '.hafen')
     .option('--listen <host:port>', 'address to listen on', '127.0.0.1:7400')
-    .option('--quiet', 'no request log')
-    .exitOverride();
-  try {
-    program.parse(argv, { from: 'user' });
-  } catch (err) {
-    return err instanceof CommanderError && err.exitCode === 0 ? 0 : 1;
-  }
+    .option('--quiet', 'no request log');
+  const early = parseArgs(program, argv);
+  if (early !== undefined) return early;
   const opts = program.opts<{ data: string; listen: string; quiet?: boolean }>();
-  try {
+  return serveUntilSignalled(async () => {
     const c = await startController({ data: opts.data, listen: opts.listen, logger: !opts.quiet });
     process.stderr.write(`hafen controller listening on ${c.url}\n`);
     if (c.adminTokenFile) process.stderr.write(`admin token: ${c.adminTokenFile} (export HAFEN_TOKEN=$(cat ${c.adminTokenFile}))\n`);
-    const stop = async () => {
-      await c.close();
-      process.exit(0);
-    };
-    process.once('SIGTERM', stop);
-    process.once('SIGINT', stop);
-    return await new Promise<number>(() => {});
-  } catch (err) {
-    process.stderr.write(`error: ${(err as Error).message}${err instanceof HafenError ? ` [${err.code}]` : ''}\n`);
-    return 1;
-  }
+    return { stop: () => c.close() };
+  });
 }

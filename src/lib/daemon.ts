@@ -1,0 +1,33 @@
+/** Shared by the long-running processes (controller, agent): parse argv, run until a signal. */
+import { CommanderError, type Command } from 'commander';
+import { HafenError } from './errors.js';
+
+/** Parses `argv` (without the program name); returns an exit status when it should not go on (help, usage error). */
+export function parseArgs(program: Command, argv: string[]): number | undefined {
+  try {
+    program.exitOverride().parse(argv, { from: 'user' });
+    return undefined;
+  } catch (err) {
+    return err instanceof CommanderError && err.exitCode === 0 ? 0 : 1;
+  }
+}
+
+/**
+ * Starts a service and keeps the process alive until SIGTERM or SIGINT, then stops it and
+ * exits 0. A start failure prints its message (with its code) and resolves to 1.
+ */
+export async function serveUntilSignalled(start: () => Promise<{ stop(): Promise<void> }>): Promise<number> {
+  try {
+    const service = await start();
+    const stop = async () => {
+      await service.stop();
+      process.exit(0);
+    };
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+    return await new Promise<number>(() => {});
+  } catch (err) {
+    process.stderr.write(`error: ${(err as Error).message}${err instanceof HafenError ? ` [${err.code}]` : ''}\n`);
+    return 1;
+  }
+}
