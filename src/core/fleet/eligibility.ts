@@ -35,11 +35,3 @@ export function hostSuits(app: Pick<AppSpec, 'placement' | 'workload'>, host: Pi
   if (labels) for (const [k, v] of Object.entries(labels)) if (host.labels?.[k] !== v) return false;
   return true;
 }
-
-/** Hosts an app may run on, by runtime, role, placement constraints and labels. */
-export function eligibleHosts<H extends HostSpec>(app: AppSpec, hosts: readonly H[], sites: Map<string, SiteSpec>): H[] {
-  return hosts.filter((h) => {
-    const site = sites.get(h.site);
-    return site !== undefined && siteAllowed(app, site) && hostSuits(app, h);
-  });
-}

@@ -115,14 +115,6 @@ export class ScheduleState {
     this.rekey(host);
   }
 
-  release(host: number, d: Demand): void {
-    const u = this.used[host]!;
-    u.cpu -= d.cpu;
-    u.memory -= d.memory;
-    u.disk -= d.disk;
-    this.rekey(host);
-  }
-
   private rekey(host: number): void {
     const h = this.fleet.hosts[host]!;
     const heap = this.heaps.get(`${h.site}\u0000${h.runtime}`);
@@ -177,19 +169,6 @@ export class ScheduleState {
       this.share[g]! += w;
     }
     this.customerGroups.set(customer, set);
-  }
-
-  /** The worst share any group would reach if `groups` newly took down an app of `customer`. */
-  exposureCost(customer: string, groups: readonly number[]): number {
-    const set = this.customerGroups.get(customer);
-    const w = this.weight.get(customer) ?? 1;
-    let worst = 0;
-    for (const g of groups) {
-      if (set?.has(g)) continue;
-      const s = (this.share[g]! + w) / this.totalWeight;
-      if (s > worst) worst = s;
-    }
-    return worst;
   }
 
   /**

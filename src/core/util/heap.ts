@@ -37,10 +37,6 @@ export class IndexedMinHeap {
     }
   }
 
-  peek(): number | undefined {
-    return this.heap[0];
-  }
-
   pop(): number | undefined {
     const top = this.heap[0];
     if (top === undefined) return undefined;
