@@ -38,4 +38,24 @@ export function registerAccess(program: Command, io: CliIo, setExit: (code: numb
     io.stderr(`token ${res.id} (${res.role}) for ${res.name}; it is not shown again\n`);
     setExit(EXIT.ok);
   });
+
+  remoteOptions(
+    token
+      .command('list')
+      .description('List API tokens (never their secrets).')
+      .option('--format <format>', 'output format: text or json', parseFormat, 'text' as OutputFormat),
+  ).action(async (opts: RemoteOptions & { format: OutputFormat }) => {
+    const { tokens } = await remoteClient(opts).tokens();
+    if (opts.format === 'json') io.stdout(json({ tokens }));
+    else for (const t of tokens) io.stdout(`${t.id}  ${t.role.padEnd(8)} ${t.name.padEnd(24)} created ${t.createdAt}${t.revokedAt ? `, revoked ${t.revokedAt}` : ''}\n`);
+    setExit(EXIT.ok);
+  });
+
+  remoteOptions(token.command('revoke').description('Revoke an API token at once.').argument('<id>', 'token id from hafen token list')).action(
+    async (id: string, opts: RemoteOptions) => {
+      await remoteClient(opts).revokeToken(id);
+      io.stderr(`token ${id} revoked\n`);
+      setExit(EXIT.ok);
+    },
+  );
 }

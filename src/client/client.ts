@@ -125,6 +125,12 @@ export class HafenClient {
   createToken(name: string, role: 'admin' | 'operator' | 'viewer'): Promise<{ id: string; name: string; role: string; token: string }> {
     return this.call('POST', '/v1/tokens', { name, role });
   }
+  tokens(): Promise<{ tokens: { id: string; name: string; role: string; createdAt: string; revokedAt?: string }[] }> {
+    return this.call('GET', '/v1/tokens');
+  }
+  revokeToken(id: string): Promise<{ revoked: string }> {
+    return this.call('DELETE', `/v1/tokens/${encodeURIComponent(id)}`);
+  }
 }
 
 /** The problems of an invalid fleet, when an error carries them. */

@@ -1,9 +1,14 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { buildApp } from '../../src/controller/app.js';
+import { startController } from '../../src/controller/main.js';
 import { ControllerService } from '../../src/controller/service.js';
 import { SqliteStore } from '../../src/controller/store/sqlite.js';
 import { hashToken } from '../../src/lib/secrets.js';
+import { hafenAsync } from '../helpers/paths.js';
 
 async function setup() {
   const store = new SqliteStore(':memory:');
@@ -52,4 +57,30 @@ test('auth: missing, unknown and too weak tokens get 401/403 with a code, never 
   const unknownHost = await app.inject({ method: 'POST', url: '/v1/hosts/nope/join-token', headers: { authorization: 'Bearer admin-token-1234' } });
   assert.equal(unknownHost.statusCode, 404);
   await app.close();
+});
+
+test('hafen token create, list and revoke through the CLI', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'hafen-tokens-'));
+  const c = await startController({ data: dir, listen: '127.0.0.1:0' });
+  const file = join(dir, 'admin.token');
+  const env = { ...process.env, HAFEN_TOKEN: '' };
+  const cli = (args: string[]) => hafenAsync([...args, '--controller', c.url], { env });
+  try {
+    const created = await cli(['token', 'create', '--name', 'ci', '--role', 'viewer', '--token-file', file]);
+    assert.equal(created.status, 0, created.stderr);
+    const viewer = created.stdout.trim();
+    assert.match(viewer, /^hfa_/);
+    const listed = JSON.parse((await cli(['token', 'list', '--format', 'json', '--token-file', file])).stdout) as { tokens: { id: string; name: string }[] };
+    const id = listed.tokens.find((t) => t.name === 'ci')!.id;
+    assert.ok(!JSON.stringify(listed).includes(viewer), 'secrets are never listed');
+    assert.equal((await cli(['token', 'revoke', id, '--token-file', file])).status, 0);
+    const denied = await fetch(`${c.url}/v1/status`, { headers: { authorization: `Bearer ${viewer}` } });
+    assert.equal(denied.status, 401);
+    const noToken = await cli(['status']);
+    assert.equal(noToken.status, 1);
+    assert.match(noToken.stderr, /no API token: set HAFEN_TOKEN or pass --token-file/);
+  } finally {
+    await c.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
