@@ -35,7 +35,6 @@ export class Agent {
   private hash?: string;
   private state?: HostDesiredState;
   private heartbeat?: NodeJS.Timeout;
-  private loop?: Promise<void>;
   private readonly log: (line: string) => void;
 
   constructor(private readonly opts: AgentOptions) {
@@ -60,7 +59,7 @@ export class Agent {
       // No cache yet: nothing to run until the controller answers.
     }
     this.heartbeat = setInterval(() => void this.report().catch(() => {}), this.opts.heartbeatMs ?? 5000);
-    this.loop = this.follow();
+    void this.follow();
   }
 
   private async applyState(state: HostDesiredState): Promise<void> {
@@ -124,8 +123,7 @@ export class Agent {
   async stop(): Promise<void> {
     this.running = false;
     clearInterval(this.heartbeat);
+    // A long-poll in flight ends on its own (its timeout) and no longer applies anything.
     await this.opts.driver.detach();
-    // The long-poll in flight ends on its own (its timeout); it no longer applies anything.
-    void this.loop;
   }
 }
