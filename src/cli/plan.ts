@@ -5,6 +5,7 @@ import { diffPlans, schedule } from '../core/placement/schedule.js';
 import type { Plan } from '../core/placement/types.js';
 import { analyseRisk } from '../core/risk/scenarios.js';
 import { naturalCompare } from '../core/util/natural-sort.js';
+import { groupBy } from '../core/util/group.js';
 import { writeFileAtomic } from '../lib/fs.js';
 import { EXIT, json, parseFormat, type CliIo, type OutputFormat } from './io.js';
 import { readPlan, validFleet } from './planning.js';
@@ -61,11 +62,10 @@ function planText(
   hadPrevious: boolean,
 ): string {
   const lines: string[] = [];
-  const byApp = new Map<string, string[]>();
-  for (const p of plan.placements) byApp.set(p.app, [...(byApp.get(p.app) ?? []), p.host]);
+  const byApp = groupBy(plan.placements, (p) => p.app);
   const width = Math.max(...apps.map((a) => a.id.length), 3) + 2;
   for (const a of [...apps].sort((x, y) => naturalCompare(x.id, y.id))) {
-    const hosts = byApp.get(a.id) ?? [];
+    const hosts = (byApp.get(a.id) ?? []).map((p) => p.host);
     lines.push(`${a.id.padEnd(width)}${(a.critical ? 'critical' : '').padEnd(10)}${hosts.join(', ') || '-'}`);
   }
   lines.push('');

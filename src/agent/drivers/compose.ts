@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { stringify } from 'yaml';
 import { APP_LABEL, HASH_LABEL, OWNER_LABEL, UNIT_LABEL, type DesiredUnit } from '../../core/render/desired.js';
+import { groupBy } from '../../core/util/group.js';
 import { writeFileAtomic } from '../../lib/fs.js';
 import { HafenError } from '../../lib/errors.js';
 import type { Driver, UnitState, UnitStatus } from './driver.js';
@@ -149,8 +150,7 @@ export class ComposeDriver implements Driver {
   }
 
   async status(): Promise<UnitStatus[]> {
-    const byUnit = new Map<string, Container[]>();
-    for (const c of await this.containers()) byUnit.set(c.unit, [...(byUnit.get(c.unit) ?? []), c]);
+    const byUnit = groupBy(await this.containers(), (c) => c.unit);
     const out: UnitStatus[] = [];
     for (const [name, cs] of byUnit) {
       const restarts = Math.max(...cs.map((c) => c.restarts));

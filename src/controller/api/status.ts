@@ -1,5 +1,6 @@
 /** Fleet status: per app, desired against running replicas; per host, the last report and its age. */
 import type { FastifyInstance } from 'fastify';
+import { groupBy } from '../../core/util/group.js';
 import type { ControllerService } from '../service.js';
 import { requireRole } from './auth.js';
 
@@ -33,8 +34,7 @@ export function statusRoutes(app: FastifyInstance, service: ControllerService, n
         current: desired !== null && applied === desired,
       };
     });
-    const byApp = new Map<string, NonNullable<typeof cur>['placements']>();
-    for (const p of cur?.placements ?? []) byApp.set(p.app, [...(byApp.get(p.app) ?? []), p]);
+    const byApp = groupBy(cur?.placements ?? [], (p) => p.app);
     const reported = new Map<string, ReportedUnit>();
     for (const r of reports.values()) for (const u of (r.status as { units?: ReportedUnit[] }).units ?? []) reported.set(`${r.host}\u0000${u.name}`, u);
     const apps = (cur?.fleet.apps ?? []).map((a) => {

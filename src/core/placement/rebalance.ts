@@ -12,6 +12,7 @@ import type { Fleet } from '../fleet/model.js';
 import { analyseRisk, type Violation } from '../risk/scenarios.js';
 import { intersect } from '../risk/groups.js';
 import { naturalCompare } from '../util/natural-sort.js';
+import { groupBy } from '../util/group.js';
 import { diffPlans, schedule } from './schedule.js';
 import { replicaDemand } from './state.js';
 import type { Move, Placement } from './types.js';
@@ -40,11 +41,7 @@ export function rebalance(fleet: Fleet, placements: readonly Placement[]): Rebal
     const inGroup = new Set(state.groups.groups[g]!.hosts);
     const scenario = risk.scenarios.find((s) => s.group === target.group)!;
     const downApps = scenario.down.filter((id) => target.rule !== 'critical-survives-site-loss' || apps.get(id)!.criticality === 'critical');
-    const byCustomer = new Map<string, string[]>();
-    for (const id of downApps) {
-      const c = apps.get(id)!.customer;
-      byCustomer.set(c, [...(byCustomer.get(c) ?? []), id]);
-    }
+    const byCustomer = groupBy(downApps, (id) => apps.get(id)!.customer);
     type Option = { customer: string; moves: { app: string; replica: number; from: string; to: number }[]; weight: number };
     const options: Option[] = [];
     for (const [customer, ids] of byCustomer) {

@@ -16,6 +16,7 @@ import type { App, Fleet } from '../fleet/model.js';
 import type { SiteSpec } from '../fleet/schema/fleet.js';
 import { intersect } from '../risk/groups.js';
 import { naturalCompare } from '../util/natural-sort.js';
+import { groupBy } from '../util/group.js';
 import { MAX_COMBOS, comboCount, siteCombos } from './combos.js';
 import { explainUnplaced } from './reasons.js';
 import { ScheduleState, replicaDemand, type Demand } from './state.js';
@@ -70,8 +71,7 @@ export function schedule(fleet: Fleet, options: ScheduleOptions = {}): ScheduleR
   };
 
   // 1. Keep what the previous plan placed, while it is still allowed and fits.
-  const previous = new Map<string, Placement[]>();
-  for (const p of options.previous ?? []) previous.set(p.app, [...(previous.get(p.app) ?? []), p]);
+  const previous = groupBy(options.previous ?? [], (p) => p.app);
   for (const app of apps) {
     placed.set(app.id, []);
     const d = replicaDemand(app);
@@ -121,8 +121,7 @@ export function schedule(fleet: Fleet, options: ScheduleOptions = {}): ScheduleR
 
 /** Customers with constrained or critical apps first, then by weight and size; apps in a customer by size. */
 function orderApps(fleet: Fleet, apps: App[]): App[] {
-  const byCustomer = new Map<string, App[]>();
-  for (const a of apps) byCustomer.set(a.customer, [...(byCustomer.get(a.customer) ?? []), a]);
+  const byCustomer = groupBy(apps, (a) => a.customer);
   const weight = new Map(fleet.customers.map((c) => [c.id, c.weight]));
   const keys = new Map(
     [...byCustomer].map(([c, list]) => [

@@ -6,6 +6,7 @@
 import type { Fleet } from '../fleet/model.js';
 import type { Placement } from '../placement/types.js';
 import { naturalCompare } from '../util/natural-sort.js';
+import { groupBy } from '../util/group.js';
 import { buildGroups, intersect, sharedFacilities, type GroupIndex, type GroupKind } from './groups.js';
 
 export interface Scenario {
@@ -52,11 +53,8 @@ export function analyseRisk(fleet: Fleet, placements: readonly Placement[], opti
   const hostIdx = new Map(fleet.hosts.map((h, i) => [h.id, i]));
   const weight = new Map(fleet.customers.map((c) => [c.id, c.weight]));
   const total = fleet.customers.reduce((n, c) => n + c.weight, 0);
-  const byApp = new Map<string, number[]>();
-  for (const p of placements) {
-    const h = hostIdx.get(p.host);
-    if (h !== undefined) byApp.set(p.app, [...(byApp.get(p.app) ?? []), h]);
-  }
+  const known = placements.filter((p) => hostIdx.has(p.host));
+  const byApp = new Map([...groupBy(known, (p) => p.app)].map(([app, ps]) => [app, ps.map((p) => hostIdx.get(p.host)!)]));
   const apps = fleet.apps.filter((a) => byApp.has(a.id));
   // Groups that take an app down (every replica inside) and that touch it (some replica inside).
   const downIn = apps.map((a) => byApp.get(a.id)!.map((h) => index.hostGroups[h]!).reduce((x, y) => intersect(x, y)));

@@ -6,6 +6,7 @@
 import type { HostSpec, SiteSpec } from '../schema/fleet.js';
 import { APP_HOST_ROLES, domainOf, hostSuits, siteAllowed } from '../eligibility.js';
 import { formatBytes } from '../units.js';
+import { groupBy } from '../../util/group.js';
 import { resolveBackup, workloadKind } from '../model.js';
 import type { ProblemList } from '../problems.js';
 import { each, indexById, type Parts } from './parts.js';
@@ -16,14 +17,8 @@ function plural(n: number, word: string): string {
 
 /** App hosts by runtime and site, so each app looks only at the sites it may use. */
 function hostIndex(hosts: readonly HostSpec[]): Map<string, Map<string, HostSpec[]>> {
-  const index = new Map<string, Map<string, HostSpec[]>>();
-  for (const h of hosts) {
-    if (!APP_HOST_ROLES.includes(h.role)) continue;
-    const bySite = index.get(h.runtime) ?? new Map<string, HostSpec[]>();
-    bySite.set(h.site, [...(bySite.get(h.site) ?? []), h]);
-    index.set(h.runtime, bySite);
-  }
-  return index;
+  const appHosts = hosts.filter((h) => APP_HOST_ROLES.includes(h.role));
+  return new Map([...groupBy(appHosts, (h) => h.runtime)].map(([runtime, list]) => [runtime, groupBy(list, (h) => h.site)]));
 }
 
 export function checkApps(parts: Parts, out: ProblemList): void {
