@@ -81,7 +81,8 @@ export class Agent {
           this.state = res.state;
           this.log(`applied revision ${res.revision}: ${res.state.units.length} unit(s)`);
           // The report need not wait for the fsync of the cache (a hundred fsyncs queue up on a disk).
-          await Promise.all([writeFileAtomic(this.cachePath, JSON.stringify({ hash: res.hash, state: res.state })), this.report().catch(() => {})]);
+          // 0600: the state carries this host's secret values.
+          await Promise.all([writeFileAtomic(this.cachePath, JSON.stringify({ hash: res.hash, state: res.state }), 0o600), this.report().catch(() => {})]);
         }
         backoff = 500;
       } catch (err) {

@@ -13,11 +13,12 @@ import { registerIpam } from './ipam.js';
 import { registerPlan } from './plan.js';
 import { registerRisk } from './risk.js';
 import { registerSchema } from './schema.js';
+import { registerSecret } from './secret.js';
 import { registerStatus } from './status.js';
 import { registerValidate } from './validate.js';
 
 /** Error codes that mean an input could not be read at all (exit 2). */
-const UNREADABLE = new Set(['HAFEN_CLI_FLEET_UNREADABLE', 'HAFEN_CLI_ALLOCATIONS_UNREADABLE', 'HAFEN_CLI_PLAN_UNREADABLE', 'HAFEN_CLI_TOKEN_UNREADABLE', 'HAFEN_CLIENT_UNREACHABLE']);
+const UNREADABLE = new Set(['HAFEN_CLI_FLEET_UNREADABLE', 'HAFEN_CLI_ALLOCATIONS_UNREADABLE', 'HAFEN_CLI_PLAN_UNREADABLE', 'HAFEN_CLI_TOKEN_UNREADABLE', 'HAFEN_CLI_SECRET_UNREADABLE', 'HAFEN_CLIENT_UNREACHABLE']);
 
 export function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
   const program = new Command('hafen')
@@ -35,6 +36,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   registerApply(program, io, setExit);
   registerStatus(program, io, setExit);
   registerAccess(program, io, setExit);
+  registerSecret(program, io, setExit);
   registerGenerate(program, io, setExit);
   const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
   for (const cmd of all(program).slice(1)) cmd.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });

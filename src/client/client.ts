@@ -56,6 +56,16 @@ export interface RevisionSummary {
   createdAt: string;
 }
 
+export interface SecretListing {
+  name: string;
+  version: number;
+  keyId: string;
+  updatedAt: string;
+  updatedBy: string;
+  /** Apps of the newest revision that use it. */
+  usedBy: string[];
+}
+
 export class HafenClient {
   constructor(
     readonly baseUrl: string,
@@ -130,6 +140,15 @@ export class HafenClient {
   }
   revokeToken(id: string): Promise<{ revoked: string }> {
     return this.call('DELETE', `/v1/tokens/${encodeURIComponent(id)}`);
+  }
+  secrets(): Promise<{ secrets: SecretListing[] }> {
+    return this.call('GET', '/v1/secrets');
+  }
+  setSecret(name: string, value: string): Promise<SecretListing> {
+    return this.call('PUT', `/v1/secrets/${encodeURIComponent(name)}`, { value });
+  }
+  deleteSecret(name: string): Promise<{ deleted: string }> {
+    return this.call('DELETE', `/v1/secrets/${encodeURIComponent(name)}`);
   }
 }
 

@@ -7,6 +7,7 @@ import { HafenError } from '../lib/errors.js';
 import { agentRoutes } from './api/agents.js';
 import { openApiRoute } from './api/openapi.js';
 import { revisionRoutes } from './api/revisions.js';
+import { secretRoutes } from './api/secrets.js';
 import { statusRoutes } from './api/status.js';
 import { tokenRoutes } from './api/tokens.js';
 import type { ControllerService } from './service.js';
@@ -15,9 +16,9 @@ function httpStatus(code: string): number {
   if (code.startsWith('HAFEN_AUTH_MISSING') || code === 'HAFEN_AUTH_INVALID') return 401;
   if (code === 'HAFEN_AUTH_FORBIDDEN') return 403;
   if (code.endsWith('_NOT_FOUND')) return 404;
-  if (code === 'HAFEN_STORE_REVISION_CONFLICT') return 409;
-  if (code === 'HAFEN_FLEET_INVALID' || code === 'HAFEN_PLAN_UNPLACED') return 422;
-  if (code === 'HAFEN_API_BAD_REQUEST') return 400;
+  if (code === 'HAFEN_STORE_REVISION_CONFLICT' || code === 'HAFEN_SECRET_IN_USE') return 409;
+  if (code === 'HAFEN_FLEET_INVALID' || code === 'HAFEN_PLAN_UNPLACED' || code === 'HAFEN_SECRET_MISSING') return 422;
+  if (code === 'HAFEN_API_BAD_REQUEST' || code === 'HAFEN_SECRET_EMPTY' || code === 'HAFEN_SECRET_TOO_LARGE' || code === 'HAFEN_SECRET_INVALID') return 400;
   return 500;
 }
 
@@ -41,5 +42,6 @@ export function buildApp(service: ControllerService, options: { now?: () => Date
   agentRoutes(app, service, now);
   statusRoutes(app, service, now);
   tokenRoutes(app, service, now);
+  secretRoutes(app, service);
   return app;
 }

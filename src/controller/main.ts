@@ -7,6 +7,7 @@ import { parseArgs, serveUntilSignalled } from '../lib/daemon.js';
 import { writeFileAtomic } from '../lib/fs.js';
 import { hashToken, newToken } from '../lib/secrets.js';
 import { buildApp } from './app.js';
+import { loadSecretKey, Secrets } from './secrets.js';
 import { ControllerService } from './service.js';
 import { SqliteStore } from './store/sqlite.js';
 
@@ -15,10 +16,31 @@ export interface ControllerHandle {
   close(): Promise<void>;
 }
 
+export interface ControllerOptions {
+  data: string;
+  listen: string;
+  logger?: boolean;
+  /** The secret key itself (HAFEN_SECRET_KEY), base64 or hex. */
+  secretKey?: string;
+  /** File holding the secret key (default: <data>/secret.key, created on first start). */
+  secretKeyFile?: string;
+  /** Where notices go (a created key, a readable key file). */
+  warn?: (line: string) => void;
+}
+
 /** Opens the store, makes sure an admin token exists, and listens. */
-export async function startController(options: { data: string; listen: string; logger?: boolean }): Promise<ControllerHandle & { adminTokenFile?: string }> {
+export async function startController(options: ControllerOptions): Promise<ControllerHandle & { adminTokenFile?: string; secretKeyId: string }> {
   const [host, port] = parseListen(options.listen);
+  const key = await loadSecretKey({ ...(options.secretKey !== undefined ? { env: options.secretKey } : {}), ...(options.secretKeyFile !== undefined ? { file: options.secretKeyFile } : {}), data: options.data });
+  for (const w of key.warnings) options.warn?.(w);
   const store = new SqliteStore(join(options.data, 'hafen.db'));
+  const secrets = new Secrets(store, key);
+  try {
+    await secrets.checkKey();
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
   let adminTokenFile: string | undefined;
   if ((await store.listApiTokens()).length === 0) {
     // First start: one admin token, written to a file only the owner can read, never logged.
@@ -29,7 +51,7 @@ export async function startController(options: { data: string; listen: string; l
   } else if (existsSync(join(options.data, 'admin.token'))) {
     adminTokenFile = join(options.data, 'admin.token');
   }
-  const service = new ControllerService(store);
+  const service = new ControllerService(store, secrets);
   const app = buildApp(service, { logger: options.logger ?? false });
   const url = await app.listen({ host, port }).catch(async (err: Error) => {
     await store.close();
@@ -37,10 +59,21 @@ export async function startController(options: { data: string; listen: string; l
   });
   return {
     url,
+    secretKeyId: key.id,
     ...(adminTokenFile ? { adminTokenFile } : {}),
     close: async () => {
+      // End the long-polls, then stop listening. Connections that go idle while requests
+      // finish are closed as they do (otherwise each would hold the close for the keep-alive
+      // timeout); whatever still runs after 10 s is cut.
       service.close();
-      await app.close();
+      const idle = setInterval(() => app.server.closeIdleConnections(), 100);
+      const cut = setTimeout(() => app.server.closeAllConnections(), 10_000);
+      try {
+        await app.close();
+      } finally {
+        clearInterval(idle);
+        clearTimeout(cut);
+      }
       await store.close();
     },
   };
@@ -57,13 +90,22 @@ export async function runController(argv: string[]): Promise<number> {
     .description('Run the hafen controller: the API, the store and the reconcilers.')
     .option('--data <dir>', 'data directory (SQLite store, admin token)', '.hafen')
     .option('--listen <host:port>', 'address to listen on', '127.0.0.1:7400')
-    .option('--quiet', 'no request log');
+    .option('--secret-key-file <file>', 'key that encrypts app secrets at rest (default: HAFEN_SECRET_KEY, else <data>/secret.key, created on first start)')
+    .option('--quiet', 'no request log')
+    .addHelpText('after', '\nEnvironment:\n  HAFEN_SECRET_KEY  the secret key (32 bytes, base64 or hex); wins over --secret-key-file');
   const early = parseArgs(program, argv);
   if (early !== undefined) return early;
-  const opts = program.opts<{ data: string; listen: string; quiet?: boolean }>();
+  const opts = program.opts<{ data: string; listen: string; quiet?: boolean; secretKeyFile?: string }>();
   return serveUntilSignalled(async () => {
-    const c = await startController({ data: opts.data, listen: opts.listen, logger: !opts.quiet });
-    process.stderr.write(`hafen controller listening on ${c.url}\n`);
+    const c = await startController({
+      data: opts.data,
+      listen: opts.listen,
+      logger: !opts.quiet,
+      ...(process.env.HAFEN_SECRET_KEY !== undefined ? { secretKey: process.env.HAFEN_SECRET_KEY } : {}),
+      ...(opts.secretKeyFile !== undefined ? { secretKeyFile: opts.secretKeyFile } : {}),
+      warn: (line) => process.stderr.write(`warning: ${line}\n`),
+    });
+    process.stderr.write(`hafen controller listening on ${c.url} (secret key ${c.secretKeyId})\n`);
     if (c.adminTokenFile) process.stderr.write(`admin token: ${c.adminTokenFile} (export HAFEN_TOKEN=$(cat ${c.adminTokenFile}))\n`);
     return { stop: () => c.close() };
   });

@@ -11,10 +11,12 @@ import { revisionDiff, type RevisionDiff } from '../core/plan/diff.js';
 import { schedule } from '../core/placement/schedule.js';
 import type { Placement, Unplaced } from '../core/placement/types.js';
 import { desiredState, type HostDesiredState } from '../core/render/desired.js';
+import { secretUses } from '../core/render/env.js';
 import { analyseRisk, type Violation } from '../core/risk/scenarios.js';
 import { contentHash } from '../core/util/canonical.js';
 import { HafenError } from '../lib/errors.js';
-import type { Store } from './store/store.js';
+import type { Secrets } from './secrets.js';
+import type { SecretInfo, Store } from './store/store.js';
 
 export interface Snapshot {
   revision: number;
@@ -45,12 +47,13 @@ export class ControllerService {
 
   constructor(
     readonly store: Store,
+    readonly secrets: Secrets,
     private readonly now: () => Date = () => new Date(),
   ) {
     this.changes.setMaxListeners(0);
   }
 
-  /** The newest revision, rendered (cached until the next revision). */
+  /** The newest revision, rendered (cached until the next revision or secret change). */
   async current(): Promise<Snapshot | undefined> {
     const head = await this.store.head();
     if (!head) return undefined;
@@ -59,12 +62,12 @@ export class ControllerService {
     const sources = rev.fleet as FleetSource[];
     const res = validateFleet(sources, { parseCache: this.parsed });
     if (!res.fleet) throw new HafenError('HAFEN_STORE_CORRUPT', `revision ${rev.number} no longer validates (${res.problems[0]?.message ?? 'unknown problem'})`);
-    return this.remember(rev.number, res.fleet, sources, rev.placements);
+    return this.remember(rev.number, res.fleet, sources, rev.placements, await this.secrets.versions());
   }
 
   /** Renders and caches a revision (after an apply, from what was just planned: no second parse). */
-  private remember(revision: number, fleet: Fleet, sources: FleetSource[], placements: Placement[]): Snapshot {
-    const desired = desiredState(fleet, placements, revision);
+  private remember(revision: number, fleet: Fleet, sources: FleetSource[], placements: Placement[], secretVersions: ReadonlyMap<string, number>): Snapshot {
+    const desired = desiredState(fleet, placements, revision, secretVersions);
     const hashes = new Map([...desired].map(([host, s]) => [host, contentHash(s.units)]));
     this.snapshot = { revision, fleet, sources, placements, desired, hashes };
     return this.snapshot;
@@ -78,9 +81,19 @@ export class ControllerService {
     if (!res.ok || !res.fleet) {
       throw new HafenError('HAFEN_FLEET_INVALID', `the fleet has ${res.problems.filter((p) => p.severity === 'error').length} problem(s); nothing was changed`, { details: res.problems });
     }
+    const versions = await this.secrets.versions();
+    const missing = secretUses(res.fleet).filter((u) => !versions.has(u.secret));
+    if (missing.length > 0) {
+      const names = [...new Set(missing.map((m) => m.secret))];
+      throw new HafenError(
+        'HAFEN_SECRET_MISSING',
+        `the fleet uses ${names.length} secret(s) that are not set (${missing.map((m) => `${m.path}: "${m.secret}"`).join('; ')}); set ${names.length === 1 ? 'it' : 'them'} with: ${names.map((n) => `hafen secret set ${n}`).join(', ')}. Nothing was changed`,
+        { details: missing },
+      );
+    }
     const cur = await this.current();
     const plan = schedule(res.fleet, cur ? { previous: cur.placements } : {});
-    const next = desiredState(res.fleet, plan.placements, (cur?.revision ?? 0) + 1);
+    const next = desiredState(res.fleet, plan.placements, (cur?.revision ?? 0) + 1, versions);
     return {
       parent: cur?.revision ?? null,
       fleet: res.fleet,
@@ -104,7 +117,7 @@ export class ControllerService {
       throw new HafenError('HAFEN_PLAN_UNPLACED', `${plan.unplaced.length} replica(s) cannot be placed; nothing was changed`, { details: plan.unplaced });
     }
     const rev = await this.store.appendRevision({ parent, fleet: sources, placements: plan.placements, diff: plan.diff, author, createdAt: this.now().toISOString(), ...(message ? { message } : {}) });
-    this.remember(rev.number, plan.fleet, sources, plan.placements);
+    this.remember(rev.number, plan.fleet, sources, plan.placements, await this.secrets.versions());
     this.changes.emit('revision', rev.number);
     const { fleet: _fleet, ...rest } = plan;
     return { ...rest, revision: rev.number };
@@ -116,6 +129,36 @@ export class ControllerService {
     if (!old) throw new HafenError('HAFEN_REVISION_NOT_FOUND', `there is no revision ${to}`);
     const head = await this.store.head();
     return this.apply(old.fleet as FleetSource[], head?.number ?? null, author, `rollback to revision ${to}`);
+  }
+
+  /** Sets a secret; the units using it get a new hash, and their agents restart them with the new value. */
+  async setSecret(name: string, value: string, author: string): Promise<SecretInfo> {
+    const info = await this.secrets.set(name, value, author, this.now());
+    await this.secretsChanged();
+    return info;
+  }
+
+  /** Deletes a secret, unless the newest revision uses it. */
+  async deleteSecret(name: string): Promise<void> {
+    const users = await this.secretUsers(name);
+    if (users.length > 0) {
+      throw new HafenError('HAFEN_SECRET_IN_USE', `secret "${name}" is used by ${users.join(', ')} in revision ${(await this.current())?.revision}; apply a fleet without it first`);
+    }
+    if (!(await this.secrets.remove(name, this.now()))) throw new HafenError('HAFEN_SECRET_NOT_FOUND', `there is no secret "${name}"`);
+    await this.secretsChanged();
+  }
+
+  /** Apps of the newest revision that use the secret. */
+  async secretUsers(name: string): Promise<string[]> {
+    const cur = await this.current();
+    return [...new Set(secretUses(cur?.fleet ?? { apps: [] }).filter((u) => u.secret === name).map((u) => u.app))];
+  }
+
+  /** Re-renders the current revision with the new secret versions and wakes the agents. */
+  private async secretsChanged(): Promise<void> {
+    this.snapshot = undefined;
+    const cur = await this.current();
+    if (cur) this.changes.emit('revision', cur.revision);
   }
 
   /** The desired state of a host and its hash (an empty state when the host has no units). */

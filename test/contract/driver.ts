@@ -99,6 +99,15 @@ export function driverContract(name: string, open: () => Promise<DriverFixture>)
       await until('stopped by the new agent', async () => ((await get(port)) === undefined ? true : undefined));
     });
 
+    withDriver('secret values reach the workload literally, win over its own environment, and a new version replaces it', async (f) => {
+      const port = await f.freePort();
+      const base = f.httpUnit('sec-r1', port, 'literal');
+      await f.driver.apply([{ ...base, secretValues: { BODY: 'pa$$w0rd-$HOME-1' }, hash: `${base.hash}-v1` }]);
+      assert.equal(await until('serving the secret', async () => ((await get(port)) === 'pa$$w0rd-$HOME-1' ? 'ok' : undefined)), 'ok');
+      await f.driver.apply([{ ...base, secretValues: { BODY: 'pa$$w0rd-$HOME-2' }, hash: `${base.hash}-v2` }]);
+      assert.equal(await until('serving the rotated secret', async () => ((await get(port)) === 'pa$$w0rd-$HOME-2' ? 'ok' : undefined)), 'ok');
+    });
+
     withDriver('never touches what it does not own', async (f) => {
       const other = await f.foreign();
       await f.driver.apply([]);

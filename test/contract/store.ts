@@ -104,12 +104,30 @@ export function storeContract(name: string, open: () => Promise<StoreHandle>): v
       ]);
     });
 
+    withStore('secrets keep their sealed value and a version that grows with every set and is never reused', async ({ store }) => {
+      const put = (name: string, sealed: string, at: string) => store.putSecret({ name, keyId: 'k1', sealed, updatedAt: at, updatedBy: 'ops' });
+      assert.deepEqual(await put('db-password', 'v1.a', '2026-11-26T10:00:00.000Z'), { name: 'db-password', version: 1, keyId: 'k1', updatedAt: '2026-11-26T10:00:00.000Z', updatedBy: 'ops' });
+      assert.equal((await put('api-key', 'v1.b', '2026-11-26T10:01:00.000Z')).version, 1);
+      assert.equal((await put('db-password', 'v1.c', '2026-11-26T10:02:00.000Z')).version, 2);
+      assert.deepEqual(await store.getSecret('db-password'), { name: 'db-password', version: 2, keyId: 'k1', sealed: 'v1.c', updatedAt: '2026-11-26T10:02:00.000Z', updatedBy: 'ops' });
+      assert.deepEqual((await store.listSecrets()).map((s) => [s.name, s.version]), [['api-key', 1], ['db-password', 2]]);
+      assert.ok((await store.listSecrets()).every((s) => !('sealed' in s)), 'a listing carries no values');
+      assert.equal(await store.deleteSecret('db-password', '2026-11-26T10:03:00.000Z'), true);
+      assert.equal(await store.deleteSecret('db-password', '2026-11-26T10:04:00.000Z'), false);
+      assert.equal(await store.deleteSecret('never-set', '2026-11-26T10:04:00.000Z'), false);
+      assert.equal(await store.getSecret('db-password'), undefined);
+      assert.deepEqual((await store.listSecrets()).map((s) => s.name), ['api-key']);
+      assert.equal((await put('db-password', 'v1.d', '2026-11-26T10:05:00.000Z')).version, 3, 'set again after a delete: a new version');
+    });
+
     withStore('everything survives closing and opening again', async (h) => {
       await h.store.appendRevision(revision(null));
+      await h.store.putSecret({ name: 's', keyId: 'k1', sealed: 'v1.x', updatedAt: '2026-11-26T10:00:00.000Z', updatedBy: 'ops' });
       await h.store.createApiToken({ id: 't1', name: 'ci', role: 'admin', hash: 'h1', createdAt: '2026-11-26T10:00:00.000Z' });
       const again = await h.reopen();
       assert.equal((await again.head())?.number, 1);
       assert.equal((await again.apiTokenByHash('h1'))?.id, 't1');
+      assert.equal((await again.getSecret('s'))?.sealed, 'v1.x');
       assert.equal((await again.appendRevision(revision(1))).number, 2);
     });
   });

@@ -23,7 +23,7 @@ export function hafen(args: string[], opts: { cwd?: string } = {}): Run {
 }
 
 /** Like `hafen`, without blocking the event loop (for tests that serve the controller in-process). */
-export function hafenAsync(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Run> {
+export function hafenAsync(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string } = {}): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], { cwd: opts.cwd ?? ROOT, env: opts.env ?? process.env });
     let stdout = '';
@@ -31,6 +31,7 @@ export function hafenAsync(args: string[], opts: { cwd?: string; env?: NodeJS.Pr
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('error', reject);
+    child.stdin.end(opts.input ?? '');
     child.on('close', (code) => resolve({ status: code ?? -1, stdout, stderr }));
   });
 }

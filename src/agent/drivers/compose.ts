@@ -140,11 +140,17 @@ export class ComposeDriver implements Driver {
       if (current) continue;
       const file = this.projectFile(project);
       const services2 = Object.fromEntries(
-        Object.entries(u.compose!.services).map(([name, spec]) => [name, { ...spec, labels: { ...(spec.labels as Record<string, string>), [HASH_LABEL]: u.hash } }]),
+        Object.entries(u.compose!.services).map(([name, spec]) => {
+          const service: Record<string, unknown> = { ...spec, labels: { ...(spec.labels as Record<string, string>), [HASH_LABEL]: u.hash } };
+          // Secret values go into every service of the unit (they win over its own environment).
+          if (u.secretValues) service.environment = { ...(spec.environment as Record<string, string> | undefined), ...u.secretValues };
+          return [name, service];
+        }),
       );
       const doc: Record<string, unknown> = { services: services2 };
       if (u.compose!.volumes) doc.volumes = u.compose!.volumes;
-      await writeFileAtomic(file, stringify(literal(doc)));
+      // 0600: the file may hold secret values.
+      await writeFileAtomic(file, stringify(literal(doc)), 0o600);
       await this.composeCmd(project, file, ['up', '-d', '--remove-orphans']);
     }
   }

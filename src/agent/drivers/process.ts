@@ -153,7 +153,7 @@ export class ProcessDriver implements Driver {
       const child = spawn(spec.command[0]!, spec.command.slice(1), {
         cwd: spec.cwd,
         // Each unit gets a data directory that outlives its processes (what volumes are to containers).
-        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HAFEN_DATA_DIR: this.dataDir(s.unit), ...spec.env, HAFEN_UNIT: s.unit.name },
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HAFEN_DATA_DIR: this.dataDir(s.unit), ...spec.env, ...s.unit.secretValues, HAFEN_UNIT: s.unit.name },
         detached: true,
         stdio: ['ignore', log, log],
       });
@@ -180,7 +180,8 @@ export class ProcessDriver implements Driver {
 
   private save(s: Supervised): void {
     const path = this.statePath(s.unit.name);
-    writeFileSync(`${path}.tmp`, JSON.stringify({ pid: s.pid, unit: s.unit, startedAt: s.startedAt, restarts: s.restarts }));
+    // 0600: the unit may carry secret values.
+    writeFileSync(`${path}.tmp`, JSON.stringify({ pid: s.pid, unit: s.unit, startedAt: s.startedAt, restarts: s.restarts }), { mode: 0o600 });
     renameSync(`${path}.tmp`, path);
   }
 

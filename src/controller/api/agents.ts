@@ -38,7 +38,9 @@ export function agentRoutes(app: FastifyInstance, service: ControllerService, no
     const host = await requireHost(service.store, req);
     const wait = Math.min(Math.max(Number(req.query.wait ?? 0) || 0, 0), MAX_WAIT_S);
     const res = wait > 0 ? await service.waitForChange(host, req.query.after, wait * 1000) : { ...(await service.desiredFor(host)), changed: true };
-    return { hash: res.hash, revision: res.revision, changed: res.changed, state: res.state };
+    // Secret values are added here, for this host's units only, and never cached or logged.
+    const units = await service.secrets.reveal(res.state.units);
+    return { hash: res.hash, revision: res.revision, changed: res.changed, state: { ...res.state, units } };
   });
 
   app.post('/v1/agent/status', async (req, reply) => {

@@ -31,3 +31,5 @@ export const StatusBody = z.object({
   agent: z.object({ version: z.string().optional(), driver: z.string().optional() }).optional(),
 });
 export const TokenBody = z.object({ name: z.string().min(1).max(100), role: z.enum(['admin', 'operator', 'viewer']) });
+// The value is checked for size and content by the controller, whose errors never echo it.
+export const SecretBody = z.object({ value: z.string().describe('The secret value (never returned by any route)') });

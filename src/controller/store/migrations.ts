@@ -40,4 +40,16 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
     reported_at TEXT NOT NULL
   );
   `,
+  // 2: app secrets, sealed by the controller; a deleted secret keeps its row so versions are never reused.
+  `
+  CREATE TABLE secrets (
+    name        TEXT PRIMARY KEY,
+    version     INTEGER NOT NULL,
+    key_id      TEXT,
+    sealed      TEXT,
+    updated_at  TEXT NOT NULL,
+    updated_by  TEXT NOT NULL,
+    deleted_at  TEXT
+  );
+  `,
 ];

@@ -7,7 +7,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { HafenError } from '../../lib/errors.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
-import type { ApiToken, HostStatus, JoinToken, Revision, RevisionInput, RevisionSummary, Role, Store } from './store.js';
+import type { ApiToken, HostStatus, JoinToken, Revision, RevisionInput, RevisionSummary, Role, SecretInfo, SecretInput, SecretRecord, Store } from './store.js';
 
 interface RevisionRow {
   number: number;
@@ -27,6 +27,19 @@ interface TokenRow {
   hash: string;
   created_at: string;
   revoked_at: string | null;
+}
+
+interface SecretRow {
+  name: string;
+  version: number;
+  key_id: string;
+  sealed: string;
+  updated_at: string;
+  updated_by: string;
+}
+
+function secretInfo(row: SecretRow): SecretInfo {
+  return { name: row.name, version: row.version, keyId: row.key_id, updatedAt: row.updated_at, updatedBy: row.updated_by };
 }
 
 function summary(row: RevisionRow): RevisionSummary {
@@ -148,6 +161,34 @@ export class SqliteStore implements Store {
 
   async revokeApiToken(id: string, at: string): Promise<boolean> {
     return this.db.prepare('UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(at, id).changes === 1;
+  }
+
+  async putSecret(input: SecretInput): Promise<SecretInfo> {
+    const put = this.db.transaction((): SecretInfo => {
+      const row = this.db
+        .prepare(
+          `INSERT INTO secrets (name, version, key_id, sealed, updated_at, updated_by) VALUES (?, 1, ?, ?, ?, ?)
+           ON CONFLICT(name) DO UPDATE SET version = version + 1, key_id = excluded.key_id, sealed = excluded.sealed,
+             updated_at = excluded.updated_at, updated_by = excluded.updated_by, deleted_at = NULL
+           RETURNING *`,
+        )
+        .get(input.name, input.keyId, input.sealed, input.updatedAt, input.updatedBy) as SecretRow;
+      return secretInfo(row);
+    });
+    return put.immediate();
+  }
+
+  async getSecret(name: string): Promise<SecretRecord | undefined> {
+    const row = this.db.prepare('SELECT * FROM secrets WHERE name = ? AND deleted_at IS NULL').get(name) as SecretRow | undefined;
+    return row && { ...secretInfo(row), sealed: row.sealed };
+  }
+
+  async listSecrets(): Promise<SecretInfo[]> {
+    return (this.db.prepare('SELECT * FROM secrets WHERE deleted_at IS NULL ORDER BY name').all() as SecretRow[]).map(secretInfo);
+  }
+
+  async deleteSecret(name: string, at: string): Promise<boolean> {
+    return this.db.prepare('UPDATE secrets SET sealed = NULL, key_id = NULL, deleted_at = ? WHERE name = ? AND deleted_at IS NULL').run(at, name).changes === 1;
   }
 
   async putHostStatus(s: HostStatus): Promise<void> {

@@ -6,7 +6,8 @@
  *
  * Every write that belongs together is one transaction: a revision is either stored whole or
  * not at all, a join token is consumed exactly when the host's credential is stored.
- * Secrets (tokens, credentials) are stored only as hashes.
+ * Tokens and credentials are stored only as hashes; app secrets only sealed (encrypted by the
+ * controller before they reach the store, see controller/secrets.ts).
  */
 import type { Placement } from '../../core/placement/types.js';
 
@@ -63,6 +64,29 @@ export interface HostStatus {
   reportedAt: string;
 }
 
+export interface SecretInput {
+  name: string;
+  /** Fingerprint of the key that sealed the value. */
+  keyId: string;
+  /** The encrypted value (lib/seal.ts); the store never sees the plaintext. */
+  sealed: string;
+  updatedAt: string;
+  updatedBy: string;
+}
+
+export interface SecretInfo {
+  name: string;
+  /** Grows by one with every set, also across a delete and a new set: a version is never reused. */
+  version: number;
+  keyId: string;
+  updatedAt: string;
+  updatedBy: string;
+}
+
+export interface SecretRecord extends SecretInfo {
+  sealed: string;
+}
+
 export interface Store {
   /** The newest revision, if any. */
   head(): Promise<RevisionSummary | undefined>;
@@ -88,6 +112,14 @@ export interface Store {
   apiTokenByHash(hash: string): Promise<ApiToken | undefined>;
   listApiTokens(): Promise<ApiToken[]>;
   revokeApiToken(id: string, at: string): Promise<boolean>;
+
+  /** Stores a secret's new sealed value with the next version. */
+  putSecret(input: SecretInput): Promise<SecretInfo>;
+  getSecret(name: string): Promise<SecretRecord | undefined>;
+  /** Every secret that is set, by name, without values. */
+  listSecrets(): Promise<SecretInfo[]>;
+  /** Deletes the value (its version number stays reserved); false when it was not set. */
+  deleteSecret(name: string, at: string): Promise<boolean>;
 
   putHostStatus(status: HostStatus): Promise<void>;
   hostStatuses(): Promise<HostStatus[]>;

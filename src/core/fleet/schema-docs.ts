@@ -47,6 +47,11 @@ function typeText(s: JsonSchema, sectionOf: (s: JsonSchema) => string | undefine
     return `${s.type === 'integer' ? 'whole number' : 'number'}${range}`;
   }
   if (s.type === 'boolean') return '`true` | `false`';
+  // A small closed object (like {secret: NAME}) reads best as its own shape.
+  if (s.type === 'object' && s.properties && s.additionalProperties === false && Object.keys(s.properties).length === 1) {
+    const [key] = Object.keys(s.properties);
+    return `\`{${key}: …}\``;
+  }
   if (s.type === 'object' && s.additionalProperties && typeof s.additionalProperties === 'object') return `mapping of names to ${typeText(s.additionalProperties, sectionOf)}`;
   return s.type ?? 'any';
 }

@@ -17,14 +17,34 @@ export function projectName(unit: string): string {
   return `hafen-${unit}`.replace(/[^a-z0-9_-]/g, '-');
 }
 
-export function composeProject(app: App, unit: string): ComposeProject {
+/** A service's `environment` as a mapping (compose also allows a list of "K=V" or "K"). */
+function environmentMap(env: unknown): Record<string, string | null> {
+  if (Array.isArray(env)) {
+    return Object.fromEntries(
+      env.map((e: string) => {
+        const at = e.indexOf('=');
+        return at < 0 ? [e, null] : [e.slice(0, at), e.slice(at + 1)];
+      }),
+    );
+  }
+  return (env as Record<string, string | null> | undefined) ?? {};
+}
+
+/**
+ * The project of one replica. `env` (the app's literal environment) goes into every service,
+ * under the service's own `environment`, which wins; secrets are added by the agent.
+ */
+export function composeProject(app: App, unit: string, env: Record<string, string> = {}): ComposeProject {
   const labels = { 'dev.hafen.owned': 'true', 'dev.hafen.app': app.id, 'dev.hafen.unit': unit };
   const services: ComposeProject['services'] = {};
   for (const [name, spec] of Object.entries(app.workload.compose?.services ?? {})) {
     const own = (spec as { labels?: unknown }).labels;
     // Compose allows labels as a mapping or a list of "k=v"; hafen's labels win over the user's.
     const userLabels = Array.isArray(own) ? Object.fromEntries(own.map((l: string) => [l.split('=')[0], l.split('=').slice(1).join('=')])) : ((own as Record<string, string> | undefined) ?? {});
-    services[name] = { ...spec, labels: { ...userLabels, ...labels }, restart: (spec as { restart?: string }).restart ?? 'unless-stopped' };
+    const service: Record<string, unknown> = { ...spec, labels: { ...userLabels, ...labels }, restart: (spec as { restart?: string }).restart ?? 'unless-stopped' };
+    const environment = { ...env, ...environmentMap((spec as { environment?: unknown }).environment) };
+    if (Object.keys(environment).length > 0) service.environment = environment;
+    services[name] = service;
   }
   const project: ComposeProject = { name: projectName(unit), services };
   if (app.volumes.length > 0) project.volumes = Object.fromEntries(app.volumes.map((v) => [v.name, { labels }]));

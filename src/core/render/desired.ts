@@ -9,6 +9,7 @@ import type { Placement } from '../placement/types.js';
 import { naturalCompare } from '../util/natural-sort.js';
 import { contentHash } from '../util/canonical.js';
 import { composeProject, type ComposeProject } from './compose.js';
+import { hashWithSecrets, splitEnv } from './env.js';
 
 /** Labels (compose) and environment markers (processes) that mark what hafen owns. */
 export const OWNER_LABEL = 'dev.hafen.owned';
@@ -41,8 +42,21 @@ export interface DesiredUnit {
   composeFile?: string;
   process?: ProcessSpec;
   kubernetes?: { manifest: string; namespace: string };
-  /** Hash of everything above: equal hash, nothing to do. */
+  /**
+   * Environment taken from secrets: env name → secret name. Only references: values are
+   * never part of the desired state, a revision or a diff.
+   */
+  secretEnv?: Record<string, string>;
+  /**
+   * Hash of everything above and of the version of every secret the unit uses: equal hash,
+   * nothing to do.
+   */
   hash: string;
+  /**
+   * Env name → secret value. Present only in what the controller sends to the agent of the
+   * host that runs the unit (and in that agent's 0600 cache); never stored by the controller.
+   */
+  secretValues?: Record<string, string>;
 }
 
 export interface HostDesiredState {
@@ -57,26 +71,32 @@ export function unitName(app: string, replica: number): string {
   return `${app}-r${replica}`;
 }
 
-function renderUnit(app: App, replica: number): DesiredUnit {
+function renderUnit(app: App, replica: number, secretVersions: ReadonlyMap<string, number>): DesiredUnit {
   const name = unitName(app.id, replica);
+  const env = splitEnv(app.env, app.workload.process?.env);
   const unit: Omit<DesiredUnit, 'hash'> = { name, app: app.id, customer: app.customer, replica, kind: app.workloadKind };
   if (app.port !== undefined) unit.port = app.port;
   if (app.health) unit.health = { path: app.health.path, expectStatus: app.health.expectStatus, ...(app.health.keyword ? { keyword: app.health.keyword } : {}) };
   if (app.workload.compose) {
-    unit.compose = composeProject(app, name);
+    unit.compose = composeProject(app, name, env.plain);
     if (app.workload.compose.file !== undefined) unit.composeFile = app.workload.compose.file;
   }
   if (app.workload.process) {
     const p = app.workload.process;
-    unit.process = { command: [...p.command], env: { ...(p.env ?? {}), HAFEN_APP: app.id, HAFEN_UNIT: name, HAFEN_REPLICA: String(replica), ...(app.port !== undefined ? { PORT: String(app.port) } : {}) } };
+    unit.process = { command: [...p.command], env: { ...env.plain, HAFEN_APP: app.id, HAFEN_UNIT: name, HAFEN_REPLICA: String(replica), ...(app.port !== undefined ? { PORT: String(app.port) } : {}) } };
     if (p.cwd !== undefined) unit.process.cwd = p.cwd;
   }
   if (app.workload.kubernetes) unit.kubernetes = { manifest: app.workload.kubernetes.manifest, namespace: app.workload.kubernetes.namespace ?? app.id };
-  return { ...unit, hash: contentHash(unit) };
+  if (Object.keys(env.secrets).length > 0) unit.secretEnv = env.secrets;
+  return { ...unit, hash: hashWithSecrets(contentHash(unit), unit.secretEnv, secretVersions) };
 }
 
-/** Desired state of every host (hosts without units included, so agents stop what they no longer run). */
-export function desiredState(fleet: Fleet, placements: readonly Placement[], revision: number): Map<string, HostDesiredState> {
+/**
+ * Desired state of every host (hosts without units included, so agents stop what they no
+ * longer run). `secretVersions` (secret name → version) goes into the hashes of the units
+ * that use each secret, so a rotation reaches them.
+ */
+export function desiredState(fleet: Fleet, placements: readonly Placement[], revision: number, secretVersions: ReadonlyMap<string, number> = new Map()): Map<string, HostDesiredState> {
   const apps = new Map(fleet.apps.map((a) => [a.id, a]));
   const out = new Map<string, HostDesiredState>();
   for (const h of [...fleet.hosts].sort((a, b) => naturalCompare(a.id, b.id))) out.set(h.id, { host: h.id, site: h.site, revision, units: [] });
@@ -84,7 +104,7 @@ export function desiredState(fleet: Fleet, placements: readonly Placement[], rev
     const app = apps.get(p.app);
     const host = out.get(p.host);
     if (!app || !host) continue;
-    host.units.push(renderUnit(app, p.replica));
+    host.units.push(renderUnit(app, p.replica, secretVersions));
   }
   for (const h of out.values()) h.units.sort((a, b) => naturalCompare(a.name, b.name));
   return out;

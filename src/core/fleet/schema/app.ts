@@ -27,10 +27,26 @@ export const KubernetesWorkload = z
   })
   .describe('Kubernetes manifests.');
 
+/** Names of secrets kept (encrypted) by the controller: set with `hafen secret set NAME`. */
+export const SecretName = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_.-]{0,99}$/, 'must be a secret name: lower-case letters, digits, ".", "_" and "-", at most 100 characters')
+  .describe('Name of a secret kept by the controller (hafen secret set NAME).');
+
+export const SecretRef = z
+  .strictObject({ secret: SecretName })
+  .describe('A value taken from the controller\'s encrypted secrets; only the agent of a host that runs the app receives it.');
+
+export const EnvValue = z.union([z.string(), SecretRef]).describe('A literal value, or {secret: NAME} for a secret.');
+
+export const Env = z
+  .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name (letters, digits, "_", not starting with a digit)'), EnvValue)
+  .describe('Environment variables: literal values or {secret: NAME}.');
+
 export const ProcessWorkload = z
   .strictObject({
     command: z.array(z.string()).min(1, 'a process needs a command').describe('argv of the process.'),
-    env: z.record(z.string(), z.string()).optional().describe('Environment of the process.'),
+    env: Env.optional().describe('Environment of the process (added to the app\'s env; these win).'),
     cwd: z.string().optional().describe('Working directory.'),
   })
   .describe('A plain process supervised by the agent.');
@@ -114,6 +130,7 @@ export const App = z
     workload: Workload,
     domains: z.array(Domain).default([]).describe('Host names the edge proxies route to this app.'),
     port: Port.optional().describe('Port of the replicas the proxies send traffic to.'),
+    env: Env.optional().describe('Environment of every service or process of the app; {secret: NAME} values come from the controller\'s encrypted secrets.'),
     health: HealthCheck.optional(),
     resources: z
       .strictObject({

@@ -1,0 +1,70 @@
+/**
+ * Environment of a unit: literal values go into the desired state as they are; values marked
+ * `{secret: NAME}` become references (env name → secret name). Secret values never enter the
+ * desired state, the store's revisions or a diff: the controller resolves them only for the
+ * agent of the host that runs the unit. The unit's hash covers each referenced secret's
+ * version, so rotating a secret restarts exactly the units that use it, without the hash
+ * revealing anything about the value.
+ */
+import type { App, Fleet } from '../fleet/model.js';
+import { contentHash } from '../util/canonical.js';
+
+export type EnvSpec = NonNullable<App['env']>;
+
+export interface SplitEnv {
+  plain: Record<string, string>;
+  /** Env name → secret name. */
+  secrets: Record<string, string>;
+}
+
+/** Merges env maps (later ones win, a literal replacing a secret and vice versa) and splits them. */
+export function splitEnv(...envs: (EnvSpec | undefined)[]): SplitEnv {
+  const out: SplitEnv = { plain: {}, secrets: {} };
+  for (const env of envs) {
+    for (const [name, value] of Object.entries(env ?? {})) {
+      if (typeof value === 'string') {
+        out.plain[name] = value;
+        delete out.secrets[name];
+      } else {
+        out.secrets[name] = value.secret;
+        delete out.plain[name];
+      }
+    }
+  }
+  return out;
+}
+
+export interface SecretUse {
+  app: string;
+  /** Where the reference is, e.g. `apps[3].env.DB_PASSWORD`. */
+  path: string;
+  env: string;
+  secret: string;
+}
+
+/** Every place the fleet references a secret, in fleet order. */
+export function secretUses(fleet: Pick<Fleet, 'apps'>): SecretUse[] {
+  const out: SecretUse[] = [];
+  fleet.apps.forEach((app, i) => {
+    const places: [string, EnvSpec | undefined][] = [
+      [`apps[${i}].env`, app.env],
+      [`apps[${i}].workload.process.env`, app.workload.process?.env],
+    ];
+    for (const [where, env] of places) {
+      for (const [name, value] of Object.entries(env ?? {})) {
+        if (typeof value !== 'string') out.push({ app: app.id, path: `${where}.${name}`, env: name, secret: value.secret });
+      }
+    }
+  });
+  return out;
+}
+
+/**
+ * The hash of a unit that uses secrets, given each secret's version: a different version, a
+ * different hash. Units without secrets keep their hash.
+ */
+export function hashWithSecrets(hash: string, secretEnv: Record<string, string> | undefined, versions: ReadonlyMap<string, number>): string {
+  if (!secretEnv || Object.keys(secretEnv).length === 0) return hash;
+  const used = Object.fromEntries(Object.entries(secretEnv).map(([env, name]) => [env, `${name}@${versions.get(name) ?? 0}`]));
+  return contentHash({ hash, secrets: used });
+}
