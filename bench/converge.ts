@@ -9,11 +9,13 @@
  * until the controller's status shows the host has applied the new desired state.
  *
  * Run: npm run build && node --import tsx bench/converge.ts [--rounds 5]
+ * To find where the time goes: BENCH_PROFILE_CONTROLLER=DIR (a CPU profile of the controller),
+ * BENCH_PROFILE_AGENTS=DIR (of the first five agents), BENCH_AGENT_LOGS=DIR (every agent's log).
  * No peer runs here (Kamal, Coolify and Dokploy push over SSH; there is nothing comparable
  * to start on loopback), so this benchmark reports against the budget only.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { parse, stringify } from 'yaml';
@@ -44,10 +46,23 @@ function rssMb(pid: number): number {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Node flags that write a CPU profile into `dir` when the process exits (none without a dir). */
+const profile = (dir: string | undefined) => (dir ? ['--cpu-prof', '--cpu-prof-dir', dir] : []);
+
+/** CPU seconds (user + system) a process has used so far. */
+function cpuSeconds(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
 try {
   const port = 17400 + (process.pid % 1000);
   const url = `http://127.0.0.1:${port}`;
-  const controller = spawn(process.execPath, [BIN, 'controller', '--data', join(dir, 'controller'), '--listen', `127.0.0.1:${port}`, '--quiet'], { stdio: 'ignore' });
+  const controller = spawn(process.execPath, [...profile(process.env.BENCH_PROFILE_CONTROLLER), BIN, 'controller', '--data', join(dir, 'controller'), '--listen', `127.0.0.1:${port}`, '--quiet'], { stdio: 'ignore' });
   children.push(controller);
   for (let i = 0; i < 100; i++) {
     try {
@@ -62,7 +77,11 @@ try {
   const hosts = (await admin.status()).hosts.map((h) => h.host);
   for (const host of hosts) {
     const { token } = await admin.joinToken(host);
-    const agent = spawn(process.execPath, [BIN, 'agent', '--controller', url, '--data', join(dir, 'agents', host)], { stdio: 'ignore', env: { ...process.env, HAFEN_JOIN_TOKEN: token } });
+    const logs = process.env.BENCH_AGENT_LOGS;
+    const agent = spawn(process.execPath, [...profile(children.length <= 5 ? process.env.BENCH_PROFILE_AGENTS : undefined), BIN, 'agent', '--controller', url, '--data', join(dir, 'agents', host)], {
+      stdio: ['ignore', 'ignore', logs ? openSync(join(logs, `${host}.log`), 'w') : 'ignore'],
+      env: { ...process.env, HAFEN_JOIN_TOKEN: token },
+    });
     children.push(agent);
   }
   // Wait until every agent has applied the first revision.
@@ -73,8 +92,18 @@ try {
   }
   console.log(`${hosts.length} agents connected and converged on revision ${rev}`);
   const samples: number[] = [];
+  const agentPids = children.slice(1).map((c) => c.pid!);
+  {
+    // What 100 idle agents and the controller cost between changes (heartbeats, long-polls).
+    const a0 = agentPids.reduce((n, p) => n + cpuSeconds(p), 0);
+    const c0 = cpuSeconds(controller.pid!);
+    await sleep(5000);
+    const agents = (agentPids.reduce((n, p) => n + cpuSeconds(p), 0) - a0) / 5;
+    console.log(`idle: agents use ${(agents * 100).toFixed(1)}% of a core together, the controller ${(((cpuSeconds(controller.pid!) - c0) / 5) * 100).toFixed(1)}%`);
+  }
   for (let round = 1; round <= rounds; round++) {
     await sleep(1000);
+    const cpu0 = { controller: cpuSeconds(controller.pid!), agents: agentPids.reduce((n, p) => n + cpuSeconds(p), 0), bench: cpuSeconds(process.pid) };
     const next = sources(round);
     const t0 = performance.now();
     const wall0 = Date.now();
@@ -87,16 +116,17 @@ try {
       const st = await admin.status();
       const now = performance.now();
       slowest = Math.max(slowest, now - asked);
-      // When the controller received the report that shows the new state (not when this poll
-      // saw it: under load a poll takes a while, and agents report as soon as they have applied).
-      for (const h of st.hosts) if (h.current && !done.has(h.host)) done.set(h.host, Date.parse(h.lastReport!) - wall0);
+      // When the controller first received the report that shows the new state (appliedAt),
+      // not when this poll saw it: polling only collects the times, so it can be slow and rare
+      // (every poll takes CPU from the agents being measured).
+      for (const h of st.hosts) if (h.current && !done.has(h.host)) done.set(h.host, Date.parse(h.appliedAt!) - wall0);
       if (now - t0 > 60_000) throw new Error(`round ${round}: ${hosts.length - done.size} hosts did not converge within 60 s`);
-      // Polling only collects the times; a slow poll keeps the controller from its agents.
-      await sleep(250);
+      await sleep(1000);
     }
+    const cpu = { controller: cpuSeconds(controller.pid!) - cpu0.controller, agents: agentPids.reduce((n, p) => n + cpuSeconds(p), 0) - cpu0.agents, bench: cpuSeconds(process.pid) - cpu0.bench };
     const times = [...done.values()].sort((a, b) => a - b);
     samples.push(...times);
-    console.log(`round ${round}: apply call ${applied.toFixed(0)} ms; all ${times.length} hosts applied after p50 ${times[Math.floor(times.length / 2)]!.toFixed(0)} ms, p95 ${times[Math.floor(times.length * 0.95)]!.toFixed(0)} ms, max ${times[times.length - 1]!.toFixed(0)} ms (slowest status poll ${slowest.toFixed(0)} ms)`);
+    console.log(`round ${round}: apply call ${applied.toFixed(0)} ms; all ${times.length} hosts applied after p50 ${times[Math.floor(times.length / 2)]!.toFixed(0)} ms, p95 ${times[Math.floor(times.length * 0.95)]!.toFixed(0)} ms, max ${times[times.length - 1]!.toFixed(0)} ms at ${[...done].sort((a, b) => b[1] - a[1])[0]![0]} (slowest status poll ${slowest.toFixed(0)} ms; CPU: controller ${cpu.controller.toFixed(2)} s, agents ${cpu.agents.toFixed(2)} s, this benchmark ${cpu.bench.toFixed(2)} s)`);
   }
   samples.sort((a, b) => a - b);
   const p95 = samples[Math.floor(samples.length * 0.95)]!;

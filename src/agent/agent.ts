@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { HafenClient } from '../client/client.js';
 import type { HostDesiredState } from '../core/render/desired.js';
 import { writeFileAtomic } from '../lib/fs.js';
+import { httpRequest } from '../lib/http.js';
 import type { Driver } from './drivers/driver.js';
 
 export interface AgentOptions {
@@ -35,6 +36,9 @@ export class Agent {
   private hash?: string;
   private state?: HostDesiredState;
   private heartbeat?: NodeJS.Timeout;
+  private reportFailing = false;
+  private inFlight?: Promise<void>;
+  private queued?: Promise<void>;
   private readonly log: (line: string) => void;
 
   constructor(private readonly opts: AgentOptions) {
@@ -58,7 +62,7 @@ export class Agent {
     } catch {
       // No cache yet: nothing to run until the controller answers.
     }
-    this.heartbeat = setInterval(() => void this.report().catch(() => {}), this.opts.heartbeatMs ?? 5000);
+    this.heartbeat = setInterval(() => void this.reportQuietly(), this.opts.heartbeatMs ?? 5000);
     void this.follow();
   }
 
@@ -82,7 +86,7 @@ export class Agent {
           this.log(`applied revision ${res.revision}: ${res.state.units.length} unit(s)`);
           // The report need not wait for the fsync of the cache (a hundred fsyncs queue up on a disk).
           // 0600: the state carries this host's secret values.
-          await Promise.all([writeFileAtomic(this.cachePath, JSON.stringify({ hash: res.hash, state: res.state }), 0o600), this.report().catch(() => {})]);
+          await Promise.all([writeFileAtomic(this.cachePath, JSON.stringify({ hash: res.hash, state: res.state }), 0o600), this.reportQuietly()]);
         }
         backoff = 500;
       } catch (err) {
@@ -95,8 +99,41 @@ export class Agent {
     }
   }
 
-  /** Sends the driver's view of every unit, with its health and the desired-state hash applied. */
-  async report(): Promise<void> {
+  /** Reports, logging only when reporting starts or stops failing (not every heartbeat while the controller is away). */
+  private async reportQuietly(): Promise<void> {
+    try {
+      await this.report();
+      if (this.reportFailing) this.log('status reports reach the controller again');
+      this.reportFailing = false;
+    } catch (err) {
+      if (!this.reportFailing) this.log(`status report failed: ${(err as Error).message}; retrying with the next heartbeat`);
+      this.reportFailing = true;
+    }
+  }
+
+  /**
+   * Sends the driver's view of every unit, with its health and the desired-state hash applied.
+   * Reports go one at a time: a heartbeat that left before an apply must not arrive after the
+   * apply's report and make the host look behind again. A report asked for while one is in
+   * flight is sent right after it, with the state as it is then.
+   */
+  report(): Promise<void> {
+    if (!this.inFlight) {
+      this.inFlight = this.sendReport().finally(() => {
+        this.inFlight = undefined;
+      });
+      return this.inFlight;
+    }
+    this.queued ??= this.inFlight
+      .catch(() => {})
+      .then(() => {
+        this.queued = undefined;
+        return this.report();
+      });
+    return this.queued;
+  }
+
+  private async sendReport(): Promise<void> {
     const units = await this.opts.driver.status();
     const byName = new Map((this.state?.units ?? []).map((u) => [u.name, u]));
     const reports = await Promise.all(
@@ -112,8 +149,7 @@ export class Agent {
   /** One HTTP health check of a unit on this host. */
   private async probe(port: number, path: string, expect: number): Promise<boolean> {
     try {
-      const res = await fetch(`http://${this.opts.address ?? '127.0.0.1'}:${port}${path}`, { signal: AbortSignal.timeout(2000) });
-      await res.arrayBuffer();
+      const res = await httpRequest(new URL(`http://${this.opts.address ?? '127.0.0.1'}:${port}${path}`), { timeoutMs: 2000 });
       return res.status === expect;
     } catch {
       return false;

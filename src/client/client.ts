@@ -10,6 +10,7 @@ import type { Placement, Unplaced } from '../core/placement/types.js';
 import type { HostDesiredState } from '../core/render/desired.js';
 import type { Violation } from '../core/risk/scenarios.js';
 import { HafenError } from '../lib/errors.js';
+import { httpRequest, HttpTimeoutError, type HttpResult } from '../lib/http.js';
 
 export interface PlanResponse {
   parent: number | null;
@@ -45,7 +46,7 @@ export interface UnitReport {
 export interface StatusResponse {
   revision: number | null;
   apps: { app: string; customer: string; desired: number; running: number; units: { unit: string; host: string; site: string; state: string; healthy?: boolean; restarts: number; lastError?: string }[] }[];
-  hosts: { host: string; site: string; lastReport: string | null; ageSeconds: number | null; desiredHash: string | null; appliedHash: string | null; current: boolean }[];
+  hosts: { host: string; site: string; lastReport: string | null; ageSeconds: number | null; desiredHash: string | null; appliedHash: string | null; appliedAt: string | null; current: boolean }[];
 }
 
 export interface RevisionSummary {
@@ -73,27 +74,26 @@ export class HafenClient {
   ) {}
 
   private async call<T>(method: string, path: string, body?: unknown, timeoutMs = 30_000): Promise<T> {
-    let res: Response;
+    let res: HttpResult;
     try {
-      res = await fetch(new URL(path, this.baseUrl), {
+      res = await httpRequest(new URL(path, this.baseUrl), {
         method,
         headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...(this.token ? { authorization: `Bearer ${this.token}` } : {}) },
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(timeoutMs),
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+        timeoutMs,
       });
     } catch (err) {
-      const why = (err as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs / 1000} s` : ((err as { cause?: Error }).cause?.message ?? (err as Error).message);
+      const why = err instanceof HttpTimeoutError ? err.message : (err as Error).message;
       throw new HafenError('HAFEN_CLIENT_UNREACHABLE', `cannot reach the controller at ${this.baseUrl}: ${why}`, { retryable: true, cause: err });
     }
     if (res.status === 204) return undefined as T;
-    const text = await res.text();
     let data: unknown;
     try {
-      data = text ? JSON.parse(text) : undefined;
+      data = res.body ? JSON.parse(res.body) : undefined;
     } catch {
       throw new HafenError('HAFEN_CLIENT_BAD_RESPONSE', `the controller answered ${res.status} with something that is not JSON`, { retryable: res.status >= 500 });
     }
-    if (!res.ok) {
+    if (res.status < 200 || res.status >= 300) {
       const e = (data as { error?: { code?: string; message?: string; retryable?: boolean; details?: unknown } } | undefined)?.error;
       throw new HafenError(e?.code ?? `HAFEN_HTTP_${res.status}`, e?.message ?? `the controller answered ${res.status}`, { retryable: e?.retryable ?? res.status >= 500, details: e?.details });
     }

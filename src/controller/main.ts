@@ -74,6 +74,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
         clearInterval(idle);
         clearTimeout(cut);
       }
+      await service.flush().catch((err: Error) => options.warn?.(`could not save the last host reports: ${err.message}`));
       await store.close();
     },
   };

@@ -51,7 +51,7 @@ export async function loadSecretKey(opts: { env?: string; file?: string; data: s
 const aad = (name: string) => `secret ${name}`;
 
 export class Secrets {
-  /** Secret name → version; loaded on first use, kept current by set and remove. */
+  /** Secret name → version; loaded on first use, replaced (not changed) by set and remove. */
   private versionCache?: Map<string, number>;
 
   constructor(
@@ -84,13 +84,16 @@ export class Secrets {
     if (Buffer.byteLength(value) > MAX_SECRET_BYTES) throw new HafenError('HAFEN_SECRET_TOO_LARGE', `the value for secret "${name}" is larger than ${MAX_SECRET_BYTES / 1024} KiB; nothing was stored`);
     if (value.includes('\0')) throw new HafenError('HAFEN_SECRET_INVALID', `the value for secret "${name}" contains a NUL byte, which no environment variable can hold; nothing was stored`);
     const info = await this.store.putSecret({ name, keyId: this.key.id, sealed: seal(this.key.key, value, aad(name)), updatedAt: at.toISOString(), updatedBy: by });
-    (await this.versions() as Map<string, number>).set(name, info.version);
+    // A new map on every change (never mutated): callers may compare versions() by identity.
+    this.versionCache = new Map(await this.versions()).set(name, info.version);
     return info;
   }
 
   async remove(name: string, at: Date): Promise<boolean> {
     const removed = await this.store.deleteSecret(name, at.toISOString());
-    (await this.versions() as Map<string, number>).delete(name);
+    const next = new Map(await this.versions());
+    next.delete(name);
+    this.versionCache = next;
     return removed;
   }
 

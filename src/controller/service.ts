@@ -15,6 +15,7 @@ import { secretUses } from '../core/render/env.js';
 import { analyseRisk, type Violation } from '../core/risk/scenarios.js';
 import { contentHash } from '../core/util/canonical.js';
 import { HafenError } from '../lib/errors.js';
+import { HostReports } from './host-reports.js';
 import type { Secrets } from './secrets.js';
 import type { SecretInfo, Store } from './store/store.js';
 
@@ -44,6 +45,8 @@ export class ControllerService {
   /** Parsed fleet files by name: a plan re-parses only the files that changed. */
   private readonly parsed = new Map<string, ParsedFile>();
   private readonly changes = new EventEmitter();
+  /** Agents' last reports, written to the store in batches. */
+  readonly reports: HostReports;
 
   constructor(
     readonly store: Store,
@@ -51,6 +54,7 @@ export class ControllerService {
     private readonly now: () => Date = () => new Date(),
   ) {
     this.changes.setMaxListeners(0);
+    this.reports = new HostReports(store);
   }
 
   /** The newest revision, rendered (cached until the next revision or secret change). */
@@ -66,15 +70,15 @@ export class ControllerService {
   }
 
   /** Renders and caches a revision (after an apply, from what was just planned: no second parse). */
-  private remember(revision: number, fleet: Fleet, sources: FleetSource[], placements: Placement[], secretVersions: ReadonlyMap<string, number>): Snapshot {
-    const desired = desiredState(fleet, placements, revision, secretVersions);
+  private remember(revision: number, fleet: Fleet, sources: FleetSource[], placements: Placement[], secretVersions: ReadonlyMap<string, number>, rendered?: Map<string, HostDesiredState>): Snapshot {
+    const desired = rendered ?? desiredState(fleet, placements, revision, secretVersions);
     const hashes = new Map([...desired].map(([host, s]) => [host, contentHash(s.units)]));
     this.snapshot = { revision, fleet, sources, placements, desired, hashes };
     return this.snapshot;
   }
 
   /** Validates and plans `sources` against the current revision, keeping its placements. */
-  async plan(sources: FleetSource[]): Promise<PlanResult & { fleet: Fleet }> {
+  async plan(sources: FleetSource[]): Promise<PlanResult & { fleet: Fleet; desired: Map<string, HostDesiredState>; secretVersions: ReadonlyMap<string, number> }> {
     const res = validateFleet(sources, { parseCache: this.parsed });
     // Files no longer part of the fleet leave the cache.
     for (const name of [...this.parsed.keys()]) if (!sources.some((s) => s.name === name)) this.parsed.delete(name);
@@ -97,6 +101,8 @@ export class ControllerService {
     return {
       parent: cur?.revision ?? null,
       fleet: res.fleet,
+      desired: next,
+      secretVersions: versions,
       placements: plan.placements,
       unplaced: plan.unplaced,
       violations: analyseRisk(res.fleet, plan.placements).violations,
@@ -117,9 +123,11 @@ export class ControllerService {
       throw new HafenError('HAFEN_PLAN_UNPLACED', `${plan.unplaced.length} replica(s) cannot be placed; nothing was changed`, { details: plan.unplaced });
     }
     const rev = await this.store.appendRevision({ parent, fleet: sources, placements: plan.placements, diff: plan.diff, author, createdAt: this.now().toISOString(), ...(message ? { message } : {}) });
-    this.remember(rev.number, plan.fleet, sources, plan.placements, await this.secrets.versions());
+    // The plan rendered revision parent+1, which this is; reuse it unless a secret changed meanwhile.
+    const versions = await this.secrets.versions();
+    this.remember(rev.number, plan.fleet, sources, plan.placements, versions, versions === plan.secretVersions ? plan.desired : undefined);
     this.changes.emit('revision', rev.number);
-    const { fleet: _fleet, ...rest } = plan;
+    const { fleet: _fleet, desired: _desired, secretVersions: _versions, ...rest } = plan;
     return { ...rest, revision: rev.number };
   }
 
@@ -171,6 +179,11 @@ export class ControllerService {
   /** Ends every pending long-poll now (on shutdown), so closing does not wait for them. */
   close(): void {
     this.changes.emit('close');
+  }
+
+  /** Writes what is only in memory (the last host reports); call before closing the store. */
+  async flush(): Promise<void> {
+    await this.reports.flush();
   }
 
   /** Resolves when the host's desired state differs from `after`, or after `timeoutMs` with the current one. */

@@ -95,9 +95,12 @@ export function storeContract(name: string, open: () => Promise<StoreHandle>): v
     });
 
     withStore('host status is the last report per host', async ({ store }) => {
-      await store.putHostStatus({ host: 'vie-app-01', status: { units: 1 }, reportedAt: '2026-11-26T10:00:00.000Z' });
-      await store.putHostStatus({ host: 'nue-app-01', status: { units: 2 }, reportedAt: '2026-11-26T10:00:00.000Z' });
-      await store.putHostStatus({ host: 'vie-app-01', status: { units: 3 }, reportedAt: '2026-11-26T10:00:05.000Z' });
+      await store.putHostStatuses([
+        { host: 'vie-app-01', status: { units: 1 }, reportedAt: '2026-11-26T10:00:00.000Z' },
+        { host: 'nue-app-01', status: { units: 2 }, reportedAt: '2026-11-26T10:00:00.000Z' },
+      ]);
+      await store.putHostStatuses([]);
+      await store.putHostStatuses([{ host: 'vie-app-01', status: { units: 3 }, reportedAt: '2026-11-26T10:00:05.000Z' }]);
       assert.deepEqual(await store.hostStatuses(), [
         { host: 'nue-app-01', status: { units: 2 }, reportedAt: '2026-11-26T10:00:00.000Z' },
         { host: 'vie-app-01', status: { units: 3 }, reportedAt: '2026-11-26T10:00:05.000Z' },

@@ -10,7 +10,7 @@ import { body } from './validate.js';
 export function revisionRoutes(app: FastifyInstance, service: ControllerService): void {
   app.post('/v1/plan', async (req) => {
     await requireRole(service.store, req, 'operator');
-    const { fleet: _fleet, ...plan } = await service.plan(body(PlanBody, req).sources);
+    const { fleet: _fleet, desired: _desired, secretVersions: _versions, ...plan } = await service.plan(body(PlanBody, req).sources);
     return plan;
   });
 

@@ -17,11 +17,12 @@ export function statusRoutes(app: FastifyInstance, service: ControllerService, n
   app.get('/v1/status', async (req) => {
     await requireRole(service.store, req, 'viewer');
     const cur = await service.current();
-    const reports = new Map((await service.store.hostStatuses()).map((s) => [s.host, s]));
+    const reports = new Map((await service.reports.all()).map((s) => [s.host, s]));
     const t = now().getTime();
     const hosts = (cur?.fleet.hosts ?? []).map((h) => {
       const r = reports.get(h.id);
-      const applied = (r?.status as { appliedHash?: string } | undefined)?.appliedHash ?? null;
+      const rep = r?.status as { appliedHash?: string; appliedAt?: string } | undefined;
+      const applied = rep?.appliedHash ?? null;
       const desired = cur?.hashes.get(h.id) ?? null;
       return {
         host: h.id,
@@ -30,6 +31,8 @@ export function statusRoutes(app: FastifyInstance, service: ControllerService, n
         ageSeconds: r ? Math.round((t - Date.parse(r.reportedAt)) / 1000) : null,
         desiredHash: desired,
         appliedHash: applied,
+        // When the controller first heard that the host runs its applied hash.
+        appliedAt: rep?.appliedAt ?? null,
         // The agent has applied what the newest revision wants of this host.
         current: desired !== null && applied === desired,
       };

@@ -56,6 +56,17 @@ function token(row: TokenRow): ApiToken {
 
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
+  /** Prepared statements by SQL text: preparing costs more than running most of them. */
+  private readonly statements = new Map<string, Database.Statement>();
+
+  private stmt(sql: string): Database.Statement {
+    let st = this.statements.get(sql);
+    if (!st) {
+      st = this.db.prepare(sql);
+      this.statements.set(sql, st);
+    }
+    return st;
+  }
 
   /** Opens (creating if needed) the store at `path` (":memory:" for tests) and migrates it. */
   constructor(path: string) {
@@ -87,13 +98,13 @@ export class SqliteStore implements Store {
   }
 
   async head(): Promise<RevisionSummary | undefined> {
-    const row = this.db.prepare('SELECT number, parent, author, message, created_at FROM revisions ORDER BY number DESC LIMIT 1').get() as RevisionRow | undefined;
+    const row = this.stmt('SELECT number, parent, author, message, created_at FROM revisions ORDER BY number DESC LIMIT 1').get() as RevisionRow | undefined;
     return row && summary(row);
   }
 
   async appendRevision(input: RevisionInput): Promise<Revision> {
     const append = this.db.transaction((): Revision => {
-      const head = this.db.prepare('SELECT max(number) AS n FROM revisions').get() as { n: number | null };
+      const head = this.stmt('SELECT max(number) AS n FROM revisions').get() as { n: number | null };
       if (head.n !== input.parent) {
         throw new HafenError(
           'HAFEN_STORE_REVISION_CONFLICT',
@@ -101,8 +112,7 @@ export class SqliteStore implements Store {
         );
       }
       const number = (head.n ?? 0) + 1;
-      this.db
-        .prepare('INSERT INTO revisions (number, parent, author, message, created_at, fleet, placements, diff) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+      this.stmt('INSERT INTO revisions (number, parent, author, message, created_at, fleet, placements, diff) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
         .run(number, input.parent, input.author, input.message ?? null, input.createdAt, JSON.stringify(input.fleet), JSON.stringify(input.placements), JSON.stringify(input.diff));
       const rev: Revision = { number, parent: input.parent, author: input.author, createdAt: input.createdAt, fleet: input.fleet, placements: input.placements, diff: input.diff };
       if (input.message !== undefined) rev.message = input.message;
@@ -113,28 +123,27 @@ export class SqliteStore implements Store {
   }
 
   async getRevision(number: number): Promise<Revision | undefined> {
-    const row = this.db.prepare('SELECT * FROM revisions WHERE number = ?').get(number) as RevisionRow | undefined;
+    const row = this.stmt('SELECT * FROM revisions WHERE number = ?').get(number) as RevisionRow | undefined;
     if (!row) return undefined;
     return { ...summary(row), fleet: JSON.parse(row.fleet!), placements: JSON.parse(row.placements!), diff: JSON.parse(row.diff!) };
   }
 
   async listRevisions(limit = 100): Promise<RevisionSummary[]> {
-    const rows = this.db.prepare('SELECT number, parent, author, message, created_at FROM revisions ORDER BY number DESC LIMIT ?').all(limit) as RevisionRow[];
+    const rows = this.stmt('SELECT number, parent, author, message, created_at FROM revisions ORDER BY number DESC LIMIT ?').all(limit) as RevisionRow[];
     return rows.map(summary);
   }
 
   async createJoinToken(t: JoinToken): Promise<void> {
-    this.db.prepare('INSERT INTO join_tokens (hash, host, expires_at) VALUES (?, ?, ?)').run(t.hash, t.host, t.expiresAt);
+    this.stmt('INSERT INTO join_tokens (hash, host, expires_at) VALUES (?, ?, ?)').run(t.hash, t.host, t.expiresAt);
   }
 
   async redeemJoinToken(hash: string, now: string, credentialHash: string): Promise<string | undefined> {
     const redeem = this.db.transaction((): string | undefined => {
-      const row = this.db.prepare('SELECT host, expires_at, used_at FROM join_tokens WHERE hash = ?').get(hash) as { host: string; expires_at: string; used_at: string | null } | undefined;
+      const row = this.stmt('SELECT host, expires_at, used_at FROM join_tokens WHERE hash = ?').get(hash) as { host: string; expires_at: string; used_at: string | null } | undefined;
       if (!row || row.used_at !== null || row.expires_at <= now) return undefined;
-      this.db.prepare('UPDATE join_tokens SET used_at = ? WHERE hash = ?').run(now, hash);
+      this.stmt('UPDATE join_tokens SET used_at = ? WHERE hash = ?').run(now, hash);
       // A host that joins again gets a new credential; the old one stops working.
-      this.db
-        .prepare('INSERT INTO host_credentials (hash, host, created_at) VALUES (?, ?, ?) ON CONFLICT(host) DO UPDATE SET hash = excluded.hash, created_at = excluded.created_at')
+      this.stmt('INSERT INTO host_credentials (hash, host, created_at) VALUES (?, ?, ?) ON CONFLICT(host) DO UPDATE SET hash = excluded.hash, created_at = excluded.created_at')
         .run(credentialHash, row.host, now);
       return row.host;
     });
@@ -142,31 +151,30 @@ export class SqliteStore implements Store {
   }
 
   async hostForCredential(credentialHash: string): Promise<string | undefined> {
-    const row = this.db.prepare('SELECT host FROM host_credentials WHERE hash = ?').get(credentialHash) as { host: string } | undefined;
+    const row = this.stmt('SELECT host FROM host_credentials WHERE hash = ?').get(credentialHash) as { host: string } | undefined;
     return row?.host;
   }
 
   async createApiToken(t: ApiToken): Promise<void> {
-    this.db.prepare('INSERT INTO api_tokens (id, name, role, hash, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?)').run(t.id, t.name, t.role, t.hash, t.createdAt, t.revokedAt ?? null);
+    this.stmt('INSERT INTO api_tokens (id, name, role, hash, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?)').run(t.id, t.name, t.role, t.hash, t.createdAt, t.revokedAt ?? null);
   }
 
   async apiTokenByHash(hash: string): Promise<ApiToken | undefined> {
-    const row = this.db.prepare('SELECT * FROM api_tokens WHERE hash = ? AND revoked_at IS NULL').get(hash) as TokenRow | undefined;
+    const row = this.stmt('SELECT * FROM api_tokens WHERE hash = ? AND revoked_at IS NULL').get(hash) as TokenRow | undefined;
     return row && token(row);
   }
 
   async listApiTokens(): Promise<ApiToken[]> {
-    return (this.db.prepare('SELECT * FROM api_tokens ORDER BY created_at, id').all() as TokenRow[]).map(token);
+    return (this.stmt('SELECT * FROM api_tokens ORDER BY created_at, id').all() as TokenRow[]).map(token);
   }
 
   async revokeApiToken(id: string, at: string): Promise<boolean> {
-    return this.db.prepare('UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(at, id).changes === 1;
+    return this.stmt('UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(at, id).changes === 1;
   }
 
   async putSecret(input: SecretInput): Promise<SecretInfo> {
     const put = this.db.transaction((): SecretInfo => {
-      const row = this.db
-        .prepare(
+      const row = this.stmt(
           `INSERT INTO secrets (name, version, key_id, sealed, updated_at, updated_by) VALUES (?, 1, ?, ?, ?, ?)
            ON CONFLICT(name) DO UPDATE SET version = version + 1, key_id = excluded.key_id, sealed = excluded.sealed,
              updated_at = excluded.updated_at, updated_by = excluded.updated_by, deleted_at = NULL
@@ -179,26 +187,27 @@ export class SqliteStore implements Store {
   }
 
   async getSecret(name: string): Promise<SecretRecord | undefined> {
-    const row = this.db.prepare('SELECT * FROM secrets WHERE name = ? AND deleted_at IS NULL').get(name) as SecretRow | undefined;
+    const row = this.stmt('SELECT * FROM secrets WHERE name = ? AND deleted_at IS NULL').get(name) as SecretRow | undefined;
     return row && { ...secretInfo(row), sealed: row.sealed };
   }
 
   async listSecrets(): Promise<SecretInfo[]> {
-    return (this.db.prepare('SELECT * FROM secrets WHERE deleted_at IS NULL ORDER BY name').all() as SecretRow[]).map(secretInfo);
+    return (this.stmt('SELECT * FROM secrets WHERE deleted_at IS NULL ORDER BY name').all() as SecretRow[]).map(secretInfo);
   }
 
   async deleteSecret(name: string, at: string): Promise<boolean> {
-    return this.db.prepare('UPDATE secrets SET sealed = NULL, key_id = NULL, deleted_at = ? WHERE name = ? AND deleted_at IS NULL').run(at, name).changes === 1;
+    return this.stmt('UPDATE secrets SET sealed = NULL, key_id = NULL, deleted_at = ? WHERE name = ? AND deleted_at IS NULL').run(at, name).changes === 1;
   }
 
-  async putHostStatus(s: HostStatus): Promise<void> {
-    this.db
-      .prepare('INSERT INTO host_status (host, status, reported_at) VALUES (?, ?, ?) ON CONFLICT(host) DO UPDATE SET status = excluded.status, reported_at = excluded.reported_at')
-      .run(s.host, JSON.stringify(s.status), s.reportedAt);
+  async putHostStatuses(statuses: readonly HostStatus[]): Promise<void> {
+    const put = this.stmt('INSERT INTO host_status (host, status, reported_at) VALUES (?, ?, ?) ON CONFLICT(host) DO UPDATE SET status = excluded.status, reported_at = excluded.reported_at');
+    this.db.transaction(() => {
+      for (const s of statuses) put.run(s.host, JSON.stringify(s.status), s.reportedAt);
+    })();
   }
 
   async hostStatuses(): Promise<HostStatus[]> {
-    const rows = this.db.prepare('SELECT host, status, reported_at FROM host_status ORDER BY host').all() as { host: string; status: string; reported_at: string }[];
+    const rows = this.stmt('SELECT host, status, reported_at FROM host_status ORDER BY host').all() as { host: string; status: string; reported_at: string }[];
     return rows.map((r) => ({ host: r.host, status: JSON.parse(r.status), reportedAt: r.reported_at }));
   }
 

@@ -121,7 +121,8 @@ export interface Store {
   /** Deletes the value (its version number stays reserved); false when it was not set. */
   deleteSecret(name: string, at: string): Promise<boolean>;
 
-  putHostStatus(status: HostStatus): Promise<void>;
+  /** Stores the last report of each host given, in one transaction (the controller batches heartbeats). */
+  putHostStatuses(statuses: readonly HostStatus[]): Promise<void>;
   hostStatuses(): Promise<HostStatus[]>;
 
   close(): Promise<void>;
