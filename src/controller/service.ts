@@ -5,6 +5,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Fleet } from '../core/fleet/model.js';
+import type { Problem } from '../core/fleet/problems.js';
 import type { FleetSource, ParsedFile } from '../core/fleet/source.js';
 import { validateFleet } from '../core/fleet/validate.js';
 import { revisionDiff, type RevisionDiff } from '../core/plan/diff.js';
@@ -85,6 +86,13 @@ export class ControllerService {
     if (!res.ok || !res.fleet) {
       throw new HafenError('HAFEN_FLEET_INVALID', `the fleet has ${res.problems.filter((p) => p.severity === 'error').length} problem(s); nothing was changed`, { details: res.problems });
     }
+    // Compose files named by path are not sent with the fleet yet: refuse them instead of running an empty project.
+    const byFile = res.fleet.apps.flatMap((a, i): Problem[] =>
+      a.workload.compose?.file === undefined
+        ? []
+        : [{ severity: 'error', code: 'HAFEN_FLEET_UNSUPPORTED', path: `apps[${i}].workload.compose.file`, message: `app "${a.id}": the controller cannot run compose files named by path yet; put the services under workload.compose.services` }],
+    );
+    if (byFile.length > 0) throw new HafenError('HAFEN_FLEET_INVALID', `the fleet has ${byFile.length} problem(s); nothing was changed`, { details: byFile });
     const versions = await this.secrets.versions();
     const missing = secretUses(res.fleet).filter((u) => !versions.has(u.secret));
     if (missing.length > 0) {

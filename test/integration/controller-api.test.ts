@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -10,7 +10,7 @@ import { ControllerService } from '../../src/controller/service.js';
 import { SqliteStore } from '../../src/controller/store/sqlite.js';
 import { keyId, newKey } from '../../src/lib/seal.js';
 import { hashToken } from '../../src/lib/secrets.js';
-import { hafenAsync } from '../helpers/paths.js';
+import { FIXTURES, hafenAsync } from '../helpers/paths.js';
 
 async function setup() {
   const store = new SqliteStore(':memory:');
@@ -59,6 +59,17 @@ test('auth: missing, unknown and too weak tokens get 401/403 with a code, never 
   assert.equal(invalid.json().error.details[0].code, 'HAFEN_FLEET_UNKNOWN_KEY');
   const unknownHost = await app.inject({ method: 'POST', url: '/v1/hosts/nope/join-token', headers: { authorization: 'Bearer admin-token-1234' } });
   assert.equal(unknownHost.statusCode, 404);
+  await app.close();
+});
+
+test('a fleet naming a compose file by path is refused with a problem that says what to do, not run as an empty project', async () => {
+  const { app } = await setup();
+  const text = readFileSync(join(FIXTURES, 'valid', 'compose-small.yaml'), 'utf8').replace('services:\n          db: { image: postgres:16 }', 'file: db/compose.yaml');
+  assert.ok(text.includes('file: db/compose.yaml'));
+  const res = await app.inject({ method: 'POST', url: '/v1/plan', headers: { authorization: 'Bearer admin-token-1234' }, payload: { sources: [{ name: 'f.yaml', text }] } });
+  assert.equal(res.statusCode, 422);
+  assert.deepEqual(res.json().error.details.map((p: { code: string; path: string }) => [p.code, p.path]), [['HAFEN_FLEET_UNSUPPORTED', 'apps[1].workload.compose.file']]);
+  assert.match(res.json().error.details[0].message, /put the services under workload.compose.services/);
   await app.close();
 });
 

@@ -15,7 +15,7 @@ import { APP_LABEL, HASH_LABEL, OWNER_LABEL, UNIT_LABEL, type DesiredUnit } from
 import { groupBy } from '../../core/util/group.js';
 import { writeFileAtomic } from '../../lib/fs.js';
 import { HafenError } from '../../lib/errors.js';
-import type { Driver, UnitState, UnitStatus } from './driver.js';
+import { unsupportedStatus, type Driver, type UnitState, type UnitStatus } from './driver.js';
 
 const run = promisify(execFile);
 
@@ -55,6 +55,8 @@ export class ComposeDriver implements Driver {
   readonly kind = 'compose';
   private readonly docker: string;
   private readonly failedAfter: number;
+  /** Units of the last apply this driver cannot run (reported failed). */
+  private unsupported: DesiredUnit[] = [];
 
   private constructor(
     private readonly stateDir: string,
@@ -121,6 +123,7 @@ export class ComposeDriver implements Driver {
   async apply(units: readonly DesiredUnit[]): Promise<void> {
     const running = await this.containers();
     const wanted = units.filter((u) => u.kind === 'compose' && u.compose);
+    this.unsupported = units.filter((u) => !(u.kind === 'compose' && u.compose));
     const wantedProjects = new Set(wanted.map((u) => u.compose!.name));
     // Stop projects hafen owns that are no longer wanted; their volumes stay.
     for (const project of new Set(running.map((c) => c.project))) {
@@ -168,6 +171,7 @@ export class ComposeDriver implements Driver {
       if (state === 'running') st.since = cs.map((c) => c.startedAt).sort()[0]!;
       out.push(st);
     }
+    for (const u of this.unsupported) out.push(unsupportedStatus(u, this.kind));
     return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 

@@ -34,3 +34,8 @@ export interface Driver {
   /** Stops every unit this driver owns. */
   stopAll(): Promise<void>;
 }
+
+/** The status of a unit this driver cannot run (e.g. a kubernetes unit on a compose host): failed, saying why. */
+export function unsupportedStatus(u: DesiredUnit, driverKind: string): UnitStatus {
+  return { name: u.name, app: u.app, state: 'failed', hash: u.hash, restarts: 0, lastError: `the ${driverKind} driver cannot run ${u.kind} units; this host needs the ${u.kind} runtime` };
+}

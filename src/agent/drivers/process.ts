@@ -12,7 +12,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DesiredUnit } from '../../core/render/desired.js';
-import type { Driver, UnitState, UnitStatus } from './driver.js';
+import { unsupportedStatus, type Driver, type UnitState, type UnitStatus } from './driver.js';
 
 export interface ProcessDriverOptions {
   stateDir: string;
@@ -243,9 +243,7 @@ export class ProcessDriver implements Driver {
       if (s.state === 'running' && s.startedAt !== undefined) st.since = new Date(s.startedAt).toISOString();
       out.push(st);
     }
-    for (const u of this.unsupported.values()) {
-      out.push({ name: u.name, app: u.app, state: 'failed', hash: u.hash, restarts: 0, lastError: `the process driver cannot run ${u.kind} units; this host needs the ${u.kind} runtime` });
-    }
+    for (const u of this.unsupported.values()) out.push(unsupportedStatus(u, this.kind));
     return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 

@@ -34,12 +34,6 @@ export interface DesiredUnit {
   port?: number;
   health?: { path: string; expectStatus: number; keyword?: string };
   compose?: ComposeProject;
-  /**
-   * A compose file the fleet names instead of inline services (`workload.compose.file`,
-   * relative to the fleet): the controller reads it and merges it into `compose` before
-   * handing the unit to an agent; core code does no I/O.
-   */
-  composeFile?: string;
   process?: ProcessSpec;
   kubernetes?: { manifest: string; namespace: string };
   /**
@@ -79,7 +73,6 @@ function renderUnit(app: App, replica: number, secretVersions: ReadonlyMap<strin
   if (app.health) unit.health = { path: app.health.path, expectStatus: app.health.expectStatus, ...(app.health.keyword ? { keyword: app.health.keyword } : {}) };
   if (app.workload.compose) {
     unit.compose = composeProject(app, name, env.plain);
-    if (app.workload.compose.file !== undefined) unit.composeFile = app.workload.compose.file;
   }
   if (app.workload.process) {
     const p = app.workload.process;
