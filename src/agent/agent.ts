@@ -37,6 +37,7 @@ export class Agent {
   private state?: HostDesiredState;
   private heartbeat?: NodeJS.Timeout;
   private reportFailing = false;
+  private followUps: NodeJS.Timeout[] = [];
   private inFlight?: Promise<void>;
   private queued?: Promise<void>;
   private readonly log: (line: string) => void;
@@ -87,6 +88,8 @@ export class Agent {
           // The report need not wait for the fsync of the cache (a hundred fsyncs queue up on a disk).
           // 0600: the state carries this host's secret values.
           await Promise.all([writeFileAtomic(this.cachePath, JSON.stringify({ hash: res.hash, state: res.state }), 0o600), this.reportQuietly()]);
+          // Units that just started are rarely healthy yet: with health checks, report again soon rather than at the next heartbeat.
+          if (res.state.units.some((u) => u.health)) this.followUp();
         }
         backoff = 500;
       } catch (err) {
@@ -97,6 +100,12 @@ export class Agent {
         backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
       }
     }
+  }
+
+  /** Two extra reports after an apply (1 s and 3 s), so health shows up without waiting for the heartbeat. */
+  private followUp(): void {
+    for (const t of this.followUps) clearTimeout(t);
+    this.followUps = [1000, 3000].map((ms) => setTimeout(() => void this.reportQuietly(), ms).unref());
   }
 
   /** Reports, logging only when reporting starts or stops failing (not every heartbeat while the controller is away). */
@@ -160,6 +169,7 @@ export class Agent {
   async stop(): Promise<void> {
     this.running = false;
     clearInterval(this.heartbeat);
+    for (const t of this.followUps) clearTimeout(t);
     // A long-poll in flight ends on its own (its timeout) and no longer applies anything.
     await this.opts.driver.detach();
   }
