@@ -1,0 +1,58 @@
+/**
+ * Request and response header hygiene at the edge: hop-by-hop headers never cross the proxy,
+ * the X-Forwarded-* and Forwarded headers are the proxy's own (a client's are dropped, never
+ * trusted or appended to), and the backend sees the Host the client asked for.
+ */
+import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'proxy-authorization', 'proxy-authenticate']);
+const FORWARDING = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port', 'x-real-ip', 'forwarded']);
+
+/** Headers named in Connection are hop-by-hop too. */
+function connectionListed(headers: IncomingHttpHeaders): Set<string> {
+  const c = headers.connection;
+  if (!c) return new Set();
+  return new Set(c.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean));
+}
+
+export interface ClientInfo {
+  ip: string;
+  proto: 'http' | 'https';
+  host: string;
+}
+
+/** Formats an address for Forwarded: IPv6 quoted in brackets (RFC 7239). */
+function forwardedNode(ip: string): string {
+  return ip.includes(':') ? `"[${ip}]"` : ip;
+}
+
+/** Headers to send to the backend. `keepUpgrade` keeps Connection/Upgrade for a WebSocket handshake. */
+export function upstreamHeaders(headers: IncomingHttpHeaders, client: ClientInfo, keepUpgrade = false): Record<string, string | string[]> {
+  const listed = connectionListed(headers);
+  const out: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined) continue;
+    if (HOP_BY_HOP.has(name) || listed.has(name) || FORWARDING.has(name)) continue;
+    out[name] = value;
+  }
+  if (keepUpgrade && headers.upgrade) {
+    out.connection = 'upgrade';
+    out.upgrade = headers.upgrade;
+  }
+  out['x-forwarded-for'] = client.ip;
+  out['x-forwarded-proto'] = client.proto;
+  out['x-forwarded-host'] = client.host;
+  out.forwarded = `for=${forwardedNode(client.ip)};proto=${client.proto};host=${client.host}`;
+  return out;
+}
+
+/** Headers to send back to the client: the backend's, without hop-by-hop ones. */
+export function downstreamHeaders(headers: Record<string, string | string[] | undefined>): OutgoingHttpHeaders {
+  const listed = typeof headers.connection === 'string' ? new Set(headers.connection.split(',').map((s) => s.trim().toLowerCase())) : new Set<string>();
+  const out: OutgoingHttpHeaders = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined || HOP_BY_HOP.has(name) || listed.has(name)) continue;
+    out[name] = value;
+  }
+  return out;
+}

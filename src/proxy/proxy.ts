@@ -1,0 +1,326 @@
+/**
+ * The edge data plane: routes each request by host and path to a replica of its app (own site
+ * first), forwards it over a keep-alive pool (undici) and streams the answer back. A request
+ * that cannot reach a replica is retried on another one when that is safe:
+ * - idempotent methods (GET, HEAD, OPTIONS; PUT and DELETE when configured) after any failure
+ *   before the first response byte (connect error, reset, timeout);
+ * - any method when the connection was never made (nothing was sent).
+ * Requests with a body are retried only when the body was small enough to keep in memory.
+ * Failed requests count against the replica (passive ejection); active checks run per replica.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import net from 'node:net';
+import type { Duplex } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { Pool } from 'undici';
+import type { Route, RouteTable } from '../core/render/routes.js';
+import { newAttempted, pickReplica, type Attempted } from './balancer.js';
+import { downstreamHeaders, upstreamHeaders, type ClientInfo } from './headers.js';
+import { checkOnce, every } from './health.js';
+import { DEFAULT_HEALTH, ReplicaState, type HealthEvent, type HealthOptions } from './replica.js';
+import { normalizeHost, RouteMatcher } from './table.js';
+
+export interface AccessEntry {
+  method: string;
+  host: string;
+  path: string;
+  status: number;
+  ms: number;
+  app?: string;
+  replica?: string;
+  site?: string;
+  retries: number;
+  error?: string;
+}
+
+export interface ProxyOptions {
+  /** The site this proxy serves at: its replicas are preferred. */
+  site: string;
+  health?: Partial<HealthOptions>;
+  /** Attempts per request, the first included (default 3). */
+  maxAttempts?: number;
+  /** PUT and DELETE count as idempotent (retried after a failure before the response). */
+  retryPutDelete?: boolean;
+  connectTimeoutMs?: number;
+  /** Longest wait for the backend's response headers (default 60 s). */
+  responseTimeoutMs?: number;
+  /** Request bodies up to this size are kept so the request can be retried (default 64 KiB). */
+  maxReplayBody?: number;
+  /** Largest request body accepted (default 100 MiB). */
+  maxBody?: number;
+  /** Whether client connections arrive over TLS (for X-Forwarded-Proto). */
+  tls?: boolean;
+  onAccess?: (e: AccessEntry) => void;
+  onHealth?: (replica: string, event: Exclude<HealthEvent, undefined>) => void;
+}
+
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
+/** Errors that mean no connection was made, so nothing reached the backend. */
+const NOT_CONNECTED = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'UND_ERR_CONNECT_TIMEOUT', 'ENOTFOUND']);
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+  }
+}
+
+function page(res: ServerResponse, status: number, text: string, headers: Record<string, string> = {}): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', ...headers });
+  res.end(`${text}\n`);
+}
+
+async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of req) {
+    size += (c as Buffer).length;
+    if (size > limit) throw new HttpError(413, 'request body too large');
+    chunks.push(c as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+export class Proxy {
+  private matcher = new RouteMatcher({ revision: 0, routes: [] });
+  private readonly replicas = new Map<string, ReplicaState>();
+  private readonly checks = new Map<string, () => void>();
+  private readonly pools = new Map<string, Pool>();
+  private readonly opts: Required<Omit<ProxyOptions, 'onAccess' | 'onHealth' | 'health'>> & Pick<ProxyOptions, 'onAccess' | 'onHealth'> & { health: HealthOptions };
+  revision = 0;
+
+  constructor(options: ProxyOptions) {
+    this.opts = {
+      maxAttempts: 3,
+      retryPutDelete: false,
+      connectTimeoutMs: 1000,
+      responseTimeoutMs: 60_000,
+      maxReplayBody: 64 * 1024,
+      maxBody: 100 * 1024 * 1024,
+      tls: false,
+      ...options,
+      health: { ...DEFAULT_HEALTH, ...options.health },
+    };
+  }
+
+  /** Applies a new route table: replicas keep their health across updates; connections in use are not touched. */
+  update(table: RouteTable): void {
+    const seen = new Set<string>();
+    for (const route of table.routes) {
+      for (const spec of route.replicas) {
+        seen.add(spec.id);
+        const known = this.replicas.get(spec.id);
+        if (known) {
+          const moved = known.spec.address !== spec.address || known.spec.port !== spec.port;
+          known.spec = spec;
+          if (!moved) continue;
+          this.checks.get(spec.id)?.();
+        }
+        const state = known ?? new ReplicaState(spec, this.opts.health);
+        this.replicas.set(spec.id, state);
+        this.checks.set(spec.id, this.startChecks(state, route.health));
+      }
+    }
+    for (const [id] of this.replicas) {
+      if (seen.has(id)) continue;
+      this.checks.get(id)?.();
+      this.checks.delete(id);
+      this.replicas.delete(id);
+    }
+    const wanted = new Set([...this.replicas.values()].map((r) => `${r.spec.address}:${r.spec.port}`));
+    for (const [key, pool] of this.pools) {
+      // Requests in flight finish; the pool closes when they are done.
+      if (!wanted.has(key)) {
+        this.pools.delete(key);
+        void pool.close().catch(() => {});
+      }
+    }
+    this.matcher = new RouteMatcher(table);
+    this.revision = table.revision;
+  }
+
+  private startChecks(state: ReplicaState, health: Route['health']): () => void {
+    return every(this.opts.health.intervalMs, async () => {
+      const ok = await checkOnce(state.spec, health, this.opts.health.timeoutMs);
+      this.event(state, state.activeResult(ok));
+    });
+  }
+
+  private event(state: ReplicaState, e: HealthEvent): void {
+    if (e) this.opts.onHealth?.(state.id, e);
+  }
+
+  /** Replica health as this proxy sees it (for status and metrics). */
+  health(): { id: string; site: string; host: string; up: boolean; ejected: boolean; inflight: number }[] {
+    return [...this.replicas.values()].map((r) => ({ id: r.id, site: r.spec.site, host: r.spec.host, up: r.up, ejected: r.ejected, inflight: r.inflight }));
+  }
+
+  private pool(state: ReplicaState): Pool {
+    const key = `${state.spec.address}:${state.spec.port}`;
+    let pool = this.pools.get(key);
+    if (!pool) {
+      pool = new Pool(`http://${key}`, {
+        connect: { timeout: this.opts.connectTimeoutMs },
+        headersTimeout: this.opts.responseTimeoutMs,
+        bodyTimeout: 0,
+        keepAliveTimeout: 4000,
+        pipelining: 1,
+      });
+      this.pools.set(key, pool);
+    }
+    return pool;
+  }
+
+  private client(req: IncomingMessage, host: string): ClientInfo {
+    return { ip: req.socket.remoteAddress ?? '', proto: this.opts.tls ? 'https' : 'http', host };
+  }
+
+  private route(req: IncomingMessage): { route: Route; host: string } {
+    const host = normalizeHost(req.headers.host);
+    if (!host) throw new HttpError(400, 'a request needs a valid Host header');
+    const path = req.url ?? '/';
+    if (!path.startsWith('/')) throw new HttpError(400, 'the request target must be a path');
+    const route = this.matcher.match(host, path);
+    if (!route) throw new HttpError(404, `no site is served here for ${host}`);
+    return { route, host };
+  }
+
+  private states(route: Route): ReplicaState[] {
+    return route.replicas.map((r) => this.replicas.get(r.id)).filter((r): r is ReplicaState => r !== undefined);
+  }
+
+  /** The request handler of the proxy's HTTP server. */
+  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const start = performance.now();
+    const entry: AccessEntry = { method: req.method ?? 'GET', host: req.headers.host ?? '', path: req.url ?? '', status: 0, ms: 0, retries: 0 };
+    try {
+      const { route, host } = this.route(req);
+      entry.app = route.app;
+      if (route.redirectHttps && !this.opts.tls) {
+        throw new HttpError(308, `moved to https://${host}${req.url}`, { location: `https://${host}${req.url ?? '/'}` });
+      }
+      const method = req.method ?? 'GET';
+      const idempotent = IDEMPOTENT.has(method) || (this.opts.retryPutDelete && (method === 'PUT' || method === 'DELETE'));
+      const length = Number(req.headers['content-length'] ?? 0);
+      if (length > this.opts.maxBody) throw new HttpError(413, 'request body too large');
+      const chunked = req.headers['transfer-encoding'] !== undefined;
+      // Keep small bodies so the request can be sent again; stream the rest (sent once).
+      const replayable = !chunked && length <= this.opts.maxReplayBody;
+      const body = replayable ? (length > 0 ? await readBody(req, this.opts.maxReplayBody) : undefined) : undefined;
+      const headers = upstreamHeaders(req.headers, this.client(req, host));
+      const states = this.states(route);
+      const tried: Attempted = newAttempted();
+      let lastError = '';
+      for (let attempt = 0; attempt < this.opts.maxAttempts; attempt++) {
+        const replica = pickReplica(states, this.opts.site, tried);
+        if (!replica) break;
+        tried.replicas.add(replica.id);
+        tried.hosts.add(replica.spec.host);
+        tried.sites.add(replica.spec.site);
+        entry.replica = replica.id;
+        entry.site = replica.spec.site;
+        entry.retries = attempt;
+        replica.inflight++;
+        try {
+          const up = await this.pool(replica).request({
+            method: method as 'GET',
+            path: req.url ?? '/',
+            headers,
+            body: replayable ? body : req,
+          });
+          if (up.statusCode >= 500) this.event(replica, replica.passiveFailure(Date.now()));
+          else replica.passiveSuccess();
+          entry.status = up.statusCode;
+          res.writeHead(up.statusCode, downstreamHeaders(up.headers));
+          await pipeline(up.body, res);
+          return;
+        } catch (err) {
+          const code = (err as NodeJS.ErrnoException).code ?? (err as Error).name;
+          lastError = code;
+          if (res.headersSent) {
+            // The answer had begun: nothing can be replayed; end the client's response as broken.
+            entry.error = `response cut: ${code}`;
+            res.destroy();
+            return;
+          }
+          this.event(replica, replica.passiveFailure(Date.now()));
+          const safe = NOT_CONNECTED.has(code) || (idempotent && replayable);
+          if (!safe) throw new HttpError(502, `the backend failed (${code}) and the request cannot be sent again`);
+        } finally {
+          replica.inflight--;
+        }
+      }
+      if (tried.replicas.size === 0) throw new HttpError(503, `no healthy replica of ${route.app} is available; try again shortly`, { 'retry-after': '5' });
+      throw new HttpError(502, `no replica of ${route.app} answered (${lastError})`);
+    } catch (err) {
+      const e = err instanceof HttpError ? err : new HttpError(502, 'bad gateway');
+      entry.status = e.status;
+      entry.error ??= e.message;
+      page(res, e.status, e.message, e.headers);
+    } finally {
+      entry.ms = performance.now() - start;
+      this.opts.onAccess?.(entry);
+    }
+  }
+
+  /** WebSocket and other upgrades: a raw tunnel to one replica, kept open across route updates. */
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    let route: Route;
+    let host: string;
+    try {
+      ({ route, host } = this.route(req));
+    } catch (err) {
+      const e = err as HttpError;
+      socket.end(`HTTP/1.1 ${e.status ?? 400} ${e.message}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+      return;
+    }
+    const tried = newAttempted();
+    const tryNext = () => {
+      const replica = pickReplica(this.states(route), this.opts.site, tried);
+      if (!replica) {
+        socket.end('HTTP/1.1 503 Service Unavailable\r\nretry-after: 5\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+        return;
+      }
+      tried.replicas.add(replica.id);
+      tried.hosts.add(replica.spec.host);
+      tried.sites.add(replica.spec.site);
+      const up = net.connect({ host: replica.spec.address, port: replica.spec.port });
+      up.setTimeout(this.opts.connectTimeoutMs, () => up.destroy(Object.assign(new Error('connect timeout'), { code: 'UND_ERR_CONNECT_TIMEOUT' })));
+      up.once('error', (err: NodeJS.ErrnoException) => {
+        if (!up.connecting && up.bytesWritten > 0) return socket.destroy();
+        this.event(replica, replica.passiveFailure(Date.now()));
+        if (tried.replicas.size < this.opts.maxAttempts) tryNext();
+        else socket.end(`HTTP/1.1 502 Bad Gateway\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+        void err;
+      });
+      up.once('connect', () => {
+        up.setTimeout(0);
+        const headers = upstreamHeaders(req.headers, this.client(req, host), true);
+        const lines = [`${req.method} ${req.url} HTTP/1.1`];
+        for (const [k, v] of Object.entries(headers)) for (const one of Array.isArray(v) ? v : [v]) lines.push(`${k}: ${one}`);
+        up.write(`${lines.join('\r\n')}\r\n\r\n`);
+        if (head.length) up.write(head);
+        up.pipe(socket);
+        socket.pipe(up);
+        up.once('close', () => socket.destroy());
+        socket.once('close', () => up.destroy());
+        socket.once('error', () => up.destroy());
+      });
+    };
+    tryNext();
+  }
+
+  async close(): Promise<void> {
+    for (const stop of this.checks.values()) stop();
+    this.checks.clear();
+    await Promise.all([...this.pools.values()].map((p) => p.close().catch(() => {})));
+    this.pools.clear();
+  }
+}

@@ -1,0 +1,97 @@
+/**
+ * The proxy's listening side: node:http with limits against slow and greedy clients
+ * (header size and time, request time, connections overall and per client address), the
+ * upgrade path, and a clean stop that lets requests in flight finish.
+ */
+import http from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import type { RouteTable } from '../core/render/routes.js';
+import { Proxy, type ProxyOptions } from './proxy.js';
+
+export interface ServerLimits {
+  /** Largest request head in bytes (default 16 KiB). */
+  maxHeaderBytes: number;
+  /** Time a client gets to send the request head (default 10 s). */
+  headersTimeoutMs: number;
+  /** Time a client gets to send the whole request (default 60 s). */
+  requestTimeoutMs: number;
+  /** Idle keep-alive connections are closed after this (default 60 s). */
+  keepAliveTimeoutMs: number;
+  maxConnections: number;
+  maxConnectionsPerClient: number;
+}
+
+export const DEFAULT_LIMITS: ServerLimits = {
+  maxHeaderBytes: 16 * 1024,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 60_000,
+  keepAliveTimeoutMs: 60_000,
+  maxConnections: 20_000,
+  maxConnectionsPerClient: 500,
+};
+
+export interface ProxyServer {
+  url: string;
+  proxy: Proxy;
+  server: http.Server;
+  update(table: RouteTable): void;
+  close(): Promise<void>;
+}
+
+export async function startProxyServer(options: ProxyOptions & { listen: { host: string; port: number }; limits?: Partial<ServerLimits>; table?: RouteTable }): Promise<ProxyServer> {
+  const limits = { ...DEFAULT_LIMITS, ...options.limits };
+  const proxy = new Proxy(options);
+  if (options.table) proxy.update(options.table);
+  const server = http.createServer(
+    {
+      maxHeaderSize: limits.maxHeaderBytes,
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      keepAliveTimeout: limits.keepAliveTimeoutMs,
+      // Strict parsing (Node's default): requests with both Content-Length and
+      // Transfer-Encoding, obs-fold, bare LF and other smuggling shapes get a 400.
+      insecureHTTPParser: false,
+    },
+    (req, res) => void proxy.handle(req, res),
+  );
+  server.maxConnections = limits.maxConnections;
+  const perClient = new Map<string, number>();
+  server.on('connection', (socket: Socket) => {
+    const ip = socket.remoteAddress ?? '';
+    const n = (perClient.get(ip) ?? 0) + 1;
+    if (n > limits.maxConnectionsPerClient) {
+      socket.destroy();
+      return;
+    }
+    perClient.set(ip, n);
+    socket.once('close', () => {
+      const left = (perClient.get(ip) ?? 1) - 1;
+      if (left <= 0) perClient.delete(ip);
+      else perClient.set(ip, left);
+    });
+  });
+  server.on('upgrade', (req, socket, head) => proxy.upgrade(req, socket, head));
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable) return socket.destroy();
+    const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
+    socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.listen.port, options.listen.host, () => resolve());
+  });
+  const addr = server.address() as AddressInfo;
+  return {
+    url: `http://${addr.address.includes(':') ? `[${addr.address}]` : addr.address}:${addr.port}`,
+    proxy,
+    server,
+    update: (t) => proxy.update(t),
+    close: async () => {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      });
+      await proxy.close();
+    },
+  };
+}

@@ -1,0 +1,277 @@
+/**
+ * The data-plane contract: every proxy engine (the built-in one now, HAProxy later) must pass
+ * it. The fixture starts an engine for a site with a route table and limits; backends are
+ * small Node servers on loopback addresses that answer with their own id.
+ */
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import net from 'node:net';
+import { describe, test } from 'node:test';
+import type { Replica, RouteTable } from '../../src/core/render/routes.js';
+import { startBackend, type Backend } from '../helpers/backends.js';
+
+export interface Engine {
+  url: string;
+  update(table: RouteTable): Promise<void> | void;
+  close(): Promise<void>;
+}
+
+export interface EngineOptions {
+  site: string;
+  table: RouteTable;
+  /** Short limits so tests of slow clients finish quickly. */
+  headersTimeoutMs?: number;
+  maxHeaderBytes?: number;
+  maxConnectionsPerClient?: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 10_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await fn().catch(() => undefined);
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+const replica = (b: Backend, site: string, host: string, extra: Partial<Replica> = {}): Replica => ({ id: b.id, site, host, address: b.address, port: b.port, weight: 100, state: 'active', ...extra });
+
+function tableOf(routes: { host: string; app: string; replicas: Replica[]; pathPrefix?: string; health?: boolean }[], revision = 1): RouteTable {
+  return {
+    revision,
+    routes: routes.map((r) => ({ host: r.host, pathPrefix: r.pathPrefix ?? '/', app: r.app, redirectHttps: false, replicas: r.replicas, ...(r.health === false ? {} : { health: { path: '/healthz', expectStatus: 200 } }) })),
+  };
+}
+
+/** A GET with any Host header (fetch would not send one of its own). */
+function get(url: string, host: string, path = '/', headers: Record<string, string> = {}): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(`${url}${path}`, { headers: { ...headers, host }, agent: false, timeout: 5000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** Sends raw bytes on one connection and returns everything the proxy answered until it closed or went quiet. */
+function raw(url: string, bytes: string, quietMs = 400): Promise<string> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve) => {
+    const s = net.connect(Number(port), hostname);
+    let out = '';
+    let timer: NodeJS.Timeout;
+    const finish = () => {
+      clearTimeout(timer);
+      s.destroy();
+      resolve(out);
+    };
+    const quiet = () => {
+      clearTimeout(timer);
+      timer = setTimeout(finish, quietMs);
+    };
+    s.on('data', (d) => {
+      out += d.toString('latin1');
+      quiet();
+    });
+    s.on('close', finish);
+    s.on('error', finish);
+    s.write(bytes);
+    quiet();
+  });
+}
+
+export function dataPlaneContract(name: string, start: (o: EngineOptions) => Promise<Engine>): void {
+  describe(`Data-plane contract: ${name}`, () => {
+    test('routes by exact and wildcard host and by path prefix; unknown hosts get a clear 404', async () => {
+      const [a, b, c] = await Promise.all([startBackend('shop-r1', '127.0.4.1'), startBackend('api-r1', '127.0.4.2'), startBackend('any-r1', '127.0.4.3')]);
+      const e = await start({
+        site: 'nue',
+        table: tableOf([
+          { host: 'shop.example.com', app: 'shop', replicas: [replica(a, 'nue', 'h1')] },
+          { host: 'shop.example.com', app: 'api', pathPrefix: '/api', replicas: [replica(b, 'nue', 'h2')] },
+          { host: '*.example.com', app: 'any', replicas: [replica(c, 'nue', 'h3')] },
+        ]),
+      });
+      try {
+        assert.match((await get(e.url, 'shop.example.com', '/x')).body, /^shop-r1 GET \/x/);
+        assert.match((await get(e.url, 'Shop.Example.com:80', '/api/orders?id=1')).body, /^api-r1 GET \/api\/orders\?id=1/);
+        assert.match((await get(e.url, 'blog.example.com')).body, /^any-r1/);
+        const unknown = await get(e.url, 'nobody.example.org');
+        assert.equal(unknown.status, 404);
+        assert.match(unknown.body, /nobody\.example\.org/);
+      } finally {
+        await e.close();
+        await Promise.all([a.close(), b.close(), c.close()]);
+      }
+    });
+
+    test('own site first; weights shift traffic and drain stops new requests, applied without a restart', async () => {
+      const [local, other] = await Promise.all([startBackend('w-r1', '127.0.4.11'), startBackend('w-r2', '127.0.4.12')]);
+      const routes = (lw: number, ow: number, lstate: 'active' | 'drain' = 'active') =>
+        tableOf([{ host: 'w.example.com', app: 'w', replicas: [replica(local, 'nue', 'h1', { weight: lw, state: lstate }), replica(other, 'vie', 'h2', { weight: ow })] }]);
+      const e = await start({ site: 'nue', table: routes(100, 100) });
+      try {
+        for (let i = 0; i < 20; i++) assert.match((await get(e.url, 'w.example.com')).body, /^w-r1/);
+        await e.update(routes(0, 100));
+        for (let i = 0; i < 20; i++) assert.match((await get(e.url, 'w.example.com')).body, /^w-r2/, 'weight 0 takes nothing');
+        await e.update(routes(100, 100, 'drain'));
+        for (let i = 0; i < 20; i++) assert.match((await get(e.url, 'w.example.com')).body, /^w-r2/, 'a draining replica takes nothing new');
+      } finally {
+        await e.close();
+        await Promise.all([local.close(), other.close()]);
+      }
+    });
+
+    test('a request in flight on a replica finishes when the replica is drained', async () => {
+      const slow = await startBackend('d-r1', '127.0.4.21', { delayMs: 800 });
+      const e = await start({ site: 'nue', table: tableOf([{ host: 'd.example.com', app: 'd', replicas: [replica(slow, 'nue', 'h1')] }]) });
+      try {
+        const inflight = get(e.url, 'd.example.com', '/slow');
+        await sleep(200);
+        await e.update(tableOf([{ host: 'd.example.com', app: 'd', replicas: [replica(slow, 'nue', 'h1', { state: 'drain' })] }], 2));
+        const res = await inflight;
+        assert.equal(res.status, 200);
+        assert.match(res.body, /^d-r1 GET \/slow/);
+        const after = await get(e.url, 'd.example.com');
+        assert.equal(after.status, 503, 'nothing new goes to a drained replica');
+        assert.equal(after.headers['retry-after'], '5');
+      } finally {
+        await e.close();
+        await slow.close();
+      }
+    });
+
+    test('health: a dead replica is retried around at once, marked down, and back after it recovers', async () => {
+      const a = await startBackend('h-r1', '127.0.4.31');
+      const b = await startBackend('h-r2', '127.0.4.32');
+      const port = a.port;
+      const e = await start({ site: 'nue', table: tableOf([{ host: 'h.example.com', app: 'h', replicas: [replica(a, 'nue', 'h1'), replica(b, 'nue', 'h2')] }]) });
+      try {
+        await a.close();
+        for (let i = 0; i < 30; i++) assert.equal((await get(e.url, 'h.example.com')).status, 200, 'GETs are retried on the live replica');
+        const back = await startBackend('h-r1', '127.0.4.31', { port });
+        await until('traffic back on the recovered replica', async () => {
+          for (let i = 0; i < 10; i++) if ((await get(e.url, 'h.example.com')).body.startsWith('h-r1')) return true;
+          return undefined;
+        });
+        await back.close();
+        await b.close();
+        const none = await until('all replicas known down', async () => {
+          const r = await get(e.url, 'h.example.com');
+          return r.status === 503 ? r : undefined;
+        });
+        assert.match(none.body, /no healthy replica/);
+      } finally {
+        await e.close();
+        await Promise.all([a.close(), b.close()]);
+      }
+    });
+
+    test('forwarding headers are the proxy\'s own; hop-by-hop headers do not cross', async () => {
+      const a = await startBackend('x-r1', '127.0.4.41');
+      const e = await start({ site: 'nue', table: tableOf([{ host: 'x.example.com', app: 'x', replicas: [replica(a, 'nue', 'h1')] }]) });
+      try {
+        await get(e.url, 'x.example.com', '/', { 'x-forwarded-for': '6.6.6.6', forwarded: 'for=6.6.6.6', 'x-real-ip': '6.6.6.6', connection: 'x-secret', 'x-secret': 'hop', 'x-kept': 'yes' });
+        assert.equal(a.last?.['x-forwarded-for'], '127.0.0.1');
+        assert.equal(a.last?.['x-forwarded-host'], 'x.example.com');
+        assert.equal(a.last?.['x-forwarded-proto'], 'http');
+        assert.equal(a.last?.forwarded, 'for=127.0.0.1;proto=http;host=x.example.com');
+        assert.equal(a.last?.['x-real-ip'], undefined);
+        assert.equal(a.last?.['x-secret'], undefined, 'a header named in Connection is hop-by-hop');
+        assert.equal(a.last?.['x-kept'], 'yes');
+        assert.equal(a.last?.host, 'x.example.com');
+      } finally {
+        await e.close();
+        await a.close();
+      }
+    });
+
+    test('upgrades are tunnelled and survive a route-table change', async () => {
+      const a = await startBackend('u-r1', '127.0.4.51');
+      const e = await start({ site: 'nue', table: tableOf([{ host: 'u.example.com', app: 'u', replicas: [replica(a, 'nue', 'h1')] }]) });
+      try {
+        const { hostname, port } = new URL(e.url);
+        const s = net.connect(Number(port), hostname);
+        let got = '';
+        s.on('data', (d) => (got += d.toString()));
+        s.write('GET /ws HTTP/1.1\r\nhost: u.example.com\r\nconnection: upgrade\r\nupgrade: echo\r\n\r\n');
+        await until('switched', async () => (got.includes('hello from u-r1') ? true : undefined));
+        assert.match(got, /^HTTP\/1\.1 101/);
+        await e.update(tableOf([{ host: 'other.example.com', app: 'o', replicas: [] }], 2));
+        s.write('ping\n');
+        await until('echo after the update', async () => (got.endsWith('ping\n') ? true : undefined));
+        s.destroy();
+      } finally {
+        await e.close();
+        await a.close();
+      }
+    });
+
+    test('smuggling shapes are rejected or answered without desync; slow and oversized heads are cut off', async () => {
+      const a = await startBackend('s-r1', '127.0.4.61');
+      const e = await start({ site: 'nue', table: tableOf([{ host: 's.example.com', app: 's', replicas: [replica(a, 'nue', 'h1')] }]), headersTimeoutMs: 500, maxHeaderBytes: 4096 });
+      const H = 'host: s.example.com\r\n';
+      const smuggled = 'GET /smuggled HTTP/1.1\r\nhost: s.example.com\r\n\r\n';
+      const corpus: [string, string][] = [
+        ['CL.TE', `POST / HTTP/1.1\r\n${H}content-length: 6\r\ntransfer-encoding: chunked\r\n\r\n0\r\n\r\nG`],
+        ['TE.CL', `POST / HTTP/1.1\r\n${H}transfer-encoding: chunked\r\ncontent-length: 4\r\n\r\n5c\r\n${smuggled}\r\n0\r\n\r\n`],
+        ['TE.TE obfuscated', `POST / HTTP/1.1\r\n${H}transfer-encoding: chunked\r\ntransfer-encoding: x\r\n\r\n0\r\n\r\n${smuggled}`],
+        ['TE with a space before the colon', `POST / HTTP/1.1\r\n${H}transfer-encoding : chunked\r\ncontent-length: 3\r\n\r\nabc`],
+        ['obs-fold', `GET / HTTP/1.1\r\n${H}x-folded: a\r\n b\r\n\r\n`],
+        ['bare LF', `GET / HTTP/1.1\n${H.replace('\r\n', '\n')}\n`],
+        ['duplicate content-length', `POST / HTTP/1.1\r\n${H}content-length: 3\r\ncontent-length: 40\r\n\r\nabc${smuggled}`],
+      ];
+      try {
+        for (const [label, bytes] of corpus) {
+          const before = a.served;
+          const out = await raw(e.url, bytes);
+          const statuses = [...out.matchAll(/HTTP\/1\.1 (\d{3})/g)].map((m) => Number(m[1]));
+          assert.ok(statuses.length <= 1, `${label}: one answer at most, got ${statuses.join(', ')}`);
+          assert.ok(statuses.length === 0 || statuses[0] === 400 || statuses[0] === 200, `${label}: answered ${statuses[0]}`);
+          assert.ok(a.served - before <= 1, `${label}: the backend saw at most one request`);
+          assert.ok(!out.includes('/smuggled'), `${label}: no smuggled request reached the backend`);
+        }
+        const slow = await raw(e.url, `GET / HTTP/1.1\r\n${H}x-slow: `, 1500);
+        assert.match(slow, /^HTTP\/1\.1 408|^$/, 'a head not finished in time ends the connection');
+        const big = await raw(e.url, `GET / HTTP/1.1\r\n${H}x-big: ${'a'.repeat(8000)}\r\n\r\n`);
+        assert.match(big, /^HTTP\/1\.1 431/);
+      } finally {
+        await e.close();
+        await a.close();
+      }
+    });
+
+    test('a client address gets at most its share of connections', async () => {
+      const a = await startBackend('c-r1', '127.0.4.71');
+      const e = await start({ site: 'nue', table: tableOf([{ host: 'c.example.com', app: 'c', replicas: [replica(a, 'nue', 'h1')] }]), maxConnectionsPerClient: 5 });
+      const { hostname, port } = new URL(e.url);
+      const sockets: net.Socket[] = [];
+      try {
+        const closed: boolean[] = [];
+        for (let i = 0; i < 8; i++) {
+          const s = net.connect(Number(port), hostname);
+          const idx = i;
+          closed[idx] = false;
+          s.on('close', () => (closed[idx] = true));
+          s.on('error', () => {});
+          sockets.push(s);
+          await new Promise((r) => s.once('connect', r));
+        }
+        await sleep(200);
+        assert.equal(closed.filter(Boolean).length, 3, 'connections over the limit are closed');
+      } finally {
+        for (const s of sockets) s.destroy();
+        await e.close();
+        await a.close();
+      }
+    });
+  });
+}

@@ -1,0 +1,80 @@
+/**
+ * `hafen proxy` as a process with a route table file: it routes, reloads a changed file,
+ * keeps the last good table when the file turns bad, logs JSON lines and serves metrics on
+ * the admin port. A bad file at start is an error naming the path inside it.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import http from 'node:http';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { stringify } from 'yaml';
+import { startBackend } from '../helpers/backends.js';
+import { BIN, ROOT, hafenAsync } from '../helpers/paths.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function get(url: string, host: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { headers: { host }, agent: false }, (res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => (body += d.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+test('hafen proxy routes from a file, reloads it, keeps the last good table, and serves metrics', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'hafen-proxy-cli-'));
+  const [a, b] = await Promise.all([startBackend('one-r1', '127.0.5.1'), startBackend('two-r1', '127.0.5.2')]);
+  const file = join(dir, 'routes.yaml');
+  const routes = (backend: typeof a, revision: number) => ({
+    revision,
+    routes: [{ host: 'app.example.com', app: 'app', replicas: [{ id: backend.id, site: 'nue', host: 'h1', address: backend.address, port: backend.port }] }],
+  });
+  writeFileSync(file, stringify(routes(a, 1)));
+  const child = spawn(process.execPath, [BIN, 'proxy', '--site', 'nue', '--routes', file, '--listen', '127.0.5.100:18480', '--admin', '127.0.5.100:19480'], { cwd: ROOT });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  try {
+    for (let i = 0; i < 100 && !err.includes('hafen proxy for site nue'); i++) await sleep(100);
+    assert.match(err, /hafen proxy for site nue on http:\/\/127\.0\.5\.100:18480/);
+    const url = 'http://127.0.5.100:18480/';
+    assert.match((await get(url, 'app.example.com')).body, /^one-r1/);
+
+    writeFileSync(file, stringify(routes(b, 2)));
+    for (let i = 0; i < 50 && !(await get(url, 'app.example.com')).body.startsWith('two-r1'); i++) await sleep(100);
+    assert.match((await get(url, 'app.example.com')).body, /^two-r1/, 'the changed file was loaded');
+
+    writeFileSync(file, 'revision: 3\nroutes:\n  - host: app.example.com\n    replicas: nope\n');
+    for (let i = 0; i < 50 && !out.includes('is invalid'); i++) await sleep(100);
+    assert.match(out, /routes\[0\]\.app/, 'the problem names the path in the file');
+    assert.match((await get(url, 'app.example.com')).body, /^two-r1/, 'the last good table stays');
+
+    const lines = out.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { msg: string; app?: string; status?: number; replica?: string });
+    const access = lines.find((l) => l.msg === 'request' && l.replica === 'one-r1');
+    assert.equal(access?.app, 'app');
+    assert.equal(access?.status, 200);
+    const metrics = await get('http://127.0.5.100:19480/metrics', 'x');
+    assert.match(metrics.body, /hafen_proxy_requests_total\{app="app",code="2xx"\} \d+/);
+    const replicas = JSON.parse((await get('http://127.0.5.100:19480/replicas', 'x')).body) as { revision: number; replicas: { id: string; up: boolean }[] };
+    assert.equal(replicas.revision, 2);
+    assert.deepEqual(replicas.replicas.map((r) => r.id), ['two-r1']);
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+    await Promise.all([a.close(), b.close()]);
+  }
+
+  writeFileSync(file, 'revision: 1\nroutes:\n  - host: app.example.com\n    app: app\n    replicas: [{ id: x, site: nue, host: h, address: 127.0.0.1, port: 99999 }]\n');
+  const bad = await hafenAsync(['proxy', '--site', 'nue', '--routes', file, '--listen', '127.0.5.100:18481', '--admin', '127.0.5.100:19481']);
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr, /the route table .*routes\.yaml is invalid: routes\[0\]\.replicas\[0\]\.port: .*\[HAFEN_PROXY_ROUTES_INVALID\]/);
+  rmSync(dir, { recursive: true, force: true });
+});
