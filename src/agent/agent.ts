@@ -152,7 +152,7 @@ export class Agent {
         return { ...u, healthy: await this.probe(want.port, want.health.path, want.health.expectStatus) };
       }),
     );
-    await this.opts.client.reportStatus(reports, this.hash, this.opts.driver.kind);
+    await this.opts.client.reportStatus(reports, this.hash, { driver: this.opts.driver.kind, ...(this.opts.address ? { address: this.opts.address } : {}) });
   }
 
   /** One HTTP health check of a unit on this host. */

@@ -1,11 +1,9 @@
 /** `hafen agent`: joins the controller once, then keeps this host's units as desired. */
-import { chmodSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { HafenClient } from '../client/client.js';
+import { hostCredential } from '../client/credential.js';
 import { parseArgs, serveUntilSignalled } from '../lib/daemon.js';
-import { HafenError } from '../lib/errors.js';
-import { writeFileAtomic } from '../lib/fs.js';
 import { Agent } from './agent.js';
 import { ComposeDriver } from './drivers/compose.js';
 import type { Driver } from './drivers/driver.js';
@@ -20,24 +18,8 @@ export interface AgentStartOptions {
   log?: (line: string) => void;
 }
 
-/** Reads the host credential, or redeems the join token for one (stored 0600 in the data dir). */
-async function credential(opts: AgentStartOptions): Promise<{ host: string; credential: string }> {
-  const file = join(opts.data, 'credential.json');
-  if (opts.joinToken) {
-    const joined = await new HafenClient(opts.controller).join(opts.joinToken);
-    await writeFileAtomic(file, JSON.stringify(joined), 0o600);
-    chmodSync(file, 0o600);
-    return joined;
-  }
-  try {
-    return JSON.parse(readFileSync(file, 'utf8')) as { host: string; credential: string };
-  } catch {
-    throw new HafenError('HAFEN_AGENT_NOT_JOINED', `this agent has not joined yet (no ${file}); start it once with --join-token from "hafen host join HOST"`);
-  }
-}
-
 export async function startAgent(opts: AgentStartOptions): Promise<{ host: string; agent: Agent }> {
-  const { host, credential: cred } = await credential(opts);
+  const { host, credential: cred } = await hostCredential(opts.controller, opts.data, opts.joinToken);
   const stateDir = join(opts.data, 'state');
   const driver: Driver = opts.driver === 'compose' ? await ComposeDriver.open({ stateDir }) : ProcessDriver.open({ stateDir });
   const agent = new Agent({ client: new HafenClient(opts.controller, cred), driver, stateDir, ...(opts.address ? { address: opts.address } : {}), ...(opts.log ? { log: opts.log } : {}) });

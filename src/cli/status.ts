@@ -1,4 +1,4 @@
-/** `hafen status`: per app, desired against running replicas; per host, its last heartbeat. */
+/** `hafen status`: per app, desired against running replicas; per host, its last heartbeat; per proxy, the replicas it can use. */
 import type { Command } from 'commander';
 import { EXIT, json, parseFormat, type CliIo, type OutputFormat } from './io.js';
 import { remoteClient, remoteOptions, type RemoteOptions } from './remote.js';
@@ -7,7 +7,7 @@ export function registerStatus(program: Command, io: CliIo, setExit: (code: numb
   remoteOptions(
     program
       .command('status')
-      .description('What runs where: desired and running replicas per app, heartbeats per host.')
+      .description('What runs where: desired and running replicas per app, heartbeats per host, replica health as each edge proxy sees it.')
       .option('--site <site>', 'only this site')
       .option('--app <app>', 'only this app')
       .option('--format <format>', 'output format: text or json', parseFormat, 'text' as OutputFormat),
@@ -18,8 +18,9 @@ export function registerStatus(program: Command, io: CliIo, setExit: (code: numb
       .map((a) => ({ ...a, units: a.units.filter((u) => !opts.site || u.site === opts.site) }))
       .filter((a) => !opts.site || a.units.length > 0);
     const hosts = st.hosts.filter((h) => !opts.site || h.site === opts.site);
+    const proxies = st.proxies.filter((p) => !opts.site || p.site === opts.site);
     if (opts.format === 'json') {
-      io.stdout(json({ revision: st.revision, apps, hosts }));
+      io.stdout(json({ revision: st.revision, apps, hosts, proxies }));
     } else {
       const lines = [`revision ${st.revision ?? 'none'}`];
       for (const a of apps) {
@@ -28,6 +29,12 @@ export function registerStatus(program: Command, io: CliIo, setExit: (code: numb
       }
       lines.push('');
       for (const h of hosts) lines.push(`host ${h.host.padEnd(24)} ${h.ageSeconds === null ? 'never reported' : `last heartbeat ${h.ageSeconds} s ago`}`);
+      if (proxies.length > 0) lines.push('');
+      for (const p of proxies) {
+        // What each edge proxy sees: replicas it would not send traffic to are named.
+        const out = p.replicas.filter((r) => !r.up || r.ejected).map((r) => `${r.id}@${r.site} ${r.ejected ? 'ejected' : 'down'}`);
+        lines.push(`proxy ${p.host.padEnd(23)} site ${p.site}, routes revision ${p.revision}, ${p.replicas.length - out.length}/${p.replicas.length} replicas usable${out.length ? `: ${out.join(', ')}` : ''} (${p.ageSeconds} s ago)`);
+      }
       io.stdout(`${lines.join('\n')}\n`);
     }
     const degraded = apps.some((a) => a.running < a.desired);

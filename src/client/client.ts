@@ -8,6 +8,7 @@ import type { FleetSource } from '../core/fleet/source.js';
 import type { RevisionDiff } from '../core/plan/diff.js';
 import type { Placement, Unplaced } from '../core/placement/types.js';
 import type { HostDesiredState } from '../core/render/desired.js';
+import type { RouteTable } from '../core/render/routes.js';
 import type { Violation } from '../core/risk/scenarios.js';
 import { HafenError } from '../lib/errors.js';
 import { httpRequest, HttpTimeoutError, type HttpResult } from '../lib/http.js';
@@ -47,6 +48,25 @@ export interface StatusResponse {
   revision: number | null;
   apps: { app: string; customer: string; desired: number; running: number; units: { unit: string; host: string; site: string; state: string; healthy?: boolean; restarts: number; lastError?: string }[] }[];
   hosts: { host: string; site: string; lastReport: string | null; ageSeconds: number | null; desiredHash: string | null; appliedHash: string | null; appliedAt: string | null; current: boolean }[];
+  /** Each edge proxy's view of the replicas. */
+  proxies: { host: string; site: string; revision: number; reportedAt: string; ageSeconds: number; replicas: ProxyReplicaView[] }[];
+}
+
+export interface ProxyReplicaView {
+  id: string;
+  site: string;
+  host: string;
+  up: boolean;
+  ejected: boolean;
+  inflight: number;
+}
+
+export interface RoutesResponse {
+  hash: string;
+  changed: boolean;
+  /** The site of the calling proxy's host. */
+  site: string | null;
+  table: RouteTable;
 }
 
 export interface RevisionSummary {
@@ -129,8 +149,16 @@ export class HafenClient {
     const q = new URLSearchParams({ wait: String(waitSeconds), ...(after ? { after } : {}) });
     return this.call('GET', `/v1/agent/desired?${q}`, undefined, (waitSeconds + 10) * 1000);
   }
-  reportStatus(units: UnitReport[], appliedHash: string | undefined, driver: string): Promise<void> {
-    return this.call('POST', '/v1/agent/status', { units, ...(appliedHash ? { appliedHash } : {}), agent: { driver } });
+  reportStatus(units: UnitReport[], appliedHash: string | undefined, agent: { driver: string; address?: string }): Promise<void> {
+    return this.call('POST', '/v1/agent/status', { units, ...(appliedHash ? { appliedHash } : {}), agent });
+  }
+  /** Long-polls for the edge route table: returns at once if it differs from `after`. */
+  proxyRoutes(after: string | undefined, waitSeconds: number): Promise<RoutesResponse> {
+    const q = new URLSearchParams({ wait: String(waitSeconds), ...(after ? { after } : {}) });
+    return this.call('GET', `/v1/proxy/routes?${q}`, undefined, (waitSeconds + 10) * 1000);
+  }
+  reportProxyStatus(status: { site: string; revision: number; replicas: ProxyReplicaView[] }): Promise<void> {
+    return this.call('POST', '/v1/proxy/status', status);
   }
   createToken(name: string, role: 'admin' | 'operator' | 'viewer'): Promise<{ id: string; name: string; role: string; token: string }> {
     return this.call('POST', '/v1/tokens', { name, role });

@@ -6,6 +6,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { HafenError } from '../lib/errors.js';
 import { agentRoutes } from './api/agents.js';
 import { openApiRoute } from './api/openapi.js';
+import { proxyRoutes } from './api/proxies.js';
 import { revisionRoutes } from './api/revisions.js';
 import { secretRoutes } from './api/secrets.js';
 import { statusRoutes } from './api/status.js';
@@ -43,5 +44,6 @@ export function buildApp(service: ControllerService, options: { now?: () => Date
   statusRoutes(app, service, now);
   tokenRoutes(app, service, now);
   secretRoutes(app, service);
+  proxyRoutes(app, service, now);
   return app;
 }

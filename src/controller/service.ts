@@ -8,17 +8,20 @@ import type { Fleet } from '../core/fleet/model.js';
 import type { Problem } from '../core/fleet/problems.js';
 import type { FleetSource, ParsedFile } from '../core/fleet/source.js';
 import { validateFleet } from '../core/fleet/validate.js';
+import type { IpamResult } from '../core/ipam/allocate.js';
+import { formatAddress } from '../core/ipam/ipv4.js';
 import { revisionDiff, type RevisionDiff } from '../core/plan/diff.js';
 import { schedule } from '../core/placement/schedule.js';
 import type { Placement, Unplaced } from '../core/placement/types.js';
 import { desiredState, type HostDesiredState } from '../core/render/desired.js';
 import { secretUses } from '../core/render/env.js';
+import { routeTable, routeTableHash, type RouteTable } from '../core/render/routes.js';
 import { analyseRisk, type Violation } from '../core/risk/scenarios.js';
 import { contentHash } from '../core/util/canonical.js';
 import { HafenError } from '../lib/errors.js';
 import { HostReports } from './host-reports.js';
 import type { Secrets } from './secrets.js';
-import type { SecretInfo, Store } from './store/store.js';
+import type { HostStatus, SecretInfo, Store } from './store/store.js';
 
 export interface Snapshot {
   revision: number;
@@ -28,6 +31,8 @@ export interface Snapshot {
   desired: Map<string, HostDesiredState>;
   /** Hash of each host's units: what agents long-poll on. */
   hashes: Map<string, string>;
+  /** Each host's address from IPAM (what proxies reach its units at, unless its agent reports another). */
+  addresses: Map<string, string>;
 }
 
 export interface PlanResult {
@@ -40,6 +45,18 @@ export interface PlanResult {
 }
 
 const EMPTY = new Map<string, HostDesiredState>();
+
+interface Prepared {
+  plan: PlanResult;
+  fleet: Fleet;
+  desired: Map<string, HostDesiredState>;
+  secretVersions: ReadonlyMap<string, number>;
+  addresses: Map<string, string>;
+}
+
+function addressesOf(ipam: IpamResult | undefined): Map<string, string> {
+  return new Map((ipam?.hosts ?? []).map((h) => [h.host, formatAddress(h.address)]));
+}
 
 export class ControllerService {
   private snapshot?: Snapshot;
@@ -67,19 +84,32 @@ export class ControllerService {
     const sources = rev.fleet as FleetSource[];
     const res = validateFleet(sources, { parseCache: this.parsed });
     if (!res.fleet) throw new HafenError('HAFEN_STORE_CORRUPT', `revision ${rev.number} no longer validates (${res.problems[0]?.message ?? 'unknown problem'})`);
-    return this.remember(rev.number, res.fleet, sources, rev.placements, await this.secrets.versions());
+    return this.remember(rev.number, res.fleet, sources, rev.placements, await this.secrets.versions(), addressesOf(res.ipam));
   }
 
   /** Renders and caches a revision (after an apply, from what was just planned: no second parse). */
-  private remember(revision: number, fleet: Fleet, sources: FleetSource[], placements: Placement[], secretVersions: ReadonlyMap<string, number>, rendered?: Map<string, HostDesiredState>): Snapshot {
+  private remember(
+    revision: number,
+    fleet: Fleet,
+    sources: FleetSource[],
+    placements: Placement[],
+    secretVersions: ReadonlyMap<string, number>,
+    addresses: Map<string, string>,
+    rendered?: Map<string, HostDesiredState>,
+  ): Snapshot {
     const desired = rendered ?? desiredState(fleet, placements, revision, secretVersions);
     const hashes = new Map([...desired].map(([host, s]) => [host, contentHash(s.units)]));
-    this.snapshot = { revision, fleet, sources, placements, desired, hashes };
+    this.snapshot = { revision, fleet, sources, placements, desired, hashes, addresses };
     return this.snapshot;
   }
 
   /** Validates and plans `sources` against the current revision, keeping its placements. */
-  async plan(sources: FleetSource[]): Promise<PlanResult & { fleet: Fleet; desired: Map<string, HostDesiredState>; secretVersions: ReadonlyMap<string, number> }> {
+  async plan(sources: FleetSource[]): Promise<PlanResult> {
+    return (await this.prepare(sources)).plan;
+  }
+
+  /** The plan, and what an apply of it keeps (the rendered state, so it is not rendered twice). */
+  private async prepare(sources: FleetSource[]): Promise<Prepared> {
     const res = validateFleet(sources, { parseCache: this.parsed });
     // Files no longer part of the fleet leave the cache.
     for (const name of [...this.parsed.keys()]) if (!sources.some((s) => s.name === name)) this.parsed.delete(name);
@@ -107,14 +137,17 @@ export class ControllerService {
     const plan = schedule(res.fleet, cur ? { previous: cur.placements } : {});
     const next = desiredState(res.fleet, plan.placements, (cur?.revision ?? 0) + 1, versions);
     return {
-      parent: cur?.revision ?? null,
+      plan: {
+        parent: cur?.revision ?? null,
+        placements: plan.placements,
+        unplaced: plan.unplaced,
+        violations: analyseRisk(res.fleet, plan.placements).violations,
+        diff: revisionDiff(cur?.desired ?? EMPTY, next),
+      },
       fleet: res.fleet,
       desired: next,
       secretVersions: versions,
-      placements: plan.placements,
-      unplaced: plan.unplaced,
-      violations: analyseRisk(res.fleet, plan.placements).violations,
-      diff: revisionDiff(cur?.desired ?? EMPTY, next),
+      addresses: addressesOf(res.ipam),
     };
   }
 
@@ -123,7 +156,8 @@ export class ControllerService {
    * that cannot be placed, and a parent that is no longer the newest revision.
    */
   async apply(sources: FleetSource[], parent: number | null, author: string, message?: string): Promise<PlanResult & { revision: number }> {
-    const plan = await this.plan(sources);
+    const prepared = await this.prepare(sources);
+    const { plan } = prepared;
     if (plan.parent !== parent) {
       throw new HafenError('HAFEN_STORE_REVISION_CONFLICT', `the fleet changed since you planned: revision ${plan.parent ?? 'none'} is now the newest, you planned against ${parent ?? 'none'}; plan and apply again`);
     }
@@ -133,10 +167,9 @@ export class ControllerService {
     const rev = await this.store.appendRevision({ parent, fleet: sources, placements: plan.placements, diff: plan.diff, author, createdAt: this.now().toISOString(), ...(message ? { message } : {}) });
     // The plan rendered revision parent+1, which this is; reuse it unless a secret changed meanwhile.
     const versions = await this.secrets.versions();
-    this.remember(rev.number, plan.fleet, sources, plan.placements, versions, versions === plan.secretVersions ? plan.desired : undefined);
+    this.remember(rev.number, prepared.fleet, sources, plan.placements, versions, prepared.addresses, versions === prepared.secretVersions ? prepared.desired : undefined);
     this.changes.emit('revision', rev.number);
-    const { fleet: _fleet, desired: _desired, secretVersions: _versions, ...rest } = plan;
-    return { ...rest, revision: rev.number };
+    return { ...plan, revision: rev.number };
   }
 
   /** Applies the fleet of an earlier revision as a new revision. */
@@ -195,8 +228,18 @@ export class ControllerService {
   }
 
   /** Resolves when the host's desired state differs from `after`, or after `timeoutMs` with the current one. */
-  async waitForChange(host: string, after: string | undefined, timeoutMs: number): Promise<{ state: HostDesiredState; hash: string; revision: number; changed: boolean }> {
-    const now = await this.desiredFor(host);
+  waitForChange(host: string, after: string | undefined, timeoutMs: number): Promise<{ state: HostDesiredState; hash: string; revision: number; changed: boolean }> {
+    return this.waitFor(() => this.desiredFor(host), after, timeoutMs, ['revision']);
+  }
+
+  /** Resolves when the route table differs from `after` (a new revision, a host reporting a new address), or after `timeoutMs`. */
+  waitForRoutes(after: string | undefined, timeoutMs: number): Promise<{ table: RouteTable; hash: string; changed: boolean }> {
+    return this.waitFor(() => this.routes(), after, timeoutMs, ['revision', 'routes']);
+  }
+
+  /** A long-poll: `compute` now, and again on each of `events`, until its hash differs from `after`. */
+  private async waitFor<T extends { hash: string }>(compute: () => Promise<T>, after: string | undefined, timeoutMs: number, events: string[]): Promise<T & { changed: boolean }> {
+    const now = await compute();
     if (after === undefined || now.hash !== after) return { ...now, changed: true };
     return new Promise((resolve) => {
       let finished = false;
@@ -204,19 +247,46 @@ export class ControllerService {
         if (finished) return;
         finished = true;
         clearTimeout(timer);
-        this.changes.off('revision', onRevision);
+        for (const e of events) this.changes.off(e, onChange);
         this.changes.off('close', onClose);
-        const next = await this.desiredFor(host).catch(() => now);
+        const next = await compute().catch(() => now);
         resolve({ ...next, changed: next.hash !== after });
       };
-      const onRevision = async () => {
-        const next = await this.desiredFor(host);
+      const onChange = async () => {
+        const next = await compute();
         if (next.hash !== after) void done();
       };
       const onClose = () => void done();
       const timer = setTimeout(() => void done(), timeoutMs);
-      this.changes.on('revision', onRevision);
+      for (const e of events) this.changes.on(e, onChange);
       this.changes.on('close', onClose);
     });
   }
+
+  /**
+   * The edge proxies' route table: the newest revision's apps and replicas, at the address
+   * each host's agent reports (where its units listen), else the host's IPAM address.
+   */
+  async routes(): Promise<{ table: RouteTable; hash: string }> {
+    const cur = await this.current();
+    if (!cur) return { table: { revision: 0, routes: [] }, hash: routeTableHash({ revision: 0, routes: [] }) };
+    const addresses = new Map(cur.addresses);
+    for (const r of await this.reports.all()) {
+      const reported = (r.status as { agent?: { address?: string } }).agent?.address;
+      if (reported) addresses.set(r.host, reported);
+    }
+    const table = routeTable(cur.fleet, cur.placements, cur.revision, addresses);
+    return { table, hash: routeTableHash(table) };
+  }
+
+  /** Records an agent's report; a changed address changes the route table, so proxies are woken. */
+  async recordReport(status: HostStatus): Promise<void> {
+    const address = (s: unknown) => (s as { agent?: { address?: string } } | undefined)?.agent?.address;
+    const before = (await this.reports.all()).find((r) => r.host === status.host);
+    this.reports.record(status);
+    if (address(before?.status) !== address(status.status)) this.changes.emit('routes');
+  }
+
+  /** What each proxy last said about the replicas it sees, by proxy host. */
+  readonly proxyViews = new Map<string, { site: string; revision: number; replicas: unknown[]; reportedAt: string }>();
 }

@@ -1,17 +1,21 @@
 /**
- * `hafen proxy`: the edge proxy of one site. Standalone, it reads its route table from a file
+ * `hafen proxy`: the edge proxy of one site. It follows the controller's route table (cached
+ * on disk, so it starts and serves without the controller) or, standalone, reads it from a file
  * (JSON or YAML) and reloads it when the file changes; a bad file is reported and the last good
  * table stays. Access log: one JSON line per request on stdout (pino). Metrics, health and the
  * replicas as this proxy sees them: on the admin address, never on the traffic port.
  */
-import { readFileSync, watchFile } from 'node:fs';
+import { readFileSync, unwatchFile, watchFile } from 'node:fs';
 import http from 'node:http';
 import { Command } from 'commander';
 import { pino } from 'pino';
 import { parse } from 'yaml';
+import { HafenClient } from '../client/client.js';
+import { hostCredential } from '../client/credential.js';
 import { RouteTableSchema, type RouteTable } from '../core/render/routes.js';
 import { parseArgs, serveUntilSignalled } from '../lib/daemon.js';
 import { HafenError } from '../lib/errors.js';
+import { RouteFollower, readCachedRoutes, writeCachedRoutes } from './follow.js';
 import { ProxyMetrics } from './metrics.js';
 import { startProxyServer, type ProxyServer } from './server.js';
 
@@ -57,11 +61,114 @@ function startAdmin(listen: { host: string; port: number }, ps: ProxyServer, met
   });
 }
 
+export interface ProxyStartOptions {
+  site?: string;
+  /** A route table file (standalone), or… */
+  routes?: string;
+  /** …the controller to follow, with the host credential in `data`. */
+  controller?: string;
+  data: string;
+  joinToken?: string;
+  listen: string;
+  admin?: string;
+  retryPutDelete?: boolean;
+  /** Access log lines (default on). */
+  accessLog?: boolean;
+  /** Where log lines go (default: stdout, JSON). */
+  logStream?: NodeJS.WritableStream;
+}
+
+export interface RunningProxy {
+  url: string;
+  site: string;
+  server: ProxyServer;
+  stop(): Promise<void>;
+}
+
+/** Starts a proxy from a route file or by following the controller (from its cache when the controller is away). */
+export async function startProxy(o: ProxyStartOptions): Promise<RunningProxy> {
+  if ((o.routes === undefined) === (o.controller === undefined)) throw new HafenError('HAFEN_CLI_BAD_OPTION', 'give exactly one of --routes FILE (standalone) or --controller URL');
+  const log = pino({ base: {}, timestamp: pino.stdTimeFunctions.isoTime }, o.logStream ?? process.stdout);
+  const metrics = new ProxyMetrics();
+  let table: RouteTable = { revision: 0, routes: [] };
+  let site = o.site;
+  let client: HafenClient | undefined;
+  let hash: string | undefined;
+  if (o.routes !== undefined) {
+    table = readRouteFile(o.routes);
+  } else {
+    const cred = await hostCredential(o.controller!, o.data, o.joinToken, 'proxy');
+    client = new HafenClient(o.controller!, cred.credential);
+    try {
+      const first = await client.proxyRoutes(undefined, 0);
+      ({ table, hash } = first);
+      site ??= first.site ?? undefined;
+      await writeCachedRoutes(o.data, { hash: first.hash, site: first.site, table });
+    } catch (err) {
+      const cached = readCachedRoutes(o.data);
+      if (!cached) throw new HafenError('HAFEN_PROXY_NO_ROUTES', `the controller cannot be reached (${(err as Error).message}) and there is no cached route table in ${o.data} yet`);
+      log.warn(`controller: ${(err as Error).message}; starting from the cached route table (revision ${cached.table.revision})`);
+      ({ table, hash } = cached);
+      site ??= cached.site ?? undefined;
+    }
+  }
+  if (!site) throw new HafenError('HAFEN_CLI_BAD_OPTION', 'the proxy needs --site (or a controller that knows the site of its host)');
+  const ps = await startProxyServer({
+    site,
+    table,
+    listen: hostPort(o.listen, '--listen'),
+    ...(o.retryPutDelete ? { retryPutDelete: true } : {}),
+    onAccess: (e) => {
+      metrics.access(e);
+      if (o.accessLog !== false) log.info({ ...e, ms: Math.round(e.ms * 10) / 10 }, 'request');
+    },
+    onHealth: (replica, event) => {
+      metrics.healthEvent(replica, event);
+      log.warn({ replica, event }, `replica ${replica} ${event}`);
+    },
+  });
+  ps.server.on('connection', (s) => {
+    metrics.connections.inc();
+    s.once('close', () => metrics.connections.dec());
+  });
+  const admin = o.admin ? await startAdmin(hostPort(o.admin, '--admin'), ps, metrics) : undefined;
+  let follower: RouteFollower | undefined;
+  if (client) {
+    follower = new RouteFollower(client, o.data, ps.proxy, site, hash, (msg, extra) => log.info(extra ?? {}, msg));
+    follower.start();
+  } else {
+    const file = o.routes!;
+    watchFile(file, { interval: 1000 }, () => {
+      try {
+        const next = readRouteFile(file);
+        ps.update(next);
+        log.info({ revision: next.revision, routes: next.routes.length }, 'route table reloaded');
+      } catch (err) {
+        log.error({ code: (err as HafenError).code }, `${(err as Error).message}; keeping revision ${ps.proxy.revision}`);
+      }
+    });
+  }
+  return {
+    url: ps.url,
+    site,
+    server: ps,
+    stop: async () => {
+      follower?.stop();
+      if (o.routes) unwatchFile(o.routes);
+      admin?.close();
+      await ps.close();
+    },
+  };
+}
+
 export async function runProxy(argv: string[]): Promise<number> {
   const program = new Command('hafen proxy')
     .description('Run the edge proxy of one site: routes host names to app replicas at any site, own site first, with health checks, retries and failover.')
-    .requiredOption('--site <site>', 'the site this proxy serves at (its replicas are preferred)')
-    .requiredOption('--routes <file>', 'route table file (JSON or YAML), reloaded when it changes')
+    .option('--controller <url>', 'follow the controller (route table by long-poll, cached on disk)')
+    .option('--routes <file>', 'standalone: route table file (JSON or YAML), reloaded when it changes')
+    .option('--site <site>', 'the site this proxy serves at (default with --controller: the site of its host)')
+    .option('--data <dir>', 'data directory: host credential (shared with the host\'s agent) and the cached route table', '.hafen-proxy')
+    .option('--join-token <token>', 'one-time token from "hafen host join HOST" (first start only; or HAFEN_JOIN_TOKEN)')
     .option('--listen <host:port>', 'traffic address', '0.0.0.0:8080')
     .option('--admin <host:port>', 'admin address: /metrics, /healthz, /replicas', '127.0.0.1:9180')
     .option('--retry-put-delete', 'treat PUT and DELETE as idempotent (retried after a failure before the response)')
@@ -69,7 +176,7 @@ export async function runProxy(argv: string[]): Promise<number> {
     .addHelpText(
       'after',
       `
-A route table file:
+A route table file (standalone mode):
   revision: 1
   routes:
     - host: shop.example.com          # or "*.example.com"
@@ -81,45 +188,11 @@ A route table file:
     );
   const early = parseArgs(program, argv);
   if (early !== undefined) return early;
-  const o = program.opts<{ site: string; routes: string; listen: string; admin: string; retryPutDelete?: boolean; quiet?: boolean }>();
+  const o = program.opts<{ site?: string; routes?: string; controller?: string; data: string; joinToken?: string; listen: string; admin: string; retryPutDelete?: boolean; quiet?: boolean }>();
+  const joinToken = o.joinToken ?? process.env.HAFEN_JOIN_TOKEN;
   return serveUntilSignalled(async () => {
-    const log = pino({ base: { site: o.site }, timestamp: pino.stdTimeFunctions.isoTime });
-    const metrics = new ProxyMetrics();
-    const table = readRouteFile(o.routes);
-    const ps = await startProxyServer({
-      site: o.site,
-      table,
-      listen: hostPort(o.listen, '--listen'),
-      ...(o.retryPutDelete ? { retryPutDelete: true } : {}),
-      onAccess: (e) => {
-        metrics.access(e);
-        if (!o.quiet) log.info({ ...e, ms: Math.round(e.ms * 10) / 10 }, 'request');
-      },
-      onHealth: (replica, event) => {
-        metrics.healthEvent(replica, event);
-        log.warn({ replica, event }, `replica ${replica} ${event}`);
-      },
-    });
-    ps.server.on('connection', (s) => {
-      metrics.connections.inc();
-      s.once('close', () => metrics.connections.dec());
-    });
-    const admin = await startAdmin(hostPort(o.admin, '--admin'), ps, metrics);
-    watchFile(o.routes, { interval: 1000 }, () => {
-      try {
-        const next = readRouteFile(o.routes);
-        ps.update(next);
-        log.info({ revision: next.revision, routes: next.routes.length }, 'route table reloaded');
-      } catch (err) {
-        log.error({ code: (err as HafenError).code }, `${(err as Error).message}; keeping revision ${ps.proxy.revision}`);
-      }
-    });
-    process.stderr.write(`hafen proxy for site ${o.site} on ${ps.url} (admin http://${o.admin}), ${table.routes.length} route(s), revision ${table.revision}\n`);
-    return {
-      stop: async () => {
-        admin.close();
-        await ps.close();
-      },
-    };
+    const p = await startProxy({ ...o, ...(joinToken ? { joinToken } : {}), accessLog: !o.quiet });
+    process.stderr.write(`hafen proxy for site ${p.site} on ${p.url} (admin http://${o.admin}), revision ${p.server.proxy.revision}${o.controller ? `, following ${o.controller}` : ''}\n`);
+    return { stop: () => p.stop() };
   });
 }

@@ -46,7 +46,7 @@ export function agentRoutes(app: FastifyInstance, service: ControllerService, no
   app.post('/v1/agent/status', async (req, reply) => {
     const host = await requireHost(service.store, req);
     const status = body(StatusBody, req);
-    service.reports.record({ host, status, reportedAt: now().toISOString() });
+    await service.recordReport({ host, status, reportedAt: now().toISOString() });
     return reply.code(204).send();
   });
 }

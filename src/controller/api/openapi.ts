@@ -1,7 +1,7 @@
 /** GET /openapi.json: the API described from the same zod schemas that validate requests. */
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { ApplyBody, JoinBody, PlanBody, RollbackBody, SecretBody, StatusBody, TokenBody } from './schemas.js';
+import { ApplyBody, JoinBody, PlanBody, ProxyStatusBody, RollbackBody, SecretBody, StatusBody, TokenBody } from './schemas.js';
 
 type Auth = 'viewer' | 'operator' | 'admin' | 'host' | 'none';
 
@@ -27,6 +27,8 @@ const OPS: Op[] = [
   { method: 'post', path: '/v1/agent/join', summary: 'Exchange a join token for the host credential', auth: 'none', body: JoinBody },
   { method: 'get', path: '/v1/agent/desired', summary: "The calling host's desired state; long-polls up to `wait` seconds while it equals `after`", auth: 'host', query: { after: 'hash the agent has', wait: 'seconds to wait for a change (max 30)' } },
   { method: 'post', path: '/v1/agent/status', summary: 'Report unit states and health', auth: 'host', body: StatusBody },
+  { method: 'get', path: '/v1/proxy/routes', summary: 'The edge route table; long-polls up to `wait` seconds while its hash equals `after`', auth: 'host', query: { after: 'hash the proxy has', wait: 'seconds to wait for a change (max 30)' } },
+  { method: 'post', path: '/v1/proxy/status', summary: 'Report replica health as the calling proxy sees it', auth: 'host', body: ProxyStatusBody },
   { method: 'get', path: '/v1/secrets', summary: 'Secret names, versions and the apps using them (never values)', auth: 'viewer' },
   { method: 'put', path: '/v1/secrets/{name}', summary: 'Set a secret (encrypted at rest); units using it restart with the new value', auth: 'operator', body: SecretBody, params: ['name'] },
   { method: 'delete', path: '/v1/secrets/{name}', summary: 'Delete a secret the newest revision does not use (409 otherwise)', auth: 'operator', params: ['name'] },

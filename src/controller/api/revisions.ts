@@ -10,8 +10,7 @@ import { body } from './validate.js';
 export function revisionRoutes(app: FastifyInstance, service: ControllerService): void {
   app.post('/v1/plan', async (req) => {
     await requireRole(service.store, req, 'operator');
-    const { fleet: _fleet, desired: _desired, secretVersions: _versions, ...plan } = await service.plan(body(PlanBody, req).sources);
-    return plan;
+    return service.plan(body(PlanBody, req).sources);
   });
 
   app.post('/v1/apply', async (req) => {

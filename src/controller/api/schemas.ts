@@ -28,8 +28,21 @@ export const StatusBody = z.object({
     }),
   ),
   appliedHash: z.string().optional().describe('Hash of the desired state the agent has applied'),
-  agent: z.object({ version: z.string().optional(), driver: z.string().optional() }).optional(),
+  agent: z
+    .object({
+      version: z.string().optional(),
+      driver: z.string().optional(),
+      address: z.string().max(255).optional().describe("Where this host's units listen, when its agent was told (--address); proxies use it"),
+    })
+    .optional(),
 });
 export const TokenBody = z.object({ name: z.string().min(1).max(100), role: z.enum(['admin', 'operator', 'viewer']) });
 // The value is checked for size and content by the controller, whose errors never echo it.
 export const SecretBody = z.object({ value: z.string().describe('The secret value (never returned by any route)') });
+export const ProxyStatusBody = z.object({
+  site: z.string().describe('The site the proxy serves at'),
+  revision: z.number().int().min(0).describe('Route table revision the proxy runs'),
+  replicas: z
+    .array(z.object({ id: z.string(), site: z.string(), host: z.string(), up: z.boolean(), ejected: z.boolean(), inflight: z.number() }))
+    .describe('Replica health as this proxy sees it'),
+});

@@ -61,6 +61,7 @@ export function statusRoutes(app: FastifyInstance, service: ControllerService, n
       const ok = (u: { state: string; healthy?: boolean }) => u.state === 'running' && u.healthy !== false;
       return { app: a.id, customer: a.customer, desired: a.redundancy.replicas, running: units.filter(ok).length, units };
     });
-    return { revision: cur?.revision ?? null, apps, hosts };
+    const proxies = [...service.proxyViews].map(([host, v]) => ({ host, ...v, ageSeconds: Math.round((t - Date.parse(v.reportedAt)) / 1000) })).sort((a, b) => (a.host < b.host ? -1 : 1));
+    return { revision: cur?.revision ?? null, apps, hosts, proxies };
   });
 }

@@ -1,0 +1,85 @@
+/**
+ * Following the controller: long-poll the route table, apply each new one without a restart,
+ * keep the last one on disk (a proxy starts and keeps serving without the controller), and
+ * report the replica health this proxy sees every few seconds.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { HafenClient } from '../client/client.js';
+import { RouteTableSchema, type RouteTable } from '../core/render/routes.js';
+import { writeFileAtomic } from '../lib/fs.js';
+import type { Proxy } from './proxy.js';
+
+export interface CachedRoutes {
+  hash: string;
+  site: string | null;
+  table: RouteTable;
+}
+
+const MAX_BACKOFF_MS = 5000;
+
+export function readCachedRoutes(data: string): CachedRoutes | undefined {
+  try {
+    const c = JSON.parse(readFileSync(join(data, 'routes.json'), 'utf8')) as CachedRoutes;
+    return { ...c, table: RouteTableSchema.parse(c.table) };
+  } catch {
+    return undefined;
+  }
+}
+
+export function writeCachedRoutes(data: string, cached: CachedRoutes): Promise<void> {
+  return writeFileAtomic(join(data, 'routes.json'), JSON.stringify(cached));
+}
+
+export class RouteFollower {
+  private running = true;
+  private timer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly client: HafenClient,
+    private readonly data: string,
+    private readonly proxy: Proxy,
+    private readonly site: string,
+    private hash: string | undefined,
+    private readonly log: (msg: string, extra?: Record<string, unknown>) => void,
+    private readonly waitSeconds = 25,
+  ) {}
+
+  start(): void {
+    void this.loop();
+    this.timer = setInterval(() => void this.report(), 5000);
+    this.timer.unref();
+  }
+
+  private async report(): Promise<void> {
+    await this.client.reportProxyStatus({ site: this.site, revision: this.proxy.revision, replicas: this.proxy.health() }).catch(() => {});
+  }
+
+  private async loop(): Promise<void> {
+    let backoff = 500;
+    while (this.running) {
+      try {
+        const res = await this.client.proxyRoutes(this.hash, this.waitSeconds);
+        if (!this.running) return;
+        if (res.hash !== this.hash) {
+          this.proxy.update(res.table);
+          this.hash = res.hash;
+          this.log('route table applied', { revision: res.table.revision, routes: res.table.routes.length });
+          await writeCachedRoutes(this.data, { hash: res.hash, site: res.site, table: res.table });
+          void this.report();
+        }
+        backoff = 500;
+      } catch (err) {
+        if (!this.running) return;
+        this.log(`controller: ${(err as Error).message}; serving revision ${this.proxy.revision}, retrying in ${backoff} ms`);
+        await new Promise((r) => setTimeout(r, backoff * (0.75 + Math.random() / 2)));
+        backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
+      }
+    }
+  }
+
+  stop(): void {
+    this.running = false;
+    clearInterval(this.timer);
+  }
+}

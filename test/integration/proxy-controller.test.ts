@@ -1,0 +1,99 @@
+/**
+ * The proxy following the controller: the minimal fleet runs on two agents (process driver);
+ * a proxy on one of the hosts gets the route table from the controller, with the addresses
+ * the agents report, and routes the shop's domain to both replicas. `hafen status` shows the
+ * proxy's view. Without the controller the proxy keeps serving, and starts from its cache.
+ */
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { test } from 'node:test';
+import { startAgent } from '../../src/agent/main.js';
+import { ProcessDriver } from '../../src/agent/drivers/process.js';
+import { HafenClient } from '../../src/client/client.js';
+import { startController } from '../../src/controller/main.js';
+import { startProxy } from '../../src/proxy/main.js';
+import { EXAMPLES } from '../helpers/paths.js';
+
+const ADDR: Record<string, string> = { 'nue-app-01': '127.0.0.41', 'nue-app-02': '127.0.0.42' };
+const minimal = readFileSync(join(EXAMPLES, 'minimal.yaml'), 'utf8');
+const quiet = new Writable({ write: (_c, _e, cb) => cb() });
+
+async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await fn().catch(() => undefined);
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function get(url: string, host: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { headers: { host }, agent: false }, (res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => (body += d.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+test('a proxy follows the controller\'s route table, reports what it sees, and serves on without the controller', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'hafen-proxy-ctl-'));
+  const data = join(dir, 'controller');
+  let controller: Awaited<ReturnType<typeof startController>> | undefined = await startController({ data, listen: '127.0.0.1:0' });
+  const url = controller.url;
+  const admin = new HafenClient(url, readFileSync(join(data, 'admin.token'), 'utf8').trim());
+  const agents: { data: string; stop(): Promise<void> }[] = [];
+  const proxies: { stop(): Promise<void> }[] = [];
+  try {
+    await admin.apply([{ name: 'minimal.yaml', text: minimal }], null);
+    for (const host of Object.keys(ADDR)) {
+      const agentData = join(dir, host);
+      const { agent } = await startAgent({ controller: url, data: agentData, joinToken: (await admin.joinToken(host)).token, driver: 'process', address: ADDR[host]! });
+      agents.push({ data: agentData, stop: () => agent.stop() });
+    }
+    await until('every replica running', async () => ((await admin.status()).apps.every((a) => a.running === a.desired) ? true : undefined));
+
+    // The proxy runs on nue-app-01 and uses that host's credential (the agent's data directory).
+    const proxyData = join(dir, 'nue-app-01');
+    let proxy = await startProxy({ controller: url, data: proxyData, listen: '127.0.0.40:0', logStream: quiet });
+    proxies.push(proxy);
+    assert.equal(proxy.site, 'nue', 'the site comes from the proxy\'s host');
+    const seen = new Set<string>();
+    await until('both replicas served through the proxy', async () => {
+      const r = await get(proxy.url, 'shop.baeckerei-huber.example');
+      const m = /from (huber-shop-r\d)/.exec(r.body);
+      if (m) seen.add(m[1]!);
+      return seen.size === 2 ? true : undefined;
+    });
+    assert.equal((await get(proxy.url, 'unknown.example')).status, 404);
+    const view = await until('the proxy view in status', async () => (await admin.status()).proxies.find((p) => p.host === 'nue-app-01'));
+    assert.equal(view.site, 'nue');
+    assert.deepEqual(view.replicas.map((r) => [r.id, r.up]).sort(), [['huber-shop-r1', true], ['huber-shop-r2', true]], 'apps with domains only');
+
+    // Without the controller: the running proxy serves on; a restarted one starts from its cache.
+    await controller.close();
+    controller = undefined;
+    assert.match((await get(proxy.url, 'shop.baeckerei-huber.example')).body, /from huber-shop-r\d/);
+    await proxy.stop();
+    proxies.pop();
+    proxy = await startProxy({ controller: url, data: proxyData, listen: '127.0.0.40:0', logStream: quiet });
+    proxies.push(proxy);
+    assert.match((await get(proxy.url, 'shop.baeckerei-huber.example')).body, /from huber-shop-r\d/);
+  } finally {
+    for (const p of proxies) await p.stop();
+    for (const a of agents) {
+      await a.stop();
+      await ProcessDriver.open({ stateDir: join(a.data, 'state') }).stopAll();
+    }
+    await controller?.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
