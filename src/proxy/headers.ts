@@ -9,9 +9,10 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te'
 const FORWARDING = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port', 'x-real-ip', 'forwarded']);
 
 /** Headers named in Connection are hop-by-hop too. */
-function connectionListed(headers: IncomingHttpHeaders): Set<string> {
+function connectionListed(headers: IncomingHttpHeaders): Set<string> | undefined {
   const c = headers.connection;
-  if (!c) return new Set();
+  // "keep-alive" and "close" name no other header: the common case needs no set.
+  if (!c || c === 'keep-alive' || c === 'close') return undefined;
   return new Set(c.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean));
 }
 
@@ -30,9 +31,9 @@ function forwardedNode(ip: string): string {
 export function upstreamHeaders(headers: IncomingHttpHeaders, client: ClientInfo, keepUpgrade = false): Record<string, string | string[]> {
   const listed = connectionListed(headers);
   const out: Record<string, string | string[]> = {};
-  for (const [name, value] of Object.entries(headers)) {
-    if (value === undefined) continue;
-    if (HOP_BY_HOP.has(name) || listed.has(name) || FORWARDING.has(name)) continue;
+  for (const name in headers) {
+    const value = headers[name];
+    if (value === undefined || HOP_BY_HOP.has(name) || FORWARDING.has(name) || listed?.has(name)) continue;
     out[name] = value;
   }
   if (keepUpgrade && headers.upgrade) {
@@ -46,12 +47,14 @@ export function upstreamHeaders(headers: IncomingHttpHeaders, client: ClientInfo
   return out;
 }
 
-/** Headers to send back to the client: the backend's, without hop-by-hop ones. */
+/** Headers to send back to the client: the backend's, without hop-by-hop ones. (Hot path: one pass, no allocation beyond the result.) */
 export function downstreamHeaders(headers: Record<string, string | string[] | undefined>): OutgoingHttpHeaders {
-  const listed = typeof headers.connection === 'string' ? new Set(headers.connection.split(',').map((s) => s.trim().toLowerCase())) : new Set<string>();
+  const connection = headers.connection;
+  const listed = typeof connection === 'string' ? new Set(connection.split(',').map((s) => s.trim().toLowerCase())) : undefined;
   const out: OutgoingHttpHeaders = {};
-  for (const [name, value] of Object.entries(headers)) {
-    if (value === undefined || HOP_BY_HOP.has(name) || listed.has(name)) continue;
+  for (const name in headers) {
+    const value = headers[name];
+    if (value === undefined || HOP_BY_HOP.has(name) || listed?.has(name)) continue;
     out[name] = value;
   }
   return out;

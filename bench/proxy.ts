@@ -1,0 +1,154 @@
+/**
+ * Proxy benchmark (DESIGN.md: built-in proxy >= 0.5x HAProxy's req/s on the same machine, one
+ * worker each, and ahead of the Node peers).
+ *
+ * One run, one machine, one 1 KiB backend (nginx serving a static file, one worker). wrk (one
+ * thread, keep-alive) measures, in turn: the backend directly, nginx as a proxy, HAProxy,
+ * http-proxy-3 and @fastify/http-proxy (the Node peers), and hafen proxy (access log off, as
+ * the peers run without one; a second run with the JSON access log to /dev/null). Every proxy
+ * keeps connections to the backend alive. Then 5,000 idle keep-alive client connections are
+ * opened to hafen proxy and its RSS is read.
+ *
+ * Run: npm run build && node --import tsx bench/proxy.ts [--seconds 8] [--connections 64]
+ * Needs nginx, haproxy and wrk (scripts/install-system-deps.sh).
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BIN, ROOT } from '../test/helpers/paths.js';
+
+const arg = (name: string, dflt: number) => {
+  const at = process.argv.indexOf(`--${name}`);
+  return at < 0 ? dflt : Number(process.argv[at + 1]);
+};
+const seconds = arg('seconds', 8);
+const connections = arg('connections', 64);
+const dir = mkdtempSync(join(tmpdir(), 'hafen-bench-proxy-'));
+const children: ChildProcess[] = [];
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const HOST = 'bench.example.com';
+const PORTS = { backend: 18500, nginx: 18501, haproxy: 18502, httpProxy3: 18503, fastify: 18504, hafen: 18505, hafenLog: 18506 };
+
+function start(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}, stdout: 'ignore' | number = 'ignore'): ChildProcess {
+  const c = spawn(cmd, args, { cwd: ROOT, stdio: ['ignore', stdout, 'inherit'], env: { ...process.env, ...env } });
+  children.push(c);
+  return c;
+}
+
+async function waitFor(port: number): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = net.connect(port, '127.0.0.1', () => (s.destroy(), resolve(true)));
+      s.on('error', () => resolve(false));
+    });
+    if (ok) return;
+    await sleep(100);
+  }
+  throw new Error(`nothing listens on ${port}`);
+}
+
+interface Result {
+  name: string;
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+}
+
+/** wrk's latency figure ("1.23ms", "456.00us", "1.02s") in milliseconds. */
+function ms(text: string): number {
+  const m = /^([\d.]+)(us|ms|s)$/.exec(text.trim());
+  if (!m) return NaN;
+  return Number(m[1]) * (m[2] === 'us' ? 0.001 : m[2] === 's' ? 1000 : 1);
+}
+
+function wrk(name: string, port: number): Result {
+  execFileSync('wrk', ['-t1', '-c', String(connections), '-d', '2s', '-H', `Host: ${HOST}`, `http://127.0.0.1:${port}/`], { stdio: ['ignore', 'ignore', 'inherit'] }); // warm-up (JIT, pools)
+  const out = execFileSync('wrk', ['-t1', '-c', String(connections), '-d', `${seconds}s`, '--latency', '-H', `Host: ${HOST}`, `http://127.0.0.1:${port}/`], { encoding: 'utf8' });
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
+  const p50 = ms(/ 50%\s+(\S+)/.exec(out)?.[1] ?? '');
+  const p99 = ms(/ 99%\s+(\S+)/.exec(out)?.[1] ?? '');
+  const errs = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
+  const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0);
+  const errors = non2xx + (errs ? errs.slice(1).reduce((n, x) => n + Number(x), 0) : 0);
+  return { name, rps, p50, p99, errors };
+}
+
+function rssMb(pid: number): number {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'))!;
+  return Number(line.replace(/\D+/g, '')) / 1024;
+}
+
+try {
+  writeFileSync(join(dir, 'index.html'), 'x'.repeat(1024));
+  // nginx's worker runs as an unprivileged user: it must be able to read the file.
+  chmodSync(dir, 0o755);
+  chmodSync(join(dir, 'index.html'), 0o644);
+  const nginxConf = (port: number, body: string) => `worker_processes 1; daemon off; pid ${dir}/nginx-${port}.pid; error_log ${dir}/nginx-${port}.err;
+events { worker_connections 4096; }
+http { access_log off; keepalive_requests 100000; ${body} }`;
+  writeFileSync(join(dir, 'backend.conf'), nginxConf(PORTS.backend, `server { listen 127.0.0.1:${PORTS.backend}; root ${dir}; }`));
+  writeFileSync(
+    join(dir, 'proxy.conf'),
+    nginxConf(PORTS.nginx, `upstream be { server 127.0.0.1:${PORTS.backend}; keepalive 128; } server { listen 127.0.0.1:${PORTS.nginx}; location / { proxy_pass http://be; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_set_header Host $host; proxy_set_header X-Forwarded-For $remote_addr; } }`),
+  );
+  writeFileSync(
+    join(dir, 'haproxy.cfg'),
+    `global\n  nbthread 1\n  maxconn 8000\ndefaults\n  mode http\n  timeout connect 1s\n  timeout client 60s\n  timeout server 60s\n  option forwardfor\n  http-reuse always\nfrontend fe\n  bind 127.0.0.1:${PORTS.haproxy}\n  default_backend be\nbackend be\n  server b1 127.0.0.1:${PORTS.backend}\n`,
+  );
+  writeFileSync(
+    join(dir, 'routes.json'),
+    JSON.stringify({ revision: 1, routes: [{ host: HOST, app: 'bench', replicas: [{ id: 'bench-r1', site: 'nue', host: 'h1', address: '127.0.0.1', port: PORTS.backend }] }] }),
+  );
+  start('nginx', ['-c', join(dir, 'backend.conf'), '-p', dir]);
+  await waitFor(PORTS.backend);
+  const targets: [string, number][] = [['backend (direct)', PORTS.backend]];
+  start('nginx', ['-c', join(dir, 'proxy.conf'), '-p', dir]);
+  start('haproxy', ['-f', join(dir, 'haproxy.cfg'), '-db']);
+  start(process.execPath, [join(ROOT, 'bench', 'peers', 'http-proxy-3.mjs'), String(PORTS.httpProxy3), String(PORTS.backend)]);
+  start(process.execPath, [join(ROOT, 'bench', 'peers', 'fastify-http-proxy.mjs'), String(PORTS.fastify), String(PORTS.backend)]);
+  const hafen = start(process.execPath, [BIN, 'proxy', '--routes', join(dir, 'routes.json'), '--site', 'nue', '--listen', `127.0.0.1:${PORTS.hafen}`, '--admin', '127.0.0.1:18515', '--quiet', '--max-connections-per-client', '10000']);
+  start(process.execPath, [BIN, 'proxy', '--routes', join(dir, 'routes.json'), '--site', 'nue', '--listen', `127.0.0.1:${PORTS.hafenLog}`, '--admin', '127.0.0.1:18516'], {}, openSync('/dev/null', 'w'));
+  for (const p of [PORTS.nginx, PORTS.haproxy, PORTS.httpProxy3, PORTS.fastify, PORTS.hafen, PORTS.hafenLog]) await waitFor(p);
+  targets.push(['nginx', PORTS.nginx], ['HAProxy', PORTS.haproxy], ['http-proxy-3', PORTS.httpProxy3], ['@fastify/http-proxy', PORTS.fastify], ['hafen proxy', PORTS.hafen], ['hafen proxy + access log', PORTS.hafenLog]);
+
+  const results: Result[] = [];
+  for (const [name, port] of targets) {
+    const r = wrk(name, port);
+    results.push(r);
+    console.error(`${name}: ${r.rps.toFixed(0)} req/s`);
+  }
+  const haproxy = results.find((r) => r.name === 'HAProxy')!;
+  const direct = results[0]!;
+  console.log(`\nwrk -t1 -c${connections} -d${seconds}s, 1 KiB response, one worker each (${new Date().toISOString().slice(0, 10)})\n`);
+  console.log('| target | req/s | × HAProxy | p50 ms | p99 ms | p99 added vs direct | errors |');
+  console.log('|---|---|---|---|---|---|---|');
+  for (const r of results) {
+    console.log(`| ${r.name} | ${r.rps.toFixed(0)} | ${(r.rps / haproxy.rps).toFixed(2)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r === direct ? '' : (r.p99 - direct.p99).toFixed(2)} | ${r.errors} |`);
+  }
+  const mine = results.find((r) => r.name === 'hafen proxy')!;
+  const peers = results.filter((r) => r.name === 'http-proxy-3' || r.name === '@fastify/http-proxy');
+  console.log(`\nhafen proxy: ${(mine.rps / haproxy.rps).toFixed(2)}x HAProxy (target >= 0.5: ${mine.rps >= 0.5 * haproxy.rps ? 'met' : 'MISSED'}); ahead of the Node peers: ${peers.every((p) => mine.rps > p.rps) ? 'yes' : 'NO'}`);
+
+  // 5,000 idle keep-alive connections, each after one request.
+  const sockets: net.Socket[] = [];
+  for (let i = 0; i < 5000; i++) {
+    const s = net.connect(PORTS.hafen, '127.0.0.1');
+    s.on('error', () => {});
+    s.write(`GET / HTTP/1.1\r\nHost: ${HOST}\r\n\r\n`);
+    s.resume();
+    sockets.push(s);
+    if (i % 500 === 499) await sleep(200);
+  }
+  await sleep(2000);
+  const open = sockets.filter((s) => !s.destroyed).length;
+  const rss = rssMb(hafen.pid!);
+  console.log(`hafen proxy holding ${open} idle keep-alive connections: RSS ${rss.toFixed(0)} MB (target <= 150 MB: ${rss <= 150 ? 'met' : 'MISSED'})`);
+  for (const s of sockets) s.destroy();
+} finally {
+  for (const c of children.reverse()) c.kill('SIGTERM');
+  await sleep(500);
+  rmSync(dir, { recursive: true, force: true });
+}
