@@ -157,7 +157,7 @@ export class HafenClient {
     const q = new URLSearchParams({ wait: String(waitSeconds), ...(after ? { after } : {}) });
     return this.call('GET', `/v1/proxy/routes?${q}`, undefined, (waitSeconds + 10) * 1000);
   }
-  reportProxyStatus(status: { site: string; revision: number; replicas: ProxyReplicaView[] }): Promise<void> {
+  reportProxyStatus(status: { site: string; revision: number; replicas: ProxyReplicaView[]; traffic?: { app: string; hour: string; requests: number; errors: number }[] }): Promise<void> {
     return this.call('POST', '/v1/proxy/status', status);
   }
   createToken(name: string, role: 'admin' | 'operator' | 'viewer'): Promise<{ id: string; name: string; role: string; token: string }> {
@@ -168,6 +168,10 @@ export class HafenClient {
   }
   revokeToken(id: string): Promise<{ revoked: string }> {
     return this.call('DELETE', `/v1/tokens/${encodeURIComponent(id)}`);
+  }
+  /** Requests per app, site and hour through the edge proxies, from `since` on. */
+  traffic(since: string, app?: string): Promise<{ traffic: { app: string; site: string; hour: string; requests: number; errors: number }[] }> {
+    return this.call('GET', `/v1/traffic?${new URLSearchParams({ since, ...(app ? { app } : {}) })}`);
   }
   secrets(): Promise<{ secrets: SecretListing[] }> {
     return this.call('GET', '/v1/secrets');

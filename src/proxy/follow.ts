@@ -1,7 +1,7 @@
 /**
  * Following the controller: long-poll the route table, apply each new one without a restart,
  * keep the last one on disk (a proxy starts and keeps serving without the controller), and
- * report the replica health this proxy sees every few seconds.
+ * report the replica health this proxy sees and the requests it counted every few seconds.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,6 +9,7 @@ import type { HafenClient } from '../client/client.js';
 import { RouteTableSchema, type RouteTable } from '../core/render/routes.js';
 import { writeFileAtomic } from '../lib/fs.js';
 import type { Proxy } from './proxy.js';
+import type { TrafficCounter } from './traffic.js';
 
 export interface CachedRoutes {
   hash: string;
@@ -42,6 +43,7 @@ export class RouteFollower {
     private readonly site: string,
     private hash: string | undefined,
     private readonly log: (msg: string, extra?: Record<string, unknown>) => void,
+    private readonly traffic: TrafficCounter,
     private readonly waitSeconds = 25,
   ) {}
 
@@ -52,7 +54,18 @@ export class RouteFollower {
   }
 
   private async report(): Promise<void> {
-    await this.client.reportProxyStatus({ site: this.site, revision: this.proxy.revision, replicas: this.proxy.health() }).catch(() => {});
+    const traffic = this.traffic.take();
+    try {
+      await this.client.reportProxyStatus({ site: this.site, revision: this.proxy.revision, replicas: this.proxy.health(), traffic });
+    } catch {
+      // Sent with the next report.
+      this.traffic.restore(traffic);
+    }
+  }
+
+  /** Delivers what is counted now (on stop). */
+  flush(): Promise<void> {
+    return this.report();
   }
 
   private async loop(): Promise<void> {

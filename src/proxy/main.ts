@@ -16,7 +16,9 @@ import { hostCredential } from '../client/credential.js';
 import { RouteTableSchema, type RouteTable } from '../core/render/routes.js';
 import { parseArgs, serveUntilSignalled } from '../lib/daemon.js';
 import { HafenError } from '../lib/errors.js';
+import { CertStore } from './certs.js';
 import { RouteFollower, readCachedRoutes, writeCachedRoutes } from './follow.js';
+import { TrafficCounter } from './traffic.js';
 import { ProxyMetrics } from './metrics.js';
 import { startProxyServer, type ProxyServer, type ServerLimits } from './server.js';
 
@@ -78,6 +80,9 @@ export interface ProxyStartOptions {
   /** Where log lines go (default: stdout, JSON). */
   logStream?: NodeJS.WritableStream;
   limits?: Partial<ServerLimits>;
+  /** HTTPS: address and the certificate directory (one pair per host name, chosen by SNI). */
+  tlsListen?: string;
+  certs?: string;
 }
 
 function positiveInt(v: string, option: string): number {
@@ -104,6 +109,7 @@ export async function startProxy(o: ProxyStartOptions): Promise<RunningProxy> {
   const access = pino({ base: {}, timestamp: pino.stdTimeFunctions.isoTime }, dest);
   const log = pino({ base: {}, timestamp: pino.stdTimeFunctions.isoTime }, o.logStream ?? pino.destination({ dest: 2, sync: true }));
   const metrics = new ProxyMetrics();
+  const traffic = new TrafficCounter();
   let table: RouteTable = { revision: 0, routes: [] };
   let site = o.site;
   let client: HafenClient | undefined;
@@ -127,14 +133,24 @@ export async function startProxy(o: ProxyStartOptions): Promise<RunningProxy> {
     }
   }
   if (!site) throw new HafenError('HAFEN_CLI_BAD_OPTION', 'the proxy needs --site (or a controller that knows the site of its host)');
+  if ((o.tlsListen === undefined) !== (o.certs === undefined)) throw new HafenError('HAFEN_CLI_BAD_OPTION', '--tls-listen and --certs go together');
+  const certs = o.certs
+    ? new CertStore(o.certs, (names, problems) => {
+        for (const p of problems) log.error({ file: p.file }, `certificate ${p.file}: ${p.message}`);
+        log.info({ names }, `${names.length} certificate(s) loaded from ${o.certs}`);
+      })
+    : undefined;
+  certs?.watch();
   const ps = await startProxyServer({
     site,
     table,
+    ...(certs && o.tlsListen ? { tls: { listen: hostPort(o.tlsListen, '--tls-listen'), certs } } : {}),
     listen: hostPort(o.listen, '--listen'),
     ...(o.limits ? { limits: o.limits } : {}),
     ...(o.retryPutDelete ? { retryPutDelete: true } : {}),
     onAccess: (e) => {
       metrics.access(e);
+      traffic.count(e.app, e.status);
       if (o.accessLog !== false) access.info({ ...e, ms: Math.round(e.ms * 10) / 10 }, 'request');
     },
     onHealth: (replica, event) => {
@@ -149,7 +165,7 @@ export async function startProxy(o: ProxyStartOptions): Promise<RunningProxy> {
   const admin = o.admin ? await startAdmin(hostPort(o.admin, '--admin'), ps, metrics) : undefined;
   let follower: RouteFollower | undefined;
   if (client) {
-    follower = new RouteFollower(client, o.data, ps.proxy, site, hash, (msg, extra) => log.info(extra ?? {}, msg));
+    follower = new RouteFollower(client, o.data, ps.proxy, site, hash, (msg, extra) => log.info(extra ?? {}, msg), traffic);
     follower.start();
   } else {
     const file = o.routes!;
@@ -169,6 +185,8 @@ export async function startProxy(o: ProxyStartOptions): Promise<RunningProxy> {
     server: ps,
     stop: async () => {
       follower?.stop();
+      await follower?.flush();
+      certs?.close();
       if (o.routes) unwatchFile(o.routes);
       admin?.close();
       await ps.close();
@@ -186,6 +204,8 @@ export async function runProxy(argv: string[]): Promise<number> {
     .option('--data <dir>', 'data directory: host credential (shared with the host\'s agent) and the cached route table', '.hafen-proxy')
     .option('--join-token <token>', 'one-time token from "hafen host join HOST" (first start only; or HAFEN_JOIN_TOKEN)')
     .option('--listen <host:port>', 'traffic address', '0.0.0.0:8080')
+    .option('--tls-listen <host:port>', 'HTTPS address (with --certs)')
+    .option('--certs <dir>', 'certificates by host name: NAME.crt + NAME.key, "_.example.com" for *.example.com; reloaded on change')
     .option('--admin <host:port>', 'admin address: /metrics, /healthz, /replicas', '127.0.0.1:9180')
     .option('--retry-put-delete', 'treat PUT and DELETE as idempotent (retried after a failure before the response)')
     .option('--max-connections <n>', 'client connections overall (default 20000)', (v) => positiveInt(v, '--max-connections'))
@@ -218,12 +238,14 @@ A route table file (standalone mode):
     quiet?: boolean;
     maxConnections?: number;
     maxConnectionsPerClient?: number;
+    tlsListen?: string;
+    certs?: string;
   }>();
   const joinToken = o.joinToken ?? process.env.HAFEN_JOIN_TOKEN;
   return serveUntilSignalled(async () => {
     const limits = { ...(o.maxConnections ? { maxConnections: o.maxConnections } : {}), ...(o.maxConnectionsPerClient ? { maxConnectionsPerClient: o.maxConnectionsPerClient } : {}) };
     const p = await startProxy({ ...o, ...(joinToken ? { joinToken } : {}), accessLog: !o.quiet, limits });
-    process.stderr.write(`hafen proxy for site ${p.site} on ${p.url} (admin http://${o.admin}), revision ${p.server.proxy.revision}${o.controller ? `, following ${o.controller}` : ''}\n`);
+    process.stderr.write(`hafen proxy for site ${p.site} on ${p.url}${p.server.tlsUrl ? ` and ${p.server.tlsUrl}` : ''} (admin http://${o.admin}), revision ${p.server.proxy.revision}${o.controller ? `, following ${o.controller}` : ''}\n`);
     return { stop: () => p.stop() };
   });
 }

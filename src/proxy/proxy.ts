@@ -10,6 +10,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import net from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { Pool } from 'undici';
 import type { Route, RouteTable } from '../core/render/routes.js';
@@ -47,8 +48,6 @@ export interface ProxyOptions {
   maxReplayBody?: number;
   /** Largest request body accepted (default 100 MiB). */
   maxBody?: number;
-  /** Whether client connections arrive over TLS (for X-Forwarded-Proto). */
-  tls?: boolean;
   onAccess?: (e: AccessEntry) => void;
   onHealth?: (replica: string, event: Exclude<HealthEvent, undefined>) => void;
 }
@@ -65,6 +64,11 @@ class HttpError extends Error {
   ) {
     super(message);
   }
+}
+
+/** The client connection is TLS (the proxy's HTTPS listener). */
+function encrypted(req: IncomingMessage): boolean {
+  return (req.socket as TLSSocket).encrypted === true;
 }
 
 function page(res: ServerResponse, status: number, text: string, headers: Record<string, string> = {}): void {
@@ -103,7 +107,6 @@ export class Proxy {
       responseTimeoutMs: 60_000,
       maxReplayBody: 64 * 1024,
       maxBody: 100 * 1024 * 1024,
-      tls: false,
       ...options,
       health: { ...DEFAULT_HEALTH, ...options.health },
     };
@@ -178,7 +181,7 @@ export class Proxy {
   }
 
   private client(req: IncomingMessage, host: string): ClientInfo {
-    return { ip: req.socket.remoteAddress ?? '', proto: this.opts.tls ? 'https' : 'http', host };
+    return { ip: req.socket.remoteAddress ?? '', proto: encrypted(req) ? 'https' : 'http', host };
   }
 
   private route(req: IncomingMessage): { route: Route; host: string } {
@@ -202,7 +205,7 @@ export class Proxy {
     try {
       const { route, host } = this.route(req);
       entry.app = route.app;
-      if (route.redirectHttps && !this.opts.tls) {
+      if (route.redirectHttps && !encrypted(req)) {
         throw new HttpError(308, `moved to https://${host}${req.url}`, { location: `https://${host}${req.url ?? '/'}` });
       }
       const method = req.method ?? 'GET';

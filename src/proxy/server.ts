@@ -4,8 +4,10 @@
  * upgrade path, and a clean stop that lets requests in flight finish.
  */
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { RouteTable } from '../core/render/routes.js';
+import type { CertStore } from './certs.js';
 import { Proxy, type ProxyOptions } from './proxy.js';
 
 export interface ServerLimits {
@@ -32,31 +34,18 @@ export const DEFAULT_LIMITS: ServerLimits = {
 
 export interface ProxyServer {
   url: string;
+  /** The HTTPS address, when certificates were given. */
+  tlsUrl?: string;
   proxy: Proxy;
   server: http.Server;
   update(table: RouteTable): void;
   close(): Promise<void>;
 }
 
-export async function startProxyServer(options: ProxyOptions & { listen: { host: string; port: number }; limits?: Partial<ServerLimits>; table?: RouteTable }): Promise<ProxyServer> {
-  const limits = { ...DEFAULT_LIMITS, ...options.limits };
-  const proxy = new Proxy(options);
-  if (options.table) proxy.update(options.table);
-  const server = http.createServer(
-    {
-      maxHeaderSize: limits.maxHeaderBytes,
-      headersTimeout: limits.headersTimeoutMs,
-      requestTimeout: limits.requestTimeoutMs,
-      keepAliveTimeout: limits.keepAliveTimeoutMs,
-      // Strict parsing (Node's default): requests with both Content-Length and
-      // Transfer-Encoding, obs-fold, bare LF and other smuggling shapes get a 400.
-      insecureHTTPParser: false,
-    },
-    (req, res) => void proxy.handle(req, res),
-  );
+/** Limits, the per-client connection count, upgrades and malformed requests: the same for HTTP and HTTPS. */
+function configure(server: http.Server, proxy: Proxy, limits: ServerLimits, perClient: Map<string, number>): void {
   server.maxConnections = limits.maxConnections;
-  const perClient = new Map<string, number>();
-  server.on('connection', (socket: Socket) => {
+  server.on(server instanceof https.Server ? 'secureConnection' : 'connection', (socket: Socket) => {
     const ip = socket.remoteAddress ?? '';
     const n = (perClient.get(ip) ?? 0) + 1;
     if (n > limits.maxConnectionsPerClient) {
@@ -76,21 +65,70 @@ export async function startProxyServer(options: ProxyOptions & { listen: { host:
     const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
     socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
   });
-  await new Promise<void>((resolve, reject) => {
+}
+
+function listen(server: http.Server, at: { host: string; port: number }): Promise<string> {
+  return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.listen.port, options.listen.host, () => resolve());
+    server.listen(at.port, at.host, () => {
+      const addr = server.address() as AddressInfo;
+      resolve(`${addr.address.includes(':') ? `[${addr.address}]` : addr.address}:${addr.port}`);
+    });
   });
-  const addr = server.address() as AddressInfo;
+}
+
+export async function startProxyServer(
+  options: ProxyOptions & { listen: { host: string; port: number }; limits?: Partial<ServerLimits>; table?: RouteTable; tls?: { listen: { host: string; port: number }; certs: CertStore } },
+): Promise<ProxyServer> {
+  const limits = { ...DEFAULT_LIMITS, ...options.limits };
+  const proxy = new Proxy(options);
+  if (options.table) proxy.update(options.table);
+  const serverOptions: http.ServerOptions = {
+    maxHeaderSize: limits.maxHeaderBytes,
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    // Strict parsing (Node's default): requests with both Content-Length and
+    // Transfer-Encoding, obs-fold, bare LF and other smuggling shapes get a 400.
+    insecureHTTPParser: false,
+  };
+  const handler = (req: http.IncomingMessage, res: http.ServerResponse) => void proxy.handle(req, res);
+  const perClient = new Map<string, number>();
+  const server = http.createServer(serverOptions, handler);
+  configure(server, proxy, limits, perClient);
+  const address = await listen(server, options.listen);
+  let secure: https.Server | undefined;
+  let tlsUrl: string | undefined;
+  if (options.tls) {
+    const certs = options.tls.certs;
+    secure = https.createServer(
+      {
+        ...serverOptions,
+        // A name without a certificate fails the handshake (no default certificate to leak other names).
+        SNICallback: (name, cb) => {
+          const ctx = certs.context(name);
+          cb(ctx ? null : new Error(`no certificate for ${name}`), ctx);
+        },
+        minVersion: 'TLSv1.2',
+      },
+      handler,
+    );
+    configure(secure, proxy, limits, perClient);
+    tlsUrl = `https://${await listen(secure, options.tls.listen)}`;
+  }
   return {
-    url: `http://${addr.address.includes(':') ? `[${addr.address}]` : addr.address}:${addr.port}`,
+    url: `http://${address}`,
+    ...(tlsUrl ? { tlsUrl } : {}),
     proxy,
     server,
     update: (t) => proxy.update(t),
     close: async () => {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-      });
+      const stop = (srv: http.Server) =>
+        new Promise<void>((resolve) => {
+          srv.close(() => resolve());
+          srv.closeIdleConnections();
+        });
+      await Promise.all([stop(server), ...(secure ? [stop(secure)] : [])]);
       await proxy.close();
     },
   };

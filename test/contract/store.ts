@@ -123,6 +123,20 @@ export function storeContract(name: string, open: () => Promise<StoreHandle>): v
       assert.equal((await put('db-password', 'v1.d', '2026-11-26T10:05:00.000Z')).version, 3, 'set again after a delete: a new version');
     });
 
+    withStore('traffic adds up per app, site and hour and is read back from a time on', async ({ store }) => {
+      await store.addTraffic([
+        { app: 'shop', site: 'nue', hour: '2026-11-26T09:00:00.000Z', requests: 10, errors: 1 },
+        { app: 'shop', site: 'vie', hour: '2026-11-26T10:00:00.000Z', requests: 5, errors: 0 },
+        { app: 'blog', site: 'nue', hour: '2026-11-26T10:00:00.000Z', requests: 7, errors: 0 },
+      ]);
+      await store.addTraffic([{ app: 'shop', site: 'vie', hour: '2026-11-26T10:00:00.000Z', requests: 3, errors: 2 }]);
+      assert.deepEqual(await store.traffic({ since: '2026-11-26T10:00:00.000Z' }), [
+        { app: 'blog', site: 'nue', hour: '2026-11-26T10:00:00.000Z', requests: 7, errors: 0 },
+        { app: 'shop', site: 'vie', hour: '2026-11-26T10:00:00.000Z', requests: 8, errors: 2 },
+      ]);
+      assert.deepEqual((await store.traffic({ since: '2026-11-26T00:00:00.000Z', app: 'shop' })).map((t) => [t.site, t.requests]), [['nue', 10], ['vie', 8]]);
+    });
+
     withStore('everything survives closing and opening again', async (h) => {
       await h.store.appendRevision(revision(null));
       await h.store.putSecret({ name: 's', keyId: 'k1', sealed: 'v1.x', updatedAt: '2026-11-26T10:00:00.000Z', updatedBy: 'ops' });

@@ -2,7 +2,8 @@
  * The proxy following the controller: the minimal fleet runs on two agents (process driver);
  * a proxy on one of the hosts gets the route table from the controller, with the addresses
  * the agents report, and routes the shop's domain to both replicas. `hafen status` shows the
- * proxy's view. Without the controller the proxy keeps serving, and starts from its cache.
+ * proxy's view and the traffic it counted. Without the controller the proxy keeps serving, and
+ * starts from its cache.
  */
 import assert from 'node:assert/strict';
 import http from 'node:http';
@@ -77,6 +78,14 @@ test('a proxy follows the controller\'s route table, reports what it sees, and s
     const view = await until('the proxy view in status', async () => (await admin.status()).proxies.find((p) => p.host === 'nue-app-01'));
     assert.equal(view.site, 'nue');
     assert.deepEqual(view.replicas.map((r) => [r.id, r.up]).sort(), [['huber-shop-r1', true], ['huber-shop-r2', true]], 'apps with domains only');
+
+    // The requests it forwarded reach the traffic history (per app, site and hour).
+    const served = await until('traffic counted', async () => {
+      const t = (await admin.traffic(new Date(Date.now() - 3600_000).toISOString(), 'huber-shop')).traffic;
+      return t.length > 0 ? t : undefined;
+    });
+    assert.equal(served[0]!.site, 'nue');
+    assert.ok(served.reduce((n, t) => n + t.requests, 0) >= 2);
 
     // Without the controller: the running proxy serves on; a restarted one starts from its cache.
     await controller.close();

@@ -45,4 +45,9 @@ export const ProxyStatusBody = z.object({
   replicas: z
     .array(z.object({ id: z.string(), site: z.string(), host: z.string(), up: z.boolean(), ejected: z.boolean(), inflight: z.number() }))
     .describe('Replica health as this proxy sees it'),
+  traffic: z
+    .array(z.object({ app: z.string(), hour: z.iso.datetime().describe('Start of the hour (UTC)'), requests: z.number().int().min(0), errors: z.number().int().min(0) }))
+    .max(100_000)
+    .optional()
+    .describe('Requests counted since the last report, per app and hour'),
 });

@@ -52,4 +52,16 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
     deleted_at  TEXT
   );
   `,
+  // 3: traffic through the edge proxies, per app, site and hour.
+  `
+  CREATE TABLE traffic (
+    app       TEXT NOT NULL,
+    site      TEXT NOT NULL,
+    hour      TEXT NOT NULL,
+    requests  INTEGER NOT NULL,
+    errors    INTEGER NOT NULL,
+    PRIMARY KEY (app, site, hour)
+  );
+  CREATE INDEX traffic_hour ON traffic (hour);
+  `,
 ];

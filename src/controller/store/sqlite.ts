@@ -7,7 +7,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { HafenError } from '../../lib/errors.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
-import type { ApiToken, HostStatus, JoinToken, Revision, RevisionInput, RevisionSummary, Role, SecretInfo, SecretInput, SecretRecord, Store } from './store.js';
+import type { ApiToken, HostStatus, JoinToken, Revision, RevisionInput, RevisionSummary, Role, SecretInfo, SecretInput, SecretRecord, Store, TrafficSample } from './store.js';
 
 interface RevisionRow {
   number: number;
@@ -197,6 +197,25 @@ export class SqliteStore implements Store {
 
   async deleteSecret(name: string, at: string): Promise<boolean> {
     return this.stmt('UPDATE secrets SET sealed = NULL, key_id = NULL, deleted_at = ? WHERE name = ? AND deleted_at IS NULL').run(at, name).changes === 1;
+  }
+
+  async addTraffic(samples: readonly TrafficSample[]): Promise<void> {
+    const add = this.stmt(
+      `INSERT INTO traffic (app, site, hour, requests, errors) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT(app, site, hour) DO UPDATE SET requests = requests + excluded.requests, errors = errors + excluded.errors`,
+    );
+    this.db.transaction(() => {
+      for (const t of samples) add.run(t.app, t.site, t.hour, t.requests, t.errors);
+    })();
+  }
+
+  async traffic(query: { since: string; app?: string }): Promise<TrafficSample[]> {
+    const rows = (
+      query.app === undefined
+        ? this.stmt('SELECT * FROM traffic WHERE hour >= ? ORDER BY hour, app, site').all(query.since)
+        : this.stmt('SELECT * FROM traffic WHERE hour >= ? AND app = ? ORDER BY hour, site').all(query.since, query.app)
+    ) as TrafficSample[];
+    return rows.map((r) => ({ app: r.app, site: r.site, hour: r.hour, requests: r.requests, errors: r.errors }));
   }
 
   async putHostStatuses(statuses: readonly HostStatus[]): Promise<void> {

@@ -87,6 +87,17 @@ export interface SecretRecord extends SecretInfo {
   sealed: string;
 }
 
+/** Requests through the edge proxies of one site for one app in one hour. */
+export interface TrafficSample {
+  app: string;
+  site: string;
+  /** Start of the hour, ISO 8601 UTC ("2026-11-26T10:00:00.000Z"). */
+  hour: string;
+  requests: number;
+  /** Answers with status 5xx or none at all. */
+  errors: number;
+}
+
 export interface Store {
   /** The newest revision, if any. */
   head(): Promise<RevisionSummary | undefined>;
@@ -120,6 +131,11 @@ export interface Store {
   listSecrets(): Promise<SecretInfo[]>;
   /** Deletes the value (its version number stays reserved); false when it was not set. */
   deleteSecret(name: string, at: string): Promise<boolean>;
+
+  /** Adds the counts to what is stored for each (app, site, hour), in one transaction. */
+  addTraffic(samples: readonly TrafficSample[]): Promise<void>;
+  /** Stored hours from `since` (inclusive) on, oldest first, optionally for one app. */
+  traffic(query: { since: string; app?: string }): Promise<TrafficSample[]>;
 
   /** Stores the last report of each host given, in one transaction (the controller batches heartbeats). */
   putHostStatuses(statuses: readonly HostStatus[]): Promise<void>;

@@ -65,7 +65,7 @@ export function routeTable(fleet: Fleet, placements: readonly Placement[], revis
         app: app.id,
         customer: app.customer,
         ...(app.health ? { health: { path: app.health.path, expectStatus: app.health.expectStatus } } : {}),
-        redirectHttps: false,
+        redirectHttps: app.httpsRedirect,
         replicas,
       });
     }

@@ -129,6 +129,7 @@ export const App = z
     redundancy: Redundancy.prefault({}),
     workload: Workload,
     domains: z.array(Domain).default([]).describe('Host names the edge proxies route to this app.'),
+    httpsRedirect: z.boolean().default(false).describe('The edge proxies answer plain HTTP for the domains with a redirect to HTTPS (default false).'),
     port: Port.optional().describe('Port of the replicas the proxies send traffic to.'),
     env: Env.optional().describe('Environment of every service or process of the app; {secret: NAME} values come from the controller\'s encrypted secrets.'),
     health: HealthCheck.optional(),
