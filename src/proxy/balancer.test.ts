@@ -82,3 +82,23 @@ test('health: down after 2 failed checks, up after 2 good ones; ejected after 3 
   old.passiveFailure(1);
   assert.equal(old.passiveFailure(20_000), undefined, 'failures outside the window do not count');
 });
+
+test('stall: ejected when 3 requests waited 800 ms and nothing came back meanwhile; the waiting ones are handed back', () => {
+  const r = rep('a', 'nue', 'h1');
+  const abandoned: number[] = [];
+  const add = (since: number, i: number) => r.pending.add({ since, abandon: () => abandoned.push(i) });
+  add(0, 1);
+  add(100, 2);
+  r.lastAnswer = 0;
+  assert.equal(r.checkStall(1200).event, undefined, 'two waiting requests are not yet a stall');
+  add(150, 3);
+  r.lastAnswer = 900;
+  assert.equal(r.checkStall(1200).event, undefined, 'an answer within the last 800 ms: slow, not stalled');
+  const { event, stalled } = r.checkStall(2000);
+  assert.equal(event, 'ejected');
+  assert.equal(stalled.length, 3);
+  for (const p of stalled) p.abandon?.();
+  assert.deepEqual(abandoned, [1, 2, 3]);
+  assert.equal(r.usable, false);
+  assert.equal(r.checkStall(3000).event, undefined, 'ejected once');
+});

@@ -1,11 +1,11 @@
 /**
- * Request and response header hygiene at the edge: hop-by-hop headers never cross the proxy,
+ * Request header hygiene at the edge (responses: forward.ts): hop-by-hop headers never cross the proxy,
  * the X-Forwarded-* and Forwarded headers are the proxy's own (a client's are dropped, never
  * trusted or appended to), and the backend sees the Host the client asked for.
  */
-import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
 
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'proxy-authorization', 'proxy-authenticate']);
+export const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'proxy-authorization', 'proxy-authenticate']);
 const FORWARDING = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port', 'x-real-ip', 'forwarded']);
 
 /** Headers named in Connection are hop-by-hop too. */
@@ -44,18 +44,5 @@ export function upstreamHeaders(headers: IncomingHttpHeaders, client: ClientInfo
   out['x-forwarded-proto'] = client.proto;
   out['x-forwarded-host'] = client.host;
   out.forwarded = `for=${forwardedNode(client.ip)};proto=${client.proto};host=${client.host}`;
-  return out;
-}
-
-/** Headers to send back to the client: the backend's, without hop-by-hop ones. (Hot path: one pass, no allocation beyond the result.) */
-export function downstreamHeaders(headers: Record<string, string | string[] | undefined>): OutgoingHttpHeaders {
-  const connection = headers.connection;
-  const listed = typeof connection === 'string' ? new Set(connection.split(',').map((s) => s.trim().toLowerCase())) : undefined;
-  const out: OutgoingHttpHeaders = {};
-  for (const name in headers) {
-    const value = headers[name];
-    if (value === undefined || HOP_BY_HOP.has(name) || listed?.has(name)) continue;
-    out[name] = value;
-  }
   return out;
 }

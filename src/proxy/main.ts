@@ -20,6 +20,7 @@ import { CertStore } from './certs.js';
 import { RouteFollower, readCachedRoutes, writeCachedRoutes } from './follow.js';
 import { TrafficCounter } from './traffic.js';
 import { ProxyMetrics } from './metrics.js';
+import type { HealthOptions } from './replica.js';
 import { startProxyServer, type ProxyServer, type ServerLimits } from './server.js';
 
 /** Reads and checks a route table file; every problem names its path in the file. */
@@ -80,9 +81,16 @@ export interface ProxyStartOptions {
   /** Where log lines go (default: stdout, JSON). */
   logStream?: NodeJS.WritableStream;
   limits?: Partial<ServerLimits>;
+  health?: Partial<HealthOptions>;
   /** HTTPS: address and the certificate directory (one pair per host name, chosen by SNI). */
   tlsListen?: string;
   certs?: string;
+}
+
+function nonNegativeInt(v: string, option: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${option} must be a whole number, 0 or more, not "${v}"`);
+  return n;
 }
 
 function positiveInt(v: string, option: string): number {
@@ -147,6 +155,7 @@ export async function startProxy(o: ProxyStartOptions): Promise<RunningProxy> {
     ...(certs && o.tlsListen ? { tls: { listen: hostPort(o.tlsListen, '--tls-listen'), certs } } : {}),
     listen: hostPort(o.listen, '--listen'),
     ...(o.limits ? { limits: o.limits } : {}),
+    ...(o.health ? { health: o.health } : {}),
     ...(o.retryPutDelete ? { retryPutDelete: true } : {}),
     onAccess: (e) => {
       metrics.access(e);
@@ -210,6 +219,7 @@ export async function runProxy(argv: string[]): Promise<number> {
     .option('--retry-put-delete', 'treat PUT and DELETE as idempotent (retried after a failure before the response)')
     .option('--max-connections <n>', 'client connections overall (default 20000)', (v) => positiveInt(v, '--max-connections'))
     .option('--max-connections-per-client <n>', 'client connections per client address (default 500)', (v) => positiveInt(v, '--max-connections-per-client'))
+    .option('--stall-ms <ms>', 'eject a replica when 3 requests waited this long and it answered nothing meanwhile (0: off)', (v) => nonNegativeInt(v, '--stall-ms'), 800)
     .option('--quiet', 'no access log')
     .addHelpText(
       'after',
@@ -238,13 +248,14 @@ A route table file (standalone mode):
     quiet?: boolean;
     maxConnections?: number;
     maxConnectionsPerClient?: number;
+    stallMs: number;
     tlsListen?: string;
     certs?: string;
   }>();
   const joinToken = o.joinToken ?? process.env.HAFEN_JOIN_TOKEN;
   return serveUntilSignalled(async () => {
     const limits = { ...(o.maxConnections ? { maxConnections: o.maxConnections } : {}), ...(o.maxConnectionsPerClient ? { maxConnectionsPerClient: o.maxConnectionsPerClient } : {}) };
-    const p = await startProxy({ ...o, ...(joinToken ? { joinToken } : {}), accessLog: !o.quiet, limits });
+    const p = await startProxy({ ...o, ...(joinToken ? { joinToken } : {}), accessLog: !o.quiet, limits, health: { stallMs: o.stallMs } });
     process.stderr.write(`hafen proxy for site ${p.site} on ${p.url}${p.server.tlsUrl ? ` and ${p.server.tlsUrl}` : ''} (admin http://${o.admin}), revision ${p.server.proxy.revision}${o.controller ? `, following ${o.controller}` : ''}\n`);
     return { stop: () => p.stop() };
   });

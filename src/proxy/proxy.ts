@@ -15,9 +15,10 @@ import type { Duplex } from 'node:stream';
 import { Pool } from 'undici';
 import type { Route, RouteTable } from '../core/render/routes.js';
 import { newAttempted, pickReplica, type Attempted } from './balancer.js';
-import { downstreamHeaders, upstreamHeaders, type ClientInfo } from './headers.js';
+import { forward } from './forward.js';
+import { upstreamHeaders, type ClientInfo } from './headers.js';
 import { checkOnce, every } from './health.js';
-import { DEFAULT_HEALTH, ReplicaState, type HealthEvent, type HealthOptions } from './replica.js';
+import { DEFAULT_HEALTH, ReplicaState, type HealthEvent, type HealthOptions, type Pending } from './replica.js';
 import { normalizeHost, RouteMatcher } from './table.js';
 
 export interface AccessEntry {
@@ -98,6 +99,7 @@ export class Proxy {
   private readonly pools = new Map<string, Pool>();
   private readonly opts: Required<Omit<ProxyOptions, 'onAccess' | 'onHealth' | 'health'>> & Pick<ProxyOptions, 'onAccess' | 'onHealth'> & { health: HealthOptions };
   revision = 0;
+  private readonly stallTimer: NodeJS.Timeout;
 
   constructor(options: ProxyOptions) {
     this.opts = {
@@ -110,6 +112,20 @@ export class Proxy {
       ...options,
       health: { ...DEFAULT_HEALTH, ...options.health },
     };
+    // Hung replicas (no refusal, no answer) show only as requests that wait: look eight times per stall period.
+    this.stallTimer = setInterval(() => this.checkStalls(), Math.max(25, (this.opts.health.stallMs || 800) / 8));
+    this.stallTimer.unref();
+  }
+
+  private checkStalls(): void {
+    const now = Date.now();
+    for (const r of this.replicas.values()) {
+      const { event, stalled } = r.checkStall(now);
+      if (!event) continue;
+      this.event(r, event);
+      // Nothing has come back for these: send them elsewhere now rather than after the response timeout.
+      for (const p of stalled) p.abandon?.();
+    }
   }
 
   /** Applies a new route table: replicas keep their health across updates; connections in use are not touched. */
@@ -230,18 +246,23 @@ export class Proxy {
         entry.site = replica.spec.site;
         entry.retries = attempt;
         replica.inflight++;
+        // A request that can go elsewhere may be abandoned while it waits for a stalled replica.
+        const retryable = idempotent && replayable;
+        const pending: Pending = { since: Date.now() };
+        replica.pending.add(pending);
         try {
-          // undici writes the answer straight into the client's response (no stream pipeline:
-          // its per-request AbortController cost more CPU than the rest of the proxying).
-          await this.pool(replica).stream(
-            { method: method as 'GET', path: req.url ?? '/', headers, body: replayable ? body : req },
-            ({ statusCode, headers: upHeaders }) => {
+          await forward(
+            this.pool(replica),
+            { method, path: req.url ?? '/', headers, body: replayable ? body : req },
+            res,
+            (statusCode) => {
+              replica.pending.delete(pending);
+              replica.lastAnswer = Date.now();
               if (statusCode >= 500) this.event(replica, replica.passiveFailure(Date.now()));
               else replica.passiveSuccess();
               entry.status = statusCode;
-              res.writeHead(statusCode, downstreamHeaders(upHeaders as Record<string, string | string[] | undefined>));
-              return res;
             },
+            retryable ? (abandon) => (pending.abandon = abandon) : undefined,
           );
           return;
         } catch (err) {
@@ -253,10 +274,16 @@ export class Proxy {
             res.destroy();
             return;
           }
-          this.event(replica, replica.passiveFailure(Date.now()));
-          const safe = NOT_CONNECTED.has(code) || (idempotent && replayable);
+          if (code === 'HAFEN_CLIENT_GONE') {
+            entry.error = 'the client closed the connection';
+            return;
+          }
+          // An abandoned request was already counted by the stall that ejected the replica.
+          if (code !== 'HAFEN_ABANDONED') this.event(replica, replica.passiveFailure(Date.now()));
+          const safe = NOT_CONNECTED.has(code) || retryable;
           if (!safe) throw new HttpError(502, `the backend failed (${code}) and the request cannot be sent again`);
         } finally {
+          replica.pending.delete(pending);
           replica.inflight--;
         }
       }
@@ -321,6 +348,7 @@ export class Proxy {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.stallTimer);
     for (const stop of this.checks.values()) stop();
     this.checks.clear();
     await Promise.all([...this.pools.values()].map((p) => p.close().catch(() => {})));

@@ -14,9 +14,23 @@ export interface HealthOptions {
   rise: number;
   ejectAfter: number;
   ejectWindowMs: number;
+  /**
+   * A replica stalls when `ejectAfter` requests have waited this long for an answer and none of
+   * its answers arrived meanwhile (a host that hangs rather than refuses: dropped packets, a
+   * frozen process). A stalled replica is ejected at once. 0 turns this off (for apps whose
+   * answers routinely take longer, in bursts).
+   */
+  stallMs: number;
 }
 
-export const DEFAULT_HEALTH: HealthOptions = { intervalMs: 1000, timeoutMs: 1000, fall: 2, rise: 2, ejectAfter: 3, ejectWindowMs: 10_000 };
+export const DEFAULT_HEALTH: HealthOptions = { intervalMs: 1000, timeoutMs: 1000, fall: 2, rise: 2, ejectAfter: 3, ejectWindowMs: 10_000, stallMs: 800 };
+
+/** A request waiting for a replica's answer. */
+export interface Pending {
+  since: number;
+  /** Gives up on the request (it has received nothing), so it can be sent elsewhere; undefined when it cannot be sent again. */
+  abandon?: () => void;
+}
 
 export type HealthEvent = 'down' | 'up' | 'ejected' | 'restored' | undefined;
 
@@ -29,6 +43,10 @@ export class ReplicaState {
   private oks = 0;
   /** Times of the consecutive passive failures still inside the window. */
   private passive: number[] = [];
+  /** Requests waiting for this replica's response headers. */
+  readonly pending = new Set<Pending>();
+  /** When this replica last answered (response headers). */
+  lastAnswer = 0;
 
   constructor(
     public spec: Replica,
@@ -85,5 +103,18 @@ export class ReplicaState {
 
   passiveSuccess(): void {
     this.passive = [];
+  }
+
+  /**
+   * Ejects the replica when it stalls (see HealthOptions.stallMs) and returns the requests that
+   * waited on it, so they can be sent elsewhere.
+   */
+  checkStall(now: number): { event: HealthEvent; stalled: Pending[] } {
+    if (this.opts.stallMs <= 0 || this.ejected || now - this.lastAnswer < this.opts.stallMs) return { event: undefined, stalled: [] };
+    const stalled = [...this.pending].filter((p) => now - p.since >= this.opts.stallMs);
+    if (stalled.length < this.opts.ejectAfter) return { event: undefined, stalled: [] };
+    this.ejected = true;
+    this.oks = 0;
+    return { event: 'ejected', stalled };
   }
 }
