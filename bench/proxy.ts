@@ -6,8 +6,9 @@
  * thread, keep-alive) measures, in turn: the backend directly, nginx as a proxy, HAProxy,
  * http-proxy-3 and @fastify/http-proxy (the Node peers), and hafen proxy (access log off, as
  * the peers run without one; a second run with the JSON access log to /dev/null). Every proxy
- * keeps connections to the backend alive. Then 5,000 idle keep-alive client connections are
- * opened to hafen proxy and its RSS is read.
+ * keeps connections to the backend alive. Then a steady ~2,000 req/s over 1,000 connections
+ * (direct, HAProxy, hafen) for the latency a proxy adds, and 5,000 idle keep-alive client
+ * connections to hafen proxy, whose RSS is read.
  *
  * Run: npm run build && node --import tsx bench/proxy.ts [--seconds 8] [--connections 64]
  * Needs nginx, haproxy and wrk (scripts/install-system-deps.sh).
@@ -29,7 +30,7 @@ const dir = mkdtempSync(join(tmpdir(), 'hafen-bench-proxy-'));
 const children: ChildProcess[] = [];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const HOST = 'bench.example.com';
-const PORTS = { backend: 18500, nginx: 18501, haproxy: 18502, httpProxy3: 18503, fastify: 18504, hafen: 18505, hafenLog: 18506 };
+const PORTS = { backend: 18500, nginx: 18501, haproxy: 18502, httpProxy3: 18503, fastify: 18504, hafen: 18505, hafenLog: 18506, hafenIdle: 18507 };
 
 function start(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}, stdout: 'ignore' | number = 'ignore'): ChildProcess {
   const c = spawn(cmd, args, { cwd: ROOT, stdio: ['ignore', stdout, 'inherit'], env: { ...process.env, ...env } });
@@ -89,10 +90,10 @@ try {
   const nginxConf = (port: number, body: string) => `worker_processes 1; daemon off; pid ${dir}/nginx-${port}.pid; error_log ${dir}/nginx-${port}.err;
 events { worker_connections 4096; }
 http { access_log off; keepalive_requests 100000; ${body} }`;
-  writeFileSync(join(dir, 'backend.conf'), nginxConf(PORTS.backend, `server { listen 127.0.0.1:${PORTS.backend}; root ${dir}; }`));
+  writeFileSync(join(dir, 'backend.conf'), nginxConf(PORTS.backend, `server { listen 127.0.0.1:${PORTS.backend} backlog=4096; root ${dir}; }`));
   writeFileSync(
     join(dir, 'proxy.conf'),
-    nginxConf(PORTS.nginx, `upstream be { server 127.0.0.1:${PORTS.backend}; keepalive 128; } server { listen 127.0.0.1:${PORTS.nginx}; location / { proxy_pass http://be; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_set_header Host $host; proxy_set_header X-Forwarded-For $remote_addr; } }`),
+    nginxConf(PORTS.nginx, `upstream be { server 127.0.0.1:${PORTS.backend}; keepalive 128; } server { listen 127.0.0.1:${PORTS.nginx} backlog=4096; location / { proxy_pass http://be; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_set_header Host $host; proxy_set_header X-Forwarded-For $remote_addr; } }`),
   );
   writeFileSync(
     join(dir, 'haproxy.cfg'),
@@ -132,10 +133,30 @@ http { access_log off; keepalive_requests 100000; ${body} }`;
   const peers = results.filter((r) => r.name === 'http-proxy-3' || r.name === '@fastify/http-proxy');
   console.log(`\nhafen proxy: ${(mine.rps / haproxy.rps).toFixed(2)}x HAProxy (target >= 0.5: ${mine.rps >= 0.5 * haproxy.rps ? 'met' : 'MISSED'}); ahead of the Node peers: ${peers.every((p) => mine.rps > p.rps) ? 'yes' : 'NO'}`);
 
-  // 5,000 idle keep-alive connections, each after one request.
+  // Added latency at a steady 2,000 req/s over 1,000 connections: each connection waits 500 ms
+  // after every answer (wrk's delay() hook), so the rate stays put and wrk's latency is the
+  // time a request takes, not time spent queued behind the load generator.
+  writeFileSync(join(dir, 'steady.lua'), 'function delay()\n  return 500\nend\n');
+  const steady = (name: string, port: number) => {
+    const out = execFileSync('wrk', ['-t1', '-c1000', `-d${seconds}s`, '--latency', '-s', join(dir, 'steady.lua'), '-H', `Host: ${HOST}`, `http://127.0.0.1:${port}/`], { encoding: 'utf8' });
+    return { name, rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]), p50: ms(/ 50%\s+(\S+)/.exec(out)?.[1] ?? ''), p99: ms(/ 99%\s+(\S+)/.exec(out)?.[1] ?? '') };
+  };
+  const steadyRuns = [steady('backend (direct)', PORTS.backend), steady('HAProxy', PORTS.haproxy), steady('hafen proxy', PORTS.hafen)];
+  console.log(`\nsteady load: wrk -t1 -c1000, 500 ms pause per connection after each answer (about 2,000 req/s), ${seconds} s\n`);
+  console.log('| target | req/s | p50 ms | p99 ms | p99 added vs direct |');
+  console.log('|---|---|---|---|---|');
+  for (const r of steadyRuns) console.log(`| ${r.name} | ${r.rps.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r === steadyRuns[0] ? '' : (r.p99 - steadyRuns[0]!.p99).toFixed(2)} |`);
+  const added = steadyRuns[2]!.p99 - steadyRuns[0]!.p99;
+  console.log(`\nhafen proxy adds ${added.toFixed(2)} ms at p99 (target <= 2 ms: ${added <= 2 ? 'met' : 'MISSED'})`);
+
+  // 5,000 idle keep-alive connections, each after one request, to a fresh proxy (what the
+  // connections cost, not what the load before left on the heap).
+  const idle = start(process.execPath, [BIN, 'proxy', '--routes', join(dir, 'routes.json'), '--site', 'nue', '--listen', `127.0.0.1:${PORTS.hafenIdle}`, '--admin', '127.0.0.1:18517', '--quiet', '--max-connections-per-client', '10000']);
+  await waitFor(PORTS.hafenIdle);
+  const base = rssMb(idle.pid!);
   const sockets: net.Socket[] = [];
   for (let i = 0; i < 5000; i++) {
-    const s = net.connect(PORTS.hafen, '127.0.0.1');
+    const s = net.connect(PORTS.hafenIdle, '127.0.0.1');
     s.on('error', () => {});
     s.write(`GET / HTTP/1.1\r\nHost: ${HOST}\r\n\r\n`);
     s.resume();
@@ -144,8 +165,9 @@ http { access_log off; keepalive_requests 100000; ${body} }`;
   }
   await sleep(2000);
   const open = sockets.filter((s) => !s.destroyed).length;
-  const rss = rssMb(hafen.pid!);
-  console.log(`hafen proxy holding ${open} idle keep-alive connections: RSS ${rss.toFixed(0)} MB (target <= 150 MB: ${rss <= 150 ? 'met' : 'MISSED'})`);
+  const rss = rssMb(idle.pid!);
+  console.log(`hafen proxy holding ${open} idle keep-alive connections: RSS ${rss.toFixed(0)} MB, ${base.toFixed(0)} MB before them (target <= 150 MB: ${rss <= 150 ? 'met' : 'MISSED'})`);
+  console.log(`(the proxy that took the load above: ${rssMb(hafen.pid!).toFixed(0)} MB)`);
   for (const s of sockets) s.destroy();
 } finally {
   for (const c of children.reverse()) c.kill('SIGTERM');

@@ -43,6 +43,12 @@ export class HostReports {
     this.timer ??= setTimeout(() => void this.flush().catch(() => {}), this.flushMs).unref();
   }
 
+  /** One host's last report. */
+  async get(host: string): Promise<HostStatus | undefined> {
+    await this.load();
+    return this.latest.get(host);
+  }
+
   /** Every host's last report, by host. */
   async all(): Promise<HostStatus[]> {
     await this.load();

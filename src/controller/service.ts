@@ -282,7 +282,7 @@ export class ControllerService {
   /** Records an agent's report; a changed address changes the route table, so proxies are woken. */
   async recordReport(status: HostStatus): Promise<void> {
     const address = (s: unknown) => (s as { agent?: { address?: string } } | undefined)?.agent?.address;
-    const before = (await this.reports.all()).find((r) => r.host === status.host);
+    const before = await this.reports.get(status.host);
     this.reports.record(status);
     if (address(before?.status) !== address(status.status)) this.changes.emit('routes');
   }

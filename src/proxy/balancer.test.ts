@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import type { Replica } from '../core/render/routes.js';
-import { newAttempted, pickReplica } from './balancer.js';
+import { markTried, newAttempted, pickReplica } from './balancer.js';
 import { DEFAULT_HEALTH, ReplicaState } from './replica.js';
 
 const rep = (id: string, site: string, host: string, weight = 100, state: 'active' | 'drain' = 'active') =>
@@ -21,12 +21,7 @@ test('the own site first; other sites only when no local replica is usable', () 
 test('a retry prefers another host at the same site, then another site, and never repeats a replica', () => {
   const reps = [rep('a', 'nue', 'h1'), rep('a2', 'nue', 'h1'), rep('b', 'nue', 'h2'), rep('c', 'vie', 'h3')];
   const tried = newAttempted();
-  const mark = (id: string) => {
-    const r = reps.find((x) => x.id === id)!;
-    tried.replicas.add(r.id);
-    tried.hosts.add(r.spec.host);
-    tried.sites.add(r.spec.site);
-  };
+  const mark = (id: string) => markTried(tried, reps.find((x) => x.id === id)!);
   mark('a');
   assert.equal(pickReplica(reps, 'nue', tried)?.id, 'b');
   mark('b');

@@ -15,6 +15,13 @@ export function newAttempted(): Attempted {
   return { replicas: new Set(), hosts: new Set(), sites: new Set() };
 }
 
+/** Records that a request was sent to `r`. */
+export function markTried(tried: Attempted, r: ReplicaState): void {
+  tried.replicas.add(r.id);
+  tried.hosts.add(r.spec.host);
+  tried.sites.add(r.spec.site);
+}
+
 function weighted(list: ReplicaState[], random: () => number): ReplicaState | undefined {
   if (list.length <= 1) return list[0];
   const total = list.reduce((n, r) => n + r.spec.weight, 0);

@@ -9,17 +9,17 @@
  * Failed requests count against the replica (passive ejection); active checks run per replica.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import net from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { Pool } from 'undici';
 import type { Route, RouteTable } from '../core/render/routes.js';
-import { newAttempted, pickReplica, type Attempted } from './balancer.js';
+import { markTried, newAttempted, pickReplica, type Attempted } from './balancer.js';
 import { forward } from './forward.js';
 import { upstreamHeaders, type ClientInfo } from './headers.js';
 import { checkOnce, every } from './health.js';
 import { DEFAULT_HEALTH, ReplicaState, type HealthEvent, type HealthOptions, type Pending } from './replica.js';
 import { normalizeHost, RouteMatcher } from './table.js';
+import { openTunnel } from './upgrade.js';
 
 export interface AccessEntry {
   method: string;
@@ -49,6 +49,8 @@ export interface ProxyOptions {
   maxReplayBody?: number;
   /** Largest request body accepted (default 100 MiB). */
   maxBody?: number;
+  /** Connections to one replica at most (default 256); more requests wait for one. */
+  maxConnectionsPerReplica?: number;
   onAccess?: (e: AccessEntry) => void;
   onHealth?: (replica: string, event: Exclude<HealthEvent, undefined>) => void;
 }
@@ -109,6 +111,7 @@ export class Proxy {
       responseTimeoutMs: 60_000,
       maxReplayBody: 64 * 1024,
       maxBody: 100 * 1024 * 1024,
+      maxConnectionsPerReplica: 256,
       ...options,
       health: { ...DEFAULT_HEALTH, ...options.health },
     };
@@ -190,6 +193,9 @@ export class Proxy {
         bodyTimeout: 0,
         keepAliveTimeout: 4000,
         pipelining: 1,
+        // Requests wait in the pool rather than opening a connection each: a burst of clients
+        // must not become a burst of connections that overflows the replica's accept queue.
+        connections: this.opts.maxConnectionsPerReplica,
       });
       this.pools.set(key, pool);
     }
@@ -239,9 +245,7 @@ export class Proxy {
       for (let attempt = 0; attempt < this.opts.maxAttempts; attempt++) {
         const replica = pickReplica(states, this.opts.site, tried);
         if (!replica) break;
-        tried.replicas.add(replica.id);
-        tried.hosts.add(replica.spec.host);
-        tried.sites.add(replica.spec.site);
+        markTried(tried, replica);
         entry.replica = replica.id;
         entry.site = replica.spec.site;
         entry.retries = attempt;
@@ -300,7 +304,7 @@ export class Proxy {
     }
   }
 
-  /** WebSocket and other upgrades: a raw tunnel to one replica, kept open across route updates. */
+  /** WebSocket and other upgrades: a raw tunnel to one replica (upgrade.ts). */
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     let route: Route;
     let host: string;
@@ -312,39 +316,17 @@ export class Proxy {
       return;
     }
     const tried = newAttempted();
-    const tryNext = () => {
-      const replica = pickReplica(this.states(route), this.opts.site, tried);
-      if (!replica) {
-        socket.end('HTTP/1.1 503 Service Unavailable\r\nretry-after: 5\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
-        return;
-      }
-      tried.replicas.add(replica.id);
-      tried.hosts.add(replica.spec.host);
-      tried.sites.add(replica.spec.site);
-      const up = net.connect({ host: replica.spec.address, port: replica.spec.port });
-      up.setTimeout(this.opts.connectTimeoutMs, () => up.destroy(Object.assign(new Error('connect timeout'), { code: 'UND_ERR_CONNECT_TIMEOUT' })));
-      up.once('error', (err: NodeJS.ErrnoException) => {
-        if (!up.connecting && up.bytesWritten > 0) return socket.destroy();
-        this.event(replica, replica.passiveFailure(Date.now()));
-        if (tried.replicas.size < this.opts.maxAttempts) tryNext();
-        else socket.end(`HTTP/1.1 502 Bad Gateway\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
-        void err;
-      });
-      up.once('connect', () => {
-        up.setTimeout(0);
-        const headers = upstreamHeaders(req.headers, this.client(req, host), true);
-        const lines = [`${req.method} ${req.url} HTTP/1.1`];
-        for (const [k, v] of Object.entries(headers)) for (const one of Array.isArray(v) ? v : [v]) lines.push(`${k}: ${one}`);
-        up.write(`${lines.join('\r\n')}\r\n\r\n`);
-        if (head.length) up.write(head);
-        up.pipe(socket);
-        socket.pipe(up);
-        up.once('close', () => socket.destroy());
-        socket.once('close', () => up.destroy());
-        socket.once('error', () => up.destroy());
-      });
-    };
-    tryNext();
+    openTunnel(req, socket, head, {
+      next: () => {
+        const replica = pickReplica(this.states(route), this.opts.site, tried);
+        if (replica) markTried(tried, replica);
+        return replica;
+      },
+      headers: upstreamHeaders(req.headers, this.client(req, host), true),
+      connectTimeoutMs: this.opts.connectTimeoutMs,
+      maxAttempts: this.opts.maxAttempts,
+      onConnectFailure: (replica) => this.event(replica, replica.passiveFailure(Date.now())),
+    });
   }
 
   async close(): Promise<void> {

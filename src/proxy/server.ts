@@ -70,7 +70,9 @@ function configure(server: http.Server, proxy: Proxy, limits: ServerLimits, perC
 function listen(server: http.Server, at: { host: string; port: number }): Promise<string> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(at.port, at.host, () => {
+    // A deep accept queue: a burst of new connections (a reconnecting load balancer, a
+    // failover) must not overflow Node's default of 511 and wait a second for SYN retries.
+    server.listen({ port: at.port, host: at.host, backlog: 4096 }, () => {
       const addr = server.address() as AddressInfo;
       resolve(`${addr.address.includes(':') ? `[${addr.address}]` : addr.address}:${addr.port}`);
     });
