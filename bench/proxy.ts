@@ -6,9 +6,9 @@
  * thread, keep-alive) measures, in turn: the backend directly, nginx as a proxy, HAProxy,
  * http-proxy-3 and @fastify/http-proxy (the Node peers), and hafen proxy (access log off, as
  * the peers run without one; a second run with the JSON access log to /dev/null). Every proxy
- * keeps connections to the backend alive. Then a steady ~2,000 req/s over 1,000 connections
- * (direct, HAProxy, hafen) for the latency a proxy adds, and 5,000 idle keep-alive client
- * connections to hafen proxy, whose RSS is read.
+ * keeps connections to the backend alive. Then a steady 2,000 req/s over 1,000 connections
+ * (bench/steady-load.ts; direct, HAProxy, hafen) for the latency a proxy adds, and 5,000 idle
+ * keep-alive client connections to a fresh hafen proxy, whose RSS is read.
  *
  * Run: npm run build && node --import tsx bench/proxy.ts [--seconds 8] [--connections 64]
  * Needs nginx, haproxy and wrk (scripts/install-system-deps.sh).
@@ -19,6 +19,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BIN, ROOT } from '../test/helpers/paths.js';
+import { steadyLoad, type SteadyResult } from './steady-load.js';
 
 const arg = (name: string, dflt: number) => {
   const at = process.argv.indexOf(`--${name}`);
@@ -133,21 +134,19 @@ http { access_log off; keepalive_requests 100000; ${body} }`;
   const peers = results.filter((r) => r.name === 'http-proxy-3' || r.name === '@fastify/http-proxy');
   console.log(`\nhafen proxy: ${(mine.rps / haproxy.rps).toFixed(2)}x HAProxy (target >= 0.5: ${mine.rps >= 0.5 * haproxy.rps ? 'met' : 'MISSED'}); ahead of the Node peers: ${peers.every((p) => mine.rps > p.rps) ? 'yes' : 'NO'}`);
 
-  // Added latency at a steady 2,000 req/s over 1,000 connections: each connection waits 500 ms
-  // after every answer (wrk's delay() hook), so the rate stays put and wrk's latency is the
-  // time a request takes, not time spent queued behind the load generator.
-  writeFileSync(join(dir, 'steady.lua'), 'function delay()\n  return 500\nend\n');
-  const steady = (name: string, port: number) => {
-    const out = execFileSync('wrk', ['-t1', '-c1000', `-d${seconds}s`, '--latency', '-s', join(dir, 'steady.lua'), '-H', `Host: ${HOST}`, `http://127.0.0.1:${port}/`], { encoding: 'utf8' });
-    return { name, rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]), p50: ms(/ 50%\s+(\S+)/.exec(out)?.[1] ?? ''), p99: ms(/ 99%\s+(\S+)/.exec(out)?.[1] ?? '') };
-  };
-  const steadyRuns = [steady('backend (direct)', PORTS.backend), steady('HAProxy', PORTS.haproxy), steady('hafen proxy', PORTS.hafen)];
-  console.log(`\nsteady load: wrk -t1 -c1000, 500 ms pause per connection after each answer (about 2,000 req/s), ${seconds} s\n`);
-  console.log('| target | req/s | p50 ms | p99 ms | p99 added vs direct |');
-  console.log('|---|---|---|---|---|');
-  for (const r of steadyRuns) console.log(`| ${r.name} | ${r.rps.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r === steadyRuns[0] ? '' : (r.p99 - steadyRuns[0]!.p99).toFixed(2)} |`);
+  // Added latency at a steady 2,000 req/s over 1,000 connections (bench/steady-load.ts: the
+  // connections are opened first, then requests go out on a fixed schedule and are timed from
+  // when they were meant to be sent).
+  const steadyRuns: (SteadyResult & { name: string })[] = [];
+  for (const [name, port] of [['backend (direct)', PORTS.backend], ['HAProxy', PORTS.haproxy], ['hafen proxy', PORTS.hafen]] as const) {
+    steadyRuns.push({ name, ...(await steadyLoad({ port, host: HOST, rate: 2000, connections: 1000, seconds })) });
+  }
+  console.log(`\nsteady load: 2,000 req/s over 1,000 connections opened beforehand, ${seconds} s, timed from the intended send time\n`);
+  console.log('| target | answered | errors | p50 ms | p90 ms | p99 ms | p99 added vs direct |');
+  console.log('|---|---|---|---|---|---|---|');
+  for (const r of steadyRuns) console.log(`| ${r.name} | ${r.answered} | ${r.errors} | ${r.p50.toFixed(2)} | ${r.p90.toFixed(2)} | ${r.p99.toFixed(2)} | ${r === steadyRuns[0] ? '' : (r.p99 - steadyRuns[0]!.p99).toFixed(2)} |`);
   const added = steadyRuns[2]!.p99 - steadyRuns[0]!.p99;
-  console.log(`\nhafen proxy adds ${added.toFixed(2)} ms at p99 (target <= 2 ms: ${added <= 2 ? 'met' : 'MISSED'})`);
+  console.log(`\nhafen proxy adds ${added.toFixed(2)} ms at p99 (target <= 2 ms: ${added <= 2 ? 'met' : 'MISSED'}); HAProxy adds ${(steadyRuns[1]!.p99 - steadyRuns[0]!.p99).toFixed(2)} ms`);
 
   // 5,000 idle keep-alive connections, each after one request, to a fresh proxy (what the
   // connections cost, not what the load before left on the heap).
