@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { HafenError } from '../lib/errors.js';
-import { parseArgs, serveUntilSignalled } from '../lib/daemon.js';
+import { parseArgs, parseHostPort, serveUntilSignalled } from '../lib/daemon.js';
 import { writeFileAtomic } from '../lib/fs.js';
 import { hashToken, newToken } from '../lib/secrets.js';
 import { buildApp } from './app.js';
@@ -30,7 +30,7 @@ export interface ControllerOptions {
 
 /** Opens the store, makes sure an admin token exists, and listens. */
 export async function startController(options: ControllerOptions): Promise<ControllerHandle & { adminTokenFile?: string; secretKeyId: string }> {
-  const [host, port] = parseListen(options.listen);
+  const { host, port } = parseHostPort(options.listen, '--listen', '127.0.0.1:7400');
   const key = await loadSecretKey({ ...(options.secretKey !== undefined ? { env: options.secretKey } : {}), ...(options.secretKeyFile !== undefined ? { file: options.secretKeyFile } : {}), data: options.data });
   for (const w of key.warnings) options.warn?.(w);
   const store = new SqliteStore(join(options.data, 'hafen.db'));
@@ -78,12 +78,6 @@ export async function startController(options: ControllerOptions): Promise<Contr
       await store.close();
     },
   };
-}
-
-function parseListen(listen: string): [string, number] {
-  const m = /^(.*):(\d+)$/.exec(listen);
-  if (!m) throw new HafenError('HAFEN_CLI_BAD_OPTION', `--listen must be HOST:PORT, like 127.0.0.1:7400, not "${listen}"`);
-  return [m[1]!.replace(/^\[|\]$/g, ''), Number(m[2])];
 }
 
 export async function runController(argv: string[]): Promise<number> {

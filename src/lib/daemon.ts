@@ -2,6 +2,13 @@
 import { CommanderError, type Command } from 'commander';
 import { HafenError } from './errors.js';
 
+/** Parses a HOST:PORT option ("[::1]:80" too); `example` shows the right form in the error. */
+export function parseHostPort(value: string, option: string, example: string): { host: string; port: number } {
+  const m = /^(.*):(\d+)$/.exec(value);
+  if (!m) throw new HafenError('HAFEN_CLI_BAD_OPTION', `${option} must be HOST:PORT, like ${example}, not "${value}"`);
+  return { host: m[1]!.replace(/^\[|\]$/g, ''), port: Number(m[2]) };
+}
+
 /** Parses `argv` (without the program name); returns an exit status when it should not go on (help, usage error). */
 export function parseArgs(program: Command, argv: string[]): number | undefined {
   try {

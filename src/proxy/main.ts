@@ -14,7 +14,7 @@ import { parse } from 'yaml';
 import { HafenClient } from '../client/client.js';
 import { hostCredential } from '../client/credential.js';
 import { RouteTableSchema, type RouteTable } from '../core/render/routes.js';
-import { parseArgs, serveUntilSignalled } from '../lib/daemon.js';
+import { parseArgs, parseHostPort, serveUntilSignalled } from '../lib/daemon.js';
 import { HafenError } from '../lib/errors.js';
 import { CertStore } from './certs.js';
 import { RouteFollower, readCachedRoutes, writeCachedRoutes } from './follow.js';
@@ -40,11 +40,7 @@ export function readRouteFile(path: string): RouteTable {
   return res.data;
 }
 
-function hostPort(value: string, option: string): { host: string; port: number } {
-  const m = /^(.*):(\d+)$/.exec(value);
-  if (!m) throw new HafenError('HAFEN_CLI_BAD_OPTION', `${option} must be HOST:PORT, like 127.0.0.1:8080, not "${value}"`);
-  return { host: m[1]!.replace(/^\[|\]$/g, ''), port: Number(m[2]) };
-}
+const hostPort = (value: string, option: string) => parseHostPort(value, option, '127.0.0.1:8080');
 
 /** The admin server: /metrics (Prometheus), /healthz, /replicas (health as this proxy sees it). */
 function startAdmin(listen: { host: string; port: number }, ps: ProxyServer, metrics: ProxyMetrics): Promise<http.Server> {
@@ -236,22 +232,15 @@ A route table file (standalone mode):
     );
   const early = parseArgs(program, argv);
   if (early !== undefined) return early;
-  const o = program.opts<{
-    site?: string;
-    routes?: string;
-    controller?: string;
-    data: string;
-    joinToken?: string;
-    listen: string;
-    admin: string;
-    retryPutDelete?: boolean;
-    quiet?: boolean;
-    maxConnections?: number;
-    maxConnectionsPerClient?: number;
-    stallMs: number;
-    tlsListen?: string;
-    certs?: string;
-  }>();
+  const o = program.opts<
+    Pick<ProxyStartOptions, 'site' | 'routes' | 'controller' | 'data' | 'joinToken' | 'listen' | 'retryPutDelete' | 'tlsListen' | 'certs'> & {
+      admin: string;
+      quiet?: boolean;
+      maxConnections?: number;
+      maxConnectionsPerClient?: number;
+      stallMs: number;
+    }
+  >();
   const joinToken = o.joinToken ?? process.env.HAFEN_JOIN_TOKEN;
   return serveUntilSignalled(async () => {
     const limits = { ...(o.maxConnections ? { maxConnections: o.maxConnections } : {}), ...(o.maxConnectionsPerClient ? { maxConnectionsPerClient: o.maxConnectionsPerClient } : {}) };

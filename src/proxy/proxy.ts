@@ -96,6 +96,8 @@ async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
 
 export class Proxy {
   private matcher = new RouteMatcher({ revision: 0, routes: [] });
+  /** Per route of the current table; a route of an older table (a request in flight over an update) is looked up afresh. */
+  private routeStates = new WeakMap<Route, ReplicaState[]>();
   private readonly replicas = new Map<string, ReplicaState>();
   private readonly checks = new Map<string, () => void>();
   private readonly pools = new Map<string, Pool>();
@@ -163,6 +165,7 @@ export class Proxy {
         void pool.close().catch(() => {});
       }
     }
+    this.routeStates = new WeakMap();
     this.matcher = new RouteMatcher(table);
     this.revision = table.revision;
   }
@@ -216,8 +219,14 @@ export class Proxy {
     return { route, host };
   }
 
+  /** The replicas of a route, looked up once per route table rather than on every request. */
   private states(route: Route): ReplicaState[] {
-    return route.replicas.map((r) => this.replicas.get(r.id)).filter((r): r is ReplicaState => r !== undefined);
+    let list = this.routeStates.get(route);
+    if (!list) {
+      list = route.replicas.map((r) => this.replicas.get(r.id)).filter((r): r is ReplicaState => r !== undefined);
+      this.routeStates.set(route, list);
+    }
+    return list;
   }
 
   /** The request handler of the proxy's HTTP server. */

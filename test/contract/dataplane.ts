@@ -4,11 +4,12 @@
  * small Node servers on loopback addresses that answer with their own id.
  */
 import assert from 'node:assert/strict';
-import http from 'node:http';
 import net from 'node:net';
 import { describe, test } from 'node:test';
 import type { Replica, RouteTable } from '../../src/core/render/routes.js';
 import { startBackend, type Backend } from '../helpers/backends.js';
+import { getWithHost } from '../helpers/http.js';
+import { sleep, until } from '../helpers/wait.js';
 
 export interface Engine {
   url: string;
@@ -25,18 +26,6 @@ export interface EngineOptions {
   maxConnectionsPerClient?: number;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 10_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
-
 const replica = (b: Backend, site: string, host: string, extra: Partial<Replica> = {}): Replica => ({ id: b.id, site, host, address: b.address, port: b.port, weight: 100, state: 'active', ...extra });
 
 function tableOf(routes: { host: string; app: string; replicas: Replica[]; pathPrefix?: string; health?: boolean }[], revision = 1): RouteTable {
@@ -44,21 +33,6 @@ function tableOf(routes: { host: string; app: string; replicas: Replica[]; pathP
     revision,
     routes: routes.map((r) => ({ host: r.host, pathPrefix: r.pathPrefix ?? '/', app: r.app, redirectHttps: false, replicas: r.replicas, ...(r.health === false ? {} : { health: { path: '/healthz', expectStatus: 200 } }) })),
   };
-}
-
-/** A GET with any Host header (fetch would not send one of its own). */
-function get(url: string, host: string, path = '/', headers: Record<string, string> = {}): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(`${url}${path}`, { headers: { ...headers, host }, agent: false, timeout: 5000 }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => (body += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', reject);
-    req.end();
-  });
 }
 
 /** Sends raw bytes on one connection and returns everything the proxy answered until it closed or went quiet. */
@@ -101,10 +75,10 @@ export function dataPlaneContract(name: string, start: (o: EngineOptions) => Pro
         ]),
       });
       try {
-        assert.match((await get(e.url, 'shop.example.com', '/x')).body, /^shop-r1 GET \/x/);
-        assert.match((await get(e.url, 'Shop.Example.com:80', '/api/orders?id=1')).body, /^api-r1 GET \/api\/orders\?id=1/);
-        assert.match((await get(e.url, 'blog.example.com')).body, /^any-r1/);
-        const unknown = await get(e.url, 'nobody.example.org');
+        assert.match((await getWithHost(e.url, 'shop.example.com', '/x')).body, /^shop-r1 GET \/x/);
+        assert.match((await getWithHost(e.url, 'Shop.Example.com:80', '/api/orders?id=1')).body, /^api-r1 GET \/api\/orders\?id=1/);
+        assert.match((await getWithHost(e.url, 'blog.example.com')).body, /^any-r1/);
+        const unknown = await getWithHost(e.url, 'nobody.example.org');
         assert.equal(unknown.status, 404);
         assert.match(unknown.body, /nobody\.example\.org/);
       } finally {
@@ -119,11 +93,11 @@ export function dataPlaneContract(name: string, start: (o: EngineOptions) => Pro
         tableOf([{ host: 'w.example.com', app: 'w', replicas: [replica(local, 'nue', 'h1', { weight: lw, state: lstate }), replica(other, 'vie', 'h2', { weight: ow })] }]);
       const e = await start({ site: 'nue', table: routes(100, 100) });
       try {
-        for (let i = 0; i < 20; i++) assert.match((await get(e.url, 'w.example.com')).body, /^w-r1/);
+        for (let i = 0; i < 20; i++) assert.match((await getWithHost(e.url, 'w.example.com')).body, /^w-r1/);
         await e.update(routes(0, 100));
-        for (let i = 0; i < 20; i++) assert.match((await get(e.url, 'w.example.com')).body, /^w-r2/, 'weight 0 takes nothing');
+        for (let i = 0; i < 20; i++) assert.match((await getWithHost(e.url, 'w.example.com')).body, /^w-r2/, 'weight 0 takes nothing');
         await e.update(routes(100, 100, 'drain'));
-        for (let i = 0; i < 20; i++) assert.match((await get(e.url, 'w.example.com')).body, /^w-r2/, 'a draining replica takes nothing new');
+        for (let i = 0; i < 20; i++) assert.match((await getWithHost(e.url, 'w.example.com')).body, /^w-r2/, 'a draining replica takes nothing new');
       } finally {
         await e.close();
         await Promise.all([local.close(), other.close()]);
@@ -134,13 +108,13 @@ export function dataPlaneContract(name: string, start: (o: EngineOptions) => Pro
       const slow = await startBackend('d-r1', '127.0.4.21', { delayMs: 800 });
       const e = await start({ site: 'nue', table: tableOf([{ host: 'd.example.com', app: 'd', replicas: [replica(slow, 'nue', 'h1')] }]) });
       try {
-        const inflight = get(e.url, 'd.example.com', '/slow');
+        const inflight = getWithHost(e.url, 'd.example.com', '/slow');
         await sleep(200);
         await e.update(tableOf([{ host: 'd.example.com', app: 'd', replicas: [replica(slow, 'nue', 'h1', { state: 'drain' })] }], 2));
         const res = await inflight;
         assert.equal(res.status, 200);
         assert.match(res.body, /^d-r1 GET \/slow/);
-        const after = await get(e.url, 'd.example.com');
+        const after = await getWithHost(e.url, 'd.example.com');
         assert.equal(after.status, 503, 'nothing new goes to a drained replica');
         assert.equal(after.headers['retry-after'], '5');
       } finally {
@@ -156,16 +130,16 @@ export function dataPlaneContract(name: string, start: (o: EngineOptions) => Pro
       const e = await start({ site: 'nue', table: tableOf([{ host: 'h.example.com', app: 'h', replicas: [replica(a, 'nue', 'h1'), replica(b, 'nue', 'h2')] }]) });
       try {
         await a.close();
-        for (let i = 0; i < 30; i++) assert.equal((await get(e.url, 'h.example.com')).status, 200, 'GETs are retried on the live replica');
+        for (let i = 0; i < 30; i++) assert.equal((await getWithHost(e.url, 'h.example.com')).status, 200, 'GETs are retried on the live replica');
         const back = await startBackend('h-r1', '127.0.4.31', { port });
         await until('traffic back on the recovered replica', async () => {
-          for (let i = 0; i < 10; i++) if ((await get(e.url, 'h.example.com')).body.startsWith('h-r1')) return true;
+          for (let i = 0; i < 10; i++) if ((await getWithHost(e.url, 'h.example.com')).body.startsWith('h-r1')) return true;
           return undefined;
         });
         await back.close();
         await b.close();
         const none = await until('all replicas known down', async () => {
-          const r = await get(e.url, 'h.example.com');
+          const r = await getWithHost(e.url, 'h.example.com');
           return r.status === 503 ? r : undefined;
         });
         assert.match(none.body, /no healthy replica/);
@@ -179,7 +153,7 @@ export function dataPlaneContract(name: string, start: (o: EngineOptions) => Pro
       const a = await startBackend('x-r1', '127.0.4.41');
       const e = await start({ site: 'nue', table: tableOf([{ host: 'x.example.com', app: 'x', replicas: [replica(a, 'nue', 'h1')] }]) });
       try {
-        await get(e.url, 'x.example.com', '/', { 'x-forwarded-for': '6.6.6.6', forwarded: 'for=6.6.6.6', 'x-real-ip': '6.6.6.6', connection: 'x-secret', 'x-secret': 'hop', 'x-kept': 'yes' });
+        await getWithHost(e.url, 'x.example.com', '/', { 'x-forwarded-for': '6.6.6.6', forwarded: 'for=6.6.6.6', 'x-real-ip': '6.6.6.6', connection: 'x-secret', 'x-secret': 'hop', 'x-kept': 'yes' });
         assert.equal(a.last?.['x-forwarded-for'], '127.0.0.1');
         assert.equal(a.last?.['x-forwarded-host'], 'x.example.com');
         assert.equal(a.last?.['x-forwarded-proto'], 'http');

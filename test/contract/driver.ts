@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Driver, UnitStatus } from '../../src/agent/drivers/driver.js';
 import type { DesiredUnit } from '../../src/core/render/desired.js';
+import { until } from '../helpers/wait.js';
 
 export interface DriverFixture {
   driver: Driver;
@@ -27,16 +28,6 @@ async function get(port: number): Promise<string | undefined> {
     return await res.text();
   } catch {
     return undefined;
-  }
-}
-
-async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 10_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
   }
 }
 

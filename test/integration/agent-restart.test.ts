@@ -13,21 +13,11 @@ import { ProcessDriver } from '../../src/agent/drivers/process.js';
 import { HafenClient } from '../../src/client/client.js';
 import { startController } from '../../src/controller/main.js';
 import { BIN, EXAMPLES, ROOT } from '../helpers/paths.js';
+import { fetchText } from '../helpers/http.js';
+import { until } from '../helpers/wait.js';
 
 const ADDR: Record<string, string> = { 'nue-app-01': '127.0.0.31', 'nue-app-02': '127.0.0.32' };
 const minimal = readFileSync(join(EXAMPLES, 'minimal.yaml'), 'utf8');
-
-async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-const get = (addr: string, port: number) => fetch(`http://${addr}:${port}/`, { signal: AbortSignal.timeout(1000) }).then((r) => r.text());
 
 /** Pids of every process on this machine that carries HAFEN_UNIT=<unit> (what the driver marks its processes with). */
 function processesOf(unit: string): number[] {
@@ -71,7 +61,7 @@ test('a killed agent adopts its units without duplicates; after a reboot it runs
     const victim = 'nue-app-01';
     agents.get(victim)!.kill('SIGKILL');
     await exited(agents.get(victim)!);
-    assert.match(await get(ADDR[victim]!, 8080), /from huber-shop-r\d/);
+    assert.match(await fetchText(ADDR[victim]!, 8080), /from huber-shop-r\d/);
     agents.set(victim, agentProcess(url, join(dir, victim), ADDR[victim]!));
     const before = (await admin.status()).hosts.find((h) => h.host === victim)!.lastReport;
     await until('the restarted agent reports', async () => ((await admin.status()).hosts.find((h) => h.host === victim)!.lastReport !== before ? true : undefined));
@@ -87,7 +77,7 @@ test('a killed agent adopts its units without duplicates; after a reboot it runs
     await controller.close();
     controller = undefined;
     agents.set(rebooted, agentProcess(url, join(dir, rebooted), ADDR[rebooted]!));
-    await until('the rebooted host serves from its cached state', async () => ((await get(ADDR[rebooted]!, 8080)).includes('from huber-shop-r') ? true : undefined));
+    await until('the rebooted host serves from its cached state', async () => ((await fetchText(ADDR[rebooted]!, 8080)).includes('from huber-shop-r') ? true : undefined));
     for (const u of units.filter((x) => x.host === rebooted)) {
       await until(`${u.unit} running once`, async () => (processesOf(u.unit).length === 1 ? true : undefined));
     }

@@ -15,21 +15,11 @@ import { HafenClient } from '../../src/client/client.js';
 import { startController } from '../../src/controller/main.js';
 import { isHafenError } from '../../src/lib/errors.js';
 import { EXAMPLES } from '../helpers/paths.js';
+import { fetchText } from '../helpers/http.js';
+import { until } from '../helpers/wait.js';
 
 const ADDR: Record<string, string> = { 'nue-app-01': '127.0.0.11', 'nue-app-02': '127.0.0.12' };
 const minimal = readFileSync(join(EXAMPLES, 'minimal.yaml'), 'utf8');
-
-async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 15_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-const get = (addr: string, port: number) => fetch(`http://${addr}:${port}/`, { signal: AbortSignal.timeout(1000) }).then((r) => r.text());
 
 test('controller and agents run the minimal fleet, survive the controller going away, and follow changes', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'hafen-e2e-'));
@@ -58,14 +48,14 @@ test('controller and agents run the minimal fleet, survive the controller going 
     });
     assert.deepEqual(status.apps.map((a) => [a.app, a.running, a.desired]), [['huber-shop', 2, 2], ['huber-orders', 1, 1]]);
     assert.ok(status.apps.flatMap((a) => a.units).every((u) => u.healthy === true));
-    for (const addr of Object.values(ADDR)) assert.match(await get(addr, 8080), /^Guten Tag from huber-shop-r\d/);
+    for (const addr of Object.values(ADDR)) assert.match(await fetchText(addr, 8080), /^Guten Tag from huber-shop-r\d/);
 
     // A change reaches both hosts.
     const changed = minimal.replace('GREETING: "Guten Tag"', 'GREETING: "Moin"');
     const plan = await admin.plan([{ name: 'minimal.yaml', text: changed }]);
     assert.deepEqual(plan.diff.hosts.map((h) => [h.host, h.changed]), [['nue-app-01', ['huber-shop-r1']], ['nue-app-02', ['huber-shop-r2']]]);
     await admin.apply([{ name: 'minimal.yaml', text: changed }], 1);
-    for (const addr of Object.values(ADDR)) await until(`new greeting at ${addr}`, async () => ((await get(addr, 8080)).startsWith('Moin') ? true : undefined));
+    for (const addr of Object.values(ADDR)) await until(`new greeting at ${addr}`, async () => ((await fetchText(addr, 8080)).startsWith('Moin') ? true : undefined));
 
     // A stale apply is refused; an invalid fleet changes nothing and names its problems.
     await assert.rejects(admin.apply([{ name: 'minimal.yaml', text: changed }], 1), (e) => isHafenError(e, 'HAFEN_STORE_REVISION_CONFLICT'));
@@ -78,13 +68,13 @@ test('controller and agents run the minimal fleet, survive the controller going 
 
     // The controller goes away: the apps keep serving.
     await controller.close();
-    for (const addr of Object.values(ADDR)) assert.match(await get(addr, 8080), /^Moin/);
+    for (const addr of Object.values(ADDR)) assert.match(await fetchText(addr, 8080), /^Moin/);
     // It comes back on the same address; the agents follow again, and a rollback reaches them.
     const port = Number(new URL(url).port);
     controller = await until('controller restart', async () => startController({ data, listen: `127.0.0.1:${port}` }));
     const back = await admin.rollback(1);
     assert.equal(back.revision, 3);
-    for (const addr of Object.values(ADDR)) await until(`rolled back at ${addr}`, async () => ((await get(addr, 8080)).startsWith('Guten Tag') ? true : undefined), 40_000);
+    for (const addr of Object.values(ADDR)) await until(`rolled back at ${addr}`, async () => ((await fetchText(addr, 8080)).startsWith('Guten Tag') ? true : undefined), 40_000);
   } finally {
     for (const a of agents) {
       await a.stop();

@@ -5,7 +5,6 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import http from 'node:http';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,20 +12,8 @@ import { test } from 'node:test';
 import { stringify } from 'yaml';
 import { startBackend } from '../helpers/backends.js';
 import { BIN, ROOT, hafenAsync } from '../helpers/paths.js';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function get(url: string, host: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(url, { headers: { host }, agent: false }, (res) => {
-      let body = '';
-      res.on('data', (d: Buffer) => (body += d.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
+import { getWithHost } from '../helpers/http.js';
+import { sleep } from '../helpers/wait.js';
 
 test('hafen proxy routes from a file, reloads it, keeps the last good table, and serves metrics', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'hafen-proxy-cli-'));
@@ -45,21 +32,21 @@ test('hafen proxy routes from a file, reloads it, keeps the last good table, and
   try {
     for (let i = 0; i < 100 && !err.includes('hafen proxy for site nue'); i++) await sleep(100);
     assert.match(err, /hafen proxy for site nue on http:\/\/127\.0\.5\.100:18480/);
-    const url = 'http://127.0.5.100:18480/';
-    assert.match((await get(url, 'app.example.com')).body, /^one-r1/);
+    const url = 'http://127.0.5.100:18480';
+    assert.match((await getWithHost(url, 'app.example.com')).body, /^one-r1/);
 
     writeFileSync(file, stringify(routes(b, 2)));
-    for (let i = 0; i < 50 && !(await get(url, 'app.example.com')).body.startsWith('two-r1'); i++) await sleep(100);
-    assert.match((await get(url, 'app.example.com')).body, /^two-r1/, 'the changed file was loaded');
+    for (let i = 0; i < 50 && !(await getWithHost(url, 'app.example.com')).body.startsWith('two-r1'); i++) await sleep(100);
+    assert.match((await getWithHost(url, 'app.example.com')).body, /^two-r1/, 'the changed file was loaded');
 
     writeFileSync(file, 'revision: 3\nroutes:\n  - host: app.example.com\n    replicas: nope\n');
     for (let i = 0; i < 50 && !err.includes('is invalid'); i++) await sleep(100);
     assert.match(err, /routes\[0\]\.app/, 'the problem names the path in the file');
-    assert.match((await get(url, 'app.example.com')).body, /^two-r1/, 'the last good table stays');
+    assert.match((await getWithHost(url, 'app.example.com')).body, /^two-r1/, 'the last good table stays');
 
-    const metrics = await get('http://127.0.5.100:19480/metrics', 'x');
+    const metrics = await getWithHost('http://127.0.5.100:19480', 'x', '/metrics');
     assert.match(metrics.body, /hafen_proxy_requests_total\{app="app",code="2xx"\} \d+/);
-    const replicas = JSON.parse((await get('http://127.0.5.100:19480/replicas', 'x')).body) as { revision: number; replicas: { id: string; up: boolean }[] };
+    const replicas = JSON.parse((await getWithHost('http://127.0.5.100:19480', 'x', '/replicas')).body) as { revision: number; replicas: { id: string; up: boolean }[] };
     assert.equal(replicas.revision, 2);
     assert.deepEqual(replicas.replicas.map((r) => r.id), ['two-r1']);
   } finally {

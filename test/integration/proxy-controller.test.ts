@@ -6,7 +6,6 @@
  * starts from its cache.
  */
 import assert from 'node:assert/strict';
-import http from 'node:http';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,32 +17,12 @@ import { HafenClient } from '../../src/client/client.js';
 import { startController } from '../../src/controller/main.js';
 import { startProxy } from '../../src/proxy/main.js';
 import { EXAMPLES } from '../helpers/paths.js';
+import { getWithHost } from '../helpers/http.js';
+import { until } from '../helpers/wait.js';
 
 const ADDR: Record<string, string> = { 'nue-app-01': '127.0.0.41', 'nue-app-02': '127.0.0.42' };
 const minimal = readFileSync(join(EXAMPLES, 'minimal.yaml'), 'utf8');
 const quiet = new Writable({ write: (_c, _e, cb) => cb() });
-
-async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-function get(url: string, host: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(url, { headers: { host }, agent: false }, (res) => {
-      let body = '';
-      res.on('data', (d: Buffer) => (body += d.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
 
 test('a proxy follows the controller\'s route table, reports what it sees, and serves on without the controller', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'hafen-proxy-ctl-'));
@@ -69,12 +48,12 @@ test('a proxy follows the controller\'s route table, reports what it sees, and s
     assert.equal(proxy.site, 'nue', 'the site comes from the proxy\'s host');
     const seen = new Set<string>();
     await until('both replicas served through the proxy', async () => {
-      const r = await get(proxy.url, 'shop.baeckerei-huber.example');
+      const r = await getWithHost(proxy.url, 'shop.baeckerei-huber.example');
       const m = /from (huber-shop-r\d)/.exec(r.body);
       if (m) seen.add(m[1]!);
       return seen.size === 2 ? true : undefined;
     });
-    assert.equal((await get(proxy.url, 'unknown.example')).status, 404);
+    assert.equal((await getWithHost(proxy.url, 'unknown.example')).status, 404);
     const view = await until('the proxy view in status', async () => (await admin.status()).proxies.find((p) => p.host === 'nue-app-01'));
     assert.equal(view.site, 'nue');
     assert.deepEqual(view.replicas.map((r) => [r.id, r.up]).sort(), [['huber-shop-r1', true], ['huber-shop-r2', true]], 'apps with domains only');
@@ -90,12 +69,12 @@ test('a proxy follows the controller\'s route table, reports what it sees, and s
     // Without the controller: the running proxy serves on; a restarted one starts from its cache.
     await controller.close();
     controller = undefined;
-    assert.match((await get(proxy.url, 'shop.baeckerei-huber.example')).body, /from huber-shop-r\d/);
+    assert.match((await getWithHost(proxy.url, 'shop.baeckerei-huber.example')).body, /from huber-shop-r\d/);
     await proxy.stop();
     proxies.pop();
     proxy = await startProxy({ controller: url, data: proxyData, listen: '127.0.0.40:0', logStream: quiet });
     proxies.push(proxy);
-    assert.match((await get(proxy.url, 'shop.baeckerei-huber.example')).body, /from huber-shop-r\d/);
+    assert.match((await getWithHost(proxy.url, 'shop.baeckerei-huber.example')).body, /from huber-shop-r\d/);
   } finally {
     for (const p of proxies) await p.stop();
     for (const a of agents) {

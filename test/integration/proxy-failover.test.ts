@@ -10,8 +10,7 @@ import { test } from 'node:test';
 import type { RouteTable } from '../../src/core/render/routes.js';
 import { startProxyServer } from '../../src/proxy/server.js';
 import { startBackend, type Backend } from '../helpers/backends.js';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { sleep } from '../helpers/wait.js';
 
 function table(backends: { b: Backend; site: string; host: string }[]): RouteTable {
   return {

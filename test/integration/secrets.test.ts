@@ -16,22 +16,14 @@ import { ProcessDriver } from '../../src/agent/drivers/process.js';
 import { HafenClient } from '../../src/client/client.js';
 import { isHafenError } from '../../src/lib/errors.js';
 import { BIN, EXAMPLES, ROOT, hafenAsync } from '../helpers/paths.js';
+import { fetchText } from '../helpers/http.js';
+import { until } from '../helpers/wait.js';
 
 const ADDR: Record<string, string> = { 'nue-app-01': '127.0.0.21', 'nue-app-02': '127.0.0.22' };
 const FIRST = 'Servus-s3cr3t-7f3a9c';
 const SECOND = 'Gruezi-r0tated-b81e44';
 const fleet = readFileSync(join(EXAMPLES, 'minimal.yaml'), 'utf8').replace('env: { GREETING: "Bestellung" }', 'env: { GREETING: { secret: huber-greeting } }');
 assert.ok(fleet.includes('secret: huber-greeting'));
-
-async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 interface Proc {
   child: ChildProcess;
@@ -58,8 +50,6 @@ function controllerProcess(data: string, env: NodeJS.ProcessEnv = {}): Proc {
   url.catch(() => {});
   return { child, output: () => out, url, exited };
 }
-
-const get = (addr: string, port: number) => fetch(`http://${addr}:${port}/`, { signal: AbortSignal.timeout(1000) }).then((r) => r.text());
 
 test('secrets: set from stdin, delivered only to the host that runs the app, rotated, never logged or stored in the clear', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'hafen-secrets-'));
@@ -94,7 +84,7 @@ test('secrets: set from stdin, delivered only to the host that runs the app, rot
     }
     const ordersHost = (await admin.status()).apps.find((a) => a.app === 'huber-orders')!.units[0]!.host;
     const otherHost = Object.keys(ADDR).find((h) => h !== ordersHost)!;
-    await until('the app serves its secret greeting', async () => ((await get(ADDR[ordersHost]!, 8081)).startsWith(`${FIRST} from huber-orders-r1`) ? true : undefined));
+    await until('the app serves its secret greeting', async () => ((await fetchText(ADDR[ordersHost]!, 8081)).startsWith(`${FIRST} from huber-orders-r1`) ? true : undefined));
 
     // Only the agent of the app's host receives the value.
     const cred = (host: string) => (JSON.parse(readFileSync(join(dir, host, 'credential.json'), 'utf8')) as { credential: string }).credential;
@@ -122,7 +112,7 @@ test('secrets: set from stdin, delivered only to the host that runs the app, rot
     const rotated = await cli(['secret', 'set', 'huber-greeting'], SECOND);
     assert.equal(rotated.status, 0, rotated.stderr);
     assert.match(rotated.stderr, /version 2\); huber-orders restart with it/);
-    await until('the app serves the rotated greeting', async () => ((await get(ADDR[ordersHost]!, 8081)).startsWith(`${SECOND} from huber-orders-r1`) ? true : undefined));
+    await until('the app serves the rotated greeting', async () => ((await fetchText(ADDR[ordersHost]!, 8081)).startsWith(`${SECOND} from huber-orders-r1`) ? true : undefined));
     const shopPidsAfter = Object.keys(ADDR).map((h) => readdirSync(join(dir, h, 'state', 'units')).filter((f) => f.startsWith('huber-shop')).map((f) => pidOf(h, f.replace(/\.json$/, '')))).flat();
     assert.deepEqual(shopPidsAfter, shopPids, 'units that do not use the secret were not restarted');
     await until('status shows every replica running', async () => ((await admin.status()).apps.every((a) => a.running === a.desired) ? true : undefined));

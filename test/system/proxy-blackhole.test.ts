@@ -13,8 +13,8 @@ import type { RouteTable } from '../../src/core/render/routes.js';
 import { startProxyServer } from '../../src/proxy/server.js';
 import { startBackend } from '../helpers/backends.js';
 import { need, run, works } from '../helpers/system.js';
+import { sleep } from '../helpers/wait.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const BACKEND = "require('http').createServer((q,s)=>{s.setHeader('x-backend','nue-r1');s.end('nue-r1')}).listen(18800,process.argv[1])";
 
 test('a replica that hangs (packets dropped) is ejected within a second and no GET fails', async (t) => {
