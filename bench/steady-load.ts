@@ -7,7 +7,11 @@
  * previous answer is complete (HTTP/1.1 without pipelining); when it is still busy, the send
  * waits and the wait counts.
  *
- * Used by bench/proxy.ts: steadyLoad({ port, host, rate: 2000, connections: 1000, seconds: 10 }).
+ * A warm-up at the same rate (`warmupSeconds`, not measured) comes first, so that what is
+ * measured is the steady state of every target alike: JIT-compiled code, pools filled, the
+ * start burst's garbage collected.
+ *
+ * Used by bench/proxy.ts: steadyLoad({ port, host, rate: 2000, connections: 1000, seconds: 10, warmupSeconds: 3 }).
  */
 import net from 'node:net';
 
@@ -44,12 +48,13 @@ function responseLength(buf: Buffer): number {
   return buf.length >= total ? total : 0;
 }
 
-export async function steadyLoad(o: { port: number; address?: string; host: string; rate: number; connections: number; seconds: number }): Promise<SteadyResult> {
+export async function steadyLoad(o: { port: number; address?: string; host: string; rate: number; connections: number; seconds: number; warmupSeconds?: number }): Promise<SteadyResult> {
   const request = Buffer.from(`GET / HTTP/1.1\r\nHost: ${o.host}\r\n\r\n`);
   const latencies: number[] = [];
   let errors = 0;
   let sent = 0;
-  let measuring = false;
+  let warm = 0;
+  let measureFrom = Infinity;
   const conns: Conn[] = [];
   const send = (c: Conn) => {
     c.busy = true;
@@ -74,7 +79,8 @@ export async function steadyLoad(o: { port: number; address?: string; host: stri
               continue;
             }
             const intended = c.queue.shift();
-            if (intended !== undefined && measuring) latencies.push(performance.now() - intended);
+            if (intended !== undefined && intended >= measureFrom) latencies.push(performance.now() - intended);
+            else if (intended !== undefined) warm++;
             if (c.waiting > 0) {
               c.waiting--;
               send(c);
@@ -88,8 +94,9 @@ export async function steadyLoad(o: { port: number; address?: string; host: stri
   );
   // Fixed schedule: request k goes to connection k mod n at start + k / rate.
   const start = performance.now() + 50;
-  const total = Math.round(o.rate * o.seconds);
-  measuring = true;
+  const warmup = Math.round(o.rate * (o.warmupSeconds ?? 0));
+  const total = warmup + Math.round(o.rate * o.seconds);
+  measureFrom = start + (warmup * 1000) / o.rate;
   await new Promise<void>((resolve) => {
     let k = 0;
     const tick = () => {
@@ -97,7 +104,7 @@ export async function steadyLoad(o: { port: number; address?: string; host: stri
       while (k < total && start + (k * 1000) / o.rate <= now) {
         const c = conns[k % conns.length]!;
         c.queue.push(start + (k * 1000) / o.rate);
-        sent++;
+        if (k >= warmup) sent++;
         if (c.busy) c.waiting++;
         else send(c);
         k++;
@@ -110,7 +117,7 @@ export async function steadyLoad(o: { port: number; address?: string; host: stri
   });
   // Let the last answers arrive.
   const deadline = performance.now() + 5000;
-  while (latencies.length + errors < sent && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  while (warm + latencies.length + errors < total && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   for (const c of conns) c.socket.destroy();
   const sorted = latencies.sort((a, b) => a - b);
   return { sent, answered: sorted.length, errors: errors + (sent - sorted.length), p50: quantile(sorted, 0.5), p90: quantile(sorted, 0.9), p99: quantile(sorted, 0.99), max: sorted[sorted.length - 1] ?? NaN };

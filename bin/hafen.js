@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Entry point of the `hafen` command (npm ci builds dist/ via `prepare`). It wires the
-// processes: `hafen controller`, `hafen agent` and `hafen proxy` run their own entry points; everything
+// processes: `hafen controller`, `hafen agent`, `hafen prober` and `hafen proxy` run their own entry points; everything
 // else is the CLI. The processes never import each other (DESIGN.md), only this file sees all.
 const [command] = process.argv.slice(2);
 if (command === 'controller') {
@@ -9,6 +9,9 @@ if (command === 'controller') {
 } else if (command === 'agent') {
   const { runAgent } = await import('../dist/agent/main.js');
   process.exitCode = await runAgent(process.argv.slice(3));
+} else if (command === 'prober') {
+  const { runProber } = await import('../dist/agent/prober/main.js');
+  process.exitCode = await runProber(process.argv.slice(3));
 } else if (command === 'proxy') {
   const { runProxy } = await import('../dist/proxy/main.js');
   process.exitCode = await runProxy(process.argv.slice(3));

@@ -7,6 +7,7 @@ import { HafenError } from '../lib/errors.js';
 import { registerAccess } from './access.js';
 import { registerApply } from './apply.js';
 import { registerCapacity } from './capacity.js';
+import { registerChecks } from './checks.js';
 import { registerGenerate } from './generate.js';
 import { EXIT, processIo, type CliIo } from './io.js';
 import { registerIpam } from './ipam.js';
@@ -35,12 +36,13 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   registerSchema(program, io, setExit);
   registerApply(program, io, setExit);
   registerStatus(program, io, setExit);
+  registerChecks(program, io, setExit);
   registerAccess(program, io, setExit);
   registerSecret(program, io, setExit);
   registerGenerate(program, io, setExit);
   const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
   for (const cmd of all(program).slice(1)) cmd.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
-  program.addHelpText('after', '\nProcesses: hafen controller --help, hafen agent --help, hafen proxy --help');
+  program.addHelpText('after', '\nProcesses: hafen controller --help, hafen agent --help, hafen prober --help, hafen proxy --help');
   return program;
 }
 

@@ -8,6 +8,8 @@ import type { FleetSource } from '../core/fleet/source.js';
 import type { RevisionDiff } from '../core/plan/diff.js';
 import type { Placement, Unplaced } from '../core/placement/types.js';
 import type { HostDesiredState } from '../core/render/desired.js';
+import type { Probe } from '../core/monitor/checks.js';
+import type { CheckStatus, MonitorEvent, SiteStatus } from '../core/monitor/status.js';
 import type { RouteTable } from '../core/render/routes.js';
 import type { Violation } from '../core/risk/scenarios.js';
 import { HafenError } from '../lib/errors.js';
@@ -67,6 +69,22 @@ export interface RoutesResponse {
   /** The site of the calling proxy's host. */
   site: string | null;
   table: RouteTable;
+}
+
+export interface ProbesResponse {
+  /** The site of the calling prober's host: where its results count from. */
+  site: string;
+  hash: string;
+  changed: boolean;
+  probes: Probe[];
+}
+
+export interface ProbeResultBody {
+  check: string;
+  ok: boolean;
+  at: string;
+  ms: number;
+  error?: string;
 }
 
 export interface RevisionSummary {
@@ -157,7 +175,25 @@ export class HafenClient {
     const q = new URLSearchParams({ wait: String(waitSeconds), ...(after ? { after } : {}) });
     return this.call('GET', `/v1/proxy/routes?${q}`, undefined, (waitSeconds + 10) * 1000);
   }
-  reportProxyStatus(status: { site: string; revision: number; replicas: ProxyReplicaView[]; traffic?: { app: string; hour: string; requests: number; errors: number }[] }): Promise<void> {
+  /** Long-polls for the probes of this host's site: returns at once if they differ from `after`. */
+  probes(after: string | undefined, waitSeconds: number): Promise<ProbesResponse> {
+    const q = new URLSearchParams({ wait: String(waitSeconds), ...(after ? { after } : {}) });
+    return this.call('GET', `/v1/probe/checks?${q}`, undefined, (waitSeconds + 10) * 1000);
+  }
+  reportProbeResults(results: ProbeResultBody[]): Promise<void> {
+    return this.call('POST', '/v1/probe/results', { results });
+  }
+  /** Every check's state by quorum of the sites, and each site's state. */
+  checks(filter: { state?: string; app?: string; customer?: string } = {}): Promise<{ checks: CheckStatus[]; sites: SiteStatus[] }> {
+    const q = new URLSearchParams(Object.entries(filter).filter((e): e is [string, string] => e[1] !== undefined));
+    return this.call('GET', `/v1/checks${q.size ? `?${q}` : ''}`);
+  }
+  /** Events, newest first. */
+  events(filter: { since?: string; kind?: string; subject?: string; limit?: number } = {}): Promise<{ events: MonitorEvent[] }> {
+    const q = new URLSearchParams(Object.entries(filter).filter((e) => e[1] !== undefined).map(([k, v]): [string, string] => [k, String(v)]));
+    return this.call('GET', `/v1/events${q.size ? `?${q}` : ''}`);
+  }
+  reportProxyStatus(status: { site: string; listen?: string; tlsListen?: string; revision: number; replicas: ProxyReplicaView[]; traffic?: { app: string; hour: string; requests: number; errors: number }[] }): Promise<void> {
     return this.call('POST', '/v1/proxy/status', status);
   }
   createToken(name: string, role: 'admin' | 'operator' | 'viewer'): Promise<{ id: string; name: string; role: string; token: string }> {

@@ -5,6 +5,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { HafenError } from '../lib/errors.js';
 import { agentRoutes } from './api/agents.js';
+import { monitorRoutes } from './api/monitor.js';
 import { openApiRoute } from './api/openapi.js';
 import { proxyRoutes } from './api/proxies.js';
 import { revisionRoutes } from './api/revisions.js';
@@ -45,5 +46,6 @@ export function buildApp(service: ControllerService, options: { now?: () => Date
   tokenRoutes(app, service, now);
   secretRoutes(app, service);
   proxyRoutes(app, service, now);
+  monitorRoutes(app, service);
   return app;
 }

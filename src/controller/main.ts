@@ -57,6 +57,9 @@ export async function startController(options: ControllerOptions): Promise<Contr
     await store.close();
     throw new HafenError('HAFEN_CONTROLLER_LISTEN', `cannot listen on ${options.listen}: ${err.message}`);
   });
+  // Check states change with time too (a prober falls silent, a view goes stale).
+  const monitorTimer = setInterval(() => void service.evaluateChecks().catch((err: Error) => options.warn?.(`monitoring: ${err.message}`)), 1000);
+  monitorTimer.unref();
   return {
     url,
     secretKeyId: key.id,
@@ -65,6 +68,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
       // End the long-polls, then stop listening. Connections that go idle while requests
       // finish are closed as they do (otherwise each would hold the close for the keep-alive
       // timeout); whatever still runs after 10 s is cut.
+      clearInterval(monitorTimer);
       service.close();
       const idle = setInterval(() => app.server.closeIdleConnections(), 100);
       const cut = setTimeout(() => app.server.closeAllConnections(), 10_000);

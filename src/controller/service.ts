@@ -16,10 +16,12 @@ import type { Placement, Unplaced } from '../core/placement/types.js';
 import { desiredState, type HostDesiredState } from '../core/render/desired.js';
 import { secretUses } from '../core/render/env.js';
 import { routeTable, routeTableHash, type RouteTable } from '../core/render/routes.js';
+import { deriveChecks, probesHash, resolveProbes, type Check, type Probe, type ProxyEndpoint } from '../core/monitor/checks.js';
 import { analyseRisk, type Violation } from '../core/risk/scenarios.js';
 import { contentHash } from '../core/util/canonical.js';
 import { HafenError } from '../lib/errors.js';
 import { HostReports } from './host-reports.js';
+import { Monitor } from './monitor.js';
 import type { Secrets } from './secrets.js';
 import type { HostStatus, SecretInfo, Store } from './store/store.js';
 
@@ -33,6 +35,25 @@ export interface Snapshot {
   hashes: Map<string, string>;
   /** Each host's address from IPAM (what proxies reach its units at, unless its agent reports another). */
   addresses: Map<string, string>;
+}
+
+/** What a proxy last said about itself and the replicas it sees. */
+export interface ProxyView {
+  site: string;
+  listen?: string;
+  tlsListen?: string;
+  revision: number;
+  replicas: unknown[];
+  reportedAt: string;
+}
+
+/** A proxy's HOST:PORT, with a wildcard address replaced by the address of the host it runs on. */
+function endpoint(listen: string, hostAddress: string | undefined): { address: string; port: number } | undefined {
+  const m = /^\[?([^\]]*)\]?:(\d+)$/.exec(listen);
+  if (!m) return undefined;
+  const wildcard = m[1] === '0.0.0.0' || m[1] === '::' || m[1] === '';
+  const address = wildcard ? hostAddress : m[1];
+  return address ? { address, port: Number(m[2]) } : undefined;
 }
 
 export interface PlanResult {
@@ -65,6 +86,8 @@ export class ControllerService {
   private readonly changes = new EventEmitter();
   /** Agents' last reports, written to the store in batches. */
   readonly reports: HostReports;
+  /** Check states from every site's probes. */
+  readonly monitor: Monitor;
 
   constructor(
     readonly store: Store,
@@ -73,6 +96,13 @@ export class ControllerService {
   ) {
     this.changes.setMaxListeners(0);
     this.reports = new HostReports(store);
+    this.monitor = new Monitor(store, now);
+  }
+
+  /** Brings the monitor's checks up to the newest revision and recomputes every state (once a second, and after each batch of results). */
+  async evaluateChecks(): Promise<void> {
+    this.monitor.setChecks(await this.checks());
+    await this.monitor.evaluate();
   }
 
   /** The newest revision, rendered (cached until the next revision or secret change). */
@@ -270,13 +300,54 @@ export class ControllerService {
   async routes(): Promise<{ table: RouteTable; hash: string }> {
     const cur = await this.current();
     if (!cur) return { table: { revision: 0, routes: [] }, hash: routeTableHash({ revision: 0, routes: [] }) };
+    const table = routeTable(cur.fleet, cur.placements, cur.revision, await this.reachable(cur));
+    return { table, hash: routeTableHash(table) };
+  }
+
+  /** Where each host's units are reachable: the address its agent reports, else its IPAM address. */
+  private async reachable(cur: Snapshot): Promise<Map<string, string>> {
     const addresses = new Map(cur.addresses);
     for (const r of await this.reports.all()) {
       const reported = (r.status as { agent?: { address?: string } }).agent?.address;
       if (reported) addresses.set(r.host, reported);
     }
-    const table = routeTable(cur.fleet, cur.placements, cur.revision, addresses);
-    return { table, hash: routeTableHash(table) };
+    return addresses;
+  }
+
+  /** Every check of the newest revision (core/monitor/checks.ts), at the addresses units are reachable at. */
+  async checks(): Promise<Check[]> {
+    const cur = await this.current();
+    return cur ? deriveChecks(cur.fleet, cur.placements, await this.reachable(cur)) : [];
+  }
+
+  /** The site of a host in the newest revision, if the host is in it. */
+  async siteOf(host: string): Promise<string | undefined> {
+    return (await this.current())?.fleet.hosts.find((h) => h.id === host)?.site;
+  }
+
+  /** What the probers of `site` run: every check, those through the proxies sent to the proxies that report where they listen. */
+  async probesFor(site: string): Promise<{ probes: Probe[]; hash: string }> {
+    const cur = await this.current();
+    const addresses = cur ? await this.reachable(cur) : new Map<string, string>();
+    const proxies: ProxyEndpoint[] = [];
+    for (const [host, v] of this.proxyViews) {
+      const plain = v.listen ? endpoint(v.listen, addresses.get(host)) : undefined;
+      const secure = v.tlsListen ? endpoint(v.tlsListen, addresses.get(host)) : undefined;
+      if (plain) proxies.push({ site: v.site, address: plain.address, port: plain.port, ...(secure ? { tlsPort: secure.port } : {}) });
+    }
+    const probes = resolveProbes(await this.checks(), site, proxies);
+    return { probes, hash: probesHash(probes) };
+  }
+
+  waitForProbes(site: string, after: string | undefined, timeoutMs: number): Promise<{ probes: Probe[]; hash: string; changed: boolean }> {
+    return this.waitFor(() => this.probesFor(site), after, timeoutMs, ['revision', 'routes', 'proxies']);
+  }
+
+  /** Records what a proxy reports about itself; a proxy that starts or moves wakes the probers. */
+  recordProxyView(host: string, view: ProxyView): void {
+    const before = this.proxyViews.get(host);
+    this.proxyViews.set(host, view);
+    if (before?.listen !== view.listen || before?.tlsListen !== view.tlsListen || before?.site !== view.site) this.changes.emit('proxies');
   }
 
   /** Records an agent's report; a changed address changes the route table, so proxies are woken. */
@@ -288,5 +359,5 @@ export class ControllerService {
   }
 
   /** What each proxy last said about the replicas it sees, by proxy host. */
-  readonly proxyViews = new Map<string, { site: string; revision: number; replicas: unknown[]; reportedAt: string }>();
+  readonly proxyViews = new Map<string, ProxyView>();
 }

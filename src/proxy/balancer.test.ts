@@ -81,7 +81,7 @@ test('health: down after 2 failed checks, up after 2 good ones; ejected after 3 
 test('stall: ejected when 3 requests waited 800 ms and nothing came back meanwhile; the waiting ones are handed back', () => {
   const r = rep('a', 'nue', 'h1');
   const abandoned: number[] = [];
-  const add = (since: number, i: number) => r.pending.add({ since, abandon: () => abandoned.push(i) });
+  const add = (since: number, i: number) => r.pending.add({ since, retryable: true, abort: () => abandoned.push(i) });
   add(0, 1);
   add(100, 2);
   r.lastAnswer = 0;
@@ -92,7 +92,7 @@ test('stall: ejected when 3 requests waited 800 ms and nothing came back meanwhi
   const { event, stalled } = r.checkStall(2000);
   assert.equal(event, 'ejected');
   assert.equal(stalled.length, 3);
-  for (const p of stalled) p.abandon?.();
+  for (const p of stalled) p.abort?.(new Error('stalled'));
   assert.deepEqual(abandoned, [1, 2, 3]);
   assert.equal(r.usable, false);
   assert.equal(r.checkStall(3000).event, undefined, 'ejected once');

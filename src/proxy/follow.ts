@@ -44,6 +44,8 @@ export class RouteFollower {
     private hash: string | undefined,
     private readonly log: (msg: string, extra?: Record<string, unknown>) => void,
     private readonly traffic: TrafficCounter,
+    /** Where this proxy listens (HOST:PORT), so probes through the proxies know where to go. */
+    private readonly endpoints: { listen?: string; tlsListen?: string } = {},
     private readonly waitSeconds = 25,
   ) {}
 
@@ -56,7 +58,7 @@ export class RouteFollower {
   private async report(): Promise<void> {
     const traffic = this.traffic.take();
     try {
-      await this.client.reportProxyStatus({ site: this.site, revision: this.proxy.revision, replicas: this.proxy.health(), traffic });
+      await this.client.reportProxyStatus({ site: this.site, ...this.endpoints, revision: this.proxy.revision, replicas: this.proxy.health(), traffic });
     } catch {
       // Sent with the next report.
       this.traffic.restore(traffic);

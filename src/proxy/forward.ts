@@ -38,11 +38,11 @@ function clientHeaders(raw: Buffer[]): string[] {
 
 /**
  * Sends `f` through `dispatcher` and streams the answer into `res`. `onAnswer` runs when the
- * response headers arrive (before they are written); `setAbandon` receives a function that
- * gives the request up (it then rejects with code HAFEN_ABANDONED). Rejects with the transport
+ * response headers arrive (before they are written); `setAbort` receives a function that gives
+ * the request up with an error (the promise then rejects with it). Rejects with the transport
  * error; whether anything was written shows in `res.headersSent`.
  */
-export function forward(dispatcher: Dispatcher, f: Forward, res: ServerResponse, onAnswer: (status: number) => void, setAbandon?: (abandon: () => void) => void): Promise<void> {
+export function forward(dispatcher: Dispatcher, f: Forward, res: ServerResponse, onAnswer: (status: number) => void, setAbort?: (abort: (err: Error) => void) => void): Promise<void> {
   return new Promise((resolve, reject) => {
     let abort: ((err?: Error) => void) | undefined;
     let resume: (() => void) | undefined;
@@ -58,7 +58,7 @@ export function forward(dispatcher: Dispatcher, f: Forward, res: ServerResponse,
       res.off('close', onClose);
     };
     res.once('close', onClose);
-    setAbandon?.(() => abort?.(Object.assign(new Error('abandoned: the replica stalled'), { code: 'HAFEN_ABANDONED' })));
+    setAbort?.((err) => abort?.(err));
     dispatcher.dispatch(
       { method: f.method as Dispatcher.HttpMethod, path: f.path, headers: f.headers, body: f.body ?? null },
       {

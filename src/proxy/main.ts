@@ -170,7 +170,8 @@ export async function startProxy(o: ProxyStartOptions): Promise<RunningProxy> {
   const admin = o.admin ? await startAdmin(hostPort(o.admin, '--admin'), ps, metrics) : undefined;
   let follower: RouteFollower | undefined;
   if (client) {
-    follower = new RouteFollower(client, o.data, ps.proxy, site, hash, (msg, extra) => log.info(extra ?? {}, msg), traffic);
+    const endpoints = { listen: new URL(ps.url).host, ...(ps.tlsUrl ? { tlsListen: new URL(ps.tlsUrl).host } : {}) };
+    follower = new RouteFollower(client, o.data, ps.proxy, site, hash, (msg, extra) => log.info(extra ?? {}, msg), traffic, endpoints);
     follower.start();
   } else {
     const file = o.routes!;

@@ -28,8 +28,10 @@ export const DEFAULT_HEALTH: HealthOptions = { intervalMs: 1000, timeoutMs: 1000
 /** A request waiting for a replica's answer. */
 export interface Pending {
   since: number;
-  /** Gives up on the request (it has received nothing), so it can be sent elsewhere; undefined when it cannot be sent again. */
-  abandon?: () => void;
+  /** The request may be given up on and sent elsewhere (it is idempotent and its body is kept). */
+  retryable: boolean;
+  /** Gives up on the request with `err` (it has received nothing yet); set once the request is under way. */
+  abort?: (err: Error) => void;
 }
 
 export type HealthEvent = 'down' | 'up' | 'ejected' | 'restored' | undefined;

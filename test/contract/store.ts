@@ -137,6 +137,23 @@ export function storeContract(name: string, open: () => Promise<StoreHandle>): v
       assert.deepEqual((await store.traffic({ since: '2026-11-26T00:00:00.000Z', app: 'shop' })).map((t) => [t.site, t.requests]), [['nue', 10], ['vie', 8]]);
     });
 
+    withStore('events are numbered in order and read back newest first, by time, kind and subject', async ({ store }) => {
+      await store.addEvents([
+        { at: '2026-11-26T10:00:00.000Z', kind: 'check', subject: 'replica:shop-r1', state: 'down', message: 'down from nue, vie', data: { downFrom: ['nue', 'vie'] } },
+        { at: '2026-11-26T10:01:00.000Z', kind: 'site', subject: 'hel', state: 'lost', message: 'hel lost' },
+      ]);
+      await store.addEvents([{ at: '2026-11-26T10:02:00.000Z', kind: 'check', subject: 'replica:shop-r1', state: 'up', message: 'up' }]);
+      const all = await store.events({});
+      assert.deepEqual(all.map((e) => [e.subject, e.state]), [['replica:shop-r1', 'up'], ['hel', 'lost'], ['replica:shop-r1', 'down']]);
+      assert.ok(all[0]!.id > all[1]!.id && all[1]!.id > all[2]!.id);
+      assert.deepEqual(all[2]!.data, { downFrom: ['nue', 'vie'] });
+      assert.equal(all[1]!.data, undefined);
+      assert.deepEqual((await store.events({ kind: 'check' })).map((e) => e.state), ['up', 'down']);
+      assert.deepEqual((await store.events({ since: '2026-11-26T10:01:00.000Z' })).map((e) => e.state), ['up', 'lost']);
+      assert.deepEqual((await store.events({ subject: 'hel' })).map((e) => e.state), ['lost']);
+      assert.equal((await store.events({ limit: 1 })).length, 1);
+    });
+
     withStore('everything survives closing and opening again', async (h) => {
       await h.store.appendRevision(revision(null));
       await h.store.putSecret({ name: 's', keyId: 'k1', sealed: 'v1.x', updatedAt: '2026-11-26T10:00:00.000Z', updatedBy: 'ops' });

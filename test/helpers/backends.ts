@@ -30,7 +30,8 @@ export async function startBackend(id: string, address: string, opts: { delayMs?
         res.writeHead(200, { 'content-type': 'text/plain', 'x-backend': id });
         res.end(`${id} ${req.method} ${req.url}${body ? ` ${body}` : ''}`);
       };
-      if (opts.delayMs) setTimeout(answer, opts.delayMs);
+      // Unref: a killed backend's pending answer must not keep the test process alive.
+      if (opts.delayMs) setTimeout(answer, opts.delayMs).unref();
       else answer();
     });
   });

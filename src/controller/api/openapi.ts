@@ -1,7 +1,7 @@
 /** GET /openapi.json: the API described from the same zod schemas that validate requests. */
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { ApplyBody, JoinBody, PlanBody, ProxyStatusBody, RollbackBody, SecretBody, StatusBody, TokenBody } from './schemas.js';
+import { ApplyBody, JoinBody, PlanBody, ProxyStatusBody, RollbackBody, SecretBody, StatusBody, TokenBody, ProbeResultsBody } from './schemas.js';
 
 type Auth = 'viewer' | 'operator' | 'admin' | 'host' | 'none';
 
@@ -30,6 +30,10 @@ const OPS: Op[] = [
   { method: 'get', path: '/v1/proxy/routes', summary: 'The edge route table; long-polls up to `wait` seconds while its hash equals `after`', auth: 'host', query: { after: 'hash the proxy has', wait: 'seconds to wait for a change (max 30)' } },
   { method: 'post', path: '/v1/proxy/status', summary: 'Report replica health as the calling proxy sees it, and the requests it counted', auth: 'host', body: ProxyStatusBody },
   { method: 'get', path: '/v1/traffic', summary: 'Requests per app, site and hour through the edge proxies', auth: 'viewer', query: { since: 'ISO 8601 time (default: 24 hours ago)', app: 'only this app' } },
+  { method: 'get', path: '/v1/probe/checks', summary: 'The probes of the calling prober\'s site; long-polls up to `wait` seconds while their hash equals `after`', auth: 'host', query: { after: 'hash the prober has', wait: 'seconds to wait for a change (max 30)' } },
+  { method: 'post', path: '/v1/probe/results', summary: 'Deliver probe results; they count for the site of the calling host', auth: 'host', body: ProbeResultsBody },
+  { method: 'get', path: '/v1/checks', summary: 'Every check with its state by quorum of the sites and each site\'s view; each site\'s state', auth: 'viewer', query: { state: 'only checks in this state (up, degraded, down, unknown)', app: 'only this app', customer: 'only this customer' } },
+  { method: 'get', path: '/v1/events', summary: 'Events (check state changes, sites lost and back, probers silent), newest first', auth: 'viewer', query: { since: 'ISO 8601 time', kind: 'check, site or prober', subject: 'a check id or site', limit: '1 to 10000 (default 100)' } },
   { method: 'get', path: '/v1/secrets', summary: 'Secret names, versions and the apps using them (never values)', auth: 'viewer' },
   { method: 'put', path: '/v1/secrets/{name}', summary: 'Set a secret (encrypted at rest); units using it restart with the new value', auth: 'operator', body: SecretBody, params: ['name'] },
   { method: 'delete', path: '/v1/secrets/{name}', summary: 'Delete a secret the newest revision does not use (409 otherwise)', auth: 'operator', params: ['name'] },

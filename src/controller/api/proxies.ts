@@ -25,7 +25,7 @@ export function proxyRoutes(app: FastifyInstance, service: ControllerService, no
   app.post('/v1/proxy/status', async (req, reply) => {
     const host = await requireHost(service.store, req);
     const { traffic, ...view } = body(ProxyStatusBody, req);
-    service.proxyViews.set(host, { ...view, reportedAt: now().toISOString() });
+    service.recordProxyView(host, { ...view, reportedAt: now().toISOString() });
     if (traffic?.length) await service.store.addTraffic(traffic.map((t) => ({ ...t, site: view.site })));
     return reply.code(204).send();
   });

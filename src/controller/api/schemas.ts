@@ -41,6 +41,8 @@ export const TokenBody = z.object({ name: z.string().min(1).max(100), role: z.en
 export const SecretBody = z.object({ value: z.string().describe('The secret value (never returned by any route)') });
 export const ProxyStatusBody = z.object({
   site: z.string().describe('The site the proxy serves at'),
+  listen: z.string().optional().describe('HOST:PORT the proxy takes plain HTTP on (probes through the proxies go there)'),
+  tlsListen: z.string().optional().describe('HOST:PORT the proxy takes HTTPS on, when it has certificates'),
   revision: z.number().int().min(0).describe('Route table revision the proxy runs'),
   replicas: z
     .array(z.object({ id: z.string(), site: z.string(), host: z.string(), up: z.boolean(), ejected: z.boolean(), inflight: z.number() }))
@@ -50,4 +52,19 @@ export const ProxyStatusBody = z.object({
     .max(100_000)
     .optional()
     .describe('Requests counted since the last report, per app and hour'),
+});
+
+export const ProbeResultsBody = z.object({
+  results: z
+    .array(
+      z.object({
+        check: z.string().min(1).describe('Check id, e.g. "replica:shop-r1"'),
+        ok: z.boolean(),
+        at: z.iso.datetime().describe('When the probe started'),
+        ms: z.number().min(0).describe('How long it took'),
+        error: z.string().max(2000).optional().describe('Why it failed, in words'),
+      }),
+    )
+    .max(200_000)
+    .describe('Probe results since the last delivery, oldest first'),
 });

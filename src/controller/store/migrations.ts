@@ -64,4 +64,18 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX traffic_hour ON traffic (hour);
   `,
+  // 4: events (check state changes, sites lost and back, probers gone silent).
+  `
+  CREATE TABLE events (
+    id       INTEGER PRIMARY KEY AUTOINCREMENT,
+    at       TEXT NOT NULL,
+    kind     TEXT NOT NULL,
+    subject  TEXT NOT NULL,
+    state    TEXT NOT NULL,
+    message  TEXT NOT NULL,
+    data     TEXT
+  );
+  CREATE INDEX events_at ON events (at);
+  CREATE INDEX events_subject ON events (subject, id);
+  `,
 ];

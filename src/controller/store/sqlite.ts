@@ -7,7 +7,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { HafenError } from '../../lib/errors.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
-import type { ApiToken, HostStatus, JoinToken, Revision, RevisionInput, RevisionSummary, Role, SecretInfo, SecretInput, SecretRecord, Store, TrafficSample } from './store.js';
+import type { ApiToken, HostStatus, JoinToken, Revision, RevisionInput, RevisionSummary, Role, SecretInfo, SecretInput, SecretRecord, Store, TrafficSample, EventRecord } from './store.js';
 
 interface RevisionRow {
   number: number;
@@ -216,6 +216,26 @@ export class SqliteStore implements Store {
         : this.stmt('SELECT * FROM traffic WHERE hour >= ? AND app = ? ORDER BY hour, site').all(query.since, query.app)
     ) as TrafficSample[];
     return rows.map((r) => ({ app: r.app, site: r.site, hour: r.hour, requests: r.requests, errors: r.errors }));
+  }
+
+  async addEvents(events: readonly Omit<EventRecord, 'id'>[]): Promise<void> {
+    const add = this.stmt('INSERT INTO events (at, kind, subject, state, message, data) VALUES (?, ?, ?, ?, ?, ?)');
+    this.db.transaction(() => {
+      for (const e of events) add.run(e.at, e.kind, e.subject, e.state, e.message, e.data === undefined ? null : JSON.stringify(e.data));
+    })();
+  }
+
+  async events(query: { since?: string; kind?: string; subject?: string; limit?: number }): Promise<EventRecord[]> {
+    const where: string[] = [];
+    const args: (string | number)[] = [];
+    for (const [column, value] of [['at >=', query.since], ['kind =', query.kind], ['subject =', query.subject]] as const) {
+      if (value === undefined) continue;
+      where.push(`${column} ?`);
+      args.push(value);
+    }
+    const sql = `SELECT * FROM events${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
+    const rows = this.stmt(sql).all(...args, Math.min(Math.max(query.limit ?? 100, 1), 10_000)) as { id: number; at: string; kind: string; subject: string; state: string; message: string; data: string | null }[];
+    return rows.map((r) => ({ id: r.id, at: r.at, kind: r.kind, subject: r.subject, state: r.state, message: r.message, ...(r.data === null ? {} : { data: JSON.parse(r.data) as unknown }) }));
   }
 
   async putHostStatuses(statuses: readonly HostStatus[]): Promise<void> {

@@ -98,6 +98,23 @@ export interface TrafficSample {
   errors: number;
 }
 
+/** Something that happened, for people and the alerting: a check changed state, a site was lost. */
+export interface EventRecord {
+  /** Assigned by the store, increasing. */
+  id: number;
+  /** ISO 8601 UTC. */
+  at: string;
+  /** What kind of thing: "check", "site", "prober". */
+  kind: string;
+  /** Which one: a check id, a site id. */
+  subject: string;
+  /** The new state ("down", "up", "degraded", "lost", "silent", …). */
+  state: string;
+  message: string;
+  /** Details, kept as given (JSON). */
+  data?: unknown;
+}
+
 export interface Store {
   /** The newest revision, if any. */
   head(): Promise<RevisionSummary | undefined>;
@@ -136,6 +153,11 @@ export interface Store {
   addTraffic(samples: readonly TrafficSample[]): Promise<void>;
   /** Stored hours from `since` (inclusive) on, oldest first, optionally for one app. */
   traffic(query: { since: string; app?: string }): Promise<TrafficSample[]>;
+
+  /** Appends events in one transaction; ids are assigned in order. */
+  addEvents(events: readonly Omit<EventRecord, 'id'>[]): Promise<void>;
+  /** Newest first, at most `limit` (default 100), optionally from a time on and of one kind or subject. */
+  events(query: { since?: string; kind?: string; subject?: string; limit?: number }): Promise<EventRecord[]>;
 
   /** Stores the last report of each host given, in one transaction (the controller batches heartbeats). */
   putHostStatuses(statuses: readonly HostStatus[]): Promise<void>;

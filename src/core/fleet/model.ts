@@ -18,6 +18,7 @@ import type {
 } from './schema/fleet.js';
 import type { HostRole } from './schema/host.js';
 import type { MigrationMode } from './schema/defaults.js';
+import { parseDuration } from './schema/monitoring.js';
 import type { SegmentRole } from './schema/template.js';
 import { parseBytes } from './units.js';
 
@@ -46,7 +47,16 @@ export interface VolumeModel {
   path?: string;
 }
 
-export interface App extends Omit<AppSpec, 'redundancy' | 'migration' | 'backup' | 'volumes'> {
+/** Probing of an app's checks after defaults. */
+export interface ResolvedMonitoring {
+  intervalMs: number;
+  timeoutMs: number;
+  fall: number;
+  rise: number;
+}
+
+export interface App extends Omit<AppSpec, 'redundancy' | 'migration' | 'backup' | 'volumes' | 'monitoring'> {
+  monitoring: ResolvedMonitoring;
   redundancy: { replicas: number; spreadOver: SpreadLevel; mode: 'active-active' | 'standby' };
   migration: MigrationMode;
   /** The backup policy after defaults; undefined when backups are off or have no target. */
@@ -128,10 +138,25 @@ export function changeBytes(size: number, changePerDay: string | undefined): num
   return parseBytes(changePerDay) ?? 0;
 }
 
+/** Default probing: every 10 s from every site, 5 s to answer, down after 2 failures, up after 2 successes. */
+export const DEFAULT_MONITORING: ResolvedMonitoring = { intervalMs: 10_000, timeoutMs: 5_000, fall: 2, rise: 2 };
+
+/** App fields win over customer defaults, which win over fleet defaults (field by field); the timeout never exceeds the interval. */
+export function resolveMonitoring(
+  app: Pick<AppSpec, 'monitoring'>,
+  customer: Pick<CustomerSpec, 'defaults'> | undefined,
+  fleetDefaults: DefaultsSpec | undefined,
+): ResolvedMonitoring {
+  const m = { ...fleetDefaults?.monitoring, ...customer?.defaults?.monitoring, ...app.monitoring };
+  const intervalMs = m.interval !== undefined ? (parseDuration(m.interval) ?? DEFAULT_MONITORING.intervalMs) : DEFAULT_MONITORING.intervalMs;
+  const timeoutMs = m.timeout !== undefined ? (parseDuration(m.timeout) ?? DEFAULT_MONITORING.timeoutMs) : DEFAULT_MONITORING.timeoutMs;
+  return { intervalMs, timeoutMs: Math.min(timeoutMs, intervalMs), fall: m.fall ?? DEFAULT_MONITORING.fall, rise: m.rise ?? DEFAULT_MONITORING.rise };
+}
+
 /** Resolves the defaults of one app. */
 export function resolveApp(app: AppSpec, customer: CustomerSpec | undefined, fleetDefaults: DefaultsSpec | undefined): App {
   const kind = workloadKind(app);
-  const { backup: _backup, volumes, redundancy, migration, ...rest } = app;
+  const { backup: _backup, volumes, redundancy, migration, monitoring: _monitoring, ...rest } = app;
   const resolved: App = {
     ...rest,
     redundancy: {
@@ -140,6 +165,7 @@ export function resolveApp(app: AppSpec, customer: CustomerSpec | undefined, fle
       mode: redundancy.mode,
     },
     migration: migration ?? customer?.defaults?.migration ?? fleetDefaults?.migration ?? 'window',
+    monitoring: resolveMonitoring(app, customer, fleetDefaults),
     volumes: volumes.map((v) => {
       const out: VolumeModel = { name: v.name, size: v.size, changePerDay: changeBytes(v.size, v.changePerDay) };
       if (v.path !== undefined) out.path = v.path;

@@ -37,6 +37,16 @@ export class IndexedMinHeap {
     }
   }
 
+  /** The id with the smallest key, without removing it. */
+  peek(): number | undefined {
+    return this.heap[0];
+  }
+
+  /** The key `id` was last set with. */
+  keyOf(id: number): number {
+    return this.key[id]!;
+  }
+
   pop(): number | undefined {
     const top = this.heap[0];
     if (top === undefined) return undefined;

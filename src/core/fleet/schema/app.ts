@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { Country, Description, Id, Labels, Port, SPREAD_LEVELS, Size } from './common.js';
 import { Backup } from './backup.js';
 import { MIGRATION_MODES } from './defaults.js';
+import { Monitoring } from './monitoring.js';
 
 const ComposeService = z
   .looseObject({
@@ -133,6 +134,7 @@ export const App = z
     port: Port.optional().describe('Port of the replicas the proxies send traffic to.'),
     env: Env.optional().describe('Environment of every service or process of the app; {secret: NAME} values come from the controller\'s encrypted secrets.'),
     health: HealthCheck.optional(),
+    monitoring: Monitoring.optional(),
     resources: z
       .strictObject({
         cpu: z.number().positive().describe('CPU cores per replica.'),

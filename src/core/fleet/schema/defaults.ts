@@ -1,6 +1,7 @@
 /** Defaults applied to apps: app fields win over customer defaults, which win over fleet defaults. */
 import { z } from 'zod';
 import { Backup } from './backup.js';
+import { Monitoring } from './monitoring.js';
 
 export const MIGRATION_MODES = ['live', 'window'] as const;
 export type MigrationMode = (typeof MIGRATION_MODES)[number];
@@ -9,5 +10,6 @@ export const Defaults = z
   .strictObject({
     backup: Backup.optional().describe('Default backup policy; an app\'s own fields override it field by field.'),
     migration: z.enum(MIGRATION_MODES).optional().describe('Default migration mode.'),
+    monitoring: Monitoring.optional().describe('Default probe interval and thresholds.'),
   })
   .describe('Defaults for apps.');

@@ -1,0 +1,55 @@
+/**
+ * `hafen prober`: probes every check of the fleet from this host's site and delivers the
+ * results to the controller. Runs with the credential of the host it is on (shared with the
+ * host's agent through --data), or inside the agent with `hafen agent --probe`.
+ */
+import { Command } from 'commander';
+import { HafenClient } from '../../client/client.js';
+import { hostCredential } from '../../client/credential.js';
+import { parseArgs, serveUntilSignalled } from '../../lib/daemon.js';
+import { ProberFollower } from './follow.js';
+
+export interface ProberStartOptions {
+  controller: string;
+  data: string;
+  joinToken?: string;
+  /** Source address of the probes (default: the system's choice). */
+  source?: string;
+  concurrency?: number;
+  log?: (line: string) => void;
+}
+
+export async function startProber(o: ProberStartOptions): Promise<{ host: string; follower: ProberFollower }> {
+  const { host, credential } = await hostCredential(o.controller, o.data, o.joinToken, 'prober');
+  const follower = new ProberFollower(new HafenClient(o.controller, credential), o.log ?? (() => {}), {
+    ...(o.source ? { localAddress: o.source } : {}),
+    ...(o.concurrency ? { concurrency: o.concurrency } : {}),
+  });
+  follower.start();
+  return { host, follower };
+}
+
+export async function runProber(argv: string[]): Promise<number> {
+  const program = new Command('hafen prober')
+    .description('Probe every check of the fleet from this host\'s site and report to the controller.')
+    .requiredOption('--controller <url>', 'controller URL, e.g. http://10.0.0.1:7400')
+    .option('--data <dir>', 'data directory holding the host credential (the agent\'s works)', '.hafen-agent')
+    .option('--join-token <token>', 'one-time token from "hafen host join HOST", when the host has no credential yet (or HAFEN_JOIN_TOKEN)')
+    .option('--source <ip>', 'source address of the probes: the host\'s own address')
+    .option('--concurrency <n>', 'probes running at once at most', '1000');
+  const early = parseArgs(program, argv);
+  if (early !== undefined) return early;
+  const o = program.opts<{ controller: string; data: string; joinToken?: string; source?: string; concurrency: string }>();
+  const concurrency = Number(o.concurrency);
+  if (!Number.isInteger(concurrency) || concurrency < 1) {
+    process.stderr.write(`error: --concurrency must be a whole number of at least 1, not "${o.concurrency}"\n`);
+    return 1;
+  }
+  const joinToken = o.joinToken ?? process.env.HAFEN_JOIN_TOKEN;
+  return serveUntilSignalled(async () => {
+    const log = (l: string) => process.stderr.write(`${new Date().toISOString()} ${l}\n`);
+    const { host, follower } = await startProber({ controller: o.controller, data: o.data, concurrency, ...(joinToken ? { joinToken } : {}), ...(o.source ? { source: o.source } : {}), log });
+    process.stderr.write(`hafen prober on host ${host} following ${o.controller}\n`);
+    return { stop: () => follower.stop() };
+  });
+}

@@ -1,0 +1,54 @@
+/**
+ * Monitoring: probers fetch the probes of their site (a long-poll, like agents and proxies)
+ * and deliver results with the credential of the host they run on, so a result's site is
+ * the host's, never what the sender claims. People read check states, sites and events.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { ControllerService } from '../service.js';
+import { HafenError } from '../../lib/errors.js';
+import { requireHost, requireRole } from './auth.js';
+import { ProbeResultsBody } from './schemas.js';
+import { body } from './validate.js';
+
+const MAX_WAIT_S = 30;
+
+async function proberSite(service: ControllerService, host: string): Promise<string> {
+  const site = await service.siteOf(host);
+  if (!site) throw new HafenError('HAFEN_HOST_NOT_FOUND', `host ${host} is not in the fleet's newest revision, so its site (where it probes from) is unknown`);
+  return site;
+}
+
+export function monitorRoutes(app: FastifyInstance, service: ControllerService): void {
+  app.get<{ Querystring: { after?: string; wait?: string } }>('/v1/probe/checks', async (req) => {
+    const site = await proberSite(service, await requireHost(service.store, req));
+    const wait = Math.min(Math.max(Number(req.query.wait ?? 0) || 0, 0), MAX_WAIT_S);
+    const res = wait > 0 ? await service.waitForProbes(site, req.query.after, wait * 1000) : { ...(await service.probesFor(site)), changed: true };
+    return { site, hash: res.hash, changed: res.changed, probes: res.probes };
+  });
+
+  app.post('/v1/probe/results', async (req, reply) => {
+    const site = await proberSite(service, await requireHost(service.store, req));
+    const { results } = body(ProbeResultsBody, req);
+    service.monitor.record(site, results);
+    await service.evaluateChecks();
+    return reply.code(204).send();
+  });
+
+  app.get<{ Querystring: { state?: string; app?: string; customer?: string } }>('/v1/checks', async (req) => {
+    await requireRole(service.store, req, 'viewer');
+    const q = req.query;
+    const checks = service.monitor.status().filter((c) => (!q.state || c.state === q.state) && (!q.app || c.app === q.app) && (!q.customer || c.customer === q.customer));
+    return { checks, sites: service.monitor.sites() };
+  });
+
+  app.get<{ Querystring: { since?: string; kind?: string; subject?: string; limit?: string } }>('/v1/events', async (req) => {
+    await requireRole(service.store, req, 'viewer');
+    const q = req.query;
+    if (q.since !== undefined && Number.isNaN(Date.parse(q.since))) throw new HafenError('HAFEN_API_BAD_REQUEST', `since must be an ISO 8601 time, not "${q.since}"`);
+    const limit = q.limit === undefined ? 100 : Number(q.limit);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new HafenError('HAFEN_API_BAD_REQUEST', `limit must be a whole number from 1 to 10000, not "${q.limit}"`);
+    return {
+      events: await service.store.events({ ...(q.since ? { since: new Date(q.since).toISOString() } : {}), ...(q.kind ? { kind: q.kind } : {}), ...(q.subject ? { subject: q.subject } : {}), limit }),
+    };
+  });
+}

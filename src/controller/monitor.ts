@@ -1,0 +1,165 @@
+/**
+ * The controller's side of monitoring: every site's probe results go into per-site views
+ * (core/monitor/quorum.ts), and from all views the state of each check, the sites that are
+ * lost, and the probers that fell silent (a dead-man check: a site whose probes stop
+ * arriving is itself a fault). Every change of state is an event in the store, which the
+ * alerting reads.
+ *
+ * States live in memory: after a restart they are rebuilt from the next round of results
+ * (one check interval), and until then checks are "unknown", never falsely "up".
+ */
+import type { Check } from '../core/monitor/checks.js';
+import { lostSites, nextView, verdict, type CheckStateName, type SiteView, type Verdict } from '../core/monitor/quorum.js';
+import type { CheckStatus, SiteStatus } from '../core/monitor/status.js';
+import type { EventRecord, Store } from './store/store.js';
+
+export interface ProbeResultInput {
+  check: string;
+  ok: boolean;
+  /** When the probe started (ISO 8601). */
+  at: string;
+  ms: number;
+  error?: string;
+}
+
+/** A prober that has not delivered for this long is silent. */
+export const PROBER_SILENT_MS = 30_000;
+
+/** A site view older than this does not count: three missed rounds and a margin. */
+export function staleAfter(c: Pick<Check, 'intervalMs'>): number {
+  return 3 * c.intervalMs + 5_000;
+}
+
+export class Monitor {
+  private checks = new Map<string, Check>();
+  private readonly views = new Map<string, Map<string, SiteView>>();
+  private readonly states = new Map<string, { verdict: Verdict; since: number }>();
+  private readonly probesAt = new Map<string, number>();
+  private lost = new Map<string, string[]>();
+  private silent = new Set<string>();
+  private pending: Omit<EventRecord, 'id'>[] = [];
+
+  constructor(
+    private readonly store: Store,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  /** Replaces the checks (a new revision or address); views of checks that remain are kept. */
+  setChecks(checks: readonly Check[]): void {
+    this.checks = new Map(checks.map((c) => [c.id, c]));
+    for (const id of [...this.views.keys()]) if (!this.checks.has(id)) this.views.delete(id);
+    for (const id of [...this.states.keys()]) if (!this.checks.has(id)) this.states.delete(id);
+  }
+
+  /** Results from the probers of `site`; results of checks that no longer exist are dropped. */
+  record(site: string, results: readonly ProbeResultInput[]): void {
+    const t = this.now().getTime();
+    this.probesAt.set(site, t);
+    for (const r of results) {
+      const check = this.checks.get(r.check);
+      if (!check) continue;
+      let views = this.views.get(r.check);
+      if (!views) this.views.set(r.check, (views = new Map()));
+      const at = Date.parse(r.at);
+      const before = views.get(site);
+      // Results can arrive out of order (a batch held back while the controller was away).
+      if (before && at < before.at) continue;
+      views.set(site, nextView(before, { ok: r.ok, at, ms: r.ms, ...(r.error !== undefined ? { error: r.error } : {}) }, check));
+    }
+  }
+
+  /**
+   * Recomputes every state at the current time, queues an event for each change, and writes
+   * the queued events to the store. Runs after each batch of results and once a second.
+   */
+  async evaluate(): Promise<void> {
+    const t = this.now().getTime();
+    const at = new Date(t).toISOString();
+    for (const [id, check] of this.checks) {
+      const v = verdict(this.views.get(id) ?? new Map(), t, staleAfter(check));
+      const before = this.states.get(id);
+      if (before?.verdict.state === v.state) {
+        before.verdict = v;
+        continue;
+      }
+      this.states.set(id, { verdict: v, since: t });
+      // The first verdict of a check that is up is not news.
+      if (before || v.state !== 'up') {
+        this.pending.push({ at, kind: 'check', subject: id, state: v.state, message: `${check.title}: ${v.state} (${v.reason})`, data: { app: check.app, customer: check.customer, site: check.site, downFrom: v.downFrom, upFrom: v.upFrom, was: before?.verdict.state ?? null } });
+      }
+    }
+    const checksAt = new Map<string, string[]>();
+    let stale = 0;
+    for (const c of this.checks.values()) {
+      if (c.via !== 'direct' || !c.site) continue;
+      checksAt.set(c.site, [...(checksAt.get(c.site) ?? []), c.id]);
+      stale = Math.max(stale, staleAfter(c));
+    }
+    const lost = lostSites(checksAt, this.views, t, stale);
+    for (const [site, seenBy] of lost) {
+      if (!this.lost.has(site)) this.pending.push({ at, kind: 'site', subject: site, state: 'lost', message: `site ${site} is lost: every check of it is down as seen from ${seenBy.join(' and ')}`, data: { seenBy } });
+    }
+    for (const site of this.lost.keys()) {
+      if (!lost.has(site)) this.pending.push({ at, kind: 'site', subject: site, state: 'up', message: `site ${site} is back: its checks answer again` });
+    }
+    this.lost = lost;
+    const silent = new Set([...this.probesAt].filter(([, last]) => t - last > PROBER_SILENT_MS).map(([site]) => site));
+    for (const site of silent) {
+      if (!this.silent.has(site)) this.pending.push({ at, kind: 'prober', subject: site, state: 'silent', message: `no probe results from site ${site} for ${Math.round((t - this.probesAt.get(site)!) / 1000)} s` });
+    }
+    for (const site of this.silent) {
+      if (!silent.has(site)) this.pending.push({ at, kind: 'prober', subject: site, state: 'reporting', message: `probe results from site ${site} arrive again` });
+    }
+    this.silent = silent;
+    if (this.pending.length) {
+      const events = this.pending;
+      this.pending = [];
+      try {
+        await this.store.addEvents(events);
+      } catch (err) {
+        this.pending = [...events, ...this.pending];
+        throw err;
+      }
+    }
+  }
+
+  /** Every check with its state and each site's view, sorted by id. */
+  status(): CheckStatus[] {
+    const out: CheckStatus[] = [];
+    for (const [id, c] of [...this.checks].sort(([a], [b]) => (a < b ? -1 : 1))) {
+      const s = this.states.get(id);
+      const views: CheckStatus['views'] = {};
+      for (const [site, v] of [...(this.views.get(id) ?? [])].sort(([a], [b]) => (a < b ? -1 : 1))) {
+        views[site] = { up: v.up ?? null, at: new Date(v.at).toISOString(), ms: Math.round(v.ms * 10) / 10, ...(v.error !== undefined ? { error: v.error } : {}) };
+      }
+      const v = s?.verdict ?? { state: 'unknown' as CheckStateName, downFrom: [], upFrom: [], reason: 'not evaluated yet' };
+      out.push({
+        id,
+        kind: c.kind,
+        title: c.title,
+        app: c.app,
+        customer: c.customer,
+        critical: c.critical,
+        ...(c.site ? { site: c.site } : {}),
+        ...(c.host ? { host: c.host } : {}),
+        ...v,
+        since: new Date(s?.since ?? this.now().getTime()).toISOString(),
+        views,
+      });
+    }
+    return out;
+  }
+
+  /** Each site that has checks or probers: lost or up, and whether its probers report. */
+  sites(): SiteStatus[] {
+    const names = new Set<string>([...this.probesAt.keys()]);
+    for (const c of this.checks.values()) if (c.site) names.add(c.site);
+    return [...names].sort().map((site) => ({
+      site,
+      state: this.lost.has(site) ? 'lost' : 'up',
+      seenBy: this.lost.get(site) ?? [],
+      probesAt: this.probesAt.has(site) ? new Date(this.probesAt.get(site)!).toISOString() : null,
+      probers: !this.probesAt.has(site) ? 'none' : this.silent.has(site) ? 'silent' : 'reporting',
+    }));
+  }
+}

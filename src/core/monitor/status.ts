@@ -1,0 +1,38 @@
+/** What the controller tells about checks and sites (the API's shapes, shared with the client). */
+import type { Check } from './checks.js';
+import type { Verdict } from './quorum.js';
+
+export interface CheckStatus extends Verdict {
+  id: string;
+  kind: Check['kind'];
+  title: string;
+  app: string;
+  customer: string;
+  critical: boolean;
+  site?: string;
+  host?: string;
+  /** When the check entered its state. */
+  since: string;
+  /** Each site's view: up (null: not decided yet), when it last probed, how long that took, why it failed. */
+  views: Record<string, { up: boolean | null; at: string; ms: number; error?: string }>;
+}
+
+export interface SiteStatus {
+  site: string;
+  /** lost: two other sites see every check of this site down. */
+  state: 'up' | 'lost';
+  seenBy: string[];
+  /** When this site's probers last delivered results; null: never. */
+  probesAt: string | null;
+  probers: 'reporting' | 'silent' | 'none';
+}
+
+export interface MonitorEvent {
+  id: number;
+  at: string;
+  kind: string;
+  subject: string;
+  state: string;
+  message: string;
+  data?: unknown;
+}

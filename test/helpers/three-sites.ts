@@ -1,0 +1,90 @@
+/**
+ * The three-site fleet (examples/three-sites.yaml) running on this machine: a controller, an
+ * agent per host (process driver, each host on its own loopback address), a prober at every
+ * site with its host's credential and address, and optionally an edge proxy at nue. Probes
+ * run every second (the fleet's monitoring defaults are shortened for tests).
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { ProcessDriver } from '../../src/agent/drivers/process.js';
+import { startAgent } from '../../src/agent/main.js';
+import { startProber } from '../../src/agent/prober/main.js';
+import { HafenClient } from '../../src/client/client.js';
+import { startController } from '../../src/controller/main.js';
+import { startProxy } from '../../src/proxy/main.js';
+import { EXAMPLES } from './paths.js';
+
+export const SITES = ['nue', 'vie', 'hel'] as const;
+
+export interface ThreeSites {
+  dir: string;
+  url: string;
+  admin: HafenClient;
+  adminToken: string;
+  /** Address of each host (and of its prober). */
+  address: Record<string, string>;
+  /** The agent's data directory of each host. */
+  data: Record<string, string>;
+  proxyUrl?: string;
+  stop(): Promise<void>;
+}
+
+/** Fleet monitoring: every second, down after 2 failures, up after 2 successes. */
+export const FAST_MONITORING = '\ndefaults:\n  monitoring: { interval: 1s, timeout: 500ms, fall: 2, rise: 2 }\n';
+
+/** `base` is the first two octets' third part of the addresses, e.g. 61 for 127.0.61.x (one per test file). */
+export async function startThreeSites(base: number, o: { proxy?: boolean } = {}): Promise<ThreeSites> {
+  const dir = mkdtempSync(join(tmpdir(), 'hafen-three-sites-'));
+  const controller = await startController({ data: join(dir, 'controller'), listen: '127.0.0.1:0' });
+  const adminToken = readFileSync(join(dir, 'controller', 'admin.token'), 'utf8').trim();
+  const admin = new HafenClient(controller.url, adminToken);
+  const hosts = ['nue-app-01', 'vie-app-01', 'hel-app-01'];
+  const address = Object.fromEntries(hosts.map((h, i) => [h, `127.0.${base}.${i + 1}`]));
+  const data = Object.fromEntries(hosts.map((h) => [h, join(dir, h)]));
+  const stops: (() => Promise<void>)[] = [];
+  const quiet = new Writable({ write: (_c, _e, cb) => cb() });
+  let proxyUrl: string | undefined;
+  try {
+    const fleet = readFileSync(join(EXAMPLES, 'three-sites.yaml'), 'utf8') + FAST_MONITORING;
+    await admin.apply([{ name: 'three-sites.yaml', text: fleet }], null);
+    for (const host of hosts) {
+      const { agent } = await startAgent({ controller: controller.url, data: data[host]!, joinToken: (await admin.joinToken(host)).token, driver: 'process', address: address[host]! });
+      stops.push(async () => {
+        await agent.stop();
+        await ProcessDriver.open({ stateDir: join(data[host]!, 'state') }).stopAll();
+      });
+      const { follower } = await startProber({ controller: controller.url, data: data[host]!, source: address[host]! });
+      stops.push(() => follower.stop());
+    }
+    if (o.proxy) {
+      const proxy = await startProxy({ controller: controller.url, data: data['nue-app-01']!, listen: `127.0.${base}.10:0`, logStream: quiet });
+      proxyUrl = proxy.url;
+      stops.push(() => proxy.stop());
+    }
+  } catch (err) {
+    for (const s of stops.reverse()) await s().catch(() => {});
+    await controller.close();
+    throw err;
+  }
+  return {
+    dir,
+    url: controller.url,
+    admin,
+    adminToken,
+    address,
+    data,
+    ...(proxyUrl ? { proxyUrl } : {}),
+    stop: async () => {
+      for (const s of stops.reverse()) await s().catch(() => {});
+      await controller.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The pid of a process unit the agent of `data` runs. */
+export function unitPid(agentData: string, unit: string): number {
+  return (JSON.parse(readFileSync(join(agentData, 'state', 'units', `${unit}.json`), 'utf8')) as { pid: number }).pid;
+}
