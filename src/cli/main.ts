@@ -5,6 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { HafenError } from '../lib/errors.js';
 import { registerAccess } from './access.js';
+import { registerAlerts } from './alerts.js';
 import { registerApply } from './apply.js';
 import { registerCapacity } from './capacity.js';
 import { registerChecks } from './checks.js';
@@ -37,6 +38,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   registerApply(program, io, setExit);
   registerStatus(program, io, setExit);
   registerChecks(program, io, setExit);
+  registerAlerts(program, io, setExit);
   registerAccess(program, io, setExit);
   registerSecret(program, io, setExit);
   registerGenerate(program, io, setExit);

@@ -10,6 +10,7 @@ import type { Placement, Unplaced } from '../core/placement/types.js';
 import type { HostDesiredState } from '../core/render/desired.js';
 import type { Probe } from '../core/monitor/checks.js';
 import type { CheckStatus, MonitorEvent, SiteStatus } from '../core/monitor/status.js';
+import type { AlertView, Silence } from '../core/alerting/alerts.js';
 import type { RouteTable } from '../core/render/routes.js';
 import type { Violation } from '../core/risk/scenarios.js';
 import { HafenError } from '../lib/errors.js';
@@ -187,6 +188,21 @@ export class HafenClient {
   checks(filter: { state?: string; app?: string; customer?: string } = {}): Promise<{ checks: CheckStatus[]; sites: SiteStatus[] }> {
     const q = new URLSearchParams(Object.entries(filter).filter((e): e is [string, string] => e[1] !== undefined));
     return this.call('GET', `/v1/checks${q.size ? `?${q}` : ''}`);
+  }
+  alerts(): Promise<{ alerts: AlertView[] }> {
+    return this.call('GET', '/v1/alerts');
+  }
+  silences(all = false): Promise<{ silences: (Silence & { reminded: boolean })[] }> {
+    return this.call('GET', `/v1/silences${all ? '?all=true' : ''}`);
+  }
+  silence(s: { matchers: Silence['matchers']; comment: string; duration?: string; endsAt?: string; startsAt?: string }): Promise<Silence> {
+    return this.call('POST', '/v1/silences', s);
+  }
+  endSilence(id: string): Promise<{ ended: string }> {
+    return this.call('DELETE', `/v1/silences/${encodeURIComponent(id)}`);
+  }
+  notifications(limit = 100): Promise<{ notifications: { id: string; receiver: string; group: string; kind: string; severity: string; title: string; createdAt: string; status: string; attempts: number; lastError?: string; sentAt?: string }[] }> {
+    return this.call('GET', `/v1/notifications?limit=${limit}`);
   }
   /** Events, newest first. */
   events(filter: { since?: string; kind?: string; subject?: string; limit?: number } = {}): Promise<{ events: MonitorEvent[] }> {

@@ -5,6 +5,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { HafenError } from '../lib/errors.js';
 import { agentRoutes } from './api/agents.js';
+import { alertRoutes } from './api/alerts.js';
 import { monitorRoutes } from './api/monitor.js';
 import { openApiRoute } from './api/openapi.js';
 import { proxyRoutes } from './api/proxies.js';
@@ -47,5 +48,6 @@ export function buildApp(service: ControllerService, options: { now?: () => Date
   secretRoutes(app, service);
   proxyRoutes(app, service, now);
   monitorRoutes(app, service);
+  alertRoutes(app, service, now);
   return app;
 }

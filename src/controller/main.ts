@@ -51,14 +51,21 @@ export async function startController(options: ControllerOptions): Promise<Contr
   } else if (existsSync(join(options.data, 'admin.token'))) {
     adminTokenFile = join(options.data, 'admin.token');
   }
-  const service = new ControllerService(store, secrets);
+  const service = new ControllerService(store, secrets, () => new Date(), (line) => options.warn?.(line));
   const app = buildApp(service, { logger: options.logger ?? false });
   const url = await app.listen({ host, port }).catch(async (err: Error) => {
     await store.close();
     throw new HafenError('HAFEN_CONTROLLER_LISTEN', `cannot listen on ${options.listen}: ${err.message}`);
   });
   // Check states change with time too (a prober falls silent, a view goes stale).
-  const monitorTimer = setInterval(() => void service.evaluateChecks().catch((err: Error) => options.warn?.(`monitoring: ${err.message}`)), 1000);
+  const monitorTimer = setInterval(
+    () =>
+      void service
+        .evaluateChecks()
+        .then(() => service.deliverNotifications())
+        .catch((err: Error) => options.warn?.(`monitoring: ${err.message}`)),
+    1000,
+  );
   monitorTimer.unref();
   return {
     url,

@@ -44,8 +44,12 @@ export class Monitor {
     private readonly now: () => Date = () => new Date(),
   ) {}
 
+  /** How many sites the fleet has: the quorum needs two of them (one in a fleet of one). */
+  private siteCount = 1;
+
   /** Replaces the checks (a new revision or address); views of checks that remain are kept. */
-  setChecks(checks: readonly Check[]): void {
+  setChecks(checks: readonly Check[], sites: number): void {
+    this.siteCount = sites;
     this.checks = new Map(checks.map((c) => [c.id, c]));
     for (const id of [...this.views.keys()]) if (!this.checks.has(id)) this.views.delete(id);
     for (const id of [...this.states.keys()]) if (!this.checks.has(id)) this.states.delete(id);
@@ -76,7 +80,7 @@ export class Monitor {
     const t = this.now().getTime();
     const at = new Date(t).toISOString();
     for (const [id, check] of this.checks) {
-      const v = verdict(this.views.get(id) ?? new Map(), t, staleAfter(check));
+      const v = verdict(this.views.get(id) ?? new Map(), t, staleAfter(check), this.siteCount);
       const before = this.states.get(id);
       if (before?.verdict.state === v.state) {
         before.verdict = v;

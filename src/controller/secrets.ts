@@ -97,6 +97,12 @@ export class Secrets {
     return removed;
   }
 
+  /** One secret's value for the controller's own use (a notifier's password); undefined when not set. Never log it. */
+  async value(name: string): Promise<string | undefined> {
+    const rec = await this.store.getSecret(name);
+    return rec ? unseal(this.key.key, rec.sealed, aad(name)) : undefined;
+  }
+
   /**
    * The units with `secretValues` filled in, for the agent of their host. A secret that is no
    * longer set (it cannot be deleted while the newest revision uses it) is left out.

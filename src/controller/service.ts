@@ -21,7 +21,10 @@ import { analyseRisk, type Violation } from '../core/risk/scenarios.js';
 import { contentHash } from '../core/util/canonical.js';
 import { HafenError } from '../lib/errors.js';
 import { HostReports } from './host-reports.js';
-import { Monitor } from './monitor.js';
+import { Alerting } from './alerting.js';
+import { Monitor, staleAfter } from './monitor.js';
+import { Alerting as AlertingSchema } from '../core/fleet/schema/alerting.js';
+import type { AlertingSpec } from '../core/fleet/schema/fleet.js';
 import type { Secrets } from './secrets.js';
 import type { HostStatus, SecretInfo, Store } from './store/store.js';
 
@@ -66,6 +69,8 @@ export interface PlanResult {
 }
 
 const EMPTY = new Map<string, HostDesiredState>();
+/** Before the first revision: no receivers. */
+const NO_ALERTING: AlertingSpec = AlertingSchema.parse({});
 
 interface Prepared {
   plan: PlanResult;
@@ -88,21 +93,47 @@ export class ControllerService {
   readonly reports: HostReports;
   /** Check states from every site's probes. */
   readonly monitor: Monitor;
+  /** Alerts, their groups and notifications. */
+  readonly alerting: Alerting;
+  private readonly startedAt: number;
 
   constructor(
     readonly store: Store,
     readonly secrets: Secrets,
     private readonly now: () => Date = () => new Date(),
+    log: (line: string) => void = () => {},
   ) {
     this.changes.setMaxListeners(0);
     this.reports = new HostReports(store);
     this.monitor = new Monitor(store, now);
+    this.alerting = new Alerting(store, secrets, now, log);
+    this.startedAt = now().getTime();
   }
 
-  /** Brings the monitor's checks up to the newest revision and recomputes every state (once a second, and after each batch of results). */
+  /**
+   * Brings the monitor's checks up to the newest revision, recomputes every state, and lets
+   * the alerting act on them (once a second, and after each batch of results). Alerting waits
+   * until every check could have been probed since the start: before that, "unknown" is only a
+   * restart, and acting on it would resolve alerts that still fire.
+   */
   async evaluateChecks(): Promise<void> {
-    this.monitor.setChecks(await this.checks());
+    const checks = await this.checks();
+    this.monitor.setChecks(checks, (await this.current())?.fleet.sites.length ?? 1);
     await this.monitor.evaluate();
+    // Hourly TLS checks would hold it for hours; an alert whose check is unknown is carried on
+    // rather than resolved anyway (Alerting.evaluate).
+    const warmup = Math.min(60_000, Math.max(5_000, ...checks.filter((c) => c.kind !== 'tls').map((c) => staleAfter(c))));
+    if (this.now().getTime() - this.startedAt < warmup) return;
+    await this.alerting.evaluate(await this.alertingConfig(), this.monitor.status(), this.monitor.sites());
+  }
+
+  /** Sends the notifications that are due. */
+  async deliverNotifications(): Promise<void> {
+    await this.alerting.deliver(await this.alertingConfig());
+  }
+
+  private async alertingConfig(): Promise<AlertingSpec> {
+    return (await this.current())?.fleet.alerting ?? NO_ALERTING;
   }
 
   /** The newest revision, rendered (cached until the next revision or secret change). */

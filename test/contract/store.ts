@@ -154,6 +154,41 @@ export function storeContract(name: string, open: () => Promise<StoreHandle>): v
       assert.equal((await store.events({ limit: 1 })).length, 1);
     });
 
+    withStore('silences are kept, listed while active, ended early, and reminded once', async ({ store }) => {
+      const s = { id: 'sil-1', matchers: { site: 'hel' }, startsAt: '2026-11-26T10:00:00.000Z', endsAt: '2026-11-26T12:00:00.000Z', comment: 'move', createdBy: 'ops', reminded: false };
+      await store.putSilence(s);
+      await store.putSilence({ ...s, id: 'sil-2', endsAt: '2026-11-26T11:00:00.000Z', matchers: { app: 'shop', customer: 'huber' } });
+      assert.deepEqual((await store.silences()).map((x) => x.id), ['sil-2', 'sil-1']);
+      assert.deepEqual((await store.silences({ activeAt: '2026-11-26T11:30:00.000Z' })).map((x) => x.id), ['sil-1']);
+      assert.deepEqual((await store.silences())[0]!.matchers, { app: 'shop', customer: 'huber' });
+      assert.equal(await store.endSilence('sil-1', '2026-11-26T11:45:00.000Z'), true);
+      assert.equal(await store.endSilence('sil-1', '2026-11-26T11:50:00.000Z'), false, 'already ended');
+      assert.deepEqual(await store.silences({ activeAt: '2026-11-26T11:46:00.000Z' }), []);
+      await store.commitAlerting({ groups: [], outbox: [], reminded: ['sil-2'] });
+      assert.equal((await store.silences()).find((x) => x.id === 'sil-2')!.reminded, true);
+    });
+
+    withStore('alert groups and the notification outbox are committed together; a queued notification is kept once', async ({ store }) => {
+      const n = { id: 'site:hel/firing/t1@ops', receiver: 'ops', group: 'site:hel', kind: 'firing', severity: 'critical', title: '[CRITICAL] site hel', body: { text: 'x' }, createdAt: '2026-11-26T10:00:00.000Z', nextAttemptAt: '2026-11-26T10:00:00.000Z' };
+      await store.commitAlerting({ groups: [{ key: 'site:hel', state: { status: 'firing' } }], outbox: [n], reminded: [] });
+      await store.commitAlerting({ groups: [{ key: 'site:hel', state: { status: 'firing', again: true } }], outbox: [n], reminded: [] });
+      assert.deepEqual(await store.alertGroups(), [{ key: 'site:hel', state: { status: 'firing', again: true } }]);
+      const due = await store.dueNotifications('2026-11-26T10:00:01.000Z', 10);
+      assert.equal(due.length, 1, 'the same notification queued twice is kept once');
+      assert.deepEqual(due[0]!.body, { text: 'x' });
+      assert.equal(due[0]!.status, 'pending');
+      await store.updateNotification(n.id, { status: 'pending', attempts: 1, nextAttemptAt: '2026-11-26T10:00:05.000Z', lastError: 'ECONNREFUSED' });
+      assert.deepEqual(await store.dueNotifications('2026-11-26T10:00:01.000Z', 10), [], 'not due before its next attempt');
+      await store.updateNotification(n.id, { status: 'sent', attempts: 2, nextAttemptAt: '2026-11-26T10:00:05.000Z', sentAt: '2026-11-26T10:00:05.100Z' });
+      assert.deepEqual(await store.dueNotifications('2026-11-26T11:00:00.000Z', 10), []);
+      const [sent] = await store.notifications(10);
+      assert.equal(sent!.status, 'sent');
+      assert.equal(sent!.attempts, 2);
+      assert.equal(sent!.lastError, undefined);
+      await store.commitAlerting({ groups: [], outbox: [], reminded: [] });
+      assert.deepEqual(await store.alertGroups(), []);
+    });
+
     withStore('everything survives closing and opening again', async (h) => {
       await h.store.appendRevision(revision(null));
       await h.store.putSecret({ name: 's', keyId: 'k1', sealed: 'v1.x', updatedAt: '2026-11-26T10:00:00.000Z', updatedBy: 'ops' });

@@ -1,7 +1,7 @@
 /** GET /openapi.json: the API described from the same zod schemas that validate requests. */
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { ApplyBody, JoinBody, PlanBody, ProxyStatusBody, RollbackBody, SecretBody, StatusBody, TokenBody, ProbeResultsBody } from './schemas.js';
+import { ApplyBody, JoinBody, PlanBody, ProxyStatusBody, RollbackBody, SecretBody, StatusBody, TokenBody, ProbeResultsBody, SilenceBody } from './schemas.js';
 
 type Auth = 'viewer' | 'operator' | 'admin' | 'host' | 'none';
 
@@ -34,6 +34,11 @@ const OPS: Op[] = [
   { method: 'post', path: '/v1/probe/results', summary: 'Deliver probe results; they count for the site of the calling host', auth: 'host', body: ProbeResultsBody },
   { method: 'get', path: '/v1/checks', summary: 'Every check with its state by quorum of the sites and each site\'s view; each site\'s state', auth: 'viewer', query: { state: 'only checks in this state (up, degraded, down, unknown)', app: 'only this app', customer: 'only this customer' } },
   { method: 'get', path: '/v1/events', summary: 'Events (check state changes, sites lost and back, probers silent), newest first', auth: 'viewer', query: { since: 'ISO 8601 time', kind: 'check, site or prober', subject: 'a check id or site', limit: '1 to 10000 (default 100)' } },
+  { method: 'get', path: '/v1/alerts', summary: 'Alerts firing now, each with its severity, group, and what mutes it (inhibitedBy, silencedBy)', auth: 'viewer' },
+  { method: 'get', path: '/v1/silences', summary: 'Active silences (all=true: also ended ones)', auth: 'viewer', query: { all: 'true to include ended silences' } },
+  { method: 'post', path: '/v1/silences', summary: 'Silence the alerts matching customer, app, site or check until endsAt (or for duration)', auth: 'operator', body: SilenceBody },
+  { method: 'delete', path: '/v1/silences/{id}', summary: 'End a silence now', auth: 'operator', params: ['id'] },
+  { method: 'get', path: '/v1/notifications', summary: 'Notifications decided and their delivery: receiver, status, attempts, last error; newest first', auth: 'viewer', query: { limit: '1 to 10000 (default 100)' } },
   { method: 'get', path: '/v1/secrets', summary: 'Secret names, versions and the apps using them (never values)', auth: 'viewer' },
   { method: 'put', path: '/v1/secrets/{name}', summary: 'Set a secret (encrypted at rest); units using it restart with the new value', auth: 'operator', body: SecretBody, params: ['name'] },
   { method: 'delete', path: '/v1/secrets/{name}', summary: 'Delete a secret the newest revision does not use (409 otherwise)', auth: 'operator', params: ['name'] },

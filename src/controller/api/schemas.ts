@@ -68,3 +68,17 @@ export const ProbeResultsBody = z.object({
     .max(200_000)
     .describe('Probe results since the last delivery, oldest first'),
 });
+
+export const SilenceBody = z
+  .object({
+    matchers: z
+      .object({ customer: z.string().min(1).optional(), app: z.string().min(1).optional(), site: z.string().min(1).optional(), check: z.string().min(1).optional() })
+      .strict()
+      .refine((m) => Object.values(m).some((v) => v !== undefined), 'name at least one of customer, app, site or check')
+      .describe('Alerts whose labels equal every one given are silenced'),
+    startsAt: z.iso.datetime().optional().describe('Default: now'),
+    endsAt: z.iso.datetime().optional().describe('When it ends (or give duration)'),
+    duration: z.string().regex(/^\s*\d+\s*(m|h|d)\s*$/, 'must be a duration like "90m", "2h" or "1d"').optional().describe('How long from the start, e.g. "2h"'),
+    comment: z.string().min(1, 'say why (it is shown with every alert it mutes)').max(1000),
+  })
+  .refine((b) => (b.endsAt === undefined) !== (b.duration === undefined), 'give exactly one of endsAt or duration');

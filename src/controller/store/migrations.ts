@@ -78,4 +78,37 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   CREATE INDEX events_at ON events (at);
   CREATE INDEX events_subject ON events (subject, id);
   `,
+  // 5: alerting: silences, alert group states, and the notification outbox.
+  `
+  CREATE TABLE silences (
+    id          TEXT PRIMARY KEY,
+    matchers    TEXT NOT NULL,
+    starts_at   TEXT NOT NULL,
+    ends_at     TEXT NOT NULL,
+    comment     TEXT NOT NULL,
+    created_by  TEXT NOT NULL,
+    reminded    INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE TABLE alert_groups (
+    key    TEXT PRIMARY KEY,
+    state  TEXT NOT NULL
+  );
+  CREATE TABLE notifications (
+    id               TEXT PRIMARY KEY,
+    receiver         TEXT NOT NULL,
+    group_key        TEXT NOT NULL,
+    kind             TEXT NOT NULL,
+    severity         TEXT NOT NULL,
+    title            TEXT NOT NULL,
+    body             TEXT NOT NULL,
+    created_at       TEXT NOT NULL,
+    status           TEXT NOT NULL,
+    attempts         INTEGER NOT NULL,
+    next_attempt_at  TEXT NOT NULL,
+    last_error       TEXT,
+    sent_at          TEXT
+  );
+  CREATE INDEX notifications_due ON notifications (status, next_attempt_at);
+  CREATE INDEX notifications_created ON notifications (created_at);
+  `,
 ];

@@ -7,7 +7,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { HafenError } from '../../lib/errors.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
-import type { ApiToken, HostStatus, JoinToken, Revision, RevisionInput, RevisionSummary, Role, SecretInfo, SecretInput, SecretRecord, Store, TrafficSample, EventRecord } from './store.js';
+import type { ApiToken, HostStatus, JoinToken, Revision, RevisionInput, RevisionSummary, Role, SecretInfo, SecretInput, SecretRecord, Store, TrafficSample, EventRecord, SilenceRecord, AlertingCommit, NotificationRecord } from './store.js';
 
 interface RevisionRow {
   number: number;
@@ -52,6 +52,50 @@ function token(row: TokenRow): ApiToken {
   const t: ApiToken = { id: row.id, name: row.name, role: row.role, hash: row.hash, createdAt: row.created_at };
   if (row.revoked_at !== null) t.revokedAt = row.revoked_at;
   return t;
+}
+
+interface SilenceRow {
+  id: string;
+  matchers: string;
+  starts_at: string;
+  ends_at: string;
+  comment: string;
+  created_by: string;
+  reminded: number;
+}
+
+interface NotificationRow {
+  id: string;
+  receiver: string;
+  group_key: string;
+  kind: string;
+  severity: string;
+  title: string;
+  body: string;
+  created_at: string;
+  status: NotificationRecord['status'];
+  attempts: number;
+  next_attempt_at: string;
+  last_error: string | null;
+  sent_at: string | null;
+}
+
+function notificationOf(r: NotificationRow): NotificationRecord {
+  return {
+    id: r.id,
+    receiver: r.receiver,
+    group: r.group_key,
+    kind: r.kind,
+    severity: r.severity,
+    title: r.title,
+    body: JSON.parse(r.body) as unknown,
+    createdAt: r.created_at,
+    status: r.status,
+    attempts: r.attempts,
+    nextAttemptAt: r.next_attempt_at,
+    ...(r.last_error !== null ? { lastError: r.last_error } : {}),
+    ...(r.sent_at !== null ? { sentAt: r.sent_at } : {}),
+  };
 }
 
 export class SqliteStore implements Store {
@@ -236,6 +280,50 @@ export class SqliteStore implements Store {
     const sql = `SELECT * FROM events${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
     const rows = this.stmt(sql).all(...args, Math.min(Math.max(query.limit ?? 100, 1), 10_000)) as { id: number; at: string; kind: string; subject: string; state: string; message: string; data: string | null }[];
     return rows.map((r) => ({ id: r.id, at: r.at, kind: r.kind, subject: r.subject, state: r.state, message: r.message, ...(r.data === null ? {} : { data: JSON.parse(r.data) as unknown }) }));
+  }
+
+  async putSilence(s: SilenceRecord): Promise<void> {
+    this.stmt('INSERT INTO silences (id, matchers, starts_at, ends_at, comment, created_by, reminded) VALUES (?, ?, ?, ?, ?, ?, ?)').run(s.id, JSON.stringify(s.matchers), s.startsAt, s.endsAt, s.comment, s.createdBy, s.reminded ? 1 : 0);
+  }
+
+  async silences(query: { activeAt?: string } = {}): Promise<SilenceRecord[]> {
+    const rows = (query.activeAt === undefined ? this.stmt('SELECT * FROM silences ORDER BY ends_at, id').all() : this.stmt('SELECT * FROM silences WHERE ends_at > ? ORDER BY ends_at, id').all(query.activeAt)) as SilenceRow[];
+    return rows.map((r) => ({ id: r.id, matchers: JSON.parse(r.matchers) as SilenceRecord['matchers'], startsAt: r.starts_at, endsAt: r.ends_at, comment: r.comment, createdBy: r.created_by, reminded: r.reminded === 1 }));
+  }
+
+  async endSilence(id: string, at: string): Promise<boolean> {
+    return this.stmt('UPDATE silences SET ends_at = ? WHERE id = ? AND ends_at > ?').run(at, id, at).changes === 1;
+  }
+
+  async alertGroups(): Promise<{ key: string; state: unknown }[]> {
+    return (this.stmt('SELECT key, state FROM alert_groups ORDER BY key').all() as { key: string; state: string }[]).map((r) => ({ key: r.key, state: JSON.parse(r.state) as unknown }));
+  }
+
+  async commitAlerting(c: AlertingCommit): Promise<void> {
+    const put = this.stmt('INSERT INTO alert_groups (key, state) VALUES (?, ?)');
+    const queue = this.stmt(
+      `INSERT INTO notifications (id, receiver, group_key, kind, severity, title, body, created_at, status, attempts, next_attempt_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?) ON CONFLICT(id) DO NOTHING`,
+    );
+    const remind = this.stmt('UPDATE silences SET reminded = 1 WHERE id = ?');
+    this.db.transaction(() => {
+      this.stmt('DELETE FROM alert_groups').run();
+      for (const g of c.groups) put.run(g.key, JSON.stringify(g.state));
+      for (const n of c.outbox) queue.run(n.id, n.receiver, n.group, n.kind, n.severity, n.title, JSON.stringify(n.body), n.createdAt, n.nextAttemptAt);
+      for (const id of c.reminded) remind.run(id);
+    })();
+  }
+
+  async dueNotifications(now: string, limit: number): Promise<NotificationRecord[]> {
+    return (this.stmt("SELECT * FROM notifications WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY created_at, id LIMIT ?").all(now, limit) as NotificationRow[]).map(notificationOf);
+  }
+
+  async updateNotification(id: string, change: Pick<NotificationRecord, 'status' | 'attempts' | 'nextAttemptAt'> & { lastError?: string; sentAt?: string }): Promise<void> {
+    this.stmt('UPDATE notifications SET status = ?, attempts = ?, next_attempt_at = ?, last_error = ?, sent_at = ? WHERE id = ?').run(change.status, change.attempts, change.nextAttemptAt, change.lastError ?? null, change.sentAt ?? null, id);
+  }
+
+  async notifications(limit: number): Promise<NotificationRecord[]> {
+    return (this.stmt('SELECT * FROM notifications ORDER BY created_at DESC, id DESC LIMIT ?').all(limit) as NotificationRow[]).map(notificationOf);
   }
 
   async putHostStatuses(statuses: readonly HostStatus[]): Promise<void> {

@@ -115,6 +115,43 @@ export interface EventRecord {
   data?: unknown;
 }
 
+/** A silence as stored; `reminded` once its end-reminder went out. */
+export interface SilenceRecord {
+  id: string;
+  matchers: { customer?: string; app?: string; site?: string; check?: string };
+  startsAt: string;
+  endsAt: string;
+  comment: string;
+  createdBy: string;
+  reminded: boolean;
+}
+
+/** A notification to one receiver, kept from the moment it is decided until it is delivered or given up. */
+export interface NotificationRecord {
+  /** The notification's id and the receiver: "customer:huber/firing/2026-…@ops-mail". */
+  id: string;
+  receiver: string;
+  group: string;
+  kind: string;
+  severity: string;
+  title: string;
+  /** The whole notification as sent to the notifier (JSON). */
+  body: unknown;
+  createdAt: string;
+  status: 'pending' | 'sent' | 'failed';
+  attempts: number;
+  nextAttemptAt: string;
+  lastError?: string;
+  sentAt?: string;
+}
+
+/** What one round of alerting decided, stored at once: group states, notifications to send, silences reminded. */
+export interface AlertingCommit {
+  groups: { key: string; state: unknown }[];
+  outbox: Omit<NotificationRecord, 'status' | 'attempts' | 'lastError' | 'sentAt'>[];
+  reminded: string[];
+}
+
 export interface Store {
   /** The newest revision, if any. */
   head(): Promise<RevisionSummary | undefined>;
@@ -158,6 +195,22 @@ export interface Store {
   addEvents(events: readonly Omit<EventRecord, 'id'>[]): Promise<void>;
   /** Newest first, at most `limit` (default 100), optionally from a time on and of one kind or subject. */
   events(query: { since?: string; kind?: string; subject?: string; limit?: number }): Promise<EventRecord[]>;
+
+  putSilence(s: SilenceRecord): Promise<void>;
+  /** Silences not deleted, optionally only those not ended at `activeAt`; by end time. */
+  silences(query?: { activeAt?: string }): Promise<SilenceRecord[]>;
+  /** Ends a silence now (keeps it for the record); false when unknown or already ended. */
+  endSilence(id: string, at: string): Promise<boolean>;
+
+  /** The alert groups' last states (kept so a restart neither repeats nor forgets a notification). */
+  alertGroups(): Promise<{ key: string; state: unknown }[]>;
+  /** Replaces the group states, queues the notifications and marks reminded silences, in one transaction. */
+  commitAlerting(c: AlertingCommit): Promise<void>;
+  /** Notifications still to send whose next attempt is due at `now`, oldest first. */
+  dueNotifications(now: string, limit: number): Promise<NotificationRecord[]>;
+  updateNotification(id: string, change: Pick<NotificationRecord, 'status' | 'attempts' | 'nextAttemptAt'> & { lastError?: string; sentAt?: string }): Promise<void>;
+  /** Newest first. */
+  notifications(limit: number): Promise<NotificationRecord[]>;
 
   /** Stores the last report of each host given, in one transaction (the controller batches heartbeats). */
   putHostStatuses(statuses: readonly HostStatus[]): Promise<void>;

@@ -4,6 +4,7 @@
  */
 import type { SpreadLevel } from './schema/common.js';
 import type {
+  AlertingSpec,
   AppSpec,
   CustomerSpec,
   DefaultsSpec,
@@ -77,6 +78,7 @@ export interface Fleet {
   riskGroups: RiskGroupSpec[];
   hosts: Host[];
   customers: CustomerSpec[];
+  alerting: AlertingSpec;
   apps: App[];
 }
 

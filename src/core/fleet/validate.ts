@@ -18,6 +18,7 @@ import { checkSites, checkTemplate } from './checks/topology.js';
 import { checkWindows } from './checks/windows.js';
 import { hostSegment, resolveApp, type Fleet } from './model.js';
 import { ProblemList, sortProblems, type Problem } from './problems.js';
+import { Alerting } from './schema/alerting.js';
 import { Defaults } from './schema/defaults.js';
 import { ELEMENT_SCHEMAS, FleetDocument, LIST_KEYS, type ListKey, type ParsedFleet } from './schema/fleet.js';
 import { Policies } from './schema/policies.js';
@@ -102,6 +103,7 @@ function partsOf(parsed: ParsedFleet, data: Record<string, unknown>): Parts {
   const parts: Parts = { ...parsed, data, ids };
   if (parsed.siteTemplate === undefined) delete parts.siteTemplate;
   if (parsed.defaults === undefined) delete parts.defaults;
+  if (parsed.alerting === undefined) delete parts.alerting;
   return parts;
 }
 
@@ -139,6 +141,8 @@ function partsByEntry(data: Record<string, unknown>, out: ProblemList): Parts {
   if (tpl) parts.siteTemplate = tpl;
   const defaults = single('defaults', Defaults, undefined);
   if (defaults) parts.defaults = defaults;
+  const alerting = single('alerting', Alerting, undefined);
+  if (alerting) parts.alerting = alerting;
   return parts;
 }
 
@@ -154,6 +158,7 @@ function resolveFleet(parsed: ParsedFleet, template: NonNullable<ParsedFleet['si
     riskGroups: parsed.riskGroups,
     hosts: parsed.hosts.map((h) => ({ ...h, segment: hostSegment(h, template.segments)! })),
     customers: parsed.customers,
+    alerting: parsed.alerting ?? Alerting.parse({}),
     apps: parsed.apps.map((a) => resolveApp(a, customers.get(a.customer), parsed.defaults)),
   };
 }

@@ -22,16 +22,17 @@ const view = (up: boolean, at = 10_000): SiteView => ({ up, fails: up ? 0 : 2, o
 
 test('verdict: two sites agreeing make it down; one site alone makes it degraded and says why', () => {
   const now = 10_000;
-  assert.equal(verdict(new Map([['nue', view(true)], ['vie', view(true)], ['hel', view(true)]]), now, 30_000).state, 'up');
-  const one = verdict(new Map([['nue', view(true)], ['vie', view(true)], ['hel', view(false)]]), now, 30_000);
+  assert.equal(verdict(new Map([['nue', view(true)], ['vie', view(true)], ['hel', view(true)]]), now, 30_000, 3).state, 'up');
+  const one = verdict(new Map([['nue', view(true)], ['vie', view(true)], ['hel', view(false)]]), now, 30_000, 3);
   assert.equal(one.state, 'degraded');
   assert.match(one.reason, /down from hel only.*network path/);
-  const two = verdict(new Map([['nue', view(false)], ['vie', view(true)], ['hel', view(false)]]), now, 30_000);
+  const two = verdict(new Map([['nue', view(false)], ['vie', view(true)], ['hel', view(false)]]), now, 30_000, 3);
   assert.equal(two.state, 'down');
   assert.deepEqual(two.downFrom, ['hel', 'nue']);
-  assert.equal(verdict(new Map([['nue', view(false)]]), now, 30_000).state, 'down', 'a single reporting site is all sites');
-  assert.equal(verdict(new Map([['nue', view(false)], ['vie', view(true)]]), now, 30_000).state, 'degraded');
-  assert.equal(verdict(new Map([['nue', view(false, 0)], ['vie', view(false, 0)]]), now, 5_000).state, 'unknown', 'stale views do not count');
+  assert.equal(verdict(new Map([['nue', view(false)]]), now, 30_000, 3).state, 'degraded', 'one site alone never makes it down in a fleet of three (the others may not have reported yet)');
+  assert.equal(verdict(new Map([['nue', view(false)]]), now, 30_000, 1).state, 'down', 'in a fleet of one site, its view is all there is');
+  assert.equal(verdict(new Map([['nue', view(false)], ['vie', view(true)]]), now, 30_000, 3).state, 'degraded');
+  assert.equal(verdict(new Map([['nue', view(false, 0)], ['vie', view(false, 0)]]), now, 5_000, 3).state, 'unknown', 'stale views do not count');
 });
 
 test('verdict (property): down needs two sites when two or more report; up only when none sees it down', () => {
@@ -40,12 +41,12 @@ test('verdict (property): down needs two sites when two or more report; up only 
     fc.property(fc.array(fc.option(fc.boolean(), { nil: undefined }), { minLength: 4, maxLength: 4 }), (states) => {
       const views = new Map<string, SiteView>();
       states.forEach((s, i) => s !== undefined && views.set(sites[i]!, view(s)));
-      const v = verdict(views, 10_000, 30_000);
+      const v = verdict(views, 10_000, 30_000, 4);
       const down = states.filter((s) => s === false).length;
       const reporting = states.filter((s) => s !== undefined).length;
-      if (v.state === 'down') assert.ok(down >= 2 || (reporting === 1 && down === 1));
+      if (v.state === 'down') assert.ok(down >= 2, 'never down from one site');
       if (v.state === 'up') assert.equal(down, 0);
-      if (v.state === 'degraded') assert.ok(down === 1 && reporting >= 2);
+      if (v.state === 'degraded') assert.equal(down, 1);
       assert.equal(v.state === 'unknown', reporting === 0);
     }),
   );

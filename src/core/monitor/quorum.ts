@@ -6,7 +6,9 @@
  * in a row (a check seen for the first time is up at its first success). A check's state comes
  * from the fresh views of all sites:
  * - up: no site sees it down;
- * - down: at least two sites see it down (or every site, when fewer than two report);
+ * - down: at least two sites see it down (one, in a fleet of one site). The quorum counts the
+ *   fleet's sites, not the sites that happen to have reported: right after a start, or with
+ *   probers at one site only, a single vantage point never makes a check down;
  * - degraded: some sites see it down but not enough to agree: most likely the network path
  *   between those sites and the target, which the state says;
  * - unknown: no site has reported within the staleness limit.
@@ -61,8 +63,8 @@ export interface Verdict {
   reason: string;
 }
 
-/** Views older than `staleMs` (a site that stopped probing) do not count. */
-export function verdict(views: ReadonlyMap<string, SiteView>, now: number, staleMs: number): Verdict {
+/** Views older than `staleMs` (a site that stopped probing) do not count. `sites`: how many sites the fleet has. */
+export function verdict(views: ReadonlyMap<string, SiteView>, now: number, staleMs: number, sites: number): Verdict {
   const downFrom: string[] = [];
   const upFrom: string[] = [];
   for (const [site, v] of views) {
@@ -74,14 +76,16 @@ export function verdict(views: ReadonlyMap<string, SiteView>, now: number, stale
   const n = downFrom.length + upFrom.length;
   if (n === 0) return { state: 'unknown', downFrom, upFrom, reason: 'no site has probed it recently' };
   if (downFrom.length === 0) return { state: 'up', downFrom, upFrom, reason: `up from ${upFrom.join(', ')}` };
-  if (downFrom.length >= Math.min(2, n)) {
+  if (downFrom.length >= Math.min(2, Math.max(1, sites))) {
     return { state: 'down', downFrom, upFrom, reason: `down from ${downFrom.join(', ')}${upFrom.length ? ` (up from ${upFrom.join(', ')})` : ''}` };
   }
   return {
     state: 'degraded',
     downFrom,
     upFrom,
-    reason: `down from ${downFrom.join(', ')} only, up from ${upFrom.join(', ')}: likely the network path from ${downFrom.join(', ')}, not the target`,
+    reason: upFrom.length
+      ? `down from ${downFrom.join(', ')} only, up from ${upFrom.join(', ')}: likely the network path from ${downFrom.join(', ')}, not the target`
+      : `down from ${downFrom.join(', ')} only, and no other site has a view: not enough to call it down`,
   };
 }
 

@@ -43,8 +43,15 @@ export interface SecretUse {
 }
 
 /** Every place the fleet references a secret, in fleet order. */
-export function secretUses(fleet: Pick<Fleet, 'apps'>): SecretUse[] {
+export function secretUses(fleet: Pick<Fleet, 'apps'> & Partial<Pick<Fleet, 'alerting'>>): SecretUse[] {
   const out: SecretUse[] = [];
+  // Alerting receivers: an SMTP password, a webhook URL that holds a token.
+  fleet.alerting?.receivers.forEach((r, i) => {
+    const url = r.webhook?.url;
+    if (url !== undefined && typeof url !== 'string') out.push({ app: `alerting receiver ${r.id}`, path: `alerting.receivers[${i}].webhook.url`, env: 'url', secret: url.secret });
+    const password = r.email?.smtp.password;
+    if (password) out.push({ app: `alerting receiver ${r.id}`, path: `alerting.receivers[${i}].email.smtp.password`, env: 'password', secret: password.secret });
+  });
   fleet.apps.forEach((app, i) => {
     const places: [string, EnvSpec | undefined][] = [
       [`apps[${i}].env`, app.env],

@@ -6,6 +6,7 @@
 import type { z } from 'zod';
 import type { FleetPath, ProblemList } from '../problems.js';
 import type {
+  AlertingSpec,
   AppSpec,
   CustomerSpec,
   DefaultsSpec,
@@ -25,6 +26,7 @@ export interface Parts {
   policies: PoliciesSpec;
   siteTemplate?: SiteTemplateSpec;
   defaults?: DefaultsSpec;
+  alerting?: AlertingSpec;
   providers: (ProviderSpec | undefined)[];
   facilities: (FacilitySpec | undefined)[];
   sites: (SiteSpec | undefined)[];

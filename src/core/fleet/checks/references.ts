@@ -39,6 +39,7 @@ export function checkReferences(parts: Parts, out: ProblemList): void {
     }
   };
   backupRefs(['defaults', 'backup'], parts.defaults?.backup);
+  parts.alerting?.receivers.forEach((r, i) => r.customers?.forEach((c, j) => checkRef(parts, out, ['alerting', 'receivers', i, 'customers', j], c, 'customers')));
   each(parts.customers, (c, i) => {
     backupRefs(['customers', i, 'defaults', 'backup'], c.defaults?.backup);
     checkRef(parts, out, ['customers', i, 'home'], c.home, 'sites');

@@ -5,6 +5,7 @@
  * have is checked after merging.
  */
 import { z } from 'zod';
+import { Alerting } from './alerting.js';
 import { App } from './app.js';
 import { Customer } from './customer.js';
 import { Defaults } from './defaults.js';
@@ -18,7 +19,7 @@ export const LIST_KEYS = ['providers', 'facilities', 'sites', 'riskGroups', 'hos
 export type ListKey = (typeof LIST_KEYS)[number];
 
 /** Keys that only one file of a fleet may set. */
-export const SINGLE_KEYS = ['version', 'policies', 'siteTemplate', 'defaults'] as const;
+export const SINGLE_KEYS = ['version', 'policies', 'siteTemplate', 'defaults', 'alerting'] as const;
 export type SingleKey = (typeof SINGLE_KEYS)[number];
 
 export const FleetDocument = z
@@ -27,6 +28,7 @@ export const FleetDocument = z
     policies: Policies.prefault({}),
     siteTemplate: SiteTemplate.optional(),
     defaults: Defaults.optional(),
+    alerting: Alerting.optional(),
     providers: z.array(Provider).default([]).describe('Commercial providers.'),
     facilities: z.array(Facility).default([]).describe('Physical data centres.'),
     sites: z.array(Site).default([]).describe('Sites with their routed prefixes.'),
@@ -61,3 +63,4 @@ export type SiteTemplateSpec = z.output<typeof SiteTemplate>;
 export type SegmentSpec = SiteTemplateSpec['segments'][number];
 export type PoliciesSpec = z.output<typeof Policies>;
 export type DefaultsSpec = z.output<typeof Defaults>;
+export type AlertingSpec = z.output<typeof Alerting>;
