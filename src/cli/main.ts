@@ -17,6 +17,8 @@ import { registerRisk } from './risk.js';
 import { registerSchema } from './schema.js';
 import { registerSecret } from './secret.js';
 import { registerStatus } from './status.js';
+import { registerTraffic } from './traffic.js';
+import { registerUptime } from './uptime.js';
 import { registerValidate } from './validate.js';
 
 /** Error codes that mean an input could not be read at all (exit 2). */
@@ -39,6 +41,8 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   registerStatus(program, io, setExit);
   registerChecks(program, io, setExit);
   registerAlerts(program, io, setExit);
+  registerTraffic(program, io, setExit);
+  registerUptime(program, io, setExit);
   registerAccess(program, io, setExit);
   registerSecret(program, io, setExit);
   registerGenerate(program, io, setExit);

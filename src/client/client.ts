@@ -11,6 +11,8 @@ import type { HostDesiredState } from '../core/render/desired.js';
 import type { Probe } from '../core/monitor/checks.js';
 import type { CheckStatus, MonitorEvent, SiteStatus } from '../core/monitor/status.js';
 import type { AlertView, Silence } from '../core/alerting/alerts.js';
+import type { TrafficReport } from '../core/traffic/report.js';
+import type { Availability } from '../core/monitor/uptime.js';
 import type { RouteTable } from '../core/render/routes.js';
 import type { Violation } from '../core/risk/scenarios.js';
 import { HafenError } from '../lib/errors.js';
@@ -86,6 +88,13 @@ export interface ProbeResultBody {
   at: string;
   ms: number;
   error?: string;
+}
+
+export interface UptimeReport {
+  from: string;
+  to: string;
+  apps: (Availability & { app: string; customer: string; days: { day: string; upSeconds: number; downSeconds: number; unknownSeconds: number }[] })[];
+  customers: (Availability & { customer: string; apps: number })[];
 }
 
 export interface RevisionSummary {
@@ -189,6 +198,10 @@ export class HafenClient {
     const q = new URLSearchParams(Object.entries(filter).filter((e): e is [string, string] => e[1] !== undefined));
     return this.call('GET', `/v1/checks${q.size ? `?${q}` : ''}`);
   }
+  uptime(q: { from?: string; to?: string; days?: number; app?: string; customer?: string } = {}): Promise<UptimeReport> {
+    const p = new URLSearchParams(Object.entries(q).filter((e) => e[1] !== undefined).map(([k, v]): [string, string] => [k, String(v)]));
+    return this.call('GET', `/v1/uptime${p.size ? `?${p}` : ''}`);
+  }
   alerts(): Promise<{ alerts: AlertView[] }> {
     return this.call('GET', '/v1/alerts');
   }
@@ -209,7 +222,7 @@ export class HafenClient {
     const q = new URLSearchParams(Object.entries(filter).filter((e) => e[1] !== undefined).map(([k, v]): [string, string] => [k, String(v)]));
     return this.call('GET', `/v1/events${q.size ? `?${q}` : ''}`);
   }
-  reportProxyStatus(status: { site: string; listen?: string; tlsListen?: string; revision: number; replicas: ProxyReplicaView[]; traffic?: { app: string; hour: string; requests: number; errors: number }[] }): Promise<void> {
+  reportProxyStatus(status: { site: string; listen?: string; tlsListen?: string; revision: number; replicas: ProxyReplicaView[]; traffic?: { app: string; minute: string; requests: number; errors: number }[]; connections?: { minute: string; peak: number }[] }): Promise<void> {
     return this.call('POST', '/v1/proxy/status', status);
   }
   createToken(name: string, role: 'admin' | 'operator' | 'viewer'): Promise<{ id: string; name: string; role: string; token: string }> {
@@ -222,8 +235,12 @@ export class HafenClient {
     return this.call('DELETE', `/v1/tokens/${encodeURIComponent(id)}`);
   }
   /** Requests per app, site and hour through the edge proxies, from `since` on. */
-  traffic(since: string, app?: string): Promise<{ traffic: { app: string; site: string; hour: string; requests: number; errors: number }[] }> {
-    return this.call('GET', `/v1/traffic?${new URLSearchParams({ since, ...(app ? { app } : {}) })}`);
+  traffic(since: string, app?: string, resolution: 'minute' | 'hour' | 'day' = 'hour'): Promise<{ resolution: string; traffic: { app: string; site: string; at: string; requests: number; errors: number }[] }> {
+    return this.call('GET', `/v1/traffic?${new URLSearchParams({ since, resolution, ...(app ? { app } : {}) })}`);
+  }
+  trafficReport(q: { days?: number; app?: string; customer?: string } = {}): Promise<TrafficReport & { app?: string; customer?: string }> {
+    const p = new URLSearchParams(Object.entries(q).filter((e) => e[1] !== undefined).map(([k, v]): [string, string] => [k, String(v)]));
+    return this.call('GET', `/v1/traffic/report${p.size ? `?${p}` : ''}`);
   }
   secrets(): Promise<{ secrets: SecretListing[] }> {
     return this.call('GET', '/v1/secrets');

@@ -6,6 +6,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { HafenError } from '../lib/errors.js';
 import { agentRoutes } from './api/agents.js';
 import { alertRoutes } from './api/alerts.js';
+import { metricsRoute } from './api/metrics.js';
 import { monitorRoutes } from './api/monitor.js';
 import { openApiRoute } from './api/openapi.js';
 import { proxyRoutes } from './api/proxies.js';
@@ -49,5 +50,6 @@ export function buildApp(service: ControllerService, options: { now?: () => Date
   proxyRoutes(app, service, now);
   monitorRoutes(app, service);
   alertRoutes(app, service, now);
+  metricsRoute(app, service);
   return app;
 }

@@ -23,6 +23,7 @@ import { HafenError } from '../lib/errors.js';
 import { HostReports } from './host-reports.js';
 import { Alerting } from './alerting.js';
 import { Monitor, staleAfter } from './monitor.js';
+import { UptimeBook } from './uptime.js';
 import { Alerting as AlertingSchema } from '../core/fleet/schema/alerting.js';
 import type { AlertingSpec } from '../core/fleet/schema/fleet.js';
 import type { Secrets } from './secrets.js';
@@ -95,6 +96,8 @@ export class ControllerService {
   readonly monitor: Monitor;
   /** Alerts, their groups and notifications. */
   readonly alerting: Alerting;
+  /** Uptime per app and day. */
+  readonly uptime: UptimeBook;
   private readonly startedAt: number;
 
   constructor(
@@ -107,6 +110,7 @@ export class ControllerService {
     this.reports = new HostReports(store);
     this.monitor = new Monitor(store, now);
     this.alerting = new Alerting(store, secrets, now, log);
+    this.uptime = new UptimeBook(store, now);
     this.startedAt = now().getTime();
   }
 
@@ -120,6 +124,7 @@ export class ControllerService {
     const checks = await this.checks();
     this.monitor.setChecks(checks, (await this.current())?.fleet.sites.length ?? 1);
     await this.monitor.evaluate();
+    await this.uptime.tick(this.monitor.status());
     // Hourly TLS checks would hold it for hours; an alert whose check is unknown is carried on
     // rather than resolved anyway (Alerting.evaluate).
     const warmup = Math.min(60_000, Math.max(5_000, ...checks.filter((c) => c.kind !== 'tls').map((c) => staleAfter(c))));
@@ -283,9 +288,10 @@ export class ControllerService {
     this.changes.emit('close');
   }
 
-  /** Writes what is only in memory (the last host reports); call before closing the store. */
+  /** Writes what is only in memory (the last host reports, uptime not yet written); call before closing the store. */
   async flush(): Promise<void> {
     await this.reports.flush();
+    await this.uptime.flush();
   }
 
   /** Resolves when the host's desired state differs from `after`, or after `timeoutMs` with the current one. */

@@ -56,12 +56,12 @@ export class RouteFollower {
   }
 
   private async report(): Promise<void> {
-    const traffic = this.traffic.take();
+    const taken = this.traffic.take();
     try {
-      await this.client.reportProxyStatus({ site: this.site, ...this.endpoints, revision: this.proxy.revision, replicas: this.proxy.health(), traffic });
+      await this.client.reportProxyStatus({ site: this.site, ...this.endpoints, revision: this.proxy.revision, replicas: this.proxy.health(), traffic: taken.traffic, connections: taken.peaks });
     } catch {
       // Sent with the next report.
-      this.traffic.restore(traffic);
+      this.traffic.restore(taken);
     }
   }
 

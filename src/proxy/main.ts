@@ -165,7 +165,11 @@ export async function startProxy(o: ProxyStartOptions): Promise<RunningProxy> {
   });
   ps.server.on('connection', (s) => {
     metrics.connections.inc();
-    s.once('close', () => metrics.connections.dec());
+    traffic.connectionOpened();
+    s.once('close', () => {
+      metrics.connections.dec();
+      traffic.connectionClosed();
+    });
   });
   const admin = o.admin ? await startAdmin(hostPort(o.admin, '--admin'), ps, metrics) : undefined;
   let follower: RouteFollower | undefined;

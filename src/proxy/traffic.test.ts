@@ -1,22 +1,41 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { hourOf, TrafficCounter } from './traffic.js';
+import { minuteOf, TrafficCounter } from './traffic.js';
 
-test('requests and errors add up per app and hour; undelivered counts come back', () => {
+const at = (iso: string) => new Date(iso);
+
+test('requests and errors add up per app and minute; undelivered counts come back', () => {
   const c = new TrafficCounter();
-  const at = (iso: string) => new Date(iso);
   c.count('shop', 200, at('2026-11-26T10:05:00Z'));
-  c.count('shop', 502, at('2026-11-26T10:59:59Z'));
-  c.count('shop', 200, at('2026-11-26T11:00:00Z'));
-  c.count(undefined, 404, at('2026-11-26T11:00:00Z'));
-  const taken = c.take();
-  assert.deepEqual(taken, [
-    { app: 'shop', hour: '2026-11-26T10:00:00.000Z', requests: 2, errors: 1 },
-    { app: 'shop', hour: '2026-11-26T11:00:00.000Z', requests: 1, errors: 0 },
+  c.count('shop', 502, at('2026-11-26T10:05:59Z'));
+  c.count('shop', 200, at('2026-11-26T10:06:00Z'));
+  c.count(undefined, 404, at('2026-11-26T10:06:00Z'));
+  const taken = c.take(at('2026-11-26T10:06:30Z'));
+  assert.deepEqual(taken.traffic, [
+    { app: 'shop', minute: '2026-11-26T10:05:00.000Z', requests: 2, errors: 1 },
+    { app: 'shop', minute: '2026-11-26T10:06:00.000Z', requests: 1, errors: 0 },
   ]);
-  assert.deepEqual(c.take(), []);
-  c.count('shop', 200, at('2026-11-26T11:30:00Z'));
+  assert.deepEqual(c.take(at('2026-11-26T10:06:31Z')).traffic, []);
+  c.count('shop', 200, at('2026-11-26T10:06:40Z'));
   c.restore(taken);
-  assert.deepEqual(c.take().map((x) => [x.hour, x.requests]).sort(), [['2026-11-26T10:00:00.000Z', 2], ['2026-11-26T11:00:00.000Z', 2]]);
-  assert.equal(hourOf(at('2026-11-26T23:59:59.999Z')), '2026-11-26T23:00:00.000Z');
+  assert.deepEqual(c.take(at('2026-11-26T10:06:50Z')).traffic.map((x) => [x.minute, x.requests]).sort(), [['2026-11-26T10:05:00.000Z', 2], ['2026-11-26T10:06:00.000Z', 2]]);
+  assert.equal(minuteOf(at('2026-11-26T23:59:59.999Z')), '2026-11-26T23:59:00.000Z');
+});
+
+test('the peak of open connections is kept per minute, and connections still open count for the next minute', () => {
+  const c = new TrafficCounter();
+  c.connectionOpened(at('2026-11-26T10:00:01Z'));
+  c.connectionOpened(at('2026-11-26T10:00:02Z'));
+  c.connectionOpened(at('2026-11-26T10:00:03Z'));
+  c.connectionClosed();
+  c.connectionClosed();
+  c.connectionOpened(at('2026-11-26T10:01:05Z'));
+  const { peaks } = c.take(at('2026-11-26T10:02:00Z'));
+  assert.deepEqual(peaks, [
+    { minute: '2026-11-26T10:00:00.000Z', peak: 3 },
+    { minute: '2026-11-26T10:01:00.000Z', peak: 2 },
+    { minute: '2026-11-26T10:02:00.000Z', peak: 2 },
+  ]);
+  c.restore({ traffic: [], peaks: [{ minute: '2026-11-26T10:02:00.000Z', peak: 5 }] });
+  assert.deepEqual(c.take(at('2026-11-26T10:02:10Z')).peaks, [{ minute: '2026-11-26T10:02:00.000Z', peak: 5 }]);
 });

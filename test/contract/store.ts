@@ -123,18 +123,47 @@ export function storeContract(name: string, open: () => Promise<StoreHandle>): v
       assert.equal((await put('db-password', 'v1.d', '2026-11-26T10:05:00.000Z')).version, 3, 'set again after a delete: a new version');
     });
 
-    withStore('traffic adds up per app, site and hour and is read back from a time on', async ({ store }) => {
-      await store.addTraffic([
-        { app: 'shop', site: 'nue', hour: '2026-11-26T09:00:00.000Z', requests: 10, errors: 1 },
-        { app: 'shop', site: 'vie', hour: '2026-11-26T10:00:00.000Z', requests: 5, errors: 0 },
-        { app: 'blog', site: 'nue', hour: '2026-11-26T10:00:00.000Z', requests: 7, errors: 0 },
+    withStore('traffic adds up per app and site in minutes, hours and days; each resolution keeps what it should', async ({ store }) => {
+      const now = '2026-11-26T10:30:00.000Z';
+      await store.addTraffic(
+        [
+          { app: 'shop', site: 'nue', minute: '2026-11-26T09:59:00.000Z', requests: 10, errors: 1 },
+          { app: 'shop', site: 'vie', minute: '2026-11-26T10:05:00.000Z', requests: 5, errors: 0 },
+          { app: 'blog', site: 'nue', minute: '2026-11-26T10:05:00.000Z', requests: 7, errors: 0 },
+          // Three days old: too old for the minutes, kept in hours and days.
+          { app: 'shop', site: 'nue', minute: '2026-11-23T10:00:00.000Z', requests: 4, errors: 0 },
+          // A year old: only the days keep it.
+          { app: 'shop', site: 'nue', minute: '2025-11-26T10:00:00.000Z', requests: 2, errors: 0 },
+        ],
+        [
+          { site: 'nue', proxy: 'nue-edge-01', minute: '2026-11-26T10:05:00.000Z', peak: 300 },
+          { site: 'nue', proxy: 'nue-edge-01', minute: '2026-11-26T10:06:00.000Z', peak: 250 },
+        ],
+        now,
+      );
+      await store.addTraffic([{ app: 'shop', site: 'vie', minute: '2026-11-26T10:05:00.000Z', requests: 3, errors: 2 }], [], now);
+      assert.deepEqual(await store.traffic({ since: '2026-11-26T10:00:00.000Z', resolution: 'minute' }), [
+        { app: 'blog', site: 'nue', at: '2026-11-26T10:05:00.000Z', requests: 7, errors: 0 },
+        { app: 'shop', site: 'vie', at: '2026-11-26T10:05:00.000Z', requests: 8, errors: 2 },
       ]);
-      await store.addTraffic([{ app: 'shop', site: 'vie', hour: '2026-11-26T10:00:00.000Z', requests: 3, errors: 2 }]);
-      assert.deepEqual(await store.traffic({ since: '2026-11-26T10:00:00.000Z' }), [
-        { app: 'blog', site: 'nue', hour: '2026-11-26T10:00:00.000Z', requests: 7, errors: 0 },
-        { app: 'shop', site: 'vie', hour: '2026-11-26T10:00:00.000Z', requests: 8, errors: 2 },
+      assert.deepEqual((await store.traffic({ since: '2026-11-20T00:00:00.000Z', resolution: 'hour', apps: ['shop'] })).map((t) => [t.at, t.site, t.requests]), [
+        ['2026-11-23T10:00:00.000Z', 'nue', 4],
+        ['2026-11-26T09:00:00.000Z', 'nue', 10],
+        ['2026-11-26T10:00:00.000Z', 'vie', 8],
       ]);
-      assert.deepEqual((await store.traffic({ since: '2026-11-26T00:00:00.000Z', app: 'shop' })).map((t) => [t.site, t.requests]), [['nue', 10], ['vie', 8]]);
+      assert.deepEqual((await store.traffic({ since: '2000-01-01T00:00:00.000Z', resolution: 'day', apps: ['shop'] })).map((t) => [t.at, t.site, t.requests]), [
+        ['2025-11-26T00:00:00.000Z', 'nue', 2],
+        ['2026-11-23T00:00:00.000Z', 'nue', 4],
+        ['2026-11-26T00:00:00.000Z', 'nue', 10],
+        ['2026-11-26T00:00:00.000Z', 'vie', 8],
+      ]);
+      assert.equal((await store.traffic({ since: '2000-01-01T00:00:00.000Z', resolution: 'minute' })).length, 3, 'minutes older than two days are not kept');
+      assert.deepEqual((await store.connectionPeaks({ since: '2026-11-26T00:00:00.000Z', resolution: 'day' })), [{ site: 'nue', proxy: 'nue-edge-01', at: '2026-11-26T00:00:00.000Z', peak: 300 }]);
+      assert.equal((await store.connectionPeaks({ since: '2026-11-26T00:00:00.000Z', resolution: 'minute' })).length, 2);
+      // Two days later the minutes of today are gone; hours and days stay.
+      await store.addTraffic([], [], '2026-11-28T10:31:00.000Z');
+      assert.deepEqual(await store.traffic({ since: '2000-01-01T00:00:00.000Z', resolution: 'minute' }), []);
+      assert.equal((await store.traffic({ since: '2026-11-26T00:00:00.000Z', resolution: 'hour' })).length, 3);
     });
 
     withStore('events are numbered in order and read back newest first, by time, kind and subject', async ({ store }) => {

@@ -60,6 +60,11 @@ test('every check is derived from the fleet and probed from all three sites', as
   const bad = await cli(['checks', '--state', 'sideways']);
   assert.equal(bad.status, 1);
   assert.match(bad.stderr, /--state must be one of up, degraded, down, unknown, not "sideways"/);
+  const metrics = await (await fetch(`${fleet.url}/metrics`, { headers: { authorization: `Bearer ${fleet.adminToken}` } })).text();
+  assert.match(metrics, /hafen_check_state\{check="replica:huber-shop-r1",kind="http",app="huber-shop",customer="huber",state="up"\} 1/);
+  assert.match(metrics, /hafen_probe_duration_seconds\{check="replica:huber-shop-r1",site="hel"\} \d/);
+  assert.match(metrics, /hafen_site_lost\{site="nue"\} 0/);
+  assert.equal((await fetch(`${fleet.url}/metrics`)).status, 401, 'metrics need a token');
   const { sites } = await fleet.admin.checks();
   assert.deepEqual(
     sites.map((s) => [s.site, s.state, s.probers]),
@@ -97,6 +102,15 @@ test('a hung replica is down by quorum within the thresholds, an event says so, 
   }
   await until('the replica up again', async () => (await fleet.admin.checks({ app: 'verlag-blog' })).checks.find((c) => c.id === 'replica:verlag-blog-r1' && c.state === 'up'), 15_000, 100);
   assert.equal((await fleet.admin.events({ subject: 'replica:verlag-blog-r1', limit: 1 })).events[0]!.state, 'up');
+  // The outage is in the blog's uptime (its domain was down for visitors); the portal's is whole.
+  const up = await fleet.admin.uptime({ days: 1 });
+  const blog = up.apps.find((a) => a.app === 'verlag-blog')!;
+  assert.ok(blog.downSeconds >= 1 && blog.availability! < 100, `the blog was down ${blog.downSeconds} s: ${blog.availability} %`);
+  assert.equal(up.apps.find((a) => a.app === 'stadtwerke-portal')!.downSeconds, 0);
+  assert.equal(up.customers.find((c) => c.customer === 'verlag')!.availability, blog.availability);
+  const report = await hafenAsync(['uptime', '--controller', fleet.url, '--days', '1', '--customer', 'verlag'], { env: { ...process.env, HAFEN_TOKEN: fleet.adminToken } });
+  assert.equal(report.status, 0, report.stderr);
+  assert.match(report.stdout, /^customer verlag +\d+\.\d{3} % {2}down \d+ s/m);
 });
 
 test('probers only read probes and send results with a host credential; people only read states', async () => {

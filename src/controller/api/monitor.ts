@@ -6,6 +6,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ControllerService } from '../service.js';
 import { HafenError } from '../../lib/errors.js';
+import { availability } from '../../core/monitor/uptime.js';
 import { requireHost, requireRole } from './auth.js';
 import { ProbeResultsBody } from './schemas.js';
 import { body } from './validate.js';
@@ -39,6 +40,32 @@ export function monitorRoutes(app: FastifyInstance, service: ControllerService):
     const q = req.query;
     const checks = service.monitor.status().filter((c) => (!q.state || c.state === q.state) && (!q.app || c.app === q.app) && (!q.customer || c.customer === q.customer));
     return { checks, sites: service.monitor.sites() };
+  });
+
+  app.get<{ Querystring: { from?: string; to?: string; days?: string; app?: string; customer?: string } }>('/v1/uptime', async (req) => {
+    await requireRole(service.store, req, 'viewer');
+    const q = req.query;
+    const day = (t: number) => new Date(Math.floor(t / 86_400_000) * 86_400_000);
+    const to = q.to ? new Date(q.to) : new Date(day(Date.now()).getTime() + 86_400_000);
+    const days = q.days === undefined ? 30 : Number(q.days);
+    if (!Number.isInteger(days) || days < 1 || days > 3660) throw new HafenError('HAFEN_API_BAD_REQUEST', `days must be a whole number from 1 to 3660, not "${q.days}"`);
+    const from = q.from ? new Date(q.from) : new Date(to.getTime() - days * 86_400_000);
+    if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime()) || from >= to) throw new HafenError('HAFEN_API_BAD_REQUEST', 'from and to must be ISO 8601 times, from before to');
+    const stored = await service.store.uptime({ from: from.toISOString(), to: to.toISOString(), ...(q.app ? { apps: [q.app] } : {}) });
+    const merged = new Map(stored.map((r) => [`${r.app}\u0000${r.day}`, r]));
+    for (const d of service.uptime.unwritten()) {
+      if (d.day < from.toISOString() || d.day >= to.toISOString() || (q.app && d.app !== q.app)) continue;
+      const have = merged.get(`${d.app}\u0000${d.day}`);
+      if (have) merged.set(`${d.app}\u0000${d.day}`, { ...have, upSeconds: have.upSeconds + d.upSeconds, downSeconds: have.downSeconds + d.downSeconds, unknownSeconds: have.unknownSeconds + d.unknownSeconds });
+      else merged.set(`${d.app}\u0000${d.day}`, d);
+    }
+    const selected = [...merged.values()].filter((r) => !q.customer || r.customer === q.customer).sort((a, b) => (a.app < b.app ? -1 : a.app > b.app ? 1 : a.day < b.day ? -1 : 1));
+    const group = <K extends 'app' | 'customer'>(key: K) => {
+      const by = new Map<string, typeof selected>();
+      for (const r of selected) by.set(r[key], [...(by.get(r[key]) ?? []), r]);
+      return [...by].map(([id, list]) => ({ [key]: id, ...(key === 'app' ? { customer: list[0]!.customer, days: list } : { apps: new Set(list.map((r) => r.app)).size }), ...availability(list) }));
+    };
+    return { from: from.toISOString(), to: to.toISOString(), apps: group('app'), customers: group('customer') };
   });
 
   app.get<{ Querystring: { since?: string; kind?: string; subject?: string; limit?: string } }>('/v1/events', async (req) => {

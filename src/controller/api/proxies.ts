@@ -7,6 +7,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { ControllerService } from '../service.js';
 import { HafenError } from '../../lib/errors.js';
+import { trafficReport } from '../../core/traffic/report.js';
+import { TRAFFIC_RESOLUTIONS, type TrafficResolution } from '../store/store.js';
 import { requireHost, requireRole } from './auth.js';
 import { ProxyStatusBody } from './schemas.js';
 import { body } from './validate.js';
@@ -24,16 +26,49 @@ export function proxyRoutes(app: FastifyInstance, service: ControllerService, no
 
   app.post('/v1/proxy/status', async (req, reply) => {
     const host = await requireHost(service.store, req);
-    const { traffic, ...view } = body(ProxyStatusBody, req);
+    const { traffic, connections, ...view } = body(ProxyStatusBody, req);
     service.recordProxyView(host, { ...view, reportedAt: now().toISOString() });
-    if (traffic?.length) await service.store.addTraffic(traffic.map((t) => ({ ...t, site: view.site })));
+    if (traffic?.length || connections?.length) {
+      await service.store.addTraffic(
+        (traffic ?? []).map((t) => ({ ...t, site: view.site })),
+        (connections ?? []).map((c) => ({ ...c, site: view.site, proxy: host })),
+        now().toISOString(),
+      );
+    }
     return reply.code(204).send();
   });
 
-  app.get<{ Querystring: { since?: string; app?: string } }>('/v1/traffic', async (req) => {
+  app.get<{ Querystring: { since?: string; app?: string; customer?: string; resolution?: string } }>('/v1/traffic', async (req) => {
     await requireRole(service.store, req, 'viewer');
-    const since = req.query.since ?? new Date(now().getTime() - 24 * 3600 * 1000).toISOString();
+    const q = req.query;
+    const resolution = (q.resolution ?? 'hour') as TrafficResolution;
+    if (!TRAFFIC_RESOLUTIONS.includes(resolution)) throw new HafenError('HAFEN_API_BAD_REQUEST', `resolution must be one of ${TRAFFIC_RESOLUTIONS.join(', ')}, not "${q.resolution}"`);
+    const since = q.since ?? new Date(now().getTime() - 24 * 3600 * 1000).toISOString();
     if (Number.isNaN(Date.parse(since))) throw new HafenError('HAFEN_API_BAD_REQUEST', `since must be an ISO 8601 time, not "${since}"`);
-    return { traffic: await service.store.traffic({ since: new Date(since).toISOString(), ...(req.query.app ? { app: req.query.app } : {}) }) };
+    const apps = await appsOf(service, q.app, q.customer);
+    return { resolution, traffic: await service.store.traffic({ since: new Date(since).toISOString(), resolution, ...(apps ? { apps } : {}) }) };
   });
+
+  app.get<{ Querystring: { days?: string; app?: string; customer?: string } }>('/v1/traffic/report', async (req) => {
+    await requireRole(service.store, req, 'viewer');
+    const q = req.query;
+    const days = q.days === undefined ? 30 : Number(q.days);
+    if (!Number.isInteger(days) || days < 1 || days > 3660) throw new HafenError('HAFEN_API_BAD_REQUEST', `days must be a whole number from 1 to 3660, not "${q.days}"`);
+    const t = now();
+    const since = new Date(Date.UTC(t.getUTCFullYear(), t.getUTCMonth(), t.getUTCDate()) - (days - 1) * 86_400_000).toISOString();
+    const apps = await appsOf(service, q.app, q.customer);
+    const rows = await service.store.traffic({ since, resolution: 'day', ...(apps ? { apps } : {}) });
+    // Connection peaks are the proxies' (all apps): only in a report of the whole fleet.
+    const peaks = apps ? [] : await service.store.connectionPeaks({ since, resolution: 'day' });
+    return { ...(q.app ? { app: q.app } : {}), ...(q.customer ? { customer: q.customer } : {}), ...trafficReport(rows, peaks, t, days) };
+  });
+}
+
+/** The apps a query names: one app, a customer's apps, or undefined for all. */
+async function appsOf(service: ControllerService, app: string | undefined, customer: string | undefined): Promise<string[] | undefined> {
+  if (app) return [app];
+  if (!customer) return undefined;
+  const fleet = (await service.current())?.fleet;
+  if (!fleet?.customers.some((c) => c.id === customer)) throw new HafenError('HAFEN_CUSTOMER_NOT_FOUND', `no customer "${customer}" in the newest revision`);
+  return fleet.apps.filter((a) => a.customer === customer).map((a) => a.id);
 }

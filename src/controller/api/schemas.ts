@@ -48,10 +48,15 @@ export const ProxyStatusBody = z.object({
     .array(z.object({ id: z.string(), site: z.string(), host: z.string(), up: z.boolean(), ejected: z.boolean(), inflight: z.number() }))
     .describe('Replica health as this proxy sees it'),
   traffic: z
-    .array(z.object({ app: z.string(), hour: z.iso.datetime().describe('Start of the hour (UTC)'), requests: z.number().int().min(0), errors: z.number().int().min(0) }))
-    .max(100_000)
+    .array(z.object({ app: z.string(), minute: z.iso.datetime().describe('Start of the minute (UTC)'), requests: z.number().int().min(0), errors: z.number().int().min(0) }))
+    .max(200_000)
     .optional()
-    .describe('Requests counted since the last report, per app and hour'),
+    .describe('Requests counted since the last report, per app and minute'),
+  connections: z
+    .array(z.object({ minute: z.iso.datetime().describe('Start of the minute (UTC)'), peak: z.number().int().min(0) }))
+    .max(200_000)
+    .optional()
+    .describe('Most client connections open at once, per minute'),
 });
 
 export const ProbeResultsBody = z.object({

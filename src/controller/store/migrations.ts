@@ -111,4 +111,48 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   CREATE INDEX notifications_due ON notifications (status, next_attempt_at);
   CREATE INDEX notifications_created ON notifications (created_at);
   `,
+  // 6: the traffic history in three resolutions (the hourly table of migration 3 stays as it
+  // is) and the proxies' connection peaks.
+  `
+  CREATE TABLE traffic_minute (
+    app       TEXT NOT NULL,
+    site      TEXT NOT NULL,
+    minute    TEXT NOT NULL,
+    requests  INTEGER NOT NULL,
+    errors    INTEGER NOT NULL,
+    PRIMARY KEY (app, site, minute)
+  );
+  CREATE INDEX traffic_minute_at ON traffic_minute (minute);
+  CREATE TABLE traffic_day (
+    app       TEXT NOT NULL,
+    site      TEXT NOT NULL,
+    day       TEXT NOT NULL,
+    requests  INTEGER NOT NULL,
+    errors    INTEGER NOT NULL,
+    PRIMARY KEY (app, site, day)
+  );
+  CREATE INDEX traffic_day_at ON traffic_day (day);
+  CREATE TABLE connection_peaks (
+    resolution  TEXT NOT NULL,
+    site        TEXT NOT NULL,
+    proxy       TEXT NOT NULL,
+    at          TEXT NOT NULL,
+    peak        INTEGER NOT NULL,
+    PRIMARY KEY (resolution, site, proxy, at)
+  );
+  CREATE INDEX connection_peaks_at ON connection_peaks (resolution, at);
+  `,
+  // 7: uptime per app and day, from the check states.
+  `
+  CREATE TABLE uptime (
+    app              TEXT NOT NULL,
+    customer         TEXT NOT NULL,
+    day              TEXT NOT NULL,
+    up_seconds       REAL NOT NULL,
+    down_seconds     REAL NOT NULL,
+    unknown_seconds  REAL NOT NULL,
+    PRIMARY KEY (app, day)
+  );
+  CREATE INDEX uptime_day ON uptime (day);
+  `,
 ];

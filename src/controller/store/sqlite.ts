@@ -7,7 +7,8 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { HafenError } from '../../lib/errors.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
-import type { ApiToken, HostStatus, JoinToken, Revision, RevisionInput, RevisionSummary, Role, SecretInfo, SecretInput, SecretRecord, Store, TrafficSample, EventRecord, SilenceRecord, AlertingCommit, NotificationRecord } from './store.js';
+import type { ApiToken, HostStatus, JoinToken, Revision, RevisionInput, RevisionSummary, Role, SecretInfo, SecretInput, SecretRecord, Store, TrafficSample, EventRecord, SilenceRecord, AlertingCommit, NotificationRecord, ConnectionSample, ConnectionRow, TrafficRow, TrafficResolution, UptimeRecord } from './store.js';
+import { TRAFFIC_KEEP_MS, TRAFFIC_RESOLUTIONS } from './store.js';
 
 interface RevisionRow {
   number: number;
@@ -52,6 +53,17 @@ function token(row: TokenRow): ApiToken {
   const t: ApiToken = { id: row.id, name: row.name, role: row.role, hash: row.hash, createdAt: row.created_at };
   if (row.revoked_at !== null) t.revokedAt = row.revoked_at;
   return t;
+}
+
+const TRAFFIC_TABLES: Record<TrafficResolution, [string, string]> = { minute: ['traffic_minute', 'minute'], hour: ['traffic', 'hour'], day: ['traffic_day', 'day'] };
+
+/** The start of the hour or day (UTC) a minute falls in. */
+function bucketOf(minute: string, r: TrafficResolution): string {
+  if (r === 'minute') return new Date(minute).toISOString();
+  const d = new Date(minute);
+  d.setUTCMinutes(0, 0, 0);
+  if (r === 'day') d.setUTCHours(0);
+  return d.toISOString();
 }
 
 interface SilenceRow {
@@ -243,23 +255,55 @@ export class SqliteStore implements Store {
     return this.stmt('UPDATE secrets SET sealed = NULL, key_id = NULL, deleted_at = ? WHERE name = ? AND deleted_at IS NULL').run(at, name).changes === 1;
   }
 
-  async addTraffic(samples: readonly TrafficSample[]): Promise<void> {
-    const add = this.stmt(
-      `INSERT INTO traffic (app, site, hour, requests, errors) VALUES (?, ?, ?, ?, ?)
-       ON CONFLICT(app, site, hour) DO UPDATE SET requests = requests + excluded.requests, errors = errors + excluded.errors`,
+  async addTraffic(samples: readonly TrafficSample[], connections: readonly ConnectionSample[], now: string): Promise<void> {
+    const t = Date.parse(now);
+    const keep = (r: TrafficResolution, at: string) => t - Date.parse(at) < TRAFFIC_KEEP_MS[r];
+    const add = {
+      minute: this.stmt(
+        `INSERT INTO traffic_minute (app, site, minute, requests, errors) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT(app, site, minute) DO UPDATE SET requests = requests + excluded.requests, errors = errors + excluded.errors`,
+      ),
+      hour: this.stmt(
+        `INSERT INTO traffic (app, site, hour, requests, errors) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT(app, site, hour) DO UPDATE SET requests = requests + excluded.requests, errors = errors + excluded.errors`,
+      ),
+      day: this.stmt(
+        `INSERT INTO traffic_day (app, site, day, requests, errors) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT(app, site, day) DO UPDATE SET requests = requests + excluded.requests, errors = errors + excluded.errors`,
+      ),
+    };
+    const peak = this.stmt(
+      `INSERT INTO connection_peaks (resolution, site, proxy, at, peak) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT(resolution, site, proxy, at) DO UPDATE SET peak = max(peak, excluded.peak)`,
     );
     this.db.transaction(() => {
-      for (const t of samples) add.run(t.app, t.site, t.hour, t.requests, t.errors);
+      for (const x of samples) {
+        for (const r of TRAFFIC_RESOLUTIONS) {
+          const at = bucketOf(x.minute, r);
+          if (keep(r, at)) add[r].run(x.app, x.site, at, x.requests, x.errors);
+        }
+      }
+      for (const c of connections) {
+        for (const r of TRAFFIC_RESOLUTIONS) {
+          const at = bucketOf(c.minute, r);
+          if (keep(r, at)) peak.run(r, c.site, c.proxy, at, c.peak);
+        }
+      }
+      this.stmt('DELETE FROM traffic_minute WHERE minute < ?').run(new Date(t - TRAFFIC_KEEP_MS.minute).toISOString());
+      this.stmt('DELETE FROM traffic WHERE hour < ?').run(new Date(t - TRAFFIC_KEEP_MS.hour).toISOString());
+      this.stmt("DELETE FROM connection_peaks WHERE (resolution = 'minute' AND at < ?) OR (resolution = 'hour' AND at < ?)").run(new Date(t - TRAFFIC_KEEP_MS.minute).toISOString(), new Date(t - TRAFFIC_KEEP_MS.hour).toISOString());
     })();
   }
 
-  async traffic(query: { since: string; app?: string }): Promise<TrafficSample[]> {
-    const rows = (
-      query.app === undefined
-        ? this.stmt('SELECT * FROM traffic WHERE hour >= ? ORDER BY hour, app, site').all(query.since)
-        : this.stmt('SELECT * FROM traffic WHERE hour >= ? AND app = ? ORDER BY hour, site').all(query.since, query.app)
-    ) as TrafficSample[];
-    return rows.map((r) => ({ app: r.app, site: r.site, hour: r.hour, requests: r.requests, errors: r.errors }));
+  async traffic(query: { since: string; resolution: TrafficResolution; apps?: readonly string[] }): Promise<TrafficRow[]> {
+    const [table, column] = TRAFFIC_TABLES[query.resolution];
+    const rows = this.stmt(`SELECT app, site, ${column} AS at, requests, errors FROM ${table} WHERE ${column} >= ? ORDER BY ${column}, app, site`).all(query.since) as TrafficRow[];
+    const apps = query.apps ? new Set(query.apps) : undefined;
+    return (apps ? rows.filter((r) => apps.has(r.app)) : rows).map((r) => ({ app: r.app, site: r.site, at: r.at, requests: r.requests, errors: r.errors }));
+  }
+
+  async connectionPeaks(query: { since: string; resolution: TrafficResolution }): Promise<ConnectionRow[]> {
+    return (this.stmt('SELECT site, proxy, at, peak FROM connection_peaks WHERE resolution = ? AND at >= ? ORDER BY at, site, proxy').all(query.resolution, query.since) as ConnectionRow[]).map((r) => ({ site: r.site, proxy: r.proxy, at: r.at, peak: r.peak }));
   }
 
   async addEvents(events: readonly Omit<EventRecord, 'id'>[]): Promise<void> {
@@ -324,6 +368,23 @@ export class SqliteStore implements Store {
 
   async notifications(limit: number): Promise<NotificationRecord[]> {
     return (this.stmt('SELECT * FROM notifications ORDER BY created_at DESC, id DESC LIMIT ?').all(limit) as NotificationRow[]).map(notificationOf);
+  }
+
+  async addUptime(days: readonly UptimeRecord[]): Promise<void> {
+    const add = this.stmt(
+      `INSERT INTO uptime (app, customer, day, up_seconds, down_seconds, unknown_seconds) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT(app, day) DO UPDATE SET customer = excluded.customer, up_seconds = up_seconds + excluded.up_seconds,
+         down_seconds = down_seconds + excluded.down_seconds, unknown_seconds = unknown_seconds + excluded.unknown_seconds`,
+    );
+    this.db.transaction(() => {
+      for (const d of days) add.run(d.app, d.customer, d.day, d.upSeconds, d.downSeconds, d.unknownSeconds);
+    })();
+  }
+
+  async uptime(query: { from: string; to: string; apps?: readonly string[] }): Promise<UptimeRecord[]> {
+    const rows = this.stmt('SELECT * FROM uptime WHERE day >= ? AND day < ? ORDER BY app, day').all(query.from, query.to) as { app: string; customer: string; day: string; up_seconds: number; down_seconds: number; unknown_seconds: number }[];
+    const apps = query.apps ? new Set(query.apps) : undefined;
+    return rows.filter((r) => !apps || apps.has(r.app)).map((r) => ({ app: r.app, customer: r.customer, day: r.day, upSeconds: r.up_seconds, downSeconds: r.down_seconds, unknownSeconds: r.unknown_seconds }));
   }
 
   async putHostStatuses(statuses: readonly HostStatus[]): Promise<void> {

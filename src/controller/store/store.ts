@@ -87,15 +87,47 @@ export interface SecretRecord extends SecretInfo {
   sealed: string;
 }
 
-/** Requests through the edge proxies of one site for one app in one hour. */
+/** Requests through the edge proxies of one site for one app in one minute (as proxies report them). */
 export interface TrafficSample {
   app: string;
   site: string;
-  /** Start of the hour, ISO 8601 UTC ("2026-11-26T10:00:00.000Z"). */
-  hour: string;
+  /** Start of the minute, ISO 8601 UTC ("2026-11-26T10:05:00.000Z"). */
+  minute: string;
   requests: number;
   /** Answers with status 5xx or none at all. */
   errors: number;
+}
+
+/** One proxy's most concurrent client connections in one minute. */
+export interface ConnectionSample {
+  site: string;
+  proxy: string;
+  minute: string;
+  peak: number;
+}
+
+/**
+ * The traffic history keeps three resolutions, written together as samples arrive: per minute
+ * for 2 days, per hour for 90 days, per day for ever.
+ */
+export const TRAFFIC_RESOLUTIONS = ['minute', 'hour', 'day'] as const;
+export type TrafficResolution = (typeof TRAFFIC_RESOLUTIONS)[number];
+export const TRAFFIC_KEEP_MS: Record<TrafficResolution, number> = { minute: 2 * 86_400_000, hour: 90 * 86_400_000, day: Number.POSITIVE_INFINITY };
+
+export interface TrafficRow {
+  app: string;
+  site: string;
+  /** Start of the minute, hour or day (UTC). */
+  at: string;
+  requests: number;
+  errors: number;
+}
+
+export interface ConnectionRow {
+  site: string;
+  proxy: string;
+  at: string;
+  peak: number;
 }
 
 /** Something that happened, for people and the alerting: a check changed state, a site was lost. */
@@ -152,6 +184,16 @@ export interface AlertingCommit {
   reminded: string[];
 }
 
+/** Seconds an app was up, down and unknown on one day (UTC). */
+export interface UptimeRecord {
+  app: string;
+  customer: string;
+  day: string;
+  upSeconds: number;
+  downSeconds: number;
+  unknownSeconds: number;
+}
+
 export interface Store {
   /** The newest revision, if any. */
   head(): Promise<RevisionSummary | undefined>;
@@ -186,10 +228,16 @@ export interface Store {
   /** Deletes the value (its version number stays reserved); false when it was not set. */
   deleteSecret(name: string, at: string): Promise<boolean>;
 
-  /** Adds the counts to what is stored for each (app, site, hour), in one transaction. */
-  addTraffic(samples: readonly TrafficSample[]): Promise<void>;
-  /** Stored hours from `since` (inclusive) on, oldest first, optionally for one app. */
-  traffic(query: { since: string; app?: string }): Promise<TrafficSample[]>;
+  /**
+   * Adds the counts to every resolution of the history (a sample older than a resolution
+   * keeps is not written there) and the connection peaks (the most of each bucket), in one
+   * transaction, and drops what the resolutions no longer keep at `now`.
+   */
+  addTraffic(samples: readonly TrafficSample[], connections: readonly ConnectionSample[], now: string): Promise<void>;
+  /** Stored buckets of one resolution from `since` (inclusive) on, oldest first, optionally for some apps. */
+  traffic(query: { since: string; resolution: TrafficResolution; apps?: readonly string[] }): Promise<TrafficRow[]>;
+  /** Connection peaks of one resolution from `since` on, oldest first. */
+  connectionPeaks(query: { since: string; resolution: TrafficResolution }): Promise<ConnectionRow[]>;
 
   /** Appends events in one transaction; ids are assigned in order. */
   addEvents(events: readonly Omit<EventRecord, 'id'>[]): Promise<void>;
@@ -211,6 +259,11 @@ export interface Store {
   updateNotification(id: string, change: Pick<NotificationRecord, 'status' | 'attempts' | 'nextAttemptAt'> & { lastError?: string; sentAt?: string }): Promise<void>;
   /** Newest first. */
   notifications(limit: number): Promise<NotificationRecord[]>;
+
+  /** Adds the seconds to each (app, day), in one transaction. */
+  addUptime(days: readonly UptimeRecord[]): Promise<void>;
+  /** Days from `from` (inclusive) to `to` (exclusive), by app and day, optionally for some apps. */
+  uptime(query: { from: string; to: string; apps?: readonly string[] }): Promise<UptimeRecord[]>;
 
   /** Stores the last report of each host given, in one transaction (the controller batches heartbeats). */
   putHostStatuses(statuses: readonly HostStatus[]): Promise<void>;
