@@ -5,7 +5,7 @@
  * is queued, with retries and backoff, and records every attempt. So a restart repeats no
  * notification and loses none: what was decided is in the outbox, what was sent is marked.
  */
-import { deriveAlerts, type AlertView } from '../core/alerting/alerts.js';
+import { deriveAlerts, plannedSilences, type AlertView } from '../core/alerting/alerts.js';
 import { receiversFor, silenceReminders, stepGroups, type GroupState, type Notification } from '../core/alerting/groups.js';
 import type { AlertingSpec } from '../core/fleet/schema/fleet.js';
 import { parseDuration } from '../core/fleet/schema/monitoring.js';
@@ -44,7 +44,8 @@ export class Alerting {
     const now = this.now();
     const t = now.getTime();
     if (!this.groups) this.groups = new Map((await this.store.alertGroups()).map((g) => [g.key, g.state as GroupState]));
-    const silences = await this.store.silences({ activeAt: now.toISOString() });
+    // Planned work declared in the fleet mutes like a silence (without reminders: it is planned).
+    const silences = [...(await this.store.silences({ activeAt: now.toISOString() })), ...plannedSilences(config.maintenance).map((s) => ({ ...s, reminded: true }))];
     this.last = carryUnknown(deriveAlerts(checks, sites, silences, now), this.groups, checks);
     const timing = { groupWaitMs: parseDuration(config.groupWait) ?? 10_000, repeatMs: parseDuration(config.repeatInterval) ?? 4 * 3600_000 };
     const { groups, notifications } = stepGroups(this.groups, this.last, t, timing);

@@ -134,7 +134,7 @@ export class Monitor {
       const s = this.states.get(id);
       const views: CheckStatus['views'] = {};
       for (const [site, v] of [...(this.views.get(id) ?? [])].sort(([a], [b]) => (a < b ? -1 : 1))) {
-        views[site] = { up: v.up ?? null, at: new Date(v.at).toISOString(), ms: Math.round(v.ms * 10) / 10, ...(v.error !== undefined ? { error: v.error } : {}) };
+        views[site] = { up: v.up ?? null, fails: v.fails, at: new Date(v.at).toISOString(), ms: Math.round(v.ms * 10) / 10, ...(v.error !== undefined ? { error: v.error } : {}) };
       }
       const v = s?.verdict ?? { state: 'unknown' as CheckStateName, downFrom: [], upFrom: [], reason: 'not evaluated yet' };
       out.push({

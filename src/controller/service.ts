@@ -24,6 +24,7 @@ import { HostReports } from './host-reports.js';
 import { Alerting } from './alerting.js';
 import { Monitor, staleAfter } from './monitor.js';
 import { UptimeBook } from './uptime.js';
+import { Remediation } from './remediation.js';
 import { Alerting as AlertingSchema } from '../core/fleet/schema/alerting.js';
 import type { AlertingSpec } from '../core/fleet/schema/fleet.js';
 import type { Secrets } from './secrets.js';
@@ -98,6 +99,8 @@ export class ControllerService {
   readonly alerting: Alerting;
   /** Uptime per app and day. */
   readonly uptime: UptimeBook;
+  /** Restarts of replicas that stay unhealthy, for apps that opt in. */
+  private readonly remediation: Remediation;
   private readonly startedAt: number;
 
   constructor(
@@ -111,6 +114,7 @@ export class ControllerService {
     this.monitor = new Monitor(store, now);
     this.alerting = new Alerting(store, secrets, now, log);
     this.uptime = new UptimeBook(store, now);
+    this.remediation = new Remediation(store, now, () => this.changes.emit('revision'), log);
     this.startedAt = now().getTime();
   }
 
@@ -130,6 +134,8 @@ export class ControllerService {
     const warmup = Math.min(60_000, Math.max(5_000, ...checks.filter((c) => c.kind !== 'tls').map((c) => staleAfter(c))));
     if (this.now().getTime() - this.startedAt < warmup) return;
     await this.alerting.evaluate(await this.alertingConfig(), this.monitor.status(), this.monitor.sites());
+    const cur = await this.current();
+    if (cur) await this.remediation.step(cur.fleet, checks, this.monitor.status());
   }
 
   /** Sends the notifications that are due. */
@@ -279,8 +285,9 @@ export class ControllerService {
   /** The desired state of a host and its hash (an empty state when the host has no units). */
   async desiredFor(host: string): Promise<{ state: HostDesiredState; hash: string; revision: number }> {
     const cur = await this.current();
-    const state = cur?.desired.get(host) ?? { host, site: '', revision: cur?.revision ?? 0, units: [] };
-    return { state, hash: cur?.hashes.get(host) ?? contentHash([]), revision: cur?.revision ?? 0 };
+    const base = cur?.desired.get(host) ?? { host, site: '', revision: cur?.revision ?? 0, units: [] };
+    const { state, hash } = await this.remediation.apply(base, cur?.hashes.get(host) ?? contentHash([]));
+    return { state, hash, revision: cur?.revision ?? 0 };
   }
 
   /** Ends every pending long-poll now (on shutdown), so closing does not wait for them. */

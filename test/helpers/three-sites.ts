@@ -35,8 +35,8 @@ export interface ThreeSites {
 export const FAST_MONITORING = '\ndefaults:\n  monitoring: { interval: 1s, timeout: 500ms, fall: 2, rise: 2 }\n';
 
 /** `base` is the first two octets' third part of the addresses, e.g. 61 for 127.0.61.x (one per test file). */
-/** `extraFleet` is YAML appended to the fleet (an `alerting:` block, say). */
-export async function startThreeSites(base: number, o: { proxy?: boolean; extraFleet?: string } = {}): Promise<ThreeSites> {
+/** `extraFleet` is YAML appended to the fleet (an `alerting:` block, say); `edit` changes the fleet's text before that. */
+export async function startThreeSites(base: number, o: { proxy?: boolean; extraFleet?: string; edit?: (fleet: string) => string } = {}): Promise<ThreeSites> {
   const dir = mkdtempSync(join(tmpdir(), 'hafen-three-sites-'));
   const controller = await startController({ data: join(dir, 'controller'), listen: '127.0.0.1:0' });
   const adminToken = readFileSync(join(dir, 'controller', 'admin.token'), 'utf8').trim();
@@ -48,7 +48,7 @@ export async function startThreeSites(base: number, o: { proxy?: boolean; extraF
   const quiet = new Writable({ write: (_c, _e, cb) => cb() });
   let proxyUrl: string | undefined;
   try {
-    const fleet = readFileSync(join(EXAMPLES, 'three-sites.yaml'), 'utf8') + FAST_MONITORING + (o.extraFleet ?? '');
+    const fleet = (o.edit ?? ((t: string) => t))(readFileSync(join(EXAMPLES, 'three-sites.yaml'), 'utf8')) + FAST_MONITORING + (o.extraFleet ?? '');
     await admin.apply([{ name: 'three-sites.yaml', text: fleet }], null);
     for (const host of hosts) {
       const { agent } = await startAgent({ controller: controller.url, data: data[host]!, joinToken: (await admin.joinToken(host)).token, driver: 'process', address: address[host]! });

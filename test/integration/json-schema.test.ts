@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
 import { parse } from 'yaml';
 import { fleetJsonSchema } from '../../src/core/fleet/json-schema.js';
 import { EXAMPLES, FIXTURES, ROOT, hafen, read, yamlFiles } from '../helpers/paths.js';
@@ -17,6 +18,8 @@ test('the committed schema/fleet.schema.json is the one hafen generates', () => 
 
 test('a standard JSON Schema validator (ajv, draft 2020-12) accepts every example fleet file', () => {
   const ajv = new Ajv2020({ allErrors: true, strict: true });
+  // The schema uses standard formats (date-time for planned work): checked, not ignored.
+  addFormats.default(ajv);
   const validate = ajv.compile(JSON.parse(read(committed)));
   const files = [join(EXAMPLES, 'minimal.yaml'), ...yamlFiles(join(EXAMPLES, 'frachtwerk'))];
   assert.ok(files.length > 100, 'the reference fleet is split over many files');
@@ -28,6 +31,8 @@ test('a standard JSON Schema validator (ajv, draft 2020-12) accepts every exampl
 
 test('and rejects fleet files with unknown keys or wrong types', () => {
   const ajv = new Ajv2020({ allErrors: true, strict: true });
+  // The schema uses standard formats (date-time for planned work): checked, not ignored.
+  addFormats.default(ajv);
   const validate = ajv.compile(JSON.parse(read(committed)));
   for (const name of ['typo-keys.yaml', 'types.yaml']) {
     assert.equal(validate(parse(read(join(FIXTURES, 'broken', name)))), false, name);

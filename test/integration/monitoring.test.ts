@@ -91,7 +91,8 @@ test('a hung replica is down by quorum within the thresholds, an event says so, 
     assert.match(Object.values(down.views).find((v) => v.up === false)!.error ?? '', /no answer within 500 ms/);
     const cliDown = await hafenAsync(['checks', '--controller', fleet.url, '--state', 'down'], { env: { ...process.env, HAFEN_TOKEN: fleet.adminToken } });
     assert.equal(cliDown.status, 1, 'a check down: exit status 1');
-    assert.match(cliDown.stdout, /^DOWN +replica:verlag-blog-r1 +down from hel, nue, vie/m);
+    // Two sites agreeing make it down; the third may still be one probe short of its threshold.
+    assert.match(cliDown.stdout, /^DOWN +replica:verlag-blog-r1 +down from (hel, nue, vie|hel, nue|hel, vie|nue, vie)\b/m);
     const events = (await fleet.admin.events({ subject: 'replica:verlag-blog-r1' })).events;
     assert.equal(events[0]!.state, 'down');
     assert.match(events[0]!.message, /replica verlag-blog-r1 on hel-app-01: down/);

@@ -19,11 +19,13 @@ export function statusRoutes(app: FastifyInstance, service: ControllerService, n
     const cur = await service.current();
     const reports = new Map((await service.reports.all()).map((s) => [s.host, s]));
     const t = now().getTime();
+    // The desired hash as agents get it (with restarts the controller asked for).
+    const desiredHash = new Map(await Promise.all((cur?.fleet.hosts ?? []).map(async (h) => [h.id, (await service.desiredFor(h.id)).hash] as const)));
     const hosts = (cur?.fleet.hosts ?? []).map((h) => {
       const r = reports.get(h.id);
       const rep = r?.status as { appliedHash?: string; appliedAt?: string } | undefined;
       const applied = rep?.appliedHash ?? null;
-      const desired = cur?.hashes.get(h.id) ?? null;
+      const desired = cur ? (desiredHash.get(h.id) ?? null) : null;
       return {
         host: h.id,
         site: h.site,

@@ -155,4 +155,13 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX uptime_day ON uptime (day);
   `,
+  // 8: restart generations of units the controller had restarted (remediation): part of the
+  // unit's desired state, so they must survive a controller restart.
+  `
+  CREATE TABLE unit_restarts (
+    unit        TEXT PRIMARY KEY,
+    generation  INTEGER NOT NULL,
+    last_at     TEXT NOT NULL
+  );
+  `,
 ];

@@ -387,6 +387,15 @@ export class SqliteStore implements Store {
     return rows.filter((r) => !apps || apps.has(r.app)).map((r) => ({ app: r.app, customer: r.customer, day: r.day, upSeconds: r.up_seconds, downSeconds: r.down_seconds, unknownSeconds: r.unknown_seconds }));
   }
 
+  async restartUnit(unit: string, at: string): Promise<number> {
+    const row = this.stmt('INSERT INTO unit_restarts (unit, generation, last_at) VALUES (?, 1, ?) ON CONFLICT(unit) DO UPDATE SET generation = generation + 1, last_at = excluded.last_at RETURNING generation').get(unit, at) as { generation: number };
+    return row.generation;
+  }
+
+  async unitRestarts(): Promise<{ unit: string; generation: number; lastAt: string }[]> {
+    return (this.stmt('SELECT unit, generation, last_at FROM unit_restarts ORDER BY unit').all() as { unit: string; generation: number; last_at: string }[]).map((r) => ({ unit: r.unit, generation: r.generation, lastAt: r.last_at }));
+  }
+
   async putHostStatuses(statuses: readonly HostStatus[]): Promise<void> {
     const put = this.stmt('INSERT INTO host_status (host, status, reported_at) VALUES (?, ?, ?) ON CONFLICT(host) DO UPDATE SET status = excluded.status, reported_at = excluded.reported_at');
     this.db.transaction(() => {

@@ -265,6 +265,11 @@ export interface Store {
   /** Days from `from` (inclusive) to `to` (exclusive), by app and day, optionally for some apps. */
   uptime(query: { from: string; to: string; apps?: readonly string[] }): Promise<UptimeRecord[]>;
 
+  /** Counts one more restart of a unit asked by the controller; returns the unit's new restart generation. */
+  restartUnit(unit: string, at: string): Promise<number>;
+  /** Every unit the controller had restarted, with its restart generation. */
+  unitRestarts(): Promise<{ unit: string; generation: number; lastAt: string }[]>;
+
   /** Stores the last report of each host given, in one transaction (the controller batches heartbeats). */
   putHostStatuses(statuses: readonly HostStatus[]): Promise<void>;
   hostStatuses(): Promise<HostStatus[]>;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import type { CheckStatus, SiteStatus } from '../monitor/status.js';
-import { deriveAlerts, matches, type AlertView, type Silence } from './alerts.js';
+import { deriveAlerts, matches, plannedSilences, type AlertView, type Silence } from './alerts.js';
 import { receiversFor, silenceReminders, stepGroups, type GroupState } from './groups.js';
 
 const NOW = new Date('2026-11-26T12:00:00.000Z');
@@ -165,4 +165,12 @@ test('silence reminders come once, shortly before the end; receivers get what th
   assert.deepEqual(receiversFor({ severity: 'warning', customer: 'huber' }, receivers).map((r) => r.id), ['ops', 'huber-contact']);
   assert.deepEqual(receiversFor({ severity: 'critical' }, receivers).map((r) => r.id), ['ops', 'pager']);
   assert.deepEqual(receiversFor({ severity: 'info', customer: 'huber' }, receivers).map((r) => r.id), []);
+});
+
+test('planned work in the fleet mutes what it names while it lasts, in its own time zone', () => {
+  const planned = plannedSilences([{ id: 'hel-power', from: '2026-11-26T12:30:00+01:00', to: '2026-11-26T14:00:00+01:00', site: 'hel', comment: 'power work at hel' }]);
+  assert.deepEqual(planned[0], { id: 'maintenance:hel-power', matchers: { site: 'hel' }, startsAt: '2026-11-26T11:30:00.000Z', endsAt: '2026-11-26T13:00:00.000Z', comment: 'power work at hel', createdBy: 'fleet' });
+  const during = deriveAlerts([check('replica:shop-r1', 'down')], [], planned, NOW);
+  assert.equal(during[0]!.silencedBy, 'maintenance:hel-power', 'the replica at hel is muted');
+  assert.equal(deriveAlerts([check('replica:shop-r1', 'down')], [], planned, new Date('2026-11-26T11:00:00Z'))[0]!.silencedBy, undefined, 'not before it starts');
 });

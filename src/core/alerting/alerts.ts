@@ -106,3 +106,15 @@ export function matches(s: Pick<Silence, 'matchers'>, a: Pick<Alert, 'labels'>):
   const entries = Object.entries(s.matchers).filter(([, v]) => v !== undefined);
   return entries.length > 0 && entries.every(([k, v]) => a.labels[k as keyof Alert['labels']] === v);
 }
+
+/** Planned work declared in the fleet (`alerting.maintenance`), as silences: it mutes what matches while it lasts. */
+export function plannedSilences(maintenance: readonly { id: string; from: string; to: string; customer?: string | undefined; app?: string | undefined; site?: string | undefined; comment: string }[]): Silence[] {
+  return maintenance.map((m) => ({
+    id: `maintenance:${m.id}`,
+    matchers: { ...(m.customer ? { customer: m.customer } : {}), ...(m.app ? { app: m.app } : {}), ...(m.site ? { site: m.site } : {}) },
+    startsAt: new Date(m.from).toISOString(),
+    endsAt: new Date(m.to).toISOString(),
+    comment: m.comment,
+    createdBy: 'fleet',
+  }));
+}

@@ -112,3 +112,23 @@ test('a single key set to null is a problem, not silently ignored', () => {
   assert.equal(res.ok, false);
   assert.deepEqual(res.problems.map((p) => [p.path, p.code]), [['siteTemplate', 'HAFEN_FLEET_TYPE'], ['policies', 'HAFEN_FLEET_TYPE']]);
 });
+
+test('alerting: receivers and planned work name existing customers, apps and sites; each receiver one kind; planned work in order', async () => {
+  const { readFileSync } = await import('node:fs');
+  const minimal = readFileSync(new URL('../../../examples/minimal.yaml', import.meta.url), 'utf8');
+  const problems = (alerting: string) => validateFleet([{ name: 'fleet.yaml', text: `${minimal}\nalerting:\n${alerting}` }]).problems.map((p) => `${p.path}: ${p.message}`);
+  const shape = problems(`  receivers:
+    - { id: both, webhook: { url: "https://hooks.example/y" }, email: { to: [a@b.example], from: x@y.example, smtp: { host: mail } } }
+  maintenance:
+    - { id: backwards, from: "2026-12-02T02:00:00Z", to: "2026-12-01T22:00:00Z", app: huber-shop, comment: oops }
+`);
+  assert.ok(shape.some((l) => /alerting\.receivers\[1\]|alerting\.receivers\[0\].*exactly one of "webhook" or "email"/.test(l)), shape.join('\n'));
+  assert.ok(shape.some((l) => /alerting\.maintenance\[0\]: "from" must be before "to"/.test(l)), shape.join('\n'));
+  const refs = problems(`  receivers:
+    - { id: ops, webhook: { url: "https://hooks.example/x" }, customers: [nobody] }
+  maintenance:
+    - { id: move, from: "2026-12-01T22:00:00+01:00", to: "2026-12-02T02:00:00+01:00", site: hel, comment: move }
+`);
+  assert.ok(refs.some((l) => /alerting\.receivers\[0\]\.customers\[0\]: .*nobody/.test(l)), refs.join('\n'));
+  assert.ok(refs.some((l) => /alerting\.maintenance\[0\]\.site: .*hel/.test(l)), refs.join('\n'));
+});

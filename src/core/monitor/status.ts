@@ -13,8 +13,8 @@ export interface CheckStatus extends Verdict {
   host?: string;
   /** When the check entered its state. */
   since: string;
-  /** Each site's view: up (null: not decided yet), when it last probed, how long that took, why it failed. */
-  views: Record<string, { up: boolean | null; at: string; ms: number; error?: string }>;
+  /** Each site's view: up (null: not decided yet), failures in a row, when it last probed, how long that took, why it failed. */
+  views: Record<string, { up: boolean | null; fails: number; at: string; ms: number; error?: string }>;
 }
 
 export interface SiteStatus {

@@ -47,6 +47,11 @@ export interface DesiredUnit {
    */
   hash: string;
   /**
+   * How many times the controller had this unit restarted (self-healing): a new generation
+   * changes the hash, so the agent restarts the unit. Absent when never.
+   */
+  restart?: number;
+  /**
    * Env name → secret value. Present only in what the controller sends to the agent of the
    * host that runs the unit (and in that agent's 0600 cache); never stored by the controller.
    */

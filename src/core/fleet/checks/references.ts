@@ -40,6 +40,11 @@ export function checkReferences(parts: Parts, out: ProblemList): void {
   };
   backupRefs(['defaults', 'backup'], parts.defaults?.backup);
   parts.alerting?.receivers.forEach((r, i) => r.customers?.forEach((c, j) => checkRef(parts, out, ['alerting', 'receivers', i, 'customers', j], c, 'customers')));
+  parts.alerting?.maintenance.forEach((m, i) => {
+    checkRef(parts, out, ['alerting', 'maintenance', i, 'customer'], m.customer, 'customers');
+    checkRef(parts, out, ['alerting', 'maintenance', i, 'app'], m.app, 'apps');
+    checkRef(parts, out, ['alerting', 'maintenance', i, 'site'], m.site, 'sites');
+  });
   each(parts.customers, (c, i) => {
     backupRefs(['customers', i, 'defaults', 'backup'], c.defaults?.backup);
     checkRef(parts, out, ['customers', i, 'home'], c.home, 'sites');

@@ -43,11 +43,26 @@ export const Receiver = z
   .refine((r) => (r.webhook === undefined) !== (r.email === undefined), 'a receiver needs exactly one of "webhook" or "email"')
   .describe('Somewhere notifications go.');
 
+export const Maintenance = z
+  .strictObject({
+    id: Id.describe('Name of the planned work, e.g. "hel-power-2026-12".'),
+    from: z.iso.datetime({ offset: true }).describe('Start (ISO 8601 with offset, e.g. "2026-12-05T22:00:00+01:00").'),
+    to: z.iso.datetime({ offset: true }).describe('End.'),
+    customer: Id.optional().describe('Mute alerts about this customer.'),
+    app: Id.optional().describe('Mute alerts about this app.'),
+    site: Id.optional().describe('Mute alerts about this site.'),
+    comment: z.string().min(1).describe('What is done (shown with every alert it mutes).'),
+  })
+  .refine((m) => m.customer !== undefined || m.app !== undefined || m.site !== undefined, 'planned work names at least one of customer, app or site')
+  .refine((m) => Date.parse(m.from) < Date.parse(m.to), '"from" must be before "to"')
+  .describe('Planned work: alerts that match are muted while it lasts (like a silence, but declared in the fleet).');
+
 export const Alerting = z
   .strictObject({
     receivers: z.array(Receiver).default([]).describe('Where notifications go; every alert goes to every receiver whose severity and customers match.'),
     groupWait: Duration.default('10s').describe('How long a new group waits for more alerts before its first notification (default "10s").'),
     repeatInterval: Duration.default('4h').describe('A group still firing is notified again after this (default "4h").'),
     silenceReminder: Duration.default('15m').describe('Receivers are reminded this long before a silence ends (default "15m").'),
+    maintenance: z.array(Maintenance).default([]).describe('Planned work that mutes the alerts it causes.'),
   })
   .describe('Alert notifications: receivers, grouping and repetition.');

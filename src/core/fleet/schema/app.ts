@@ -135,6 +135,13 @@ export const App = z
     env: Env.optional().describe('Environment of every service or process of the app; {secret: NAME} values come from the controller\'s encrypted secrets.'),
     health: HealthCheck.optional(),
     monitoring: Monitoring.optional(),
+    remediation: z
+      .strictObject({
+        restartAfter: z.number().int().min(1).max(20).default(3).describe('Restart a replica whose health check failed this many times in a row, as the sites that see it down agree (default 3).'),
+        maxPerHour: z.number().int().min(1).max(20).default(2).describe('At most this many restarts of one replica per hour; beyond that, people decide (default 2).'),
+      })
+      .optional()
+      .describe('Opt-in self-healing: the controller has the agent restart a replica that stays unhealthy. Every restart is an event.'),
     resources: z
       .strictObject({
         cpu: z.number().positive().describe('CPU cores per replica.'),
