@@ -5,6 +5,7 @@ import { HafenClient } from '../client/client.js';
 import { hostCredential } from '../client/credential.js';
 import { parseArgs, serveUntilSignalled } from '../lib/daemon.js';
 import { Agent } from './agent.js';
+import { startProber } from './prober/main.js';
 import { ComposeDriver } from './drivers/compose.js';
 import type { Driver } from './drivers/driver.js';
 import { ProcessDriver } from './drivers/process.js';
@@ -34,10 +35,11 @@ export async function runAgent(argv: string[]): Promise<number> {
     .option('--data <dir>', 'agent data directory (credential, last desired state, logs)', '.hafen-agent')
     .option('--join-token <token>', 'one-time token from "hafen host join HOST" (first start only; or HAFEN_JOIN_TOKEN)')
     .option('--driver <driver>', 'runtime driver: process or compose', 'process')
-    .option('--address <ip>', 'address the host\'s processes listen on (HAFEN_ADDRESS)');
+    .option('--address <ip>', 'address the host\'s processes listen on (HAFEN_ADDRESS)')
+    .option('--probe', 'also probe every check of the fleet from this host\'s site (as hafen prober does), from --address when given');
   const early = parseArgs(program, argv);
   if (early !== undefined) return early;
-  const o = program.opts<{ controller: string; data: string; joinToken?: string; driver: string; address?: string }>();
+  const o = program.opts<{ controller: string; data: string; joinToken?: string; driver: string; address?: string; probe?: boolean }>();
   if (o.driver !== 'process' && o.driver !== 'compose') {
     process.stderr.write(`error: --driver must be process or compose, not "${o.driver}"\n`);
     return 1;
@@ -46,7 +48,14 @@ export async function runAgent(argv: string[]): Promise<number> {
   return serveUntilSignalled(async () => {
     const log = (l: string) => process.stderr.write(`${new Date().toISOString()} ${l}\n`);
     const { host, agent } = await startAgent({ controller: o.controller, data: o.data, driver: o.driver as 'process' | 'compose', ...(joinToken ? { joinToken } : {}), ...(o.address ? { address: o.address } : {}), log });
-    process.stderr.write(`hafen agent for host ${host} following ${o.controller}\n`);
-    return { stop: () => agent.stop() };
+    process.stderr.write(`hafen agent for host ${host} following ${o.controller}${o.probe ? ', probing' : ''}\n`);
+    // The prober shares the agent's credential (redeemed above) and data directory.
+    const prober = o.probe ? (await startProber({ controller: o.controller, data: o.data, ...(o.address ? { source: o.address } : {}), log })).follower : undefined;
+    return {
+      stop: async () => {
+        await prober?.stop();
+        await agent.stop();
+      },
+    };
   });
 }

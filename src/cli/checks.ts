@@ -31,6 +31,7 @@ export function registerChecks(program: Command, io: CliIo, setExit: (code: numb
       for (const s of res.sites) {
         lines.push(`site ${s.site.padEnd(8)} ${s.state === 'lost' ? `LOST (seen by ${s.seenBy.join(', ')})` : 'up'}; probers ${s.probers}${s.probesAt ? `, last results ${s.probesAt}` : ''}`);
       }
+      for (const h of res.hosts.filter((x) => x.state !== 'up')) lines.push(`host ${h.host.padEnd(16)} ${h.state === 'down' ? `DOWN: no report since ${h.lastReport}` : 'never reported'}`);
       if (lines.length) lines.push('');
       const counts = STATES.map((st) => `${res.checks.filter((c) => c.state === st).length} ${st}`).join(', ');
       lines.push(`${res.checks.length} checks: ${counts}`);
@@ -40,7 +41,7 @@ export function registerChecks(program: Command, io: CliIo, setExit: (code: numb
       }
       io.stdout(`${lines.join('\n')}\n`);
     }
-    setExit(res.checks.some((c) => c.state === 'down') || res.sites.some((s) => s.state === 'lost') ? EXIT.invalid : EXIT.ok);
+    setExit(res.checks.some((c) => c.state === 'down') || res.sites.some((s) => s.state === 'lost') || res.hosts.some((h) => h.state === 'down') ? EXIT.invalid : EXIT.ok);
   });
 
   remoteOptions(

@@ -9,7 +9,7 @@ import type { RevisionDiff } from '../core/plan/diff.js';
 import type { Placement, Unplaced } from '../core/placement/types.js';
 import type { HostDesiredState } from '../core/render/desired.js';
 import type { Probe } from '../core/monitor/checks.js';
-import type { CheckStatus, MonitorEvent, SiteStatus } from '../core/monitor/status.js';
+import type { CheckStatus, HostHeartbeat, MonitorEvent, SiteStatus } from '../core/monitor/status.js';
 import type { AlertView, Silence } from '../core/alerting/alerts.js';
 import type { TrafficReport } from '../core/traffic/report.js';
 import type { Availability } from '../core/monitor/uptime.js';
@@ -194,7 +194,7 @@ export class HafenClient {
     return this.call('POST', '/v1/probe/results', { results });
   }
   /** Every check's state by quorum of the sites, and each site's state. */
-  checks(filter: { state?: string; app?: string; customer?: string } = {}): Promise<{ checks: CheckStatus[]; sites: SiteStatus[] }> {
+  checks(filter: { state?: string; app?: string; customer?: string } = {}): Promise<{ checks: CheckStatus[]; sites: SiteStatus[]; hosts: HostHeartbeat[] }> {
     const q = new URLSearchParams(Object.entries(filter).filter((e): e is [string, string] => e[1] !== undefined));
     return this.call('GET', `/v1/checks${q.size ? `?${q}` : ''}`);
   }

@@ -10,7 +10,7 @@
  */
 import type { Check } from '../core/monitor/checks.js';
 import { lostSites, nextView, verdict, type CheckStateName, type SiteView, type Verdict } from '../core/monitor/quorum.js';
-import type { CheckStatus, SiteStatus } from '../core/monitor/status.js';
+import type { CheckStatus, HostHeartbeat, SiteStatus } from '../core/monitor/status.js';
 import type { EventRecord, Store } from './store/store.js';
 
 export interface ProbeResultInput {
@@ -21,6 +21,9 @@ export interface ProbeResultInput {
   ms: number;
   error?: string;
 }
+
+/** A host whose agent has not reported for this long (four heartbeats of 5 s) is down. */
+export const HEARTBEAT_DOWN_MS = 20_000;
 
 /** A prober that has not delivered for this long is silent. */
 export const PROBER_SILENT_MS = 30_000;
@@ -38,11 +41,20 @@ export class Monitor {
   private lost = new Map<string, string[]>();
   private silent = new Set<string>();
   private pending: Omit<EventRecord, 'id'>[] = [];
+  private hostReports: { host: string; site: string; reportedAt: string | null }[] = [];
+  private hostStates = new Map<string, HostHeartbeat>();
 
   constructor(
     private readonly store: Store,
     private readonly now: () => Date = () => new Date(),
+    /** Called when a site is declared lost or back (the route table changes with it). */
+    private readonly sitesChanged: () => void = () => {},
   ) {}
+
+  /** Sites declared lost, sorted. */
+  lostSites(): string[] {
+    return [...this.lost.keys()].sort();
+  }
 
   /** How many sites the fleet has: the quorum needs two of them (one in a fleet of one). */
   private siteCount = 1;
@@ -53,6 +65,16 @@ export class Monitor {
     this.checks = new Map(checks.map((c) => [c.id, c]));
     for (const id of [...this.views.keys()]) if (!this.checks.has(id)) this.views.delete(id);
     for (const id of [...this.states.keys()]) if (!this.checks.has(id)) this.states.delete(id);
+  }
+
+  /** The hosts of the fleet and when each one's agent last reported. */
+  setHosts(hosts: { host: string; site: string; reportedAt: string | null }[]): void {
+    this.hostReports = hosts;
+  }
+
+  /** Each host's heartbeat state, by host. */
+  hosts(): HostHeartbeat[] {
+    return [...this.hostStates.values()].sort((a, b) => (a.host < b.host ? -1 : 1));
   }
 
   /** Results from the probers of `site`; results of checks that no longer exist are dropped. */
@@ -106,7 +128,19 @@ export class Monitor {
     for (const site of this.lost.keys()) {
       if (!lost.has(site)) this.pending.push({ at, kind: 'site', subject: site, state: 'up', message: `site ${site} is back: its checks answer again` });
     }
+    const changed = lost.size !== this.lost.size || [...lost.keys()].some((s) => !this.lost.has(s));
     this.lost = lost;
+    if (changed) this.sitesChanged();
+    const hostStates = new Map<string, HostHeartbeat>();
+    for (const h of this.hostReports) {
+      const state = h.reportedAt === null ? 'unknown' : t - Date.parse(h.reportedAt) > HEARTBEAT_DOWN_MS ? 'down' : 'up';
+      hostStates.set(h.host, { host: h.host, site: h.site, state, lastReport: h.reportedAt });
+      const was = this.hostStates.get(h.host)?.state;
+      if (was !== undefined && was !== state && state !== 'unknown') {
+        this.pending.push({ at, kind: 'host', subject: h.host, state, message: state === 'down' ? `host ${h.host} (${h.site}) has not reported since ${h.reportedAt}` : `host ${h.host} (${h.site}) reports again` });
+      }
+    }
+    this.hostStates = hostStates;
     const silent = new Set([...this.probesAt].filter(([, last]) => t - last > PROBER_SILENT_MS).map(([site]) => site));
     for (const site of silent) {
       if (!this.silent.has(site)) this.pending.push({ at, kind: 'prober', subject: site, state: 'silent', message: `no probe results from site ${site} for ${Math.round((t - this.probesAt.get(site)!) / 1000)} s` });

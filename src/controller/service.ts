@@ -111,7 +111,7 @@ export class ControllerService {
   ) {
     this.changes.setMaxListeners(0);
     this.reports = new HostReports(store);
-    this.monitor = new Monitor(store, now);
+    this.monitor = new Monitor(store, now, () => this.changes.emit('routes'));
     this.alerting = new Alerting(store, secrets, now, log);
     this.uptime = new UptimeBook(store, now);
     this.remediation = new Remediation(store, now, () => this.changes.emit('revision'), log);
@@ -126,14 +126,17 @@ export class ControllerService {
    */
   async evaluateChecks(): Promise<void> {
     const checks = await this.checks();
-    this.monitor.setChecks(checks, (await this.current())?.fleet.sites.length ?? 1);
+    const fleet = (await this.current())?.fleet;
+    this.monitor.setChecks(checks, fleet?.sites.length ?? 1);
+    const reported = new Map((await this.reports.all()).map((r) => [r.host, r.reportedAt]));
+    this.monitor.setHosts((fleet?.hosts ?? []).map((h) => ({ host: h.id, site: h.site, reportedAt: reported.get(h.id) ?? null })));
     await this.monitor.evaluate();
     await this.uptime.tick(this.monitor.status());
     // Hourly TLS checks would hold it for hours; an alert whose check is unknown is carried on
     // rather than resolved anyway (Alerting.evaluate).
     const warmup = Math.min(60_000, Math.max(5_000, ...checks.filter((c) => c.kind !== 'tls').map((c) => staleAfter(c))));
     if (this.now().getTime() - this.startedAt < warmup) return;
-    await this.alerting.evaluate(await this.alertingConfig(), this.monitor.status(), this.monitor.sites());
+    await this.alerting.evaluate(await this.alertingConfig(), this.monitor.status(), this.monitor.sites(), this.monitor.hosts());
     const cur = await this.current();
     if (cur) await this.remediation.step(cur.fleet, checks, this.monitor.status());
   }
@@ -343,8 +346,9 @@ export class ControllerService {
    */
   async routes(): Promise<{ table: RouteTable; hash: string }> {
     const cur = await this.current();
-    if (!cur) return { table: { revision: 0, routes: [] }, hash: routeTableHash({ revision: 0, routes: [] }) };
-    const table = routeTable(cur.fleet, cur.placements, cur.revision, await this.reachable(cur));
+    if (!cur) return { table: { revision: 0, routes: [] }, hash: routeTableHash({ routes: [] }) };
+    // Sites the monitor declared lost are used last by every proxy.
+    const table = routeTable(cur.fleet, cur.placements, cur.revision, await this.reachable(cur), this.monitor.lostSites());
     return { table, hash: routeTableHash(table) };
   }
 

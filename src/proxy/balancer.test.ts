@@ -18,6 +18,16 @@ test('the own site first; other sites only when no local replica is usable', () 
   assert.equal(pickReplica(reps, 'nue', newAttempted()), undefined, 'draining replicas take no new requests');
 });
 
+test('a site the controller declared lost is used last, even by its own proxy', () => {
+  const reps = [rep('a', 'hel', 'h1'), rep('b', 'nue', 'h2'), rep('c', 'vie', 'h3')];
+  const avoid = new Set(['hel']);
+  for (let i = 0; i < 50; i++) assert.notEqual(pickReplica(reps, 'hel', newAttempted(), Math.random, avoid)?.spec.site, 'hel');
+  const tried = newAttempted();
+  markTried(tried, reps[1]!);
+  markTried(tried, reps[2]!);
+  assert.equal(pickReplica(reps, 'hel', tried, Math.random, avoid)?.id, 'a', 'when nothing else is left, the lost site still serves');
+});
+
 test('a retry prefers another host at the same site, then another site, and never repeats a replica', () => {
   const reps = [rep('a', 'nue', 'h1'), rep('a2', 'nue', 'h1'), rep('b', 'nue', 'h2'), rep('c', 'vie', 'h3')];
   const tried = newAttempted();

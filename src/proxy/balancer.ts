@@ -1,6 +1,6 @@
 /**
  * Choosing a replica for a request: among usable replicas, the proxy's own site first, then
- * the others; weighted random within a tier. A retry skips the replicas already tried and
+ * the others, sites the controller declared lost last; weighted random within a tier. A retry skips the replicas already tried and
  * prefers another host, then another site.
  */
 import type { ReplicaState } from './replica.js';
@@ -33,10 +33,21 @@ function weighted(list: ReplicaState[], random: () => number): ReplicaState | un
   return list[list.length - 1];
 }
 
-/** The replica to try next, or undefined when no usable replica is left. */
-export function pickReplica(replicas: readonly ReplicaState[], site: string, tried: Attempted, random: () => number = Math.random): ReplicaState | undefined {
-  const fresh = replicas.filter((r) => r.usable && !tried.replicas.has(r.id));
-  if (fresh.length === 0) return undefined;
+/**
+ * The replica to try next, or undefined when no usable replica is left. Replicas at sites in
+ * `avoid` (declared lost by the controller) come last, even at the proxy's own site: they are
+ * used only when nothing else is left.
+ */
+export function pickReplica(replicas: readonly ReplicaState[], site: string, tried: Attempted, random: () => number = Math.random, avoid: ReadonlySet<string> = NO_SITES): ReplicaState | undefined {
+  const usable = replicas.filter((r) => r.usable && !tried.replicas.has(r.id));
+  if (usable.length === 0) return undefined;
+  const preferred = avoid.size ? usable.filter((r) => !avoid.has(r.spec.site)) : usable;
+  return pickIn(preferred.length ? preferred : usable, site, tried, random);
+}
+
+const NO_SITES: ReadonlySet<string> = new Set();
+
+function pickIn(fresh: ReplicaState[], site: string, tried: Attempted, random: () => number): ReplicaState | undefined {
   const retry = tried.replicas.size > 0;
   const tiers: ((r: ReplicaState) => boolean)[] = retry
     ? [

@@ -103,6 +103,8 @@ export class Proxy {
   private readonly pools = new Map<string, Pool>();
   private readonly opts: Required<Omit<ProxyOptions, 'onAccess' | 'onHealth' | 'health'>> & Pick<ProxyOptions, 'onAccess' | 'onHealth'> & { health: HealthOptions };
   revision = 0;
+  /** Sites the controller declared lost: their replicas are used last. */
+  private avoid: ReadonlySet<string> = new Set();
   private readonly stallTimer: NodeJS.Timeout;
 
   constructor(options: ProxyOptions) {
@@ -174,6 +176,7 @@ export class Proxy {
       }
     }
     this.routeStates = new WeakMap();
+    this.avoid = new Set(table.avoidSites ?? []);
     this.matcher = new RouteMatcher(table);
     this.revision = table.revision;
   }
@@ -261,7 +264,7 @@ export class Proxy {
       const tried: Attempted = newAttempted();
       let lastError = '';
       for (let attempt = 0; attempt < this.opts.maxAttempts; attempt++) {
-        const replica = pickReplica(states, this.opts.site, tried);
+        const replica = pickReplica(states, this.opts.site, tried, Math.random, this.avoid);
         if (!replica) break;
         markTried(tried, replica);
         entry.replica = replica.id;
@@ -336,7 +339,7 @@ export class Proxy {
     const tried = newAttempted();
     openTunnel(req, socket, head, {
       next: () => {
-        const replica = pickReplica(this.states(route), this.opts.site, tried);
+        const replica = pickReplica(this.states(route), this.opts.site, tried, Math.random, this.avoid);
         if (replica) markTried(tried, replica);
         return replica;
       },

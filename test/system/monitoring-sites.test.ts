@@ -7,9 +7,12 @@
  * - Cutting hel off from the other sites makes hel lost (one site event, seen by nue and vie),
  *   its checks down, and the others' checks only degraded; one grouped site-down notification
  *   (not one per app) arrives at a local SMTP server and a webhook receiver; healing brings it
- *   back and resolves it.
+ *   back and resolves it. While it is lost, every proxy's route table names it as a site to use last.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { HafenClient } from '../../src/client/client.js';
 import { after, before, test } from 'node:test';
 import { startSmtp, startWebhookReceiver, type SmtpReceiver, type WebhookReceiver } from '../helpers/receivers.js';
 import { need, run, works } from '../helpers/system.js';
@@ -59,6 +62,8 @@ after(async () => {
   await hook?.close();
   await smtp?.close();
 });
+
+const proxyViewOf = (f: ThreeSites) => new HafenClient(f.url, (JSON.parse(readFileSync(join(f.data['nue-app-01']!, 'credential.json'), 'utf8')) as { credential: string }).credential);
 
 const replicaChecks = async () => (await fleet!.admin.checks()).checks.filter((c) => c.id.startsWith('replica:'));
 
@@ -120,6 +125,8 @@ test('a site cut off from the others is lost by their quorum: one site event; it
     assert.equal(smtp!.mails.length, 1, 'one mail');
     assert.equal((sent[0]!.body as { severity: string }).severity, 'critical');
     assert.match(smtp!.mails[0]!.subject, /\[CRITICAL\] site hel: site hel is lost/);
+    // Every proxy now uses hel's replicas last (the route table names it).
+    assert.deepEqual((await proxyViewOf(f).proxyRoutes(undefined, 0)).table.avoidSites, ['hel']);
     const muted = (await f.admin.alerts()).alerts.filter((a) => a.inhibitedBy === 'site:hel');
     assert.ok(muted.length >= 3, `the app alerts the site loss explains are muted (${muted.length})`);
   } finally {
@@ -127,5 +134,6 @@ test('a site cut off from the others is lost by their quorum: one site event; it
   }
   await until('hel back', async () => (await f.admin.checks()).sites.find((s) => s.site === 'hel' && s.state === 'up'), 20_000, 100);
   assert.equal((await f.admin.events({ since, kind: 'site', limit: 1 })).events[0]!.state, 'up');
+  await until('hel preferred again', async () => ((await proxyViewOf(f).proxyRoutes(undefined, 0)).table.avoidSites === undefined ? true : undefined), 10_000, 100);
   await until('the resolved notification', async () => (hook!.received.some((r) => (r.body as { kind: string }).kind === 'resolved') ? true : undefined), 20_000, 100);
 });

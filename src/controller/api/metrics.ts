@@ -57,6 +57,16 @@ export function metricsRoute(app: FastifyInstance, service: ControllerService): 
     },
   });
   new Gauge({
+    name: 'hafen_host_up',
+    help: '1 while the host\'s agent reports (a report within four heartbeats), 0 when it stopped; absent when it never reported',
+    labelNames: ['host', 'site'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const h of service.monitor.hosts()) if (h.state !== 'unknown') this.set({ host: h.host, site: h.site }, h.state === 'up' ? 1 : 0);
+    },
+  });
+  new Gauge({
     name: 'hafen_alerts_firing',
     help: 'Alerts firing and not muted (by a lost site or a silence), by severity',
     labelNames: ['severity'],

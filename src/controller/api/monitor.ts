@@ -39,7 +39,7 @@ export function monitorRoutes(app: FastifyInstance, service: ControllerService):
     await requireRole(service.store, req, 'viewer');
     const q = req.query;
     const checks = service.monitor.status().filter((c) => (!q.state || c.state === q.state) && (!q.app || c.app === q.app) && (!q.customer || c.customer === q.customer));
-    return { checks, sites: service.monitor.sites() };
+    return { checks, sites: service.monitor.sites(), hosts: service.monitor.hosts() };
   });
 
   app.get<{ Querystring: { from?: string; to?: string; days?: string; app?: string; customer?: string } }>('/v1/uptime', async (req) => {

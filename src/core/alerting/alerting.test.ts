@@ -174,3 +174,12 @@ test('planned work in the fleet mutes what it names while it lasts, in its own t
   assert.equal(during[0]!.silencedBy, 'maintenance:hel-power', 'the replica at hel is muted');
   assert.equal(deriveAlerts([check('replica:shop-r1', 'down')], [], planned, new Date('2026-11-26T11:00:00Z'))[0]!.silencedBy, undefined, 'not before it starts');
 });
+
+test('a host whose agent stopped reporting is a warning for its site, muted when the site is lost', () => {
+  const host = { host: 'hel-app-01', site: 'hel', state: 'down' as const, lastReport: '2026-11-26T11:59:00.000Z' };
+  const [a] = deriveAlerts([], [site('hel')], [], NOW, [host]);
+  assert.deepEqual([a!.key, a!.severity, a!.group, a!.inhibitedBy], ['host:hel-app-01', 'warning', 'site:hel', undefined]);
+  assert.match(a!.summary, /host hel-app-01 has not reported since 2026-11-26T11:59:00.000Z/);
+  const lost = deriveAlerts([], [site('hel', 'lost')], [], NOW, [host]);
+  assert.equal(lost.find((x) => x.key === 'host:hel-app-01')!.inhibitedBy, 'site:hel');
+});

@@ -8,13 +8,14 @@
  * - a TLS certificate failing its check: warning;
  * - a check degraded (seen down from one site only): info, grouped by the site that sees it,
  *   since one network path problem degrades many checks at once;
- * - a site lost: critical; a site whose probers fell silent: warning.
+ * - a site lost: critical; a site whose probers fell silent, a host whose agent stopped
+ *   reporting: warning.
  * Grouping: check alerts per customer, site and prober alerts per site, so a site loss is
  * one notification, not one per app. Inhibition: a lost site mutes the alerts it explains
  * (checks of replicas there, apps whose every replica is there, its silent probers, paths seen
  * only from there).
  */
-import type { CheckStatus, SiteStatus } from '../monitor/status.js';
+import type { CheckStatus, HostHeartbeat, SiteStatus } from '../monitor/status.js';
 import type { Severity } from '../fleet/schema/alerting.js';
 
 export interface Alert {
@@ -57,7 +58,7 @@ export function maxSeverity(list: readonly Severity[]): Severity {
 }
 
 /** The alerts that fire for these states, each marked when inhibited or silenced. */
-export function deriveAlerts(checks: readonly CheckStatus[], sites: readonly SiteStatus[], silences: readonly Silence[], now: Date): AlertView[] {
+export function deriveAlerts(checks: readonly CheckStatus[], sites: readonly SiteStatus[], silences: readonly Silence[], now: Date, hosts: readonly HostHeartbeat[] = []): AlertView[] {
   const alerts: Alert[] = [];
   const lost = new Set(sites.filter((s) => s.state === 'lost').map((s) => s.site));
   for (const c of checks) {
@@ -76,6 +77,9 @@ export function deriveAlerts(checks: readonly CheckStatus[], sites: readonly Sit
     if (s.probers === 'silent') {
       alerts.push({ key: `prober:${s.site}`, severity: 'warning', group: `site:${s.site}`, summary: `no probe results from site ${s.site} since ${s.probesAt}`, labels: { site: s.site }, since: s.probesAt ?? now.toISOString() });
     }
+  }
+  for (const h of hosts) {
+    if (h.state === 'down') alerts.push({ key: `host:${h.host}`, severity: 'warning', group: `site:${h.site}`, summary: `host ${h.host} has not reported since ${h.lastReport}`, labels: { site: h.site }, since: h.lastReport ?? now.toISOString() });
   }
   // Apps whose every replica is at a lost site: their visitors' checks are explained too.
   const replicaSites = new Map<string, Set<string>>();

@@ -50,3 +50,28 @@ test('checks through the proxies go to the own site\'s proxy, else another; TLS 
   assert.equal(resolveProbes(checks, 'nue', []).filter((p) => p.id.startsWith('replica:')).length, 3, 'direct checks need no proxy');
   assert.equal(probesHash(atNue), probesHash(resolveProbes(checks, 'nue', [...proxies].reverse())), 'the order of the proxies does not matter');
 });
+
+test('extra checks: per replica directly (HTTP on a port, TCP), or per domain through the proxies', () => {
+  const withExtras = {
+    ...minimal,
+    apps: minimal.apps.map((a) =>
+      a.id === 'huber-shop'
+        ? { ...a, checks: [{ name: 'api', http: { path: '/api/ping', port: 9090, expectStatus: 204, via: 'direct' as const } }, { name: 'db', tcp: { port: 5432 } }, { name: 'cart', http: { path: '/cart', expectStatus: 200, keyword: 'Warenkorb', via: 'proxy' as const } }] }
+        : a,
+    ),
+  };
+  const checks = deriveChecks(withExtras, placements, addresses);
+  const extras = checks.filter((c) => c.id.startsWith('extra:'));
+  assert.deepEqual(extras.map((c) => c.id), [
+    'extra:huber-shop-r1:api',
+    'extra:huber-shop-r1:db',
+    'extra:huber-shop-r2:api',
+    'extra:huber-shop-r2:db',
+    'extra:huber-shop:cart:shop.baeckerei-huber.example',
+  ]);
+  const api = extras.find((c) => c.id === 'extra:huber-shop-r1:api')!;
+  assert.deepEqual([api.kind, api.port, api.path, api.expectStatus, api.via, api.site !== undefined], ['http', 9090, '/api/ping', 204, 'direct', true]);
+  const cart = extras.find((c) => c.id.startsWith('extra:huber-shop:cart'))!;
+  assert.deepEqual([cart.via, cart.domain, cart.keyword], ['proxy', 'shop.baeckerei-huber.example', 'Warenkorb']);
+  assert.equal(extras.find((c) => c.id === 'extra:huber-shop-r2:db')!.kind, 'tcp');
+});

@@ -80,14 +80,14 @@ export function deriveChecks(fleet: Fleet, placements: readonly Placement[], add
   for (const p of placements) byApp.set(p.app, [...(byApp.get(p.app) ?? []), p]);
   const checks: Check[] = [];
   for (const app of fleet.apps) {
-    if (app.port === undefined) continue;
     const base = { ...app.monitoring };
     const owner = { app: app.id, customer: app.customer, critical: app.criticality === 'critical' };
-    for (const p of byApp.get(app.id) ?? []) {
+    // Without a port the app takes no traffic: only its extra checks (below) apply.
+    for (const p of app.port === undefined ? [] : (byApp.get(app.id) ?? [])) {
       const address = addresses.get(p.host);
       if (!address) continue;
       const unit = unitName(app.id, p.replica);
-      const where = { site: p.site, host: p.host, address, port: app.port, via: 'direct' as const };
+      const where = { site: p.site, host: p.host, address, port: app.port!, via: 'direct' as const };
       if (app.health) {
         checks.push({
           id: `replica:${unit}`,
@@ -104,7 +104,25 @@ export function deriveChecks(fleet: Fleet, placements: readonly Placement[], add
         checks.push({ id: `replica:${unit}`, kind: 'tcp', title: `replica ${unit} on ${p.host} (port ${app.port})`, ...owner, ...where, ...base });
       }
     }
-    for (const domain of app.domains) {
+    for (const extra of app.checks) {
+      if (extra.http?.via === 'proxy') {
+        for (const domain of app.domains.filter((d) => !d.startsWith('*.'))) {
+          checks.push({ id: `extra:${app.id}:${extra.name}:${domain}`, kind: 'http', title: `${extra.name} of ${domain} through the proxies`, ...owner, via: 'proxy', domain, ...(app.httpsRedirect ? { https: true } : {}), path: extra.http.path, expectStatus: extra.http.expectStatus, ...(extra.http.keyword !== undefined ? { keyword: extra.http.keyword } : {}), ...base });
+        }
+        continue;
+      }
+      for (const p of byApp.get(app.id) ?? []) {
+        const address = addresses.get(p.host);
+        if (!address) continue;
+        const unit = unitName(app.id, p.replica);
+        const where = { site: p.site, host: p.host, address, via: 'direct' as const };
+        if (extra.tcp) checks.push({ id: `extra:${unit}:${extra.name}`, kind: 'tcp', title: `${extra.name} of ${unit} on ${p.host} (port ${extra.tcp.port})`, ...owner, ...where, port: extra.tcp.port, ...base });
+        else if (extra.http) {
+          checks.push({ id: `extra:${unit}:${extra.name}`, kind: 'http', title: `${extra.name} of ${unit} on ${p.host}`, ...owner, ...where, port: (extra.http.port ?? app.port)!, path: extra.http.path, expectStatus: extra.http.expectStatus, ...(extra.http.keyword !== undefined ? { keyword: extra.http.keyword } : {}), ...base });
+        }
+      }
+    }
+    for (const domain of app.port === undefined ? [] : app.domains) {
       // A wildcard is a family of names, not one a probe could ask for.
       if (domain.startsWith('*.')) continue;
       checks.push({

@@ -27,6 +27,15 @@ export interface SiteStatus {
   probers: 'reporting' | 'silent' | 'none';
 }
 
+/** A host as its agent's heartbeats show it (the controller's own view: agents report to it). */
+export interface HostHeartbeat {
+  host: string;
+  site: string;
+  /** down: no report for longer than four heartbeats; unknown: never reported. */
+  state: 'up' | 'down' | 'unknown';
+  lastReport: string | null;
+}
+
 export interface MonitorEvent {
   id: number;
   at: string;

@@ -37,6 +37,8 @@ export const RouteSchema = z.object({
 export const RouteTableSchema = z.object({
   revision: z.number().int().min(0),
   routes: z.array(RouteSchema),
+  /** Sites the controller declared lost (two other sites see all of them down): their replicas are used last, the own site's included. */
+  avoidSites: z.array(z.string()).optional(),
 });
 
 export type Replica = z.output<typeof ReplicaSchema>;
@@ -48,7 +50,7 @@ export type RouteTable = z.output<typeof RouteTableSchema>;
  * (the IPAM address, or what the host's agent reports); a replica on a host without an
  * address is left out, since no proxy could reach it.
  */
-export function routeTable(fleet: Fleet, placements: readonly Placement[], revision: number, addresses: ReadonlyMap<string, string>): RouteTable {
+export function routeTable(fleet: Fleet, placements: readonly Placement[], revision: number, addresses: ReadonlyMap<string, string>, avoidSites: readonly string[] = []): RouteTable {
   const byApp = new Map<string, Placement[]>();
   for (const p of placements) byApp.set(p.app, [...(byApp.get(p.app) ?? []), p]);
   const routes: Route[] = [];
@@ -71,10 +73,10 @@ export function routeTable(fleet: Fleet, placements: readonly Placement[], revis
     }
   }
   routes.sort((a, b) => naturalCompare(a.host, b.host) || naturalCompare(a.pathPrefix, b.pathPrefix));
-  return { revision, routes };
+  return { revision, routes, ...(avoidSites.length ? { avoidSites: [...avoidSites].sort() } : {}) };
 }
 
 /** Hash of a table without its revision: equal hash, nothing for a proxy to change. */
-export function routeTableHash(table: RouteTable): string {
-  return contentHash(table.routes);
+export function routeTableHash(table: Pick<RouteTable, 'routes' | 'avoidSites'>): string {
+  return table.avoidSites?.length ? contentHash({ routes: table.routes, avoidSites: table.avoidSites }) : contentHash(table.routes);
 }

@@ -39,6 +39,13 @@ export function checkApps(parts: Parts, out: ProblemList): void {
     if (app.domains.length > 0 && app.port === undefined) {
       out.error('HAFEN_FLEET_REQUIRED', base, 'an app with domains needs a "port" the proxies send traffic to');
     }
+    const checkNames = new Set<string>();
+    app.checks.forEach((c, j) => {
+      if (checkNames.has(c.name)) out.error('HAFEN_FLEET_DUPLICATE_ID', [...base, 'checks', j, 'name'], `check "${c.name}" is declared twice`);
+      checkNames.add(c.name);
+      if (c.http && c.http.port === undefined && app.port === undefined) out.error('HAFEN_FLEET_REQUIRED', [...base, 'checks', j, 'http', 'port'], 'the app has no "port": name the port this check requests');
+      if (c.http?.via === 'proxy' && app.domains.length === 0) out.error('HAFEN_FLEET_INVALID_VALUE', [...base, 'checks', j, 'http', 'via'], 'a check through the proxies needs the app to have domains');
+    });
     const volumeNames = new Set<string>();
     app.volumes.forEach((v, j) => {
       if (volumeNames.has(v.name)) out.error('HAFEN_FLEET_DUPLICATE_ID', [...base, 'volumes', j, 'name'], `volume "${v.name}" is declared twice`);

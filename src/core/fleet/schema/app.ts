@@ -106,6 +106,24 @@ export const HealthCheck = z
   })
   .describe('How to tell that a replica is healthy.');
 
+export const ExtraCheck = z
+  .strictObject({
+    name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'must be a short lower-case name like "api" or "db-port"').describe('Name of the check, unique in the app.'),
+    http: z
+      .strictObject({
+        path: z.string().regex(/^\//, 'must start with "/"').default('/').describe('Path to request.'),
+        port: Port.optional().describe('Port of each replica (default: the app\'s port).'),
+        expectStatus: z.number().int().min(100).max(599).default(200).describe('Expected status (default 200).'),
+        keyword: z.string().optional().describe('Text the answer must contain.'),
+        via: z.enum(['direct', 'proxy']).default('direct').describe('direct: every replica; proxy: every domain through the edge proxies, as a visitor.'),
+      })
+      .optional()
+      .describe('An HTTP check.'),
+    tcp: z.strictObject({ port: Port.describe('Port each replica must accept connections on.') }).optional().describe('A TCP connect check.'),
+  })
+  .refine((c) => (c.http === undefined) !== (c.tcp === undefined), 'a check needs exactly one of "http" or "tcp"')
+  .describe('A check of the app besides its health endpoint, probed from every site like the others.');
+
 export const PlacementConstraints = z
   .strictObject({
     countries: z.array(Country).min(1).optional().describe('Only in these countries (data residency).'),
@@ -135,6 +153,7 @@ export const App = z
     env: Env.optional().describe('Environment of every service or process of the app; {secret: NAME} values come from the controller\'s encrypted secrets.'),
     health: HealthCheck.optional(),
     monitoring: Monitoring.optional(),
+    checks: z.array(ExtraCheck).default([]).describe('Extra checks besides the health endpoint (an API path, a database port).'),
     remediation: z
       .strictObject({
         restartAfter: z.number().int().min(1).max(20).default(3).describe('Restart a replica whose health check failed this many times in a row, as the sites that see it down agree (default 3).'),
