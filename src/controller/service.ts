@@ -118,13 +118,31 @@ export class ControllerService {
     this.startedAt = now().getTime();
   }
 
+  /** The evaluation running or queued last: evaluations run one at a time. */
+  private evaluation: Promise<void> = Promise.resolve();
+  /** An evaluation waiting to start: later calls join it (it will see their data), so the queue never grows. */
+  private queued: Promise<void> | undefined;
+
   /**
    * Brings the monitor's checks up to the newest revision, recomputes every state, and lets
-   * the alerting act on them (once a second, and after each batch of results). Alerting waits
-   * until every check could have been probed since the start: before that, "unknown" is only a
-   * restart, and acting on it would resolve alerts that still fire.
+   * the alerting act on them (once a second, and after each batch of results). Calls run one
+   * after the other: two evaluations deciding at once could both send a group's first
+   * notification. Alerting waits until every check could have been probed since the start:
+   * before that, "unknown" is only a restart, and acting on it would resolve alerts that still
+   * fire.
    */
-  async evaluateChecks(): Promise<void> {
+  evaluateChecks(): Promise<void> {
+    if (this.queued) return this.queued;
+    const run = this.evaluation.then(() => {
+      this.queued = undefined;
+      return this.evaluateOnce();
+    });
+    this.queued = run;
+    this.evaluation = run.catch(() => {});
+    return run;
+  }
+
+  private async evaluateOnce(): Promise<void> {
     const checks = await this.checks();
     const fleet = (await this.current())?.fleet;
     this.monitor.setChecks(checks, fleet?.sites.length ?? 1);

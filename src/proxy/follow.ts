@@ -32,6 +32,9 @@ export function writeCachedRoutes(data: string, cached: CachedRoutes): Promise<v
   return writeFileAtomic(join(data, 'routes.json'), JSON.stringify(cached));
 }
 
+/** Traffic counts (and connection peaks) per status report at most; the controller takes up to 200,000. */
+const MAX_COUNTS_PER_REPORT = 50_000;
+
 export class RouteFollower {
   private running = true;
   private timer?: NodeJS.Timeout;
@@ -56,7 +59,11 @@ export class RouteFollower {
   }
 
   private async report(): Promise<void> {
-    const taken = this.traffic.take();
+    const all = this.traffic.take();
+    // After a long controller outage the backlog may exceed what one report may carry: send the
+    // oldest part now, the rest with the next reports.
+    const taken = { traffic: all.traffic.slice(0, MAX_COUNTS_PER_REPORT), peaks: all.peaks.slice(0, MAX_COUNTS_PER_REPORT) };
+    this.traffic.restore({ traffic: all.traffic.slice(MAX_COUNTS_PER_REPORT), peaks: all.peaks.slice(MAX_COUNTS_PER_REPORT) });
     try {
       await this.client.reportProxyStatus({ site: this.site, ...this.endpoints, revision: this.proxy.revision, replicas: this.proxy.health(), traffic: taken.traffic, connections: taken.peaks });
     } catch {

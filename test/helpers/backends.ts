@@ -3,6 +3,7 @@
  * replica served a request; can be killed (listener and connections gone at once).
  */
 import http from 'node:http';
+import type { RouteTable } from '../../src/core/render/routes.js';
 import type { AddressInfo } from 'node:net';
 
 export interface Backend {
@@ -52,4 +53,21 @@ export async function startBackend(id: string, address: string, opts: { delayMs?
       server.closeAllConnections();
     });
   return b;
+}
+
+/** A route table with one app, shop.example.com, on these backends (health checks on /healthz unless `health` is false). */
+export function shopTable(replicas: { b: Backend; site: string; host?: string }[], health = true): RouteTable {
+  return {
+    revision: 1,
+    routes: [
+      {
+        host: 'shop.example.com',
+        pathPrefix: '/',
+        app: 'shop',
+        redirectHttps: false,
+        ...(health ? { health: { path: '/healthz', expectStatus: 200 } } : {}),
+        replicas: replicas.map(({ b, site, host }) => ({ id: b.id, site, host: host ?? `h-${b.id}`, address: b.address, port: b.port, weight: 100, state: 'active' as const })),
+      },
+    ],
+  };
 }

@@ -7,26 +7,10 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { test } from 'node:test';
-import type { RouteTable } from '../../src/core/render/routes.js';
 import { startProxyServer } from '../../src/proxy/server.js';
-import { startBackend, type Backend } from '../helpers/backends.js';
+import { shopTable, startBackend } from '../helpers/backends.js';
 import { sleep } from '../helpers/wait.js';
 
-function table(backends: { b: Backend; site: string; host: string }[]): RouteTable {
-  return {
-    revision: 1,
-    routes: [
-      {
-        host: 'shop.example.com',
-        pathPrefix: '/',
-        app: 'shop',
-        redirectHttps: false,
-        health: { path: '/healthz', expectStatus: 200 },
-        replicas: backends.map(({ b, site, host }) => ({ id: b.id, site, host, address: b.address, port: b.port, weight: 100, state: 'active' as const })),
-      },
-    ],
-  };
-}
 
 test('a site dies under 500 GET/s: no GET fails, ejection within a second, POSTs fail only if in flight there', async () => {
   const nue1 = await startBackend('shop-r1', '127.0.2.1');
@@ -37,7 +21,7 @@ test('a site dies under 500 GET/s: no GET fails, ejection within a second, POSTs
   const proxy = await startProxyServer({
     site: 'nue',
     listen: { host: '127.0.2.100', port: 0 },
-    table: table([
+    table: shopTable([
       { b: nue1, site: 'nue', host: 'nue-app-01' },
       { b: nue2, site: 'nue', host: 'nue-app-02' },
       { b: vie, site: 'vie', host: 'vie-app-01' },

@@ -5,29 +5,14 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import type { RouteTable } from '../../src/core/render/routes.js';
 import { startProxyServer, type ProxyServer } from '../../src/proxy/server.js';
-import { startBackend, type Backend } from '../helpers/backends.js';
+import { shopTable, startBackend, type Backend } from '../helpers/backends.js';
 import { getWithHost } from '../helpers/http.js';
 
 let slow: Backend;
 let fast: Backend;
 let proxy: ProxyServer;
 
-function table(replicas: { b: Backend; site: string }[]): RouteTable {
-  return {
-    revision: 1,
-    routes: [
-      {
-        host: 'shop.example.com',
-        pathPrefix: '/',
-        app: 'shop',
-        redirectHttps: false,
-        replicas: replicas.map(({ b, site }) => ({ id: b.id, site, host: `h-${b.id}`, address: b.address, port: b.port, weight: 100, state: 'active' as const })),
-      },
-    ],
-  };
-}
 
 async function timed(method: string, host: string): Promise<{ status: number; body: string; ms: number }> {
   const t0 = performance.now();
@@ -43,10 +28,13 @@ before(async () => {
     listen: { host: '127.0.0.1', port: 0 },
     responseTimeoutMs: 400,
     health: { stallMs: 0, intervalMs: 60_000 },
-    table: table([
-      { b: slow, site: 'nue' },
-      { b: fast, site: 'vie' },
-    ]),
+    table: shopTable(
+      [
+        { b: slow, site: 'nue' },
+        { b: fast, site: 'vie' },
+      ],
+      false,
+    ),
   });
 });
 

@@ -9,6 +9,9 @@
  * Tokens and credentials are stored only as hashes; app secrets only sealed (encrypted by the
  * controller before they reach the store, see controller/secrets.ts).
  */
+import type { Silence } from '../../core/alerting/alerts.js';
+import type { MonitorEvent } from '../../core/monitor/status.js';
+import type { UptimeDay } from '../../core/monitor/uptime.js';
 import type { Placement } from '../../core/placement/types.js';
 
 export type Role = 'admin' | 'operator' | 'viewer';
@@ -130,33 +133,11 @@ export interface ConnectionRow {
   peak: number;
 }
 
-/** Something that happened, for people and the alerting: a check changed state, a site was lost. */
-export interface EventRecord {
-  /** Assigned by the store, increasing. */
-  id: number;
-  /** ISO 8601 UTC. */
-  at: string;
-  /** What kind of thing: "check", "site", "prober". */
-  kind: string;
-  /** Which one: a check id, a site id. */
-  subject: string;
-  /** The new state ("down", "up", "degraded", "lost", "silent", …). */
-  state: string;
-  message: string;
-  /** Details, kept as given (JSON). */
-  data?: unknown;
-}
+/** Something that happened, for people and the alerting: a check changed state, a site was lost (core/monitor/status.ts). */
+export type EventRecord = MonitorEvent;
 
 /** A silence as stored; `reminded` once its end-reminder went out. */
-export interface SilenceRecord {
-  id: string;
-  matchers: { customer?: string; app?: string; site?: string; check?: string };
-  startsAt: string;
-  endsAt: string;
-  comment: string;
-  createdBy: string;
-  reminded: boolean;
-}
+export type SilenceRecord = Silence & { reminded: boolean };
 
 /** A notification to one receiver, kept from the moment it is decided until it is delivered or given up. */
 export interface NotificationRecord {
@@ -185,14 +166,7 @@ export interface AlertingCommit {
 }
 
 /** Seconds an app was up, down and unknown on one day (UTC). */
-export interface UptimeRecord {
-  app: string;
-  customer: string;
-  day: string;
-  upSeconds: number;
-  downSeconds: number;
-  unknownSeconds: number;
-}
+export type UptimeRecord = UptimeDay;
 
 export interface Store {
   /** The newest revision, if any. */

@@ -2,15 +2,7 @@
 import type { Check } from './checks.js';
 import type { Verdict } from './quorum.js';
 
-export interface CheckStatus extends Verdict {
-  id: string;
-  kind: Check['kind'];
-  title: string;
-  app: string;
-  customer: string;
-  critical: boolean;
-  site?: string;
-  host?: string;
+export interface CheckStatus extends Verdict, Pick<Check, 'id' | 'kind' | 'title' | 'app' | 'customer' | 'critical' | 'site' | 'host'> {
   /** When the check entered its state. */
   since: string;
   /** Each site's view: up (null: not decided yet), failures in a row, when it last probed, how long that took, why it failed. */
