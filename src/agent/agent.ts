@@ -165,6 +165,11 @@ export class Agent {
     }
   }
 
+  /** Stops every unit (after stop(), for demos and tests that must leave nothing running). */
+  async stopUnits(): Promise<void> {
+    await this.opts.driver.stopAll();
+  }
+
   /** Stops following the controller; units keep running (the driver is detached, not stopped). */
   async stop(): Promise<void> {
     this.running = false;

@@ -36,10 +36,11 @@ export async function runAgent(argv: string[]): Promise<number> {
     .option('--join-token <token>', 'one-time token from "hafen host join HOST" (first start only; or HAFEN_JOIN_TOKEN)')
     .option('--driver <driver>', 'runtime driver: process or compose', 'process')
     .option('--address <ip>', 'address the host\'s processes listen on (HAFEN_ADDRESS)')
-    .option('--probe', 'also probe every check of the fleet from this host\'s site (as hafen prober does), from --address when given');
+    .option('--probe', 'also probe every check of the fleet from this host\'s site (as hafen prober does), from --address when given')
+    .option('--stop-units-on-exit', 'stop every unit when the agent stops (demos and tests; normally units keep running without their agent)');
   const early = parseArgs(program, argv);
   if (early !== undefined) return early;
-  const o = program.opts<{ controller: string; data: string; joinToken?: string; driver: string; address?: string; probe?: boolean }>();
+  const o = program.opts<{ controller: string; data: string; joinToken?: string; driver: string; address?: string; probe?: boolean; stopUnitsOnExit?: boolean }>();
   if (o.driver !== 'process' && o.driver !== 'compose') {
     process.stderr.write(`error: --driver must be process or compose, not "${o.driver}"\n`);
     return 1;
@@ -55,6 +56,7 @@ export async function runAgent(argv: string[]): Promise<number> {
       stop: async () => {
         await prober?.stop();
         await agent.stop();
+        if (o.stopUnitsOnExit) await agent.stopUnits();
       },
     };
   });

@@ -9,6 +9,7 @@ import { registerAlerts } from './alerts.js';
 import { registerApply } from './apply.js';
 import { registerCapacity } from './capacity.js';
 import { registerChecks } from './checks.js';
+import { registerDemo } from './demo.js';
 import { registerGenerate } from './generate.js';
 import { EXIT, processIo, type CliIo } from './io.js';
 import { registerIpam } from './ipam.js';
@@ -43,6 +44,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   registerAlerts(program, io, setExit);
   registerTraffic(program, io, setExit);
   registerUptime(program, io, setExit);
+  registerDemo(program, io, setExit);
   registerAccess(program, io, setExit);
   registerSecret(program, io, setExit);
   registerGenerate(program, io, setExit);

@@ -1,0 +1,139 @@
+/**
+ * `hafen demo`: the three-site fleet (examples/three-sites.yaml) running on this machine, as
+ * real processes: a controller with its SQLite store, an agent per host on its own loopback
+ * address (process driver, probing from its site), and an edge proxy per site. Prints where
+ * everything is and what to try; Ctrl-C stops everything it started and leaves nothing
+ * running. A second start reuses the data directory (the same revision, hosts and tokens).
+ *
+ * The demo starts the same commands a real deployment runs (`hafen controller`, `hafen agent`,
+ * `hafen proxy`) rather than importing them: the CLI never imports the processes.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Command } from 'commander';
+import { HafenClient } from '../client/client.js';
+import { parseHostPort } from '../lib/daemon.js';
+import { EXIT, type CliIo } from './io.js';
+
+const BIN = fileURLToPath(new URL('../../bin/hafen.js', import.meta.url));
+const FLEET = fileURLToPath(new URL('../../examples/three-sites.yaml', import.meta.url));
+
+/** The demo's hosts: one per site, each on its own loopback address; the site's proxy beside it. */
+export const DEMO_HOSTS = [
+  { host: 'nue-app-01', site: 'nue', address: '127.0.11.1', proxy: '127.0.11.10' },
+  { host: 'vie-app-01', site: 'vie', address: '127.0.12.1', proxy: '127.0.12.10' },
+  { host: 'hel-app-01', site: 'hel', address: '127.0.13.1', proxy: '127.0.13.10' },
+] as const;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until<T>(what: string, fn: () => Promise<T | undefined>, ms: number): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn().catch(() => undefined);
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(200);
+  }
+}
+
+export function registerDemo(program: Command, io: CliIo, setExit: (code: number) => void): void {
+  program
+    .command('demo')
+    .description('Run a whole three-site fleet on this machine: controller, agents, probers and an edge proxy per site, as real processes. Ctrl-C stops everything.')
+    .option('--data <dir>', 'where the demo keeps its state and logs (reused by the next start)', '.hafen-demo')
+    .option('--listen <host:port>', 'controller address', '127.0.0.1:7400')
+    .action(async (opts: { data: string; listen: string }) => setExit(await runDemo(opts, io)));
+}
+
+async function runDemo(opts: { data: string; listen: string }, io: CliIo): Promise<number> {
+  const data = resolve(opts.data);
+  const { host, port } = parseHostPort(opts.listen, '--listen', '127.0.0.1:7400');
+  const url = `http://${host}:${port}`;
+  const logs = join(data, 'logs');
+  mkdirSync(logs, { recursive: true });
+  const children: { name: string; child: ChildProcess }[] = [];
+  const start = (name: string, args: string[], env: NodeJS.ProcessEnv = {}) => {
+    const log = createWriteStream(join(logs, `${name}.log`), { flags: 'a' });
+    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+    child.stdout!.pipe(log);
+    child.stderr!.pipe(log);
+    children.push({ name, child });
+    return child;
+  };
+  const stopAll = async () => {
+    // Proxies, then agents (they stop their units), then the controller.
+    for (const { child } of [...children].reverse()) {
+      if (child.exitCode !== null || child.signalCode !== null) continue;
+      child.kill('SIGTERM');
+      const exited = new Promise((r) => child.once('exit', r));
+      const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      await exited;
+      clearTimeout(killer);
+    }
+  };
+  let stopping = false;
+  const early = (name: string) => (code: number | null) => {
+    if (!stopping) io.stderr(`error: ${name} exited (${code}) while the demo runs; see ${join(logs, `${name}.log`)}\n`);
+  };
+  try {
+    io.stdout(`starting the demo fleet in ${data} (logs in ${logs})\n`);
+    start('controller', ['controller', '--data', join(data, 'controller'), '--listen', `${host}:${port}`]).once('exit', early('controller'));
+    await until('the controller', async () => ((await fetch(`${url}/healthz`)).ok ? true : undefined), 20_000);
+    const admin = new HafenClient(url, readFileSync(join(data, 'controller', 'admin.token'), 'utf8').trim());
+    if ((await admin.status()).revision === null) {
+      await admin.apply([{ name: 'three-sites.yaml', text: readFileSync(FLEET, 'utf8') }], null, 'the demo fleet');
+    }
+    for (const h of DEMO_HOSTS) {
+      const dir = join(data, h.host);
+      const joined = existsSync(join(dir, 'credential.json'));
+      const env = joined ? {} : { HAFEN_JOIN_TOKEN: (await admin.joinToken(h.host)).token };
+      start(`agent-${h.host}`, ['agent', '--controller', url, '--data', dir, '--address', h.address, '--probe', '--stop-units-on-exit'], env).once('exit', early(`agent-${h.host}`));
+    }
+    for (const h of DEMO_HOSTS) {
+      // The proxy runs with its host's credential, redeemed by the agent.
+      await until(`the credential of ${h.host}`, async () => (existsSync(join(data, h.host, 'credential.json')) ? true : undefined), 20_000);
+      start(`proxy-${h.site}`, ['proxy', '--controller', url, '--data', join(data, h.host), '--listen', `${h.proxy}:8080`, '--admin', `${h.proxy}:9100`, '--quiet']).once('exit', early(`proxy-${h.site}`));
+    }
+    await until('every replica running', async () => {
+      const st = await admin.status();
+      return st.apps.length > 0 && st.apps.every((a) => a.running === a.desired) && st.proxies.length === DEMO_HOSTS.length ? true : undefined;
+    }, 90_000);
+    const token = join(data, 'controller', 'admin.token');
+    io.stdout(
+      [
+        '',
+        'hafen demo: 3 sites (nue, vie, hel), 3 hosts, 3 customers, 3 apps',
+        `  controller  ${url}   (admin token: ${token})`,
+        ...DEMO_HOSTS.map((h) => `  proxy ${h.site}   http://${h.proxy}:8080   metrics http://${h.proxy}:9100/metrics`),
+        '',
+        'try:',
+        `  curl -H 'Host: portal.stadtwerke.example' http://${DEMO_HOSTS[0].proxy}:8080/`,
+        `  export HAFEN_CONTROLLER=${url} HAFEN_TOKEN=$(cat ${token})`,
+        '  node bin/hafen.js status          # what runs where',
+        '  node bin/hafen.js checks          # every check, as each site sees it',
+        '  node bin/hafen.js alerts; node bin/hafen.js traffic; node bin/hafen.js uptime',
+        '',
+        'Ctrl-C stops everything.',
+        'ready',
+        '',
+      ].join('\n'),
+    );
+    await new Promise<void>((r) => {
+      process.once('SIGINT', r);
+      process.once('SIGTERM', r);
+    });
+    stopping = true;
+    io.stdout('stopping the demo fleet...\n');
+    await stopAll();
+    io.stdout('stopped; nothing of the demo runs any more\n');
+    return EXIT.ok;
+  } catch (err) {
+    stopping = true;
+    io.stderr(`error: ${(err as Error).message} (logs in ${logs})\n`);
+    await stopAll();
+    return EXIT.invalid;
+  }
+}
