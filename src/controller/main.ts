@@ -60,9 +60,9 @@ export async function startController(options: ControllerOptions): Promise<Contr
   // Check states change with time too (a prober falls silent, a view goes stale).
   const monitorTimer = setInterval(
     () =>
-      void service
-        .evaluateChecks()
-        .then(() => service.deliverNotifications())
+      void service.watch
+        .evaluate()
+        .then(() => service.watch.deliverNotifications())
         .catch((err: Error) => options.warn?.(`monitoring: ${err.message}`)),
     1000,
   );

@@ -21,12 +21,7 @@ import { analyseRisk, type Violation } from '../core/risk/scenarios.js';
 import { contentHash } from '../core/util/canonical.js';
 import { HafenError } from '../lib/errors.js';
 import { HostReports } from './host-reports.js';
-import { Alerting } from './alerting.js';
-import { Monitor, staleAfter } from './monitor.js';
-import { UptimeBook } from './uptime.js';
-import { Remediation } from './remediation.js';
-import { Alerting as AlertingSchema } from '../core/fleet/schema/alerting.js';
-import type { AlertingSpec } from '../core/fleet/schema/fleet.js';
+import { Watch } from './watch.js';
 import type { Secrets } from './secrets.js';
 import type { HostStatus, SecretInfo, Store } from './store/store.js';
 
@@ -71,8 +66,6 @@ export interface PlanResult {
 }
 
 const EMPTY = new Map<string, HostDesiredState>();
-/** Before the first revision: no receivers. */
-const NO_ALERTING: AlertingSpec = AlertingSchema.parse({});
 
 interface Prepared {
   plan: PlanResult;
@@ -93,15 +86,8 @@ export class ControllerService {
   private readonly changes = new EventEmitter();
   /** Agents' last reports, written to the store in batches. */
   readonly reports: HostReports;
-  /** Check states from every site's probes. */
-  readonly monitor: Monitor;
-  /** Alerts, their groups and notifications. */
-  readonly alerting: Alerting;
-  /** Uptime per app and day. */
-  readonly uptime: UptimeBook;
-  /** Restarts of replicas that stay unhealthy, for apps that opt in. */
-  private readonly remediation: Remediation;
-  private readonly startedAt: number;
+  /** Monitoring, uptime, alerting and self-healing (watch.ts). */
+  readonly watch: Watch;
 
   constructor(
     readonly store: Store,
@@ -111,61 +97,20 @@ export class ControllerService {
   ) {
     this.changes.setMaxListeners(0);
     this.reports = new HostReports(store);
-    this.monitor = new Monitor(store, now, () => this.changes.emit('routes'));
-    this.alerting = new Alerting(store, secrets, now, log);
-    this.uptime = new UptimeBook(store, now);
-    this.remediation = new Remediation(store, now, () => this.changes.emit('revision'), log);
-    this.startedAt = now().getTime();
-  }
-
-  /** The evaluation running or queued last: evaluations run one at a time. */
-  private evaluation: Promise<void> = Promise.resolve();
-  /** An evaluation waiting to start: later calls join it (it will see their data), so the queue never grows. */
-  private queued: Promise<void> | undefined;
-
-  /**
-   * Brings the monitor's checks up to the newest revision, recomputes every state, and lets
-   * the alerting act on them (once a second, and after each batch of results). Calls run one
-   * after the other: two evaluations deciding at once could both send a group's first
-   * notification. Alerting waits until every check could have been probed since the start:
-   * before that, "unknown" is only a restart, and acting on it would resolve alerts that still
-   * fire.
-   */
-  evaluateChecks(): Promise<void> {
-    if (this.queued) return this.queued;
-    const run = this.evaluation.then(() => {
-      this.queued = undefined;
-      return this.evaluateOnce();
-    });
-    this.queued = run;
-    this.evaluation = run.catch(() => {});
-    return run;
-  }
-
-  private async evaluateOnce(): Promise<void> {
-    const checks = await this.checks();
-    const fleet = (await this.current())?.fleet;
-    this.monitor.setChecks(checks, fleet?.sites.length ?? 1);
-    const reported = new Map((await this.reports.all()).map((r) => [r.host, r.reportedAt]));
-    this.monitor.setHosts((fleet?.hosts ?? []).map((h) => ({ host: h.id, site: h.site, reportedAt: reported.get(h.id) ?? null })));
-    await this.monitor.evaluate();
-    await this.uptime.tick(this.monitor.status());
-    // Hourly TLS checks would hold it for hours; an alert whose check is unknown is carried on
-    // rather than resolved anyway (Alerting.evaluate).
-    const warmup = Math.min(60_000, Math.max(5_000, ...checks.filter((c) => c.kind !== 'tls').map((c) => staleAfter(c))));
-    if (this.now().getTime() - this.startedAt < warmup) return;
-    await this.alerting.evaluate(await this.alertingConfig(), this.monitor.status(), this.monitor.sites(), this.monitor.hosts());
-    const cur = await this.current();
-    if (cur) await this.remediation.step(cur.fleet, checks, this.monitor.status());
-  }
-
-  /** Sends the notifications that are due. */
-  async deliverNotifications(): Promise<void> {
-    await this.alerting.deliver(await this.alertingConfig());
-  }
-
-  private async alertingConfig(): Promise<AlertingSpec> {
-    return (await this.current())?.fleet.alerting ?? NO_ALERTING;
+    this.watch = new Watch(
+      store,
+      secrets,
+      {
+        current: async () => {
+          const cur = await this.current();
+          return cur && { fleet: cur.fleet, checks: () => this.checksOf(cur) };
+        },
+        reports: () => this.reports.all(),
+        changed: (what) => this.changes.emit(what),
+      },
+      now,
+      log,
+    );
   }
 
   /** The newest revision, rendered (cached until the next revision or secret change). */
@@ -307,7 +252,7 @@ export class ControllerService {
   async desiredFor(host: string): Promise<{ state: HostDesiredState; hash: string; revision: number }> {
     const cur = await this.current();
     const base = cur?.desired.get(host) ?? { host, site: '', revision: cur?.revision ?? 0, units: [] };
-    const { state, hash } = await this.remediation.apply(base, cur?.hashes.get(host) ?? contentHash([]));
+    const { state, hash } = await this.watch.remediation.apply(base, cur?.hashes.get(host) ?? contentHash([]));
     return { state, hash, revision: cur?.revision ?? 0 };
   }
 
@@ -319,7 +264,7 @@ export class ControllerService {
   /** Writes what is only in memory (the last host reports, uptime not yet written); call before closing the store. */
   async flush(): Promise<void> {
     await this.reports.flush();
-    await this.uptime.flush();
+    await this.watch.uptime.flush();
   }
 
   /** Resolves when the host's desired state differs from `after`, or after `timeoutMs` with the current one. */
@@ -366,7 +311,7 @@ export class ControllerService {
     const cur = await this.current();
     if (!cur) return { table: { revision: 0, routes: [] }, hash: routeTableHash({ routes: [] }) };
     // Sites the monitor declared lost are used last by every proxy.
-    const table = routeTable(cur.fleet, cur.placements, cur.revision, await this.reachable(cur), this.monitor.lostSites());
+    const table = routeTable(cur.fleet, cur.placements, cur.revision, await this.reachable(cur), this.watch.monitor.lostSites());
     return { table, hash: routeTableHash(table) };
   }
 
@@ -383,7 +328,11 @@ export class ControllerService {
   /** Every check of the newest revision (core/monitor/checks.ts), at the addresses units are reachable at. */
   async checks(): Promise<Check[]> {
     const cur = await this.current();
-    return cur ? deriveChecks(cur.fleet, cur.placements, await this.reachable(cur)) : [];
+    return cur ? this.checksOf(cur) : [];
+  }
+
+  private async checksOf(cur: Snapshot): Promise<Check[]> {
+    return deriveChecks(cur.fleet, cur.placements, await this.reachable(cur));
   }
 
   /** The site of a host in the newest revision, if the host is in it. */

@@ -15,7 +15,7 @@ const UNIT_MS = { m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 export function alertRoutes(app: FastifyInstance, service: ControllerService, now: () => Date): void {
   app.get('/v1/alerts', async (req) => {
     await requireRole(service.store, req, 'viewer');
-    return { alerts: service.alerting.alerts() };
+    return { alerts: service.watch.alerting.alerts() };
   });
 
   app.get<{ Querystring: { all?: string } }>('/v1/silences', async (req) => {

@@ -21,7 +21,7 @@ export function metricsRoute(app: FastifyInstance, service: ControllerService): 
     registers: [registry],
     collect() {
       this.reset();
-      for (const c of service.monitor.status()) {
+      for (const c of service.watch.monitor.status()) {
         for (const s of STATES) this.set({ check: c.id, kind: c.kind, app: c.app, customer: c.customer, state: s }, c.state === s ? 1 : 0);
       }
     },
@@ -33,7 +33,7 @@ export function metricsRoute(app: FastifyInstance, service: ControllerService): 
     registers: [registry],
     collect() {
       this.reset();
-      for (const c of service.monitor.status()) for (const [site, v] of Object.entries(c.views)) this.set({ check: c.id, site }, v.ms / 1000);
+      for (const c of service.watch.monitor.status()) for (const [site, v] of Object.entries(c.views)) this.set({ check: c.id, site }, v.ms / 1000);
     },
   });
   new Gauge({
@@ -43,7 +43,7 @@ export function metricsRoute(app: FastifyInstance, service: ControllerService): 
     registers: [registry],
     collect() {
       this.reset();
-      for (const s of service.monitor.sites()) this.set({ site: s.site }, s.state === 'lost' ? 1 : 0);
+      for (const s of service.watch.monitor.sites()) this.set({ site: s.site }, s.state === 'lost' ? 1 : 0);
     },
   });
   new Gauge({
@@ -53,7 +53,7 @@ export function metricsRoute(app: FastifyInstance, service: ControllerService): 
     registers: [registry],
     collect() {
       this.reset();
-      for (const s of service.monitor.sites()) this.set({ site: s.site }, s.probers === 'silent' ? 1 : 0);
+      for (const s of service.watch.monitor.sites()) this.set({ site: s.site }, s.probers === 'silent' ? 1 : 0);
     },
   });
   new Gauge({
@@ -63,7 +63,7 @@ export function metricsRoute(app: FastifyInstance, service: ControllerService): 
     registers: [registry],
     collect() {
       this.reset();
-      for (const h of service.monitor.hosts()) if (h.state !== 'unknown') this.set({ host: h.host, site: h.site }, h.state === 'up' ? 1 : 0);
+      for (const h of service.watch.monitor.hosts()) if (h.state !== 'unknown') this.set({ host: h.host, site: h.site }, h.state === 'up' ? 1 : 0);
     },
   });
   new Gauge({
@@ -74,7 +74,7 @@ export function metricsRoute(app: FastifyInstance, service: ControllerService): 
     collect() {
       this.reset();
       const counts = { info: 0, warning: 0, critical: 0 };
-      for (const a of service.alerting.alerts()) if (!a.inhibitedBy && !a.silencedBy) counts[a.severity]++;
+      for (const a of service.watch.alerting.alerts()) if (!a.inhibitedBy && !a.silencedBy) counts[a.severity]++;
       for (const [severity, n] of Object.entries(counts)) this.set({ severity }, n);
     },
   });

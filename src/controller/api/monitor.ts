@@ -30,16 +30,16 @@ export function monitorRoutes(app: FastifyInstance, service: ControllerService):
   app.post('/v1/probe/results', async (req, reply) => {
     const site = await proberSite(service, await requireHost(service.store, req));
     const { results } = body(ProbeResultsBody, req);
-    service.monitor.record(site, results);
-    await service.evaluateChecks();
+    service.watch.monitor.record(site, results);
+    await service.watch.evaluate();
     return reply.code(204).send();
   });
 
   app.get<{ Querystring: { state?: string; app?: string; customer?: string } }>('/v1/checks', async (req) => {
     await requireRole(service.store, req, 'viewer');
     const q = req.query;
-    const checks = service.monitor.status().filter((c) => (!q.state || c.state === q.state) && (!q.app || c.app === q.app) && (!q.customer || c.customer === q.customer));
-    return { checks, sites: service.monitor.sites(), hosts: service.monitor.hosts() };
+    const checks = service.watch.monitor.status().filter((c) => (!q.state || c.state === q.state) && (!q.app || c.app === q.app) && (!q.customer || c.customer === q.customer));
+    return { checks, sites: service.watch.monitor.sites(), hosts: service.watch.monitor.hosts() };
   });
 
   app.get<{ Querystring: { from?: string; to?: string; days?: string; app?: string; customer?: string } }>('/v1/uptime', async (req) => {
@@ -53,7 +53,7 @@ export function monitorRoutes(app: FastifyInstance, service: ControllerService):
     if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime()) || from >= to) throw new HafenError('HAFEN_API_BAD_REQUEST', 'from and to must be ISO 8601 times, from before to');
     const stored = await service.store.uptime({ from: from.toISOString(), to: to.toISOString(), ...(q.app ? { apps: [q.app] } : {}) });
     const merged = new Map(stored.map((r) => [`${r.app}\u0000${r.day}`, r]));
-    for (const d of service.uptime.unwritten()) {
+    for (const d of service.watch.uptime.unwritten()) {
       if (d.day < from.toISOString() || d.day >= to.toISOString() || (q.app && d.app !== q.app)) continue;
       const have = merged.get(`${d.app}\u0000${d.day}`);
       if (have) merged.set(`${d.app}\u0000${d.day}`, { ...have, upSeconds: have.upSeconds + d.upSeconds, downSeconds: have.downSeconds + d.downSeconds, unknownSeconds: have.unknownSeconds + d.unknownSeconds });

@@ -1,0 +1,102 @@
+/** Rows of the SQLite store as the database returns them, and their conversion to the Store's records. */
+import type { ApiToken, NotificationRecord, RevisionSummary, Role, SecretInfo, TrafficResolution } from './store.js';
+
+export interface RevisionRow {
+  number: number;
+  parent: number | null;
+  author: string;
+  message: string | null;
+  created_at: string;
+  fleet?: string;
+  placements?: string;
+  diff?: string;
+}
+
+export interface TokenRow {
+  id: string;
+  name: string;
+  role: Role;
+  hash: string;
+  created_at: string;
+  revoked_at: string | null;
+}
+
+export interface SecretRow {
+  name: string;
+  version: number;
+  key_id: string;
+  sealed: string;
+  updated_at: string;
+  updated_by: string;
+}
+
+export function secretInfo(row: SecretRow): SecretInfo {
+  return { name: row.name, version: row.version, keyId: row.key_id, updatedAt: row.updated_at, updatedBy: row.updated_by };
+}
+
+export function summary(row: RevisionRow): RevisionSummary {
+  const s: RevisionSummary = { number: row.number, parent: row.parent, author: row.author, createdAt: row.created_at };
+  if (row.message !== null) s.message = row.message;
+  return s;
+}
+
+export function token(row: TokenRow): ApiToken {
+  const t: ApiToken = { id: row.id, name: row.name, role: row.role, hash: row.hash, createdAt: row.created_at };
+  if (row.revoked_at !== null) t.revokedAt = row.revoked_at;
+  return t;
+}
+
+export const TRAFFIC_TABLES: Record<TrafficResolution, [string, string]> = { minute: ['traffic_minute', 'minute'], hour: ['traffic', 'hour'], day: ['traffic_day', 'day'] };
+
+/** The start of the hour or day (UTC) a minute falls in. */
+export function bucketOf(minute: string, r: TrafficResolution): string {
+  if (r === 'minute') return new Date(minute).toISOString();
+  const d = new Date(minute);
+  d.setUTCMinutes(0, 0, 0);
+  if (r === 'day') d.setUTCHours(0);
+  return d.toISOString();
+}
+
+export interface SilenceRow {
+  id: string;
+  matchers: string;
+  starts_at: string;
+  ends_at: string;
+  comment: string;
+  created_by: string;
+  reminded: number;
+}
+
+export interface NotificationRow {
+  id: string;
+  receiver: string;
+  group_key: string;
+  kind: string;
+  severity: string;
+  title: string;
+  body: string;
+  created_at: string;
+  status: NotificationRecord['status'];
+  attempts: number;
+  next_attempt_at: string;
+  last_error: string | null;
+  sent_at: string | null;
+}
+
+export function notificationOf(r: NotificationRow): NotificationRecord {
+  return {
+    id: r.id,
+    receiver: r.receiver,
+    group: r.group_key,
+    kind: r.kind,
+    severity: r.severity,
+    title: r.title,
+    body: JSON.parse(r.body) as unknown,
+    createdAt: r.created_at,
+    status: r.status,
+    attempts: r.attempts,
+    nextAttemptAt: r.next_attempt_at,
+    ...(r.last_error !== null ? { lastError: r.last_error } : {}),
+    ...(r.sent_at !== null ? { sentAt: r.sent_at } : {}),
+  };
+}
