@@ -6,7 +6,8 @@
  * running. A second start reuses the data directory (the same revision, hosts and tokens).
  *
  * The demo starts the same commands a real deployment runs (`hafen controller`, `hafen agent`,
- * `hafen proxy`) rather than importing them: the CLI never imports the processes.
+ * `hafen proxy`) rather than importing them: the CLI never imports the processes. While it
+ * runs, `demo.json` in its data directory tells `hafen demo fail|heal|load` where everything is.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
@@ -15,6 +16,10 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { HafenClient } from '../client/client.js';
 import { parseHostPort } from '../lib/daemon.js';
+import { processTree, signalAll } from '../lib/proc.js';
+import { registerDemoCut } from './demo-cut.js';
+import { registerDemoLoad } from './demo-load.js';
+import { clearDemo, writeDemo, type DemoHost } from './demo-state.js';
 import { EXIT, type CliIo } from './io.js';
 
 const BIN = fileURLToPath(new URL('../../bin/hafen.js', import.meta.url));
@@ -40,12 +45,16 @@ async function until<T>(what: string, fn: () => Promise<T | undefined>, ms: numb
 }
 
 export function registerDemo(program: Command, io: CliIo, setExit: (code: number) => void): void {
-  program
+  const demo = program
     .command('demo')
-    .description('Run a whole three-site fleet on this machine: controller, agents, probers and an edge proxy per site, as real processes. Ctrl-C stops everything.')
+    // `demo load --data X`: the subcommand's own --data, not the demo's.
+    .enablePositionalOptions()
+    .description('Run a whole three-site fleet on this machine: controller, agents, probers and an edge proxy per site, as real processes. Ctrl-C stops everything. With a demo running: `demo load` sends traffic, `demo fail site:hel` cuts a site off, `demo heal site:hel` brings it back.')
     .option('--data <dir>', 'where the demo keeps its state and logs (reused by the next start)', '.hafen-demo')
     .option('--listen <host:port>', 'controller address', '127.0.0.1:7400')
     .action(async (opts: { data: string; listen: string }) => setExit(await runDemo(opts, io)));
+  registerDemoLoad(demo, io, setExit);
+  registerDemoCut(demo, io, setExit);
 }
 
 async function runDemo(opts: { data: string; listen: string }, io: CliIo): Promise<number> {
@@ -64,6 +73,8 @@ async function runDemo(opts: { data: string; listen: string }, io: CliIo): Promi
     return child;
   };
   const stopAll = async () => {
+    // A site cut off by `demo fail` is frozen: let it go on so it can stop.
+    signalAll(children.flatMap(({ child }) => (child.pid ? processTree(child.pid) : [])), 'SIGCONT');
     // Proxies, then agents (they stop their units), then the controller.
     for (const { child } of [...children].reverse()) {
       if (child.exitCode !== null || child.signalCode !== null) continue;
@@ -79,6 +90,8 @@ async function runDemo(opts: { data: string; listen: string }, io: CliIo): Promi
     if (!stopping) io.stderr(`error: ${name} exited (${code}) while the demo runs; see ${join(logs, `${name}.log`)}\n`);
   };
   try {
+    // Whatever an earlier run recorded is gone with it.
+    clearDemo(data);
     io.stdout(`starting the demo fleet in ${data} (logs in ${logs})\n`);
     start('controller', ['controller', '--data', join(data, 'controller'), '--listen', `${host}:${port}`]).once('exit', early('controller'));
     await until('the controller', async () => ((await fetch(`${url}/healthz`)).ok ? true : undefined), 20_000);
@@ -86,22 +99,27 @@ async function runDemo(opts: { data: string; listen: string }, io: CliIo): Promi
     if ((await admin.status()).revision === null) {
       await admin.apply([{ name: 'three-sites.yaml', text: readFileSync(FLEET, 'utf8') }], null, 'the demo fleet');
     }
+    const agents = new Map<string, ChildProcess>();
     for (const h of DEMO_HOSTS) {
       const dir = join(data, h.host);
       const joined = existsSync(join(dir, 'credential.json'));
       const env = joined ? {} : { HAFEN_JOIN_TOKEN: (await admin.joinToken(h.host)).token };
-      start(`agent-${h.host}`, ['agent', '--controller', url, '--data', dir, '--address', h.address, '--probe', '--stop-units-on-exit'], env).once('exit', early(`agent-${h.host}`));
+      agents.set(h.host, start(`agent-${h.host}`, ['agent', '--controller', url, '--data', dir, '--address', h.address, '--probe', '--stop-units-on-exit'], env).once('exit', early(`agent-${h.host}`)));
     }
+    const running: DemoHost[] = [];
     for (const h of DEMO_HOSTS) {
       // The proxy runs with its host's credential, redeemed by the agent.
       await until(`the credential of ${h.host}`, async () => (existsSync(join(data, h.host, 'credential.json')) ? true : undefined), 20_000);
-      start(`proxy-${h.site}`, ['proxy', '--controller', url, '--data', join(data, h.host), '--listen', `${h.proxy}:8080`, '--admin', `${h.proxy}:9100`, '--quiet']).once('exit', early(`proxy-${h.site}`));
+      const proxy = start(`proxy-${h.site}`, ['proxy', '--controller', url, '--data', join(data, h.host), '--listen', `${h.proxy}:8080`, '--admin', `${h.proxy}:9100`, '--quiet']).once('exit', early(`proxy-${h.site}`));
+      running.push({ host: h.host, site: h.site, address: h.address, agentPid: agents.get(h.host)!.pid!, proxy: { url: `http://${h.proxy}:8080`, admin: `http://${h.proxy}:9100`, pid: proxy.pid! } });
     }
+    await writeDemo(data, { pid: process.pid, controller: url, startedAt: new Date().toISOString(), hosts: running });
     await until('every replica running', async () => {
       const st = await admin.status();
       return st.apps.length > 0 && st.apps.every((a) => a.running === a.desired) && st.proxies.length === DEMO_HOSTS.length ? true : undefined;
     }, 90_000);
     const token = join(data, 'controller', 'admin.token');
+    const dataFlag = resolve(opts.data) === resolve('.hafen-demo') ? '' : ` --data ${opts.data}`;
     io.stdout(
       [
         '',
@@ -115,6 +133,9 @@ async function runDemo(opts: { data: string; listen: string }, io: CliIo): Promi
         '  node bin/hafen.js status          # what runs where',
         '  node bin/hafen.js checks          # every check, as each site sees it',
         '  node bin/hafen.js alerts; node bin/hafen.js traffic; node bin/hafen.js uptime',
+        `  node bin/hafen.js demo load${dataFlag}                # steady traffic through every proxy, failures counted`,
+        `  node bin/hafen.js demo fail site:hel${dataFlag}       # cut Helsinki off; watch status, checks and alerts`,
+        `  node bin/hafen.js demo heal site:hel${dataFlag}       # and bring it back`,
         '',
         'Ctrl-C stops everything.',
         'ready',
@@ -128,12 +149,14 @@ async function runDemo(opts: { data: string; listen: string }, io: CliIo): Promi
     stopping = true;
     io.stdout('stopping the demo fleet...\n');
     await stopAll();
+    clearDemo(data);
     io.stdout('stopped; nothing of the demo runs any more\n');
     return EXIT.ok;
   } catch (err) {
     stopping = true;
     io.stderr(`error: ${(err as Error).message} (logs in ${logs})\n`);
     await stopAll();
+    clearDemo(data);
     return EXIT.invalid;
   }
 }

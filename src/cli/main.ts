@@ -29,6 +29,8 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   const program = new Command('hafen')
     .description('Control plane for multi-site application hosting: fleets, failure domains, addresses.')
     .version('0.1.0', '-V, --version')
+    // Options of a command apply before its subcommand: `demo load --data X` is load's --data.
+    .enablePositionalOptions()
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });

@@ -1,5 +1,9 @@
-/** `hafen status`: per app, desired against running replicas; per host, its last heartbeat; per proxy, the replicas it can use. */
+/**
+ * `hafen status`: per site, up, degraded or down; per app, desired against running replicas;
+ * per host, its last heartbeat; per proxy, the replicas it can use.
+ */
 import type { Command } from 'commander';
+import type { StatusResponse } from '../client/client.js';
 import { EXIT, json, parseFormat, type CliIo, type OutputFormat } from './io.js';
 import { remoteClient, remoteOptions, type RemoteOptions } from './remote.js';
 
@@ -7,7 +11,7 @@ export function registerStatus(program: Command, io: CliIo, setExit: (code: numb
   remoteOptions(
     program
       .command('status')
-      .description('What runs where: desired and running replicas per app, heartbeats per host, replica health as each edge proxy sees it.')
+      .description('What runs where: each site up, degraded or down; desired and running replicas per app; heartbeats per host; replica health as each edge proxy sees it. Exit 1 when a site is down or an app runs fewer replicas than desired.')
       .option('--site <site>', 'only this site')
       .option('--app <app>', 'only this app')
       .option('--format <format>', 'output format: text or json', parseFormat, 'text' as OutputFormat),
@@ -17,18 +21,21 @@ export function registerStatus(program: Command, io: CliIo, setExit: (code: numb
       .filter((a) => !opts.app || a.app === opts.app)
       .map((a) => ({ ...a, units: a.units.filter((u) => !opts.site || u.site === opts.site) }))
       .filter((a) => !opts.site || a.units.length > 0);
+    const sites = st.sites.filter((s) => !opts.site || s.site === opts.site);
     const hosts = st.hosts.filter((h) => !opts.site || h.site === opts.site);
     const proxies = st.proxies.filter((p) => !opts.site || p.site === opts.site);
     if (opts.format === 'json') {
-      io.stdout(json({ revision: st.revision, apps, hosts, proxies }));
+      io.stdout(json({ revision: st.revision, sites, apps, hosts, proxies }));
     } else {
       const lines = [`revision ${st.revision ?? 'none'}`];
+      for (const s of sites) lines.push(`site ${s.site.padEnd(8)} ${s.state.toUpperCase().padEnd(9)} ${siteDetail(s)}`);
+      if (sites.length > 0) lines.push('');
       for (const a of apps) {
         const mark = a.running === a.desired ? 'ok' : 'DEGRADED';
-        lines.push(`${a.app.padEnd(32)} ${`${a.running}/${a.desired}`.padEnd(6)} ${mark.padEnd(9)} ${a.units.map((u) => `${u.host}:${u.state}${u.healthy === false ? ' unhealthy' : u.healthy ? ' healthy' : ''}${u.lastError ? ` (${u.lastError})` : ''}`).join(', ')}`);
+        lines.push(`${a.app.padEnd(32)} ${`${a.running}/${a.desired}`.padEnd(6)} ${mark.padEnd(9)} ${a.units.map(unitDetail).join(', ')}`);
       }
       lines.push('');
-      for (const h of hosts) lines.push(`host ${h.host.padEnd(24)} ${h.ageSeconds === null ? 'never reported' : `last heartbeat ${h.ageSeconds} s ago`}`);
+      for (const h of hosts) lines.push(`host ${h.host.padEnd(24)} ${h.ageSeconds === null ? 'never reported' : `last heartbeat ${h.ageSeconds} s ago${h.state === 'down' ? ' (DOWN)' : ''}`}`);
       if (proxies.length > 0) lines.push('');
       for (const p of proxies) {
         // What each edge proxy sees: replicas it would not send traffic to are named.
@@ -37,7 +44,24 @@ export function registerStatus(program: Command, io: CliIo, setExit: (code: numb
       }
       io.stdout(`${lines.join('\n')}\n`);
     }
-    const degraded = apps.some((a) => a.running < a.desired);
+    const degraded = apps.some((a) => a.running < a.desired) || sites.some((s) => s.state === 'down');
     setExit(degraded ? EXIT.invalid : EXIT.ok);
   });
+}
+
+type SiteRow = StatusResponse['sites'][number];
+type UnitRow = StatusResponse['apps'][number]['units'][number];
+
+function siteDetail(s: SiteRow): string {
+  const parts = [`${s.name} (${s.country}, ${s.provider})`];
+  if (s.state === 'down') parts.push(`lost: every check down as seen from ${s.seenDownBy.join(' and ')}`);
+  parts.push(`${s.hostsUp}/${s.hosts} hosts reporting`);
+  if (s.replicasDown > 0) parts.push(`${s.replicasDown} replica(s) down`);
+  if (s.probers !== 'reporting') parts.push(`probers ${s.probers}`);
+  return parts.join(', ');
+}
+
+function unitDetail(u: UnitRow): string {
+  const notes = [u.healthy === false ? 'unhealthy' : u.healthy ? 'healthy' : '', u.check === 'down' ? 'DOWN as the sites see it' : u.check === 'degraded' ? 'degraded as the sites see it' : '', u.hostUp ? '' : 'host silent'].filter(Boolean);
+  return `${u.host}:${u.state}${notes.length ? ` ${notes.join(', ')}` : ''}${u.lastError ? ` (${u.lastError})` : ''}`;
 }

@@ -51,8 +51,10 @@ export interface UnitReport {
 
 export interface StatusResponse {
   revision: number | null;
-  apps: { app: string; customer: string; desired: number; running: number; units: { unit: string; host: string; site: string; state: string; healthy?: boolean; restarts: number; lastError?: string }[] }[];
-  hosts: { host: string; site: string; lastReport: string | null; ageSeconds: number | null; desiredHash: string | null; appliedHash: string | null; appliedAt: string | null; current: boolean }[];
+  /** down: lost (two other sites see every check of it down); degraded: a host silent, a replica down or its probers silent. */
+  sites: { site: string; name: string; country: string; provider: string; state: 'up' | 'degraded' | 'down'; seenDownBy: string[]; hosts: number; hostsUp: number; replicasDown: number; probers: 'reporting' | 'silent' | 'none' }[];
+  apps: { app: string; customer: string; critical: boolean; domains: string[]; desired: number; running: number; units: { unit: string; host: string; site: string; state: string; healthy?: boolean; check: string; hostUp: boolean; restarts: number; lastError?: string }[] }[];
+  hosts: { host: string; site: string; state: 'up' | 'down' | 'unknown'; lastReport: string | null; ageSeconds: number | null; desiredHash: string | null; appliedHash: string | null; appliedAt: string | null; current: boolean }[];
   /** Each edge proxy's view of the replicas. */
   proxies: { host: string; site: string; revision: number; reportedAt: string; ageSeconds: number; replicas: ProxyReplicaView[] }[];
 }

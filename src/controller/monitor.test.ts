@@ -41,3 +41,30 @@ test('a prober that stops delivering is silent after 30 s, and the event says ho
   assert.match(e!.message, /no probe results from site hel for 31 s/);
   await store.close();
 });
+
+test('a site is lost when its replicas are down from two sites, even while an extra TCP check there still connects', async () => {
+  const store = new SqliteStore(':memory:');
+  let t = Date.parse('2026-11-26T12:00:00Z');
+  const monitor = new Monitor(store, () => new Date(t));
+  // A hung site: the kernel still accepts connections on the port, the app never answers.
+  monitor.setChecks([check('replica:shop-r1', 'hel'), { ...check('extra:shop-r1:port', 'hel'), kind: 'tcp' }], 3);
+  for (let round = 0; round < 2; round++) {
+    for (const from of ['nue', 'vie']) {
+      monitor.record(from, [
+        { check: 'replica:shop-r1', ok: false, at: new Date(t).toISOString(), ms: 500, error: 'timeout' },
+        { check: 'extra:shop-r1:port', ok: true, at: new Date(t).toISOString(), ms: 1 },
+      ]);
+    }
+    t += 1000;
+  }
+  await monitor.evaluate();
+  assert.equal(monitor.stateOf('replica:shop-r1'), 'down');
+  assert.equal(monitor.stateOf('extra:shop-r1:port'), 'up');
+  assert.deepEqual(monitor.lostSites(), ['hel']);
+  // One site seeing it down is not enough.
+  monitor.record('vie', [{ check: 'replica:shop-r1', ok: true, at: new Date(t).toISOString(), ms: 1 }]);
+  monitor.record('vie', [{ check: 'replica:shop-r1', ok: true, at: new Date(t + 1).toISOString(), ms: 1 }]);
+  await monitor.evaluate();
+  assert.deepEqual(monitor.lostSites(), []);
+  await store.close();
+});

@@ -51,6 +51,11 @@ export class Monitor {
     private readonly sitesChanged: () => void = () => {},
   ) {}
 
+  /** The state of one check by quorum; undefined before its first evaluation. */
+  stateOf(id: string): CheckStateName | undefined {
+    return this.states.get(id)?.verdict.state;
+  }
+
   /** Sites declared lost, sorted. */
   lostSites(): string[] {
     return [...this.lost.keys()].sort();
@@ -114,13 +119,19 @@ export class Monitor {
         this.pending.push({ at, kind: 'check', subject: id, state: v.state, message: `${check.title}: ${v.state} (${v.reason})`, data: { app: check.app, customer: check.customer, site: check.site, downFrom: v.downFrom, upFrom: v.upFrom, was: before?.verdict.state ?? null } });
       }
     }
+    // A site is lost when every replica there is down as two other sites see it. Its replicas'
+    // own checks decide, not the extra ones: a TCP port still accepts connections (the kernel
+    // answers) when everything above it hangs. A site with only extra checks uses those.
     const checksAt = new Map<string, string[]>();
+    const extraAt = new Map<string, string[]>();
     let stale = 0;
     for (const c of this.checks.values()) {
       if (c.via !== 'direct' || !c.site) continue;
-      checksAt.set(c.site, [...(checksAt.get(c.site) ?? []), c.id]);
+      const into = c.id.startsWith('replica:') ? checksAt : extraAt;
+      into.set(c.site, [...(into.get(c.site) ?? []), c.id]);
       stale = Math.max(stale, staleAfter(c));
     }
+    for (const [site, ids] of extraAt) if (!checksAt.has(site)) checksAt.set(site, ids);
     const lost = lostSites(checksAt, this.views, t, stale);
     for (const [site, seenBy] of lost) {
       if (!this.lost.has(site)) this.pending.push({ at, kind: 'site', subject: site, state: 'lost', message: `site ${site} is lost: every check of it is down as seen from ${seenBy.join(' and ')}`, data: { seenBy } });

@@ -32,6 +32,9 @@ export interface ThreeSites {
 }
 
 /** Fleet monitoring: every second, down after 2 failures, up after 2 successes. */
+/** The example's own defaults block, replaced by the tests' faster one. */
+const withoutDefaults = (fleet: string) => fleet.replace(/^defaults:\n(?:[ #].*\n)+/m, '');
+
 export const FAST_MONITORING = '\ndefaults:\n  monitoring: { interval: 1s, timeout: 500ms, fall: 2, rise: 2 }\n';
 
 /** `base` is the first two octets' third part of the addresses, e.g. 61 for 127.0.61.x (one per test file). */
@@ -48,7 +51,7 @@ export async function startThreeSites(base: number, o: { proxy?: boolean; extraF
   const quiet = new Writable({ write: (_c, _e, cb) => cb() });
   let proxyUrl: string | undefined;
   try {
-    const fleet = (o.edit ?? ((t: string) => t))(readFileSync(join(EXAMPLES, 'three-sites.yaml'), 'utf8')) + FAST_MONITORING + (o.extraFleet ?? '');
+    const fleet = (o.edit ?? ((t: string) => t))(withoutDefaults(readFileSync(join(EXAMPLES, 'three-sites.yaml'), 'utf8'))) + FAST_MONITORING + (o.extraFleet ?? '');
     await admin.apply([{ name: 'three-sites.yaml', text: fleet }], null);
     for (const host of hosts) {
       const { agent } = await startAgent({ controller: controller.url, data: data[host]!, joinToken: (await admin.joinToken(host)).token, driver: 'process', address: address[host]! });

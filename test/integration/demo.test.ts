@@ -1,17 +1,19 @@
 /**
  * `hafen demo` (what `npm start` runs): the three-site fleet comes up as real processes and
- * answers through every site's proxy; Ctrl-C (SIGINT) stops everything it started, units
- * included; a second start reuses the data directory.
+ * answers through every site's proxy; under `demo load`, `demo fail site:hel` cuts Helsinki
+ * off: the critical app loses no request, `hafen status` shows the site down, one alert fires
+ * (the rest are muted by it), and `demo heal` brings it back; Ctrl-C (SIGINT) stops everything
+ * it started, units and a frozen site included; a second start reuses the data directory.
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { HafenClient } from '../../src/client/client.js';
-import { BIN, ROOT } from '../helpers/paths.js';
+import { BIN, ROOT, hafenAsync } from '../helpers/paths.js';
 import { getWithHost } from '../helpers/http.js';
 
 const freePort = () =>
@@ -63,9 +65,10 @@ const alive = (pid: number) => {
   }
 };
 
-test('the demo fleet comes up, answers through every site\'s proxy, and Ctrl-C leaves nothing running', async () => {
+test('the demo fleet comes up, loses no critical request when a site is cut off, and Ctrl-C leaves nothing running', async () => {
   const data = mkdtempSync(join(tmpdir(), 'hafen-demo-'));
   const port = await freePort();
+  let demoPids: number[] = [];
   try {
     const first = demo(data, port);
     try {
@@ -79,12 +82,62 @@ test('the demo fleet comes up, answers through every site\'s proxy, and Ctrl-C l
       }
       const pids = unitPids(data);
       assert.equal(pids.length, 6, 'six replicas run');
+
+      // Load through every proxy; Helsinki is cut off a few seconds in and healed later.
+      const env = { ...process.env, HAFEN_CONTROLLER: `http://127.0.0.1:${port}`, HAFEN_TOKEN: readFileSync(join(data, 'controller', 'admin.token'), 'utf8').trim() };
+      const load = hafenAsync(['demo', 'load', '--data', data, '--duration', '30s', '--rate', '30', '--format', 'json'], { env });
+      await new Promise((r) => setTimeout(r, 4000));
+      const fail = await hafenAsync(['demo', 'fail', 'site:hel', '--data', data, '--format', 'json'], { env });
+      assert.equal(fail.status, 0, fail.stderr);
+      const failed = JSON.parse(fail.stdout) as { state: string; seconds: number; seenDownBy: string[] };
+      assert.equal(failed.state, 'down');
+      assert.deepEqual(failed.seenDownBy, ['nue', 'vie']);
+      assert.ok(failed.seconds < 30, `the controller saw hel down after ${failed.seconds} s`);
+
+      const status = await hafenAsync(['status', '--format', 'json'], { env });
+      assert.equal(status.status, 1, 'status exits 1 while a site is down');
+      const st = JSON.parse(status.stdout) as { sites: { site: string; state: string }[] };
+      assert.deepEqual(Object.fromEntries(st.sites.map((x) => [x.site, x.state])), { nue: 'up', vie: 'up', hel: 'down' });
+      const text = await hafenAsync(['status'], { env });
+      assert.match(text.stdout, /^site hel +DOWN +Helsinki .*lost: every check down as seen from nue and vie/m);
+
+      const alerts = JSON.parse((await hafenAsync(['alerts', '--format', 'json'], { env })).stdout) as { alerts: { key: string; severity: string; group: string; inhibitedBy?: string; silencedBy?: string }[] };
+      // Info alerts (one site alone sees a path slow while the proxies route around hel) notify nobody.
+      const firing = alerts.alerts.filter((a) => a.severity !== 'info' && !a.inhibitedBy && !a.silencedBy);
+      assert.deepEqual(firing.map((a) => a.group), ['site:hel'], `one alert for the lost site, the rest muted by it: ${JSON.stringify(alerts.alerts)}`);
+      assert.ok(alerts.alerts.some((a) => a.inhibitedBy === 'site:hel'), 'the replica alerts at hel are muted by the lost site');
+
+      await new Promise((r) => setTimeout(r, 5000));
+      const heal = await hafenAsync(['demo', 'heal', 'site:hel', '--data', data, '--format', 'json'], { env });
+      assert.equal(heal.status, 0, heal.stderr);
+      assert.equal((JSON.parse(heal.stdout) as { state: string }).state, 'up');
+
+      const loaded = await load;
+      const report = JSON.parse(loaded.stdout) as { sent: number; criticalFailed: number; apps: { app: string; critical: boolean; sent: number; ok: number; failed: number }[] };
+      const portal = report.apps.find((a) => a.app === 'stadtwerke-portal')!;
+      assert.ok(portal.critical && portal.sent >= 250, `the critical app got its share: ${JSON.stringify(portal)}`);
+      assert.equal(portal.failed, 0, `no failed request to the critical app: ${loaded.stdout}`);
+      assert.equal(report.criticalFailed, 0);
+      assert.equal(loaded.status, 0, loaded.stderr);
+      // The blog has its only replica at hel: its failures are counted, not hidden.
+      const blog = report.apps.find((a) => a.app === 'verlag-blog')!;
+      assert.ok(blog.failed > 0 && blog.ok > 0, `the blog failed while hel was cut off, and only then: ${JSON.stringify(blog)}`);
+
+      // Ctrl-C while a site is cut off (frozen) still stops everything.
+      const again = await hafenAsync(['demo', 'fail', 'site:hel', '--data', data, '--no-wait'], { env });
+      assert.equal(again.status, 0, again.stderr);
+      demoPids = (JSON.parse(readFileSync(join(data, 'demo.json'), 'utf8')) as { hosts: { agentPid: number; proxy: { pid: number } }[] }).hosts.flatMap((h) => [h.agentPid, h.proxy.pid]);
     } finally {
       first.child.kill('SIGINT');
     }
     assert.equal(await first.exited, 0);
     const left = unitPids(data).filter(alive);
     assert.deepEqual(left, [], 'no unit of the demo runs after Ctrl-C');
+    assert.deepEqual(demoPids.filter(alive), [], 'no agent or proxy of the demo runs after Ctrl-C');
+    assert.ok(!existsSync(join(data, 'demo.json')), 'the demo forgot its processes');
+    const noDemo = await hafenAsync(['demo', 'fail', 'site:hel', '--data', data]);
+    assert.equal(noDemo.status, 1);
+    assert.match(noDemo.stderr, /no demo runs with data directory/);
 
     // A second start reuses the data directory: same revision, hosts already joined.
     const second = demo(data, port);

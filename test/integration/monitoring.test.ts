@@ -109,7 +109,7 @@ test('a hung replica is down by quorum within the thresholds, an event says so, 
   // The outage is in the blog's uptime (its domain was down for visitors); the portal's is whole.
   const up = await fleet.admin.uptime({ days: 1 });
   const blog = up.apps.find((a) => a.app === 'verlag-blog')!;
-  assert.ok(blog.downSeconds >= 1 && blog.availability! < 100, `the blog was down ${blog.downSeconds} s: ${blog.availability} %`);
+  assert.ok(blog.downSeconds > 0 && blog.availability! < 100, `the blog was down ${blog.downSeconds} s: ${blog.availability} %`);
   assert.equal(up.apps.find((a) => a.app === 'stadtwerke-portal')!.downSeconds, 0);
   assert.equal(up.customers.find((c) => c.customer === 'verlag')!.availability, blog.availability);
   const report = await hafenAsync(['uptime', '--controller', fleet.url, '--days', '1', '--customer', 'verlag'], { env: { ...process.env, HAFEN_TOKEN: fleet.adminToken } });

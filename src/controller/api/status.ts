@@ -1,4 +1,9 @@
-/** Fleet status: per app, desired against running replicas; per host, the last report and its age. */
+/**
+ * Fleet status: per site, up, degraded or down (lost: the other sites see every check of it
+ * down); per app, desired against running replicas, where a replica counts only when its
+ * agent reports it running and healthy, its host still reports, and the sites do not see it
+ * down; per host, the last report and its age.
+ */
 import type { FastifyInstance } from 'fastify';
 import { groupBy } from '../../core/util/group.js';
 import type { ControllerService } from '../service.js';
@@ -19,6 +24,8 @@ export function statusRoutes(app: FastifyInstance, service: ControllerService, n
     const cur = await service.current();
     const reports = new Map((await service.reports.all()).map((s) => [s.host, s]));
     const t = now().getTime();
+    const monitor = service.watch.monitor;
+    const heartbeat = new Map(monitor.hosts().map((h) => [h.host, h.state]));
     // The desired hash as agents get it (with restarts the controller asked for).
     const desiredHash = new Map(await Promise.all((cur?.fleet.hosts ?? []).map(async (h) => [h.id, (await service.desiredFor(h.id)).hash] as const)));
     const hosts = (cur?.fleet.hosts ?? []).map((h) => {
@@ -31,6 +38,8 @@ export function statusRoutes(app: FastifyInstance, service: ControllerService, n
         site: h.site,
         lastReport: r?.reportedAt ?? null,
         ageSeconds: r ? Math.round((t - Date.parse(r.reportedAt)) / 1000) : null,
+        // up, down (silent for four heartbeats) or unknown (never reported, or not evaluated yet).
+        state: heartbeat.get(h.id) ?? 'unknown',
         desiredHash: desired,
         appliedHash: applied,
         // When the controller first heard that the host runs its applied hash.
@@ -49,21 +58,48 @@ export function statusRoutes(app: FastifyInstance, service: ControllerService, n
           const seen = want ? reported.get(`${p.host}\u0000${want.name}`) : undefined;
           // Running means running the desired configuration: an old hash is still converging.
           const state = !seen ? 'unknown' : seen.hash !== want?.hash ? 'converging' : seen.state;
+          const unit = want?.name ?? `${a.id}-r${p.replica}`;
           return {
-            unit: want?.name ?? `${a.id}-r${p.replica}`,
+            unit,
             host: p.host,
             site: p.site,
             state,
             ...(seen?.healthy !== undefined ? { healthy: seen.healthy } : {}),
+            // The replica's check by quorum of the sites' probers.
+            check: monitor.stateOf(`replica:${unit}`) ?? 'unknown',
+            hostUp: heartbeat.get(p.host) !== 'down',
             restarts: seen?.restarts ?? 0,
             ...(seen?.lastError ? { lastError: seen.lastError } : {}),
           };
         });
-      // A replica counts as running when it runs the desired configuration and passes its health check (if any).
-      const ok = (u: { state: string; healthy?: boolean }) => u.state === 'running' && u.healthy !== false;
-      return { app: a.id, customer: a.customer, desired: a.redundancy.replicas, running: units.filter(ok).length, units };
+      // A replica counts as running when it runs the desired configuration and passes its health
+      // check (if any), its host reports, and the sites' probers do not see it down.
+      const ok = (u: { state: string; healthy?: boolean; check: string; hostUp: boolean }) => u.state === 'running' && u.healthy !== false && u.check !== 'down' && u.hostUp;
+      return { app: a.id, customer: a.customer, critical: a.criticality === 'critical', domains: a.domains, desired: a.redundancy.replicas, running: units.filter(ok).length, units };
     });
     const proxies = [...service.proxyViews].map(([host, v]) => ({ host, ...v, ageSeconds: Math.round((t - Date.parse(v.reportedAt)) / 1000) })).sort((a, b) => (a.host < b.host ? -1 : 1));
-    return { revision: cur?.revision ?? null, apps, hosts, proxies };
+    const lost = new Map(monitor.sites().map((s) => [s.site, s]));
+    const sites = (cur?.fleet.sites ?? []).map((s) => {
+      const m = lost.get(s.id);
+      const own = hosts.filter((h) => h.site === s.id);
+      const replicasDown = apps.flatMap((a) => a.units).filter((u) => u.site === s.id && u.check === 'down').length;
+      const hostsUp = own.filter((h) => h.state === 'up').length;
+      const down = m?.state === 'lost';
+      const degraded = !down && (hostsUp < own.length || replicasDown > 0 || m?.probers === 'silent');
+      return {
+        site: s.id,
+        name: s.name ?? s.id,
+        country: s.country,
+        provider: s.provider,
+        state: down ? 'down' : degraded ? 'degraded' : 'up',
+        // Down means lost: at least two other sites see every check of this site down.
+        seenDownBy: m?.seenBy ?? [],
+        hosts: own.length,
+        hostsUp,
+        replicasDown,
+        probers: m?.probers ?? 'none',
+      };
+    });
+    return { revision: cur?.revision ?? null, sites, apps, hosts, proxies };
   });
 }

@@ -1,0 +1,26 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { test } from 'node:test';
+import { alive, processTree, signalAll } from './proc.js';
+
+test('processTree finds a child that left for its own process group, and signalAll reaches the tree', { skip: process.platform !== 'linux' && 'reads /proc' }, async () => {
+  // A shell that starts a detached grandchild (its own session), then waits.
+  const child = spawn('sh', ['-c', 'setsid sleep 30 & wait'], { stdio: 'ignore' });
+  try {
+    let tree: number[] = [];
+    for (let i = 0; i < 50 && tree.length < 2; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      tree = processTree(child.pid!);
+    }
+    assert.equal(tree[0], child.pid, 'the root first');
+    assert.ok(tree.length >= 2, `the grandchild is found: ${tree.join(', ')}`);
+    assert.deepEqual(signalAll(tree, 'SIGKILL').sort(), [...tree].sort());
+    await new Promise((r) => child.once('exit', r));
+    const grandchild = tree.at(-1)!;
+    for (let i = 0; i < 50 && alive(grandchild); i++) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(alive(grandchild), false);
+    assert.deepEqual(processTree(child.pid!), [], 'a gone root has no tree');
+  } finally {
+    child.kill('SIGKILL');
+  }
+});
