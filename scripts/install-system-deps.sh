@@ -6,7 +6,7 @@ set -euo pipefail
 
 PACKAGES=(
   docker.io docker-compose busybox-static   # compose driver, test images without a registry
-  restic                                    # backups
+  restic tzdata                             # backups (snapshot times in several time zones)
   nftables iproute2                         # firewalls, network namespaces
   haproxy nginx wrk                         # proxy engines and load generation
   postgresql                                # the PostgreSQL store

@@ -7,6 +7,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { HafenClient } from '../client/client.js';
 import type { HostDesiredState } from '../core/render/desired.js';
+import { bindPublishedPorts } from '../core/render/compose.js';
 import { writeFileAtomic } from '../lib/fs.js';
 import { httpRequest } from '../lib/http.js';
 import type { Driver } from './drivers/driver.js';
@@ -68,8 +69,10 @@ export class Agent {
   }
 
   private async applyState(state: HostDesiredState): Promise<void> {
+    // The host's address: processes get it as HAFEN_ADDRESS, compose projects publish their ports on it.
+    const address = this.opts.address;
     const units = state.units.map((u) =>
-      u.process && this.opts.address ? { ...u, process: { ...u.process, env: { ...u.process.env, HAFEN_ADDRESS: this.opts.address } } } : u,
+      !address ? u : u.process ? { ...u, process: { ...u.process, env: { ...u.process.env, HAFEN_ADDRESS: address } } } : u.compose ? { ...u, compose: bindPublishedPorts(u.compose, address) } : u,
     );
     await this.opts.driver.apply(units);
   }

@@ -35,7 +35,7 @@ export async function runAgent(argv: string[]): Promise<number> {
     .option('--data <dir>', 'agent data directory (credential, last desired state, logs)', '.hafen-agent')
     .option('--join-token <token>', 'one-time token from "hafen host join HOST" (first start only; or HAFEN_JOIN_TOKEN)')
     .option('--driver <driver>', 'runtime driver: process or compose', 'process')
-    .option('--address <ip>', 'address the host\'s processes listen on (HAFEN_ADDRESS)')
+    .option('--address <ip>', 'this host\'s address: processes listen on it (HAFEN_ADDRESS), compose projects publish their ports on it')
     .option('--probe', 'also probe every check of the fleet from this host\'s site (as hafen prober does), from --address when given')
     .option('--stop-units-on-exit', 'stop every unit when the agent stops (demos and tests; normally units keep running without their agent)');
   const early = parseArgs(program, argv);

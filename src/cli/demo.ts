@@ -10,7 +10,7 @@
  * runs, `demo.json` in its data directory tells `hafen demo fail|heal|load` where everything is.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
@@ -18,12 +18,13 @@ import { HafenClient } from '../client/client.js';
 import { parseHostPort } from '../lib/daemon.js';
 import { processTree, signalAll } from '../lib/proc.js';
 import { registerDemoCut } from './demo-cut.js';
+import { demoFleet, type DemoDriver } from './demo-fleet.js';
+import { dockerEngine, ensureDemoImage } from './demo-image.js';
 import { registerDemoLoad } from './demo-load.js';
 import { clearDemo, writeDemo, type DemoHost } from './demo-state.js';
 import { EXIT, type CliIo } from './io.js';
 
 const BIN = fileURLToPath(new URL('../../bin/hafen.js', import.meta.url));
-const FLEET = fileURLToPath(new URL('../../examples/three-sites.yaml', import.meta.url));
 
 /** The demo's hosts: one per site, each on its own loopback address; the site's proxy beside it. */
 export const DEMO_HOSTS = [
@@ -52,12 +53,24 @@ export function registerDemo(program: Command, io: CliIo, setExit: (code: number
     .description('Run a whole three-site fleet on this machine: controller, agents, probers and an edge proxy per site, as real processes. Ctrl-C stops everything. With a demo running: `demo load` sends traffic, `demo fail site:hel` cuts a site off, `demo heal site:hel` brings it back.')
     .option('--data <dir>', 'where the demo keeps its state and logs (reused by the next start)', '.hafen-demo')
     .option('--listen <host:port>', 'controller address', '127.0.0.1:7400')
-    .action(async (opts: { data: string; listen: string }) => setExit(await runDemo(opts, io)));
+    .option('--driver <driver>', 'how the apps run: process (Node only) or compose (containers on a Docker engine, which must be reachable)', 'process')
+    .action(async (opts: DemoOptions) => setExit(await runDemo(opts, io)));
   registerDemoLoad(demo, io, setExit);
   registerDemoCut(demo, io, setExit);
 }
 
-async function runDemo(opts: { data: string; listen: string }, io: CliIo): Promise<number> {
+interface DemoOptions {
+  data: string;
+  listen: string;
+  driver: string;
+}
+
+async function runDemo(opts: DemoOptions, io: CliIo): Promise<number> {
+  if (opts.driver !== 'process' && opts.driver !== 'compose') {
+    io.stderr(`error: --driver must be process or compose, not "${opts.driver}"\n`);
+    return EXIT.invalid;
+  }
+  const driver: DemoDriver = opts.driver;
   const data = resolve(opts.data);
   const { host, port } = parseHostPort(opts.listen, '--listen', '127.0.0.1:7400');
   const url = `http://${host}:${port}`;
@@ -92,19 +105,30 @@ async function runDemo(opts: { data: string; listen: string }, io: CliIo): Promi
   try {
     // Whatever an earlier run recorded is gone with it.
     clearDemo(data);
-    io.stdout(`starting the demo fleet in ${data} (logs in ${logs})\n`);
+    let image: string | undefined;
+    if (driver === 'compose') {
+      const why = await dockerEngine('docker');
+      if (why) throw new Error(`--driver compose needs a reachable Docker engine: ${why}; start Docker, or run the demo without --driver compose`);
+      image = await ensureDemoImage('docker', (line) => io.stdout(`${line}\n`));
+    }
+    io.stdout(`starting the demo fleet in ${data} with the ${driver} driver (logs in ${logs})\n`);
     start('controller', ['controller', '--data', join(data, 'controller'), '--listen', `${host}:${port}`]).once('exit', early('controller'));
     await until('the controller', async () => ((await fetch(`${url}/healthz`)).ok ? true : undefined), 20_000);
     const admin = new HafenClient(url, readFileSync(join(data, 'controller', 'admin.token'), 'utf8').trim());
-    if ((await admin.status()).revision === null) {
-      await admin.apply([{ name: 'three-sites.yaml', text: readFileSync(FLEET, 'utf8') }], null, 'the demo fleet');
+    // The fleet for this driver: applied on the first start, and again when the driver changed.
+    const driverFile = join(data, 'driver');
+    const before = existsSync(driverFile) ? readFileSync(driverFile, 'utf8').trim() : 'process';
+    const { revision } = await admin.status();
+    if (revision === null || before !== driver) {
+      await admin.apply([{ name: 'three-sites.yaml', text: demoFleet(driver, image) }], revision, revision === null ? 'the demo fleet' : `the demo fleet for the ${driver} driver`);
+      writeFileSync(driverFile, `${driver}\n`);
     }
     const agents = new Map<string, ChildProcess>();
     for (const h of DEMO_HOSTS) {
       const dir = join(data, h.host);
       const joined = existsSync(join(dir, 'credential.json'));
       const env = joined ? {} : { HAFEN_JOIN_TOKEN: (await admin.joinToken(h.host)).token };
-      agents.set(h.host, start(`agent-${h.host}`, ['agent', '--controller', url, '--data', dir, '--address', h.address, '--probe', '--stop-units-on-exit'], env).once('exit', early(`agent-${h.host}`)));
+      agents.set(h.host, start(`agent-${h.host}`, ['agent', '--controller', url, '--data', dir, '--address', h.address, '--driver', driver, '--probe', '--stop-units-on-exit'], env).once('exit', early(`agent-${h.host}`)));
     }
     const running: DemoHost[] = [];
     for (const h of DEMO_HOSTS) {

@@ -6,42 +6,14 @@
  * it started, units and a frozen site included; a second start reuses the data directory.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { HafenClient } from '../../src/client/client.js';
-import { BIN, ROOT, hafenAsync } from '../helpers/paths.js';
+import { demo, freePort } from '../helpers/demo.js';
+import { hafenAsync } from '../helpers/paths.js';
 import { getWithHost } from '../helpers/http.js';
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-
-function demo(data: string, port: number): { child: ChildProcess; ready: Promise<string>; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, [BIN, 'demo', '--data', data, '--listen', `127.0.0.1:${port}`], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  const ready = new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the demo was not ready in 120 s:\n${out}`)), 120_000);
-    const on = (d: Buffer) => {
-      out += d.toString();
-      if (/^ready$/m.test(out)) {
-        clearTimeout(timer);
-        resolve(out);
-      }
-    };
-    child.stdout!.on('data', on);
-    child.stderr!.on('data', on);
-  });
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  return { child, ready, exited };
-}
 
 /** The pids of the units the demo's agents started, from their state files. */
 function unitPids(data: string): number[] {

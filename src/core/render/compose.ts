@@ -50,3 +50,30 @@ export function composeProject(app: App, unit: string, env: Record<string, strin
   if (app.volumes.length > 0) project.volumes = Object.fromEntries(app.volumes.map((v) => [v.name, { labels }]));
   return project;
 }
+
+/**
+ * The project with every published port that names no host address bound to `address` (the
+ * host's own address, from the agent's --address) instead of all of the host's addresses:
+ * "8080:8080" becomes "ADDRESS:8080:8080", a long-syntax port gets `host_ip`. Ports that name
+ * an address, and ports not published ("8080"), are left as they are.
+ */
+export function bindPublishedPorts(project: ComposeProject, address: string): ComposeProject {
+  const host = address.includes(':') ? `[${address}]` : address;
+  const bind = (port: unknown): unknown => {
+    if (typeof port === 'number') return port;
+    if (typeof port === 'string') {
+      // HOST:CONTAINER has two parts; IP:HOST:CONTAINER three (an IPv6 address is bracketed).
+      const parts = port.startsWith('[') ? [] : port.split(':');
+      return parts.length === 2 ? `${host}:${port}` : port;
+    }
+    if (port && typeof port === 'object') {
+      const p = port as { published?: unknown; host_ip?: unknown };
+      return p.published !== undefined && p.host_ip === undefined ? { ...p, host_ip: address } : port;
+    }
+    return port;
+  };
+  const services = Object.fromEntries(
+    Object.entries(project.services).map(([name, s]) => [name, Array.isArray(s.ports) ? { ...s, ports: s.ports.map(bind) } : s]),
+  );
+  return { ...project, services };
+}

@@ -26,7 +26,7 @@ export const Retention = z
     yearly: Count.optional().describe('Keep one snapshot per year for N years.'),
     within: z
       .string()
-      .regex(/^(\d+[yYmdhM])+$/, 'must be a restic duration like "14d" or "1y6m"')
+      .regex(/^(\d+[ymdh])+$/, 'must be a restic duration like "14d" or "1y6m" (y years, m months, d days, h hours)')
       .optional()
       .describe('Keep every snapshot younger than this (restic --keep-within, e.g. "14d").'),
   })
