@@ -161,3 +161,12 @@ export function applyKeepPolicy(snapshots: readonly SnapshotRef[], policy: KeepP
     return { id: cur.id, time: cur.time, keep: reasons.length > 0, reasons };
   });
 }
+
+/** The `restic forget` flags of a policy, in restic's spelling. */
+export function keepFlags(policy: KeepPolicy): string[] {
+  const flags: [keyof KeepPolicy, string][] = [
+    ['last', '--keep-last'], ['hourly', '--keep-hourly'], ['daily', '--keep-daily'], ['weekly', '--keep-weekly'], ['monthly', '--keep-monthly'], ['yearly', '--keep-yearly'],
+    ['within', '--keep-within'], ['withinHourly', '--keep-within-hourly'], ['withinDaily', '--keep-within-daily'], ['withinWeekly', '--keep-within-weekly'], ['withinMonthly', '--keep-within-monthly'], ['withinYearly', '--keep-within-yearly'],
+  ];
+  return flags.flatMap(([key, flag]) => (policy[key] === undefined || policy[key] === 0 ? [] : [flag, String(policy[key])]));
+}

@@ -1,0 +1,194 @@
+/**
+ * restic, driven as a program (Debian's package): one class per repository with the calls
+ * hafen needs, `--json` output parsed into types, and every failure turned into a ResticError
+ * with a kind (wrong password, locked, unreachable, disk full, no repository, incomplete) and
+ * a message that names the repository but never the password. restic 0.14 exits 1 for every
+ * fatal error (3: snapshot made, some files unreadable), so the kind comes from its message.
+ */
+import { spawn } from 'node:child_process';
+
+export interface ResticRepository {
+  /** A local path, or "sftp:user@host:/path". */
+  url: string;
+  password: string;
+  /** For sftp: the ssh command restic runs ("ssh -p 2222 -i KEY user@host -s sftp"). */
+  sftpCommand?: string;
+}
+
+export type ResticErrorKind = 'wrong-password' | 'locked' | 'unreachable' | 'disk-full' | 'no-repository' | 'incomplete' | 'interrupted' | 'failed';
+
+export class ResticError extends Error {
+  constructor(
+    readonly kind: ResticErrorKind,
+    message: string,
+    readonly exitCode: number | null,
+  ) {
+    super(message);
+    this.name = 'ResticError';
+  }
+}
+
+/** What restic's messages say, most specific first. */
+const KINDS: [ResticErrorKind, RegExp][] = [
+  ['wrong-password', /wrong password or no key found/i],
+  ['locked', /repository is already locked|unable to create lock/i],
+  ['disk-full', /no space left on device|disk quota exceeded/i],
+  ['no-repository', /Is there a repository at the following location\?|unable to open config file/i],
+  ['unreachable', /subprocess ssh:|unable to start the sftp session|connection refused|no route to host|connection timed out|could not resolve hostname|host is unreachable/i],
+];
+
+const HINTS: Record<ResticErrorKind, string> = {
+  'wrong-password': 'the repository does not open with this password: check the secret the fleet names for it',
+  locked: 'another restic process holds a lock on the repository (or a crashed one left it): it is retried later; `restic unlock` removes stale locks',
+  'disk-full': 'the disk holding the repository is full: free space or move the repository; nothing was written that needs repair',
+  'no-repository': 'there is no restic repository at this location (not initialised yet?)',
+  unreachable: 'the backup host cannot be reached (ssh/sftp): check the network path and sshd there',
+  incomplete: 'the snapshot was made, but some files could not be read',
+  interrupted: 'restic was interrupted',
+  failed: 'restic failed',
+};
+
+/** Classifies a failed run; the message names the repository and quotes restic, never the password. */
+export function resticError(repo: ResticRepository, args: readonly string[], code: number | null, stderr: string): ResticError {
+  const kind: ResticErrorKind = code === 3 ? 'incomplete' : code === 130 ? 'interrupted' : (KINDS.find(([, re]) => re.test(stderr))?.[0] ?? 'failed');
+  const said = stderr
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('{'))
+    .slice(-3)
+    .join(' / ')
+    .split(repo.password)
+    .join('***');
+  return new ResticError(kind, `restic ${args[0]} on ${repo.url}: ${HINTS[kind]}${said ? ` (restic: ${said})` : ''}`, code);
+}
+
+export interface BackupSummary {
+  snapshotId: string;
+  filesNew: number;
+  filesChanged: number;
+  filesUnmodified: number;
+  dataAdded: number;
+  totalFiles: number;
+  totalBytes: number;
+  seconds: number;
+}
+
+export interface Snapshot {
+  id: string;
+  shortId: string;
+  time: string;
+  hostname: string;
+  paths: string[];
+  tags: string[];
+}
+
+export interface RepoStats {
+  totalSize: number;
+  totalFileCount: number;
+}
+
+export class Restic {
+  constructor(
+    private readonly repo: ResticRepository,
+    private readonly opts: { binary?: string; cacheDir?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+  ) {}
+
+  /** Runs restic with `args`; resolves stdout, rejects with a ResticError. */
+  run(args: string[], input?: string): Promise<string> {
+    const env: NodeJS.ProcessEnv = {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      // Snapshot times and day boundaries as restic sees them: see src/core/retention.
+      TZ: 'UTC',
+      ...this.opts.env,
+      RESTIC_REPOSITORY: this.repo.url,
+      RESTIC_PASSWORD: this.repo.password,
+      ...(this.opts.cacheDir ? { RESTIC_CACHE_DIR: this.opts.cacheDir } : {}),
+    };
+    const full = [...args, ...(this.repo.sftpCommand ? ['-o', `sftp.command=${this.repo.sftpCommand}`] : [])];
+    return new Promise((resolve, reject) => {
+      const child = spawn(this.opts.binary ?? 'restic', full, { env, stdio: ['pipe', 'pipe', 'pipe'] });
+      let out = '';
+      let err = '';
+      const timer = this.opts.timeoutMs ? setTimeout(() => child.kill('SIGINT'), this.opts.timeoutMs) : undefined;
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+      child.on('error', (e) => {
+        clearTimeout(timer);
+        reject(new ResticError('failed', `restic could not be started (${(e as NodeJS.ErrnoException).code ?? e.message}): install Debian's restic package`, null));
+      });
+      child.on('close', (code) => {
+        clearTimeout(timer);
+        if (code === 0) resolve(out);
+        else reject(resticError(this.repo, args, code, err));
+      });
+      child.stdin.end(input ?? '');
+    });
+  }
+
+  /** Creates the repository unless it exists; `chunkerFrom` gives it that repository's chunker (so copies deduplicate). */
+  async init(chunkerFrom?: ResticRepository): Promise<'created' | 'exists'> {
+    try {
+      await this.run(['cat', 'config']);
+      return 'exists';
+    } catch (err) {
+      if (!(err instanceof ResticError) || err.kind !== 'no-repository') throw err;
+    }
+    const args = ['init'];
+    const env: Record<string, string> = {};
+    if (chunkerFrom) {
+      args.push('--repo2', chunkerFrom.url, '--copy-chunker-params');
+      env.RESTIC_PASSWORD2 = chunkerFrom.password;
+    }
+    await new Restic(this.repo, { ...this.opts, env: { ...this.opts.env, ...env } }).run(args);
+    return 'created';
+  }
+
+  async backup(paths: string[], opts: { host: string; tags?: string[] }): Promise<BackupSummary> {
+    const out = await this.run(['backup', '--json', '--host', opts.host, ...(opts.tags ?? []).flatMap((t) => ['--tag', t]), ...paths]);
+    const summary = out
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .find((m) => m.message_type === 'summary');
+    if (!summary) throw new ResticError('failed', `restic backup on ${this.repo.url} printed no summary`, 0);
+    const n = (k: string) => Number(summary[k] ?? 0);
+    return {
+      snapshotId: String(summary.snapshot_id),
+      filesNew: n('files_new'),
+      filesChanged: n('files_changed'),
+      filesUnmodified: n('files_unmodified'),
+      dataAdded: n('data_added'),
+      totalFiles: n('total_files_processed'),
+      totalBytes: n('total_bytes_processed'),
+      seconds: n('total_duration'),
+    };
+  }
+
+  async snapshots(host?: string): Promise<Snapshot[]> {
+    const list = JSON.parse(await this.run(['snapshots', '--json', ...(host ? ['--host', host] : [])])) as { id: string; short_id: string; time: string; hostname: string; paths: string[]; tags?: string[] }[] | null;
+    return (list ?? []).map((s) => ({ id: s.id, shortId: s.short_id, time: s.time, hostname: s.hostname, paths: s.paths, tags: s.tags ?? [] }));
+  }
+
+  /** restic forget with the keep flags given (see keepFlags); prune removes the data no snapshot needs. */
+  async forget(keep: string[], opts: { host?: string; prune?: boolean; dryRun?: boolean } = {}): Promise<{ keep: string[]; remove: string[] }> {
+    const out = await this.run(['forget', '--json', ...keep, ...(opts.host ? ['--host', opts.host] : []), ...(opts.prune ? ['--prune'] : []), ...(opts.dryRun ? ['--dry-run'] : [])]);
+    const line = out.split('\n').find((l) => l.startsWith('['));
+    const groups = (line ? JSON.parse(line) : []) as { keep: { id: string }[] | null; remove: { id: string }[] | null }[];
+    return { keep: groups.flatMap((g) => (g.keep ?? []).map((s) => s.id)), remove: groups.flatMap((g) => (g.remove ?? []).map((s) => s.id)) };
+  }
+
+  /** restic check; `subset` ("n/t") also reads that part of the data. */
+  async check(subset?: string): Promise<void> {
+    await this.run(['check', ...(subset ? [`--read-data-subset=${subset}`] : [])]);
+  }
+
+  async restore(snapshot: string, target: string): Promise<void> {
+    await this.run(['restore', snapshot, '--target', target]);
+  }
+
+  async stats(mode: 'raw-data' | 'restore-size' = 'raw-data'): Promise<RepoStats> {
+    const s = JSON.parse(await this.run(['stats', '--json', '--mode', mode])) as { total_size: number; total_file_count: number };
+    return { totalSize: s.total_size, totalFileCount: s.total_file_count };
+  }
+}
