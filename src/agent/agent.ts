@@ -10,6 +10,8 @@ import type { HostDesiredState } from '../core/render/desired.js';
 import { bindPublishedPorts } from '../core/render/compose.js';
 import { writeFileAtomic } from '../lib/fs.js';
 import { httpRequest } from '../lib/http.js';
+import type { BackupRun } from './backup/journal.js';
+import { BackupScheduler } from './backup/scheduler.js';
 import type { Driver } from './drivers/driver.js';
 
 export interface AgentOptions {
@@ -42,6 +44,7 @@ export class Agent {
   private inFlight?: Promise<void>;
   private queued?: Promise<void>;
   private readonly log: (line: string) => void;
+  private backups?: BackupScheduler;
 
   constructor(private readonly opts: AgentOptions) {
     this.log = opts.log ?? (() => {});
@@ -75,6 +78,28 @@ export class Agent {
       !address ? u : u.process ? { ...u, process: { ...u.process, env: { ...u.process.env, HAFEN_ADDRESS: address } } } : u.compose ? { ...u, compose: bindPublishedPorts(u.compose, address) } : u,
     );
     await this.opts.driver.apply(units);
+    this.scheduleBackups(state);
+  }
+
+  /** The host's backup jobs run on their schedules from now on (scheduler made on the first job). */
+  private scheduleBackups(state: HostDesiredState): void {
+    if (!state.backups?.length && !this.backups) return;
+    this.backups ??= new BackupScheduler({
+      stateDir: this.opts.stateDir,
+      host: state.host,
+      dataPaths: async (job) => {
+        const unit = this.state?.units.find((u) => u.name === job.unit);
+        return unit ? this.opts.driver.dataPaths(unit, job.volumes) : [];
+      },
+      report: (runs) => this.opts.client.reportBackups(runs),
+      log: this.log,
+    });
+    this.backups.setJobs(state.backups ?? []);
+  }
+
+  /** Runs a backup job of this host now (tests, and `hafen backup run` later). */
+  runBackup(app: string): Promise<BackupRun | undefined> {
+    return this.backups?.runNow(app) ?? Promise.resolve(undefined);
   }
 
   private async follow(): Promise<void> {
@@ -179,6 +204,7 @@ export class Agent {
     clearInterval(this.heartbeat);
     for (const t of this.followUps) clearTimeout(t);
     // A long-poll in flight ends on its own (its timeout) and no longer applies anything.
+    await this.backups?.stop();
     await this.opts.driver.detach();
   }
 }

@@ -7,6 +7,7 @@ import { HafenError } from '../lib/errors.js';
 import { registerAccess } from './access.js';
 import { registerAlerts } from './alerts.js';
 import { registerApply } from './apply.js';
+import { registerBackup } from './backup.js';
 import { registerCapacity } from './capacity.js';
 import { registerChecks } from './checks.js';
 import { registerDemo } from './demo.js';
@@ -46,6 +47,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   registerAlerts(program, io, setExit);
   registerTraffic(program, io, setExit);
   registerUptime(program, io, setExit);
+  registerBackup(program, io, setExit);
   registerDemo(program, io, setExit);
   registerAccess(program, io, setExit);
   registerSecret(program, io, setExit);

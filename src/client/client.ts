@@ -84,6 +84,31 @@ export interface ProbesResponse {
   probes: Probe[];
 }
 
+export interface BackupRunBody {
+  app: string;
+  unit: string;
+  repository: string;
+  startedAt: string;
+  finishedAt: string;
+  ok: boolean;
+  snapshotId?: string;
+  filesNew?: number;
+  filesChanged?: number;
+  dataAdded?: number;
+  totalBytes?: number;
+  seconds?: number;
+  forgotten?: number;
+  pruned?: boolean;
+  error?: { kind: string; message: string };
+}
+
+export interface BackupsResponse {
+  /** Per app with a backup policy: where and when, and its last run and last success. */
+  apps: { app: string; customer: string; host: string | null; schedule: string; repository: string | null; /** Why the app has no backup job. */ problem?: string; lastRun: (BackupRunBody & { host: string }) | null; lastSuccess: (BackupRunBody & { host: string }) | null }[];
+  /** Runs, newest first. */
+  runs: (BackupRunBody & { host: string })[];
+}
+
 export interface ProbeResultBody {
   check: string;
   ok: boolean;
@@ -192,6 +217,16 @@ export class HafenClient {
     const q = new URLSearchParams({ wait: String(waitSeconds), ...(after ? { after } : {}) });
     return this.call('GET', `/v1/probe/checks?${q}`, undefined, (waitSeconds + 10) * 1000);
   }
+  /** The agent's backup runs (see agent/backup/journal.ts for the shape). */
+  reportBackups(runs: BackupRunBody[]): Promise<void> {
+    return this.call('POST', '/v1/agent/backups', { runs });
+  }
+
+  backups(q: { app?: string; limit?: number } = {}): Promise<BackupsResponse> {
+    const qs = new URLSearchParams(Object.entries(q).filter((e) => e[1] !== undefined).map(([k, v]): [string, string] => [k, String(v)]));
+    return this.call('GET', `/v1/backups${qs.size ? `?${qs}` : ''}`);
+  }
+
   reportProbeResults(results: ProbeResultBody[]): Promise<void> {
     return this.call('POST', '/v1/probe/results', { results });
   }

@@ -5,6 +5,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { HafenError } from '../lib/errors.js';
 import { agentRoutes } from './api/agents.js';
+import { backupRoutes } from './api/backups.js';
 import { alertRoutes } from './api/alerts.js';
 import { metricsRoute } from './api/metrics.js';
 import { monitorRoutes } from './api/monitor.js';
@@ -50,6 +51,7 @@ export function buildApp(service: ControllerService, options: { now?: () => Date
   proxyRoutes(app, service, now);
   monitorRoutes(app, service);
   alertRoutes(app, service, now);
+  backupRoutes(app, service);
   metricsRoute(app, service);
   return app;
 }

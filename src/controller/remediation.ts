@@ -9,7 +9,7 @@ import type { Check } from '../core/monitor/checks.js';
 import { restartsDue, type RemediationPolicy } from '../core/monitor/remediation.js';
 import type { CheckStatus } from '../core/monitor/status.js';
 import type { Fleet } from '../core/fleet/model.js';
-import type { HostDesiredState } from '../core/render/desired.js';
+import { hostStateHash, type HostDesiredState } from '../core/render/desired.js';
 import { contentHash } from '../core/util/canonical.js';
 import type { Store } from './store/store.js';
 
@@ -41,7 +41,8 @@ export class Remediation {
       const restart = gens.get(u.name);
       return restart === undefined ? u : { ...u, restart, hash: contentHash({ hash: u.hash, restart }) };
     });
-    return { state: { ...state, units }, hash: contentHash(units) };
+    const next = { ...state, units };
+    return { state: next, hash: hostStateHash(next) };
   }
 
   async step(fleet: Fleet, checks: readonly Check[], status: readonly CheckStatus[]): Promise<void> {

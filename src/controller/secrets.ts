@@ -7,6 +7,7 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import type { BackupJob } from '../core/render/backups.js';
 import type { DesiredUnit } from '../core/render/desired.js';
 import { HafenError } from '../lib/errors.js';
 import { writeFileAtomic } from '../lib/fs.js';
@@ -107,6 +108,17 @@ export class Secrets {
    * The units with `secretValues` filled in, for the agent of their host. A secret that is no
    * longer set (it cannot be deleted while the newest revision uses it) is left out.
    */
+  /** The backup jobs with their repository password filled in, for the agent of their host. */
+  async revealBackups(jobs: readonly BackupJob[] | undefined): Promise<BackupJob[] | undefined> {
+    if (!jobs) return undefined;
+    return Promise.all(
+      jobs.map(async (j) => {
+        const password = await this.value(j.passwordSecret);
+        return password === undefined ? j : { ...j, password };
+      }),
+    );
+  }
+
   async reveal(units: readonly DesiredUnit[]): Promise<DesiredUnit[]> {
     const values = new Map<string, string | undefined>();
     const valueOf = async (name: string) => {

@@ -3,6 +3,7 @@
  * revision, store revisions with the revision check, render each host's desired state, and
  * wake agents waiting for a change. The HTTP plugins in api/ are thin wrappers around it.
  */
+import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Fleet } from '../core/fleet/model.js';
 import type { Problem } from '../core/fleet/problems.js';
@@ -13,8 +14,9 @@ import { formatAddress } from '../core/ipam/ipv4.js';
 import { revisionDiff, type RevisionDiff } from '../core/plan/diff.js';
 import { schedule } from '../core/placement/schedule.js';
 import type { Placement, Unplaced } from '../core/placement/types.js';
-import { desiredState, type HostDesiredState } from '../core/render/desired.js';
+import { desiredState, hostStateHash, type HostDesiredState } from '../core/render/desired.js';
 import { secretUses } from '../core/render/env.js';
+import { backupJobs, backupSecretName } from '../core/render/backups.js';
 import { routeTable, routeTableHash, type RouteTable } from '../core/render/routes.js';
 import { deriveChecks, probesHash, resolveProbes, type Check, type Probe, type ProxyEndpoint } from '../core/monitor/checks.js';
 import { analyseRisk, type Violation } from '../core/risk/scenarios.js';
@@ -73,6 +75,17 @@ interface Prepared {
   desired: Map<string, HostDesiredState>;
   secretVersions: ReadonlyMap<string, number>;
   addresses: Map<string, string>;
+}
+
+/** Each host's desired state with its backup jobs (apps whose repository cannot be resolved get none). */
+function render(fleet: Fleet, placements: readonly Placement[], revision: number, versions: ReadonlyMap<string, number>, addresses: ReadonlyMap<string, string>) {
+  const desired = desiredState(fleet, placements, revision, versions);
+  const { jobs, problems } = backupJobs(fleet, placements, addresses, versions);
+  for (const [host, list] of jobs) {
+    const state = desired.get(host);
+    if (state) state.backups = list;
+  }
+  return { desired, problems };
 }
 
 function addressesOf(ipam: IpamResult | undefined): Map<string, string> {
@@ -135,8 +148,8 @@ export class ControllerService {
     addresses: Map<string, string>,
     rendered?: Map<string, HostDesiredState>,
   ): Snapshot {
-    const desired = rendered ?? desiredState(fleet, placements, revision, secretVersions);
-    const hashes = new Map([...desired].map(([host, s]) => [host, contentHash(s.units)]));
+    const desired = rendered ?? render(fleet, placements, revision, secretVersions, addresses).desired;
+    const hashes = new Map([...desired].map(([host, s]) => [host, hostStateHash(s)]));
     this.snapshot = { revision, fleet, sources, placements, desired, hashes, addresses };
     return this.snapshot;
   }
@@ -173,7 +186,9 @@ export class ControllerService {
     }
     const cur = await this.current();
     const plan = schedule(res.fleet, cur ? { previous: cur.placements } : {});
-    const next = desiredState(res.fleet, plan.placements, (cur?.revision ?? 0) + 1, versions);
+    const addresses = addressesOf(res.ipam);
+    // An app whose backup repository cannot be resolved gets no job (validation warned; GET /v1/backups says why).
+    const { desired: next } = render(res.fleet, plan.placements, (cur?.revision ?? 0) + 1, versions, addresses);
     return {
       plan: {
         parent: cur?.revision ?? null,
@@ -185,7 +200,7 @@ export class ControllerService {
       fleet: res.fleet,
       desired: next,
       secretVersions: versions,
-      addresses: addressesOf(res.ipam),
+      addresses,
     };
   }
 
@@ -202,12 +217,26 @@ export class ControllerService {
     if (plan.unplaced.length > 0) {
       throw new HafenError('HAFEN_PLAN_UNPLACED', `${plan.unplaced.length} replica(s) cannot be placed; nothing was changed`, { details: plan.unplaced });
     }
+    await this.ensureBackupPasswords(prepared.fleet, prepared.secretVersions);
     const rev = await this.store.appendRevision({ parent, fleet: sources, placements: plan.placements, diff: plan.diff, author, createdAt: this.now().toISOString(), ...(message ? { message } : {}) });
     // The plan rendered revision parent+1, which this is; reuse it unless a secret changed meanwhile.
     const versions = await this.secrets.versions();
     this.remember(rev.number, prepared.fleet, sources, plan.placements, versions, prepared.addresses, versions === prepared.secretVersions ? prepared.desired : undefined);
     this.changes.emit('revision', rev.number);
     return { ...plan, revision: rev.number };
+  }
+
+  /**
+   * Each app with backups has a repository password, secret `backup-<app>`: made here (32
+   * random bytes) the first time a revision backs the app up, never changed by hafen after.
+   * Losing it (and the controller's secret key) loses the backups: they are in the controller's
+   * backup like every secret.
+   */
+  private async ensureBackupPasswords(fleet: Fleet, versions: ReadonlyMap<string, number>): Promise<void> {
+    for (const app of fleet.apps) {
+      const name = backupSecretName(app.id);
+      if (app.backup && !versions.has(name)) await this.secrets.set(name, randomBytes(32).toString('base64url'), 'hafen (backup repository password)', this.now());
+    }
   }
 
   /** Applies the fleet of an earlier revision as a new revision. */

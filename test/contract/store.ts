@@ -218,6 +218,17 @@ export function storeContract(name: string, open: () => Promise<StoreHandle>): v
       assert.deepEqual(await store.alertGroups(), []);
     });
 
+    withStore('backup runs: a batch sent twice is stored once; the newest run and success per app', async ({ store }) => {
+      const run = (app: string, at: string, ok: boolean) => ({ app, unit: `${app}-r1`, repository: `/srv/restic/c/${app}`, startedAt: at, finishedAt: at, ok, ...(ok ? { snapshotId: 'abcd1234' } : { error: { kind: 'locked', message: 'locked' } }) });
+      const batch = [run('shop', '2026-11-26T02:15:00.000Z', true), run('shop', '2026-11-27T02:15:00.000Z', false), run('blog', '2026-11-27T02:15:00.000Z', true)];
+      await store.addBackupRuns('nue-app-01', batch);
+      await store.addBackupRuns('nue-app-01', batch);
+      assert.equal((await store.backupRuns({ limit: 100 })).length, 3);
+      assert.deepEqual((await store.backupRuns({ app: 'shop', limit: 100 })).map((r) => [r.startedAt, r.ok, r.host]), [['2026-11-27T02:15:00.000Z', false, 'nue-app-01'], ['2026-11-26T02:15:00.000Z', true, 'nue-app-01']]);
+      const last = await store.lastBackupRuns();
+      assert.deepEqual(last.map((l) => [l.app, l.lastRun.ok, l.lastSuccess?.startedAt ?? null]), [['blog', true, '2026-11-27T02:15:00.000Z'], ['shop', false, '2026-11-26T02:15:00.000Z']]);
+    });
+
     withStore('everything survives closing and opening again', async (h) => {
       await h.store.appendRevision(revision(null));
       await h.store.putSecret({ name: 's', keyId: 'k1', sealed: 'v1.x', updatedAt: '2026-11-26T10:00:00.000Z', updatedBy: 'ops' });

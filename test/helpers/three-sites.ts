@@ -31,10 +31,10 @@ export interface ThreeSites {
   stop(): Promise<void>;
 }
 
-/** Fleet monitoring: every second, down after 2 failures, up after 2 successes. */
 /** The example's own defaults block, replaced by the tests' faster one. */
 const withoutDefaults = (fleet: string) => fleet.replace(/^defaults:\n(?:[ #].*\n)+/m, '');
 
+/** Fleet monitoring: every second, down after 2 failures, up after 2 successes. */
 export const FAST_MONITORING = '\ndefaults:\n  monitoring: { interval: 1s, timeout: 500ms, fall: 2, rise: 2 }\n';
 
 /** `base` is the first two octets' third part of the addresses, e.g. 61 for 127.0.61.x (one per test file). */

@@ -38,7 +38,7 @@ const KINDS: [ResticErrorKind, RegExp][] = [
 ];
 
 const HINTS: Record<ResticErrorKind, string> = {
-  'wrong-password': 'the repository does not open with this password: check the secret the fleet names for it',
+  'wrong-password': 'the repository does not open with this password',
   locked: 'another restic process holds a lock on the repository (or a crashed one left it): it is retried later; `restic unlock` removes stale locks',
   'disk-full': 'the disk holding the repository is full: free space or move the repository; nothing was written that needs repair',
   'no-repository': 'there is no restic repository at this location (not initialised yet?)',
@@ -59,7 +59,9 @@ export function resticError(repo: ResticRepository, args: readonly string[], cod
     .join(' / ')
     .split(repo.password)
     .join('***');
-  return new ResticError(kind, `restic ${args[0]} on ${repo.url}: ${HINTS[kind]}${said ? ` (restic: ${said})` : ''}`, code);
+  // `cat config` is how hafen opens a repository: say so.
+  const verb = args[0] === 'cat' ? 'open' : args[0];
+  return new ResticError(kind, `restic ${verb} on ${repo.url}: ${HINTS[kind]}${said ? ` (restic: ${said})` : ''}`, code);
 }
 
 export interface BackupSummary {

@@ -11,6 +11,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { stringify } from 'yaml';
+import { projectName } from '../../core/render/compose.js';
 import { APP_LABEL, HASH_LABEL, OWNER_LABEL, UNIT_LABEL, type DesiredUnit } from '../../core/render/desired.js';
 import { groupBy } from '../../core/util/group.js';
 import { writeFileAtomic } from '../../lib/fs.js';
@@ -181,5 +182,19 @@ export class ComposeDriver implements Driver {
 
   async stopAll(): Promise<void> {
     await this.apply([]);
+  }
+
+  /** The mount points of the unit's named volumes (compose names them <project>_<volume>). */
+  async dataPaths(unit: Pick<DesiredUnit, 'name'>, volumes: readonly string[]): Promise<string[]> {
+    const out: string[] = [];
+    for (const v of volumes) {
+      try {
+        const { stdout } = await run(this.docker, ['volume', 'inspect', '--format', '{{.Mountpoint}}', `${projectName(unit.name)}_${v}`]);
+        if (stdout.trim()) out.push(stdout.trim());
+      } catch {
+        // Not created (yet): nothing to back up there.
+      }
+    }
+    return out;
   }
 }

@@ -33,6 +33,11 @@ export interface Driver {
   detach(): Promise<void>;
   /** Stops every unit this driver owns. */
   stopAll(): Promise<void>;
+  /**
+   * Where a unit's data lies on this host, for backups: the given volumes' directories
+   * (compose), or the unit's data directory (process). Only directories that exist.
+   */
+  dataPaths(unit: Pick<DesiredUnit, 'name'>, volumes: readonly string[]): Promise<string[]>;
 }
 
 /** The status of a unit this driver cannot run (e.g. a kubernetes unit on a compose host): failed, saying why. */

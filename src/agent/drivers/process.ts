@@ -9,7 +9,7 @@
  * its environment (a recycled pid belongs to someone else and is never touched).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DesiredUnit } from '../../core/render/desired.js';
 import { unsupportedStatus, type Driver, type UnitState, type UnitStatus } from './driver.js';
@@ -170,6 +170,11 @@ export class ProcessDriver implements Driver {
     } finally {
       closeSync(log);
     }
+  }
+
+  async dataPaths(unit: Pick<DesiredUnit, 'name'>): Promise<string[]> {
+    const dir = join(this.opts.stateDir, 'data', unit.name);
+    return existsSync(dir) ? [dir] : [];
   }
 
   private dataDir(unit: DesiredUnit): string {

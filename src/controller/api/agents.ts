@@ -40,7 +40,8 @@ export function agentRoutes(app: FastifyInstance, service: ControllerService, no
     const res = wait > 0 ? await service.waitForChange(host, req.query.after, wait * 1000) : { ...(await service.desiredFor(host)), changed: true };
     // Secret values are added here, for this host's units only, and never cached or logged.
     const units = await service.secrets.reveal(res.state.units);
-    return { hash: res.hash, revision: res.revision, changed: res.changed, state: { ...res.state, units } };
+    const backups = await service.secrets.revealBackups(res.state.backups);
+    return { hash: res.hash, revision: res.revision, changed: res.changed, state: { ...res.state, units, ...(backups ? { backups } : {}) } };
   });
 
   app.post('/v1/agent/status', async (req, reply) => {

@@ -1,7 +1,7 @@
 /** GET /openapi.json: the API described from the same zod schemas that validate requests. */
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { ApplyBody, JoinBody, PlanBody, ProxyStatusBody, RollbackBody, SecretBody, StatusBody, TokenBody, ProbeResultsBody, SilenceBody } from './schemas.js';
+import { ApplyBody, JoinBody, PlanBody, ProxyStatusBody, BackupRunsBody, RollbackBody, SecretBody, StatusBody, TokenBody, ProbeResultsBody, SilenceBody } from './schemas.js';
 
 type Auth = 'viewer' | 'operator' | 'admin' | 'host' | 'none';
 
@@ -27,6 +27,8 @@ const OPS: Op[] = [
   { method: 'post', path: '/v1/agent/join', summary: 'Exchange a join token for the host credential', auth: 'none', body: JoinBody },
   { method: 'get', path: '/v1/agent/desired', summary: "The calling host's desired state; long-polls up to `wait` seconds while it equals `after`", auth: 'host', query: { after: 'hash the agent has', wait: 'seconds to wait for a change (max 30)' } },
   { method: 'post', path: '/v1/agent/status', summary: 'Report unit states and health', auth: 'host', body: StatusBody },
+  { method: 'post', path: '/v1/agent/backups', summary: 'Report backup runs (a run sent twice is stored once)', auth: 'host', body: BackupRunsBody },
+  { method: 'get', path: '/v1/backups', summary: 'Per app with a backup policy: host, schedule, repository, last run and last success; runs newest first', auth: 'viewer', query: { app: 'only this app', limit: '1 to 10000 runs (default 100)' } },
   { method: 'get', path: '/v1/proxy/routes', summary: 'The edge route table; long-polls up to `wait` seconds while its hash equals `after`', auth: 'host', query: { after: 'hash the proxy has', wait: 'seconds to wait for a change (max 30)' } },
   { method: 'post', path: '/v1/proxy/status', summary: 'Report replica health as the calling proxy sees it, and the requests it counted', auth: 'host', body: ProxyStatusBody },
   { method: 'get', path: '/v1/traffic', summary: 'Requests per app and site through the edge proxies: per minute (2 days kept), hour (90 days) or day (for ever)', auth: 'viewer', query: { since: 'ISO 8601 time (default: 24 hours ago)', resolution: 'minute, hour (default) or day', app: 'only this app', customer: 'only this customer\'s apps' } },

@@ -87,3 +87,28 @@ export const SilenceBody = z
     comment: z.string().min(1, 'say why (it is shown with every alert it mutes)').max(1000),
   })
   .refine((b) => (b.endsAt === undefined) !== (b.duration === undefined), 'give exactly one of endsAt or duration');
+
+export const BackupRunsBody = z.object({
+  runs: z
+    .array(
+      z.object({
+        app: z.string().min(1),
+        unit: z.string().min(1),
+        repository: z.string().min(1).describe('The repository URL (never a password)'),
+        startedAt: z.iso.datetime(),
+        finishedAt: z.iso.datetime(),
+        ok: z.boolean(),
+        snapshotId: z.string().optional(),
+        filesNew: z.number().int().min(0).optional(),
+        filesChanged: z.number().int().min(0).optional(),
+        dataAdded: z.number().min(0).optional().describe('Bytes the snapshot added to the repository'),
+        totalBytes: z.number().min(0).optional(),
+        seconds: z.number().min(0).optional(),
+        forgotten: z.number().int().min(0).optional().describe('Snapshots the keep policy removed in this run'),
+        pruned: z.boolean().optional(),
+        error: z.object({ kind: z.string(), message: z.string().max(4000) }).optional(),
+      }),
+    )
+    .max(1000)
+    .describe('Backup runs not reported yet, oldest first'),
+});

@@ -164,4 +164,19 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
     last_at     TEXT NOT NULL
   );
   `,
+  // 9: backup runs as agents report them (a batch sent twice is stored once: host, app and
+  // start time are unique).
+  `
+  CREATE TABLE backup_runs (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    host         TEXT NOT NULL,
+    app          TEXT NOT NULL,
+    started_at   TEXT NOT NULL,
+    finished_at  TEXT NOT NULL,
+    ok           INTEGER NOT NULL,
+    run          TEXT NOT NULL,
+    UNIQUE (host, app, started_at)
+  );
+  CREATE INDEX backup_runs_app ON backup_runs (app, id);
+  `,
 ];

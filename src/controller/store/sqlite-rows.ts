@@ -1,5 +1,6 @@
 /** Rows of the SQLite store as the database returns them, and their conversion to the Store's records. */
-import type { ApiToken, NotificationRecord, RevisionSummary, Role, SecretInfo, TrafficResolution } from './store.js';
+import type { BackupRunBody } from '../../client/client.js';
+import type { ApiToken, NotificationRecord, RevisionSummary, Role, SecretInfo, StoredBackupRun, TrafficResolution } from './store.js';
 
 export interface RevisionRow {
   number: number;
@@ -99,4 +100,9 @@ export function notificationOf(r: NotificationRow): NotificationRecord {
     ...(r.last_error !== null ? { lastError: r.last_error } : {}),
     ...(r.sent_at !== null ? { sentAt: r.sent_at } : {}),
   };
+}
+
+/** A backup run row: the run as the agent sent it, and the host that sent it. */
+export function storedRun(r: { host: string; run: string }): StoredBackupRun {
+  return { ...(JSON.parse(r.run) as BackupRunBody), host: r.host };
 }

@@ -7,9 +7,10 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { HafenError } from '../../lib/errors.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
-import type { ApiToken, HostStatus, JoinToken, Revision, RevisionInput, RevisionSummary, SecretInfo, SecretInput, SecretRecord, Store, TrafficSample, EventRecord, SilenceRecord, AlertingCommit, NotificationRecord, ConnectionSample, ConnectionRow, TrafficRow, TrafficResolution, UptimeRecord } from './store.js';
+import type { ApiToken, HostStatus, JoinToken, Revision, RevisionInput, RevisionSummary, SecretInfo, SecretInput, SecretRecord, Store, TrafficSample, EventRecord, SilenceRecord, AlertingCommit, NotificationRecord, ConnectionSample, ConnectionRow, TrafficRow, TrafficResolution, UptimeRecord, StoredBackupRun } from './store.js';
+import type { BackupRunBody } from '../../client/client.js';
 import { TRAFFIC_KEEP_MS, TRAFFIC_RESOLUTIONS } from './store.js';
-import { bucketOf, notificationOf, secretInfo, summary, token, TRAFFIC_TABLES, type NotificationRow, type RevisionRow, type SecretRow, type SilenceRow, type TokenRow } from './sqlite-rows.js';
+import { bucketOf, notificationOf, secretInfo, storedRun, summary, token, TRAFFIC_TABLES, type NotificationRow, type RevisionRow, type SecretRow, type SilenceRow, type TokenRow } from './sqlite-rows.js';
 
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
@@ -296,6 +297,26 @@ export class SqliteStore implements Store {
   async unitRestarts(): Promise<{ unit: string; generation: number; lastAt: string }[]> {
     return (this.stmt('SELECT unit, generation, last_at FROM unit_restarts ORDER BY unit').all() as { unit: string; generation: number; last_at: string }[]).map((r) => ({ unit: r.unit, generation: r.generation, lastAt: r.last_at }));
   }
+  async addBackupRuns(host: string, runs: readonly BackupRunBody[]): Promise<void> {
+    const insert = this.stmt('INSERT OR IGNORE INTO backup_runs (host, app, started_at, finished_at, ok, run) VALUES (?, ?, ?, ?, ?, ?)');
+    this.db.transaction(() => {
+      for (const r of runs) insert.run(host, r.app, r.startedAt, r.finishedAt, r.ok ? 1 : 0, JSON.stringify(r));
+    })();
+  }
+
+  async backupRuns(q: { app?: string; limit: number }): Promise<StoredBackupRun[]> {
+    const rows = (q.app === undefined
+      ? this.stmt('SELECT host, run FROM backup_runs ORDER BY id DESC LIMIT ?').all(q.limit)
+      : this.stmt('SELECT host, run FROM backup_runs WHERE app = ? ORDER BY id DESC LIMIT ?').all(q.app, q.limit)) as { host: string; run: string }[];
+    return rows.map(storedRun);
+  }
+
+  async lastBackupRuns(): Promise<{ app: string; lastRun: StoredBackupRun; lastSuccess: StoredBackupRun | null }[]> {
+    const last = this.stmt('SELECT app, host, run FROM backup_runs WHERE id IN (SELECT MAX(id) FROM backup_runs GROUP BY app) ORDER BY app').all() as { app: string; host: string; run: string }[];
+    const ok = new Map((this.stmt('SELECT app, host, run FROM backup_runs WHERE id IN (SELECT MAX(id) FROM backup_runs WHERE ok = 1 GROUP BY app)').all() as { app: string; host: string; run: string }[]).map((r) => [r.app, storedRun(r)]));
+    return last.map((r) => ({ app: r.app, lastRun: storedRun(r), lastSuccess: ok.get(r.app) ?? null }));
+  }
+
 
   async putHostStatuses(statuses: readonly HostStatus[]): Promise<void> {
     const put = this.stmt('INSERT INTO host_status (host, status, reported_at) VALUES (?, ?, ?) ON CONFLICT(host) DO UPDATE SET status = excluded.status, reported_at = excluded.reported_at');

@@ -9,6 +9,7 @@
  * Tokens and credentials are stored only as hashes; app secrets only sealed (encrypted by the
  * controller before they reach the store, see controller/secrets.ts).
  */
+import type { BackupRunBody } from '../../client/client.js';
 import type { Silence } from '../../core/alerting/alerts.js';
 import type { MonitorEvent } from '../../core/monitor/status.js';
 import type { UptimeDay } from '../../core/monitor/uptime.js';
@@ -168,6 +169,9 @@ export interface AlertingCommit {
 /** Seconds an app was up, down and unknown on one day (UTC). */
 export type UptimeRecord = UptimeDay;
 
+/** A backup run as stored: what the agent reported, and which host reported it. */
+export type StoredBackupRun = BackupRunBody & { host: string };
+
 export interface Store {
   /** The newest revision, if any. */
   head(): Promise<RevisionSummary | undefined>;
@@ -243,6 +247,12 @@ export interface Store {
   restartUnit(unit: string, at: string): Promise<number>;
   /** Every unit the controller had restarted, with its restart generation. */
   unitRestarts(): Promise<{ unit: string; generation: number; lastAt: string }[]>;
+  /** Stores backup runs of a host; a run already stored (same host, app and start) is skipped. */
+  addBackupRuns(host: string, runs: readonly BackupRunBody[]): Promise<void>;
+  /** Backup runs, newest first (of one app, or all). */
+  backupRuns(q: { app?: string; limit: number }): Promise<StoredBackupRun[]>;
+  /** Per app: its newest run, and its newest successful run. */
+  lastBackupRuns(): Promise<{ app: string; lastRun: StoredBackupRun; lastSuccess: StoredBackupRun | null }[]>;
 
   /** Stores the last report of each host given, in one transaction (the controller batches heartbeats). */
   putHostStatuses(statuses: readonly HostStatus[]): Promise<void>;

@@ -9,7 +9,7 @@ facilities:
   - { id: f2, operator: p, country: AT }
 sites:
   - { id: nue, provider: p, facility: f1, country: DE, prefixes: [198.18.0.0/24] }
-  - { id: vie, provider: p, facility: f2, country: AT, prefixes: [198.18.1.0/24] }
+  - { id: vie, provider: p, facility: f2, country: AT, prefixes: [198.18.1.0/24], backupRepository: { url: /mnt/backups } }
 siteTemplate:
   segments:
     - { name: apps, role: apps, prefixLength: 26 }

@@ -8,7 +8,9 @@ import type { App, Fleet } from '../fleet/model.js';
 import type { Placement } from '../placement/types.js';
 import { naturalCompare } from '../util/natural-sort.js';
 import { contentHash } from '../util/canonical.js';
+import type { BackupJob } from './backups.js';
 import { composeProject, type ComposeProject } from './compose.js';
+import { unitName } from './names.js';
 import { hashWithSecrets, splitEnv } from './env.js';
 
 /** Labels (compose) and environment markers (processes) that mark what hafen owns. */
@@ -64,11 +66,11 @@ export interface HostDesiredState {
   /** The fleet revision this was rendered from. */
   revision: number;
   units: DesiredUnit[];
+  /** Backup jobs of this host (the apps whose first replica runs here); absent when none. */
+  backups?: BackupJob[];
 }
 
-export function unitName(app: string, replica: number): string {
-  return `${app}-r${replica}`;
-}
+export { unitName };
 
 function renderUnit(app: App, replica: number, secretVersions: ReadonlyMap<string, number>): DesiredUnit {
   const name = unitName(app.id, replica);
@@ -106,4 +108,9 @@ export function desiredState(fleet: Fleet, placements: readonly Placement[], rev
   }
   for (const h of out.values()) h.units.sort((a, b) => naturalCompare(a.name, b.name));
   return out;
+}
+
+/** The hash of a host's desired state: its units, and its backup jobs when it has any. */
+export function hostStateHash(state: Pick<HostDesiredState, 'units' | 'backups'>): string {
+  return contentHash(state.backups ? { units: state.units, backups: state.backups } : state.units);
 }

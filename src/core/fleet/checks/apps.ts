@@ -123,6 +123,15 @@ export function checkApps(parts: Parts, out: ProblemList): void {
       if (app.criticality === 'critical') out.error('HAFEN_FLEET_BACKUP_NOT_OFFSITE', base, msg);
       else out.warning('HAFEN_FLEET_BACKUP_NOT_OFFSITE', base, msg);
     }
+    if (backup && sites.has(backup.to)) {
+      // Somewhere to keep the repositories: a path or URL without {address}, or the site's backup host.
+      const conf = sites.get(backup.to)?.backupRepository;
+      const viaHost = (conf?.url ?? '{address}').includes('{address}');
+      const host = conf?.host ?? hosts.find((h) => h.site === backup.to && h.role === 'backup')?.id;
+      if (viaHost && host === undefined) {
+        out.warning('HAFEN_FLEET_BACKUP_NO_REPOSITORY', [...base, 'backup', 'to'], `app "${app.id}" backs up to site "${backup.to}", which has no host with role backup and no sites[].backupRepository.url: its backups cannot run until it has one`);
+      }
+    }
     backup?.volumes?.forEach((v, j) => {
       if (!volumeNames.has(v)) out.error('HAFEN_FLEET_UNKNOWN_REF', [...base, 'backup', 'volumes', j], `volume "${v}" is not a volume of app "${app.id}"`);
     });

@@ -26,6 +26,7 @@ export function checkReferences(parts: Parts, out: ProblemList): void {
     checkRef(parts, out, ['sites', i, 'provider'], s.provider, 'providers');
     checkRef(parts, out, ['sites', i, 'facility'], s.facility, 'facilities');
     groups(['sites', i], s.riskGroups);
+    checkRef(parts, out, ['sites', i, 'backupRepository', 'host'], s.backupRepository?.host, 'hosts');
   });
   each(parts.hosts, (h, i) => {
     checkRef(parts, out, ['hosts', i, 'site'], h.site, 'sites');

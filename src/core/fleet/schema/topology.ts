@@ -22,6 +22,18 @@ export const Facility = z
   })
   .describe('A physical data centre. Every site names the facility it sits in.');
 
+export const BackupRepository = z
+  .strictObject({
+    url: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('Where this site keeps the restic repositories of other sites\' apps: "sftp:USER@{address}:/PATH" ({address} is the backup host\'s address) or a path every app host can reach (mounted storage). Each app gets URL/<customer>/<app>. Default "sftp:restic@{address}:/srv/restic".'),
+    host: Id.optional().describe('The backup host {address} stands for (default: the site\'s first host with role backup).'),
+    sshPort: z.number().int().min(1).max(65535).optional().describe('The backup host\'s ssh port for sftp (default 22).'),
+  })
+  .describe('The restic repositories of a site, for apps that back up to it (backup.to).');
+
 export const Site = z
   .strictObject({
     id: Id.describe('Short name used in references, e.g. "nue".'),
@@ -36,6 +48,7 @@ export const Site = z
       .describe('IPv4 prefixes routed to this site; the site template is carved out of them.'),
     uplink: Bitrate.optional().describe('Bandwidth of the site uplink, e.g. "10Gbit/s" (used to estimate migrations).'),
     riskGroups: RiskGroupRefs.optional(),
+    backupRepository: BackupRepository.optional(),
     description: Description.optional(),
   })
   .describe('A site: one provider location with its own routed prefixes, hosts and edge proxies.');

@@ -1,0 +1,40 @@
+/** `hafen backup list`: per app with a backup policy, where and when it backs up and how its last runs went. */
+import type { Command } from 'commander';
+import type { BackupRunBody } from '../client/client.js';
+import { formatBytes } from '../core/fleet/units.js';
+import { EXIT, json, parseFormat, type CliIo, type OutputFormat } from './io.js';
+import { remoteClient, remoteOptions, type RemoteOptions } from './remote.js';
+
+const runText = (r: BackupRunBody | null) =>
+  !r ? 'never' : r.ok ? `${r.finishedAt} ok, snapshot ${r.snapshotId}, ${formatBytes(r.dataAdded ?? 0)} added` : `${r.finishedAt} FAILED: ${r.error?.kind ?? 'failed'}`;
+
+export function registerBackup(program: Command, io: CliIo, setExit: (code: number) => void): void {
+  const backup = program.command('backup').description('Backups with restic: hafen backup list.');
+  remoteOptions(
+    backup
+      .command('list')
+      .description('Per app with a backup policy: host, schedule, repository, last run and last success; with --app, its runs. Exit 1 when an app\'s last run failed or its backups cannot run.')
+      .option('--app <id>', 'only this app, with its runs')
+      .option('--runs <n>', 'how many runs to show with --app', '20')
+      .option('--format <format>', 'output format: text or json', parseFormat, 'text' as OutputFormat),
+  ).action(async (opts: RemoteOptions & { app?: string; runs: string; format: OutputFormat }) => {
+    const res = await remoteClient(opts).backups({ ...(opts.app ? { app: opts.app } : {}), limit: Number(opts.runs) || 20 });
+    if (opts.format === 'json') io.stdout(json(opts.app ? res : { apps: res.apps }));
+    else if (res.apps.length === 0) io.stdout(opts.app ? `app ${opts.app} has no backup policy\n` : 'no app has a backup policy\n');
+    else {
+      const lines: string[] = [];
+      for (const a of res.apps) {
+        lines.push(`${a.app}  (${a.customer}) on ${a.host ?? 'no host'}, "${a.schedule}", to ${a.repository ?? 'no repository'}`);
+        if (a.problem) lines.push(`  NOT RUNNING:  ${a.problem}`);
+        lines.push(`  last run:     ${runText(a.lastRun)}${a.lastRun && !a.lastRun.ok ? `\n                ${a.lastRun.error?.message ?? ''}` : ''}`);
+        if (a.lastRun && !a.lastRun.ok) lines.push(`  last success: ${runText(a.lastSuccess)}`);
+      }
+      if (opts.app) {
+        lines.push('', 'runs, newest first:');
+        for (const r of res.runs) lines.push(`  ${runText(r)}${r.ok ? `, ${r.filesNew ?? 0} new, ${r.filesChanged ?? 0} changed files, ${r.forgotten ?? 0} forgotten${r.pruned ? ', pruned' : ''}` : ''}`);
+      }
+      io.stdout(`${lines.join('\n')}\n`);
+    }
+    setExit(res.apps.some((a) => a.problem || (a.lastRun && !a.lastRun.ok)) ? EXIT.invalid : EXIT.ok);
+  });
+}

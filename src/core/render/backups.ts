@@ -1,0 +1,103 @@
+/**
+ * Backup jobs, rendered from a fleet and its placements: for each app with a backup policy,
+ * one job on the host of its first replica (its data is the app's data), saying when to run,
+ * what to keep, which of the app's volumes and paths, and the repository at the `to` site
+ * (sftp to that site's backup host, or a path). The repository password is a secret named
+ * `backup-<app>`: only its name and version are here; the controller adds the value for the
+ * agent of the job's host, as it does for units.
+ */
+import type { Fleet } from '../fleet/model.js';
+import type { Placement } from '../placement/types.js';
+import type { KeepPolicy } from '../retention/policy.js';
+import { naturalCompare } from '../util/natural-sort.js';
+import { unitName } from './names.js';
+
+export const DEFAULT_REPOSITORY = 'sftp:restic@{address}:/srv/restic';
+
+export interface BackupRepositoryRef {
+  site: string;
+  /** The restic repository URL of this app. */
+  url: string;
+  /** For sftp: the ssh command restic runs (port, batch mode; the key is the agent's). */
+  sftp?: { user: string; address: string; port: number };
+}
+
+export interface BackupJob {
+  app: string;
+  customer: string;
+  /** The replica whose data is backed up. */
+  unit: string;
+  /** Cron, in the host's time zone. */
+  schedule: string;
+  keep: KeepPolicy;
+  /** The app's volumes to back up (for the process driver: the unit's data directory). */
+  volumes: string[];
+  paths: string[];
+  repository: BackupRepositoryRef;
+  /** The secret holding the repository password, and its version (a new value changes the job). */
+  passwordSecret: string;
+  passwordVersion: number;
+  /** Present only in what the controller sends to the agent of the job's host. */
+  password?: string;
+}
+
+export const backupSecretName = (app: string) => `backup-${app}`;
+
+export interface RepositoryProblem {
+  app: string;
+  site: string;
+  message: string;
+}
+
+/** The repository URL of `app` at `site`, or why there is none. */
+export function repositoryFor(fleet: Pick<Fleet, 'sites' | 'hosts'>, site: string, customer: string, app: string, addresses: ReadonlyMap<string, string>): BackupRepositoryRef | string {
+  const spec = fleet.sites.find((s) => s.id === site);
+  if (!spec) return `site "${site}" does not exist`;
+  const conf = spec.backupRepository ?? {};
+  const base = (conf.url ?? DEFAULT_REPOSITORY).replace(/\/+$/, '');
+  const url = `${base}/${customer}/${app}`;
+  if (!base.includes('{address}')) return { site, url };
+  const host = conf.host ?? fleet.hosts.filter((h) => h.site === site && h.role === 'backup').map((h) => h.id).sort(naturalCompare)[0];
+  if (!host) return `site "${site}" has no host with role backup for its repositories (add one, or set sites[].backupRepository)`;
+  const address = addresses.get(host);
+  if (!address) return `backup host "${host}" has no address yet`;
+  const sftp = /^sftp:([^@]+)@\{address\}:/.exec(base);
+  return { site, url: url.replace('{address}', address), ...(sftp ? { sftp: { user: sftp[1]!, address, port: conf.sshPort ?? 22 } } : {}) };
+}
+
+/** Backup jobs per host, and the apps whose repository cannot be resolved. */
+export function backupJobs(
+  fleet: Pick<Fleet, 'apps' | 'sites' | 'hosts'>,
+  placements: readonly Placement[],
+  addresses: ReadonlyMap<string, string>,
+  secretVersions: ReadonlyMap<string, number>,
+): { jobs: Map<string, BackupJob[]>; problems: RepositoryProblem[] } {
+  const jobs = new Map<string, BackupJob[]>();
+  const problems: RepositoryProblem[] = [];
+  for (const app of fleet.apps) {
+    if (!app.backup) continue;
+    const first = placements.filter((p) => p.app === app.id).sort((a, b) => a.replica - b.replica)[0];
+    if (!first) continue;
+    const repository = repositoryFor(fleet, app.backup.to, app.customer, app.id, addresses);
+    if (typeof repository === 'string') {
+      problems.push({ app: app.id, site: app.backup.to, message: repository });
+      continue;
+    }
+    const secret = backupSecretName(app.id);
+    const job: BackupJob = {
+      app: app.id,
+      customer: app.customer,
+      unit: unitName(app.id, first.replica),
+      schedule: app.backup.schedule,
+      keep: { ...app.backup.keep },
+      volumes: app.backup.volumes ?? app.volumes.map((v) => v.name),
+      paths: app.backup.paths ?? [],
+      repository,
+      passwordSecret: secret,
+      passwordVersion: secretVersions.get(secret) ?? 0,
+    };
+    jobs.set(first.host, [...(jobs.get(first.host) ?? []), job]);
+  }
+  for (const list of jobs.values()) list.sort((a, b) => naturalCompare(a.app, b.app));
+  return { jobs, problems };
+}

@@ -1,0 +1,6 @@
+/** Names of rendered things, shared by the renderers. */
+
+/** A unit's name: `<app>-r<replica>`, stable across revisions. */
+export function unitName(app: string, replica: number): string {
+  return `${app}-r${replica}`;
+}
