@@ -183,9 +183,13 @@ async function load(opts: LoadOptions, io: CliIo): Promise<number> {
   const criticalFailed = apps.filter((a) => a.critical).reduce((s, a) => s + a.failed, 0);
   if (opts.format === 'json') io.stdout(json({ seconds: Math.round((Date.now() - began) / 100) / 10, ...all, criticalFailed, apps }));
   else {
-    const lines = ['', `${'app'.padEnd(24)} ${'sent'.padStart(7)} ${'ok'.padStart(7)} ${'failed'.padStart(7)} ${'edge retries'.padStart(13)} ${'p50'.padStart(7)} ${'p99'.padStart(7)}`];
-    for (const a of apps) lines.push(`${`${a.app}${a.critical ? ' (critical)' : ''}`.padEnd(24)} ${String(a.sent).padStart(7)} ${String(a.ok).padStart(7)} ${String(a.failed).padStart(7)} ${String(a.edgeRetries).padStart(13)} ${`${a.p50Ms} ms`.padStart(7)} ${`${a.p99Ms} ms`.padStart(7)}${a.failed && a.lastError ? `  last error: ${a.lastError}` : ''}`);
-    lines.push(`${'all'.padEnd(24)} ${String(all.sent).padStart(7)} ${String(all.ok).padStart(7)} ${String(all.failed).padStart(7)} ${String(all.edgeRetries).padStart(13)} ${`${all.p50Ms} ms`.padStart(7)} ${`${all.p99Ms} ms`.padStart(7)}`);
+    const label = (a: { app: string; critical: boolean }) => `${a.app}${a.critical ? ' (critical)' : ''}`;
+    const width = Math.max(3, ...apps.map((a) => label(a).length));
+    const row = (name: string, x: ReturnType<typeof summary>) =>
+      `${name.padEnd(width)} ${String(x.sent).padStart(7)} ${String(x.ok).padStart(7)} ${String(x.failed).padStart(7)} ${String(x.edgeRetries).padStart(13)} ${`${x.p50Ms} ms`.padStart(8)} ${`${x.p99Ms} ms`.padStart(8)}`;
+    const lines = ['', `${'app'.padEnd(width)} ${'sent'.padStart(7)} ${'ok'.padStart(7)} ${'failed'.padStart(7)} ${'edge retries'.padStart(13)} ${'p50'.padStart(8)} ${'p99'.padStart(8)}`];
+    for (const a of apps) lines.push(`${row(label(a), a)}${a.failed && a.lastError ? `  last error: ${a.lastError}` : ''}`);
+    lines.push(row('all', all));
     lines.push(criticalFailed === 0 ? 'critical apps: no failed request' : `critical apps: ${criticalFailed} failed request(s)`);
     io.stdout(`${lines.join('\n')}\n`);
   }

@@ -35,9 +35,13 @@ export const DEMO_HOSTS = [
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function until<T>(what: string, fn: () => Promise<T | undefined>, ms: number): Promise<T> {
+/** Thrown while starting up when Ctrl-C asked the demo to stop. */
+class Stopped extends Error {}
+
+async function until<T>(what: string, fn: () => Promise<T | undefined>, ms: number, stopped: () => boolean): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
+    if (stopped()) throw new Stopped('stopped');
     const v = await fn().catch(() => undefined);
     if (v !== undefined) return v;
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
@@ -85,6 +89,25 @@ async function runDemo(opts: DemoOptions, io: CliIo): Promise<number> {
     children.push({ name, child });
     return child;
   };
+  // Ctrl-C (or SIGTERM) once: stop everything in order, also while starting. Twice: say it is
+  // still stopping. Three times: kill every process of the demo at once. No signal ever ends
+  // the demo before its children, which would leave them running.
+  let signals = 0;
+  let requestStop!: () => void;
+  const stopRequested = new Promise<void>((r) => (requestStop = r));
+  const onSignal = () => {
+    signals++;
+    if (signals === 1) requestStop();
+    else if (signals === 2) io.stderr('still stopping the demo (the agents stop their apps first); Ctrl-C once more kills everything at once\n');
+    else {
+      signalAll(children.flatMap(({ child }) => (child.pid ? processTree(child.pid) : [])), 'SIGKILL');
+      clearDemo(data);
+      process.exit(130);
+    }
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const stopped = () => signals > 0;
   const stopAll = async () => {
     // A site cut off by `demo fail` is frozen: let it go on so it can stop.
     signalAll(children.flatMap(({ child }) => (child.pid ? processTree(child.pid) : [])), 'SIGCONT');
@@ -113,7 +136,7 @@ async function runDemo(opts: DemoOptions, io: CliIo): Promise<number> {
     }
     io.stdout(`starting the demo fleet in ${data} with the ${driver} driver (logs in ${logs})\n`);
     start('controller', ['controller', '--data', join(data, 'controller'), '--listen', `${host}:${port}`]).once('exit', early('controller'));
-    await until('the controller', async () => ((await fetch(`${url}/healthz`)).ok ? true : undefined), 20_000);
+    await until('the controller', async () => ((await fetch(`${url}/healthz`)).ok ? true : undefined), 20_000, stopped);
     const admin = new HafenClient(url, readFileSync(join(data, 'controller', 'admin.token'), 'utf8').trim());
     // The fleet for this driver: applied on the first start, and again when the driver changed.
     const driverFile = join(data, 'driver');
@@ -133,7 +156,7 @@ async function runDemo(opts: DemoOptions, io: CliIo): Promise<number> {
     const running: DemoHost[] = [];
     for (const h of DEMO_HOSTS) {
       // The proxy runs with its host's credential, redeemed by the agent.
-      await until(`the credential of ${h.host}`, async () => (existsSync(join(data, h.host, 'credential.json')) ? true : undefined), 20_000);
+      await until(`the credential of ${h.host}`, async () => (existsSync(join(data, h.host, 'credential.json')) ? true : undefined), 20_000, stopped);
       const proxy = start(`proxy-${h.site}`, ['proxy', '--controller', url, '--data', join(data, h.host), '--listen', `${h.proxy}:8080`, '--admin', `${h.proxy}:9100`, '--quiet']).once('exit', early(`proxy-${h.site}`));
       running.push({ host: h.host, site: h.site, address: h.address, agentPid: agents.get(h.host)!.pid!, proxy: { url: `http://${h.proxy}:8080`, admin: `http://${h.proxy}:9100`, pid: proxy.pid! } });
     }
@@ -141,7 +164,7 @@ async function runDemo(opts: DemoOptions, io: CliIo): Promise<number> {
     await until('every replica running', async () => {
       const st = await admin.status();
       return st.apps.length > 0 && st.apps.every((a) => a.running === a.desired) && st.proxies.length === DEMO_HOSTS.length ? true : undefined;
-    }, 90_000);
+    }, 90_000, stopped);
     const token = join(data, 'controller', 'admin.token');
     const dataFlag = resolve(opts.data) === resolve('.hafen-demo') ? '' : ` --data ${opts.data}`;
     io.stdout(
@@ -166,10 +189,7 @@ async function runDemo(opts: DemoOptions, io: CliIo): Promise<number> {
         '',
       ].join('\n'),
     );
-    await new Promise<void>((r) => {
-      process.once('SIGINT', r);
-      process.once('SIGTERM', r);
-    });
+    await stopRequested;
     stopping = true;
     io.stdout('stopping the demo fleet...\n');
     await stopAll();
@@ -178,9 +198,14 @@ async function runDemo(opts: DemoOptions, io: CliIo): Promise<number> {
     return EXIT.ok;
   } catch (err) {
     stopping = true;
-    io.stderr(`error: ${(err as Error).message} (logs in ${logs})\n`);
+    if (err instanceof Stopped) io.stdout('stopping the demo fleet before it was ready...\n');
+    else io.stderr(`error: ${(err as Error).message} (logs in ${logs})\n`);
     await stopAll();
     clearDemo(data);
-    return EXIT.invalid;
+    if (err instanceof Stopped) io.stdout('stopped; nothing of the demo runs any more\n');
+    return err instanceof Stopped ? EXIT.ok : EXIT.invalid;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
 }

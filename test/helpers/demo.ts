@@ -11,7 +11,7 @@ export const freePort = () =>
     });
   });
 
-export function demo(data: string, port: number, args: string[] = [], readyMs = 120_000): { child: ChildProcess; ready: Promise<string>; exited: Promise<number | null> } {
+export function demo(data: string, port: number, args: string[] = [], readyMs = 120_000): { child: ChildProcess; ready: Promise<string>; exited: Promise<number | null>; output: () => string } {
   const child = spawn(process.execPath, [BIN, 'demo', '--data', data, '--listen', `127.0.0.1:${port}`, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const ready = new Promise<string>((resolve, reject) => {
@@ -33,6 +33,6 @@ export function demo(data: string, port: number, args: string[] = [], readyMs = 
   // Tests that never wait for it (the demo failed elsewhere first) must not crash on the rejection.
   ready.catch(() => {});
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  return { child, ready, exited };
+  return { child, ready, exited, output: () => out };
 }
 

@@ -12,7 +12,9 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { HafenClient } from '../../src/client/client.js';
 import { demo, freePort } from '../helpers/demo.js';
+import { alive } from '../../src/lib/proc.js';
 import { hafenAsync } from '../helpers/paths.js';
+import { until } from '../helpers/wait.js';
 import { getWithHost } from '../helpers/http.js';
 
 /** The pids of the units the demo's agents started, from their state files. */
@@ -28,14 +30,19 @@ function unitPids(data: string): number[] {
     });
 }
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
+/** Processes whose command line names the demo's data directory (controller, agents, proxies). */
+function demoProcesses(data: string): number[] {
+  return readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .filter((d) => {
+      try {
+        return readFileSync(`/proc/${d}/cmdline`, 'utf8').includes(data) && alive(Number(d));
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
 
 test('the demo fleet comes up, loses no critical request when a site is cut off, and Ctrl-C leaves nothing running', async () => {
   const data = mkdtempSync(join(tmpdir(), 'hafen-demo-'));
@@ -100,9 +107,12 @@ test('the demo fleet comes up, loses no critical request when a site is cut off,
       assert.equal(again.status, 0, again.stderr);
       demoPids = (JSON.parse(readFileSync(join(data, 'demo.json'), 'utf8')) as { hosts: { agentPid: number; proxy: { pid: number } }[] }).hosts.flatMap((h) => [h.agentPid, h.proxy.pid]);
     } finally {
+      // Ctrl-C twice, sent to the demo alone: the second must not cut the stop short.
       first.child.kill('SIGINT');
+      setTimeout(() => first.child.kill('SIGINT'), 20);
     }
     assert.equal(await first.exited, 0);
+    assert.match(first.output(), /still stopping the demo/);
     const left = unitPids(data).filter(alive);
     assert.deepEqual(left, [], 'no unit of the demo runs after Ctrl-C');
     assert.deepEqual(demoPids.filter(alive), [], 'no agent or proxy of the demo runs after Ctrl-C');
@@ -122,6 +132,16 @@ test('the demo fleet comes up, loses no critical request when a site is cut off,
       second.child.kill('SIGINT');
     }
     assert.equal(await second.exited, 0);
+
+    // Ctrl-C before it is ready stops what has started so far.
+    const third = demo(data, port);
+    await until('the demo starting', async () => (third.output().includes('starting the demo fleet') ? true : undefined), 30_000, 20);
+    await new Promise((r) => setTimeout(r, 1500));
+    third.child.kill('SIGINT');
+    assert.equal(await third.exited, 0, third.output());
+    assert.match(third.output(), /stopping the demo fleet before it was ready/);
+    assert.deepEqual(unitPids(data).filter(alive), [], 'no unit left after an early Ctrl-C');
+    assert.deepEqual(demoProcesses(data), [], 'no process of the demo left after an early Ctrl-C');
   } finally {
     rmSync(data, { recursive: true, force: true });
   }

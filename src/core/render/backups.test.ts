@@ -57,6 +57,9 @@ test('one job per app with backups, on its first replica\'s host, to the backup 
       passwordVersion: 3,
     },
   ]);
+  // A replica at the repository's site is passed over while another is elsewhere.
+  const atVie = [{ app: 'shop', replica: 1, host: 'vie-app-01', site: 'vie' }, { app: 'shop', replica: 2, host: 'nue-app-01', site: 'nue' }];
+  assert.equal(backupJobs(res.fleet, atVie as never, addresses, new Map()).jobs.get('nue-app-01')?.[0]?.unit, 'shop-r2');
   // Without the backup host's address there is no repository to name.
   assert.equal(backupJobs(res.fleet, placements as never, new Map(), new Map()).problems[0]!.message, 'backup host "vie-backup-01" has no address yet');
   assert.deepEqual(repositoryFor({ sites: [{ ...res.fleet.sites[0]!, backupRepository: { url: '/mnt/backups/' } }], hosts: [] }, 'nue', 'huber', 'shop', new Map()), { site: 'nue', url: '/mnt/backups/huber/shop' });

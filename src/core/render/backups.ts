@@ -1,8 +1,8 @@
 /**
  * Backup jobs, rendered from a fleet and its placements: for each app with a backup policy,
- * one job on the host of its first replica (its data is the app's data), saying when to run,
- * what to keep, which of the app's volumes and paths, and the repository at the `to` site
- * (sftp to that site's backup host, or a path). The repository password is a secret named
+ * one job on the host of its first replica that is not at the repository's site (its data is
+ * the app's data), saying when to run, what to keep, which of the app's volumes and paths,
+ * and the repository at the `to` site (sftp to that site's backup host, or a path). The repository password is a secret named
  * `backup-<app>`: only its name and version are here; the controller adds the value for the
  * agent of the job's host, as it does for units.
  */
@@ -76,7 +76,9 @@ export function backupJobs(
   const problems: RepositoryProblem[] = [];
   for (const app of fleet.apps) {
     if (!app.backup) continue;
-    const first = placements.filter((p) => p.app === app.id).sort((a, b) => a.replica - b.replica)[0];
+    // The first replica not at the repository's site: a backup next to its data is no backup.
+    const replicas = placements.filter((p) => p.app === app.id).sort((a, b) => a.replica - b.replica);
+    const first = replicas.find((p) => p.site !== app.backup!.to) ?? replicas[0];
     if (!first) continue;
     const repository = repositoryFor(fleet, app.backup.to, app.customer, app.id, addresses);
     if (typeof repository === 'string') {
