@@ -47,6 +47,8 @@ function hostsOf(state: DemoState, target: string): { sites: string[]; hosts: De
 
 async function cut(verb: 'fail' | 'heal', target: string, opts: CutOptions, io: CliIo): Promise<number> {
   try {
+    const timeoutS = Number(opts.timeout);
+    if (!Number.isFinite(timeoutS) || timeoutS <= 0) throw new Error(`--timeout must be a number of seconds above 0, not "${opts.timeout}"`);
     const state = readDemo(opts.data);
     const cuts = readCuts(opts.data);
     const { sites, hosts } =
@@ -82,7 +84,7 @@ async function cut(verb: 'fail' | 'heal', target: string, opts: CutOptions, io: 
     const want = verb === 'fail' ? 'down' : 'up';
     const admin = demoAdmin(opts.data, state.controller);
     const started = Date.now();
-    const deadline = started + Number(opts.timeout) * 1000;
+    const deadline = started + timeoutS * 1000;
     if (opts.format === 'text') io.stdout(`waiting for the controller to see ${sites.join(', ')} ${want} (hafen status shows it as it happens)...\n`);
     for (;;) {
       const st = await admin.status().catch(() => undefined);
