@@ -10,7 +10,6 @@ import type { HostDesiredState } from '../core/render/desired.js';
 import { bindPublishedPorts } from '../core/render/compose.js';
 import { writeFileAtomic } from '../lib/fs.js';
 import { httpRequest } from '../lib/http.js';
-import type { BackupRun } from './backup/journal.js';
 import { BackupScheduler } from './backup/scheduler.js';
 import type { Driver } from './drivers/driver.js';
 
@@ -97,10 +96,6 @@ export class Agent {
     this.backups.setJobs(state.backups ?? []);
   }
 
-  /** Runs a backup job of this host now (tests, and `hafen backup run` later). */
-  runBackup(app: string): Promise<BackupRun | undefined> {
-    return this.backups?.runNow(app) ?? Promise.resolve(undefined);
-  }
 
   private async follow(): Promise<void> {
     let backoff = 500;

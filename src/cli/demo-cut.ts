@@ -35,6 +35,9 @@ export function registerDemoCut(demo: Command, io: CliIo, setExit: (code: number
   }
 }
 
+/** The hosts' agents with everything they started, and their proxies. */
+const treesOf = (hosts: readonly DemoHost[]) => hosts.flatMap((h) => [...processTree(h.agentPid), ...processTree(h.proxy.pid)]);
+
 /** The demo hosts a target names; throws with the valid targets when it names none. */
 function hostsOf(state: DemoState, target: string): { sites: string[]; hosts: DemoHost[] } {
   const [kind, id] = target.includes(':') ? (target.split(':', 2) as [string, string]) : ['site', target];
@@ -62,15 +65,14 @@ async function cut(verb: 'fail' | 'heal', target: string, opts: CutOptions, io: 
       }
       // Freeze the agents first so none of them sees its apps stop; then look again for
       // anything started in between.
-      const trees = () => hosts.flatMap((h) => [...processTree(h.agentPid), ...processTree(h.proxy.pid)]);
-      pids = signalAll(trees(), 'SIGSTOP');
-      pids = [...new Set([...pids, ...signalAll(trees(), 'SIGSTOP')])];
+      pids = signalAll(treesOf(hosts), 'SIGSTOP');
+      pids = [...new Set([...pids, ...signalAll(treesOf(hosts), 'SIGSTOP')])];
       await writeCuts(opts.data, { ...cuts, [key]: { at: new Date().toISOString(), pids } });
     } else {
       const healed = Object.keys(cuts).filter((k) => target === 'all' || k === key || hostsOf(state, k).hosts.some((h) => hosts.includes(h)));
       const recorded = healed.flatMap((k) => cuts[k]!.pids);
       // The recorded pids and whatever runs in the hosts' trees now (SIGCONT is harmless to a running process).
-      pids = signalAll([...new Set([...recorded, ...hosts.flatMap((h) => [...processTree(h.agentPid), ...processTree(h.proxy.pid)])])], 'SIGCONT');
+      pids = signalAll([...new Set([...recorded, ...treesOf(hosts)])], 'SIGCONT');
       const rest = { ...cuts };
       for (const k of healed) delete rest[k];
       await writeCuts(opts.data, rest);

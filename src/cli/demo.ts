@@ -92,6 +92,8 @@ async function runDemo(opts: DemoOptions, io: CliIo): Promise<number> {
   // Ctrl-C (or SIGTERM) once: stop everything in order, also while starting. Twice: say it is
   // still stopping. Three times: kill every process of the demo at once. No signal ever ends
   // the demo before its children, which would leave them running.
+  /** Every process the demo started, and everything they started. */
+  const everything = () => children.flatMap(({ child }) => (child.pid ? processTree(child.pid) : []));
   let signals = 0;
   let requestStop!: () => void;
   const stopRequested = new Promise<void>((r) => (requestStop = r));
@@ -100,7 +102,7 @@ async function runDemo(opts: DemoOptions, io: CliIo): Promise<number> {
     if (signals === 1) requestStop();
     else if (signals === 2) io.stderr('still stopping the demo (the agents stop their apps first); Ctrl-C once more kills everything at once\n');
     else {
-      signalAll(children.flatMap(({ child }) => (child.pid ? processTree(child.pid) : [])), 'SIGKILL');
+      signalAll(everything(), 'SIGKILL');
       clearDemo(data);
       process.exit(130);
     }
@@ -110,7 +112,7 @@ async function runDemo(opts: DemoOptions, io: CliIo): Promise<number> {
   const stopped = () => signals > 0;
   const stopAll = async () => {
     // A site cut off by `demo fail` is frozen: let it go on so it can stop.
-    signalAll(children.flatMap(({ child }) => (child.pid ? processTree(child.pid) : [])), 'SIGCONT');
+    signalAll(everything(), 'SIGCONT');
     // Proxies, then agents (they stop their units), then the controller.
     for (const { child } of [...children].reverse()) {
       if (child.exitCode !== null || child.signalCode !== null) continue;

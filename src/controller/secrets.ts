@@ -5,6 +5,7 @@
  * host that runs a unit using them; the API lists names and versions, never values, and no
  * log line or error carries a value.
  */
+import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BackupJob } from '../core/render/backups.js';
@@ -96,6 +97,16 @@ export class Secrets {
     next.delete(name);
     this.versionCache = next;
     return removed;
+  }
+
+  /**
+   * Sets each named secret that is not set yet to 32 random bytes (base64url), e.g. backup
+   * repository passwords. Losing them (and the key) loses what they protect: they are in the
+   * controller's backup like every secret.
+   */
+  async makeMissing(names: readonly string[], by: string, at: Date): Promise<void> {
+    const versions = await this.versions();
+    for (const name of names) if (!versions.has(name)) await this.set(name, randomBytes(32).toString('base64url'), by, at);
   }
 
   /** One secret's value for the controller's own use (a notifier's password); undefined when not set. Never log it. */

@@ -3,7 +3,6 @@
  * revision, store revisions with the revision check, render each host's desired state, and
  * wake agents waiting for a change. The HTTP plugins in api/ are thin wrappers around it.
  */
-import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Fleet } from '../core/fleet/model.js';
 import type { Problem } from '../core/fleet/problems.js';
@@ -78,14 +77,13 @@ interface Prepared {
 }
 
 /** Each host's desired state with its backup jobs (apps whose repository cannot be resolved get none). */
-function render(fleet: Fleet, placements: readonly Placement[], revision: number, versions: ReadonlyMap<string, number>, addresses: ReadonlyMap<string, string>) {
+function render(fleet: Fleet, placements: readonly Placement[], revision: number, versions: ReadonlyMap<string, number>, addresses: ReadonlyMap<string, string>): Map<string, HostDesiredState> {
   const desired = desiredState(fleet, placements, revision, versions);
-  const { jobs, problems } = backupJobs(fleet, placements, addresses, versions);
-  for (const [host, list] of jobs) {
+  for (const [host, list] of backupJobs(fleet, placements, addresses, versions).jobs) {
     const state = desired.get(host);
     if (state) state.backups = list;
   }
-  return { desired, problems };
+  return desired;
 }
 
 function addressesOf(ipam: IpamResult | undefined): Map<string, string> {
@@ -148,7 +146,7 @@ export class ControllerService {
     addresses: Map<string, string>,
     rendered?: Map<string, HostDesiredState>,
   ): Snapshot {
-    const desired = rendered ?? render(fleet, placements, revision, secretVersions, addresses).desired;
+    const desired = rendered ?? render(fleet, placements, revision, secretVersions, addresses);
     const hashes = new Map([...desired].map(([host, s]) => [host, hostStateHash(s)]));
     this.snapshot = { revision, fleet, sources, placements, desired, hashes, addresses };
     return this.snapshot;
@@ -188,7 +186,7 @@ export class ControllerService {
     const plan = schedule(res.fleet, cur ? { previous: cur.placements } : {});
     const addresses = addressesOf(res.ipam);
     // An app whose backup repository cannot be resolved gets no job (validation warned; GET /v1/backups says why).
-    const { desired: next } = render(res.fleet, plan.placements, (cur?.revision ?? 0) + 1, versions, addresses);
+    const next = render(res.fleet, plan.placements, (cur?.revision ?? 0) + 1, versions, addresses);
     return {
       plan: {
         parent: cur?.revision ?? null,
@@ -217,26 +215,16 @@ export class ControllerService {
     if (plan.unplaced.length > 0) {
       throw new HafenError('HAFEN_PLAN_UNPLACED', `${plan.unplaced.length} replica(s) cannot be placed; nothing was changed`, { details: plan.unplaced });
     }
-    await this.ensureBackupPasswords(prepared.fleet, prepared.secretVersions);
+    // Each app with backups has its repository password (secret backup-<app>), made the first
+    // time a revision backs the app up and never changed by hafen after.
+    const passwords = prepared.fleet.apps.filter((a) => a.backup).map((a) => backupSecretName(a.id));
+    await this.secrets.makeMissing(passwords, 'hafen (backup repository password)', this.now());
     const rev = await this.store.appendRevision({ parent, fleet: sources, placements: plan.placements, diff: plan.diff, author, createdAt: this.now().toISOString(), ...(message ? { message } : {}) });
     // The plan rendered revision parent+1, which this is; reuse it unless a secret changed meanwhile.
     const versions = await this.secrets.versions();
     this.remember(rev.number, prepared.fleet, sources, plan.placements, versions, prepared.addresses, versions === prepared.secretVersions ? prepared.desired : undefined);
     this.changes.emit('revision', rev.number);
     return { ...plan, revision: rev.number };
-  }
-
-  /**
-   * Each app with backups has a repository password, secret `backup-<app>`: made here (32
-   * random bytes) the first time a revision backs the app up, never changed by hafen after.
-   * Losing it (and the controller's secret key) loses the backups: they are in the controller's
-   * backup like every secret.
-   */
-  private async ensureBackupPasswords(fleet: Fleet, versions: ReadonlyMap<string, number>): Promise<void> {
-    for (const app of fleet.apps) {
-      const name = backupSecretName(app.id);
-      if (app.backup && !versions.has(name)) await this.secrets.set(name, randomBytes(32).toString('base64url'), 'hafen (backup repository password)', this.now());
-    }
   }
 
   /** Applies the fleet of an earlier revision as a new revision. */

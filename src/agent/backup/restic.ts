@@ -128,21 +128,15 @@ export class Restic {
     });
   }
 
-  /** Creates the repository unless it exists; `chunkerFrom` gives it that repository's chunker (so copies deduplicate). */
-  async init(chunkerFrom?: ResticRepository): Promise<'created' | 'exists'> {
+  /** Creates the repository unless it exists. */
+  async init(): Promise<'created' | 'exists'> {
     try {
       await this.run(['cat', 'config']);
       return 'exists';
     } catch (err) {
       if (!(err instanceof ResticError) || err.kind !== 'no-repository') throw err;
     }
-    const args = ['init'];
-    const env: Record<string, string> = {};
-    if (chunkerFrom) {
-      args.push('--repo2', chunkerFrom.url, '--copy-chunker-params');
-      env.RESTIC_PASSWORD2 = chunkerFrom.password;
-    }
-    await new Restic(this.repo, { ...this.opts, env: { ...this.opts.env, ...env } }).run(args);
+    await this.run(['init']);
     return 'created';
   }
 

@@ -58,10 +58,6 @@ export class BackupScheduler {
     }
   }
 
-  jobs(): BackupJob[] {
-    return [...this.crons.values()].map((c) => c.job);
-  }
-
   /** Runs a job now (queued behind a running one); resolves with its run, or undefined when it is already running or unknown. */
   runNow(app: string): Promise<BackupRun | undefined> {
     const entry = this.crons.get(app);

@@ -78,9 +78,9 @@ export function statusRoutes(app: FastifyInstance, service: ControllerService, n
       return { app: a.id, customer: a.customer, critical: a.criticality === 'critical', domains: a.domains, desired: a.redundancy.replicas, running: units.filter(ok).length, units };
     });
     const proxies = [...service.proxyViews].map(([host, v]) => ({ host, ...v, ageSeconds: Math.round((t - Date.parse(v.reportedAt)) / 1000) })).sort((a, b) => (a.host < b.host ? -1 : 1));
-    const lost = new Map(monitor.sites().map((s) => [s.site, s]));
+    const monitored = new Map(monitor.sites().map((s) => [s.site, s]));
     const sites = (cur?.fleet.sites ?? []).map((s) => {
-      const m = lost.get(s.id);
+      const m = monitored.get(s.id);
       const own = hosts.filter((h) => h.site === s.id);
       const replicasDown = apps.flatMap((a) => a.units).filter((u) => u.site === s.id && u.check === 'down').length;
       const hostsUp = own.filter((h) => h.state === 'up').length;
