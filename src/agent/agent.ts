@@ -44,6 +44,8 @@ export class Agent {
   private queued?: Promise<void>;
   private readonly log: (line: string) => void;
   private backups?: BackupScheduler;
+  /** The driver's apply under way, if any. */
+  private applying?: Promise<void>;
 
   constructor(private readonly opts: AgentOptions) {
     this.log = opts.log ?? (() => {});
@@ -76,7 +78,13 @@ export class Agent {
     const units = state.units.map((u) =>
       !address ? u : u.process ? { ...u, process: { ...u.process, env: { ...u.process.env, HAFEN_ADDRESS: address } } } : u.compose ? { ...u, compose: bindPublishedPorts(u.compose, address) } : u,
     );
-    await this.opts.driver.apply(units);
+    const applying = this.opts.driver.apply(units);
+    this.applying = applying;
+    try {
+      await applying;
+    } finally {
+      if (this.applying === applying) this.applying = undefined;
+    }
     this.scheduleBackups(state);
   }
 
@@ -198,7 +206,9 @@ export class Agent {
     this.running = false;
     clearInterval(this.heartbeat);
     for (const t of this.followUps) clearTimeout(t);
-    // A long-poll in flight ends on its own (its timeout) and no longer applies anything.
+    // A long-poll in flight ends on its own (its timeout) and no longer applies anything; an
+    // apply under way finishes first, so stopUnits() after stop() sees every unit it started.
+    await this.applying?.catch(() => {});
     await this.backups?.stop();
     await this.opts.driver.detach();
   }

@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { HafenClient } from '../client/client.js';
 import { parseHostPort } from '../lib/daemon.js';
-import { processTree, signalAll } from '../lib/proc.js';
+import { identify, processTree, signalAll, stillRunning } from '../lib/proc.js';
 import { registerDemoCut } from './demo-cut.js';
 import { demoFleet, type DemoDriver } from './demo-fleet.js';
 import { dockerEngine, ensureDemoImage } from './demo-image.js';
@@ -112,7 +112,7 @@ async function runDemo(opts: DemoOptions, io: CliIo): Promise<number> {
   const stopped = () => signals > 0;
   const stopAll = async () => {
     // A site cut off by `demo fail` is frozen: let it go on so it can stop.
-    signalAll(everything(), 'SIGCONT');
+    const all = identify(signalAll(everything(), 'SIGCONT'));
     // Proxies, then agents (they stop their units), then the controller.
     for (const { child } of [...children].reverse()) {
       if (child.exitCode !== null || child.signalCode !== null) continue;
@@ -122,6 +122,8 @@ async function runDemo(opts: DemoOptions, io: CliIo): Promise<number> {
       await exited;
       clearTimeout(killer);
     }
+    // An agent killed before it stopped its apps leaves them running: they go too.
+    signalAll(stillRunning(all), 'SIGKILL');
   };
   let stopping = false;
   const early = (name: string) => (code: number | null) => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { test } from 'node:test';
-import { alive, processTree, signalAll } from './proc.js';
+import { alive, identify, processTree, signalAll, stillRunning } from './proc.js';
 
 test('processTree finds a child that left for its own process group, and signalAll reaches the tree', { skip: process.platform !== 'linux' && 'reads /proc' }, async () => {
   // A shell that starts a detached grandchild (its own session), then waits.
@@ -23,4 +23,18 @@ test('processTree finds a child that left for its own process group, and signalA
   } finally {
     child.kill('SIGKILL');
   }
+});
+
+test('identify and stillRunning tell a process from a later one with its pid', { skip: process.platform !== 'linux' && 'reads /proc' }, async () => {
+  const child = spawn('sleep', ['30'], { stdio: 'ignore' });
+  try {
+    const known = identify([child.pid!, 999_999_999]);
+    assert.deepEqual([...known.keys()], [child.pid], 'a pid that does not exist is not identified');
+    assert.deepEqual(stillRunning(known), [child.pid]);
+    assert.deepEqual(stillRunning(new Map([[child.pid!, '1']])), [], 'same pid, another start time: another process');
+  } finally {
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+  }
+  assert.deepEqual(stillRunning(identify([child.pid!])), []);
 });

@@ -4,13 +4,13 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 
-/** State and parent of `pid` from /proc, or undefined when it is gone (or not Linux). */
-function stat(pid: number): { state: string; ppid: number } | undefined {
+/** State, parent and start time (clock ticks after boot) of `pid` from /proc, or undefined when it is gone (or not Linux). */
+function stat(pid: number): { state: string; ppid: number; started: string } | undefined {
   try {
     // /proc/PID/stat: "pid (comm) state ppid ..."; comm may hold spaces and parentheses.
     const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const rest = text.slice(text.lastIndexOf(')') + 2).split(' ');
-    return { state: rest[0]!, ppid: Number(rest[1]) };
+    return { state: rest[0]!, ppid: Number(rest[1]), started: rest[19]! };
   } catch {
     return undefined;
   }
@@ -55,4 +55,17 @@ export function signalAll(pids: readonly number[], signal: NodeJS.Signals): numb
       return false;
     }
   });
+}
+
+/** Who each pid is now (its start time), so a pid taken over by a new process is told apart. */
+export function identify(pids: readonly number[]): Map<number, string> {
+  return new Map(pids.flatMap((pid) => {
+    const started = stat(pid)?.started;
+    return started === undefined ? [] : [[pid, started] as const];
+  }));
+}
+
+/** The processes of `known` that still run as the same process (not a new one with a reused pid). */
+export function stillRunning(known: ReadonlyMap<number, string>): number[] {
+  return [...known].filter(([pid, started]) => alive(pid) && stat(pid)?.started === started).map(([pid]) => pid);
 }
