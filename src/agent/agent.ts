@@ -11,6 +11,7 @@ import { bindPublishedPorts } from '../core/render/compose.js';
 import { writeFileAtomic } from '../lib/fs.js';
 import { httpRequest } from '../lib/http.js';
 import { BackupScheduler } from './backup/scheduler.js';
+import { ensureAgentKey, installAuthorizedKeys, type AgentKey } from './backup/ssh.js';
 import type { Driver } from './drivers/driver.js';
 
 export interface AgentOptions {
@@ -23,6 +24,10 @@ export interface AgentOptions {
   waitSeconds?: number;
   heartbeatMs?: number;
   log?: (line: string) => void;
+  /** This host's name (the comment of its ssh key). */
+  host?: string;
+  /** On a backup host: the restic user's authorized_keys file, kept to the keys the controller lets in. */
+  authorizedKeys?: string;
 }
 
 /** Longest wait between attempts to reach the controller. */
@@ -46,6 +51,9 @@ export class Agent {
   private backups?: BackupScheduler;
   /** The driver's apply under way, if any. */
   private applying?: Promise<void>;
+  /** The ssh key this agent signs in to backup hosts with (undefined without ssh-keygen). */
+  private key?: AgentKey;
+  private accessWarned = false;
 
   constructor(private readonly opts: AgentOptions) {
     this.log = opts.log ?? (() => {});
@@ -59,6 +67,7 @@ export class Agent {
   /** Applies the cached desired state, then follows the controller until stop(). */
   async start(): Promise<void> {
     this.running = true;
+    this.key = await ensureAgentKey(this.opts.stateDir, this.opts.host ?? 'host', this.log);
     try {
       const cached = JSON.parse(readFileSync(this.cachePath, 'utf8')) as Cached;
       await this.applyState(cached.state);
@@ -86,6 +95,22 @@ export class Agent {
       if (this.applying === applying) this.applying = undefined;
     }
     this.scheduleBackups(state);
+    await this.grantBackupAccess(state);
+  }
+
+  /** On a backup host: the restic user's authorized_keys holds exactly the keys the controller lets in. */
+  private async grantBackupAccess(state: HostDesiredState): Promise<void> {
+    const keys = state.backupAccess ?? [];
+    if (!this.opts.authorizedKeys) {
+      if (keys.length && !this.accessWarned) this.log(`this host keeps backup repositories for ${keys.length} agent(s), but the agent has no --authorized-keys file to let them in`);
+      this.accessWarned = keys.length > 0;
+      return;
+    }
+    try {
+      if (await installAuthorizedKeys(this.opts.authorizedKeys, keys)) this.log(`backup access: ${keys.length} agent key(s) in ${this.opts.authorizedKeys} (${keys.map((k) => k.host).join(', ') || 'none'})`);
+    } catch (err) {
+      this.log(`backup access: could not write ${this.opts.authorizedKeys}: ${(err as Error).message}`);
+    }
   }
 
   /** The host's backup jobs run on their schedules from now on (scheduler made on the first job). */
@@ -100,6 +125,7 @@ export class Agent {
       },
       report: (runs) => this.opts.client.reportBackups(runs),
       log: this.log,
+      ...(this.key ? { ssh: this.key } : {}),
     });
     this.backups.setJobs(state.backups ?? []);
   }
@@ -183,7 +209,7 @@ export class Agent {
         return { ...u, healthy: await this.probe(want.port, want.health.path, want.health.expectStatus) };
       }),
     );
-    await this.opts.client.reportStatus(reports, this.hash, { driver: this.opts.driver.kind, ...(this.opts.address ? { address: this.opts.address } : {}) });
+    await this.opts.client.reportStatus(reports, this.hash, { driver: this.opts.driver.kind, ...(this.opts.address ? { address: this.opts.address } : {}), ...(this.key ? { sshKey: this.key.publicKey } : {}) });
   }
 
   /** One HTTP health check of a unit on this host. */

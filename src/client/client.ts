@@ -204,7 +204,7 @@ export class HafenClient {
     const q = new URLSearchParams({ wait: String(waitSeconds), ...(after ? { after } : {}) });
     return this.call('GET', `/v1/agent/desired?${q}`, undefined, (waitSeconds + 10) * 1000);
   }
-  reportStatus(units: UnitReport[], appliedHash: string | undefined, agent: { driver: string; address?: string }): Promise<void> {
+  reportStatus(units: UnitReport[], appliedHash: string | undefined, agent: { driver: string; address?: string; sshKey?: string }): Promise<void> {
     return this.call('POST', '/v1/agent/status', { units, ...(appliedHash ? { appliedHash } : {}), agent });
   }
   /** Long-polls for the edge route table: returns at once if it differs from `after`. */

@@ -15,7 +15,7 @@ import { schedule } from '../core/placement/schedule.js';
 import type { Placement, Unplaced } from '../core/placement/types.js';
 import { desiredState, hostStateHash, type HostDesiredState } from '../core/render/desired.js';
 import { secretUses } from '../core/render/env.js';
-import { backupJobs, backupSecretName } from '../core/render/backups.js';
+import { backupAccess, backupJobs, backupSecretName, type BackupJob } from '../core/render/backups.js';
 import { routeTable, routeTableHash, type RouteTable } from '../core/render/routes.js';
 import { deriveChecks, probesHash, resolveProbes, type Check, type Probe, type ProxyEndpoint } from '../core/monitor/checks.js';
 import { analyseRisk, type Violation } from '../core/risk/scenarios.js';
@@ -84,6 +84,13 @@ function render(fleet: Fleet, placements: readonly Placement[], revision: number
     if (state) state.backups = list;
   }
   return desired;
+}
+
+const sshKeyOf = (s: unknown) => (s as { agent?: { sshKey?: string } } | undefined)?.agent?.sshKey;
+
+/** Backup jobs by the host that runs them. */
+function jobsOf(desired: ReadonlyMap<string, HostDesiredState>): Map<string, BackupJob[]> {
+  return new Map([...desired].filter(([, s]) => s.backups?.length).map(([h, s]) => [h, s.backups!]));
 }
 
 function addressesOf(ipam: IpamResult | undefined): Map<string, string> {
@@ -270,7 +277,21 @@ export class ControllerService {
     const cur = await this.current();
     const base = cur?.desired.get(host) ?? { host, site: '', revision: cur?.revision ?? 0, units: [] };
     const { state, hash } = await this.watch.remediation.apply(base, cur?.hashes.get(host) ?? contentHash([]));
-    return { state, hash, revision: cur?.revision ?? 0 };
+    // A backup host lets in the agents whose jobs back up there, by the ssh keys they reported.
+    const access = cur ? backupAccess(jobsOf(cur.desired), await this.agentKeys()).get(host) : undefined;
+    if (!access) return { state, hash, revision: cur?.revision ?? 0 };
+    const withAccess = { ...state, backupAccess: access };
+    return { state: withAccess, hash: hostStateHash(withAccess), revision: cur?.revision ?? 0 };
+  }
+
+  /** The public ssh key each agent reported (it signs in to backup hosts with it). */
+  private async agentKeys(): Promise<Map<string, string>> {
+    const keys = new Map<string, string>();
+    for (const r of await this.reports.all()) {
+      const key = sshKeyOf(r.status);
+      if (key) keys.set(r.host, key);
+    }
+    return keys;
   }
 
   /** Ends every pending long-poll now (on shutdown), so closing does not wait for them. */
@@ -286,7 +307,7 @@ export class ControllerService {
 
   /** Resolves when the host's desired state differs from `after`, or after `timeoutMs` with the current one. */
   waitForChange(host: string, after: string | undefined, timeoutMs: number): Promise<{ state: HostDesiredState; hash: string; revision: number; changed: boolean }> {
-    return this.waitFor(() => this.desiredFor(host), after, timeoutMs, ['revision']);
+    return this.waitFor(() => this.desiredFor(host), after, timeoutMs, ['revision', 'access']);
   }
 
   /** Resolves when the route table differs from `after` (a new revision, a host reporting a new address), or after `timeoutMs`. */
@@ -388,6 +409,8 @@ export class ControllerService {
     const before = await this.reports.get(status.host);
     this.reports.record(status);
     if (address(before?.status) !== address(status.status)) this.changes.emit('routes');
+    // A new key changes what a backup host must let in.
+    if (sshKeyOf(before?.status) !== sshKeyOf(status.status)) this.changes.emit('access');
   }
 
   /** What each proxy last said about the replicas it sees, by proxy host. */

@@ -15,7 +15,7 @@ export interface ResticRepository {
   sftpCommand?: string;
 }
 
-export type ResticErrorKind = 'wrong-password' | 'locked' | 'unreachable' | 'disk-full' | 'no-repository' | 'incomplete' | 'interrupted' | 'failed';
+export type ResticErrorKind = 'wrong-password' | 'locked' | 'unreachable' | 'denied' | 'disk-full' | 'no-repository' | 'incomplete' | 'interrupted' | 'failed';
 
 export class ResticError extends Error {
   constructor(
@@ -34,6 +34,7 @@ const KINDS: [ResticErrorKind, RegExp][] = [
   ['locked', /repository is already locked|unable to create lock/i],
   ['disk-full', /no space left on device|disk quota exceeded/i],
   ['no-repository', /Is there a repository at the following location\?|unable to open config file/i],
+  ['denied', /Permission denied \(publickey|Host key verification failed/i],
   ['unreachable', /subprocess ssh:|unable to start the sftp session|connection refused|no route to host|connection timed out|could not resolve hostname|host is unreachable/i],
 ];
 
@@ -43,6 +44,7 @@ const HINTS: Record<ResticErrorKind, string> = {
   'disk-full': 'the disk holding the repository is full: free space or move the repository; nothing was written that needs repair',
   'no-repository': 'there is no restic repository at this location (not initialised yet?)',
   unreachable: 'the backup host cannot be reached (ssh/sftp): check the network path and sshd there',
+  denied: "the backup host refused this agent's ssh login: its key is not (yet) in the restic user's authorized_keys there (the backup host's agent writes them: is it running with --authorized-keys?), or the backup host's own key changed",
   incomplete: 'the snapshot was made, but some files could not be read',
   interrupted: 'restic was interrupted',
   failed: 'restic failed',

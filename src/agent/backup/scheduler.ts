@@ -10,6 +10,7 @@ import { keepFlags } from '../../core/retention/policy.js';
 import type { BackupJob } from '../../core/render/backups.js';
 import { BackupJournal, type BackupRun } from './journal.js';
 import { Restic, ResticError, type ResticRepository } from './restic.js';
+import { sftpCommand, type AgentKey } from './ssh.js';
 
 const PRUNE_EVERY_MS = 7 * 86_400_000;
 
@@ -25,6 +26,8 @@ export interface SchedulerOptions {
   now?: () => Date;
   /** The restic binary (tests); default restic on PATH. */
   resticBinary?: string;
+  /** The agent's ssh key for sftp repositories. */
+  ssh?: AgentKey;
 }
 
 export class BackupScheduler {
@@ -75,11 +78,9 @@ export class BackupScheduler {
     let run: BackupRun;
     try {
       if (!job.password) throw new ResticError('failed', `no password for the repository of ${job.app} (secret ${job.passwordSecret} not delivered)`, null);
-      const repo: ResticRepository = {
-        url: job.repository.url,
-        password: job.password,
-        ...(job.repository.sftp ? { sftpCommand: `ssh -p ${job.repository.sftp.port} -o BatchMode=yes -o StrictHostKeyChecking=accept-new ${job.repository.sftp.user}@${job.repository.sftp.address} -s sftp` } : {}),
-      };
+      const sftp = job.repository.sftp;
+      if (sftp && !this.opts.ssh) throw new ResticError('failed', `no ssh key to reach the sftp repository of ${job.app}: ssh-keygen did not run on this host (install openssh-client)`, null);
+      const repo: ResticRepository = { url: job.repository.url, password: job.password, ...(sftp ? { sftpCommand: sftpCommand(this.opts.ssh!, sftp) } : {}) };
       const restic = new Restic(repo, { ...(this.opts.resticBinary ? { binary: this.opts.resticBinary } : {}) });
       const paths = [...(await this.opts.dataPaths(job)), ...job.paths];
       if (paths.length === 0) throw new ResticError('failed', `nothing to back up for ${job.unit}: it has no data directory or volume on this host yet`, null);

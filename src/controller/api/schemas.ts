@@ -33,6 +33,12 @@ export const StatusBody = z.object({
       version: z.string().optional(),
       driver: z.string().optional(),
       address: z.string().max(255).optional().describe("Where this host's units listen, when its agent was told (--address); proxies use it"),
+      sshKey: z
+        .string()
+        .max(200)
+        .regex(/^ssh-ed25519 [A-Za-z0-9+/]+=* ?[^\n\r]*$/, 'must be one OpenSSH ed25519 public key line')
+        .optional()
+        .describe("The agent's public ssh key (ed25519): backup hosts let it in for its backup jobs"),
     })
     .optional(),
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { validateFleet } from '../fleet/validate.js';
-import { backupJobs, repositoryFor } from './backups.js';
+import { authorizedKeys, backupAccess, backupJobs, repositoryFor } from './backups.js';
 
 const FLEET = `
 version: 1
@@ -52,7 +52,7 @@ test('one job per app with backups, on its first replica\'s host, to the backup 
       keep: { daily: 7 },
       volumes: ['db'],
       paths: [],
-      repository: { site: 'vie', url: 'sftp:restic@198.18.2.70:/srv/restic/huber/shop', sftp: { user: 'restic', address: '198.18.2.70', port: 2222 } },
+      repository: { site: 'vie', url: 'sftp:restic@198.18.2.70:/srv/restic/huber/shop', sftp: { user: 'restic', address: '198.18.2.70', port: 2222 }, backupHost: 'vie-backup-01' },
       passwordSecret: 'backup-shop',
       passwordVersion: 3,
     },
@@ -71,4 +71,40 @@ test('a backup to a site with nowhere to keep it is a validation warning (the ba
   assert.ok(p, JSON.stringify(res.problems));
   assert.equal(p.severity, 'warning');
   assert.match(p.message, /app "shop" backs up to site "nue", which has no host with role backup and no sites\[\]\.backupRepository\.url: its backups cannot run/);
+});
+
+test('a fixed sftp URL: its user, address and port; keys managed by hand unless a backup host is named', () => {
+  const site = { id: 'vie', provider: 'p', facility: 'f', country: 'AT', prefixes: [] } as never as Parameters<typeof repositoryFor>[0]['sites'][number];
+  const fixed = (backupRepository: object) => repositoryFor({ sites: [{ ...site, backupRepository } as never], hosts: [] }, 'vie', 'huber', 'shop', new Map());
+  assert.deepEqual(fixed({ url: 'sftp:bk@10.1.2.3:/tank/', sshPort: 2200 }), { site: 'vie', url: 'sftp:bk@10.1.2.3:/tank/huber/shop', sftp: { user: 'bk', address: '10.1.2.3', port: 2200 } });
+  assert.equal((fixed({ url: 'sftp:bk@10.1.2.3:/tank', host: 'vie-backup-01' }) as { backupHost?: string }).backupHost, 'vie-backup-01');
+});
+
+test('backup access: each backup host lets in the keys of the agents whose jobs back up there, sftp only', () => {
+  const job = (app: string, backupHost?: string) => ({ app, repository: { site: 'vie', url: `sftp:restic@a:/r/${app}`, sftp: { user: 'restic', address: 'a', port: 22 }, ...(backupHost ? { backupHost } : {}) } }) as never;
+  const jobs = new Map([
+    ['nue-app-02', [job('wiki', 'vie-backup-01')]],
+    ['nue-app-01', [job('shop', 'vie-backup-01'), job('blog', 'vie-backup-01'), job('mail')]],
+    ['hel-app-01', [job('crm', 'vie-backup-01')]],
+  ]);
+  const keys = new Map([
+    ['nue-app-01', 'ssh-ed25519 AAAAC3one hafen-agent@nue-app-01'],
+    ['nue-app-02', 'ssh-ed25519 AAAAC3two'],
+  ]);
+  const access = backupAccess(jobs, keys);
+  // hel-app-01 has reported no key yet; mail's repository is managed by hand.
+  assert.deepEqual([...access.keys()], ['vie-backup-01']);
+  assert.deepEqual(access.get('vie-backup-01'), [
+    { host: 'nue-app-01', key: 'ssh-ed25519 AAAAC3one hafen-agent@nue-app-01', apps: ['blog', 'shop'] },
+    { host: 'nue-app-02', key: 'ssh-ed25519 AAAAC3two', apps: ['wiki'] },
+  ]);
+  const file = authorizedKeys(access.get('vie-backup-01')!);
+  assert.equal(
+    file,
+    '# Managed by the hafen agent of this backup host: edits are overwritten.\n' +
+      'restrict,command="internal-sftp" ssh-ed25519 AAAAC3one hafen-agent@nue-app-01 (blog, shop)\n' +
+      'restrict,command="internal-sftp" ssh-ed25519 AAAAC3two hafen-agent@nue-app-02 (wiki)\n',
+  );
+  // A reported comment cannot smuggle options or a second line in: only the key type and body are used.
+  assert.doesNotMatch(authorizedKeys([{ host: 'x', key: 'ssh-ed25519 AAAA evil\ncommand="sh" ssh-ed25519 BBBB', apps: ['a'] }]), /command="sh"/);
 });

@@ -18,8 +18,10 @@ export interface BackupRepositoryRef {
   site: string;
   /** The restic repository URL of this app. */
   url: string;
-  /** For sftp: the ssh command restic runs (port, batch mode; the key is the agent's). */
+  /** For sftp: who restic logs in as, where (the agent's own ssh key; see backupAccess). */
   sftp?: { user: string; address: string; port: number };
+  /** The backup host whose agent lets the job's agent in (installs its ssh key); absent for paths and hand-managed sftp URLs. */
+  backupHost?: string;
 }
 
 export interface BackupJob {
@@ -55,14 +57,70 @@ export function repositoryFor(fleet: Pick<Fleet, 'sites' | 'hosts'>, site: strin
   if (!spec) return `site "${site}" does not exist`;
   const conf = spec.backupRepository ?? {};
   const base = (conf.url ?? DEFAULT_REPOSITORY).replace(/\/+$/, '');
-  const url = `${base}/${customer}/${app}`;
-  if (!base.includes('{address}')) return { site, url };
+  const port = conf.sshPort ?? 22;
+  if (!base.includes('{address}')) {
+    // A fixed URL: a path, or an sftp server whose keys are managed by hand (unless `host` says whose agent manages them).
+    const fixed = SFTP.exec(base);
+    return { site, url: `${base}/${customer}/${app}`, ...(fixed ? { sftp: { user: fixed[1]!, address: fixed[2]!, port } } : {}), ...(fixed && conf.host ? { backupHost: conf.host } : {}) };
+  }
   const host = conf.host ?? fleet.hosts.filter((h) => h.site === site && h.role === 'backup').map((h) => h.id).sort(naturalCompare)[0];
   if (!host) return `site "${site}" has no host with role backup for its repositories (add one, or set sites[].backupRepository)`;
   const address = addresses.get(host);
   if (!address) return `backup host "${host}" has no address yet`;
-  const sftp = /^sftp:([^@]+)@\{address\}:/.exec(base);
-  return { site, url: url.replace('{address}', address), ...(sftp ? { sftp: { user: sftp[1]!, address, port: conf.sshPort ?? 22 } } : {}) };
+  const url = `${base.replace('{address}', address)}/${customer}/${app}`;
+  const sftp = SFTP.exec(url);
+  return { site, url, ...(sftp ? { sftp: { user: sftp[1]!, address, port } } : {}), backupHost: host };
+}
+
+/** "sftp:USER@HOST:/PATH" (restic's form; HOST may be "{address}"). */
+const SFTP = /^sftp:([^@/]+)@([^:/]+):/;
+
+/** One agent's ssh key, allowed on a backup host for the jobs that back up there. */
+export interface BackupAccessKey {
+  /** The host whose agent holds the key. */
+  host: string;
+  /** Its public key ("ssh-ed25519 AAAA… comment"). */
+  key: string;
+  /** The apps it backs up there (for the record; sftp access is per key). */
+  apps: string[];
+}
+
+/**
+ * Who may reach each backup host: for every job whose repository is kept by a backup host,
+ * the public ssh key of the agent that runs it (as reported). Hosts without a reported key
+ * are left out until their agent reports one; the result is sorted, so its hash changes only
+ * when access really changes.
+ */
+export function backupAccess(jobsByHost: ReadonlyMap<string, readonly BackupJob[]>, keys: ReadonlyMap<string, string>): Map<string, BackupAccessKey[]> {
+  const byBackupHost = new Map<string, Map<string, BackupAccessKey>>();
+  for (const [host, jobs] of jobsByHost) {
+    const key = keys.get(host);
+    if (!key) continue;
+    for (const job of jobs) {
+      const target = job.repository.backupHost;
+      if (!target || !job.repository.sftp) continue;
+      const entries = byBackupHost.get(target) ?? new Map<string, BackupAccessKey>();
+      const entry = entries.get(host) ?? { host, key, apps: [] };
+      entry.apps.push(job.app);
+      entries.set(host, entry);
+      byBackupHost.set(target, entries);
+    }
+  }
+  return new Map(
+    [...byBackupHost].map(([target, entries]) => [
+      target,
+      [...entries.values()].map((e) => ({ ...e, apps: [...e.apps].sort(naturalCompare) })).sort((a, b) => naturalCompare(a.host, b.host)),
+    ]),
+  );
+}
+
+/**
+ * The authorized_keys file of a backup host's restic user: each key restricted to restic's
+ * sftp (`restrict`: no shell, no forwarding; `command="internal-sftp"`: sftp only).
+ */
+export function authorizedKeys(keys: readonly BackupAccessKey[]): string {
+  const lines = keys.map((k) => `restrict,command="internal-sftp" ${k.key.trim().split(/\s+/).slice(0, 2).join(' ')} hafen-agent@${k.host} (${k.apps.join(', ')})`);
+  return ['# Managed by the hafen agent of this backup host: edits are overwritten.', ...lines, ''].join('\n');
 }
 
 /** Backup jobs per host, and the apps whose repository cannot be resolved. */

@@ -8,7 +8,7 @@ import type { App, Fleet } from '../fleet/model.js';
 import type { Placement } from '../placement/types.js';
 import { naturalCompare } from '../util/natural-sort.js';
 import { contentHash } from '../util/canonical.js';
-import type { BackupJob } from './backups.js';
+import type { BackupAccessKey, BackupJob } from './backups.js';
 import { composeProject, type ComposeProject } from './compose.js';
 import { unitName } from './names.js';
 import { hashWithSecrets, splitEnv } from './env.js';
@@ -68,6 +68,8 @@ export interface HostDesiredState {
   units: DesiredUnit[];
   /** Backup jobs of this host (the apps whose first replica runs here); absent when none. */
   backups?: BackupJob[];
+  /** On a backup host: the agents' ssh keys to let in for their jobs (see backupAccess); absent when none. */
+  backupAccess?: BackupAccessKey[];
 }
 
 export { unitName };
@@ -110,7 +112,8 @@ export function desiredState(fleet: Fleet, placements: readonly Placement[], rev
   return out;
 }
 
-/** The hash of a host's desired state: its units, and its backup jobs when it has any. */
-export function hostStateHash(state: Pick<HostDesiredState, 'units' | 'backups'>): string {
-  return contentHash(state.backups ? { units: state.units, backups: state.backups } : state.units);
+/** The hash of a host's desired state: its units, and its backup jobs and access when it has any. */
+export function hostStateHash(state: Pick<HostDesiredState, 'units' | 'backups' | 'backupAccess'>): string {
+  if (!state.backups && !state.backupAccess) return contentHash(state.units);
+  return contentHash({ units: state.units, ...(state.backups ? { backups: state.backups } : {}), ...(state.backupAccess ? { backupAccess: state.backupAccess } : {}) });
 }
