@@ -28,6 +28,8 @@ export interface AgentOptions {
   host?: string;
   /** On a backup host: the restic user's authorized_keys file, kept to the keys the controller lets in. */
   authorizedKeys?: string;
+  /** Where restores and restore drills put their files (default `<state>/restores`). */
+  scratchDir?: string;
 }
 
 /** Longest wait between attempts to reach the controller. */
@@ -115,7 +117,7 @@ export class Agent {
 
   /** The host's backup jobs run on their schedules from now on (scheduler made on the first job). */
   private scheduleBackups(state: HostDesiredState): void {
-    if (!state.backups?.length && !this.backups) return;
+    if (!state.backups?.length && !state.backupTasks?.length && !this.backups) return;
     this.backups ??= new BackupScheduler({
       stateDir: this.opts.stateDir,
       host: state.host,
@@ -124,10 +126,13 @@ export class Agent {
         return unit ? this.opts.driver.dataPaths(unit, job.volumes) : [];
       },
       report: (runs) => this.opts.client.reportBackups(runs),
+      reportTasks: (tasks) => this.opts.client.reportBackupTasks(tasks),
+      ...(this.opts.scratchDir ? { scratchDir: this.opts.scratchDir } : {}),
       log: this.log,
       ...(this.key ? { ssh: this.key } : {}),
     });
     this.backups.setJobs(state.backups ?? []);
+    this.backups.setTasks(state.backupTasks ?? []);
   }
 
 

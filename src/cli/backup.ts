@@ -3,17 +3,20 @@ import type { Command } from 'commander';
 import type { BackupRunBody } from '../client/client.js';
 import { formatBytes } from '../core/fleet/units.js';
 import { EXIT, json, parseFormat, type CliIo, type OutputFormat } from './io.js';
+import { registerBackupTasks } from './backup-tasks.js';
 import { remoteClient, remoteOptions, type RemoteOptions } from './remote.js';
 
 const runText = (r: BackupRunBody | null) =>
   !r ? 'never' : r.ok ? `${r.finishedAt} ok, snapshot ${r.snapshotId}, ${formatBytes(r.dataAdded ?? 0)} added` : `${r.finishedAt} FAILED: ${r.error?.kind ?? 'failed'}`;
 
+const overdue = (a: { dueBy: string | null }) => a.dueBy !== null && Date.parse(a.dueBy) < Date.now();
+
 export function registerBackup(program: Command, io: CliIo, setExit: (code: number) => void): void {
-  const backup = program.command('backup').description('Backups with restic: hafen backup list.');
+  const backup = program.command('backup').description('Backups with restic: list the jobs, back up now, restore into scratch space, run restore drills and checks.');
   remoteOptions(
     backup
       .command('list')
-      .description('Per app with a backup policy: host, schedule, repository, last run and last success; with --app, its runs. Exit 1 when an app\'s last run failed or its backups cannot run.')
+      .description('Per app with a backup policy: host, schedule, repository, last run and last success; with --app, its runs. Exit 1 when an app\'s last run failed, a success is overdue, or its backups cannot run.')
       .option('--app <id>', 'only this app, with its runs')
       .option('--runs <n>', 'how many runs to show with --app', '20')
       .option('--format <format>', 'output format: text or json', parseFormat, 'text' as OutputFormat),
@@ -27,7 +30,8 @@ export function registerBackup(program: Command, io: CliIo, setExit: (code: numb
         lines.push(`${a.app}  (${a.customer}) on ${a.host ?? 'no host'}, "${a.schedule}", to ${a.repository ?? 'no repository'}`);
         if (a.problem) lines.push(`  NOT RUNNING:  ${a.problem}`);
         lines.push(`  last run:     ${runText(a.lastRun)}${a.lastRun && !a.lastRun.ok ? `\n                ${a.lastRun.error?.message ?? ''}` : ''}`);
-        if (a.lastRun && !a.lastRun.ok) lines.push(`  last success: ${runText(a.lastSuccess)}`);
+        if (a.lastRun && !a.lastRun.ok) lines.push(`  last success: ${runText(a.lastSuccess)}`, `  failing since ${a.failingSince ?? a.lastRun.startedAt}`);
+        if (a.dueBy) lines.push(`  ${overdue(a) ? 'OVERDUE: a success was due by' : 'next success due by'} ${a.dueBy}`);
       }
       if (opts.app) {
         lines.push('', 'runs, newest first:');
@@ -35,6 +39,7 @@ export function registerBackup(program: Command, io: CliIo, setExit: (code: numb
       }
       io.stdout(`${lines.join('\n')}\n`);
     }
-    setExit(res.apps.some((a) => a.problem || (a.lastRun && !a.lastRun.ok)) ? EXIT.invalid : EXIT.ok);
+    setExit(res.apps.some((a) => a.problem || (a.lastRun && !a.lastRun.ok) || overdue(a)) ? EXIT.invalid : EXIT.ok);
   });
+  registerBackupTasks(backup, io, setExit);
 }

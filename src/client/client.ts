@@ -8,6 +8,7 @@ import type { FleetSource } from '../core/fleet/source.js';
 import type { RevisionDiff } from '../core/plan/diff.js';
 import type { Placement, Unplaced } from '../core/placement/types.js';
 import type { HostDesiredState } from '../core/render/desired.js';
+import type { BackupTaskKind, BackupTaskOrder } from '../core/render/backups.js';
 import type { Probe } from '../core/monitor/checks.js';
 import type { CheckStatus, HostHeartbeat, MonitorEvent, SiteStatus } from '../core/monitor/status.js';
 import type { AlertView, Silence } from '../core/alerting/alerts.js';
@@ -102,9 +103,71 @@ export interface BackupRunBody {
   error?: { kind: string; message: string };
 }
 
+/** What a backup task produced: a snapshot (run), a restored directory (restore, drill), the part of the data read (check). */
+export interface BackupTaskResult {
+  snapshotId?: string;
+  /** When the snapshot was made (restore, drill). */
+  snapshotTime?: string;
+  /** Where a restore put the files (on the job's host). */
+  path?: string;
+  files?: number;
+  bytes?: number;
+  /** How long the restore (drill: restore and verification) took: the measured RTO. */
+  seconds?: number;
+  /** The snapshot's age when the drill restored it: the RPO it proves. */
+  dataAgeSeconds?: number;
+  /** check: the part of the data read ("2/4"). */
+  subset?: string;
+  /** drill: the declared verification command's last output lines. */
+  verifyOutput?: string;
+}
+
+/** What an agent reports of a backup task (asked for, or scheduled: drills and checks). */
+export interface BackupTaskReport {
+  id: string;
+  app: string;
+  kind: BackupTaskKind;
+  state: 'running' | 'done' | 'failed';
+  startedAt: string;
+  finishedAt?: string;
+  result?: BackupTaskResult;
+  error?: { kind: string; message: string };
+}
+
+/** A backup task as the controller keeps it. */
+export interface BackupTask extends BackupTaskOrder {
+  host: string;
+  /** Who asked (a token's name), or "schedule". */
+  requestedBy: string;
+  createdAt: string;
+  /** expired: asked, but not taken up by the agent within an hour. */
+  state: 'pending' | 'running' | 'done' | 'failed' | 'expired';
+  startedAt?: string;
+  finishedAt?: string;
+  result?: BackupTaskResult;
+  error?: { kind: string; message: string };
+}
+
 export interface BackupsResponse {
   /** Per app with a backup policy: where and when, and its last run and last success. */
-  apps: { app: string; customer: string; host: string | null; schedule: string; repository: string | null; /** Why the app has no backup job. */ problem?: string; lastRun: (BackupRunBody & { host: string }) | null; lastSuccess: (BackupRunBody & { host: string }) | null }[];
+  apps: {
+    app: string;
+    customer: string;
+    host: string | null;
+    schedule: string;
+    repository: string | null;
+    /** Why the app has no backup job. */
+    problem?: string;
+    lastRun: (BackupRunBody & { host: string }) | null;
+    lastSuccess: (BackupRunBody & { host: string }) | null;
+    /** The first failed run since the last success (null when the last run succeeded). */
+    failingSince: string | null;
+    /** When the next successful run is due by, at the latest (the backup-overdue alert fires after). */
+    dueBy: string | null;
+    /** The newest finished restore drill and restic check. */
+    lastDrill: BackupTask | null;
+    lastCheck: BackupTask | null;
+  }[];
   /** Runs, newest first. */
   runs: (BackupRunBody & { host: string })[];
 }
@@ -225,6 +288,22 @@ export class HafenClient {
   backups(q: { app?: string; limit?: number } = {}): Promise<BackupsResponse> {
     const qs = new URLSearchParams(Object.entries(q).filter((e) => e[1] !== undefined).map(([k, v]): [string, string] => [k, String(v)]));
     return this.call('GET', `/v1/backups${qs.size ? `?${qs}` : ''}`);
+  }
+
+  /** Asks the agent of the app's job host for a backup task (202: pending until that agent takes it up). */
+  askBackupTask(app: string, kind: BackupTaskKind, snapshot?: string): Promise<BackupTask> {
+    return this.call('POST', `/v1/backups/${encodeURIComponent(app)}/tasks`, { kind, ...(snapshot ? { snapshot } : {}) });
+  }
+  backupTask(id: string): Promise<BackupTask> {
+    return this.call('GET', `/v1/backups/tasks/${encodeURIComponent(id)}`);
+  }
+  backupTasks(q: { app?: string; kind?: BackupTaskKind; limit?: number } = {}): Promise<{ tasks: BackupTask[] }> {
+    const qs = new URLSearchParams(Object.entries(q).filter((e) => e[1] !== undefined).map(([k, v]): [string, string] => [k, String(v)]));
+    return this.call('GET', `/v1/backups/tasks${qs.size ? `?${qs}` : ''}`);
+  }
+  /** The agent's reports of its backup tasks. */
+  reportBackupTasks(tasks: BackupTaskReport[]): Promise<void> {
+    return this.call('POST', '/v1/agent/backup-tasks', { tasks });
   }
 
   reportProbeResults(results: ProbeResultBody[]): Promise<void> {

@@ -15,6 +15,7 @@ import { schedule } from '../core/placement/schedule.js';
 import type { Placement, Unplaced } from '../core/placement/types.js';
 import { desiredState, hostStateHash, type HostDesiredState } from '../core/render/desired.js';
 import { secretUses } from '../core/render/env.js';
+import { BackupBook } from './backups.js';
 import { backupAccess, backupJobs, backupSecretName, type BackupJob } from '../core/render/backups.js';
 import { routeTable, routeTableHash, type RouteTable } from '../core/render/routes.js';
 import { deriveChecks, probesHash, resolveProbes, type Check, type Probe, type ProxyEndpoint } from '../core/monitor/checks.js';
@@ -106,6 +107,8 @@ export class ControllerService {
   readonly reports: HostReports;
   /** Monitoring, uptime, alerting and self-healing (watch.ts). */
   readonly watch: Watch;
+  /** Each app's backup job and last runs (backups.ts). */
+  readonly backups: BackupBook;
 
   constructor(
     readonly store: Store,
@@ -115,6 +118,7 @@ export class ControllerService {
   ) {
     this.changes.setMaxListeners(0);
     this.reports = new HostReports(store);
+    this.backups = new BackupBook(store, () => this.current(), () => this.changes.emit('backup'), now);
     this.watch = new Watch(
       store,
       secrets,
@@ -124,6 +128,7 @@ export class ControllerService {
           return cur && { fleet: cur.fleet, checks: () => this.checksOf(cur) };
         },
         reports: () => this.reports.all(),
+        backups: () => this.backups.apps(),
         changed: (what) => this.changes.emit(what),
       },
       now,
@@ -277,11 +282,13 @@ export class ControllerService {
     const cur = await this.current();
     const base = cur?.desired.get(host) ?? { host, site: '', revision: cur?.revision ?? 0, units: [] };
     const { state, hash } = await this.watch.remediation.apply(base, cur?.hashes.get(host) ?? contentHash([]));
-    // A backup host lets in the agents whose jobs back up there, by the ssh keys they reported.
+    // A backup host lets in the agents whose jobs back up there, by the ssh keys they reported;
+    // a job's host gets the backup tasks asked of it.
     const access = cur ? backupAccess(jobsOf(cur.desired), await this.agentKeys()).get(host) : undefined;
-    if (!access) return { state, hash, revision: cur?.revision ?? 0 };
-    const withAccess = { ...state, backupAccess: access };
-    return { state: withAccess, hash: hostStateHash(withAccess), revision: cur?.revision ?? 0 };
+    const tasks = await this.backups.ordersFor(host);
+    if (!access && tasks.length === 0) return { state, hash, revision: cur?.revision ?? 0 };
+    const withBackup = { ...state, ...(access ? { backupAccess: access } : {}), ...(tasks.length ? { backupTasks: tasks } : {}) };
+    return { state: withBackup, hash: hostStateHash(withBackup), revision: cur?.revision ?? 0 };
   }
 
   /** The public ssh key each agent reported (it signs in to backup hosts with it). */
@@ -307,7 +314,7 @@ export class ControllerService {
 
   /** Resolves when the host's desired state differs from `after`, or after `timeoutMs` with the current one. */
   waitForChange(host: string, after: string | undefined, timeoutMs: number): Promise<{ state: HostDesiredState; hash: string; revision: number; changed: boolean }> {
-    return this.waitFor(() => this.desiredFor(host), after, timeoutMs, ['revision', 'access']);
+    return this.waitFor(() => this.desiredFor(host), after, timeoutMs, ['revision', 'backup']);
   }
 
   /** Resolves when the route table differs from `after` (a new revision, a host reporting a new address), or after `timeoutMs`. */
@@ -410,7 +417,7 @@ export class ControllerService {
     this.reports.record(status);
     if (address(before?.status) !== address(status.status)) this.changes.emit('routes');
     // A new key changes what a backup host must let in.
-    if (sshKeyOf(before?.status) !== sshKeyOf(status.status)) this.changes.emit('access');
+    if (sshKeyOf(before?.status) !== sshKeyOf(status.status)) this.changes.emit('backup');
   }
 
   /** What each proxy last said about the replicas it sees, by proxy host. */

@@ -225,8 +225,37 @@ export function storeContract(name: string, open: () => Promise<StoreHandle>): v
       await store.addBackupRuns('nue-app-01', batch);
       assert.equal((await store.backupRuns({ limit: 100 })).length, 3);
       assert.deepEqual((await store.backupRuns({ app: 'shop', limit: 100 })).map((r) => [r.startedAt, r.ok, r.host]), [['2026-11-27T02:15:00.000Z', false, 'nue-app-01'], ['2026-11-26T02:15:00.000Z', true, 'nue-app-01']]);
+      await store.addBackupRuns('nue-app-01', [run('shop', '2026-11-28T02:15:00.000Z', false), run('wiki', '2026-11-28T02:15:00.000Z', false)]);
       const last = await store.lastBackupRuns();
-      assert.deepEqual(last.map((l) => [l.app, l.lastRun.ok, l.lastSuccess?.startedAt ?? null]), [['blog', true, '2026-11-27T02:15:00.000Z'], ['shop', false, '2026-11-26T02:15:00.000Z']]);
+      // failingSince: the first failure after the last success (the alert's start), also with no success ever.
+      assert.deepEqual(
+        last.map((l) => [l.app, l.lastRun.ok, l.lastSuccess?.startedAt ?? null, l.failingSince]),
+        [
+          ['blog', true, '2026-11-27T02:15:00.000Z', null],
+          ['shop', false, '2026-11-26T02:15:00.000Z', '2026-11-27T02:15:00.000Z'],
+          ['wiki', false, null, '2026-11-28T02:15:00.000Z'],
+        ],
+      );
+    });
+
+    withStore('backup tasks: asked, taken up, finished once; scheduled ones added; another host cannot touch them', async ({ store }) => {
+      const asked = { id: 'bt_1', app: 'shop', host: 'nue-app-01', kind: 'restore' as const, snapshot: 'latest', requestedBy: 'ops', createdAt: '2026-11-27T10:00:00.000Z', state: 'pending' as const };
+      await store.addBackupTask(asked);
+      assert.deepEqual((await store.backupTasks({ host: 'nue-app-01', open: true, limit: 10 })).map((t) => t.id), ['bt_1']);
+      await store.reportBackupTasks('hel-app-01', [{ id: 'bt_1', app: 'shop', kind: 'restore', state: 'failed', startedAt: '2026-11-27T10:00:01.000Z' }]);
+      assert.equal((await store.backupTask('bt_1'))?.state, 'pending', 'another host cannot report it');
+      await store.reportBackupTasks('nue-app-01', [{ id: 'bt_1', app: 'shop', kind: 'restore', state: 'running', startedAt: '2026-11-27T10:00:01.000Z' }]);
+      const result = { snapshotId: 'abcd1234', path: '/var/lib/hafen/restores/shop', files: 3, bytes: 10, seconds: 1.5 };
+      await store.reportBackupTasks('nue-app-01', [{ id: 'bt_1', app: 'shop', kind: 'restore', state: 'done', startedAt: '2026-11-27T10:00:01.000Z', finishedAt: '2026-11-27T10:00:03.000Z', result }]);
+      // A late "running" (sent before the "done", delivered after) does not undo it.
+      await store.reportBackupTasks('nue-app-01', [{ id: 'bt_1', app: 'shop', kind: 'restore', state: 'running', startedAt: '2026-11-27T10:00:01.000Z' }]);
+      assert.deepEqual(await store.backupTask('bt_1'), { ...asked, state: 'done', startedAt: '2026-11-27T10:00:01.000Z', finishedAt: '2026-11-27T10:00:03.000Z', result });
+      assert.deepEqual(await store.backupTasks({ host: 'nue-app-01', open: true, limit: 10 }), []);
+      // Scheduled drills: added as asked by "schedule"; the newest finished one per app.
+      const drill = (app: string, at: string, state: 'done' | 'failed') => ({ id: `drill:${app}:${at}`, app, kind: 'drill' as const, state, startedAt: at, finishedAt: at });
+      await store.reportBackupTasks('nue-app-01', [drill('shop', '2026-11-01T04:00:00.000Z', 'done'), drill('shop', '2026-12-01T04:00:00.000Z', 'failed'), drill('blog', '2026-12-01T04:00:00.000Z', 'done')]);
+      assert.deepEqual((await store.lastBackupTasks('drill')).map((t) => [t.app, t.state, t.requestedBy, t.host]), [['blog', 'done', 'schedule', 'nue-app-01'], ['shop', 'failed', 'schedule', 'nue-app-01']]);
+      assert.deepEqual((await store.backupTasks({ app: 'shop', kind: 'drill', limit: 10 })).map((t) => t.createdAt), ['2026-12-01T04:00:00.000Z', '2026-11-01T04:00:00.000Z']);
     });
 
     withStore('everything survives closing and opening again', async (h) => {

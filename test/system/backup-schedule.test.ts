@@ -4,41 +4,100 @@
  * the job on schedule, the controller records each run; a change to the blog's data shows in
  * the next snapshot and adds only the change; the keep policy leaves 2 snapshots; the newest
  * restores with identical content; the repository password (made by the controller) appears
- * in no API answer; a wrong password fails the run with a clear error and the app keeps running.
+ * in no API answer; a wrong password fails the run with a clear error and an alert (resolved when
+ * the password is right again), and a full repository disk (an 8 MiB tmpfs) likewise; the app
+ * keeps running throughout.
  */
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { Restic } from '../../src/agent/backup/restic.js';
 import { hafenAsync } from '../helpers/paths.js';
 import { fetchText } from '../helpers/http.js';
-import { need, works } from '../helpers/system.js';
+import { need, run, works } from '../helpers/system.js';
 import { startThreeSites, type ThreeSites } from '../helpers/three-sites.js';
 import { until } from '../helpers/wait.js';
 
 const haveRestic = works('restic', ['version']);
 const repos = mkdtempSync(join(tmpdir(), 'hafen-backup-repos-'));
 let fleet: ThreeSites | undefined;
+/** The repositories' disk: an 8 MiB tmpfs (root only), so it can fill up. */
+let mounted = false;
 
 before(async () => {
   if (!haveRestic) return;
+  mounted = process.getuid?.() === 0 && run('mount', ['-t', 'tmpfs', '-o', 'size=8m', 'tmpfs', repos]).status === 0;
   fleet = await startThreeSites(68, {
     edit: (text) =>
       text
         .replace('prefixes: [198.18.2.0/24], uplink: 1Gbit/s }', `prefixes: [198.18.2.0/24], uplink: 1Gbit/s, backupRepository: { url: "${repos}" } }`)
-        .replace('  - id: verlag-blog\n    customer: verlag\n', '  - id: verlag-blog\n    customer: verlag\n    backup: { to: vie, schedule: "*/2 * * * * *", keep: { last: 2 } }\n'),
+        .replace(
+          '  - id: verlag-blog\n    customer: verlag\n',
+          '  - id: verlag-blog\n    customer: verlag\n    backup: { to: vie, schedule: "*/2 * * * * *", keep: { last: 2 }, check: { parts: 3 }, drill: { verify: [sh, -c, "test -s requests && echo requests-ok"] } }\n',
+        ),
   });
 });
 
 after(async () => {
   await fleet?.stop();
+  if (mounted) run('umount', [repos]);
   rmSync(repos, { recursive: true, force: true });
 });
 
 const sha = (text: string) => createHash('sha256').update(text).digest('hex');
+
+test('backup tasks from the CLI: run now, restore into scratch (identical files), a drill with RTO and RPO, checks reading the data in turn', async (t) => {
+  if (!need(t, haveRestic, 'restic is not installed')) return;
+  const f = fleet!;
+  const env = { ...process.env, HAFEN_CONTROLLER: f.url, HAFEN_TOKEN: f.adminToken };
+  const blogData = join(f.data['hel-app-01']!, 'state', 'data', 'verlag-blog-r1', 'requests');
+  await until('the blog answering', () => fetchText(f.address['hel-app-01']!, 8082).catch(() => undefined), 20_000, 250);
+
+  const run = await hafenAsync(['backup', 'run', 'verlag-blog'], { env });
+  assert.equal(run.status, 0, run.stderr);
+  assert.match(run.stdout, /^backed up verlag-blog on hel-app-01: snapshot [0-9a-f]{8,64}, /);
+  assert.match(run.stderr, /^asked the agent of hel-app-01 for a run of verlag-blog \(task bt_[0-9a-f]{16}\)/);
+
+  const restore = await hafenAsync(['backup', 'restore', 'verlag-blog', '--format', 'json'], { env });
+  assert.equal(restore.status, 0, restore.stderr);
+  const restored = JSON.parse(restore.stdout) as { state: string; host: string; result: { path: string; files: number; snapshotId: string } };
+  assert.equal(restored.state, 'done');
+  assert.equal(restored.host, 'hel-app-01');
+  assert.ok(restored.result.files >= 1, JSON.stringify(restored));
+  // No request since the one above (health checks are not counted): the restored counter equals the live one.
+  assert.equal(sha(readFileSync(join(restored.result.path, blogData), 'utf8')), sha(readFileSync(blogData, 'utf8')), 'restored data equals the live data');
+
+  const drill = await hafenAsync(['backup', 'drill', 'verlag-blog'], { env });
+  assert.equal(drill.status, 0, drill.stderr + drill.stdout);
+  assert.match(drill.stdout, /^restore drill of verlag-blog on hel-app-01 passed: snapshot [0-9a-f]{8}, \d+ files, .* restored and verified in [\d.]+ s \(RTO\), data [\d.]+ s old \(RPO\); verification said: requests-ok$/m);
+  const drills = await hafenAsync(['backup', 'drills', '--app', 'verlag-blog', '--format', 'json'], { env });
+  assert.equal(drills.status, 0, drills.stderr);
+  const listed = JSON.parse(drills.stdout) as { apps: { lastDrill: { state: string; result: { seconds: number; dataAgeSeconds: number } } }[] };
+  assert.equal(listed.apps[0]!.lastDrill.state, 'done');
+  assert.ok(listed.apps[0]!.lastDrill.result.dataAgeSeconds < 60, 'the newest snapshot is seconds old');
+  assert.deepEqual(readdirSync(join(f.data['hel-app-01']!, 'state', 'restores')).filter((d) => d.includes('drill')), [], 'the drill removed its copy');
+
+  // Checks read the data in three parts, in turn.
+  const parts: string[] = [];
+  for (let i = 0; i < 2; i++) {
+    const check = await hafenAsync(['backup', 'check', 'verlag-blog', '--format', 'json'], { env });
+    assert.equal(check.status, 0, check.stderr);
+    parts.push((JSON.parse(check.stdout) as { result: { subset: string } }).result.subset);
+  }
+  assert.deepEqual(parts, ['1/3', '2/3']);
+
+  // An app without a backup policy, and a bad option, are refused clearly.
+  const unknown = await hafenAsync(['backup', 'run', 'huber-shop'], { env });
+  assert.equal(unknown.status, 1);
+  assert.match(unknown.stderr, /app "huber-shop" has no backup policy in the newest revision/);
+  const badSnapshot = await hafenAsync(['backup', 'restore', 'verlag-blog', '--snapshot', 'nope'], { env });
+  assert.equal(badSnapshot.status, 1);
+  assert.match(badSnapshot.stderr, /snapshot.*must be a snapshot id \(8 to 64 hex digits\) or "latest"/);
+  t.diagnostic(`restore: ${restored.result.files} files; drill: ${listed.apps[0]!.lastDrill.result.seconds} s to restore and verify, data ${listed.apps[0]!.lastDrill.result.dataAgeSeconds} s old`);
+});
 
 test('a scheduled backup to another site: incremental, kept by policy, restorable, its password never shown', async (t) => {
   if (!need(t, haveRestic, 'restic is not installed')) return;
@@ -92,6 +151,26 @@ test('a scheduled backup to another site: incremental, kept by policy, restorabl
   const listed = await hafenAsync(['backup', 'list'], { env });
   assert.equal(listed.status, 1, 'exit 1 when a last run failed');
   assert.match(listed.stdout, /last run: +\S+ FAILED: wrong-password\n +restic open on .*verlag-blog: the repository does not open with this password .*secret backup-verlag-blog/);
+  assert.match(await fetchText(f.address['hel-app-01']!, 8082), /^Moin from verlag-blog-r1/, 'the app keeps running');
+  const alert = await until('the backup-failed alert', async () => (await f.admin.alerts()).alerts.find((a) => a.key === 'backup-failed:verlag-blog'), 15_000, 250);
+  assert.equal(alert.severity, 'warning');
+  assert.equal(alert.group, 'backup:vie');
+  assert.match(alert.summary, /^backup of verlag-blog on hel-app-01 failed \(wrong-password: restic open on /);
+  assert.ok(!alert.summary.includes('not-the-repository-password'));
+
+  // The right password again: runs succeed and the alert resolves.
+  assert.equal((await hafenAsync(['secret', 'set', 'backup-verlag-blog'], { env, input: job.password })).status, 0);
+  await until('the backup-failed alert resolved', async () => ((await f.admin.alerts()).alerts.some((a) => a.key === 'backup-failed:verlag-blog') ? undefined : true), 30_000, 250);
+
+  // The repository's disk fills up (a 16 MiB file on an 8 MiB disk): the run fails as disk-full, alerts, and the blog serves on.
+  if (!mounted) return t.diagnostic('the disk-full part needs root (a tmpfs for the repository): not run');
+  writeFileSync(join(state, 'data', 'verlag-blog-r1', 'big.bin'), randomBytes(16 * 1024 * 1024));
+  const bigAt = new Date().toISOString();
+  const full = await until('a run failing on a full disk', async () => (await backups()).runs.find((x) => !x.ok && x.startedAt > bigAt), 30_000, 250);
+  assert.equal(full.error?.kind, 'disk-full', JSON.stringify(full));
+  assert.match(full.error!.message, /the disk holding the repository is full/);
+  const fullAlert = await until('the disk-full alert', async () => (await f.admin.alerts()).alerts.find((a) => a.key === 'backup-failed:verlag-blog' && a.summary.includes('disk-full')), 15_000, 250);
+  assert.match(fullAlert.summary, /failed \(disk-full: restic backup on /);
   assert.match(await fetchText(f.address['hel-app-01']!, 8082), /^Moin from verlag-blog-r1/, 'the app keeps running');
   t.diagnostic(`first backup ${first.dataAdded} bytes; after a change ${changed.dataAdded} bytes added`);
 });

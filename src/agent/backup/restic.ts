@@ -181,8 +181,9 @@ export class Restic {
     await this.run(['check', ...(subset ? [`--read-data-subset=${subset}`] : [])]);
   }
 
-  async restore(snapshot: string, target: string): Promise<void> {
-    await this.run(['restore', snapshot, '--target', target]);
+  /** Restores a snapshot under `target`; `verify` has restic read every restored file back and compare it with the snapshot. */
+  async restore(snapshot: string, target: string, opts: { verify?: boolean } = {}): Promise<void> {
+    await this.run(['restore', snapshot, '--target', target, ...(opts.verify ? ['--verify'] : [])]);
   }
 
   async stats(mode: 'raw-data' | 'restore-size' = 'raw-data'): Promise<RepoStats> {

@@ -1,18 +1,27 @@
 /**
- * The agent's backups: each job of the host's desired state runs on its cron schedule (croner,
- * in the host's time zone), one job at a time, also while the controller is away. A run:
- * create the repository if it is new, back up the unit's data, forget what the keep policy
- * no longer keeps (and prune once a week), record the run; runs reach the controller when it
- * answers. A job whose schedule fires while it still runs is skipped, not queued twice.
+ * The agent's backups: each job of the host's desired state backs up on its cron schedule,
+ * checks its repository and drills a restore on theirs (croner, in the host's time zone),
+ * and carries out the tasks people ask for (run now, restore into scratch, drill, check) —
+ * all one at a time, also while the controller is away. A backup run: create the repository if
+ * it is new, back up the unit's data, forget what the keep policy no longer keeps (and prune
+ * once a week), record the run. Runs and task reports reach the controller when it answers.
+ * A schedule that fires while its job's last firing still waits or runs is skipped, not queued twice.
  */
+import { join } from 'node:path';
 import { Cron } from 'croner';
-import { keepFlags } from '../../core/retention/policy.js';
-import type { BackupJob } from '../../core/render/backups.js';
+import type { BackupTaskKind, BackupTaskOrder, BackupJob } from '../../core/render/backups.js';
+import type { BackupTaskReport, BackupTaskResult } from '../../client/client.js';
+import { scheduleInterval } from '../../core/alerting/backups.js';
 import { BackupJournal, type BackupRun } from './journal.js';
-import { Restic, ResticError, type ResticRepository } from './restic.js';
-import { sftpCommand, type AgentKey } from './ssh.js';
+import { backupOnce, checkOnce, drillOnce, restoreInto, type OperationContext } from './operations.js';
+import { ResticError } from './restic.js';
+import type { AgentKey } from './ssh.js';
 
 const PRUNE_EVERY_MS = 7 * 86_400_000;
+/** Failures that may pass by themselves, so a scheduled backup is tried again. */
+const RETRYABLE = new Set(['unreachable', 'locked', 'interrupted', 'denied']);
+const RETRIES = 3;
+const RETRY_MAX_MS = 15 * 60_000;
 
 export interface SchedulerOptions {
   stateDir: string;
@@ -20,8 +29,11 @@ export interface SchedulerOptions {
   host: string;
   /** Where a job's data lies on this host now (the driver knows). */
   dataPaths(job: BackupJob): Promise<string[]>;
-  /** Sends runs to the controller; rejects when it is away (the runs wait). */
+  /** Send runs and task reports to the controller; reject when it is away (they wait). */
   report(runs: BackupRun[]): Promise<void>;
+  reportTasks(tasks: BackupTaskReport[]): Promise<void>;
+  /** Where restores and drills put their files (default `<state>/restores`). */
+  scratchDir?: string;
   log?: (line: string) => void;
   now?: () => Date;
   /** The restic binary (tests); default restic on PATH. */
@@ -30,82 +42,188 @@ export interface SchedulerOptions {
   ssh?: AgentKey;
 }
 
+const asError = (err: unknown) => (err instanceof ResticError ? err : new ResticError('failed', (err as Error).message, null));
+const stamp = (d: Date) => d.toISOString().replace(/[:.]/g, '-');
+
 export class BackupScheduler {
   private readonly journal: BackupJournal;
-  private readonly crons = new Map<string, { job: BackupJob; cron: Cron; key: string }>();
-  /** Runs one at a time: restic is I/O heavy and its locks serialise a repository anyway. */
+  private readonly jobs = new Map<string, { job: BackupJob; crons: Cron[]; key: string; retry?: NodeJS.Timeout }>();
+  /** One operation at a time: restic is I/O heavy and its locks serialise a repository anyway. */
   private queue: Promise<unknown> = Promise.resolve();
-  private readonly running = new Set<string>();
+  /** "app:kind" of scheduled operations waiting or running (a firing while one waits is skipped). */
+  private readonly busy = new Set<string>();
+  /** Ids of asked tasks in the queue. */
+  private readonly queuedTasks = new Set<string>();
   private flushTimer?: NodeJS.Timeout;
   private stopped = false;
+  private readonly ctx: OperationContext;
+  private readonly now: () => Date;
 
   constructor(private readonly opts: SchedulerOptions) {
     this.journal = new BackupJournal(opts.stateDir);
+    this.now = opts.now ?? (() => new Date());
+    this.ctx = { host: opts.host, dataPaths: opts.dataPaths, now: this.now, ...(opts.ssh ? { ssh: opts.ssh } : {}), ...(opts.resticBinary ? { resticBinary: opts.resticBinary } : {}) };
     this.flushTimer = setInterval(() => void this.flush(), 10_000);
     this.flushTimer.unref();
+  }
+
+  private get scratch(): string {
+    return this.opts.scratchDir ?? join(this.opts.stateDir, 'restores');
   }
 
   /** Replaces the jobs: new ones are scheduled, changed ones rescheduled, removed ones stopped. */
   setJobs(jobs: readonly BackupJob[]): void {
     const wanted = new Map(jobs.map((j) => [j.app, j]));
-    for (const [app, c] of this.crons) {
+    for (const [app, c] of this.jobs) {
       if (JSON.stringify(wanted.get(app)) !== c.key) {
-        c.cron.stop();
-        this.crons.delete(app);
+        for (const cron of c.crons) cron.stop();
+        clearTimeout(c.retry);
+        this.jobs.delete(app);
       }
     }
+    if (this.stopped) return;
     for (const job of jobs) {
-      if (this.crons.has(job.app) || this.stopped) continue;
-      const cron = new Cron(job.schedule, { protect: true }, () => void this.runNow(job.app));
-      this.crons.set(job.app, { job, cron, key: JSON.stringify(job) });
+      if (this.jobs.has(job.app)) continue;
+      const crons = [
+        new Cron(job.schedule, { protect: true }, () => void this.scheduled(job.app, 'run')),
+        new Cron(job.check.schedule, { protect: true }, () => void this.scheduled(job.app, 'check')),
+        new Cron(job.drill.schedule, { protect: true }, () => void this.scheduled(job.app, 'drill')),
+      ];
+      this.jobs.set(job.app, { job, crons, key: JSON.stringify(job) });
     }
   }
 
-  /** Runs a job now (queued behind a running one); resolves with its run, or undefined when it is already running or unknown. */
-  runNow(app: string): Promise<BackupRun | undefined> {
-    const entry = this.crons.get(app);
-    if (!entry || this.running.has(app)) return Promise.resolve(undefined);
-    this.running.add(app);
-    const result = this.queue.then(() => this.run(entry.job)).finally(() => this.running.delete(app));
+  /**
+   * Queues the tasks asked for, in order. A task is marked taken in the journal when it starts,
+   * so it runs once, also across restarts; one queued but not started when the agent stops runs
+   * after its restart (the controller still asks for it).
+   */
+  setTasks(orders: readonly BackupTaskOrder[]): void {
+    for (const order of orders) {
+      if (this.stopped || this.queuedTasks.has(order.id)) continue;
+      this.queuedTasks.add(order.id);
+      void this.enqueue(async () => {
+        if (!(await this.journal.take(order.id))) return;
+        this.log(`backup task ${order.id}: ${order.kind} of ${order.app}`);
+        await this.task(order.id, order.app, order.kind, order.snapshot);
+      }).finally(() => this.queuedTasks.delete(order.id));
+    }
+  }
+
+  /** Runs the backup of a job now (queued behind what runs); resolves with its run, or undefined for an unknown job. */
+  async runNow(app: string): Promise<BackupRun | undefined> {
+    const entry = this.jobs.get(app);
+    return entry ? this.enqueue(() => this.backup(entry.job)) : undefined;
+  }
+
+  /** Queues work; what has not started when the scheduler stops never starts. */
+  private enqueue<T>(work: () => Promise<T>): Promise<T | undefined> {
+    const result = this.queue.then(() => (this.stopped ? undefined : work()));
     this.queue = result.catch(() => undefined);
     return result;
   }
 
-  private async run(job: BackupJob): Promise<BackupRun> {
-    const now = this.opts.now ?? (() => new Date());
-    const startedAt = now().toISOString();
+  private log(line: string): void {
+    this.opts.log?.(line);
+  }
+
+  /**
+   * A schedule fired: a backup is a run; a check or a drill is a task of its own, reported as
+   * asked by the schedule. A backup that failed for a passing reason (backup host unreachable,
+   * repository locked, restic interrupted, this agent's key not yet let in) is tried again after a quarter of the schedule's
+   * interval (at most 15 min), up to 3 times, so a blip at 02:15 does not cost a day's backup.
+   */
+  private scheduled(app: string, kind: 'run' | 'check' | 'drill', attempt = 0): void {
+    const key = `${app}:${kind}`;
+    const entry = this.jobs.get(app);
+    if (!entry || this.busy.has(key) || this.stopped) return;
+    this.busy.add(key);
+    if (kind !== 'run') {
+      void this.enqueue(() => this.task(`${kind}:${app}:${this.now().toISOString()}`, app, kind)).finally(() => this.busy.delete(key));
+      return;
+    }
+    void this.enqueue(() => this.backup(entry.job))
+      .then((run) => {
+        const delay = Math.min(RETRY_MAX_MS, (scheduleInterval(entry.job.schedule, this.now()) ?? 0) / 4);
+        if (!run || run.ok || !RETRYABLE.has(run.error?.kind ?? '') || attempt >= RETRIES || delay < 1000 || this.jobs.get(app) !== entry) return;
+        this.log(`backup of ${app}: trying again in ${Math.round(delay / 1000)} s (attempt ${attempt + 2} of ${RETRIES + 1})`);
+        entry.retry = setTimeout(() => this.scheduled(app, 'run', attempt + 1), delay);
+      })
+      .finally(() => this.busy.delete(key));
+  }
+
+  /** One backup run, recorded whatever happens. */
+  private async backup(job: BackupJob): Promise<BackupRun> {
+    const startedAt = this.now().toISOString();
     const base = { app: job.app, unit: job.unit, repository: job.repository.url, startedAt };
     let run: BackupRun;
     try {
-      if (!job.password) throw new ResticError('failed', `no password for the repository of ${job.app} (secret ${job.passwordSecret} not delivered)`, null);
-      const sftp = job.repository.sftp;
-      if (sftp && !this.opts.ssh) throw new ResticError('failed', `no ssh key to reach the sftp repository of ${job.app}: ssh-keygen did not run on this host (install openssh-client)`, null);
-      const repo: ResticRepository = { url: job.repository.url, password: job.password, ...(sftp ? { sftpCommand: sftpCommand(this.opts.ssh!, sftp) } : {}) };
-      const restic = new Restic(repo, { ...(this.opts.resticBinary ? { binary: this.opts.resticBinary } : {}) });
-      const paths = [...(await this.opts.dataPaths(job)), ...job.paths];
-      if (paths.length === 0) throw new ResticError('failed', `nothing to back up for ${job.unit}: it has no data directory or volume on this host yet`, null);
-      await restic.init();
-      const summary = await restic.backup(paths, { host: this.opts.host, tags: [`app:${job.app}`] });
-      const flags = keepFlags(job.keep);
       const last = this.journal.prunedAt(job.app);
-      const prune = flags.length > 0 && (!last || now().getTime() - Date.parse(last) >= PRUNE_EVERY_MS);
-      const forgot = flags.length > 0 ? await restic.forget([...flags, '--tag', `app:${job.app}`], { host: this.opts.host, prune }) : { keep: [], remove: [] };
-      run = { ...base, finishedAt: now().toISOString(), ok: true, snapshotId: summary.snapshotId, filesNew: summary.filesNew, filesChanged: summary.filesChanged, dataAdded: summary.dataAdded, totalBytes: summary.totalBytes, seconds: summary.seconds, forgotten: forgot.remove.length, pruned: prune };
-      this.opts.log?.(`backup of ${job.app}: snapshot ${summary.snapshotId}, ${summary.dataAdded} bytes added, ${forgot.remove.length} forgotten${prune ? ', pruned' : ''}`);
+      const prune = !last || this.now().getTime() - Date.parse(last) >= PRUNE_EVERY_MS;
+      const { summary, forgotten, pruned } = await backupOnce(job, this.ctx, prune);
+      run = { ...base, finishedAt: this.now().toISOString(), ok: true, snapshotId: summary.snapshotId, filesNew: summary.filesNew, filesChanged: summary.filesChanged, dataAdded: summary.dataAdded, totalBytes: summary.totalBytes, seconds: summary.seconds, forgotten, pruned };
+      this.log(`backup of ${job.app}: snapshot ${summary.snapshotId}, ${summary.dataAdded} bytes added, ${forgotten} forgotten${pruned ? ', pruned' : ''}`);
     } catch (err) {
-      const e = err instanceof ResticError ? err : new ResticError('failed', (err as Error).message, null);
-      if (e.kind === 'wrong-password') e.message += `; the password is secret ${job.passwordSecret}, which no longer holds the one this repository was made with`;
-      run = { ...base, finishedAt: now().toISOString(), ok: false, error: { kind: e.kind, message: e.message } };
-      this.opts.log?.(`backup of ${job.app} failed: ${e.message}`);
+      const e = this.explain(asError(err), job);
+      run = { ...base, finishedAt: this.now().toISOString(), ok: false, error: { kind: e.kind, message: e.message } };
+      this.log(`backup of ${job.app} failed: ${e.message}`);
     }
     await this.journal.record(run);
     void this.flush();
     return run;
   }
 
+  private explain(e: ResticError, job: BackupJob): ResticError {
+    if (e.kind === 'wrong-password') e.message += `; the password is secret ${job.passwordSecret}, which no longer holds the one this repository was made with`;
+    return e;
+  }
+
+  /** One task: reported running, then done or failed with its result. */
+  private async task(id: string, app: string, kind: BackupTaskKind, snapshot?: string): Promise<void> {
+    const startedAt = this.now().toISOString();
+    const report = async (r: Omit<BackupTaskReport, 'id' | 'app' | 'kind' | 'startedAt'>) => {
+      await this.journal.recordTask({ id, app, kind, startedAt, ...r });
+      void this.flush();
+    };
+    await report({ state: 'running' });
+    try {
+      const job = this.jobs.get(app)?.job;
+      if (!job) throw new ResticError('failed', `this host (${this.opts.host}) does not run the backup job of ${app} (any more)`, null);
+      const result = await this.perform(job, kind, snapshot);
+      await report({ state: 'done', finishedAt: this.now().toISOString(), result });
+      this.log(`backup task ${id}: ${kind} of ${app} done${result.path ? ` (${result.path})` : ''}`);
+    } catch (err) {
+      const e = this.explain(asError(err), this.jobs.get(app)?.job ?? ({ passwordSecret: `backup-${app}` } as BackupJob));
+      await report({ state: 'failed', finishedAt: this.now().toISOString(), error: { kind: e.kind, message: e.message } });
+      this.log(`backup task ${id}: ${kind} of ${app} failed: ${e.message}`);
+    }
+  }
+
+  private async perform(job: BackupJob, kind: BackupTaskKind, snapshot?: string): Promise<BackupTaskResult> {
+    switch (kind) {
+      case 'run': {
+        const run = await this.backup(job);
+        if (!run.ok) throw new ResticError((run.error?.kind ?? 'failed') as ResticError['kind'], run.error?.message ?? 'the backup failed', null);
+        return { snapshotId: run.snapshotId!, seconds: run.seconds ?? 0, bytes: run.dataAdded ?? 0, files: (run.filesNew ?? 0) + (run.filesChanged ?? 0) };
+      }
+      case 'restore': {
+        const { snapshot: _s, ...result } = await restoreInto(job, this.ctx, snapshot ?? 'latest', join(this.scratch, `${job.app}-${stamp(this.now())}`));
+        return result;
+      }
+      case 'drill':
+        return drillOnce(job, this.ctx, join(this.scratch, `${job.app}-drill-${stamp(this.now())}`));
+      case 'check': {
+        const part = this.journal.nextCheckPart(job.app, job.check.parts);
+        const result = await checkOnce(job, this.ctx, part, job.check.parts);
+        await this.journal.checked(job.app, part);
+        return result;
+      }
+    }
+  }
+
   private flushing?: Promise<void>;
 
-  /** Sends the runs the controller has not seen; they stay when it is away. One flush at a time. */
+  /** Sends the runs and task reports the controller has not seen; they stay when it is away. One flush at a time. */
   flush(): Promise<void> {
     if (this.flushing) return this.flushing;
     // .finally runs after this assignment, whatever deliver() does.
@@ -117,21 +235,30 @@ export class BackupScheduler {
   }
 
   private async deliver(): Promise<void> {
-    const pending = this.journal.pending().slice(0, 500);
-    if (pending.length === 0) return;
     try {
-      await this.opts.report(pending);
-      await this.journal.delivered(pending.length);
+      const runs = this.journal.pending().slice(0, 500);
+      if (runs.length) {
+        await this.opts.report(runs);
+        await this.journal.delivered(runs.length);
+      }
+      const tasks = this.journal.pendingTasks().slice(0, 500);
+      if (tasks.length) {
+        await this.opts.reportTasks(tasks);
+        await this.journal.tasksDelivered(tasks.length);
+      }
     } catch {
       // The controller is away: the next flush sends them.
     }
   }
 
-  /** Stops scheduling; a run in progress finishes. */
+  /** Stops scheduling; what runs finishes, what waits in the queue does not start. */
   async stop(): Promise<void> {
     this.stopped = true;
-    for (const c of this.crons.values()) c.cron.stop();
-    this.crons.clear();
+    for (const c of this.jobs.values()) {
+      for (const cron of c.crons) cron.stop();
+      clearTimeout(c.retry);
+    }
+    this.jobs.clear();
     clearInterval(this.flushTimer);
     await this.queue;
   }

@@ -43,10 +43,11 @@ export async function ensureAgentKey(stateDir: string, host: string, log: (line:
 
 /** Seconds ssh waits for a backup host to answer. */
 export const SSH_CONNECT_TIMEOUT_S = 10;
-/** A connection whose backup host stops answering is given up after 3 keepalives 10 s apart. */
+/** A connection whose backup host stops answering is given up after 3 unanswered keepalives 10 s apart. */
 const SSH_ALIVE_INTERVAL_S = 10;
 const SSH_ALIVE_COUNT = 3;
-export const SSH_SILENCE_LIMIT_S = SSH_ALIVE_INTERVAL_S * SSH_ALIVE_COUNT;
+/** The longest a connection stays open after its backup host went silent (10 s until the first keepalive, 3 more periods). */
+export const SSH_SILENCE_LIMIT_S = SSH_ALIVE_INTERVAL_S * (SSH_ALIVE_COUNT + 1);
 
 /**
  * The command restic starts for an sftp repository: this agent's key only, never a prompt,

@@ -1,13 +1,15 @@
 /**
- * Backups: agents report the runs of their backup jobs with their host credential (the host
- * of a run is the caller, never what the body claims); people read, per app, where and when it
- * backs up and how its last runs went.
+ * Backups: agents report the runs of their backup jobs and their tasks with their host
+ * credential (the host is the caller, never what the body claims); people read, per app, where
+ * and when it backs up and how its last runs, drills and checks went, and ask for tasks (run
+ * now, restore into scratch, drill, check) that the job host's agent carries out.
  */
 import type { FastifyInstance } from 'fastify';
-import { repositoryFor } from '../../core/render/backups.js';
+import { backupDeadline } from '../../core/alerting/backups.js';
 import type { ControllerService } from '../service.js';
 import { requireHost, requireRole } from './auth.js';
-import { BackupRunsBody } from './schemas.js';
+import { HafenError } from '../../lib/errors.js';
+import { BackupRunsBody, BackupTaskBody, BackupTaskReportsBody } from './schemas.js';
 import { body } from './validate.js';
 
 export function backupRoutes(app: FastifyInstance, service: ControllerService): void {
@@ -15,24 +17,45 @@ export function backupRoutes(app: FastifyInstance, service: ControllerService): 
     const host = await requireHost(service.store, req);
     const { runs } = body(BackupRunsBody, req);
     await service.store.addBackupRuns(host, runs);
+    service.backups.changed();
     return reply.code(204).send();
+  });
+
+  app.post('/v1/agent/backup-tasks', async (req, reply) => {
+    const host = await requireHost(service.store, req);
+    const { tasks } = body(BackupTaskReportsBody, req);
+    await service.backups.report(host, tasks);
+    return reply.code(204).send();
+  });
+
+  app.post<{ Params: { app: string } }>('/v1/backups/:app/tasks', async (req, reply) => {
+    const who = await requireRole(service.store, req, 'operator');
+    const { kind, snapshot } = body(BackupTaskBody, req);
+    const task = await service.backups.ask(req.params.app, kind, who.name, snapshot);
+    return reply.code(202).send(task);
+  });
+
+  app.get<{ Params: { id: string } }>('/v1/backups/tasks/:id', async (req) => {
+    await requireRole(service.store, req, 'viewer');
+    const task = await service.store.backupTask(req.params.id);
+    if (!task) throw new HafenError('HAFEN_BACKUP_TASK_NOT_FOUND', `no backup task ${req.params.id}`);
+    return service.backups.shown(task);
+  });
+
+  app.get<{ Querystring: { app?: string; kind?: string; limit?: string } }>('/v1/backups/tasks', async (req) => {
+    await requireRole(service.store, req, 'viewer');
+    const limit = Math.min(Math.max(Number(req.query.limit ?? 100) || 100, 1), 10_000);
+    const kind = req.query.kind === undefined ? undefined : BackupTaskBody.shape.kind.parse(req.query.kind);
+    const tasks = await service.store.backupTasks({ ...(req.query.app ? { app: req.query.app } : {}), ...(kind ? { kind } : {}), limit });
+    return { tasks: tasks.map((t) => service.backups.shown(t)) };
   });
 
   app.get<{ Querystring: { app?: string; limit?: string } }>('/v1/backups', async (req) => {
     await requireRole(service.store, req, 'viewer');
     const limit = Math.min(Math.max(Number(req.query.limit ?? 100) || 100, 1), 10_000);
-    const cur = await service.current();
-    const jobs = [...(cur?.desired.values() ?? [])].flatMap((s) => (s.backups ?? []).map((j) => ({ ...j, host: s.host })));
-    const last = new Map((await service.store.lastBackupRuns()).map((l) => [l.app, l]));
-    const apps = (cur?.fleet.apps ?? [])
-      .filter((a) => a.backup && (!req.query.app || a.id === req.query.app))
-      .map((a) => {
-        const job = jobs.find((j) => j.app === a.id);
-        // No job: say why (no repository at the target site, or the app is not placed).
-        const why = job ? undefined : repositoryFor(cur!.fleet, a.backup!.to, a.customer, a.id, cur!.addresses);
-        const problem = typeof why === 'string' ? why : job ? undefined : 'the app has no replica placed';
-        return { app: a.id, customer: a.customer, host: job?.host ?? null, schedule: a.backup!.schedule, repository: job?.repository.url ?? null, ...(problem ? { problem } : {}), lastRun: last.get(a.id)?.lastRun ?? null, lastSuccess: last.get(a.id)?.lastSuccess ?? null };
-      });
+    const apps = (await service.backups.apps())
+      .filter((a) => !req.query.app || a.app === req.query.app)
+      .map((a) => ({ app: a.app, customer: a.customer, host: a.host, schedule: a.schedule, repository: a.repository, ...(a.problem ? { problem: a.problem } : {}), lastRun: a.lastRun, lastSuccess: a.lastSuccess, failingSince: a.failingSince, dueBy: backupDeadline(a)?.toISOString() ?? null, lastDrill: a.lastDrill, lastCheck: a.lastCheck }));
     const runs = await service.store.backupRuns({ ...(req.query.app ? { app: req.query.app } : {}), limit });
     return { apps, runs };
   });

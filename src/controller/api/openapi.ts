@@ -1,7 +1,7 @@
 /** GET /openapi.json: the API described from the same zod schemas that validate requests. */
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { ApplyBody, JoinBody, PlanBody, ProxyStatusBody, BackupRunsBody, RollbackBody, SecretBody, StatusBody, TokenBody, ProbeResultsBody, SilenceBody } from './schemas.js';
+import { ApplyBody, JoinBody, PlanBody, ProxyStatusBody, BackupRunsBody, BackupTaskBody, BackupTaskReportsBody, RollbackBody, SecretBody, StatusBody, TokenBody, ProbeResultsBody, SilenceBody } from './schemas.js';
 
 type Auth = 'viewer' | 'operator' | 'admin' | 'host' | 'none';
 
@@ -28,7 +28,11 @@ const OPS: Op[] = [
   { method: 'get', path: '/v1/agent/desired', summary: "The calling host's desired state; long-polls up to `wait` seconds while it equals `after`", auth: 'host', query: { after: 'hash the agent has', wait: 'seconds to wait for a change (max 30)' } },
   { method: 'post', path: '/v1/agent/status', summary: 'Report unit states and health', auth: 'host', body: StatusBody },
   { method: 'post', path: '/v1/agent/backups', summary: 'Report backup runs (a run sent twice is stored once)', auth: 'host', body: BackupRunsBody },
-  { method: 'get', path: '/v1/backups', summary: 'Per app with a backup policy: host, schedule, repository, last run and last success; runs newest first', auth: 'viewer', query: { app: 'only this app', limit: '1 to 10000 runs (default 100)' } },
+  { method: 'post', path: '/v1/agent/backup-tasks', summary: 'Report backup tasks: asked ones taken up or finished, scheduled drills and checks', auth: 'host', body: BackupTaskReportsBody },
+  { method: 'get', path: '/v1/backups', summary: 'Per app with a backup policy: host, schedule, repository, last run, last success, when the next is due, newest drill and check; runs newest first', auth: 'viewer', query: { app: 'only this app', limit: '1 to 10000 runs (default 100)' } },
+  { method: 'post', path: '/v1/backups/{app}/tasks', summary: 'Ask the agent of the app\'s backup host for a task: run, restore (into scratch space), drill or check (202; follow it by its id)', auth: 'operator', params: ['app'], body: BackupTaskBody },
+  { method: 'get', path: '/v1/backups/tasks', summary: 'Backup tasks, newest first, asked and scheduled', auth: 'viewer', query: { app: 'only this app', kind: 'run, restore, drill or check', limit: '1 to 10000 (default 100)' } },
+  { method: 'get', path: '/v1/backups/tasks/{id}', summary: 'One backup task: pending, running, done (with its result), failed (with why) or expired', auth: 'viewer', params: ['id'] },
   { method: 'get', path: '/v1/proxy/routes', summary: 'The edge route table; long-polls up to `wait` seconds while its hash equals `after`', auth: 'host', query: { after: 'hash the proxy has', wait: 'seconds to wait for a change (max 30)' } },
   { method: 'post', path: '/v1/proxy/status', summary: 'Report replica health as the calling proxy sees it, and the requests it counted', auth: 'host', body: ProxyStatusBody },
   { method: 'get', path: '/v1/traffic', summary: 'Requests per app and site through the edge proxies: per minute (2 days kept), hour (90 days) or day (for ever)', auth: 'viewer', query: { since: 'ISO 8601 time (default: 24 hours ago)', resolution: 'minute, hour (default) or day', app: 'only this app', customer: 'only this customer\'s apps' } },

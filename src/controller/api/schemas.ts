@@ -94,6 +94,40 @@ export const SilenceBody = z
   })
   .refine((b) => (b.endsAt === undefined) !== (b.duration === undefined), 'give exactly one of endsAt or duration');
 
+const TaskKind = z.enum(['run', 'restore', 'drill', 'check']);
+export const BackupTaskBody = z.object({
+  kind: TaskKind.describe('run: back up now; restore: restore a snapshot into scratch space on the job host; drill: restore the newest snapshot, verify it, measure RTO and RPO, remove it; check: restic check with the next part of the data'),
+  snapshot: z.string().regex(/^([0-9a-f]{8,64}|latest)$/, 'must be a snapshot id (8 to 64 hex digits) or "latest"').optional().describe('restore: the snapshot (default latest)'),
+});
+export const BackupTaskReportsBody = z.object({
+  tasks: z
+    .array(
+      z.object({
+        id: z.string().min(1).max(200),
+        app: z.string().min(1),
+        kind: TaskKind,
+        state: z.enum(['running', 'done', 'failed']),
+        startedAt: z.iso.datetime(),
+        finishedAt: z.iso.datetime().optional(),
+        result: z
+          .object({
+            snapshotId: z.string().optional(),
+            snapshotTime: z.string().optional(),
+            path: z.string().optional(),
+            files: z.number().int().min(0).optional(),
+            bytes: z.number().min(0).optional(),
+            seconds: z.number().min(0).optional(),
+            dataAgeSeconds: z.number().optional(),
+            subset: z.string().optional(),
+            verifyOutput: z.string().max(4000).optional(),
+          })
+          .optional(),
+        error: z.object({ kind: z.string(), message: z.string().max(4000) }).optional(),
+      }),
+    )
+    .max(1000)
+    .describe('Task reports not delivered yet, oldest first'),
+});
 export const BackupRunsBody = z.object({
   runs: z
     .array(

@@ -179,4 +179,19 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX backup_runs_app ON backup_runs (app, id);
   `,
+  // 10: backup tasks: asked for by people (run now, restore) or started by an agent's schedule
+  // (drills, checks); the task itself as JSON, the columns to find it.
+  `
+  CREATE TABLE backup_tasks (
+    id          TEXT PRIMARY KEY,
+    app         TEXT NOT NULL,
+    host        TEXT NOT NULL,
+    kind        TEXT NOT NULL,
+    state       TEXT NOT NULL,
+    created_at  TEXT NOT NULL,
+    task        TEXT NOT NULL
+  );
+  CREATE INDEX backup_tasks_open ON backup_tasks (host, state);
+  CREATE INDEX backup_tasks_app ON backup_tasks (app, kind, created_at);
+  `,
 ];

@@ -7,10 +7,14 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { HafenError } from '../../lib/errors.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
-import type { ApiToken, HostStatus, JoinToken, Revision, RevisionInput, RevisionSummary, SecretInfo, SecretInput, SecretRecord, Store, TrafficSample, EventRecord, SilenceRecord, AlertingCommit, NotificationRecord, ConnectionSample, ConnectionRow, TrafficRow, TrafficResolution, UptimeRecord, StoredBackupRun } from './store.js';
+import type { ApiToken, HostStatus, JoinToken, Revision, RevisionInput, RevisionSummary, SecretInfo, SecretInput, SecretRecord, Store, TrafficSample, EventRecord, SilenceRecord, AlertingCommit, NotificationRecord, ConnectionSample, ConnectionRow, TrafficRow, TrafficResolution, UptimeRecord, StoredBackupRun, BackupTask, BackupTaskReport } from './store.js';
 import type { BackupRunBody } from '../../client/client.js';
+import type { BackupTaskKind } from '../../core/render/backups.js';
 import { TRAFFIC_KEEP_MS, TRAFFIC_RESOLUTIONS } from './store.js';
 import { bucketOf, notificationOf, secretInfo, storedRun, summary, token, TRAFFIC_TABLES, type NotificationRow, type RevisionRow, type SecretRow, type SilenceRow, type TokenRow } from './sqlite-rows.js';
+
+/** Task states that are final. */
+const FINISHED = new Set(['done', 'failed']);
 
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
@@ -311,12 +315,67 @@ export class SqliteStore implements Store {
     return rows.map(storedRun);
   }
 
-  async lastBackupRuns(): Promise<{ app: string; lastRun: StoredBackupRun; lastSuccess: StoredBackupRun | null }[]> {
+  async lastBackupRuns(): Promise<{ app: string; lastRun: StoredBackupRun; lastSuccess: StoredBackupRun | null; failingSince: string | null }[]> {
     const last = this.stmt('SELECT app, host, run FROM backup_runs WHERE id IN (SELECT MAX(id) FROM backup_runs GROUP BY app) ORDER BY app').all() as { app: string; host: string; run: string }[];
     const ok = new Map((this.stmt('SELECT app, host, run FROM backup_runs WHERE id IN (SELECT MAX(id) FROM backup_runs WHERE ok = 1 GROUP BY app)').all() as { app: string; host: string; run: string }[]).map((r) => [r.app, storedRun(r)]));
-    return last.map((r) => ({ app: r.app, lastRun: storedRun(r), lastSuccess: ok.get(r.app) ?? null }));
+    const failing = new Map(
+      (
+        this.stmt('SELECT app, MIN(started_at) AS since FROM backup_runs b WHERE ok = 0 AND id > COALESCE((SELECT MAX(id) FROM backup_runs WHERE app = b.app AND ok = 1), 0) GROUP BY app').all() as {
+          app: string;
+          since: string;
+        }[]
+      ).map((r) => [r.app, r.since]),
+    );
+    return last.map((r) => {
+      const lastRun = storedRun(r);
+      return { app: r.app, lastRun, lastSuccess: ok.get(r.app) ?? null, failingSince: lastRun.ok ? null : (failing.get(r.app) ?? null) };
+    });
   }
 
+
+  async addBackupTask(task: BackupTask): Promise<void> {
+    this.stmt('INSERT INTO backup_tasks (id, app, host, kind, state, created_at, task) VALUES (?, ?, ?, ?, ?, ?, ?)').run(task.id, task.app, task.host, task.kind, task.state, task.createdAt, JSON.stringify(task));
+  }
+
+  async backupTask(id: string): Promise<BackupTask | undefined> {
+    const row = this.stmt('SELECT task FROM backup_tasks WHERE id = ?').get(id) as { task: string } | undefined;
+    return row && (JSON.parse(row.task) as BackupTask);
+  }
+
+  async backupTasks(q: { app?: string; host?: string; kind?: BackupTaskKind; open?: boolean; limit: number }): Promise<BackupTask[]> {
+    const filters = Object.entries({ app: q.app, host: q.host, kind: q.kind }).filter((e): e is [string, string] => e[1] !== undefined);
+    const where = filters.map(([column]) => `${column} = ?`);
+    const args = filters.map(([, value]) => value);
+    if (q.open) where.push("state IN ('pending', 'running')");
+    const rows = this.stmt(`SELECT task FROM backup_tasks ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, id DESC LIMIT ?`).all(...args, q.limit) as { task: string }[];
+    return rows.map((r) => JSON.parse(r.task) as BackupTask);
+  }
+
+  async reportBackupTasks(host: string, reports: readonly BackupTaskReport[]): Promise<void> {
+    const get = this.stmt('SELECT host, state, task FROM backup_tasks WHERE id = ?');
+    const insert = this.stmt('INSERT INTO backup_tasks (id, app, host, kind, state, created_at, task) VALUES (?, ?, ?, ?, ?, ?, ?)');
+    const update = this.stmt('UPDATE backup_tasks SET state = ?, task = ? WHERE id = ?');
+    this.db.transaction(() => {
+      for (const r of reports) {
+        const row = get.get(r.id) as { host: string; state: string; task: string } | undefined;
+        const { id, app, kind, state, startedAt, finishedAt, result, error } = r;
+        const outcome = { state, startedAt, ...(finishedAt ? { finishedAt } : {}), ...(result ? { result } : {}), ...(error ? { error } : {}) };
+        if (!row) {
+          const task: BackupTask = { id, app, kind, host, requestedBy: 'schedule', createdAt: startedAt, ...outcome };
+          insert.run(id, app, host, kind, state, startedAt, JSON.stringify(task));
+        } else if (row.host === host && !(FINISHED.has(row.state) && state === 'running')) {
+          update.run(state, JSON.stringify({ ...(JSON.parse(row.task) as BackupTask), ...outcome }), id);
+        }
+      }
+    })();
+  }
+
+  async lastBackupTasks(kind: BackupTaskKind): Promise<BackupTask[]> {
+    const rows = this.stmt(
+      "SELECT task FROM backup_tasks t WHERE kind = ? AND state IN ('done', 'failed') AND created_at = (SELECT MAX(created_at) FROM backup_tasks WHERE app = t.app AND kind = t.kind AND state IN ('done', 'failed')) ORDER BY app",
+    ).all(kind) as { task: string }[];
+    return rows.map((r) => JSON.parse(r.task) as BackupTask);
+  }
 
   async putHostStatuses(statuses: readonly HostStatus[]): Promise<void> {
     const put = this.stmt('INSERT INTO host_status (host, status, reported_at) VALUES (?, ?, ?) ON CONFLICT(host) DO UPDATE SET status = excluded.status, reported_at = excluded.reported_at');

@@ -9,11 +9,12 @@
  * Tokens and credentials are stored only as hashes; app secrets only sealed (encrypted by the
  * controller before they reach the store, see controller/secrets.ts).
  */
-import type { BackupRunBody } from '../../client/client.js';
+import type { BackupRunBody, BackupTask, BackupTaskReport } from '../../client/client.js';
 import type { Silence } from '../../core/alerting/alerts.js';
 import type { MonitorEvent } from '../../core/monitor/status.js';
 import type { UptimeDay } from '../../core/monitor/uptime.js';
 import type { Placement } from '../../core/placement/types.js';
+import type { BackupTaskKind } from '../../core/render/backups.js';
 
 export type Role = 'admin' | 'operator' | 'viewer';
 
@@ -169,6 +170,8 @@ export interface AlertingCommit {
 /** Seconds an app was up, down and unknown on one day (UTC). */
 export type UptimeRecord = UptimeDay;
 
+export type { BackupTask, BackupTaskReport };
+
 /** A backup run as stored: what the agent reported, and which host reported it. */
 export type StoredBackupRun = BackupRunBody & { host: string };
 
@@ -251,8 +254,22 @@ export interface Store {
   addBackupRuns(host: string, runs: readonly BackupRunBody[]): Promise<void>;
   /** Backup runs, newest first (of one app, or all). */
   backupRuns(q: { app?: string; limit: number }): Promise<StoredBackupRun[]>;
-  /** Per app: its newest run, and its newest successful run. */
-  lastBackupRuns(): Promise<{ app: string; lastRun: StoredBackupRun; lastSuccess: StoredBackupRun | null }[]>;
+  /** Per app: its newest run, its newest successful run, and the start of the first failure since that success (null when none failed). */
+  lastBackupRuns(): Promise<{ app: string; lastRun: StoredBackupRun; lastSuccess: StoredBackupRun | null; failingSince: string | null }[]>;
+
+  /** Stores a backup task asked for (state pending). */
+  addBackupTask(task: BackupTask): Promise<void>;
+  backupTask(id: string): Promise<BackupTask | undefined>;
+  /** Backup tasks, newest first; `open`: only those pending or running. */
+  backupTasks(q: { app?: string; host?: string; kind?: BackupTaskKind; open?: boolean; limit: number }): Promise<BackupTask[]>;
+  /**
+   * Records what a host's agent reports of its tasks: tasks of that host are updated (a
+   * finished task never goes back to running); tasks the agent started on its own (scheduled
+   * drills and checks) are added as asked by "schedule". Reports for another host's task are ignored.
+   */
+  reportBackupTasks(host: string, reports: readonly BackupTaskReport[]): Promise<void>;
+  /** Per app, its newest finished task of `kind`. */
+  lastBackupTasks(kind: BackupTaskKind): Promise<BackupTask[]>;
 
   /** Stores the last report of each host given, in one transaction (the controller batches heartbeats). */
   putHostStatuses(statuses: readonly HostStatus[]): Promise<void>;

@@ -13,7 +13,8 @@
  * Grouping: check alerts per customer, site and prober alerts per site, so a site loss is
  * one notification, not one per app. Inhibition: a lost site mutes the alerts it explains
  * (checks of replicas there, apps whose every replica is there, its silent probers, paths seen
- * only from there).
+ * only from there); a host that stopped reporting mutes the alerts about it (its backups).
+ * Alerts from elsewhere (backups: core/alerting/backups.ts) come in as `extra`.
  */
 import type { CheckStatus, HostHeartbeat, SiteStatus } from '../monitor/status.js';
 import type { Severity } from '../fleet/schema/alerting.js';
@@ -25,7 +26,8 @@ export interface Alert {
   /** Group it is notified in: "customer:huber", "site:hel", "path:hel". */
   group: string;
   summary: string;
-  labels: { customer?: string; app?: string; site?: string; check?: string };
+  /** `host`: the host an alert is about (not a silence matcher; a host that stopped reporting explains it). */
+  labels: { customer?: string; app?: string; site?: string; check?: string; host?: string };
   /** When its condition began (ISO 8601). */
   since: string;
 }
@@ -58,8 +60,8 @@ export function maxSeverity(list: readonly Severity[]): Severity {
 }
 
 /** The alerts that fire for these states, each marked when inhibited or silenced. */
-export function deriveAlerts(checks: readonly CheckStatus[], sites: readonly SiteStatus[], silences: readonly Silence[], now: Date, hosts: readonly HostHeartbeat[] = []): AlertView[] {
-  const alerts: Alert[] = [];
+export function deriveAlerts(checks: readonly CheckStatus[], sites: readonly SiteStatus[], silences: readonly Silence[], now: Date, hosts: readonly HostHeartbeat[] = [], extra: readonly Alert[] = []): AlertView[] {
+  const alerts: Alert[] = [...extra];
   const lost = new Set(sites.filter((s) => s.state === 'lost').map((s) => s.site));
   for (const c of checks) {
     const labels = { customer: c.customer, app: c.app, check: c.id, ...(c.site ? { site: c.site } : {}) };
@@ -84,10 +86,12 @@ export function deriveAlerts(checks: readonly CheckStatus[], sites: readonly Sit
   // Apps whose every replica is at a lost site: their visitors' checks are explained too.
   const replicaSites = new Map<string, Set<string>>();
   for (const c of checks) if (c.site) replicaSites.set(c.app, (replicaSites.get(c.app) ?? new Set()).add(c.site));
+  const silentHosts = new Set(hosts.filter((h) => h.state === 'down').map((h) => h.host));
   const explainedBy = (a: Alert): string | undefined => {
     if (a.key.startsWith('site:')) return undefined;
     const site = a.labels.site;
     if (site && lost.has(site)) return `site:${site}`;
+    if (a.labels.host && silentHosts.has(a.labels.host)) return `host:${a.labels.host}`;
     const at = a.labels.app ? replicaSites.get(a.labels.app) : undefined;
     if (a.key.startsWith('check:') && at && at.size > 0 && [...at].every((s) => lost.has(s))) return `site:${[...at][0]}`;
     const path = a.group.startsWith('path:') ? a.group.slice(5).split('+') : [];

@@ -38,6 +38,10 @@ export interface ResolvedBackup {
   copyTo?: string;
   volumes?: string[];
   paths?: string[];
+  /** restic check: when, and in how many parts the data is read in turn. */
+  check: { schedule: string; parts: number };
+  /** Restore drills: when, and the command that verifies a restore. */
+  drill: { schedule: string; verify?: string[] };
 }
 
 export interface VolumeModel {
@@ -110,6 +114,10 @@ export function workloadKind(app: Pick<AppSpec, 'workload'>): WorkloadKind {
 
 /** Default schedule when a backup target is set but no schedule: nightly. */
 export const DEFAULT_BACKUP_SCHEDULE = '15 2 * * *';
+/** restic check by default: Sundays at 05:00, reading a quarter of the data each time. */
+export const DEFAULT_CHECK = { schedule: '0 5 * * 0', parts: 4 } as const;
+/** Restore drills by default: the 1st of each month at 04:00. */
+export const DEFAULT_DRILL_SCHEDULE = '0 4 1 * *';
 /** Default retention: two weeks of dailies, two months of weeklies, a year of monthlies. */
 export const DEFAULT_RETENTION = { daily: 14, weekly: 8, monthly: 12 } as const;
 
@@ -125,6 +133,8 @@ export function resolveBackup(
     schedule: merged.schedule ?? DEFAULT_BACKUP_SCHEDULE,
     keep: merged.keep ?? { ...DEFAULT_RETENTION },
     to: merged.to,
+    check: { schedule: merged.check?.schedule ?? DEFAULT_CHECK.schedule, parts: merged.check?.parts ?? DEFAULT_CHECK.parts },
+    drill: { schedule: merged.drill?.schedule ?? DEFAULT_DRILL_SCHEDULE, ...(merged.drill?.verify ? { verify: merged.drill.verify } : {}) },
   };
   if (merged.copyTo !== undefined) out.copyTo = merged.copyTo;
   if (merged.volumes !== undefined) out.volumes = merged.volumes;

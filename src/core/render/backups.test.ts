@@ -52,6 +52,8 @@ test('one job per app with backups, on its first replica\'s host, to the backup 
       keep: { daily: 7 },
       volumes: ['db'],
       paths: [],
+      check: { schedule: '0 5 * * 0', parts: 4 },
+      drill: { schedule: '0 4 1 * *' },
       repository: { site: 'vie', url: 'sftp:restic@198.18.2.70:/srv/restic/huber/shop', sftp: { user: 'restic', address: '198.18.2.70', port: 2222 }, backupHost: 'vie-backup-01' },
       passwordSecret: 'backup-shop',
       passwordVersion: 3,

@@ -35,6 +35,10 @@ export interface BackupJob {
   /** The app's volumes to back up (for the process driver: the unit's data directory). */
   volumes: string[];
   paths: string[];
+  /** restic check: when, and in how many parts the data is read in turn. */
+  check: { schedule: string; parts: number };
+  /** Restore drills: when, and the command run in the restored directory to verify it. */
+  drill: { schedule: string; verify?: string[] };
   repository: BackupRepositoryRef;
   /** The secret holding the repository password, and its version (a new value changes the job). */
   passwordSecret: string;
@@ -44,6 +48,17 @@ export interface BackupJob {
 }
 
 export const backupSecretName = (app: string) => `backup-${app}`;
+
+export type BackupTaskKind = 'run' | 'restore' | 'drill' | 'check';
+
+/** A backup task the controller asks of the agent of the job's host (in its desired state, until reported done). */
+export interface BackupTaskOrder {
+  id: string;
+  app: string;
+  kind: BackupTaskKind;
+  /** restore: the snapshot (id or "latest"; default latest). */
+  snapshot?: string;
+}
 
 export interface RepositoryProblem {
   app: string;
@@ -152,6 +167,8 @@ export function backupJobs(
       keep: { ...app.backup.keep },
       volumes: app.backup.volumes ?? app.volumes.map((v) => v.name),
       paths: app.backup.paths ?? [],
+      check: { ...app.backup.check },
+      drill: { schedule: app.backup.drill.schedule, ...(app.backup.drill.verify ? { verify: [...app.backup.drill.verify] } : {}) },
       repository,
       passwordSecret: secret,
       passwordVersion: secretVersions.get(secret) ?? 0,

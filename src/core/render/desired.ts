@@ -8,7 +8,7 @@ import type { App, Fleet } from '../fleet/model.js';
 import type { Placement } from '../placement/types.js';
 import { naturalCompare } from '../util/natural-sort.js';
 import { contentHash } from '../util/canonical.js';
-import type { BackupAccessKey, BackupJob } from './backups.js';
+import type { BackupAccessKey, BackupJob, BackupTaskOrder } from './backups.js';
 import { composeProject, type ComposeProject } from './compose.js';
 import { unitName } from './names.js';
 import { hashWithSecrets, splitEnv } from './env.js';
@@ -70,6 +70,8 @@ export interface HostDesiredState {
   backups?: BackupJob[];
   /** On a backup host: the agents' ssh keys to let in for their jobs (see backupAccess); absent when none. */
   backupAccess?: BackupAccessKey[];
+  /** Backup tasks asked of this host's agent (run now, restore, drill, check) and not done yet; absent when none. */
+  backupTasks?: BackupTaskOrder[];
 }
 
 export { unitName };
@@ -112,8 +114,9 @@ export function desiredState(fleet: Fleet, placements: readonly Placement[], rev
   return out;
 }
 
-/** The hash of a host's desired state: its units, and its backup jobs and access when it has any. */
-export function hostStateHash(state: Pick<HostDesiredState, 'units' | 'backups' | 'backupAccess'>): string {
-  if (!state.backups && !state.backupAccess) return contentHash(state.units);
-  return contentHash({ units: state.units, ...(state.backups ? { backups: state.backups } : {}), ...(state.backupAccess ? { backupAccess: state.backupAccess } : {}) });
+/** The hash of a host's desired state: its units, and its backup jobs, access and tasks when it has any. */
+export function hostStateHash(state: Pick<HostDesiredState, 'units' | 'backups' | 'backupAccess' | 'backupTasks'>): string {
+  if (!state.backups && !state.backupAccess && !state.backupTasks) return contentHash(state.units);
+  const { backups, backupAccess, backupTasks } = state;
+  return contentHash({ units: state.units, ...(backups ? { backups } : {}), ...(backupAccess ? { backupAccess } : {}), ...(backupTasks ? { backupTasks } : {}) });
 }

@@ -32,15 +32,33 @@ export const Retention = z
   })
   .describe('Which snapshots to keep (restic forget --keep-*).');
 
+const CronField = z.string().refine(isCron, 'must be a cron expression, like "15 2 * * *"');
+
+export const BackupCheck = z
+  .strictObject({
+    schedule: CronField.optional().describe('When to run restic check (cron, host time zone; default "0 5 * * 0", Sundays 05:00).'),
+    parts: z.number().int().min(1).max(1000).optional().describe('Each check reads one of this many parts of the data, in turn (--read-data-subset=n/parts), so every byte is read once per `parts` checks (default 4).'),
+  })
+  .describe('Regular restic check of the repository.');
+
+export const BackupDrill = z
+  .strictObject({
+    schedule: CronField.optional().describe('When to run a restore drill (cron, host time zone; default "0 4 1 * *", the 1st of each month at 04:00).'),
+    verify: z.array(z.string().min(1)).min(1).optional().describe('A command run in the restored directory after restic has verified the files (e.g. ["sqlite3", "data/app.db", "PRAGMA integrity_check"]); a non-zero exit fails the drill.'),
+  })
+  .describe('Restore drills: restore the newest snapshot into scratch space, verify it, measure the restore time and the data age.');
+
 /** Backup fields; all optional so fleet and customer defaults can fill them in. */
 export const BackupFields = {
   enabled: z.boolean().optional().describe('false turns backups off for this app (default true when a target is known).'),
-  schedule: z.string().refine(isCron, 'must be a cron expression, like "15 2 * * *"').optional().describe('When to back up (cron, in the host time zone).'),
+  schedule: CronField.optional().describe('When to back up (cron, in the host time zone).'),
   keep: Retention.optional(),
   to: Id.optional().describe('Site that holds the restic repository: another site than the app\'s.'),
   copyTo: Id.optional().describe('Optional third site that gets a copy of every snapshot (restic copy).'),
   volumes: z.array(z.string()).optional().describe('Volumes to back up (default: all of the app\'s volumes).'),
   paths: z.array(z.string()).optional().describe('Extra paths inside the workload to back up.'),
+  check: BackupCheck.optional(),
+  drill: BackupDrill.optional(),
 };
 
 export const Backup = z.strictObject(BackupFields).describe('Backup policy.');

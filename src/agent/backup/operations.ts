@@ -1,0 +1,143 @@
+/**
+ * What the agent does with a backup job's repository, one function per operation: back up
+ * (then forget by the keep policy, prune when due), check a part of the data, restore a
+ * snapshot into a directory, and drill (restore the newest snapshot into scratch space, let
+ * restic verify every file, run the app's own verification, measure, remove it again).
+ * Every failure is a ResticError with a kind; nothing here touches the running app.
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, readdirSync, lstatSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { BackupTaskResult } from '../../client/client.js';
+import type { BackupJob } from '../../core/render/backups.js';
+import { keepFlags } from '../../core/retention/policy.js';
+import { Restic, ResticError, type BackupSummary, type Snapshot } from './restic.js';
+import { sftpCommand, type AgentKey } from './ssh.js';
+
+export interface OperationContext {
+  /** The host name snapshots are made under. */
+  host: string;
+  ssh?: AgentKey;
+  resticBinary?: string;
+  /** Where the job's data lies on this host now (the driver knows). */
+  dataPaths(job: BackupJob): Promise<string[]>;
+  now(): Date;
+}
+
+/** The job's repository, opened with its password and, for sftp, this agent's key. */
+export function resticFor(job: BackupJob, ctx: Pick<OperationContext, 'ssh' | 'resticBinary'>): Restic {
+  if (!job.password) throw new ResticError('failed', `no password for the repository of ${job.app} (secret ${job.passwordSecret} not delivered)`, null);
+  const sftp = job.repository.sftp;
+  if (sftp && !ctx.ssh) throw new ResticError('failed', `no ssh key to reach the sftp repository of ${job.app}: ssh-keygen did not run on this host (install openssh-client)`, null);
+  return new Restic({ url: job.repository.url, password: job.password, ...(sftp ? { sftpCommand: sftpCommand(ctx.ssh!, sftp) } : {}) }, { ...(ctx.resticBinary ? { binary: ctx.resticBinary } : {}) });
+}
+
+const appTag = (job: BackupJob) => `app:${job.app}`;
+
+/** Creates the repository if new, backs the job's data up, forgets what the keep policy drops (pruning when asked). */
+export async function backupOnce(job: BackupJob, ctx: OperationContext, prune: boolean): Promise<{ summary: BackupSummary; forgotten: number; pruned: boolean }> {
+  const restic = resticFor(job, ctx);
+  const paths = [...(await ctx.dataPaths(job)), ...job.paths];
+  if (paths.length === 0) throw new ResticError('failed', `nothing to back up for ${job.unit}: it has no data directory or volume on this host yet`, null);
+  await restic.init();
+  const summary = await restic.backup(paths, { host: ctx.host, tags: [appTag(job)] });
+  const flags = keepFlags(job.keep);
+  const doPrune = prune && flags.length > 0;
+  const forgot = flags.length > 0 ? await restic.forget([...flags, '--tag', appTag(job)], { host: ctx.host, prune: doPrune }) : { keep: [], remove: [] };
+  return { summary, forgotten: forgot.remove.length, pruned: doPrune };
+}
+
+/** restic check, reading part `part` of `parts` of the data. */
+export async function checkOnce(job: BackupJob, ctx: OperationContext, part: number, parts: number): Promise<BackupTaskResult> {
+  const subset = `${part}/${parts}`;
+  const started = ctx.now().getTime();
+  await resticFor(job, ctx).check(subset);
+  return { subset, seconds: (ctx.now().getTime() - started) / 1000 };
+}
+
+/** The app's snapshot `wanted` (an id or its prefix, or "latest"), from any host that ran the job. */
+async function findSnapshot(restic: Restic, job: BackupJob, wanted: string): Promise<Snapshot> {
+  const snaps = (await restic.snapshots()).filter((s) => s.tags.includes(appTag(job)));
+  const found = wanted === 'latest' ? snaps.sort((a, b) => Date.parse(a.time) - Date.parse(b.time)).at(-1) : snaps.find((s) => s.id.startsWith(wanted));
+  if (!found) throw new ResticError('failed', wanted === 'latest' ? `the repository of ${job.app} has no snapshot yet` : `the repository of ${job.app} has no snapshot ${wanted}`, null);
+  return found;
+}
+
+/** Files and bytes under `dir` (regular files; links and directories are not counted). */
+export function treeSize(dir: string): { files: number; bytes: number } {
+  let files = 0;
+  let bytes = 0;
+  const walk = (d: string) => {
+    for (const name of readdirSync(d)) {
+      const p = join(d, name);
+      const st = lstatSync(p);
+      if (st.isDirectory()) walk(p);
+      else if (st.isFile()) {
+        files++;
+        bytes += st.size;
+      }
+    }
+  };
+  walk(dir);
+  return { files, bytes };
+}
+
+/** Restores a snapshot into `target` (made; must not exist), restic verifying every restored file. */
+export async function restoreInto(job: BackupJob, ctx: OperationContext, wanted: string, target: string): Promise<BackupTaskResult & { snapshot: Snapshot }> {
+  const restic = resticFor(job, ctx);
+  const snapshot = await findSnapshot(restic, job, wanted);
+  mkdirSync(target, { recursive: true, mode: 0o700 });
+  const started = ctx.now().getTime();
+  await restic.restore(snapshot.id, target, { verify: true });
+  const seconds = (ctx.now().getTime() - started) / 1000;
+  return { snapshot, snapshotId: snapshot.id, snapshotTime: snapshot.time, path: target, seconds, ...treeSize(target) };
+}
+
+/** Longest a drill's verification command may run. */
+const VERIFY_TIMEOUT_MS = 10 * 60_000;
+
+/**
+ * A restore drill: the newest snapshot restored into `target`, restic's verification of every
+ * file, then the job's own verification command run in the restored copy of the snapshot's
+ * first path (HAFEN_RESTORE_ROOT is the whole restore); the time it all took is the RTO shown,
+ * the snapshot's age the RPO. The restored copy is removed whatever happens.
+ */
+export async function drillOnce(job: BackupJob, ctx: OperationContext, target: string): Promise<BackupTaskResult> {
+  const started = ctx.now();
+  try {
+    const restored = await restoreInto(job, ctx, 'latest', target);
+    let verifyOutput: string | undefined;
+    if (job.drill.verify) {
+      const first = restored.snapshot.paths[0];
+      verifyOutput = await runVerify(job.drill.verify, first ? join(target, first) : target, target);
+    }
+    const seconds = (ctx.now().getTime() - started.getTime()) / 1000;
+    const dataAgeSeconds = Math.max(0, (started.getTime() - Date.parse(restored.snapshot.time)) / 1000);
+    const { snapshot: _snapshot, path: _path, ...result } = restored;
+    return { ...result, seconds, dataAgeSeconds, ...(verifyOutput !== undefined ? { verifyOutput } : {}) };
+  } finally {
+    rmSync(target, { recursive: true, force: true });
+  }
+}
+
+/** Runs the drill's verification; resolves its last output lines, rejects (kind "failed") on a non-zero exit or timeout. */
+function runVerify(argv: readonly string[], cwd: string, root: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(argv[0]!, argv.slice(1), { cwd, env: { ...process.env, HAFEN_RESTORE_ROOT: root }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    const keep = (d: Buffer) => (out = (out + d.toString()).slice(-4000));
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
+    const timer = setTimeout(() => child.kill('SIGKILL'), VERIFY_TIMEOUT_MS);
+    const tail = () => out.trim().split('\n').slice(-5).join('\n');
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(new ResticError('failed', `the drill's verification ${JSON.stringify(argv.join(' '))} could not start: ${(e as NodeJS.ErrnoException).code ?? e.message}`, null));
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      if (code === 0) resolve(tail());
+      else reject(new ResticError('failed', `the drill's verification ${JSON.stringify(argv.join(' '))} ${signal ? `was killed (${signal}, over ${VERIFY_TIMEOUT_MS / 60_000} min)` : `exited ${code}`}: ${tail() || 'no output'}`, code));
+    });
+  });
+}

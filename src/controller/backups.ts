@@ -1,0 +1,150 @@
+/**
+ * What the controller knows of each app's backups: the job the newest revision gives it (its
+ * host, schedule, repository) or why it has none, its last runs, drills and checks as the
+ * agents reported them, and the tasks people asked for (run now, restore, drill, check). The
+ * API shows it, the alerting judges it (core/alerting/backups.ts). What is in the store is
+ * read once per change, not on every evaluation.
+ *
+ * Tasks reach an agent through its desired state (agents only ever pull): a task stays in the
+ * desired state of the job's host until the agent reports it running or finished, or for an
+ * hour; after that it is "expired" (the host was away) and never runs.
+ */
+import { randomBytes } from 'node:crypto';
+import type { BackupTask, BackupTaskReport } from '../client/client.js';
+import type { BackupState } from '../core/alerting/backups.js';
+import { repositoryFor, type BackupTaskKind, type BackupTaskOrder } from '../core/render/backups.js';
+import { HafenError } from '../lib/errors.js';
+import type { Fleet } from '../core/fleet/model.js';
+import type { HostDesiredState } from '../core/render/desired.js';
+import type { Store, StoredBackupRun } from './store/store.js';
+
+/** A task not taken up by the job host's agent within this long is expired. */
+export const TASK_TTL_MS = 3_600_000;
+
+export interface AppBackups extends BackupState {
+  /** The repository URL (null without a job). */
+  repository: string | null;
+  lastRun: StoredBackupRun | null;
+  lastSuccess: StoredBackupRun | null;
+  lastDrill: BackupTask | null;
+  lastCheck: BackupTask | null;
+}
+
+export class BackupBook {
+  private last?: Promise<Awaited<ReturnType<Store['lastBackupRuns']>>>;
+  private lastFinished?: Promise<{ drill: BackupTask[]; check: BackupTask[] }>;
+  /** Open tasks by host (what the agents are asked to do). */
+  private open?: Promise<Map<string, BackupTask[]>>;
+
+  constructor(
+    private readonly store: Store,
+    /** The newest revision: its fleet, desired states and host addresses. */
+    private readonly current: () => Promise<{ fleet: Fleet; desired: ReadonlyMap<string, HostDesiredState>; addresses: ReadonlyMap<string, string> } | undefined>,
+    /** Wakes the agents' long-polls: a task changes a host's desired state. */
+    private readonly tasksChanged: () => void,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  /** New runs were stored: the next read sees them. */
+  changed(): void {
+    this.last = undefined;
+  }
+
+  /** Asks the agent of the app's job host for a task; fails when the app has no backup job. */
+  async ask(app: string, kind: BackupTaskKind, requestedBy: string, snapshot?: string): Promise<BackupTask> {
+    const job = (await this.apps()).find((a) => a.app === app);
+    if (!job) throw new HafenError('HAFEN_BACKUP_APP_NOT_FOUND', `app "${app}" has no backup policy in the newest revision (hafen backup list shows those that have)`);
+    if (!job.host) throw new HafenError('HAFEN_BACKUP_NO_JOB', `app "${app}" has no backup job, so nothing can run it: ${job.problem ?? 'unknown reason'}`);
+    const task: BackupTask = { id: `bt_${randomBytes(8).toString('hex')}`, app, kind, host: job.host, requestedBy, createdAt: this.now().toISOString(), state: 'pending', ...(snapshot ? { snapshot } : {}) };
+    await this.store.addBackupTask(task);
+    this.open = undefined;
+    this.tasksChanged();
+    return task;
+  }
+
+  /** What an agent reported of its tasks (asked ones, and its scheduled drills and checks). */
+  async report(host: string, reports: readonly BackupTaskReport[]): Promise<void> {
+    await this.store.reportBackupTasks(host, reports);
+    this.open = undefined;
+    this.lastFinished = undefined;
+    this.tasksChanged();
+  }
+
+  /** The tasks the agent of `host` is asked to do now (pending and not expired), oldest first. */
+  async ordersFor(host: string): Promise<BackupTaskOrder[]> {
+    this.open ??= this.store.backupTasks({ open: true, limit: 10_000 }).then(
+      (tasks) => {
+        const byHost = new Map<string, BackupTask[]>();
+        for (const t of tasks) byHost.set(t.host, [t, ...(byHost.get(t.host) ?? [])]);
+        return byHost;
+      },
+      (err: unknown) => {
+        this.open = undefined;
+        throw err;
+      },
+    );
+    return ((await this.open).get(host) ?? []).filter((t) => t.state === 'pending' && !this.expired(t)).map(({ id, app, kind, snapshot }) => ({ id, app, kind, ...(snapshot ? { snapshot } : {}) }));
+  }
+
+  private expired(t: BackupTask): boolean {
+    return t.state === 'pending' && this.now().getTime() - Date.parse(t.createdAt) > TASK_TTL_MS;
+  }
+
+  /** A task as shown: a pending one past its hour is expired. */
+  shown(t: BackupTask): BackupTask {
+    return this.expired(t) ? { ...t, state: 'expired' } : t;
+  }
+
+  /** The newest finished drill and check of each app. */
+  private finished(): Promise<{ drill: BackupTask[]; check: BackupTask[] }> {
+    this.lastFinished ??= Promise.all([this.store.lastBackupTasks('drill'), this.store.lastBackupTasks('check')]).then(
+      ([drill, check]) => ({ drill, check }),
+      (err: unknown) => {
+        this.lastFinished = undefined;
+        throw err;
+      },
+    );
+    return this.lastFinished;
+  }
+
+  /** Every app with a backup policy in the newest revision, by app id. */
+  async apps(): Promise<AppBackups[]> {
+    const cur = await this.current();
+    if (!cur) return [];
+    const jobs = new Map([...cur.desired.values()].flatMap((s) => (s.backups ?? []).map((j) => [j.app, { ...j, host: s.host }] as const)));
+    this.last ??= this.store.lastBackupRuns().catch((err: unknown) => {
+      this.last = undefined;
+      throw err;
+    });
+    const last = new Map((await this.last).map((l) => [l.app, l]));
+    const { drill, check } = await this.finished();
+    const drills = new Map(drill.map((t) => [t.app, t]));
+    const checks = new Map(check.map((t) => [t.app, t]));
+    const expectedSince = (await this.store.head())?.createdAt ?? new Date(0).toISOString();
+    return cur.fleet.apps
+      .filter((a) => a.backup)
+      .map((a) => {
+        const job = jobs.get(a.id);
+        // No job: say why (no repository at the target site, or the app is not placed).
+        const why = job ? undefined : repositoryFor(cur.fleet, a.backup!.to, a.customer, a.id, cur.addresses);
+        const problem = typeof why === 'string' ? why : job ? undefined : 'the app has no replica placed';
+        const runs = last.get(a.id);
+        return {
+          app: a.id,
+          customer: a.customer,
+          critical: a.criticality === 'critical',
+          host: job?.host ?? null,
+          schedule: a.backup!.schedule,
+          repositorySite: a.backup!.to,
+          repository: job?.repository.url ?? null,
+          ...(problem ? { problem } : {}),
+          lastRun: runs?.lastRun ?? null,
+          lastSuccess: runs?.lastSuccess ?? null,
+          failingSince: runs?.failingSince ?? null,
+          expectedSince,
+          lastDrill: drills.get(a.id) ?? null,
+          lastCheck: checks.get(a.id) ?? null,
+        };
+      });
+  }
+}

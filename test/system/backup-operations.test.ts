@@ -1,0 +1,72 @@
+/**
+ * The agent's backup operations with real restic on a local repository: a backup, a restore
+ * of a snapshot by its short id (identical files), restore drills whose verification passes
+ * or fails (and whose scratch copy is removed either way), a check of one part of the data.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { backupOnce, checkOnce, drillOnce, restoreInto, type OperationContext } from '../../src/agent/backup/operations.js';
+import { ResticError } from '../../src/agent/backup/restic.js';
+import type { BackupJob } from '../../src/core/render/backups.js';
+import { need, works } from '../helpers/system.js';
+
+test('backup, restore by short id, drills that pass and fail, a partial check', async (t) => {
+  if (!need(t, works('restic', ['version']), 'restic is not installed')) return;
+  const dir = mkdtempSync(join(tmpdir(), 'hafen-backup-ops-'));
+  try {
+    const data = join(dir, 'data');
+    mkdirSync(data);
+    writeFileSync(join(data, 'a.txt'), 'alpha\n');
+    writeFileSync(join(data, 'b.bin'), Buffer.alloc(100_000, 7));
+    const job: BackupJob = {
+      app: 'shop',
+      customer: 'huber',
+      unit: 'shop-r1',
+      schedule: '15 2 * * *',
+      keep: { last: 5 },
+      volumes: [],
+      paths: [],
+      check: { schedule: '0 5 * * 0', parts: 2 },
+      drill: { schedule: '0 4 1 * *', verify: ['sh', '-c', 'test -f a.txt && echo fine'] },
+      repository: { site: 'vie', url: join(dir, 'repo') },
+      passwordSecret: 'backup-shop',
+      passwordVersion: 1,
+      password: 'correct horse battery staple',
+    };
+    const ctx: OperationContext = { host: 'nue-app-01', dataPaths: async () => [data], now: () => new Date() };
+
+    const { summary } = await backupOnce(job, ctx, true);
+    assert.equal(summary.filesNew, 2);
+
+    const target = join(dir, 'restore');
+    const restored = await restoreInto(job, ctx, summary.snapshotId.slice(0, 8), target);
+    // restic 0.14's backup summary gives the short id.
+    assert.ok(restored.snapshotId!.startsWith(summary.snapshotId), `${restored.snapshotId} is ${summary.snapshotId}`);
+    assert.equal(restored.files, 2);
+    assert.equal(readFileSync(join(target, data, 'a.txt'), 'utf8'), 'alpha\n');
+    assert.deepEqual(readFileSync(join(target, data, 'b.bin')), readFileSync(join(data, 'b.bin')));
+
+    const drill = await drillOnce(job, ctx, join(dir, 'drill-1'));
+    assert.equal(drill.verifyOutput, 'fine');
+    assert.equal(drill.snapshotId, restored.snapshotId);
+    assert.ok(drill.seconds! > 0 && drill.dataAgeSeconds! >= 0, JSON.stringify(drill));
+    assert.equal(existsSync(join(dir, 'drill-1')), false, 'the drill removed its copy');
+
+    const broken = { ...job, drill: { ...job.drill, verify: ['sh', '-c', 'echo "database disk image is malformed" >&2; exit 3'] } };
+    await assert.rejects(drillOnce(broken, ctx, join(dir, 'drill-2')), (err: unknown) => {
+      assert.ok(err instanceof ResticError);
+      assert.equal(err.kind, 'failed');
+      assert.match(err.message, /^the drill's verification "sh -c .*" exited 3: database disk image is malformed$/);
+      return true;
+    });
+    assert.equal(existsSync(join(dir, 'drill-2')), false, 'a failed drill removes its copy too');
+
+    await assert.rejects(restoreInto(job, ctx, 'deadbeef', join(dir, 'restore-2')), /the repository of shop has no snapshot deadbeef/);
+    assert.deepEqual(await checkOnce(job, ctx, 2, 2).then((r) => r.subset), '2/2');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
