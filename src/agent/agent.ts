@@ -32,6 +32,9 @@ export interface AgentOptions {
   scratchDir?: string;
 }
 
+/** Longest a backup hook command may run. */
+const HOOK_TIMEOUT_MS = 30 * 60_000;
+
 /** Longest wait between attempts to reach the controller. */
 const MAX_BACKOFF_MS = 5000;
 
@@ -125,6 +128,8 @@ export class Agent {
         const unit = this.state?.units.find((u) => u.name === job.unit);
         return unit ? this.opts.driver.dataPaths(unit, job.volumes) : [];
       },
+      exec: (job, argv, service) => this.opts.driver.exec({ name: job.unit }, argv, { ...(service ? { service } : {}), timeoutMs: HOOK_TIMEOUT_MS }),
+      hold: (job) => this.opts.driver.hold({ name: job.unit }),
       report: (runs) => this.opts.client.reportBackups(runs),
       reportTasks: (tasks) => this.opts.client.reportBackupTasks(tasks),
       ...(this.opts.scratchDir ? { scratchDir: this.opts.scratchDir } : {}),

@@ -109,6 +109,39 @@ export function registerBackupTasks(backup: Command, io: CliIo, setExit: (code: 
 
   remoteOptions(
     backup
+      .command('plan [app]')
+      .description('Retention ahead: what each app\'s keep policy keeps today and in 30, 90 and 365 days (how many snapshots, how far back), from its runs and schedule; an estimate of each repository\'s size (the data plus what was added over the reach of the kept snapshots) and of each backup host\'s disk. Exit 1 when a backup host is estimated to run out of disk within the year.')
+      .option('--format <format>', 'output format: text or json', parseFormat, 'text' as OutputFormat),
+  ).action(async (app: string | undefined, opts: RemoteOptions & { format: OutputFormat }) => {
+    const plan = await remoteClient(opts).backupPlan(app);
+    const full = plan.hosts.some((h) => h.bytes.some((b) => b.share !== null && b.share > 1));
+    if (opts.format === 'json') io.stdout(json(plan));
+    else if (plan.apps.length === 0) io.stdout(app ? `app ${app} has no backup policy\n` : 'no app has a backup policy\n');
+    else {
+      const when = (d: number) => (d === 0 ? 'today' : `in ${d} days`);
+      const lines: string[] = [];
+      for (const a of plan.apps) {
+        const keep = Object.entries(a.keep).map(([k, v]) => `${k} ${v}`).join(', ');
+        lines.push(`${a.app}  (${a.customer}) "${a.schedule}", keep ${keep}; repository ${a.backupHost ? `on ${a.backupHost}` : `at ${a.repositorySite}`}; data ${formatBytes(a.space.dataBytes)}, ${formatBytes(a.space.addedPerDay)} added per day`);
+        for (const p of a.retention) {
+          const reasons = Object.entries(p.reasons).map(([r, n]) => `${n} ${r.replace(/ snapshots?$/, '')}`).join(', ');
+          const bytes = a.space.bytes.find((b) => b.days === p.days)?.bytes ?? 0;
+          lines.push(`  ${when(p.days).padEnd(12)} ${String(p.kept).padStart(4)} snapshots, back to ${p.oldest?.slice(0, 10) ?? '-'}${reasons ? ` (${reasons})` : ''}; ~${formatBytes(bytes)}`);
+        }
+      }
+      lines.push('', 'backup hosts (estimated repository space):');
+      for (const h of plan.hosts) {
+        const cells = h.bytes.map((b) => `${when(b.days)} ${formatBytes(b.bytes)}${b.share !== null ? ` (${Math.round(b.share * 100)}%)` : ''}`);
+        const warn = h.bytes.some((b) => b.share !== null && b.share > 1) ? '  OVER CAPACITY' : h.bytes.some((b) => b.share !== null && b.share > 0.8) ? '  over 80%' : '';
+        lines.push(`  ${h.host}${h.capacity ? ` (disk ${formatBytes(h.capacity)})` : ' (capacity unknown: a path repository)'}: ${cells.join(', ')}${warn}`);
+      }
+      io.stdout(`${lines.join('\n')}\n`);
+    }
+    setExit(full ? EXIT.invalid : EXIT.ok);
+  });
+
+  remoteOptions(
+    backup
       .command('drills')
       .description('Restore drills per app: the newest one, whether it passed, the restore time it measured (RTO) and the age of the data it restored (RPO); with --app, its drills. Exit 1 when an app\'s newest drill failed or an app has never been drilled.')
       .option('--app <id>', 'only this app, with its drills')

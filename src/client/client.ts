@@ -9,6 +9,7 @@ import type { RevisionDiff } from '../core/plan/diff.js';
 import type { Placement, Unplaced } from '../core/placement/types.js';
 import type { HostDesiredState } from '../core/render/desired.js';
 import type { BackupTaskKind, BackupTaskOrder } from '../core/render/backups.js';
+import type { RetentionPoint, SpaceEstimate } from '../core/retention/forecast.js';
 import type { Probe } from '../core/monitor/checks.js';
 import type { CheckStatus, HostHeartbeat, MonitorEvent, SiteStatus } from '../core/monitor/status.js';
 import type { AlertView, Silence } from '../core/alerting/alerts.js';
@@ -146,6 +147,21 @@ export interface BackupTask extends BackupTaskOrder {
   finishedAt?: string;
   result?: BackupTaskResult;
   error?: { kind: string; message: string };
+}
+
+/** Retention and space ahead (GET /v1/backups/plan). */
+export interface BackupPlanResponse {
+  apps: {
+    app: string;
+    customer: string;
+    schedule: string;
+    keep: Record<string, number | string>;
+    backupHost: string | null;
+    repositorySite: string;
+    retention: RetentionPoint[];
+    space: SpaceEstimate;
+  }[];
+  hosts: { host: string; capacity: number | null; apps: string[]; bytes: { days: number; bytes: number; share: number | null }[] }[];
 }
 
 export interface BackupsResponse {
@@ -293,6 +309,9 @@ export class HafenClient {
   /** Asks the agent of the app's job host for a backup task (202: pending until that agent takes it up). */
   askBackupTask(app: string, kind: BackupTaskKind, snapshot?: string): Promise<BackupTask> {
     return this.call('POST', `/v1/backups/${encodeURIComponent(app)}/tasks`, { kind, ...(snapshot ? { snapshot } : {}) });
+  }
+  backupPlan(app?: string): Promise<BackupPlanResponse> {
+    return this.call('GET', `/v1/backups/plan${app ? `?app=${encodeURIComponent(app)}` : ''}`);
   }
   backupTask(id: string): Promise<BackupTask> {
     return this.call('GET', `/v1/backups/tasks/${encodeURIComponent(id)}`);

@@ -13,6 +13,8 @@ import { randomBytes } from 'node:crypto';
 import type { BackupTask, BackupTaskReport } from '../client/client.js';
 import type { BackupState } from '../core/alerting/backups.js';
 import { repositoryFor, type BackupTaskKind, type BackupTaskOrder } from '../core/render/backups.js';
+import { estimateSpace, forecastRetention, type RetentionPoint, type SpaceEstimate } from '../core/retention/forecast.js';
+import type { KeepPolicy } from '../core/retention/policy.js';
 import { HafenError } from '../lib/errors.js';
 import type { Fleet } from '../core/fleet/model.js';
 import type { HostDesiredState } from '../core/render/desired.js';
@@ -28,6 +30,29 @@ export interface AppBackups extends BackupState {
   lastSuccess: StoredBackupRun | null;
   lastDrill: BackupTask | null;
   lastCheck: BackupTask | null;
+}
+
+/** Runs read per app for a plan: a year of runs every 10 minutes. */
+const PLAN_RUNS = 60_000;
+
+export interface AppPlan {
+  app: string;
+  customer: string;
+  schedule: string;
+  keep: KeepPolicy;
+  /** The backup host that keeps the repository, or null (a path or a hand-managed URL). */
+  backupHost: string | null;
+  repositorySite: string;
+  retention: RetentionPoint[];
+  space: SpaceEstimate;
+}
+
+export interface BackupHostPlan {
+  /** The backup host, or "site:S" for repositories on paths at site S (their capacity is unknown). */
+  host: string;
+  capacity: number | null;
+  apps: string[];
+  bytes: { days: number; bytes: number; share: number | null }[];
 }
 
 export class BackupBook {
@@ -105,6 +130,40 @@ export class BackupBook {
       },
     );
     return this.lastFinished;
+  }
+
+  /**
+   * Retention and space ahead: per app what its policy keeps today and in 30, 90 and 365 days
+   * (from its successful runs and its schedule), an estimate of its repository's size, and per
+   * backup host the sum against its disk.
+   */
+  async plan(app?: string): Promise<{ apps: AppPlan[]; hosts: BackupHostPlan[] }> {
+    const cur = await this.current();
+    if (!cur) return { apps: [], hosts: [] };
+    const now = this.now();
+    const jobs = new Map([...cur.desired.values()].flatMap((s) => (s.backups ?? []).map((j) => [j.app, j] as const)));
+    const apps: AppPlan[] = [];
+    for (const a of cur.fleet.apps) {
+      if (!a.backup || (app && a.id !== app)) continue;
+      const runs = await this.store.backupRuns({ app: a.id, limit: PLAN_RUNS });
+      const retention = forecastRetention(runs.filter((r) => r.ok).map((r) => r.startedAt), a.backup.schedule, a.backup.keep, now);
+      apps.push({ app: a.id, customer: a.customer, schedule: a.backup.schedule, keep: a.backup.keep, backupHost: jobs.get(a.id)?.repository.backupHost ?? null, repositorySite: a.backup.to, retention, space: estimateSpace(runs, retention, now) });
+    }
+    const groups = new Map<string, AppPlan[]>();
+    for (const p of apps) {
+      const key = p.backupHost ?? `site:${p.repositorySite}`;
+      groups.set(key, [...(groups.get(key) ?? []), p]);
+    }
+    const hosts = [...groups].map(([host, list]) => {
+      const capacity = cur.fleet.hosts.find((h) => h.id === host)?.disk ?? null;
+      const days = list[0]!.space.bytes.map((b) => b.days);
+      const bytes = days.map((d) => {
+        const sum = list.reduce((n, p) => n + (p.space.bytes.find((b) => b.days === d)?.bytes ?? 0), 0);
+        return { days: d, bytes: sum, share: capacity ? sum / capacity : null };
+      });
+      return { host, capacity, apps: list.map((p) => p.app), bytes };
+    });
+    return { apps, hosts: hosts.sort((x, y) => (x.host < y.host ? -1 : 1)) };
   }
 
   /** Every app with a backup policy in the newest revision, by app id. */

@@ -99,6 +99,28 @@ export function driverContract(name: string, open: () => Promise<DriverFixture>)
       assert.equal(await until('serving the rotated secret', async () => ((await get(port)) === 'pa$$w0rd-$HOME-2' ? 'ok' : undefined)), 'ok');
     });
 
+    withDriver('backup hooks: a command runs for a unit; a held unit is stopped, left alone by apply, and started again by its resume', async (f) => {
+      const port = await f.freePort();
+      const unit = f.httpUnit('hook-r1', port, 'held');
+      await f.driver.apply([unit]);
+      assert.equal(await until('serving', () => get(port)), 'held');
+      const ok = await f.driver.exec(unit, ['sh', '-c', 'echo dumped; echo to-stderr >&2'], { timeoutMs: 30_000 });
+      assert.equal(ok.code, 0, ok.output);
+      assert.match(ok.output, /dumped/);
+      const bad = await f.driver.exec(unit, ['sh', '-c', 'echo "pg_dump: connection refused" >&2; exit 4'], { timeoutMs: 30_000 });
+      assert.equal(bad.code, 4);
+      assert.match(bad.output, /pg_dump: connection refused/);
+
+      const resume = await f.driver.hold(unit);
+      await until('stopped while held', async () => ((await get(port)) === undefined ? true : undefined));
+      await f.driver.apply([unit]);
+      assert.equal(await get(port), undefined, 'apply does not start a held unit');
+      await resume();
+      assert.equal(await until('serving again', () => get(port)), 'held');
+      // A unit that is not running: holding it is a no-op.
+      await (await f.driver.hold({ name: 'nothing-r1' }))();
+    });
+
     withDriver('never touches what it does not own', async (f) => {
       const other = await f.foreign();
       await f.driver.apply([]);

@@ -11,7 +11,10 @@ import { test } from 'node:test';
 import { backupOnce, checkOnce, drillOnce, restoreInto, type OperationContext } from '../../src/agent/backup/operations.js';
 import { ResticError } from '../../src/agent/backup/restic.js';
 import type { BackupJob } from '../../src/core/render/backups.js';
+import { ProcessDriver } from '../../src/agent/drivers/process.js';
+import { freePort } from '../helpers/demo.js';
 import { need, works } from '../helpers/system.js';
+import { until } from '../helpers/wait.js';
 
 test('backup, restore by short id, drills that pass and fail, a partial check', async (t) => {
   if (!need(t, works('restic', ['version']), 'restic is not installed')) return;
@@ -67,6 +70,74 @@ test('backup, restore by short id, drills that pass and fail, a partial check', 
     await assert.rejects(restoreInto(job, ctx, 'deadbeef', join(dir, 'restore-2')), /the repository of shop has no snapshot deadbeef/);
     assert.deepEqual(await checkOnce(job, ctx, 2, 2).then((r) => r.subset), '2/2');
   } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('hooks around a snapshot: a dump made before it, removed after; the app stopped during it and always started again', async (t) => {
+  if (!need(t, works('restic', ['version']), 'restic is not installed')) return;
+  const dir = mkdtempSync(join(tmpdir(), 'hafen-backup-hooks-'));
+  const driver = ProcessDriver.open({ stateDir: join(dir, 'agent'), backoffMs: 100, stopGraceMs: 2000 });
+  try {
+    const port = await freePort();
+    const server = "require('http').createServer((q,s)=>s.end('up')).listen(+process.env.PORT,'127.0.0.1')";
+    const unit = { name: 'shop-r1', app: 'shop', customer: 'huber', replica: 1, kind: 'process' as const, process: { command: [process.execPath, '-e', server], env: { PORT: String(port) } }, hash: 'h1' };
+    await driver.apply([unit]);
+    const serving = () => fetch(`http://127.0.0.1:${port}/`).then((r) => r.text()).catch(() => undefined);
+    await until('the app serving', serving, 10_000, 100);
+    const data = (await driver.dataPaths(unit))[0]!;
+    writeFileSync(join(data, 'orders.db'), 'orders\n');
+    let heldDuringSnapshot: boolean | undefined;
+    const ctx: OperationContext = {
+      host: 'nue-app-01',
+      dataPaths: async () => [data],
+      now: () => new Date(),
+      exec: (_job, argv) => driver.exec(unit, argv, { timeoutMs: 30_000 }),
+      hold: async () => {
+        const resume = await driver.hold(unit);
+        heldDuringSnapshot = (await serving()) === undefined;
+        return resume;
+      },
+    };
+    const job: BackupJob = {
+      app: 'shop',
+      customer: 'huber',
+      unit: 'shop-r1',
+      schedule: '15 2 * * *',
+      keep: { last: 5 },
+      volumes: [],
+      paths: [],
+      check: { schedule: '0 5 * * 0', parts: 2 },
+      drill: { schedule: '0 4 1 * *' },
+      hooks: { before: ['sh', '-c', 'cp orders.db dump.sql'], after: ['rm', 'dump.sql'], stop: true },
+      repository: { site: 'vie', url: join(dir, 'repo') },
+      passwordSecret: 'backup-shop',
+      passwordVersion: 1,
+      password: 'pw-hooks',
+    };
+    const { summary } = await backupOnce(job, ctx, false);
+    assert.equal(summary.filesNew, 2, 'orders.db and the dump');
+    assert.equal(heldDuringSnapshot, true, 'the app was stopped during the snapshot');
+    assert.equal(await until('the app serving again', serving, 10_000, 100), 'up');
+    assert.equal(existsSync(join(data, 'dump.sql')), false, 'the after hook removed the dump');
+    const restored = await restoreInto(job, ctx, 'latest', join(dir, 'restore'));
+    assert.equal(readFileSync(join(dir, 'restore', data, 'dump.sql'), 'utf8'), 'orders\n', `the dump is in snapshot ${restored.snapshotId}`);
+
+    // A failing before hook: no snapshot, the app never stopped.
+    heldDuringSnapshot = undefined;
+    const failing = { ...job, hooks: { ...job.hooks, before: ['sh', '-c', 'echo "pg_dump: connection refused" >&2; exit 2'] } };
+    await assert.rejects(backupOnce(failing, ctx, false), (err: unknown) => err instanceof ResticError && err.kind === 'hook-failed' && /the before hook of shop "sh -c .*" exited 2: pg_dump: connection refused/.test(err.message));
+    assert.equal(heldDuringSnapshot, undefined, 'not stopped when the before hook failed');
+    // A wrong password fails before anything is stopped; a snapshot that fails while the app is
+    // stopped (its data path is gone) starts it again.
+    await assert.rejects(backupOnce({ ...job, password: 'wrong' }, ctx, false), (err: unknown) => err instanceof ResticError && err.kind === 'wrong-password');
+    heldDuringSnapshot = undefined;
+    await assert.rejects(backupOnce({ ...job, repository: { site: 'vie', url: join(dir, 'repo-2') }, hooks: { stop: true } }, { ...ctx, dataPaths: async () => [join(dir, 'missing')] }, false), (err: unknown) => err instanceof ResticError);
+    assert.equal(heldDuringSnapshot, true, 'stopped for the snapshot that failed');
+    assert.equal(await until('the app serving after the failures', serving, 10_000, 100), 'up');
+    assert.deepEqual((await driver.status()).map((s) => [s.name, s.state]), [['shop-r1', 'running']]);
+  } finally {
+    await driver.stopAll();
     rmSync(dir, { recursive: true, force: true });
   }
 });

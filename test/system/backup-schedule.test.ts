@@ -89,6 +89,16 @@ test('backup tasks from the CLI: run now, restore into scratch (identical files)
   }
   assert.deepEqual(parts, ['1/3', '2/3']);
 
+  // The plan: keep last 2 keeps 2 snapshots on every day ahead; the repository is a path, so its site's capacity is unknown.
+  const plan = await hafenAsync(['backup', 'plan', 'verlag-blog', '--format', 'json'], { env });
+  assert.equal(plan.status, 0, plan.stderr);
+  const planned = JSON.parse(plan.stdout) as { apps: { retention: { days: number; kept: number }[]; space: { dataBytes: number } }[]; hosts: { host: string; capacity: number | null }[] };
+  assert.deepEqual(planned.apps[0]!.retention.map((p) => [p.days, p.kept]), [[0, 2], [30, 2], [90, 2], [365, 2]]);
+  assert.ok(planned.apps[0]!.space.dataBytes > 0);
+  assert.deepEqual(planned.hosts.map((h) => [h.host, h.capacity]), [['site:vie', null]]);
+  const planText = await hafenAsync(['backup', 'plan'], { env });
+  assert.match(planText.stdout, /^ {2}in 365 days +2 snapshots, back to \d{4}-\d\d-\d\d \(2 last\); ~/m);
+
   // An app without a backup policy, and a bad option, are refused clearly.
   const unknown = await hafenAsync(['backup', 'run', 'huber-shop'], { env });
   assert.equal(unknown.status, 1);

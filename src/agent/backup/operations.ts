@@ -21,7 +21,22 @@ export interface OperationContext {
   resticBinary?: string;
   /** Where the job's data lies on this host now (the driver knows). */
   dataPaths(job: BackupJob): Promise<string[]>;
+  /** Runs a hook command for the job's unit (the driver: in its container, or in its data directory). */
+  exec?(job: BackupJob, argv: readonly string[], service: string | undefined): Promise<{ code: number | null; output: string }>;
+  /** Stops the job's unit; the returned function starts it again. */
+  hold?(job: BackupJob): Promise<() => Promise<void>>;
   now(): Date;
+}
+
+async function hook(job: BackupJob, ctx: OperationContext, which: 'before' | 'after'): Promise<void> {
+  const argv = job.hooks?.[which];
+  if (!argv) return;
+  if (!ctx.exec) throw new ResticError('hook-failed', `the ${which} hook of ${job.app} cannot run: this agent's driver runs no commands`, null);
+  const { code, output } = await ctx.exec(job, argv, job.hooks?.service);
+  if (code !== 0) {
+    const said = output.trim().split('\n').slice(-3).join(' / ');
+    throw new ResticError('hook-failed', `the ${which} hook of ${job.app} ${JSON.stringify(argv.join(' '))} ${code === null ? 'did not run to the end' : `exited ${code}`}${said ? `: ${said}` : ''}`, code);
+  }
 }
 
 /** The job's repository, opened with its password and, for sftp, this agent's key. */
@@ -34,17 +49,57 @@ export function resticFor(job: BackupJob, ctx: Pick<OperationContext, 'ssh' | 'r
 
 const appTag = (job: BackupJob) => `app:${job.app}`;
 
-/** Creates the repository if new, backs the job's data up, forgets what the keep policy drops (pruning when asked). */
+/**
+ * Creates the repository if new, backs the job's data up, forgets what the keep policy drops
+ * (pruning when asked). Around the snapshot: the before hook, the app stopped (hooks.stop) and
+ * started again whatever happens, the after hook whatever happens.
+ */
 export async function backupOnce(job: BackupJob, ctx: OperationContext, prune: boolean): Promise<{ summary: BackupSummary; forgotten: number; pruned: boolean }> {
   const restic = resticFor(job, ctx);
   const paths = [...(await ctx.dataPaths(job)), ...job.paths];
   if (paths.length === 0) throw new ResticError('failed', `nothing to back up for ${job.unit}: it has no data directory or volume on this host yet`, null);
   await restic.init();
-  const summary = await restic.backup(paths, { host: ctx.host, tags: [appTag(job)] });
+  let summary: BackupSummary | undefined;
+  let failure: unknown;
+  try {
+    await hook(job, ctx, 'before');
+    summary = await snapshotHeld(job, ctx, () => restic.backup(paths, { host: ctx.host, tags: [appTag(job)] }));
+  } catch (err) {
+    failure = err;
+  }
+  // The after hook runs whatever happened; the first failure is the one reported.
+  try {
+    await hook(job, ctx, 'after');
+  } catch (err) {
+    failure ??= err;
+  }
+  if (failure !== undefined || !summary) throw failure;
   const flags = keepFlags(job.keep);
   const doPrune = prune && flags.length > 0;
   const forgot = flags.length > 0 ? await restic.forget([...flags, '--tag', appTag(job)], { host: ctx.host, prune: doPrune }) : { keep: [], remove: [] };
   return { summary, forgotten: forgot.remove.length, pruned: doPrune };
+}
+
+/** The snapshot, with the app stopped during it when hooks.stop asks; started again whatever happens. */
+async function snapshotHeld<T>(job: BackupJob, ctx: OperationContext, take: () => Promise<T>): Promise<T> {
+  if (!job.hooks?.stop) return take();
+  if (!ctx.hold) throw new ResticError('hook-failed', `${job.app} cannot be stopped for its backup: this agent's driver cannot hold units`, null);
+  const resume = await ctx.hold(job);
+  let result: { value: T } | undefined;
+  let failure: unknown;
+  try {
+    result = { value: await take() };
+  } catch (err) {
+    failure = err;
+  }
+  try {
+    await resume();
+  } catch (err) {
+    // Said first and loudly: the app is down.
+    throw new ResticError('hook-failed', `${job.app} could not be started again after its backup: ${(err as Error).message}`, null);
+  }
+  if (!result) throw failure;
+  return result.value;
 }
 
 /** restic check, reading part `part` of `parts` of the data. */

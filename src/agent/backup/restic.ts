@@ -15,7 +15,7 @@ export interface ResticRepository {
   sftpCommand?: string;
 }
 
-export type ResticErrorKind = 'wrong-password' | 'locked' | 'unreachable' | 'denied' | 'disk-full' | 'no-repository' | 'incomplete' | 'interrupted' | 'failed';
+export type ResticErrorKind = 'wrong-password' | 'locked' | 'unreachable' | 'denied' | 'hook-failed' | 'disk-full' | 'no-repository' | 'incomplete' | 'interrupted' | 'failed';
 
 export class ResticError extends Error {
   constructor(
@@ -27,6 +27,13 @@ export class ResticError extends Error {
     this.name = 'ResticError';
   }
 }
+
+/**
+ * restic's words when its ssh connection died (ssh gave up on a silent backup host, or the
+ * host reset it). restic 0.14 never reconnects, yet retries each operation for a while: the
+ * run is stopped at once instead.
+ */
+const SSH_DEAD = /connection lost|ssh command exited|subprocess ssh: .*(Timeout, server .* not responding|Broken pipe|Connection reset|Connection closed)/;
 
 /** What restic's messages say, most specific first. */
 const KINDS: [ResticErrorKind, RegExp][] = [
@@ -47,12 +54,13 @@ const HINTS: Record<ResticErrorKind, string> = {
   denied: "the backup host refused this agent's ssh login: its key is not (yet) in the restic user's authorized_keys there (the backup host's agent writes them: is it running with --authorized-keys?), or the backup host's own key changed",
   incomplete: 'the snapshot was made, but some files could not be read',
   interrupted: 'restic was interrupted',
+  'hook-failed': 'a backup hook failed',
   failed: 'restic failed',
 };
 
 /** Classifies a failed run; the message names the repository and quotes restic, never the password. */
-export function resticError(repo: ResticRepository, args: readonly string[], code: number | null, stderr: string): ResticError {
-  const kind: ResticErrorKind = code === 3 ? 'incomplete' : code === 130 ? 'interrupted' : (KINDS.find(([, re]) => re.test(stderr))?.[0] ?? 'failed');
+export function resticError(repo: ResticRepository, args: readonly string[], code: number | null, stderr: string, known?: ResticErrorKind): ResticError {
+  const kind: ResticErrorKind = known ?? (code === 3 ? 'incomplete' : code === 130 ? 'interrupted' : (KINDS.find(([, re]) => re.test(stderr))?.[0] ?? 'failed'));
   const said = stderr
     .split('\n')
     .map((l) => l.trim())
@@ -114,17 +122,26 @@ export class Restic {
       const child = spawn(this.opts.binary ?? 'restic', full, { env, stdio: ['pipe', 'pipe', 'pipe'] });
       let out = '';
       let err = '';
-      const timer = this.opts.timeoutMs ? setTimeout(() => child.kill('SIGINT'), this.opts.timeoutMs) : undefined;
+      let sshDead = false;
+      const timers: NodeJS.Timeout[] = [];
+      if (this.opts.timeoutMs) timers.push(setTimeout(() => child.kill('SIGINT'), this.opts.timeoutMs));
       child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+      child.stderr.on('data', (d: Buffer) => {
+        err += d.toString();
+        if (sshDead || !this.repo.sftpCommand || !SSH_DEAD.test(err)) return;
+        // Interrupted, so restic removes its lock where it still can; killed if it does not end.
+        sshDead = true;
+        timers.push(setTimeout(() => child.kill('SIGINT'), 500), setTimeout(() => child.kill('SIGKILL'), 15_000));
+      });
+      const done = () => timers.forEach((t) => clearTimeout(t));
       child.on('error', (e) => {
-        clearTimeout(timer);
+        done();
         reject(new ResticError('failed', `restic could not be started (${(e as NodeJS.ErrnoException).code ?? e.message}): install Debian's restic package`, null));
       });
       child.on('close', (code) => {
-        clearTimeout(timer);
+        done();
         if (code === 0) resolve(out);
-        else reject(resticError(this.repo, args, code, err));
+        else reject(resticError(this.repo, args, code, err, sshDead ? 'unreachable' : undefined));
       });
       child.stdin.end(input ?? '');
     });

@@ -29,6 +29,9 @@ export interface SchedulerOptions {
   host: string;
   /** Where a job's data lies on this host now (the driver knows). */
   dataPaths(job: BackupJob): Promise<string[]>;
+  /** Backup hooks: a command for the job's unit, and holding (stopping) the unit during the snapshot. */
+  exec?: OperationContext['exec'];
+  hold?: OperationContext['hold'];
   /** Send runs and task reports to the controller; reject when it is away (they wait). */
   report(runs: BackupRun[]): Promise<void>;
   reportTasks(tasks: BackupTaskReport[]): Promise<void>;
@@ -62,7 +65,15 @@ export class BackupScheduler {
   constructor(private readonly opts: SchedulerOptions) {
     this.journal = new BackupJournal(opts.stateDir);
     this.now = opts.now ?? (() => new Date());
-    this.ctx = { host: opts.host, dataPaths: opts.dataPaths, now: this.now, ...(opts.ssh ? { ssh: opts.ssh } : {}), ...(opts.resticBinary ? { resticBinary: opts.resticBinary } : {}) };
+    this.ctx = {
+      host: opts.host,
+      dataPaths: opts.dataPaths,
+      now: this.now,
+      ...(opts.exec ? { exec: opts.exec } : {}),
+      ...(opts.hold ? { hold: opts.hold } : {}),
+      ...(opts.ssh ? { ssh: opts.ssh } : {}),
+      ...(opts.resticBinary ? { resticBinary: opts.resticBinary } : {}),
+    };
     this.flushTimer = setInterval(() => void this.flush(), 10_000);
     this.flushTimer.unref();
   }

@@ -54,6 +54,10 @@ function literal(value: unknown): unknown {
 
 export class ComposeDriver implements Driver {
   readonly kind = 'compose';
+  /** Projects stopped for a backup (apply leaves them alone). */
+  private readonly held = new Set<string>();
+  /** The first service of each unit (where backup hooks run by default). */
+  private readonly firstService = new Map<string, string>();
   private readonly docker: string;
   private readonly failedAfter: number;
   /** Units of the last apply this driver cannot run (reported failed). */
@@ -138,6 +142,9 @@ export class ComposeDriver implements Driver {
     }
     for (const u of wanted) {
       const project = u.compose!.name;
+      this.firstService.set(u.name, Object.keys(u.compose!.services)[0] ?? '');
+      // Stopped for a backup: started again by its resume, not here.
+      if (this.held.has(project)) continue;
       const mine = running.filter((c) => c.project === project);
       const services = Object.keys(u.compose!.services);
       const current = mine.length === services.length && mine.every((c) => c.hash === u.hash && c.state === 'running');
@@ -174,6 +181,39 @@ export class ComposeDriver implements Driver {
     }
     for (const u of this.unsupported) out.push(unsupportedStatus(u, this.kind));
     return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  async exec(unit: Pick<DesiredUnit, 'name'>, argv: readonly string[], opts: { service?: string; timeoutMs: number }): Promise<{ code: number | null; output: string }> {
+    const project = projectName(unit.name);
+    const service = opts.service ?? this.firstService.get(unit.name);
+    if (!service) return { code: null, output: `unit ${unit.name} has no service to run the command in` };
+    const [cmd, ...pre] = this.compose;
+    try {
+      const { stdout, stderr } = await run(cmd!, [...pre, '-p', project, '-f', this.projectFile(project), 'exec', '-T', service, ...argv], { timeout: opts.timeoutMs, maxBuffer: 16 * 1024 * 1024 });
+      return { code: 0, output: `${stdout}${stderr}` };
+    } catch (err) {
+      const e = err as { code?: number | string; stdout?: string; stderr?: string; message: string };
+      return { code: typeof e.code === 'number' ? e.code : null, output: `${e.stdout ?? ''}${e.stderr ?? e.message}` };
+    }
+  }
+
+  async hold(unit: Pick<DesiredUnit, 'name'>): Promise<() => Promise<void>> {
+    const project = projectName(unit.name);
+    const file = this.projectFile(project);
+    if (this.held.has(project) || !(await this.containers()).some((c) => c.project === project && c.state === 'running')) return async () => {};
+    this.held.add(project);
+    try {
+      await this.composeCmd(project, file, ['stop']);
+    } catch (err) {
+      this.held.delete(project);
+      await this.composeCmd(project, file, ['start']).catch(() => {});
+      throw err;
+    }
+    return async () => {
+      this.held.delete(project);
+      // start brings back what stop stopped; up -d if the project changed meanwhile.
+      await this.composeCmd(project, file, ['start']).catch(() => this.composeCmd(project, file, ['up', '-d', '--remove-orphans']));
+    };
   }
 
   async detach(): Promise<void> {

@@ -38,7 +38,23 @@ export interface Driver {
    * (compose), or the unit's data directory (process). Only directories that exist.
    */
   dataPaths(unit: Pick<DesiredUnit, 'name'>, volumes: readonly string[]): Promise<string[]>;
+  /**
+   * Runs a command for a unit (backup hooks): in a service's container (compose; default the
+   * first service) or on the host in the unit's data directory (process). Never throws for a
+   * non-zero exit: the caller decides.
+   */
+  exec(unit: Pick<DesiredUnit, 'name'>, argv: readonly string[], opts: { service?: string; timeoutMs: number }): Promise<{ code: number | null; output: string }>;
+  /**
+   * Stops a running unit until the returned function starts it again (a backup's consistent
+   * copy). While held, apply() does not restart it; an agent that dies while holding leaves
+   * the unit to be started by its successor's first apply. A unit that is not running gives
+   * a resume that does nothing.
+   */
+  hold(unit: Pick<DesiredUnit, 'name'>): Promise<() => Promise<void>>;
 }
+
+/** What a hook printed, its last lines only (for messages and reports). */
+export const tail = (text: string, lines = 5) => text.trim().split('\n').slice(-lines).join('\n');
 
 /** The status of a unit this driver cannot run (e.g. a kubernetes unit on a compose host): failed, saying why. */
 export function unsupportedStatus(u: DesiredUnit, driverKind: string): UnitStatus {

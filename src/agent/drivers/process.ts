@@ -172,6 +172,42 @@ export class ProcessDriver implements Driver {
     }
   }
 
+  async exec(unit: Pick<DesiredUnit, 'name'>, argv: readonly string[], opts: { timeoutMs: number }): Promise<{ code: number | null; output: string }> {
+    const s = this.units.get(unit.name);
+    const cwd = s ? this.dataDir(s.unit) : join(this.opts.stateDir, 'data', unit.name);
+    const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', ...s?.unit.process?.env, ...s?.unit.secretValues, HAFEN_DATA_DIR: cwd, HAFEN_UNIT: unit.name };
+    return new Promise((resolve) => {
+      const child = spawn(argv[0]!, argv.slice(1), { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let output = '';
+      const keep = (d: Buffer) => (output = (output + d.toString()).slice(-16_000));
+      child.stdout.on('data', keep);
+      child.stderr.on('data', keep);
+      const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs);
+      child.on('error', (err) => {
+        clearTimeout(timer);
+        resolve({ code: null, output: `cannot start: ${err.message}` });
+      });
+      child.on('close', (code) => {
+        clearTimeout(timer);
+        resolve({ code, output });
+      });
+    });
+  }
+
+  async hold(unit: Pick<DesiredUnit, 'name'>): Promise<() => Promise<void>> {
+    const s = this.units.get(unit.name);
+    if (!s || s.stopping || s.state !== 'running') return async () => {};
+    await this.stop(s);
+    return async () => {
+      // Unless apply() replaced or removed the unit meanwhile: then it is not ours to start.
+      if (this.units.get(unit.name) !== s || this.detached) return;
+      s.stopping = false;
+      s.failures = 0;
+      s.state = 'starting';
+      this.start(s);
+    };
+  }
+
   async dataPaths(unit: Pick<DesiredUnit, 'name'>): Promise<string[]> {
     const dir = join(this.opts.stateDir, 'data', unit.name);
     return existsSync(dir) ? [dir] : [];

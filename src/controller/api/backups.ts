@@ -50,6 +50,11 @@ export function backupRoutes(app: FastifyInstance, service: ControllerService): 
     return { tasks: tasks.map((t) => service.backups.shown(t)) };
   });
 
+  app.get<{ Querystring: { app?: string } }>('/v1/backups/plan', async (req) => {
+    await requireRole(service.store, req, 'viewer');
+    return service.backups.plan(req.query.app);
+  });
+
   app.get<{ Querystring: { app?: string; limit?: string } }>('/v1/backups', async (req) => {
     await requireRole(service.store, req, 'viewer');
     const limit = Math.min(Math.max(Number(req.query.limit ?? 100) || 100, 1), 10_000);

@@ -42,6 +42,8 @@ export interface ResolvedBackup {
   check: { schedule: string; parts: number };
   /** Restore drills: when, and the command that verifies a restore. */
   drill: { schedule: string; verify?: string[] };
+  /** Commands around the snapshot, and stopping the app during it. */
+  hooks?: { before?: string[]; after?: string[]; service?: string; stop?: boolean };
 }
 
 export interface VolumeModel {
@@ -139,6 +141,7 @@ export function resolveBackup(
   if (merged.copyTo !== undefined) out.copyTo = merged.copyTo;
   if (merged.volumes !== undefined) out.volumes = merged.volumes;
   if (merged.paths !== undefined) out.paths = merged.paths;
+  if (merged.hooks !== undefined) out.hooks = merged.hooks;
   return out;
 }
 

@@ -39,6 +39,8 @@ export interface BackupJob {
   check: { schedule: string; parts: number };
   /** Restore drills: when, and the command run in the restored directory to verify it. */
   drill: { schedule: string; verify?: string[] };
+  /** Commands around the snapshot, and stopping the app during it; absent when none. */
+  hooks?: { before?: string[]; after?: string[]; service?: string; stop?: boolean };
   repository: BackupRepositoryRef;
   /** The secret holding the repository password, and its version (a new value changes the job). */
   passwordSecret: string;
@@ -169,6 +171,7 @@ export function backupJobs(
       paths: app.backup.paths ?? [],
       check: { ...app.backup.check },
       drill: { schedule: app.backup.drill.schedule, ...(app.backup.drill.verify ? { verify: [...app.backup.drill.verify] } : {}) },
+      ...(app.backup.hooks ? { hooks: structuredClone(app.backup.hooks) } : {}),
       repository,
       passwordSecret: secret,
       passwordVersion: secretVersions.get(secret) ?? 0,

@@ -48,6 +48,17 @@ export const BackupDrill = z
   })
   .describe('Restore drills: restore the newest snapshot into scratch space, verify it, measure the restore time and the data age.');
 
+const Command = z.array(z.string().min(1)).min(1);
+
+export const BackupHooks = z
+  .strictObject({
+    before: Command.optional().describe('Run before the snapshot, e.g. a database dump into a backed-up volume: in the app\'s container (compose; see `service`) or on the host in the unit\'s data directory (process). A failure fails the run; no snapshot is made.'),
+    after: Command.optional().describe('Run after the snapshot, whatever happened (e.g. remove the dump). A failure fails the run (the snapshot stays).'),
+    service: z.string().optional().describe('Compose service the commands run in (default: the first service).'),
+    stop: z.boolean().optional().describe('Stop the app during the snapshot, for a consistent copy of files it keeps changing; it is started again whatever happens (default false).'),
+  })
+  .describe('Commands around the snapshot, and stopping the app during it.');
+
 /** Backup fields; all optional so fleet and customer defaults can fill them in. */
 export const BackupFields = {
   enabled: z.boolean().optional().describe('false turns backups off for this app (default true when a target is known).'),
@@ -59,6 +70,7 @@ export const BackupFields = {
   paths: z.array(z.string()).optional().describe('Extra paths inside the workload to back up.'),
   check: BackupCheck.optional(),
   drill: BackupDrill.optional(),
+  hooks: BackupHooks.optional(),
 };
 
 export const Backup = z.strictObject(BackupFields).describe('Backup policy.');
