@@ -4,6 +4,7 @@
  * with --no-wait); `hafen backup drills` lists the restore drills with the restore time (RTO)
  * and data age (RPO) they measured.
  */
+import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import type { BackupTask, HafenClient } from '../client/client.js';
 import { formatBytes } from '../core/fleet/units.js';
@@ -12,6 +13,21 @@ import { EXIT, json, parseFormat, type CliIo, type OutputFormat } from './io.js'
 import { remoteClient, remoteOptions, type RemoteOptions } from './remote.js';
 
 const FINISHED = new Set(['done', 'failed', 'expired']);
+
+/** Asks on the terminal for the app's name before its data is replaced; false when not given (or no terminal). */
+async function confirm(io: CliIo, app: string): Promise<boolean> {
+  if (!process.stdin.isTTY) {
+    io.stderr(`error: restoring into ${app} replaces its data; confirm with --yes (no terminal to ask on)\n`);
+    return false;
+  }
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const answer = await rl.question(`This stops ${app}, moves its data aside and puts the snapshot in its place. Type the app's name to go on: `);
+    return answer.trim() === app;
+  } finally {
+    rl.close();
+  }
+}
 
 const duration = (s: number | undefined) => (s === undefined ? '?' : s < 120 ? `${s.toFixed(1)} s` : s < 7200 ? `${(s / 60).toFixed(1)} min` : `${(s / 3600).toFixed(1)} h`);
 
@@ -26,6 +42,7 @@ export function taskText(t: BackupTask): string {
     case 'run':
       return `backed up ${t.app} on ${t.host}: snapshot ${r.snapshotId}, ${formatBytes(r.bytes ?? 0)} added, ${duration(r.seconds)}`;
     case 'restore':
+      if (t.into === 'app') return `restored snapshot ${r.snapshotId?.slice(0, 8)} (${r.snapshotTime}) of ${t.app} into the app on ${t.host}: ${size}, verified by restic; the app was stopped for ${duration(r.downtimeSeconds)}; its data from before is kept in ${(r.keptAside ?? []).join(', ')}`;
       return `restored snapshot ${r.snapshotId?.slice(0, 8)} (${r.snapshotTime}) of ${t.app} into ${t.host}:${r.path}: ${size} in ${duration(r.seconds)}, every file verified by restic`;
     case 'drill':
       return `restore drill of ${t.app} on ${t.host} passed: snapshot ${r.snapshotId?.slice(0, 8)}, ${size}, restored and verified in ${duration(r.seconds)} (RTO), data ${duration(r.dataAgeSeconds)} old (RPO)${r.verifyOutput ? `; verification said: ${r.verifyOutput.split('\n').at(-1)}` : ''}`;
@@ -64,15 +81,29 @@ export function registerBackupTasks(backup: Command, io: CliIo, setExit: (code: 
       .option('--no-wait', 'only ask; print the task id (follow it with hafen backup tasks)')
       .option('--timeout <seconds>', 'stop waiting after this long (the task goes on); 0: wait until it ends', '0')
       .option('--format <format>', 'output format: text or json', parseFormat, 'text' as OutputFormat);
-    if (kind === 'restore') cmd.option('--snapshot <id>', 'the snapshot (its id or a prefix of 8+ hex digits) or "latest"', 'latest');
-    remoteOptions(cmd).action(async (app: string, opts: RemoteOptions & { wait: boolean; timeout: string; format: OutputFormat; snapshot?: string }) => {
+    if (kind === 'restore') {
+      cmd
+        .option('--snapshot <id>', 'the snapshot (its id or a prefix of 8+ hex digits) or "latest"', 'latest')
+        .option('--into-scratch', 'into scratch space on the job host (the default)')
+        .option('--into-app', 'back into the app: restored and verified in scratch space first, then the app is stopped, its data moved aside (kept) and replaced, and the app started again; asks for the app\'s name unless --yes')
+        .option('--yes', 'do not ask before restoring into the app');
+    }
+    remoteOptions(cmd).action(async (app: string, opts: RemoteOptions & { wait: boolean; timeout: string; format: OutputFormat; snapshot?: string; intoApp?: boolean; intoScratch?: boolean; yes?: boolean }) => {
       const timeout = Number(opts.timeout);
       if (!Number.isFinite(timeout) || timeout < 0) {
         io.stderr(`error: --timeout must be a number of seconds (0 for no limit), not "${opts.timeout}"\n`);
         return setExit(EXIT.invalid);
       }
+      if (opts.intoApp && opts.intoScratch) {
+        io.stderr('error: --into-app and --into-scratch exclude each other\n');
+        return setExit(EXIT.invalid);
+      }
+      if (opts.intoApp && !opts.yes && !(await confirm(io, app))) {
+        io.stderr('nothing restored\n');
+        return setExit(EXIT.invalid);
+      }
       const client = remoteClient(opts);
-      const task = await client.askBackupTask(app, kind, kind === 'restore' ? opts.snapshot : undefined);
+      const task = await client.askBackupTask(app, kind, kind === 'restore' ? { ...(opts.snapshot ? { snapshot: opts.snapshot } : {}), ...(opts.intoApp ? { into: 'app' as const } : {}) } : {});
       if (!opts.wait) {
         io.stdout(opts.format === 'json' ? json(task) : `asked the agent of ${task.host} for a ${kind} of ${app}: task ${task.id}\n`);
         return setExit(EXIT.ok);

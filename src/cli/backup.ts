@@ -27,7 +27,7 @@ export function registerBackup(program: Command, io: CliIo, setExit: (code: numb
     else {
       const lines: string[] = [];
       for (const a of res.apps) {
-        lines.push(`${a.app}  (${a.customer}) on ${a.host ?? 'no host'}, "${a.schedule}", to ${a.repository ?? 'no repository'}`);
+        lines.push(`${a.app}  (${a.customer}) on ${a.host ?? 'no host'}, "${a.schedule}", to ${a.repository ?? 'no repository'}${a.copy ? `, copied to ${a.copy}` : ''}`);
         if (a.problem) lines.push(`  NOT RUNNING:  ${a.problem}`);
         lines.push(`  last run:     ${runText(a.lastRun)}${a.lastRun && !a.lastRun.ok ? `\n                ${a.lastRun.error?.message ?? ''}` : ''}`);
         if (a.lastRun && !a.lastRun.ok) lines.push(`  last success: ${runText(a.lastSuccess)}`, `  failing since ${a.failingSince ?? a.lastRun.startedAt}`);

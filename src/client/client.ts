@@ -119,6 +119,9 @@ export interface BackupTaskResult {
   dataAgeSeconds?: number;
   /** check: the part of the data read ("2/4"). */
   subset?: string;
+  /** restore into the app: how long it was stopped, and where its data from before the restore was kept. */
+  downtimeSeconds?: number;
+  keptAside?: string[];
   /** drill: the declared verification command's last output lines. */
   verifyOutput?: string;
 }
@@ -172,6 +175,8 @@ export interface BackupsResponse {
     host: string | null;
     schedule: string;
     repository: string | null;
+    /** The copy's repository at the copyTo site (null without one). */
+    copy: string | null;
     /** Why the app has no backup job. */
     problem?: string;
     lastRun: (BackupRunBody & { host: string }) | null;
@@ -307,8 +312,8 @@ export class HafenClient {
   }
 
   /** Asks the agent of the app's job host for a backup task (202: pending until that agent takes it up). */
-  askBackupTask(app: string, kind: BackupTaskKind, snapshot?: string): Promise<BackupTask> {
-    return this.call('POST', `/v1/backups/${encodeURIComponent(app)}/tasks`, { kind, ...(snapshot ? { snapshot } : {}) });
+  askBackupTask(app: string, kind: BackupTaskKind, opts: Pick<BackupTaskOrder, 'snapshot' | 'into'> = {}): Promise<BackupTask> {
+    return this.call('POST', `/v1/backups/${encodeURIComponent(app)}/tasks`, { kind, ...opts });
   }
   backupPlan(app?: string): Promise<BackupPlanResponse> {
     return this.call('GET', `/v1/backups/plan${app ? `?app=${encodeURIComponent(app)}` : ''}`);

@@ -26,6 +26,8 @@ export const TASK_TTL_MS = 3_600_000;
 export interface AppBackups extends BackupState {
   /** The repository URL (null without a job). */
   repository: string | null;
+  /** The copy's repository URL at the copyTo site (null without one). */
+  copy: string | null;
   lastRun: StoredBackupRun | null;
   lastSuccess: StoredBackupRun | null;
   lastDrill: BackupTask | null;
@@ -76,11 +78,11 @@ export class BackupBook {
   }
 
   /** Asks the agent of the app's job host for a task; fails when the app has no backup job. */
-  async ask(app: string, kind: BackupTaskKind, requestedBy: string, snapshot?: string): Promise<BackupTask> {
+  async ask(app: string, kind: BackupTaskKind, requestedBy: string, opts: Pick<BackupTaskOrder, 'snapshot' | 'into'> = {}): Promise<BackupTask> {
     const job = (await this.apps()).find((a) => a.app === app);
     if (!job) throw new HafenError('HAFEN_BACKUP_APP_NOT_FOUND', `app "${app}" has no backup policy in the newest revision (hafen backup list shows those that have)`);
     if (!job.host) throw new HafenError('HAFEN_BACKUP_NO_JOB', `app "${app}" has no backup job, so nothing can run it: ${job.problem ?? 'unknown reason'}`);
-    const task: BackupTask = { id: `bt_${randomBytes(8).toString('hex')}`, app, kind, host: job.host, requestedBy, createdAt: this.now().toISOString(), state: 'pending', ...(snapshot ? { snapshot } : {}) };
+    const task: BackupTask = { id: `bt_${randomBytes(8).toString('hex')}`, app, kind, host: job.host, requestedBy, createdAt: this.now().toISOString(), state: 'pending', ...opts };
     await this.store.addBackupTask(task);
     this.open = undefined;
     this.tasksChanged();
@@ -108,7 +110,7 @@ export class BackupBook {
         throw err;
       },
     );
-    return ((await this.open).get(host) ?? []).filter((t) => t.state === 'pending' && !this.expired(t)).map(({ id, app, kind, snapshot }) => ({ id, app, kind, ...(snapshot ? { snapshot } : {}) }));
+    return ((await this.open).get(host) ?? []).filter((t) => t.state === 'pending' && !this.expired(t)).map(({ id, app, kind, snapshot, into }) => ({ id, app, kind, ...(snapshot ? { snapshot } : {}), ...(into ? { into } : {}) }));
   }
 
   private expired(t: BackupTask): boolean {
@@ -196,6 +198,7 @@ export class BackupBook {
           schedule: a.backup!.schedule,
           repositorySite: a.backup!.to,
           repository: job?.repository.url ?? null,
+          copy: job?.copy?.url ?? null,
           ...(problem ? { problem } : {}),
           lastRun: runs?.lastRun ?? null,
           lastSuccess: runs?.lastSuccess ?? null,

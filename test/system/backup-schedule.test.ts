@@ -10,7 +10,7 @@
  */
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -34,6 +34,8 @@ before(async () => {
     edit: (text) =>
       text
         .replace('prefixes: [198.18.2.0/24], uplink: 1Gbit/s }', `prefixes: [198.18.2.0/24], uplink: 1Gbit/s, backupRepository: { url: "${repos}" } }`)
+        // The shop backs up only when asked (its schedule fires on New Year), so its snapshots stay put for the task test.
+        .replace('  - id: huber-shop\n    customer: huber\n', '  - id: huber-shop\n    customer: huber\n    backup: { to: vie, schedule: "0 0 1 1 *", keep: { last: 10 }, check: { parts: 3 }, drill: { verify: [sh, -c, "test -s requests && echo requests-ok"] } }\n')
         .replace(
           '  - id: verlag-blog\n    customer: verlag\n',
           '  - id: verlag-blog\n    customer: verlag\n    backup: { to: vie, schedule: "*/2 * * * * *", keep: { last: 2 }, check: { parts: 3 }, drill: { verify: [sh, -c, "test -s requests && echo requests-ok"] } }\n',
@@ -49,41 +51,66 @@ after(async () => {
 
 const sha = (text: string) => createHash('sha256').update(text).digest('hex');
 
-test('backup tasks from the CLI: run now, restore into scratch (identical files), a drill with RTO and RPO, checks reading the data in turn', async (t) => {
+test('backup tasks from the CLI: run now, restore into scratch (identical files) and back into the app, a drill with RTO and RPO, checks reading the data in turn', async (t) => {
   if (!need(t, haveRestic, 'restic is not installed')) return;
   const f = fleet!;
   const env = { ...process.env, HAFEN_CONTROLLER: f.url, HAFEN_TOKEN: f.adminToken };
-  const blogData = join(f.data['hel-app-01']!, 'state', 'data', 'verlag-blog-r1', 'requests');
-  await until('the blog answering', () => fetchText(f.address['hel-app-01']!, 8082).catch(() => undefined), 20_000, 250);
+  const host = await until('the shop\'s backup job', async () => (await f.admin.backups({ app: 'huber-shop' })).apps[0]?.host ?? undefined, 20_000, 250);
+  await until('the shop\'s data directory', async () => readdirSync(join(f.data[host]!, 'state', 'data')).some((n) => n.startsWith('huber-shop-r')) || undefined, 20_000, 250);
+  const unit = readdirSync(join(f.data[host]!, 'state', 'data')).find((n) => n.startsWith('huber-shop-r'))!;
+  const dataDir = join(f.data[host]!, 'state', 'data', unit);
+  const shopData = join(dataDir, 'requests');
+  const shop = () => fetchText(f.address[host]!, 8081);
+  await until('the shop answering', () => shop().catch(() => undefined), 20_000, 250);
+  writeFileSync(join(dataDir, 'page.txt'), 'as in the snapshot\n');
 
-  const run = await hafenAsync(['backup', 'run', 'verlag-blog'], { env });
+  const run = await hafenAsync(['backup', 'run', 'huber-shop', '--format', 'json'], { env });
   assert.equal(run.status, 0, run.stderr);
-  assert.match(run.stdout, /^backed up verlag-blog on hel-app-01: snapshot [0-9a-f]{8,64}, /);
-  assert.match(run.stderr, /^asked the agent of hel-app-01 for a run of verlag-blog \(task bt_[0-9a-f]{16}\)/);
+  const snapshotId = (JSON.parse(run.stdout) as { result: { snapshotId: string } }).result.snapshotId;
+  const runText = await hafenAsync(['backup', 'run', 'huber-shop'], { env });
+  assert.equal(runText.status, 0, runText.stderr);
+  assert.match(runText.stdout, new RegExp(`^backed up huber-shop on ${host}: snapshot [0-9a-f]{8,64}, `));
+  assert.match(runText.stderr, new RegExp(`^asked the agent of ${host} for a run of huber-shop \\(task bt_[0-9a-f]{16}\\)`));
 
-  const restore = await hafenAsync(['backup', 'restore', 'verlag-blog', '--format', 'json'], { env });
+  const restore = await hafenAsync(['backup', 'restore', 'huber-shop', '--format', 'json'], { env });
   assert.equal(restore.status, 0, restore.stderr);
   const restored = JSON.parse(restore.stdout) as { state: string; host: string; result: { path: string; files: number; snapshotId: string } };
   assert.equal(restored.state, 'done');
-  assert.equal(restored.host, 'hel-app-01');
+  assert.equal(restored.host, host);
   assert.ok(restored.result.files >= 1, JSON.stringify(restored));
   // No request since the one above (health checks are not counted): the restored counter equals the live one.
-  assert.equal(sha(readFileSync(join(restored.result.path, blogData), 'utf8')), sha(readFileSync(blogData, 'utf8')), 'restored data equals the live data');
+  assert.equal(sha(readFileSync(join(restored.result.path, shopData), 'utf8')), sha(readFileSync(shopData, 'utf8')), 'restored data equals the live data');
 
-  const drill = await hafenAsync(['backup', 'drill', 'verlag-blog'], { env });
+  // Back into the app: the page changes and a file is added after the snapshot; the restore
+  // puts the snapshot's content back, keeps the data from before aside, and the blog serves on.
+  writeFileSync(join(dataDir, 'page.txt'), 'changed after the snapshot\n');
+  writeFileSync(join(dataDir, 'later.txt'), 'added after the snapshot\n');
+  const unconfirmed = await hafenAsync(['backup', 'restore', 'huber-shop', '--into-app', '--snapshot', snapshotId], { env });
+  assert.equal(unconfirmed.status, 1);
+  assert.match(unconfirmed.stderr, /restoring into huber-shop replaces its data; confirm with --yes/);
+  const intoApp = await hafenAsync(['backup', 'restore', 'huber-shop', '--into-app', '--yes', '--snapshot', snapshotId], { env });
+  assert.equal(intoApp.status, 0, intoApp.stderr + intoApp.stdout);
+  assert.match(intoApp.stdout, new RegExp(`^restored snapshot [0-9a-f]{8} \\(.*\\) of huber-shop into the app on ${host}: .* the app was stopped for [\\d.]+ s; its data from before is kept in \\S+${unit}\\.before-restore-\\S+$`, 'm'));
+  const aside = /kept in (\S+)$/m.exec(intoApp.stdout)![1]!;
+  assert.equal(readFileSync(join(dataDir, 'page.txt'), 'utf8'), 'as in the snapshot\n');
+  assert.equal(existsSync(join(dataDir, 'later.txt')), false, 'what came after the snapshot is gone from the app');
+  assert.equal(readFileSync(join(aside, 'later.txt'), 'utf8'), 'added after the snapshot\n', 'and kept aside');
+  await until('the shop serving after the restore', () => shop().catch(() => undefined), 20_000, 250);
+
+  const drill = await hafenAsync(['backup', 'drill', 'huber-shop'], { env });
   assert.equal(drill.status, 0, drill.stderr + drill.stdout);
-  assert.match(drill.stdout, /^restore drill of verlag-blog on hel-app-01 passed: snapshot [0-9a-f]{8}, \d+ files, .* restored and verified in [\d.]+ s \(RTO\), data [\d.]+ s old \(RPO\); verification said: requests-ok$/m);
-  const drills = await hafenAsync(['backup', 'drills', '--app', 'verlag-blog', '--format', 'json'], { env });
+  assert.match(drill.stdout, new RegExp(`^restore drill of huber-shop on ${host} passed: snapshot [0-9a-f]{8}, \\d+ files, .* restored and verified in [\\d.]+ s \\(RTO\\), data [\\d.]+ s old \\(RPO\\); verification said: requests-ok$`, 'm'));
+  const drills = await hafenAsync(['backup', 'drills', '--app', 'huber-shop', '--format', 'json'], { env });
   assert.equal(drills.status, 0, drills.stderr);
   const listed = JSON.parse(drills.stdout) as { apps: { lastDrill: { state: string; result: { seconds: number; dataAgeSeconds: number } } }[] };
   assert.equal(listed.apps[0]!.lastDrill.state, 'done');
   assert.ok(listed.apps[0]!.lastDrill.result.dataAgeSeconds < 60, 'the newest snapshot is seconds old');
-  assert.deepEqual(readdirSync(join(f.data['hel-app-01']!, 'state', 'restores')).filter((d) => d.includes('drill')), [], 'the drill removed its copy');
+  assert.deepEqual(readdirSync(join(f.data[host]!, 'state', 'restores')).filter((d) => d.includes('drill')), [], 'the drill removed its copy');
 
   // Checks read the data in three parts, in turn.
   const parts: string[] = [];
   for (let i = 0; i < 2; i++) {
-    const check = await hafenAsync(['backup', 'check', 'verlag-blog', '--format', 'json'], { env });
+    const check = await hafenAsync(['backup', 'check', 'huber-shop', '--format', 'json'], { env });
     assert.equal(check.status, 0, check.stderr);
     parts.push((JSON.parse(check.stdout) as { result: { subset: string } }).result.subset);
   }
@@ -92,18 +119,18 @@ test('backup tasks from the CLI: run now, restore into scratch (identical files)
   // The plan: keep last 2 keeps 2 snapshots on every day ahead; the repository is a path, so its site's capacity is unknown.
   const plan = await hafenAsync(['backup', 'plan', 'verlag-blog', '--format', 'json'], { env });
   assert.equal(plan.status, 0, plan.stderr);
-  const planned = JSON.parse(plan.stdout) as { apps: { retention: { days: number; kept: number }[]; space: { dataBytes: number } }[]; hosts: { host: string; capacity: number | null }[] };
+  const planned = JSON.parse(plan.stdout) as { apps: { retention: { days: number; kept: number }[]; space: { bytes: { days: number }[] } }[]; hosts: { host: string; capacity: number | null }[] };
   assert.deepEqual(planned.apps[0]!.retention.map((p) => [p.days, p.kept]), [[0, 2], [30, 2], [90, 2], [365, 2]]);
-  assert.ok(planned.apps[0]!.space.dataBytes > 0);
+  assert.deepEqual(planned.apps[0]!.space.bytes.map((b) => b.days), [0, 30, 90, 365]);
   assert.deepEqual(planned.hosts.map((h) => [h.host, h.capacity]), [['site:vie', null]]);
   const planText = await hafenAsync(['backup', 'plan'], { env });
   assert.match(planText.stdout, /^ {2}in 365 days +2 snapshots, back to \d{4}-\d\d-\d\d \(2 last\); ~/m);
 
   // An app without a backup policy, and a bad option, are refused clearly.
-  const unknown = await hafenAsync(['backup', 'run', 'huber-shop'], { env });
+  const unknown = await hafenAsync(['backup', 'run', 'stadtwerke-portal'], { env });
   assert.equal(unknown.status, 1);
-  assert.match(unknown.stderr, /app "huber-shop" has no backup policy in the newest revision/);
-  const badSnapshot = await hafenAsync(['backup', 'restore', 'verlag-blog', '--snapshot', 'nope'], { env });
+  assert.match(unknown.stderr, /app "stadtwerke-portal" has no backup policy in the newest revision/);
+  const badSnapshot = await hafenAsync(['backup', 'restore', 'huber-shop', '--snapshot', 'nope'], { env });
   assert.equal(badSnapshot.status, 1);
   assert.match(badSnapshot.stderr, /snapshot.*must be a snapshot id \(8 to 64 hex digits\) or "latest"/);
   t.diagnostic(`restore: ${restored.result.files} files; drill: ${listed.apps[0]!.lastDrill.result.seconds} s to restore and verify, data ${listed.apps[0]!.lastDrill.result.dataAgeSeconds} s old`);
@@ -130,7 +157,7 @@ test('a scheduled backup to another site: incremental, kept by policy, restorabl
 
   // The keep policy (last 2) applies on every run.
   await until('three runs after the change', async () => ((await backups()).runs.filter((x) => x.ok && Date.parse(x.startedAt) > changedAt).length >= 3 ? true : undefined), 30_000, 250);
-  const job = (JSON.parse(readFileSync(join(state, 'desired.json'), 'utf8')) as { state: { backups: { password: string }[] } }).state.backups[0]!;
+  const job = (JSON.parse(readFileSync(join(state, 'desired.json'), 'utf8')) as { state: { backups: { app: string; password: string }[] } }).state.backups.find((b) => b.app === 'verlag-blog')!;
   const restic = new Restic({ url: app.repository!, password: job.password });
   const snaps = await restic.snapshots();
   assert.ok(snaps.length === 2 || snaps.length === 3, `the last 2 kept (a third while a run is between backup and forget): ${snaps.length}`);

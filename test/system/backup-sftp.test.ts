@@ -1,7 +1,8 @@
 /**
  * Backups to a backup host at another site over sftp, with a real sshd: the backup host
  * vie-backup-01 is a network namespace of its own (address 198.18.2.90 from the fleet, sshd
- * on port 22), its hafen agent keeps the authorized_keys file sshd reads. The blog (its
+ * on port 22), its hafen agent keeps the authorized_keys file sshd reads; a copy of every
+ * snapshot goes to the third site (Nuremberg, a path) with restic copy. The blog (its
  * replica in Helsinki) backs up to Vienna every 2 s: the hel agent's ssh key reaches the
  * backup host through the controller, restricted to sftp; the backups are incremental, kept
  * by policy and restore identically; when the backup host goes dark (every packet dropped)
@@ -42,7 +43,8 @@ before(async () => {
         .replace('    - { name: apps, role: apps, prefixLength: 26 }\n', '    - { name: apps, role: apps, prefixLength: 26 }\n    - { name: backup, role: backup, prefixLength: 28 }\n')
         .replace(/^( {2}- \{ id: hel-app-01, .*\n)/m, `$1  - { id: vie-backup-01, site: vie, role: backup, address: ${BACKUP_ADDRESS}, cpu: 2, memory: 4GiB, disk: 2TiB }\n`)
         .replace('prefixes: [198.18.2.0/24], uplink: 1Gbit/s }', `prefixes: [198.18.2.0/24], uplink: 1Gbit/s, backupRepository: { url: "sftp:root@{address}:${dir}/repos" } }`)
-        .replace('  - id: verlag-blog\n    customer: verlag\n', '  - id: verlag-blog\n    customer: verlag\n    backup: { to: vie, schedule: "*/2 * * * * *", keep: { last: 2 } }\n'),
+        .replace('prefixes: [198.18.0.0/24], uplink: 1Gbit/s }', `prefixes: [198.18.0.0/24], uplink: 1Gbit/s, backupRepository: { url: "${dir}/copies" } }`)
+        .replace('  - id: verlag-blog\n    customer: verlag\n', '  - id: verlag-blog\n    customer: verlag\n    backup: { to: vie, copyTo: nue, schedule: "*/2 * * * * *", keep: { last: 2 } }\n'),
   });
   // The backup host's agent: no units, only the authorized_keys file of the sshd above.
   ({ agent: backupAgent } = await startAgent({ controller: fleet.url, data: join(dir, 'vie-backup-01'), joinToken: (await fleet.admin.joinToken('vie-backup-01')).token, driver: 'process', authorizedKeys: sshd.authorizedKeys }));
@@ -91,7 +93,7 @@ test('backups over sftp to a backup host at another site: keys handed over, incr
   await until('three runs after the change', async () => ((await backups()).runs.filter((x) => x.ok && x.startedAt > changed.startedAt).length >= 3 ? true : undefined), 30_000, 250);
 
   // Over the same sftp path, with the hel agent's key: the last 2 kept, the newest restores identically.
-  const job = (JSON.parse(readFileSync(join(hel, 'desired.json'), 'utf8')) as { state: { backups: { password: string }[] } }).state.backups[0]!;
+  const job = (JSON.parse(readFileSync(join(hel, 'desired.json'), 'utf8')) as { state: { backups: { app: string; password: string }[] } }).state.backups.find((b) => b.app === 'verlag-blog')!;
   const key = { keyFile: join(hel, 'ssh', 'id_ed25519'), knownHosts: join(hel, 'ssh', 'known_hosts'), publicKey: helKey };
   const restic = new Restic({ url: app.repository!, password: job.password, sftpCommand: sftpCommand(key, { user: 'root', address: BACKUP_ADDRESS, port: 22 }) });
   const snaps = await restic.snapshots();
@@ -102,6 +104,21 @@ test('backups over sftp to a backup host at another site: keys handed over, incr
     assert.equal(sha(readFileSync(join(scratch, blogData), 'utf8')), sha(readFileSync(blogData, 'utf8')), 'restored data equals the live data');
   } finally {
     rmSync(scratch, { recursive: true, force: true });
+  }
+
+  // The copy at the third site (nue, a path): the same chunker parameters, the same snapshots
+  // (restic copy keeps their times and content), the keep policy applied there too.
+  const copy = new Restic({ url: join(dir, 'copies', 'verlag', 'verlag-blog'), password: job.password });
+  assert.equal(await copy.chunkerPolynomial(), await restic.chunkerPolynomial(), 'created with the chunker parameters of the repository it copies');
+  const copied = await copy.snapshots();
+  assert.ok(copied.length >= 1 && copied.length <= 3, `the copy keeps the last 2 too: ${copied.length}`);
+  assert.ok(copied.every((c) => c.tags.includes('app:verlag-blog') && c.hostname === 'hel-app-01'));
+  const copyScratch = mkdtempSync(join(tmpdir(), 'hafen-restore-copy-'));
+  try {
+    await copy.restore('latest', copyScratch);
+    assert.match(readFileSync(join(copyScratch, blogData), 'utf8'), /^\d+$/, 'the copy restores the blog\'s request counter');
+  } finally {
+    rmSync(copyScratch, { recursive: true, force: true });
   }
 
   // The backup host goes dark: a run under way gives up within SSH_GIVE_UP_S (restic is stopped

@@ -6,13 +6,13 @@
  * Every failure is a ResticError with a kind; nothing here touches the running app.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, readdirSync, lstatSync, rmSync } from 'node:fs';
+import { cpSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BackupTaskResult } from '../../client/client.js';
 import type { BackupJob } from '../../core/render/backups.js';
 import { keepFlags } from '../../core/retention/policy.js';
-import { Restic, ResticError, type BackupSummary, type Snapshot } from './restic.js';
-import { sftpCommand, type AgentKey } from './ssh.js';
+import { Restic, ResticError, type BackupSummary, type ResticRepository, type Snapshot } from './restic.js';
+import { sshEnvironment, type AgentKey } from './ssh.js';
 
 export interface OperationContext {
   /** The host name snapshots are made under. */
@@ -39,12 +39,19 @@ async function hook(job: BackupJob, ctx: OperationContext, which: 'before' | 'af
   }
 }
 
-/** The job's repository, opened with its password and, for sftp, this agent's key. */
-export function resticFor(job: BackupJob, ctx: Pick<OperationContext, 'ssh' | 'resticBinary'>): Restic {
+/** A repository of the job (its own, or its copy), opened with its password and, for sftp, this agent's key. */
+export function resticFor(job: BackupJob, ctx: Pick<OperationContext, 'ssh' | 'resticBinary'>, which: 'repository' | 'copy' = 'repository'): Restic {
   if (!job.password) throw new ResticError('failed', `no password for the repository of ${job.app} (secret ${job.passwordSecret} not delivered)`, null);
-  const sftp = job.repository.sftp;
-  if (sftp && !ctx.ssh) throw new ResticError('failed', `no ssh key to reach the sftp repository of ${job.app}: ssh-keygen did not run on this host (install openssh-client)`, null);
-  return new Restic({ url: job.repository.url, password: job.password, ...(sftp ? { sftpCommand: sftpCommand(ctx.ssh!, sftp) } : {}) }, { ...(ctx.resticBinary ? { binary: ctx.resticBinary } : {}) });
+  const ref = which === 'copy' ? job.copy : job.repository;
+  if (!ref) throw new ResticError('failed', `${job.app} has no copy repository`, null);
+  const endpoints = [job.repository.sftp, job.copy?.sftp].filter((e) => e !== undefined);
+  if (endpoints.length && !ctx.ssh) throw new ResticError('failed', `no ssh key to reach the sftp repository of ${job.app}: ssh-keygen did not run on this host (install openssh-client)`, null);
+  const env = endpoints.length ? sshEnvironment(ctx.ssh!, endpoints) : {};
+  return new Restic(repositoryOf(job, which), { env, ...(ctx.resticBinary ? { binary: ctx.resticBinary } : {}) });
+}
+
+function repositoryOf(job: BackupJob, which: 'repository' | 'copy'): ResticRepository {
+  return { url: (which === 'copy' ? job.copy! : job.repository).url, password: job.password! };
 }
 
 const appTag = (job: BackupJob) => `app:${job.app}`;
@@ -77,7 +84,21 @@ export async function backupOnce(job: BackupJob, ctx: OperationContext, prune: b
   const flags = keepFlags(job.keep);
   const doPrune = prune && flags.length > 0;
   const forgot = flags.length > 0 ? await restic.forget([...flags, '--tag', appTag(job)], { host: ctx.host, prune: doPrune }) : { keep: [], remove: [] };
+  if (job.copy) await copyOnce(job, ctx, flags, doPrune);
   return { summary, forgotten: forgot.remove.length, pruned: doPrune };
+}
+
+/**
+ * The copy at a third site: created with the chunker parameters of the job's repository (so
+ * copied data deduplicates as it did there), the snapshots it lacks copied over, the same keep
+ * policy applied. A failure names the copy repository.
+ */
+async function copyOnce(job: BackupJob, ctx: OperationContext, flags: string[], prune: boolean): Promise<void> {
+  const copy = resticFor(job, ctx, 'copy');
+  const source = repositoryOf(job, 'repository');
+  await copy.init(source);
+  await copy.copyFrom(source, ['--tag', appTag(job)]);
+  if (flags.length > 0) await copy.forget([...flags, '--tag', appTag(job)], { host: ctx.host, prune });
 }
 
 /** The snapshot, with the app stopped during it when hooks.stop asks; started again whatever happens. */
@@ -146,6 +167,44 @@ export async function restoreInto(job: BackupJob, ctx: OperationContext, wanted:
   await restic.restore(snapshot.id, target, { verify: true });
   const seconds = (ctx.now().getTime() - started) / 1000;
   return { snapshot, snapshotId: snapshot.id, snapshotTime: snapshot.time, path: target, seconds, ...treeSize(target) };
+}
+
+/**
+ * A snapshot back into the app: restored and verified in scratch space first (the app still
+ * runs), then the app is stopped, each of its data directories that the snapshot holds is
+ * moved aside (kept, next to it, as `<dir>.before-restore-<time>`) and replaced by the restored
+ * copy, and the app is started again whatever happens. The time it was stopped is measured.
+ */
+export async function restoreIntoApp(job: BackupJob, ctx: OperationContext, wanted: string, scratch: string): Promise<BackupTaskResult> {
+  const restored = await restoreInto(job, ctx, wanted, scratch);
+  try {
+    const live = await ctx.dataPaths(job);
+    const pairs = live.filter((p) => restored.snapshot.paths.includes(p)).map((p) => ({ live: p, from: join(scratch, p) }));
+    if (pairs.length === 0) throw new ResticError('failed', `snapshot ${restored.snapshot.shortId} of ${job.app} holds ${restored.snapshot.paths.join(', ')}, none of which is a data directory of ${job.unit} on this host now (${live.join(', ') || 'none'}): nothing replaced`, null);
+    if (!ctx.hold) throw new ResticError('failed', `${job.app} cannot be stopped for a restore: this agent's driver cannot hold units`, null);
+    const stamp = ctx.now().toISOString().replace(/[:.]/g, '-');
+    const resume = await ctx.hold(job);
+    const stopped = ctx.now().getTime();
+    const keptAside: string[] = [];
+    try {
+      for (const { live: dir, from } of pairs) {
+        // Moved within its own directory (same filesystem); a volume's mount point stays, its content moves.
+        const aside = `${dir}.before-restore-${stamp}`;
+        mkdirSync(aside, { mode: 0o700 });
+        for (const name of readdirSync(dir)) renameSync(join(dir, name), join(aside, name));
+        keptAside.push(aside);
+        cpSync(from, dir, { recursive: true, preserveTimestamps: true });
+      }
+    } catch (err) {
+      throw new ResticError('failed', `restoring into ${job.app} failed (${(err as Error).message}); its data from before is kept in ${keptAside.join(', ') || 'place (nothing was moved)'}`, null);
+    } finally {
+      await resume();
+    }
+    const { snapshot: _s, path: _p, ...result } = restored;
+    return { ...result, downtimeSeconds: (ctx.now().getTime() - stopped) / 1000, keptAside };
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
 }
 
 /** Longest a drill's verification command may run. */

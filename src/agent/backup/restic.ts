@@ -105,8 +105,11 @@ export class Restic {
     private readonly opts: { binary?: string; cacheDir?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
   ) {}
 
-  /** Runs restic with `args`; resolves stdout, rejects with a ResticError. */
-  run(args: string[], input?: string): Promise<string> {
+  /**
+   * Runs restic with `args`; resolves stdout, rejects with a ResticError. `from` is the source
+   * repository of a copy (its password reaches restic through the environment, never argv).
+   */
+  run(args: string[], input?: string, from?: ResticRepository): Promise<string> {
     const env: NodeJS.ProcessEnv = {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
@@ -116,8 +119,10 @@ export class Restic {
       RESTIC_REPOSITORY: this.repo.url,
       RESTIC_PASSWORD: this.repo.password,
       ...(this.opts.cacheDir ? { RESTIC_CACHE_DIR: this.opts.cacheDir } : {}),
+      ...(from ? { RESTIC_FROM_REPOSITORY: from.url, HAFEN_RESTIC_FROM_PASSWORD: from.password } : {}),
     };
-    const full = [...args, ...(this.repo.sftpCommand ? ['-o', `sftp.command=${this.repo.sftpCommand}`] : [])];
+    // restic 0.14 reads the source password from a file or a command only.
+    const full = [...args, ...(from ? ['--from-password-command', 'printenv HAFEN_RESTIC_FROM_PASSWORD'] : []), ...(this.repo.sftpCommand ? ['-o', `sftp.command=${this.repo.sftpCommand}`] : [])];
     return new Promise((resolve, reject) => {
       const child = spawn(this.opts.binary ?? 'restic', full, { env, stdio: ['pipe', 'pipe', 'pipe'] });
       let out = '';
@@ -128,7 +133,7 @@ export class Restic {
       child.stdout.on('data', (d: Buffer) => (out += d.toString()));
       child.stderr.on('data', (d: Buffer) => {
         err += d.toString();
-        if (sshDead || !this.repo.sftpCommand || !SSH_DEAD.test(err)) return;
+        if (sshDead || !this.repo.url.startsWith('sftp:') || !SSH_DEAD.test(err)) return;
         // Interrupted, so restic removes its lock where it still can; killed if it does not end.
         sshDead = true;
         timers.push(setTimeout(() => child.kill('SIGINT'), 500), setTimeout(() => child.kill('SIGKILL'), 15_000));
@@ -141,22 +146,35 @@ export class Restic {
       child.on('close', (code) => {
         done();
         if (code === 0) resolve(out);
-        else reject(resticError(this.repo, args, code, err, sshDead ? 'unreachable' : undefined));
+        else reject(resticError(this.repo, args, code, from?.password ? err.split(from.password).join('***') : err, sshDead ? 'unreachable' : undefined));
       });
       child.stdin.end(input ?? '');
     });
   }
 
-  /** Creates the repository unless it exists. */
-  async init(): Promise<'created' | 'exists'> {
+  /**
+   * Creates the repository unless it exists; `chunkerFrom`: with that repository's chunker
+   * parameters, so snapshots copied from it deduplicate as they did there.
+   */
+  async init(chunkerFrom?: ResticRepository): Promise<'created' | 'exists'> {
     try {
       await this.run(['cat', 'config']);
       return 'exists';
     } catch (err) {
       if (!(err instanceof ResticError) || err.kind !== 'no-repository') throw err;
     }
-    await this.run(['init']);
+    await this.run(['init', ...(chunkerFrom ? ['--copy-chunker-params'] : [])], undefined, chunkerFrom);
     return 'created';
+  }
+
+  /** Copies the snapshots of `from` (with these filter flags, e.g. ["--tag", "app:shop"]) that this repository lacks. */
+  async copyFrom(from: ResticRepository, filter: string[] = []): Promise<void> {
+    await this.run(['copy', ...filter], undefined, from);
+  }
+
+  /** The repository's chunker polynomial (equal in a copy made with init(chunkerFrom)). */
+  async chunkerPolynomial(): Promise<string> {
+    return (JSON.parse(await this.run(['cat', 'config'])) as { chunker_polynomial: string }).chunker_polynomial;
   }
 
   async backup(paths: string[], opts: { host: string; tags?: string[] }): Promise<BackupSummary> {

@@ -13,7 +13,7 @@ import type { BackupTaskKind, BackupTaskOrder, BackupJob } from '../../core/rend
 import type { BackupTaskReport, BackupTaskResult } from '../../client/client.js';
 import { scheduleInterval } from '../../core/alerting/backups.js';
 import { BackupJournal, type BackupRun } from './journal.js';
-import { backupOnce, checkOnce, drillOnce, restoreInto, type OperationContext } from './operations.js';
+import { backupOnce, checkOnce, drillOnce, restoreInto, restoreIntoApp, type OperationContext } from './operations.js';
 import { ResticError } from './restic.js';
 import type { AgentKey } from './ssh.js';
 
@@ -116,7 +116,7 @@ export class BackupScheduler {
       void this.enqueue(async () => {
         if (!(await this.journal.take(order.id))) return;
         this.log(`backup task ${order.id}: ${order.kind} of ${order.app}`);
-        await this.task(order.id, order.app, order.kind, order.snapshot);
+        await this.task(order.id, order.app, order.kind, order);
       }).finally(() => this.queuedTasks.delete(order.id));
     }
   }
@@ -190,7 +190,7 @@ export class BackupScheduler {
   }
 
   /** One task: reported running, then done or failed with its result. */
-  private async task(id: string, app: string, kind: BackupTaskKind, snapshot?: string): Promise<void> {
+  private async task(id: string, app: string, kind: BackupTaskKind, order: Pick<BackupTaskOrder, 'snapshot' | 'into'> = {}): Promise<void> {
     const startedAt = this.now().toISOString();
     const report = async (r: Omit<BackupTaskReport, 'id' | 'app' | 'kind' | 'startedAt'>) => {
       await this.journal.recordTask({ id, app, kind, startedAt, ...r });
@@ -200,7 +200,7 @@ export class BackupScheduler {
     try {
       const job = this.jobs.get(app)?.job;
       if (!job) throw new ResticError('failed', `this host (${this.opts.host}) does not run the backup job of ${app} (any more)`, null);
-      const result = await this.perform(job, kind, snapshot);
+      const result = await this.perform(job, kind, order);
       await report({ state: 'done', finishedAt: this.now().toISOString(), result });
       this.log(`backup task ${id}: ${kind} of ${app} done${result.path ? ` (${result.path})` : ''}`);
     } catch (err) {
@@ -210,7 +210,7 @@ export class BackupScheduler {
     }
   }
 
-  private async perform(job: BackupJob, kind: BackupTaskKind, snapshot?: string): Promise<BackupTaskResult> {
+  private async perform(job: BackupJob, kind: BackupTaskKind, order: Pick<BackupTaskOrder, 'snapshot' | 'into'>): Promise<BackupTaskResult> {
     switch (kind) {
       case 'run': {
         const run = await this.backup(job);
@@ -218,7 +218,9 @@ export class BackupScheduler {
         return { snapshotId: run.snapshotId!, seconds: run.seconds ?? 0, bytes: run.dataAdded ?? 0, files: (run.filesNew ?? 0) + (run.filesChanged ?? 0) };
       }
       case 'restore': {
-        const { snapshot: _s, ...result } = await restoreInto(job, this.ctx, snapshot ?? 'latest', join(this.scratch, `${job.app}-${stamp(this.now())}`));
+        const target = join(this.scratch, `${job.app}-${stamp(this.now())}`);
+        if (order.into === 'app') return restoreIntoApp(job, this.ctx, order.snapshot ?? 'latest', target);
+        const { snapshot: _s, ...result } = await restoreInto(job, this.ctx, order.snapshot ?? 'latest', target);
         return result;
       }
       case 'drill':

@@ -4,8 +4,8 @@
  * the restic user's authorized_keys file, written from the keys the controller says to let in.
  */
 import { execFile } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
 import { authorizedKeys, type BackupAccessKey } from '../../core/render/backups.js';
 import { writeFileAtomic } from '../../lib/fs.js';
@@ -54,26 +54,64 @@ const SSH_ALIVE_COUNT = 3;
  */
 export const SSH_GIVE_UP_S = Math.max(3 * SSH_CONNECT_TIMEOUT_S, SSH_ALIVE_INTERVAL_S * (SSH_ALIVE_COUNT + 1));
 
+/** ssh options: this agent's key only, never a prompt, the host key learnt on first contact and checked after, a silent host given up. */
+function sshOptions(key: AgentKey): [string, string][] {
+  return [
+    ['IdentityFile', key.keyFile],
+    ['IdentitiesOnly', 'yes'],
+    ['BatchMode', 'yes'],
+    ['UserKnownHostsFile', key.knownHosts],
+    ['StrictHostKeyChecking', 'accept-new'],
+    ['ConnectTimeout', String(SSH_CONNECT_TIMEOUT_S)],
+    ['ServerAliveInterval', String(SSH_ALIVE_INTERVAL_S)],
+    ['ServerAliveCountMax', String(SSH_ALIVE_COUNT)],
+  ];
+}
+
 /**
- * The command restic starts for an sftp repository: this agent's key only, never a prompt,
- * the backup host's key learnt on first contact and checked after, and a connection that
- * gives up when the host goes silent (a dark backup host must not hang the job for ever).
+ * The command restic starts for one sftp repository (restic's sftp.command). hafen itself uses
+ * sshEnvironment instead, since restic applies sftp.command to both repositories of a copy.
  */
 export function sftpCommand(key: AgentKey, sftp: { user: string; address: string; port: number }): string {
-  return [
-    'ssh',
-    '-i', key.keyFile,
-    '-o', 'IdentitiesOnly=yes',
-    '-o', 'BatchMode=yes',
-    '-o', `UserKnownHostsFile=${key.knownHosts}`,
-    '-o', 'StrictHostKeyChecking=accept-new',
-    '-o', `ConnectTimeout=${SSH_CONNECT_TIMEOUT_S}`,
-    '-o', `ServerAliveInterval=${SSH_ALIVE_INTERVAL_S}`,
-    '-o', `ServerAliveCountMax=${SSH_ALIVE_COUNT}`,
-    '-p', String(sftp.port),
-    `${sftp.user}@${sftp.address}`,
-    '-s', 'sftp',
-  ].join(' ');
+  return ['ssh', ...sshOptions(key).flatMap(([k, v]) => ['-o', `${k}=${v}`]), '-p', String(sftp.port), `${sftp.user}@${sftp.address}`, '-s', 'sftp'].join(' ');
+}
+
+const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/**
+ * What restic needs to reach sftp repositories with this agent's key: an ssh config (the
+ * options above, and each backup host's port) and an `ssh` on PATH that uses it, so restic's
+ * own ssh command works for every sftp repository of a run (a copy has two). Written to
+ * `<state>/ssh/` when it changes; returns the environment for restic.
+ */
+export function sshEnvironment(key: AgentKey, endpoints: readonly { address: string; port: number }[]): NodeJS.ProcessEnv {
+  const dir = join(key.keyFile, '..');
+  const bin = join(dir, 'bin');
+  const config = join(dir, 'config');
+  const hosts = [...new Map(endpoints.map((e) => [e.address, e.port])).entries()].sort();
+  const text = [
+    '# Written by the hafen agent for restic: edits are overwritten.',
+    ...hosts.flatMap(([address, port]) => [`Host ${address}`, `  Port ${port}`]),
+    'Host *',
+    ...sshOptions(key).map(([k, v]) => `  ${k} ${v}`),
+    '',
+  ].join('\n');
+  const path = process.env.PATH ?? '/usr/bin:/bin';
+  const real = path.split(delimiter).filter((d) => d && d !== bin).map((d) => join(d, 'ssh')).find((p) => existsSync(p)) ?? '/usr/bin/ssh';
+  const wrapper = `#!/bin/sh\nexec ${quote(real)} -F ${quote(config)} "$@"\n`;
+  mkdirSync(bin, { recursive: true, mode: 0o700 });
+  const write = (file: string, content: string, mode: number) => {
+    let current: string | undefined;
+    try {
+      current = readFileSync(file, 'utf8');
+    } catch {
+      // Not written yet.
+    }
+    if (current !== content) writeFileSync(file, content, { mode });
+  };
+  write(config, text, 0o600);
+  write(join(bin, 'ssh'), wrapper, 0o700);
+  return { PATH: `${bin}${delimiter}${path}` };
 }
 
 /** Writes the backup host's authorized_keys when it differs (0644: sshd reads it as the restic user). Returns whether it changed. */

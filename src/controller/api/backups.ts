@@ -30,8 +30,8 @@ export function backupRoutes(app: FastifyInstance, service: ControllerService): 
 
   app.post<{ Params: { app: string } }>('/v1/backups/:app/tasks', async (req, reply) => {
     const who = await requireRole(service.store, req, 'operator');
-    const { kind, snapshot } = body(BackupTaskBody, req);
-    const task = await service.backups.ask(req.params.app, kind, who.name, snapshot);
+    const { kind, snapshot, into } = body(BackupTaskBody, req);
+    const task = await service.backups.ask(req.params.app, kind, who.name, { ...(snapshot ? { snapshot } : {}), ...(into === 'app' ? { into } : {}) });
     return reply.code(202).send(task);
   });
 
@@ -60,7 +60,7 @@ export function backupRoutes(app: FastifyInstance, service: ControllerService): 
     const limit = Math.min(Math.max(Number(req.query.limit ?? 100) || 100, 1), 10_000);
     const apps = (await service.backups.apps())
       .filter((a) => !req.query.app || a.app === req.query.app)
-      .map((a) => ({ app: a.app, customer: a.customer, host: a.host, schedule: a.schedule, repository: a.repository, ...(a.problem ? { problem: a.problem } : {}), lastRun: a.lastRun, lastSuccess: a.lastSuccess, failingSince: a.failingSince, dueBy: backupDeadline(a)?.toISOString() ?? null, lastDrill: a.lastDrill, lastCheck: a.lastCheck }));
+      .map((a) => ({ app: a.app, customer: a.customer, host: a.host, schedule: a.schedule, repository: a.repository, copy: a.copy, ...(a.problem ? { problem: a.problem } : {}), lastRun: a.lastRun, lastSuccess: a.lastSuccess, failingSince: a.failingSince, dueBy: backupDeadline(a)?.toISOString() ?? null, lastDrill: a.lastDrill, lastCheck: a.lastCheck }));
     const runs = await service.store.backupRuns({ ...(req.query.app ? { app: req.query.app } : {}), limit });
     return { apps, runs };
   });

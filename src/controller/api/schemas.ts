@@ -98,6 +98,7 @@ const TaskKind = z.enum(['run', 'restore', 'drill', 'check']);
 export const BackupTaskBody = z.object({
   kind: TaskKind.describe('run: back up now; restore: restore a snapshot into scratch space on the job host; drill: restore the newest snapshot, verify it, measure RTO and RPO, remove it; check: restic check with the next part of the data'),
   snapshot: z.string().regex(/^([0-9a-f]{8,64}|latest)$/, 'must be a snapshot id (8 to 64 hex digits) or "latest"').optional().describe('restore: the snapshot (default latest)'),
+  into: z.enum(['scratch', 'app']).optional().describe('restore: scratch space on the job host (default), or back into the app, which is stopped meanwhile; its data before is kept aside'),
 });
 export const BackupTaskReportsBody = z.object({
   tasks: z
@@ -119,6 +120,8 @@ export const BackupTaskReportsBody = z.object({
             seconds: z.number().min(0).optional(),
             dataAgeSeconds: z.number().optional(),
             subset: z.string().optional(),
+            downtimeSeconds: z.number().min(0).optional(),
+            keptAside: z.array(z.string()).optional(),
             verifyOutput: z.string().max(4000).optional(),
           })
           .optional(),

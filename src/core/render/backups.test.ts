@@ -75,6 +75,18 @@ test('a backup to a site with nowhere to keep it is a validation warning (the ba
   assert.match(p.message, /app "shop" backs up to site "nue", which has no host with role backup and no sites\[\]\.backupRepository\.url: its backups cannot run/);
 });
 
+test('a copy at a third site: its repository in the job, its backup host letting the agent in; without a repository there, a warning', () => {
+  const withCopy = FLEET.replace("backupRepository: { sshPort: 2222 } }", "backupRepository: { sshPort: 2222 } }\n  - { id: hel, provider: p, facility: f1, country: DE, prefixes: [198.18.4.0/24], backupRepository: { url: /mnt/copies } }").replace('backup: { to: vie, keep: { daily: 7 }, volumes: [db] }', 'backup: { to: vie, copyTo: hel, keep: { daily: 7 }, volumes: [db] }');
+  const res = validateFleet([{ name: 'fleet.yaml', text: withCopy }]);
+  assert.ok(res.fleet, JSON.stringify(res.problems));
+  const placements = [{ app: 'shop', replica: 1, host: 'nue-app-01', site: 'nue' }];
+  const { jobs } = backupJobs(res.fleet, placements as never, new Map([['vie-backup-01', '198.18.2.70']]), new Map());
+  assert.deepEqual(jobs.get('nue-app-01')?.[0]?.copy, { site: 'hel', url: '/mnt/copies/huber/shop' });
+  const noCopyHome = validateFleet([{ name: 'fleet.yaml', text: withCopy.replace(', backupRepository: { url: /mnt/copies } }', ' }') }]);
+  const p = noCopyHome.problems.find((x) => x.code === 'HAFEN_FLEET_BACKUP_NO_REPOSITORY');
+  assert.match(p?.message ?? '', /app "shop" copies its backups to site "hel", which has no host with role backup .*: the copies are not made until it has one/);
+});
+
 test('a fixed sftp URL: its user, address and port; keys managed by hand unless a backup host is named', () => {
   const site = { id: 'vie', provider: 'p', facility: 'f', country: 'AT', prefixes: [] } as never as Parameters<typeof repositoryFor>[0]['sites'][number];
   const fixed = (backupRepository: object) => repositoryFor({ sites: [{ ...site, backupRepository } as never], hosts: [] }, 'vie', 'huber', 'shop', new Map());

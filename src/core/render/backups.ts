@@ -42,6 +42,8 @@ export interface BackupJob {
   /** Commands around the snapshot, and stopping the app during it; absent when none. */
   hooks?: { before?: string[]; after?: string[]; service?: string; stop?: boolean };
   repository: BackupRepositoryRef;
+  /** The copy at a third site (backup.copyTo): every snapshot copied there with restic copy, the same keep policy; same password. */
+  copy?: BackupRepositoryRef;
   /** The secret holding the repository password, and its version (a new value changes the job). */
   passwordSecret: string;
   passwordVersion: number;
@@ -60,6 +62,8 @@ export interface BackupTaskOrder {
   kind: BackupTaskKind;
   /** restore: the snapshot (id or "latest"; default latest). */
   snapshot?: string;
+  /** restore: "app" puts the snapshot back into the running app (stopped meanwhile); default scratch space. */
+  into?: 'scratch' | 'app';
 }
 
 export interface RepositoryProblem {
@@ -114,13 +118,15 @@ export function backupAccess(jobsByHost: ReadonlyMap<string, readonly BackupJob[
     const key = keys.get(host);
     if (!key) continue;
     for (const job of jobs) {
-      const target = job.repository.backupHost;
-      if (!target || !job.repository.sftp) continue;
-      const entries = byBackupHost.get(target) ?? new Map<string, BackupAccessKey>();
-      const entry = entries.get(host) ?? { host, key, apps: [] };
-      entry.apps.push(job.app);
-      entries.set(host, entry);
-      byBackupHost.set(target, entries);
+      for (const repo of [job.repository, job.copy]) {
+        const target = repo?.backupHost;
+        if (!target || !repo.sftp) continue;
+        const entries = byBackupHost.get(target) ?? new Map<string, BackupAccessKey>();
+        const entry = entries.get(host) ?? { host, key, apps: [] };
+        if (!entry.apps.includes(job.app)) entry.apps.push(job.app);
+        entries.set(host, entry);
+        byBackupHost.set(target, entries);
+      }
     }
   }
   return new Map(
@@ -160,6 +166,9 @@ export function backupJobs(
       problems.push({ app: app.id, site: app.backup.to, message: repository });
       continue;
     }
+    // The copy at a third site: a job whose copy cannot be placed still backs up (the problem is reported).
+    const copy = app.backup.copyTo ? repositoryFor(fleet, app.backup.copyTo, app.customer, app.id, addresses) : undefined;
+    if (typeof copy === 'string') problems.push({ app: app.id, site: app.backup.copyTo!, message: `its copy: ${copy}` });
     const secret = backupSecretName(app.id);
     const job: BackupJob = {
       app: app.id,
@@ -173,6 +182,7 @@ export function backupJobs(
       drill: { schedule: app.backup.drill.schedule, ...(app.backup.drill.verify ? { verify: [...app.backup.drill.verify] } : {}) },
       ...(app.backup.hooks ? { hooks: structuredClone(app.backup.hooks) } : {}),
       repository,
+      ...(copy && typeof copy !== 'string' ? { copy } : {}),
       passwordSecret: secret,
       passwordVersion: secretVersions.get(secret) ?? 0,
     };

@@ -123,13 +123,16 @@ export function checkApps(parts: Parts, out: ProblemList): void {
       if (app.criticality === 'critical') out.error('HAFEN_FLEET_BACKUP_NOT_OFFSITE', base, msg);
       else out.warning('HAFEN_FLEET_BACKUP_NOT_OFFSITE', base, msg);
     }
-    if (backup && sites.has(backup.to)) {
+    for (const [field, site] of [['to', backup?.to], ['copyTo', backup?.copyTo]] as const) {
+      if (site === undefined || !sites.has(site)) continue;
       // Somewhere to keep the repositories: a path or URL without {address}, or the site's backup host.
-      const conf = sites.get(backup.to)?.backupRepository;
+      const conf = sites.get(site)?.backupRepository;
       const viaHost = (conf?.url ?? '{address}').includes('{address}');
-      const host = conf?.host ?? hosts.find((h) => h.site === backup.to && h.role === 'backup')?.id;
+      const host = conf?.host ?? hosts.find((h) => h.site === site && h.role === 'backup')?.id;
       if (viaHost && host === undefined) {
-        out.warning('HAFEN_FLEET_BACKUP_NO_REPOSITORY', [...base, 'backup', 'to'], `app "${app.id}" backs up to site "${backup.to}", which has no host with role backup and no sites[].backupRepository.url: its backups cannot run until it has one`);
+        const what = field === 'to' ? 'backs up to' : 'copies its backups to';
+        const then = field === 'to' ? 'its backups cannot run' : 'the copies are not made';
+        out.warning('HAFEN_FLEET_BACKUP_NO_REPOSITORY', [...base, 'backup', field], `app "${app.id}" ${what} site "${site}", which has no host with role backup and no sites[].backupRepository.url: ${then} until it has one`);
       }
     }
     backup?.volumes?.forEach((v, j) => {
