@@ -68,7 +68,7 @@ async function follow(client: HafenClient, task: BackupTask, io: CliIo, timeoutS
 
 const WHAT: Record<BackupTaskKind, string> = {
   run: 'Back an app up now, on the host that runs its backup job; waits for the snapshot.',
-  restore: 'Restore a snapshot of an app into scratch space on the host that runs its backup job (the agent\'s --scratch directory), restic verifying every file; the files stay there for you. The running app is not touched.',
+  restore: 'Restore a snapshot of an app, restic verifying every file: into scratch space on the host that runs its backup job (the agent\'s --scratch directory; the files stay there for you, the running app is not touched), or with --into-app back into the app (stopped meanwhile, its data from before kept aside).',
   drill: 'Run a restore drill now: restore the newest snapshot into scratch space, verify it (restic, then the app\'s drill.verify command), measure the restore time (RTO) and data age (RPO), remove it.',
   check: 'Run restic check on the app\'s repository now, reading the next part of the data (backup.check.parts).',
 };

@@ -16,6 +16,26 @@ import { freePort } from '../helpers/demo.js';
 import { need, works } from '../helpers/system.js';
 import { until } from '../helpers/wait.js';
 
+/** The shop's backup job with a local repository at `url`. */
+function shopJob(url: string, extra: Partial<BackupJob>): BackupJob {
+  return {
+    app: 'shop',
+    customer: 'huber',
+    unit: 'shop-r1',
+    schedule: '15 2 * * *',
+    keep: { last: 5 },
+    volumes: [],
+    paths: [],
+    check: { schedule: '0 5 * * 0', parts: 2 },
+    drill: { schedule: '0 4 1 * *' },
+    repository: { site: 'vie', url },
+    passwordSecret: 'backup-shop',
+    passwordVersion: 1,
+    password: 'correct horse battery staple',
+    ...extra,
+  };
+}
+
 test('backup, restore by short id, drills that pass and fail, a partial check', async (t) => {
   if (!need(t, works('restic', ['version']), 'restic is not installed')) return;
   const dir = mkdtempSync(join(tmpdir(), 'hafen-backup-ops-'));
@@ -24,21 +44,7 @@ test('backup, restore by short id, drills that pass and fail, a partial check', 
     mkdirSync(data);
     writeFileSync(join(data, 'a.txt'), 'alpha\n');
     writeFileSync(join(data, 'b.bin'), Buffer.alloc(100_000, 7));
-    const job: BackupJob = {
-      app: 'shop',
-      customer: 'huber',
-      unit: 'shop-r1',
-      schedule: '15 2 * * *',
-      keep: { last: 5 },
-      volumes: [],
-      paths: [],
-      check: { schedule: '0 5 * * 0', parts: 2 },
-      drill: { schedule: '0 4 1 * *', verify: ['sh', '-c', 'test -f a.txt && echo fine'] },
-      repository: { site: 'vie', url: join(dir, 'repo') },
-      passwordSecret: 'backup-shop',
-      passwordVersion: 1,
-      password: 'correct horse battery staple',
-    };
+    const job = shopJob(join(dir, 'repo'), { drill: { schedule: '0 4 1 * *', verify: ['sh', '-c', 'test -f a.txt && echo fine'] } });
     const ctx: OperationContext = { host: 'nue-app-01', dataPaths: async () => [data], now: () => new Date() };
 
     const { summary } = await backupOnce(job, ctx, true);
@@ -99,22 +105,7 @@ test('hooks around a snapshot: a dump made before it, removed after; the app sto
         return resume;
       },
     };
-    const job: BackupJob = {
-      app: 'shop',
-      customer: 'huber',
-      unit: 'shop-r1',
-      schedule: '15 2 * * *',
-      keep: { last: 5 },
-      volumes: [],
-      paths: [],
-      check: { schedule: '0 5 * * 0', parts: 2 },
-      drill: { schedule: '0 4 1 * *' },
-      hooks: { before: ['sh', '-c', 'cp orders.db dump.sql'], after: ['rm', 'dump.sql'], stop: true },
-      repository: { site: 'vie', url: join(dir, 'repo') },
-      passwordSecret: 'backup-shop',
-      passwordVersion: 1,
-      password: 'pw-hooks',
-    };
+    const job = shopJob(join(dir, 'repo'), { hooks: { before: ['sh', '-c', 'cp orders.db dump.sql'], after: ['rm', 'dump.sql'], stop: true } });
     const { summary } = await backupOnce(job, ctx, false);
     assert.equal(summary.filesNew, 2, 'orders.db and the dump');
     assert.equal(heldDuringSnapshot, true, 'the app was stopped during the snapshot');

@@ -10,7 +10,6 @@
  * and the next run after the host is back succeeds.
  */
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +18,7 @@ import { Restic } from '../../src/agent/backup/restic.js';
 import { sftpCommand, SSH_CONNECT_TIMEOUT_S, SSH_GIVE_UP_S } from '../../src/agent/backup/ssh.js';
 import { startAgent } from '../../src/agent/main.js';
 import type { Agent } from '../../src/agent/agent.js';
+import { assertLastTwoRestore, jobPassword } from '../helpers/backups.js';
 import { fetchText } from '../helpers/http.js';
 import { makeNetns, startSshd, type Netns, type Sshd } from '../helpers/netns.js';
 import { need, run, works } from '../helpers/system.js';
@@ -67,8 +67,6 @@ const isAlive = (pid: number) => {
   }
 };
 
-const sha = (text: string) => createHash('sha256').update(text).digest('hex');
-
 test('backups over sftp to a backup host at another site: keys handed over, incremental, restorable; a dark backup host fails runs clearly', async (t) => {
   if (!need(t, usable, 'needs root, restic, ssh, sshd, ip netns and nft')) return;
   const f = fleet!;
@@ -93,18 +91,10 @@ test('backups over sftp to a backup host at another site: keys handed over, incr
   await until('three runs after the change', async () => ((await backups()).runs.filter((x) => x.ok && x.startedAt > changed.startedAt).length >= 3 ? true : undefined), 30_000, 250);
 
   // Over the same sftp path, with the hel agent's key: the last 2 kept, the newest restores identically.
-  const job = (JSON.parse(readFileSync(join(hel, 'desired.json'), 'utf8')) as { state: { backups: { app: string; password: string }[] } }).state.backups.find((b) => b.app === 'verlag-blog')!;
+  const job = { password: jobPassword(hel, 'verlag-blog') };
   const key = { keyFile: join(hel, 'ssh', 'id_ed25519'), knownHosts: join(hel, 'ssh', 'known_hosts'), publicKey: helKey };
   const restic = new Restic({ url: app.repository!, password: job.password, sftpCommand: sftpCommand(key, { user: 'root', address: BACKUP_ADDRESS, port: 22 }) });
-  const snaps = await restic.snapshots();
-  assert.ok(snaps.length === 2 || snaps.length === 3, `the last 2 kept (a third while a run is between backup and forget): ${snaps.length}`);
-  const scratch = mkdtempSync(join(tmpdir(), 'hafen-restore-'));
-  try {
-    await restic.restore(snaps.at(-1)!.id, scratch);
-    assert.equal(sha(readFileSync(join(scratch, blogData), 'utf8')), sha(readFileSync(blogData, 'utf8')), 'restored data equals the live data');
-  } finally {
-    rmSync(scratch, { recursive: true, force: true });
-  }
+  await assertLastTwoRestore(restic, blogData);
 
   // The copy at the third site (nue, a path): the same chunker parameters, the same snapshots
   // (restic copy keeps their times and content), the keep policy applied there too.

@@ -121,12 +121,6 @@ export class BackupScheduler {
     }
   }
 
-  /** Runs the backup of a job now (queued behind what runs); resolves with its run, or undefined for an unknown job. */
-  async runNow(app: string): Promise<BackupRun | undefined> {
-    const entry = this.jobs.get(app);
-    return entry ? this.enqueue(() => this.backup(entry.job)) : undefined;
-  }
-
   /** Queues work; what has not started when the scheduler stops never starts. */
   private enqueue<T>(work: () => Promise<T>): Promise<T | undefined> {
     const result = this.queue.then(() => (this.stopped ? undefined : work()));

@@ -1,0 +1,28 @@
+/** Helpers for the backup system tests: an app's repository password as its agent got it, and a restore check. */
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Restic } from '../../src/agent/backup/restic.js';
+
+/** The repository password of `app`, from the desired state the agent of `stateDir` cached (0600). */
+export function jobPassword(stateDir: string, app: string): string {
+  const desired = JSON.parse(readFileSync(join(stateDir, 'desired.json'), 'utf8')) as { state: { backups: { app: string; password: string }[] } };
+  return desired.state.backups.find((b) => b.app === app)!.password;
+}
+
+const sha = (text: string) => createHash('sha256').update(text).digest('hex');
+
+/** The keep policy "last 2" held (a third while a run is between backup and forget), and the newest snapshot restores `file` as it is live. */
+export async function assertLastTwoRestore(restic: Restic, file: string): Promise<void> {
+  const snaps = await restic.snapshots();
+  assert.ok(snaps.length === 2 || snaps.length === 3, `the last 2 kept (a third while a run is between backup and forget): ${snaps.length}`);
+  const scratch = mkdtempSync(join(tmpdir(), 'hafen-restore-'));
+  try {
+    await restic.restore(snaps.at(-1)!.id, scratch);
+    assert.equal(sha(readFileSync(join(scratch, file), 'utf8')), sha(readFileSync(file, 'utf8')), 'restored data equals the live data');
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
