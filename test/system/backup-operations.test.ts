@@ -26,6 +26,7 @@ function shopJob(url: string, extra: Partial<BackupJob>): BackupJob {
     keep: { last: 5 },
     volumes: [],
     paths: [],
+    pruneEveryMs: 7 * 86_400_000,
     check: { schedule: '0 5 * * 0', parts: 2 },
     drill: { schedule: '0 4 1 * *' },
     repository: { site: 'vie', url },

@@ -4,7 +4,7 @@
  * and carries out the tasks people ask for (run now, restore into scratch, drill, check) —
  * all one at a time, also while the controller is away. A backup run: create the repository if
  * it is new, back up the unit's data, forget what the keep policy no longer keeps (and prune
- * once a week), record the run. Runs and task reports reach the controller when it answers.
+ * every `pruneEvery`, a week by default), record the run. Runs and task reports reach the controller when it answers.
  * A schedule that fires while its job's last firing still waits or runs is skipped, not queued twice.
  */
 import { join } from 'node:path';
@@ -17,7 +17,6 @@ import { backupOnce, checkOnce, drillOnce, restoreInto, restoreIntoApp, type Ope
 import { ResticError } from './restic.js';
 import type { AgentKey } from './ssh.js';
 
-const PRUNE_EVERY_MS = 7 * 86_400_000;
 /** Failures that may pass by themselves, so a scheduled backup is tried again. */
 const RETRYABLE = new Set(['unreachable', 'locked', 'interrupted', 'denied']);
 const RETRIES = 3;
@@ -164,7 +163,7 @@ export class BackupScheduler {
     let run: BackupRun;
     try {
       const last = this.journal.prunedAt(job.app);
-      const prune = !last || this.now().getTime() - Date.parse(last) >= PRUNE_EVERY_MS;
+      const prune = !last || this.now().getTime() - Date.parse(last) >= job.pruneEveryMs;
       const { summary, forgotten, pruned } = await backupOnce(job, this.ctx, prune);
       run = { ...base, finishedAt: this.now().toISOString(), ok: true, snapshotId: summary.snapshotId, filesNew: summary.filesNew, filesChanged: summary.filesChanged, dataAdded: summary.dataAdded, totalBytes: summary.totalBytes, seconds: summary.seconds, forgotten, pruned };
       this.log(`backup of ${job.app}: snapshot ${summary.snapshotId}, ${summary.dataAdded} bytes added, ${forgotten} forgotten${pruned ? ', pruned' : ''}`);

@@ -38,6 +38,8 @@ export interface ResolvedBackup {
   copyTo?: string;
   volumes?: string[];
   paths?: string[];
+  /** How often forget also prunes ("7d"). */
+  pruneEvery: string;
   /** restic check: when, and in how many parts the data is read in turn. */
   check: { schedule: string; parts: number };
   /** Restore drills: when, and the command that verifies a restore. */
@@ -135,6 +137,7 @@ export function resolveBackup(
     schedule: merged.schedule ?? DEFAULT_BACKUP_SCHEDULE,
     keep: merged.keep ?? { ...DEFAULT_RETENTION },
     to: merged.to,
+    pruneEvery: merged.pruneEvery ?? '7d',
     check: { schedule: merged.check?.schedule ?? DEFAULT_CHECK.schedule, parts: merged.check?.parts ?? DEFAULT_CHECK.parts },
     drill: { schedule: merged.drill?.schedule ?? DEFAULT_DRILL_SCHEDULE, ...(merged.drill?.verify ? { verify: merged.drill.verify } : {}) },
   };

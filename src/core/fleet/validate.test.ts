@@ -45,7 +45,7 @@ test('a valid fleet resolves its defaults', () => {
   const a = res.fleet.apps[0]!;
   assert.equal(a.redundancy.spreadOver, 'site', 'critical apps spread over sites by default');
   assert.equal(a.migration, 'live', 'fleet default');
-  assert.deepEqual(a.backup, { schedule: '0 3 * * *', keep: { daily: 3 }, to: 'vie', check: { schedule: '0 5 * * 0', parts: 4 }, drill: { schedule: '0 4 1 * *' } }, 'customer default over fleet default, field by field; checks and drills by default');
+  assert.deepEqual(a.backup, { schedule: '0 3 * * *', keep: { daily: 3 }, to: 'vie', pruneEvery: '7d', check: { schedule: '0 5 * * 0', parts: 4 }, drill: { schedule: '0 4 1 * *' } }, 'customer default over fleet default, field by field; checks and drills by default');
   assert.equal(a.volumes[0]!.changePerDay, 2 ** 30);
   assert.equal(a.containersPerReplica, 2);
   assert.equal(res.fleet.hosts[0]!.segment, 'apps', 'segment from the host role');

@@ -52,6 +52,7 @@ test('one job per app with backups, on its first replica\'s host, to the backup 
       keep: { daily: 7 },
       volumes: ['db'],
       paths: [],
+      pruneEveryMs: 7 * 86_400_000,
       check: { schedule: '0 5 * * 0', parts: 4 },
       drill: { schedule: '0 4 1 * *' },
       repository: { site: 'vie', url: 'sftp:restic@198.18.2.70:/srv/restic/huber/shop', sftp: { user: 'restic', address: '198.18.2.70', port: 2222 }, backupHost: 'vie-backup-01' },
@@ -121,4 +122,14 @@ test('backup access: each backup host lets in the keys of the agents whose jobs 
   );
   // A reported comment cannot smuggle options or a second line in: only the key type and body are used.
   assert.doesNotMatch(authorizedKeys([{ host: 'x', key: 'ssh-ed25519 AAAA evil\ncommand="sh" ssh-ed25519 BBBB', apps: ['a'] }]), /command="sh"/);
+});
+
+test('pruneEvery: hours or days, a week by default; anything else is named', () => {
+  const withPrune = (v: string) => validateFleet([{ name: 'fleet.yaml', text: FLEET.replace('backup: { to: vie, keep: { daily: 7 }, volumes: [db] }', `backup: { to: vie, keep: { daily: 7 }, volumes: [db], pruneEvery: "${v}" }`) }]);
+  const ok = withPrune('36h');
+  assert.ok(ok.fleet, JSON.stringify(ok.problems));
+  const { jobs } = backupJobs(ok.fleet, [{ app: 'shop', replica: 1, host: 'nue-app-01', site: 'nue' }] as never, new Map([['vie-backup-01', '198.18.2.70']]), new Map());
+  assert.equal(jobs.get('nue-app-01')?.[0]?.pruneEveryMs, 36 * 3_600_000);
+  const bad = withPrune('2w');
+  assert.match(bad.problems.map((p) => `${p.path}: ${p.message}`).join('\n'), /apps\[0\]\.backup\.pruneEvery: "2w" must be hours or days, like "24h" or "7d"/);
 });

@@ -8,6 +8,7 @@
  */
 import type { Fleet } from '../fleet/model.js';
 import type { Placement } from '../placement/types.js';
+import { pruneEveryMs } from '../fleet/schema/backup.js';
 import type { KeepPolicy } from '../retention/policy.js';
 import { naturalCompare } from '../util/natural-sort.js';
 import { unitName } from './names.js';
@@ -35,6 +36,8 @@ export interface BackupJob {
   /** The app's volumes to back up (for the process driver: the unit's data directory). */
   volumes: string[];
   paths: string[];
+  /** How often forget also prunes, in ms. */
+  pruneEveryMs: number;
   /** restic check: when, and in how many parts the data is read in turn. */
   check: { schedule: string; parts: number };
   /** Restore drills: when, and the command run in the restored directory to verify it. */
@@ -178,6 +181,7 @@ export function backupJobs(
       keep: { ...app.backup.keep },
       volumes: app.backup.volumes ?? app.volumes.map((v) => v.name),
       paths: app.backup.paths ?? [],
+      pruneEveryMs: pruneEveryMs(app.backup.pruneEvery),
       check: { ...app.backup.check },
       drill: { schedule: app.backup.drill.schedule, ...(app.backup.drill.verify ? { verify: [...app.backup.drill.verify] } : {}) },
       ...(app.backup.hooks ? { hooks: structuredClone(app.backup.hooks) } : {}),

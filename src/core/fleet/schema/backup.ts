@@ -68,9 +68,20 @@ export const BackupFields = {
   copyTo: Id.optional().describe('Optional third site that gets a copy of every snapshot (restic copy).'),
   volumes: z.array(z.string()).optional().describe('Volumes to back up (default: all of the app\'s volumes).'),
   paths: z.array(z.string()).optional().describe('Extra paths inside the workload to back up.'),
+  pruneEvery: z
+    .string()
+    .regex(/^[1-9]\d*[hd]$/, 'must be hours or days, like "24h" or "7d"')
+    .optional()
+    .describe('How often restic forget also prunes (removes the data no snapshot needs; reads and rewrites packs, so not on every run): "24h", "7d" (default "7d").'),
   check: BackupCheck.optional(),
   drill: BackupDrill.optional(),
   hooks: BackupHooks.optional(),
 };
+
+/** Milliseconds of a pruneEvery value ("24h", "7d"). */
+export function pruneEveryMs(text: string): number {
+  const n = Number(text.slice(0, -1));
+  return text.endsWith('d') ? n * 86_400_000 : n * 3_600_000;
+}
 
 export const Backup = z.strictObject(BackupFields).describe('Backup policy.');
