@@ -1,9 +1,11 @@
 /**
  * What the agent does with a backup job's repository, one function per operation: back up
- * (then forget by the keep policy, prune when due), check a part of the data, restore a
- * snapshot into a directory, and drill (restore the newest snapshot into scratch space, let
- * restic verify every file, run the app's own verification, measure, remove it again).
- * Every failure is a ResticError with a kind; nothing here touches the running app.
+ * (hooks around it, then forget by the keep policy, prune when due, copy to the third site),
+ * check a part of the data, restore a snapshot into a directory or back into the app, and
+ * drill (restore the newest snapshot into scratch space, let restic verify every file, run
+ * the app's own verification, measure, remove it again). Every failure is a ResticError with
+ * a kind. Only hooks.stop and a restore into the app stop the app, and both start it again
+ * whatever happens.
  */
 import { spawn } from 'node:child_process';
 import { cpSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';

@@ -133,7 +133,7 @@ export class Restic {
       child.stdout.on('data', (d: Buffer) => (out += d.toString()));
       child.stderr.on('data', (d: Buffer) => {
         err += d.toString();
-        if (sshDead || !this.repo.url.startsWith('sftp:') || !SSH_DEAD.test(err)) return;
+        if (sshDead || !(this.repo.url.startsWith('sftp:') || from?.url.startsWith('sftp:')) || !SSH_DEAD.test(err)) return;
         // Interrupted, so restic removes its lock where it still can; killed if it does not end.
         sshDead = true;
         timers.push(setTimeout(() => child.kill('SIGINT'), 500), setTimeout(() => child.kill('SIGKILL'), 15_000));
