@@ -71,7 +71,7 @@ test('backups over sftp to a backup host at another site: keys handed over, incr
   if (!need(t, usable, 'needs root, restic, ssh, sshd, ip netns and nft')) return;
   const f = fleet!;
   const backups = () => f.admin.backups({ app: 'verlag-blog', limit: 100 });
-  const first = await until('a first successful backup over sftp', async () => (await backups()).apps[0]?.lastSuccess ?? undefined, 40_000, 250);
+  const first = await until('a first successful backup over sftp', async () => (await backups()).apps[0]?.lastSuccess ?? undefined, 90_000, 250);
   const app = (await backups()).apps[0]!;
   assert.equal(app.repository, `sftp:root@${BACKUP_ADDRESS}:${dir}/repos/verlag/verlag-blog`);
   // Runs before the key arrived at the backup host were refused, and said so.
