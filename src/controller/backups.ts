@@ -12,8 +12,8 @@
 import { randomBytes } from 'node:crypto';
 import type { BackupTask, BackupTaskReport } from '../client/client.js';
 import type { BackupState } from '../core/alerting/backups.js';
-import { repositoryFor, type BackupTaskKind, type BackupTaskOrder } from '../core/render/backups.js';
-import { estimateSpace, forecastRetention, type RetentionPoint, type SpaceEstimate } from '../core/retention/forecast.js';
+import { backupAccess, repositoryFor, type BackupAccessKey, type BackupJob, type BackupTaskKind, type BackupTaskOrder } from '../core/render/backups.js';
+import { estimateSpace, forecastRetention, futureTimes, HORIZONS, type RetentionPoint, type SpaceEstimate } from '../core/retention/forecast.js';
 import type { KeepPolicy } from '../core/retention/policy.js';
 import { HafenError } from '../lib/errors.js';
 import type { Fleet } from '../core/fleet/model.js';
@@ -22,6 +22,29 @@ import type { Store, StoredBackupRun } from './store/store.js';
 
 /** A task not taken up by the job host's agent within this long is expired. */
 export const TASK_TTL_MS = 3_600_000;
+
+/** Backup jobs by the host that runs them. */
+export function jobsByHost(desired: ReadonlyMap<string, HostDesiredState>): Map<string, BackupJob[]> {
+  return new Map([...desired].filter(([, s]) => s.backups?.length).map(([h, s]) => [h, s.backups!]));
+}
+
+/** Each app's backup job and the host that runs it. */
+export function jobsByApp(desired: ReadonlyMap<string, HostDesiredState>): Map<string, BackupJob & { host: string }> {
+  return new Map([...jobsByHost(desired)].flatMap(([host, jobs]) => jobs.map((j) => [j.app, { ...j, host }] as const)));
+}
+
+/** The public ssh key an agent reported in its status (it signs in to backup hosts with it). */
+export const sshKeyOf = (status: unknown): string | undefined => (status as { agent?: { sshKey?: string } } | undefined)?.agent?.sshKey;
+
+export interface BackupBookDeps {
+  /** The newest revision: its fleet, desired states and host addresses. */
+  current(): Promise<{ fleet: Fleet; desired: ReadonlyMap<string, HostDesiredState>; addresses: ReadonlyMap<string, string> } | undefined>;
+  /** The public ssh key each agent reported, by host. */
+  agentKeys(): Promise<ReadonlyMap<string, string>>;
+  /** Wakes the agents' long-polls: a task or a key changes a host's desired state. */
+  changed(): void;
+  now?(): Date;
+}
 
 export interface AppBackups extends BackupState {
   /** The repository URL (null without a job). */
@@ -63,18 +86,43 @@ export class BackupBook {
   /** Open tasks by host (what the agents are asked to do). */
   private open?: Promise<Map<string, BackupTask[]>>;
 
+  /** Who each backup host lets in, for one revision's jobs and the keys known then. */
+  private access?: { desired: ReadonlyMap<string, HostDesiredState>; byHost: Promise<Map<string, BackupAccessKey[]>> };
+  private readonly current: BackupBookDeps['current'];
+  private readonly now: () => Date;
+
   constructor(
     private readonly store: Store,
-    /** The newest revision: its fleet, desired states and host addresses. */
-    private readonly current: () => Promise<{ fleet: Fleet; desired: ReadonlyMap<string, HostDesiredState>; addresses: ReadonlyMap<string, string> } | undefined>,
-    /** Wakes the agents' long-polls: a task changes a host's desired state. */
-    private readonly tasksChanged: () => void,
-    private readonly now: () => Date = () => new Date(),
-  ) {}
+    private readonly deps: BackupBookDeps,
+  ) {
+    this.current = deps.current;
+    this.now = deps.now ?? (() => new Date());
+  }
 
   /** New runs were stored: the next read sees them. */
   changed(): void {
     this.last = undefined;
+  }
+
+  /** An agent reported a new ssh key: backup hosts let in other keys now. */
+  keysChanged(): void {
+    this.access = undefined;
+    this.deps.changed();
+  }
+
+  /**
+   * The agents a backup host lets in (by the keys they reported): those whose jobs back up to
+   * it. Computed once per revision and key change, not on every long-poll.
+   */
+  async accessFor(host: string): Promise<BackupAccessKey[] | undefined> {
+    const cur = await this.current();
+    if (!cur) return undefined;
+    if (this.access?.desired !== cur.desired) {
+      const byHost = this.deps.agentKeys().then((keys) => backupAccess(jobsByHost(cur.desired), keys));
+      byHost.catch(() => (this.access = undefined));
+      this.access = { desired: cur.desired, byHost };
+    }
+    return (await this.access.byHost).get(host);
   }
 
   /** Asks the agent of the app's job host for a task; fails when the app has no backup job. */
@@ -85,7 +133,7 @@ export class BackupBook {
     const task: BackupTask = { id: `bt_${randomBytes(8).toString('hex')}`, app, kind, host: job.host, requestedBy, createdAt: this.now().toISOString(), state: 'pending', ...opts };
     await this.store.addBackupTask(task);
     this.open = undefined;
-    this.tasksChanged();
+    this.deps.changed();
     return task;
   }
 
@@ -94,12 +142,18 @@ export class BackupBook {
     await this.store.reportBackupTasks(host, reports);
     this.open = undefined;
     this.lastFinished = undefined;
-    this.tasksChanged();
+    this.deps.changed();
   }
 
-  /** The tasks the agent of `host` is asked to do now (pending and not expired), oldest first. */
+  /**
+   * The tasks the agent of `host` is asked to do now (pending and not expired), oldest first.
+   * Reading them from the store first marks the ones past their hour expired there.
+   */
   async ordersFor(host: string): Promise<BackupTaskOrder[]> {
-    this.open ??= this.store.backupTasks({ open: true, limit: 10_000 }).then(
+    this.open ??= this.store
+      .expireBackupTasks(new Date(this.now().getTime() - TASK_TTL_MS).toISOString())
+      .then(() => this.store.backupTasks({ open: true, limit: 10_000 }))
+      .then(
       (tasks) => {
         const byHost = new Map<string, BackupTask[]>();
         for (const t of tasks) byHost.set(t.host, [t, ...(byHost.get(t.host) ?? [])]);
@@ -143,12 +197,17 @@ export class BackupBook {
     const cur = await this.current();
     if (!cur) return { apps: [], hosts: [] };
     const now = this.now();
-    const jobs = new Map([...cur.desired.values()].flatMap((s) => (s.backups ?? []).map((j) => [j.app, j] as const)));
+    const jobs = jobsByApp(cur.desired);
     const apps: AppPlan[] = [];
+    // The schedule's future run times, once per schedule and policy (most apps share the fleet's defaults).
+    const futures = new Map<string, number[]>();
     for (const a of cur.fleet.apps) {
       if (!a.backup || (app && a.id !== app)) continue;
       const runs = await this.store.backupRuns({ app: a.id, limit: PLAN_RUNS });
-      const retention = forecastRetention(runs.filter((r) => r.ok).map((r) => r.startedAt), a.backup.schedule, a.backup.keep, now);
+      const key = JSON.stringify([a.backup.schedule, a.backup.keep]);
+      const future = futures.get(key) ?? futureTimes(a.backup.schedule, a.backup.keep, now, HORIZONS);
+      futures.set(key, future);
+      const retention = forecastRetention(runs.filter((r) => r.ok).map((r) => r.startedAt), a.backup.schedule, a.backup.keep, now, HORIZONS, future);
       apps.push({ app: a.id, customer: a.customer, schedule: a.backup.schedule, keep: a.backup.keep, backupHost: jobs.get(a.id)?.repository.backupHost ?? null, repositorySite: a.backup.to, retention, space: estimateSpace(runs, retention, now) });
     }
     const groups = new Map<string, AppPlan[]>();
@@ -172,7 +231,7 @@ export class BackupBook {
   async apps(): Promise<AppBackups[]> {
     const cur = await this.current();
     if (!cur) return [];
-    const jobs = new Map([...cur.desired.values()].flatMap((s) => (s.backups ?? []).map((j) => [j.app, { ...j, host: s.host }] as const)));
+    const jobs = jobsByApp(cur.desired);
     this.last ??= this.store.lastBackupRuns().catch((err: unknown) => {
       this.last = undefined;
       throw err;

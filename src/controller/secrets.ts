@@ -115,10 +115,6 @@ export class Secrets {
     return rec ? unseal(this.key.key, rec.sealed, aad(name)) : undefined;
   }
 
-  /**
-   * The units with `secretValues` filled in, for the agent of their host. A secret that is no
-   * longer set (it cannot be deleted while the newest revision uses it) is left out.
-   */
   /** The backup jobs with their repository password filled in, for the agent of their host. */
   async revealBackups(jobs: readonly BackupJob[] | undefined): Promise<BackupJob[] | undefined> {
     if (!jobs) return undefined;
@@ -130,6 +126,10 @@ export class Secrets {
     );
   }
 
+  /**
+   * The units with `secretValues` filled in, for the agent of their host. A secret that is no
+   * longer set (it cannot be deleted while the newest revision uses it) is left out.
+   */
   async reveal(units: readonly DesiredUnit[]): Promise<DesiredUnit[]> {
     const values = new Map<string, string | undefined>();
     const valueOf = async (name: string) => {

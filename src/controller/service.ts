@@ -15,8 +15,8 @@ import { schedule } from '../core/placement/schedule.js';
 import type { Placement, Unplaced } from '../core/placement/types.js';
 import { desiredState, hostStateHash, type HostDesiredState } from '../core/render/desired.js';
 import { secretUses } from '../core/render/env.js';
-import { BackupBook } from './backups.js';
-import { backupAccess, backupJobs, backupSecretName, type BackupJob } from '../core/render/backups.js';
+import { BackupBook, sshKeyOf } from './backups.js';
+import { backupJobs, backupSecretName } from '../core/render/backups.js';
 import { routeTable, routeTableHash, type RouteTable } from '../core/render/routes.js';
 import { deriveChecks, probesHash, resolveProbes, type Check, type Probe, type ProxyEndpoint } from '../core/monitor/checks.js';
 import { analyseRisk, type Violation } from '../core/risk/scenarios.js';
@@ -87,13 +87,6 @@ function render(fleet: Fleet, placements: readonly Placement[], revision: number
   return desired;
 }
 
-const sshKeyOf = (s: unknown) => (s as { agent?: { sshKey?: string } } | undefined)?.agent?.sshKey;
-
-/** Backup jobs by the host that runs them. */
-function jobsOf(desired: ReadonlyMap<string, HostDesiredState>): Map<string, BackupJob[]> {
-  return new Map([...desired].filter(([, s]) => s.backups?.length).map(([h, s]) => [h, s.backups!]));
-}
-
 function addressesOf(ipam: IpamResult | undefined): Map<string, string> {
   return new Map((ipam?.hosts ?? []).map((h) => [h.host, formatAddress(h.address)]));
 }
@@ -118,7 +111,12 @@ export class ControllerService {
   ) {
     this.changes.setMaxListeners(0);
     this.reports = new HostReports(store);
-    this.backups = new BackupBook(store, () => this.current(), () => this.changes.emit('backup'), now);
+    this.backups = new BackupBook(store, {
+      current: () => this.current(),
+      agentKeys: async () => new Map((await this.reports.all()).flatMap((r) => (sshKeyOf(r.status) ? [[r.host, sshKeyOf(r.status)!] as const] : []))),
+      changed: () => this.changes.emit('backup'),
+      now,
+    });
     this.watch = new Watch(
       store,
       secrets,
@@ -284,21 +282,11 @@ export class ControllerService {
     const { state, hash } = await this.watch.remediation.apply(base, cur?.hashes.get(host) ?? contentHash([]));
     // A backup host lets in the agents whose jobs back up there, by the ssh keys they reported;
     // a job's host gets the backup tasks asked of it.
-    const access = cur ? backupAccess(jobsOf(cur.desired), await this.agentKeys()).get(host) : undefined;
+    const access = await this.backups.accessFor(host);
     const tasks = await this.backups.ordersFor(host);
     if (!access && tasks.length === 0) return { state, hash, revision: cur?.revision ?? 0 };
     const withBackup = { ...state, ...(access ? { backupAccess: access } : {}), ...(tasks.length ? { backupTasks: tasks } : {}) };
     return { state: withBackup, hash: hostStateHash(withBackup), revision: cur?.revision ?? 0 };
-  }
-
-  /** The public ssh key each agent reported (it signs in to backup hosts with it). */
-  private async agentKeys(): Promise<Map<string, string>> {
-    const keys = new Map<string, string>();
-    for (const r of await this.reports.all()) {
-      const key = sshKeyOf(r.status);
-      if (key) keys.set(r.host, key);
-    }
-    return keys;
   }
 
   /** Ends every pending long-poll now (on shutdown), so closing does not wait for them. */
@@ -417,7 +405,7 @@ export class ControllerService {
     this.reports.record(status);
     if (address(before?.status) !== address(status.status)) this.changes.emit('routes');
     // A new key changes what a backup host must let in.
-    if (sshKeyOf(before?.status) !== sshKeyOf(status.status)) this.changes.emit('backup');
+    if (sshKeyOf(before?.status) !== sshKeyOf(status.status)) this.backups.keysChanged();
   }
 
   /** What each proxy last said about the replicas it sees, by proxy host. */

@@ -256,6 +256,16 @@ export function storeContract(name: string, open: () => Promise<StoreHandle>): v
       await store.reportBackupTasks('nue-app-01', [drill('shop', '2026-11-01T04:00:00.000Z', 'done'), drill('shop', '2026-12-01T04:00:00.000Z', 'failed'), drill('blog', '2026-12-01T04:00:00.000Z', 'done')]);
       assert.deepEqual((await store.lastBackupTasks('drill')).map((t) => [t.app, t.state, t.requestedBy, t.host]), [['blog', 'done', 'schedule', 'nue-app-01'], ['shop', 'failed', 'schedule', 'nue-app-01']]);
       assert.deepEqual((await store.backupTasks({ app: 'shop', kind: 'drill', limit: 10 })).map((t) => t.createdAt), ['2026-12-01T04:00:00.000Z', '2026-11-01T04:00:00.000Z']);
+      // Pending tasks asked before a time expire (and are no longer open); running and newer ones stay.
+      await store.addBackupTask({ ...asked, id: 'bt_old', createdAt: '2026-11-27T08:00:00.000Z' });
+      await store.addBackupTask({ ...asked, id: 'bt_taken', createdAt: '2026-11-27T08:00:00.000Z' });
+      await store.reportBackupTasks('nue-app-01', [{ id: 'bt_taken', app: 'shop', kind: 'restore', state: 'running', startedAt: '2026-11-27T08:30:00.000Z' }]);
+      await store.addBackupTask({ ...asked, id: 'bt_new', createdAt: '2026-11-27T09:30:00.000Z' });
+      assert.equal(await store.expireBackupTasks('2026-11-27T09:00:00.000Z'), 1);
+      assert.equal((await store.backupTask('bt_old'))?.state, 'expired');
+      assert.deepEqual((await store.backupTasks({ host: 'nue-app-01', open: true, limit: 10 })).map((t) => t.id), ['bt_new', 'bt_taken']);
+      await store.reportBackupTasks('nue-app-01', [{ id: 'bt_old', app: 'shop', kind: 'restore', state: 'running', startedAt: '2026-11-27T09:40:00.000Z' }]);
+      assert.equal((await store.backupTask('bt_old'))?.state, 'running', 'an agent that took it up before it expired says so');
     });
 
     withStore('everything survives closing and opening again', async (h) => {

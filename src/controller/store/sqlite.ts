@@ -332,7 +332,6 @@ export class SqliteStore implements Store {
     });
   }
 
-
   async addBackupTask(task: BackupTask): Promise<void> {
     this.stmt('INSERT INTO backup_tasks (id, app, host, kind, state, created_at, task) VALUES (?, ?, ?, ?, ?, ?, ?)').run(task.id, task.app, task.host, task.kind, task.state, task.createdAt, JSON.stringify(task));
   }
@@ -368,6 +367,15 @@ export class SqliteStore implements Store {
         }
       }
     })();
+  }
+
+  async expireBackupTasks(before: string): Promise<number> {
+    const rows = this.stmt("SELECT id, task FROM backup_tasks WHERE state = 'pending' AND created_at < ?").all(before) as { id: string; task: string }[];
+    const update = this.stmt("UPDATE backup_tasks SET state = 'expired', task = ? WHERE id = ? AND state = 'pending'");
+    this.db.transaction(() => {
+      for (const r of rows) update.run(JSON.stringify({ ...(JSON.parse(r.task) as BackupTask), state: 'expired' }), r.id);
+    })();
+    return rows.length;
   }
 
   async lastBackupTasks(kind: BackupTaskKind): Promise<BackupTask[]> {

@@ -268,6 +268,8 @@ export interface Store {
    * drills and checks) are added as asked by "schedule". Reports for another host's task are ignored.
    */
   reportBackupTasks(host: string, reports: readonly BackupTaskReport[]): Promise<void>;
+  /** Marks the tasks still pending that were asked for before `before` as expired (never sent again); returns how many. */
+  expireBackupTasks(before: string): Promise<number>;
   /** Per app, its newest finished task of `kind`. */
   lastBackupTasks(kind: BackupTaskKind): Promise<BackupTask[]>;
 

@@ -100,10 +100,22 @@ export function futureTimes(schedule: string, policy: KeepPolicy, now: Date, day
   return [...out].sort((a, b) => a - b);
 }
 
-/** What the policy keeps today and after each of `horizons` days, given past snapshot times and the schedule ahead. */
-export function forecastRetention(past: readonly string[], schedule: string, policy: KeepPolicy, now: Date, horizons: readonly number[] = [0, 30, 90, 365]): RetentionPoint[] {
+export const HORIZONS: readonly number[] = [0, 30, 90, 365];
+
+/**
+ * What the policy keeps today and after each of `horizons` days, given past snapshot times and
+ * the schedule ahead (`future`: futureTimes of the same schedule, policy, now and horizons,
+ * when the caller has them already: apps sharing a schedule and policy share them).
+ */
+export function forecastRetention(
+  past: readonly string[],
+  schedule: string,
+  policy: KeepPolicy,
+  now: Date,
+  horizons: readonly number[] = HORIZONS,
+  future: readonly number[] = futureTimes(schedule, policy, now, horizons),
+): RetentionPoint[] {
   const history = past.map((t) => Date.parse(t)).filter((t) => Number.isFinite(t) && t <= now.getTime());
-  const future = futureTimes(schedule, policy, now, horizons);
   return horizons.map((days) => {
     const at = now.getTime() + days * DAY;
     const times = thin([...history, ...future.filter((t) => t <= at)], policy, at);
