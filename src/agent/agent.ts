@@ -4,8 +4,9 @@
  * a host keeps running (and comes back after a reboot) while the controller is unreachable.
  */
 import { mkdirSync, readFileSync } from 'node:fs';
+import { statfs } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { HafenClient } from '../client/client.js';
+import type { HafenClient, RepositorySpaceReport } from '../client/client.js';
 import type { HostDesiredState } from '../core/render/desired.js';
 import { bindPublishedPorts } from '../core/render/compose.js';
 import { writeFileAtomic } from '../lib/fs.js';
@@ -30,6 +31,18 @@ export interface AgentOptions {
   authorizedKeys?: string;
   /** Where restores and restore drills put their files (default `<state>/restores`). */
   scratchDir?: string;
+  /** On a backup host: the directory holding the repositories; its disk's size and free space are reported. */
+  repositories?: string;
+}
+
+/** The size and free space of the disk holding `path` (bytes); an error instead when it cannot be read. */
+async function repositorySpace(path: string): Promise<RepositorySpaceReport> {
+  try {
+    const s = await statfs(path);
+    return { path, total: s.blocks * s.bsize, free: s.bavail * s.bsize };
+  } catch (err) {
+    return { path, error: (err as NodeJS.ErrnoException).code ?? (err as Error).message };
+  }
 }
 
 /** Longest a backup hook command may run. */
@@ -219,7 +232,8 @@ export class Agent {
         return { ...u, healthy: await this.probe(want.port, want.health.path, want.health.expectStatus) };
       }),
     );
-    await this.opts.client.reportStatus(reports, this.hash, { driver: this.opts.driver.kind, ...(this.opts.address ? { address: this.opts.address } : {}), ...(this.key ? { sshKey: this.key.publicKey } : {}) });
+    const space = this.opts.repositories ? await repositorySpace(this.opts.repositories) : undefined;
+    await this.opts.client.reportStatus(reports, this.hash, { driver: this.opts.driver.kind, ...(this.opts.address ? { address: this.opts.address } : {}), ...(this.key ? { sshKey: this.key.publicKey } : {}), ...(space ? { repositories: space } : {}) });
   }
 
   /** One HTTP health check of a unit on this host. */

@@ -43,7 +43,7 @@ export function taskText(t: BackupTask): string {
       return `backed up ${t.app} on ${t.host}: snapshot ${r.snapshotId}, ${formatBytes(r.bytes ?? 0)} added, ${duration(r.seconds)}`;
     case 'restore':
       if (t.into === 'app') return `restored snapshot ${r.snapshotId?.slice(0, 8)} (${r.snapshotTime}) of ${t.app} into the app on ${t.host}: ${size}, verified by restic; the app was stopped for ${duration(r.downtimeSeconds)}; its data from before is kept in ${(r.keptAside ?? []).join(', ')}`;
-      return `restored snapshot ${r.snapshotId?.slice(0, 8)} (${r.snapshotTime}) of ${t.app} into ${t.host}:${r.path}: ${size} in ${duration(r.seconds)}, every file verified by restic`;
+      return `restored snapshot ${r.snapshotId?.slice(0, 8)} (${r.snapshotTime}) of ${t.app}${t.from === 'copy' ? ' from its copy' : ''} into ${t.host}:${r.path}: ${size} in ${duration(r.seconds)}, every file verified by restic`;
     case 'drill':
       return `restore drill of ${t.app} on ${t.host} passed: snapshot ${r.snapshotId?.slice(0, 8)}, ${size}, restored and verified in ${duration(r.seconds)} (RTO), data ${duration(r.dataAgeSeconds)} old (RPO)${r.verifyOutput ? `; verification said: ${r.verifyOutput.split('\n').at(-1)}` : ''}`;
     case 'check':
@@ -68,7 +68,7 @@ async function follow(client: HafenClient, task: BackupTask, io: CliIo, timeoutS
 
 const WHAT: Record<BackupTaskKind, string> = {
   run: 'Back an app up now, on the host that runs its backup job; waits for the snapshot.',
-  restore: 'Restore a snapshot of an app, restic verifying every file: into scratch space on the host that runs its backup job (the agent\'s --scratch directory; the files stay there for you, the running app is not touched), or with --into-app back into the app (stopped meanwhile, its data from before kept aside).',
+  restore: 'Restore a snapshot of an app, restic verifying every file: into scratch space on the host that runs its backup job (the agent\'s --scratch directory; the files stay there for you, the running app is not touched) or with --to on any other host, or with --into-app back into the app (stopped meanwhile, its data from before kept aside). --from-copy reads it from the copy at the copyTo site.',
   drill: 'Run a restore drill now: restore the newest snapshot into scratch space, verify it (restic, then the app\'s drill.verify command), measure the restore time (RTO) and data age (RPO), remove it.',
   check: 'Run restic check on the app\'s repository now, reading the next part of the data (backup.check.parts).',
 };
@@ -85,10 +85,12 @@ export function registerBackupTasks(backup: Command, io: CliIo, setExit: (code: 
       cmd
         .option('--snapshot <id>', 'the snapshot (its id or a prefix of 8+ hex digits) or "latest"', 'latest')
         .option('--into-scratch', 'into scratch space on the job host (the default)')
+        .option('--to <host>', "into scratch space on this host instead of the job's host (e.g. a host at another site when the app's site is lost); its agent is let in to the repository while the task is open")
+        .option('--from-copy', "read the snapshot from the app's copy at its copyTo site instead of its repository (when the repository's site is lost)")
         .option('--into-app', 'back into the app: restored and verified in scratch space first, then the app is stopped, its data moved aside (kept) and replaced, and the app started again; asks for the app\'s name unless --yes')
         .option('--yes', 'do not ask before restoring into the app');
     }
-    remoteOptions(cmd).action(async (app: string, opts: RemoteOptions & { wait: boolean; timeout: string; format: OutputFormat; snapshot?: string; intoApp?: boolean; intoScratch?: boolean; yes?: boolean }) => {
+    remoteOptions(cmd).action(async (app: string, opts: RemoteOptions & { wait: boolean; timeout: string; format: OutputFormat; snapshot?: string; intoApp?: boolean; intoScratch?: boolean; yes?: boolean; to?: string; fromCopy?: boolean }) => {
       const timeout = Number(opts.timeout);
       if (!Number.isFinite(timeout) || timeout < 0) {
         io.stderr(`error: --timeout must be a number of seconds (0 for no limit), not "${opts.timeout}"\n`);
@@ -98,12 +100,17 @@ export function registerBackupTasks(backup: Command, io: CliIo, setExit: (code: 
         io.stderr('error: --into-app and --into-scratch exclude each other\n');
         return setExit(EXIT.invalid);
       }
+      if (opts.intoApp && opts.to) {
+        io.stderr("error: --into-app restores on the app's own host; --to puts the files into scratch space on another host\n");
+        return setExit(EXIT.invalid);
+      }
       if (opts.intoApp && !opts.yes && !(await confirm(io, app))) {
         io.stderr('nothing restored\n');
         return setExit(EXIT.invalid);
       }
       const client = remoteClient(opts);
-      const task = await client.askBackupTask(app, kind, kind === 'restore' ? { ...(opts.snapshot ? { snapshot: opts.snapshot } : {}), ...(opts.intoApp ? { into: 'app' as const } : {}) } : {});
+      const restore = { ...(opts.snapshot ? { snapshot: opts.snapshot } : {}), ...(opts.intoApp ? { into: 'app' as const } : {}), ...(opts.fromCopy ? { from: 'copy' as const } : {}), ...(opts.to ? { to: opts.to } : {}) };
+      const task = await client.askBackupTask(app, kind, kind === 'restore' ? restore : {});
       if (!opts.wait) {
         io.stdout(opts.format === 'json' ? json(task) : `asked the agent of ${task.host} for a ${kind} of ${app}: task ${task.id}\n`);
         return setExit(EXIT.ok);

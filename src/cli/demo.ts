@@ -9,7 +9,7 @@
  * `hafen proxy`) rather than importing them: the CLI never imports the processes. While it
  * runs, `demo.json` in its data directory tells `hafen demo fail|heal|load` where everything is.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -142,14 +142,19 @@ async function runDemo(opts: DemoOptions, io: CliIo): Promise<number> {
     start('controller', ['controller', '--data', join(data, 'controller'), '--listen', `${host}:${port}`]).once('exit', early('controller'));
     await until('the controller', async () => ((await fetch(`${url}/healthz`)).ok ? true : undefined), 20_000, stopped);
     const admin = new HafenClient(url, readFileSync(join(data, 'controller', 'admin.token'), 'utf8').trim());
-    // The fleet for this driver: applied on the first start, and again when the driver changed.
+    // The fleet for this driver (with backups when restic is installed): applied on the first
+    // start, and again when the driver or the backups changed.
+    const backups = spawnSync('restic', ['version'], { stdio: 'ignore' }).status === 0;
+    const flavour = `${driver}${backups ? '+backups' : ''}`;
     const driverFile = join(data, 'driver');
     const before = existsSync(driverFile) ? readFileSync(driverFile, 'utf8').trim() : 'process';
     const { revision } = await admin.status();
-    if (revision === null || before !== driver) {
-      await admin.apply([{ name: 'three-sites.yaml', text: demoFleet(driver, image) }], revision, revision === null ? 'the demo fleet' : `the demo fleet for the ${driver} driver`);
-      writeFileSync(driverFile, `${driver}\n`);
+    if (revision === null || before !== flavour) {
+      const text = demoFleet(driver, image, backups ? join(data, 'backups') : undefined);
+      await admin.apply([{ name: 'three-sites.yaml', text }], revision, revision === null ? 'the demo fleet' : `the demo fleet for the ${driver} driver${backups ? ', with backups' : ''}`);
+      writeFileSync(driverFile, `${flavour}\n`);
     }
+    if (!backups) io.stdout('restic is not installed: the demo runs without backups (apt install restic, and start it again)\n');
     const agents = new Map<string, ChildProcess>();
     for (const h of DEMO_HOSTS) {
       const dir = join(data, h.host);
@@ -187,6 +192,12 @@ async function runDemo(opts: DemoOptions, io: CliIo): Promise<number> {
         `  node bin/hafen.js demo load${dataFlag}                # steady traffic through every proxy, failures counted`,
         `  node bin/hafen.js demo fail site:hel${dataFlag}       # cut Helsinki off; watch status, checks and alerts`,
         `  node bin/hafen.js demo heal site:hel${dataFlag}       # and bring it back`,
+        ...(backups
+          ? [
+              '  node bin/hafen.js backup list      # every app backed up every 2 min to another site (restic)',
+              '  node bin/hafen.js backup drill huber-shop; node bin/hafen.js backup plan',
+            ]
+          : []),
         '',
         'Ctrl-C stops everything.',
         'ready',

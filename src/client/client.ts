@@ -138,8 +138,19 @@ export interface BackupTaskReport {
   error?: { kind: string; message: string };
 }
 
-/** A backup task as the controller keeps it. */
-export interface BackupTask extends BackupTaskOrder {
+/** What may be asked with a task: restore's snapshot, target (scratch space or the app), source (repository or copy) and host (`to`: another host than the job's; scratch space there). */
+export type BackupTaskOptions = Pick<BackupTaskOrder, 'snapshot' | 'into' | 'from'> & { to?: string };
+
+/** What a backup host's agent (--repositories DIR) reports of the disk holding the repositories, in bytes; `error` when it cannot read it. */
+export interface RepositorySpaceReport {
+  path: string;
+  total?: number;
+  free?: number;
+  error?: string;
+}
+
+/** A backup task as the controller keeps it; `host` is the host whose agent runs it. */
+export interface BackupTask extends Omit<BackupTaskOrder, 'job'> {
   host: string;
   /** Who asked (a token's name), or "schedule". */
   requestedBy: string;
@@ -191,6 +202,8 @@ export interface BackupsResponse {
   }[];
   /** Runs, newest first. */
   runs: (BackupRunBody & { host: string })[];
+  /** The backup hosts' repository disks, as their agents (--repositories) report them. */
+  disks: (RepositorySpaceReport & { host: string; site: string; since: string })[];
 }
 
 export interface ProbeResultBody {
@@ -288,7 +301,7 @@ export class HafenClient {
     const q = new URLSearchParams({ wait: String(waitSeconds), ...(after ? { after } : {}) });
     return this.call('GET', `/v1/agent/desired?${q}`, undefined, (waitSeconds + 10) * 1000);
   }
-  reportStatus(units: UnitReport[], appliedHash: string | undefined, agent: { driver: string; address?: string; sshKey?: string }): Promise<void> {
+  reportStatus(units: UnitReport[], appliedHash: string | undefined, agent: { driver: string; address?: string; sshKey?: string; repositories?: RepositorySpaceReport }): Promise<void> {
     return this.call('POST', '/v1/agent/status', { units, ...(appliedHash ? { appliedHash } : {}), agent });
   }
   /** Long-polls for the edge route table: returns at once if it differs from `after`. */
@@ -312,7 +325,7 @@ export class HafenClient {
   }
 
   /** Asks the agent of the app's job host for a backup task (202: pending until that agent takes it up). */
-  askBackupTask(app: string, kind: BackupTaskKind, opts: Pick<BackupTaskOrder, 'snapshot' | 'into'> = {}): Promise<BackupTask> {
+  askBackupTask(app: string, kind: BackupTaskKind, opts: BackupTaskOptions = {}): Promise<BackupTask> {
     return this.call('POST', `/v1/backups/${encodeURIComponent(app)}/tasks`, { kind, ...opts });
   }
   backupPlan(app?: string): Promise<BackupPlanResponse> {

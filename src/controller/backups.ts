@@ -10,8 +10,8 @@
  * hour; after that it is "expired" (the host was away) and never runs.
  */
 import { randomBytes } from 'node:crypto';
-import type { BackupTask, BackupTaskReport } from '../client/client.js';
-import type { BackupState } from '../core/alerting/backups.js';
+import type { BackupTask, BackupTaskOptions, BackupTaskReport, RepositorySpaceReport } from '../client/client.js';
+import { spaceLevel, type BackupState, type RepositoryDisk } from '../core/alerting/backups.js';
 import { backupAccess, repositoryFor, type BackupAccessKey, type BackupJob, type BackupTaskKind, type BackupTaskOrder } from '../core/render/backups.js';
 import { estimateSpace, forecastRetention, futureTimes, HORIZONS, type RetentionPoint, type SpaceEstimate } from '../core/retention/forecast.js';
 import type { KeepPolicy } from '../core/retention/policy.js';
@@ -36,11 +36,14 @@ export function jobsByApp(desired: ReadonlyMap<string, HostDesiredState>): Map<s
 /** The public ssh key an agent reported in its status (it signs in to backup hosts with it). */
 export const sshKeyOf = (status: unknown): string | undefined => (status as { agent?: { sshKey?: string } } | undefined)?.agent?.sshKey;
 
+/** What a backup host's agent reported of its repositories' disk (hafen agent --repositories). */
+const repositoriesOf = (status: unknown): RepositorySpaceReport | undefined => (status as { agent?: { repositories?: RepositorySpaceReport } } | undefined)?.agent?.repositories;
+
 export interface BackupBookDeps {
   /** The newest revision: its fleet, desired states and host addresses. */
   current(): Promise<{ fleet: Fleet; desired: ReadonlyMap<string, HostDesiredState>; addresses: ReadonlyMap<string, string> } | undefined>;
-  /** The public ssh key each agent reported, by host. */
-  agentKeys(): Promise<ReadonlyMap<string, string>>;
+  /** The agents' last status reports. */
+  reports(): Promise<readonly { host: string; status: unknown }[]>;
   /** Wakes the agents' long-polls: a task or a key changes a host's desired state. */
   changed(): void;
   now?(): Date;
@@ -89,6 +92,8 @@ export class BackupBook {
   /** Who each backup host lets in, for one revision's jobs and the keys known then. */
   private access?: { desired: ReadonlyMap<string, HostDesiredState>; byHost: Promise<Map<string, BackupAccessKey[]>> };
   private readonly current: BackupBookDeps['current'];
+  /** Since when each backup host's repository disk is at its present level (not ok). */
+  private readonly diskSince = new Map<string, { level: string; since: string }>();
   private readonly now: () => Date;
 
   constructor(
@@ -104,6 +109,29 @@ export class BackupBook {
     this.last = undefined;
   }
 
+  /** The public ssh key each agent reported, by host. */
+  private async agentKeys(): Promise<Map<string, string>> {
+    return new Map((await this.deps.reports()).flatMap((r) => (sshKeyOf(r.status) ? [[r.host, sshKeyOf(r.status)!] as const] : [])));
+  }
+
+  /** The repository disks the backup hosts' agents report (hosts of the newest revision only), with since when each is at its level. */
+  async disks(): Promise<RepositoryDisk[]> {
+    const cur = await this.current();
+    const sites = new Map((cur?.fleet.hosts ?? []).map((h) => [h.id, h.site]));
+    const out: RepositoryDisk[] = [];
+    for (const r of await this.deps.reports()) {
+      const disk = repositoriesOf(r.status);
+      const site = sites.get(r.host);
+      if (!disk || !site) continue;
+      const level = spaceLevel(disk);
+      const before = this.diskSince.get(r.host);
+      const since = before?.level === level ? before.since : this.now().toISOString();
+      this.diskSince.set(r.host, { level, since });
+      out.push({ host: r.host, site, ...disk, since });
+    }
+    return out;
+  }
+
   /** An agent reported a new ssh key: backup hosts let in other keys now. */
   keysChanged(): void {
     this.access = undefined;
@@ -112,59 +140,116 @@ export class BackupBook {
 
   /**
    * The agents a backup host lets in (by the keys they reported): those whose jobs back up to
-   * it. Computed once per revision and key change, not on every long-poll.
+   * it, and those asked to restore from it while the task is open. Computed once per revision,
+   * key change and task change, not on every long-poll.
    */
   async accessFor(host: string): Promise<BackupAccessKey[] | undefined> {
     const cur = await this.current();
     if (!cur) return undefined;
     if (this.access?.desired !== cur.desired) {
-      const byHost = this.deps.agentKeys().then((keys) => backupAccess(jobsByHost(cur.desired), keys));
+      const byHost = Promise.all([this.agentKeys(), this.elsewhere(cur.desired)]).then(([keys, elsewhere]) => {
+        const jobs = jobsByHost(cur.desired);
+        for (const [h, list] of elsewhere) jobs.set(h, [...(jobs.get(h) ?? []), ...list]);
+        return backupAccess(jobs, keys);
+      });
       byHost.catch(() => (this.access = undefined));
       this.access = { desired: cur.desired, byHost };
     }
     return (await this.access.byHost).get(host);
   }
 
-  /** Asks the agent of the app's job host for a task; fails when the app has no backup job. */
-  async ask(app: string, kind: BackupTaskKind, requestedBy: string, opts: Pick<BackupTaskOrder, 'snapshot' | 'into'> = {}): Promise<BackupTask> {
-    const job = (await this.apps()).find((a) => a.app === app);
-    if (!job) throw new HafenError('HAFEN_BACKUP_APP_NOT_FOUND', `app "${app}" has no backup policy in the newest revision (hafen backup list shows those that have)`);
-    if (!job.host) throw new HafenError('HAFEN_BACKUP_NO_JOB', `app "${app}" has no backup job, so nothing can run it: ${job.problem ?? 'unknown reason'}`);
-    const task: BackupTask = { id: `bt_${randomBytes(8).toString('hex')}`, app, kind, host: job.host, requestedBy, createdAt: this.now().toISOString(), state: 'pending', ...opts };
+  /**
+   * Asks the agent of the app's job host for a task (a restore `to` another host: that host's
+   * agent); fails when the app has no backup job, or the task cannot run as asked.
+   */
+  async ask(app: string, kind: BackupTaskKind, requestedBy: string, opts: BackupTaskOptions = {}): Promise<BackupTask> {
+    const shown = (await this.apps()).find((a) => a.app === app);
+    if (!shown) throw new HafenError('HAFEN_BACKUP_APP_NOT_FOUND', `app "${app}" has no backup policy in the newest revision (hafen backup list shows those that have)`);
+    const cur = await this.current();
+    const job = cur && jobsByApp(cur.desired).get(app);
+    if (!cur || !job) throw new HafenError('HAFEN_BACKUP_NO_JOB', `app "${app}" has no backup job, so nothing can run it: ${shown.problem ?? 'unknown reason'}`);
+    const { to, ...order } = opts;
+    if (kind !== 'restore' && (to !== undefined || order.from !== undefined || order.into !== undefined)) {
+      throw new HafenError('HAFEN_API_BAD_REQUEST', `only a restore takes a target host, a source or a destination; a ${kind} runs on the job's host (${job.host})`);
+    }
+    if (order.from === 'copy' && !job.copy) throw new HafenError('HAFEN_API_BAD_REQUEST', `app "${app}" has no copy to restore from (backup.copyTo is not set, or its site has no repository)`);
+    const host = to ?? job.host;
+    if (host !== job.host) {
+      if (!cur.fleet.hosts.some((h) => h.id === host)) throw new HafenError('HAFEN_HOST_NOT_FOUND', `host "${host}" is not in the newest revision's fleet`);
+      if (order.into === 'app') throw new HafenError('HAFEN_API_BAD_REQUEST', `a restore into the app runs on the host of its backup job (${job.host}); --to restores into scratch space on another host`);
+      const source = order.from === 'copy' ? job.copy! : job.repository;
+      if (source.sftp && !(await this.agentKeys()).has(host)) {
+        throw new HafenError('HAFEN_BACKUP_NO_KEY', `the agent of ${host} has not reported an ssh key, so ${source.backupHost ?? 'the backup host'} cannot let it in to the repository of ${app}: is hafen agent running there?`);
+      }
+    }
+    const task: BackupTask = { id: `bt_${randomBytes(8).toString('hex')}`, app, kind, host, requestedBy, createdAt: this.now().toISOString(), state: 'pending', ...order };
     await this.store.addBackupTask(task);
-    this.open = undefined;
-    this.deps.changed();
+    this.openChanged();
     return task;
+  }
+
+  /** The open tasks changed: read them again, and who may reach a backup host (a restore elsewhere) with them. */
+  private openChanged(): void {
+    this.open = undefined;
+    this.access = undefined;
+    this.deps.changed();
   }
 
   /** What an agent reported of its tasks (asked ones, and its scheduled drills and checks). */
   async report(host: string, reports: readonly BackupTaskReport[]): Promise<void> {
     await this.store.reportBackupTasks(host, reports);
-    this.open = undefined;
     this.lastFinished = undefined;
-    this.deps.changed();
+    this.openChanged();
   }
 
   /**
-   * The tasks the agent of `host` is asked to do now (pending and not expired), oldest first.
-   * Reading them from the store first marks the ones past their hour expired there.
+   * The open tasks (pending or running) by the host that runs them, oldest first; reading them
+   * from the store first marks the ones past their hour expired there.
    */
-  async ordersFor(host: string): Promise<BackupTaskOrder[]> {
+  private openTasks(): Promise<Map<string, BackupTask[]>> {
     this.open ??= this.store
       .expireBackupTasks(new Date(this.now().getTime() - TASK_TTL_MS).toISOString())
       .then(() => this.store.backupTasks({ open: true, limit: 10_000 }))
       .then(
-      (tasks) => {
-        const byHost = new Map<string, BackupTask[]>();
-        for (const t of tasks) byHost.set(t.host, [t, ...(byHost.get(t.host) ?? [])]);
-        return byHost;
-      },
-      (err: unknown) => {
-        this.open = undefined;
-        throw err;
-      },
-    );
-    return ((await this.open).get(host) ?? []).filter((t) => t.state === 'pending' && !this.expired(t)).map(({ id, app, kind, snapshot, into }) => ({ id, app, kind, ...(snapshot ? { snapshot } : {}), ...(into ? { into } : {}) }));
+        (tasks) => {
+          const byHost = new Map<string, BackupTask[]>();
+          for (const t of tasks) byHost.set(t.host, [t, ...(byHost.get(t.host) ?? [])]);
+          return byHost;
+        },
+        (err: unknown) => {
+          this.open = undefined;
+          throw err;
+        },
+      );
+    return this.open;
+  }
+
+  /** The tasks the agent of `host` is asked to do now (pending and not expired), oldest first. */
+  async ordersFor(host: string): Promise<BackupTaskOrder[]> {
+    const pending = ((await this.openTasks()).get(host) ?? []).filter((t) => t.state === 'pending' && !this.expired(t));
+    if (pending.length === 0) return [];
+    const cur = await this.current();
+    const jobs = cur ? jobsByApp(cur.desired) : new Map<string, BackupJob & { host: string }>();
+    return pending.map(({ id, app, kind, snapshot, into, from }) => {
+      // A restore on another host than the job's carries the job (without the host it runs on).
+      const { host: jobHost, ...job } = jobs.get(app) ?? { host };
+      return { id, app, kind, ...(snapshot ? { snapshot } : {}), ...(into ? { into } : {}), ...(from ? { from } : {}), ...(jobHost !== host ? { job: job as BackupJob } : {}) };
+    });
+  }
+
+  /** Open tasks on other hosts than their app's job host: those hosts' agents need the job's repositories. */
+  private async elsewhere(desired: ReadonlyMap<string, HostDesiredState>): Promise<Map<string, BackupJob[]>> {
+    const jobs = jobsByApp(desired);
+    const out = new Map<string, BackupJob[]>();
+    for (const [host, tasks] of await this.openTasks()) {
+      for (const t of tasks) {
+        const job = jobs.get(t.app);
+        if (!job || job.host === host || this.expired(t)) continue;
+        const { host: _h, ...rest } = job;
+        out.set(host, [...(out.get(host) ?? []), rest]);
+      }
+    }
+    return out;
   }
 
   private expired(t: BackupTask): boolean {
@@ -215,8 +300,10 @@ export class BackupBook {
       const key = p.backupHost ?? `site:${p.repositorySite}`;
       groups.set(key, [...(groups.get(key) ?? []), p]);
     }
+    // A backup host's capacity: the size of its repositories' disk as its agent reports it, else its disk in the fleet.
+    const reported = new Map((await this.disks()).filter((d) => d.total !== undefined).map((d) => [d.host, d.total!]));
     const hosts = [...groups].map(([host, list]) => {
-      const capacity = cur.fleet.hosts.find((h) => h.id === host)?.disk ?? null;
+      const capacity = reported.get(host) ?? cur.fleet.hosts.find((h) => h.id === host)?.disk ?? null;
       const days = list[0]!.space.bytes.map((b) => b.days);
       const bytes = days.map((d) => {
         const sum = list.reduce((n, p) => n + (p.space.bytes.find((b) => b.days === d)?.bytes ?? 0), 0);

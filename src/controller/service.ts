@@ -113,7 +113,7 @@ export class ControllerService {
     this.reports = new HostReports(store);
     this.backups = new BackupBook(store, {
       current: () => this.current(),
-      agentKeys: async () => new Map((await this.reports.all()).flatMap((r) => (sshKeyOf(r.status) ? [[r.host, sshKeyOf(r.status)!] as const] : []))),
+      reports: () => this.reports.all(),
       changed: () => this.changes.emit('backup'),
       now,
     });
@@ -127,6 +127,7 @@ export class ControllerService {
         },
         reports: () => this.reports.all(),
         backups: () => this.backups.apps(),
+        backupDisks: () => this.backups.disks(),
         changed: (what) => this.changes.emit(what),
       },
       now,

@@ -5,7 +5,7 @@
  * send a group's first notification. The revision and the host reports come from the
  * controller service (`WatchSource`); the watch never reads them twice per evaluation.
  */
-import type { BackupState } from '../core/alerting/backups.js';
+import type { BackupState, RepositoryDisk } from '../core/alerting/backups.js';
 import { Alerting as AlertingSchema } from '../core/fleet/schema/alerting.js';
 import type { AlertingSpec } from '../core/fleet/schema/fleet.js';
 import type { Fleet } from '../core/fleet/model.js';
@@ -27,6 +27,8 @@ export interface WatchSource {
   reports(): Promise<{ host: string; reportedAt: string }[]>;
   /** Each app's backup job and last runs. */
   backups(): Promise<BackupState[]>;
+  /** The backup hosts' repository disks. */
+  backupDisks(): Promise<RepositoryDisk[]>;
   /** A lost site changes the route table; a restart, a host's desired state. */
   changed(what: 'routes' | 'revision'): void;
 }
@@ -90,7 +92,7 @@ export class Watch {
     // rather than resolved anyway (Alerting.evaluate).
     const warmup = Math.min(60_000, Math.max(5_000, ...checks.filter((c) => c.kind !== 'tls').map((c) => staleAfter(c))));
     if (this.now().getTime() - this.startedAt < warmup) return;
-    await this.alerting.evaluate(cur?.fleet.alerting ?? NO_ALERTING, status, this.monitor.sites(), this.monitor.hosts(), await this.source.backups());
+    await this.alerting.evaluate(cur?.fleet.alerting ?? NO_ALERTING, status, this.monitor.sites(), this.monitor.hosts(), await this.source.backups(), await this.source.backupDisks());
     if (cur) await this.remediation.step(cur.fleet, checks, status);
   }
 

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { ProcessDriver } from '../../src/agent/drivers/process.js';
 import { startAgent } from '../../src/agent/main.js';
+import type { Agent } from '../../src/agent/agent.js';
 import { startProber } from '../../src/agent/prober/main.js';
 import { HafenClient } from '../../src/client/client.js';
 import { startController } from '../../src/controller/main.js';
@@ -28,6 +29,8 @@ export interface ThreeSites {
   /** The agent's data directory of each host. */
   data: Record<string, string>;
   proxyUrl?: string;
+  /** Each host's agent (stop one to take it away; its units keep running). */
+  agents: Record<string, Agent>;
   stop(): Promise<void>;
 }
 
@@ -50,11 +53,13 @@ export async function startThreeSites(base: number, o: { proxy?: boolean; extraF
   const stops: (() => Promise<void>)[] = [];
   const quiet = new Writable({ write: (_c, _e, cb) => cb() });
   let proxyUrl: string | undefined;
+  const agents: Record<string, Agent> = {};
   try {
     const fleet = (o.edit ?? ((t: string) => t))(withoutDefaults(readFileSync(join(EXAMPLES, 'three-sites.yaml'), 'utf8'))) + FAST_MONITORING + (o.extraFleet ?? '');
     await admin.apply([{ name: 'three-sites.yaml', text: fleet }], null);
     for (const host of hosts) {
       const { agent } = await startAgent({ controller: controller.url, data: data[host]!, joinToken: (await admin.joinToken(host)).token, driver: 'process', address: address[host]! });
+      agents[host] = agent;
       stops.push(async () => {
         await agent.stop();
         await ProcessDriver.open({ stateDir: join(data[host]!, 'state') }).stopAll();
@@ -80,6 +85,7 @@ export async function startThreeSites(base: number, o: { proxy?: boolean; extraF
     address,
     data,
     ...(proxyUrl ? { proxyUrl } : {}),
+    agents,
     stop: async () => {
       for (const s of stops.reverse()) await s().catch(() => {});
       await controller.close();

@@ -4,6 +4,7 @@
  * off: the critical app loses no request, `hafen status` shows the site down, one alert fires
  * (the rest are muted by it), and `demo heal` brings it back; Ctrl-C (SIGINT) stops everything
  * it started, units and a frozen site included; a second start reuses the data directory.
+ * With restic installed, the demo's apps are backed up to other sites.
  */
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -16,6 +17,7 @@ import { alive } from '../../src/lib/proc.js';
 import { hafenAsync } from '../helpers/paths.js';
 import { until } from '../helpers/wait.js';
 import { getWithHost } from '../helpers/http.js';
+import { works } from '../helpers/system.js';
 
 /** The pids of the units the demo's agents started, from their state files. */
 function unitPids(data: string): number[] {
@@ -62,8 +64,22 @@ test('the demo fleet comes up, loses no critical request when a site is cut off,
       const pids = unitPids(data);
       assert.equal(pids.length, 6, 'six replicas run');
 
-      // Load through every proxy; Helsinki is cut off a few seconds in and healed later.
       const env = { ...process.env, HAFEN_CONTROLLER: `http://127.0.0.1:${port}`, HAFEN_TOKEN: readFileSync(join(data, 'controller', 'admin.token'), 'utf8').trim() };
+      // With restic installed every app is backed up to another site; a backup now works.
+      if (works('restic', ['version'])) {
+        assert.match(out, /node bin\/hafen\.js backup list/);
+        const run = await hafenAsync(['backup', 'run', 'verlag-blog', '--format', 'json', '--timeout', '60'], { env });
+        assert.equal(run.status, 0, run.stderr + run.stdout);
+        assert.equal((JSON.parse(run.stdout) as { host: string }).host, 'hel-app-01');
+        const listed = JSON.parse((await hafenAsync(['backup', 'list', '--format', 'json'], { env })).stdout) as { apps: { app: string; repository: string }[] };
+        assert.deepEqual(listed.apps.map((a) => [a.app, a.repository]), [
+          ['stadtwerke-portal', join(data, 'backups', 'vie', 'stadtwerke', 'stadtwerke-portal')],
+          ['huber-shop', join(data, 'backups', 'hel', 'huber', 'huber-shop')],
+          ['verlag-blog', join(data, 'backups', 'nue', 'verlag', 'verlag-blog')],
+        ]);
+      } else assert.match(out, /restic is not installed: the demo runs without backups/);
+
+      // Load through every proxy; Helsinki is cut off a few seconds in and healed later.
       const load = hafenAsync(['demo', 'load', '--data', data, '--duration', '30s', '--rate', '30', '--format', 'json'], { env });
       await new Promise((r) => setTimeout(r, 4000));
       const fail = await hafenAsync(['demo', 'fail', 'site:hel', '--data', data, '--format', 'json'], { env });

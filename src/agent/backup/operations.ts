@@ -160,9 +160,9 @@ export function treeSize(dir: string): { files: number; bytes: number } {
   return { files, bytes };
 }
 
-/** Restores a snapshot into `target` (made; must not exist), restic verifying every restored file. */
-export async function restoreInto(job: BackupJob, ctx: OperationContext, wanted: string, target: string): Promise<BackupTaskResult & { snapshot: Snapshot }> {
-  const restic = resticFor(job, ctx);
+/** Restores a snapshot (from the job's repository or its copy) into `target` (made; must not exist), restic verifying every restored file. */
+export async function restoreInto(job: BackupJob, ctx: OperationContext, wanted: string, target: string, from: 'repository' | 'copy' = 'repository'): Promise<BackupTaskResult & { snapshot: Snapshot }> {
+  const restic = resticFor(job, ctx, from);
   const snapshot = await findSnapshot(restic, job, wanted);
   mkdirSync(target, { recursive: true, mode: 0o700 });
   const started = ctx.now().getTime();
@@ -177,8 +177,8 @@ export async function restoreInto(job: BackupJob, ctx: OperationContext, wanted:
  * moved aside (kept, next to it, as `<dir>.before-restore-<time>`) and replaced by the restored
  * copy, and the app is started again whatever happens. The time it was stopped is measured.
  */
-export async function restoreIntoApp(job: BackupJob, ctx: OperationContext, wanted: string, scratch: string): Promise<BackupTaskResult> {
-  const restored = await restoreInto(job, ctx, wanted, scratch);
+export async function restoreIntoApp(job: BackupJob, ctx: OperationContext, wanted: string, scratch: string, from: 'repository' | 'copy' = 'repository'): Promise<BackupTaskResult> {
+  const restored = await restoreInto(job, ctx, wanted, scratch, from);
   try {
     const live = await ctx.dataPaths(job);
     const pairs = live.filter((p) => restored.snapshot.paths.includes(p)).map((p) => ({ live: p, from: join(scratch, p) }));

@@ -21,6 +21,10 @@ import type { AgentKey } from './ssh.js';
 const RETRYABLE = new Set(['unreachable', 'locked', 'interrupted', 'denied']);
 const RETRIES = 3;
 const RETRY_MAX_MS = 15 * 60_000;
+/** Tries of a task refused by the backup host (its key on the way there) or meeting a lock: again after 2, 4, 6 and 8 s. */
+const TASK_TRIES = 5;
+/** An sftp failure this quick is a refusal, not a backup host that does not answer (that takes the ssh connect timeout). */
+const REFUSED_WITHIN_MS = 5000;
 
 export interface SchedulerOptions {
   stateDir: string;
@@ -183,7 +187,7 @@ export class BackupScheduler {
   }
 
   /** One task: reported running, then done or failed with its result. */
-  private async task(id: string, app: string, kind: BackupTaskKind, order: Pick<BackupTaskOrder, 'snapshot' | 'into'> = {}): Promise<void> {
+  private async task(id: string, app: string, kind: BackupTaskKind, order: Omit<BackupTaskOrder, 'id' | 'app' | 'kind'> = {}): Promise<void> {
     const startedAt = this.now().toISOString();
     const report = async (r: Omit<BackupTaskReport, 'id' | 'app' | 'kind' | 'startedAt'>) => {
       await this.journal.recordTask({ id, app, kind, startedAt, ...r });
@@ -191,19 +195,46 @@ export class BackupScheduler {
     };
     await report({ state: 'running' });
     try {
-      const job = this.jobs.get(app)?.job;
+      // A restore asked of this host for another host's job brings the job along.
+      const job = this.jobs.get(app)?.job ?? order.job;
       if (!job) throw new ResticError('failed', `this host (${this.opts.host}) does not run the backup job of ${app} (any more)`, null);
-      const result = await this.perform(job, kind, order);
+      if (!this.jobs.has(app) && (kind !== 'restore' || order.into === 'app')) throw new ResticError('failed', `this host (${this.opts.host}) does not run ${app}: only a restore into scratch space can run here`, null);
+      const result = await this.performRetrying(job, kind, order);
       await report({ state: 'done', finishedAt: this.now().toISOString(), result });
       this.log(`backup task ${id}: ${kind} of ${app} done${result.path ? ` (${result.path})` : ''}`);
     } catch (err) {
-      const e = this.explain(asError(err), this.jobs.get(app)?.job ?? ({ passwordSecret: `backup-${app}` } as BackupJob));
+      const e = this.explain(asError(err), this.jobs.get(app)?.job ?? order.job ?? ({ passwordSecret: `backup-${app}` } as BackupJob));
       await report({ state: 'failed', finishedAt: this.now().toISOString(), error: { kind: e.kind, message: e.message } });
       this.log(`backup task ${id}: ${kind} of ${app} failed: ${e.message}`);
     }
   }
 
-  private async perform(job: BackupJob, kind: BackupTaskKind, order: Pick<BackupTaskOrder, 'snapshot' | 'into'>): Promise<BackupTaskResult> {
+  /**
+   * A task, tried again for a few seconds while the backup host refuses this agent's key or
+   * the repository is locked. A restore on another host is let in by the backup host's agent
+   * at the moment this agent is asked, so its first login may come before the key is there; a
+   * refused login shows as "denied", or, when restic ends before ssh has said why, as
+   * "unreachable" within a moment (a backup host that does not answer takes the connect
+   * timeout, and is not tried again). The job host's own backups may hold the repository's
+   * lock (forget does, exclusively) while another host restores; restic 0.14 has no
+   * --retry-lock.
+   */
+  private async performRetrying(job: BackupJob, kind: BackupTaskKind, order: Pick<BackupTaskOrder, 'snapshot' | 'into' | 'from'>): Promise<BackupTaskResult> {
+    for (let attempt = 1; ; attempt++) {
+      const started = Date.now();
+      try {
+        return await this.perform(job, kind, order);
+      } catch (err) {
+        const refused = err instanceof ResticError && (err.kind === 'denied' || (err.kind === 'unreachable' && Date.now() - started < REFUSED_WITHIN_MS));
+        const locked = err instanceof ResticError && err.kind === 'locked';
+        if (!(refused || locked) || attempt >= TASK_TRIES || this.stopped || kind === 'run') throw err;
+        this.log(`${kind} of ${job.app}: ${locked ? 'the repository is locked' : 'the backup host does not let this agent in yet'}; trying again in ${attempt * 2} s`);
+        await new Promise((r) => setTimeout(r, attempt * 2000));
+      }
+    }
+  }
+
+  private async perform(job: BackupJob, kind: BackupTaskKind, order: Pick<BackupTaskOrder, 'snapshot' | 'into' | 'from'>): Promise<BackupTaskResult> {
     switch (kind) {
       case 'run': {
         const run = await this.backup(job);
@@ -212,8 +243,9 @@ export class BackupScheduler {
       }
       case 'restore': {
         const target = join(this.scratch, `${job.app}-${stamp(this.now())}`);
-        if (order.into === 'app') return restoreIntoApp(job, this.ctx, order.snapshot ?? 'latest', target);
-        const { snapshot: _s, ...result } = await restoreInto(job, this.ctx, order.snapshot ?? 'latest', target);
+        const from = order.from ?? 'repository';
+        if (order.into === 'app') return restoreIntoApp(job, this.ctx, order.snapshot ?? 'latest', target, from);
+        const { snapshot: _s, ...result } = await restoreInto(job, this.ctx, order.snapshot ?? 'latest', target, from);
         return result;
       }
       case 'drill':

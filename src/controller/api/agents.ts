@@ -41,7 +41,9 @@ export function agentRoutes(app: FastifyInstance, service: ControllerService, no
     // Secret values are added here, for this host's units only, and never cached or logged.
     const units = await service.secrets.reveal(res.state.units);
     const backups = await service.secrets.revealBackups(res.state.backups);
-    return { hash: res.hash, revision: res.revision, changed: res.changed, state: { ...res.state, units, ...(backups ? { backups } : {}) } };
+    // A restore on another host than the job's carries the job, and so its password.
+    const backupTasks = res.state.backupTasks && (await Promise.all(res.state.backupTasks.map(async (t) => (t.job ? { ...t, job: (await service.secrets.revealBackups([t.job]))![0]! } : t))));
+    return { hash: res.hash, revision: res.revision, changed: res.changed, state: { ...res.state, units, ...(backups ? { backups } : {}), ...(backupTasks ? { backupTasks } : {}) } };
   });
 
   app.post('/v1/agent/status', async (req, reply) => {

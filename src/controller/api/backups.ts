@@ -30,8 +30,8 @@ export function backupRoutes(app: FastifyInstance, service: ControllerService): 
 
   app.post<{ Params: { app: string } }>('/v1/backups/:app/tasks', async (req, reply) => {
     const who = await requireRole(service.store, req, 'operator');
-    const { kind, snapshot, into } = body(BackupTaskBody, req);
-    const task = await service.backups.ask(req.params.app, kind, who.name, { ...(snapshot ? { snapshot } : {}), ...(into === 'app' ? { into } : {}) });
+    const { kind, snapshot, into, from, to } = body(BackupTaskBody, req);
+    const task = await service.backups.ask(req.params.app, kind, who.name, { ...(snapshot ? { snapshot } : {}), ...(into === 'app' ? { into } : {}), ...(from === 'copy' ? { from } : {}), ...(to ? { to } : {}) });
     return reply.code(202).send(task);
   });
 
@@ -62,6 +62,6 @@ export function backupRoutes(app: FastifyInstance, service: ControllerService): 
       .filter((a) => !req.query.app || a.app === req.query.app)
       .map((a) => ({ app: a.app, customer: a.customer, host: a.host, schedule: a.schedule, repository: a.repository, copy: a.copy, ...(a.problem ? { problem: a.problem } : {}), lastRun: a.lastRun, lastSuccess: a.lastSuccess, failingSince: a.failingSince, dueBy: backupDeadline(a)?.toISOString() ?? null, lastDrill: a.lastDrill, lastCheck: a.lastCheck }));
     const runs = await service.store.backupRuns({ ...(req.query.app ? { app: req.query.app } : {}), limit });
-    return { apps, runs };
+    return { apps, runs, disks: await service.backups.disks() };
   });
 }

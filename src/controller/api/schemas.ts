@@ -39,6 +39,15 @@ export const StatusBody = z.object({
         .regex(/^ssh-ed25519 [A-Za-z0-9+/]+=* ?[^\n\r]*$/, 'must be one OpenSSH ed25519 public key line')
         .optional()
         .describe("The agent's public ssh key (ed25519): backup hosts let it in for its backup jobs"),
+      repositories: z
+        .object({
+          path: z.string().max(4096),
+          total: z.number().min(0).optional(),
+          free: z.number().min(0).optional(),
+          error: z.string().max(200).optional(),
+        })
+        .optional()
+        .describe('On a backup host (hafen agent --repositories DIR): the size and free space of the disk holding the repositories, in bytes, or why they cannot be read'),
     })
     .optional(),
 });
@@ -99,6 +108,8 @@ export const BackupTaskBody = z.object({
   kind: TaskKind.describe('run: back up now; restore: restore a snapshot into scratch space on the job host; drill: restore the newest snapshot, verify it, measure RTO and RPO, remove it; check: restic check with the next part of the data'),
   snapshot: z.string().regex(/^([0-9a-f]{8,64}|latest)$/, 'must be a snapshot id (8 to 64 hex digits) or "latest"').optional().describe('restore: the snapshot (default latest)'),
   into: z.enum(['scratch', 'app']).optional().describe('restore: scratch space on the job host (default), or back into the app, which is stopped meanwhile; its data before is kept aside'),
+  from: z.enum(['repository', 'copy']).optional().describe("restore: read the snapshot from the app's repository (default) or from its copy at the copyTo site"),
+  to: z.string().min(1).max(200).optional().describe("restore: restore into scratch space on this host instead of the job's host (its agent is let in to the repository while the task is open)"),
 });
 export const BackupTaskReportsBody = z.object({
   tasks: z

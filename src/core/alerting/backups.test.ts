@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { Cron } from 'croner';
 import fc from 'fast-check';
 import { deriveAlerts } from './alerts.js';
-import { backupAlerts, backupDeadline, scheduleInterval, type BackupState } from './backups.js';
+import { backupAlerts, backupDeadline, backupSpaceAlerts, scheduleInterval, spaceLevel, type BackupState } from './backups.js';
 
 const NOW = new Date('2026-11-27T12:00:00.000Z');
 
@@ -88,6 +88,30 @@ test('property: a backup that succeeded at its last scheduled time is not overdu
       const s = state({ schedule, lastSuccess: { startedAt: at.toISOString(), finishedAt: new Date(at.getTime() + took * interval).toISOString() } });
       const now = new Date(at.getTime() + frac * (next.getTime() - at.getTime() + Math.min(interval, 3_600_000)));
       return backupAlerts([s], now).length === 0 && backupAlerts([s], new Date(next.getTime() + 2 * interval + 3_600_000)).length === 1;
+    }),
+  );
+});
+
+test('backup-space: a repository disk 85% full warns, 95% is critical, an unreadable one warns; a silent backup host explains it', () => {
+  const GiB = 1024 ** 3;
+  const disk = (free: number, extra = {}) => ({ host: 'vie-backup-01', site: 'vie', path: '/srv/restic', total: 100 * GiB, free: free * GiB, since: '2026-11-27T11:00:00.000Z', ...extra });
+  assert.deepEqual(backupSpaceAlerts([disk(16)]), []);
+  const [warn] = backupSpaceAlerts([disk(15)]);
+  assert.deepEqual([warn?.key, warn?.severity, warn?.group, warn?.since], ['backup-space:vie-backup-01', 'warning', 'backup:vie', '2026-11-27T11:00:00.000Z']);
+  assert.equal(warn?.summary, 'the repositories on vie-backup-01 (/srv/restic) are 85% full: 15 GiB of 100 GiB free; backups there fail when it is full');
+  assert.equal(backupSpaceAlerts([disk(5)])[0]?.severity, 'critical');
+  assert.match(backupSpaceAlerts([{ host: 'vie-backup-01', site: 'vie', path: '/srv/restic', error: 'ENOENT', since: '2026-11-27T11:00:00.000Z' }])[0]!.summary, /cannot be read: ENOENT/);
+  const muted = deriveAlerts([], [], [], NOW, [{ host: 'vie-backup-01', site: 'vie', state: 'down', lastReport: '2026-11-27T11:00:00.000Z' }], backupSpaceAlerts([disk(1)]));
+  assert.equal(muted.find((a) => a.key === 'backup-space:vie-backup-01')?.inhibitedBy, 'host:vie-backup-01');
+});
+
+test('spaceLevel: monotone in the share used', () => {
+  const order = { ok: 0, warning: 1, critical: 2, unknown: -1 } as const;
+  fc.assert(
+    fc.property(fc.integer({ min: 1, max: 1e12 }), fc.double({ min: 0, max: 1, noNaN: true }), fc.double({ min: 0, max: 1, noNaN: true }), (total, a, b) => {
+      const [lo, hi] = a <= b ? [a, b] : [b, a];
+      // More free space is never a worse level.
+      return order[spaceLevel({ total, free: hi * total })] <= order[spaceLevel({ total, free: lo * total })];
     }),
   );
 });

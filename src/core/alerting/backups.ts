@@ -10,11 +10,14 @@
  * - `backup-drill:<app>`, `backup-check:<app>`: the newest restore drill or restic check failed
  *   (warning): a backup that does not restore, or a repository with damaged data, is the
  *   failure backups exist to prevent.
+ * - `backup-space:<host>`: the disk holding a backup host's repositories is nearly full (85%
+ *   used: warning; 95%: critical) or cannot be read; a full disk fails every backup there.
  * They are grouped by the repository's site (a backup host down fails every job that backs up
  * there at once: one notification) and carry the job's host, so a host that stopped reporting
  * explains them (see deriveAlerts).
  */
 import { Cron } from 'croner';
+import { formatBytes } from '../fleet/units.js';
 import type { Severity } from '../fleet/schema/alerting.js';
 import type { Alert } from './alerts.js';
 
@@ -73,6 +76,42 @@ export function backupDeadline(s: Pick<BackupState, 'schedule' | 'lastSuccess' |
   const lastDuration = s.lastSuccess ? Date.parse(s.lastSuccess.finishedAt) - Date.parse(s.lastSuccess.startedAt) : 0;
   const grace = Math.max(Math.min(interval, HOUR), 2 * lastDuration, MIN_GRACE_MS);
   return new Date(next.getTime() + grace);
+}
+
+/** Share of a repository disk used from which backup-space warns, and from which it is critical. */
+export const SPACE_WARNING = 0.85;
+export const SPACE_CRITICAL = 0.95;
+
+/** What a backup host's agent reported of the disk holding its repositories. */
+export interface RepositoryDisk {
+  host: string;
+  site: string;
+  path: string;
+  total?: number;
+  free?: number;
+  /** Why its size cannot be read. */
+  error?: string;
+  /** Since when it is at its present level (warning, critical, unknown), for the alert. */
+  since: string;
+}
+
+/** How full a repository disk is: ok, warning, critical, or unknown (not readable). */
+export function spaceLevel(d: Pick<RepositoryDisk, 'total' | 'free' | 'error'>): 'ok' | 'warning' | 'critical' | 'unknown' {
+  if (d.error || d.total === undefined || d.free === undefined || d.total <= 0) return 'unknown';
+  const used = 1 - d.free / d.total;
+  return used >= SPACE_CRITICAL ? 'critical' : used >= SPACE_WARNING ? 'warning' : 'ok';
+}
+
+/** backup-space alerts of the backup hosts' repository disks. */
+export function backupSpaceAlerts(disks: readonly RepositoryDisk[]): Alert[] {
+  return disks.flatMap((d): Alert[] => {
+    const level = spaceLevel(d);
+    if (level === 'ok') return [];
+    const base = { key: `backup-space:${d.host}`, group: `backup:${d.site}`, labels: { site: d.site, host: d.host }, since: d.since };
+    if (level === 'unknown') return [{ ...base, severity: 'warning', summary: `the free space of the repositories on ${d.host} (${d.path}) cannot be read: ${d.error ?? 'no size reported'}` }];
+    const used = Math.round((1 - d.free! / d.total!) * 100);
+    return [{ ...base, severity: level, summary: `the repositories on ${d.host} (${d.path}) are ${used}% full: ${formatBytes(d.free!)} of ${formatBytes(d.total!)} free; backups there fail when it is full` }];
+  });
 }
 
 export function backupAlerts(states: readonly BackupState[], now: Date): Alert[] {

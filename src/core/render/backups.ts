@@ -67,6 +67,13 @@ export interface BackupTaskOrder {
   snapshot?: string;
   /** restore: "app" puts the snapshot back into the running app (stopped meanwhile); default scratch space. */
   into?: 'scratch' | 'app';
+  /** restore: "copy" reads the snapshot from the copy at the copyTo site (when the repository's site is lost); default the repository. */
+  from?: 'repository' | 'copy';
+  /**
+   * restore on a host that does not run the app's backup job (hafen backup restore --to): the
+   * job, so this host's agent can reach its repositories (the password is added on delivery).
+   */
+  job?: BackupJob;
 }
 
 export interface RepositoryProblem {
