@@ -7,7 +7,7 @@ set -euo pipefail
 PACKAGES=(
   docker.io docker-compose busybox-static   # compose driver, test images without a registry
   restic tzdata                             # backups (snapshot times in several time zones)
-  nftables iproute2                         # firewalls, network namespaces
+  nftables iproute2 iputils-ping            # firewalls, network namespaces (ping: ICMP rules)
   haproxy nginx wrk                         # proxy engines and load generation
   postgresql                                # the PostgreSQL store
   openssh-server                            # rsync/ssh migrations

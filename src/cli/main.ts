@@ -18,6 +18,7 @@ import { registerPlan } from './plan.js';
 import { registerRisk } from './risk.js';
 import { registerSchema } from './schema.js';
 import { registerSecret } from './secret.js';
+import { registerSite } from './site.js';
 import { registerStatus } from './status.js';
 import { registerTraffic } from './traffic.js';
 import { registerUptime } from './uptime.js';
@@ -40,6 +41,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   registerPlan(program, io, setExit);
   registerRisk(program, io, setExit);
   registerCapacity(program, io, setExit);
+  registerSite(program, io, setExit);
   registerSchema(program, io, setExit);
   registerApply(program, io, setExit);
   registerStatus(program, io, setExit);

@@ -1,0 +1,207 @@
+/**
+ * A host's firewall (pure): what the site template's policy lets reach the host, rendered as
+ * data (named sets of prefixes and accept rules) and as an `nft -f` script for hafen's own
+ * table `inet hafen`.
+ *
+ * Invariants:
+ * - only `table inet hafen` is touched: the script creates it (if missing), deletes it and
+ *   creates it anew in one `nft -f` transaction, so the replacement is atomic and Docker's
+ *   (or anyone's) other tables are never flushed;
+ * - input is dropped unless a rule accepts it; replies to the host's own connections
+ *   (established/related), loopback and IPv6 neighbour discovery always pass, so the agent's
+ *   connection to the controller and the host's outgoing traffic never depend on the policy;
+ *   output and forwarding are not filtered here;
+ * - deterministic: sets and rules in a stable order, so a plan shows only real change.
+ *
+ * Where the rules come from:
+ * - every template rule whose `to` is the host's segment; `from` a segment means that
+ *   segment at the host's own site (`scope: site`) or at every site (`scope: fleet`);
+ * - rules from proxy or edge segments are narrowed to the ports of the apps placed on the
+ *   host (a host without apps gets none): the proxies reach exactly those replicas;
+ * - the probers (management segments, every site) reach the app and check ports of the apps
+ *   on the host, so monitoring works under any template;
+ * - management hosts take hafen's controller port from every site's prefixes.
+ */
+import type { Fleet } from '../fleet/model.js';
+import { hostSegment } from '../fleet/model.js';
+import type { IpamResult } from '../ipam/allocate.js';
+import { formatAddress, formatPrefix } from '../ipam/ipv4.js';
+import type { Placement } from '../placement/types.js';
+import { naturalCompare } from '../util/natural-sort.js';
+
+/** The nftables table hafen owns on every host (family inet). */
+export const NFT_TABLE = 'hafen';
+/** The controller's port (hafen controller --listen default). */
+export const CONTROLLER_PORT = 7400;
+
+export interface NftSet {
+  name: string;
+  /** What the set holds ("segment mgmt at every site"). */
+  comment: string;
+  /** Prefixes, sorted. */
+  elements: string[];
+}
+
+export interface NftRule {
+  /** Where the rule comes from: "template: mgmt → apps (fleet)", "apps on this host", … */
+  source: string;
+  /** Source addresses (a set name), or undefined for anywhere. */
+  from?: string;
+  /** The `from` as written: "internet", a segment name, "probers", "every site". */
+  fromLabel: string;
+  protocol: 'tcp' | 'udp' | 'icmp';
+  /** Destination ports and ranges ("443", "1024-65535"); undefined: every port. */
+  ports?: string[];
+  comment: string;
+}
+
+export interface HostFirewall {
+  host: string;
+  site: string;
+  segment: string;
+  address: string;
+  sets: NftSet[];
+  rules: NftRule[];
+}
+
+type Ipam = Pick<IpamResult, 'segments' | 'hosts'>;
+
+/** An nft identifier from hafen names (letters, digits, underscores). */
+const ident = (s: string) => s.replace(/[^A-Za-z0-9_]/g, '_');
+
+/** Ports as nft writes them, merged, sorted, without duplicates. */
+function portList(ports: readonly (number | string)[]): string[] {
+  return [...new Set(ports.map(String))].sort((a, b) => Number(a.split('-')[0]) - Number(b.split('-')[0]) || a.localeCompare(b));
+}
+
+/** The ports of `ports` (numbers) that lie within the template rule's ports (undefined: all). */
+function within(ports: readonly number[], allowed: readonly (number | string)[] | undefined): number[] {
+  if (!allowed) return [...ports];
+  return ports.filter((p) =>
+    allowed.some((a) => {
+      if (typeof a === 'number') return a === p;
+      const [lo, hi] = a.split('-').map(Number) as [number, number];
+      return p >= lo && p <= hi;
+    }),
+  );
+}
+
+/**
+ * The firewall of `host`, or undefined when the host has no address (IPAM could not place it).
+ * `placements` say which apps run on the host.
+ */
+export function hostFirewall(fleet: Pick<Fleet, 'siteTemplate' | 'sites' | 'hosts' | 'apps'>, ipam: Ipam, placements: readonly Placement[], host: string): HostFirewall | undefined {
+  const spec = fleet.hosts.find((h) => h.id === host);
+  const alloc = ipam.hosts.find((h) => h.host === host);
+  if (!spec || !alloc) return undefined;
+  const segments = fleet.siteTemplate.segments;
+  const segment = hostSegment(spec, segments) ?? alloc.segment;
+  const sets = new Map<string, NftSet>();
+  /** The set of segment `name` at `site`, or at every site; undefined when it has no prefix. */
+  const segmentSet = (name: string, site: string | 'all'): string | undefined => {
+    const setName = `seg_${ident(name)}_${site === 'all' ? 'all' : ident(site)}`;
+    if (!sets.has(setName)) {
+      const elements = ipam.segments.filter((s) => s.segment === name && (site === 'all' || s.site === site)).map((s) => formatPrefix(s.prefix));
+      if (elements.length === 0) return undefined;
+      sets.set(setName, { name: setName, comment: site === 'all' ? `segment ${name} at every site` : `segment ${name} at ${site}`, elements: elements.sort(naturalCompare) });
+    }
+    return setName;
+  };
+  const sitesSet = (): string | undefined => {
+    const elements = fleet.sites.flatMap((s) => s.prefixes).sort(naturalCompare);
+    if (elements.length === 0) return undefined;
+    sets.set('sites_all', { name: 'sites_all', comment: 'every site prefix', elements });
+    return 'sites_all';
+  };
+
+  // The apps on this host and the ports they take traffic and checks on.
+  const appIds = new Set(placements.filter((p) => p.host === host).map((p) => p.app));
+  const apps = fleet.apps.filter((a) => appIds.has(a.id));
+  const appPorts = [...new Set(apps.flatMap((a) => (a.port !== undefined ? [a.port] : [])))];
+  const checkPorts = [...new Set(apps.flatMap((a) => [...(a.port !== undefined ? [a.port] : []), ...(a.checks ?? []).flatMap((c) => (c.tcp ? [c.tcp.port] : c.http?.port ? [c.http.port] : []))]))];
+  const roleOf = new Map(segments.map((s) => [s.name, s.role]));
+
+  const rules: NftRule[] = [];
+  for (const r of fleet.siteTemplate.firewall) {
+    if (r.to !== segment) continue;
+    const label = `${r.from} → ${r.to}${r.from === 'internet' ? '' : ` (${r.scope})`}`;
+    const comment = r.description ?? label;
+    let ports = r.ports?.map(String);
+    const fromRole = roleOf.get(r.from);
+    if ((fromRole === 'proxy' || fromRole === 'edge') && r.protocol !== 'icmp' && (segment !== r.from)) {
+      // Proxies reach the replicas on this host, on their ports only.
+      const reach = within(appPorts, r.ports);
+      if (reach.length === 0) continue;
+      ports = portList(reach);
+    }
+    if (r.from === 'internet') {
+      rules.push({ source: `template: ${label}`, fromLabel: 'internet', protocol: r.protocol, ...(ports ? { ports: portList(ports) } : {}), comment });
+      continue;
+    }
+    const from = segmentSet(r.from, r.scope === 'fleet' ? 'all' : spec.site);
+    if (!from) continue;
+    rules.push({ source: `template: ${label}`, from, fromLabel: r.from, protocol: r.protocol, ...(ports ? { ports: portList(ports) } : {}), comment });
+  }
+  // Probers in the management segments check the apps on this host.
+  if (checkPorts.length > 0) {
+    for (const m of segments.filter((s) => s.role === 'management')) {
+      const from = segmentSet(m.name, 'all');
+      if (from) rules.push({ source: 'apps on this host', from, fromLabel: m.name, protocol: 'tcp', ports: portList(checkPorts), comment: `probers check ${apps.map((a) => a.id).sort(naturalCompare).join(', ')}` });
+    }
+  }
+  // A management host may run the controller: every site reaches it.
+  if (roleOf.get(segment) === 'management') {
+    const from = sitesSet();
+    if (from) rules.push({ source: 'hafen controller', from, fromLabel: 'every site', protocol: 'tcp', ports: [String(CONTROLLER_PORT)], comment: 'agents, proxies and probers reach the controller' });
+  }
+  return {
+    host,
+    site: spec.site,
+    segment,
+    address: formatAddress(alloc.address),
+    sets: [...sets.values()].sort((a, b) => naturalCompare(a.name, b.name)),
+    rules,
+  };
+}
+
+/** A comment nft accepts: no quotes or newlines, at most 128 characters. */
+const nftComment = (s: string) => s.replace(/["\\\n\r]/g, "'").slice(0, 128);
+
+/** One rule as an nft statement. */
+export function nftRule(r: NftRule): string {
+  const parts: string[] = [];
+  if (r.from) parts.push(`ip saddr @${r.from}`);
+  if (r.protocol === 'icmp') parts.push('ip protocol icmp');
+  else if (r.ports?.length) parts.push(`${r.protocol} dport ${r.ports.length === 1 ? r.ports[0] : `{ ${r.ports.join(', ')} }`}`);
+  else parts.push(`meta l4proto ${r.protocol}`);
+  parts.push('accept', `comment "${nftComment(r.comment)}"`);
+  return parts.join(' ');
+}
+
+/**
+ * The `nft -f` script that replaces hafen's table with this firewall in one transaction
+ * (create if missing, delete, create: nft applies a file atomically or not at all).
+ */
+export function nftScript(fw: HostFirewall): string {
+  const lines = [
+    `# hafen firewall of ${fw.host} (site ${fw.site}, segment ${fw.segment}, ${fw.address}); rendered by hafen, replaced as a whole`,
+    `table inet ${NFT_TABLE}`,
+    `delete table inet ${NFT_TABLE}`,
+    `table inet ${NFT_TABLE} {`,
+  ];
+  for (const s of fw.sets) {
+    lines.push(`\tset ${s.name} {`, '\t\ttype ipv4_addr', '\t\tflags interval', `\t\tcomment "${nftComment(s.comment)}"`, `\t\telements = { ${s.elements.join(', ')} }`, '\t}');
+  }
+  lines.push(
+    '\tchain input {',
+    '\t\ttype filter hook input priority filter; policy drop;',
+    '\t\tct state established,related accept comment "replies to this host\'s own connections"',
+    '\t\tct state invalid drop',
+    '\t\tiif "lo" accept',
+    '\t\tmeta l4proto ipv6-icmp icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, nd-router-advert } accept comment "IPv6 neighbour discovery"',
+    ...fw.rules.map((r) => `\t\t${nftRule(r)}`),
+    '\t}',
+    '}',
+  );
+  return `${lines.join('\n')}\n`;
+}
