@@ -1,6 +1,7 @@
 /** `hafen site report` and `hafen site firewall` on the reference fleet: the blueprint of a site and a host's ruleset, from the files. */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { EXAMPLES, FIXTURES, hafenAsync } from '../helpers/paths.js';
@@ -44,4 +45,49 @@ test('an unknown site, host or format is refused with what exists', async () => 
   const format = await hafenAsync(['site', 'firewall', FLEET, 'nue-app-01', '--format', 'yaml']);
   assert.equal(format.status, 1);
   assert.match(format.stderr, /--format must be "nft", "text" or "json", not "yaml"/);
+});
+
+test('adding a site (Graz) to the reference fleet: its whole blueprint, and elsewhere only the fleet-wide sets gaining its prefixes', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'hafen-new-site-'));
+  try {
+    const after = join(dir, 'frachtwerk');
+    cpSync(FLEET, after, { recursive: true });
+    cpSync(join(FIXTURES, 'new-site', 'grz.yaml'), join(after, 'sites', 'grz.yaml'));
+    const res = await hafenAsync(['site', 'diff', FLEET, after, '--format', 'json']);
+    assert.equal(res.status, 0, res.stderr);
+    const diff = JSON.parse(res.stdout) as { hosts: { host: string; site: string; change: string; address?: { after: string }; units: { added: string[]; removed: string[]; changed: string[] }; firewall: { added: string[]; removed: string[] } }[]; sites: { site: string; added: number; changed: number; removed: number }[] };
+    const added = diff.hosts.filter((h) => h.change === 'added');
+    assert.deepEqual(added.map((h) => h.host), ['grz-app-01', 'grz-app-02', 'grz-backup-01', 'grz-data-01', 'grz-mgmt-01', 'grz-proxy-01', 'grz-proxy-02']);
+    assert.ok(added.every((h) => h.address?.after.startsWith('198.18.6.') && h.firewall.added.length > 0), 'every new host addressed in the new /23, with its ruleset');
+    assert.ok(added.every((h) => h.units.added.length === 0), 'nothing moves to the new site by itself');
+    const elsewhere = diff.hosts.filter((h) => h.site !== 'grz');
+    assert.ok(!diff.hosts.some((h) => h.change === 'removed'));
+    // Elsewhere: no unit, no address changes; each firewall change is a fleet-wide set's
+    // elements line that gains exactly the new site's prefix of that set.
+    const grz = await hafenAsync(['site', 'report', after, 'grz', '--format', 'json']);
+    const segs = (JSON.parse(grz.stdout) as { segments: { segment: string; prefix: string }[] }).segments;
+    const grzPrefix = new Map<string, string>([...segs.map((s): [string, string] => [`seg_${s.segment}_all`, s.prefix]), ['sites_all', '198.18.6.0/23']]);
+    const wrong: string[] = [];
+    for (const h of elsewhere) {
+      if (h.address || h.units.added.length + h.units.removed.length + h.units.changed.length) wrong.push(`${h.host}: units or address change`);
+      if (h.firewall.added.length !== h.firewall.removed.length) wrong.push(`${h.host}: lines added and removed differ`);
+      for (const line of h.firewall.added) {
+        const m = /^set (\S+): elements = \{ (.*) \}$/.exec(line);
+        if (!m || !m[1]!.endsWith('_all')) {
+          wrong.push(`${h.host}: ${line}`);
+          continue;
+        }
+        const was = h.firewall.removed.find((l) => l.startsWith(`set ${m[1]}: `));
+        const gained = m[2]!.split(', ').filter((p) => !was?.includes(`${p},`) && !was?.includes(`${p} }`));
+        if (JSON.stringify(gained) !== JSON.stringify([grzPrefix.get(m[1]!)])) wrong.push(`${h.host}: set ${m[1]} gained ${gained.join(', ')}`);
+      }
+    }
+    assert.deepEqual(wrong, []);
+    assert.deepEqual(diff.sites.map((s) => [s.site, s.added, s.removed]), [['grz', 7, 0], ['hel', 0, 0], ['nue', 0, 0], ['vie', 0, 0]]);
+    const text = await hafenAsync(['site', 'diff', FLEET, after, '--site', 'nue']);
+    assert.match(text.stdout, /^ {2}site nue: 0 hosts added, 0 removed, \d+ changed, \d+ unchanged$/m);
+    assert.match(text.stdout, /^ {4}\+ set seg_mgmt_all: elements = \{ [^}]*198\.18\.6\.\d+\/28 \}$/m);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
