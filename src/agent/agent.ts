@@ -13,6 +13,7 @@ import { writeFileAtomic } from '../lib/fs.js';
 import { httpRequest } from '../lib/http.js';
 import { BackupScheduler } from './backup/scheduler.js';
 import { ensureAgentKey, installAuthorizedKeys, type AgentKey } from './backup/ssh.js';
+import { FirewallKeeper } from './firewall.js';
 import type { Driver } from './drivers/driver.js';
 
 export interface AgentOptions {
@@ -33,6 +34,8 @@ export interface AgentOptions {
   scratchDir?: string;
   /** On a backup host: the directory holding the repositories; its disk's size and free space are reported. */
   repositories?: string;
+  /** Apply the host's firewall (table inet hafen) from the desired state, with commit-confirm (firewall.ts). */
+  firewall?: boolean;
 }
 
 /** The size and free space of the disk holding `path` (bytes); an error instead when it cannot be read. */
@@ -72,6 +75,9 @@ export class Agent {
   /** The ssh key this agent signs in to backup hosts with (undefined without ssh-keygen). */
   private key?: AgentKey;
   private accessWarned = false;
+  /** The firewall keeper (with --firewall). */
+  private firewall?: FirewallKeeper;
+  private firewallWarned = false;
 
   constructor(private readonly opts: AgentOptions) {
     this.log = opts.log ?? (() => {});
@@ -86,6 +92,20 @@ export class Agent {
   async start(): Promise<void> {
     this.running = true;
     this.key = await ensureAgentKey(this.opts.stateDir, this.opts.host ?? 'host', this.log);
+    if (this.opts.firewall) {
+      const healthz = new URL('/healthz', this.opts.client.baseUrl);
+      this.firewall = new FirewallKeeper({
+        stateDir: this.opts.stateDir,
+        log: this.log,
+        // A new connection: one made before the change would pass as established and prove nothing.
+        reach: async () => {
+          const res = await httpRequest(healthz, { timeoutMs: 3000, newConnection: true });
+          if (res.status !== 200) throw new Error(`the controller answered ${res.status}`);
+        },
+      });
+      // A change a crash left unconfirmed is confirmed or undone (in the background).
+      void this.firewall.recover();
+    }
     try {
       const cached = JSON.parse(readFileSync(this.cachePath, 'utf8')) as Cached;
       await this.applyState(cached.state);
@@ -113,7 +133,18 @@ export class Agent {
       if (this.applying === applying) this.applying = undefined;
     }
     this.scheduleBackups(state);
+    this.keepFirewall(state);
     await this.grantBackupAccess(state);
+  }
+
+  /** The host's firewall, with --firewall (applied in the background; firewall.ts confirms or undoes it). */
+  private keepFirewall(state: HostDesiredState): void {
+    if (!state.firewall) return;
+    if (this.firewall) void this.firewall.want(state.firewall);
+    else if (!this.firewallWarned) {
+      this.log('the fleet renders a firewall for this host, but the agent runs without --firewall: it is not applied');
+      this.firewallWarned = true;
+    }
   }
 
   /** On a backup host: the restic user's authorized_keys holds exactly the keys the controller lets in. */
@@ -233,7 +264,8 @@ export class Agent {
       }),
     );
     const space = this.opts.repositories ? await repositorySpace(this.opts.repositories) : undefined;
-    await this.opts.client.reportStatus(reports, this.hash, { driver: this.opts.driver.kind, ...(this.opts.address ? { address: this.opts.address } : {}), ...(this.key ? { sshKey: this.key.publicKey } : {}), ...(space ? { repositories: space } : {}) });
+    const firewall = this.firewall?.report();
+    await this.opts.client.reportStatus(reports, this.hash, { driver: this.opts.driver.kind, ...(this.opts.address ? { address: this.opts.address } : {}), ...(this.key ? { sshKey: this.key.publicKey } : {}), ...(space ? { repositories: space } : {}), ...(firewall ? { firewall } : {}) });
   }
 
   /** One HTTP health check of a unit on this host. */

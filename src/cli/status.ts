@@ -35,7 +35,11 @@ export function registerStatus(program: Command, io: CliIo, setExit: (code: numb
         lines.push(`${a.app.padEnd(32)} ${`${a.running}/${a.desired}`.padEnd(6)} ${mark.padEnd(9)} ${a.units.map(unitDetail).join(', ')}`);
       }
       lines.push('');
-      for (const h of hosts) lines.push(`host ${h.host.padEnd(24)} ${h.ageSeconds === null ? 'never reported' : `last heartbeat ${h.ageSeconds} s ago${h.state === 'down' ? ' (DOWN)' : ''}`}`);
+      for (const h of hosts) {
+        lines.push(`host ${h.host.padEnd(24)} ${h.ageSeconds === null ? 'never reported' : `last heartbeat ${h.ageSeconds} s ago${h.state === 'down' ? ' (DOWN)' : ''}`}`);
+        const fw = h.firewall.reported;
+        if (fw && (fw.state === 'rolled-back' || fw.state === 'failed')) lines.push(`  firewall ${fw.state.toUpperCase()} at ${fw.at}: ${fw.error ?? ''}`);
+      }
       if (proxies.length > 0) lines.push('');
       for (const p of proxies) {
         // What each edge proxy sees: replicas it would not send traffic to are named.

@@ -56,7 +56,7 @@ export interface StatusResponse {
   /** down: lost (two other sites see every check of it down); degraded: a host silent, a replica down or its probers silent. */
   sites: { site: string; name: string; country: string; provider: string; state: 'up' | 'degraded' | 'down'; seenDownBy: string[]; hosts: number; hostsUp: number; replicasDown: number; probers: 'reporting' | 'silent' | 'none' }[];
   apps: { app: string; customer: string; critical: boolean; domains: string[]; desired: number; running: number; units: { unit: string; host: string; site: string; state: string; healthy?: boolean; check: string; hostUp: boolean; restarts: number; lastError?: string }[] }[];
-  hosts: { host: string; site: string; state: 'up' | 'down' | 'unknown'; lastReport: string | null; ageSeconds: number | null; desiredHash: string | null; appliedHash: string | null; appliedAt: string | null; current: boolean }[];
+  hosts: { host: string; site: string; state: 'up' | 'down' | 'unknown'; lastReport: string | null; ageSeconds: number | null; desiredHash: string | null; appliedHash: string | null; appliedAt: string | null; current: boolean; firewall: { desiredHash: string | null; reported: FirewallReportBody | null } }[];
   /** Each edge proxy's view of the replicas. */
   proxies: { host: string; site: string; revision: number; reportedAt: string; ageSeconds: number; replicas: ProxyReplicaView[] }[];
 }
@@ -140,6 +140,15 @@ export interface BackupTaskReport {
 
 /** What may be asked with a task: restore's snapshot, target (scratch space or the app), source (repository or copy) and host (`to`: another host than the job's; scratch space there). */
 export type BackupTaskOptions = Pick<BackupTaskOrder, 'snapshot' | 'into' | 'from'> & { to?: string };
+
+/** What an agent with --firewall reports of the newest ruleset it was given (agent/firewall.ts). */
+export interface FirewallReportBody {
+  hash: string;
+  state: 'confirming' | 'confirmed' | 'rolled-back' | 'failed';
+  at: string;
+  confirmSeconds?: number;
+  error?: string;
+}
 
 /** What a backup host's agent (--repositories DIR) reports of the disk holding the repositories, in bytes; `error` when it cannot read it. */
 export interface RepositorySpaceReport {
@@ -301,7 +310,7 @@ export class HafenClient {
     const q = new URLSearchParams({ wait: String(waitSeconds), ...(after ? { after } : {}) });
     return this.call('GET', `/v1/agent/desired?${q}`, undefined, (waitSeconds + 10) * 1000);
   }
-  reportStatus(units: UnitReport[], appliedHash: string | undefined, agent: { driver: string; address?: string; sshKey?: string; repositories?: RepositorySpaceReport }): Promise<void> {
+  reportStatus(units: UnitReport[], appliedHash: string | undefined, agent: { driver: string; address?: string; sshKey?: string; repositories?: RepositorySpaceReport; firewall?: FirewallReportBody }): Promise<void> {
     return this.call('POST', '/v1/agent/status', { units, ...(appliedHash ? { appliedHash } : {}), agent });
   }
   /** Long-polls for the edge route table: returns at once if it differs from `after`. */

@@ -9,14 +9,14 @@ import type { Problem } from '../core/fleet/problems.js';
 import type { FleetSource, ParsedFile } from '../core/fleet/source.js';
 import { validateFleet } from '../core/fleet/validate.js';
 import type { IpamResult } from '../core/ipam/allocate.js';
-import { formatAddress } from '../core/ipam/ipv4.js';
 import { revisionDiff, type RevisionDiff } from '../core/plan/diff.js';
 import { schedule } from '../core/placement/schedule.js';
 import type { Placement, Unplaced } from '../core/placement/types.js';
-import { desiredState, hostStateHash, type HostDesiredState } from '../core/render/desired.js';
+import { hostStateHash, type HostDesiredState } from '../core/render/desired.js';
 import { secretUses } from '../core/render/env.js';
 import { BackupBook, sshKeyOf } from './backups.js';
-import { backupJobs, backupSecretName } from '../core/render/backups.js';
+import { addressesOf, render } from './render.js';
+import { backupSecretName } from '../core/render/backups.js';
 import { routeTable, routeTableHash, type RouteTable } from '../core/render/routes.js';
 import { deriveChecks, probesHash, resolveProbes, type Check, type Probe, type ProxyEndpoint } from '../core/monitor/checks.js';
 import { analyseRisk, type Violation } from '../core/risk/scenarios.js';
@@ -74,21 +74,7 @@ interface Prepared {
   fleet: Fleet;
   desired: Map<string, HostDesiredState>;
   secretVersions: ReadonlyMap<string, number>;
-  addresses: Map<string, string>;
-}
-
-/** Each host's desired state with its backup jobs (apps whose repository cannot be resolved get none). */
-function render(fleet: Fleet, placements: readonly Placement[], revision: number, versions: ReadonlyMap<string, number>, addresses: ReadonlyMap<string, string>): Map<string, HostDesiredState> {
-  const desired = desiredState(fleet, placements, revision, versions);
-  for (const [host, list] of backupJobs(fleet, placements, addresses, versions).jobs) {
-    const state = desired.get(host);
-    if (state) state.backups = list;
-  }
-  return desired;
-}
-
-function addressesOf(ipam: IpamResult | undefined): Map<string, string> {
-  return new Map((ipam?.hosts ?? []).map((h) => [h.host, formatAddress(h.address)]));
+  ipam: IpamResult | undefined;
 }
 
 export class ControllerService {
@@ -144,7 +130,7 @@ export class ControllerService {
     const sources = rev.fleet as FleetSource[];
     const res = validateFleet(sources, { parseCache: this.parsed });
     if (!res.fleet) throw new HafenError('HAFEN_STORE_CORRUPT', `revision ${rev.number} no longer validates (${res.problems[0]?.message ?? 'unknown problem'})`);
-    return this.remember(rev.number, res.fleet, sources, rev.placements, await this.secrets.versions(), addressesOf(res.ipam));
+    return this.remember(rev.number, res.fleet, sources, rev.placements, await this.secrets.versions(), res.ipam);
   }
 
   /** Renders and caches a revision (after an apply, from what was just planned: no second parse). */
@@ -154,10 +140,11 @@ export class ControllerService {
     sources: FleetSource[],
     placements: Placement[],
     secretVersions: ReadonlyMap<string, number>,
-    addresses: Map<string, string>,
+    ipam: IpamResult | undefined,
     rendered?: Map<string, HostDesiredState>,
   ): Snapshot {
-    const desired = rendered ?? render(fleet, placements, revision, secretVersions, addresses);
+    const addresses = addressesOf(ipam);
+    const desired = rendered ?? render(fleet, placements, revision, secretVersions, ipam);
     const hashes = new Map([...desired].map(([host, s]) => [host, hostStateHash(s)]));
     this.snapshot = { revision, fleet, sources, placements, desired, hashes, addresses };
     return this.snapshot;
@@ -195,9 +182,8 @@ export class ControllerService {
     }
     const cur = await this.current();
     const plan = schedule(res.fleet, cur ? { previous: cur.placements } : {});
-    const addresses = addressesOf(res.ipam);
     // An app whose backup repository cannot be resolved gets no job (validation warned; GET /v1/backups says why).
-    const next = render(res.fleet, plan.placements, (cur?.revision ?? 0) + 1, versions, addresses);
+    const next = render(res.fleet, plan.placements, (cur?.revision ?? 0) + 1, versions, res.ipam);
     return {
       plan: {
         parent: cur?.revision ?? null,
@@ -209,7 +195,7 @@ export class ControllerService {
       fleet: res.fleet,
       desired: next,
       secretVersions: versions,
-      addresses,
+      ipam: res.ipam,
     };
   }
 
@@ -233,7 +219,7 @@ export class ControllerService {
     const rev = await this.store.appendRevision({ parent, fleet: sources, placements: plan.placements, diff: plan.diff, author, createdAt: this.now().toISOString(), ...(message ? { message } : {}) });
     // The plan rendered revision parent+1, which this is; reuse it unless a secret changed meanwhile.
     const versions = await this.secrets.versions();
-    this.remember(rev.number, prepared.fleet, sources, plan.placements, versions, prepared.addresses, versions === prepared.secretVersions ? prepared.desired : undefined);
+    this.remember(rev.number, prepared.fleet, sources, plan.placements, versions, prepared.ipam, versions === prepared.secretVersions ? prepared.desired : undefined);
     this.changes.emit('revision', rev.number);
     return { ...plan, revision: rev.number };
   }

@@ -17,6 +17,8 @@ export interface HttpRequest {
   headers?: Record<string, string>;
   body?: string;
   timeoutMs: number;
+  /** A connection of its own, closed after the answer (proves the path works now, not a connection made before). */
+  newConnection?: boolean;
 }
 
 /** Keep-alive agents, one per protocol, with a socket kept per origin for the next request. */
@@ -39,7 +41,7 @@ export class HttpTimeoutError extends Error {
  */
 export function httpRequest(url: URL, req: HttpRequest): Promise<HttpResult> {
   const mod = url.protocol === 'https:' ? https : http;
-  const agent = agents[url.protocol === 'https:' ? 'https:' : 'http:'];
+  const agent = req.newConnection ? false : agents[url.protocol === 'https:' ? 'https:' : 'http:'];
   return new Promise((resolve, reject) => {
     const headers: Record<string, string | number> = { ...req.headers };
     if (req.body !== undefined) headers['content-length'] = Buffer.byteLength(req.body);

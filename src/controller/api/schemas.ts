@@ -48,6 +48,16 @@ export const StatusBody = z.object({
         })
         .optional()
         .describe('On a backup host (hafen agent --repositories DIR): the size and free space of the disk holding the repositories, in bytes, or why they cannot be read'),
+      firewall: z
+        .object({
+          hash: z.string().max(200),
+          state: z.enum(['confirming', 'confirmed', 'rolled-back', 'failed']),
+          at: z.string().max(64),
+          confirmSeconds: z.number().min(0).optional(),
+          error: z.string().max(2000).optional(),
+        })
+        .optional()
+        .describe('With hafen agent --firewall: what became of the newest ruleset (confirmed, rolled back after not reaching the controller, refused by nft)'),
     })
     .optional(),
 });

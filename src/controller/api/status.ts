@@ -6,6 +6,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { groupBy } from '../../core/util/group.js';
+import type { FirewallReportBody } from '../../client/client.js';
 import type { ControllerService } from '../service.js';
 import { requireRole } from './auth.js';
 
@@ -30,7 +31,7 @@ export function statusRoutes(app: FastifyInstance, service: ControllerService, n
     const desiredHash = new Map(await Promise.all((cur?.fleet.hosts ?? []).map(async (h) => [h.id, (await service.desiredFor(h.id)).hash] as const)));
     const hosts = (cur?.fleet.hosts ?? []).map((h) => {
       const r = reports.get(h.id);
-      const rep = r?.status as { appliedHash?: string; appliedAt?: string } | undefined;
+      const rep = r?.status as { appliedHash?: string; appliedAt?: string; agent?: { firewall?: FirewallReportBody } } | undefined;
       const applied = rep?.appliedHash ?? null;
       const desired = cur ? (desiredHash.get(h.id) ?? null) : null;
       return {
@@ -46,6 +47,8 @@ export function statusRoutes(app: FastifyInstance, service: ControllerService, n
         appliedAt: rep?.appliedAt ?? null,
         // The agent has applied what the newest revision wants of this host.
         current: desired !== null && applied === desired,
+        // The ruleset the newest revision renders for the host, and what its agent (--firewall) says of the newest one it got.
+        firewall: { desiredHash: cur?.desired.get(h.id)?.firewall?.hash ?? null, reported: rep?.agent?.firewall ?? null },
       };
     });
     const byApp = groupBy(cur?.placements ?? [], (p) => p.app);

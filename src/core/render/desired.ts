@@ -72,6 +72,12 @@ export interface HostDesiredState {
   backupAccess?: BackupAccessKey[];
   /** Backup tasks asked of this host's agent (run now, restore, drill, check) and not done yet; absent when none. */
   backupTasks?: BackupTaskOrder[];
+  /**
+   * The host's firewall (core/render/nftables.ts): the nft script replacing table inet hafen,
+   * its hash, and how long the agent waits to reach the controller after applying it before
+   * it restores the previous ruleset. Applied only by agents started with --firewall.
+   */
+  firewall?: { script: string; hash: string; confirmMs: number };
 }
 
 export { unitName };
@@ -114,9 +120,9 @@ export function desiredState(fleet: Fleet, placements: readonly Placement[], rev
   return out;
 }
 
-/** The hash of a host's desired state: its units, and its backup jobs, access and tasks when it has any. */
-export function hostStateHash(state: Pick<HostDesiredState, 'units' | 'backups' | 'backupAccess' | 'backupTasks'>): string {
-  if (!state.backups && !state.backupAccess && !state.backupTasks) return contentHash(state.units);
-  const { backups, backupAccess, backupTasks } = state;
-  return contentHash({ units: state.units, ...(backups ? { backups } : {}), ...(backupAccess ? { backupAccess } : {}), ...(backupTasks ? { backupTasks } : {}) });
+/** The hash of a host's desired state: its units, and its backup jobs, access and tasks and its firewall when it has any. */
+export function hostStateHash(state: Pick<HostDesiredState, 'units' | 'backups' | 'backupAccess' | 'backupTasks' | 'firewall'>): string {
+  if (!state.backups && !state.backupAccess && !state.backupTasks && !state.firewall) return contentHash(state.units);
+  const { backups, backupAccess, backupTasks, firewall } = state;
+  return contentHash({ units: state.units, ...(backups ? { backups } : {}), ...(backupAccess ? { backupAccess } : {}), ...(backupTasks ? { backupTasks } : {}), ...(firewall ? { firewall: firewall.hash } : {}) });
 }

@@ -64,3 +64,21 @@ test('every host of the reference fleet gets a firewall; the script only ever to
     for (const line of script.split('\n').filter((l) => /^(table|delete|flush|add)\b/.test(l))) assert.match(line, /^(table|delete table) inet hafen( \{)?$/, line);
   }
 });
+
+test('restricted egress: the flows from the host\'s segment, management anywhere in the fleet, the allow list; open egress has no output chain', () => {
+  const restricted = { ...fleet, siteTemplate: { ...fleet.siteTemplate, egress: { policy: 'restricted' as const, allow: [{ to: '192.0.2.10/32', protocol: 'tcp' as const, ports: [7400], description: 'the controller' }] } } };
+  const app = hostFirewall(restricted, ipam, placements, 'nue-app-01')!;
+  assert.deepEqual(app.egress?.map((r) => [r.toLabel, r.to ?? r.toAddress, r.ports?.join(',')]), [
+    ['data', 'seg_data_nue', '3306,5432,6379,9200'],
+    ['backup', 'seg_backup_all', '22'],
+    ['192.0.2.10/32', '192.0.2.10/32', '7400'],
+  ]);
+  const script = nftScript(app);
+  assert.match(script, /chain output \{\n\t\ttype filter hook output priority filter; policy drop;/);
+  assert.match(script, /\t\tip daddr 192\.0\.2\.10\/32 tcp dport 7400 accept comment "the controller"\n/);
+  const mgmt = hostFirewall(restricted, ipam, placements, 'nue-mgmt-01')!;
+  assert.ok(mgmt.egress?.some((r) => r.to === 'sites_all' && r.ports === undefined), 'management reaches every host');
+  assert.equal(hostFirewall(fleet, ipam, placements, 'nue-app-01')!.egress, undefined);
+  assert.doesNotMatch(nftScript(hostFirewall(fleet, ipam, placements, 'nue-app-01')!), /chain output/);
+  assert.equal(app.confirmMs, 60_000, 'firewallConfirm defaults to 60 s');
+});

@@ -8,9 +8,11 @@
  *   creates it anew in one `nft -f` transaction, so the replacement is atomic and Docker's
  *   (or anyone's) other tables are never flushed;
  * - input is dropped unless a rule accepts it; replies to the host's own connections
- *   (established/related), loopback and IPv6 neighbour discovery always pass, so the agent's
- *   connection to the controller and the host's outgoing traffic never depend on the policy;
- *   output and forwarding are not filtered here;
+ *   (established/related), loopback and IPv6 neighbour discovery always pass;
+ * - output is open, unless the template restricts egress: then only the flows from the host's
+ *   segment, management segments to anywhere in the fleet, and the allow list (forgetting the
+ *   controller there locks the agent out, which its commit-confirm undoes); forwarding is not
+ *   filtered here;
  * - deterministic: sets and rules in a stable order, so a plan shows only real change.
  *
  * Where the rules come from:
@@ -55,6 +57,20 @@ export interface NftRule {
   comment: string;
 }
 
+/** A destination the host may connect to when egress is restricted. */
+export interface NftEgressRule {
+  source: string;
+  /** A set name, or undefined when `toAddress` is given. */
+  to?: string;
+  /** A literal address or prefix (the template's egress.allow). */
+  toAddress?: string;
+  /** The destination as written: a segment name, "every site", an address. */
+  toLabel: string;
+  protocol: 'tcp' | 'udp' | 'icmp';
+  ports?: string[];
+  comment: string;
+}
+
 export interface HostFirewall {
   host: string;
   site: string;
@@ -62,6 +78,10 @@ export interface HostFirewall {
   address: string;
   sets: NftSet[];
   rules: NftRule[];
+  /** Outgoing connections allowed when the template restricts egress; undefined when open. */
+  egress?: NftEgressRule[];
+  /** How long the agent waits to reach the controller on a new connection before it restores the previous ruleset. */
+  confirmMs: number;
 }
 
 type Ipam = Pick<IpamResult, 'segments' | 'hosts'>;
@@ -154,6 +174,7 @@ export function hostFirewall(fleet: Pick<Fleet, 'siteTemplate' | 'sites' | 'host
     const from = sitesSet();
     if (from) rules.push({ source: 'hafen controller', from, fromLabel: 'every site', protocol: 'tcp', ports: [String(CONTROLLER_PORT)], comment: 'agents, proxies and probers reach the controller' });
   }
+  const egress = fleet.siteTemplate.egress.policy === 'restricted' ? egressRules(fleet, segment, spec.site, segmentSet, sitesSet) : undefined;
   return {
     host,
     site: spec.site,
@@ -161,21 +182,70 @@ export function hostFirewall(fleet: Pick<Fleet, 'siteTemplate' | 'sites' | 'host
     address: formatAddress(alloc.address),
     sets: [...sets.values()].sort((a, b) => naturalCompare(a.name, b.name)),
     rules,
+    ...(egress ? { egress } : {}),
+    confirmMs: confirmMs(fleet.siteTemplate.firewallConfirm),
   };
+}
+
+/** "60s", "2m" in ms. */
+function confirmMs(text: string): number {
+  const m = /^\s*(\d+)\s*(s|m)\s*$/.exec(text);
+  return m ? Number(m[1]) * (m[2] === 'm' ? 60_000 : 1000) : 60_000;
+}
+
+/**
+ * Restricted egress: the host opens connections only along the flows from its segment (to the
+ * target segment at its site or every site, the flow's ports), anywhere in the fleet from a
+ * management segment, and to the template's allow list. Nothing else: the controller must be
+ * on the allow list (or in a segment a flow reaches), or the agent cannot reach it, and
+ * restores its previous ruleset after firewallConfirm.
+ */
+function egressRules(
+  fleet: Pick<Fleet, 'siteTemplate'>,
+  segment: string,
+  site: string,
+  segmentSet: (name: string, site: string | 'all') => string | undefined,
+  sitesSet: () => string | undefined,
+): NftEgressRule[] {
+  const out: NftEgressRule[] = [];
+  for (const r of fleet.siteTemplate.firewall) {
+    if (r.from !== segment) continue;
+    const to = segmentSet(r.to, r.scope === 'fleet' ? 'all' : site);
+    if (!to) continue;
+    out.push({ source: `template: ${r.from} → ${r.to} (${r.scope})`, to, toLabel: r.to, protocol: r.protocol, ...(r.ports ? { ports: portList(r.ports) } : {}), comment: r.description ?? `${r.from} → ${r.to}` });
+  }
+  if (fleet.siteTemplate.segments.find((s) => s.name === segment)?.role === 'management') {
+    const to = sitesSet();
+    if (to) out.push({ source: 'management', to, toLabel: 'every site', protocol: 'tcp', comment: 'management reaches every host of the fleet' });
+  }
+  for (const a of fleet.siteTemplate.egress.allow) {
+    out.push({ source: 'template: egress.allow', toAddress: a.to, toLabel: a.to, protocol: a.protocol, ...(a.ports ? { ports: portList(a.ports) } : {}), comment: a.description ?? `allowed: ${a.to}` });
+  }
+  return out;
 }
 
 /** A comment nft accepts: no quotes or newlines, at most 128 characters. */
 const nftComment = (s: string) => s.replace(/["\\\n\r]/g, "'").slice(0, 128);
 
-/** One rule as an nft statement. */
-export function nftRule(r: NftRule): string {
-  const parts: string[] = [];
-  if (r.from) parts.push(`ip saddr @${r.from}`);
+/** What follows the address match: protocol and ports, accept, the comment. */
+function matchTail(r: Pick<NftRule, 'protocol' | 'ports' | 'comment'>, parts: string[]): string {
   if (r.protocol === 'icmp') parts.push('ip protocol icmp');
   else if (r.ports?.length) parts.push(`${r.protocol} dport ${r.ports.length === 1 ? r.ports[0] : `{ ${r.ports.join(', ')} }`}`);
   else parts.push(`meta l4proto ${r.protocol}`);
   parts.push('accept', `comment "${nftComment(r.comment)}"`);
   return parts.join(' ');
+}
+
+/** One outgoing rule as an nft statement. */
+export function nftEgressRule(r: NftEgressRule): string {
+  return matchTail(r, [r.to ? `ip daddr @${r.to}` : `ip daddr ${r.toAddress}`]);
+}
+
+/** One rule as an nft statement. */
+export function nftRule(r: NftRule): string {
+  const parts: string[] = [];
+  if (r.from) parts.push(`ip saddr @${r.from}`);
+  return matchTail(r, parts);
 }
 
 /**
@@ -201,7 +271,18 @@ export function nftScript(fw: HostFirewall): string {
     '\t\tmeta l4proto ipv6-icmp icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, nd-router-advert } accept comment "IPv6 neighbour discovery"',
     ...fw.rules.map((r) => `\t\t${nftRule(r)}`),
     '\t}',
-    '}',
   );
+  if (fw.egress) {
+    lines.push(
+      '\tchain output {',
+      '\t\ttype filter hook output priority filter; policy drop;',
+      '\t\tct state established,related accept comment "replies, and connections made before"',
+      '\t\toif "lo" accept',
+      '\t\tmeta l4proto ipv6-icmp icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, nd-router-solicit } accept comment "IPv6 neighbour discovery"',
+      ...fw.egress.map((r) => `\t\t${nftEgressRule(r)}`),
+      '\t}',
+    );
+  }
+  lines.push('}');
   return `${lines.join('\n')}\n`;
 }

@@ -49,9 +49,36 @@ export const FirewallRule = z
   })
   .describe('An allowed flow; everything not allowed is dropped.');
 
+const Cidr = z.string().regex(/^\d{1,3}(\.\d{1,3}){3}(\/\d{1,2})?$/, 'must be an IPv4 address or prefix, like "198.51.100.7" or "198.51.100.0/24"');
+
+export const EgressAllow = z
+  .strictObject({
+    to: Cidr.describe('Destination address or prefix outside the fleet\'s segments (the controller, a registry mirror, DNS resolvers).'),
+    protocol: z.enum(['tcp', 'udp', 'icmp']).default('tcp').describe('Protocol (default tcp).'),
+    ports: z.array(PortSpec).optional().describe('Destination ports or ranges; all ports when omitted.'),
+    description: Description.optional(),
+  })
+  .describe('A destination every host may connect to when egress is restricted.');
+
+export const Egress = z
+  .strictObject({
+    policy: z
+      .enum(['open', 'restricted'])
+      .default('open')
+      .describe('"open" (default): hosts connect anywhere. "restricted": hosts open connections only along the flows from their segment, management segments anywhere in the fleet, and to `allow`.'),
+    allow: z.array(EgressAllow).default([]).describe('Destinations outside the flows every host may reach when restricted: the controller first of all.'),
+  })
+  .describe('What hosts may connect to.');
+
 export const SiteTemplate = z
   .strictObject({
     segments: z.array(Segment).min(1, 'the site template needs at least one segment').describe('Segments every site gets.'),
     firewall: z.array(FirewallRule).default([]).describe('Flows allowed between segments and from the internet.'),
+    egress: Egress.default({ policy: 'open', allow: [] }).describe('Outgoing connections: open (default) or restricted to the flows and an allow list.'),
+    firewallConfirm: z
+      .string()
+      .regex(/^\s*\d+\s*(s|m)\s*$/, 'must be a duration like "60s" or "2m"')
+      .default('60s')
+      .describe('How long an agent waits, after applying a new firewall, to reach the controller over a new connection before it restores the previous ruleset by itself (default "60s").'),
   })
   .describe('The uniform scheme of segments and firewall policy rolled out to every site.');

@@ -1,0 +1,167 @@
+/**
+ * The host's firewall (table inet hafen), applied with commit-confirm, for agents started
+ * with --firewall. A new ruleset is applied only after the running one is saved; then the
+ * agent must reach the controller over a new connection (a connection made before the change
+ * would pass as "established" and prove nothing) within the ruleset's confirm time, or it
+ * restores the saved ruleset by itself. A ruleset that was rolled back is not tried again
+ * until the controller sends another one. What is pending survives a crash: an agent that
+ * restarts with an unconfirmed ruleset confirms it or restores the saved one when its time is
+ * up. Every outcome is reported in the agent's status (`agent.firewall`).
+ *
+ * Only hafen's own table is ever touched (the scripts create, delete and recreate it in one
+ * nft transaction), so Docker's and anybody else's tables stay as they are.
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../lib/fs.js';
+
+export interface FirewallReport {
+  /** The hash of the ruleset this is about. */
+  hash: string;
+  /** confirming: applied, waiting to reach the controller; confirmed; rolled-back: the previous one is back; failed: nft refused it, nothing changed. */
+  state: 'confirming' | 'confirmed' | 'rolled-back' | 'failed';
+  at: string;
+  /** How long reaching the controller took after applying (confirmed). */
+  confirmSeconds?: number;
+  error?: string;
+}
+
+export interface FirewallWanted {
+  script: string;
+  hash: string;
+  confirmMs: number;
+}
+
+interface Pending {
+  hash: string;
+  appliedAt: number;
+  deadline: number;
+  /** `nft list table inet hafen` before the change; null when there was no table. */
+  previous: string | null;
+}
+
+export interface FirewallOptions {
+  stateDir: string;
+  /** Resolves when the controller answers over a new connection; rejects otherwise. */
+  reach(): Promise<void>;
+  log(line: string): void;
+  /** The nft binary (default nft on PATH). */
+  nft?: string;
+}
+
+const TABLE = 'inet hafen';
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export class FirewallKeeper {
+  private readonly dir: string;
+  private last?: FirewallReport;
+  private work: Promise<void> = Promise.resolve();
+
+  constructor(private readonly opts: FirewallOptions) {
+    this.dir = join(opts.stateDir, 'firewall');
+    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    try {
+      this.last = JSON.parse(readFileSync(join(this.dir, 'last.json'), 'utf8')) as FirewallReport;
+    } catch {
+      this.last = undefined;
+    }
+  }
+
+  /** What became of the newest ruleset (for the status report). */
+  report(): FirewallReport | undefined {
+    return this.last;
+  }
+
+  /** An apply that a crash left unconfirmed: confirmed now, or the saved ruleset restored when its time is up. */
+  recover(): Promise<void> {
+    const pending = this.pending();
+    if (pending) {
+      this.opts.log(`firewall: ruleset ${pending.hash.slice(0, 12)} was applied but not confirmed before the agent stopped; confirming it now`);
+      this.work = this.work.then(() => this.confirmOrRestore(pending));
+    }
+    return this.work;
+  }
+
+  /** Applies `fw` (in the background, one change at a time) unless it runs already or was rolled back. */
+  want(fw: FirewallWanted): Promise<void> {
+    this.work = this.work.then(() => this.apply(fw)).catch((err: unknown) => this.opts.log(`firewall: ${(err as Error).message}`));
+    return this.work;
+  }
+
+  /** Resolves when no change is under way. */
+  idle(): Promise<void> {
+    return this.work;
+  }
+
+  private pending(): Pending | undefined {
+    try {
+      return JSON.parse(readFileSync(join(this.dir, 'pending.json'), 'utf8')) as Pending;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private async settle(report: FirewallReport): Promise<void> {
+    this.last = report;
+    await writeFileAtomic(join(this.dir, 'last.json'), `${JSON.stringify(report)}\n`);
+  }
+
+  private async apply(fw: FirewallWanted): Promise<void> {
+    if (this.last?.hash === fw.hash && this.last.state !== 'failed') return;
+    const listed = await this.nft(['list', 'table', ...TABLE.split(' ')]);
+    const previous = listed.code === 0 ? listed.stdout : null;
+    const now = Date.now();
+    const pending: Pending = { hash: fw.hash, appliedAt: now, deadline: now + fw.confirmMs, previous };
+    await writeFileAtomic(join(this.dir, 'pending.json'), JSON.stringify(pending));
+    const applied = await this.nft(['-f', '-'], fw.script);
+    if (applied.code !== 0) {
+      rmSync(join(this.dir, 'pending.json'), { force: true });
+      const error = `nft refused the ruleset, nothing changed: ${applied.stderr.trim().split('\n').slice(-3).join(' / ')}`;
+      this.opts.log(`firewall: ${error}`);
+      await this.settle({ hash: fw.hash, state: 'failed', at: new Date().toISOString(), error });
+      return;
+    }
+    this.opts.log(`firewall: ruleset ${fw.hash.slice(0, 12)} applied; reaching the controller within ${fw.confirmMs / 1000} s keeps it`);
+    this.last = { hash: fw.hash, state: 'confirming', at: new Date().toISOString() };
+    await this.confirmOrRestore(pending);
+  }
+
+  private async confirmOrRestore(p: Pending): Promise<void> {
+    while (Date.now() < p.deadline) {
+      try {
+        await this.opts.reach();
+        rmSync(join(this.dir, 'pending.json'), { force: true });
+        const confirmSeconds = (Date.now() - p.appliedAt) / 1000;
+        this.opts.log(`firewall: ruleset ${p.hash.slice(0, 12)} confirmed (the controller answered ${confirmSeconds.toFixed(1)} s after it was applied)`);
+        await this.settle({ hash: p.hash, state: 'confirmed', at: new Date().toISOString(), confirmSeconds });
+        return;
+      } catch {
+        await sleep(Math.max(0, Math.min(1000, p.deadline - Date.now())));
+      }
+    }
+    const back = `table ${TABLE}\ndelete table ${TABLE}\n${p.previous ?? ''}`;
+    const restored = await this.nft(['-f', '-'], back);
+    rmSync(join(this.dir, 'pending.json'), { force: true });
+    const seconds = Math.round((p.deadline - p.appliedAt) / 1000);
+    const error =
+      restored.code === 0
+        ? `the controller could not be reached over a new connection within ${seconds} s after applying ruleset ${p.hash.slice(0, 12)}; the previous ruleset is back${p.previous === null ? ' (there was none: hafen\'s table is gone)' : ''}`
+        : `the controller could not be reached within ${seconds} s after applying ruleset ${p.hash.slice(0, 12)}, and restoring the previous one FAILED: ${restored.stderr.trim()}`;
+    this.opts.log(`firewall: ${error}`);
+    await this.settle({ hash: p.hash, state: 'rolled-back', at: new Date().toISOString(), error });
+  }
+
+  private nft(args: string[], input?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    return new Promise((resolve) => {
+      const child = spawn(this.opts.nft ?? 'nft', args, { stdio: ['pipe', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.on('error', (e) => resolve({ code: null, stdout, stderr: `${stderr}${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'nft is not installed (apt install nftables)' : e.message}` }));
+      child.on('close', (code) => resolve({ code, stdout, stderr }));
+      child.stdin.end(input ?? '');
+    });
+  }
+}
