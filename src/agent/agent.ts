@@ -292,6 +292,7 @@ export class Agent {
     // apply under way finishes first, so stopUnits() after stop() sees every unit it started.
     await this.applying?.catch(() => {});
     await this.backups?.stop();
+    this.firewall?.stop();
     await this.opts.driver.detach();
   }
 }

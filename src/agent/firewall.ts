@@ -57,6 +57,7 @@ export class FirewallKeeper {
   private readonly dir: string;
   private last?: FirewallReport;
   private work: Promise<void> = Promise.resolve();
+  private stopped = false;
 
   constructor(private readonly opts: FirewallOptions) {
     this.dir = join(opts.stateDir, 'firewall');
@@ -89,9 +90,12 @@ export class FirewallKeeper {
     return this.work;
   }
 
-  /** Resolves when no change is under way. */
-  idle(): Promise<void> {
-    return this.work;
+  /**
+   * Stops waiting: a change still being confirmed stays pending on disk (the saved ruleset with
+   * it), and the next start confirms or undoes it.
+   */
+  stop(): void {
+    this.stopped = true;
   }
 
   private pending(): Pending | undefined {
@@ -108,7 +112,7 @@ export class FirewallKeeper {
   }
 
   private async apply(fw: FirewallWanted): Promise<void> {
-    if (this.last?.hash === fw.hash && this.last.state !== 'failed') return;
+    if (this.stopped || (this.last?.hash === fw.hash && this.last.state !== 'failed')) return;
     const listed = await this.nft(['list', 'table', ...TABLE.split(' ')]);
     const previous = listed.code === 0 ? listed.stdout : null;
     const now = Date.now();
@@ -127,8 +131,10 @@ export class FirewallKeeper {
     await this.confirmOrRestore(pending);
   }
 
+  /** Tries to reach the controller until the deadline (at least once, also after a restart past it); restores the saved ruleset when it cannot. */
   private async confirmOrRestore(p: Pending): Promise<void> {
-    while (Date.now() < p.deadline) {
+    for (let first = true; first || Date.now() < p.deadline; first = false) {
+      if (this.stopped) return;
       try {
         await this.opts.reach();
         rmSync(join(this.dir, 'pending.json'), { force: true });

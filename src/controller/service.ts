@@ -14,8 +14,10 @@ import { schedule } from '../core/placement/schedule.js';
 import type { Placement, Unplaced } from '../core/placement/types.js';
 import { hostStateHash, type HostDesiredState } from '../core/render/desired.js';
 import { secretUses } from '../core/render/env.js';
+import { firewallStates } from '../core/alerting/firewall.js';
 import { BackupBook, sshKeyOf } from './backups.js';
 import { addressesOf, render } from './render.js';
+import { endpoint, type ProxyView } from './proxy-views.js';
 import { backupSecretName } from '../core/render/backups.js';
 import { routeTable, routeTableHash, type RouteTable } from '../core/render/routes.js';
 import { deriveChecks, probesHash, resolveProbes, type Check, type Probe, type ProxyEndpoint } from '../core/monitor/checks.js';
@@ -37,25 +39,6 @@ export interface Snapshot {
   hashes: Map<string, string>;
   /** Each host's address from IPAM (what proxies reach its units at, unless its agent reports another). */
   addresses: Map<string, string>;
-}
-
-/** What a proxy last said about itself and the replicas it sees. */
-export interface ProxyView {
-  site: string;
-  listen?: string;
-  tlsListen?: string;
-  revision: number;
-  replicas: unknown[];
-  reportedAt: string;
-}
-
-/** A proxy's HOST:PORT, with a wildcard address replaced by the address of the host it runs on. */
-function endpoint(listen: string, hostAddress: string | undefined): { address: string; port: number } | undefined {
-  const m = /^\[?([^\]]*)\]?:(\d+)$/.exec(listen);
-  if (!m) return undefined;
-  const wildcard = m[1] === '0.0.0.0' || m[1] === '::' || m[1] === '';
-  const address = wildcard ? hostAddress : m[1];
-  return address ? { address, port: Number(m[2]) } : undefined;
 }
 
 export interface PlanResult {
@@ -114,6 +97,10 @@ export class ControllerService {
         reports: () => this.reports.all(),
         backups: () => this.backups.apps(),
         backupDisks: () => this.backups.disks(),
+        firewalls: async () => {
+          const cur = await this.current();
+          return cur ? firewallStates(cur.fleet.hosts, cur.desired, await this.reports.all()) : [];
+        },
         changed: (what) => this.changes.emit(what),
       },
       now,

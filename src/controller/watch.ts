@@ -6,6 +6,7 @@
  * controller service (`WatchSource`); the watch never reads them twice per evaluation.
  */
 import type { BackupState, RepositoryDisk } from '../core/alerting/backups.js';
+import type { HostFirewallState } from '../core/alerting/firewall.js';
 import { Alerting as AlertingSchema } from '../core/fleet/schema/alerting.js';
 import type { AlertingSpec } from '../core/fleet/schema/fleet.js';
 import type { Fleet } from '../core/fleet/model.js';
@@ -29,6 +30,8 @@ export interface WatchSource {
   backups(): Promise<BackupState[]>;
   /** The backup hosts' repository disks. */
   backupDisks(): Promise<RepositoryDisk[]>;
+  /** Each host's desired firewall and what its agent reported of it. */
+  firewalls(): Promise<HostFirewallState[]>;
   /** A lost site changes the route table; a restart, a host's desired state. */
   changed(what: 'routes' | 'revision'): void;
 }
@@ -92,7 +95,7 @@ export class Watch {
     // rather than resolved anyway (Alerting.evaluate).
     const warmup = Math.min(60_000, Math.max(5_000, ...checks.filter((c) => c.kind !== 'tls').map((c) => staleAfter(c))));
     if (this.now().getTime() - this.startedAt < warmup) return;
-    await this.alerting.evaluate(cur?.fleet.alerting ?? NO_ALERTING, status, this.monitor.sites(), this.monitor.hosts(), await this.source.backups(), await this.source.backupDisks());
+    await this.alerting.evaluate(cur?.fleet.alerting ?? NO_ALERTING, status, this.monitor.sites(), this.monitor.hosts(), await this.source.backups(), await this.source.backupDisks(), await this.source.firewalls());
     if (cur) await this.remediation.step(cur.fleet, checks, status);
   }
 

@@ -4,7 +4,7 @@
  * (198.18.0.66, in the mgmt segment): the first ruleset is applied and confirmed, and the
  * traffic it allows passes and the rest is dropped; then a ruleset that locks the agent out
  * (egress restricted, the controller forgotten on the allow list) undoes itself within the
- * confirm time (5 s here) and the host reports it; with the controller allowed, the restricted
+ * confirm time (5 s here), the host reports it and an alert fires; with the controller allowed, the restricted
  * ruleset is confirmed and other destinations stay dropped.
  */
 import assert from 'node:assert/strict';
@@ -119,6 +119,8 @@ test('a firewall rolled out by the agent: confirmed; a ruleset that locks the ag
   assert.ok(connects('inside', CONTROLLER, controllerPort()), 'new connections to the controller pass again');
   const status = await admin!.status();
   assert.ok(status.hosts.find((h) => h.host === 'nue-app-01')!.state === 'up', 'the host reports');
+  const alert = await until('the firewall alert', async () => (await admin!.alerts()).alerts.find((a) => a.key === 'firewall:nue-app-01'), 20_000, 250);
+  assert.match(alert.summary, /^the firewall of nue-app-01 was rolled back \(the controller could not be reached over a new connection within 5 s/);
 
   // With the controller allowed, the restricted ruleset stays, and other destinations are dropped.
   const allowed = await applyFleet(`  egress: { policy: restricted, allow: [{ to: ${CONTROLLER}/32, ports: [${controllerPort()}], description: the controller }] }`);
@@ -128,5 +130,6 @@ test('a firewall rolled out by the agent: confirmed; a ruleset that locks the ag
   }, 30_000, 250).catch((err: Error) => assert.fail(`${err.message}\n${agentLog()}`));
   assert.ok(connects('inside', CONTROLLER, controllerPort()), 'the controller is allowed');
   assert.ok(!connects('inside', CONTROLLER, 7499), 'anything else is dropped');
+  await until('the firewall alert resolved', async () => ((await admin!.alerts()).alerts.some((a) => a.key === 'firewall:nue-app-01') ? undefined : true), 20_000, 250);
   t.diagnostic(`first ruleset confirmed ${confirmed.confirmSeconds!.toFixed(1)} s after applying; the lock-out undone and reported ${seconds.toFixed(1)} s after the apply (confirm time 5 s)`);
 });
