@@ -264,6 +264,7 @@ export class Agent {
       }),
     );
     const space = this.opts.repositories ? await repositorySpace(this.opts.repositories) : undefined;
+    await this.firewall?.check();
     const firewall = this.firewall?.report();
     await this.opts.client.reportStatus(reports, this.hash, { driver: this.opts.driver.kind, ...(this.opts.address ? { address: this.opts.address } : {}), ...(this.key ? { sshKey: this.key.publicKey } : {}), ...(space ? { repositories: space } : {}), ...(firewall ? { firewall } : {}) });
   }

@@ -6,12 +6,17 @@
  * restores the saved ruleset by itself. A ruleset that was rolled back is not tried again
  * until the controller sends another one. What is pending survives a crash: an agent that
  * restarts with an unconfirmed ruleset confirms it or restores the saved one when its time is
- * up. Every outcome is reported in the agent's status (`agent.firewall`).
+ * up. Every outcome is reported in the agent's status (`agent.firewall`), and so is drift: the
+ * live table is listed every heartbeat and compared with its listing when it was confirmed.
+ * A drifted table is reported, not touched, until the agent next applies its desired state (at
+ * a start, or when the controller sends a new one): then a confirmed ruleset whose table is
+ * gone (a reboot) or changed is applied again.
  *
  * Only hafen's own table is ever touched (the scripts create, delete and recreate it in one
  * nft transaction), so Docker's and anybody else's tables stay as they are.
  */
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../lib/fs.js';
@@ -25,6 +30,10 @@ export interface FirewallReport {
   /** How long reaching the controller took after applying (confirmed). */
   confirmSeconds?: number;
   error?: string;
+  /** sha256 of `nft list table inet hafen` right after the ruleset was confirmed. */
+  liveDigest?: string;
+  /** The live table no longer lists as it did when confirmed (edited by hand or another tool; checked every heartbeat). */
+  drifted?: boolean;
 }
 
 export interface FirewallWanted {
@@ -58,6 +67,8 @@ export class FirewallKeeper {
   private last?: FirewallReport;
   private work: Promise<void> = Promise.resolve();
   private stopped = false;
+  /** A change is being applied or confirmed (drift checks wait). */
+  private busy = false;
 
   constructor(private readonly opts: FirewallOptions) {
     this.dir = join(opts.stateDir, 'firewall');
@@ -79,7 +90,14 @@ export class FirewallKeeper {
     const pending = this.pending();
     if (pending) {
       this.opts.log(`firewall: ruleset ${pending.hash.slice(0, 12)} was applied but not confirmed before the agent stopped; confirming it now`);
-      this.work = this.work.then(() => this.confirmOrRestore(pending));
+      this.work = this.work.then(async () => {
+        this.busy = true;
+        try {
+          await this.confirmOrRestore(pending);
+        } finally {
+          this.busy = false;
+        }
+      });
     }
     return this.work;
   }
@@ -98,6 +116,26 @@ export class FirewallKeeper {
     this.stopped = true;
   }
 
+  /**
+   * Compares the live table with its listing when the newest ruleset was confirmed and says
+   * whether it drifted (for the status report); no check while a change is under way.
+   */
+  async check(): Promise<void> {
+    const last = this.last;
+    if (this.busy || last?.state !== 'confirmed' || !last.liveDigest) return;
+    const drifted = (await this.liveDigest()) !== last.liveDigest;
+    if (drifted !== last.drifted && this.last === last) {
+      if (drifted) this.opts.log(`firewall: the live table differs from ruleset ${last.hash.slice(0, 12)} as it was confirmed (changed by hand or by another tool); the agent applies it again at its next start or desired state`);
+      this.last = { ...last, drifted };
+    }
+  }
+
+  /** sha256 of the live table's listing; null when there is no table. */
+  private async liveDigest(): Promise<string | null> {
+    const listed = await this.nft(['list', 'table', ...TABLE.split(' ')]);
+    return listed.code === 0 ? createHash('sha256').update(listed.stdout).digest('hex') : null;
+  }
+
   private pending(): Pending | undefined {
     try {
       return JSON.parse(readFileSync(join(this.dir, 'pending.json'), 'utf8')) as Pending;
@@ -112,7 +150,21 @@ export class FirewallKeeper {
   }
 
   private async apply(fw: FirewallWanted): Promise<void> {
-    if (this.stopped || (this.last?.hash === fw.hash && this.last.state !== 'failed')) return;
+    if (this.stopped || (this.last?.hash === fw.hash && this.last.state === 'rolled-back')) return;
+    if (this.last?.hash === fw.hash && this.last.state === 'confirmed') {
+      // Confirmed before: applied again only when the live table is gone (a reboot) or drifted.
+      if ((await this.liveDigest()) === this.last.liveDigest) return;
+      this.opts.log(`firewall: the live table is not ruleset ${fw.hash.slice(0, 12)} as confirmed (a reboot, or changed since); applying it again`);
+    }
+    this.busy = true;
+    try {
+      await this.change(fw);
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private async change(fw: FirewallWanted): Promise<void> {
     const listed = await this.nft(['list', 'table', ...TABLE.split(' ')]);
     const previous = listed.code === 0 ? listed.stdout : null;
     const now = Date.now();
@@ -140,7 +192,8 @@ export class FirewallKeeper {
         rmSync(join(this.dir, 'pending.json'), { force: true });
         const confirmSeconds = (Date.now() - p.appliedAt) / 1000;
         this.opts.log(`firewall: ruleset ${p.hash.slice(0, 12)} confirmed (the controller answered ${confirmSeconds.toFixed(1)} s after it was applied)`);
-        await this.settle({ hash: p.hash, state: 'confirmed', at: new Date().toISOString(), confirmSeconds });
+        const liveDigest = await this.liveDigest();
+        await this.settle({ hash: p.hash, state: 'confirmed', at: new Date().toISOString(), confirmSeconds, ...(liveDigest ? { liveDigest } : {}) });
         return;
       } catch {
         await sleep(Math.max(0, Math.min(1000, p.deadline - Date.now())));

@@ -148,6 +148,9 @@ export interface FirewallReportBody {
   at: string;
   confirmSeconds?: number;
   error?: string;
+  liveDigest?: string;
+  /** The live table no longer lists as it did when confirmed. */
+  drifted?: boolean;
 }
 
 /** What a backup host's agent (--repositories DIR) reports of the disk holding the repositories, in bytes; `error` when it cannot read it. */

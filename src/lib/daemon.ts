@@ -21,20 +21,33 @@ export function parseArgs(program: Command, argv: string[]): number | undefined 
 
 /**
  * Starts a service and keeps the process alive until SIGTERM or SIGINT, then stops it and
- * exits 0. A start failure prints its message (with its code) and resolves to 1.
+ * exits 0. A start failure prints its message (with its code) and resolves to 1. The signal
+ * handlers are in place before the start: a signal while it starts (an agent starting the
+ * units of its cached state, say) lets the start finish and then stops what it started,
+ * instead of killing the process with its work half done.
  */
 export async function serveUntilSignalled(start: () => Promise<{ stop(): Promise<void> }>): Promise<number> {
+  let service: { stop(): Promise<void> } | undefined;
+  let signalled = false;
+  const stop = async () => {
+    await service?.stop();
+    process.exit(0);
+  };
+  const onSignal = () => {
+    if (signalled) return;
+    signalled = true;
+    if (service) void stop();
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
   try {
-    const service = await start();
-    const stop = async () => {
-      await service.stop();
-      process.exit(0);
-    };
-    process.once('SIGTERM', stop);
-    process.once('SIGINT', stop);
-    return await new Promise<number>(() => {});
+    service = await start();
   } catch (err) {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
     process.stderr.write(`error: ${(err as Error).message}${err instanceof HafenError ? ` [${err.code}]` : ''}\n`);
     return 1;
   }
+  if (signalled) await stop();
+  return await new Promise<number>(() => {});
 }

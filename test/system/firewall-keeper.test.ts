@@ -84,3 +84,30 @@ test('an agent that dies while a ruleset waits for confirmation: the next start 
   assert.match(recovered.report()!.error!, /^nft refused the ruleset, nothing changed: /);
   assert.equal(table().stdout, before);
 });
+
+test('a confirmed ruleset gone after a reboot is applied again at the next start; a table changed by hand is reported as drifted and applied again with the next desired state', async (t) => {
+  if (!need(t, usable, 'needs root, nft and ip netns')) return;
+  const state = join(dir, 'agent-drift');
+  const keeper = new FirewallKeeper({ stateDir: state, nft, log: noLog, reach: async () => {} });
+  await keeper.want({ script: ruleset(30), hash: 'h30', confirmMs: 5000 });
+  const confirmed = table().stdout;
+  await keeper.check();
+  assert.equal(keeper.report()?.drifted, false);
+  // Changed by hand: the heartbeat's check says so, and leaves the table alone.
+  run('ip', ['netns', 'exec', NS, 'nft', 'add', 'rule', 'inet', 'hafen', 'input', 'tcp', 'dport', '9999', 'accept']);
+  await keeper.check();
+  assert.equal(keeper.report()?.drifted, true);
+  await keeper.check();
+  assert.match(table().stdout, /dport 9999/, 'a check changes nothing');
+  // The next start applies it again, and the drift is gone.
+  const restarted = new FirewallKeeper({ stateDir: state, nft, log: noLog, reach: async () => {} });
+  await restarted.want({ script: ruleset(30), hash: 'h30', confirmMs: 5000 });
+  assert.equal(table().stdout, confirmed);
+  await restarted.check();
+  assert.equal(restarted.report()?.drifted, false);
+  // A reboot: the table is gone; the next start applies the confirmed ruleset again.
+  run('ip', ['netns', 'exec', NS, 'nft', 'delete', 'table', 'inet', 'hafen']);
+  const rebooted = new FirewallKeeper({ stateDir: state, nft, log: noLog, reach: async () => {} });
+  await rebooted.want({ script: ruleset(30), hash: 'h30', confirmMs: 5000 });
+  assert.equal(table().stdout, confirmed);
+});

@@ -55,6 +55,8 @@ export const StatusBody = z.object({
           at: z.string().max(64),
           confirmSeconds: z.number().min(0).optional(),
           error: z.string().max(2000).optional(),
+          liveDigest: z.string().max(200).optional(),
+          drifted: z.boolean().optional(),
         })
         .optional()
         .describe('With hafen agent --firewall: what became of the newest ruleset (confirmed, rolled back after not reaching the controller, refused by nft)'),

@@ -1,7 +1,8 @@
 /**
  * Firewall alerts (pure): `firewall:<host>` (warning) when the host's agent rolled back or nft
  * refused the ruleset the newest revision wants of it, so the host runs an older ruleset (or
- * none). Grouped per site; a silent host explains it (see deriveAlerts).
+ * none), or when the live table drifted from the ruleset it confirmed. Grouped per site; a
+ * silent host explains it (see deriveAlerts).
  */
 import type { Alert } from './alerts.js';
 
@@ -11,7 +12,7 @@ export interface HostFirewallState {
   /** The ruleset the newest revision renders for the host. */
   desiredHash: string;
   /** What the agent (--firewall) says of the newest ruleset it got; undefined when it applies none. */
-  reported?: { hash: string; state: string; at: string; error?: string };
+  reported?: { hash: string; state: string; at: string; error?: string; drifted?: boolean };
 }
 
 /** Each addressed host's desired firewall with what its agent last reported of it (`agent.firewall` in its status). */
@@ -31,7 +32,11 @@ export function firewallStates(
 export function firewallAlerts(hosts: readonly HostFirewallState[]): Alert[] {
   return hosts.flatMap((h): Alert[] => {
     const r = h.reported;
-    if (!r || r.hash !== h.desiredHash || (r.state !== 'rolled-back' && r.state !== 'failed')) return [];
+    if (!r || r.hash !== h.desiredHash) return [];
+    if (r.state === 'confirmed' && r.drifted) {
+      return [{ key: `firewall:${h.host}`, severity: 'warning', group: `firewall:${h.site}`, summary: `the live firewall of ${h.host} differs from the ruleset it confirmed (changed by hand or by another tool); restarting its agent applies it again`, labels: { site: h.site, host: h.host }, since: r.at }];
+    }
+    if (r.state !== 'rolled-back' && r.state !== 'failed') return [];
     const what = r.state === 'failed' ? `nft refused the firewall of ${h.host}` : `the firewall of ${h.host} was rolled back`;
     return [{ key: `firewall:${h.host}`, severity: 'warning', group: `firewall:${h.site}`, summary: `${what} (${r.error ?? 'no reason given'}); the host keeps its previous ruleset`, labels: { site: h.site, host: h.host }, since: r.at }];
   });
