@@ -19,22 +19,11 @@ import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import type { FirewallReportBody } from '../client/client.js';
 import { writeFileAtomic } from '../lib/fs.js';
 
-export interface FirewallReport {
-  /** The hash of the ruleset this is about. */
-  hash: string;
-  /** confirming: applied, waiting to reach the controller; confirmed; rolled-back: the previous one is back; failed: nft refused it, nothing changed. */
-  state: 'confirming' | 'confirmed' | 'rolled-back' | 'failed';
-  at: string;
-  /** How long reaching the controller took after applying (confirmed). */
-  confirmSeconds?: number;
-  error?: string;
-  /** sha256 of `nft list table inet hafen` right after the ruleset was confirmed. */
-  liveDigest?: string;
-  /** The live table no longer lists as it did when confirmed (edited by hand or another tool; checked every heartbeat). */
-  drifted?: boolean;
-}
+/** What became of the newest ruleset (the agent's status carries it as `agent.firewall`). */
+export type FirewallReport = FirewallReportBody;
 
 export interface FirewallWanted {
   script: string;

@@ -143,13 +143,17 @@ export type BackupTaskOptions = Pick<BackupTaskOrder, 'snapshot' | 'into' | 'fro
 
 /** What an agent with --firewall reports of the newest ruleset it was given (agent/firewall.ts). */
 export interface FirewallReportBody {
+  /** The hash of the ruleset this is about. */
   hash: string;
+  /** confirming: applied, waiting to reach the controller; confirmed; rolled-back: the previous one is back; failed: nft refused it, nothing changed. */
   state: 'confirming' | 'confirmed' | 'rolled-back' | 'failed';
   at: string;
+  /** How long reaching the controller took after applying (confirmed). */
   confirmSeconds?: number;
   error?: string;
+  /** sha256 of `nft list table inet hafen` right after the ruleset was confirmed. */
   liveDigest?: string;
-  /** The live table no longer lists as it did when confirmed. */
+  /** The live table no longer lists as it did when confirmed (edited by hand or another tool; checked every heartbeat). */
   drifted?: boolean;
 }
 

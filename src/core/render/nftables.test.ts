@@ -46,6 +46,9 @@ test('proxies reach exactly the ports of the apps on the host; a host without ap
   }
   const empty = hostFirewall(fleet, ipam, [], 'nue-app-01')!;
   assert.ok(!empty.rules.some((r) => r.fromLabel === 'proxy'), 'no apps, no proxy rule');
+  // Into a segment apps do not run in (edge → proxy), the flow stays as written.
+  const edgeToProxy = { ...fleet, siteTemplate: { ...fleet.siteTemplate, firewall: [...fleet.siteTemplate.firewall, { from: 'edge', to: 'proxy', protocol: 'tcp' as const, ports: [443], scope: 'site' as const }] } };
+  assert.deepEqual(hostFirewall(edgeToProxy, ipam, placements, 'nue-proxy-01')!.rules.find((r) => r.fromLabel === 'edge')?.ports, ['443']);
 });
 
 test('rules as nft statements; comments cannot break out of their quotes', () => {

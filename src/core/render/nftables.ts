@@ -18,8 +18,9 @@
  * Where the rules come from:
  * - every template rule whose `to` is the host's segment; `from` a segment means that
  *   segment at the host's own site (`scope: site`) or at every site (`scope: fleet`);
- * - rules from proxy or edge segments are narrowed to the ports of the apps placed on the
- *   host (a host without apps gets none): the proxies reach exactly those replicas;
+ * - rules from proxy or edge segments into the segments apps run in (roles apps and data) are
+ *   narrowed to the ports of the apps placed on the host (a host without apps gets none): the
+ *   proxies reach exactly those replicas;
  * - the probers (management segments, every site) reach the app and check ports of the apps
  *   on the host, so monitoring works under any template;
  * - management hosts take hafen's controller port from every site's prefixes.
@@ -148,8 +149,9 @@ export function hostFirewall(fleet: Pick<Fleet, 'siteTemplate' | 'sites' | 'host
     const comment = r.description ?? label;
     let ports = r.ports?.map(String);
     const fromRole = roleOf.get(r.from);
-    if ((fromRole === 'proxy' || fromRole === 'edge') && r.protocol !== 'icmp' && (segment !== r.from)) {
-      // Proxies reach the replicas on this host, on their ports only.
+    const runsApps = roleOf.get(segment) === 'apps' || roleOf.get(segment) === 'data';
+    if ((fromRole === 'proxy' || fromRole === 'edge') && runsApps && r.protocol !== 'icmp') {
+      // Proxies reach the replicas on this host (a segment apps are placed in), on their ports only.
       const reach = within(appPorts, r.ports);
       if (reach.length === 0) continue;
       ports = portList(reach);

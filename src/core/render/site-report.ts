@@ -79,6 +79,6 @@ export function siteReportText(r: SiteReport): string {
     const from = f.fromWhere === 'internet' ? 'internet' : `${f.from} (${f.fromWhere})`;
     lines.push(`  ${from.padEnd(22)} → ${f.to.padEnd(8)} ${f.protocol}${f.ports ? ` ${f.ports}` : ''}${f.description ? `   ${f.description}` : ''}`);
   }
-  lines.push('  (from proxy and edge segments only to the ports of the apps on each host; probers in management segments reach the apps\' ports; management hosts take the controller port from every site)');
+  lines.push('  (from proxy and edge segments into app and data segments only to the ports of the apps on each host; probers in management segments reach the apps\' ports; management hosts take the controller port from every site)');
   return `${lines.join('\n')}\n`;
 }
