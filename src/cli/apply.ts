@@ -7,6 +7,17 @@ import { readFleetFiles } from './fleet-files.js';
 import { EXIT, json, parseFormat, type CliIo, type OutputFormat } from './io.js';
 import { countLine, problemsText } from './problems-output.js';
 import { remoteClient, remoteOptions, type RemoteOptions } from './remote.js';
+import { followRollout, parseBatch, parseGateTimeout, rolloutText, sitePlanText } from './rollout.js';
+
+interface ApplyOptions extends RemoteOptions {
+  yes?: boolean;
+  message?: string;
+  format: OutputFormat;
+  site?: string;
+  batch?: number;
+  gateTimeout?: number;
+  detach?: boolean;
+}
 
 function diffText(plan: PlanResponse): string {
   const lines: string[] = [];
@@ -15,6 +26,8 @@ function diffText(plan: PlanResponse): string {
     for (const u of h.added) lines.push(`  + ${u}`);
     for (const u of h.changed) lines.push(`  ~ ${u}`);
     for (const u of h.removed) lines.push(`  - ${u}`);
+    for (const l of h.firewall.added) lines.push(`  firewall + ${l}`);
+    for (const l of h.firewall.removed) lines.push(`  firewall - ${l}`);
   }
   for (const m of plan.diff.moved) lines.push(`move ${m.unit}: ${m.from} -> ${m.to}`);
   for (const v of plan.violations) lines.push(`warning: ${v.message}`);
@@ -38,13 +51,27 @@ export function registerApply(program: Command, io: CliIo, setExit: (code: numbe
       .argument('<fleet>', 'fleet YAML file or directory')
       .option('-y, --yes', 'apply without asking (needed when not on a terminal)')
       .option('-m, --message <text>', 'why: kept in the revision history')
-      .option('--format <format>', 'output format: text or json', parseFormat, 'text' as OutputFormat),
-  ).action(async (fleetPath: string, opts: RemoteOptions & { yes?: boolean; message?: string; format: OutputFormat }) => {
+      .option('--format <format>', 'output format: text or json', parseFormat, 'text' as OutputFormat)
+      .option('--site <site>', 'roll out to this site only, in stages: a canary host, then batches, each gated on its hosts reporting the change applied, units healthy and the firewall confirmed; on a failed gate the changed hosts go back. Hosts at other sites that change keep their state until their site is rolled out')
+      .option('--batch <n>', 'with --site: hosts per batch after the canary (default: a quarter of the rest)', parseBatch)
+      .option('--gate-timeout <duration>', 'with --site: how long a stage may take to pass its gate, e.g. 90s or 5m (default 5m)', parseGateTimeout)
+      .option('--detach', 'with --site: start the rollout and return (follow it with hafen rollout status --watch)')
+      .addHelpText(
+        'after',
+        `
+With --site and a fleet equal to the newest revision's, no revision is made: the site's hosts
+still held at an earlier revision are rolled out. Exit status 1 when the rollout fails or is aborted.`,
+      ),
+  ).action(async (fleetPath: string, opts: ApplyOptions) => {
+    if (!opts.site && (opts.batch !== undefined || opts.gateTimeout !== undefined || opts.detach)) {
+      io.stderr('error: --batch, --gate-timeout and --detach go with --site\n');
+      return setExit(EXIT.invalid);
+    }
     const client = remoteClient(opts);
     const files = await readFleetFiles(fleetPath);
     let plan: PlanResponse;
     try {
-      plan = await client.plan(files.sources);
+      plan = await client.plan(files.sources, opts.site);
     } catch (err) {
       const problems = problemsOf(err);
       if (!problems) throw err;
@@ -52,19 +79,28 @@ export function registerApply(program: Command, io: CliIo, setExit: (code: numbe
       else io.stderr(`${problemsText(problems)}${fleetPath}: ${countLine(problems)}; nothing was changed\n`);
       return setExit(EXIT.invalid);
     }
-    if (opts.format === 'text') io.stdout(diffText(plan));
+    if (opts.format === 'text') io.stdout(opts.site ? sitePlanText(plan, opts.site) : diffText(plan));
     if (plan.unplaced.length > 0) {
       io.stderr(`${plan.unplaced.length} replica(s) cannot be placed (see hafen plan ${fleetPath}); nothing was changed\n`);
       return setExit(EXIT.invalid);
     }
-    if (!opts.yes && !(await confirm(io, `apply as revision ${(plan.parent ?? 0) + 1}? [y/N] `))) {
+    const question = opts.site ? `apply and roll out to ${opts.site}? [y/N] ` : `apply as revision ${(plan.parent ?? 0) + 1}? [y/N] `;
+    if (!opts.yes && !(await confirm(io, question))) {
       io.stderr(process.stdin.isTTY ? 'not applied\n' : 'not applied: pass --yes to apply without a terminal\n');
       return setExit(EXIT.invalid);
     }
-    const res: ApplyResponse = await client.apply(files.sources, plan.parent, opts.message);
-    if (opts.format === 'json') io.stdout(json(res));
-    else io.stdout(`applied revision ${res.revision}\n`);
-    setExit(EXIT.ok);
+    const site = opts.site && { site: opts.site, ...(opts.batch !== undefined ? { batch: opts.batch } : {}), ...(opts.gateTimeout !== undefined ? { gateTimeoutSeconds: opts.gateTimeout } : {}) };
+    const res: ApplyResponse = await client.apply(files.sources, plan.parent, opts.message, site || undefined);
+    if (!res.rollout) {
+      if (opts.format === 'json') io.stdout(json(res));
+      else io.stdout(`applied revision ${res.revision}${opts.site ? `; nothing to roll out at ${opts.site}` : ''}\n`);
+      return setExit(EXIT.ok);
+    }
+    if (opts.format === 'text') io.stderr(`revision ${res.revision}: rollout ${res.rollout.id} at ${res.rollout.site} started (${res.rollout.stages.length} stage(s))\n`);
+    const final = opts.detach ? res.rollout : await followRollout(client, res.rollout.id, opts.format === 'text' ? io : { stdout: () => {}, stderr: () => {} });
+    if (opts.format === 'json') io.stdout(json({ ...res, rollout: final }));
+    else io.stdout(opts.detach ? `rollout ${final.id} started; follow it with: hafen rollout status ${final.id} --watch\n` : rolloutText(final));
+    setExit(final.state === 'failed' || final.state === 'aborted' ? EXIT.invalid : EXIT.ok);
   });
 
   remoteOptions(

@@ -7,6 +7,7 @@ import { HafenError } from '../lib/errors.js';
 import { registerAccess } from './access.js';
 import { registerAlerts } from './alerts.js';
 import { registerApply } from './apply.js';
+import { registerRollout } from './rollout.js';
 import { registerBackup } from './backup.js';
 import { registerCapacity } from './capacity.js';
 import { registerChecks } from './checks.js';
@@ -44,6 +45,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   registerSite(program, io, setExit);
   registerSchema(program, io, setExit);
   registerApply(program, io, setExit);
+  registerRollout(program, io, setExit);
   registerStatus(program, io, setExit);
   registerChecks(program, io, setExit);
   registerAlerts(program, io, setExit);

@@ -9,8 +9,14 @@ import { groupBy } from '../core/util/group.js';
 import { writeFileAtomic } from '../lib/fs.js';
 import { EXIT, json, parseFormat, type CliIo, type OutputFormat } from './io.js';
 import { readPlan, validFleet } from './planning.js';
+import { problemsOf } from '../client/client.js';
+import { readFleetFiles } from './fleet-files.js';
+import { countLine, problemsText } from './problems-output.js';
+import { remoteClient, remoteOptions, type RemoteOptions } from './remote.js';
+import { sitePlanText } from './rollout.js';
 
-interface PlanOptions {
+interface PlanOptions extends RemoteOptions {
+  site?: string;
   previous?: string;
   out?: string;
   rebalance?: boolean;
@@ -18,14 +24,15 @@ interface PlanOptions {
 }
 
 export function registerPlan(program: Command, io: CliIo, setExit: (code: number) => void): void {
-  program
+  remoteOptions(program
     .command('plan')
-    .description('Place every replica of every app on a host, spreading risk over failure domains.')
+    .description('Place every replica of every app on a host, spreading risk over failure domains. With --site, ask the controller what the fleet changes at one site.')
     .argument('<fleet>', 'fleet YAML file or directory')
     .option('--previous <plan>', 'an earlier plan (JSON from --out or --format json): its placements are kept where still allowed')
     .option('--out <file>', 'also write the plan as JSON (use it as --previous next time)')
     .option('--rebalance', 'add the fewest moves that bring every failure scenario back under the policy')
     .option('--format <format>', 'output format: text or json', parseFormat, 'text' as OutputFormat)
+    .option('--site <site>', 'compare with what the controller runs: per host of the site, units and firewall lines added and removed, the rollout\'s stages, and the hosts at other sites that change too (needs the controller: --controller or HAFEN_CONTROLLER, and a token)')
     .addHelpText(
       'after',
       `
@@ -34,9 +41,12 @@ Exit status: 0 when every replica is placed and no failure scenario breaks the p
 input cannot be read.
 
 JSON output: {"placements": [{"app", "replica", "host", "site"}], "unplaced": [{"app", "replica",
-"reasons", "fixes"}], "moves": [{"app", "replica", "from", "to"}], "added", "removed", "violations"}`,
-    )
+"reasons", "fixes"}], "moves": [{"app", "replica", "from", "to"}], "added", "removed", "violations"}
+With --site: the controller's plan {"parent", "placements", "unplaced", "violations", "diff": {"hosts":
+[{"host", "site", "added", "changed", "removed", "firewall": {"added", "removed"}}], "moved"}, "stages", "held"}.`,
+    ))
     .action(async (fleetPath: string, opts: PlanOptions) => {
+      if (opts.site !== undefined) return setExit(await sitePlan(fleetPath, opts.site, opts, io));
       const fleet = await validFleet(fleetPath, io, opts.format);
       if (!fleet) return setExit(EXIT.invalid);
       const previous = opts.previous ? await readPlan(opts.previous) : undefined;
@@ -82,4 +92,24 @@ function planText(
   for (const v of plan.violations) lines.push(`policy: ${v.message}`);
   if (plan.unplaced.length === 0 && plan.violations.length === 0) lines.push('every replica placed; every single failure stays within the policy');
   return `${lines.join('\n')}\n`;
+}
+
+/** `hafen plan FLEET --site S`: the controller's plan, shown for one site. */
+async function sitePlan(fleetPath: string, site: string, opts: PlanOptions, io: CliIo): Promise<number> {
+  if (opts.previous || opts.out || opts.rebalance) {
+    io.stderr('error: --site plans against what the controller runs; --previous, --out and --rebalance are for plans made here\n');
+    return EXIT.invalid;
+  }
+  const files = await readFleetFiles(fleetPath);
+  try {
+    const plan = await remoteClient(opts).plan(files.sources, site);
+    io.stdout(opts.format === 'json' ? json(plan) : sitePlanText(plan, site));
+    return plan.unplaced.length > 0 ? EXIT.invalid : EXIT.ok;
+  } catch (err) {
+    const problems = problemsOf(err);
+    if (!problems) throw err;
+    if (opts.format === 'json') io.stdout(json({ ok: false, problems }));
+    else io.stderr(`${problemsText(problems)}${fleetPath}: ${countLine(problems)}\n`);
+    return EXIT.invalid;
+  }
 }

@@ -6,6 +6,7 @@
 import type { Problem } from '../core/fleet/problems.js';
 import type { FleetSource } from '../core/fleet/source.js';
 import type { RevisionDiff } from '../core/plan/diff.js';
+import type { Rollout } from '../core/plan/rollout.js';
 import type { Placement, Unplaced } from '../core/placement/types.js';
 import type { HostDesiredState } from '../core/render/desired.js';
 import type { BackupTaskKind } from '../core/render/backups.js';
@@ -21,6 +22,7 @@ import { HafenError } from '../lib/errors.js';
 import { httpRequest, HttpTimeoutError, type HttpResult } from '../lib/http.js';
 
 export type * from './backup-types.js';
+export type { Rollout };
 
 export interface PlanResponse {
   parent: number | null;
@@ -28,10 +30,23 @@ export interface PlanResponse {
   unplaced: Unplaced[];
   violations: Violation[];
   diff: RevisionDiff;
+  /** With a site: hosts at other sites whose state changes too (they keep theirs until rolled out). */
+  held?: string[];
+  /** With a site: the stages the rollout would take (stage 0 is the canary). */
+  stages?: string[][];
 }
 
 export interface ApplyResponse extends PlanResponse {
   revision: number;
+  /** With a site: the staged rollout started (none when nothing at the site changes). */
+  rollout?: Rollout;
+}
+
+/** Where and how a staged rollout goes (hafen apply --site). */
+export interface SiteRolloutOptions {
+  site: string;
+  batch?: number;
+  gateTimeoutSeconds?: number;
 }
 
 export interface DesiredResponse {
@@ -58,7 +73,7 @@ export interface StatusResponse {
   /** down: lost (two other sites see every check of it down); degraded: a host silent, a replica down or its probers silent. */
   sites: { site: string; name: string; country: string; provider: string; state: 'up' | 'degraded' | 'down'; seenDownBy: string[]; hosts: number; hostsUp: number; replicasDown: number; probers: 'reporting' | 'silent' | 'none' }[];
   apps: { app: string; customer: string; critical: boolean; domains: string[]; desired: number; running: number; units: { unit: string; host: string; site: string; state: string; healthy?: boolean; check: string; hostUp: boolean; restarts: number; lastError?: string }[] }[];
-  hosts: { host: string; site: string; state: 'up' | 'down' | 'unknown'; lastReport: string | null; ageSeconds: number | null; desiredHash: string | null; appliedHash: string | null; appliedAt: string | null; current: boolean; firewall: { desiredHash: string | null; reported: FirewallReportBody | null } }[];
+  hosts: { host: string; site: string; state: 'up' | 'down' | 'unknown'; lastReport: string | null; ageSeconds: number | null; desiredHash: string | null; appliedHash: string | null; appliedAt: string | null; current: boolean; heldAt: number | null; firewall: { desiredHash: string | null; reported: FirewallReportBody | null } }[];
   /** Each edge proxy's view of the replicas. */
   proxies: { host: string; site: string; revision: number; reportedAt: string; ageSeconds: number; replicas: ProxyReplicaView[] }[];
 }
@@ -173,11 +188,20 @@ export class HafenClient {
   health(): Promise<{ ok: boolean; revision: number | null }> {
     return this.call('GET', '/healthz', undefined, 5000);
   }
-  plan(sources: FleetSource[]): Promise<PlanResponse> {
-    return this.call('POST', '/v1/plan', { sources });
+  plan(sources: FleetSource[], site?: string): Promise<PlanResponse> {
+    return this.call('POST', '/v1/plan', { sources, ...(site ? { site } : {}) });
   }
-  apply(sources: FleetSource[], parent: number | null, message?: string): Promise<ApplyResponse> {
-    return this.call('POST', '/v1/apply', { sources, parent, ...(message ? { message } : {}) });
+  apply(sources: FleetSource[], parent: number | null, message?: string, rollout?: SiteRolloutOptions): Promise<ApplyResponse> {
+    return this.call('POST', '/v1/apply', { sources, parent, ...(message ? { message } : {}), ...rollout });
+  }
+  rollouts(limit = 20): Promise<{ rollouts: Rollout[] }> {
+    return this.call('GET', `/v1/rollouts?limit=${limit}`);
+  }
+  rollout(id: number): Promise<Rollout> {
+    return this.call('GET', `/v1/rollouts/${id}`);
+  }
+  abortRollout(id: number): Promise<Rollout> {
+    return this.call('POST', `/v1/rollouts/${id}/abort`, {});
   }
   rollback(to: number): Promise<ApplyResponse> {
     return this.call('POST', '/v1/rollback', { to });

@@ -67,6 +67,9 @@ export async function startController(options: ControllerOptions): Promise<Contr
     1000,
   );
   monitorTimer.unref();
+  // A staged rollout moves on (or back) as its hosts report; its state is in the store, so a restart carries on.
+  const rolloutTimer = setInterval(() => void service.rollouts.tick().catch((err: Error) => options.warn?.(`rollout: ${err.message}`)), 1000);
+  rolloutTimer.unref();
   return {
     url,
     secretKeyId: key.id,
@@ -76,6 +79,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
       // finish are closed as they do (otherwise each would hold the close for the keep-alive
       // timeout); whatever still runs after 10 s is cut.
       clearInterval(monitorTimer);
+      clearInterval(rolloutTimer);
       service.close();
       const idle = setInterval(() => app.server.closeIdleConnections(), 100);
       const cut = setTimeout(() => app.server.closeAllConnections(), 10_000);

@@ -5,7 +5,6 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Fleet } from '../core/fleet/model.js';
-import type { Problem } from '../core/fleet/problems.js';
 import type { FleetSource, ParsedFile } from '../core/fleet/source.js';
 import { validateFleet } from '../core/fleet/validate.js';
 import type { IpamResult } from '../core/ipam/allocate.js';
@@ -14,6 +13,7 @@ import { schedule } from '../core/placement/schedule.js';
 import type { Placement, Unplaced } from '../core/placement/types.js';
 import { hostStateHash, type HostDesiredState } from '../core/render/desired.js';
 import { secretUses } from '../core/render/env.js';
+import { admissible } from './admission.js';
 import { firewallStates } from '../core/alerting/firewall.js';
 import { BackupBook, sshKeyOf } from './backups.js';
 import { addressesOf, render } from './render.js';
@@ -25,6 +25,9 @@ import { analyseRisk, type Violation } from '../core/risk/scenarios.js';
 import { contentHash } from '../core/util/canonical.js';
 import { HafenError } from '../lib/errors.js';
 import { HostReports } from './host-reports.js';
+import { Holds } from './holds.js';
+import { Rollouts, type SiteRolloutRequest } from './rollouts.js';
+import type { Rollout } from '../core/plan/rollout.js';
 import { Watch } from './watch.js';
 import type { Secrets } from './secrets.js';
 import type { HostStatus, SecretInfo, Store } from './store/store.js';
@@ -71,6 +74,10 @@ export class ControllerService {
   readonly watch: Watch;
   /** Each app's backup job and last runs (backups.ts). */
   readonly backups: BackupBook;
+  /** Hosts held at an earlier revision (holds.ts). */
+  readonly holds: Holds;
+  /** Staged rollouts to one site (rollouts.ts); `tick` runs the one in progress. */
+  readonly rollouts: Rollouts;
 
   constructor(
     readonly store: Store,
@@ -80,6 +87,16 @@ export class ControllerService {
   ) {
     this.changes.setMaxListeners(0);
     this.reports = new HostReports(store);
+    this.holds = new Holds(store, (n) => this.renderRevision(n));
+    this.rollouts = new Rollouts({
+      store,
+      holds: this.holds,
+      desiredFor: (host) => this.desiredFor(host),
+      report: (host) => this.reports.get(host),
+      changed: () => this.changes.emit('revision'),
+      now,
+      log,
+    });
     this.backups = new BackupBook(store, {
       current: () => this.current(),
       reports: () => this.reports.all(),
@@ -99,7 +116,7 @@ export class ControllerService {
         backupDisks: () => this.backups.disks(),
         firewalls: async () => {
           const cur = await this.current();
-          return cur ? firewallStates(cur.fleet.hosts, cur.desired, await this.reports.all()) : [];
+          return cur ? firewallStates(cur.fleet.hosts, await this.holds.effective(cur, cur.fleet.hosts), await this.reports.all()) : [];
         },
         changed: (what) => this.changes.emit(what),
       },
@@ -120,6 +137,15 @@ export class ControllerService {
     return this.remember(rev.number, res.fleet, sources, rev.placements, await this.secrets.versions(), res.ipam);
   }
 
+  /** An earlier revision's desired states, with today's secret versions (for hosts held at it). */
+  private async renderRevision(number: number): Promise<Map<string, HostDesiredState>> {
+    const rev = await this.store.getRevision(number);
+    if (!rev) throw new HafenError('HAFEN_STORE_CORRUPT', `hosts are held at revision ${number}, which is not in the store`);
+    const res = validateFleet(rev.fleet as FleetSource[]);
+    if (!res.fleet) throw new HafenError('HAFEN_STORE_CORRUPT', `revision ${number} no longer validates (${res.problems[0]?.message ?? 'unknown problem'})`);
+    return render(res.fleet, rev.placements, number, await this.secrets.versions(), res.ipam);
+  }
+
   /** Renders and caches a revision (after an apply, from what was just planned: no second parse). */
   private remember(
     revision: number,
@@ -137,9 +163,13 @@ export class ControllerService {
     return this.snapshot;
   }
 
-  /** Validates and plans `sources` against the current revision, keeping its placements. */
-  async plan(sources: FleetSource[]): Promise<PlanResult> {
-    return (await this.prepare(sources)).plan;
+  /** Validates and plans `sources` against the current revision, keeping its placements; with a site, also the rollout's stages and the hosts held elsewhere. */
+  async plan(sources: FleetSource[], site?: string): Promise<PlanResult & { stages?: string[][]; held?: string[] }> {
+    const prepared = await this.prepare(sources);
+    if (site === undefined) return prepared.plan;
+    const cur = await this.current();
+    const staged = await this.rollouts.plan({ site }, prepared.fleet.hosts, prepared.desired, cur, (cur?.revision ?? 0) + 1, 'plan');
+    return { ...prepared.plan, stages: staged.rollout?.stages ?? [], held: staged.elsewhere };
   }
 
   /** The plan, and what an apply of it keeps (the rendered state, so it is not rendered twice). */
@@ -150,23 +180,8 @@ export class ControllerService {
     if (!res.ok || !res.fleet) {
       throw new HafenError('HAFEN_FLEET_INVALID', `the fleet has ${res.problems.filter((p) => p.severity === 'error').length} problem(s); nothing was changed`, { details: res.problems });
     }
-    // Compose files named by path are not sent with the fleet yet: refuse them instead of running an empty project.
-    const byFile = res.fleet.apps.flatMap((a, i): Problem[] =>
-      a.workload.compose?.file === undefined
-        ? []
-        : [{ severity: 'error', code: 'HAFEN_FLEET_UNSUPPORTED', path: `apps[${i}].workload.compose.file`, message: `app "${a.id}": the controller cannot run compose files named by path yet; put the services under workload.compose.services` }],
-    );
-    if (byFile.length > 0) throw new HafenError('HAFEN_FLEET_INVALID', `the fleet has ${byFile.length} problem(s); nothing was changed`, { details: byFile });
     const versions = await this.secrets.versions();
-    const missing = secretUses(res.fleet).filter((u) => !versions.has(u.secret));
-    if (missing.length > 0) {
-      const names = [...new Set(missing.map((m) => m.secret))];
-      throw new HafenError(
-        'HAFEN_SECRET_MISSING',
-        `the fleet uses ${names.length} secret(s) that are not set (${missing.map((m) => `${m.path}: "${m.secret}"`).join('; ')}); set ${names.length === 1 ? 'it' : 'them'} with: ${names.map((n) => `hafen secret set ${n}`).join(', ')}. Nothing was changed`,
-        { details: missing },
-      );
-    }
+    admissible(res.fleet, versions);
     const cur = await this.current();
     const plan = schedule(res.fleet, cur ? { previous: cur.placements } : {});
     // An app whose backup repository cannot be resolved gets no job (validation warned; GET /v1/backups says why).
@@ -177,7 +192,8 @@ export class ControllerService {
         placements: plan.placements,
         unplaced: plan.unplaced,
         violations: analyseRisk(res.fleet, plan.placements).violations,
-        diff: revisionDiff(cur?.desired ?? EMPTY, next),
+        // Against what each host runs: a host held at an earlier revision changes from that.
+        diff: revisionDiff(cur ? await this.holds.effective(cur, res.fleet.hosts) : EMPTY, next),
       },
       fleet: res.fleet,
       desired: next,
@@ -188,11 +204,19 @@ export class ControllerService {
 
   /**
    * Stores `sources` as a new revision on top of `parent`. Refuses an invalid fleet, replicas
-   * that cannot be placed, and a parent that is no longer the newest revision.
+   * that cannot be placed, and a parent that is no longer the newest revision. Without `site`
+   * every host gets it at once (holds end); with `site` the hosts that change are held and a
+   * staged rollout takes the site's through (rollouts.ts); a fleet equal to the newest
+   * revision's (as parsed: comments and file names aside) makes no new revision, only the
+   * rollout of the held hosts at the site.
    */
-  async apply(sources: FleetSource[], parent: number | null, author: string, message?: string): Promise<PlanResult & { revision: number }> {
+  async apply(sources: FleetSource[], parent: number | null, author: string, message?: string, site?: SiteRolloutRequest): Promise<PlanResult & { revision: number; rollout?: Rollout; held?: string[] }> {
     const prepared = await this.prepare(sources);
     const { plan } = prepared;
+    const running = await this.rollouts.running();
+    if (running) {
+      throw new HafenError('HAFEN_ROLLOUT_RUNNING', `rollout ${running.id} (revision ${running.revision} at ${running.site}) is still running; wait for it (hafen rollout status ${running.id}) or abort it (hafen rollout abort ${running.id})`);
+    }
     if (plan.parent !== parent) {
       throw new HafenError('HAFEN_STORE_REVISION_CONFLICT', `the fleet changed since you planned: revision ${plan.parent ?? 'none'} is now the newest, you planned against ${parent ?? 'none'}; plan and apply again`);
     }
@@ -203,12 +227,33 @@ export class ControllerService {
     // time a revision backs the app up and never changed by hafen after.
     const passwords = prepared.fleet.apps.filter((a) => a.backup).map((a) => backupSecretName(a.id));
     await this.secrets.makeMissing(passwords, 'hafen (backup repository password)', this.now());
-    const rev = await this.store.appendRevision({ parent, fleet: sources, placements: plan.placements, diff: plan.diff, author, createdAt: this.now().toISOString(), ...(message ? { message } : {}) });
+    const cur = await this.current();
+    const staged = site && (await this.rollouts.plan(site, prepared.fleet.hosts, prepared.desired, cur, (parent ?? 0) + 1, author));
+    if (staged && cur && contentHash(prepared.fleet) === contentHash(cur.fleet)) {
+      // Nothing new to store: roll the newest revision out to the site's held hosts.
+      const rollout = staged.rollout && (await this.store.saveRollout({ ...staged.rollout, revision: cur.revision }, staged.holds));
+      this.holds.changed();
+      this.changes.emit('revision', cur.revision);
+      return { ...plan, revision: cur.revision, ...(rollout ? { rollout } : {}), held: staged.elsewhere };
+    }
+    const rev = await this.store.appendRevision({
+      parent,
+      fleet: sources,
+      placements: plan.placements,
+      diff: plan.diff,
+      author,
+      createdAt: this.now().toISOString(),
+      ...(message ? { message } : {}),
+      holds: staged ? staged.holds : [],
+      ...(staged && staged.rollout ? { rollout: staged.rollout } : {}),
+    });
+    this.holds.changed();
     // The plan rendered revision parent+1, which this is; reuse it unless a secret changed meanwhile.
     const versions = await this.secrets.versions();
     this.remember(rev.number, prepared.fleet, sources, plan.placements, versions, prepared.ipam, versions === prepared.secretVersions ? prepared.desired : undefined);
     this.changes.emit('revision', rev.number);
-    return { ...plan, revision: rev.number };
+    const rollout = rev.rolloutId !== undefined ? await this.store.rollout(rev.rolloutId) : undefined;
+    return { ...plan, revision: rev.number, ...(rollout ? { rollout } : {}), ...(staged ? { held: staged.elsewhere } : {}) };
   }
 
   /** Applies the fleet of an earlier revision as a new revision. */
@@ -245,22 +290,24 @@ export class ControllerService {
   /** Re-renders the current revision with the new secret versions and wakes the agents. */
   private async secretsChanged(): Promise<void> {
     this.snapshot = undefined;
+    this.holds.secretsChanged();
     const cur = await this.current();
     if (cur) this.changes.emit('revision', cur.revision);
   }
 
   /** The desired state of a host and its hash (an empty state when the host has no units). */
-  async desiredFor(host: string): Promise<{ state: HostDesiredState; hash: string; revision: number }> {
+  async desiredFor(host: string): Promise<{ state: HostDesiredState; hash: string; revision: number; heldAt?: number }> {
     const cur = await this.current();
-    const base = cur?.desired.get(host) ?? { host, site: '', revision: cur?.revision ?? 0, units: [] };
-    const { state, hash } = await this.watch.remediation.apply(base, cur?.hashes.get(host) ?? contentHash([]));
+    const base = await this.holds.baseOf(host, cur);
+    const held = base.heldAt !== undefined ? { heldAt: base.heldAt } : {};
+    const { state, hash } = await this.watch.remediation.apply(base.state, base.hash);
     // A backup host lets in the agents whose jobs back up there, by the ssh keys they reported;
     // a job's host gets the backup tasks asked of it.
     const access = await this.backups.accessFor(host);
     const tasks = await this.backups.ordersFor(host);
-    if (!access && tasks.length === 0) return { state, hash, revision: cur?.revision ?? 0 };
+    if (!access && tasks.length === 0) return { state, hash, revision: cur?.revision ?? 0, ...held };
     const withBackup = { ...state, ...(access ? { backupAccess: access } : {}), ...(tasks.length ? { backupTasks: tasks } : {}) };
-    return { state: withBackup, hash: hostStateHash(withBackup), revision: cur?.revision ?? 0 };
+    return { state: withBackup, hash: hostStateHash(withBackup), revision: cur?.revision ?? 0, ...held };
   }
 
   /** Ends every pending long-poll now (on shutdown), so closing does not wait for them. */

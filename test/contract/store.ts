@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Placement } from '../../src/core/placement/types.js';
+import type { Rollout } from '../../src/core/plan/rollout.js';
 import type { RevisionInput, Store } from '../../src/controller/store/store.js';
 import { isHafenError } from '../../src/lib/errors.js';
 
@@ -65,6 +66,41 @@ export function storeContract(name: string, open: () => Promise<StoreHandle>): v
       const lost = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
       assert.ok(isHafenError(lost.reason, 'HAFEN_STORE_REVISION_CONFLICT'));
       assert.equal((await store.listRevisions()).length, 1);
+    });
+
+    const rollout: Rollout = {
+      id: 0, revision: 2, site: 'vie', state: 'running', stages: [['vie-app-01'], ['vie-app-02']], stage: 0, stageStartedAt: null, gateTimeoutMs: 300_000,
+      hosts: [{ host: 'vie-app-01', stage: 0, from: 1, state: 'waiting' }, { host: 'vie-app-02', stage: 1, from: 1, state: 'waiting' }],
+      author: 'ops', createdAt: '2026-11-27T10:00:00.000Z', updatedAt: '2026-11-27T10:00:00.000Z',
+    };
+    const held = (host: string, revision = 1) => ({ host, revision, since: '2026-11-27T10:00:00.000Z' });
+
+    withStore('a revision stored with its holds and rollout; a conflict stores neither', async ({ store }) => {
+      await store.appendRevision(revision(null));
+      const r2 = await store.appendRevision(revision(1, { holds: [held('vie-app-01'), held('vie-app-02'), held('nue-app-01')], rollout }));
+      assert.equal(r2.number, 2);
+      assert.ok(r2.rolloutId! > 0);
+      assert.deepEqual((await store.rollout(r2.rolloutId!))?.stages, rollout.stages);
+      assert.equal((await store.rollout(r2.rolloutId!))?.id, r2.rolloutId);
+      assert.deepEqual((await store.holds()).map((h) => h.host), ['nue-app-01', 'vie-app-01', 'vie-app-02']);
+      await assert.rejects(store.appendRevision(revision(1, { holds: [], rollout })), (err) => isHafenError(err, 'HAFEN_STORE_REVISION_CONFLICT'));
+      assert.equal((await store.holds()).length, 3, 'the refused revision released nobody');
+      assert.equal((await store.rollouts(10)).length, 1);
+      await store.appendRevision(revision(2, { holds: [] }));
+      assert.deepEqual(await store.holds(), [], 'an apply to every host releases every hold');
+    });
+
+    withStore('a rollout step and its holds are stored together, newest rollout first', async (h) => {
+      const first = await h.store.saveRollout(rollout, [held('vie-app-01'), held('vie-app-02')]);
+      const step = await h.store.saveRollout({ ...first, stage: 1, stageStartedAt: '2026-11-27T10:01:00.000Z', hosts: first.hosts.map((x) => (x.stage === 0 ? { ...x, state: 'ok' } : x)) }, [held('vie-app-02')]);
+      assert.equal(step.id, first.id);
+      const second = await h.store.saveRollout({ ...rollout, site: 'hel' }, [held('vie-app-02')]);
+      assert.ok(second.id > first.id);
+      const again = await h.reopen();
+      assert.deepEqual((await again.rollouts(10)).map((r) => [r.id, r.site]), [[second.id, 'hel'], [first.id, 'vie']]);
+      assert.equal((await again.rollout(first.id))?.hosts[0]?.state, 'ok');
+      assert.deepEqual(await again.holds(), [held('vie-app-02')]);
+      assert.equal(await again.rollout(999), undefined);
     });
 
     withStore('a join token is redeemed once, before it expires, for a credential', async ({ store }) => {

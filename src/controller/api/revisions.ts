@@ -10,13 +10,33 @@ import { body } from './validate.js';
 export function revisionRoutes(app: FastifyInstance, service: ControllerService): void {
   app.post('/v1/plan', async (req) => {
     await requireRole(service.store, req, 'operator');
-    return service.plan(body(PlanBody, req).sources);
+    const b = body(PlanBody, req);
+    return service.plan(b.sources, b.site);
   });
 
   app.post('/v1/apply', async (req) => {
     const user = await requireRole(service.store, req, 'operator');
     const b = body(ApplyBody, req);
-    return service.apply(b.sources, b.parent, user.name, b.message);
+    const site = b.site === undefined ? undefined : { site: b.site, ...(b.batch !== undefined ? { batch: b.batch } : {}), ...(b.gateTimeoutSeconds !== undefined ? { gateTimeoutMs: b.gateTimeoutSeconds * 1000 } : {}) };
+    return service.apply(b.sources, b.parent, user.name, b.message, site);
+  });
+
+  app.get<{ Querystring: { limit?: string } }>('/v1/rollouts', async (req) => {
+    await requireRole(service.store, req, 'viewer');
+    const limit = Math.min(Math.max(Number(req.query.limit ?? 20) || 20, 1), 500);
+    return { rollouts: await service.store.rollouts(limit) };
+  });
+
+  app.get<{ Params: { id: string } }>('/v1/rollouts/:id', async (req) => {
+    await requireRole(service.store, req, 'viewer');
+    const r = await service.store.rollout(Number(req.params.id));
+    if (!r) throw new HafenError('HAFEN_ROLLOUT_NOT_FOUND', `there is no rollout ${req.params.id}`);
+    return r;
+  });
+
+  app.post<{ Params: { id: string } }>('/v1/rollouts/:id/abort', async (req) => {
+    const user = await requireRole(service.store, req, 'operator');
+    return service.rollouts.abort(Number(req.params.id), user.name);
   });
 
   app.post('/v1/rollback', async (req) => {

@@ -6,11 +6,17 @@ export const Sources = z
   .min(1)
   .describe('The fleet files, as read from disk');
 
-export const PlanBody = z.object({ sources: Sources });
+const SiteRollout = {
+  site: z.string().min(1).optional().describe('Roll out to this site only, in stages (a canary host, then batches), each gated on the hosts reporting healthy; the other sites\' hosts that change keep their current state'),
+  batch: z.number().int().positive().optional().describe('Hosts per batch after the canary (default: a quarter of the rest)'),
+  gateTimeoutSeconds: z.number().int().positive().max(86_400).optional().describe('How long a stage may take to pass its gate before the rollout stops and rolls back (default 300)'),
+};
+export const PlanBody = z.object({ sources: Sources, site: SiteRollout.site });
 export const ApplyBody = z.object({
   sources: Sources,
   parent: z.number().int().positive().nullable().describe('The revision the plan was made against (null for the first): the revision check'),
   message: z.string().max(500).optional().describe('Why: kept in the revision history'),
+  ...SiteRollout,
 });
 export const RollbackBody = z.object({ to: z.number().int().positive().describe('Revision whose fleet is applied again') });
 export const JoinBody = z.object({ token: z.string().min(10).describe('One-time join token from POST /v1/hosts/{host}/join-token') });

@@ -28,12 +28,13 @@ export function statusRoutes(app: FastifyInstance, service: ControllerService, n
     const monitor = service.watch.monitor;
     const heartbeat = new Map(monitor.hosts().map((h) => [h.host, h.state]));
     // The desired hash as agents get it (with restarts the controller asked for).
-    const desiredHash = new Map(await Promise.all((cur?.fleet.hosts ?? []).map(async (h) => [h.id, (await service.desiredFor(h.id)).hash] as const)));
+    const desiredOf = new Map(await Promise.all((cur?.fleet.hosts ?? []).map(async (h) => [h.id, await service.desiredFor(h.id)] as const)));
     const hosts = (cur?.fleet.hosts ?? []).map((h) => {
       const r = reports.get(h.id);
       const rep = r?.status as { appliedHash?: string; appliedAt?: string; agent?: { firewall?: FirewallReportBody } } | undefined;
       const applied = rep?.appliedHash ?? null;
-      const desired = cur ? (desiredHash.get(h.id) ?? null) : null;
+      const want = desiredOf.get(h.id);
+      const desired = cur ? (want?.hash ?? null) : null;
       return {
         host: h.id,
         site: h.site,
@@ -45,10 +46,12 @@ export function statusRoutes(app: FastifyInstance, service: ControllerService, n
         appliedHash: applied,
         // When the controller first heard that the host runs its applied hash.
         appliedAt: rep?.appliedAt ?? null,
-        // The agent has applied what the newest revision wants of this host.
+        // The agent has applied what this host should run (the newest revision, or the one it is held at).
         current: desired !== null && applied === desired,
-        // The ruleset the newest revision renders for the host, and what its agent (--firewall) says of the newest one it got.
-        firewall: { desiredHash: cur?.desired.get(h.id)?.firewall?.hash ?? null, reported: rep?.agent?.firewall ?? null },
+        // The earlier revision a staged rollout holds the host at (null: it follows the newest).
+        heldAt: want?.heldAt ?? null,
+        // The ruleset the host should run, and what its agent (--firewall) says of the newest one it got.
+        firewall: { desiredHash: want?.state.firewall?.hash ?? null, reported: rep?.agent?.firewall ?? null },
       };
     });
     const byApp = groupBy(cur?.placements ?? [], (p) => p.app);

@@ -194,4 +194,21 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   CREATE INDEX backup_tasks_open ON backup_tasks (host, state);
   CREATE INDEX backup_tasks_app ON backup_tasks (app, kind, created_at);
   `,
+  // 11: staged rollouts (the rollout as JSON, the columns to find it) and the hosts held at
+  // an earlier revision while a rollout has not reached them or sent them back.
+  `
+  CREATE TABLE rollouts (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    revision    INTEGER NOT NULL,
+    site        TEXT NOT NULL,
+    state       TEXT NOT NULL,
+    data        TEXT NOT NULL,
+    updated_at  TEXT NOT NULL
+  );
+  CREATE TABLE host_holds (
+    host      TEXT PRIMARY KEY,
+    revision  INTEGER NOT NULL,
+    since     TEXT NOT NULL
+  );
+  `,
 ];

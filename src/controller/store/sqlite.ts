@@ -7,6 +7,8 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { HafenError } from '../../lib/errors.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
+import { readHolds, readRollouts, replaceHolds, writeRollout } from './sqlite-rollouts.js';
+import type { HostHold, Rollout } from './store.js';
 import type { ApiToken, HostStatus, JoinToken, Revision, RevisionInput, RevisionSummary, SecretInfo, SecretInput, SecretRecord, Store, TrafficSample, EventRecord, SilenceRecord, AlertingCommit, NotificationRecord, ConnectionSample, ConnectionRow, TrafficRow, TrafficResolution, UptimeRecord, StoredBackupRun, BackupTask, BackupTaskReport } from './store.js';
 import type { BackupRunBody } from '../../client/client.js';
 import type { BackupTaskKind } from '../../core/render/backups.js';
@@ -64,8 +66,8 @@ export class SqliteStore implements Store {
     return row && summary(row);
   }
 
-  async appendRevision(input: RevisionInput): Promise<Revision> {
-    const append = this.db.transaction((): Revision => {
+  async appendRevision(input: RevisionInput): Promise<Revision & { rolloutId?: number }> {
+    const append = this.db.transaction((): Revision & { rolloutId?: number } => {
       const head = this.stmt('SELECT max(number) AS n FROM revisions').get() as { n: number | null };
       if (head.n !== input.parent) {
         throw new HafenError(
@@ -76,8 +78,10 @@ export class SqliteStore implements Store {
       const number = (head.n ?? 0) + 1;
       this.stmt('INSERT INTO revisions (number, parent, author, message, created_at, fleet, placements, diff) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
         .run(number, input.parent, input.author, input.message ?? null, input.createdAt, JSON.stringify(input.fleet), JSON.stringify(input.placements), JSON.stringify(input.diff));
-      const rev: Revision = { number, parent: input.parent, author: input.author, createdAt: input.createdAt, fleet: input.fleet, placements: input.placements, diff: input.diff };
+      const rev: Revision & { rolloutId?: number } = { number, parent: input.parent, author: input.author, createdAt: input.createdAt, fleet: input.fleet, placements: input.placements, diff: input.diff };
       if (input.message !== undefined) rev.message = input.message;
+      if (input.holds) replaceHolds((sql) => this.stmt(sql), input.holds);
+      if (input.rollout) rev.rolloutId = writeRollout((sql) => this.stmt(sql), { ...input.rollout, revision: number }).id;
       return rev;
     });
     // IMMEDIATE: take the write lock before reading the head, so two writers cannot both see the same head.
@@ -93,6 +97,25 @@ export class SqliteStore implements Store {
   async listRevisions(limit = 100): Promise<RevisionSummary[]> {
     const rows = this.stmt('SELECT number, parent, author, message, created_at FROM revisions ORDER BY number DESC LIMIT ?').all(limit) as RevisionRow[];
     return rows.map(summary);
+  }
+
+  async holds(): Promise<HostHold[]> {
+    return readHolds((sql) => this.stmt(sql));
+  }
+
+  async saveRollout(rollout: Rollout, holds: readonly HostHold[]): Promise<Rollout> {
+    return this.db.transaction(() => {
+      replaceHolds((sql) => this.stmt(sql), holds);
+      return writeRollout((sql) => this.stmt(sql), rollout);
+    }).immediate();
+  }
+
+  async rollout(id: number): Promise<Rollout | undefined> {
+    return readRollouts((sql) => this.stmt(sql), { id, limit: 1 })[0];
+  }
+
+  async rollouts(limit: number): Promise<Rollout[]> {
+    return readRollouts((sql) => this.stmt(sql), { limit });
   }
 
   async createJoinToken(t: JoinToken): Promise<void> {

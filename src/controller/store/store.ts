@@ -14,6 +14,7 @@ import type { Silence } from '../../core/alerting/alerts.js';
 import type { MonitorEvent } from '../../core/monitor/status.js';
 import type { UptimeDay } from '../../core/monitor/uptime.js';
 import type { Placement } from '../../core/placement/types.js';
+import type { Rollout } from '../../core/plan/rollout.js';
 import type { BackupTaskKind } from '../../core/render/backups.js';
 
 export type Role = 'admin' | 'operator' | 'viewer';
@@ -30,6 +31,18 @@ export interface RevisionInput {
   message?: string;
   /** ISO 8601 time of the apply. */
   createdAt: string;
+  /** When given, the holds after this revision, replacing all (an apply to every host gives none). */
+  holds?: readonly HostHold[];
+  /** A staged rollout of this revision (its `revision` is the new number), stored with it. */
+  rollout?: Rollout;
+}
+
+/** A host that keeps the desired state of an earlier revision: a staged rollout has not reached it, or sent it back. */
+export interface HostHold {
+  host: string;
+  /** The revision whose state it keeps (0: no units, no firewall). */
+  revision: number;
+  since: string;
 }
 
 export interface RevisionSummary {
@@ -170,7 +183,7 @@ export interface AlertingCommit {
 /** Seconds an app was up, down and unknown on one day (UTC). */
 export type UptimeRecord = UptimeDay;
 
-export type { BackupTask, BackupTaskReport };
+export type { BackupTask, BackupTaskReport, Rollout };
 
 /** A backup run as stored: what the agent reported, and which host reported it. */
 export type StoredBackupRun = BackupRunBody & { host: string };
@@ -180,12 +193,21 @@ export interface Store {
   head(): Promise<RevisionSummary | undefined>;
   /**
    * Stores a new revision on top of `input.parent`. Fails with HAFEN_STORE_REVISION_CONFLICT
-   * (nothing stored) when the head is no longer `input.parent`.
+   * (nothing stored) when the head is no longer `input.parent`. The holds and the rollout
+   * given with it are stored in the same transaction (the rollout's id is returned).
    */
-  appendRevision(input: RevisionInput): Promise<Revision>;
+  appendRevision(input: RevisionInput): Promise<Revision & { rolloutId?: number }>;
   getRevision(number: number): Promise<Revision | undefined>;
   /** Newest first. */
   listRevisions(limit?: number): Promise<RevisionSummary[]>;
+
+  /** Hosts held at an earlier revision than the newest. */
+  holds(): Promise<HostHold[]>;
+  /** Stores a rollout (a new one when its id is 0: the store assigns the id) and replaces every hold, in one transaction. */
+  saveRollout(rollout: Rollout, holds: readonly HostHold[]): Promise<Rollout>;
+  rollout(id: number): Promise<Rollout | undefined>;
+  /** Newest first. */
+  rollouts(limit: number): Promise<Rollout[]>;
 
   createJoinToken(token: JoinToken): Promise<void>;
   /**

@@ -47,7 +47,7 @@ interface HostView {
  * set's name ("set seg_mgmt_all: elements = { … }"), so a change says which set it is in. The
  * header comment (it names the host's address) is left out.
  */
-function policyLines(script: string): string[] {
+export function policyLines(script: string): string[] {
   let set: string | undefined;
   const out: string[] = [];
   for (const raw of script.split('\n')) {
