@@ -29,10 +29,13 @@ export interface FirewallWanted {
   script: string;
   hash: string;
   confirmMs: number;
+  /** A new generation asks for the ruleset to be applied again, even if it was rolled back or is confirmed. */
+  generation?: number;
 }
 
 interface Pending {
   hash: string;
+  generation?: number;
   appliedAt: number;
   deadline: number;
   /** `nft list table inet hafen` before the change; null when there was no table. */
@@ -49,6 +52,8 @@ export interface FirewallOptions {
 }
 
 const TABLE = 'inet hafen';
+/** The re-apply generation a report carries (none: never asked again). */
+const gen = (x: { generation?: number }) => (x.generation ? { generation: x.generation } : {});
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class FirewallKeeper {
@@ -114,7 +119,7 @@ export class FirewallKeeper {
     if (this.busy || last?.state !== 'confirmed' || !last.liveDigest) return;
     const drifted = (await this.liveDigest()) !== last.liveDigest;
     if (drifted !== last.drifted && this.last === last) {
-      if (drifted) this.opts.log(`firewall: the live table differs from ruleset ${last.hash.slice(0, 12)} as it was confirmed (changed by hand or by another tool); the agent applies it again at its next start or desired state`);
+      if (drifted) this.opts.log(`firewall: the live table differs from ruleset ${last.hash.slice(0, 12)} as it was confirmed (changed by hand or by another tool); it is applied again at the agent's next start or with hafen firewall reapply`);
       this.last = { ...last, drifted };
     }
   }
@@ -139,8 +144,12 @@ export class FirewallKeeper {
   }
 
   private async apply(fw: FirewallWanted): Promise<void> {
-    if (this.stopped || (this.last?.hash === fw.hash && this.last.state === 'rolled-back')) return;
-    if (this.last?.hash === fw.hash && this.last.state === 'confirmed') {
+    if (this.stopped) return;
+    // The controller asks for this ruleset again (hafen firewall reapply): whatever became of it before.
+    const again = this.last?.hash === fw.hash && (fw.generation ?? 0) !== (this.last.generation ?? 0);
+    if (again) this.opts.log(`firewall: the controller asks for ruleset ${fw.hash.slice(0, 12)} again (generation ${fw.generation ?? 0}); applying it`);
+    if (!again && this.last?.hash === fw.hash && this.last.state === 'rolled-back') return;
+    if (!again && this.last?.hash === fw.hash && this.last.state === 'confirmed') {
       // Confirmed before: applied again only when the live table is gone (a reboot) or drifted.
       if ((await this.liveDigest()) === this.last.liveDigest) return;
       this.opts.log(`firewall: the live table is not ruleset ${fw.hash.slice(0, 12)} as confirmed (a reboot, or changed since); applying it again`);
@@ -157,18 +166,18 @@ export class FirewallKeeper {
     const listed = await this.nft(['list', 'table', ...TABLE.split(' ')]);
     const previous = listed.code === 0 ? listed.stdout : null;
     const now = Date.now();
-    const pending: Pending = { hash: fw.hash, appliedAt: now, deadline: now + fw.confirmMs, previous };
+    const pending: Pending = { hash: fw.hash, ...(fw.generation ? { generation: fw.generation } : {}), appliedAt: now, deadline: now + fw.confirmMs, previous };
     await writeFileAtomic(join(this.dir, 'pending.json'), JSON.stringify(pending));
     const applied = await this.nft(['-f', '-'], fw.script);
     if (applied.code !== 0) {
       rmSync(join(this.dir, 'pending.json'), { force: true });
       const error = `nft refused the ruleset, nothing changed: ${applied.stderr.trim().split('\n').slice(-3).join(' / ')}`;
       this.opts.log(`firewall: ${error}`);
-      await this.settle({ hash: fw.hash, state: 'failed', at: new Date().toISOString(), error });
+      await this.settle({ hash: fw.hash, ...gen(fw), state: 'failed', at: new Date().toISOString(), error });
       return;
     }
     this.opts.log(`firewall: ruleset ${fw.hash.slice(0, 12)} applied; reaching the controller within ${fw.confirmMs / 1000} s keeps it`);
-    this.last = { hash: fw.hash, state: 'confirming', at: new Date().toISOString() };
+    this.last = { hash: fw.hash, ...gen(fw), state: 'confirming', at: new Date().toISOString() };
     await this.confirmOrRestore(pending);
   }
 
@@ -182,7 +191,7 @@ export class FirewallKeeper {
         const confirmSeconds = (Date.now() - p.appliedAt) / 1000;
         this.opts.log(`firewall: ruleset ${p.hash.slice(0, 12)} confirmed (the controller answered ${confirmSeconds.toFixed(1)} s after it was applied)`);
         const liveDigest = await this.liveDigest();
-        await this.settle({ hash: p.hash, state: 'confirmed', at: new Date().toISOString(), confirmSeconds, ...(liveDigest ? { liveDigest } : {}) });
+        await this.settle({ hash: p.hash, ...gen(p), state: 'confirmed', at: new Date().toISOString(), confirmSeconds, ...(liveDigest ? { liveDigest } : {}) });
         return;
       } catch {
         await sleep(Math.max(0, Math.min(1000, p.deadline - Date.now())));
@@ -197,7 +206,7 @@ export class FirewallKeeper {
         ? `the controller could not be reached over a new connection within ${seconds} s after applying ruleset ${p.hash.slice(0, 12)}; the previous ruleset is back${p.previous === null ? ' (there was none: hafen\'s table is gone)' : ''}`
         : `the controller could not be reached within ${seconds} s after applying ruleset ${p.hash.slice(0, 12)}, and restoring the previous one FAILED: ${restored.stderr.trim()}`;
     this.opts.log(`firewall: ${error}`);
-    await this.settle({ hash: p.hash, state: 'rolled-back', at: new Date().toISOString(), error });
+    await this.settle({ hash: p.hash, ...gen(p), state: 'rolled-back', at: new Date().toISOString(), error });
   }
 
   private nft(args: string[], input?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {

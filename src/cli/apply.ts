@@ -3,7 +3,7 @@ import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import type { ApplyResponse, PlanResponse } from '../client/client.js';
 import { problemsOf } from '../client/client.js';
-import { readFleetFiles } from './fleet-files.js';
+import { readAllocations, readFleetFiles } from './fleet-files.js';
 import { EXIT, json, parseFormat, type CliIo, type OutputFormat } from './io.js';
 import { countLine, problemsText } from './problems-output.js';
 import { remoteClient, remoteOptions, type RemoteOptions } from './remote.js';
@@ -60,7 +60,11 @@ export function registerApply(program: Command, io: CliIo, setExit: (code: numbe
         'after',
         `
 With --site and a fleet equal to the newest revision's, no revision is made: the site's hosts
-still held at an earlier revision are rolled out. Exit status 1 when the rollout fails or is aborted.`,
+still held at an earlier revision are rolled out. Exit status 1 when the rollout fails or is aborted.
+
+The fleet's IPAM record goes along (ipam.lock in a fleet directory, NAME.ipam.lock beside a
+file): the controller takes the addresses from it. Without one it keeps the addresses of its
+newest revision, so hosts never move because others were added or removed.`,
       ),
   ).action(async (fleetPath: string, opts: ApplyOptions) => {
     if (!opts.site && (opts.batch !== undefined || opts.gateTimeout !== undefined || opts.detach)) {
@@ -69,9 +73,12 @@ still held at an earlier revision are rolled out. Exit status 1 when the rollout
     }
     const client = remoteClient(opts);
     const files = await readFleetFiles(fleetPath);
+    // The fleet's ipam.lock, when it has one: the controller takes its addresses from it.
+    const allocations = await readAllocations(files.defaultAllocations);
+    const sent = { ...(allocations ? { allocations } : {}), ...(opts.site ? { site: opts.site } : {}) };
     let plan: PlanResponse;
     try {
-      plan = await client.plan(files.sources, opts.site);
+      plan = await client.plan(files.sources, sent);
     } catch (err) {
       const problems = problemsOf(err);
       if (!problems) throw err;
@@ -89,8 +96,8 @@ still held at an earlier revision are rolled out. Exit status 1 when the rollout
       io.stderr(process.stdin.isTTY ? 'not applied\n' : 'not applied: pass --yes to apply without a terminal\n');
       return setExit(EXIT.invalid);
     }
-    const site = opts.site && { site: opts.site, ...(opts.batch !== undefined ? { batch: opts.batch } : {}), ...(opts.gateTimeout !== undefined ? { gateTimeoutSeconds: opts.gateTimeout } : {}) };
-    const res: ApplyResponse = await client.apply(files.sources, plan.parent, opts.message, site || undefined);
+    const staging = { ...(opts.batch !== undefined ? { batch: opts.batch } : {}), ...(opts.gateTimeout !== undefined ? { gateTimeoutSeconds: opts.gateTimeout } : {}) };
+    const res: ApplyResponse = await client.apply(files.sources, plan.parent, opts.message, { ...sent, ...staging });
     if (!res.rollout) {
       if (opts.format === 'json') io.stdout(json(res));
       else io.stdout(`applied revision ${res.revision}${opts.site ? `; nothing to roll out at ${opts.site}` : ''}\n`);

@@ -8,6 +8,7 @@ import { registerAccess } from './access.js';
 import { registerAlerts } from './alerts.js';
 import { registerApply } from './apply.js';
 import { registerRollout } from './rollout.js';
+import { registerFirewall } from './firewall.js';
 import { registerBackup } from './backup.js';
 import { registerCapacity } from './capacity.js';
 import { registerChecks } from './checks.js';
@@ -46,6 +47,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   registerSchema(program, io, setExit);
   registerApply(program, io, setExit);
   registerRollout(program, io, setExit);
+  registerFirewall(program, io, setExit);
   registerStatus(program, io, setExit);
   registerChecks(program, io, setExit);
   registerAlerts(program, io, setExit);

@@ -10,7 +10,7 @@ import { writeFileAtomic } from '../lib/fs.js';
 import { EXIT, json, parseFormat, type CliIo, type OutputFormat } from './io.js';
 import { readPlan, validFleet } from './planning.js';
 import { problemsOf } from '../client/client.js';
-import { readFleetFiles } from './fleet-files.js';
+import { readAllocations, readFleetFiles } from './fleet-files.js';
 import { countLine, problemsText } from './problems-output.js';
 import { remoteClient, remoteOptions, type RemoteOptions } from './remote.js';
 import { sitePlanText } from './rollout.js';
@@ -101,8 +101,9 @@ async function sitePlan(fleetPath: string, site: string, opts: PlanOptions, io: 
     return EXIT.invalid;
   }
   const files = await readFleetFiles(fleetPath);
+  const allocations = await readAllocations(files.defaultAllocations);
   try {
-    const plan = await remoteClient(opts).plan(files.sources, site);
+    const plan = await remoteClient(opts).plan(files.sources, { site, ...(allocations ? { allocations } : {}) });
     io.stdout(opts.format === 'json' ? json(plan) : sitePlanText(plan, site));
     return plan.unplaced.length > 0 ? EXIT.invalid : EXIT.ok;
   } catch (err) {

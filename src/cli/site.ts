@@ -13,23 +13,15 @@ import { hostFirewall, nftScript } from '../core/render/nftables.js';
 import { siteReport, siteReportText } from '../core/render/site-report.js';
 import { EXIT, json, parseFormat, type CliIo, type OutputFormat } from './io.js';
 import { readFleetFiles } from './fleet-files.js';
-import { loadFleet } from './load.js';
 import { countLine, problemsText } from './problems-output.js';
+import { registerSiteRender } from './site-render.js';
+import { loadBlueprint } from './blueprint-load.js';
 
 type SiteFormat = OutputFormat | 'nft';
 
 function parseSiteFormat(v: string): SiteFormat {
   if (v !== 'nft' && v !== 'text' && v !== 'json') throw new InvalidArgumentError(`--format must be "nft", "text" or "json", not "${v}"`);
   return v;
-}
-
-async function load(fleetPath: string, allocations: string | undefined, io: CliIo) {
-  const { result } = await loadFleet(fleetPath, allocations);
-  if (!result.ok || !result.fleet || !result.ipam) {
-    io.stderr(`${problemsText(result.problems)}${fleetPath}: ${countLine(result.problems)}\n`);
-    return undefined;
-  }
-  return { fleet: result.fleet, ipam: result.ipam, placements: schedule(result.fleet).placements };
 }
 
 export function registerSite(program: Command, io: CliIo, setExit: (code: number) => void): void {
@@ -42,7 +34,7 @@ export function registerSite(program: Command, io: CliIo, setExit: (code: number
     .option('--allocations <file>', 'allocation record (default: ipam.lock in a fleet directory, NAME.ipam.lock beside a fleet file)')
     .option('--format <format>', 'output format: text or json', parseFormat, 'text' as OutputFormat)
     .action(async (fleetPath: string, id: string, opts: { allocations?: string; format: OutputFormat }) => {
-      const loaded = await load(fleetPath, opts.allocations, io);
+      const loaded = await loadBlueprint(fleetPath, opts.allocations, io);
       if (!loaded) return setExit(EXIT.invalid);
       const report = siteReport(loaded.fleet, loaded.ipam, loaded.placements, id);
       if (!report) {
@@ -60,7 +52,7 @@ export function registerSite(program: Command, io: CliIo, setExit: (code: number
     .option('--allocations <file>', 'allocation record (default: ipam.lock in a fleet directory, NAME.ipam.lock beside a fleet file)')
     .option('--format <format>', 'output format: nft (the default), text or json', parseSiteFormat, 'nft' as SiteFormat)
     .action(async (fleetPath: string, host: string, opts: { allocations?: string; format: SiteFormat }) => {
-      const loaded = await load(fleetPath, opts.allocations, io);
+      const loaded = await loadBlueprint(fleetPath, opts.allocations, io);
       if (!loaded) return setExit(EXIT.invalid);
       if (!loaded.fleet.hosts.some((h) => h.id === host)) {
         io.stderr(`error: host "${host}" is not in the fleet\n`);
@@ -81,6 +73,7 @@ export function registerSite(program: Command, io: CliIo, setExit: (code: number
       setExit(EXIT.ok);
     });
   registerSiteDiff(site, io, setExit);
+  registerSiteRender(site, loadBlueprint, io, setExit);
 }
 
 /** The diff as text: per site a summary, then each changed host with what changes. */
@@ -115,7 +108,7 @@ export function registerSiteDiff(site: Command, io: CliIo, setExit: (code: numbe
     .option('--site <site>', 'only the hosts of this site')
     .option('--format <format>', 'output format: text or json', parseFormat, 'text' as OutputFormat)
     .action(async (beforePath: string, afterPath: string, opts: { site?: string; format: OutputFormat }) => {
-      const before = await load(beforePath, undefined, io);
+      const before = await loadBlueprint(beforePath, undefined, io);
       if (!before) return setExit(EXIT.invalid);
       const files = await readFleetFiles(afterPath);
       const res = validateFleet(files.sources, { allocations: before.ipam.record });

@@ -39,8 +39,8 @@ export function registerStatus(program: Command, io: CliIo, setExit: (code: numb
         lines.push(`host ${h.host.padEnd(24)} ${h.ageSeconds === null ? 'never reported' : `last heartbeat ${h.ageSeconds} s ago${h.state === 'down' ? ' (DOWN)' : ''}`}`);
         if (h.heldAt !== null) lines.push(`  held at revision ${h.heldAt} by a staged rollout (hafen rollout status)`);
         const fw = h.firewall.reported;
-        if (fw && (fw.state === 'rolled-back' || fw.state === 'failed')) lines.push(`  firewall ${fw.state.toUpperCase()} at ${fw.at}: ${fw.error ?? ''}`);
-        else if (fw?.drifted) lines.push('  firewall DRIFTED: the live table differs from the ruleset the agent confirmed; restart the agent to apply it again');
+        if (fw && (fw.state === 'rolled-back' || fw.state === 'failed')) lines.push(`  firewall ${fw.state.toUpperCase()} at ${fw.at}: ${fw.error ?? ''} (once mended: hafen firewall reapply ${h.host})`);
+        else if (fw?.drifted) lines.push(`  firewall DRIFTED: the live table differs from the ruleset the agent confirmed; apply it again: hafen firewall reapply ${h.host}`);
       }
       if (proxies.length > 0) lines.push('');
       for (const p of proxies) {

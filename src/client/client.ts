@@ -5,6 +5,7 @@
  */
 import type { Problem } from '../core/fleet/problems.js';
 import type { FleetSource } from '../core/fleet/source.js';
+import type { AllocationRecord } from '../core/ipam/record.js';
 import type { RevisionDiff } from '../core/plan/diff.js';
 import type { Rollout } from '../core/plan/rollout.js';
 import type { Placement, Unplaced } from '../core/placement/types.js';
@@ -42,9 +43,10 @@ export interface ApplyResponse extends PlanResponse {
   rollout?: Rollout;
 }
 
-/** Where and how a staged rollout goes (hafen apply --site). */
-export interface SiteRolloutOptions {
-  site: string;
+/** What else goes with a plan or apply: the fleet's ipam.lock, and a staged rollout's site (hafen apply --site). */
+export interface ApplyOptions {
+  allocations?: AllocationRecord;
+  site?: string;
   batch?: number;
   gateTimeoutSeconds?: number;
 }
@@ -117,6 +119,8 @@ export interface FirewallReportBody {
   liveDigest?: string;
   /** The live table no longer lists as it did when confirmed (edited by hand or another tool; checked every heartbeat). */
   drifted?: boolean;
+  /** The re-apply generation this outcome belongs to (hafen firewall reapply raises it). */
+  generation?: number;
 }
 
 export interface ProbeResultBody {
@@ -188,11 +192,14 @@ export class HafenClient {
   health(): Promise<{ ok: boolean; revision: number | null }> {
     return this.call('GET', '/healthz', undefined, 5000);
   }
-  plan(sources: FleetSource[], site?: string): Promise<PlanResponse> {
-    return this.call('POST', '/v1/plan', { sources, ...(site ? { site } : {}) });
+  plan(sources: FleetSource[], opts: Pick<ApplyOptions, 'site' | 'allocations'> = {}): Promise<PlanResponse> {
+    return this.call('POST', '/v1/plan', { sources, ...opts });
   }
-  apply(sources: FleetSource[], parent: number | null, message?: string, rollout?: SiteRolloutOptions): Promise<ApplyResponse> {
-    return this.call('POST', '/v1/apply', { sources, parent, ...(message ? { message } : {}), ...rollout });
+  apply(sources: FleetSource[], parent: number | null, message?: string, opts: ApplyOptions = {}): Promise<ApplyResponse> {
+    return this.call('POST', '/v1/apply', { sources, parent, ...(message ? { message } : {}), ...opts });
+  }
+  reapplyFirewall(host: string): Promise<{ host: string; hash: string; generation: number }> {
+    return this.call('POST', `/v1/hosts/${encodeURIComponent(host)}/firewall/reapply`, {});
   }
   rollouts(limit = 20): Promise<{ rollouts: Rollout[] }> {
     return this.call('GET', `/v1/rollouts?limit=${limit}`);

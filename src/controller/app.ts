@@ -21,7 +21,7 @@ function httpStatus(code: string): number {
   if (code.startsWith('HAFEN_AUTH_MISSING') || code === 'HAFEN_AUTH_INVALID') return 401;
   if (code === 'HAFEN_AUTH_FORBIDDEN') return 403;
   if (code.endsWith('_NOT_FOUND')) return 404;
-  if (code === 'HAFEN_STORE_REVISION_CONFLICT' || code === 'HAFEN_SECRET_IN_USE' || code === 'HAFEN_BACKUP_NO_JOB' || code === 'HAFEN_BACKUP_NO_KEY' || code === 'HAFEN_ROLLOUT_RUNNING' || code === 'HAFEN_ROLLOUT_FINISHED') return 409;
+  if (code === 'HAFEN_STORE_REVISION_CONFLICT' || code === 'HAFEN_SECRET_IN_USE' || code === 'HAFEN_BACKUP_NO_JOB' || code === 'HAFEN_BACKUP_NO_KEY' || code === 'HAFEN_ROLLOUT_RUNNING' || code === 'HAFEN_ROLLOUT_FINISHED' || code === 'HAFEN_FIREWALL_NONE') return 409;
   if (code === 'HAFEN_FLEET_INVALID' || code === 'HAFEN_PLAN_UNPLACED' || code === 'HAFEN_SECRET_MISSING' || code === 'HAFEN_ROLLOUT_INVALID') return 422;
   if (code === 'HAFEN_API_BAD_REQUEST' || code === 'HAFEN_SECRET_EMPTY' || code === 'HAFEN_SECRET_TOO_LARGE' || code === 'HAFEN_SECRET_INVALID') return 400;
   return 500;

@@ -4,6 +4,10 @@
  * is part of the unit's desired state and hash, so the agent restarts it like any change, and
  * a restarted controller keeps the generation (it is in the store). Every restart, and every
  * restart refused by the hourly limit, is an event.
+ *
+ * The same generations let a person ask a host's agent to apply its firewall again
+ * (`hafen firewall reapply`): a drifted table, or a ruleset its agent rolled back, once the
+ * cause is mended. The generation is kept under the name `firewall:<host>`.
  */
 import type { Check } from '../core/monitor/checks.js';
 import { restartsDue, type RemediationPolicy } from '../core/monitor/remediation.js';
@@ -14,6 +18,8 @@ import { contentHash } from '../core/util/canonical.js';
 import type { Store } from './store/store.js';
 
 const HOUR_MS = 3_600_000;
+/** The generation counter of a host's firewall re-applies (unit names never hold a colon). */
+const firewallKey = (host: string) => `firewall:${host}`;
 
 export class Remediation {
   private generations: Map<string, number> | undefined;
@@ -36,13 +42,25 @@ export class Remediation {
   /** The host's desired state with the restart generations in its units (and their hashes), and the host's hash. */
   async apply(state: HostDesiredState, hash: string): Promise<{ state: HostDesiredState; hash: string }> {
     const gens = await this.gens();
-    if (!state.units.some((u) => gens.has(u.name))) return { state, hash };
+    const fwGeneration = state.firewall ? gens.get(firewallKey(state.host)) : undefined;
+    if (!state.units.some((u) => gens.has(u.name)) && fwGeneration === undefined) return { state, hash };
     const units = state.units.map((u) => {
       const restart = gens.get(u.name);
       return restart === undefined ? u : { ...u, restart, hash: contentHash({ hash: u.hash, restart }) };
     });
-    const next = { ...state, units };
+    const next = { ...state, units, ...(fwGeneration !== undefined ? { firewall: { ...state.firewall!, generation: fwGeneration } } : {}) };
     return { state: next, hash: hostStateHash(next) };
+  }
+
+  /** Asks the host's agent to apply its firewall again; returns the new generation. */
+  async reapplyFirewall(host: string, by: string): Promise<number> {
+    const at = this.now().toISOString();
+    const generation = await this.store.restartUnit(firewallKey(host), at);
+    (await this.gens()).set(firewallKey(host), generation);
+    await this.store.addEvents([{ at, kind: 'firewall', subject: host, state: 'reapply', message: `${by} asked ${host} to apply its firewall again`, data: { host, generation } }]);
+    this.log(`firewall: ${by} asked ${host} to apply its firewall again`);
+    this.changed();
+    return generation;
   }
 
   async step(fleet: Fleet, checks: readonly Check[], status: readonly CheckStatus[]): Promise<void> {

@@ -8,6 +8,7 @@ import type { Fleet } from '../core/fleet/model.js';
 import type { FleetSource, ParsedFile } from '../core/fleet/source.js';
 import { validateFleet } from '../core/fleet/validate.js';
 import type { IpamResult } from '../core/ipam/allocate.js';
+import { AllocationRecordSchema, type AllocationRecord } from '../core/ipam/record.js';
 import { revisionDiff, type RevisionDiff } from '../core/plan/diff.js';
 import { schedule } from '../core/placement/schedule.js';
 import type { Placement, Unplaced } from '../core/placement/types.js';
@@ -42,6 +43,14 @@ export interface Snapshot {
   hashes: Map<string, string>;
   /** Each host's address from IPAM (what proxies reach its units at, unless its agent reports another). */
   addresses: Map<string, string>;
+  /** The IPAM allocation record: the next revision keeps these addresses. */
+  allocations?: AllocationRecord;
+}
+
+/** A stored allocation record (revisions from before hafen kept one have none). */
+function storedRecord(value: unknown): { allocations?: AllocationRecord } {
+  const parsed = value === undefined ? undefined : AllocationRecordSchema.safeParse(value);
+  return parsed?.success ? { allocations: parsed.data } : {};
 }
 
 export interface PlanResult {
@@ -132,7 +141,7 @@ export class ControllerService {
     if (this.snapshot?.revision === head.number) return this.snapshot;
     const rev = (await this.store.getRevision(head.number))!;
     const sources = rev.fleet as FleetSource[];
-    const res = validateFleet(sources, { parseCache: this.parsed });
+    const res = validateFleet(sources, { parseCache: this.parsed, ...storedRecord(rev.allocations) });
     if (!res.fleet) throw new HafenError('HAFEN_STORE_CORRUPT', `revision ${rev.number} no longer validates (${res.problems[0]?.message ?? 'unknown problem'})`);
     return this.remember(rev.number, res.fleet, sources, rev.placements, await this.secrets.versions(), res.ipam);
   }
@@ -141,7 +150,7 @@ export class ControllerService {
   private async renderRevision(number: number): Promise<Map<string, HostDesiredState>> {
     const rev = await this.store.getRevision(number);
     if (!rev) throw new HafenError('HAFEN_STORE_CORRUPT', `hosts are held at revision ${number}, which is not in the store`);
-    const res = validateFleet(rev.fleet as FleetSource[]);
+    const res = validateFleet(rev.fleet as FleetSource[], storedRecord(rev.allocations));
     if (!res.fleet) throw new HafenError('HAFEN_STORE_CORRUPT', `revision ${number} no longer validates (${res.problems[0]?.message ?? 'unknown problem'})`);
     return render(res.fleet, rev.placements, number, await this.secrets.versions(), res.ipam);
   }
@@ -159,22 +168,27 @@ export class ControllerService {
     const addresses = addressesOf(ipam);
     const desired = rendered ?? render(fleet, placements, revision, secretVersions, ipam);
     const hashes = new Map([...desired].map(([host, s]) => [host, hostStateHash(s)]));
-    this.snapshot = { revision, fleet, sources, placements, desired, hashes, addresses };
+    this.snapshot = { revision, fleet, sources, placements, desired, hashes, addresses, ...(ipam ? { allocations: ipam.record } : {}) };
     return this.snapshot;
   }
 
   /** Validates and plans `sources` against the current revision, keeping its placements; with a site, also the rollout's stages and the hosts held elsewhere. */
-  async plan(sources: FleetSource[], site?: string): Promise<PlanResult & { stages?: string[][]; held?: string[] }> {
-    const prepared = await this.prepare(sources);
+  async plan(sources: FleetSource[], site?: string, lock?: AllocationRecord): Promise<PlanResult & { stages?: string[][]; held?: string[] }> {
+    const prepared = await this.prepare(sources, lock);
     if (site === undefined) return prepared.plan;
     const cur = await this.current();
     const staged = await this.rollouts.plan({ site }, prepared.fleet.hosts, prepared.desired, cur, (cur?.revision ?? 0) + 1, 'plan');
     return { ...prepared.plan, stages: staged.rollout?.stages ?? [], held: staged.elsewhere };
   }
 
-  /** The plan, and what an apply of it keeps (the rendered state, so it is not rendered twice). */
-  private async prepare(sources: FleetSource[]): Promise<Prepared> {
-    const res = validateFleet(sources, { parseCache: this.parsed });
+  /**
+   * The plan, and what an apply of it keeps (the rendered state, so it is not rendered twice).
+   * Addresses come from `lock` (the fleet's ipam.lock, as the CLI sends it) or else the newest
+   * revision's record, so hosts keep their addresses from one revision to the next.
+   */
+  private async prepare(sources: FleetSource[], lock?: AllocationRecord): Promise<Prepared> {
+    const allocations = lock ?? (await this.current())?.allocations;
+    const res = validateFleet(sources, { parseCache: this.parsed, ...(allocations ? { allocations } : {}) });
     // Files no longer part of the fleet leave the cache.
     for (const name of [...this.parsed.keys()]) if (!sources.some((s) => s.name === name)) this.parsed.delete(name);
     if (!res.ok || !res.fleet) {
@@ -210,8 +224,8 @@ export class ControllerService {
    * revision's (as parsed: comments and file names aside) makes no new revision, only the
    * rollout of the held hosts at the site.
    */
-  async apply(sources: FleetSource[], parent: number | null, author: string, message?: string, site?: SiteRolloutRequest): Promise<PlanResult & { revision: number; rollout?: Rollout; held?: string[] }> {
-    const prepared = await this.prepare(sources);
+  async apply(sources: FleetSource[], parent: number | null, author: string, message?: string, site?: SiteRolloutRequest, lock?: AllocationRecord): Promise<PlanResult & { revision: number; rollout?: Rollout; held?: string[] }> {
+    const prepared = await this.prepare(sources, lock);
     const { plan } = prepared;
     const running = await this.rollouts.running();
     if (running) {
@@ -229,7 +243,7 @@ export class ControllerService {
     await this.secrets.makeMissing(passwords, 'hafen (backup repository password)', this.now());
     const cur = await this.current();
     const staged = site && (await this.rollouts.plan(site, prepared.fleet.hosts, prepared.desired, cur, (parent ?? 0) + 1, author));
-    if (staged && cur && contentHash(prepared.fleet) === contentHash(cur.fleet)) {
+    if (staged && cur && contentHash(prepared.fleet) === contentHash(cur.fleet) && contentHash(prepared.ipam?.record ?? null) === contentHash(cur.allocations ?? null)) {
       // Nothing new to store: roll the newest revision out to the site's held hosts.
       const rollout = staged.rollout && (await this.store.saveRollout({ ...staged.rollout, revision: cur.revision }, staged.holds));
       this.holds.changed();
@@ -244,6 +258,7 @@ export class ControllerService {
       author,
       createdAt: this.now().toISOString(),
       ...(message ? { message } : {}),
+      ...(prepared.ipam ? { allocations: prepared.ipam.record } : {}),
       holds: staged ? staged.holds : [],
       ...(staged && staged.rollout ? { rollout: staged.rollout } : {}),
     });

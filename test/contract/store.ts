@@ -43,8 +43,10 @@ export function storeContract(name: string, open: () => Promise<StoreHandle>): v
     withStore('revisions are numbered, kept whole, and listed newest first', async ({ store }) => {
       const r1 = await store.appendRevision(revision(null, { message: 'first' }));
       assert.equal(r1.number, 1);
-      const r2 = await store.appendRevision(revision(1, { author: 'someone-else', diff: { moved: [] } }));
+      const allocations = { version: 1, segments: { nue: { apps: '198.18.0.0/26' } }, hosts: { 'nue-app-01': '198.18.0.4' } };
+      const r2 = await store.appendRevision(revision(1, { author: 'someone-else', diff: { moved: [] }, allocations }));
       assert.equal(r2.number, 2);
+      assert.deepEqual((await store.getRevision(2))?.allocations, allocations, 'the allocation record is kept with the revision');
       assert.deepEqual(await store.getRevision(1), { number: 1, parent: null, author: 'ops@example', message: 'first', createdAt: '2026-11-26T10:00:00.000Z', fleet: { sites: [{ id: 'nue' }] }, placements, diff: { added: ['acme-web'] } });
       assert.deepEqual((await store.head())?.number, 2);
       assert.deepEqual((await store.listRevisions()).map((r) => [r.number, r.parent, r.author]), [[2, 1, 'someone-else'], [1, null, 'ops@example']]);

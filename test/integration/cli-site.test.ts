@@ -91,3 +91,24 @@ test('adding a site (Graz) to the reference fleet: its whole blueprint, and else
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("site network: a host's interface for the provider's panel, a site's hosts in one go, JSON; unknown targets named", async () => {
+  const host = await hafenAsync(['site', 'network', FLEET, 'nue-app-01']);
+  assert.equal(host.status, 0, host.stderr);
+  assert.equal(host.stdout, 'nue-app-01: eth0 198.18.0.2/25, gateway 198.18.0.1 (site nue, segment apps 198.18.0.0/25)\n');
+  const site = await hafenAsync(['site', 'network', FLEET, 'hel', '--format', 'json']);
+  const all = JSON.parse(site.stdout) as { host: string; address: string; gateway?: string }[];
+  assert.ok(all.length > 20 && all.every((n) => n.host.startsWith('hel-') && /^198\.18\.\d+\.\d+\/\d+$/.test(n.address) && n.gateway));
+  const unknown = await hafenAsync(['site', 'network', FLEET, 'xyz']);
+  assert.equal(unknown.status, 1);
+  assert.match(unknown.stderr, /"xyz" is neither a host nor a site with hosts in the fleet \(sites: hel, nue, vie\)/);
+});
+
+test("site proxies: where a site's proxies listen, the routes they serve, their systemd units", async () => {
+  const text = await hafenAsync(['site', 'proxies', FLEET, 'hel']);
+  assert.equal(text.status, 0, text.stderr);
+  assert.match(text.stdout, /^edge proxies of site hel:\n {2}hel-proxy-01 +http 198\.18\.4\.\d+:80, https 198\.18\.4\.\d+:443$/m);
+  assert.match(text.stdout, /^routes \(\d+; replicas at hel first, the others take over when they fail\):$/m);
+  const units = await hafenAsync(['site', 'proxies', FLEET, 'hel', '--format', 'systemd', '--controller-url', 'https://ctl.example:7400']);
+  assert.equal((units.stdout.match(/^ExecStart=\/usr\/local\/bin\/hafen proxy --controller https:\/\/ctl\.example:7400 --site hel /gm) ?? []).length, 2);
+});

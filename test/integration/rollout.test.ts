@@ -43,7 +43,7 @@ test('a staged rollout to one site: canary first, batches gated, other sites hel
     for (const h of HOSTS) await until(`${h} serves v1`, async () => ((await greeting(h)) === 'v1' ? true : undefined));
 
     // The plan for one site: its hosts' changes, the stages, and who else is held.
-    const plan = await admin.plan(fleet('v2'), 'nue');
+    const plan = await admin.plan(fleet('v2'), { site: 'nue' });
     assert.deepEqual(plan.stages, [['nue-app-01'], ['nue-app-02'], ['nue-app-03']]);
     assert.deepEqual(plan.held, ['vie-app-01', 'hel-app-01']);
 

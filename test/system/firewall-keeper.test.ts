@@ -111,3 +111,30 @@ test('a confirmed ruleset gone after a reboot is applied again at the next start
   await rebooted.want({ script: ruleset(30), hash: 'h30', confirmMs: 5000 });
   assert.equal(table().stdout, confirmed);
 });
+
+test('a rolled-back ruleset is not tried again for the same generation; a new generation (hafen firewall reapply) tries it again', async (t) => {
+  if (!need(t, usable, 'needs root, nft and ip netns')) return;
+  const state = join(dir, 'agent-reapply');
+  let reachable = false;
+  const reach = async () => {
+    if (!reachable) throw new Error('no controller');
+  };
+  const keeper = new FirewallKeeper({ stateDir: state, nft, log: noLog, reach });
+  await keeper.want({ script: ruleset(40), hash: 'h40', confirmMs: 1000 });
+  assert.equal(keeper.report()?.state, 'rolled-back');
+  await keeper.want({ script: ruleset(40), hash: 'h40', confirmMs: 1000 });
+  assert.equal(keeper.report()?.generation, undefined, 'the same desired state again: not retried');
+  // The cause is mended; the controller raises the generation.
+  reachable = true;
+  await keeper.want({ script: ruleset(40), hash: 'h40', confirmMs: 1000, generation: 1 });
+  assert.deepEqual([keeper.report()?.state, keeper.report()?.generation], ['confirmed', 1]);
+  assert.match(table().stdout, /dport 40/);
+  // A confirmed, undrifted ruleset asked for again is applied again (and confirmed again).
+  const before = keeper.report()!.at;
+  await new Promise((r) => setTimeout(r, 10));
+  await keeper.want({ script: ruleset(40), hash: 'h40', confirmMs: 1000, generation: 2 });
+  assert.deepEqual([keeper.report()?.state, keeper.report()?.generation], ['confirmed', 2]);
+  assert.notEqual(keeper.report()!.at, before);
+  await keeper.want({ script: ruleset(40), hash: 'h40', confirmMs: 1000, generation: 2 });
+  assert.equal(keeper.report()!.generation, 2, 'the same generation again changes nothing');
+});

@@ -17,7 +17,7 @@ import { after, before, test } from 'node:test';
 import { HafenClient } from '../../src/client/client.js';
 import { startController } from '../../src/controller/main.js';
 import { makeNetns, type Netns } from '../helpers/netns.js';
-import { BIN } from '../helpers/paths.js';
+import { BIN, hafenAsync } from '../helpers/paths.js';
 import { need, run, works } from '../helpers/system.js';
 import { until } from '../helpers/wait.js';
 
@@ -62,6 +62,7 @@ async function applyFleet(egress: string): Promise<string> {
   return (await admin!.status()).hosts.find((h) => h.host === 'nue-app-01')!.firewall.desiredHash!;
 }
 
+const hafenCli = (args: string[]) => hafenAsync([...args, '--controller', controller!.url, '--token-file', join(dir, 'controller', 'admin.token')]);
 const controllerPort = () => Number(new URL(controller!.url).port);
 const reported = async () => (await admin!.status()).hosts.find((h) => h.host === 'nue-app-01')!.firewall.reported;
 
@@ -132,4 +133,27 @@ test('a firewall rolled out by the agent: confirmed; a ruleset that locks the ag
   assert.ok(!connects('inside', CONTROLLER, 7499), 'anything else is dropped');
   await until('the firewall alert resolved', async () => ((await admin!.alerts()).alerts.some((a) => a.key === 'firewall:nue-app-01') ? undefined : true), 20_000, 250);
   t.diagnostic(`first ruleset confirmed ${confirmed.confirmSeconds!.toFixed(1)} s after applying; the lock-out undone and reported ${seconds.toFixed(1)} s after the apply (confirm time 5 s)`);
+});
+
+test('a table changed by hand is reported drifted, and hafen firewall reapply applies the ruleset again', async (t) => {
+  if (!need(t, usable, 'needs root, nft and ip netns')) return;
+  const want = (await admin!.status()).hosts.find((h) => h.host === 'nue-app-01')!.firewall.desiredHash!;
+  await until('the ruleset confirmed', async () => {
+    const r = await reported();
+    return r?.hash === want && r.state === 'confirmed' ? r : undefined;
+  }, 30_000, 250);
+  const good = ns!.exec(['nft', 'list', 'table', 'inet', 'hafen']);
+  ns!.exec(['nft', 'add', 'rule', 'inet', 'hafen', 'input', 'tcp', 'dport', '8080', 'accept']);
+  assert.ok(connects('outside', HOST, 8080), 'the hand-made rule lets 8080 in');
+  await until('the drift reported', async () => ((await reported())?.drifted ? true : undefined), 20_000, 250);
+  const status = await hafenCli(['status']);
+  assert.match(status.stdout, /firewall DRIFTED: .*hafen firewall reapply nue-app-01/);
+  const reapplied = await hafenCli(['firewall', 'reapply', '--drifted']);
+  assert.equal(reapplied.status, 0, reapplied.stderr);
+  assert.match(reapplied.stdout, /^nue-app-01 +confirmed$/m);
+  assert.equal(ns!.exec(['nft', 'list', 'table', 'inet', 'hafen']), good, 'the table is the confirmed ruleset again');
+  assert.ok(!connects('outside', HOST, 8080), '8080 is dropped again');
+  assert.ok(!(await reported())?.drifted, 'no longer drifted');
+  const none = await hafenCli(['firewall', 'reapply', '--drifted']);
+  assert.match(none.stdout, /no host needs it/);
 });

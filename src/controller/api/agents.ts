@@ -26,6 +26,16 @@ export function agentRoutes(app: FastifyInstance, service: ControllerService, no
     return { host, token, expiresAt };
   });
 
+  app.post<{ Params: { host: string } }>('/v1/hosts/:host/firewall/reapply', async (req) => {
+    const user = await requireRole(service.store, req, 'operator');
+    const host = req.params.host;
+    const want = (await service.current())?.fleet.hosts.some((h) => h.id === host) ? await service.desiredFor(host) : undefined;
+    if (!want) throw new HafenError('HAFEN_HOST_NOT_FOUND', `host "${host}" is not in the current fleet`);
+    if (!want.state.firewall) throw new HafenError('HAFEN_FIREWALL_NONE', `host "${host}" has no firewall to apply (it has no address from IPAM)`);
+    const generation = await service.watch.remediation.reapplyFirewall(host, user.name);
+    return { host, hash: want.state.firewall.hash, generation };
+  });
+
   app.post('/v1/agent/join', async (req) => {
     const { token } = body(JoinBody, req);
     const credential = newToken('hfh_');

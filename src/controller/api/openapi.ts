@@ -20,6 +20,7 @@ const OPS: Op[] = [
   { method: 'post', path: '/v1/plan', summary: 'Validate and plan a fleet against the newest revision; changes nothing', auth: 'operator', body: PlanBody },
   { method: 'post', path: '/v1/apply', summary: 'Store a fleet as a new revision (409 when the parent is not the newest)', auth: 'operator', body: ApplyBody },
   { method: 'post', path: '/v1/rollback', summary: 'Apply the fleet of an earlier revision as a new revision', auth: 'operator', body: RollbackBody },
+  { method: 'post', path: '/v1/hosts/{host}/firewall/reapply', summary: 'Have the host\'s agent apply its firewall again (a drifted table, or a ruleset it rolled back), with commit-confirm', auth: 'operator', params: ['host'] },
   { method: 'get', path: '/v1/rollouts', summary: 'Staged rollouts, newest first: stages, each host\'s gate, how it ended', auth: 'viewer', query: { limit: 'at most this many (default 20)' } },
   { method: 'get', path: '/v1/rollouts/{id}', summary: 'One staged rollout', auth: 'viewer', params: ['id'] },
   { method: 'post', path: '/v1/rollouts/{id}/abort', summary: 'Stop a running rollout; the hosts it changed go back to their earlier revision', auth: 'operator', params: ['id'] },

@@ -11,14 +11,14 @@ export function revisionRoutes(app: FastifyInstance, service: ControllerService)
   app.post('/v1/plan', async (req) => {
     await requireRole(service.store, req, 'operator');
     const b = body(PlanBody, req);
-    return service.plan(b.sources, b.site);
+    return service.plan(b.sources, b.site, b.allocations);
   });
 
   app.post('/v1/apply', async (req) => {
     const user = await requireRole(service.store, req, 'operator');
     const b = body(ApplyBody, req);
     const site = b.site === undefined ? undefined : { site: b.site, ...(b.batch !== undefined ? { batch: b.batch } : {}), ...(b.gateTimeoutSeconds !== undefined ? { gateTimeoutMs: b.gateTimeoutSeconds * 1000 } : {}) };
-    return service.apply(b.sources, b.parent, user.name, b.message, site);
+    return service.apply(b.sources, b.parent, user.name, b.message, site, b.allocations);
   });
 
   app.get<{ Querystring: { limit?: string } }>('/v1/rollouts', async (req) => {

@@ -1,5 +1,6 @@
 /** Request bodies of the API: one zod schema each, used to validate requests and to publish /openapi.json. */
 import { z } from 'zod';
+import { AllocationRecordSchema } from '../../core/ipam/record.js';
 
 export const Sources = z
   .array(z.object({ name: z.string().min(1).describe('File name, shown in problems'), text: z.string().describe('YAML text of the file') }))
@@ -11,11 +12,13 @@ const SiteRollout = {
   batch: z.number().int().positive().optional().describe('Hosts per batch after the canary (default: a quarter of the rest)'),
   gateTimeoutSeconds: z.number().int().positive().max(86_400).optional().describe('How long a stage may take to pass its gate before the rollout stops and rolls back (default 300)'),
 };
-export const PlanBody = z.object({ sources: Sources, site: SiteRollout.site });
+const Allocations = AllocationRecordSchema.optional().describe('The fleet\'s IPAM allocation record (ipam.lock as data): addresses come from it; without it, from the newest revision\'s record');
+export const PlanBody = z.object({ sources: Sources, site: SiteRollout.site, allocations: Allocations });
 export const ApplyBody = z.object({
   sources: Sources,
   parent: z.number().int().positive().nullable().describe('The revision the plan was made against (null for the first): the revision check'),
   message: z.string().max(500).optional().describe('Why: kept in the revision history'),
+  allocations: Allocations,
   ...SiteRollout,
 });
 export const RollbackBody = z.object({ to: z.number().int().positive().describe('Revision whose fleet is applied again') });
@@ -63,6 +66,7 @@ export const StatusBody = z.object({
           error: z.string().max(2000).optional(),
           liveDigest: z.string().max(200).optional(),
           drifted: z.boolean().optional(),
+          generation: z.number().int().min(0).optional().describe('The re-apply generation this outcome belongs to (hafen firewall reapply)'),
         })
         .optional()
         .describe('With hafen agent --firewall: what became of the newest ruleset (confirmed, rolled back after not reaching the controller, refused by nft)'),

@@ -211,4 +211,9 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
     since     TEXT NOT NULL
   );
   `,
+  // 12: each revision's IPAM allocation record, so addresses stay where they are from one
+  // revision to the next (as ipam.lock keeps them for a fleet in git).
+  `
+  ALTER TABLE revisions ADD COLUMN allocations TEXT;
+  `,
 ];

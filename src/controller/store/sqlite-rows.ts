@@ -11,6 +11,7 @@ export interface RevisionRow {
   fleet?: string;
   placements?: string;
   diff?: string;
+  allocations?: string | null;
 }
 
 export interface TokenRow {

@@ -76,10 +76,11 @@ export class SqliteStore implements Store {
         );
       }
       const number = (head.n ?? 0) + 1;
-      this.stmt('INSERT INTO revisions (number, parent, author, message, created_at, fleet, placements, diff) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
-        .run(number, input.parent, input.author, input.message ?? null, input.createdAt, JSON.stringify(input.fleet), JSON.stringify(input.placements), JSON.stringify(input.diff));
+      this.stmt('INSERT INTO revisions (number, parent, author, message, created_at, fleet, placements, diff, allocations) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
+        .run(number, input.parent, input.author, input.message ?? null, input.createdAt, JSON.stringify(input.fleet), JSON.stringify(input.placements), JSON.stringify(input.diff), input.allocations === undefined ? null : JSON.stringify(input.allocations));
       const rev: Revision & { rolloutId?: number } = { number, parent: input.parent, author: input.author, createdAt: input.createdAt, fleet: input.fleet, placements: input.placements, diff: input.diff };
       if (input.message !== undefined) rev.message = input.message;
+      if (input.allocations !== undefined) rev.allocations = input.allocations;
       if (input.holds) replaceHolds((sql) => this.stmt(sql), input.holds);
       if (input.rollout) rev.rolloutId = writeRollout((sql) => this.stmt(sql), { ...input.rollout, revision: number }).id;
       return rev;
@@ -91,7 +92,7 @@ export class SqliteStore implements Store {
   async getRevision(number: number): Promise<Revision | undefined> {
     const row = this.stmt('SELECT * FROM revisions WHERE number = ?').get(number) as RevisionRow | undefined;
     if (!row) return undefined;
-    return { ...summary(row), fleet: JSON.parse(row.fleet!), placements: JSON.parse(row.placements!), diff: JSON.parse(row.diff!) };
+    return { ...summary(row), fleet: JSON.parse(row.fleet!), placements: JSON.parse(row.placements!), diff: JSON.parse(row.diff!), ...(row.allocations ? { allocations: JSON.parse(row.allocations) } : {}) };
   }
 
   async listRevisions(limit = 100): Promise<RevisionSummary[]> {

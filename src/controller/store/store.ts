@@ -31,6 +31,8 @@ export interface RevisionInput {
   message?: string;
   /** ISO 8601 time of the apply. */
   createdAt: string;
+  /** The IPAM allocation record the revision's addresses come from (the next revision keeps them). */
+  allocations?: unknown;
   /** When given, the holds after this revision, replacing all (an apply to every host gives none). */
   holds?: readonly HostHold[];
   /** A staged rollout of this revision (its `revision` is the new number), stored with it. */
@@ -57,6 +59,8 @@ export interface Revision extends RevisionSummary {
   fleet: unknown;
   placements: Placement[];
   diff: unknown;
+  /** Its IPAM allocation record (revisions stored before hafen kept one have none). */
+  allocations?: unknown;
 }
 
 export interface JoinToken {

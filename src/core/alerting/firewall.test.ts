@@ -24,7 +24,7 @@ test('firewall alerts: only when the ruleset the revision wants was rolled back 
   assert.deepEqual(states.map((s) => s.host), ['nue-app-01', 'nue-app-02', 'nue-app-03'], 'hosts with a desired firewall');
   const alerts = firewallAlerts(states);
   assert.deepEqual(alerts.map((a) => [a.key, a.severity, a.group]), [['firewall:nue-app-01', 'warning', 'firewall:nue']], 'an older ruleset rolled back is not the newest revision\'s problem');
-  assert.equal(alerts[0]!.summary, 'the firewall of nue-app-01 was rolled back (the controller could not be reached); the host keeps its previous ruleset');
+  assert.equal(alerts[0]!.summary, 'the firewall of nue-app-01 was rolled back (the controller could not be reached); the host keeps its previous ruleset (once mended: hafen firewall reapply nue-app-01)');
   const muted = deriveAlerts([], [], [], NOW, [{ host: 'nue-app-01', site: 'nue', state: 'down', lastReport: '2026-11-27T11:00:00.000Z' }], alerts);
   assert.equal(muted.find((a) => a.key === 'firewall:nue-app-01')?.inhibitedBy, 'host:nue-app-01');
 });

@@ -9,7 +9,7 @@ import type { Alert } from './alerts.js';
 export interface HostFirewallState {
   host: string;
   site: string;
-  /** The ruleset the newest revision renders for the host. */
+  /** The ruleset the host should run (the newest revision's, or the one a staged rollout holds it at). */
   desiredHash: string;
   /** What the agent (--firewall) says of the newest ruleset it got; undefined when it applies none. */
   reported?: { hash: string; state: string; at: string; error?: string; drifted?: boolean };
@@ -34,10 +34,10 @@ export function firewallAlerts(hosts: readonly HostFirewallState[]): Alert[] {
     const r = h.reported;
     if (!r || r.hash !== h.desiredHash) return [];
     if (r.state === 'confirmed' && r.drifted) {
-      return [{ key: `firewall:${h.host}`, severity: 'warning', group: `firewall:${h.site}`, summary: `the live firewall of ${h.host} differs from the ruleset it confirmed (changed by hand or by another tool); restarting its agent applies it again`, labels: { site: h.site, host: h.host }, since: r.at }];
+      return [{ key: `firewall:${h.host}`, severity: 'warning', group: `firewall:${h.site}`, summary: `the live firewall of ${h.host} differs from the ruleset it confirmed (changed by hand or by another tool); hafen firewall reapply ${h.host} applies it again`, labels: { site: h.site, host: h.host }, since: r.at }];
     }
     if (r.state !== 'rolled-back' && r.state !== 'failed') return [];
     const what = r.state === 'failed' ? `nft refused the firewall of ${h.host}` : `the firewall of ${h.host} was rolled back`;
-    return [{ key: `firewall:${h.host}`, severity: 'warning', group: `firewall:${h.site}`, summary: `${what} (${r.error ?? 'no reason given'}); the host keeps its previous ruleset`, labels: { site: h.site, host: h.host }, since: r.at }];
+    return [{ key: `firewall:${h.host}`, severity: 'warning', group: `firewall:${h.site}`, summary: `${what} (${r.error ?? 'no reason given'}); the host keeps its previous ruleset (once mended: hafen firewall reapply ${h.host})`, labels: { site: h.site, host: h.host }, since: r.at }];
   });
 }

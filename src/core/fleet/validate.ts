@@ -93,7 +93,7 @@ function validateLoaded(loaded: LoadedSources, options: ValidateOptions): Valida
   // A file-structure problem (say, a repeated siteTemplate) may leave the merged data valid.
   if (out.errorCount > 0 || !whole.success) return { ok: false, problems };
   // Without a template there can be no sites (an error above) and so no hosts: nothing to carve.
-  const template = parts.siteTemplate ?? { segments: [], firewall: [], egress: { policy: 'open' as const, allow: [] }, firewallConfirm: '60s' };
+  const template = parts.siteTemplate ?? { segments: [], firewall: [], egress: { policy: 'open' as const, allow: [] }, firewallConfirm: '60s', network: { manage: 'panel' as const, interface: 'eth0' } };
   const fleet = resolveFleet(whole.data, template);
   return { ok: true, problems, fleet, ipam: ipam ?? allocate({ sites: [], segments: [], hosts: [] }, options.allocations) };
 }

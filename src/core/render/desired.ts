@@ -77,7 +77,13 @@ export interface HostDesiredState {
    * its hash, and how long the agent waits to reach the controller after applying it before
    * it restores the previous ruleset. Applied only by agents started with --firewall.
    */
-  firewall?: { script: string; hash: string; confirmMs: number };
+  firewall?: {
+    script: string;
+    hash: string;
+    confirmMs: number;
+    /** Raised by the controller to have the agent apply the ruleset again (hafen firewall reapply): a drifted or rolled-back one. */
+    generation?: number;
+  };
 }
 
 export { unitName };
@@ -124,5 +130,5 @@ export function desiredState(fleet: Fleet, placements: readonly Placement[], rev
 export function hostStateHash(state: Pick<HostDesiredState, 'units' | 'backups' | 'backupAccess' | 'backupTasks' | 'firewall'>): string {
   if (!state.backups && !state.backupAccess && !state.backupTasks && !state.firewall) return contentHash(state.units);
   const { backups, backupAccess, backupTasks, firewall } = state;
-  return contentHash({ units: state.units, ...(backups ? { backups } : {}), ...(backupAccess ? { backupAccess } : {}), ...(backupTasks ? { backupTasks } : {}), ...(firewall ? { firewall: firewall.hash } : {}) });
+  return contentHash({ units: state.units, ...(backups ? { backups } : {}), ...(backupAccess ? { backupAccess } : {}), ...(backupTasks ? { backupTasks } : {}), ...(firewall ? { firewall: firewall.generation ? { hash: firewall.hash, generation: firewall.generation } : firewall.hash } : {}) });
 }

@@ -11,8 +11,11 @@
  *   (established/related), loopback and IPv6 neighbour discovery always pass;
  * - output is open, unless the template restricts egress: then only the flows from the host's
  *   segment, management segments to anywhere in the fleet, and the allow list (forgetting the
- *   controller there locks the agent out, which its commit-confirm undoes); forwarding is not
- *   filtered here;
+ *   controller there locks the agent out, which its commit-confirm undoes);
+ * - on hosts that run containers (runtime compose), connections to published container ports
+ *   (Docker DNATs them, so they pass the forward hook, not input) are held to the same rules as
+ *   the input chain, by their original destination port; traffic from the containers' own
+ *   bridges and everything else forwarded is left to Docker's chains;
  * - deterministic: sets and rules in a stable order, so a plan shows only real change.
  *
  * Where the rules come from:
@@ -83,6 +86,8 @@ export interface HostFirewall {
   egress?: NftEgressRule[];
   /** How long the agent waits to reach the controller on a new connection before it restores the previous ruleset. */
   confirmMs: number;
+  /** The host runs containers (runtime compose): published ports are filtered like local ones. */
+  containers: boolean;
 }
 
 type Ipam = Pick<IpamResult, 'segments' | 'hosts'>;
@@ -186,6 +191,7 @@ export function hostFirewall(fleet: Pick<Fleet, 'siteTemplate' | 'sites' | 'host
     rules,
     ...(egress ? { egress } : {}),
     confirmMs: confirmMs(fleet.siteTemplate.firewallConfirm),
+    containers: spec.runtime === 'compose',
   };
 }
 
@@ -230,9 +236,12 @@ function egressRules(
 const nftComment = (s: string) => s.replace(/["\\\n\r]/g, "'").slice(0, 128);
 
 /** What follows the address match: protocol and ports, accept, the comment. */
-function matchTail(r: Pick<NftRule, 'protocol' | 'ports' | 'comment'>, parts: string[]): string {
+function matchTail(r: Pick<NftRule, 'protocol' | 'ports' | 'comment'>, parts: string[], original = false): string {
+  const ports = r.ports?.length ? (r.ports.length === 1 ? r.ports[0]! : `{ ${r.ports.join(', ')} }`) : undefined;
   if (r.protocol === 'icmp') parts.push('ip protocol icmp');
-  else if (r.ports?.length) parts.push(`${r.protocol} dport ${r.ports.length === 1 ? r.ports[0] : `{ ${r.ports.join(', ')} }`}`);
+  // A published port is matched by the destination port before Docker's DNAT rewrote it.
+  else if (ports && original) parts.push(`meta l4proto ${r.protocol} ct original proto-dst ${ports}`);
+  else if (ports) parts.push(`${r.protocol} dport ${ports}`);
   else parts.push(`meta l4proto ${r.protocol}`);
   parts.push('accept', `comment "${nftComment(r.comment)}"`);
   return parts.join(' ');
@@ -243,11 +252,11 @@ export function nftEgressRule(r: NftEgressRule): string {
   return matchTail(r, [r.to ? `ip daddr @${r.to}` : `ip daddr ${r.toAddress}`]);
 }
 
-/** One rule as an nft statement. */
-export function nftRule(r: NftRule): string {
+/** One rule as an nft statement; `published`: for connections to published container ports (by their original port). */
+export function nftRule(r: NftRule, published = false): string {
   const parts: string[] = [];
   if (r.from) parts.push(`ip saddr @${r.from}`);
-  return matchTail(r, parts);
+  return matchTail(r, parts, published);
 }
 
 /**
@@ -274,6 +283,20 @@ export function nftScript(fw: HostFirewall): string {
     ...fw.rules.map((r) => `\t\t${nftRule(r)}`),
     '\t}',
   );
+  if (fw.containers) {
+    lines.push(
+      '\tchain forward {',
+      '\t\ttype filter hook forward priority filter - 1; policy accept;',
+      '\t\tiifname "docker0" accept comment "from the containers: left to Docker\'s chains"',
+      '\t\tiifname "br-*" accept comment "from compose networks: left to Docker\'s chains"',
+      '\t\tct status dnat ct state new jump published comment "new connections to published container ports"',
+      '\t}',
+      '\tchain published {',
+      ...fw.rules.filter((r) => r.protocol !== 'icmp').map((r) => `\t\t${nftRule(r, true)}`),
+      '\t\tdrop comment "published ports take only what the input rules allow"',
+      '\t}',
+    );
+  }
   if (fw.egress) {
     lines.push(
       '\tchain output {',

@@ -1,6 +1,7 @@
 /** Hosts: the machines apps run on. */
 import { z } from 'zod';
 import { Description, Id, Labels, RiskGroupRefs, Size } from './common.js';
+import { HostNetworkOverride } from './template.js';
 
 export const HOST_ROLES = ['app', 'proxy', 'data', 'backup', 'management', 'edge'] as const;
 export type HostRole = (typeof HOST_ROLES)[number];
@@ -22,6 +23,7 @@ export const Host = z
     disk: Size.describe('Disk space for app data, e.g. "2TiB".'),
     runtime: z.enum(RUNTIMES).default('compose').describe('How apps run on the host (default compose).'),
     address: z.string().optional().describe('Fixed IPv4 address; otherwise IPAM allocates one in the segment.'),
+    network: HostNetworkOverride.optional().describe('This host\'s interface configuration, where it differs from siteTemplate.network.'),
     labels: Labels.optional(),
     riskGroups: RiskGroupRefs.optional(),
     description: Description.optional(),

@@ -70,6 +70,22 @@ export const Egress = z
   })
   .describe('What hosts may connect to.');
 
+const NetworkManage = z
+  .enum(['panel', 'networkd', 'ifupdown'])
+  .describe('Who configures the interface: "panel" (the provider, in its panel or API; hafen reports what to enter), "networkd" or "ifupdown" (hafen renders the snippet: hafen site network).');
+const InterfaceName = z
+  .string()
+  .regex(/^[A-Za-z0-9._-]{1,15}$/, 'must be an interface name like "eth0" or "enp1s0"')
+  .describe('The interface the segment address goes on.');
+
+/** How a host's segment address gets onto its interface (every host, unless it says otherwise). */
+export const HostNetwork = z
+  .strictObject({ manage: NetworkManage.default('panel'), interface: InterfaceName.default('eth0') })
+  .describe('The interface configuration of hosts (default: by the provider\'s panel, on eth0).');
+
+/** A host's own interface configuration, field by field over the template's. */
+export const HostNetworkOverride = z.strictObject({ manage: NetworkManage.optional(), interface: InterfaceName.optional() });
+
 export const SiteTemplate = z
   .strictObject({
     segments: z.array(Segment).min(1, 'the site template needs at least one segment').describe('Segments every site gets.'),
@@ -80,5 +96,6 @@ export const SiteTemplate = z
       .regex(/^\s*\d+\s*(s|m)\s*$/, 'must be a duration like "60s" or "2m"')
       .default('60s')
       .describe('How long an agent waits, after applying a new firewall, to reach the controller over a new connection before it restores the previous ruleset by itself (default "60s").'),
+    network: HostNetwork.default({ manage: 'panel', interface: 'eth0' }).describe('How every host\'s interface is configured, unless the host says otherwise (default: by the provider\'s panel, eth0).'),
   })
   .describe('The uniform scheme of segments and firewall policy rolled out to every site.');
