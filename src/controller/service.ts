@@ -26,6 +26,7 @@ import { analyseRisk, type Violation } from '../core/risk/scenarios.js';
 import { contentHash } from '../core/util/canonical.js';
 import { HafenError } from '../lib/errors.js';
 import { HostReports } from './host-reports.js';
+import { longPoll } from './long-poll.js';
 import { Holds } from './holds.js';
 import { Rollouts, type SiteRolloutRequest } from './rollouts.js';
 import type { Rollout } from '../core/plan/rollout.js';
@@ -346,30 +347,9 @@ export class ControllerService {
     return this.waitFor(() => this.routes(), after, timeoutMs, ['revision', 'routes']);
   }
 
-  /** A long-poll: `compute` now, and again on each of `events`, until its hash differs from `after`. */
-  private async waitFor<T extends { hash: string }>(compute: () => Promise<T>, after: string | undefined, timeoutMs: number, events: string[]): Promise<T & { changed: boolean }> {
-    const now = await compute();
-    if (after === undefined || now.hash !== after) return { ...now, changed: true };
-    return new Promise((resolve) => {
-      let finished = false;
-      const done = async () => {
-        if (finished) return;
-        finished = true;
-        clearTimeout(timer);
-        for (const e of events) this.changes.off(e, onChange);
-        this.changes.off('close', onClose);
-        const next = await compute().catch(() => now);
-        resolve({ ...next, changed: next.hash !== after });
-      };
-      const onChange = async () => {
-        const next = await compute();
-        if (next.hash !== after) void done();
-      };
-      const onClose = () => void done();
-      const timer = setTimeout(() => void done(), timeoutMs);
-      for (const e of events) this.changes.on(e, onChange);
-      this.changes.on('close', onClose);
-    });
+  /** A long-poll on this service's changes (long-poll.ts). */
+  private waitFor<T extends { hash: string }>(compute: () => Promise<T>, after: string | undefined, timeoutMs: number, events: string[]): Promise<T & { changed: boolean }> {
+    return longPoll(this.changes, compute, after, timeoutMs, events);
   }
 
   /**

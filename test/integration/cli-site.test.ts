@@ -1,10 +1,14 @@
 /** `hafen site report` and `hafen site firewall` on the reference fleet: the blueprint of a site and a host's ruleset, from the files. */
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { EXAMPLES, FIXTURES, hafenAsync } from '../helpers/paths.js';
+import { parseDocument, type YAMLSeq } from 'yaml';
+import { validateFleet } from '../../src/core/fleet/validate.js';
+import { containsAddress, parseAddress, parsePrefix } from '../../src/core/ipam/ipv4.js';
+import { parseRecord } from '../../src/core/ipam/record.js';
+import { EXAMPLES, FIXTURES, hafenAsync, yamlFiles } from '../helpers/paths.js';
 
 const FLEET = join(EXAMPLES, 'frachtwerk');
 
@@ -47,46 +51,107 @@ test('an unknown site, host or format is refused with what exists', async () => 
   assert.match(format.stderr, /--format must be "nft", "text" or "json", not "yaml"/);
 });
 
+type SiteDiff = { hosts: { host: string; site: string; change: string; address?: { after: string }; units: { added: string[]; removed: string[]; changed: string[] }; firewall: { added: string[]; removed: string[] } }[]; sites: { site: string; added: number; changed: number; removed: number }[] };
+
+/**
+ * `hafen site diff BEFORE AFTER` where AFTER adds `site`: every host of the new site is added
+ * with its address and ruleset and nothing placed on it; elsewhere no unit and no address
+ * changes, and each firewall change is a fleet-wide set's elements line that gains exactly the
+ * new site's prefix of that set. Returns the diff.
+ */
+async function assertOnlyTheNewSite(before: string, after: string, site: string, sitePrefix: string): Promise<SiteDiff> {
+  const res = await hafenAsync(['site', 'diff', before, after, '--format', 'json']);
+  assert.equal(res.status, 0, res.stderr);
+  const diff = JSON.parse(res.stdout) as SiteDiff;
+  const added = diff.hosts.filter((h) => h.change === 'added');
+  assert.ok(added.length > 0 && added.every((h) => h.site === site), 'the new site\'s hosts are added');
+  const parsed = parsePrefix(sitePrefix);
+  assert.ok(parsed.ok);
+  assert.ok(added.every((h) => h.address && containsAddress(parsed.prefix, parseAddress(h.address.after)!) && h.firewall.added.length > 0), `every new host addressed in ${sitePrefix}, with its ruleset`);
+  assert.ok(added.every((h) => h.units.added.length === 0), 'nothing moves to the new site by itself');
+  assert.ok(!diff.hosts.some((h) => h.change === 'removed'));
+  const report = await hafenAsync(['site', 'report', after, site, '--format', 'json']);
+  const segs = (JSON.parse(report.stdout) as { segments: { segment: string; prefix: string }[] }).segments;
+  const newPrefix = new Map<string, string>([...segs.map((s): [string, string] => [`seg_${s.segment}_all`, s.prefix]), ['sites_all', sitePrefix]]);
+  const wrong: string[] = [];
+  for (const h of diff.hosts.filter((x) => x.site !== site)) {
+    if (h.address || h.units.added.length + h.units.removed.length + h.units.changed.length) wrong.push(`${h.host}: units or address change`);
+    if (h.firewall.added.length !== h.firewall.removed.length) wrong.push(`${h.host}: lines added and removed differ`);
+    for (const line of h.firewall.added) {
+      const m = /^set (\S+): elements = \{ (.*) \}$/.exec(line);
+      if (!m || !m[1]!.endsWith('_all')) {
+        wrong.push(`${h.host}: ${line}`);
+        continue;
+      }
+      const was = h.firewall.removed.find((l) => l.startsWith(`set ${m[1]}: `));
+      const gained = m[2]!.split(', ').filter((p) => !was?.includes(`${p},`) && !was?.includes(`${p} }`));
+      if (JSON.stringify(gained) !== JSON.stringify([newPrefix.get(m[1]!)])) wrong.push(`${h.host}: set ${m[1]} gained ${gained.join(', ')}`);
+    }
+  }
+  assert.deepEqual(wrong, []);
+  return diff;
+}
+
 test('adding a site (Graz) to the reference fleet: its whole blueprint, and elsewhere only the fleet-wide sets gaining its prefixes', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'hafen-new-site-'));
   try {
     const after = join(dir, 'frachtwerk');
     cpSync(FLEET, after, { recursive: true });
     cpSync(join(FIXTURES, 'new-site', 'grz.yaml'), join(after, 'sites', 'grz.yaml'));
-    const res = await hafenAsync(['site', 'diff', FLEET, after, '--format', 'json']);
-    assert.equal(res.status, 0, res.stderr);
-    const diff = JSON.parse(res.stdout) as { hosts: { host: string; site: string; change: string; address?: { after: string }; units: { added: string[]; removed: string[]; changed: string[] }; firewall: { added: string[]; removed: string[] } }[]; sites: { site: string; added: number; changed: number; removed: number }[] };
-    const added = diff.hosts.filter((h) => h.change === 'added');
-    assert.deepEqual(added.map((h) => h.host), ['grz-app-01', 'grz-app-02', 'grz-backup-01', 'grz-data-01', 'grz-mgmt-01', 'grz-proxy-01', 'grz-proxy-02']);
-    assert.ok(added.every((h) => h.address?.after.startsWith('198.18.6.') && h.firewall.added.length > 0), 'every new host addressed in the new /23, with its ruleset');
-    assert.ok(added.every((h) => h.units.added.length === 0), 'nothing moves to the new site by itself');
-    const elsewhere = diff.hosts.filter((h) => h.site !== 'grz');
-    assert.ok(!diff.hosts.some((h) => h.change === 'removed'));
-    // Elsewhere: no unit, no address changes; each firewall change is a fleet-wide set's
-    // elements line that gains exactly the new site's prefix of that set.
-    const grz = await hafenAsync(['site', 'report', after, 'grz', '--format', 'json']);
-    const segs = (JSON.parse(grz.stdout) as { segments: { segment: string; prefix: string }[] }).segments;
-    const grzPrefix = new Map<string, string>([...segs.map((s): [string, string] => [`seg_${s.segment}_all`, s.prefix]), ['sites_all', '198.18.6.0/23']]);
-    const wrong: string[] = [];
-    for (const h of elsewhere) {
-      if (h.address || h.units.added.length + h.units.removed.length + h.units.changed.length) wrong.push(`${h.host}: units or address change`);
-      if (h.firewall.added.length !== h.firewall.removed.length) wrong.push(`${h.host}: lines added and removed differ`);
-      for (const line of h.firewall.added) {
-        const m = /^set (\S+): elements = \{ (.*) \}$/.exec(line);
-        if (!m || !m[1]!.endsWith('_all')) {
-          wrong.push(`${h.host}: ${line}`);
-          continue;
-        }
-        const was = h.firewall.removed.find((l) => l.startsWith(`set ${m[1]}: `));
-        const gained = m[2]!.split(', ').filter((p) => !was?.includes(`${p},`) && !was?.includes(`${p} }`));
-        if (JSON.stringify(gained) !== JSON.stringify([grzPrefix.get(m[1]!)])) wrong.push(`${h.host}: set ${m[1]} gained ${gained.join(', ')}`);
-      }
-    }
-    assert.deepEqual(wrong, []);
+    const diff = await assertOnlyTheNewSite(FLEET, after, 'grz', '198.18.6.0/23');
+    assert.deepEqual(diff.hosts.filter((h) => h.change === 'added').map((h) => h.host), ['grz-app-01', 'grz-app-02', 'grz-backup-01', 'grz-data-01', 'grz-mgmt-01', 'grz-proxy-01', 'grz-proxy-02']);
     assert.deepEqual(diff.sites.map((s) => [s.site, s.added, s.removed]), [['grz', 7, 0], ['hel', 0, 0], ['nue', 0, 0], ['vie', 0, 0]]);
     const text = await hafenAsync(['site', 'diff', FLEET, after, '--site', 'nue']);
     assert.match(text.stdout, /^ {2}site nue: 0 hosts added, 0 removed, \d+ changed, \d+ unchanged$/m);
     assert.match(text.stdout, /^ {4}\+ set seg_mgmt_all: elements = \{ [^}]*198\.18\.6\.\d+\/28 \}$/m);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/**
+ * The reference fleet as it was before Vienna: Nuremberg and Helsinki, without the apps that
+ * need Vienna (those backing up there, or spread over three sites); found by validating and
+ * dropping the apps the problems name, file by file.
+ */
+function fleetBeforeVienna(dir: string): string {
+  const before = join(dir, 'before-vienna');
+  cpSync(FLEET, before, { recursive: true });
+  rmSync(join(before, 'sites', 'vie.yaml'));
+  for (let round = 0; round < 3; round++) {
+    const res = validateFleet(yamlFiles(before).map((f) => ({ name: f, text: readFileSync(f, 'utf8') })));
+    const errors = res.problems.filter((p) => p.severity === 'error');
+    if (errors.length === 0) return before;
+    const drop = new Map<string, Set<number>>();
+    for (const p of errors) {
+      const m = /^apps\[(\d+)\]/.exec(p.path);
+      if (!m || !p.file) throw new Error(`not an app's problem: ${p.file ?? ''} ${p.path}: ${p.message}`);
+      drop.set(p.file, (drop.get(p.file) ?? new Set()).add(Number(m[1])));
+    }
+    for (const [file, indexes] of drop) {
+      const doc = parseDocument(readFileSync(file, 'utf8'));
+      const apps = doc.get('apps') as YAMLSeq;
+      for (const i of [...indexes].sort((a, b) => b - a)) apps.delete(i);
+      writeFileSync(file, doc.toString());
+    }
+  }
+  throw new Error('the fleet before Vienna does not validate');
+}
+
+test('adding Vienna to the reference fleet as it was before Vienna changes nothing at the other sites but the fleet-wide sets', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'hafen-vienna-'));
+  try {
+    const before = fleetBeforeVienna(dir);
+    const after = join(dir, 'with-vienna');
+    cpSync(before, after, { recursive: true });
+    cpSync(join(FLEET, 'sites', 'vie.yaml'), join(after, 'sites', 'vie.yaml'));
+    const diff = await assertOnlyTheNewSite(before, after, 'vie', '198.18.2.0/23');
+    const vieHosts = (readFileSync(join(FLEET, 'sites', 'vie.yaml'), 'utf8').match(/^ {2}- id: vie-/gm) ?? []).length;
+    assert.deepEqual(diff.sites.map((s) => [s.site, s.added, s.removed]), [['hel', 0, 0], ['nue', 0, 0], ['vie', vieHosts, 0]]);
+    // The addresses Vienna gets are those of the reference fleet's ipam.lock.
+    const lock = parseRecord(readFileSync(join(FLEET, 'ipam.lock'), 'utf8'));
+    assert.ok(lock.ok);
+    for (const h of diff.hosts.filter((x) => x.change === 'added')) assert.equal(h.address!.after, lock.record.hosts[h.host]?.address, `${h.host} as in ipam.lock`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

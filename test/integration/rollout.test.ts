@@ -2,7 +2,7 @@
  * Staged rollouts with a real controller and five real agents (process driver, loopback
  * 127.0.76.x): a change rolled out to one site goes canary first, then batch by batch, while
  * the other sites keep what they run; the same fleet rolled out to another site makes no new
- * revision; a change that breaks the canary's unit stops the rollout and sends the canary
+ * revision (and carries on across a controller restart); a change that breaks the canary's unit stops the rollout and sends the canary
  * back, and the site's other hosts never see it; an abort sends the changed hosts back; a
  * plain apply releases every hold. Also through the CLI: hafen plan --site and hafen apply --site.
  */
@@ -29,7 +29,7 @@ const greeting = async (host: string) => (await fetchText(ADDR[host]!, 8080)).sp
 
 test('a staged rollout to one site: canary first, batches gated, other sites held; a broken canary goes back', { timeout: 180_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'hafen-rollout-'));
-  const controller = await startController({ data: join(dir, 'controller'), listen: '127.0.0.1:0' });
+  let controller = await startController({ data: join(dir, 'controller'), listen: '127.0.0.1:0' });
   const tokenFile = join(dir, 'controller', 'admin.token');
   const admin = new HafenClient(controller.url, readFileSync(tokenFile, 'utf8').trim());
   const agents: Record<string, Agent> = {};
@@ -79,11 +79,17 @@ test('a staged rollout to one site: canary first, batches gated, other sites hel
     assert.deepEqual(st.hosts.filter((h) => h.heldAt !== null).map((h) => [h.host, h.heldAt]), [['vie-app-01', 1], ['hel-app-01', 1]]);
     assert.ok(st.hosts.every((h) => h.current), 'held hosts run what they should: the revision they are held at');
 
-    // The same fleet to vie: no new revision, only vie's held host.
+    // The same fleet to vie: no new revision, only vie's held host. The controller restarts
+    // while the rollout runs; the rollout is in the store and carries on.
     const vie = await admin.apply(fleet('v2'), 2, undefined, { site: 'vie' });
     assert.equal(vie.revision, 2);
     assert.deepEqual(vie.rollout?.stages, [['vie-app-01']]);
-    await until('vie rolled out', async () => ((await admin.rollout(vie.rollout!.id)).state === 'done' ? true : undefined));
+    const url = new URL(controller.url);
+    // Releasing a stage and passing its gate take two ticks of a second each: it is still running.
+    assert.equal((await admin.rollout(vie.rollout!.id)).state, 'running');
+    await controller.close();
+    controller = await startController({ data: join(dir, 'controller'), listen: `${url.hostname}:${url.port}` });
+    await until('vie rolled out after the restart', async () => ((await admin.rollout(vie.rollout!.id)).state === 'done' ? true : undefined), 30_000, 100);
     assert.equal(await greeting('vie-app-01'), 'v2');
     assert.equal(await greeting('hel-app-01'), 'v1');
     await assert.rejects(admin.apply(fleet('v2'), 2, undefined, { site: 'mars' }), (e) => isHafenError(e, 'HAFEN_ROLLOUT_INVALID') && /no host at site "mars"/.test(e.message));

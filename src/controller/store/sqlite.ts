@@ -8,6 +8,7 @@ import Database from 'better-sqlite3';
 import { HafenError } from '../../lib/errors.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
 import { readHolds, readRollouts, replaceHolds, writeRollout } from './sqlite-rollouts.js';
+import * as tasks from './sqlite-backup-tasks.js';
 import type { HostHold, Rollout } from './store.js';
 import type { ApiToken, HostStatus, JoinToken, Revision, RevisionInput, RevisionSummary, SecretInfo, SecretInput, SecretRecord, Store, TrafficSample, EventRecord, SilenceRecord, AlertingCommit, NotificationRecord, ConnectionSample, ConnectionRow, TrafficRow, TrafficResolution, UptimeRecord, StoredBackupRun, BackupTask, BackupTaskReport } from './store.js';
 import type { BackupRunBody } from '../../client/client.js';
@@ -15,13 +16,13 @@ import type { BackupTaskKind } from '../../core/render/backups.js';
 import { TRAFFIC_KEEP_MS, TRAFFIC_RESOLUTIONS } from './store.js';
 import { bucketOf, notificationOf, secretInfo, storedRun, summary, token, TRAFFIC_TABLES, type NotificationRow, type RevisionRow, type SecretRow, type SilenceRow, type TokenRow } from './sqlite-rows.js';
 
-/** Task states that are final. */
-const FINISHED = new Set(['done', 'failed']);
-
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
   /** Prepared statements by SQL text: preparing costs more than running most of them. */
   private readonly statements = new Map<string, Database.Statement>();
+
+  /** The statement cache as a function, for the table modules (sqlite-rollouts.ts, sqlite-backup-tasks.ts). */
+  private readonly sql = (text: string): Database.Statement => this.stmt(text);
 
   private stmt(sql: string): Database.Statement {
     let st = this.statements.get(sql);
@@ -81,8 +82,8 @@ export class SqliteStore implements Store {
       const rev: Revision & { rolloutId?: number } = { number, parent: input.parent, author: input.author, createdAt: input.createdAt, fleet: input.fleet, placements: input.placements, diff: input.diff };
       if (input.message !== undefined) rev.message = input.message;
       if (input.allocations !== undefined) rev.allocations = input.allocations;
-      if (input.holds) replaceHolds((sql) => this.stmt(sql), input.holds);
-      if (input.rollout) rev.rolloutId = writeRollout((sql) => this.stmt(sql), { ...input.rollout, revision: number }).id;
+      if (input.holds) replaceHolds(this.sql, input.holds);
+      if (input.rollout) rev.rolloutId = writeRollout(this.sql, { ...input.rollout, revision: number }).id;
       return rev;
     });
     // IMMEDIATE: take the write lock before reading the head, so two writers cannot both see the same head.
@@ -101,22 +102,22 @@ export class SqliteStore implements Store {
   }
 
   async holds(): Promise<HostHold[]> {
-    return readHolds((sql) => this.stmt(sql));
+    return readHolds(this.sql);
   }
 
   async saveRollout(rollout: Rollout, holds: readonly HostHold[]): Promise<Rollout> {
     return this.db.transaction(() => {
-      replaceHolds((sql) => this.stmt(sql), holds);
-      return writeRollout((sql) => this.stmt(sql), rollout);
+      replaceHolds(this.sql, holds);
+      return writeRollout(this.sql, rollout);
     }).immediate();
   }
 
   async rollout(id: number): Promise<Rollout | undefined> {
-    return readRollouts((sql) => this.stmt(sql), { id, limit: 1 })[0];
+    return readRollouts(this.sql, { id, limit: 1 })[0];
   }
 
   async rollouts(limit: number): Promise<Rollout[]> {
-    return readRollouts((sql) => this.stmt(sql), { limit });
+    return readRollouts(this.sql, { limit });
   }
 
   async createJoinToken(t: JoinToken): Promise<void> {
@@ -357,56 +358,27 @@ export class SqliteStore implements Store {
   }
 
   async addBackupTask(task: BackupTask): Promise<void> {
-    this.stmt('INSERT INTO backup_tasks (id, app, host, kind, state, created_at, task) VALUES (?, ?, ?, ?, ?, ?, ?)').run(task.id, task.app, task.host, task.kind, task.state, task.createdAt, JSON.stringify(task));
+    tasks.add(this.sql, task);
   }
 
   async backupTask(id: string): Promise<BackupTask | undefined> {
-    const row = this.stmt('SELECT task FROM backup_tasks WHERE id = ?').get(id) as { task: string } | undefined;
-    return row && (JSON.parse(row.task) as BackupTask);
+    return tasks.get(this.sql, id);
   }
 
   async backupTasks(q: { app?: string; host?: string; kind?: BackupTaskKind; open?: boolean; limit: number }): Promise<BackupTask[]> {
-    const filters = Object.entries({ app: q.app, host: q.host, kind: q.kind }).filter((e): e is [string, string] => e[1] !== undefined);
-    const where = filters.map(([column]) => `${column} = ?`);
-    const args = filters.map(([, value]) => value);
-    if (q.open) where.push("state IN ('pending', 'running')");
-    const rows = this.stmt(`SELECT task FROM backup_tasks ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, id DESC LIMIT ?`).all(...args, q.limit) as { task: string }[];
-    return rows.map((r) => JSON.parse(r.task) as BackupTask);
+    return tasks.list(this.sql, q);
   }
 
   async reportBackupTasks(host: string, reports: readonly BackupTaskReport[]): Promise<void> {
-    const get = this.stmt('SELECT host, state, task FROM backup_tasks WHERE id = ?');
-    const insert = this.stmt('INSERT INTO backup_tasks (id, app, host, kind, state, created_at, task) VALUES (?, ?, ?, ?, ?, ?, ?)');
-    const update = this.stmt('UPDATE backup_tasks SET state = ?, task = ? WHERE id = ?');
-    this.db.transaction(() => {
-      for (const r of reports) {
-        const row = get.get(r.id) as { host: string; state: string; task: string } | undefined;
-        const { id, app, kind, state, startedAt, finishedAt, result, error } = r;
-        const outcome = { state, startedAt, ...(finishedAt ? { finishedAt } : {}), ...(result ? { result } : {}), ...(error ? { error } : {}) };
-        if (!row) {
-          const task: BackupTask = { id, app, kind, host, requestedBy: 'schedule', createdAt: startedAt, ...outcome };
-          insert.run(id, app, host, kind, state, startedAt, JSON.stringify(task));
-        } else if (row.host === host && !(FINISHED.has(row.state) && state === 'running')) {
-          update.run(state, JSON.stringify({ ...(JSON.parse(row.task) as BackupTask), ...outcome }), id);
-        }
-      }
-    })();
+    this.db.transaction(() => tasks.report(this.sql, host, reports))();
   }
 
   async expireBackupTasks(before: string): Promise<number> {
-    const rows = this.stmt("SELECT id, task FROM backup_tasks WHERE state = 'pending' AND created_at < ?").all(before) as { id: string; task: string }[];
-    const update = this.stmt("UPDATE backup_tasks SET state = 'expired', task = ? WHERE id = ? AND state = 'pending'");
-    this.db.transaction(() => {
-      for (const r of rows) update.run(JSON.stringify({ ...(JSON.parse(r.task) as BackupTask), state: 'expired' }), r.id);
-    })();
-    return rows.length;
+    return this.db.transaction(() => tasks.expire(this.sql, before))();
   }
 
   async lastBackupTasks(kind: BackupTaskKind): Promise<BackupTask[]> {
-    const rows = this.stmt(
-      "SELECT task FROM backup_tasks t WHERE kind = ? AND state IN ('done', 'failed') AND created_at = (SELECT MAX(created_at) FROM backup_tasks WHERE app = t.app AND kind = t.kind AND state IN ('done', 'failed')) ORDER BY app",
-    ).all(kind) as { task: string }[];
-    return rows.map((r) => JSON.parse(r.task) as BackupTask);
+    return tasks.lastFinished(this.sql, kind);
   }
 
   async putHostStatuses(statuses: readonly HostStatus[]): Promise<void> {

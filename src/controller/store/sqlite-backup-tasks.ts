@@ -1,0 +1,60 @@
+/** The SQLite store's backup tasks (controller/store/store.ts), as functions on its statements; callers own the transactions. */
+import type Database from 'better-sqlite3';
+import type { BackupTaskKind } from '../../core/render/backups.js';
+import type { BackupTask, BackupTaskReport } from './store.js';
+
+type Stmt = (sql: string) => Database.Statement;
+
+/** Task states that are final. */
+const FINISHED = new Set(['done', 'failed']);
+
+export function add(stmt: Stmt, task: BackupTask): void {
+  stmt('INSERT INTO backup_tasks (id, app, host, kind, state, created_at, task) VALUES (?, ?, ?, ?, ?, ?, ?)').run(task.id, task.app, task.host, task.kind, task.state, task.createdAt, JSON.stringify(task));
+}
+
+export function get(stmt: Stmt, id: string): BackupTask | undefined {
+  const row = stmt('SELECT task FROM backup_tasks WHERE id = ?').get(id) as { task: string } | undefined;
+  return row && (JSON.parse(row.task) as BackupTask);
+}
+
+export function list(stmt: Stmt, q: { app?: string; host?: string; kind?: BackupTaskKind; open?: boolean; limit: number }): BackupTask[] {
+  const filters = Object.entries({ app: q.app, host: q.host, kind: q.kind }).filter((e): e is [string, string] => e[1] !== undefined);
+  const where = filters.map(([column]) => `${column} = ?`);
+  const args = filters.map(([, value]) => value);
+  if (q.open) where.push("state IN ('pending', 'running')");
+  const rows = stmt(`SELECT task FROM backup_tasks ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, id DESC LIMIT ?`).all(...args, q.limit) as { task: string }[];
+  return rows.map((r) => JSON.parse(r.task) as BackupTask);
+}
+
+/** Call inside a transaction. */
+export function report(stmt: Stmt, host: string, reports: readonly BackupTaskReport[]): void {
+  const get = stmt('SELECT host, state, task FROM backup_tasks WHERE id = ?');
+  const insert = stmt('INSERT INTO backup_tasks (id, app, host, kind, state, created_at, task) VALUES (?, ?, ?, ?, ?, ?, ?)');
+  const update = stmt('UPDATE backup_tasks SET state = ?, task = ? WHERE id = ?');
+  for (const r of reports) {
+    const row = get.get(r.id) as { host: string; state: string; task: string } | undefined;
+    const { id, app, kind, state, startedAt, finishedAt, result, error } = r;
+    const outcome = { state, startedAt, ...(finishedAt ? { finishedAt } : {}), ...(result ? { result } : {}), ...(error ? { error } : {}) };
+    if (!row) {
+      const task: BackupTask = { id, app, kind, host, requestedBy: 'schedule', createdAt: startedAt, ...outcome };
+      insert.run(id, app, host, kind, state, startedAt, JSON.stringify(task));
+    } else if (row.host === host && !(FINISHED.has(row.state) && state === 'running')) {
+      update.run(state, JSON.stringify({ ...(JSON.parse(row.task) as BackupTask), ...outcome }), id);
+    }
+  }
+}
+
+/** Call inside a transaction; returns how many were marked expired. */
+export function expire(stmt: Stmt, before: string): number {
+  const rows = stmt("SELECT id, task FROM backup_tasks WHERE state = 'pending' AND created_at < ?").all(before) as { id: string; task: string }[];
+  const update = stmt("UPDATE backup_tasks SET state = 'expired', task = ? WHERE id = ? AND state = 'pending'");
+  for (const r of rows) update.run(JSON.stringify({ ...(JSON.parse(r.task) as BackupTask), state: 'expired' }), r.id);
+  return rows.length;
+}
+
+export function lastFinished(stmt: Stmt, kind: BackupTaskKind): BackupTask[] {
+  const rows = stmt(
+    "SELECT task FROM backup_tasks t WHERE kind = ? AND state IN ('done', 'failed') AND created_at = (SELECT MAX(created_at) FROM backup_tasks WHERE app = t.app AND kind = t.kind AND state IN ('done', 'failed')) ORDER BY app",
+  ).all(kind) as { task: string }[];
+  return rows.map((r) => JSON.parse(r.task) as BackupTask);
+}
