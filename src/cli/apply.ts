@@ -7,7 +7,7 @@ import { readAllocations, readFleetFiles } from './fleet-files.js';
 import { EXIT, json, parseFormat, type CliIo, type OutputFormat } from './io.js';
 import { countLine, problemsText } from './problems-output.js';
 import { remoteClient, remoteOptions, type RemoteOptions } from './remote.js';
-import { followRollout, parseBatch, parseGateTimeout, rolloutText, sitePlanText } from './rollout.js';
+import { followRollout, hostChangeLines, parseBatch, parseGateTimeout, rolloutText, sitePlanText } from './rollout.js';
 
 interface ApplyOptions extends RemoteOptions {
   yes?: boolean;
@@ -21,14 +21,7 @@ interface ApplyOptions extends RemoteOptions {
 
 function diffText(plan: PlanResponse): string {
   const lines: string[] = [];
-  for (const h of plan.diff.hosts) {
-    lines.push(`host ${h.host}:`);
-    for (const u of h.added) lines.push(`  + ${u}`);
-    for (const u of h.changed) lines.push(`  ~ ${u}`);
-    for (const u of h.removed) lines.push(`  - ${u}`);
-    for (const l of h.firewall.added) lines.push(`  firewall + ${l}`);
-    for (const l of h.firewall.removed) lines.push(`  firewall - ${l}`);
-  }
+  for (const h of plan.diff.hosts) lines.push(...hostChangeLines(h));
   for (const m of plan.diff.moved) lines.push(`move ${m.unit}: ${m.from} -> ${m.to}`);
   for (const v of plan.violations) lines.push(`warning: ${v.message}`);
   if (plan.diff.empty) lines.push('no changes');

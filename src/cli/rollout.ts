@@ -22,18 +22,23 @@ export function parseGateTimeout(value: string): number {
   return Math.round(ms / 1000);
 }
 
+/** One host's change: units added (+), changed (~), removed (-), and its firewall lines. */
+export function hostChangeLines(h: PlanResponse['diff']['hosts'][number]): string[] {
+  return [
+    `host ${h.host}:`,
+    ...h.added.map((u) => `  + ${u}`),
+    ...h.changed.map((u) => `  ~ ${u}`),
+    ...h.removed.map((u) => `  - ${u}`),
+    ...h.firewall.added.map((l) => `  firewall + ${l}`),
+    ...h.firewall.removed.map((l) => `  firewall - ${l}`),
+  ];
+}
+
 /** What changes at `site`, host by host (units and firewall lines), the stages, and what the other sites keep. */
 export function sitePlanText(plan: PlanResponse, site: string): string {
   const lines: string[] = [];
   const here = plan.diff.hosts.filter((h) => h.site === site);
-  for (const h of here) {
-    lines.push(`host ${h.host}:`);
-    for (const u of h.added) lines.push(`  + ${u}`);
-    for (const u of h.changed) lines.push(`  ~ ${u}`);
-    for (const u of h.removed) lines.push(`  - ${u}`);
-    for (const l of h.firewall.added) lines.push(`  firewall + ${l}`);
-    for (const l of h.firewall.removed) lines.push(`  firewall - ${l}`);
-  }
+  for (const h of here) lines.push(...hostChangeLines(h));
   for (const m of plan.diff.moved) if (here.some((h) => h.host === m.from || h.host === m.to)) lines.push(`move ${m.unit}: ${m.from} -> ${m.to}`);
   for (const v of plan.violations) lines.push(`warning: ${v.message}`);
   if (here.length === 0) lines.push(`nothing changes at ${site}`);

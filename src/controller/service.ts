@@ -8,10 +8,10 @@ import type { Fleet } from '../core/fleet/model.js';
 import type { FleetSource, ParsedFile } from '../core/fleet/source.js';
 import { validateFleet } from '../core/fleet/validate.js';
 import type { IpamResult } from '../core/ipam/allocate.js';
-import { AllocationRecordSchema, type AllocationRecord } from '../core/ipam/record.js';
-import { revisionDiff, type RevisionDiff } from '../core/plan/diff.js';
+import type { AllocationRecord } from '../core/ipam/record.js';
+import { revisionDiff } from '../core/plan/diff.js';
 import { schedule } from '../core/placement/schedule.js';
-import type { Placement, Unplaced } from '../core/placement/types.js';
+import type { Placement } from '../core/placement/types.js';
 import { hostStateHash, type HostDesiredState } from '../core/render/desired.js';
 import { secretUses } from '../core/render/env.js';
 import { admissible } from './admission.js';
@@ -22,10 +22,11 @@ import { endpoint, type ProxyView } from './proxy-views.js';
 import { backupSecretName } from '../core/render/backups.js';
 import { routeTable, routeTableHash, type RouteTable } from '../core/render/routes.js';
 import { deriveChecks, probesHash, resolveProbes, type Check, type Probe, type ProxyEndpoint } from '../core/monitor/checks.js';
-import { analyseRisk, type Violation } from '../core/risk/scenarios.js';
+import { analyseRisk } from '../core/risk/scenarios.js';
 import { contentHash } from '../core/util/canonical.js';
 import { HafenError } from '../lib/errors.js';
 import { HostReports } from './host-reports.js';
+import { storedRecord, type PlanResult, type Prepared, type Snapshot } from './snapshot.js';
 import { longPoll } from './long-poll.js';
 import { Holds } from './holds.js';
 import { Rollouts, type SiteRolloutRequest } from './rollouts.js';
@@ -34,44 +35,9 @@ import { Watch } from './watch.js';
 import type { Secrets } from './secrets.js';
 import type { HostStatus, SecretInfo, Store } from './store/store.js';
 
-export interface Snapshot {
-  revision: number;
-  fleet: Fleet;
-  sources: FleetSource[];
-  placements: Placement[];
-  desired: Map<string, HostDesiredState>;
-  /** Hash of each host's units: what agents long-poll on. */
-  hashes: Map<string, string>;
-  /** Each host's address from IPAM (what proxies reach its units at, unless its agent reports another). */
-  addresses: Map<string, string>;
-  /** The IPAM allocation record: the next revision keeps these addresses. */
-  allocations?: AllocationRecord;
-}
-
-/** A stored allocation record (revisions from before hafen kept one have none). */
-function storedRecord(value: unknown): { allocations?: AllocationRecord } {
-  const parsed = value === undefined ? undefined : AllocationRecordSchema.safeParse(value);
-  return parsed?.success ? { allocations: parsed.data } : {};
-}
-
-export interface PlanResult {
-  /** The revision planned against (null: none yet); apply must send it back. */
-  parent: number | null;
-  placements: Placement[];
-  unplaced: Unplaced[];
-  violations: Violation[];
-  diff: RevisionDiff;
-}
-
 const EMPTY = new Map<string, HostDesiredState>();
 
-interface Prepared {
-  plan: PlanResult;
-  fleet: Fleet;
-  desired: Map<string, HostDesiredState>;
-  secretVersions: ReadonlyMap<string, number>;
-  ipam: IpamResult | undefined;
-}
+export type { PlanResult, Snapshot };
 
 export class ControllerService {
   private snapshot?: Snapshot;

@@ -27,7 +27,7 @@ const fleetText = readFileSync(join(FIXTURES, 'rollout', 'fleet.yaml'), 'utf8');
 const fleet = (greeting: string, command = 'examples/apps/hello.mjs') => [{ name: 'fleet.yaml', text: fleetText.replace('GREETING: "v1"', `GREETING: "${greeting}"`).replace('[node, examples/apps/hello.mjs]', `[node, ${command}]`) }];
 const greeting = async (host: string) => (await fetchText(ADDR[host]!, 8080)).split(' ')[0];
 
-test('a staged rollout to one site: canary first, batches gated, other sites held; a broken canary goes back', { timeout: 180_000 }, async () => {
+test('a staged rollout to one site: canary first, batches gated, other sites held; a broken canary goes back', { timeout: 180_000 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'hafen-rollout-'));
   let controller = await startController({ data: join(dir, 'controller'), listen: '127.0.0.1:0' });
   const tokenFile = join(dir, 'controller', 'admin.token');
@@ -73,6 +73,7 @@ test('a staged rollout to one site: canary first, batches gated, other sites hel
       // Never a later stage's host got the change while an earlier stage had not passed.
       for (const h of r.hosts) if (h.state !== 'waiting') assert.ok(r.hosts.filter((x) => x.stage < h.stage).every((x) => x.state === 'ok'), JSON.stringify(r.hosts));
     }
+    t.diagnostic(`rollout to nue: 3 stages of one host each, done ${((Date.parse(watched.finishedAt!) - Date.parse(watched.createdAt)) / 1000).toFixed(1)} s after the apply`);
     for (const h of ['nue-app-01', 'nue-app-02', 'nue-app-03']) assert.equal(await greeting(h), 'v2');
     for (const h of ['vie-app-01', 'hel-app-01']) assert.equal(await greeting(h), 'v1', `${h} is held`);
     const st = await admin.status();
@@ -101,6 +102,7 @@ test('a staged rollout to one site: canary first, batches gated, other sites hel
       return r.state === 'running' ? undefined : r;
     }, 40_000);
     assert.equal(failed.state, 'failed');
+    t.diagnostic(`the broken canary stopped the rollout ${((Date.parse(failed.finishedAt!) - Date.parse(failed.createdAt)) / 1000).toFixed(1)} s after the apply: ${failed.failure!.reason}`);
     assert.equal(failed.failure?.host, 'nue-app-01');
     assert.match(failed.failure!.reason, /nue-app-01: (unit web-r\d failed|stage 1 did not pass within 20 s: nue-app-01: unit web-r\d is backoff)/);
     assert.deepEqual(failed.hosts.map((h) => h.state), ['failed', 'waiting', 'waiting']);
