@@ -54,6 +54,8 @@ export function registerApply(program: Command, io: CliIo, setExit: (code: numbe
         `
 With --site and a fleet equal to the newest revision's, no revision is made: the site's hosts
 still held at an earlier revision are rolled out. Exit status 1 when the rollout fails or is aborted.
+The controller runs the rollout: Ctrl-C stops following it, not the rollout (hafen rollout abort ID
+does that).
 
 The fleet's IPAM record goes along (ipam.lock in a fleet directory, NAME.ipam.lock beside a
 file): the controller takes the addresses from it. Without one it keeps the addresses of its
