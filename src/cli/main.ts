@@ -16,6 +16,7 @@ import { registerDemo } from './demo.js';
 import { registerGenerate } from './generate.js';
 import { EXIT, processIo, type CliIo } from './io.js';
 import { registerIpam } from './ipam.js';
+import { registerMigrate } from './migrate.js';
 import { registerPlan } from './plan.js';
 import { registerRisk } from './risk.js';
 import { registerSchema } from './schema.js';
@@ -54,6 +55,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   registerTraffic(program, io, setExit);
   registerUptime(program, io, setExit);
   registerBackup(program, io, setExit);
+  registerMigrate(program, io, setExit);
   registerDemo(program, io, setExit);
   registerAccess(program, io, setExit);
   registerSecret(program, io, setExit);

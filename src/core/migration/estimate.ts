@@ -13,6 +13,8 @@
  * `warnRatio` is warned about.
  */
 
+import { formatBytes } from '../fleet/units.js';
+
 export interface CopyEstimateInput {
   /** Bytes to move (the app's volumes). */
   bytes: number;
@@ -69,7 +71,7 @@ export function estimateCopy(input: CopyEstimateInput): CopyEstimate {
     rounds.push({ bytes: Math.round(delta), seconds });
     delta = changePerSecond * seconds;
   }
-  if (delta > fits) warnings.push(`after ${maxRounds} pre-copy rounds the last delta (${fmtBytes(delta)}) still takes ${fmtDuration(delta / input.bytesPerSecond)} to copy: the cutover takes longer than ${fmtDuration(budget)}`);
+  if (delta > fits) warnings.push(`after ${maxRounds} pre-copy rounds the last delta (${formatBytes(delta)}) still takes ${fmtDuration(delta / input.bytesPerSecond)} to copy: the cutover takes longer than ${fmtDuration(budget)}`);
   if (ratio >= warnRatio) warnings.push(`the app changes ${Math.round(ratio * 100)}% as fast as the copy moves data: the pre-copy converges slowly, and a busier day than average may keep it from converging`);
   const preCopySeconds = rounds.reduce((s, r) => s + r.seconds, 0);
   return { rounds, preCopySeconds, finalBytes: Math.round(delta), downtimeSeconds: Math.ceil(delta / input.bytesPerSecond + overhead), ratio, converges: true, warnings };
@@ -82,17 +84,7 @@ export function copyBytesPerSecond(uplinkA: number | undefined, uplinkB: number 
   return (Math.min(...links) / 8) * utilisation;
 }
 
-function fmtBytes(b: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let i = 0;
-  while (b >= 1024 && i < units.length - 1) {
-    b /= 1024;
-    i++;
-  }
-  return `${b < 10 && i > 0 ? b.toFixed(1) : Math.round(b)} ${units[i]}`;
-}
-
-const fmtRate = (bps: number) => `${fmtBytes(bps)}/s`;
+const fmtRate = (bps: number) => `${formatBytes(bps)}/s`;
 
 export function fmtDuration(s: number): string {
   if (s < 90) return `${Math.round(s)} s`;

@@ -70,6 +70,10 @@ export const Customer = z
       .default('Europe/Berlin')
       .describe('Time zone of the maintenance windows (IANA name, default Europe/Berlin).'),
     maintenanceWindows: z.array(MaintenanceWindow).default([]).describe('Agreed maintenance windows.'),
+    liveMoves: z
+      .enum(['ask', 'announce'])
+      .default('ask')
+      .describe('ask: every move of the customer\'s apps waits for its consent (default); announce: moves without downtime run once announced, the rest still ask.'),
     weight: z.number().positive().default(1).describe('Weight of the customer in risk shares (default 1).'),
     home: Id.optional().describe('Preferred site for the customer\'s apps (soft: risk and capacity come first).'),
     defaults: Defaults.optional().describe('Defaults for this customer\'s apps.'),

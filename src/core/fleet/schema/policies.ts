@@ -19,5 +19,22 @@ export const Policies = z
       .max(0.9, 'must be at most 0.9')
       .default(0.2)
       .describe('Share of every host\'s cpu, memory and disk kept free (default 0.2).'),
+    migrations: z
+      .strictObject({
+        maxCustomersPerWave: z
+          .number()
+          .int()
+          .min(1)
+          .default(5)
+          .describe('Most customers whose apps go down for a cutover in one wave (one night, noon to noon UTC; default 5). Live moves do not count.'),
+        bandwidthShare: z
+          .number()
+          .gt(0, 'must be above 0')
+          .max(1, 'must be at most 1')
+          .default(0.5)
+          .describe('Share of the slower site uplink a migration copy may use (default 0.5); copies into one site run one at a time.'),
+      })
+      .prefault({})
+      .describe('Limits of the migration planner.'),
   })
   .describe('Risk and capacity policy.');

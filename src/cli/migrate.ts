@@ -1,0 +1,119 @@
+/**
+ * `hafen migrate plan APP... --to SITE --fleet FLEET`: how the apps would move, when, how long
+ * they would be down, and in which waves; a calendar per customer with --ics.
+ */
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { InvalidArgumentError, type Command } from 'commander';
+import { customerCalendar } from '../core/migration/ics.js';
+import { resolveMoves, shareRequests, type MoveRequest } from '../core/migration/moves.js';
+import { planWaves } from '../core/migration/waves.js';
+import { schedule } from '../core/placement/schedule.js';
+import { didYouMean } from '../core/fleet/suggest.js';
+import { HafenError } from '../lib/errors.js';
+import { writeFileAtomic } from '../lib/fs.js';
+import { EXIT, json, parseFormat, type CliIo, type OutputFormat } from './io.js';
+import { planText } from './migrate-output.js';
+import { validFleet } from './planning.js';
+
+interface PlanOptions {
+  to: string;
+  from?: string;
+  share?: number;
+  fleet?: string;
+  start?: Date;
+  days: number;
+  ics?: string;
+  format: OutputFormat;
+}
+
+const parseShare = (v: string): number => {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*%?\s*$/.exec(v);
+  const n = m ? Number(m[1]) : NaN;
+  if (!(n > 0 && n <= 100)) throw new InvalidArgumentError(`--share must be a percentage of the customers above 0 and at most 100, like "30%", not "${v}"`);
+  return n / 100;
+};
+
+const parseStart = (v: string): Date => {
+  const d = new Date(v);
+  if (!/^\d{4}-\d\d-\d\d/.test(v) || Number.isNaN(d.getTime())) throw new InvalidArgumentError(`--start must be a date and time like "2026-12-01T12:00Z", not "${v}"`);
+  return d;
+};
+
+const parseDays = (v: string): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 366) throw new InvalidArgumentError(`--days must be a whole number of days from 1 to 366, not "${v}"`);
+  return n;
+};
+
+export function registerMigrate(program: Command, io: CliIo, setExit: (code: number) => void): void {
+  const migrate = program.command('migrate').description('Move apps between sites: plan the moves, their windows and waves.');
+  migrate
+    .command('plan')
+    .description('Plan moving apps to a site: strategy, copy and downtime estimates, the maintenance windows and waves they fit into, and the blast radius at every step.')
+    .argument('[apps...]', 'apps to move (or --share)')
+    .requiredOption('--to <site>', 'the site the apps move to')
+    .option('--from <site>', 'the site they leave (needed for an app running at several other sites)')
+    .option('--share <percent>', 'move this share of the customers (weighted), those with the least data first, instead of naming apps', parseShare)
+    .option('--fleet <path>', 'fleet YAML file or directory to plan on')
+    .option('--start <time>', 'plan from this time (ISO 8601; default now)', parseStart)
+    .option('--days <n>', 'days ahead to plan into', parseDays, 28)
+    .option('--ics <dir>', 'write a calendar per customer with moves into this directory (CUSTOMER.ics)')
+    .option('--format <format>', 'output format: text or json', parseFormat, 'text' as OutputFormat)
+    .addHelpText(
+      'after',
+      `
+Strategies: an app whose migration mode is "live" moves live (the target starts, traffic shifts
+over in steps, the source drains; no downtime); any other app moves by a pre-copy of its volumes
+while it runs and a cutover in one of its customer's maintenance windows. Estimates come from
+the volumes' size and daily change and the slower site uplink times
+policies.migrations.bandwidthShare. A wave is one night (noon to noon UTC); at most
+policies.migrations.maxCustomersPerWave customers have a cutover in one. No step may make a
+failure take down more customers than policies.maxCustomerShare (or than before the wave).
+
+Nothing runs yet: this plans. Moves need the customer's consent unless they are live and the
+customer chose liveMoves: announce.
+
+Exit status: 0 when every move is planned, 1 when one cannot be (the reason is shown) or the
+input is invalid, 2 when the fleet cannot be read.
+
+JSON output: {"from", "until", "maxCustomersPerWave", "scheduled": [{"id", "app", "customer",
+"from", "to", "strategy", "replicas", "targets", "bytes", "changePerDay", "estimate",
+"downtimeSeconds", "switchSeconds", "consent", "warnings", "preCopy", "start", "end", "wave",
+"window", "after"}], "unscheduled": [{"move", "reason"}], "waves": [{"wave", "start", "end",
+"customers", "moves"}], "risk": {"limit", "before", "after"}, "problems": [{"app", "message"}]}`,
+    )
+    .action(async (appIds: string[], opts: PlanOptions) => {
+      if (!opts.fleet) throw new HafenError('HAFEN_MIGRATE_NO_FLEET', 'hafen migrate plan needs the fleet to plan on: --fleet FILE (or a directory)');
+      if (appIds.length > 0 && opts.share !== undefined) throw new HafenError('HAFEN_MIGRATE_BAD_REQUEST', 'name apps or give --share, not both');
+      if (appIds.length === 0 && opts.share === undefined) throw new HafenError('HAFEN_MIGRATE_BAD_REQUEST', 'name the apps to move, or --share PERCENT of the customers');
+      const fleet = await validFleet(opts.fleet, io, opts.format);
+      if (!fleet) return setExit(EXIT.invalid);
+      const siteIds = fleet.sites.map((s) => s.id);
+      for (const [flag, site] of [['--to', opts.to], ['--from', opts.from]] as const) {
+        if (site !== undefined && !siteIds.includes(site)) throw new HafenError('HAFEN_MIGRATE_UNKNOWN_SITE', `${flag} ${site}: no such site in the fleet${didYouMean(site, siteIds)}; sites are ${siteIds.join(', ')}`);
+      }
+      const placements = schedule(fleet).placements;
+      const requests: MoveRequest[] = opts.share !== undefined ? shareRequests(fleet, placements, opts.to, opts.share, opts.from) : appIds.map((app) => ({ app, to: opts.to, ...(opts.from ? { from: opts.from } : {}) }));
+      const { moves, problems } = resolveMoves(fleet, placements, requests);
+      const plan = planWaves(fleet, placements, moves, { from: opts.start ?? new Date(), days: opts.days });
+      const { placements: _after, ...out } = plan;
+      if (opts.ics) await writeCalendars(opts.ics, plan, fleet, io);
+      if (opts.format === 'json') io.stdout(json({ ...out, problems }));
+      else io.stdout(planText(plan, problems, fleet));
+      setExit(problems.length > 0 || plan.unscheduled.length > 0 ? EXIT.invalid : EXIT.ok);
+    });
+}
+
+async function writeCalendars(dir: string, plan: ReturnType<typeof planWaves>, fleet: NonNullable<Awaited<ReturnType<typeof validFleet>>>, io: CliIo): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  const siteNames = new Map(fleet.sites.map((s) => [s.id, s.name ?? s.id]));
+  const byCustomer = new Map<string, typeof plan.scheduled>();
+  for (const m of plan.scheduled) byCustomer.set(m.customer, [...(byCustomer.get(m.customer) ?? []), m]);
+  for (const [id, moves] of byCustomer) {
+    const c = fleet.customers.find((x) => x.id === id)!;
+    const path = join(dir, `${id}.ics`);
+    await writeFileAtomic(path, customerCalendar(moves, { customer: { id, name: c.name }, siteNames, stamp: new Date(plan.from) }));
+    io.stderr(`wrote ${path} (${moves.length} move${moves.length === 1 ? '' : 's'})\n`);
+  }
+}
