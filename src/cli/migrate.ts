@@ -4,7 +4,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import { customerCalendar } from '../core/migration/ics.js';
 import { resolveMoves, shareRequests, type MoveRequest } from '../core/migration/moves.js';
 import { planWaves } from '../core/migration/waves.js';
@@ -13,7 +13,9 @@ import { didYouMean } from '../core/fleet/suggest.js';
 import { HafenError } from '../lib/errors.js';
 import { writeFileAtomic } from '../lib/fs.js';
 import { EXIT, json, parseFormat, type CliIo, type OutputFormat } from './io.js';
+import { parseDays, parseShare, parseStart } from './migrate-options.js';
 import { planText } from './migrate-output.js';
+import { registerMigrateRemote } from './migrate-remote.js';
 import { validFleet } from './planning.js';
 
 interface PlanOptions {
@@ -27,27 +29,8 @@ interface PlanOptions {
   format: OutputFormat;
 }
 
-const parseShare = (v: string): number => {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*%?\s*$/.exec(v);
-  const n = m ? Number(m[1]) : NaN;
-  if (!(n > 0 && n <= 100)) throw new InvalidArgumentError(`--share must be a percentage of the customers above 0 and at most 100, like "30%", not "${v}"`);
-  return n / 100;
-};
-
-const parseStart = (v: string): Date => {
-  const d = new Date(v);
-  if (!/^\d{4}-\d\d-\d\d/.test(v) || Number.isNaN(d.getTime())) throw new InvalidArgumentError(`--start must be a date and time like "2026-12-01T12:00Z", not "${v}"`);
-  return d;
-};
-
-const parseDays = (v: string): number => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1 || n > 366) throw new InvalidArgumentError(`--days must be a whole number of days from 1 to 366, not "${v}"`);
-  return n;
-};
-
 export function registerMigrate(program: Command, io: CliIo, setExit: (code: number) => void): void {
-  const migrate = program.command('migrate').description('Move apps between sites: plan the moves, their windows and waves.');
+  const migrate = program.command('migrate').description("Move apps between sites: plan the moves, their windows and waves; propose them to the customers and record their consent.");
   migrate
     .command('plan')
     .description('Plan moving apps to a site: strategy, copy and downtime estimates, the maintenance windows and waves they fit into, and the blast radius at every step.')
@@ -71,8 +54,9 @@ policies.migrations.bandwidthShare. A wave is one night (noon to noon UTC); at m
 policies.migrations.maxCustomersPerWave customers have a cutover in one. No step may make a
 failure take down more customers than policies.maxCustomerShare (or than before the wave).
 
-Nothing runs yet: this plans. Moves need the customer's consent unless they are live and the
-customer chose liveMoves: announce.
+This plans from the files and changes nothing; hafen migrate propose plans on what the
+controller runs and asks the customers. Moves need the customer's consent unless they are live
+and the customer chose liveMoves: announce.
 
 Exit status: 0 when every move is planned, 1 when one cannot be (the reason is shown) or the
 input is invalid, 2 when the fleet cannot be read.
@@ -103,6 +87,7 @@ JSON output: {"from", "until", "maxCustomersPerWave", "scheduled": [{"id", "app"
       else io.stdout(planText(plan, problems, fleet));
       setExit(problems.length > 0 || plan.unscheduled.length > 0 ? EXIT.invalid : EXIT.ok);
     });
+  registerMigrateRemote(migrate, io, setExit);
 }
 
 async function writeCalendars(dir: string, plan: ReturnType<typeof planWaves>, fleet: NonNullable<Awaited<ReturnType<typeof validFleet>>>, io: CliIo): Promise<void> {

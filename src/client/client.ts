@@ -11,6 +11,7 @@ import type { Rollout } from '../core/plan/rollout.js';
 import type { Placement, Unplaced } from '../core/placement/types.js';
 import type { HostDesiredState } from '../core/render/desired.js';
 import type { BackupTaskKind } from '../core/render/backups.js';
+import type { Decision, MigrationEvent, MigrationProposal, MigrationProposeRequest, MigrationRecord } from './migration-types.js';
 import type { BackupPlanResponse, BackupRunBody, BackupsResponse, BackupTask, BackupTaskOptions, BackupTaskReport, RepositorySpaceReport } from './backup-types.js';
 import type { Probe } from '../core/monitor/checks.js';
 import type { CheckStatus, HostHeartbeat, MonitorEvent, SiteStatus } from '../core/monitor/status.js';
@@ -23,6 +24,7 @@ import { HafenError } from '../lib/errors.js';
 import { httpRequest, HttpTimeoutError, type HttpResult } from '../lib/http.js';
 
 export type * from './backup-types.js';
+export type * from './migration-types.js';
 export type { Rollout };
 
 export interface PlanResponse {
@@ -209,6 +211,21 @@ export class HafenClient {
   }
   abortRollout(id: number): Promise<Rollout> {
     return this.call('POST', `/v1/rollouts/${id}/abort`, {});
+  }
+  proposeMigrations(req: MigrationProposeRequest): Promise<MigrationProposal> {
+    return this.call('POST', '/v1/migrations', req, 120_000);
+  }
+  migrations(q: { open?: boolean; limit?: number } = {}): Promise<{ migrations: MigrationRecord[] }> {
+    return this.call('GET', `/v1/migrations?limit=${q.limit ?? 200}${q.open ? '&open=1' : ''}`);
+  }
+  migration(id: string): Promise<{ migration: MigrationRecord; events: MigrationEvent[] }> {
+    return this.call('GET', `/v1/migrations/${encodeURIComponent(id)}`);
+  }
+  answerMigration(id: string, answer: { decision: Decision; by: string; note?: string }): Promise<{ migration: MigrationRecord }> {
+    return this.call('POST', `/v1/migrations/${encodeURIComponent(id)}/consent`, answer);
+  }
+  cancelMigration(id: string): Promise<{ migration: MigrationRecord }> {
+    return this.call('POST', `/v1/migrations/${encodeURIComponent(id)}/cancel`, {});
   }
   rollback(to: number): Promise<ApplyResponse> {
     return this.call('POST', '/v1/rollback', { to });

@@ -92,7 +92,7 @@ export class Alerting {
       } else if (receiver.email) {
         const smtp = receiver.email.smtp;
         const password = smtp.password ? await this.secrets.value(smtp.password.secret) : undefined;
-        await sendEmail({ host: smtp.host, port: smtp.port, secure: smtp.secure, ...(smtp.user ? { user: smtp.user } : {}), ...(password !== undefined ? { password } : {}) }, receiver.email.from, receiver.email.to, body);
+        await sendEmail({ host: smtp.host, port: smtp.port, secure: smtp.secure, ...(smtp.user ? { user: smtp.user } : {}), ...(password !== undefined ? { password } : {}) }, receiver.email.from, body.to ?? receiver.email.to, body);
       }
       const at = this.now().toISOString();
       await this.store.updateNotification(n.id, { status: 'sent', attempts, nextAttemptAt: at, sentAt: at });

@@ -8,6 +8,7 @@ import { agentRoutes } from './api/agents.js';
 import { backupRoutes } from './api/backups.js';
 import { alertRoutes } from './api/alerts.js';
 import { metricsRoute } from './api/metrics.js';
+import { migrationRoutes } from './api/migrations.js';
 import { monitorRoutes } from './api/monitor.js';
 import { openApiRoute } from './api/openapi.js';
 import { proxyRoutes } from './api/proxies.js';
@@ -21,16 +22,19 @@ function httpStatus(code: string): number {
   if (code.startsWith('HAFEN_AUTH_MISSING') || code === 'HAFEN_AUTH_INVALID') return 401;
   if (code === 'HAFEN_AUTH_FORBIDDEN') return 403;
   if (code.endsWith('_NOT_FOUND')) return 404;
-  if (code === 'HAFEN_STORE_REVISION_CONFLICT' || code === 'HAFEN_SECRET_IN_USE' || code === 'HAFEN_BACKUP_NO_JOB' || code === 'HAFEN_BACKUP_NO_KEY' || code === 'HAFEN_ROLLOUT_RUNNING' || code === 'HAFEN_ROLLOUT_FINISHED' || code === 'HAFEN_FIREWALL_NONE') return 409;
-  if (code === 'HAFEN_FLEET_INVALID' || code === 'HAFEN_PLAN_UNPLACED' || code === 'HAFEN_SECRET_MISSING' || code === 'HAFEN_ROLLOUT_INVALID') return 422;
+  if (code === 'HAFEN_STORE_REVISION_CONFLICT' || code === 'HAFEN_SECRET_IN_USE' || code === 'HAFEN_BACKUP_NO_JOB' || code === 'HAFEN_BACKUP_NO_KEY' || code === 'HAFEN_ROLLOUT_RUNNING' || code === 'HAFEN_ROLLOUT_FINISHED' || code === 'HAFEN_FIREWALL_NONE' || code === 'HAFEN_MIGRATE_OPEN' || code === 'HAFEN_MIGRATE_CLOSED' || code === 'HAFEN_MIGRATE_NO_REVISION') return 409;
+  if (code === 'HAFEN_FLEET_INVALID' || code === 'HAFEN_PLAN_UNPLACED' || code === 'HAFEN_SECRET_MISSING' || code === 'HAFEN_ROLLOUT_INVALID' || code === 'HAFEN_MIGRATE_INVALID') return 422;
   if (code === 'HAFEN_API_BAD_REQUEST' || code === 'HAFEN_SECRET_EMPTY' || code === 'HAFEN_SECRET_TOO_LARGE' || code === 'HAFEN_SECRET_INVALID') return 400;
   return 500;
 }
 
 export function buildApp(service: ControllerService, options: { now?: () => Date; logger?: boolean } = {}): FastifyInstance {
   const now = options.now ?? (() => new Date());
-  // Request logs never include headers, so bearer tokens stay out of them.
-  const app = Fastify({ logger: options.logger ?? false, bodyLimit: 64 * 1024 * 1024, forceCloseConnections: 'idle' });
+  // Request logs never include headers, so bearer tokens stay out of them; nor a consent link's token.
+  const logger = options.logger ? { serializers: { req: (r: { method: string; url: string; ip: string }) => ({ method: r.method, url: r.url.replace(/\/v1\/consent\/[^/?#]+/, '/v1/consent/***'), remoteAddress: r.ip }) } } : false;
+  const app = Fastify({ logger, bodyLimit: 64 * 1024 * 1024, forceCloseConnections: 'idle' });
+  // The consent page's form posts application/x-www-form-urlencoded.
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 16 * 1024 }, (_req, text, done) => done(null, Object.fromEntries(new URLSearchParams(text as string))));
   app.setErrorHandler((err, req, reply) => {
     if (err instanceof HafenError) {
       const status = httpStatus(err.code);
@@ -52,6 +56,7 @@ export function buildApp(service: ControllerService, options: { now?: () => Date
   monitorRoutes(app, service);
   alertRoutes(app, service, now);
   backupRoutes(app, service);
+  migrationRoutes(app, service);
   metricsRoute(app, service);
   return app;
 }

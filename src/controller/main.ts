@@ -26,6 +26,8 @@ export interface ControllerOptions {
   secretKeyFile?: string;
   /** Where notices go (a created key, a readable key file). */
   warn?: (line: string) => void;
+  /** The controller's clock (tests move it to see what time does: reminders, expiry). */
+  clock?: () => Date;
 }
 
 /** Opens the store, makes sure an admin token exists, and listens. */
@@ -51,8 +53,9 @@ export async function startController(options: ControllerOptions): Promise<Contr
   } else if (existsSync(join(options.data, 'admin.token'))) {
     adminTokenFile = join(options.data, 'admin.token');
   }
-  const service = new ControllerService(store, secrets, () => new Date(), (line) => options.warn?.(line));
-  const app = buildApp(service, { logger: options.logger ?? false });
+  const clock = options.clock ?? (() => new Date());
+  const service = new ControllerService(store, secrets, clock, (line) => options.warn?.(line));
+  const app = buildApp(service, { logger: options.logger ?? false, now: clock });
   const url = await app.listen({ host, port }).catch(async (err: Error) => {
     await store.close();
     throw new HafenError('HAFEN_CONTROLLER_LISTEN', `cannot listen on ${options.listen}: ${err.message}`);
@@ -68,7 +71,11 @@ export async function startController(options: ControllerOptions): Promise<Contr
   );
   monitorTimer.unref();
   // A staged rollout moves on (or back) as its hosts report; its state is in the store, so a restart carries on.
-  const rolloutTimer = setInterval(() => void service.rollouts.tick().catch((err: Error) => options.warn?.(`rollout: ${err.message}`)), 1000);
+  // Proposed moves between sites are reminded and expire with time, likewise from the store.
+  const rolloutTimer = setInterval(() => {
+    void service.rollouts.tick().catch((err: Error) => options.warn?.(`rollout: ${err.message}`));
+    void service.migrations.tick().catch((err: Error) => options.warn?.(`migrations: ${err.message}`));
+  }, 1000);
   rolloutTimer.unref();
   return {
     url,

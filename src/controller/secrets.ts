@@ -5,7 +5,7 @@
  * host that runs a unit using them; the API lists names and versions, never values, and no
  * log line or error carries a value.
  */
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BackupJob } from '../core/render/backups.js';
@@ -60,6 +60,11 @@ export class Secrets {
     private readonly store: Store,
     private readonly key: SecretKey,
   ) {}
+
+  /** A value only this controller's key yields for `label` (HMAC-SHA256, base64url): tokens that need no storage of their own. */
+  derive(label: string): string {
+    return createHmac('sha256', this.key.key).update(label).digest('base64url');
+  }
 
   /** Refuses a key that did not seal the stored secrets (a wrong key would make every read fail later). */
   async checkKey(): Promise<void> {

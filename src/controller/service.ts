@@ -30,6 +30,7 @@ import { storedRecord, type PlanResult, type Prepared, type Snapshot } from './s
 import { longPoll } from './long-poll.js';
 import { Holds } from './holds.js';
 import { Rollouts, type SiteRolloutRequest } from './rollouts.js';
+import { SiteMigrations } from './site-migrations.js';
 import type { Rollout } from '../core/plan/rollout.js';
 import { Watch } from './watch.js';
 import type { Secrets } from './secrets.js';
@@ -54,6 +55,8 @@ export class ControllerService {
   readonly holds: Holds;
   /** Staged rollouts to one site (rollouts.ts); `tick` runs the one in progress. */
   readonly rollouts: Rollouts;
+  /** Moves between sites and their consent (site-migrations.ts); `tick` reminds and expires. */
+  readonly migrations: SiteMigrations;
 
   constructor(
     readonly store: Store,
@@ -73,6 +76,7 @@ export class ControllerService {
       now,
       log,
     });
+    this.migrations = new SiteMigrations({ store, linkToken: (id) => `hfc_${secrets.derive(`consent-link ${id}`)}`, current: () => this.current(), now, log });
     this.backups = new BackupBook(store, {
       current: () => this.current(),
       reports: () => this.reports.all(),

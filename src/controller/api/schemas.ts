@@ -188,3 +188,26 @@ export const BackupRunsBody = z.object({
     .max(1000)
     .describe('Backup runs not reported yet, oldest first'),
 });
+
+const SiteId = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'must be a site id');
+export const MigrationProposeBody = z
+  .object({
+    apps: z.array(z.string().min(1).max(200)).min(1).max(10_000).optional().describe('apps to move'),
+    share: z.number().gt(0).max(1).optional().describe('instead of apps: this share of the customers (weighted, 0 to 1), those with the least data first'),
+    to: SiteId.describe('the site they move to'),
+    from: SiteId.optional().describe('the site they leave (needed for an app at several other sites)'),
+    start: z.iso.datetime({ offset: true }).optional().describe('plan from this time (default now)'),
+    days: z.number().int().min(1).max(366).optional().describe('days ahead to plan into (default 28)'),
+  })
+  .refine((b) => (b.apps === undefined) !== (b.share === undefined), 'give either apps or share');
+const Decision = z.enum(['accept', 'decline', 'another-window']).describe('accept: the move may run as proposed; decline: it does not; another-window: not then, propose another time');
+export const MigrationConsentBody = z.object({
+  decision: Decision,
+  by: z.string().trim().min(1).max(200).describe("who at the customer answered (an operator records the customer's answer)"),
+  note: z.string().max(2000).optional(),
+});
+export const ConsentLinkBody = z.object({
+  decision: Decision,
+  by: z.string().trim().max(200).optional().describe('your name'),
+  note: z.string().max(2000).optional(),
+});

@@ -17,7 +17,7 @@ export function webhookBody(n: Notification, format: WebhookFormat): unknown {
     const [title, ...lines] = n.text.split('\n');
     return { text: n.text, format: 'org.matrix.custom.html', html: `<strong>${escape(title ?? '')}</strong>${lines.length ? `<ul>${lines.map((l) => `<li>${escape(l.replace(/^- /, ''))}</li>`).join('')}</ul>` : ''}` };
   }
-  return { version: 1, id: n.id, kind: n.kind, group: n.group, severity: n.severity, ...(n.customer ? { customer: n.customer } : {}), title: n.title, text: n.text, at: n.at, alerts: n.alerts };
+  return { version: 1, id: n.id, kind: n.kind, group: n.group, severity: n.severity, ...(n.customer ? { customer: n.customer } : {}), title: n.title, text: n.text, at: n.at, alerts: n.alerts, ...(n.migration ? { migration: n.migration } : {}) };
 }
 
 export async function sendWebhook(url: string, format: WebhookFormat, n: Notification, timeoutMs = 10_000): Promise<void> {

@@ -216,4 +216,26 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE revisions ADD COLUMN allocations TEXT;
   `,
+  // 13: moves between sites (the record as JSON, the columns to find it; the customer's consent
+  // link as a hash) and everything that happened to each, for the record.
+  `
+  CREATE TABLE site_migrations (
+    id          TEXT PRIMARY KEY,
+    app         TEXT NOT NULL,
+    customer    TEXT NOT NULL,
+    state       TEXT NOT NULL,
+    token_hash  TEXT UNIQUE,
+    data        TEXT NOT NULL,
+    created_at  TEXT NOT NULL
+  );
+  CREATE INDEX site_migrations_state ON site_migrations (state, app);
+  CREATE TABLE site_migration_events (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    migration  TEXT NOT NULL,
+    at         TEXT NOT NULL,
+    kind       TEXT NOT NULL,
+    detail     TEXT NOT NULL
+  );
+  CREATE INDEX site_migration_events_migration ON site_migration_events (migration, id);
+  `,
 ];

@@ -9,12 +9,14 @@ import { HafenError } from '../../lib/errors.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
 import { readHolds, readRollouts, replaceHolds, writeRollout } from './sqlite-rollouts.js';
 import * as tasks from './sqlite-backup-tasks.js';
-import type { HostHold, Rollout } from './store.js';
+import { readMigrationEvents, readMigrations, writeMigrations } from './sqlite-site-migrations.js';
+import { readConnectionPeaks, readTraffic, writeTraffic } from './sqlite-traffic.js';
+import type { HostHold, MigrationCommit, Rollout } from './store.js';
+import type { MigrationEvent, MigrationRecord } from '../../core/migration/consent.js';
 import type { ApiToken, HostStatus, JoinToken, Revision, RevisionInput, RevisionSummary, SecretInfo, SecretInput, SecretRecord, Store, TrafficSample, EventRecord, SilenceRecord, AlertingCommit, NotificationRecord, ConnectionSample, ConnectionRow, TrafficRow, TrafficResolution, UptimeRecord, StoredBackupRun, BackupTask, BackupTaskReport } from './store.js';
 import type { BackupRunBody } from '../../client/client.js';
 import type { BackupTaskKind } from '../../core/render/backups.js';
-import { TRAFFIC_KEEP_MS, TRAFFIC_RESOLUTIONS } from './store.js';
-import { bucketOf, notificationOf, secretInfo, storedRun, summary, token, TRAFFIC_TABLES, type NotificationRow, type RevisionRow, type SecretRow, type SilenceRow, type TokenRow } from './sqlite-rows.js';
+import { notificationOf, secretInfo, storedRun, summary, token, type NotificationRow, type RevisionRow, type SecretRow, type SilenceRow, type TokenRow } from './sqlite-rows.js';
 
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
@@ -120,6 +122,26 @@ export class SqliteStore implements Store {
     return readRollouts(this.sql, { limit });
   }
 
+  async saveMigrations(c: MigrationCommit): Promise<void> {
+    this.db.transaction(() => writeMigrations(this.sql, c))();
+  }
+
+  async migration(id: string): Promise<MigrationRecord | undefined> {
+    return readMigrations(this.sql, { id, limit: 1 })[0];
+  }
+
+  async migrationByToken(tokenHash: string): Promise<MigrationRecord | undefined> {
+    return readMigrations(this.sql, { tokenHash, limit: 1 })[0];
+  }
+
+  async migrations(q: { open?: boolean; limit: number }): Promise<MigrationRecord[]> {
+    return readMigrations(this.sql, q);
+  }
+
+  async migrationEvents(id: string): Promise<MigrationEvent[]> {
+    return readMigrationEvents(this.sql, id);
+  }
+
   async createJoinToken(t: JoinToken): Promise<void> {
     this.stmt('INSERT INTO join_tokens (hash, host, expires_at) VALUES (?, ?, ?)').run(t.hash, t.host, t.expiresAt);
   }
@@ -187,54 +209,15 @@ export class SqliteStore implements Store {
   }
 
   async addTraffic(samples: readonly TrafficSample[], connections: readonly ConnectionSample[], now: string): Promise<void> {
-    const t = Date.parse(now);
-    const keep = (r: TrafficResolution, at: string) => t - Date.parse(at) < TRAFFIC_KEEP_MS[r];
-    const add = {
-      minute: this.stmt(
-        `INSERT INTO traffic_minute (app, site, minute, requests, errors) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT(app, site, minute) DO UPDATE SET requests = requests + excluded.requests, errors = errors + excluded.errors`,
-      ),
-      hour: this.stmt(
-        `INSERT INTO traffic (app, site, hour, requests, errors) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT(app, site, hour) DO UPDATE SET requests = requests + excluded.requests, errors = errors + excluded.errors`,
-      ),
-      day: this.stmt(
-        `INSERT INTO traffic_day (app, site, day, requests, errors) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT(app, site, day) DO UPDATE SET requests = requests + excluded.requests, errors = errors + excluded.errors`,
-      ),
-    };
-    const peak = this.stmt(
-      `INSERT INTO connection_peaks (resolution, site, proxy, at, peak) VALUES (?, ?, ?, ?, ?)
-       ON CONFLICT(resolution, site, proxy, at) DO UPDATE SET peak = max(peak, excluded.peak)`,
-    );
-    this.db.transaction(() => {
-      for (const x of samples) {
-        for (const r of TRAFFIC_RESOLUTIONS) {
-          const at = bucketOf(x.minute, r);
-          if (keep(r, at)) add[r].run(x.app, x.site, at, x.requests, x.errors);
-        }
-      }
-      for (const c of connections) {
-        for (const r of TRAFFIC_RESOLUTIONS) {
-          const at = bucketOf(c.minute, r);
-          if (keep(r, at)) peak.run(r, c.site, c.proxy, at, c.peak);
-        }
-      }
-      this.stmt('DELETE FROM traffic_minute WHERE minute < ?').run(new Date(t - TRAFFIC_KEEP_MS.minute).toISOString());
-      this.stmt('DELETE FROM traffic WHERE hour < ?').run(new Date(t - TRAFFIC_KEEP_MS.hour).toISOString());
-      this.stmt("DELETE FROM connection_peaks WHERE (resolution = 'minute' AND at < ?) OR (resolution = 'hour' AND at < ?)").run(new Date(t - TRAFFIC_KEEP_MS.minute).toISOString(), new Date(t - TRAFFIC_KEEP_MS.hour).toISOString());
-    })();
+    this.db.transaction(() => writeTraffic(this.sql, samples, connections, now))();
   }
 
   async traffic(query: { since: string; resolution: TrafficResolution; apps?: readonly string[] }): Promise<TrafficRow[]> {
-    const [table, column] = TRAFFIC_TABLES[query.resolution];
-    const rows = this.stmt(`SELECT app, site, ${column} AS at, requests, errors FROM ${table} WHERE ${column} >= ? ORDER BY ${column}, app, site`).all(query.since) as TrafficRow[];
-    const apps = query.apps ? new Set(query.apps) : undefined;
-    return (apps ? rows.filter((r) => apps.has(r.app)) : rows).map((r) => ({ app: r.app, site: r.site, at: r.at, requests: r.requests, errors: r.errors }));
+    return readTraffic(this.sql, query);
   }
 
   async connectionPeaks(query: { since: string; resolution: TrafficResolution }): Promise<ConnectionRow[]> {
-    return (this.stmt('SELECT site, proxy, at, peak FROM connection_peaks WHERE resolution = ? AND at >= ? ORDER BY at, site, proxy').all(query.resolution, query.since) as ConnectionRow[]).map((r) => ({ site: r.site, proxy: r.proxy, at: r.at, peak: r.peak }));
+    return readConnectionPeaks(this.sql, query);
   }
 
   async addEvents(events: readonly Omit<EventRecord, 'id'>[]): Promise<void> {

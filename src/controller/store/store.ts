@@ -14,6 +14,7 @@ import type { Silence } from '../../core/alerting/alerts.js';
 import type { MonitorEvent } from '../../core/monitor/status.js';
 import type { UptimeDay } from '../../core/monitor/uptime.js';
 import type { Placement } from '../../core/placement/types.js';
+import type { MigrationEvent, MigrationRecord } from '../../core/migration/consent.js';
 import type { Rollout } from '../../core/plan/rollout.js';
 import type { BackupTaskKind } from '../../core/render/backups.js';
 
@@ -184,6 +185,14 @@ export interface AlertingCommit {
   reminded: string[];
 }
 
+/** Site migrations (moves between sites) new or changed, what happened to them, and what to tell the customers, stored at once. */
+export interface MigrationCommit {
+  /** `tokenHash`: the customer's consent link, hashed (set once, when the move is proposed). */
+  records: { record: MigrationRecord; tokenHash?: string }[];
+  events: MigrationEvent[];
+  outbox: AlertingCommit['outbox'];
+}
+
 /** Seconds an app was up, down and unknown on one day (UTC). */
 export type UptimeRecord = UptimeDay;
 
@@ -212,6 +221,16 @@ export interface Store {
   rollout(id: number): Promise<Rollout | undefined>;
   /** Newest first. */
   rollouts(limit: number): Promise<Rollout[]>;
+
+  /** Stores migration records, their events and notifications in one transaction. */
+  saveMigrations(c: MigrationCommit): Promise<void>;
+  migration(id: string): Promise<MigrationRecord | undefined>;
+  /** The migration whose consent link has this hash. */
+  migrationByToken(tokenHash: string): Promise<MigrationRecord | undefined>;
+  /** Newest first; `open`: only those proposed or accepted. */
+  migrations(q: { open?: boolean; limit: number }): Promise<MigrationRecord[]>;
+  /** Oldest first. */
+  migrationEvents(id: string): Promise<MigrationEvent[]>;
 
   createJoinToken(token: JoinToken): Promise<void>;
   /**

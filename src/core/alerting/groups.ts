@@ -25,7 +25,7 @@ export interface Notification {
   /** Unique per notification: group (or silence), kind and time. */
   id: string;
   group: string;
-  kind: 'firing' | 'resolved' | 'silence-ending';
+  kind: 'firing' | 'resolved' | 'silence-ending' | 'migration';
   severity: Severity;
   /** The customer of a customer group, for receivers that take only some customers. */
   customer?: string;
@@ -33,6 +33,10 @@ export interface Notification {
   text: string;
   alerts: Alert[];
   at: string;
+  /** E-mail recipients instead of the receiver's own (a customer's contacts, told of a move). */
+  to?: string[];
+  /** A move between sites the notification is about (kind "migration"). */
+  migration?: { id: string; app: string; message: string; state: string; start: string; end: string; downtimeSeconds: number; link?: string };
 }
 
 export interface Timing {

@@ -132,3 +132,13 @@ test('alerting: receivers and planned work name existing customers, apps and sit
   assert.ok(refs.some((l) => /alerting\.receivers\[0\]\.customers\[0\]: .*nobody/.test(l)), refs.join('\n'));
   assert.ok(refs.some((l) => /alerting\.maintenance\[0\]\.site: .*hel/.test(l)), refs.join('\n'));
 });
+
+test('the receiver that carries migration proposals must be declared, and the public URL must be a URL', () => {
+  const res = validateFleet([{ name: 'f.yaml', text: `${topology}\npolicies:\n  migrations: { notify: { receiver: ops-mial } }\nalerting:\n  receivers: [{ id: ops-mail, webhook: { url: "http://127.0.0.1:9/x" } }]\n` }]);
+  assert.deepEqual(res.problems.filter((p) => p.severity === 'error').map((p) => [p.path, p.message]), [['policies.migrations.notify.receiver', 'receiver "ops-mial" is not declared in alerting.receivers (did you mean "ops-mail"?)']]);
+  const url = validateFleet([{ name: 'f.yaml', text: `${topology}\npolicies:\n  migrations: { notify: { receiver: ops-mail, publicUrl: "hafen.example" } }\nalerting:\n  receivers: [{ id: ops-mail, webhook: { url: "http://127.0.0.1:9/x" } }]\n` }]);
+  assert.match(url.problems.find((p) => p.path === 'policies.migrations.notify.publicUrl')?.message ?? '', /must be an http:\/\/ or https:\/\/ URL/);
+  const ok = validateFleet([{ name: 'f.yaml', text: `${topology}\npolicies:\n  migrations: { notify: { receiver: ops-mail, publicUrl: "https://hafen.example" } }\nalerting:\n  receivers: [{ id: ops-mail, webhook: { url: "http://127.0.0.1:9/x" } }]\n` }]);
+  assert.equal(ok.fleet?.policies.migrations.notify?.remindEvery, '24h');
+  assert.equal(ok.fleet?.policies.migrations.maxCustomersPerWave, 5);
+});

@@ -1,4 +1,5 @@
 /** Duplicate ids and references to ids nobody declared. */
+import { didYouMean } from '../suggest.js';
 import { LIST_KEYS } from '../schema/fleet.js';
 import type { ProblemList } from '../problems.js';
 import { checkRef, each, type Parts } from './parts.js';
@@ -41,6 +42,11 @@ export function checkReferences(parts: Parts, out: ProblemList): void {
   };
   backupRefs(['defaults', 'backup'], parts.defaults?.backup);
   parts.alerting?.receivers.forEach((r, i) => r.customers?.forEach((c, j) => checkRef(parts, out, ['alerting', 'receivers', i, 'customers', j], c, 'customers')));
+  const notify = parts.policies?.migrations.notify;
+  const receiverIds = (parts.alerting?.receivers ?? []).map((r) => r.id);
+  if (notify && !receiverIds.includes(notify.receiver)) {
+    out.error('HAFEN_FLEET_UNKNOWN_REF', ['policies', 'migrations', 'notify', 'receiver'], `receiver "${notify.receiver}" is not declared in alerting.receivers${receiverIds.length ? didYouMean(notify.receiver, receiverIds) : '; no receivers are declared'}`);
+  }
   parts.alerting?.maintenance.forEach((m, i) => {
     checkRef(parts, out, ['alerting', 'maintenance', i, 'customer'], m.customer, 'customers');
     checkRef(parts, out, ['alerting', 'maintenance', i, 'app'], m.app, 'apps');

@@ -7,7 +7,7 @@ import { Monitoring } from './monitoring.js';
 export const SEVERITIES = ['info', 'warning', 'critical'] as const;
 export type Severity = (typeof SEVERITIES)[number];
 
-const Duration = Monitoring.shape.interval.unwrap().describe('A duration like "30s", "15m" or "4h".');
+export const Duration = Monitoring.shape.interval.unwrap().describe('A duration like "30s", "15m" or "4h".');
 
 const Url = z.string().regex(/^https?:\/\/\S+$/, 'must be an http:// or https:// URL');
 

@@ -1,5 +1,7 @@
 /** Fleet-wide policies the planner and the risk report hold the fleet to. */
 import { z } from 'zod';
+import { Id } from './common.js';
+import { Duration } from './alerting.js';
 
 export const Policies = z
   .strictObject({
@@ -33,8 +35,16 @@ export const Policies = z
           .max(1, 'must be at most 1')
           .default(0.5)
           .describe('Share of the slower site uplink a migration copy may use (default 0.5); copies into one site run one at a time.'),
+        notify: z
+          .strictObject({
+            receiver: Id.describe('The alerting receiver that carries proposals: an e-mail receiver sends them to the customer\'s contacts (through its SMTP server, from its sender); a webhook receiver gets them as JSON.'),
+            publicUrl: z.string().regex(/^https?:\/\/[^\s/]+(\/[^\s]*)?$/, 'must be an http:// or https:// URL').optional().describe('Where customers reach the controller\'s consent pages, e.g. "https://hafen.ops.example"; without it, proposals ask for an answer by reply and operators record it.'),
+            remindEvery: Duration.default('24h').describe('An unanswered proposal is reminded this often (default "24h").'),
+          })
+          .optional()
+          .describe('How customers are asked for consent and told about moves.'),
       })
       .prefault({})
-      .describe('Limits of the migration planner.'),
+      .describe('Limits of the migration planner, and how customers are asked.'),
   })
   .describe('Risk and capacity policy.');

@@ -1,0 +1,215 @@
+/**
+ * Moves between sites as the controller keeps them (core/migration): proposed on the newest
+ * revision's fleet and placements, one record per planned move, each with a consent link for
+ * its customer; answered through that link or by an operator; reminded and expired by `tick`.
+ * Every change is stored with its event and the notification it causes in one transaction, so
+ * a restart neither repeats nor loses one. Running moves is not built yet: nothing here moves
+ * anything, and the executor will ask core `mayRun` first.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Fleet } from '../core/fleet/model.js';
+import { parseDuration } from '../core/fleet/schema/monitoring.js';
+import type { Notification } from '../core/alerting/groups.js';
+import { answer, cancel, newRecord, step, type ConsentAnswer, type Decision, type MigrationEvent, type MigrationRecord } from '../core/migration/consent.js';
+import { migrationMessage, type MessageKind } from '../core/migration/messages.js';
+import { resolveMoves, shareRequests, type MoveRequest } from '../core/migration/moves.js';
+import { planWaves } from '../core/migration/waves.js';
+import { HafenError } from '../lib/errors.js';
+import { hashToken } from '../lib/secrets.js';
+import type { Snapshot } from './snapshot.js';
+import type { MigrationCommit, Store } from './store/store.js';
+import type { MigrationProposal, MigrationProposeRequest } from '../client/migration-types.js';
+
+export type { MigrationProposal as Proposal, MigrationProposeRequest as ProposeRequest };
+
+export interface CustomerView {
+  id: string;
+  app: string;
+  customer: string;
+  timezone: string;
+  from: string;
+  to: string;
+  strategy: 'live' | 'cutover';
+  start: string;
+  end: string;
+  downtimeSeconds: number;
+  state: MigrationRecord['state'];
+  answerBy: string;
+  answer?: { decision: Decision; by: string; at: string };
+  /** What the customer may still answer. */
+  decisions: Decision[];
+}
+
+export interface SiteMigrationDeps {
+  store: Store;
+  /** The consent link's token of a migration (derived from the controller's key, so reminders can carry it again). */
+  linkToken(id: string): string;
+  current(): Promise<Snapshot | undefined>;
+  now(): Date;
+  log(line: string): void;
+}
+
+const REMIND_DEFAULT_MS = 86_400_000;
+
+export class SiteMigrations {
+  private ticking = false;
+
+  constructor(private readonly deps: SiteMigrationDeps) {}
+
+  /** Plans the moves and proposes each to its customer (or announces it, when its customer chose so). */
+  async propose(req: MigrationProposeRequest, author: string): Promise<MigrationProposal> {
+    const cur = await this.deps.current();
+    if (!cur) throw new HafenError('HAFEN_MIGRATE_NO_REVISION', 'the controller runs no fleet yet: hafen apply one first');
+    const fleet = cur.fleet;
+    for (const site of [req.to, req.from]) {
+      if (site !== undefined && !fleet.sites.some((s) => s.id === site)) throw new HafenError('HAFEN_MIGRATE_INVALID', `no site "${site}" in revision ${cur.revision}`);
+    }
+    const open = await this.deps.store.migrations({ open: true, limit: 1000 });
+    if (open.length > 0) {
+      throw new HafenError('HAFEN_MIGRATE_OPEN', `${open.length} move${open.length === 1 ? ' is' : 's are'} still proposed or accepted (${open.slice(0, 3).map((m) => m.id).join(', ')}${open.length > 3 ? ', …' : ''}): one wave plan at a time; let them run, or cancel them, before proposing more`);
+    }
+    const now = this.deps.now();
+    const start = req.start ? new Date(req.start) : now;
+    if (Number.isNaN(start.getTime())) throw new HafenError('HAFEN_MIGRATE_INVALID', `start "${req.start}" is not a time`);
+    const requests: MoveRequest[] = req.share !== undefined ? shareRequests(fleet, cur.placements, req.to, req.share, req.from) : (req.apps ?? []).map((app) => ({ app, to: req.to, ...(req.from ? { from: req.from } : {}) }));
+    const { moves, problems } = resolveMoves(fleet, cur.placements, requests);
+    const { placements: _placements, ...plan } = planWaves(fleet, cur.placements, moves, { from: start < now ? now : start, days: req.days ?? 28 });
+    const commit: MigrationCommit = { records: [], events: [], outbox: [] };
+    const warnings = new Set<string>();
+    const migrations: MigrationRecord[] = [];
+    for (const move of plan.scheduled) {
+      const { record, event } = newRecord(`mig_${randomBytes(8).toString('hex')}`, move, cur.revision, now);
+      commit.records.push({ record, tokenHash: hashToken(this.deps.linkToken(record.id)) });
+      commit.events.push({ ...event, detail: `${event.detail} (by ${author})` });
+      this.tell(commit, fleet, record, record.consent.needed ? 'proposal' : 'announcement', now, warnings);
+      migrations.push(record);
+    }
+    await this.deps.store.saveMigrations(commit);
+    for (const r of migrations) this.deps.log(`migration ${r.id}: ${r.app} ${r.move.from} → ${r.move.to} ${r.state} (${r.move.start})`);
+    return { revision: cur.revision, plan, problems, migrations, warnings: [...warnings] };
+  }
+
+  async byToken(token: string): Promise<MigrationRecord | undefined> {
+    return /^hfc_[A-Za-z0-9_-]{43}$/.test(token) ? this.deps.store.migrationByToken(hashToken(token)) : undefined;
+  }
+
+  /** What the customer's page shows: the move in its words, no hosts, no internals. */
+  async customerView(r: MigrationRecord): Promise<CustomerView> {
+    const fleet = (await this.deps.current())?.fleet;
+    const site = (id: string) => fleet?.sites.find((s) => s.id === id)?.name ?? id;
+    const c = fleet?.customers.find((x) => x.id === r.customer);
+    const m = r.move;
+    const open = r.state === 'proposed' || (r.state === 'accepted' && this.deps.now().getTime() < Date.parse(m.start));
+    const decisions: Decision[] = r.state === 'proposed' ? ['accept', 'decline', 'another-window'] : open ? ['decline', 'another-window'] : [];
+    const a = r.consent.answer;
+    return {
+      id: r.id, app: m.app, customer: c?.name ?? r.customer, timezone: c?.timezone ?? 'UTC', from: site(m.from), to: site(m.to), strategy: m.strategy,
+      start: m.start, end: m.end, downtimeSeconds: m.downtimeSeconds, state: r.state, answerBy: r.consent.answerBy,
+      ...(a ? { answer: { decision: a.decision, by: a.by, at: a.at } } : {}), decisions,
+    };
+  }
+
+  /** The customer answers through its link (the token is the only credential). */
+  async answerByToken(token: string, a: { decision: Decision; by?: string; note?: string }): Promise<MigrationRecord> {
+    const r = await this.byToken(token);
+    if (!r) throw new HafenError('HAFEN_MIGRATE_LINK_NOT_FOUND', 'this link is not (or no longer) valid');
+    const c = (await this.deps.current())?.fleet.customers.find((x) => x.id === r.customer);
+    return this.record(r, { decision: a.decision, by: a.by?.trim() || (c?.name ?? r.customer), at: this.deps.now().toISOString(), via: 'link', ...(a.note ? { note: a.note } : {}) });
+  }
+
+  /** An operator records the customer's answer given another way (phone, mail). */
+  async answerByOperator(id: string, a: { decision: Decision; by: string; note?: string }, author: string): Promise<MigrationRecord> {
+    const r = await this.get(id);
+    return this.record(r, { decision: a.decision, by: `${a.by} (recorded by ${author})`, at: this.deps.now().toISOString(), via: 'operator', ...(a.note ? { note: a.note } : {}) });
+  }
+
+  async cancel(id: string, author: string): Promise<MigrationRecord> {
+    const r = await this.get(id);
+    const now = this.deps.now();
+    const res = cancel(r, author, now);
+    if ('error' in res) throw new HafenError('HAFEN_MIGRATE_CLOSED', res.error);
+    await this.save(res.record, res.event, 'cancelled', now);
+    return res.record;
+  }
+
+  async get(id: string): Promise<MigrationRecord> {
+    const r = await this.deps.store.migration(id);
+    if (!r) throw new HafenError('HAFEN_MIGRATE_NOT_FOUND', `no migration ${id}`);
+    return r;
+  }
+
+  /** Reminds unanswered proposals and expires overdue ones (the controller calls it every second). */
+  async tick(): Promise<void> {
+    if (this.ticking) return;
+    this.ticking = true;
+    try {
+      const open = await this.deps.store.migrations({ open: true, limit: 10_000 });
+      if (open.length === 0) return;
+      const cur = await this.deps.current();
+      const every = parseDuration(cur?.fleet.policies.migrations.notify?.remindEvery ?? '') ?? REMIND_DEFAULT_MS;
+      const now = this.deps.now();
+      for (const r of open) {
+        const s = step(r, now, every);
+        if (!s) continue;
+        await this.save(s.record, s.event, s.notify === 'reminder' ? 'reminder' : 'expired', now);
+        this.deps.log(`migration ${r.id}: ${s.event.detail}`);
+      }
+    } finally {
+      this.ticking = false;
+    }
+  }
+
+  private async record(r: MigrationRecord, a: ConsentAnswer): Promise<MigrationRecord> {
+    const res = answer(r, a);
+    if ('error' in res) throw new HafenError('HAFEN_MIGRATE_CLOSED', res.error);
+    await this.save(res.record, res.event, 'answered', new Date(a.at));
+    this.deps.log(`migration ${r.id}: ${res.event.detail}`);
+    return res.record;
+  }
+
+  private async save(record: MigrationRecord, event: MigrationEvent, kind: MessageKind, now: Date): Promise<void> {
+    const commit: MigrationCommit = { records: [{ record }], events: [event], outbox: [] };
+    const cur = await this.deps.current();
+    if (cur) this.tell(commit, cur.fleet, record, kind, now, new Set());
+    await this.deps.store.saveMigrations(commit);
+  }
+
+  /**
+   * Queues what the customer is told, through the receiver of policies.migrations.notify: an
+   * e-mail receiver writes to the customer's contacts, a webhook receiver gets the JSON. What
+   * cannot be sent is an event and a warning, never silence.
+   */
+  private tell(commit: MigrationCommit, fleet: Fleet, r: MigrationRecord, kind: MessageKind, now: Date, warnings: Set<string>): void {
+    const at = now.toISOString();
+    const notify = fleet.policies.migrations.notify;
+    const receiver = notify && fleet.alerting.receivers.find((x) => x.id === notify.receiver);
+    const customer = fleet.customers.find((c) => c.id === r.customer);
+    const unsent = (why: string) => {
+      warnings.add(why);
+      commit.events.push({ migration: r.id, at, kind: r.state === 'proposed' && kind === 'proposal' ? 'proposed' : 'reminded', detail: `not sent (${kind}): ${why}` });
+    };
+    if (!receiver) return unsent('policies.migrations.notify names no receiver: customers are not told; record their answers with hafen migrate consent');
+    const emails = (customer?.contacts ?? []).flatMap((c) => (c.email ? [c.email] : []));
+    if (receiver.email && emails.length === 0) return unsent(`customer ${r.customer} has no contact with an e-mail address`);
+    // The link goes with every message the customer can still answer from.
+    const answerable = kind === 'proposal' || kind === 'reminder' || kind === 'announcement' || (kind === 'answered' && r.state === 'accepted');
+    const link = notify.publicUrl && answerable ? `${notify.publicUrl.replace(/\/+$/, '')}/v1/consent/${this.deps.linkToken(r.id)}` : undefined;
+    const siteNames = new Map(fleet.sites.map((s) => [s.id, s.name ?? s.id]));
+    const msg = migrationMessage(kind, r, { customerName: customer?.name ?? r.customer, timezone: customer?.timezone ?? 'UTC', siteNames, ...(link ? { link } : {}) });
+    const m = r.move;
+    const n: Notification = {
+      id: `migration:${r.id}/${kind}/${at}`,
+      group: `customer:${r.customer}`,
+      kind: 'migration',
+      severity: 'info',
+      customer: r.customer,
+      title: msg.title,
+      text: msg.text,
+      alerts: [],
+      at,
+      ...(receiver.email ? { to: emails } : {}),
+      migration: { id: r.id, app: r.app, message: kind, state: r.state, start: m.start, end: m.end, downtimeSeconds: m.downtimeSeconds, ...(link ? { link } : {}) },
+    };
+    commit.outbox.push({ id: `${n.id}@${receiver.id}`, receiver: receiver.id, group: n.group, kind: n.kind, severity: n.severity, title: n.title, body: n, createdAt: at, nextAttemptAt: at });
+  }
+}

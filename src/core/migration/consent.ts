@@ -1,0 +1,123 @@
+/**
+ * A migration's consent (pure): proposed to the customer, answered (accept, decline, or ask
+ * for another window) through the customer's link or recorded by an operator, reminded while
+ * unanswered, expired when no answer came in time. Nothing may run that is not accepted: the
+ * executor asks `mayRun`, and only it.
+ *
+ * A live move of a customer who chose `liveMoves: announce` needs no answer: it is accepted by
+ * that policy when proposed, and the customer is told.
+ */
+import type { ScheduledMove } from './waves.js';
+
+export type ConsentState = 'proposed' | 'accepted' | 'declined' | 'another-window' | 'expired' | 'cancelled';
+export type Decision = 'accept' | 'decline' | 'another-window';
+export const DECISIONS: readonly Decision[] = ['accept', 'decline', 'another-window'];
+
+export interface ConsentAnswer {
+  decision: Decision;
+  /** Who answered: the customer's name as given on the page, or the operator's token name. */
+  by: string;
+  at: string;
+  via: 'link' | 'operator' | 'policy';
+  note?: string;
+}
+
+export interface MigrationRecord {
+  /** "mig_" and 16 hex digits. */
+  id: string;
+  app: string;
+  customer: string;
+  /** The fleet revision it was planned on. */
+  revision: number;
+  move: ScheduledMove;
+  state: ConsentState;
+  consent: {
+    needed: boolean;
+    proposedAt: string;
+    /** When reminders went out. */
+    reminders: string[];
+    /** The answer is due by then: the move expires unanswered after it. */
+    answerBy: string;
+    answer?: ConsentAnswer;
+  };
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** Something that happened to a migration, for the record ("every step is recorded"). */
+export interface MigrationEvent {
+  migration: string;
+  at: string;
+  kind: 'proposed' | 'announced' | 'reminded' | 'answered' | 'expired' | 'cancelled';
+  detail: string;
+}
+
+/** How long before its start a move must be agreed: the team needs to know the night's work. */
+export const ANSWER_LEAD_MS = 2 * 3_600_000;
+
+export function newRecord(id: string, move: ScheduledMove, revision: number, now: Date): { record: MigrationRecord; event: MigrationEvent } {
+  const at = now.toISOString();
+  const needed = move.consent === 'required';
+  const answerBy = new Date(Math.max(now.getTime(), Date.parse(move.start) - ANSWER_LEAD_MS)).toISOString();
+  const record: MigrationRecord = {
+    id,
+    app: move.app,
+    customer: move.customer,
+    revision,
+    move,
+    state: needed ? 'proposed' : 'accepted',
+    consent: { needed, proposedAt: at, reminders: [], answerBy, ...(needed ? {} : { answer: { decision: 'accept', by: 'liveMoves: announce', at, via: 'policy' } }) },
+    createdAt: at,
+    updatedAt: at,
+  };
+  const when = `${move.start} to ${move.end}`;
+  const event: MigrationEvent = needed
+    ? { migration: id, at, kind: 'proposed', detail: `${move.app} ${move.from} → ${move.to} (${move.strategy}) proposed to ${move.customer} for ${when}; answer due by ${answerBy}` }
+    : { migration: id, at, kind: 'announced', detail: `${move.app} ${move.from} → ${move.to} (live, no downtime) announced to ${move.customer} for ${when}: the customer chose liveMoves: announce` };
+  return { record, event };
+}
+
+/** Records an answer. Only a proposal still open can be answered; an accepted move can still be declined until it starts. */
+export function answer(r: MigrationRecord, a: ConsentAnswer): { record: MigrationRecord; event: MigrationEvent } | { error: string } {
+  const started = Date.parse(a.at) >= Date.parse(r.move.start);
+  const open = r.state === 'proposed' || (r.state === 'accepted' && a.decision !== 'accept' && !started);
+  if (!open) {
+    if (r.state === 'accepted' && a.decision === 'accept') return { error: `migration ${r.id} is already accepted` };
+    if (r.state === 'accepted') return { error: `migration ${r.id} has started; ask the team to stop it` };
+    return { error: `migration ${r.id} is ${r.state}: there is nothing to answer` };
+  }
+  const state: ConsentState = a.decision === 'accept' ? 'accepted' : a.decision === 'decline' ? 'declined' : 'another-window';
+  const record: MigrationRecord = { ...r, state, consent: { ...r.consent, answer: a }, updatedAt: a.at };
+  const what = a.decision === 'accept' ? 'accepted' : a.decision === 'decline' ? 'declined' : 'asked for another window';
+  return { record, event: { migration: r.id, at: a.at, kind: 'answered', detail: `${a.by} ${what} (${a.via})${a.note ? `: ${a.note}` : ''}` } };
+}
+
+/** Cancels a move that has not started (an operator's decision); the customer is told. */
+export function cancel(r: MigrationRecord, by: string, now: Date): { record: MigrationRecord; event: MigrationEvent } | { error: string } {
+  if (r.state !== 'proposed' && r.state !== 'accepted') return { error: `migration ${r.id} is ${r.state}: only a proposed or accepted move can be cancelled` };
+  if (r.state === 'accepted' && now.getTime() >= Date.parse(r.move.start)) return { error: `migration ${r.id} has started: abort it instead` };
+  const at = now.toISOString();
+  return { record: { ...r, state: 'cancelled', updatedAt: at }, event: { migration: r.id, at, kind: 'cancelled', detail: `cancelled by ${by}` } };
+}
+
+/**
+ * What time does to an open proposal: expired once its answer is overdue, else a reminder when
+ * `remindEveryMs` has passed since the proposal or the last reminder.
+ */
+export function step(r: MigrationRecord, now: Date, remindEveryMs: number): { record: MigrationRecord; event: MigrationEvent; notify: 'reminder' | 'expired' } | undefined {
+  if (r.state !== 'proposed') return undefined;
+  const t = now.getTime();
+  const at = now.toISOString();
+  if (t >= Date.parse(r.consent.answerBy)) {
+    return { record: { ...r, state: 'expired', updatedAt: at }, event: { migration: r.id, at, kind: 'expired', detail: `no answer by ${r.consent.answerBy}: the move does not run` }, notify: 'expired' };
+  }
+  const last = Date.parse(r.consent.reminders.at(-1) ?? r.consent.proposedAt);
+  if (t - last < remindEveryMs) return undefined;
+  const n = r.consent.reminders.length + 1;
+  return { record: { ...r, consent: { ...r.consent, reminders: [...r.consent.reminders, at] }, updatedAt: at }, event: { migration: r.id, at, kind: 'reminded', detail: `reminder ${n} sent; answer due by ${r.consent.answerBy}` }, notify: 'reminder' };
+}
+
+/** The one gate of execution: accepted (by the customer, an operator, or the announce policy), and its time has come. */
+export function mayRun(r: MigrationRecord, now: Date): boolean {
+  return r.state === 'accepted' && r.consent.answer?.decision === 'accept' && now.getTime() >= Date.parse(r.move.start);
+}
