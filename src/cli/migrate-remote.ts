@@ -21,8 +21,10 @@ const utc = (iso: string) => `${iso.slice(0, 10)} ${iso.slice(11, 16)}`;
 function line(r: MigrationRecord): string {
   const m = r.move;
   const what = m.strategy === 'live' ? 'live, no downtime' : `cutover ~${fmtDuration(m.downtimeSeconds)} down`;
+  if (r.run && r.state === 'running') return `${r.id}  ${m.app} (${m.customer})  ${m.from} → ${m.to}  ${what}  running: ${r.run.phase}${r.run.phase === 'shifting' ? ` (step ${r.run.step + 1})` : ''}${r.run.paused ? ', PAUSED' : ''}${r.run.reason ? ` (${r.run.reason})` : ''} since ${utc(r.run.phaseSince)} UTC`;
   const consent = r.state === 'proposed' ? `proposed, answer due ${utc(r.consent.answerBy)} UTC${r.consent.reminders.length ? ` (${r.consent.reminders.length} reminder${r.consent.reminders.length === 1 ? '' : 's'})` : ''}` : r.consent.answer ? `${r.state} (${r.consent.answer.by}, ${r.consent.answer.via})` : r.state;
-  return `${r.id}  ${m.app} (${m.customer})  ${m.from} → ${m.to}  ${what}  ${utc(m.start)}–${m.end.slice(11, 16)} UTC  ${consent}`;
+  const note = r.state === 'accepted' && m.strategy === 'cutover' ? '; hafen does not run cutovers yet: do it by hand, then cancel this' : '';
+  return `${r.id}  ${m.app} (${m.customer})  ${m.from} → ${m.to}  ${what}  ${utc(m.start)}–${m.end.slice(11, 16)} UTC  ${consent}${note}`;
 }
 
 function eventsText(r: MigrationRecord, events: readonly MigrationEvent[]): string {
@@ -90,6 +92,18 @@ export function registerMigrateRemote(migrate: Command, io: CliIo, setExit: (cod
     io.stdout(opts.format === 'json' ? json(res) : `${line(res.migration)}\n`);
     setExit(EXIT.ok);
   });
+
+  for (const [action, text] of [
+    ['pause', 'Hold a running move where it is: its replicas and weights stay until resumed.'],
+    ['resume', 'Carry on with a paused move (the step it was at starts its time afresh).'],
+    ['abort', 'Stop a running move: traffic goes back to the source (which never stopped), the target drains and goes.'],
+  ] as const) {
+    remoteOptions(migrate.command(action).description(text).argument('<id>', 'the migration id (mig_…)').option('--format <format>', 'output format: text or json', parseFormat, 'text' as OutputFormat)).action(async (id: string, opts: RemoteOptions & { format: OutputFormat }) => {
+      const res = await remoteClient(opts).controlMigration(id, action);
+      io.stdout(opts.format === 'json' ? json(res) : `${line(res.migration)}\n`);
+      setExit(EXIT.ok);
+    });
+  }
 
   remoteOptions(
     migrate

@@ -227,6 +227,9 @@ export class HafenClient {
   cancelMigration(id: string): Promise<{ migration: MigrationRecord }> {
     return this.call('POST', `/v1/migrations/${encodeURIComponent(id)}/cancel`, {});
   }
+  controlMigration(id: string, action: 'pause' | 'resume' | 'abort'): Promise<{ migration: MigrationRecord }> {
+    return this.call('POST', `/v1/migrations/${encodeURIComponent(id)}/${action}`, {});
+  }
   rollback(to: number): Promise<ApplyResponse> {
     return this.call('POST', '/v1/rollback', { to });
   }

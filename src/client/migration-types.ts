@@ -1,9 +1,9 @@
 /** The migration API's bodies and answers (moves between sites and their consent), shared by the controller and the CLI. */
-import type { ConsentState, Decision, MigrationEvent, MigrationRecord } from '../core/migration/consent.js';
+import type { MigrationState, Decision, MigrationEvent, MigrationRecord } from '../core/migration/consent.js';
 import type { MoveProblem } from '../core/migration/moves.js';
 import type { WavePlan } from '../core/migration/waves.js';
 
-export type { ConsentState, Decision, MigrationEvent, MigrationRecord };
+export type { MigrationState, Decision, MigrationEvent, MigrationRecord };
 
 export interface MigrationProposeRequest {
   apps?: string[];

@@ -9,12 +9,9 @@ import type { FleetSource, ParsedFile } from '../core/fleet/source.js';
 import { validateFleet } from '../core/fleet/validate.js';
 import type { IpamResult } from '../core/ipam/allocate.js';
 import type { AllocationRecord } from '../core/ipam/record.js';
-import { revisionDiff } from '../core/plan/diff.js';
-import { schedule } from '../core/placement/schedule.js';
 import type { Placement } from '../core/placement/types.js';
 import { hostStateHash, type HostDesiredState } from '../core/render/desired.js';
 import { secretUses } from '../core/render/env.js';
-import { admissible } from './admission.js';
 import { firewallStates } from '../core/alerting/firewall.js';
 import { BackupBook, sshKeyOf } from './backups.js';
 import { addressesOf, render } from './render.js';
@@ -22,7 +19,6 @@ import { endpoint, type ProxyView } from './proxy-views.js';
 import { backupSecretName } from '../core/render/backups.js';
 import { routeTable, routeTableHash, type RouteTable } from '../core/render/routes.js';
 import { deriveChecks, probesHash, resolveProbes, type Check, type Probe, type ProxyEndpoint } from '../core/monitor/checks.js';
-import { analyseRisk } from '../core/risk/scenarios.js';
 import { contentHash } from '../core/util/canonical.js';
 import { HafenError } from '../lib/errors.js';
 import { HostReports } from './host-reports.js';
@@ -31,12 +27,13 @@ import { longPoll } from './long-poll.js';
 import { Holds } from './holds.js';
 import { Rollouts, type SiteRolloutRequest } from './rollouts.js';
 import { SiteMigrations } from './site-migrations.js';
+import { prepareFleet } from './prepare.js';
+import { overlayRoutes, overlayUnits } from '../core/migration/overlay.js';
+import type { MigrationRecord } from '../core/migration/record.js';
 import type { Rollout } from '../core/plan/rollout.js';
 import { Watch } from './watch.js';
 import type { Secrets } from './secrets.js';
 import type { HostStatus, SecretInfo, Store } from './store/store.js';
-
-const EMPTY = new Map<string, HostDesiredState>();
 
 export type { PlanResult, Snapshot };
 
@@ -76,7 +73,16 @@ export class ControllerService {
       now,
       log,
     });
-    this.migrations = new SiteMigrations({ store, linkToken: (id) => `hfc_${secrets.derive(`consent-link ${id}`)}`, current: () => this.current(), now, log });
+    this.migrations = new SiteMigrations({
+      store,
+      linkToken: (id) => `hfc_${secrets.derive(`consent-link ${id}`)}`,
+      current: () => this.current(),
+      report: (host) => this.reports.get(host),
+      place: (r) => this.placeMove(r),
+      changed: () => ['revision', 'routes'].forEach((e) => this.changes.emit(e)),
+      now,
+      log,
+    });
     this.backups = new BackupBook(store, {
       current: () => this.current(),
       reports: () => this.reports.all(),
@@ -152,39 +158,9 @@ export class ControllerService {
     return { ...prepared.plan, stages: staged.rollout?.stages ?? [], held: staged.elsewhere };
   }
 
-  /**
-   * The plan, and what an apply of it keeps (the rendered state, so it is not rendered twice).
-   * Addresses come from `lock` (the fleet's ipam.lock, as the CLI sends it) or else the newest
-   * revision's record, so hosts keep their addresses from one revision to the next.
-   */
-  private async prepare(sources: FleetSource[], lock?: AllocationRecord): Promise<Prepared> {
-    const allocations = lock ?? (await this.current())?.allocations;
-    const res = validateFleet(sources, { parseCache: this.parsed, ...(allocations ? { allocations } : {}) });
-    // Files no longer part of the fleet leave the cache.
-    for (const name of [...this.parsed.keys()]) if (!sources.some((s) => s.name === name)) this.parsed.delete(name);
-    if (!res.ok || !res.fleet) {
-      throw new HafenError('HAFEN_FLEET_INVALID', `the fleet has ${res.problems.filter((p) => p.severity === 'error').length} problem(s); nothing was changed`, { details: res.problems });
-    }
-    const versions = await this.secrets.versions();
-    admissible(res.fleet, versions);
-    const cur = await this.current();
-    const plan = schedule(res.fleet, cur ? { previous: cur.placements } : {});
-    // An app whose backup repository cannot be resolved gets no job (validation warned; GET /v1/backups says why).
-    const next = render(res.fleet, plan.placements, (cur?.revision ?? 0) + 1, versions, res.ipam);
-    return {
-      plan: {
-        parent: cur?.revision ?? null,
-        placements: plan.placements,
-        unplaced: plan.unplaced,
-        violations: analyseRisk(res.fleet, plan.placements).violations,
-        // Against what each host runs: a host held at an earlier revision changes from that.
-        diff: revisionDiff(cur ? await this.holds.effective(cur, res.fleet.hosts) : EMPTY, next),
-      },
-      fleet: res.fleet,
-      desired: next,
-      secretVersions: versions,
-      ipam: res.ipam,
-    };
+  /** The plan, and what an apply of it keeps (prepare.ts); `previous` instead of the newest revision's placements. */
+  private async prepare(sources: FleetSource[], lock?: AllocationRecord, previous?: readonly Placement[]): Promise<Prepared> {
+    return prepareFleet({ parsed: this.parsed, secrets: this.secrets, holds: this.holds, current: await this.current() }, sources, lock, previous);
   }
 
   /**
@@ -195,8 +171,8 @@ export class ControllerService {
    * revision's (as parsed: comments and file names aside) makes no new revision, only the
    * rollout of the held hosts at the site.
    */
-  async apply(sources: FleetSource[], parent: number | null, author: string, message?: string, site?: SiteRolloutRequest, lock?: AllocationRecord): Promise<PlanResult & { revision: number; rollout?: Rollout; held?: string[] }> {
-    const prepared = await this.prepare(sources, lock);
+  async apply(sources: FleetSource[], parent: number | null, author: string, message?: string, site?: SiteRolloutRequest, lock?: AllocationRecord, previous?: readonly Placement[]): Promise<PlanResult & { revision: number; rollout?: Rollout; held?: string[] }> {
+    const prepared = await this.prepare(sources, lock, previous);
     const { plan } = prepared;
     const running = await this.rollouts.running();
     if (running) {
@@ -240,6 +216,23 @@ export class ControllerService {
     this.changes.emit('revision', rev.number);
     const rollout = rev.rolloutId !== undefined ? await this.store.rollout(rev.rolloutId) : undefined;
     return { ...plan, revision: rev.number, ...(rollout ? { rollout } : {}), ...(staged ? { held: staged.elsewhere } : {}) };
+  }
+
+  /**
+   * The revision that ends a move: the newest fleet, the move's replicas at its target (none
+   * when the newest revision has them there already). Refused, and tried again by the move,
+   * while a rollout runs or when the target no longer fits.
+   */
+  private async placeMove(r: MigrationRecord): Promise<number> {
+    const cur = await this.current();
+    if (!cur) throw new HafenError('HAFEN_MIGRATE_NO_REVISION', 'the controller runs no fleet');
+    const target = (p: Placement) => (p.app === r.move.app ? r.move.targets.find((t) => t.replica === p.replica) : undefined);
+    if (cur.placements.every((p) => !target(p) || p.host === target(p)!.to)) return cur.revision;
+    const moved = cur.placements.map((p) => (target(p) ? { ...p, host: target(p)!.to, site: r.move.to } : p));
+    const plan = (await this.prepare(cur.sources, cur.allocations, moved)).plan;
+    const off = plan.placements.find((p) => target(p) && p.host !== target(p)!.to);
+    if (off) throw new HafenError('HAFEN_MIGRATE_TARGET_GONE', `${r.move.app}-r${off.replica} no longer fits on ${target(off)!.to} in the newest fleet (it would go to ${off.host})`);
+    return (await this.apply(cur.sources, cur.revision, `migration ${r.id}`, `move ${r.move.app} from ${r.move.from} to ${r.move.to}`, undefined, cur.allocations, moved)).revision;
   }
 
   /** Applies the fleet of an earlier revision as a new revision. */
@@ -286,7 +279,10 @@ export class ControllerService {
     const cur = await this.current();
     const base = await this.holds.baseOf(host, cur);
     const held = base.heldAt !== undefined ? { heldAt: base.heldAt } : {};
-    const { state, hash } = await this.watch.remediation.apply(base.state, base.hash);
+    const healed = await this.watch.remediation.apply(base.state, base.hash);
+    // A running move adds its target replica here (site-migrations.ts).
+    const moved = overlayUnits(healed.state, await this.migrations.overlays(), (h) => cur?.desired.get(h)?.units);
+    const { state, hash } = moved === healed.state ? healed : { state: moved, hash: hostStateHash(moved) };
     // A backup host lets in the agents whose jobs back up there, by the ssh keys they reported;
     // a job's host gets the backup tasks asked of it.
     const access = await this.backups.accessFor(host);
@@ -330,7 +326,9 @@ export class ControllerService {
     const cur = await this.current();
     if (!cur) return { table: { revision: 0, routes: [] }, hash: routeTableHash({ routes: [] }) };
     // Sites the monitor declared lost are used last by every proxy.
-    const table = routeTable(cur.fleet, cur.placements, cur.revision, await this.reachable(cur), this.watch.monitor.lostSites());
+    const reachable = await this.reachable(cur);
+    const plain = routeTable(cur.fleet, cur.placements, cur.revision, reachable, this.watch.monitor.lostSites());
+    const table = overlayRoutes(plain, await this.migrations.overlays(), (h) => cur.fleet.hosts.find((x) => x.id === h)?.site, (h) => reachable.get(h));
     return { table, hash: routeTableHash(table) };
   }
 

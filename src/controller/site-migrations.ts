@@ -10,8 +10,9 @@ import { randomBytes } from 'node:crypto';
 import type { Fleet } from '../core/fleet/model.js';
 import { parseDuration } from '../core/fleet/schema/monitoring.js';
 import type { Notification } from '../core/alerting/groups.js';
-import { answer, cancel, newRecord, step, type ConsentAnswer, type Decision, type MigrationEvent, type MigrationRecord } from '../core/migration/consent.js';
+import { answer, cancel, mayRun, newRecord, step, type ConsentAnswer, type Decision, type MigrationEvent, type MigrationRecord } from '../core/migration/consent.js';
 import { migrationMessage, type MessageKind } from '../core/migration/messages.js';
+import { advanceRun, control, DEFAULT_RUN, finished, overlayOf, startRun, targetView, type HostReportView, type MoveOverlay, type RunOptions, type RunStep } from '../core/migration/run.js';
 import { resolveMoves, shareRequests, type MoveRequest } from '../core/migration/moves.js';
 import { planWaves } from '../core/migration/waves.js';
 import { HafenError } from '../lib/errors.js';
@@ -42,6 +43,12 @@ export interface CustomerView {
 
 export interface SiteMigrationDeps {
   store: Store;
+  /** The last report of a host's agent (its body as sent, and when it came). */
+  report(host: string): Promise<{ reportedAt: string; status: unknown } | undefined>;
+  /** Stores a revision of the newest fleet with the move's replicas at its target (idempotent: none when already so); returns its number. */
+  place(r: MigrationRecord): Promise<number>;
+  /** What agents or proxies get changed (a move's overlay). */
+  changed(): void;
   /** The consent link's token of a migration (derived from the controller's key, so reminders can carry it again). */
   linkToken(id: string): string;
   current(): Promise<Snapshot | undefined>;
@@ -51,8 +58,20 @@ export interface SiteMigrationDeps {
 
 const REMIND_DEFAULT_MS = 86_400_000;
 
+/** The live-move timing of the fleet's policy. */
+function runOptions(fleet: Fleet | undefined): RunOptions {
+  const live = fleet?.policies.migrations.live;
+  if (!live) return DEFAULT_RUN;
+  const s = (d: string, fallback: number) => (parseDuration(d) ?? fallback * 1000) / 1000;
+  return { weights: live.weights, stepSeconds: s(live.step, DEFAULT_RUN.stepSeconds), startTimeoutSeconds: s(live.startTimeout, DEFAULT_RUN.startTimeoutSeconds), drainSeconds: s(live.drain, DEFAULT_RUN.drainSeconds) };
+}
+
 export class SiteMigrations {
   private ticking = false;
+  /** Running moves (their overlay is what agents and proxies get on top of the newest revision). */
+  private running: MigrationRecord[] = [];
+  private opts: RunOptions = DEFAULT_RUN;
+  private loaded?: Promise<void>;
 
   constructor(private readonly deps: SiteMigrationDeps) {}
 
@@ -138,25 +157,88 @@ export class SiteMigrations {
     return r;
   }
 
-  /** Reminds unanswered proposals and expires overdue ones (the controller calls it every second). */
+  /**
+   * Reminds unanswered proposals and expires overdue ones, starts accepted moves whose time has
+   * come, and takes running ones a step further (the controller calls it every second).
+   */
   async tick(): Promise<void> {
     if (this.ticking) return;
     this.ticking = true;
     try {
       const open = await this.deps.store.migrations({ open: true, limit: 10_000 });
+      this.running = open.filter((r) => r.state === 'running');
+      this.loaded ??= Promise.resolve();
       if (open.length === 0) return;
       const cur = await this.deps.current();
       const every = parseDuration(cur?.fleet.policies.migrations.notify?.remindEvery ?? '') ?? REMIND_DEFAULT_MS;
+      const opts = runOptions(cur?.fleet);
+      this.opts = opts;
       const now = this.deps.now();
       for (const r of open) {
-        const s = step(r, now, every);
-        if (!s) continue;
-        await this.save(s.record, s.event, s.notify === 'reminder' ? 'reminder' : 'expired', now);
-        this.deps.log(`migration ${r.id}: ${s.event.detail}`);
+        if (r.state === 'proposed') {
+          const s = step(r, now, every);
+          if (s) await this.save(s.record, s.event, s.notify === 'reminder' ? 'reminder' : 'expired', now);
+        } else if (r.state === 'accepted' && mayRun(r, now)) {
+          if (r.move.strategy !== 'live') continue; // Cutovers are not run yet: they wait, accepted, and say so in hafen migrate status.
+          await this.saveRun(startRun(r, now), 'started');
+        } else if (r.state === 'running') {
+          await this.advance(r, now, opts);
+        }
       }
     } finally {
       this.ticking = false;
     }
+  }
+
+  /** The overlay of the running moves (read from the store once, then kept with every change). */
+  async overlays(): Promise<MoveOverlay[]> {
+    this.loaded ??= this.deps.store.migrations({ open: true, limit: 10_000 }).then(async (open) => {
+      this.running = open.filter((r) => r.state === 'running');
+      this.opts = runOptions((await this.deps.current())?.fleet);
+    });
+    // A failed read is not kept: the next call tries again.
+    await this.loaded.catch((err: unknown) => {
+      this.loaded = undefined;
+      throw err;
+    });
+    return overlayOf(this.running, this.opts);
+  }
+
+  /** Pause, resume or abort a running move. */
+  async control(id: string, action: 'pause' | 'resume' | 'abort', author: string): Promise<MigrationRecord> {
+    const r = await this.get(id);
+    const res = control(r, action, author, this.deps.now());
+    if ('error' in res) throw new HafenError('HAFEN_MIGRATE_CLOSED', res.error);
+    await this.saveRun(res);
+    return res.record;
+  }
+
+  private async advance(r: MigrationRecord, now: Date, opts: RunOptions): Promise<void> {
+    const t = r.move.targets[0]!;
+    const cur = await this.deps.current();
+    const unit = cur?.desired.get(t.from)?.units.find((u) => u.name === `${r.move.app}-r${t.replica}`);
+    const rep = await this.deps.report(t.to);
+    const report: HostReportView | undefined = rep && { reportedAt: rep.reportedAt, units: (rep.status as { units?: HostReportView['units'] } | undefined)?.units ?? [] };
+    const view = unit ? targetView(report, unit, r.run!.startedAt) : { state: 'failed' as const, detail: `the newest revision no longer runs ${r.move.app}-r${t.replica} on ${t.from}` };
+    const s = advanceRun(r, view, now, opts);
+    if (!s) return;
+    if (s.record !== r || s.event) await this.saveRun(s);
+    if (!s.finish) return;
+    const revision = await this.deps.place(s.record);
+    await this.saveRun(finished(s.record, this.deps.now(), revision), 'finished');
+  }
+
+  /** Stores a step of a run, tells the customer what it means, and hands the new overlay out. */
+  private async saveRun(s: RunStep | { record: MigrationRecord; event: MigrationEvent }, tellAs?: 'started' | 'finished'): Promise<void> {
+    const commit: MigrationCommit = { records: [{ record: s.record }], events: s.event ? [s.event] : [], outbox: [] };
+    const cur = await this.deps.current();
+    const kind: MessageKind | undefined = tellAs === 'started' ? 'started' : tellAs === 'finished' ? 'finished' : s.record.state === 'rolled-back' ? 'rolled-back' : undefined;
+    if (cur && kind) this.tell(commit, cur.fleet, s.record, kind, this.deps.now(), new Set());
+    await this.deps.store.saveMigrations(commit);
+    this.running = [...this.running.filter((x) => x.id !== s.record.id), ...(s.record.state === 'running' ? [s.record] : [])];
+    this.opts = runOptions(cur?.fleet);
+    if (s.event) this.deps.log(`migration ${s.record.id}: ${s.event.detail}`);
+    this.deps.changed();
   }
 
   private async record(r: MigrationRecord, a: ConsentAnswer): Promise<MigrationRecord> {
@@ -186,7 +268,7 @@ export class SiteMigrations {
     const customer = fleet.customers.find((c) => c.id === r.customer);
     const unsent = (why: string) => {
       warnings.add(why);
-      commit.events.push({ migration: r.id, at, kind: r.state === 'proposed' && kind === 'proposal' ? 'proposed' : 'reminded', detail: `not sent (${kind}): ${why}` });
+      commit.events.push({ migration: r.id, at, kind: 'not-sent', detail: `${kind} not sent: ${why}` });
     };
     if (!receiver) return unsent('policies.migrations.notify names no receiver: customers are not told; record their answers with hafen migrate consent');
     const emails = (customer?.contacts ?? []).flatMap((c) => (c.email ? [c.email] : []));

@@ -264,7 +264,8 @@ export class Proxy {
       const tried: Attempted = newAttempted();
       let lastError = '';
       for (let attempt = 0; attempt < this.opts.maxAttempts; attempt++) {
-        const replica = pickReplica(states, this.opts.site, tried, Math.random, this.avoid);
+        // During a move the weights decide across sites (no site is "own" to this route).
+        const replica = pickReplica(states, route.siteAffinity === false ? '' : this.opts.site, tried, Math.random, this.avoid);
         if (!replica) break;
         markTried(tried, replica);
         entry.replica = replica.id;
@@ -339,7 +340,7 @@ export class Proxy {
     const tried = newAttempted();
     openTunnel(req, socket, head, {
       next: () => {
-        const replica = pickReplica(this.states(route), this.opts.site, tried, Math.random, this.avoid);
+        const replica = pickReplica(this.states(route), route.siteAffinity === false ? '' : this.opts.site, tried, Math.random, this.avoid);
         if (replica) markTried(tried, replica);
         return replica;
       },

@@ -43,6 +43,13 @@ export function migrationRoutes(app: FastifyInstance, service: ControllerService
     return { migration: await m.cancel(req.params.id, who.name) };
   });
 
+  for (const action of ['pause', 'resume', 'abort'] as const) {
+    app.post<{ Params: { id: string } }>(`/v1/migrations/:id/${action}`, async (req) => {
+      const who = await requireRole(service.store, req, 'operator');
+      return { migration: await m.control(req.params.id, action, who.name) };
+    });
+  }
+
   // The customer's page. HTML for a browser, JSON for a program; the form posts back here.
   app.get<{ Params: { token: string } }>('/v1/consent/:token', async (req, reply) => {
     const r = await m.byToken(req.params.token);

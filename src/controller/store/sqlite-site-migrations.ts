@@ -24,7 +24,8 @@ export function writeMigrations(stmt: Stmt, c: MigrationCommit): void {
   for (const n of c.outbox) queue.run(n.id, n.receiver, n.group, n.kind, n.severity, n.title, JSON.stringify(n.body), n.createdAt, n.nextAttemptAt);
 }
 
-const OPEN = ['proposed', 'accepted'];
+/** Moves not over yet: waiting for an answer, for their time, or running. */
+const OPEN = ['proposed', 'accepted', 'running'];
 
 export function readMigrations(stmt: Stmt, q: { id?: string; tokenHash?: string; open?: boolean; limit: number }): MigrationRecord[] {
   let rows: { data: string }[];

@@ -227,7 +227,7 @@ export interface Store {
   migration(id: string): Promise<MigrationRecord | undefined>;
   /** The migration whose consent link has this hash. */
   migrationByToken(tokenHash: string): Promise<MigrationRecord | undefined>;
-  /** Newest first; `open`: only those proposed or accepted. */
+  /** Newest first; `open`: only those proposed, accepted or running. */
   migrations(q: { open?: boolean; limit: number }): Promise<MigrationRecord[]>;
   /** Oldest first. */
   migrationEvents(id: string): Promise<MigrationEvent[]>;

@@ -9,48 +9,10 @@
  */
 import type { ScheduledMove } from './waves.js';
 
-export type ConsentState = 'proposed' | 'accepted' | 'declined' | 'another-window' | 'expired' | 'cancelled';
-export type Decision = 'accept' | 'decline' | 'another-window';
+import type { ConsentAnswer, MigrationState, Decision, MigrationEvent, MigrationRecord } from './record.js';
+
+export type { ConsentAnswer, MigrationState, Decision, MigrationEvent, MigrationRecord };
 export const DECISIONS: readonly Decision[] = ['accept', 'decline', 'another-window'];
-
-export interface ConsentAnswer {
-  decision: Decision;
-  /** Who answered: the customer's name as given on the page, or the operator's token name. */
-  by: string;
-  at: string;
-  via: 'link' | 'operator' | 'policy';
-  note?: string;
-}
-
-export interface MigrationRecord {
-  /** "mig_" and 16 hex digits. */
-  id: string;
-  app: string;
-  customer: string;
-  /** The fleet revision it was planned on. */
-  revision: number;
-  move: ScheduledMove;
-  state: ConsentState;
-  consent: {
-    needed: boolean;
-    proposedAt: string;
-    /** When reminders went out. */
-    reminders: string[];
-    /** The answer is due by then: the move expires unanswered after it. */
-    answerBy: string;
-    answer?: ConsentAnswer;
-  };
-  createdAt: string;
-  updatedAt: string;
-}
-
-/** Something that happened to a migration, for the record ("every step is recorded"). */
-export interface MigrationEvent {
-  migration: string;
-  at: string;
-  kind: 'proposed' | 'announced' | 'reminded' | 'answered' | 'expired' | 'cancelled';
-  detail: string;
-}
 
 /** How long before its start a move must be agreed: the team needs to know the night's work. */
 export const ANSWER_LEAD_MS = 2 * 3_600_000;
@@ -86,16 +48,16 @@ export function answer(r: MigrationRecord, a: ConsentAnswer): { record: Migratio
     if (r.state === 'accepted') return { error: `migration ${r.id} has started; ask the team to stop it` };
     return { error: `migration ${r.id} is ${r.state}: there is nothing to answer` };
   }
-  const state: ConsentState = a.decision === 'accept' ? 'accepted' : a.decision === 'decline' ? 'declined' : 'another-window';
+  const state: MigrationState = a.decision === 'accept' ? 'accepted' : a.decision === 'decline' ? 'declined' : 'another-window';
   const record: MigrationRecord = { ...r, state, consent: { ...r.consent, answer: a }, updatedAt: a.at };
   const what = a.decision === 'accept' ? 'accepted' : a.decision === 'decline' ? 'declined' : 'asked for another window';
   return { record, event: { migration: r.id, at: a.at, kind: 'answered', detail: `${a.by} ${what} (${a.via})${a.note ? `: ${a.note}` : ''}` } };
 }
 
-/** Cancels a move that has not started (an operator's decision); the customer is told. */
+/** Cancels a move that is not running (an operator's decision); the customer is told. */
 export function cancel(r: MigrationRecord, by: string, now: Date): { record: MigrationRecord; event: MigrationEvent } | { error: string } {
+  if (r.state === 'running') return { error: `migration ${r.id} is running: abort it instead` };
   if (r.state !== 'proposed' && r.state !== 'accepted') return { error: `migration ${r.id} is ${r.state}: only a proposed or accepted move can be cancelled` };
-  if (r.state === 'accepted' && now.getTime() >= Date.parse(r.move.start)) return { error: `migration ${r.id} has started: abort it instead` };
   const at = now.toISOString();
   return { record: { ...r, state: 'cancelled', updatedAt: at }, event: { migration: r.id, at, kind: 'cancelled', detail: `cancelled by ${by}` } };
 }

@@ -6,7 +6,7 @@
 import { fmtDuration } from './estimate.js';
 import type { MigrationRecord } from './consent.js';
 
-export type MessageKind = 'proposal' | 'reminder' | 'announcement' | 'expired' | 'cancelled' | 'answered';
+export type MessageKind = 'proposal' | 'reminder' | 'announcement' | 'expired' | 'cancelled' | 'answered' | 'started' | 'finished' | 'rolled-back';
 
 export interface Message {
   title: string;
@@ -45,6 +45,12 @@ export function migrationMessage(kind: MessageKind, r: MigrationRecord, ctx: Mes
       return { title: `Not carried out: moving ${m.app} to ${site(m.to)}`, text: [`Dear ${ctx.customerName},`, '', `We did not receive an answer in time, so ${m.app} stays at ${site(m.from)} and nothing happens on ${when}. We will propose another date.`, '', ref].join('\n') };
     case 'cancelled':
       return { title: `Cancelled: moving ${m.app} to ${site(m.to)}`, text: [`Dear ${ctx.customerName},`, '', `The move of ${m.app} planned for ${when} is cancelled; it stays at ${site(m.from)}.`, '', ref].join('\n') };
+    case 'started':
+      return { title: `Started: moving ${m.app} to ${site(m.to)}`, text: [`Dear ${ctx.customerName},`, '', `The move of ${m.app} from ${site(m.from)} to ${site(m.to)} has started.`, impact, '', ref].join('\n') };
+    case 'finished':
+      return { title: `Done: ${m.app} runs at ${site(m.to)}`, text: [`Dear ${ctx.customerName},`, '', `${m.app} now runs at ${site(m.to)}; the move is complete.`, '', ref].join('\n') };
+    case 'rolled-back':
+      return { title: `Rolled back: ${m.app} stays at ${site(m.from)}`, text: [`Dear ${ctx.customerName},`, '', `The move of ${m.app} to ${site(m.to)} did not complete and was rolled back: it runs at ${site(m.from)} as before. We will propose another date.`, '', ref].join('\n') };
     case 'answered': {
       const a = r.consent.answer;
       const said = a?.decision === 'accept' ? `You agreed: ${what}` : a?.decision === 'decline' ? `You declined: ${m.app} stays at ${site(m.from)}.` : `You asked for another window: ${m.app} stays at ${site(m.from)} for now, and we will propose another date.`;

@@ -112,7 +112,7 @@ test('wave plans of the reference fleet keep the cap, the windows, one switch an
       fc.double({ min: 0.05, max: 1, noNaN: true }),
       fc.date({ min: new Date('2026-01-01T00:00:00Z'), max: new Date('2026-12-31T00:00:00Z'), noInvalidDate: true }),
       (to, sharePct, cap, bandwidthShare, start) => {
-        const fleet: Fleet = { ...ref.fleet, policies: { ...ref.fleet.policies, migrations: { maxCustomersPerWave: cap, bandwidthShare } } };
+        const fleet: Fleet = { ...ref.fleet, policies: { ...ref.fleet.policies, migrations: { ...ref.fleet.policies.migrations, maxCustomersPerWave: cap, bandwidthShare } } };
         const { moves } = resolveMoves(fleet, ref.placements, shareRequests(fleet, ref.placements, to, sharePct / 100));
         const plan = planWaves(fleet, ref.placements, moves, { from: start, days: 21 });
         assert.equal(plan.scheduled.length + plan.unscheduled.length, moves.length);

@@ -32,6 +32,8 @@ export const RouteSchema = z.object({
   /** Answer plain HTTP with a redirect to HTTPS. */
   redirectHttps: z.boolean().default(false),
   replicas: z.array(ReplicaSchema),
+  /** false while the app moves between sites: every proxy weighs the replicas alike, wherever they are (default: own site first). */
+  siteAffinity: z.boolean().optional(),
 });
 
 export const RouteTableSchema = z.object({

@@ -43,6 +43,15 @@ export const Policies = z
           })
           .optional()
           .describe('How customers are asked for consent and told about moves.'),
+        live: z
+          .strictObject({
+            weights: z.array(z.number().int().min(1).max(100)).min(1).max(10).default([10, 50, 100]).refine((w) => w.every((x, i) => i === 0 || x > w[i - 1]!) && w.at(-1) === 100, 'must rise step by step and end at 100').describe('The target\'s share of the traffic at each step, in percent (default [10, 50, 100]).'),
+            step: Duration.default('1m').describe('How long each step is held while the target stays healthy (default "1m").'),
+            startTimeout: Duration.default('5m').describe('How long the target may take to run and pass its health check before the move rolls back (default "5m").'),
+            drain: Duration.default('30s').describe('How long the source finishes its requests in flight before it stops (default "30s").'),
+          })
+          .prefault({})
+          .describe('How a live move shifts traffic.'),
       })
       .prefault({})
       .describe('Limits of the migration planner, and how customers are asked.'),

@@ -1,0 +1,62 @@
+/** Validating and planning a fleet against the newest revision: what a plan shows and an apply keeps. */
+import type { FleetSource, ParsedFile } from '../core/fleet/source.js';
+import { validateFleet } from '../core/fleet/validate.js';
+import type { AllocationRecord } from '../core/ipam/record.js';
+import { revisionDiff } from '../core/plan/diff.js';
+import { schedule } from '../core/placement/schedule.js';
+import type { Placement } from '../core/placement/types.js';
+import type { HostDesiredState } from '../core/render/desired.js';
+import { analyseRisk } from '../core/risk/scenarios.js';
+import { HafenError } from '../lib/errors.js';
+import { admissible } from './admission.js';
+import type { Holds } from './holds.js';
+import { render } from './render.js';
+import type { Secrets } from './secrets.js';
+import type { Prepared, Snapshot } from './snapshot.js';
+
+const EMPTY = new Map<string, HostDesiredState>();
+
+export interface PrepareContext {
+  /** Parsed fleet files by name: a plan re-parses only the files that changed. */
+  parsed: Map<string, ParsedFile>;
+  secrets: Secrets;
+  holds: Holds;
+  current: Snapshot | undefined;
+}
+
+/**
+ * The plan, and what an apply of it keeps (the rendered state, so it is not rendered twice).
+ * Addresses come from `lock` (the fleet's ipam.lock, as the CLI sends it) or else the newest
+ * revision's record, so hosts keep their addresses from one revision to the next.
+ */
+export async function prepareFleet(ctx: PrepareContext, sources: FleetSource[], lock?: AllocationRecord, previous?: readonly Placement[]): Promise<Prepared> {
+  const cur = ctx.current;
+  const allocations = lock ?? cur?.allocations;
+  const res = validateFleet(sources, { parseCache: ctx.parsed, ...(allocations ? { allocations } : {}) });
+  // Files no longer part of the fleet leave the cache.
+  for (const name of [...ctx.parsed.keys()]) if (!sources.some((s) => s.name === name)) ctx.parsed.delete(name);
+  if (!res.ok || !res.fleet) {
+    throw new HafenError('HAFEN_FLEET_INVALID', `the fleet has ${res.problems.filter((p) => p.severity === 'error').length} problem(s); nothing was changed`, { details: res.problems });
+  }
+  const versions = await ctx.secrets.versions();
+  admissible(res.fleet, versions);
+  // Replicas stay where they are (or where `previous` says: a move placing its target).
+  const base = previous ?? cur?.placements;
+  const plan = schedule(res.fleet, base ? { previous: base } : {});
+  // An app whose backup repository cannot be resolved gets no job (validation warned; GET /v1/backups says why).
+  const next = render(res.fleet, plan.placements, (cur?.revision ?? 0) + 1, versions, res.ipam);
+  return {
+    plan: {
+      parent: cur?.revision ?? null,
+      placements: plan.placements,
+      unplaced: plan.unplaced,
+      violations: analyseRisk(res.fleet, plan.placements).violations,
+      // Against what each host runs: a host held at an earlier revision changes from that.
+      diff: revisionDiff(cur ? await ctx.holds.effective(cur, res.fleet.hosts) : EMPTY, next),
+    },
+    fleet: res.fleet,
+    desired: next,
+    secretVersions: versions,
+    ipam: res.ipam,
+  };
+}

@@ -1,0 +1,60 @@
+/** A move between sites as stored: the planned move, its consent, and its run (types only). */
+import type { ScheduledMove } from './waves.js';
+
+/** Consent first (proposed … cancelled), then the run (running, done, rolled-back). */
+export type MigrationState = 'proposed' | 'accepted' | 'declined' | 'another-window' | 'expired' | 'cancelled' | 'running' | 'done' | 'rolled-back';
+export type Decision = 'accept' | 'decline' | 'another-window';
+
+export interface ConsentAnswer {
+  decision: Decision;
+  /** Who answered: the customer's name as given on the page, or the operator's token name. */
+  by: string;
+  at: string;
+  via: 'link' | 'operator' | 'policy';
+  note?: string;
+}
+
+export interface MigrationRecord {
+  /** "mig_" and 16 hex digits. */
+  id: string;
+  app: string;
+  customer: string;
+  /** The fleet revision it was planned on. */
+  revision: number;
+  move: ScheduledMove;
+  state: MigrationState;
+  consent: {
+    needed: boolean;
+    proposedAt: string;
+    /** When reminders went out. */
+    reminders: string[];
+    /** The answer is due by then: the move expires unanswered after it. */
+    answerBy: string;
+    answer?: ConsentAnswer;
+  };
+  /** The run, once started. */
+  run?: MigrationRun;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** Something that happened to a migration, for the record ("every step is recorded"). */
+export interface MigrationEvent {
+  migration: string;
+  at: string;
+  kind: 'proposed' | 'announced' | 'reminded' | 'answered' | 'expired' | 'cancelled' | 'started' | 'step' | 'rollback' | 'rolled-back' | 'done' | 'paused' | 'resumed' | 'not-sent';
+  detail: string;
+}
+
+export type RunPhase = 'starting' | 'shifting' | 'draining' | 'finishing' | 'rolling-back';
+
+export interface MigrationRun {
+  phase: RunPhase;
+  /** Index into the weights while shifting. */
+  step: number;
+  phaseSince: string;
+  startedAt: string;
+  paused?: boolean;
+  /** Why it rolls back. */
+  reason?: string;
+}

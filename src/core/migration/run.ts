@@ -1,0 +1,154 @@
+/**
+ * Running a live move (pure): a state machine over what the controller observes, and the
+ * overlay each state puts on the newest revision (the target replica and the proxies'
+ * weights). The controller stores every transition before it takes effect, so a restart
+ * carries on from the stored phase; each step is idempotent (the overlay is a function of the
+ * stored state only).
+ *
+ *   starting  the target replica runs beside the source (weight 0, so the proxies check it
+ *             without sending it traffic) until its host reports it running and healthy;
+ *   shifting  traffic moves in steps (10 %, 50 %, 100 % by default), every site's proxies
+ *             weighing the two replicas alike, each step held while the target stays healthy;
+ *   draining  the source takes no new requests while those in flight finish;
+ *   finishing a new revision places the replica at the target, and the move is done.
+ * A target that does not get healthy in time, or falls ill, or an abort, rolls back: traffic
+ * returns to the source (which never stopped), the target drains, then goes. Pause holds a
+ * move where it is (its weights stay) until resumed.
+ */
+import type { MigrationEvent, MigrationRecord, MigrationRun, RunPhase } from './record.js';
+
+export type { MigrationRun, RunPhase };
+
+export interface RunOptions {
+  /** The target's share of the traffic at each step (percent). */
+  weights: number[];
+  stepSeconds: number;
+  /** How long the target may take to run and pass its health check. */
+  startTimeoutSeconds: number;
+  drainSeconds: number;
+}
+
+export const DEFAULT_RUN: RunOptions = { weights: [10, 50, 100], stepSeconds: 60, startTimeoutSeconds: 300, drainSeconds: 30 };
+
+/** What the controller sees of the target replica: its host's report. */
+export interface TargetView {
+  state: 'healthy' | 'starting' | 'failed';
+  detail?: string;
+}
+
+export interface RunStep {
+  record: MigrationRecord;
+  event?: MigrationEvent;
+  /** The caller must store a revision that places the replica at the target, then call `finished`. */
+  finish?: boolean;
+}
+
+const secondsSince = (iso: string, now: Date) => (now.getTime() - Date.parse(iso)) / 1000;
+
+function to(r: MigrationRecord, now: Date, run: Partial<MigrationRun>, detail?: string, kind: MigrationEvent['kind'] = 'step'): RunStep {
+  const at = now.toISOString();
+  const next: MigrationRun = { ...r.run!, ...run, phaseSince: at };
+  return { record: { ...r, run: next, updatedAt: at }, ...(detail ? { event: { migration: r.id, at, kind, detail } } : {}) };
+}
+
+/** Starts an accepted move whose time has come (the caller checked `mayRun`). */
+export function startRun(r: MigrationRecord, now: Date): RunStep {
+  const at = now.toISOString();
+  const m = r.move;
+  return {
+    record: { ...r, state: 'running', run: { phase: 'starting', step: 0, phaseSince: at, startedAt: at }, updatedAt: at },
+    event: { migration: r.id, at, kind: 'started', detail: `started: ${m.targets.map((t) => `${m.app}-r${t.replica} on ${t.to}`).join(', ')} beside the source` },
+  };
+}
+
+/** One step of a running move given what the target's host reports. */
+export function advanceRun(r: MigrationRecord, target: TargetView, now: Date, o: RunOptions = DEFAULT_RUN): RunStep | undefined {
+  const run = r.run;
+  if (r.state !== 'running' || !run || run.paused) return undefined;
+  const held = secondsSince(run.phaseSince, now);
+  const back = (reason: string) => to(r, now, { phase: 'rolling-back', reason }, `rolling back: ${reason}`, 'rollback');
+  switch (run.phase) {
+    case 'starting':
+      if (target.state === 'failed') return back(`the target failed to start (${target.detail ?? 'no detail'})`);
+      if (target.state === 'healthy') return to(r, now, { phase: 'shifting', step: 0 }, `the target is healthy; ${o.weights[0]} % of the traffic to ${r.move.to}`);
+      if (held >= o.startTimeoutSeconds) return back(`the target was not healthy within ${o.startTimeoutSeconds} s (${target.detail ?? target.state})`);
+      return undefined;
+    case 'shifting':
+      if (target.state !== 'healthy') return back(`the target is ${target.state} at ${o.weights[run.step]} % (${target.detail ?? 'no detail'})`);
+      if (held < o.stepSeconds) return undefined;
+      if (run.step + 1 < o.weights.length) return to(r, now, { step: run.step + 1 }, `${o.weights[run.step + 1]} % of the traffic to ${r.move.to}`);
+      return to(r, now, { phase: 'draining' }, `all traffic at ${r.move.to}; the source drains for ${o.drainSeconds} s`);
+    case 'draining':
+      if (target.state !== 'healthy') return back(`the target is ${target.state} while the source drains (${target.detail ?? 'no detail'})`);
+      if (held < o.drainSeconds) return undefined;
+      return { ...to(r, now, { phase: 'finishing' }, 'the source drained; placing the replica at the target'), finish: true };
+    case 'finishing':
+      return { record: r, finish: true };
+    case 'rolling-back':
+      if (held < o.drainSeconds) return undefined;
+      return { record: { ...r, state: 'rolled-back', updatedAt: now.toISOString() }, event: { migration: r.id, at: now.toISOString(), kind: 'rolled-back', detail: `rolled back: the app runs at ${r.move.from} as before (${run.reason ?? 'aborted'})` } };
+  }
+}
+
+/** The revision placing the replica at the target is stored: the move is done. */
+export function finished(r: MigrationRecord, now: Date, revision: number): RunStep {
+  const at = now.toISOString();
+  return { record: { ...r, state: 'done', updatedAt: at }, event: { migration: r.id, at, kind: 'done', detail: `done: revision ${revision} places ${r.move.app} at ${r.move.to}; the source replica stops` } };
+}
+
+/** Pause, resume or abort (abort rolls back; a move placing its revision can no longer be stopped). */
+export function control(r: MigrationRecord, action: 'pause' | 'resume' | 'abort', by: string, now: Date): RunStep | { error: string } {
+  const run = r.run;
+  if (r.state !== 'running' || !run) return { error: `migration ${r.id} is ${r.state}: only a running move can be ${action === 'abort' ? 'aborted' : `${action}d`}${r.state === 'accepted' || r.state === 'proposed' ? ' (cancel it instead)' : ''}` };
+  if (run.phase === 'finishing') return { error: `migration ${r.id} is placing its final revision: it can no longer be ${action === 'abort' ? 'aborted' : `${action}d`}` };
+  if (action === 'abort') {
+    if (run.phase === 'rolling-back') return { error: `migration ${r.id} is already rolling back` };
+    return to(r, now, { phase: 'rolling-back', reason: `aborted by ${by}`, paused: false }, `aborted by ${by}; rolling back`, 'rollback');
+  }
+  if ((action === 'pause') === Boolean(run.paused)) return { error: `migration ${r.id} is ${run.paused ? 'already paused' : 'not paused'}` };
+  const at = now.toISOString();
+  // A resumed step starts its time afresh.
+  return { record: { ...r, run: { ...run, paused: action === 'pause', phaseSince: at }, updatedAt: at }, event: { migration: r.id, at, kind: action === 'pause' ? 'paused' : 'resumed', detail: `${action === 'pause' ? 'paused' : 'resumed'} by ${by} (${run.phase})` } };
+}
+
+/** What running moves put on top of the newest revision. */
+export interface MoveOverlay {
+  app: string;
+  /** Replicas the move adds: the source host's unit, run on the target host too. */
+  units: { replica: number; from: string; to: string }[];
+  /** The target's share of the traffic (0 to 100); the source gets the rest. */
+  targetWeight: number;
+  /** The source takes no new requests. */
+  sourceDrain: boolean;
+  /** The target takes no new requests (rolling back). */
+  targetDrain: boolean;
+}
+
+export function overlayOf(records: readonly MigrationRecord[], o: RunOptions = DEFAULT_RUN): MoveOverlay[] {
+  const out: MoveOverlay[] = [];
+  for (const r of records) {
+    const run = r.run;
+    if (r.state !== 'running' || !run) continue;
+    const units = r.move.targets.map((t) => ({ replica: t.replica, from: t.from, to: t.to }));
+    const w = run.phase === 'starting' ? 0 : run.phase === 'shifting' ? o.weights[run.step] ?? 100 : run.phase === 'rolling-back' ? 0 : 100;
+    out.push({ app: r.move.app, units, targetWeight: w, sourceDrain: run.phase === 'draining' || run.phase === 'finishing', targetDrain: run.phase === 'rolling-back' });
+  }
+  return out;
+}
+
+/** A host's report as far as a move looks at it. */
+export interface HostReportView {
+  reportedAt: string;
+  units?: { name: string; hash: string; state: string; healthy?: boolean; lastError?: string }[];
+}
+
+/** The target replica as its host reports it, for a move started at `since`. */
+export function targetView(report: HostReportView | undefined, unit: { name: string; hash: string; health?: unknown }, since: string): TargetView {
+  if (!report || Date.parse(report.reportedAt) < Date.parse(since)) return { state: 'starting', detail: 'no report from its host since the move started' };
+  const seen = report.units?.find((u) => u.name === unit.name);
+  if (!seen || seen.hash !== unit.hash) return { state: 'starting', detail: `${unit.name} not started yet` };
+  if (seen.state === 'failed') return { state: 'failed', detail: `${unit.name} failed${seen.lastError ? `: ${seen.lastError}` : ''}` };
+  if (seen.state !== 'running') return { state: 'starting', detail: `${unit.name} is ${seen.state}` };
+  if (seen.healthy === false || (unit.health !== undefined && seen.healthy !== true)) return { state: 'starting', detail: `${unit.name} is not healthy` };
+  return { state: 'healthy' };
+}
