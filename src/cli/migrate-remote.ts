@@ -93,27 +93,18 @@ export function registerMigrateRemote(migrate: Command, io: CliIo, setExit: (cod
     setExit(EXIT.ok);
   });
 
+  // What an operator does to one move: each prints the move as it is afterwards.
   for (const [action, text] of [
+    ['cancel', 'Cancel a move that is not running; its customer is told.'],
     ['pause', 'Hold a running move where it is: its replicas and weights stay until resumed.'],
     ['resume', 'Carry on with a paused move (the step it was at starts its time afresh).'],
     ['abort', 'Stop a running move: traffic goes back to the source (which never stopped), the target drains and goes.'],
   ] as const) {
     remoteOptions(migrate.command(action).description(text).argument('<id>', 'the migration id (mig_…)').option('--format <format>', 'output format: text or json', parseFormat, 'text' as OutputFormat)).action(async (id: string, opts: RemoteOptions & { format: OutputFormat }) => {
-      const res = await remoteClient(opts).controlMigration(id, action);
+      const client = remoteClient(opts);
+      const res = action === 'cancel' ? await client.cancelMigration(id) : await client.controlMigration(id, action);
       io.stdout(opts.format === 'json' ? json(res) : `${line(res.migration)}\n`);
       setExit(EXIT.ok);
     });
   }
-
-  remoteOptions(
-    migrate
-      .command('cancel')
-      .description('Cancel a move that has not started; its customer is told.')
-      .argument('<id>', 'the migration id (mig_…)')
-      .option('--format <format>', 'output format: text or json', parseFormat, 'text' as OutputFormat),
-  ).action(async (id: string, opts: RemoteOptions & { format: OutputFormat }) => {
-    const res = await remoteClient(opts).cancelMigration(id);
-    io.stdout(opts.format === 'json' ? json(res) : `${line(res.migration)}\n`);
-    setExit(EXIT.ok);
-  });
 }

@@ -71,7 +71,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
   );
   monitorTimer.unref();
   // A staged rollout moves on (or back) as its hosts report; its state is in the store, so a restart carries on.
-  // Proposed moves between sites are reminded and expire with time, likewise from the store.
+  // Moves between sites: proposals are reminded and expire, accepted live moves run; their state is in the store too.
   const rolloutTimer = setInterval(() => {
     void service.rollouts.tick().catch((err: Error) => options.warn?.(`rollout: ${err.message}`));
     void service.migrations.tick().catch((err: Error) => options.warn?.(`migrations: ${err.message}`));

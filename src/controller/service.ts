@@ -52,7 +52,7 @@ export class ControllerService {
   readonly holds: Holds;
   /** Staged rollouts to one site (rollouts.ts); `tick` runs the one in progress. */
   readonly rollouts: Rollouts;
-  /** Moves between sites and their consent (site-migrations.ts); `tick` reminds and expires. */
+  /** Moves between sites, their consent and their runs (site-migrations.ts); `tick` moves them on. */
   readonly migrations: SiteMigrations;
 
   constructor(

@@ -3,8 +3,9 @@
  * revision's fleet and placements, one record per planned move, each with a consent link for
  * its customer; answered through that link or by an operator; reminded and expired by `tick`.
  * Every change is stored with its event and the notification it causes in one transaction, so
- * a restart neither repeats nor loses one. Running moves is not built yet: nothing here moves
- * anything, and the executor will ask core `mayRun` first.
+ * a restart neither repeats nor loses one. Accepted live moves run here once core `mayRun`
+ * says so (core/migration/run.ts; their overlay goes to agents and proxies through the
+ * service); accepted cutovers wait, since hafen does not run them yet.
  */
 import { randomBytes } from 'node:crypto';
 import type { Fleet } from '../core/fleet/model.js';
@@ -85,7 +86,7 @@ export class SiteMigrations {
     }
     const open = await this.deps.store.migrations({ open: true, limit: 1000 });
     if (open.length > 0) {
-      throw new HafenError('HAFEN_MIGRATE_OPEN', `${open.length} move${open.length === 1 ? ' is' : 's are'} still proposed or accepted (${open.slice(0, 3).map((m) => m.id).join(', ')}${open.length > 3 ? ', …' : ''}): one wave plan at a time; let them run, or cancel them, before proposing more`);
+      throw new HafenError('HAFEN_MIGRATE_OPEN', `${open.length} move${open.length === 1 ? ' is' : 's are'} still open: proposed, accepted or running (${open.slice(0, 3).map((m) => m.id).join(', ')}${open.length > 3 ? ', …' : ''}): one wave plan at a time; let them run, or cancel them, before proposing more`);
     }
     const now = this.deps.now();
     const start = req.start ? new Date(req.start) : now;

@@ -70,7 +70,7 @@ test('propose: huber is asked with its link, verlag told of a live move; the lin
   // One wave plan at a time.
   const again = await hafenAsync(['migrate', 'propose', 'huber-shop', '--to', 'vie', '--from', 'hel'], { env });
   assert.equal(again.status, 1);
-  assert.match(again.stderr, /2 moves are still proposed or accepted \(mig_[0-9a-f]{16}, mig_[0-9a-f]{16}\): one wave plan at a time/);
+  assert.match(again.stderr, /2 moves are still open: proposed, accepted or running \(mig_[0-9a-f]{16}, mig_[0-9a-f]{16}\): one wave plan at a time/);
   assertNoStackTrace(again.stderr);
 
   // The customer's page: the move in plain words, no hosts; then the answer.
