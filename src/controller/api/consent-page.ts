@@ -1,11 +1,9 @@
 /** The customer's consent page: the move in plain words and a form to answer it (no scripts, escaped text). */
 import { fmtDuration } from '../../core/migration/estimate.js';
+import { localTime as local } from '../../core/migration/messages.js';
 import type { CustomerView } from '../site-migrations.js';
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-
-const local = (iso: string, timeZone: string) =>
-  new Intl.DateTimeFormat('en-GB', { timeZone, weekday: 'long', day: 'numeric', month: 'long', year: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZoneName: 'short' }).format(new Date(iso));
 
 const LABEL = { accept: 'I agree', decline: 'I do not agree', 'another-window': 'Please propose another time' } as const;
 const SAID = { accept: 'agreed', decline: 'declined', 'another-window': 'asked for another time' } as const;

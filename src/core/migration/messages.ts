@@ -21,18 +21,19 @@ export interface MessageContext {
   link?: string;
 }
 
-function local(iso: string, timeZone: string): string {
+/** "Thursday, 3 December 2026 at 22:00 CET": a time as the customer reads it (also on the consent page). */
+export function localTime(iso: string, timeZone: string): string {
   return new Intl.DateTimeFormat('en-GB', { timeZone, weekday: 'long', day: 'numeric', month: 'long', year: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZoneName: 'short' }).format(new Date(iso));
 }
 
 export function migrationMessage(kind: MessageKind, r: MigrationRecord, ctx: MessageContext): Message {
   const m = r.move;
   const site = (id: string) => ctx.siteNames.get(id) ?? id;
-  const when = `${local(m.start, ctx.timezone)} (${m.start.slice(0, 16).replace('T', ' ')} UTC)`;
+  const when = `${localTime(m.start, ctx.timezone)} (${m.start.slice(0, 16).replace('T', ' ')} UTC)`;
   const impact = m.strategy === 'live' ? 'It moves without downtime: both sites serve while the traffic shifts over.' : `It will be unavailable for about ${fmtDuration(m.downtimeSeconds)}; the work may take up to ${fmtDuration(m.switchSeconds)} in all, and should a check afterwards fail it goes back to ${site(m.from)} in that time.`;
   const what = `${m.app} moves from ${site(m.from)} to ${site(m.to)} on ${when}.`;
   const ask = ctx.link ? `Please accept, decline or ask for another window here: ${ctx.link}` : 'Please tell us whether you agree, or which other window suits you.';
-  const due = `We need your answer by ${local(r.consent.answerBy, ctx.timezone)}; without it nothing happens.`;
+  const due = `We need your answer by ${localTime(r.consent.answerBy, ctx.timezone)}; without it nothing happens.`;
   const ref = `Reference: ${r.id}`;
   switch (kind) {
     case 'proposal':
