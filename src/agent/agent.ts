@@ -14,6 +14,8 @@ import { httpRequest } from '../lib/http.js';
 import { BackupScheduler } from './backup/scheduler.js';
 import { ensureAgentKey, installAuthorizedKeys, type AgentKey } from './backup/ssh.js';
 import { FirewallKeeper } from './firewall.js';
+import { installMoveAccess, moveAuthorizedKeys } from './move/access.js';
+import { MoveCopier } from './move/copier.js';
 import type { Driver } from './drivers/driver.js';
 
 export interface AgentOptions {
@@ -36,6 +38,8 @@ export interface AgentOptions {
   repositories?: string;
   /** Apply the host's firewall (table inet hafen) from the desired state, with commit-confirm (firewall.ts). */
   firewall?: boolean;
+  /** The authorized_keys file sshd reads for the move user: kept to the keys of moves away from this host (move/access.ts). */
+  moveAuthorizedKeys?: string;
 }
 
 /** The size and free space of the disk holding `path` (bytes); an error instead when it cannot be read. */
@@ -78,10 +82,14 @@ export class Agent {
   /** The firewall keeper (with --firewall). */
   private firewall?: FirewallKeeper;
   private firewallWarned = false;
+  /** A cutover's target side: keys and copies (move/copier.ts). */
+  private readonly copier: MoveCopier;
+  private moveAccessWarned = false;
 
   constructor(private readonly opts: AgentOptions) {
     this.log = opts.log ?? (() => {});
     mkdirSync(opts.stateDir, { recursive: true });
+    this.copier = new MoveCopier({ stateDir: opts.stateDir, driver: opts.driver, log: this.log, changed: () => void this.reportQuietly() });
   }
 
   private get cachePath(): string {
@@ -135,6 +143,31 @@ export class Agent {
     this.scheduleBackups(state);
     this.keepFirewall(state);
     await this.grantBackupAccess(state);
+    await this.keepMoves(state);
+  }
+
+  /** Moves between hosts: the copies this host makes as a target, the keys it lets in as a source. */
+  private async keepMoves(state: HostDesiredState): Promise<void> {
+    await this.copier.set(state.moveCopies ?? [], new Set(state.units.map((u) => u.name)));
+    const grants = state.moveAccess ?? [];
+    if (!this.opts.moveAuthorizedKeys) {
+      if (grants.length && !this.moveAccessWarned) this.log(`an app moves away from this host, but the agent has no --move-authorized-keys file to let the target's agent copy its data: the move fails`);
+      this.moveAccessWarned = grants.length > 0;
+      return;
+    }
+    const resolved: { grant: (typeof grants)[number]; path: string }[] = [];
+    for (const grant of grants) {
+      const path = (await this.opts.driver.moveVolumes({ name: grant.unit }, [grant.volume], false).catch(() => [])).find((v) => v.name === grant.volume)?.path;
+      if (path) resolved.push({ grant, path });
+      else this.log(`move ${grant.migration}: ${grant.unit} has no volume "${grant.volume}" on this host to let the target copy`);
+    }
+    const { text, refused } = moveAuthorizedKeys(resolved);
+    if (refused.length) this.log(`move access: refused unsafe grants ${refused.join(', ')}`);
+    try {
+      if (await installMoveAccess(this.opts.moveAuthorizedKeys, text)) this.log(`move access: ${resolved.length - refused.length} key(s) in ${this.opts.moveAuthorizedKeys}`);
+    } catch (err) {
+      this.log(`move access: could not write ${this.opts.moveAuthorizedKeys}: ${(err as Error).message}`);
+    }
   }
 
   /** The host's firewall, with --firewall (applied in the background; firewall.ts confirms or undoes it). */
@@ -266,7 +299,8 @@ export class Agent {
     const space = this.opts.repositories ? await repositorySpace(this.opts.repositories) : undefined;
     await this.firewall?.check();
     const firewall = this.firewall?.report();
-    await this.opts.client.reportStatus(reports, this.hash, { driver: this.opts.driver.kind, ...(this.opts.address ? { address: this.opts.address } : {}), ...(this.key ? { sshKey: this.key.publicKey } : {}), ...(space ? { repositories: space } : {}), ...(firewall ? { firewall } : {}) });
+    const moves = this.copier.report();
+    await this.opts.client.reportStatus(reports, this.hash, { driver: this.opts.driver.kind, ...(this.opts.address ? { address: this.opts.address } : {}), ...(this.key ? { sshKey: this.key.publicKey } : {}), ...(space ? { repositories: space } : {}), ...(firewall ? { firewall } : {}), ...(moves ? { moves } : {}) });
   }
 
   /** One HTTP health check of a unit on this host. */
@@ -293,6 +327,7 @@ export class Agent {
     // apply under way finishes first, so stopUnits() after stop() sees every unit it started.
     await this.applying?.catch(() => {});
     await this.backups?.stop();
+    this.copier.stop();
     this.firewall?.stop();
     await this.opts.driver.detach();
   }

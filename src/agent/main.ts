@@ -18,6 +18,7 @@ export interface AgentStartOptions {
   address?: string;
   /** On a backup host: the restic user's authorized_keys file the agent keeps. */
   authorizedKeys?: string;
+  moveAuthorizedKeys?: string;
   /** Where restores and restore drills put their files. */
   scratchDir?: string;
   /** On a backup host: the directory holding the repositories (its disk's free space is reported). */
@@ -38,6 +39,7 @@ export async function startAgent(opts: AgentStartOptions): Promise<{ host: strin
     host,
     ...(opts.address ? { address: opts.address } : {}),
     ...(opts.authorizedKeys ? { authorizedKeys: opts.authorizedKeys } : {}),
+    ...(opts.moveAuthorizedKeys ? { moveAuthorizedKeys: opts.moveAuthorizedKeys } : {}),
     ...(opts.scratchDir ? { scratchDir: opts.scratchDir } : {}),
     ...(opts.repositories ? { repositories: opts.repositories } : {}),
     ...(opts.firewall ? { firewall: true } : {}),
@@ -56,6 +58,7 @@ export async function runAgent(argv: string[]): Promise<number> {
     .option('--driver <driver>', 'runtime driver: process or compose', 'process')
     .option('--address <ip>', 'this host\'s address: processes listen on it (HAFEN_ADDRESS), compose projects publish their ports on it')
     .option('--authorized-keys <file>', 'on a backup host: the authorized_keys file of the user restic signs in as (e.g. /srv/restic/.ssh/authorized_keys); the agent keeps it to the keys of the agents backing up here, each limited to sftp')
+    .option('--move-authorized-keys <file>', "the authorized_keys file sshd reads for the move user (policies.migrations.cutover.user, e.g. AuthorizedKeysFile .ssh/authorized_keys /var/lib/hafen/move_keys); while an app moves away from this host, the agent keeps it to the target agent's keys, each read-only to one volume (rrsync) and from the target's address only")
     .option('--firewall', 'apply this host\'s firewall from the fleet (nftables table inet hafen; needs root and nft): after each change the agent must reach the controller over a new connection within siteTemplate.firewallConfirm (60 s) or it restores the previous ruleset by itself')
     .option('--repositories <dir>', 'on a backup host: the directory holding the restic repositories (e.g. /srv/restic); the agent reports its disk\'s size and free space, and the controller alerts when it is nearly full (backup-space)')
     .option('--scratch <dir>', 'where restores and restore drills put their files (default DATA/state/restores; drills remove theirs, restores stay for you to use)')
@@ -63,7 +66,7 @@ export async function runAgent(argv: string[]): Promise<number> {
     .option('--stop-units-on-exit', 'stop every unit when the agent stops (demos and tests; normally units keep running without their agent)');
   const early = parseArgs(program, argv);
   if (early !== undefined) return early;
-  const o = program.opts<{ controller: string; data: string; joinToken?: string; driver: string; address?: string; authorizedKeys?: string; repositories?: string; firewall?: boolean; scratch?: string; probe?: boolean; stopUnitsOnExit?: boolean }>();
+  const o = program.opts<{ controller: string; data: string; joinToken?: string; driver: string; address?: string; authorizedKeys?: string; moveAuthorizedKeys?: string; repositories?: string; firewall?: boolean; scratch?: string; probe?: boolean; stopUnitsOnExit?: boolean }>();
   if (o.driver !== 'process' && o.driver !== 'compose') {
     process.stderr.write(`error: --driver must be process or compose, not "${o.driver}"\n`);
     return 1;
@@ -71,7 +74,7 @@ export async function runAgent(argv: string[]): Promise<number> {
   const joinToken = o.joinToken ?? process.env.HAFEN_JOIN_TOKEN;
   return serveUntilSignalled(async () => {
     const log = (l: string) => process.stderr.write(`${new Date().toISOString()} ${l}\n`);
-    const { host, agent } = await startAgent({ controller: o.controller, data: o.data, driver: o.driver as 'process' | 'compose', ...(joinToken ? { joinToken } : {}), ...(o.address ? { address: o.address } : {}), ...(o.authorizedKeys ? { authorizedKeys: o.authorizedKeys } : {}), ...(o.scratch ? { scratchDir: o.scratch } : {}), ...(o.repositories ? { repositories: o.repositories } : {}), ...(o.firewall ? { firewall: true } : {}), log });
+    const { host, agent } = await startAgent({ controller: o.controller, data: o.data, driver: o.driver as 'process' | 'compose', ...(joinToken ? { joinToken } : {}), ...(o.address ? { address: o.address } : {}), ...(o.authorizedKeys ? { authorizedKeys: o.authorizedKeys } : {}), ...(o.moveAuthorizedKeys ? { moveAuthorizedKeys: o.moveAuthorizedKeys } : {}), ...(o.scratch ? { scratchDir: o.scratch } : {}), ...(o.repositories ? { repositories: o.repositories } : {}), ...(o.firewall ? { firewall: true } : {}), log });
     process.stderr.write(`hafen agent for host ${host} following ${o.controller}${o.probe ? ', probing' : ''}\n`);
     // The prober shares the agent's credential (redeemed above) and data directory.
     const prober = o.probe ? (await startProber({ controller: o.controller, data: o.data, ...(o.address ? { source: o.address } : {}), log })).follower : undefined;

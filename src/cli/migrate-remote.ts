@@ -1,11 +1,14 @@
 /**
  * Moves through the controller: `hafen migrate propose` (plans on what the controller runs and
  * asks each customer), `hafen migrate status [ID]`, `hafen migrate consent ID DECISION --by NAME`
- * (an answer given by phone or mail), `hafen migrate cancel ID`.
+ * (an answer given by phone or mail), `hafen migrate cancel|pause|resume|abort ID`;
+ * `status ID --follow` prints a running move's steps as they happen.
  */
 import { InvalidArgumentError, type Command } from 'commander';
 import type { Decision, MigrationEvent, MigrationRecord } from '../client/client.js';
+import { formatBytes } from '../core/fleet/units.js';
 import { fmtDuration } from '../core/migration/estimate.js';
+import { HafenError } from '../lib/errors.js';
 import { EXIT, json, parseFormat, type CliIo, type OutputFormat } from './io.js';
 import { parseDays, parseShare, parseStart } from './migrate-options.js';
 import { remoteClient, remoteOptions, type RemoteOptions } from './remote.js';
@@ -18,14 +21,36 @@ const parseDecision = (v: string): Decision => {
 
 const utc = (iso: string) => `${iso.slice(0, 10)} ${iso.slice(11, 16)}`;
 
+
+/** How far a running cutover is: copies, bytes, what is left of the pre-copy, the downtime so far. */
+function progress(r: MigrationRecord, now: Date): string {
+  const run = r.run!;
+  const m = r.move;
+  const copies = run.copies ?? [];
+  const bytes = copies.reduce((n, c) => n + c.bytes, 0);
+  const parts = copies.length ? [`${copies.length} cop${copies.length === 1 ? 'y' : 'ies'}, ${formatBytes(bytes)} of ${formatBytes(m.bytes)} moved`] : [];
+  if (run.phase === 'copying' && m.estimate) {
+    const left = m.estimate.preCopySeconds - (now.getTime() - Date.parse(run.startedAt)) / 1000;
+    parts.push(left > 0 ? `pre-copy ~${fmtDuration(left)} left` : 'pre-copy taking longer than estimated');
+  }
+  if (run.downtimeSeconds !== undefined) parts.push(`down ${run.downtimeSeconds} s (estimated ${m.downtimeSeconds} s)`);
+  else if (run.stoppedAt) parts.push(`down for ${fmtDuration((now.getTime() - Date.parse(run.stoppedAt)) / 1000)} so far (estimated ${fmtDuration(m.downtimeSeconds)})`);
+  return parts.length ? `; ${parts.join('; ')}` : '';
+}
+
 function line(r: MigrationRecord): string {
   const m = r.move;
   const what = m.strategy === 'live' ? 'live, no downtime' : `cutover ~${fmtDuration(m.downtimeSeconds)} down`;
-  if (r.run && r.state === 'running') return `${r.id}  ${m.app} (${m.customer})  ${m.from} → ${m.to}  ${what}  running: ${r.run.phase}${r.run.phase === 'shifting' ? ` (step ${r.run.step + 1})` : ''}${r.run.paused ? ', PAUSED' : ''}${r.run.reason ? ` (${r.run.reason})` : ''} since ${utc(r.run.phaseSince)} UTC`;
+  if (r.run && r.state === 'running') {
+    const detail = `${r.run.phase === 'shifting' ? ` (step ${r.run.step + 1})` : ''}${m.strategy === 'cutover' ? progress(r, new Date()) : ''}${r.run.paused ? ', PAUSED' : ''}${r.run.reason ? ` (${r.run.reason})` : ''}`;
+    return `${r.id}  ${m.app} (${m.customer})  ${m.from} → ${m.to}  ${what}  running: ${r.run.phase}${detail} since ${utc(r.run.phaseSince)} UTC`;
+  }
   const consent = r.state === 'proposed' ? `proposed, answer due ${utc(r.consent.answerBy)} UTC${r.consent.reminders.length ? ` (${r.consent.reminders.length} reminder${r.consent.reminders.length === 1 ? '' : 's'})` : ''}` : r.consent.answer ? `${r.state} (${r.consent.answer.by}, ${r.consent.answer.via})` : r.state;
-  const note = r.state === 'accepted' && m.strategy === 'cutover' ? '; hafen does not run cutovers yet: do it by hand, then cancel this' : '';
-  return `${r.id}  ${m.app} (${m.customer})  ${m.from} → ${m.to}  ${what}  ${utc(m.start)}–${m.end.slice(11, 16)} UTC  ${consent}${note}`;
+  const down = r.state === 'done' && r.run?.downtimeSeconds !== undefined ? `; was down ${r.run.downtimeSeconds} s` : '';
+  return `${r.id}  ${m.app} (${m.customer})  ${m.from} → ${m.to}  ${what}  ${utc(m.start)}–${m.end.slice(11, 16)} UTC  ${consent}${down}`;
 }
+
+const FINAL = new Set(['done', 'rolled-back', 'declined', 'another-window', 'expired', 'cancelled']);
 
 function eventsText(r: MigrationRecord, events: readonly MigrationEvent[]): string {
   return [line(r), ...events.map((e) => `  ${e.at}  ${e.kind.padEnd(9)}  ${e.detail}`)].join('\n') + '\n';
@@ -65,9 +90,36 @@ export function registerMigrateRemote(migrate: Command, io: CliIo, setExit: (cod
       .description('Moves and their consent, newest first; with an ID, one move and everything that happened to it.')
       .argument('[id]', 'a migration id (mig_…)')
       .option('--open', 'only moves proposed or accepted')
+      .option('--follow', 'with an ID: print each step as it happens (copies, bytes, downtime) until the move is done or rolled back; exit 1 when it rolls back')
       .option('--format <format>', 'output format: text or json', parseFormat, 'text' as OutputFormat),
-  ).action(async (id: string | undefined, opts: RemoteOptions & { open?: boolean; format: OutputFormat }) => {
+  ).action(async (id: string | undefined, opts: RemoteOptions & { open?: boolean; follow?: boolean; format: OutputFormat }) => {
     const client = remoteClient(opts);
+    if (id && opts.follow) {
+      // Every new event as it is recorded (JSON: one object per line), then the move as it ended.
+      let shown = 0;
+      let away: number | undefined;
+      for (;;) {
+        let one: Awaited<ReturnType<typeof client.migration>>;
+        try {
+          one = await client.migration(id);
+          away = undefined;
+        } catch (err) {
+          // A controller restarting is waited for (a minute); the move runs on without this command.
+          if (!(err instanceof HafenError && err.code === 'HAFEN_CLIENT_UNREACHABLE') || (away !== undefined && Date.now() - away > 60_000)) throw err;
+          if (away === undefined) io.stderr(`${err.message}; trying again for a minute\n`);
+          away ??= Date.now();
+          await new Promise((res) => setTimeout(res, 2000));
+          continue;
+        }
+        for (const e of one.events.slice(shown)) io.stdout(opts.format === 'json' ? `${JSON.stringify(e)}\n` : `${e.at}  ${e.kind.padEnd(9)}  ${e.detail}\n`);
+        shown = one.events.length;
+        if (FINAL.has(one.migration.state)) {
+          if (opts.format !== 'json') io.stdout(`${line(one.migration)}\n`);
+          return setExit(one.migration.state === 'done' ? EXIT.ok : EXIT.invalid);
+        }
+        await new Promise((res) => setTimeout(res, 2000));
+      }
+    }
     if (id) {
       const one = await client.migration(id);
       io.stdout(opts.format === 'json' ? json(one) : eventsText(one.migration, one.events));
@@ -98,7 +150,7 @@ export function registerMigrateRemote(migrate: Command, io: CliIo, setExit: (cod
     ['cancel', 'Cancel a move that is not running; its customer is told.'],
     ['pause', 'Hold a running move where it is: its replicas and weights stay until resumed.'],
     ['resume', 'Carry on with a paused move (the step it was at starts its time afresh).'],
-    ['abort', 'Stop a running move: traffic goes back to the source (which never stopped), the target drains and goes.'],
+    ['abort', 'Stop a running move: a live move sends traffic back to the source (which never stopped) and drops the target; a cutover starts the source again on its own data (writes the target took after the switch stay behind) and drops the target.'],
   ] as const) {
     remoteOptions(migrate.command(action).description(text).argument('<id>', 'the migration id (mig_…)').option('--format <format>', 'output format: text or json', parseFormat, 'text' as OutputFormat)).action(async (id: string, opts: RemoteOptions & { format: OutputFormat }) => {
       const client = remoteClient(opts);

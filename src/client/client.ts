@@ -10,6 +10,7 @@ import type { RevisionDiff } from '../core/plan/diff.js';
 import type { Rollout } from '../core/plan/rollout.js';
 import type { Placement, Unplaced } from '../core/placement/types.js';
 import type { HostDesiredState } from '../core/render/desired.js';
+import type { MoveAgentReport } from '../core/render/move-orders.js';
 import type { BackupTaskKind } from '../core/render/backups.js';
 import type { Decision, MigrationEvent, MigrationProposal, MigrationProposeRequest, MigrationRecord } from './migration-types.js';
 import type { BackupPlanResponse, BackupRunBody, BackupsResponse, BackupTask, BackupTaskOptions, BackupTaskReport, RepositorySpaceReport } from './backup-types.js';
@@ -250,7 +251,7 @@ export class HafenClient {
     const q = new URLSearchParams({ wait: String(waitSeconds), ...(after ? { after } : {}) });
     return this.call('GET', `/v1/agent/desired?${q}`, undefined, (waitSeconds + 10) * 1000);
   }
-  reportStatus(units: UnitReport[], appliedHash: string | undefined, agent: { driver: string; address?: string; sshKey?: string; repositories?: RepositorySpaceReport; firewall?: FirewallReportBody }): Promise<void> {
+  reportStatus(units: UnitReport[], appliedHash: string | undefined, agent: { driver: string; address?: string; sshKey?: string; repositories?: RepositorySpaceReport; firewall?: FirewallReportBody; moves?: MoveAgentReport }): Promise<void> {
     return this.call('POST', '/v1/agent/status', { units, ...(appliedHash ? { appliedHash } : {}), agent });
   }
   /** Long-polls for the edge route table: returns at once if it differs from `after`. */

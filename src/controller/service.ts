@@ -287,9 +287,12 @@ export class ControllerService {
     // a job's host gets the backup tasks asked of it.
     const access = await this.backups.accessFor(host);
     const tasks = await this.backups.ordersFor(host);
-    if (!access && tasks.length === 0) return { state, hash, revision: cur?.revision ?? 0, ...held };
-    const withBackup = { ...state, ...(access ? { backupAccess: access } : {}), ...(tasks.length ? { backupTasks: tasks } : {}) };
-    return { state: withBackup, hash: hostStateHash(withBackup), revision: cur?.revision ?? 0, ...held };
+    // A cutover's target pulls its data from the source, which lets the target's keys in.
+    const moves = await this.migrations.movesFor(host);
+    const extra = { ...(access ? { backupAccess: access } : {}), ...(tasks.length ? { backupTasks: tasks } : {}), ...(moves.copies.length ? { moveCopies: moves.copies } : {}), ...(moves.access.length ? { moveAccess: moves.access } : {}) };
+    if (Object.keys(extra).length === 0) return { state, hash, revision: cur?.revision ?? 0, ...held };
+    const full = { ...state, ...extra };
+    return { state: full, hash: hostStateHash(full), revision: cur?.revision ?? 0, ...held };
   }
 
   /** Ends every pending long-poll now (on shutdown), so closing does not wait for them. */

@@ -4,8 +4,8 @@
  * its customer; answered through that link or by an operator; reminded and expired by `tick`.
  * Every change is stored with its event and the notification it causes in one transaction, so
  * a restart neither repeats nor loses one. Accepted live moves run here once core `mayRun`
- * says so (core/migration/run.ts; their overlay goes to agents and proxies through the
- * service); accepted cutovers wait, since hafen does not run them yet.
+ * says so: live moves by core/migration/run.ts, cutovers by core/migration/cutover.ts (their
+ * overlay and copy orders go to agents and proxies through the service).
  */
 import { randomBytes } from 'node:crypto';
 import type { Fleet } from '../core/fleet/model.js';
@@ -16,6 +16,10 @@ import { migrationMessage, type MessageKind } from '../core/migration/messages.j
 import { advanceRun, control, DEFAULT_RUN, finished, overlayOf, startRun, targetView, type HostReportView, type MoveOverlay, type RunOptions, type RunStep } from '../core/migration/run.js';
 import { resolveMoves, shareRequests, type MoveRequest } from '../core/migration/moves.js';
 import { planWaves } from '../core/migration/waves.js';
+import { advanceCutover, DEFAULT_CUTOVER, type CutoverOptions } from '../core/migration/cutover.js';
+import { copyView, moveOrders } from '../core/migration/copy-orders.js';
+import type { MoveAccessGrant, MoveAgentReport, MoveCopyOrder } from '../core/render/move-orders.js';
+import { unitName } from '../core/render/names.js';
 import { HafenError } from '../lib/errors.js';
 import { hashToken } from '../lib/secrets.js';
 import type { Snapshot } from './snapshot.js';
@@ -67,12 +71,24 @@ function runOptions(fleet: Fleet | undefined): RunOptions {
   return { weights: live.weights, stepSeconds: s(live.step, DEFAULT_RUN.stepSeconds), startTimeoutSeconds: s(live.startTimeout, DEFAULT_RUN.startTimeoutSeconds), drainSeconds: s(live.drain, DEFAULT_RUN.drainSeconds) };
 }
 
+/** The cutover timing of the fleet's policy. */
+function cutoverOptions(fleet: Fleet | undefined, run: RunOptions): CutoverOptions {
+  const c = fleet?.policies.migrations.cutover;
+  if (!c) return { ...DEFAULT_CUTOVER, startTimeoutSeconds: run.startTimeoutSeconds };
+  return { ...DEFAULT_CUTOVER, rounds: c.rounds, verifySeconds: (parseDuration(c.verify) ?? DEFAULT_CUTOVER.verifySeconds * 1000) / 1000, startTimeoutSeconds: run.startTimeoutSeconds };
+}
+
+/** What a host's agent reported of its moves (its status's agent.moves). */
+const movesOf = (status: unknown): MoveAgentReport | undefined => (status as { agent?: { moves?: MoveAgentReport } } | undefined)?.agent?.moves;
+
 export class SiteMigrations {
   private ticking = false;
   /** Running moves (their overlay is what agents and proxies get on top of the newest revision). */
   private running: MigrationRecord[] = [];
   private opts: RunOptions = DEFAULT_RUN;
   private loaded?: Promise<void>;
+  /** The move keys source hosts let in, as last handed out: agents are told when they change. */
+  private grants = '';
 
   constructor(private readonly deps: SiteMigrationDeps) {}
 
@@ -180,11 +196,16 @@ export class SiteMigrations {
           const s = step(r, now, every);
           if (s) await this.save(s.record, s.event, s.notify === 'reminder' ? 'reminder' : 'expired', now);
         } else if (r.state === 'accepted' && mayRun(r, now)) {
-          if (r.move.strategy !== 'live') continue; // Cutovers are not run yet: they wait, accepted, and say so in hafen migrate status.
           await this.saveRun(startRun(r, now), 'started');
         } else if (r.state === 'running') {
-          await this.advance(r, now, opts);
+          await (r.move.strategy === 'cutover' ? this.advanceCutover(r, now, cutoverOptions(cur?.fleet, opts)) : this.advance(r, now, opts));
         }
+      }
+      // A target host's agent reported the keys of a cutover's copy: its source host lets them in.
+      const grants = JSON.stringify(await Promise.all(this.running.filter((r) => r.move.strategy === 'cutover').flatMap((r) => r.move.targets.map(async (t) => (await this.movesFor(t.from)).access))));
+      if (grants !== this.grants) {
+        this.grants = grants;
+        this.deps.changed();
       }
     } finally {
       this.ticking = false;
@@ -203,6 +224,27 @@ export class SiteMigrations {
       throw err;
     });
     return overlayOf(this.running, this.opts);
+  }
+
+  /** What running cutovers ask of a host's agent: data to pull (a target), keys to let in (a source). */
+  async movesFor(host: string): Promise<{ copies: MoveCopyOrder[]; access: MoveAccessGrant[] }> {
+    const cutovers = this.running.filter((r) => r.move.strategy === 'cutover');
+    if (cutovers.length === 0) return { copies: [], access: [] };
+    const cur = await this.deps.current();
+    if (!cur) return { copies: [], access: [] };
+    const hosts = new Set(cutovers.flatMap((r) => r.move.targets.flatMap((t) => [t.from, t.to])));
+    const reports = new Map<string, { address?: string; moves?: MoveAgentReport }>();
+    for (const h of hosts) {
+      const status = (await this.deps.report(h))?.status as { agent?: { address?: string } } | undefined;
+      reports.set(h, { ...(status?.agent?.address ? { address: status.agent.address } : {}), ...(movesOf(status) ? { moves: movesOf(status)! } : {}) });
+    }
+    const c = cur.fleet.policies.migrations.cutover;
+    return moveOrders(cutovers, host, {
+      addressOf: (h) => reports.get(h)?.address ?? cur.addresses.get(h),
+      volumesOf: (app) => cur.fleet.apps.find((a) => a.id === app)?.volumes.map((v) => v.name) ?? [],
+      ssh: { user: c?.user ?? 'root', port: c?.port ?? 22 },
+      reportOf: (h) => reports.get(h)?.moves,
+    });
   }
 
   /** Pause, resume or abort a running move. */
@@ -224,6 +266,38 @@ export class SiteMigrations {
     const s = advanceRun(r, view, now, opts);
     if (!s) return;
     if (s.record !== r || s.event) await this.saveRun(s);
+    if (!s.finish) return;
+    const revision = await this.deps.place(s.record);
+    await this.saveRun(finished(s.record, this.deps.now(), revision), 'finished');
+  }
+
+  /** One step of a running cutover, from what its hosts report (core/migration/cutover.ts). */
+  private async advanceCutover(r: MigrationRecord, now: Date, opts: CutoverOptions): Promise<void> {
+    const cur = await this.deps.current();
+    const units = r.move.targets.map((t) => ({ t, unit: cur?.desired.get(t.from)?.units.find((u) => u.name === unitName(r.move.app, t.replica)) }));
+    const reports = new Map<string, HostReportView & { moves?: MoveAgentReport }>();
+    for (const h of new Set(r.move.targets.flatMap((t) => [t.from, t.to]))) {
+      const rep = await this.deps.report(h);
+      if (rep) reports.set(h, { reportedAt: rep.reportedAt, units: (rep.status as { units?: HostReportView['units'] } | undefined)?.units ?? [], ...(movesOf(rep.status) ? { moves: movesOf(rep.status)! } : {}) });
+    }
+    const since = r.run!.phaseSince;
+    const missing = units.find((u) => !u.unit);
+    const worst = (views: ReturnType<typeof targetView>[]) => views.find((v) => v.state === 'failed') ?? views.find((v) => v.state === 'starting') ?? { state: 'healthy' as const };
+    const gone = missing && { state: 'failed' as const, detail: `the newest revision no longer runs ${r.move.app}-r${missing.t.replica} on ${missing.t.from}` };
+    const s = advanceCutover(r, {
+      copy: copyView(r, (h) => reports.get(h)?.moves),
+      sourceStopped: units.every(({ t, unit }) => {
+        const rep = reports.get(t.from);
+        if (!rep || Date.parse(rep.reportedAt) < Date.parse(since)) return false;
+        const seen = rep.units?.find((x) => x.name === unit?.name);
+        return !seen || seen.state === 'stopped' || seen.state === 'failed';
+      }),
+      source: gone || worst(units.map(({ t, unit }) => targetView(reports.get(t.from), unit!, since))),
+      // The target runs only after the source stopped: any report of it since counts.
+      target: gone || worst(units.map(({ t, unit }) => targetView(reports.get(t.to), unit!, r.run!.stoppedAt ?? since))),
+    }, now, opts);
+    if (!s) return;
+    await this.saveRun(s);
     if (!s.finish) return;
     const revision = await this.deps.place(s.record);
     await this.saveRun(finished(s.record, this.deps.now(), revision), 'finished');

@@ -3,6 +3,7 @@
  * The fixture provides units that serve HTTP on loopback and a unit that keeps crashing.
  */
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import type { Driver, UnitStatus } from '../../src/agent/drivers/driver.js';
 import type { DesiredUnit } from '../../src/core/render/desired.js';
@@ -119,6 +120,16 @@ export function driverContract(name: string, open: () => Promise<DriverFixture>)
       assert.equal(await until('serving again', () => get(port)), 'held');
       // A unit that is not running: holding it is a no-op.
       await (await f.driver.hold({ name: 'nothing-r1' }))();
+    });
+
+    withDriver("a move's volumes: none before, made on request where the unit does not run yet, found again after", async (f) => {
+      const unit = { name: 'moved-r1' };
+      assert.deepEqual(await f.driver.moveVolumes(unit, ['data'], false), []);
+      const made = await f.driver.moveVolumes(unit, ['data'], true);
+      assert.equal(made.length, 1);
+      assert.ok(existsSync(made[0]!.path), made[0]!.path);
+      assert.deepEqual(await f.driver.moveVolumes(unit, ['data'], false), made);
+      assert.deepEqual(await f.driver.dataPaths(unit, ['data']), [made[0]!.path], 'backups find the same directory');
     });
 
     withDriver('never touches what it does not own', async (f) => {

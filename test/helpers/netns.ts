@@ -5,8 +5,7 @@
  * on close; names carry the test's number so parallel test files never meet.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { sshdConfig } from './sshd.js';
 import { run } from './system.js';
 import { sleep } from './wait.js';
 
@@ -75,35 +74,9 @@ export interface Sshd {
   stop(): void;
 }
 
-/**
- * A real sshd in the namespace, on port 22 of its address, with its own host key and config:
- * public keys only, from `authorizedKeys`; sftp by sshd's internal server. StrictModes is off
- * because the test's files sit under /tmp (world-writable), which sshd would otherwise refuse.
- */
+/** A real sshd in the namespace, on port 22 of its address (sshd.ts has its config). */
 export async function startSshd(ns: Netns, dir: string): Promise<Sshd> {
-  mkdirSync(dir, { recursive: true });
-  // sshd's privilege separation needs this directory (no systemd here to make it).
-  mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
-  const hostKey = join(dir, 'ssh_host_ed25519_key');
-  sh(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-f', hostKey]);
-  const authorizedKeys = join(dir, 'authorized_keys');
-  const config = join(dir, 'sshd_config');
-  writeFileSync(
-    config,
-    [
-      `ListenAddress ${ns.address}`,
-      `HostKey ${hostKey}`,
-      'PidFile none',
-      `AuthorizedKeysFile ${authorizedKeys}`,
-      'StrictModes no',
-      'PermitRootLogin prohibit-password',
-      'PasswordAuthentication no',
-      'KbdInteractiveAuthentication no',
-      'UsePAM no',
-      'Subsystem sftp internal-sftp',
-      '',
-    ].join('\n'),
-  );
+  const { config, authorizedKeys } = sshdConfig(dir, ns.address);
   const child: ChildProcess = spawn('ip', ['netns', 'exec', ns.name, '/usr/sbin/sshd', '-D', '-e', '-f', config], { stdio: 'ignore' });
   for (let i = 0; i < 50; i++) {
     if (run('ip', ['netns', 'exec', ns.name, 'ss', '-Hltn', `src ${ns.address}:22`]).stdout.includes(':22')) break;

@@ -90,7 +90,7 @@ test('propose: huber is asked with its link, verlag told of a live move; the lin
 
   const status = await hafenAsync(['migrate', 'status', byApp('huber-shop').id], { env });
   assert.equal(status.status, 0, status.stderr);
-  assert.match(status.stdout, /^mig_[0-9a-f]{16} {2}huber-shop \(huber\) {2}hel → nue {2}cutover ~\d+ s down {2}2026-12-01 21:00–21:0\d UTC {2}accepted \(Anna Huber, link\); hafen does not run cutovers yet: do it by hand, then cancel this$/m);
+  assert.match(status.stdout, /^mig_[0-9a-f]{16} {2}huber-shop \(huber\) {2}hel → nue {2}cutover ~\d+ s down {2}2026-12-01 21:00–21:0\d UTC {2}accepted \(Anna Huber, link\)$/m);
   assert.match(status.stdout, /proposed +huber-shop hel → nue \(cutover\) proposed to huber for 2026-12-01T21:00:00\.000Z/);
   assert.match(status.stdout, /answered +Anna Huber accepted \(link\): Nachts passt$/m);
   for (const text of [status.stdout, (await hafenAsync(['migrate', 'status', '--format', 'json'], { env })).stdout, JSON.stringify(await admin.migrations())]) assert.ok(!text.includes(link), 'the link\'s token is in no answer');

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { ComposeDriver } from '../../src/agent/drivers/compose.js';
+import { projectName } from '../../src/core/render/compose.js';
 import { APP_LABEL, OWNER_LABEL, UNIT_LABEL, type DesiredUnit } from '../../src/core/render/desired.js';
 import { contentHash } from '../../src/core/util/canonical.js';
 import { driverContract } from '../contract/driver.js';
@@ -74,6 +75,8 @@ if (dockerUp) {
       freePort,
       cleanup: async () => {
         await driver.stopAll();
+        // Volumes outlive their projects (data is never removed by the driver): the contract's go here.
+        run(DOCKER, ['volume', 'rm', '-f', `${projectName('moved-r1')}_data`]);
         rmSync(dir, { recursive: true, force: true });
       },
     };

@@ -55,7 +55,7 @@ const SSH_ALIVE_COUNT = 3;
 export const SSH_GIVE_UP_S = Math.max(3 * SSH_CONNECT_TIMEOUT_S, SSH_ALIVE_INTERVAL_S * (SSH_ALIVE_COUNT + 1));
 
 /** ssh options: this agent's key only, never a prompt, the host key learnt on first contact and checked after, a silent host given up. */
-function sshOptions(key: AgentKey): [string, string][] {
+export function sshOptions(key: Pick<AgentKey, 'keyFile' | 'knownHosts'>): [string, string][] {
   return [
     ['IdentityFile', key.keyFile],
     ['IdentitiesOnly', 'yes'],

@@ -224,6 +224,26 @@ export class ComposeDriver implements Driver {
     await this.apply([]);
   }
 
+  /**
+   * The unit's named volumes for a move. A volume made here carries compose's labels, so the
+   * project started on this host later takes it as its own (with the data copied into it).
+   */
+  async moveVolumes(unit: Pick<DesiredUnit, 'name'>, volumes: readonly string[], create: boolean): Promise<{ name: string; path: string }[]> {
+    const project = projectName(unit.name);
+    const out: { name: string; path: string }[] = [];
+    for (const v of volumes) {
+      const name = `${project}_${v}`;
+      const inspect = () => run(this.docker, ['volume', 'inspect', '--format', '{{.Mountpoint}}', name]).then((r) => r.stdout.trim());
+      let path = await inspect().catch(() => '');
+      if (!path && create) {
+        await run(this.docker, ['volume', 'create', '--label', `com.docker.compose.project=${project}`, '--label', `com.docker.compose.volume=${v}`, name]);
+        path = await inspect();
+      }
+      if (path) out.push({ name: v, path });
+    }
+    return out;
+  }
+
   /** The mount points of the unit's named volumes (compose names them <project>_<volume>). */
   async dataPaths(unit: Pick<DesiredUnit, 'name'>, volumes: readonly string[]): Promise<string[]> {
     const out: string[] = [];

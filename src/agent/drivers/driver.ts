@@ -39,6 +39,13 @@ export interface Driver {
    */
   dataPaths(unit: Pick<DesiredUnit, 'name'>, volumes: readonly string[]): Promise<string[]>;
   /**
+   * Where a unit's data lies on this host for a move between hosts, one directory per volume:
+   * the named volumes (compose; made when `create`, so a unit started later finds its data),
+   * or the unit's one data directory (process: named "data" whatever the app's volumes).
+   * Without `create`, only what exists.
+   */
+  moveVolumes(unit: Pick<DesiredUnit, 'name'>, volumes: readonly string[], create: boolean): Promise<{ name: string; path: string }[]>;
+  /**
    * Runs a command for a unit (backup hooks): in a service's container (compose; default the
    * first service) or on the host in the unit's data directory (process). Never throws for a
    * non-zero exit: the caller decides.

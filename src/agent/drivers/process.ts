@@ -213,6 +213,12 @@ export class ProcessDriver implements Driver {
     return existsSync(dir) ? [dir] : [];
   }
 
+  async moveVolumes(unit: Pick<DesiredUnit, 'name'>, _volumes: readonly string[], create: boolean): Promise<{ name: string; path: string }[]> {
+    const dir = join(this.opts.stateDir, 'data', unit.name);
+    if (create) mkdirSync(dir, { recursive: true });
+    return existsSync(dir) ? [{ name: 'data', path: dir }] : [];
+  }
+
   private dataDir(unit: DesiredUnit): string {
     const dir = join(this.opts.stateDir, 'data', unit.name);
     mkdirSync(dir, { recursive: true });

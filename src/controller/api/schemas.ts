@@ -70,6 +70,28 @@ export const StatusBody = z.object({
         })
         .optional()
         .describe('With hafen agent --firewall: what became of the newest ruleset (confirmed, rolled back after not reaching the controller, refused by nft)'),
+      moves: z
+        .object({
+          keys: z
+            .array(z.object({ migration: z.string().max(64), unit: z.string().max(200), volume: z.string().max(200), key: z.string().max(200).regex(/^ssh-ed25519 [A-Za-z0-9+/]+=* ?[^\n\r]*$/, 'must be one OpenSSH ed25519 public key line') }))
+            .max(1000),
+          copies: z
+            .array(
+              z.object({
+                id: z.string().max(100),
+                unit: z.string().max(200),
+                state: z.enum(['running', 'done', 'failed']),
+                bytes: z.number().min(0).optional(),
+                seconds: z.number().min(0).optional(),
+                identical: z.boolean().optional(),
+                differences: z.array(z.string().max(4096)).max(10).optional(),
+                error: z.string().max(2000).optional(),
+              }),
+            )
+            .max(1000),
+        })
+        .optional()
+        .describe("On a cutover's target host: the keys it made for the copies (one per move, unit and volume; the source host lets them in) and the copies asked of it"),
     })
     .optional(),
 });

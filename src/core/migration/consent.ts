@@ -81,5 +81,8 @@ export function step(r: MigrationRecord, now: Date, remindEveryMs: number): { re
 
 /** The one gate of execution: accepted (by the customer, an operator, or the announce policy), and its time has come. */
 export function mayRun(r: MigrationRecord, now: Date): boolean {
-  return r.state === 'accepted' && r.consent.answer?.decision === 'accept' && now.getTime() >= Date.parse(r.move.start);
+  return r.state === 'accepted' && r.consent.answer?.decision === 'accept' && now.getTime() >= Date.parse(runsFrom(r.move));
 }
+
+/** When a move's run begins: a cutover's pre-copy, or the switch itself. */
+export const runsFrom = (m: ScheduledMove): string => m.preCopy?.start ?? m.start;

@@ -9,19 +9,25 @@ import { unitName } from '../render/names.js';
 import type { Replica, RouteTable } from '../render/routes.js';
 import type { MoveOverlay } from './run.js';
 
-/** `state` (the target host's) with the units moves add to it, taken from their source hosts' states. */
+/**
+ * `state` with what moves change on its host: the units they add to a target host (taken from
+ * their source hosts' states), and the units a cutover stops on its source host (its data stays).
+ */
 export function overlayUnits(state: HostDesiredState, overlays: readonly MoveOverlay[], unitsOf: (host: string) => readonly DesiredUnit[] | undefined): HostDesiredState {
   const add: DesiredUnit[] = [];
+  const drop = new Set<string>();
   for (const o of overlays) {
     for (const u of o.units) {
-      if (u.to !== state.host) continue;
       const name = unitName(o.app, u.replica);
+      if (u.from === state.host && o.sourceStops) drop.add(name);
+      if (u.to !== state.host || !o.targetRuns) continue;
       const unit = unitsOf(u.from)?.find((x) => x.name === name);
       if (unit && !state.units.some((x) => x.name === name)) add.push(unit);
     }
   }
-  if (add.length === 0) return state;
-  return { ...state, units: [...state.units, ...add].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)) };
+  if (add.length === 0 && drop.size === 0) return state;
+  const units = [...state.units.filter((x) => !drop.has(x.name)), ...add].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return { ...state, units };
 }
 
 /** The route table with the moves' target replicas and weights. */
@@ -34,6 +40,7 @@ export function overlayRoutes(table: RouteTable, overlays: readonly MoveOverlay[
     const moving = new Set(o.units.map((u) => unitName(o.app, u.replica)));
     const replicas: Replica[] = route.replicas.map((r) => (moving.has(r.id) ? { ...r, weight: 100 - o.targetWeight, state: o.sourceDrain ? 'drain' : 'active' } : r));
     for (const u of o.units) {
+      if (!o.targetRuns) continue;
       const source = route.replicas.find((r) => r.id === unitName(o.app, u.replica));
       const address = addressOf(u.to);
       const site = siteOf(u.to);

@@ -46,7 +46,21 @@ export interface MigrationEvent {
   detail: string;
 }
 
-export type RunPhase = 'starting' | 'shifting' | 'draining' | 'finishing' | 'rolling-back';
+/**
+ * A live move: starting → shifting → draining → finishing. A cutover: copying (pre-copy rounds
+ * while the app runs) → ready (until its time) → stopping → syncing (final copy, checksums) →
+ * starting (at the target) → verifying → finishing. Either may go rolling-back.
+ */
+export type RunPhase = 'starting' | 'shifting' | 'draining' | 'finishing' | 'rolling-back' | 'copying' | 'ready' | 'stopping' | 'syncing' | 'verifying';
+
+/** One copy of a cutover's data, as the target host's agent reported it. */
+export interface CopyRound {
+  /** 1, 2, … for the pre-copy rounds; "final" for the copy with the app stopped. */
+  round: number | 'final';
+  bytes: number;
+  seconds: number;
+  at: string;
+}
 
 export interface MigrationRun {
   phase: RunPhase;
@@ -57,4 +71,10 @@ export interface MigrationRun {
   paused?: boolean;
   /** Why it rolls back. */
   reason?: string;
+  /** A cutover's copies so far. */
+  copies?: CopyRound[];
+  /** When the source host reported the app stopped (a cutover's downtime begins). */
+  stoppedAt?: string;
+  /** A cutover's downtime: from the source stopped until the target reported healthy. */
+  downtimeSeconds?: number;
 }

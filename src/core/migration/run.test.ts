@@ -116,7 +116,7 @@ test('the target as its host reports it', () => {
 
 test('the overlay: the target host runs the source unit too; the routes weigh both replicas alike at every site', () => {
   const unit = { name: 'blog-r1', app: 'blog', customer: 'verlag', replica: 1, kind: 'process' as const, hash: 'h1' };
-  const o = { app: 'blog', units: [{ replica: 1, from: 'hel-1', to: 'nue-1' }], targetWeight: 10, sourceDrain: false, targetDrain: false };
+  const o = { app: 'blog', units: [{ replica: 1, from: 'hel-1', to: 'nue-1' }], targetWeight: 10, sourceDrain: false, targetDrain: false, targetRuns: true, sourceStops: false };
   const nue = overlayUnits({ host: 'nue-1', site: 'nue', revision: 3, units: [] }, [o], (h) => (h === 'hel-1' ? [unit] : []));
   assert.deepEqual(nue.units, [unit]);
   const vie = { host: 'vie-1', site: 'vie', revision: 3, units: [] };

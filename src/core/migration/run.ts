@@ -55,6 +55,12 @@ function to(r: MigrationRecord, now: Date, run: Partial<MigrationRun>, detail?: 
 export function startRun(r: MigrationRecord, now: Date): RunStep {
   const at = now.toISOString();
   const m = r.move;
+  if (m.strategy === 'cutover') {
+    return {
+      record: { ...r, state: 'running', run: { phase: 'copying', step: 0, phaseSince: at, startedAt: at, copies: [] }, updatedAt: at },
+      event: { migration: r.id, at, kind: 'started', detail: `started: the pre-copy of ${m.app}'s data from ${m.from} to ${m.to} while it runs; it stops at ${m.start}` },
+    };
+  }
   return {
     record: { ...r, state: 'running', run: { phase: 'starting', step: 0, phaseSince: at, startedAt: at }, updatedAt: at },
     event: { migration: r.id, at, kind: 'started', detail: `started: ${m.targets.map((t) => `${m.app}-r${t.replica} on ${t.to}`).join(', ')} beside the source` },
@@ -87,6 +93,8 @@ export function advanceRun(r: MigrationRecord, target: TargetView, now: Date, o:
     case 'rolling-back':
       if (held < o.drainSeconds) return undefined;
       return { record: { ...r, state: 'rolled-back', updatedAt: now.toISOString() }, event: { migration: r.id, at: now.toISOString(), kind: 'rolled-back', detail: `rolled back: the app runs at ${r.move.from} as before (${run.reason ?? 'aborted'})` } };
+    default:
+      return undefined;
   }
 }
 
@@ -122,7 +130,14 @@ export interface MoveOverlay {
   sourceDrain: boolean;
   /** The target takes no new requests (rolling back). */
   targetDrain: boolean;
+  /** The target host runs the unit (a cutover: only once the data is there). */
+  targetRuns: boolean;
+  /** The source host stops the unit (a cutover, from its stop on). */
+  sourceStops: boolean;
 }
+
+const CUTOVER_TARGET_RUNS = new Set<RunPhase>(['starting', 'verifying', 'finishing']);
+const CUTOVER_SOURCE_STOPS = new Set<RunPhase>(['stopping', 'syncing', 'starting', 'verifying', 'finishing']);
 
 export function overlayOf(records: readonly MigrationRecord[], o: RunOptions = DEFAULT_RUN): MoveOverlay[] {
   const out: MoveOverlay[] = [];
@@ -130,8 +145,14 @@ export function overlayOf(records: readonly MigrationRecord[], o: RunOptions = D
     const run = r.run;
     if (r.state !== 'running' || !run) continue;
     const units = r.move.targets.map((t) => ({ replica: t.replica, from: t.from, to: t.to }));
+    if (r.move.strategy === 'cutover') {
+      const targetRuns = CUTOVER_TARGET_RUNS.has(run.phase);
+      const sourceStops = CUTOVER_SOURCE_STOPS.has(run.phase);
+      if (targetRuns || sourceStops) out.push({ app: r.move.app, units, targetWeight: targetRuns ? 100 : 0, sourceDrain: sourceStops, targetDrain: false, targetRuns, sourceStops });
+      continue;
+    }
     const w = run.phase === 'starting' ? 0 : run.phase === 'shifting' ? o.weights[run.step] ?? 100 : run.phase === 'rolling-back' ? 0 : 100;
-    out.push({ app: r.move.app, units, targetWeight: w, sourceDrain: run.phase === 'draining' || run.phase === 'finishing', targetDrain: run.phase === 'rolling-back' });
+    out.push({ app: r.move.app, units, targetWeight: w, sourceDrain: run.phase === 'draining' || run.phase === 'finishing', targetDrain: run.phase === 'rolling-back', targetRuns: true, sourceStops: false });
   }
   return out;
 }

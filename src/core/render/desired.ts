@@ -10,6 +10,7 @@ import { naturalCompare } from '../util/natural-sort.js';
 import { contentHash } from '../util/canonical.js';
 import type { BackupAccessKey, BackupJob, BackupTaskOrder } from './backups.js';
 import { composeProject, type ComposeProject } from './compose.js';
+import type { MoveAccessGrant, MoveCopyOrder } from './move-orders.js';
 import { unitName } from './names.js';
 import { hashWithSecrets, splitEnv } from './env.js';
 
@@ -72,6 +73,10 @@ export interface HostDesiredState {
   backupAccess?: BackupAccessKey[];
   /** Backup tasks asked of this host's agent (run now, restore, drill, check) and not done yet; absent when none. */
   backupTasks?: BackupTaskOrder[];
+  /** On a cutover's target host: the data to pull from the source host (move-orders.ts); absent when none. */
+  moveCopies?: MoveCopyOrder[];
+  /** On a cutover's source host: the target agents' keys to let in, read-only; absent when none. */
+  moveAccess?: MoveAccessGrant[];
   /**
    * The host's firewall (core/render/nftables.ts): the nft script replacing table inet hafen,
    * its hash, and how long the agent waits to reach the controller after applying it before
@@ -127,8 +132,16 @@ export function desiredState(fleet: Fleet, placements: readonly Placement[], rev
 }
 
 /** The hash of a host's desired state: its units, and its backup jobs, access and tasks and its firewall when it has any. */
-export function hostStateHash(state: Pick<HostDesiredState, 'units' | 'backups' | 'backupAccess' | 'backupTasks' | 'firewall'>): string {
-  if (!state.backups && !state.backupAccess && !state.backupTasks && !state.firewall) return contentHash(state.units);
-  const { backups, backupAccess, backupTasks, firewall } = state;
-  return contentHash({ units: state.units, ...(backups ? { backups } : {}), ...(backupAccess ? { backupAccess } : {}), ...(backupTasks ? { backupTasks } : {}), ...(firewall ? { firewall: firewall.generation ? { hash: firewall.hash, generation: firewall.generation } : firewall.hash } : {}) });
+export function hostStateHash(state: Pick<HostDesiredState, 'units' | 'backups' | 'backupAccess' | 'backupTasks' | 'firewall' | 'moveCopies' | 'moveAccess'>): string {
+  const { backups, backupAccess, backupTasks, firewall, moveCopies, moveAccess } = state;
+  if (!backups && !backupAccess && !backupTasks && !firewall && !moveCopies && !moveAccess) return contentHash(state.units);
+  return contentHash({
+    units: state.units,
+    ...(backups ? { backups } : {}),
+    ...(backupAccess ? { backupAccess } : {}),
+    ...(backupTasks ? { backupTasks } : {}),
+    ...(firewall ? { firewall: firewall.generation ? { hash: firewall.hash, generation: firewall.generation } : firewall.hash } : {}),
+    ...(moveCopies ? { moveCopies } : {}),
+    ...(moveAccess ? { moveAccess } : {}),
+  });
 }

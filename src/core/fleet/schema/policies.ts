@@ -52,6 +52,15 @@ export const Policies = z
           })
           .prefault({})
           .describe('How a live move shifts traffic.'),
+        cutover: z
+          .strictObject({
+            user: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, 'must be a user name').default('hafen-move').describe('The user the target host\'s agent signs in as on the source host (ssh) to copy the data with rsync; the source host\'s agent lets it in with a key for this move only, read-only to the app\'s data (rrsync), from the target\'s address (default "hafen-move").'),
+            port: z.number().int().min(1).max(65535).default(22).describe('The sshd port of every host (default 22).'),
+            rounds: z.number().int().min(1).max(20).default(5).describe('Most pre-copy rounds while the app runs, each copying what changed during the one before (default 5).'),
+            verify: Duration.default('30s').describe('How long the app must stay healthy at the target, after its start there, before the source is retired (default "30s").'),
+          })
+          .prefault({})
+          .describe('How a stateful move copies its data and switches.'),
       })
       .prefault({})
       .describe('Limits of the migration planner, and how customers are asked.'),

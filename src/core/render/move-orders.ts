@@ -1,0 +1,49 @@
+/**
+ * What a cutover asks of the agents (types only; core/migration/copy-orders.ts computes them):
+ * the target host's agent pulls the app's data from the source host with rsync over ssh, with a
+ * key per volume made for this move; the source host's agent lets exactly those keys in,
+ * read-only to that volume (rrsync) and from the target's address, for as long as the move copies.
+ */
+
+/** On a cutover's target host: one move's data to pull, and the copy to make now (if any). */
+export interface MoveCopyOrder {
+  migration: string;
+  /** The unit whose data moves (`<app>-r<replica>`): it must not run on this host yet. */
+  unit: string;
+  /** The app's volumes (compose); the process driver has one data directory whatever they are. */
+  volumes: string[];
+  /** The source host's sshd. */
+  source: { host: string; address: string; port: number; user: string };
+  /** This host's address, to connect from (the source lets the keys in from it only). */
+  bindAddress?: string;
+  /** The copy to make now: a pre-copy round, or the final copy (then the checksums of every file are compared). */
+  copy?: { id: string; final: boolean };
+}
+
+/** On a cutover's source host: a target agent's key let in, read-only to one volume of the unit. */
+export interface MoveAccessGrant {
+  migration: string;
+  unit: string;
+  volume: string;
+  /** The public key line ("ssh-ed25519 AAAA…"). */
+  key: string;
+  /** The target host's address: the key is let in from there only. */
+  from?: string;
+}
+
+/** What a target host's agent reports of the moves it copies for. */
+export interface MoveAgentReport {
+  /** The keys it made, one per move, unit and volume. */
+  keys: { migration: string; unit: string; volume: string; key: string }[];
+  copies: {
+    /** The order's copy id. */
+    id: string;
+    unit: string;
+    state: 'running' | 'done' | 'failed';
+    bytes?: number;
+    seconds?: number;
+    identical?: boolean;
+    differences?: string[];
+    error?: string;
+  }[];
+}
