@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import type { Fleet } from '../core/fleet/model.js';
 import { parseDuration } from '../core/fleet/schema/monitoring.js';
 import type { Notification } from '../core/alerting/groups.js';
-import { answer, cancel, mayRun, newRecord, step, type ConsentAnswer, type Decision, type MigrationEvent, type MigrationRecord } from '../core/migration/consent.js';
+import { answer, cancel, mayRun, newRecord, preCopying, step, type ConsentAnswer, type Decision, type MigrationEvent, type MigrationRecord } from '../core/migration/consent.js';
 import { migrationMessage, type MessageKind } from '../core/migration/messages.js';
 import { advanceRun, control, DEFAULT_RUN, finished, overlayOf, startRun, targetView, type HostReportView, type MoveOverlay, type RunOptions, type RunStep } from '../core/migration/run.js';
 import { resolveMoves, shareRequests, type MoveRequest } from '../core/migration/moves.js';
@@ -135,7 +135,7 @@ export class SiteMigrations {
     const site = (id: string) => fleet?.sites.find((s) => s.id === id)?.name ?? id;
     const c = fleet?.customers.find((x) => x.id === r.customer);
     const m = r.move;
-    const open = r.state === 'proposed' || (r.state === 'accepted' && this.deps.now().getTime() < Date.parse(m.start));
+    const open = r.state === 'proposed' || ((r.state === 'accepted' || preCopying(r)) && this.deps.now().getTime() < Date.parse(m.start));
     const decisions: Decision[] = r.state === 'proposed' ? ['accept', 'decline', 'another-window'] : open ? ['decline', 'another-window'] : [];
     const a = r.consent.answer;
     return {
@@ -297,7 +297,8 @@ export class SiteMigrations {
       target: gone || worst(units.map(({ t, unit }) => targetView(reports.get(t.to), unit!, r.run!.stoppedAt ?? since))),
     }, now, opts);
     if (!s) return;
-    await this.saveRun(s);
+    // A move placing its revision asks again every tick until it is stored: nothing new to save meanwhile.
+    if (s.record !== r || s.event) await this.saveRun(s);
     if (!s.finish) return;
     const revision = await this.deps.place(s.record);
     await this.saveRun(finished(s.record, this.deps.now(), revision), 'finished');

@@ -39,13 +39,16 @@ export function newRecord(id: string, move: ScheduledMove, revision: number, now
   return { record, event };
 }
 
+/** A cutover copying its data before its time: nothing is stopped yet, so the customer may still say no (the copy then stops). */
+export const preCopying = (r: MigrationRecord): boolean => r.state === 'running' && (r.run?.phase === 'copying' || r.run?.phase === 'ready');
+
 /** Records an answer. Only a proposal still open can be answered; an accepted move can still be declined until it starts. */
 export function answer(r: MigrationRecord, a: ConsentAnswer): { record: MigrationRecord; event: MigrationEvent } | { error: string } {
   const started = Date.parse(a.at) >= Date.parse(r.move.start);
-  const open = r.state === 'proposed' || (r.state === 'accepted' && a.decision !== 'accept' && !started);
+  const open = r.state === 'proposed' || ((r.state === 'accepted' || preCopying(r)) && a.decision !== 'accept' && !started);
   if (!open) {
     if (r.state === 'accepted' && a.decision === 'accept') return { error: `migration ${r.id} is already accepted` };
-    if (r.state === 'accepted') return { error: `migration ${r.id} has started; ask the team to stop it` };
+    if (r.state === 'accepted' || r.state === 'running') return { error: `migration ${r.id} has started; ask the team to stop it` };
     return { error: `migration ${r.id} is ${r.state}: there is nothing to answer` };
   }
   const state: MigrationState = a.decision === 'accept' ? 'accepted' : a.decision === 'decline' ? 'declined' : 'another-window';

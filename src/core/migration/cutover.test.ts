@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { newRecord } from './consent.js';
+import { answer, newRecord } from './consent.js';
+import { migrationMessage } from './messages.js';
 import { copyView, moveOrders } from './copy-orders.js';
 import { advanceCutover, copyOrder, type CopyReport, type CutoverOptions, type CutoverView } from './cutover.js';
 import type { MigrationRecord } from './record.js';
@@ -128,4 +129,22 @@ test('copy orders: the target pulls every moving unit, the source lets the repor
   r = advanceCutover(r, view({ sourceStopped: true, copy: { id: 'mig_1/final', state: 'done', identical: true } }), at(13), O)!.record;
   assert.equal(r.run!.phase, 'starting');
   assert.deepEqual(moveOrders([r], 'hel-1', ctx), { copies: [], access: [] }, 'the keys go once the data is there');
+});
+
+test('the customer is told when the copy begins (and when the switch is), and afterwards how long the app was down', () => {
+  const ctx = { customerName: 'Verlag Nord', timezone: 'Europe/Berlin', siteNames: new Map([['hel', 'Helsinki'], ['nue', 'Nuremberg']]) };
+  const r = started();
+  assert.match(migrationMessage('started', r, ctx).text, /We have started copying the data of ledger from Helsinki to Nuremberg while it runs; the switch is on Tuesday, 1 December 2026 at 02:00 CET/);
+  const done = { ...r, state: 'done' as const, run: { ...r.run!, downtimeSeconds: 11 } };
+  assert.match(migrationMessage('finished', done, ctx).text, /ledger now runs at Nuremberg; the move is complete\. It was unavailable for 11 s\./);
+});
+
+test('the customer may still decline while the data is only copied; once the app is stopped, only the team can stop the move', () => {
+  const r = started();
+  const no = answer(r, { decision: 'decline', by: 'Jens', at: at(3).toISOString(), via: 'link' });
+  assert.ok(!('error' in no));
+  assert.equal(no.record.state, 'declined');
+  assert.deepEqual(moveOrders([no.record], 'nue-1', { addressOf: () => '10.0.0.1', volumesOf: () => [], ssh: { user: 'root', port: 22 }, reportOf: () => undefined }).copies, [], 'the copy stops');
+  const stopping = { ...r, run: { ...r.run!, phase: 'stopping' as const } };
+  assert.match((answer(stopping, { decision: 'decline', by: 'Jens', at: at(3).toISOString(), via: 'link' }) as { error: string }).error, /has started; ask the team to stop it/);
 });

@@ -46,10 +46,14 @@ export function migrationMessage(kind: MessageKind, r: MigrationRecord, ctx: Mes
       return { title: `Not carried out: moving ${m.app} to ${site(m.to)}`, text: [`Dear ${ctx.customerName},`, '', `We did not receive an answer in time, so ${m.app} stays at ${site(m.from)} and nothing happens on ${when}. We will propose another date.`, '', ref].join('\n') };
     case 'cancelled':
       return { title: `Cancelled: moving ${m.app} to ${site(m.to)}`, text: [`Dear ${ctx.customerName},`, '', `The move of ${m.app} planned for ${when} is cancelled; it stays at ${site(m.from)}.`, '', ref].join('\n') };
-    case 'started':
-      return { title: `Started: moving ${m.app} to ${site(m.to)}`, text: [`Dear ${ctx.customerName},`, '', `The move of ${m.app} from ${site(m.from)} to ${site(m.to)} has started.`, impact, '', ref].join('\n') };
-    case 'finished':
-      return { title: `Done: ${m.app} runs at ${site(m.to)}`, text: [`Dear ${ctx.customerName},`, '', `${m.app} now runs at ${site(m.to)}; the move is complete.`, '', ref].join('\n') };
+    case 'started': {
+      const begun = m.strategy === 'cutover' ? `We have started copying the data of ${m.app} from ${site(m.from)} to ${site(m.to)} while it runs; the switch is on ${when}.` : `The move of ${m.app} from ${site(m.from)} to ${site(m.to)} has started.`;
+      return { title: `Started: moving ${m.app} to ${site(m.to)}`, text: [`Dear ${ctx.customerName},`, '', begun, impact, '', ref].join('\n') };
+    }
+    case 'finished': {
+      const down = r.run?.downtimeSeconds !== undefined ? ` It was unavailable for ${fmtDuration(r.run.downtimeSeconds)}.` : '';
+      return { title: `Done: ${m.app} runs at ${site(m.to)}`, text: [`Dear ${ctx.customerName},`, '', `${m.app} now runs at ${site(m.to)}; the move is complete.${down}`, '', ref].join('\n') };
+    }
     case 'rolled-back':
       return { title: `Rolled back: ${m.app} stays at ${site(m.from)}`, text: [`Dear ${ctx.customerName},`, '', `The move of ${m.app} to ${site(m.to)} did not complete and was rolled back: it runs at ${site(m.from)} as before. We will propose another date.`, '', ref].join('\n') };
     case 'answered': {
