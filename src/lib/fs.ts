@@ -1,6 +1,6 @@
 /** File helpers with crash safety: a reader never sees a half-written file. */
 import { randomBytes } from 'node:crypto';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 /** Writes `data` to a temporary file beside `path`, flushes it, then renames it into place. */
@@ -15,4 +15,17 @@ export async function writeFileAtomic(path: string, data: string, mode = 0o644):
     await rm(tmp, { force: true });
     throw err;
   }
+}
+
+/** Writes `text` atomically unless the file holds it already; returns whether it changed. */
+export async function writeFileIfChanged(path: string, text: string, mode = 0o644): Promise<boolean> {
+  let current: string | undefined;
+  try {
+    current = await readFile(path, 'utf8');
+  } catch {
+    // Not there yet.
+  }
+  if (current === text) return false;
+  await writeFileAtomic(path, text, mode);
+  return true;
 }

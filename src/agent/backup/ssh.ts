@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
 import { authorizedKeys, type BackupAccessKey } from '../../core/render/backups.js';
-import { writeFileAtomic } from '../../lib/fs.js';
+import { writeFileIfChanged } from '../../lib/fs.js';
 
 const run = promisify(execFile);
 
@@ -116,14 +116,5 @@ export function sshEnvironment(key: AgentKey, endpoints: readonly { address: str
 
 /** Writes the backup host's authorized_keys when it differs (0644: sshd reads it as the restic user). Returns whether it changed. */
 export async function installAuthorizedKeys(file: string, keys: readonly BackupAccessKey[]): Promise<boolean> {
-  const text = authorizedKeys(keys);
-  let current: string | undefined;
-  try {
-    current = readFileSync(file, 'utf8');
-  } catch {
-    // Not there yet.
-  }
-  if (current === text) return false;
-  await writeFileAtomic(file, text, 0o644);
-  return true;
+  return writeFileIfChanged(file, authorizedKeys(keys), 0o644);
 }

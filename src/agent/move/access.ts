@@ -4,9 +4,9 @@
  * read-only to one volume of the moving unit (rrsync -ro), from the target's address only, with
  * nothing else allowed (`restrict`). Written whole when it changes; empty when no move copies.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import type { MoveAccessGrant } from '../../core/render/move-orders.js';
-import { writeFileAtomic } from '../../lib/fs.js';
+import { writeFileIfChanged } from '../../lib/fs.js';
 
 /** rrsync as Debian's rsync package installs it. */
 export const RRSYNC = existsSync('/usr/bin/rrsync') ? '/usr/bin/rrsync' : 'rrsync';
@@ -31,14 +31,4 @@ export function moveAuthorizedKeys(grants: readonly { grant: MoveAccessGrant; pa
 }
 
 /** Writes the file when it differs (0644: sshd reads it as the move user). Returns whether it changed. */
-export async function installMoveAccess(file: string, text: string): Promise<boolean> {
-  let current: string | undefined;
-  try {
-    current = readFileSync(file, 'utf8');
-  } catch {
-    // Not there yet.
-  }
-  if (current === text) return false;
-  await writeFileAtomic(file, text, 0o644);
-  return true;
-}
+export const installMoveAccess = (file: string, text: string): Promise<boolean> => writeFileIfChanged(file, text, 0o644);

@@ -18,8 +18,11 @@
  * the target; writes the target took after the switch are not carried back.
  */
 import { formatBytes } from '../fleet/units.js';
+import type { CopyReport } from '../render/move-orders.js';
 import type { CopyRound, MigrationEvent, MigrationRecord, MigrationRun } from './record.js';
 import type { RunStep, TargetView } from './run.js';
+
+export type { CopyReport };
 
 export interface CutoverOptions {
   /** Most pre-copy rounds. */
@@ -34,19 +37,6 @@ export interface CutoverOptions {
 }
 
 export const DEFAULT_CUTOVER: CutoverOptions = { rounds: 5, closeSeconds: 60, staleSeconds: 600, stopTimeoutSeconds: 120, startTimeoutSeconds: 300, verifySeconds: 30 };
-
-/** A copy as the target host's agent reports it. */
-export interface CopyReport {
-  id: string;
-  state: 'running' | 'done' | 'failed';
-  bytes?: number;
-  seconds?: number;
-  /** Final copies: whether the checksums of every file matched afterwards. */
-  identical?: boolean;
-  /** The first files that differ. */
-  differences?: string[];
-  error?: string;
-}
 
 /** What the controller sees of a cutover: the copy asked for, the source unit, the target unit. */
 export interface CutoverView {
