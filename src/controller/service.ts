@@ -105,6 +105,7 @@ export class ControllerService {
           return cur ? firewallStates(cur.fleet.hosts, await this.holds.effective(cur, cur.fleet.hosts), await this.reports.all()) : [];
         },
         changed: (what) => this.changes.emit(what),
+        maintenance: async () => this.migrations.maintenance(),
       },
       now,
       log,
@@ -280,14 +281,13 @@ export class ControllerService {
     const base = await this.holds.baseOf(host, cur);
     const held = base.heldAt !== undefined ? { heldAt: base.heldAt } : {};
     const healed = await this.watch.remediation.apply(base.state, base.hash);
-    // A running move adds its target replica here (site-migrations.ts).
+    // A running move adds its target replica here, a cutover stops its source (site-migrations.ts).
     const moved = overlayUnits(healed.state, await this.migrations.overlays(), (h) => cur?.desired.get(h)?.units);
     const { state, hash } = moved === healed.state ? healed : { state: moved, hash: hostStateHash(moved) };
-    // A backup host lets in the agents whose jobs back up there, by the ssh keys they reported;
-    // a job's host gets the backup tasks asked of it.
+    // A backup host lets in the agents whose jobs back up there, by the ssh keys they reported; a
+    // job's host gets the backup tasks asked of it; a cutover's target pulls from its source, which lets its keys in.
     const access = await this.backups.accessFor(host);
     const tasks = await this.backups.ordersFor(host);
-    // A cutover's target pulls its data from the source, which lets the target's keys in.
     const moves = await this.migrations.movesFor(host);
     const extra = { ...(access ? { backupAccess: access } : {}), ...(tasks.length ? { backupTasks: tasks } : {}), ...(moves.copies.length ? { moveCopies: moves.copies } : {}), ...(moves.access.length ? { moveAccess: moves.access } : {}) };
     if (Object.keys(extra).length === 0) return { state, hash, revision: cur?.revision ?? 0, ...held };

@@ -16,7 +16,7 @@ import { migrationMessage, type MessageKind } from '../core/migration/messages.j
 import { advanceRun, control, DEFAULT_RUN, finished, overlayOf, startRun, targetView, type HostReportView, type MoveOverlay, type RunOptions, type RunStep } from '../core/migration/run.js';
 import { resolveMoves, shareRequests, type MoveRequest } from '../core/migration/moves.js';
 import { planWaves } from '../core/migration/waves.js';
-import { advanceCutover, DEFAULT_CUTOVER, type CutoverOptions } from '../core/migration/cutover.js';
+import { advanceCutover, cutoverMaintenance, DEFAULT_CUTOVER, type CutoverOptions } from '../core/migration/cutover.js';
 import { copyView, moveOrders } from '../core/migration/copy-orders.js';
 import type { MoveAccessGrant, MoveAgentReport, MoveCopyOrder } from '../core/render/move-orders.js';
 import { unitName } from '../core/render/names.js';
@@ -245,6 +245,11 @@ export class SiteMigrations {
       ssh: { user: c?.user ?? 'root', port: c?.port ?? 22 },
       reportOf: (h) => reports.get(h)?.moves,
     });
+  }
+
+  /** Running cutovers' downtime as planned work: their app's alerts are muted (core cutoverMaintenance). */
+  maintenance(): ReturnType<typeof cutoverMaintenance> {
+    return cutoverMaintenance(this.running, this.deps.now());
   }
 
   /** Pause, resume or abort a running move. */

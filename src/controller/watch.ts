@@ -34,6 +34,8 @@ export interface WatchSource {
   firewalls(): Promise<HostFirewallState[]>;
   /** A lost site changes the route table; a restart, a host's desired state. */
   changed(what: 'routes' | 'revision'): void;
+  /** Planned work besides the fleet's (running cutovers: their app is down by plan). */
+  maintenance(): Promise<AlertingSpec['maintenance']>;
 }
 
 export class Watch {
@@ -95,7 +97,9 @@ export class Watch {
     // rather than resolved anyway (Alerting.evaluate).
     const warmup = Math.min(60_000, Math.max(5_000, ...checks.filter((c) => c.kind !== 'tls').map((c) => staleAfter(c))));
     if (this.now().getTime() - this.startedAt < warmup) return;
-    await this.alerting.evaluate(cur?.fleet.alerting ?? NO_ALERTING, status, this.monitor.sites(), this.monitor.hosts(), await this.source.backups(), await this.source.backupDisks(), await this.source.firewalls());
+    const spec = cur?.fleet.alerting ?? NO_ALERTING;
+    const planned = await this.source.maintenance();
+    await this.alerting.evaluate(planned.length ? { ...spec, maintenance: [...spec.maintenance, ...planned] } : spec, status, this.monitor.sites(), this.monitor.hosts(), await this.source.backups(), await this.source.backupDisks(), await this.source.firewalls());
     if (cur) await this.remediation.step(cur.fleet, checks, status);
   }
 

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { answer, newRecord } from './consent.js';
 import { migrationMessage } from './messages.js';
 import { copyView, moveOrders } from './copy-orders.js';
-import { advanceCutover, copyOrder, type CopyReport, type CutoverOptions, type CutoverView } from './cutover.js';
+import { advanceCutover, copyOrder, cutoverMaintenance, type CopyReport, type CutoverOptions, type CutoverView } from './cutover.js';
 import type { MigrationRecord } from './record.js';
 import { control, overlayOf, startRun } from './run.js';
 import type { ScheduledMove } from './waves.js';
@@ -147,4 +147,12 @@ test('the customer may still decline while the data is only copied; once the app
   assert.deepEqual(moveOrders([no.record], 'nue-1', { addressOf: () => '10.0.0.1', volumesOf: () => [], ssh: { user: 'root', port: 22 }, reportOf: () => undefined }).copies, [], 'the copy stops');
   const stopping = { ...r, run: { ...r.run!, phase: 'stopping' as const } };
   assert.match((answer(stopping, { decision: 'decline', by: 'Jens', at: at(3).toISOString(), via: 'link' }) as { error: string }).error, /has started; ask the team to stop it/);
+});
+
+test("a cutover's planned downtime mutes its app's alerts from the stop, while it runs, and only then", () => {
+  const r = started();
+  assert.deepEqual(cutoverMaintenance([r], at(1)), [], 'copying: nothing is down');
+  const stopped = advanceCutover(advanceCutover(r, view({ copy: done(r) }), at(5), O)!.record, view(), at(10), O)!.record;
+  assert.deepEqual(cutoverMaintenance([stopped], at(12)), [{ id: 'migration-mig_1', from: at(10).toISOString(), to: at(312).toISOString(), app: 'ledger', comment: 'cutover mig_1: ledger moves from hel to nue (stopping)' }]);
+  assert.deepEqual(cutoverMaintenance([{ ...stopped, state: 'done' }], at(12)), []);
 });

@@ -137,3 +137,14 @@ export function advanceCutover(r: MigrationRecord, view: CutoverView, now: Date,
       return undefined;
   }
 }
+
+/**
+ * The planned work of running cutovers, for the alerting: the app's alerts are muted from its
+ * stop while the move runs (its checks fail by plan), five minutes ahead at a time, so a move
+ * that ends, or a controller that stops evaluating, leaves nothing muted for long.
+ */
+export function cutoverMaintenance(records: readonly MigrationRecord[], now: Date): { id: string; from: string; to: string; app: string; comment: string }[] {
+  return records
+    .filter((r) => r.state === 'running' && r.move.strategy === 'cutover' && r.run?.stoppedAt !== undefined)
+    .map((r) => ({ id: `migration-${r.id}`, from: r.run!.stoppedAt!, to: new Date(now.getTime() + 300_000).toISOString(), app: r.move.app, comment: `cutover ${r.id}: ${r.move.app} moves from ${r.move.from} to ${r.move.to} (${r.run!.phase})` }));
+}
