@@ -181,6 +181,7 @@ async function runDemo(opts: DemoOptions, io: CliIo): Promise<number> {
         '',
         'hafen demo: 3 sites (nue, vie, hel), 3 hosts, 3 customers, 3 apps',
         `  controller  ${url}   (admin token: ${token})`,
+        `  dashboard   ${url}/ui/   (log in with the admin token)`,
         ...DEMO_HOSTS.map((h) => `  proxy ${h.site}   http://${h.proxy}:8080   metrics http://${h.proxy}:9100/metrics`),
         '',
         'try:',

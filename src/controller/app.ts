@@ -6,6 +6,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { HafenError } from '../lib/errors.js';
 import { agentRoutes } from './api/agents.js';
 import { backupRoutes } from './api/backups.js';
+import { dashboardRoutes } from './api/dashboard.js';
 import { alertRoutes } from './api/alerts.js';
 import { metricsRoute } from './api/metrics.js';
 import { migrationRoutes } from './api/migrations.js';
@@ -58,5 +59,6 @@ export function buildApp(service: ControllerService, options: { now?: () => Date
   backupRoutes(app, service);
   migrationRoutes(app, service);
   metricsRoute(app, service);
+  dashboardRoutes(app);
   return app;
 }

@@ -1,0 +1,34 @@
+/**
+ * lib/http.ts for the browser: the same interface on fetch, so the dashboard uses the typed
+ * client (src/client) as the CLI does. vite.config.ts puts this module in lib/http's place in
+ * the dashboard's bundle; Node code never imports it.
+ */
+export interface HttpResult {
+  status: number;
+  body: string;
+}
+
+export interface HttpRequest {
+  method?: string;
+  headers?: Record<string, string>;
+  body?: string;
+  timeoutMs: number;
+  newConnection?: boolean;
+}
+
+export class HttpTimeoutError extends Error {
+  constructor(ms: number) {
+    super(`no answer within ${ms / 1000} s`);
+    this.name = 'TimeoutError';
+  }
+}
+
+export async function httpRequest(url: URL, req: HttpRequest): Promise<HttpResult> {
+  try {
+    const res = await fetch(url, { method: req.method ?? 'GET', headers: req.headers ?? {}, ...(req.body !== undefined ? { body: req.body } : {}), signal: AbortSignal.timeout(req.timeoutMs) });
+    return { status: res.status, body: await res.text() };
+  } catch (err) {
+    if ((err as Error).name === 'TimeoutError') throw new HttpTimeoutError(req.timeoutMs);
+    throw err;
+  }
+}
