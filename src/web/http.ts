@@ -3,18 +3,10 @@
  * client (src/client) as the CLI does. vite.config.ts puts this module in lib/http's place in
  * the dashboard's bundle; Node code never imports it.
  */
-export interface HttpResult {
-  status: number;
-  body: string;
-}
+// Types only (erased from the bundle, so node:http never comes with them).
+import type { HttpRequest, HttpResult } from '../lib/http.js';
 
-export interface HttpRequest {
-  method?: string;
-  headers?: Record<string, string>;
-  body?: string;
-  timeoutMs: number;
-  newConnection?: boolean;
-}
+export type { HttpRequest, HttpResult };
 
 export class HttpTimeoutError extends Error {
   constructor(ms: number) {
