@@ -20,11 +20,19 @@ async function setup() {
   await store.createApiToken({ id: 'v', name: 'viewer', role: 'viewer', hash: hashToken('viewer-token-123'), createdAt: '2026-11-26T00:00:00.000Z' });
   await store.createApiToken({ id: 'a', name: 'admin', role: 'admin', hash: hashToken('admin-token-1234'), createdAt: '2026-11-26T00:00:00.000Z' });
   await app.ready();
-  // How many (method, route) pairs fastify serves, HEAD aside, from its own route table.
-  const served = app
+  // How many (method, route) pairs fastify serves, HEAD aside, from its own route table; the
+  // dashboard's files (/ui and the tree below it) are not API.
+  let under = -1;
+  const api = app
     .printRoutes({ commonPrefix: false })
     .split('\n')
-    .reduce((n, line) => n + (/\(([^)]+)\)/.exec(line)?.[1]!.split(', ').filter((x) => x !== 'HEAD').length ?? 0), 0);
+    .filter((line) => {
+      const depth = line.search(/[^\s│├└─]/);
+      if (under >= 0 && depth > under) return false;
+      under = /^[\s│├└─]*\/ui\b/.test(line) ? depth : -1;
+      return under < 0;
+    });
+  const served = api.reduce((n, line) => n + (/\(([^)]+)\)/.exec(line)?.[1]!.split(', ').filter((x) => x !== 'HEAD').length ?? 0), 0);
   return { app, store, served };
 }
 
