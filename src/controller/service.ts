@@ -284,8 +284,7 @@ export class ControllerService {
     // A running move adds its target replica here, a cutover stops its source (site-migrations.ts).
     const moved = overlayUnits(healed.state, await this.migrations.overlays(), (h) => cur?.desired.get(h)?.units);
     const { state, hash } = moved === healed.state ? healed : { state: moved, hash: hostStateHash(moved) };
-    // A backup host lets in the agents whose jobs back up there, by the ssh keys they reported; a
-    // job's host gets the backup tasks asked of it; a cutover's target pulls from its source, which lets its keys in.
+    // Backup hosts let in their jobs' agents; a job's host gets its tasks; a cutover's target pulls from its source.
     const access = await this.backups.accessFor(host);
     const tasks = await this.backups.ordersFor(host);
     const moves = await this.migrations.movesFor(host);
@@ -391,8 +390,9 @@ export class ControllerService {
     const before = await this.reports.get(status.host);
     this.reports.record(status);
     if (address(before?.status) !== address(status.status)) this.changes.emit('routes');
-    // A new key changes what a backup host must let in.
+    // A new key changes what a backup host must let in, or (a cutover's copy key) a move's source host.
     if (sshKeyOf(before?.status) !== sshKeyOf(status.status)) this.backups.keysChanged();
+    this.migrations.reported(before?.status, status.status);
   }
 
   /** What each proxy last said about the replicas it sees, by proxy host. */

@@ -81,14 +81,15 @@ function cutoverOptions(fleet: Fleet | undefined, run: RunOptions): CutoverOptio
 /** What a host's agent reported of its moves (its status's agent.moves). */
 const movesOf = (status: unknown): MoveAgentReport | undefined => (status as { agent?: { moves?: MoveAgentReport } } | undefined)?.agent?.moves;
 
+/** A host's last report as moves read it. */
+type HostView = HostReportView & { address?: string; moves?: MoveAgentReport };
+
 export class SiteMigrations {
   private ticking = false;
   /** Running moves (their overlay is what agents and proxies get on top of the newest revision). */
   private running: MigrationRecord[] = [];
   private opts: RunOptions = DEFAULT_RUN;
   private loaded?: Promise<void>;
-  /** The move keys source hosts let in, as last handed out: agents are told when they change. */
-  private grants = '';
 
   constructor(private readonly deps: SiteMigrationDeps) {}
 
@@ -190,6 +191,7 @@ export class SiteMigrations {
       const every = parseDuration(cur?.fleet.policies.migrations.notify?.remindEvery ?? '') ?? REMIND_DEFAULT_MS;
       const opts = runOptions(cur?.fleet);
       this.opts = opts;
+      const cutover = cutoverOptions(cur?.fleet, opts);
       const now = this.deps.now();
       for (const r of open) {
         if (r.state === 'proposed') {
@@ -198,14 +200,8 @@ export class SiteMigrations {
         } else if (r.state === 'accepted' && mayRun(r, now)) {
           await this.saveRun(startRun(r, now), 'started');
         } else if (r.state === 'running') {
-          await (r.move.strategy === 'cutover' ? this.advanceCutover(r, now, cutoverOptions(cur?.fleet, opts)) : this.advance(r, now, opts));
+          await (r.move.strategy === 'cutover' ? this.advanceCutover(r, now, cutover) : this.advance(r, now, opts));
         }
-      }
-      // A target host's agent reported the keys of a cutover's copy: its source host lets them in.
-      const grants = JSON.stringify(await Promise.all(this.running.filter((r) => r.move.strategy === 'cutover').flatMap((r) => r.move.targets.map(async (t) => (await this.movesFor(t.from)).access))));
-      if (grants !== this.grants) {
-        this.grants = grants;
-        this.deps.changed();
       }
     } finally {
       this.ticking = false;
@@ -232,12 +228,7 @@ export class SiteMigrations {
     if (cutovers.length === 0) return { copies: [], access: [] };
     const cur = await this.deps.current();
     if (!cur) return { copies: [], access: [] };
-    const hosts = new Set(cutovers.flatMap((r) => r.move.targets.flatMap((t) => [t.from, t.to])));
-    const reports = new Map<string, { address?: string; moves?: MoveAgentReport }>();
-    for (const h of hosts) {
-      const status = (await this.deps.report(h))?.status as { agent?: { address?: string } } | undefined;
-      reports.set(h, { ...(status?.agent?.address ? { address: status.agent.address } : {}), ...(movesOf(status) ? { moves: movesOf(status)! } : {}) });
-    }
+    const reports = await this.views(cutovers.flatMap((r) => r.move.targets.flatMap((t) => [t.from, t.to])));
     const c = cur.fleet.policies.migrations.cutover;
     return moveOrders(cutovers, host, {
       addressOf: (h) => reports.get(h)?.address ?? cur.addresses.get(h),
@@ -245,6 +236,27 @@ export class SiteMigrations {
       ssh: { user: c?.user ?? 'root', port: c?.port ?? 22 },
       reportOf: (h) => reports.get(h)?.moves,
     });
+  }
+
+  /**
+   * A host reported: when the keys its agent made for cutover copies changed, the source hosts
+   * must let the new ones in (their desired state changes).
+   */
+  reported(before: unknown, after: unknown): void {
+    if (JSON.stringify(movesOf(before)?.keys) !== JSON.stringify(movesOf(after)?.keys)) this.deps.changed();
+  }
+
+  /** The last reports of these hosts, each read once. */
+  private async views(hosts: Iterable<string>): Promise<Map<string, HostView>> {
+    const out = new Map<string, HostView>();
+    for (const h of new Set(hosts)) {
+      const rep = await this.deps.report(h);
+      if (!rep) continue;
+      const s = rep.status as { units?: HostReportView['units']; agent?: { address?: string } } | undefined;
+      const moves = movesOf(s);
+      out.set(h, { reportedAt: rep.reportedAt, units: s?.units ?? [], ...(s?.agent?.address ? { address: s.agent.address } : {}), ...(moves ? { moves } : {}) });
+    }
+    return out;
   }
 
   /** Running cutovers' downtime as planned work: their app's alerts are muted (core cutoverMaintenance). */
@@ -265,11 +277,15 @@ export class SiteMigrations {
     const t = r.move.targets[0]!;
     const cur = await this.deps.current();
     const unit = cur?.desired.get(t.from)?.units.find((u) => u.name === `${r.move.app}-r${t.replica}`);
-    const rep = await this.deps.report(t.to);
-    const report: HostReportView | undefined = rep && { reportedAt: rep.reportedAt, units: (rep.status as { units?: HostReportView['units'] } | undefined)?.units ?? [] };
+    const report = (await this.views([t.to])).get(t.to);
     const view = unit ? targetView(report, unit, r.run!.startedAt) : { state: 'failed' as const, detail: `the newest revision no longer runs ${r.move.app}-r${t.replica} on ${t.from}` };
-    const s = advanceRun(r, view, now, opts);
+    await this.take(r, advanceRun(r, view, now, opts));
+  }
+
+  /** Stores a run's step, if it changed anything, and places the final revision when the step asks. */
+  private async take(r: MigrationRecord, s: RunStep | undefined): Promise<void> {
     if (!s) return;
+    // A move placing its revision asks again every tick until it is stored: nothing new to save meanwhile.
     if (s.record !== r || s.event) await this.saveRun(s);
     if (!s.finish) return;
     const revision = await this.deps.place(s.record);
@@ -280,11 +296,7 @@ export class SiteMigrations {
   private async advanceCutover(r: MigrationRecord, now: Date, opts: CutoverOptions): Promise<void> {
     const cur = await this.deps.current();
     const units = r.move.targets.map((t) => ({ t, unit: cur?.desired.get(t.from)?.units.find((u) => u.name === unitName(r.move.app, t.replica)) }));
-    const reports = new Map<string, HostReportView & { moves?: MoveAgentReport }>();
-    for (const h of new Set(r.move.targets.flatMap((t) => [t.from, t.to]))) {
-      const rep = await this.deps.report(h);
-      if (rep) reports.set(h, { reportedAt: rep.reportedAt, units: (rep.status as { units?: HostReportView['units'] } | undefined)?.units ?? [], ...(movesOf(rep.status) ? { moves: movesOf(rep.status)! } : {}) });
-    }
+    const reports = await this.views(r.move.targets.flatMap((t) => [t.from, t.to]));
     const since = r.run!.phaseSince;
     const missing = units.find((u) => !u.unit);
     const worst = (views: ReturnType<typeof targetView>[]) => views.find((v) => v.state === 'failed') ?? views.find((v) => v.state === 'starting') ?? { state: 'healthy' as const };
@@ -301,12 +313,7 @@ export class SiteMigrations {
       // The target runs only after the source stopped: any report of it since counts.
       target: gone || worst(units.map(({ t, unit }) => targetView(reports.get(t.to), unit!, r.run!.stoppedAt ?? since))),
     }, now, opts);
-    if (!s) return;
-    // A move placing its revision asks again every tick until it is stored: nothing new to save meanwhile.
-    if (s.record !== r || s.event) await this.saveRun(s);
-    if (!s.finish) return;
-    const revision = await this.deps.place(s.record);
-    await this.saveRun(finished(s.record, this.deps.now(), revision), 'finished');
+    await this.take(r, s);
   }
 
   /** Stores a step of a run, tells the customer what it means, and hands the new overlay out. */

@@ -8,6 +8,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { sshOptions } from '../backup/ssh.js';
 
+/** A word of rsync's -e command: rsync splits on spaces and keeps quoted words, a doubled quote being a quote (no backslashes: not sh's rules). */
+const quote = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, "''")}'`);
+
 export interface Pull {
   keyFile: string;
   knownHosts: string;
@@ -22,7 +25,6 @@ export class PullError extends Error {}
 /** rsync's exit codes that mean ssh did not get through (or the forced command refused): worth another try. */
 const RETRY_CODES = new Set([255, 12, 5]);
 
-const quote = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
 
 function rsyncArgs(p: Pull, extra: string[]): string[] {
   const ssh = ['ssh', ...sshOptions(p).flatMap(([k, v]) => ['-o', `${k}=${v}`]), ...(p.bindAddress ? ['-o', `BindAddress=${p.bindAddress}`] : []), '-p', String(p.source.port)].map(quote).join(' ');

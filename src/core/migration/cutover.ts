@@ -19,8 +19,8 @@
  */
 import { formatBytes } from '../fleet/units.js';
 import type { CopyReport } from '../render/move-orders.js';
-import type { CopyRound, MigrationEvent, MigrationRecord, MigrationRun } from './record.js';
-import type { RunStep, TargetView } from './run.js';
+import type { CopyRound, MigrationRecord } from './record.js';
+import { secondsSince, transition as to, type RunStep, type TargetView } from './run.js';
 
 export type { CopyReport };
 
@@ -56,14 +56,6 @@ export function copyOrder(r: MigrationRecord): { id: string; final: boolean } | 
   if (run.phase === 'syncing') return { id: `${r.id}/final`, final: true };
   return undefined;
 }
-
-const secondsSince = (iso: string, now: Date) => (now.getTime() - Date.parse(iso)) / 1000;
-
-function to(r: MigrationRecord, now: Date, run: Partial<MigrationRun>, detail: string, kind: MigrationEvent['kind'] = 'step'): RunStep {
-  const at = now.toISOString();
-  return { record: { ...r, run: { ...r.run!, ...run, phaseSince: at }, updatedAt: at }, event: { migration: r.id, at, kind, detail } };
-}
-
 
 /** One step of a running cutover given what the hosts report. */
 export function advanceCutover(r: MigrationRecord, view: CutoverView, now: Date, o: CutoverOptions = DEFAULT_CUTOVER): RunStep | undefined {

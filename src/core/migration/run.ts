@@ -43,9 +43,10 @@ export interface RunStep {
   finish?: boolean;
 }
 
-const secondsSince = (iso: string, now: Date) => (now.getTime() - Date.parse(iso)) / 1000;
+export const secondsSince = (iso: string, now: Date) => (now.getTime() - Date.parse(iso)) / 1000;
 
-function to(r: MigrationRecord, now: Date, run: Partial<MigrationRun>, detail?: string, kind: MigrationEvent['kind'] = 'step'): RunStep {
+/** A run's next step: the changed run in a new phase time (a step of its own), with its event when there is a detail to record. */
+export function transition(r: MigrationRecord, now: Date, run: Partial<MigrationRun>, detail?: string, kind: MigrationEvent['kind'] = 'step'): RunStep {
   const at = now.toISOString();
   const next: MigrationRun = { ...r.run!, ...run, phaseSince: at };
   return { record: { ...r, run: next, updatedAt: at }, ...(detail ? { event: { migration: r.id, at, kind, detail } } : {}) };
@@ -72,22 +73,22 @@ export function advanceRun(r: MigrationRecord, target: TargetView, now: Date, o:
   const run = r.run;
   if (r.state !== 'running' || !run || run.paused) return undefined;
   const held = secondsSince(run.phaseSince, now);
-  const back = (reason: string) => to(r, now, { phase: 'rolling-back', reason }, `rolling back: ${reason}`, 'rollback');
+  const back = (reason: string) => transition(r, now, { phase: 'rolling-back', reason }, `rolling back: ${reason}`, 'rollback');
   switch (run.phase) {
     case 'starting':
       if (target.state === 'failed') return back(`the target failed to start (${target.detail ?? 'no detail'})`);
-      if (target.state === 'healthy') return to(r, now, { phase: 'shifting', step: 0 }, `the target is healthy; ${o.weights[0]} % of the traffic to ${r.move.to}`);
+      if (target.state === 'healthy') return transition(r, now, { phase: 'shifting', step: 0 }, `the target is healthy; ${o.weights[0]} % of the traffic to ${r.move.to}`);
       if (held >= o.startTimeoutSeconds) return back(`the target was not healthy within ${o.startTimeoutSeconds} s (${target.detail ?? target.state})`);
       return undefined;
     case 'shifting':
       if (target.state !== 'healthy') return back(`the target is ${target.state} at ${o.weights[run.step]} % (${target.detail ?? 'no detail'})`);
       if (held < o.stepSeconds) return undefined;
-      if (run.step + 1 < o.weights.length) return to(r, now, { step: run.step + 1 }, `${o.weights[run.step + 1]} % of the traffic to ${r.move.to}`);
-      return to(r, now, { phase: 'draining' }, `all traffic at ${r.move.to}; the source drains for ${o.drainSeconds} s`);
+      if (run.step + 1 < o.weights.length) return transition(r, now, { step: run.step + 1 }, `${o.weights[run.step + 1]} % of the traffic to ${r.move.to}`);
+      return transition(r, now, { phase: 'draining' }, `all traffic at ${r.move.to}; the source drains for ${o.drainSeconds} s`);
     case 'draining':
       if (target.state !== 'healthy') return back(`the target is ${target.state} while the source drains (${target.detail ?? 'no detail'})`);
       if (held < o.drainSeconds) return undefined;
-      return { ...to(r, now, { phase: 'finishing' }, 'the source drained; placing the replica at the target'), finish: true };
+      return { ...transition(r, now, { phase: 'finishing' }, 'the source drained; placing the replica at the target'), finish: true };
     case 'finishing':
       return { record: r, finish: true };
     case 'rolling-back':
@@ -111,7 +112,7 @@ export function control(r: MigrationRecord, action: 'pause' | 'resume' | 'abort'
   if (run.phase === 'finishing') return { error: `migration ${r.id} is placing its final revision: it can no longer be ${action === 'abort' ? 'aborted' : `${action}d`}` };
   if (action === 'abort') {
     if (run.phase === 'rolling-back') return { error: `migration ${r.id} is already rolling back` };
-    return to(r, now, { phase: 'rolling-back', reason: `aborted by ${by}`, paused: false }, `aborted by ${by}; rolling back`, 'rollback');
+    return transition(r, now, { phase: 'rolling-back', reason: `aborted by ${by}`, paused: false }, `aborted by ${by}; rolling back`, 'rollback');
   }
   if ((action === 'pause') === Boolean(run.paused)) return { error: `migration ${r.id} is ${run.paused ? 'already paused' : 'not paused'}` };
   const at = now.toISOString();
