@@ -1,8 +1,15 @@
-/** `hafen host join HOST` and `hafen token create`: credentials, each shown exactly once. */
+/** `hafen host join HOST` and `hafen token create|list|revoke`: credentials, each shown exactly once. */
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { EXIT, json, parseFormat, type CliIo, type OutputFormat } from './io.js';
 import { remoteClient, remoteOptions, type RemoteOptions } from './remote.js';
+
+export type Role = 'admin' | 'operator' | 'viewer';
+
+export function parseRole(v: string): Role {
+  if (v !== 'admin' && v !== 'operator' && v !== 'viewer') throw new InvalidArgumentError('must be admin, operator or viewer');
+  return v;
+}
 
 export function registerAccess(program: Command, io: CliIo, setExit: (code: number) => void): void {
   const host = program.command('host').description('Hosts and their agents.');
@@ -28,14 +35,12 @@ export function registerAccess(program: Command, io: CliIo, setExit: (code: numb
       .command('create')
       .description('Create an API token and print it once.')
       .requiredOption('--name <name>', 'who or what uses it (shown in the revision history)')
-      .requiredOption('--role <role>', 'admin, operator or viewer', (v: string) => {
-        if (v !== 'admin' && v !== 'operator' && v !== 'viewer') throw new InvalidArgumentError('must be admin, operator or viewer');
-        return v;
-      }),
-  ).action(async (opts: RemoteOptions & { name: string; role: 'admin' | 'operator' | 'viewer' }) => {
-    const res = await remoteClient(opts).createToken(opts.name, opts.role);
+      .requiredOption('--role <role>', 'admin, operator or viewer', parseRole)
+      .option('--customer <customer>', "scope it to one customer (viewer only): it reads only that customer's apps, uptime, traffic and moves, as the customer's view of the dashboard"),
+  ).action(async (opts: RemoteOptions & { name: string; role: Role; customer?: string }) => {
+    const res = await remoteClient(opts).createToken(opts.name, opts.role, opts.customer);
     io.stdout(`${res.token}\n`);
-    io.stderr(`token ${res.id} (${res.role}) for ${res.name}; it is not shown again\n`);
+    io.stderr(`token ${res.id} (${res.role}${res.customer ? `, customer ${res.customer}` : ''}) for ${res.name}; it is not shown again\n`);
     setExit(EXIT.ok);
   });
 
@@ -47,7 +52,7 @@ export function registerAccess(program: Command, io: CliIo, setExit: (code: numb
   ).action(async (opts: RemoteOptions & { format: OutputFormat }) => {
     const { tokens } = await remoteClient(opts).tokens();
     if (opts.format === 'json') io.stdout(json({ tokens }));
-    else for (const t of tokens) io.stdout(`${t.id}  ${t.role.padEnd(8)} ${t.name.padEnd(24)} created ${t.createdAt}${t.revokedAt ? `, revoked ${t.revokedAt}` : ''}\n`);
+    else for (const t of tokens) io.stdout(`${t.id}  ${t.role.padEnd(8)} ${t.name.padEnd(24)} created ${t.createdAt}${t.customer ? `, customer ${t.customer}` : ''}${t.expiresAt ? `, session until ${t.expiresAt}` : ''}${t.revokedAt ? `, revoked ${t.revokedAt}` : ''}\n`);
     setExit(EXIT.ok);
   });
 

@@ -5,6 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { HafenError } from '../lib/errors.js';
 import { registerAccess } from './access.js';
+import { registerUsers } from './users.js';
 import { registerAlerts } from './alerts.js';
 import { registerApply } from './apply.js';
 import { registerRollout } from './rollout.js';
@@ -58,6 +59,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   registerMigrate(program, io, setExit);
   registerDemo(program, io, setExit);
   registerAccess(program, io, setExit);
+  registerUsers(program, io, setExit);
   registerSecret(program, io, setExit);
   registerGenerate(program, io, setExit);
   const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];

@@ -20,7 +20,10 @@ import type { AlertView, Silence } from '../core/alerting/alerts.js';
 import type { TrafficReport } from '../core/traffic/report.js';
 import type { Availability } from '../core/monitor/uptime.js';
 import type { RouteTable } from '../core/render/routes.js';
-import type { Violation } from '../core/risk/scenarios.js';
+import type { RiskReport, Violation } from '../core/risk/scenarios.js';
+import type { CapacityReport } from '../core/placement/capacity.js';
+import type { SiteReport } from '../core/render/site-report.js';
+import type { Caller, Role, UserListing } from './access-types.js';
 import { HafenError } from '../lib/errors.js';
 import { httpRequest, HttpTimeoutError, type HttpResult } from '../lib/http.js';
 
@@ -76,7 +79,7 @@ export interface UnitReport {
 export interface StatusResponse {
   revision: number | null;
   /** down: lost (two other sites see every check of it down); degraded: a host silent, a replica down or its probers silent. */
-  sites: { site: string; name: string; country: string; provider: string; state: 'up' | 'degraded' | 'down'; seenDownBy: string[]; hosts: number; hostsUp: number; replicasDown: number; probers: 'reporting' | 'silent' | 'none' }[];
+  sites: { site: string; name: string; country: string; provider: string; facility: string; state: 'up' | 'degraded' | 'down'; seenDownBy: string[]; hosts: number; hostsUp: number; replicasDown: number; probers: 'reporting' | 'silent' | 'none' }[];
   apps: { app: string; customer: string; critical: boolean; domains: string[]; desired: number; running: number; units: { unit: string; host: string; site: string; state: string; healthy?: boolean; check: string; hostUp: boolean; restarts: number; lastError?: string }[] }[];
   hosts: { host: string; site: string; state: 'up' | 'down' | 'unknown'; lastReport: string | null; ageSeconds: number | null; desiredHash: string | null; appliedHash: string | null; appliedAt: string | null; current: boolean; heldAt: number | null; firewall: { desiredHash: string | null; reported: FirewallReportBody | null } }[];
   /** Each edge proxy's view of the replicas. */
@@ -158,6 +161,8 @@ export interface SecretListing {
   /** Apps of the newest revision that use it. */
   usedBy: string[];
 }
+
+export type { Caller, Role, UserListing };
 
 export class HafenClient {
   constructor(
@@ -328,10 +333,37 @@ export class HafenClient {
   reportProxyStatus(status: { site: string; listen?: string; tlsListen?: string; revision: number; replicas: ProxyReplicaView[]; traffic?: { app: string; minute: string; requests: number; errors: number }[]; connections?: { minute: string; peak: number }[] }): Promise<void> {
     return this.call('POST', '/v1/proxy/status', status);
   }
-  createToken(name: string, role: 'admin' | 'operator' | 'viewer'): Promise<{ id: string; name: string; role: string; token: string }> {
-    return this.call('POST', '/v1/tokens', { name, role });
+  createToken(name: string, role: Role, customer?: string): Promise<{ id: string; name: string; role: string; customer?: string; token: string }> {
+    return this.call('POST', '/v1/tokens', { name, role, ...(customer !== undefined ? { customer } : {}) });
   }
-  tokens(): Promise<{ tokens: { id: string; name: string; role: string; createdAt: string; revokedAt?: string }[] }> {
+  whoami(): Promise<Caller> {
+    return this.call('GET', '/v1/whoami');
+  }
+  login(name: string, password: string): Promise<Caller & { token: string; expiresAt: string }> {
+    return this.call('POST', '/v1/login', { name, password });
+  }
+  logout(): Promise<{ ended: boolean }> {
+    return this.call('POST', '/v1/logout', {});
+  }
+  users(): Promise<{ users: UserListing[] }> {
+    return this.call('GET', '/v1/users');
+  }
+  setUser(name: string, user: { role: Role; customer?: string; password: string }): Promise<UserListing> {
+    return this.call('PUT', `/v1/users/${encodeURIComponent(name)}`, user);
+  }
+  deleteUser(name: string): Promise<{ deleted: string }> {
+    return this.call('DELETE', `/v1/users/${encodeURIComponent(name)}`);
+  }
+  capacity(): Promise<CapacityReport & { revision: number }> {
+    return this.call('GET', '/v1/capacity');
+  }
+  risk(): Promise<RiskReport & { revision: number; limit: number }> {
+    return this.call('GET', '/v1/risk');
+  }
+  site(id: string): Promise<SiteReport & { revision: number }> {
+    return this.call('GET', `/v1/sites/${encodeURIComponent(id)}`);
+  }
+  tokens(): Promise<{ tokens: { id: string; name: string; role: string; customer?: string; expiresAt?: string; createdAt: string; revokedAt?: string }[] }> {
     return this.call('GET', '/v1/tokens');
   }
   revokeToken(id: string): Promise<{ revoked: string }> {

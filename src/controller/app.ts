@@ -17,10 +17,13 @@ import { revisionRoutes } from './api/revisions.js';
 import { secretRoutes } from './api/secrets.js';
 import { statusRoutes } from './api/status.js';
 import { tokenRoutes } from './api/tokens.js';
+import { userRoutes } from './api/users.js';
+import { fleetViewRoutes } from './api/fleet-views.js';
 import type { ControllerService } from './service.js';
 
 function httpStatus(code: string): number {
-  if (code.startsWith('HAFEN_AUTH_MISSING') || code === 'HAFEN_AUTH_INVALID') return 401;
+  if (code.startsWith('HAFEN_AUTH_MISSING') || code === 'HAFEN_AUTH_INVALID' || code === 'HAFEN_AUTH_EXPIRED') return 401;
+  if (code === 'HAFEN_AUTH_THROTTLED') return 429;
   if (code === 'HAFEN_AUTH_FORBIDDEN') return 403;
   if (code.endsWith('_NOT_FOUND')) return 404;
   if (code === 'HAFEN_STORE_REVISION_CONFLICT' || code === 'HAFEN_SECRET_IN_USE' || code === 'HAFEN_BACKUP_NO_JOB' || code === 'HAFEN_BACKUP_NO_KEY' || code === 'HAFEN_ROLLOUT_RUNNING' || code === 'HAFEN_ROLLOUT_FINISHED' || code === 'HAFEN_FIREWALL_NONE' || code === 'HAFEN_MIGRATE_OPEN' || code === 'HAFEN_MIGRATE_CLOSED' || code === 'HAFEN_MIGRATE_NO_REVISION') return 409;
@@ -52,6 +55,8 @@ export function buildApp(service: ControllerService, options: { now?: () => Date
   agentRoutes(app, service, now);
   statusRoutes(app, service, now);
   tokenRoutes(app, service, now);
+  userRoutes(app, service, now);
+  fleetViewRoutes(app, service);
   secretRoutes(app, service);
   proxyRoutes(app, service, now);
   monitorRoutes(app, service);

@@ -146,7 +146,7 @@ export class ControllerService {
     const addresses = addressesOf(ipam);
     const desired = rendered ?? render(fleet, placements, revision, secretVersions, ipam);
     const hashes = new Map([...desired].map(([host, s]) => [host, hostStateHash(s)]));
-    this.snapshot = { revision, fleet, sources, placements, desired, hashes, addresses, ...(ipam ? { allocations: ipam.record } : {}) };
+    this.snapshot = { revision, fleet, sources, placements, desired, hashes, addresses, ...(ipam ? { allocations: ipam.record, ipam } : {}) };
     return this.snapshot;
   }
 

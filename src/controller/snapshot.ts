@@ -20,6 +20,8 @@ export interface Snapshot {
   addresses: Map<string, string>;
   /** The IPAM allocation record: the next revision keeps these addresses. */
   allocations?: AllocationRecord;
+  /** Segments and host addresses as IPAM gave them (what the site pages show). */
+  ipam?: IpamResult;
 }
 
 /** A stored allocation record (revisions from before hafen kept one have none). */

@@ -1,94 +1,214 @@
 /**
- * The dashboard in a real browser: Debian's Chromium driven by playwright-core against a
- * controller running the three-site fleet on loopback (an agent per host, process driver).
- * Logging in with a wrong token says so; a viewer's token opens the fleet page, whose numbers
- * are the API's; nothing is logged to the console; the pages carry a strict CSP.
+ * The dashboard in a real browser, against the demo fleet (`hafen demo`: three sites, an agent
+ * and prober per site, an edge proxy per site): Debian's Chromium driven by playwright-core.
+ * A wrong token is refused; a viewer opens every page, each shows the API's numbers and logs
+ * nothing to the console; an alert links to its app; a customer-scoped login sees only its own
+ * apps and no team page; a user logs in with a password and out again; the pages carry a
+ * strict CSP and keep the token in the tab's session only.
  */
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { chromium, type Browser } from 'playwright-core';
-import type { Agent } from '../../src/agent/agent.js';
-import { ProcessDriver } from '../../src/agent/drivers/process.js';
-import { startAgent } from '../../src/agent/main.js';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { HafenClient } from '../../src/client/client.js';
-import { startController } from '../../src/controller/main.js';
+import { formatBytes } from '../../src/core/fleet/units.js';
 import { siteCards } from '../../src/web/fleet-view.js';
-import { EXAMPLES } from '../helpers/paths.js';
+import { cores, percent } from '../../src/web/format.js';
+import { demo, freePort } from '../helpers/demo.js';
 import { need } from '../helpers/system.js';
 import { until } from '../helpers/wait.js';
+import { getWithHost } from '../helpers/http.js';
 
 const CHROMIUM = '/usr/bin/chromium';
-const HOSTS = ['nue-app-01', 'vie-app-01', 'hel-app-01'];
-const dir = mkdtempSync(join(tmpdir(), 'hafen-dashboard-'));
-let controller: Awaited<ReturnType<typeof startController>> | undefined;
+const data = mkdtempSync(join(tmpdir(), 'hafen-dashboard-'));
+let run: ReturnType<typeof demo> | undefined;
+let url = '';
 let admin: HafenClient;
-const agents: Agent[] = [];
 let browser: Browser | undefined;
 
 before(async () => {
   if (!existsSync(CHROMIUM)) return;
-  controller = await startController({ data: join(dir, 'controller'), listen: '127.0.0.1:0' });
-  admin = new HafenClient(controller.url, readFileSync(controller.adminTokenFile!, 'utf8').trim());
-  await admin.apply([{ name: 'three-sites.yaml', text: readFileSync(join(EXAMPLES, 'three-sites.yaml'), 'utf8') }], null, 'the fleet');
-  for (const [i, host] of HOSTS.entries()) {
-    const { agent } = await startAgent({ controller: controller.url, data: join(dir, host), joinToken: (await admin.joinToken(host)).token, driver: 'process', address: `127.0.81.${i + 1}` });
-    agents.push(agent);
-  }
+  const port = await freePort();
+  run = demo(data, port);
+  await run.ready;
+  url = `http://127.0.0.1:${port}`;
+  admin = new HafenClient(url, readFileSync(join(data, 'controller', 'admin.token'), 'utf8').trim());
   browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
 });
 
 after(async () => {
   await browser?.close();
-  for (const [i, a] of agents.entries()) {
-    await a.stop();
-    await ProcessDriver.open({ stateDir: join(dir, HOSTS[i]!, 'state') }).stopAll();
+  if (run) {
+    run.child.kill('SIGINT');
+    await run.exited;
   }
-  await controller?.close();
-  rmSync(dir, { recursive: true, force: true });
+  rmSync(data, { recursive: true, force: true });
 });
 
-test('log in with a viewer token: the fleet page shows every site with the numbers of the API, and no console error', async (t) => {
-  if (!need(t, existsSync(CHROMIUM), 'Chromium is not installed')) return;
-  const viewer = await admin.createToken('dashboard-test', 'viewer');
-  // Every app running everywhere first, so the numbers are settled.
-  await until('every replica running', async () => ((await admin.status()).apps.every((a) => a.running === a.desired) ? true : undefined), 60_000, 250);
-
-  const page = await browser!.newPage();
+/** A page that records console errors and warnings, and page errors. */
+async function watched(): Promise<{ page: Page; problems: string[] }> {
+  const page = await browser!.newPage({ viewport: { width: 1280, height: 900 } });
   const problems: string[] = [];
   page.on('console', (m) => {
     if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`);
   });
   page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
-  const res = await page.goto(`${controller!.url}/ui/`);
+  return { page, problems };
+}
+
+async function logIn(page: Page, token: string): Promise<void> {
+  await page.goto(`${url}/ui/`);
+  await page.fill('#token', token);
+  await page.click('button[type=submit]');
+  await page.waitForSelector('main section h1');
+}
+
+/** Waits until the page shows what the API says (the page polls; both move). */
+async function shows(page: Page, what: string, selector: string, expected: () => Promise<string>): Promise<void> {
+  let last = '';
+  await until(what, async () => {
+    const want = await expected();
+    last = `page "${await page.locator(selector).first().innerText().catch(() => '(missing)')}", API "${want}"`;
+    return (await page.locator(selector).first().innerText().catch(() => undefined)) === want ? true : undefined;
+  }, 30_000, 500).catch((err: Error) => assert.fail(`${err.message}: ${last}`));
+}
+
+test('a viewer opens every page: the API\'s numbers, an alert linked to its app, no console error', async (t) => {
+  if (!need(t, existsSync(CHROMIUM), 'Chromium is not installed')) return;
+  const viewer = await admin.createToken('dashboard-test', 'viewer');
+  await until('every replica running and checked', async () => ((await admin.status()).apps.every((a) => a.running === a.desired && a.units.every((u) => u.check === 'up')) ? true : undefined), 90_000, 500);
+  const { page, problems } = await watched();
+  const res = await page.goto(`${url}/ui/`);
   assert.equal(res?.status(), 200);
   assert.match(res!.headers()['content-security-policy'] ?? '', /default-src 'self'/);
-
   await page.fill('#token', 'hft_not-a-token-at-all');
   await page.click('button[type=submit]');
   assert.match(await page.locator('[role=alert]').innerText(), /token/i);
   // The browser logs the refused request itself; nothing else may have been logged.
   assert.deepEqual(problems.splice(0), ['error: Failed to load resource: the server responded with a status of 401 (Unauthorized)']);
+  await logIn(page, viewer.token);
 
-  await page.fill('#token', viewer.token);
+  // Fleet: every site's card with the API's numbers and capacity.
+  await page.waitForSelector('article[data-site] [data-capacity=cpu]');
+  const capacity = await admin.capacity();
+  const cards = async () => siteCards(await admin.status(), (await admin.alerts()).alerts, capacity);
+  assert.equal(await page.locator('article[data-site]').count(), 3);
+  for (const c of await cards()) {
+    const card = `article[data-site="${c.site}"]`;
+    await shows(page, `${c.site} hosts`, `${card} [data-field=hosts]`, async () => { const x = (await cards()).find((y) => y.site === c.site)!; return `${x.hostsUp} of ${x.hosts}`; });
+    await shows(page, `${c.site} apps`, `${card} [data-field=apps]`, async () => { const x = (await cards()).find((y) => y.site === c.site)!; return `${x.apps.up} up, ${x.apps.degraded} degraded, ${x.apps.down} down`; });
+    const cap = c.capacity!;
+    assert.equal(await page.locator(`${card} [data-capacity=cpu] .capacity-value`).innerText(), `${cores(cap.cpu.allocated)} / ${cores(cap.cpu.usable)} (${percent(cap.cpu.allocated / cap.cpu.usable)})`);
+    assert.equal(await page.locator(`${card} [data-capacity=memory] .capacity-value`).innerText(), `${formatBytes(cap.memory.allocated)} / ${formatBytes(cap.memory.usable)} (${percent(cap.memory.allocated / cap.memory.usable)})`);
+    assert.match(await page.locator(`${card} p.muted`).innerText(), new RegExp(`${c.facility}$`));
+  }
+
+  // Site: its hosts with the addresses IPAM gave them.
+  await page.click('article[data-site="nue"] h2 a');
+  await page.waitForSelector('tr[data-host]');
+  const nue = await admin.site('nue');
+  assert.equal(await page.locator('tr[data-host]').count(), nue.hosts.length);
+  assert.equal(await page.locator('tr[data-host="nue-app-01"] td').nth(2).innerText(), nue.hosts.find((h) => h.host === 'nue-app-01')!.address);
+  assert.equal(await page.locator('tr[data-segment]').count(), nue.segments.length);
+
+  // App: replicas, each site's view of each check.
+  await page.click('tr[data-host="nue-app-01"] a[href^="#/app/"]');
+  await page.waitForSelector('tr[data-unit]');
+  const app = decodeURIComponent((await page.evaluate('location.hash') as string).slice('#/app/'.length));
+  await shows(page, 'replicas', '[data-field=replicas]', async () => { const a = (await admin.status()).apps.find((x) => x.app === app)!; return `${a.running} of ${a.desired}`; });
+  await page.waitForSelector('tr[data-check]');
+  assert.equal(await page.locator('tr[data-check]').count(), (await admin.checks({ app })).checks.length);
+
+  // Risk: the policy line and what a site's loss takes down.
+  await page.click('nav a[href="#/risk"]');
+  await page.waitForSelector('button[data-scenario]');
+  const risk = await admin.risk();
+  assert.equal(await page.locator('[data-field=limit]').innerText(), percent(risk.limit));
+  assert.equal(await page.locator('button[data-scenario]').count(), risk.scenarios.length);
+  await page.click('button[data-scenario="site:hel"]');
+  const hel = risk.scenarios.find((s) => s.group === 'site:hel')!;
+  assert.equal(await page.locator('[data-detail="site:hel"] [data-field=down]').innerText(), hel.down.join(', ') || 'nothing');
+
+  // Traffic: the month's total as the API counts it.
+  for (let i = 0; i < 20; i++) assert.equal((await getWithHost('http://127.0.11.10:8080', 'portal.stadtwerke.example')).status, 200);
+  const before = await until('the proxies\' counts', async () => (await admin.trafficReport({ days: 30 })).totalRequests || undefined, 30_000, 500);
+  await page.click('nav a[href="#/traffic"]');
+  await page.waitForSelector('[data-field=total]');
+  const shown = Number((await page.locator('[data-field=total]').innerText()).replace(/,/g, ''));
+  const later = (await admin.trafficReport({ days: 30 })).totalRequests;
+  // The probes through the proxies count as traffic, so the total grows while the test reads it.
+  assert.ok(shown >= before && shown <= later, `page ${shown}, API ${before} before and ${later} after`);
+  assert.equal(await page.locator('figure.chart').count(), 3);
+
+  // Migrations: none in the demo, and the page says so.
+  await page.click('nav a[href="#/migrations"]');
+  await page.waitForSelector('section p.muted');
+  assert.equal((await admin.migrations()).migrations.length, 0);
+  assert.match(await page.locator('section p.muted').innerText(), /No moves between sites planned/);
+
+  // Alerts: freeze one replica; its alert shows, and links to its app.
+  const units = join(data, 'vie-app-01', 'state', 'units');
+  const pid = (JSON.parse(readFileSync(join(units, 'huber-shop-r2.json'), 'utf8')) as { pid: number }).pid;
+  process.kill(pid, 'SIGSTOP');
+  try {
+    await until('the replica\'s alert', async () => ((await admin.alerts()).alerts.some((a) => a.labels.app === 'huber-shop') ? true : undefined), 60_000, 500);
+    await page.click('nav a[href="#/alerts"]');
+    await shows(page, 'alerts firing', '[data-field=firing]', async () => String((await admin.alerts()).alerts.length));
+    await page.click('tr[data-alert="check:replica:huber-shop-r2"] a[data-link=app]');
+    await page.waitForSelector('tr[data-unit="huber-shop-r2"]');
+    assert.equal(await page.locator('#page-title').innerText(), 'App huber-shop');
+  } finally {
+    process.kill(pid, 'SIGCONT');
+  }
+  assert.equal(await page.evaluate('localStorage.length'), 0, 'the token lives in this tab\'s session only');
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('a customer\'s login sees its own apps and planned maintenance, and no team page', async (t) => {
+  if (!need(t, existsSync(CHROMIUM), 'Chromium is not installed')) return;
+  const token = await admin.createToken('huber-portal', 'viewer', 'huber');
+  const { page, problems } = await watched();
+  await logIn(page, token.token);
+  await page.waitForSelector('tr[data-app]');
+  const own = (await admin.status()).apps.filter((a) => a.customer === 'huber').map((a) => a.app);
+  assert.deepEqual(await page.locator('tr[data-app]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-app'))), own);
+  assert.deepEqual(await page.locator('nav a').allInnerTexts(), ['Your services']);
+  assert.match(await page.locator('[data-field=who]').innerText(), /customer huber/);
+  // Team pages do not exist for it, another customer's app is not there, and the API refuses the rest.
+  for (const hash of ['#/fleet', '#/risk', '#/alerts', '#/site/nue']) {
+    await page.goto(`${url}/ui/${hash}`);
+    await page.waitForSelector('main [role=alert]');
+    assert.match(await page.locator('main [role=alert]').innerText(), /No such page/);
+  }
+  await page.goto(`${url}/ui/#/app/stadtwerke-portal`);
+  await page.waitForSelector('main [role=alert]');
+  assert.match(await page.locator('main [role=alert]').innerText(), /No app "stadtwerke-portal" in revision \d+ among your services/);
+  const scoped = new HafenClient(url, token.token);
+  await assert.rejects(scoped.alerts(), /scoped to customer "huber"/);
+  await assert.rejects(scoped.capacity(), /scoped to customer "huber"/);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('a user logs in with a password; logging out ends the session at the controller', async (t) => {
+  if (!need(t, existsSync(CHROMIUM), 'Chromium is not installed')) return;
+  await admin.setUser('anna', { role: 'viewer', password: 'correct horse battery' });
+  const { page, problems } = await watched();
+  await page.goto(`${url}/ui/`);
+  await page.click('text=Name and password');
+  await page.fill('#name', 'anna');
+  await page.fill('#password', 'correct horse battery');
   await page.click('button[type=submit]');
   await page.waitForSelector('article[data-site]');
-  const status = await admin.status();
-  const cards = siteCards(status, (await admin.alerts()).alerts);
-  assert.equal(await page.locator('article[data-site]').count(), status.sites.length);
-  for (const c of cards) {
-    const card = page.locator(`article[data-site="${c.site}"]`);
-    assert.equal(await card.locator('[data-field=hosts]').innerText(), `${c.hostsUp} of ${c.hosts}`);
-    assert.equal(await card.locator('[data-field=apps]').innerText(), `${c.apps.up} up, ${c.apps.degraded} degraded, ${c.apps.down} down`);
-    assert.equal(await card.locator('[data-field=alerts]').innerText(), String(c.alerts));
-    assert.match(await card.locator('h2').innerText(), new RegExp(`^${c.name} ${c.state}$`));
-  }
-  // The numbers are the fleet's, not zeros: three sites with a host up each, and apps up.
-  assert.deepEqual(cards.map((c) => c.hostsUp), [1, 1, 1]);
-  assert.ok(cards.every((c) => c.apps.up > 0));
-  // The token lives in this tab's session only.
-  assert.equal(await page.evaluate('localStorage.length'), 0);
+  const token = (await page.evaluate("sessionStorage.getItem('hafen.token')")) as string;
+  assert.match(token, /^hfs_/);
+  assert.equal((await new HafenClient(url, token).whoami()).name, 'user:anna');
+  await page.click('text=Log out');
+  await page.waitForSelector('#token');
+  await until('the session ended', async () => ((await new HafenClient(url, token).whoami().then(() => false, () => true)) ? true : undefined), 5000, 100);
   assert.deepEqual(problems, []);
+  await page.close();
 });

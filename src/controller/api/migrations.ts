@@ -7,7 +7,7 @@
 import type { FastifyInstance } from 'fastify';
 import { HafenError } from '../../lib/errors.js';
 import type { ControllerService } from '../service.js';
-import { requireRole } from './auth.js';
+import { requireReader, requireRole } from './auth.js';
 import { consentPage } from './consent-page.js';
 import { ConsentLinkBody, MigrationConsentBody, MigrationProposeBody } from './schemas.js';
 import { body } from './validate.js';
@@ -22,14 +22,18 @@ export function migrationRoutes(app: FastifyInstance, service: ControllerService
   });
 
   app.get<{ Querystring: { open?: string; limit?: string } }>('/v1/migrations', async (req) => {
-    await requireRole(service.store, req, 'viewer');
+    const who = await requireReader(service.store, req);
     const limit = Math.min(Math.max(Number(req.query.limit ?? 200) || 200, 1), 10_000);
-    return { migrations: await service.store.migrations({ open: req.query.open === '1' || req.query.open === 'true', limit }) };
+    const all = await service.store.migrations({ open: req.query.open === '1' || req.query.open === 'true', limit: who.customer === undefined ? limit : 10_000 });
+    return { migrations: who.customer === undefined ? all : all.filter((x) => x.customer === who.customer).slice(0, limit) };
   });
 
   app.get<{ Params: { id: string } }>('/v1/migrations/:id', async (req) => {
-    await requireRole(service.store, req, 'viewer');
-    return { migration: await m.get(req.params.id), events: await service.store.migrationEvents(req.params.id) };
+    const who = await requireReader(service.store, req);
+    const migration = await m.get(req.params.id);
+    // Another customer's move does not exist for a customer's token.
+    if (who.customer !== undefined && migration.customer !== who.customer) throw new HafenError('HAFEN_MIGRATE_NOT_FOUND', `no migration ${req.params.id}`);
+    return { migration, events: await service.store.migrationEvents(req.params.id) };
   });
 
   app.post<{ Params: { id: string } }>('/v1/migrations/:id/consent', async (req) => {

@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ControllerService } from '../service.js';
 import { HafenError } from '../../lib/errors.js';
 import { availability } from '../../core/monitor/uptime.js';
-import { requireHost, requireRole } from './auth.js';
+import { customerScope, requireHost, requireReader, requireRole } from './auth.js';
 import { ProbeResultsBody } from './schemas.js';
 import { body } from './validate.js';
 
@@ -36,15 +36,16 @@ export function monitorRoutes(app: FastifyInstance, service: ControllerService):
   });
 
   app.get<{ Querystring: { state?: string; app?: string; customer?: string } }>('/v1/checks', async (req) => {
-    await requireRole(service.store, req, 'viewer');
-    const q = req.query;
+    const who = await requireReader(service.store, req);
+    const q = { ...req.query, customer: customerScope(who, req.query.customer) };
     const checks = service.watch.monitor.status().filter((c) => (!q.state || c.state === q.state) && (!q.app || c.app === q.app) && (!q.customer || c.customer === q.customer));
-    return { checks, sites: service.watch.monitor.sites(), hosts: service.watch.monitor.hosts() };
+    // A customer's token sees its checks and the sites' states, not the fleet's hosts.
+    return { checks, sites: service.watch.monitor.sites(), hosts: who.customer === undefined ? service.watch.monitor.hosts() : [] };
   });
 
   app.get<{ Querystring: { from?: string; to?: string; days?: string; app?: string; customer?: string } }>('/v1/uptime', async (req) => {
-    await requireRole(service.store, req, 'viewer');
-    const q = req.query;
+    const who = await requireReader(service.store, req);
+    const q = { ...req.query, customer: customerScope(who, req.query.customer) };
     const day = (t: number) => new Date(Math.floor(t / 86_400_000) * 86_400_000);
     const to = q.to ? new Date(q.to) : new Date(day(Date.now()).getTime() + 86_400_000);
     const days = q.days === undefined ? 30 : Number(q.days);

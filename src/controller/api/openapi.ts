@@ -1,9 +1,9 @@
 /** GET /openapi.json: the API described from the same zod schemas that validate requests. */
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { ApplyBody, ConsentLinkBody, MigrationConsentBody, MigrationProposeBody, JoinBody, PlanBody, ProxyStatusBody, BackupRunsBody, BackupTaskBody, BackupTaskReportsBody, RollbackBody, SecretBody, StatusBody, TokenBody, ProbeResultsBody, SilenceBody } from './schemas.js';
+import { ApplyBody, ConsentLinkBody, MigrationConsentBody, MigrationProposeBody, JoinBody, PlanBody, ProxyStatusBody, BackupRunsBody, BackupTaskBody, BackupTaskReportsBody, RollbackBody, SecretBody, StatusBody, TokenBody, ProbeResultsBody, SilenceBody, LoginBody, UserBody } from './schemas.js';
 
-type Auth = 'viewer' | 'operator' | 'admin' | 'host' | 'none';
+type Auth = 'reader' | 'viewer' | 'operator' | 'admin' | 'host' | 'none';
 
 interface Op {
   method: 'get' | 'post' | 'put' | 'delete';
@@ -25,8 +25,8 @@ const OPS: Op[] = [
   { method: 'get', path: '/v1/rollouts/{id}', summary: 'One staged rollout', auth: 'viewer', params: ['id'] },
   { method: 'post', path: '/v1/rollouts/{id}/abort', summary: 'Stop a running rollout; the hosts it changed go back to their earlier revision', auth: 'operator', params: ['id'] },
   { method: 'post', path: '/v1/migrations', summary: 'Plan moves to a site on the newest revision and propose each to its customer (201); 409 while earlier moves are open', auth: 'operator', body: MigrationProposeBody },
-  { method: 'get', path: '/v1/migrations', summary: 'Moves between sites with their consent, newest first', auth: 'viewer', query: { open: '1: only proposed or accepted', limit: 'at most this many (default 200)' } },
-  { method: 'get', path: '/v1/migrations/{id}', summary: 'One move and everything that happened to it', auth: 'viewer', params: ['id'] },
+  { method: 'get', path: '/v1/migrations', summary: 'Moves between sites with their consent, newest first', auth: 'reader', query: { open: '1: only proposed or accepted', limit: 'at most this many (default 200)' } },
+  { method: 'get', path: '/v1/migrations/{id}', summary: 'One move and everything that happened to it', auth: 'reader', params: ['id'] },
   { method: 'post', path: '/v1/migrations/{id}/consent', summary: "Record the customer's answer given another way (phone, mail)", auth: 'operator', params: ['id'], body: MigrationConsentBody },
   { method: 'post', path: '/v1/migrations/{id}/cancel', summary: 'Cancel a move that has not started; the customer is told', auth: 'operator', params: ['id'] },
   { method: 'post', path: '/v1/migrations/{id}/pause', summary: 'Hold a running move where it is (its weights stay)', auth: 'operator', params: ['id'] },
@@ -36,7 +36,7 @@ const OPS: Op[] = [
   { method: 'post', path: '/v1/consent/{token}', summary: 'The customer answers: accept, decline or ask for another window (JSON or a form)', auth: 'none', params: ['token'], body: ConsentLinkBody },
   { method: 'get', path: '/v1/revisions', summary: 'Revision history, newest first (who, when, why)', auth: 'viewer' },
   { method: 'get', path: '/v1/revisions/{number}', summary: 'One revision with its fleet, placements and diff', auth: 'viewer', params: ['number'] },
-  { method: 'get', path: '/v1/status', summary: 'Desired against running replicas per app; heartbeats per host', auth: 'viewer' },
+  { method: 'get', path: '/v1/status', summary: 'Desired against running replicas per app; heartbeats per host', auth: 'reader' },
   { method: 'post', path: '/v1/hosts/{host}/join-token', summary: 'One-time join token for the agent of a host (valid 24 h)', auth: 'operator', params: ['host'] },
   { method: 'post', path: '/v1/agent/join', summary: 'Exchange a join token for the host credential', auth: 'none', body: JoinBody },
   { method: 'get', path: '/v1/agent/desired', summary: "The calling host's desired state; long-polls up to `wait` seconds while it equals `after`", auth: 'host', query: { after: 'hash the agent has', wait: 'seconds to wait for a change (max 30)' } },
@@ -50,13 +50,13 @@ const OPS: Op[] = [
   { method: 'get', path: '/v1/backups/tasks/{id}', summary: 'One backup task: pending, running, done (with its result), failed (with why) or expired', auth: 'viewer', params: ['id'] },
   { method: 'get', path: '/v1/proxy/routes', summary: 'The edge route table; long-polls up to `wait` seconds while its hash equals `after`', auth: 'host', query: { after: 'hash the proxy has', wait: 'seconds to wait for a change (max 30)' } },
   { method: 'post', path: '/v1/proxy/status', summary: 'Report replica health as the calling proxy sees it, and the requests it counted', auth: 'host', body: ProxyStatusBody },
-  { method: 'get', path: '/v1/traffic', summary: 'Requests per app and site through the edge proxies: per minute (2 days kept), hour (90 days) or day (for ever)', auth: 'viewer', query: { since: 'ISO 8601 time (default: 24 hours ago)', resolution: 'minute, hour (default) or day', app: 'only this app', customer: 'only this customer\'s apps' } },
-  { method: 'get', path: '/v1/traffic/report', summary: 'Requests per day over a period, the average day of the week, and the peak concurrent connections per day', auth: 'viewer', query: { days: 'how many days up to today (default 30)', app: 'only this app', customer: 'only this customer\'s apps' } },
+  { method: 'get', path: '/v1/traffic', summary: 'Requests per app and site through the edge proxies: per minute (2 days kept), hour (90 days) or day (for ever)', auth: 'reader', query: { since: 'ISO 8601 time (default: 24 hours ago)', resolution: 'minute, hour (default) or day', app: 'only this app', customer: 'only this customer\'s apps' } },
+  { method: 'get', path: '/v1/traffic/report', summary: 'Requests per day over a period, the average day of the week, and the peak concurrent connections per day', auth: 'reader', query: { days: 'how many days up to today (default 30)', app: 'only this app', customer: 'only this customer\'s apps' } },
   { method: 'get', path: '/v1/probe/checks', summary: 'The probes of the calling prober\'s site; long-polls up to `wait` seconds while their hash equals `after`', auth: 'host', query: { after: 'hash the prober has', wait: 'seconds to wait for a change (max 30)' } },
   { method: 'post', path: '/v1/probe/results', summary: 'Deliver probe results; they count for the site of the calling host', auth: 'host', body: ProbeResultsBody },
-  { method: 'get', path: '/v1/checks', summary: 'Every check with its state by quorum of the sites and each site\'s view; each site\'s state', auth: 'viewer', query: { state: 'only checks in this state (up, degraded, down, unknown)', app: 'only this app', customer: 'only this customer' } },
+  { method: 'get', path: '/v1/checks', summary: 'Every check with its state by quorum of the sites and each site\'s view; each site\'s state', auth: 'reader', query: { state: 'only checks in this state (up, degraded, down, unknown)', app: 'only this app', customer: 'only this customer' } },
   { method: 'get', path: '/v1/events', summary: 'Events (check state changes, sites lost and back, probers silent), newest first', auth: 'viewer', query: { since: 'ISO 8601 time', kind: 'check, site or prober', subject: 'a check id or site', limit: '1 to 10000 (default 100)' } },
-  { method: 'get', path: '/v1/uptime', summary: 'Availability per app and customer over a period (an SLA report): seconds up, down and unknown, and up / (up + down) in percent', auth: 'viewer', query: { from: 'ISO 8601 time (default: `days` before `to`)', to: 'ISO 8601 time (default: the end of today)', days: 'length of the period when from is not given (default 30)', app: 'only this app', customer: 'only this customer' } },
+  { method: 'get', path: '/v1/uptime', summary: 'Availability per app and customer over a period (an SLA report): seconds up, down and unknown, and up / (up + down) in percent', auth: 'reader', query: { from: 'ISO 8601 time (default: `days` before `to`)', to: 'ISO 8601 time (default: the end of today)', days: 'length of the period when from is not given (default 30)', app: 'only this app', customer: 'only this customer' } },
   { method: 'get', path: '/metrics', summary: 'Prometheus metrics: check states, probe durations, lost sites, silent probers, alerts firing', auth: 'viewer' },
   { method: 'get', path: '/v1/alerts', summary: 'Alerts firing now, each with its severity, group, and what mutes it (inhibitedBy, silencedBy)', auth: 'viewer' },
   { method: 'get', path: '/v1/silences', summary: 'Active silences (all=true: also ended ones)', auth: 'viewer', query: { all: 'true to include ended silences' } },
@@ -66,17 +66,33 @@ const OPS: Op[] = [
   { method: 'get', path: '/v1/secrets', summary: 'Secret names, versions and the apps using them (never values)', auth: 'viewer' },
   { method: 'put', path: '/v1/secrets/{name}', summary: 'Set a secret (encrypted at rest); units using it restart with the new value', auth: 'operator', body: SecretBody, params: ['name'] },
   { method: 'delete', path: '/v1/secrets/{name}', summary: 'Delete a secret the newest revision does not use (409 otherwise)', auth: 'operator', params: ['name'] },
+  { method: 'get', path: '/v1/whoami', summary: 'The calling token: name, role, the customer it is scoped to, when a login session ends', auth: 'reader' },
+  { method: 'post', path: '/v1/login', summary: 'Trade a user\'s name and password for a session token (8 hours); 429 after 10 failures from one address in 10 minutes', auth: 'none', body: LoginBody },
+  { method: 'post', path: '/v1/logout', summary: 'End the calling login session', auth: 'reader' },
+  { method: 'get', path: '/v1/users', summary: 'Users who log in with a password (never their hashes)', auth: 'admin' },
+  { method: 'put', path: '/v1/users/{name}', summary: 'Add a user or set its role, customer scope and password', auth: 'admin', params: ['name'], body: UserBody },
+  { method: 'delete', path: '/v1/users/{name}', summary: 'Delete a user and end its sessions', auth: 'admin', params: ['name'] },
+  { method: 'get', path: '/v1/capacity', summary: 'The newest revision\'s cpu, memory and disk per site and host (total, usable after headroom, allocated, free) and N+1 per site', auth: 'viewer' },
+  { method: 'get', path: '/v1/risk', summary: 'Blast radius of the newest revision: every single failure (host, site, facility, provider, country, risk group) with the apps and customers it takes down, worst first; the policy limit and violations', auth: 'viewer' },
+  { method: 'get', path: '/v1/sites/{site}', summary: 'A site\'s blueprint in the newest revision: prefixes, segments (used and free addresses), hosts with addresses and units, proxies, firewall flows', auth: 'viewer', params: ['site'] },
   { method: 'post', path: '/v1/tokens', summary: 'Create an API token (shown once)', auth: 'admin', body: TokenBody },
   { method: 'get', path: '/v1/tokens', summary: 'List API tokens (without secrets)', auth: 'admin' },
   { method: 'delete', path: '/v1/tokens/{id}', summary: 'Revoke an API token', auth: 'admin', params: ['id'] },
 ];
+
+function authText(auth: Auth): string {
+  if (auth === 'none') return 'No authentication.';
+  if (auth === 'host') return 'Host credential (agents only).';
+  if (auth === 'reader') return 'Needs the viewer role or higher; a token scoped to a customer gets only that customer\'s part.';
+  return `Needs the ${auth} role or higher.`;
+}
 
 export function openApiDocument(): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const op of OPS) {
     const item: Record<string, unknown> = {
       summary: op.summary,
-      description: op.auth === 'none' ? 'No authentication.' : op.auth === 'host' ? 'Host credential (agents only).' : `Needs the ${op.auth} role or higher.`,
+      description: authText(op.auth),
       responses: {
         '200': { description: 'OK (JSON)' },
         '4XX': { description: 'Error: {"error": {"code", "message", "retryable", "details"?}}' },

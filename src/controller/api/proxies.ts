@@ -9,7 +9,7 @@ import type { ControllerService } from '../service.js';
 import { HafenError } from '../../lib/errors.js';
 import { trafficReport } from '../../core/traffic/report.js';
 import { TRAFFIC_RESOLUTIONS, type TrafficResolution } from '../store/store.js';
-import { requireHost, requireRole } from './auth.js';
+import { customerScope, requireHost, requireReader } from './auth.js';
 import { ProxyStatusBody } from './schemas.js';
 import { body } from './validate.js';
 
@@ -39,8 +39,8 @@ export function proxyRoutes(app: FastifyInstance, service: ControllerService, no
   });
 
   app.get<{ Querystring: { since?: string; app?: string; customer?: string; resolution?: string } }>('/v1/traffic', async (req) => {
-    await requireRole(service.store, req, 'viewer');
-    const q = req.query;
+    const who = await requireReader(service.store, req);
+    const q = { ...req.query, customer: customerScope(who, req.query.customer) };
     const resolution = (q.resolution ?? 'hour') as TrafficResolution;
     if (!TRAFFIC_RESOLUTIONS.includes(resolution)) throw new HafenError('HAFEN_API_BAD_REQUEST', `resolution must be one of ${TRAFFIC_RESOLUTIONS.join(', ')}, not "${q.resolution}"`);
     const since = q.since ?? new Date(now().getTime() - 24 * 3600 * 1000).toISOString();
@@ -50,8 +50,8 @@ export function proxyRoutes(app: FastifyInstance, service: ControllerService, no
   });
 
   app.get<{ Querystring: { days?: string; app?: string; customer?: string } }>('/v1/traffic/report', async (req) => {
-    await requireRole(service.store, req, 'viewer');
-    const q = req.query;
+    const who = await requireReader(service.store, req);
+    const q = { ...req.query, customer: customerScope(who, req.query.customer) };
     const days = q.days === undefined ? 30 : Number(q.days);
     if (!Number.isInteger(days) || days < 1 || days > 3660) throw new HafenError('HAFEN_API_BAD_REQUEST', `days must be a whole number from 1 to 3660, not "${q.days}"`);
     const t = now();
@@ -64,11 +64,12 @@ export function proxyRoutes(app: FastifyInstance, service: ControllerService, no
   });
 }
 
-/** The apps a query names: one app, a customer's apps, or undefined for all. */
+/** The apps a query names: one app (of the customer, when one is named), a customer's apps, or undefined for all. */
 async function appsOf(service: ControllerService, app: string | undefined, customer: string | undefined): Promise<string[] | undefined> {
+  const fleet = (await service.current())?.fleet;
+  if (app && customer && fleet?.apps.find((a) => a.id === app)?.customer !== customer) throw new HafenError('HAFEN_APP_NOT_FOUND', `customer "${customer}" has no app "${app}"`);
   if (app) return [app];
   if (!customer) return undefined;
-  const fleet = (await service.current())?.fleet;
   if (!fleet?.customers.some((c) => c.id === customer)) throw new HafenError('HAFEN_CUSTOMER_NOT_FOUND', `no customer "${customer}" in the newest revision`);
   return fleet.apps.filter((a) => a.customer === customer).map((a) => a.id);
 }

@@ -95,7 +95,12 @@ export const StatusBody = z.object({
     })
     .optional(),
 });
-export const TokenBody = z.object({ name: z.string().min(1).max(100), role: z.enum(['admin', 'operator', 'viewer']) });
+const RoleSchema = z.enum(['admin', 'operator', 'viewer']);
+const CustomerScope = z.string().min(1).max(100).describe("Scope to this customer (viewer role only): the token or user reads only the customer's apps, uptime, traffic and moves");
+export const TokenBody = z.object({ name: z.string().min(1).max(100), role: RoleSchema, customer: CustomerScope.optional() });
+// The password is never echoed; its length is checked by the route (lib/password MIN_PASSWORD).
+export const UserBody = z.object({ role: RoleSchema, customer: CustomerScope.optional(), password: z.string().max(1024).describe('At least 12 characters; stored as a scrypt hash') });
+export const LoginBody = z.object({ name: z.string().min(1).max(100), password: z.string().max(1024) });
 // The value is checked for size and content by the controller, whose errors never echo it.
 export const SecretBody = z.object({ value: z.string().describe('The secret value (never returned by any route)') });
 export const ProxyStatusBody = z.object({

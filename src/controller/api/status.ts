@@ -2,13 +2,13 @@
  * Fleet status: per site, up, degraded or down (lost: the other sites see every check of it
  * down); per app, desired against running replicas, where a replica counts only when its
  * agent reports it running and healthy, its host still reports, and the sites do not see it
- * down; per host, the last report and its age.
+ * down; per host, the last report and its age. A customer's token gets its own apps only.
  */
 import type { FastifyInstance } from 'fastify';
 import { groupBy } from '../../core/util/group.js';
 import type { FirewallReportBody } from '../../client/client.js';
 import type { ControllerService } from '../service.js';
-import { requireRole } from './auth.js';
+import { requireReader } from './auth.js';
 
 interface ReportedUnit {
   name: string;
@@ -21,7 +21,7 @@ interface ReportedUnit {
 
 export function statusRoutes(app: FastifyInstance, service: ControllerService, now: () => Date): void {
   app.get('/v1/status', async (req) => {
-    await requireRole(service.store, req, 'viewer');
+    const who = await requireReader(service.store, req);
     const cur = await service.current();
     const reports = new Map((await service.reports.all()).map((s) => [s.host, s]));
     const t = now().getTime();
@@ -97,6 +97,7 @@ export function statusRoutes(app: FastifyInstance, service: ControllerService, n
         name: s.name ?? s.id,
         country: s.country,
         provider: s.provider,
+        facility: s.facility,
         state: down ? 'down' : degraded ? 'degraded' : 'up',
         // Down means lost: at least two other sites see every check of this site down.
         seenDownBy: m?.seenBy ?? [],
@@ -106,6 +107,8 @@ export function statusRoutes(app: FastifyInstance, service: ControllerService, n
         probers: m?.probers ?? 'none',
       };
     });
+    // A customer's token sees its own apps and the sites' states, not the fleet's hosts and proxies.
+    if (who.customer !== undefined) return { revision: cur?.revision ?? null, sites, apps: apps.filter((a) => a.customer === who.customer), hosts: [], proxies: [] };
     return { revision: cur?.revision ?? null, sites, apps, hosts, proxies };
   });
 }

@@ -1,10 +1,11 @@
-/** API tokens: created by admins, shown once, stored as hashes. */
+/** API tokens: created by admins (possibly scoped to one customer), shown once, stored as hashes. */
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { HafenError } from '../../lib/errors.js';
 import { hashToken, newToken } from '../../lib/secrets.js';
 import type { ControllerService } from '../service.js';
 import { requireRole } from './auth.js';
+import { checkScope } from './scope.js';
 import { TokenBody } from './schemas.js';
 import { body } from './validate.js';
 
@@ -13,10 +14,12 @@ export function tokenRoutes(app: FastifyInstance, service: ControllerService, no
   app.post('/v1/tokens', async (req) => {
     await requireRole(service.store, req, 'admin');
     const b = body(TokenBody, req);
+    await checkScope(service, b.role, b.customer);
     const token = newToken('hfa_');
     const id = randomUUID();
-    await service.store.createApiToken({ id, name: b.name, role: b.role, hash: hashToken(token), createdAt: now().toISOString() });
-    return { id, name: b.name, role: b.role, token };
+    const scope = b.customer !== undefined ? { customer: b.customer } : {};
+    await service.store.createApiToken({ id, name: b.name, role: b.role, hash: hashToken(token), createdAt: now().toISOString(), ...scope });
+    return { id, name: b.name, role: b.role, ...scope, token };
   });
 
   app.get('/v1/tokens', async (req) => {

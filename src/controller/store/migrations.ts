@@ -238,4 +238,18 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX site_migration_events_migration ON site_migration_events (migration, id);
   `,
+  // 14: tokens scoped to one customer, tokens that expire (a user's login session), and users
+  // with a password hash (scrypt) who log in for such a token.
+  `
+  ALTER TABLE api_tokens ADD COLUMN customer TEXT;
+  ALTER TABLE api_tokens ADD COLUMN expires_at TEXT;
+  CREATE TABLE users (
+    name          TEXT PRIMARY KEY,
+    role          TEXT NOT NULL CHECK (role IN ('admin', 'operator', 'viewer')),
+    customer      TEXT,
+    password_hash TEXT NOT NULL,
+    created_at    TEXT NOT NULL,
+    updated_at    TEXT NOT NULL
+  );
+  `,
 ];

@@ -1,6 +1,6 @@
 /** Rows of the SQLite store as the database returns them, and their conversion to the Store's records. */
 import type { BackupRunBody } from '../../client/client.js';
-import type { ApiToken, NotificationRecord, RevisionSummary, Role, SecretInfo, StoredBackupRun, TrafficResolution } from './store.js';
+import type { NotificationRecord, RevisionSummary, SecretInfo, StoredBackupRun, TrafficResolution } from './store.js';
 
 export interface RevisionRow {
   number: number;
@@ -12,15 +12,6 @@ export interface RevisionRow {
   placements?: string;
   diff?: string;
   allocations?: string | null;
-}
-
-export interface TokenRow {
-  id: string;
-  name: string;
-  role: Role;
-  hash: string;
-  created_at: string;
-  revoked_at: string | null;
 }
 
 export interface SecretRow {
@@ -40,12 +31,6 @@ export function summary(row: RevisionRow): RevisionSummary {
   const s: RevisionSummary = { number: row.number, parent: row.parent, author: row.author, createdAt: row.created_at };
   if (row.message !== null) s.message = row.message;
   return s;
-}
-
-export function token(row: TokenRow): ApiToken {
-  const t: ApiToken = { id: row.id, name: row.name, role: row.role, hash: row.hash, createdAt: row.created_at };
-  if (row.revoked_at !== null) t.revokedAt = row.revoked_at;
-  return t;
 }
 
 export const TRAFFIC_TABLES: Record<TrafficResolution, [string, string]> = { minute: ['traffic_minute', 'minute'], hour: ['traffic', 'hour'], day: ['traffic_day', 'day'] };

@@ -8,15 +8,16 @@ import Database from 'better-sqlite3';
 import { HafenError } from '../../lib/errors.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
 import { readHolds, readRollouts, replaceHolds, writeRollout } from './sqlite-rollouts.js';
+import * as access from './sqlite-access.js';
 import * as tasks from './sqlite-backup-tasks.js';
 import { readMigrationEvents, readMigrations, writeMigrations } from './sqlite-site-migrations.js';
 import { readConnectionPeaks, readTraffic, writeTraffic } from './sqlite-traffic.js';
 import type { HostHold, MigrationCommit, Rollout } from './store.js';
 import type { MigrationEvent, MigrationRecord } from '../../core/migration/consent.js';
-import type { ApiToken, HostStatus, JoinToken, Revision, RevisionInput, RevisionSummary, SecretInfo, SecretInput, SecretRecord, Store, TrafficSample, EventRecord, SilenceRecord, AlertingCommit, NotificationRecord, ConnectionSample, ConnectionRow, TrafficRow, TrafficResolution, UptimeRecord, StoredBackupRun, BackupTask, BackupTaskReport } from './store.js';
+import type { ApiToken, User, HostStatus, JoinToken, Revision, RevisionInput, RevisionSummary, SecretInfo, SecretInput, SecretRecord, Store, TrafficSample, EventRecord, SilenceRecord, AlertingCommit, NotificationRecord, ConnectionSample, ConnectionRow, TrafficRow, TrafficResolution, UptimeRecord, StoredBackupRun, BackupTask, BackupTaskReport } from './store.js';
 import type { BackupRunBody } from '../../client/client.js';
 import type { BackupTaskKind } from '../../core/render/backups.js';
-import { notificationOf, secretInfo, storedRun, summary, token, type NotificationRow, type RevisionRow, type SecretRow, type SilenceRow, type TokenRow } from './sqlite-rows.js';
+import { notificationOf, secretInfo, storedRun, summary, type NotificationRow, type RevisionRow, type SecretRow, type SilenceRow } from './sqlite-rows.js';
 
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
@@ -165,20 +166,35 @@ export class SqliteStore implements Store {
   }
 
   async createApiToken(t: ApiToken): Promise<void> {
-    this.stmt('INSERT INTO api_tokens (id, name, role, hash, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?)').run(t.id, t.name, t.role, t.hash, t.createdAt, t.revokedAt ?? null);
+    access.insertToken(this.sql, t);
   }
 
   async apiTokenByHash(hash: string): Promise<ApiToken | undefined> {
-    const row = this.stmt('SELECT * FROM api_tokens WHERE hash = ? AND revoked_at IS NULL').get(hash) as TokenRow | undefined;
-    return row && token(row);
+    return access.tokenByHash(this.sql, hash);
   }
 
   async listApiTokens(): Promise<ApiToken[]> {
-    return (this.stmt('SELECT * FROM api_tokens ORDER BY created_at, id').all() as TokenRow[]).map(token);
+    return access.listTokens(this.sql);
   }
 
   async revokeApiToken(id: string, at: string): Promise<boolean> {
-    return this.stmt('UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(at, id).changes === 1;
+    return access.revokeToken(this.sql, id, at);
+  }
+
+  async putUser(u: User): Promise<void> {
+    access.writeUser(this.sql, u);
+  }
+
+  async getUser(name: string): Promise<User | undefined> {
+    return access.readUser(this.sql, name);
+  }
+
+  async listUsers(): Promise<User[]> {
+    return access.readUsers(this.sql);
+  }
+
+  async deleteUser(name: string, at: string): Promise<boolean> {
+    return this.db.transaction(() => access.removeUser(this.sql, name, at))();
   }
 
   async putSecret(input: SecretInput): Promise<SecretInfo> {

@@ -78,6 +78,21 @@ export interface ApiToken {
   hash: string;
   createdAt: string;
   revokedAt?: string;
+  /** Scoped to this customer: the token reads only the customer's apps, uptime and moves. */
+  customer?: string;
+  /** A login session's end (tokens an admin creates do not expire). */
+  expiresAt?: string;
+}
+
+/** Someone who logs in with a password (for a session token) instead of holding an API token. */
+export interface User {
+  name: string;
+  role: Role;
+  customer?: string;
+  /** scrypt$N$r$p$salt$hash (lib/password.ts); never leaves the controller. */
+  passwordHash: string;
+  createdAt: string;
+  updatedAt: string;
 }
 
 export interface HostStatus {
@@ -245,6 +260,13 @@ export interface Store {
   apiTokenByHash(hash: string): Promise<ApiToken | undefined>;
   listApiTokens(): Promise<ApiToken[]>;
   revokeApiToken(id: string, at: string): Promise<boolean>;
+
+  /** Adds a user, or replaces the role, customer and password hash of one. */
+  putUser(user: User): Promise<void>;
+  getUser(name: string): Promise<User | undefined>;
+  listUsers(): Promise<User[]>;
+  /** Deletes a user and revokes its login sessions; false when there is no such user. */
+  deleteUser(name: string, at: string): Promise<boolean>;
 
   /** Stores a secret's new sealed value with the next version. */
   putSecret(input: SecretInput): Promise<SecretInfo>;

@@ -1,58 +1,47 @@
-import { useEffect, useState } from 'preact/hooks';
-import { siteCards, type SiteCard } from '../fleet-view.js';
-import { client } from '../session.js';
+import { formatBytes } from '../../core/fleet/units.js';
+import { siteCards } from '../fleet-view.js';
+import { cores } from '../format.js';
+import { CapacityBar, Page, State } from '../parts';
+import { usePoll } from '../poll.js';
 
-const POLL_MS = 10_000;
-
-/** Every site on one page: its state, hosts, apps up/degraded/down, alerts. */
+/** Every site on one page: where it is, its state, capacity, hosts, apps up/degraded/down, alerts. */
 export function FleetPage() {
-  const [cards, setCards] = useState<SiteCard[]>();
-  const [revision, setRevision] = useState<number | null>(null);
-  const [error, setError] = useState<string>();
-  useEffect(() => {
-    let alive = true;
-    const load = async () => {
-      try {
-        const c = client();
-        const [status, alerts] = await Promise.all([c.status(), c.alerts()]);
-        if (!alive) return;
-        setCards(siteCards(status, alerts.alerts));
-        setRevision(status.revision);
-        setError(undefined);
-      } catch (err) {
-        if (alive) setError((err as Error).message);
-      }
-    };
-    void load();
-    const timer = setInterval(() => void load(), POLL_MS);
-    return () => {
-      alive = false;
-      clearInterval(timer);
-    };
-  }, []);
+  const polled = usePoll(async (c) => {
+    const [status, alerts] = await Promise.all([c.status(), c.alerts()]);
+    // No revision yet: no capacity to show.
+    const capacity = status.revision === null ? undefined : await c.capacity();
+    return { revision: status.revision, cards: siteCards(status, alerts.alerts, capacity) };
+  });
   return (
-    <section aria-labelledby="fleet-title">
-      <h1 id="fleet-title">Fleet</h1>
-      {error ? <p class="error" role="alert">{error}</p> : null}
-      {revision === null && cards ? <p class="muted">No fleet applied yet (hafen apply).</p> : revision !== null ? <p class="muted">Revision {revision}</p> : null}
-      {!cards ? <p>Loading…</p> : (
-        <div class="sites">
-          {cards.map((s) => (
-            <article class="card" data-site={s.site} key={s.site}>
-              <h2>{s.name} <span class={`state-${s.state}`}>{s.state}</span></h2>
-              <p class="muted">{s.site} · {s.country} · {s.provider}</p>
-              <dl>
-                <dt>Hosts up</dt>
-                <dd data-field="hosts">{s.hostsUp} of {s.hosts}</dd>
-                <dt>Apps</dt>
-                <dd data-field="apps">{s.apps.up} up, {s.apps.degraded} degraded, {s.apps.down} down</dd>
-                <dt>Alerts</dt>
-                <dd data-field="alerts">{s.alerts}</dd>
-              </dl>
-            </article>
-          ))}
-        </div>
+    <Page title="Fleet" polled={polled}>
+      {({ revision, cards }) => (
+        <>
+          <p class="muted">{revision === null ? 'No fleet applied yet (hafen apply).' : `Revision ${revision}`}</p>
+          <div class="sites">
+            {cards.map((s) => (
+              <article class="card" data-site={s.site} key={s.site}>
+                <h2><a href={`#/site/${s.site}`}>{s.name}</a> <State state={s.state} /></h2>
+                <p class="muted">{s.site} · {s.country} · {s.provider} · {s.facility}</p>
+                <dl>
+                  <dt>Hosts up</dt>
+                  <dd data-field="hosts">{s.hostsUp} of {s.hosts}</dd>
+                  <dt>Apps</dt>
+                  <dd data-field="apps">{s.apps.up} up, {s.apps.degraded} degraded, {s.apps.down} down</dd>
+                  <dt>Alerts</dt>
+                  <dd data-field="alerts"><a href="#/alerts">{s.alerts}</a></dd>
+                </dl>
+                {s.capacity ? (
+                  <div class="capacities">
+                    <CapacityBar label="cpu" amount={s.capacity.cpu} format={cores} />
+                    <CapacityBar label="memory" amount={s.capacity.memory} format={formatBytes} />
+                    <CapacityBar label="disk" amount={s.capacity.disk} format={formatBytes} />
+                  </div>
+                ) : null}
+              </article>
+            ))}
+          </div>
+        </>
       )}
-    </section>
+    </Page>
   );
 }

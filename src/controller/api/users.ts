@@ -1,0 +1,87 @@
+/**
+ * Users who log in with a password instead of holding an API token: an admin sets them up
+ * (role, optional customer scope, password kept as a scrypt hash); POST /v1/login trades a name
+ * and password for a session token that ends after SESSION_HOURS or at POST /v1/logout.
+ * Failed logins are slowed per client address; the answer never says whether the name exists.
+ */
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import { HafenError } from '../../lib/errors.js';
+import { DECOY_HASH, hashPassword, MIN_PASSWORD, verifyPassword } from '../../lib/password.js';
+import { hashToken, newToken } from '../../lib/secrets.js';
+import type { ControllerService } from '../service.js';
+import type { User } from '../store/store.js';
+import { requireReader, requireRole } from './auth.js';
+import { LoginBody, UserBody } from './schemas.js';
+import { checkScope } from './scope.js';
+import { body } from './validate.js';
+
+const SESSION_HOURS = 8;
+/** Failed logins a client address may have in FAIL_WINDOW before it must wait. */
+const MAX_FAILS = 10;
+const FAIL_WINDOW_MS = 10 * 60_000;
+const NAME = /^[a-z0-9][a-z0-9._@-]{0,99}$/i;
+
+const shown = ({ passwordHash: _hash, ...u }: User) => u;
+
+export function userRoutes(app: FastifyInstance, service: ControllerService, now: () => Date): void {
+  const fails = new Map<string, number[]>();
+  const recent = (ip: string, t: number) => (fails.get(ip) ?? []).filter((at) => at > t - FAIL_WINDOW_MS);
+
+  app.get('/v1/whoami', async (req) => {
+    const { tokenId: _id, ...who } = await requireReader(service.store, req);
+    return who;
+  });
+
+  app.post('/v1/login', async (req) => {
+    const b = body(LoginBody, req);
+    const t = now().getTime();
+    const tries = recent(req.ip, t);
+    if (tries.length >= MAX_FAILS) throw new HafenError('HAFEN_AUTH_THROTTLED', `too many failed logins from this address; try again in ${Math.ceil((tries[0]! + FAIL_WINDOW_MS - t) / 60_000)} min`);
+    const user = await service.store.getUser(b.name);
+    // An unknown name costs as long as a wrong password.
+    const ok = await verifyPassword(b.password, user?.passwordHash ?? DECOY_HASH);
+    if (!user || !ok) {
+      fails.set(req.ip, [...tries, t]);
+      throw new HafenError('HAFEN_AUTH_INVALID', 'wrong name or password');
+    }
+    fails.delete(req.ip);
+    const token = newToken('hfs_');
+    const expiresAt = new Date(t + SESSION_HOURS * 3_600_000).toISOString();
+    const scope = user.customer !== undefined ? { customer: user.customer } : {};
+    await service.store.createApiToken({ id: randomUUID(), name: `user:${user.name}`, role: user.role, hash: hashToken(token), createdAt: new Date(t).toISOString(), expiresAt, ...scope });
+    return { name: user.name, role: user.role, ...scope, token, expiresAt };
+  });
+
+  app.post('/v1/logout', async (req) => {
+    const who = await requireReader(service.store, req);
+    if (who.expiresAt === undefined) throw new HafenError('HAFEN_API_BAD_REQUEST', 'this is an API token, not a login session: revoke it with hafen token revoke');
+    await service.store.revokeApiToken(who.tokenId, now().toISOString());
+    return { ended: true };
+  });
+
+  app.get('/v1/users', async (req) => {
+    await requireRole(service.store, req, 'admin');
+    return { users: (await service.store.listUsers()).map(shown) };
+  });
+
+  app.put<{ Params: { name: string } }>('/v1/users/:name', async (req) => {
+    await requireRole(service.store, req, 'admin');
+    const name = req.params.name;
+    if (!NAME.test(name)) throw new HafenError('HAFEN_API_BAD_REQUEST', `user name "${name.slice(0, 100)}" must be 1 to 100 letters, digits, ".", "_", "@" or "-", starting with a letter or digit`);
+    const b = body(UserBody, req);
+    if ([...b.password].length < MIN_PASSWORD) throw new HafenError('HAFEN_API_BAD_REQUEST', `the password must have at least ${MIN_PASSWORD} characters`);
+    await checkScope(service, b.role, b.customer);
+    const at = now().toISOString();
+    const had = await service.store.getUser(name);
+    const user: User = { name, role: b.role, ...(b.customer !== undefined ? { customer: b.customer } : {}), passwordHash: await hashPassword(b.password), createdAt: had?.createdAt ?? at, updatedAt: at };
+    await service.store.putUser(user);
+    return shown(user);
+  });
+
+  app.delete<{ Params: { name: string } }>('/v1/users/:name', async (req) => {
+    await requireRole(service.store, req, 'admin');
+    if (!(await service.store.deleteUser(req.params.name, now().toISOString()))) throw new HafenError('HAFEN_USER_NOT_FOUND', `no user "${req.params.name.slice(0, 100)}"`);
+    return { deleted: req.params.name };
+  });
+}
