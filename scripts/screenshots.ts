@@ -3,6 +3,7 @@
  * directory (or uses a running one: --controller URL --token-file FILE), logs in with a viewer
  * token in Debian's Chromium (playwright-core), and writes one PNG per page at 1280 px, the fleet
  * and an app page also at phone width (390 px), and the customer view of a customer-scoped token.
+ * In its own demo it proposes one move first (huber-shop, three nights ahead) for the migrations page.
  *
  *   npm run screenshots            (about a minute; needs /usr/bin/chromium)
  */
@@ -65,6 +66,9 @@ async function main(): Promise<void> {
     mkdirSync(OUT, { recursive: true });
     // Let the probers and proxies report once, so the pages show a running fleet.
     await new Promise((r) => setTimeout(r, demo ? 15_000 : 0));
+    // In its own demo: a move proposed for a night three days ahead, so the migrations page and
+    // the customer's view have something to show (never done to a controller given by --controller).
+    if (demo) await admin.proposeMigrations({ apps: ['huber-shop'], from: 'hel', to: 'nue', start: new Date(Date.now() + 3 * 86_400_000).toISOString() });
     const viewer = await admin.createToken('screenshots', 'viewer');
     for (const [width, suffix] of [[1280, ''], [390, '-phone']] as const) {
       const page = await browser.newPage({ viewport: { width, height: 900 } });

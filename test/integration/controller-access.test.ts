@@ -85,10 +85,9 @@ test('users log in with a password for a session that ends at logout or deletion
   assert.ok(!JSON.stringify(await admin.users()).includes('scrypt'));
 
   const anon = new HafenClient(controller.url);
-  const wrong = await anon.login('anna', 'correct horse batterY').catch((e: Error) => e);
-  const unknown = await anon.login('bert', 'correct horse battery').catch((e: Error) => e);
-  assert.deepEqual([(wrong as { code: string }).code, (wrong as Error).message], ['HAFEN_AUTH_INVALID', 'wrong name or password']);
-  assert.deepEqual([(unknown as { code: string }).code, (unknown as Error).message], ['HAFEN_AUTH_INVALID', 'wrong name or password'], 'an unknown name reads like a wrong password');
+  const refusal = (p: Promise<unknown>) => p.then(() => ['accepted'], (e: Error & { code: string }) => [e.code, e.message]);
+  assert.deepEqual(await refusal(anon.login('anna', 'correct horse batterY')), ['HAFEN_AUTH_INVALID', 'wrong name or password']);
+  assert.deepEqual(await refusal(anon.login('bert', 'correct horse battery')), ['HAFEN_AUTH_INVALID', 'wrong name or password'], 'an unknown name reads like a wrong password');
 
   const session = await anon.login('anna', 'correct horse battery');
   assert.match(session.token, /^hfs_/);

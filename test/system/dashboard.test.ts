@@ -15,6 +15,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { HafenClient } from '../../src/client/client.js';
 import { formatBytes } from '../../src/core/fleet/units.js';
 import { siteCards } from '../../src/web/fleet-view.js';
+import { consentByCustomer } from '../../src/web/migrations-view.js';
 import { cores, percent } from '../../src/web/format.js';
 import { demo, freePort } from '../helpers/demo.js';
 import { need } from '../helpers/system.js';
@@ -127,7 +128,9 @@ test('a viewer opens every page: the API\'s numbers, an alert linked to its app,
   const risk = await admin.risk();
   assert.equal(await page.locator('[data-field=limit]').innerText(), percent(risk.limit));
   assert.equal(await page.locator('button[data-scenario]').count(), risk.scenarios.length);
-  await page.click('button[data-scenario="site:hel"]');
+  // Keyboard: a scenario is a button; focus it and press Enter.
+  await page.focus('button[data-scenario="site:hel"]');
+  await page.keyboard.press('Enter');
   const hel = risk.scenarios.find((s) => s.group === 'site:hel')!;
   assert.equal(await page.locator('[data-detail="site:hel"] [data-field=down]').innerText(), hel.down.join(', ') || 'nothing');
 
@@ -142,11 +145,20 @@ test('a viewer opens every page: the API\'s numbers, an alert linked to its app,
   assert.ok(shown >= before && shown <= later, `page ${shown}, API ${before} before and ${later} after`);
   assert.equal(await page.locator('figure.chart').count(), 3);
 
-  // Migrations: none in the demo, and the page says so.
+  // Migrations: none in the demo, and the page says so; then one proposed for a later night.
   await page.click('nav a[href="#/migrations"]');
   await page.waitForSelector('section p.muted');
   assert.equal((await admin.migrations()).migrations.length, 0);
   assert.match(await page.locator('section p.muted').innerText(), /No moves between sites planned/);
+  const proposal = await admin.proposeMigrations({ apps: ['huber-shop'], from: 'hel', to: 'nue', start: new Date(Date.now() + 3 * 86_400_000).toISOString() });
+  // It stays proposed (for a night three days ahead): the customer's view shows it below.
+  const move = proposal.migrations[0]!;
+  await page.waitForSelector(`[data-day] li[data-migration="${move.id}"]`, { timeout: 20_000 });
+  assert.equal(await page.locator('[data-day]').getAttribute('data-day'), move.move.wave);
+  const row = consentByCustomer((await admin.migrations()).migrations).find((r) => r.customer === 'huber')!;
+  assert.deepEqual(await page.locator('tr[data-customer=huber] td').allInnerTexts(), ['huber', String(row.waiting), String(row.accepted), String(row.declined), String(row.other)]);
+  assert.equal(row.waiting, 1);
+  assert.equal(await page.locator('[data-field=running]').innerText(), '0');
 
   // Alerts: freeze one replica; its alert shows, and links to its app.
   const units = join(data, 'vie-app-01', 'state', 'units');
@@ -177,6 +189,11 @@ test('a customer\'s login sees its own apps and planned maintenance, and no team
   assert.deepEqual(await page.locator('tr[data-app]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-app'))), own);
   assert.deepEqual(await page.locator('nav a').allInnerTexts(), ['Your services']);
   assert.match(await page.locator('[data-field=who]').innerText(), /customer huber/);
+  // The move proposed in the first test is its planned maintenance.
+  const planned = (await admin.migrations()).migrations.filter((m) => m.customer === 'huber' && m.state === 'proposed');
+  assert.equal(planned.length, 1);
+  assert.equal(await page.locator('[data-list=maintenance] li').count(), 1);
+  assert.match(await page.locator('[data-list=maintenance] li').innerText(), /huber-shop moves from hel to nue \(short downtime\)/);
   // Team pages do not exist for it, another customer's app is not there, and the API refuses the rest.
   for (const hash of ['#/fleet', '#/risk', '#/alerts', '#/site/nue']) {
     await page.goto(`${url}/ui/${hash}`);
