@@ -10,7 +10,7 @@ export interface Backend {
   id: string;
   address: string;
   port: number;
-  /** Requests this backend answered. */
+  /** Requests this backend answered (health checks on /healthz aside). */
   served: number;
   /** Headers of the last request. */
   last?: http.IncomingHttpHeaders;
@@ -26,8 +26,9 @@ export async function startBackend(id: string, address: string, opts: { delayMs?
     req.on('data', (d: Buffer) => (body += d.toString()));
     req.on('end', () => {
       const answer = () => {
-        b.served++;
+        // Health checks are not requests served: engines check on their own clocks.
         if (req.url === '/healthz') return void res.end('ok');
+        b.served++;
         res.writeHead(200, { 'content-type': 'text/plain', 'x-backend': id });
         res.end(`${id} ${req.method} ${req.url}${body ? ` ${body}` : ''}`);
       };

@@ -71,6 +71,13 @@ test('a customer-scoped token reads its own apps, uptime, traffic and moves, and
   for (const [name, call] of Object.entries(refused)) assert.equal(await code(call), 'HAFEN_AUTH_FORBIDDEN', name);
 });
 
+test('a viewer reads the fleet but cannot act, nor see tokens or users', async () => {
+  const viewer = new HafenClient(controller.url, (await admin.createToken('read-only', 'viewer')).token);
+  assert.equal(await code(viewer.status()), 'ok');
+  const refused = { tokens: viewer.tokens(), users: viewer.users(), createToken: viewer.createToken('x', 'viewer'), setUser: viewer.setUser('x', { role: 'admin', password: 'long enough password' }), silence: viewer.silence({ matchers: { app: 'x' }, comment: 'x', duration: '1h' }), cancel: viewer.cancelMigration('mig_0000000000000000') };
+  for (const [name, call] of Object.entries(refused)) assert.equal(await code(call), 'HAFEN_AUTH_FORBIDDEN', name);
+});
+
 test('scopes are checked when made: viewers only, customers the fleet knows', async () => {
   assert.equal(await code(admin.createToken('x', 'operator', 'huber')), 'HAFEN_API_BAD_REQUEST');
   assert.equal(await code(admin.createToken('x', 'viewer', 'nobody')), 'HAFEN_CUSTOMER_NOT_FOUND');

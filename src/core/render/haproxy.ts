@@ -1,0 +1,222 @@
+/**
+ * HAProxy as a data plane (pure): haproxy.cfg and its two map files rendered from the route
+ * table, with the guarantees of the built-in proxy. Exact host names route through hosts.map
+ * (host → backend), wildcards ("*.example.com") through wildcards.map (".example.com" → backend,
+ * longest suffix first), path prefixes through ACL rules ahead of both (longest prefix first,
+ * at a segment boundary). One backend per app; replicas at other sites are `backup` servers,
+ * so the own site serves first (unless the app moves between sites, or the own site is among
+ * the lost ones); weights and drains are server weights (drain = 0), which the engine changes at
+ * run time. `structureHash` covers everything that needs a reload; weights and the maps do not.
+ */
+import { contentHash } from '../util/canonical.js';
+import type { Route, RouteTable } from './routes.js';
+
+export interface HaproxyLimits {
+  maxHeaderBytes: number;
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  responseTimeoutMs: number;
+  maxConnections: number;
+  maxConnectionsPerClient: number;
+}
+
+export const HAPROXY_DEFAULT_LIMITS: HaproxyLimits = {
+  maxHeaderBytes: 16 * 1024,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 60_000,
+  keepAliveTimeoutMs: 60_000,
+  responseTimeoutMs: 60_000,
+  maxConnections: 20_000,
+  maxConnectionsPerClient: 500,
+};
+
+export interface HaproxyOptions {
+  site: string;
+  /** host:port of plain HTTP. */
+  listen: string;
+  /** host:port of HTTPS with the certificates of `certsDir` (a crt-list or directory of PEMs). */
+  tls?: { listen: string; certsDir: string };
+  /** host:port of the Prometheus exporter and /healthz. */
+  admin?: string;
+  /** Directory for the runtime socket, the maps, the server state and the Lua helper. */
+  dir: string;
+  limits?: Partial<HaproxyLimits>;
+}
+
+export interface HaproxyServer {
+  backend: string;
+  server: string;
+  replica: string;
+  app: string;
+  site: string;
+  /** HAProxy weight (0 to 256; 0 takes no new requests: drained or weighted out). */
+  weight: number;
+}
+
+export interface HaproxyConfig {
+  config: string;
+  hostsMap: string;
+  wildcardMap: string;
+  servers: HaproxyServer[];
+  /** Changes only when the config must be reloaded (not for weights or map entries). */
+  structureHash: string;
+}
+
+/** HAProxy names: letters, digits, "-", "_", ".", ":"; app and replica ids already are. */
+export const backendName = (app: string) => `app_${app}`;
+
+/** Route weights (0 to 1000) as HAProxy weights (0 to 256), scaled per backend to keep their ratios. */
+function scaled(weights: readonly number[]): number[] {
+  const max = Math.max(0, ...weights);
+  return weights.map((w) => (w <= 0 || max === 0 ? 0 : Math.max(1, Math.round((w / max) * 256))));
+}
+
+/** A fetch-safe literal for haproxy.cfg: double-quoted, with \ and " escaped. */
+const q = (s: string) => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+
+function serversOf(route: Route, site: string, avoid: ReadonlySet<string>): (HaproxyServer & { backup: boolean })[] {
+  const weights = scaled(route.replicas.map((r) => (r.state === 'drain' ? 0 : r.weight)));
+  const ownUsable = !avoid.has(site) && route.replicas.some((r) => r.site === site);
+  return route.replicas.map((r, i) => ({
+    backend: backendName(route.app),
+    server: r.id,
+    replica: r.id,
+    app: route.app,
+    site: r.site,
+    weight: weights[i]!,
+    // Own site first; lost sites last (even the own one); a moving app weighs all alike.
+    backup: route.siteAffinity === false ? avoid.has(r.site) : avoid.has(r.site) || (ownUsable && r.site !== site),
+  }));
+}
+
+function backendBlock(route: Route, servers: readonly (HaproxyServer & { backup: boolean })[], addr: (id: string) => string): string[] {
+  const lines = [`backend ${backendName(route.app)}`, '  balance roundrobin', '  option allbackups'];
+  if (route.health) {
+    lines.push(`  option httpchk GET ${route.health.path}`, `  http-check expect status ${route.health.expectStatus}`);
+  }
+  lines.push(`  http-error status 503 content-type text/plain string ${q(`no healthy replica of ${route.app} is available; try again shortly`)} hdr retry-after 5`);
+  for (const s of servers) lines.push(`  server ${s.server} ${addr(s.replica)} weight ${s.weight}${s.backup ? ' backup' : ''}`);
+  return lines;
+}
+
+/** A route's condition: its host (exact or a suffix) and its path prefix at a segment boundary ("/api": "/api" and "/api/…", not "/apix"). */
+function routeCond(r: Route): string {
+  const host = r.host.startsWith('*.') ? `{ var(txn.host) -m end ${r.host.slice(1).toLowerCase()} }` : `{ var(txn.host) -m str ${r.host.toLowerCase()} }`;
+  if (r.pathPrefix.endsWith('/')) return `${host} { path_beg ${r.pathPrefix} }`;
+  return `${host} { path ${r.pathPrefix} } || ${host} { path_beg ${r.pathPrefix}/ }`;
+}
+
+export function renderHaproxy(table: RouteTable, o: HaproxyOptions): HaproxyConfig {
+  const limits = { ...HAPROXY_DEFAULT_LIMITS, ...o.limits };
+  const avoid = new Set(table.avoidSites ?? []);
+  const byApp = new Map<string, Route>();
+  for (const r of table.routes) if (!byApp.has(r.app)) byApp.set(r.app, r);
+  const apps = [...byApp.keys()].sort();
+  const address = new Map(table.routes.flatMap((r) => r.replicas.map((x) => [x.id, `${x.address}:${x.port}`] as const)));
+  const servers = apps.flatMap((a) => serversOf(byApp.get(a)!, o.site, avoid));
+
+  const exact = table.routes.filter((r) => !r.host.startsWith('*.'));
+  const wild = table.routes.filter((r) => r.host.startsWith('*.'));
+  const byPrefix = (a: Route, b: Route) => b.pathPrefix.length - a.pathPrefix.length || (a.host < b.host ? -1 : 1);
+  const hosts = `${o.dir}/hosts.map`;
+  const wildcards = `${o.dir}/wildcards.map`;
+  const rules = [
+    ...exact.filter((x) => x.pathPrefix !== '/').sort(byPrefix).map((r) => `  use_backend ${backendName(r.app)} if ${routeCond(r)}`),
+    `  use_backend %[var(txn.host),map(${hosts})] if { var(txn.host),map(${hosts}) -m found }`,
+    ...wild.filter((x) => x.pathPrefix !== '/').sort(byPrefix).map((r) => `  use_backend ${backendName(r.app)} if ${routeCond(r)}`),
+    `  use_backend %[var(txn.host),map_end(${wildcards})] if { var(txn.host),map_end(${wildcards}) -m found }`,
+  ];
+
+  const hostsMap = exact.filter((r) => r.pathPrefix === '/').map((r) => `${r.host.toLowerCase()} ${backendName(r.app)}`).sort().join('\n');
+  const wildcardMap = wild
+    .filter((r) => r.pathPrefix === '/')
+    .map((r) => [r.host.slice(1).toLowerCase(), backendName(r.app)] as const)
+    .sort((a, b) => b[0].length - a[0].length || (a[0] < b[0] ? -1 : 1))
+    .map(([k, v]) => `${k} ${v}`)
+    .join('\n');
+
+  const s = (ms: number) => `${Math.max(1, Math.round(ms))}ms`;
+  const lines = [
+    '# Rendered by hafen from the route table; changes here are overwritten.',
+    'global',
+    '  master-worker',
+    `  stats socket ${o.dir}/admin.sock mode 600 level admin expose-fd listeners`,
+    `  server-state-file ${o.dir}/server-state`,
+    `  lua-load ${o.dir}/hop-by-hop.lua`,
+    // The request head must fit a buffer: its size less the rewrite reserve.
+    `  tune.bufsize ${limits.maxHeaderBytes + 1024}`,
+    '  tune.maxrewrite 1024',
+    '',
+    'defaults',
+    '  mode http',
+    '  log stdout format raw local0 info',
+    '  option httplog',
+    '  load-server-state-from-file global',
+    '  timeout connect 2s',
+    `  timeout client ${s(limits.requestTimeoutMs)}`,
+    `  timeout http-request ${s(limits.headersTimeoutMs)}`,
+    `  timeout http-keep-alive ${s(limits.keepAliveTimeoutMs)}`,
+    `  timeout server ${s(limits.responseTimeoutMs)}`,
+    '  timeout tunnel 1h',
+    '  timeout queue 5s',
+    '  retries 2',
+    '  option redispatch 1',
+    '  retry-on conn-failure empty-response response-timeout',
+    '  default-server check inter 1s fastinter 500ms downinter 1s fall 2 rise 2 observe layer7 error-limit 3 on-error mark-down',
+    '',
+    'frontend hafen',
+    `  bind ${o.listen}`,
+    // The global limit is HAProxy's own, from the file-descriptor limit it runs with.
+    `  maxconn ${limits.maxConnections}`,
+    ...(o.tls ? [`  bind ${o.tls.listen} ssl crt ${o.tls.certsDir}`] : []),
+    '  stick-table type ipv6 size 1m expire 60s store conn_cur',
+    '  tcp-request connection track-sc0 src',
+    `  tcp-request connection reject if { sc0_conn_cur gt ${limits.maxConnectionsPerClient} }`,
+    '  http-request set-var(txn.host) req.hdr(host),field(1,:),lower,regsub(\\.$,)',
+    '  http-request lua.hafen_hop_by_hop',
+    '  http-request del-header x-forwarded-for',
+    '  http-request del-header x-forwarded-proto',
+    '  http-request del-header x-forwarded-host',
+    '  http-request del-header x-forwarded-port',
+    '  http-request del-header x-real-ip',
+    '  http-request del-header forwarded',
+    '  http-request set-var(txn.proto) str(https) if { ssl_fc }',
+    '  http-request set-var(txn.proto) str(http) unless { ssl_fc }',
+    ...table.routes.filter((r) => r.redirectHttps).map((r) => `  http-request redirect scheme https code 308 if !{ ssl_fc } { var(txn.host) -m str ${r.host.toLowerCase()} }`),
+    '  option forwardfor',
+    '  http-request set-header x-forwarded-proto %[var(txn.proto)]',
+    '  http-request set-header x-forwarded-host %[var(txn.host)]',
+    '  http-request set-header forwarded for=%[src];proto=%[var(txn.proto)];host=%[var(txn.host)]',
+    // L7 retries (empty response, response timeout) only for requests that are safe to repeat.
+    '  http-request disable-l7-retry unless METH_GET || METH_OPTIONS',
+    ...rules,
+    '  default_backend hafen_no_route',
+    '',
+    'backend hafen_no_route',
+    '  http-request return status 404 content-type text/plain lf-string "no site is served here for %[var(txn.host)]\\n"',
+    ...(o.admin
+      ? ['', 'frontend hafen_admin', `  bind ${o.admin}`, '  http-request use-service prometheus-exporter if { path /metrics }', '  http-request return status 200 content-type application/json string "{\\"ok\\":true}" if { path /healthz }', '  http-request return status 404']
+      : []),
+    ...apps.flatMap((a) => ['', ...backendBlock(byApp.get(a)!, servers.filter((x) => x.app === a), (id) => address.get(id)!)]),
+    '',
+  ];
+  const config = lines.join('\n');
+  // Weights are set at run time; everything else in the config needs a reload.
+  const structureHash = contentHash(config.replace(/ weight \d+/g, ''));
+  return { config, hostsMap: hostsMap ? `${hostsMap}\n` : '', wildcardMap: wildcardMap ? `${wildcardMap}\n` : '', servers: servers.map(({ backup: _b, ...x }) => x), structureHash };
+}
+
+/** The Lua helper: headers named in Connection are hop-by-hop and do not cross (RFC 9110 7.6.1). */
+export const HOP_BY_HOP_LUA = `-- Rendered by hafen.
+core.register_action("hafen_hop_by_hop", { "http-req" }, function(txn)
+  local conn = txn.http:req_get_headers()["connection"]
+  if conn == nil then return end
+  for _, value in pairs(conn) do
+    for name in string.gmatch(value, "[^,%s]+") do
+      local n = string.lower(name)
+      if n ~= "close" and n ~= "keep-alive" and n ~= "upgrade" then txn.http:req_del_header(n) end
+    end
+  end
+end)
+`;
