@@ -218,6 +218,9 @@ export class FirewallKeeper {
       child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
       child.on('error', (e) => resolve({ code: null, stdout, stderr: `${stderr}${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'nft is not installed (apt install nftables)' : e.message}` }));
       child.on('close', (code) => resolve({ code, stdout, stderr }));
+      // nft may exit before it reads its input (a command that takes none, or an error): the
+      // broken pipe is no failure of ours; the exit status says what happened.
+      child.stdin.on('error', () => {});
       child.stdin.end(input ?? '');
     });
   }

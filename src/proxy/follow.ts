@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { HafenClient } from '../client/client.js';
 import { RouteTableSchema, type RouteTable } from '../core/render/routes.js';
 import { writeFileAtomic } from '../lib/fs.js';
-import type { Proxy } from './proxy.js';
+import type { ProxyReplicaView } from '../client/client.js';
 import type { TrafficCounter } from './traffic.js';
 
 export interface CachedRoutes {
@@ -18,6 +18,14 @@ export interface CachedRoutes {
 }
 
 const MAX_BACKOFF_MS = 5000;
+
+/** What the follower drives: the built-in proxy, or HAProxy through its engine. */
+export interface DataPlane {
+  readonly revision: number;
+  update(table: RouteTable): void | Promise<unknown>;
+  /** Each replica as this proxy sees it now. */
+  health(): ProxyReplicaView[];
+}
 
 export function readCachedRoutes(data: string): CachedRoutes | undefined {
   try {
@@ -42,7 +50,7 @@ export class RouteFollower {
   constructor(
     private readonly client: HafenClient,
     private readonly data: string,
-    private readonly proxy: Proxy,
+    private readonly proxy: DataPlane,
     private readonly site: string,
     private hash: string | undefined,
     private readonly log: (msg: string, extra?: Record<string, unknown>) => void,
@@ -84,7 +92,7 @@ export class RouteFollower {
         const res = await this.client.proxyRoutes(this.hash, this.waitSeconds);
         if (!this.running) return;
         if (res.hash !== this.hash) {
-          this.proxy.update(res.table);
+          await this.proxy.update(res.table);
           this.hash = res.hash;
           this.log('route table applied', { revision: res.table.revision, routes: res.table.routes.length });
           await writeCachedRoutes(this.data, { hash: res.hash, site: res.site, table: res.table });

@@ -7,6 +7,7 @@
  * replicas as this proxy sees them: on the admin address, never on the traffic port.
  */
 import { readFileSync, unwatchFile, watchFile } from 'node:fs';
+import { join } from 'node:path';
 import http from 'node:http';
 import { Command, InvalidArgumentError } from 'commander';
 import { pino } from 'pino';
@@ -17,7 +18,9 @@ import { RouteTableSchema, type RouteTable } from '../core/render/routes.js';
 import { parseArgs, parseHostPort, serveUntilSignalled } from '../lib/daemon.js';
 import { HafenError } from '../lib/errors.js';
 import { CertStore } from './certs.js';
-import { RouteFollower, readCachedRoutes, writeCachedRoutes } from './follow.js';
+import { RouteFollower, readCachedRoutes, writeCachedRoutes, type DataPlane } from './follow.js';
+import { HaproxyDataPlane } from './haproxy/dataplane.js';
+import { freeListen } from './haproxy/engine.js';
 import { TrafficCounter } from './traffic.js';
 import { ProxyMetrics } from './metrics.js';
 import type { HealthOptions } from './replica.js';
@@ -78,6 +81,12 @@ export interface ProxyStartOptions {
   logStream?: NodeJS.WritableStream;
   limits?: Partial<ServerLimits>;
   health?: Partial<HealthOptions>;
+  /** builtin (default): hafen's own proxy; haproxy: HAProxy driven by hafen (haproxy/engine.ts). */
+  engine?: 'builtin' | 'haproxy';
+  /** The haproxy binary (default: haproxy on the PATH). */
+  haproxy?: string;
+  /** HAProxy's worker threads (default: one per CPU). */
+  haproxyThreads?: number;
   /** HTTPS: address and the certificate directory (one pair per host name, chosen by SNI). */
   tlsListen?: string;
   certs?: string;
@@ -97,8 +106,11 @@ function positiveInt(v: string, option: string): number {
 
 export interface RunningProxy {
   url: string;
+  tlsUrl?: string;
   site: string;
-  server: ProxyServer;
+  engine: 'builtin' | 'haproxy';
+  /** The route table revision it serves. */
+  revision(): number;
   stop(): Promise<void>;
 }
 
@@ -138,6 +150,57 @@ export async function startProxy(o: ProxyStartOptions): Promise<RunningProxy> {
   }
   if (!site) throw new HafenError('HAFEN_CLI_BAD_OPTION', 'the proxy needs --site (or a controller that knows the site of its host)');
   if ((o.tlsListen === undefined) !== (o.certs === undefined)) throw new HafenError('HAFEN_CLI_BAD_OPTION', '--tls-listen and --certs go together');
+  // Follows the controller (or the route file); the function it returns stops that and delivers the last counts.
+  const follow = (plane: DataPlane, endpoints: { listen: string; tlsListen?: string }): (() => Promise<void>) => {
+    if (client) {
+      const f = new RouteFollower(client, o.data, plane, site, hash, (msg, extra) => log.info(extra ?? {}, msg), traffic, endpoints);
+      f.start();
+      return async () => {
+        f.stop();
+        await f.flush();
+      };
+    }
+    const file = o.routes!;
+    watchFile(file, { interval: 1000 }, () => {
+      void (async () => {
+        const next = readRouteFile(file);
+        await plane.update(next);
+        log.info({ revision: next.revision, routes: next.routes.length }, 'route table reloaded');
+      })().catch((err: HafenError) => log.error({ code: err.code }, `${err.message}; keeping revision ${plane.revision}`));
+    });
+    return async () => unwatchFile(file);
+  };
+  if (o.engine === 'haproxy') {
+    if (o.tlsListen) throw new HafenError('HAFEN_CLI_BAD_OPTION', '--engine haproxy does not serve HTTPS yet (--tls-listen, --certs): run the built-in engine for HTTPS sites');
+    const dp = await HaproxyDataPlane.start(
+      table,
+      {
+        site,
+        listen: await freeListen(hostPort(o.listen, '--listen')),
+        dir: join(o.data, 'haproxy'),
+        ...(o.admin ? { admin: await freeListen(hostPort(o.admin, '--admin')) } : {}),
+        ...(o.limits ? { limits: o.limits } : {}),
+        ...(o.haproxy ? { binary: o.haproxy } : {}),
+        ...(o.haproxyThreads ? { threads: o.haproxyThreads } : {}),
+        accessLog: o.accessLog !== false,
+        onOutput: (line) => (o.accessLog !== false ? access.info({ haproxy: line }) : log.info({ haproxy: line }, 'haproxy')),
+      },
+      traffic,
+      (msg, extra) => log.info(extra ?? {}, msg),
+    );
+    const unfollow = follow(dp, { listen: new URL(dp.url).host });
+    return {
+      url: dp.url,
+      site,
+      engine: 'haproxy',
+      revision: () => dp.revision,
+      stop: async () => {
+        await unfollow();
+        await dp.close();
+        if ('flushSync' in dest) (dest as { flushSync(): void }).flushSync();
+      },
+    };
+  }
   const certs = o.certs
     ? new CertStore(o.certs, (names, problems) => {
         for (const p of problems) log.error({ file: p.file }, `certificate ${p.file}: ${p.message}`);
@@ -172,32 +235,16 @@ export async function startProxy(o: ProxyStartOptions): Promise<RunningProxy> {
     });
   });
   const admin = o.admin ? await startAdmin(hostPort(o.admin, '--admin'), ps, metrics) : undefined;
-  let follower: RouteFollower | undefined;
-  if (client) {
-    const endpoints = { listen: new URL(ps.url).host, ...(ps.tlsUrl ? { tlsListen: new URL(ps.tlsUrl).host } : {}) };
-    follower = new RouteFollower(client, o.data, ps.proxy, site, hash, (msg, extra) => log.info(extra ?? {}, msg), traffic, endpoints);
-    follower.start();
-  } else {
-    const file = o.routes!;
-    watchFile(file, { interval: 1000 }, () => {
-      try {
-        const next = readRouteFile(file);
-        ps.update(next);
-        log.info({ revision: next.revision, routes: next.routes.length }, 'route table reloaded');
-      } catch (err) {
-        log.error({ code: (err as HafenError).code }, `${(err as Error).message}; keeping revision ${ps.proxy.revision}`);
-      }
-    });
-  }
+  const unfollow = follow(ps.proxy, { listen: new URL(ps.url).host, ...(ps.tlsUrl ? { tlsListen: new URL(ps.tlsUrl).host } : {}) });
   return {
     url: ps.url,
+    ...(ps.tlsUrl ? { tlsUrl: ps.tlsUrl } : {}),
     site,
-    server: ps,
+    engine: 'builtin',
+    revision: () => ps.proxy.revision,
     stop: async () => {
-      follower?.stop();
-      await follower?.flush();
+      await unfollow();
       certs?.close();
-      if (o.routes) unwatchFile(o.routes);
       admin?.close();
       await ps.close();
       if ('flushSync' in dest) (dest as { flushSync(): void }).flushSync();
@@ -217,6 +264,12 @@ export async function runProxy(argv: string[]): Promise<number> {
     .option('--tls-listen <host:port>', 'HTTPS address (with --certs)')
     .option('--certs <dir>', 'certificates by host name: NAME.crt + NAME.key, "_.example.com" for *.example.com; reloaded on change')
     .option('--admin <host:port>', 'admin address: /metrics, /healthz, /replicas', '127.0.0.1:9180')
+    .option('--engine <engine>', 'builtin (hafen\'s own proxy) or haproxy (HAProxy driven by hafen: config and maps rendered from the route table, weights by its runtime API, hitless reloads; HTTP only so far)', (v: string) => {
+      if (v !== 'builtin' && v !== 'haproxy') throw new InvalidArgumentError(`--engine must be builtin or haproxy, not "${v}"`);
+      return v;
+    }, 'builtin')
+    .option('--haproxy <binary>', 'the haproxy binary for --engine haproxy', 'haproxy')
+    .option('--haproxy-threads <n>', 'HAProxy worker threads (default: one per CPU)', (v) => positiveInt(v, '--haproxy-threads'))
     .option('--retry-put-delete', 'treat PUT and DELETE as idempotent (retried after a failure before the response)')
     .option('--max-connections <n>', 'client connections overall (default 20000)', (v) => positiveInt(v, '--max-connections'))
     .option('--max-connections-per-client <n>', 'client connections per client address (default 500)', (v) => positiveInt(v, '--max-connections-per-client'))
@@ -238,7 +291,7 @@ A route table file (standalone mode):
   const early = parseArgs(program, argv);
   if (early !== undefined) return early;
   const o = program.opts<
-    Pick<ProxyStartOptions, 'site' | 'routes' | 'controller' | 'data' | 'joinToken' | 'listen' | 'retryPutDelete' | 'tlsListen' | 'certs'> & {
+    Pick<ProxyStartOptions, 'site' | 'routes' | 'controller' | 'data' | 'joinToken' | 'listen' | 'retryPutDelete' | 'tlsListen' | 'certs' | 'engine' | 'haproxy' | 'haproxyThreads'> & {
       admin: string;
       quiet?: boolean;
       maxConnections?: number;
@@ -250,7 +303,7 @@ A route table file (standalone mode):
   return serveUntilSignalled(async () => {
     const limits = { ...(o.maxConnections ? { maxConnections: o.maxConnections } : {}), ...(o.maxConnectionsPerClient ? { maxConnectionsPerClient: o.maxConnectionsPerClient } : {}) };
     const p = await startProxy({ ...o, ...(joinToken ? { joinToken } : {}), accessLog: !o.quiet, limits, health: { stallMs: o.stallMs } });
-    process.stderr.write(`hafen proxy for site ${p.site} on ${p.url}${p.server.tlsUrl ? ` and ${p.server.tlsUrl}` : ''} (admin http://${o.admin}), revision ${p.server.proxy.revision}${o.controller ? `, following ${o.controller}` : ''}\n`);
+    process.stderr.write(`hafen proxy${p.engine === 'haproxy' ? ' (HAProxy)' : ''} for site ${p.site} on ${p.url}${p.tlsUrl ? ` and ${p.tlsUrl}` : ''} (admin http://${o.admin}${p.engine === 'haproxy' ? ': /metrics, /healthz' : ''}), revision ${p.revision()}${o.controller ? `, following ${o.controller}` : ''}\n`);
     return { stop: () => p.stop() };
   });
 }

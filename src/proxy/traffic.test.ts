@@ -39,3 +39,15 @@ test('the peak of open connections is kept per minute, and connections still ope
   c.restore({ traffic: [], peaks: [{ minute: '2026-11-26T10:02:00.000Z', peak: 5 }] });
   assert.deepEqual(c.take(at('2026-11-26T10:02:10Z')).peaks, [{ minute: '2026-11-26T10:02:00.000Z', peak: 5 }]);
 });
+
+test('counts taken from elsewhere (HAProxy): requests added to their minute, sampled connections as the minute\'s peak', () => {
+  const c = new TrafficCounter();
+  c.add('shop', 30, 1, at('2026-11-26T10:00:10Z'));
+  c.add('shop', 5, 0, at('2026-11-26T10:00:50Z'));
+  c.add('shop', 0, 0, at('2026-11-26T10:01:10Z'));
+  c.connectionsNow(7, at('2026-11-26T10:00:10Z'));
+  c.connectionsNow(3, at('2026-11-26T10:00:20Z'));
+  const taken = c.take(at('2026-11-26T10:00:59Z'));
+  assert.deepEqual(taken.traffic, [{ app: 'shop', minute: '2026-11-26T10:00:00.000Z', requests: 35, errors: 1 }]);
+  assert.deepEqual(taken.peaks, [{ minute: '2026-11-26T10:00:00.000Z', peak: 7 }]);
+});

@@ -43,6 +43,23 @@ export class TrafficCounter {
     if (status === 0 || status >= 500) c.errors++;
   }
 
+  /** Requests counted elsewhere (HAProxy's statistics), added to the minute of `now`. */
+  add(app: string, requests: number, errors: number, now: Date = new Date()): void {
+    if (requests <= 0 && errors <= 0) return;
+    const minute = minuteOf(now);
+    const key = `${app}\u0000${minute}`;
+    const c = this.counts.get(key) ?? { app, minute, requests: 0, errors: 0 };
+    c.requests += Math.max(0, requests);
+    c.errors += Math.max(0, errors);
+    this.counts.set(key, c);
+  }
+
+  /** Connections open now, as sampled elsewhere (HAProxy's scur): the minute's peak is the highest sample. */
+  connectionsNow(open: number, now: Date = new Date()): void {
+    this.open = Math.max(0, open);
+    this.notePeak(minuteOf(now));
+  }
+
   connectionOpened(now: Date = new Date()): void {
     this.open++;
     this.notePeak(minuteOf(now));

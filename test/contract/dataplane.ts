@@ -64,7 +64,7 @@ function raw(url: string, bytes: string, quietMs = 400): Promise<string> {
 
 /** `skip`: why the engine cannot run here (a missing program); the tests are then skipped, saying so. */
 export function dataPlaneContract(name: string, start: (o: EngineOptions) => Promise<Engine>, skip?: string): void {
-  describe(`Data-plane contract: ${name}`, { ...(skip ? { skip } : {}) }, () => {
+  describe(`Data-plane contract: ${name}`, { timeout: 120_000, ...(skip ? { skip } : {}) }, () => {
     test('routes by exact and wildcard host and by path prefix; unknown hosts get a clear 404', async () => {
       const [a, b, c] = await Promise.all([startBackend('shop-r1', '127.0.4.1'), startBackend('api-r1', '127.0.4.2'), startBackend('any-r1', '127.0.4.3')]);
       const e = await start({
@@ -241,7 +241,11 @@ export function dataPlaneContract(name: string, start: (o: EngineOptions) => Pro
           s.on('close', () => (closed[idx] = true));
           s.on('error', () => {});
           sockets.push(s);
-          await new Promise((r) => s.once('connect', r));
+          // A refused connection may be reset before it reports being connected.
+          await new Promise((r) => {
+            s.once('connect', r);
+            s.once('close', r);
+          });
         }
         await sleep(200);
         assert.equal(closed.filter(Boolean).length, 3, 'connections over the limit are closed');

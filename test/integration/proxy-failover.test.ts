@@ -1,91 +1,16 @@
-/**
- * Site loss under load: a proxy at site nue routes one app with replicas at nue (two hosts)
- * and vie. 500 GETs per second run through it (plus a few POSTs); then every nue replica dies
- * at once. No GET may fail, the dead replicas must be ejected within a second, and a POST may
- * fail only if it was in flight on a dead replica when it died.
- */
-import assert from 'node:assert/strict';
-import http from 'node:http';
-import { test } from 'node:test';
+/** Site loss under load through the built-in proxy (test/contract/failover.ts). */
 import { startProxyServer } from '../../src/proxy/server.js';
-import { shopTable, startBackend } from '../helpers/backends.js';
-import { sleep } from '../helpers/wait.js';
+import { siteLossUnderLoad } from '../contract/failover.js';
 
-
-test('a site dies under 500 GET/s: no GET fails, ejection within a second, POSTs fail only if in flight there', async () => {
-  const nue1 = await startBackend('shop-r1', '127.0.2.1');
-  const nue2 = await startBackend('shop-r2', '127.0.2.2');
-  // POSTs take a while, so some are in flight on a nue replica when it dies.
-  const vie = await startBackend('shop-r3', '127.0.3.1');
-  const ejected = new Map<string, number>();
+siteLossUnderLoad('built-in', 2, async (table, listen) => {
+  const down = new Map<string, number>();
   const proxy = await startProxyServer({
     site: 'nue',
-    listen: { host: '127.0.2.100', port: 0 },
-    table: shopTable([
-      { b: nue1, site: 'nue', host: 'nue-app-01' },
-      { b: nue2, site: 'nue', host: 'nue-app-02' },
-      { b: vie, site: 'vie', host: 'vie-app-01' },
-    ]),
+    listen,
+    table,
     onHealth: (id, e) => {
-      if (e === 'ejected' || e === 'down') if (!ejected.has(id)) ejected.set(id, performance.now());
+      if ((e === 'ejected' || e === 'down') && !down.has(id)) down.set(id, performance.now());
     },
   });
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 200 });
-  const request = (method: string, path: string, body?: string) =>
-    new Promise<{ status: number; backend: string; ms: number }>((resolve) => {
-      const t0 = performance.now();
-      const req = http.request(`${proxy.url}${path}`, { method, agent, headers: { host: 'shop.example.com', ...(body ? { 'content-length': Buffer.byteLength(body) } : {}) } }, (res) => {
-        res.resume();
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, backend: String(res.headers['x-backend'] ?? ''), ms: performance.now() - t0 }));
-      });
-      req.on('error', () => resolve({ status: 0, backend: '', ms: performance.now() - t0 }));
-      req.end(body);
-    });
-
-  const gets: Promise<{ status: number; backend: string; ms: number }>[] = [];
-  const posts: { at: number; done: Promise<{ status: number; backend: string; ms: number }> }[] = [];
-  let killedAt = 0;
-  try {
-    // Load: 500 GETs/s for 5 s (every 10 ms as many as are due by then, so a late timer on a
-    // busy machine catches up instead of lowering the rate); a POST every 25 GETs (20/s). The
-    // nue site dies at 2 s.
-    const start = performance.now();
-    let n = 0;
-    const timer = setInterval(() => {
-      const due = Math.floor((performance.now() - start) / 2);
-      while (n < due) {
-        gets.push(request('GET', `/item/${n++}`));
-        if (n % 25 === 0) posts.push({ at: performance.now(), done: request('POST', '/order', `order ${n}`) });
-      }
-    }, 10);
-    await sleep(2000);
-    killedAt = performance.now();
-    nue1.kill();
-    nue2.kill();
-    await sleep(3000);
-    clearInterval(timer);
-    const results = await Promise.all(gets);
-    const failed = results.filter((r) => r.status !== 200);
-    const seconds = (performance.now() - start) / 1000;
-    assert.ok(results.length >= 2000, `enough load: ${results.length} GETs in ${seconds.toFixed(1)} s`);
-    assert.deepEqual(failed.slice(0, 5), [], `${failed.length} of ${results.length} GETs failed`);
-    // Before the loss the own site served; after it, vie did.
-    assert.ok(nue1.served + nue2.served > 500, 'the own site served first');
-    assert.ok(vie.served > 500, 'the other site took over');
-    for (const id of ['shop-r1', 'shop-r2']) {
-      const at = ejected.get(id);
-      assert.ok(at !== undefined, `${id} was taken out`);
-      assert.ok(at - killedAt <= 1000, `${id} taken out ${(at - killedAt).toFixed(0)} ms after the loss`);
-    }
-    assert.equal(ejected.has('shop-r3'), false);
-    // POSTs: those sent after the loss all succeed (a refused connection sent nothing, so they are retried).
-    const postResults = await Promise.all(posts.map(async (p) => ({ at: p.at, ...(await p.done) })));
-    const lateFailures = postResults.filter((p) => p.at > killedAt + 5 && p.status !== 200);
-    assert.deepEqual(lateFailures, [], 'no POST sent after the loss failed');
-    assert.ok(postResults.filter((p) => p.status === 200).length >= postResults.length - 2);
-  } finally {
-    agent.destroy();
-    await proxy.close();
-    await Promise.all([nue1.close(), nue2.close(), vie.close()]);
-  }
+  return { url: proxy.url, down, close: () => proxy.close() };
 });

@@ -148,6 +148,8 @@ export class Restic {
         if (code === 0) resolve(out);
         else reject(resticError(this.repo, args, code, from?.password ? err.split(from.password).join('***') : err, sshDead ? 'unreachable' : undefined));
       });
+      // restic may exit before it reads its input: the exit status reports that, not a broken pipe.
+      child.stdin.on('error', () => {});
       child.stdin.end(input ?? '');
     });
   }

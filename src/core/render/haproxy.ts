@@ -42,6 +42,10 @@ export interface HaproxyOptions {
   /** Directory for the runtime socket, the maps, the server state and the Lua helper. */
   dir: string;
   limits?: Partial<HaproxyLimits>;
+  /** Worker threads (default: HAProxy's, one per CPU). */
+  threads?: number;
+  /** One log line per request on HAProxy's stdout (default on). */
+  accessLog?: boolean;
 }
 
 export interface HaproxyServer {
@@ -141,6 +145,7 @@ export function renderHaproxy(table: RouteTable, o: HaproxyOptions): HaproxyConf
     '# Rendered by hafen from the route table; changes here are overwritten.',
     'global',
     '  master-worker',
+    ...(o.threads ? [`  nbthread ${o.threads}`] : []),
     `  stats socket ${o.dir}/admin.sock mode 600 level admin expose-fd listeners`,
     `  server-state-file ${o.dir}/server-state`,
     `  lua-load ${o.dir}/hop-by-hop.lua`,
@@ -150,8 +155,7 @@ export function renderHaproxy(table: RouteTable, o: HaproxyOptions): HaproxyConf
     '',
     'defaults',
     '  mode http',
-    '  log stdout format raw local0 info',
-    '  option httplog',
+    ...(o.accessLog === false ? [] : ['  log stdout format raw local0 info', '  option httplog']),
     '  load-server-state-from-file global',
     '  timeout connect 2s',
     `  timeout client ${s(limits.requestTimeoutMs)}`,
@@ -160,10 +164,14 @@ export function renderHaproxy(table: RouteTable, o: HaproxyOptions): HaproxyConf
     `  timeout server ${s(limits.responseTimeoutMs)}`,
     '  timeout tunnel 1h',
     '  timeout queue 5s',
-    '  retries 2',
+    // Enough tries for every replica of a lost site to be marked down and give way to the backups.
+    '  retries 5',
     '  option redispatch 1',
     '  retry-on conn-failure empty-response response-timeout',
-    '  default-server check inter 1s fastinter 500ms downinter 1s fall 2 rise 2 observe layer7 error-limit 3 on-error mark-down',
+    // A replica whose connection fails is out at once (a site loss: every retry then reaches the
+    // backups; with layer7 and a limit of 3 the retries ran out first); 5xx answers are the
+    // active checks' to judge (http-check expect).
+    '  default-server check inter 1s fastinter 500ms downinter 1s fall 2 rise 2 observe layer4 error-limit 1 on-error mark-down',
     '',
     'frontend hafen',
     `  bind ${o.listen}`,
@@ -174,7 +182,8 @@ export function renderHaproxy(table: RouteTable, o: HaproxyOptions): HaproxyConf
     '  tcp-request connection track-sc0 src',
     `  tcp-request connection reject if { sc0_conn_cur gt ${limits.maxConnectionsPerClient} }`,
     '  http-request set-var(txn.host) req.hdr(host),field(1,:),lower,regsub(\\.$,)',
-    '  http-request lua.hafen_hop_by_hop',
+    // Only a Connection header naming more than keep-alive or close needs the Lua helper.
+    '  http-request lua.hafen_hop_by_hop if { req.hdr(connection) -m found } !{ req.hdr(connection) -m str -i keep-alive close upgrade }',
     '  http-request del-header x-forwarded-for',
     '  http-request del-header x-forwarded-proto',
     '  http-request del-header x-forwarded-host',

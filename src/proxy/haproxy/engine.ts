@@ -8,7 +8,8 @@
  * first, so health survives the reload.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import { join } from 'node:path';
 import { HOP_BY_HOP_LUA, renderHaproxy, type HaproxyConfig, type HaproxyOptions } from '../../core/render/haproxy.js';
 import type { RouteTable } from '../../core/render/routes.js';
@@ -32,9 +33,23 @@ export interface ReplicaView {
   /** HAProxy's status word: UP, DOWN, "UP 1/2" (going down), NOLB, MAINT, … */
   status: string;
   weight: number;
+  /** Requests on it now (its current sessions). */
+  inflight: number;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** "host:port" for HAProxy's bind line; port 0 (any) becomes a port free right now, as HAProxy needs a fixed one. */
+export async function freeListen(a: { host: string; port: number }): Promise<string> {
+  if (a.port !== 0) return `${a.host}:${a.port}`;
+  const port = await new Promise<number>((resolve, reject) => {
+    const s = net.createServer().once('error', reject).listen(0, a.host, () => {
+      const { port: p } = s.address() as net.AddressInfo;
+      s.close(() => resolve(p));
+    });
+  });
+  return `${a.host}:${port}`;
+}
 
 export class HaproxyEngine {
   private current: HaproxyConfig;
@@ -57,10 +72,12 @@ export class HaproxyEngine {
     mkdirSync(o.dir, { recursive: true, mode: 0o700 });
     const first = renderHaproxy(table, o);
     await writeFiles(o.dir, first);
-    // No servers' states yet: an empty state file (HAProxy warns about a missing one).
-    if (!existsSync(join(o.dir, 'server-state'))) writeFileSync(join(o.dir, 'server-state'), '');
+    // No servers' states yet: an empty state file of format 1 (HAProxy warns about a missing one).
+    if (!existsSync(join(o.dir, 'server-state'))) writeFileSync(join(o.dir, 'server-state'), '1\n');
     const cfg = join(o.dir, 'haproxy.cfg');
-    const child = spawn(o.binary ?? 'haproxy', ['-W', '-db', '-f', cfg], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const pidFile = join(o.dir, 'haproxy.pid');
+    await stopStale(pidFile, cfg);
+    const child = spawn(o.binary ?? 'haproxy', ['-W', '-db', '-f', cfg, '-p', pidFile], { stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     const onData = (d: Buffer) => {
       output = (output + d.toString()).slice(-4000);
@@ -138,14 +155,14 @@ export class HaproxyEngine {
     this.reloads++;
   }
 
-  /** Each replica as HAProxy's checks see it. */
-  async replicas(): Promise<ReplicaView[]> {
-    const rows = await this.stats();
+  /** Each replica as HAProxy's checks see it (from `rows` of show stat, or a fresh sample). */
+  async replicas(rows?: readonly StatRow[]): Promise<ReplicaView[]> {
+    rows ??= await this.stats();
     const byKey = new Map(rows.map((r) => [`${r.pxname}/${r.svname}`, r]));
     return this.current.servers.map((s) => {
       const row = byKey.get(`${s.backend}/${s.server}`);
       const status = row?.status ?? 'unknown';
-      return { replica: s.replica, app: s.app, site: s.site, status, up: /^(UP|no check|DRAIN|NOLB)/.test(status), weight: Number(row?.weight ?? s.weight) };
+      return { replica: s.replica, app: s.app, site: s.site, status, up: /^(UP|no check|DRAIN|NOLB)/.test(status), weight: Number(row?.weight ?? s.weight), inflight: Number(row?.scur) || 0 };
     });
   }
 
@@ -159,6 +176,26 @@ export class HaproxyEngine {
       await exited;
     }
   }
+}
+
+/**
+ * An HAProxy left running from this directory by a hafen proxy that died (it holds the ports):
+ * stopped before a new one starts. Only a process whose command line names this config.
+ */
+async function stopStale(pidFile: string, cfg: string): Promise<void> {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(pidFile, 'utf8').trim());
+    if (!Number.isInteger(pid) || pid <= 1 || !readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(cfg)) return;
+  } catch {
+    return;
+  }
+  process.kill(pid, 'SIGTERM');
+  for (let i = 0; i < 50; i++) {
+    if (!existsSync(`/proc/${pid}`) || readFileSync(`/proc/${pid}/stat`, 'utf8').split(' ')[2] === 'Z') return;
+    await sleep(100);
+  }
+  process.kill(pid, 'SIGKILL');
 }
 
 function mapEntries(text: string): Map<string, string> {

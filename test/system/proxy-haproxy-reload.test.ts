@@ -1,0 +1,133 @@
+/**
+ * HAProxy driven by hafen under load: 300 GETs and 12 POSTs a second through it while (1) the
+ * route table changes structurally three times (a new app each time: hitless reloads, the old
+ * worker finishing its requests) and (2) a replica's weight is ramped 0 → 10 → 50 → 100 %
+ * and the other's down to 0 (runtime API, no reload). Not one request may fail in either.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import type { RouteTable } from '../../src/core/render/routes.js';
+import { HaproxyEngine, freeListen } from '../../src/proxy/haproxy/engine.js';
+import { startBackend, type Backend } from '../helpers/backends.js';
+import { getWithHost } from '../helpers/http.js';
+import { need } from '../helpers/system.js';
+import { sleep } from '../helpers/wait.js';
+
+const HAPROXY = '/usr/sbin/haproxy';
+const dirs: string[] = [];
+after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+function table(revision: number, backends: Backend[], weights: number[], extraApps: Backend[] = []): RouteTable {
+  const rep = (b: Backend, weight = 100) => ({ id: b.id, site: 'nue', host: `h-${b.id}`, address: b.address, port: b.port, weight, state: 'active' as const });
+  return {
+    revision,
+    routes: [
+      { host: 'shop.example.com', pathPrefix: '/', app: 'shop', redirectHttps: false, health: { path: '/healthz', expectStatus: 200 }, replicas: backends.map((b, i) => rep(b, weights[i])) },
+      ...extraApps.map((b) => ({ host: `${b.id}.example.com`, pathPrefix: '/', app: b.id.replace(/-r\d+$/, ''), redirectHttps: false, replicas: [rep(b)] })),
+    ],
+  };
+}
+
+/** 300 GET/s and 12 POST/s on keep-alive connections until stopped; every answer's status. */
+function load(url: string) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 100 });
+  const results: { method: string; status: number; error?: string; backend: string }[] = [];
+  const pending: Promise<void>[] = [];
+  const send = (method: string, n: number) =>
+    new Promise<void>((resolve) => {
+      const body = method === 'POST' ? `order ${n}` : undefined;
+      const req = http.request(`${url}/item/${n}`, { method, agent, headers: { host: 'shop.example.com', ...(body ? { 'content-length': Buffer.byteLength(body) } : {}) } }, (res) => {
+        res.resume();
+        res.on('end', () => {
+          results.push({ method, status: res.statusCode ?? 0, backend: String(res.headers['x-backend'] ?? '') });
+          resolve();
+        });
+      });
+      req.on('error', (err) => {
+        results.push({ method, status: 0, error: (err as NodeJS.ErrnoException).code ?? err.message, backend: '' });
+        resolve();
+      });
+      req.end(body);
+    });
+  const start = performance.now();
+  let n = 0;
+  const timer = setInterval(() => {
+    const due = Math.floor(((performance.now() - start) * 300) / 1000);
+    while (n < due) {
+      pending.push(send(n % 25 === 0 ? 'POST' : 'GET', n));
+      n++;
+    }
+  }, 10);
+  return {
+    stop: async () => {
+      clearInterval(timer);
+      await Promise.all(pending);
+      agent.destroy();
+      return results;
+    },
+  };
+}
+
+test('reloads under load lose no request, and the old worker finishes its own', async (t) => {
+  if (!need(t, existsSync(HAPROXY), 'haproxy is not installed')) return;
+  const [a, b] = await Promise.all([startBackend('shop-r1', '127.0.85.1'), startBackend('shop-r2', '127.0.85.2')]);
+  const extra = await Promise.all([1, 2, 3].map((i) => startBackend(`app${i}-r1`, `127.0.85.${10 + i}`)));
+  const dir = mkdtempSync(join(tmpdir(), 'hafen-haproxy-reload-'));
+  dirs.push(dir);
+  const e = await HaproxyEngine.start(table(1, [a, b], [100, 100]), { site: 'nue', listen: await freeListen({ host: '127.0.85.100', port: 0 }), dir, binary: HAPROXY });
+  try {
+    const l = load(e.url);
+    for (let i = 1; i <= 3; i++) {
+      await sleep(1000);
+      assert.equal(await e.update(table(1 + i, [a, b], [100, 100], extra.slice(0, i))), 'reload');
+    }
+    await sleep(1000);
+    const results = await l.stop();
+    const failed = results.filter((r) => r.status !== 200);
+    t.diagnostic(`${results.length} requests during ${e.reloadCount} reloads, ${failed.length} failed`);
+    assert.equal(e.reloadCount, 3);
+    assert.ok(results.length >= 1000, `enough load: ${results.length}`);
+    assert.deepEqual(failed.slice(0, 5), [], `${failed.length} of ${results.length} failed`);
+    // The new apps are served by the reloaded config.
+    const res = await getWithHost(e.url, 'app3-r1.example.com');
+    assert.equal(res.status, 200);
+    assert.match(res.body, /^app3-r1 GET \//);
+  } finally {
+    await e.close();
+    await Promise.all([a, b, ...extra].map((x) => x.close()));
+  }
+});
+
+test('a weight ramp 0 → 10 → 50 → 100 % under load loses no request and ends on the new replica', async (t) => {
+  if (!need(t, existsSync(HAPROXY), 'haproxy is not installed')) return;
+  const [a, b] = await Promise.all([startBackend('shop-r1', '127.0.85.21'), startBackend('shop-r2', '127.0.85.22')]);
+  const dir = mkdtempSync(join(tmpdir(), 'hafen-haproxy-ramp-'));
+  dirs.push(dir);
+  const e = await HaproxyEngine.start(table(1, [a, b], [100, 0]), { site: 'nue', listen: await freeListen({ host: '127.0.85.100', port: 0 }), dir, binary: HAPROXY });
+  try {
+    const l = load(e.url);
+    const steps: [number, number][] = [[90, 10], [50, 50], [0, 100]];
+    for (const [i, [wa, wb]] of steps.entries()) {
+      await sleep(1000);
+      assert.equal(await e.update(table(2 + i, [a, b], [wa, wb])), 'runtime');
+    }
+    await sleep(1500);
+    const results = await l.stop();
+    const failed = results.filter((r) => r.status !== 200);
+    assert.ok(results.length >= 1000, `enough load: ${results.length}`);
+    assert.deepEqual(failed.slice(0, 5), [], `${failed.length} of ${results.length} failed`);
+    assert.equal(e.reloadCount, 0, 'weights change at run time');
+    const tail = results.slice(-100);
+    assert.ok(tail.every((r) => r.backend === 'shop-r2'), `the last requests all on shop-r2: ${[...new Set(tail.map((r) => r.backend))].join(', ')}`);
+    const first = results.slice(0, 100);
+    assert.ok(first.every((r) => r.backend === 'shop-r1'), 'at weight 0 the new replica took nothing');
+    t.diagnostic(`${results.length} requests over the ramp, none failed`);
+  } finally {
+    await e.close();
+    await Promise.all([a.close(), b.close()]);
+  }
+});
