@@ -42,8 +42,10 @@ test('exact names go to hosts.map, wildcards to wildcards.map longest suffix fir
   const rules = r.config.split('\n').filter((l) => l.startsWith('  use_backend'));
   assert.equal(rules.length, 3);
   assert.match(rules[0]!, /^ {2}use_backend app_api if \{ var\(txn.host\) -m str shop.example.com \} \{ path \/api \} \|\| \{ var\(txn.host\) -m str shop.example.com \} \{ path_beg \/api\/ \}$/);
-  assert.match(rules[1]!, /hosts\.map/);
-  assert.match(rules[2]!, /map_end\(\/run\/hafen\/wildcards\.map\)/);
+  assert.equal(rules[1], '  use_backend %[var(txn.exact)] if { var(txn.exact) -m found }');
+  assert.equal(rules[2], '  use_backend %[var(txn.wild)] if { var(txn.wild) -m found }');
+  assert.ok(r.config.includes('  http-request set-var(txn.exact) var(txn.host),map(/run/hafen/hosts.map)\n'));
+  assert.ok(r.config.includes('  http-request set-var(txn.wild) var(txn.host),map_end(/run/hafen/wildcards.map) unless { var(txn.exact) -m found }\n'));
 });
 
 test('the structure hash ignores weights and host names of existing apps, and sees new servers, checks and backup flags', () => {

@@ -125,11 +125,16 @@ export function renderHaproxy(table: RouteTable, o: HaproxyOptions): HaproxyConf
   const byPrefix = (a: Route, b: Route) => b.pathPrefix.length - a.pathPrefix.length || (a.host < b.host ? -1 : 1);
   const hosts = `${o.dir}/hosts.map`;
   const wildcards = `${o.dir}/wildcards.map`;
+  // Each map is looked up once per request (into a variable); the wildcard map only without an exact hit.
+  const lookups = [
+    `  http-request set-var(txn.exact) var(txn.host),map(${hosts})`,
+    `  http-request set-var(txn.wild) var(txn.host),map_end(${wildcards}) unless { var(txn.exact) -m found }`,
+  ];
   const rules = [
     ...exact.filter((x) => x.pathPrefix !== '/').sort(byPrefix).map((r) => `  use_backend ${backendName(r.app)} if ${routeCond(r)}`),
-    `  use_backend %[var(txn.host),map(${hosts})] if { var(txn.host),map(${hosts}) -m found }`,
+    '  use_backend %[var(txn.exact)] if { var(txn.exact) -m found }',
     ...wild.filter((x) => x.pathPrefix !== '/').sort(byPrefix).map((r) => `  use_backend ${backendName(r.app)} if ${routeCond(r)}`),
-    `  use_backend %[var(txn.host),map_end(${wildcards})] if { var(txn.host),map_end(${wildcards}) -m found }`,
+    '  use_backend %[var(txn.wild)] if { var(txn.wild) -m found }',
   ];
 
   const hostsMap = exact.filter((r) => r.pathPrefix === '/').map((r) => `${r.host.toLowerCase()} ${backendName(r.app)}`).sort().join('\n');
@@ -184,21 +189,17 @@ export function renderHaproxy(table: RouteTable, o: HaproxyOptions): HaproxyConf
     '  http-request set-var(txn.host) req.hdr(host),field(1,:),lower,regsub(\\.$,)',
     // Only a Connection header naming more than keep-alive or close needs the Lua helper.
     '  http-request lua.hafen_hop_by_hop if { req.hdr(connection) -m found } !{ req.hdr(connection) -m str -i keep-alive close upgrade }',
-    '  http-request del-header x-forwarded-for',
-    '  http-request del-header x-forwarded-proto',
-    '  http-request del-header x-forwarded-host',
+    // The forwarding headers are the proxy's own: set-header replaces a client's; the rest go.
     '  http-request del-header x-forwarded-port',
     '  http-request del-header x-real-ip',
-    '  http-request del-header forwarded',
-    '  http-request set-var(txn.proto) str(https) if { ssl_fc }',
-    '  http-request set-var(txn.proto) str(http) unless { ssl_fc }',
     ...table.routes.filter((r) => r.redirectHttps).map((r) => `  http-request redirect scheme https code 308 if !{ ssl_fc } { var(txn.host) -m str ${r.host.toLowerCase()} }`),
-    '  option forwardfor',
-    '  http-request set-header x-forwarded-proto %[var(txn.proto)]',
+    '  http-request set-header x-forwarded-for %[src]',
+    '  http-request set-header x-forwarded-proto %[ssl_fc,iif(https,http)]',
     '  http-request set-header x-forwarded-host %[var(txn.host)]',
-    '  http-request set-header forwarded for=%[src];proto=%[var(txn.proto)];host=%[var(txn.host)]',
+    '  http-request set-header forwarded for=%[src];proto=%[ssl_fc,iif(https,http)];host=%[var(txn.host)]',
     // L7 retries (empty response, response timeout) only for requests that are safe to repeat.
     '  http-request disable-l7-retry unless METH_GET || METH_OPTIONS',
+    ...lookups,
     ...rules,
     '  default_backend hafen_no_route',
     '',

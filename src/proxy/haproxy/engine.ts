@@ -145,10 +145,18 @@ export class HaproxyEngine {
     // The servers' states (health, weights) go to the new worker through the state file.
     writeFileSync(join(this.o.dir, 'server-state'), await runtimeCommand(this.socket, 'show servers state'));
     await writeFiles(this.o.dir, next);
+    // A config HAProxy would refuse is never handed to it: the old files come back, the old worker serves on.
+    const check = await checkConfig(this.o.binary ?? 'haproxy', join(this.o.dir, 'haproxy.cfg'));
+    if (check) {
+      await writeFiles(this.o.dir, this.current);
+      throw new HafenError('HAFEN_HAPROXY_CONFIG', `HAProxy refuses the rendered configuration; the previous one stays:\n${check}`);
+    }
     this.child.kill('SIGUSR2');
     const end = Date.now() + 10_000;
-    while ((await this.info().catch(() => ({}) as Record<string, string>)).Pid === before || (await this.info().catch(() => undefined)) === undefined) {
-      if (Date.now() > end) throw new HafenError('HAFEN_HAPROXY_RELOAD', `haproxy did not come back within 10 s after a reload (see its output; the old worker keeps serving)`);
+    for (;;) {
+      const pid = (await this.info().catch(() => undefined))?.Pid;
+      if (pid !== undefined && pid !== before) break;
+      if (Date.now() > end) throw new HafenError('HAFEN_HAPROXY_RELOAD', 'haproxy did not come back within 10 s after a reload (see its output; the old worker keeps serving)');
       await sleep(50);
     }
     this.current = next;
@@ -176,6 +184,18 @@ export class HaproxyEngine {
       await exited;
     }
   }
+}
+
+/** `haproxy -c`: undefined when the config is valid, else what HAProxy says about it. */
+function checkConfig(binary: string, cfg: string): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const c = spawn(binary, ['-c', '-q', '-f', cfg], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    c.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    c.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    c.on('error', (err) => resolve(err.message));
+    c.on('close', (code) => resolve(code === 0 ? undefined : out.trim() || `haproxy -c exited with ${code}`));
+  });
 }
 
 /**
