@@ -130,14 +130,20 @@ export class HaproxyEngine {
     const after = mapEntries(next.hostsMap);
     for (const [k, v] of after) if (before.get(k) !== v) commands.push(before.has(k) ? `set map ${map} ${k} ${v}` : `add map ${map} ${k} ${v}`);
     for (const k of before.keys()) if (!after.has(k)) commands.push(`del map ${map} ${k}`);
+    if (commands.length === 0) return 'none';
     await writeFiles(this.o.dir, next);
-    this.current = next;
     for (const c of commands) {
       const answer = (await runtimeCommand(this.socket, c)).trim();
-      // Success is silent, or "…weight…" notes; HAProxy reports errors in words.
-      if (/^(No such|Unknown|Require|Invalid|.*not found)/i.test(answer)) throw new HafenError('HAFEN_HAPROXY_RUNTIME', `HAProxy refused "${c}": ${answer}`);
+      // Success is silent, or "…weight…" notes; HAProxy reports errors in words. A refused
+      // change is made by a reload instead, so HAProxy never lags what hafen thinks it runs.
+      if (/^(No such|Unknown|Require|Invalid|.*not found)/i.test(answer)) {
+        this.o.onOutput?.(`runtime API refused "${c}" (${answer}); reloading instead`);
+        await this.reload(next);
+        return 'reload';
+      }
     }
-    return commands.length ? 'runtime' : 'none';
+    this.current = next;
+    return 'runtime';
   }
 
   private async reload(next: HaproxyConfig): Promise<void> {
