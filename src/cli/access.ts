@@ -1,10 +1,9 @@
 /** `hafen host join HOST` and `hafen token create|list|revoke`: credentials, each shown exactly once. */
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
+import type { Role } from '../client/client.js';
 import { EXIT, json, parseFormat, type CliIo, type OutputFormat } from './io.js';
 import { remoteClient, remoteOptions, type RemoteOptions } from './remote.js';
-
-export type Role = 'admin' | 'operator' | 'viewer';
 
 export function parseRole(v: string): Role {
   if (v !== 'admin' && v !== 'operator' && v !== 'viewer') throw new InvalidArgumentError('must be admin, operator or viewer');

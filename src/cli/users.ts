@@ -4,7 +4,8 @@
  */
 import type { Command } from 'commander';
 import { HafenError } from '../lib/errors.js';
-import { parseRole, type Role } from './access.js';
+import type { Role } from '../client/client.js';
+import { parseRole } from './access.js';
 import { EXIT, json, parseFormat, type CliIo, type OutputFormat } from './io.js';
 import { readValue } from './read-secret.js';
 import { remoteClient, remoteOptions, type RemoteOptions } from './remote.js';

@@ -31,7 +31,7 @@ export interface PrepareContext {
  */
 export async function prepareFleet(ctx: PrepareContext, sources: FleetSource[], lock?: AllocationRecord, previous?: readonly Placement[]): Promise<Prepared> {
   const cur = ctx.current;
-  const allocations = lock ?? cur?.allocations;
+  const allocations = lock ?? cur?.ipam?.record;
   const res = validateFleet(sources, { parseCache: ctx.parsed, ...(allocations ? { allocations } : {}) });
   // Files no longer part of the fleet leave the cache.
   for (const name of [...ctx.parsed.keys()]) if (!sources.some((s) => s.name === name)) ctx.parsed.delete(name);

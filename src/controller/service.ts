@@ -146,7 +146,7 @@ export class ControllerService {
     const addresses = addressesOf(ipam);
     const desired = rendered ?? render(fleet, placements, revision, secretVersions, ipam);
     const hashes = new Map([...desired].map(([host, s]) => [host, hostStateHash(s)]));
-    this.snapshot = { revision, fleet, sources, placements, desired, hashes, addresses, ...(ipam ? { allocations: ipam.record, ipam } : {}) };
+    this.snapshot = { revision, fleet, sources, placements, desired, hashes, addresses, ...(ipam ? { ipam } : {}) };
     return this.snapshot;
   }
 
@@ -191,7 +191,7 @@ export class ControllerService {
     await this.secrets.makeMissing(passwords, 'hafen (backup repository password)', this.now());
     const cur = await this.current();
     const staged = site && (await this.rollouts.plan(site, prepared.fleet.hosts, prepared.desired, cur, (parent ?? 0) + 1, author));
-    if (staged && cur && contentHash(prepared.fleet) === contentHash(cur.fleet) && contentHash(prepared.ipam?.record ?? null) === contentHash(cur.allocations ?? null)) {
+    if (staged && cur && contentHash(prepared.fleet) === contentHash(cur.fleet) && contentHash(prepared.ipam?.record ?? null) === contentHash(cur.ipam?.record ?? null)) {
       // Nothing new to store: roll the newest revision out to the site's held hosts.
       const rollout = staged.rollout && (await this.store.saveRollout({ ...staged.rollout, revision: cur.revision }, staged.holds));
       this.holds.changed();
@@ -230,10 +230,10 @@ export class ControllerService {
     const target = (p: Placement) => (p.app === r.move.app ? r.move.targets.find((t) => t.replica === p.replica) : undefined);
     if (cur.placements.every((p) => !target(p) || p.host === target(p)!.to)) return cur.revision;
     const moved = cur.placements.map((p) => (target(p) ? { ...p, host: target(p)!.to, site: r.move.to } : p));
-    const plan = (await this.prepare(cur.sources, cur.allocations, moved)).plan;
+    const plan = (await this.prepare(cur.sources, cur.ipam?.record, moved)).plan;
     const off = plan.placements.find((p) => target(p) && p.host !== target(p)!.to);
     if (off) throw new HafenError('HAFEN_MIGRATE_TARGET_GONE', `${r.move.app}-r${off.replica} no longer fits on ${target(off)!.to} in the newest fleet (it would go to ${off.host})`);
-    return (await this.apply(cur.sources, cur.revision, `migration ${r.id}`, `move ${r.move.app} from ${r.move.from} to ${r.move.to}`, undefined, cur.allocations, moved)).revision;
+    return (await this.apply(cur.sources, cur.revision, `migration ${r.id}`, `move ${r.move.app} from ${r.move.from} to ${r.move.to}`, undefined, cur.ipam?.record, moved)).revision;
   }
 
   /** Applies the fleet of an earlier revision as a new revision. */

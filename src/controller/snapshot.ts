@@ -18,9 +18,7 @@ export interface Snapshot {
   hashes: Map<string, string>;
   /** Each host's address from IPAM (what proxies reach its units at, unless its agent reports another). */
   addresses: Map<string, string>;
-  /** The IPAM allocation record: the next revision keeps these addresses. */
-  allocations?: AllocationRecord;
-  /** Segments and host addresses as IPAM gave them (what the site pages show). */
+  /** Segments and host addresses as IPAM gave them (the site pages); its record is what the next revision keeps. */
   ipam?: IpamResult;
 }
 

@@ -6,7 +6,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { capacityReport, type CapacityReport } from '../../core/placement/capacity.js';
-import { siteReport } from '../../core/render/site-report.js';
+import { siteReport, type SiteReport } from '../../core/render/site-report.js';
 import { analyseRisk, type RiskReport } from '../../core/risk/scenarios.js';
 import { HafenError } from '../../lib/errors.js';
 import type { ControllerService } from '../service.js';
@@ -16,6 +16,7 @@ import { requireRole } from './auth.js';
 interface Views {
   capacity?: CapacityReport;
   risk?: RiskReport;
+  sites: Map<string, SiteReport | undefined>;
 }
 
 export function fleetViewRoutes(app: FastifyInstance, service: ControllerService): void {
@@ -23,7 +24,7 @@ export function fleetViewRoutes(app: FastifyInstance, service: ControllerService
   const cache = new WeakMap<Snapshot, Views>();
   const views = (cur: Snapshot): Views => {
     let v = cache.get(cur);
-    if (!v) cache.set(cur, (v = {}));
+    if (!v) cache.set(cur, (v = { sites: new Map() }));
     return v;
   };
   const newest = async (): Promise<Snapshot> => {
@@ -51,7 +52,10 @@ export function fleetViewRoutes(app: FastifyInstance, service: ControllerService
   app.get<{ Params: { site: string } }>('/v1/sites/:site', async (req) => {
     await requireRole(service.store, req, 'viewer');
     const cur = await newest();
-    const report = siteReport(cur.fleet, cur.ipam ?? { segments: [], hosts: [] }, cur.placements, req.params.site);
+    const sites = views(cur).sites;
+    // Rendering every host's ruleset for its rule count is the costly part: once per revision and site.
+    if (!sites.has(req.params.site) && cur.fleet.sites.some((s) => s.id === req.params.site)) sites.set(req.params.site, siteReport(cur.fleet, cur.ipam ?? { segments: [], hosts: [] }, cur.placements, req.params.site));
+    const report = sites.get(req.params.site);
     if (!report) throw new HafenError('HAFEN_SITE_NOT_FOUND', `no site "${req.params.site}" in revision ${cur.revision} (sites: ${cur.fleet.sites.map((s) => s.id).join(', ')})`);
     return { revision: cur.revision, ...report };
   });
