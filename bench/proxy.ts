@@ -4,7 +4,8 @@
  *
  * One run, one machine, one 1 KiB backend (nginx serving a static file, one worker). wrk (one
  * thread, keep-alive) measures, in turn: the backend directly, nginx as a proxy, HAProxy (hand
- * configured, and driven by hafen: `hafen proxy --engine haproxy`, one thread each),
+ * configured twice — minimal, and for the same job as hafen's config: bench/peers/haproxy-same-job.ts
+ * — and driven by hafen: `hafen proxy --engine haproxy`; one thread each),
  * http-proxy-3 and @fastify/http-proxy (the Node peers), and hafen proxy (access log off, as
  * the peers run without one; a second run with the JSON access log to /dev/null). Every proxy
  * keeps connections to the backend alive. Then a steady 2,000 req/s over 1,000 connections
@@ -20,6 +21,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BIN, ROOT } from '../test/helpers/paths.js';
+import { haproxySameJob } from './peers/haproxy-same-job.js';
 import { steadyLoad, type SteadyResult } from './steady-load.js';
 
 const arg = (name: string, dflt: number) => {
@@ -32,7 +34,7 @@ const dir = mkdtempSync(join(tmpdir(), 'hafen-bench-proxy-'));
 const children: ChildProcess[] = [];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const HOST = 'bench.example.com';
-const PORTS = { backend: 18500, nginx: 18501, haproxy: 18502, httpProxy3: 18503, fastify: 18504, hafen: 18505, hafenLog: 18506, hafenIdle: 18507, hafenHaproxy: 18508 };
+const PORTS = { backend: 18500, nginx: 18501, haproxy: 18502, httpProxy3: 18503, fastify: 18504, hafen: 18505, hafenLog: 18506, hafenIdle: 18507, hafenHaproxy: 18508, haproxySameJob: 18509 };
 
 function start(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}, stdout: 'ignore' | number = 'ignore'): ChildProcess {
   const c = spawn(cmd, args, { cwd: ROOT, stdio: ['ignore', stdout, 'inherit'], env: { ...process.env, ...env } });
@@ -110,6 +112,7 @@ http { access_log off; keepalive_requests 100000; ${body} }`;
   const targets: [string, number][] = [['backend (direct)', PORTS.backend]];
   start('nginx', ['-c', join(dir, 'proxy.conf'), '-p', dir]);
   start('haproxy', ['-f', join(dir, 'haproxy.cfg'), '-db']);
+  start('haproxy', ['-f', haproxySameJob(dir, { port: PORTS.haproxySameJob, host: HOST, backendPort: PORTS.backend }), '-db']);
   start(process.execPath, [join(ROOT, 'bench', 'peers', 'http-proxy-3.mjs'), String(PORTS.httpProxy3), String(PORTS.backend)]);
   start(process.execPath, [join(ROOT, 'bench', 'peers', 'fastify-http-proxy.mjs'), String(PORTS.fastify), String(PORTS.backend)]);
   const hafen = start(process.execPath, [BIN, 'proxy', '--routes', join(dir, 'routes.json'), '--site', 'nue', '--listen', `127.0.0.1:${PORTS.hafen}`, '--admin', '127.0.0.1:18515', '--quiet', '--max-connections-per-client', '10000']);
@@ -117,8 +120,8 @@ http { access_log off; keepalive_requests 100000; ${body} }`;
   // HAProxy driven by hafen (its config rendered from the same route table, health checks and
   // header hygiene included), one thread like the hand-written one.
   start(process.execPath, [BIN, 'proxy', '--engine', 'haproxy', '--routes', join(dir, 'routes.json'), '--site', 'nue', '--data', join(dir, 'hafen-haproxy'), '--listen', `127.0.0.1:${PORTS.hafenHaproxy}`, '--admin', '127.0.0.1:18518', '--quiet', '--haproxy-threads', '1', '--max-connections-per-client', '10000']);
-  for (const p of [PORTS.nginx, PORTS.haproxy, PORTS.httpProxy3, PORTS.fastify, PORTS.hafen, PORTS.hafenLog, PORTS.hafenHaproxy]) await waitFor(p);
-  targets.push(['nginx', PORTS.nginx], ['HAProxy', PORTS.haproxy], ['hafen-driven HAProxy', PORTS.hafenHaproxy], ['http-proxy-3', PORTS.httpProxy3], ['@fastify/http-proxy', PORTS.fastify], ['hafen proxy', PORTS.hafen], ['hafen proxy + access log', PORTS.hafenLog]);
+  for (const p of [PORTS.nginx, PORTS.haproxy, PORTS.httpProxy3, PORTS.fastify, PORTS.hafen, PORTS.hafenLog, PORTS.hafenHaproxy, PORTS.haproxySameJob]) await waitFor(p);
+  targets.push(['nginx', PORTS.nginx], ['HAProxy', PORTS.haproxy], ['HAProxy, same job by hand', PORTS.haproxySameJob], ['hafen-driven HAProxy', PORTS.hafenHaproxy], ['http-proxy-3', PORTS.httpProxy3], ['@fastify/http-proxy', PORTS.fastify], ['hafen proxy', PORTS.hafen], ['hafen proxy + access log', PORTS.hafenLog]);
 
   const results: Result[] = [];
   for (const [name, port] of targets) {
@@ -137,7 +140,8 @@ http { access_log off; keepalive_requests 100000; ${body} }`;
   const mine = results.find((r) => r.name === 'hafen proxy')!;
   const peers = results.filter((r) => r.name === 'http-proxy-3' || r.name === '@fastify/http-proxy');
   const driven = results.find((r) => r.name === 'hafen-driven HAProxy')!;
-  console.log(`\nhafen-driven HAProxy: ${(driven.rps / haproxy.rps).toFixed(2)}x hand-configured HAProxy (target: the same throughput, >= 0.9: ${driven.rps >= 0.9 * haproxy.rps ? 'met' : 'MISSED'})`);
+  const sameJob = results.find((r) => r.name === 'HAProxy, same job by hand')!;
+  console.log(`\nhafen-driven HAProxy: ${(driven.rps / sameJob.rps).toFixed(2)}x HAProxy configured by hand for the same job (target: the same throughput, >= 0.9: ${driven.rps >= 0.9 * sameJob.rps ? 'met' : 'MISSED'}); ${(driven.rps / haproxy.rps).toFixed(2)}x the minimal config (the job's own cost: same job by hand ${(sameJob.rps / haproxy.rps).toFixed(2)}x)`);
   console.log(`hafen proxy: ${(mine.rps / haproxy.rps).toFixed(2)}x HAProxy (target >= 0.5: ${mine.rps >= 0.5 * haproxy.rps ? 'met' : 'MISSED'}); ahead of the Node peers: ${peers.every((p) => mine.rps > p.rps) ? 'yes' : 'NO'}`);
 
   // Added latency at a steady 2,000 req/s over 1,000 connections (bench/steady-load.ts: the

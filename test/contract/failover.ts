@@ -15,6 +15,8 @@ export interface FailoverEngine {
   url: string;
   /** When (performance.now()) each replica was first seen down or ejected. */
   down: Map<string, number>;
+  /** What the engine said about requests that did not end in a 200 (for a failing test's message). */
+  diagnostics?(): string;
   close(): Promise<void>;
 }
 
@@ -72,7 +74,7 @@ export function siteLossUnderLoad(name: string, base: number, start: (table: Rou
       const failed = results.filter((r) => r.status !== 200);
       const seconds = (performance.now() - start) / 1000;
       assert.ok(results.length >= 2000, `enough load: ${results.length} GETs in ${seconds.toFixed(1)} s`);
-      assert.deepEqual(failed.slice(0, 5), [], `${failed.length} of ${results.length} GETs failed`);
+      assert.deepEqual(failed.slice(0, 5), [], `${failed.length} of ${results.length} GETs failed${proxy.diagnostics ? `; the engine said:\n${proxy.diagnostics()}` : ''}`);
       // Before the loss the own site served; after it, vie did.
       assert.ok(nue1.served + nue2.served > 500, 'the own site served first');
       assert.ok(vie.served > 500, 'the other site took over');

@@ -9,7 +9,10 @@ const HAPROXY = '/usr/sbin/haproxy';
 
 siteLossUnderLoad('HAProxy', 83, async (table, listen) => {
   const dir = mkdtempSync(join(tmpdir(), 'hafen-haproxy-failover-'));
-  const engine = await HaproxyEngine.start(table, { site: 'nue', listen: await freeListen(listen), dir, binary: HAPROXY });
+  // HAProxy's log lines for requests not answered 200, and its warnings (servers going down).
+  const said: string[] = [];
+  const onOutput = (line: string) => void (/ 200 \d|GET \/healthz/.test(line) || said.push(line));
+  const engine = await HaproxyEngine.start(table, { site: 'nue', listen: await freeListen(listen), dir, binary: HAPROXY, onOutput });
   // When HAProxy took each replica out, as its statistics show (sampled every 20 ms).
   const down = new Map<string, number>();
   let sampling = true;
@@ -23,6 +26,7 @@ siteLossUnderLoad('HAProxy', 83, async (table, listen) => {
   return {
     url: engine.url,
     down,
+    diagnostics: () => said.slice(-30).join('\n'),
     close: async () => {
       sampling = false;
       await sampler;

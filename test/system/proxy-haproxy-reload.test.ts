@@ -33,18 +33,14 @@ function table(revision: number, backends: Backend[], weights: number[], extraAp
 }
 
 /**
- * 300 GET/s and 12 POST/s on keep-alive connections until stopped; every answer's status. A
- * request that meets a keep-alive connection closed under it (ECONNRESET on a reused socket,
- * nothing answered) is sent again once, as HTTP clients do and as Node's documentation
- * prescribes for this race: HAProxy 2.6 closes idle connections when a worker stops after a
- * reload (2.7's idle-close-on-response answers them first); the resends are counted.
+ * 300 GET/s and 12 POST/s on keep-alive connections until stopped; every answer's status. Nothing
+ * is sent twice: a request that meets a connection closed under it counts as lost.
  */
 function load(url: string) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 100 });
   const results: { method: string; status: number; error?: string; backend: string }[] = [];
   const pending: Promise<void>[] = [];
-  let resent = 0;
-  const send = (method: string, n: number, again = false): Promise<void> =>
+  const send = (method: string, n: number): Promise<void> =>
     new Promise<void>((resolve) => {
       const body = method === 'POST' ? `order ${n}` : undefined;
       const req = http.request(`${url}/item/${n}`, { method, agent, headers: { host: 'shop.example.com', ...(body ? { 'content-length': Buffer.byteLength(body) } : {}) } }, (res) => {
@@ -55,12 +51,7 @@ function load(url: string) {
         });
       });
       req.on('error', (err) => {
-        const code = (err as NodeJS.ErrnoException).code ?? err.message;
-        if (!again && req.reusedSocket && code === 'ECONNRESET') {
-          resent++;
-          return void send(method, n, true).then(resolve);
-        }
-        results.push({ method, status: 0, error: code, backend: '' });
+        results.push({ method, status: 0, error: (err as NodeJS.ErrnoException).code ?? err.message, backend: '' });
         resolve();
       });
       req.end(body);
@@ -79,16 +70,15 @@ function load(url: string) {
       clearInterval(timer);
       await Promise.all(pending);
       agent.destroy();
-      return Object.assign(results, { resent });
+      return results;
     },
   };
 }
 
-// Not yet "no request lost": HAProxy 2.6 closes idle keep-alive connections when the old worker
-// stops, and a request sent on one at that instant is reset (even after one resend, 2 of ~1,300 in
-// about one run of five). Asserted here: no request answered with an error, the new routes served,
-// and resets stay below 0.5 %; the count is printed.
-test('reloads under load: no request answered with an error, resets from closed keep-alive connections below 0.5 %, the new routes served', async (t) => {
+// The worker a reload replaces keeps its idle keep-alive connections and answers the next
+// request on each before closing it (option idle-close-on-response), so no request meets a
+// connection closed under it.
+test('reloads under load lose no request, and the new routes are served', async (t) => {
   if (!need(t, existsSync(HAPROXY), 'haproxy is not installed')) return;
   const [a, b] = await Promise.all([startBackend('shop-r1', '127.0.85.1'), startBackend('shop-r2', '127.0.85.2')]);
   const extra = await Promise.all([1, 2, 3].map((i) => startBackend(`app${i}-r1`, `127.0.85.${10 + i}`)));
@@ -104,11 +94,10 @@ test('reloads under load: no request answered with an error, resets from closed 
     await sleep(1000);
     const results = await l.stop();
     const failed = results.filter((r) => r.status !== 200);
-    t.diagnostic(`${results.length} requests during ${e.reloadCount} reloads, ${failed.length} failed, ${results.resent} resent after a keep-alive connection closed under them`);
+    t.diagnostic(`${results.length} requests during ${e.reloadCount} reloads, ${failed.length} failed`);
     assert.equal(e.reloadCount, 3);
     assert.ok(results.length >= 1000, `enough load: ${results.length}`);
-    assert.deepEqual(failed.filter((r) => r.status !== 0 || (r.error !== 'ECONNRESET' && r.error !== 'EPIPE')), [], 'no request answered with an error');
-    assert.ok(failed.length <= results.length * 0.005, `${failed.length} of ${results.length} reset`);
+    assert.deepEqual(failed.slice(0, 5), [], `${failed.length} of ${results.length} failed`);
     // The new apps are served by the reloaded config.
     const res = await getWithHost(e.url, 'app3-r1.example.com');
     assert.equal(res.status, 200);

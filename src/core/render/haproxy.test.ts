@@ -60,7 +60,7 @@ test('the structure hash ignores weights and host names of existing apps, and se
 
 test('hafen\'s defaults: checks every second, fall 2, rise 2, passive mark-down, redispatch and safe retries; a 503 that says why', () => {
   const c = renderHaproxy({ revision: 1, routes: [route('a.example.com', 'a', [rep('a-r1', 'nue')], { health: { path: '/healthz', expectStatus: 204 } })] }, { ...o, limits: { headersTimeoutMs: 500, maxConnectionsPerClient: 5 } }).config;
-  for (const line of ['default-server check inter 1s fastinter 500ms downinter 1s fall 2 rise 2 observe layer4 error-limit 1 on-error mark-down', 'option redispatch 1', 'retry-on conn-failure empty-response response-timeout', 'http-request disable-l7-retry unless METH_GET || METH_OPTIONS', 'option httpchk GET /healthz', 'http-check expect status 204', 'timeout http-request 500ms', 'tcp-request connection reject if { sc0_conn_cur gt 5 }']) {
+  for (const line of ['default-server check inter 1s fastinter 500ms downinter 1s fall 2 rise 2 observe layer4 error-limit 1 on-error mark-down', 'option redispatch 1', 'retry-on conn-failure empty-response response-timeout', 'http-reuse never', 'option idle-close-on-response', 'hard-stop-after 10m', 'http-request disable-l7-retry unless METH_GET || METH_OPTIONS', 'option httpchk GET /healthz', 'http-check expect status 204', 'timeout http-request 500ms', 'tcp-request connection reject if { sc0_conn_cur gt 5 }']) {
     assert.ok(c.includes(`  ${line}\n`), line);
   }
   assert.match(c, /http-error status 503 content-type text\/plain string "no healthy replica of a is available; try again shortly" hdr retry-after 5/);
