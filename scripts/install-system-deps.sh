@@ -12,7 +12,7 @@ PACKAGES=(
   postgresql                                # the PostgreSQL store
   openssh-server                            # rsync/ssh migrations
   chromium                                  # dashboard tests (playwright-core drives it)
-  rsync curl ca-certificates procps
+  rsync curl ca-certificates openssl procps
 )
 
 SUDO=""

@@ -14,6 +14,40 @@ export interface CertProblem {
   message: string;
 }
 
+/** A certificate pair of the directory: the name it serves ("*.example.com" for "_.example.com"), its PEM texts and context. */
+export interface CertPair {
+  name: string;
+  /** The file names' common part ("_.example.com"). */
+  stem: string;
+  cert: string;
+  key: string;
+  context: tls.SecureContext;
+}
+
+/** Every pair of `dir` that loads (sorted by file name), and the ones that do not, by file. Key material never appears in a message. */
+export function readPairs(dir: string): { pairs: CertPair[]; problems: CertProblem[] } {
+  const pairs: CertPair[] = [];
+  const problems: CertProblem[] = [];
+  let files: string[];
+  try {
+    files = readdirSync(dir);
+  } catch (err) {
+    return { pairs, problems: [{ file: dir, message: (err as Error).message }] };
+  }
+  for (const file of files.filter((f) => f.endsWith('.crt')).sort()) {
+    const stem = file.slice(0, -4);
+    const name = (stem.startsWith('_.') ? `*${stem.slice(1)}` : stem).toLowerCase();
+    try {
+      const cert = readFileSync(join(dir, file), 'utf8');
+      const key = readFileSync(join(dir, `${stem}.key`), 'utf8');
+      pairs.push({ name, stem, cert, key, context: tls.createSecureContext({ cert, key }) });
+    } catch (err) {
+      problems.push({ file, message: (err as NodeJS.ErrnoException).code === 'ENOENT' ? `no ${stem}.key beside it` : (err as Error).message });
+    }
+  }
+  return { pairs, problems };
+}
+
 export class CertStore {
   private contexts = new Map<string, tls.SecureContext>();
   private watcher?: FSWatcher;
@@ -26,29 +60,15 @@ export class CertStore {
     this.load();
   }
 
-  /** Reads every certificate pair; returns what could not be loaded. */
+  /** Reads every certificate pair; returns what could not be loaded. A directory that cannot be read keeps the pairs loaded before. */
   load(): CertProblem[] {
-    const next = new Map<string, tls.SecureContext>();
-    const problems: CertProblem[] = [];
-    let files: string[];
-    try {
-      files = readdirSync(this.dir);
-    } catch (err) {
-      problems.push({ file: this.dir, message: (err as Error).message });
+    const { pairs, problems } = readPairs(this.dir);
+    if (pairs.length === 0 && problems.length === 1 && problems[0]!.file === this.dir) {
       this.onReload([...this.contexts.keys()], problems);
       return problems;
     }
-    for (const file of files.filter((f) => f.endsWith('.crt')).sort()) {
-      const stem = file.slice(0, -4);
-      const name = stem.startsWith('_.') ? `*${stem.slice(1)}` : stem;
-      try {
-        next.set(name.toLowerCase(), tls.createSecureContext({ cert: readFileSync(join(this.dir, file)), key: readFileSync(join(this.dir, `${stem}.key`)) }));
-      } catch (err) {
-        problems.push({ file, message: (err as NodeJS.ErrnoException).code === 'ENOENT' ? `no ${stem}.key beside it` : (err as Error).message });
-      }
-    }
-    this.contexts = next;
-    this.onReload([...next.keys()], problems);
+    this.contexts = new Map(pairs.map((p) => [p.name, p.context]));
+    this.onReload([...this.contexts.keys()], problems);
     return problems;
   }
 

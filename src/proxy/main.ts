@@ -17,7 +17,7 @@ import { hostCredential } from '../client/credential.js';
 import { RouteTableSchema, type RouteTable } from '../core/render/routes.js';
 import { parseArgs, parseHostPort, serveUntilSignalled } from '../lib/daemon.js';
 import { HafenError } from '../lib/errors.js';
-import { CertStore } from './certs.js';
+import { CertStore, type CertProblem } from './certs.js';
 import { RouteFollower, readCachedRoutes, writeCachedRoutes, type DataPlane } from './follow.js';
 import { HaproxyDataPlane } from './haproxy/dataplane.js';
 import { freeListen } from './haproxy/engine.js';
@@ -170,8 +170,11 @@ export async function startProxy(o: ProxyStartOptions): Promise<RunningProxy> {
     });
     return async () => unwatchFile(file);
   };
+  const onCerts = (names: string[], problems: CertProblem[]) => {
+    for (const p of problems) log.error({ file: p.file }, `certificate ${p.file}: ${p.message}`);
+    log.info({ names }, `${names.length} certificate(s) loaded from ${o.certs}`);
+  };
   if (o.engine === 'haproxy') {
-    if (o.tlsListen) throw new HafenError('HAFEN_CLI_BAD_OPTION', '--engine haproxy does not serve HTTPS yet (--tls-listen, --certs): run the built-in engine for HTTPS sites');
     const dp = await HaproxyDataPlane.start(
       table,
       {
@@ -182,15 +185,17 @@ export async function startProxy(o: ProxyStartOptions): Promise<RunningProxy> {
         ...(o.limits ? { limits: o.limits } : {}),
         ...(o.haproxy ? { binary: o.haproxy } : {}),
         ...(o.haproxyThreads ? { threads: o.haproxyThreads } : {}),
+        ...(o.tlsListen && o.certs ? { tls: { listen: await freeListen(hostPort(o.tlsListen, '--tls-listen')), certs: o.certs }, onCerts } : {}),
         accessLog: o.accessLog !== false,
         onOutput: (line) => (o.accessLog !== false ? access.info({ haproxy: line }) : log.info({ haproxy: line }, 'haproxy')),
       },
       traffic,
       (msg, extra) => log.info(extra ?? {}, msg),
     );
-    const unfollow = follow(dp, { listen: new URL(dp.url).host });
+    const unfollow = follow(dp, { listen: new URL(dp.url).host, ...(dp.tlsUrl ? { tlsListen: new URL(dp.tlsUrl).host } : {}) });
     return {
       url: dp.url,
+      ...(dp.tlsUrl ? { tlsUrl: dp.tlsUrl } : {}),
       site,
       engine: 'haproxy',
       revision: () => dp.revision,
@@ -201,12 +206,7 @@ export async function startProxy(o: ProxyStartOptions): Promise<RunningProxy> {
       },
     };
   }
-  const certs = o.certs
-    ? new CertStore(o.certs, (names, problems) => {
-        for (const p of problems) log.error({ file: p.file }, `certificate ${p.file}: ${p.message}`);
-        log.info({ names }, `${names.length} certificate(s) loaded from ${o.certs}`);
-      })
-    : undefined;
+  const certs = o.certs ? new CertStore(o.certs, onCerts) : undefined;
   certs?.watch();
   const ps = await startProxyServer({
     site,
@@ -264,7 +264,7 @@ export async function runProxy(argv: string[]): Promise<number> {
     .option('--tls-listen <host:port>', 'HTTPS address (with --certs)')
     .option('--certs <dir>', 'certificates by host name: NAME.crt + NAME.key, "_.example.com" for *.example.com; reloaded on change')
     .option('--admin <host:port>', 'admin address: /metrics, /healthz, /replicas', '127.0.0.1:9180')
-    .option('--engine <engine>', 'builtin (hafen\'s own proxy) or haproxy (HAProxy driven by hafen: config and maps rendered from the route table, weights by its runtime API, hitless reloads; HTTP only so far)', (v: string) => {
+    .option('--engine <engine>', 'builtin (hafen\'s own proxy) or haproxy (HAProxy driven by hafen: config and maps rendered from the route table, weights and certificates by its runtime API, hitless reloads)', (v: string) => {
       if (v !== 'builtin' && v !== 'haproxy') throw new InvalidArgumentError(`--engine must be builtin or haproxy, not "${v}"`);
       return v;
     }, 'builtin')
@@ -303,7 +303,7 @@ A route table file (standalone mode):
   return serveUntilSignalled(async () => {
     const limits = { ...(o.maxConnections ? { maxConnections: o.maxConnections } : {}), ...(o.maxConnectionsPerClient ? { maxConnectionsPerClient: o.maxConnectionsPerClient } : {}) };
     const p = await startProxy({ ...o, ...(joinToken ? { joinToken } : {}), accessLog: !o.quiet, limits, health: { stallMs: o.stallMs } });
-    process.stderr.write(`hafen proxy${p.engine === 'haproxy' ? ' (HAProxy)' : ''} for site ${p.site} on ${p.url}${p.tlsUrl ? ` and ${p.tlsUrl}` : ''} (admin http://${o.admin}${p.engine === 'haproxy' ? ': /metrics, /healthz' : ''}), revision ${p.revision()}${o.controller ? `, following ${o.controller}` : ''}\n`);
+    process.stderr.write(`hafen proxy${p.engine === 'haproxy' ? ' (HAProxy)' : ''} for site ${p.site} on ${p.url}${p.tlsUrl ? ` and ${p.tlsUrl}` : ''} (admin http://${o.admin}), revision ${p.revision()}${o.controller ? `, following ${o.controller}` : ''}\n`);
     return { stop: () => p.stop() };
   });
 }

@@ -18,6 +18,7 @@ import { startController } from '../../src/controller/main.js';
 import { startProxy, type ProxyStartOptions } from '../../src/proxy/main.js';
 import { EXAMPLES } from '../helpers/paths.js';
 import { getWithHost } from '../helpers/http.js';
+import { freePort } from '../helpers/demo.js';
 import { until } from '../helpers/wait.js';
 
 const minimal = readFileSync(join(EXAMPLES, 'minimal.yaml'), 'utf8');
@@ -45,7 +46,8 @@ export function proxyFollowsController(name: string, base: number, engine: Pick<
 
       // The proxy runs on nue-app-01 and uses that host's credential (the agent's data directory).
       const proxyData = join(dir, 'nue-app-01');
-      let proxy = await startProxy({ controller: url, data: proxyData, listen: `127.0.${base}.40:0`, logStream: quiet, ...engine });
+      const adminAt = `127.0.${base}.40:${await freePort()}`;
+      let proxy = await startProxy({ controller: url, data: proxyData, listen: `127.0.${base}.40:0`, admin: adminAt, logStream: quiet, ...engine });
       proxies.push(proxy);
       assert.equal(proxy.site, 'nue', 'the site comes from the proxy\'s host');
       const seen = new Set<string>();
@@ -59,6 +61,12 @@ export function proxyFollowsController(name: string, base: number, engine: Pick<
       const view = await until('the proxy view in status', async () => (await admin.status()).proxies.find((p) => p.host === 'nue-app-01'));
       assert.equal(view.site, 'nue');
       assert.deepEqual(view.replicas.map((r) => [r.id, r.up]).sort(), [['huber-shop-r1', true], ['huber-shop-r2', true]], 'apps with domains only');
+      // The admin address: the same view, the revision, and Prometheus metrics.
+      const own = JSON.parse((await getWithHost(`http://${adminAt}`, 'x', '/replicas')).body) as { revision: number; replicas: { id: string; up: boolean }[] };
+      assert.deepEqual(own.replicas.map((r) => [r.id, r.up]).sort(), [['huber-shop-r1', true], ['huber-shop-r2', true]]);
+      assert.equal(JSON.parse((await getWithHost(`http://${adminAt}`, 'x', '/healthz')).body).revision, own.revision);
+      assert.match((await getWithHost(`http://${adminAt}`, 'x', '/metrics')).body, /^# (HELP|TYPE) /m);
+      assert.equal((await getWithHost(`http://${adminAt}`, 'x', '/nothing')).status, 404);
 
       // The requests it forwarded reach the traffic history (per app, site and hour).
       const served = await until('traffic counted', async () => {

@@ -15,7 +15,7 @@ import { HaproxyEngine, freeListen } from '../../src/proxy/haproxy/engine.js';
 import { startBackend, type Backend } from '../helpers/backends.js';
 import { getWithHost } from '../helpers/http.js';
 import { need } from '../helpers/system.js';
-import { sleep } from '../helpers/wait.js';
+import { sleep, until } from '../helpers/wait.js';
 
 const HAPROXY = '/usr/sbin/haproxy';
 const dirs: string[] = [];
@@ -132,6 +132,35 @@ test('a weight ramp 0 → 10 → 50 → 100 % under load loses no request and en
     const first = results.slice(0, 100);
     assert.ok(first.every((r) => r.backend === 'shop-r1'), 'at weight 0 the new replica took nothing');
     t.diagnostic(`${results.length} requests over the ramp, none failed`);
+  } finally {
+    await e.close();
+    await Promise.all([a.close(), b.close()]);
+  }
+});
+
+test('a replica added to an app and the old one removed under load: at run time, no request lost, the old server deleted', async (t) => {
+  if (!need(t, existsSync(HAPROXY), 'haproxy is not installed')) return;
+  const [a, b] = await Promise.all([startBackend('shop-r1', '127.0.85.41'), startBackend('shop-r2', '127.0.85.42')]);
+  const dir = mkdtempSync(join(tmpdir(), 'hafen-haproxy-servers-'));
+  dirs.push(dir);
+  const e = await HaproxyEngine.start(table(1, [a], [100]), { site: 'nue', listen: await freeListen({ host: '127.0.85.100', port: 0 }), dir, binary: HAPROXY });
+  try {
+    const l = load(e.url);
+    await sleep(1000);
+    assert.equal(await e.update(table(2, [a, b], [100, 100])), 'runtime');
+    await sleep(1000);
+    assert.equal(await e.update(table(3, [b], [100])), 'runtime');
+    await sleep(1500);
+    const results = await l.stop();
+    const failed = results.filter((r) => r.status !== 200);
+    assert.ok(results.length >= 1000, `enough load: ${results.length}`);
+    assert.deepEqual(failed.slice(0, 5), [], `${failed.length} of ${results.length} failed`);
+    assert.equal(e.reloadCount, 0, 'servers are added and removed at run time');
+    assert.ok(b.served > 100, 'the added replica took requests');
+    assert.ok(results.slice(-100).every((r) => r.backend === 'shop-r2'), 'the removed replica takes nothing');
+    // Deleted from HAProxy once it held no connection (retried every second).
+    await until('shop-r1 deleted from HAProxy', async () => ((await e.stats()).some((r) => r.svname === 'shop-r1') ? undefined : true), 5000);
+    t.diagnostic(`${results.length} requests while a replica was added and another removed, none failed`);
   } finally {
     await e.close();
     await Promise.all([a.close(), b.close()]);

@@ -48,14 +48,16 @@ test('exact names go to hosts.map, wildcards to wildcards.map longest suffix fir
   assert.ok(r.config.includes('  http-request set-var(txn.wild) var(txn.host),map_end(/run/hafen/wildcards.map) unless { var(txn.exact) -m found }\n'));
 });
 
-test('the structure hash ignores weights and host names of existing apps, and sees new servers, checks and backup flags', () => {
+test('the structure hash ignores servers and host names of existing apps (changed at run time), and sees apps, routes and checks', () => {
   const base: RouteTable = { revision: 1, routes: [route('a.example.com', 'a', [rep('a-r1', 'nue'), rep('a-r2', 'vie')])] };
   const h = renderHaproxy(base, o).structureHash;
   assert.equal(renderHaproxy({ ...base, routes: [route('a.example.com', 'a', [rep('a-r1', 'nue', { weight: 10 }), rep('a-r2', 'vie', { state: 'drain' })])] }, o).structureHash, h);
   assert.equal(renderHaproxy({ ...base, routes: [...base.routes, route('b.example.com', 'a', base.routes[0]!.replicas)] }, o).structureHash, h);
-  assert.notEqual(renderHaproxy({ ...base, routes: [route('a.example.com', 'a', [...base.routes[0]!.replicas, rep('a-r3', 'hel')])] }, o).structureHash, h);
+  assert.equal(renderHaproxy({ ...base, routes: [route('a.example.com', 'a', [...base.routes[0]!.replicas, rep('a-r3', 'hel')])] }, o).structureHash, h);
+  assert.equal(renderHaproxy({ ...base, avoidSites: ['nue'] }, o).structureHash, h);
   assert.notEqual(renderHaproxy({ ...base, routes: [route('a.example.com', 'a', base.routes[0]!.replicas, { health: { path: '/h', expectStatus: 200 } })] }, o).structureHash, h);
-  assert.notEqual(renderHaproxy({ ...base, avoidSites: ['nue'] }, o).structureHash, h);
+  assert.notEqual(renderHaproxy({ ...base, routes: [...base.routes, route('b.example.com', 'b', [rep('b-r1', 'nue')])] }, o).structureHash, h);
+  assert.notEqual(renderHaproxy({ ...base, routes: [...base.routes, route('a.example.com', 'a', base.routes[0]!.replicas, { pathPrefix: '/api' })] }, o).structureHash, h);
 });
 
 test('hafen\'s defaults: checks every second, fall 2, rise 2, passive mark-down, redispatch and safe retries; a 503 that says why', () => {

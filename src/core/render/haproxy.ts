@@ -35,10 +35,12 @@ export interface HaproxyOptions {
   site: string;
   /** host:port of plain HTTP. */
   listen: string;
-  /** host:port of HTTPS with the certificates of `certsDir` (a crt-list or directory of PEMs). */
-  tls?: { listen: string; certsDir: string };
-  /** host:port of the Prometheus exporter and /healthz. */
+  /** host:port of HTTPS with the certificates of `crtList` (PEM bundles, each with its SNI name). */
+  tls?: { listen: string; crtList: string };
+  /** host:port of the Prometheus exporter (/metrics) and /healthz. */
   admin?: string;
+  /** A UNIX socket where hafen answers the admin address's other paths (/healthz, /replicas). */
+  adminSocket?: string;
   /** Directory for the runtime socket, the maps, the server state and the Lua helper. */
   dir: string;
   limits?: Partial<HaproxyLimits>;
@@ -56,7 +58,20 @@ export interface HaproxyServer {
   site: string;
   /** HAProxy weight (0 to 256; 0 takes no new requests: drained or weighted out). */
   weight: number;
+  address: string;
+  port: number;
+  /** Used only when no other server is up (replicas at other sites, or at a lost site). */
+  backup: boolean;
 }
+
+/**
+ * Every server's checks: every second, out after 2 failures and in after 2 passes; a replica
+ * whose connection fails is out at once (a site loss: every retry then reaches the backups;
+ * with layer7 and a limit of 3 the retries ran out first); 5xx answers are the active checks'
+ * to judge (http-check expect). A `default-server` line, and spelled out for servers added at
+ * run time (they do not inherit it).
+ */
+export const SERVER_CHECKS = 'check inter 1s fastinter 500ms downinter 1s fall 2 rise 2 observe layer4 error-limit 1 on-error mark-down';
 
 export interface HaproxyConfig {
   config: string;
@@ -79,7 +94,7 @@ function scaled(weights: readonly number[]): number[] {
 /** A fetch-safe literal for haproxy.cfg: double-quoted, with \ and " escaped. */
 const q = (s: string) => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 
-function serversOf(route: Route, site: string, avoid: ReadonlySet<string>): (HaproxyServer & { backup: boolean })[] {
+function serversOf(route: Route, site: string, avoid: ReadonlySet<string>): HaproxyServer[] {
   const weights = scaled(route.replicas.map((r) => (r.state === 'drain' ? 0 : r.weight)));
   const ownUsable = !avoid.has(site) && route.replicas.some((r) => r.site === site);
   return route.replicas.map((r, i) => ({
@@ -89,18 +104,20 @@ function serversOf(route: Route, site: string, avoid: ReadonlySet<string>): (Hap
     app: route.app,
     site: r.site,
     weight: weights[i]!,
+    address: r.address,
+    port: r.port,
     // Own site first; lost sites last (even the own one); a moving app weighs all alike.
     backup: route.siteAffinity === false ? avoid.has(r.site) : avoid.has(r.site) || (ownUsable && r.site !== site),
   }));
 }
 
-function backendBlock(route: Route, servers: readonly (HaproxyServer & { backup: boolean })[], addr: (id: string) => string): string[] {
+function backendBlock(route: Route, servers: readonly HaproxyServer[]): string[] {
   const lines = [`backend ${backendName(route.app)}`, '  balance roundrobin', '  option allbackups'];
   if (route.health) {
     lines.push(`  option httpchk GET ${route.health.path}`, `  http-check expect status ${route.health.expectStatus}`);
   }
   lines.push(`  http-error status 503 content-type text/plain string ${q(`no healthy replica of ${route.app} is available; try again shortly`)} hdr retry-after 5`);
-  for (const s of servers) lines.push(`  server ${s.server} ${addr(s.replica)} weight ${s.weight}${s.backup ? ' backup' : ''}`);
+  for (const s of servers) lines.push(`  server ${s.server} ${s.address}:${s.port} weight ${s.weight}${s.backup ? ' backup' : ''}`);
   return lines;
 }
 
@@ -117,7 +134,6 @@ export function renderHaproxy(table: RouteTable, o: HaproxyOptions): HaproxyConf
   const byApp = new Map<string, Route>();
   for (const r of table.routes) if (!byApp.has(r.app)) byApp.set(r.app, r);
   const apps = [...byApp.keys()].sort();
-  const address = new Map(table.routes.flatMap((r) => r.replicas.map((x) => [x.id, `${x.address}:${x.port}`] as const)));
   const servers = apps.flatMap((a) => serversOf(byApp.get(a)!, o.site, avoid));
 
   const exact = table.routes.filter((r) => !r.host.startsWith('*.'));
@@ -186,16 +202,14 @@ export function renderHaproxy(table: RouteTable, o: HaproxyOptions): HaproxyConf
     // a fresh connection is refused at once and marks the replica down. Same throughput with
     // keep-alive clients (bench/proxy.ts).
     '  http-reuse never',
-    // A replica whose connection fails is out at once (a site loss: every retry then reaches the
-    // backups; with layer7 and a limit of 3 the retries ran out first); 5xx answers are the
-    // active checks' to judge (http-check expect).
-    '  default-server check inter 1s fastinter 500ms downinter 1s fall 2 rise 2 observe layer4 error-limit 1 on-error mark-down',
+    `  default-server ${SERVER_CHECKS}`,
     '',
     'frontend hafen',
     `  bind ${o.listen}`,
     // The global limit is HAProxy's own, from the file-descriptor limit it runs with.
     `  maxconn ${limits.maxConnections}`,
-    ...(o.tls ? [`  bind ${o.tls.listen} ssl crt ${o.tls.certsDir}`] : []),
+    // strict-sni: a name without a certificate fails the handshake (no other site's certificate shown).
+    ...(o.tls ? [`  bind ${o.tls.listen} ssl crt-list ${o.tls.crtList} strict-sni alpn http/1.1`] : []),
     '  stick-table type ipv6 size 1m expire 60s store conn_cur',
     '  tcp-request connection track-sc0 src',
     `  tcp-request connection reject if { sc0_conn_cur gt ${limits.maxConnectionsPerClient} }`,
@@ -219,15 +233,24 @@ export function renderHaproxy(table: RouteTable, o: HaproxyOptions): HaproxyConf
     'backend hafen_no_route',
     '  http-request return status 404 content-type text/plain lf-string "no site is served here for %[var(txn.host)]\\n"',
     ...(o.admin
-      ? ['', 'frontend hafen_admin', `  bind ${o.admin}`, '  http-request use-service prometheus-exporter if { path /metrics }', '  http-request return status 200 content-type application/json string "{\\"ok\\":true}" if { path /healthz }', '  http-request return status 404']
+      ? [
+          '',
+          'frontend hafen_admin',
+          `  bind ${o.admin}`,
+          '  http-request use-service prometheus-exporter if { path /metrics }',
+          ...(o.adminSocket
+            ? ['  default_backend hafen_admin', '', 'backend hafen_admin', `  server hafen unix@${o.adminSocket} no-check`]
+            : ['  http-request return status 200 content-type application/json string "{\\"ok\\":true}" if { path /healthz }', '  http-request return status 404']),
+        ]
       : []),
-    ...apps.flatMap((a) => ['', ...backendBlock(byApp.get(a)!, servers.filter((x) => x.app === a), (id) => address.get(id)!)]),
+    ...apps.flatMap((a) => ['', ...backendBlock(byApp.get(a)!, servers.filter((x) => x.app === a))]),
     '',
   ];
   const config = lines.join('\n');
-  // Weights are set at run time; everything else in the config needs a reload.
-  const structureHash = contentHash(config.replace(/ weight \d+/g, ''));
-  return { config, hostsMap: hostsMap ? `${hostsMap}\n` : '', wildcardMap: wildcardMap ? `${wildcardMap}\n` : '', servers: servers.map(({ backup: _b, ...x }) => x), structureHash };
+  // Servers are added, removed, re-addressed and weighted at run time (proxy/haproxy/plan.ts);
+  // everything else in the config needs a reload.
+  const structureHash = contentHash(config.replace(/^ {2}server .*\n/gm, ''));
+  return { config, hostsMap: hostsMap ? `${hostsMap}\n` : '', wildcardMap: wildcardMap ? `${wildcardMap}\n` : '', servers, structureHash };
 }
 
 /** The Lua helper: headers named in Connection are hop-by-hop and do not cross (RFC 9110 7.6.1). */

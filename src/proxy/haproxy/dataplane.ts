@@ -3,8 +3,12 @@
  * engine (engine.ts) plus what the controller wants to hear: each replica's health as HAProxy's
  * checks see it, and the requests per app (the backends' req_tot and 5xx counters, as deltas
  * between samples; a reload starts them again from zero) and the connections open, sampled
- * every second.
+ * every second. On the admin address HAProxy serves /metrics itself and hands /healthz and
+ * /replicas (as the built-in engine answers them) to hafen over a UNIX socket.
  */
+import { mkdirSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import { resolve } from 'node:path';
 import type { ProxyReplicaView } from '../../client/client.js';
 import type { RouteTable } from '../../core/render/routes.js';
 import type { DataPlane } from '../follow.js';
@@ -20,6 +24,7 @@ export class HaproxyDataPlane implements DataPlane {
   private hosts = new Map<string, string>();
   private counters = new Map<string, { requests: number; errors: number }>();
   private timer?: NodeJS.Timeout;
+  private admin?: http.Server;
 
   private constructor(
     readonly engine: HaproxyEngine,
@@ -32,7 +37,17 @@ export class HaproxyDataPlane implements DataPlane {
   }
 
   static async start(table: RouteTable, o: HaproxyEngineOptions, traffic: TrafficCounter, log: (msg: string, extra?: Record<string, unknown>) => void): Promise<HaproxyDataPlane> {
-    const dp = new HaproxyDataPlane(await HaproxyEngine.start(table, o), table, traffic, log);
+    let dp: HaproxyDataPlane | undefined;
+    mkdirSync(o.dir, { recursive: true, mode: 0o700 });
+    const adminSocket = resolve(o.dir, 'hafen-admin.sock');
+    const admin = o.admin ? await listenAdmin(adminSocket, () => dp) : undefined;
+    try {
+      dp = new HaproxyDataPlane(await HaproxyEngine.start(table, { ...o, ...(admin ? { adminSocket } : {}) }), table, traffic, log);
+    } catch (err) {
+      admin?.close();
+      throw err;
+    }
+    if (admin) dp.admin = admin;
     await dp.sample();
     dp.timer = setInterval(() => void dp.sample().catch((err: Error) => log(`haproxy statistics: ${err.message}`)), SAMPLE_MS);
     dp.timer.unref();
@@ -41,6 +56,10 @@ export class HaproxyDataPlane implements DataPlane {
 
   get url(): string {
     return this.engine.url;
+  }
+
+  get tlsUrl(): string | undefined {
+    return this.engine.tlsUrl;
   }
 
   private remember(table: RouteTable): void {
@@ -76,10 +95,30 @@ export class HaproxyDataPlane implements DataPlane {
     for (const d of requestDeltas(rows, this.counters)) this.traffic.add(d.app, d.requests, d.errors, now);
   }
 
+  /** What /healthz and /replicas answer. */
+  adminAnswer(url: string | undefined): { status: number; body: unknown } {
+    if (url === '/healthz') return { status: 200, body: { ok: true, revision: this.revision } };
+    if (url === '/replicas') return { status: 200, body: { revision: this.revision, replicas: this.view } };
+    return { status: 404, body: { error: 'try /metrics, /healthz or /replicas' } };
+  }
+
   async close(): Promise<void> {
     clearInterval(this.timer);
+    this.admin?.close();
     await this.engine.close();
   }
+}
+
+/** hafen's half of the admin address: a UNIX socket HAProxy's admin frontend passes /healthz and /replicas to. */
+async function listenAdmin(path: string, dp: () => HaproxyDataPlane | undefined): Promise<http.Server> {
+  rmSync(path, { force: true });
+  const server = http.createServer((req, res) => {
+    const plane = dp();
+    const { status, body } = plane ? plane.adminAnswer(req.url) : { status: 503, body: { error: 'starting' } };
+    res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+  });
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(path, () => resolve()));
+  return server;
 }
 
 /**

@@ -1,23 +1,31 @@
 /**
  * HAProxy driven by hafen: renders haproxy.cfg and its maps from the route table (core
  * render/haproxy.ts), runs HAProxy in master-worker mode, and applies route-table changes the
- * cheapest safe way: weights and drains (server weights) and exact host names of existing
- * backends through the Runtime API, anything structural (backends, servers, wildcards, checks)
- * by a hitless reload (SIGUSR2 to the master: the new worker takes the listeners from the old
- * one, which finishes its requests) with the servers' states saved to the server-state file
- * first, so health survives the reload.
+ * cheapest safe way: servers (added, removed, moved, weighted, drained) and exact host names of
+ * existing backends through the Runtime API (plan.ts), anything structural (backends, routes,
+ * wildcards, checks, site preference) by a hitless reload (SIGUSR2 to the master: the new
+ * worker takes the listeners from the old one, which finishes its requests) with the servers'
+ * states saved to the server-state file first, so health survives the reload. HTTPS certificates come from hafen's certificate
+ * directory, watched; renewed, new and removed ones go through the Runtime API (certs.ts).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
 import net from 'node:net';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { HOP_BY_HOP_LUA, renderHaproxy, type HaproxyConfig, type HaproxyOptions } from '../../core/render/haproxy.js';
 import type { RouteTable } from '../../core/render/routes.js';
 import { writeFileIfChanged } from '../../lib/fs.js';
 import { HafenError } from '../../lib/errors.js';
+import type { CertProblem } from '../certs.js';
+import { certSteps, crtList, pemHash, readCertPairs } from './certs.js';
+import { REFUSED, runtimePlan } from './plan.js';
 import { parseStat, runtimeCommand, type StatRow } from './runtime.js';
 
-export interface HaproxyEngineOptions extends HaproxyOptions {
+export interface HaproxyEngineOptions extends Omit<HaproxyOptions, 'tls'> {
+  /** HTTPS on `listen` with the certificates of `certs` (NAME.crt + NAME.key, "_.example.com" for the wildcard; watched). */
+  tls?: { listen: string; certs: string };
+  /** Called with the names served after every read of the certificate directory, and the pairs that did not load. */
+  onCerts?: (names: string[], problems: CertProblem[]) => void;
   /** The haproxy binary (default: haproxy on the PATH). */
   binary?: string;
   /** HAProxy's own output (startup warnings, alerts, the request log), line by line. */
@@ -54,6 +62,15 @@ export async function freeListen(a: { host: string; port: number }): Promise<str
 export class HaproxyEngine {
   private current: HaproxyConfig;
   private reloads = 0;
+  /** Certificates HAProxy holds: bundle file → hash of its PEM. */
+  private certs = new Map<string, string>();
+  private certWatcher?: FSWatcher;
+  private certTimer?: NodeJS.Timeout;
+  /** Servers out of the table, in maintenance until HAProxy lets them be deleted: "backend/server" → since. */
+  private removing = new Map<string, number>();
+  private removeTimer?: NodeJS.Timeout;
+  /** Route-table updates and certificate changes, one at a time (either may reload). */
+  private queue: Promise<unknown> = Promise.resolve();
 
   private constructor(
     private readonly o: HaproxyEngineOptions,
@@ -68,10 +85,18 @@ export class HaproxyEngine {
     return join(this.o.dir, 'admin.sock');
   }
 
-  static async start(table: RouteTable, o: HaproxyEngineOptions): Promise<HaproxyEngine> {
+  /** The HTTPS address, when serving HTTPS. */
+  get tlsUrl(): string | undefined {
+    return this.o.tls ? `https://${this.o.tls.listen}` : undefined;
+  }
+
+  static async start(table: RouteTable, options: HaproxyEngineOptions): Promise<HaproxyEngine> {
+    // HAProxy reads a relative socket path as host:port: every path it is given is absolute.
+    const o = { ...options, dir: resolve(options.dir) };
     mkdirSync(o.dir, { recursive: true, mode: 0o700 });
-    const first = renderHaproxy(table, o);
+    const first = renderHaproxy(table, renderOptions(o));
     await writeFiles(o.dir, first);
+    const certs = o.tls ? await writeCerts(o) : undefined;
     // No servers' states yet: an empty state file of format 1 (HAProxy warns about a missing one).
     if (!existsSync(join(o.dir, 'server-state'))) writeFileSync(join(o.dir, 'server-state'), '1\n');
     const cfg = join(o.dir, 'haproxy.cfg');
@@ -87,11 +112,15 @@ export class HaproxyEngine {
     child.stderr!.on('data', onData);
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
     const engine = new HaproxyEngine(o, child, first, `http://${o.listen}`);
+    if (certs) engine.certs = certs;
     const end = Date.now() + 10_000;
     for (;;) {
       const gone = await Promise.race([exited, sleep(100).then(() => undefined)]);
       if (gone !== undefined) throw new HafenError('HAFEN_HAPROXY_START', `haproxy exited (${gone}) at start:\n${output.trim()}`);
-      if ((await engine.info().catch(() => undefined))?.Pid) return engine;
+      if ((await engine.info().catch(() => undefined))?.Pid) {
+        engine.watchCerts();
+        return engine;
+      }
       if (Date.now() > end) {
         child.kill('SIGKILL');
         throw new HafenError('HAFEN_HAPROXY_START', `haproxy did not answer on ${engine.socket} within 10 s:\n${output.trim()}`);
@@ -114,36 +143,56 @@ export class HaproxyEngine {
     return this.reloads;
   }
 
-  /** Takes a new route table: at run time when only weights and exact host names changed, else by a hitless reload. */
-  async update(table: RouteTable): Promise<'runtime' | 'reload' | 'none'> {
-    const next = renderHaproxy(table, this.o);
-    const prev = this.current;
-    if (next.structureHash !== prev.structureHash || next.wildcardMap !== prev.wildcardMap) {
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Takes a new route table: at run time when only servers and exact host names changed, else by a hitless reload. */
+  update(table: RouteTable): Promise<'runtime' | 'reload' | 'none'> {
+    return this.serial(() => this.apply(table));
+  }
+
+  private async apply(table: RouteTable): Promise<'runtime' | 'reload' | 'none'> {
+    const next = renderHaproxy(table, renderOptions(this.o));
+    const plan = runtimePlan(this.current, next, join(this.o.dir, 'hosts.map'));
+    if ('reload' in plan) {
       await this.reload(next);
       return 'reload';
     }
-    const commands: string[] = [];
-    const had = new Map(prev.servers.map((s) => [`${s.backend}/${s.server}`, s.weight]));
-    for (const s of next.servers) if (had.get(`${s.backend}/${s.server}`) !== s.weight) commands.push(`set server ${s.backend}/${s.server} weight ${s.weight}`);
-    const map = join(this.o.dir, 'hosts.map');
-    const before = mapEntries(prev.hostsMap);
-    const after = mapEntries(next.hostsMap);
-    for (const [k, v] of after) if (before.get(k) !== v) commands.push(before.has(k) ? `set map ${map} ${k} ${v}` : `add map ${map} ${k} ${v}`);
-    for (const k of before.keys()) if (!after.has(k)) commands.push(`del map ${map} ${k}`);
-    if (commands.length === 0) return 'none';
+    if (plan.steps.length === 0) return 'none';
     await writeFiles(this.o.dir, next);
-    for (const c of commands) {
-      const answer = (await runtimeCommand(this.socket, c)).trim();
-      // Success is silent, or "…weight…" notes; HAProxy reports errors in words. A refused
-      // change is made by a reload instead, so HAProxy never lags what hafen thinks it runs.
-      if (/^(No such|Unknown|Require|Invalid|.*not found)/i.test(answer)) {
-        this.o.onOutput?.(`runtime API refused "${c}" (${answer}); reloading instead`);
+    for (const step of plan.steps) {
+      const answer = (await runtimeCommand(this.socket, step.command)).trim();
+      // A refused change is made by a reload instead, so HAProxy never lags what hafen thinks it runs.
+      if (step.ok ? !step.ok.test(answer) : REFUSED.test(answer)) {
+        this.o.onOutput?.(`runtime API refused "${step.command}" (${answer}); reloading instead`);
         await this.reload(next);
         return 'reload';
       }
     }
     this.current = next;
+    for (const k of plan.remove) this.removing.set(k, Date.now());
+    await this.deleteRemoved();
     return 'runtime';
+  }
+
+  /**
+   * Deletes servers taken out of the table once they hold no connection (HAProxy refuses before);
+   * until then they stay in maintenance, taking nothing new. Retried every second; a server
+   * still busy after a minute (a long tunnel) stays in maintenance until the next reload.
+   */
+  private async deleteRemoved(): Promise<void> {
+    clearTimeout(this.removeTimer);
+    for (const [k, since] of this.removing) {
+      const answer = (await runtimeCommand(this.socket, `del server ${k}`)).trim();
+      if (/Server deleted/.test(answer) || /No such|does not exist/i.test(answer) || Date.now() - since > 60_000) this.removing.delete(k);
+    }
+    if (this.removing.size > 0) {
+      this.removeTimer = setTimeout(() => void this.serial(() => this.deleteRemoved()).catch((err: Error) => this.o.onOutput?.(`removing servers: ${err.message}`)), 1000);
+      this.removeTimer.unref();
+    }
   }
 
   private async reload(next: HaproxyConfig): Promise<void> {
@@ -157,6 +206,8 @@ export class HaproxyEngine {
       await writeFiles(this.o.dir, this.current);
       throw new HafenError('HAFEN_HAPROXY_CONFIG', `HAProxy refuses the rendered configuration; the previous one stays:\n${check}`);
     }
+    // Servers waiting to be deleted are not in the new config.
+    this.removing.clear();
     this.child.kill('SIGUSR2');
     const end = Date.now() + 10_000;
     for (;;) {
@@ -180,7 +231,54 @@ export class HaproxyEngine {
     });
   }
 
+  private watchCerts(): void {
+    if (!this.o.tls) return;
+    try {
+      this.certWatcher = watch(this.o.tls.certs, () => {
+        clearTimeout(this.certTimer);
+        this.certTimer = setTimeout(() => void this.syncCerts().catch((err: Error) => this.o.onOutput?.(`certificates: ${err.message}`)), 200);
+      });
+    } catch (err) {
+      this.o.onOutput?.(`certificates: cannot watch ${this.o.tls.certs} (${(err as Error).message}); read at start only`);
+    }
+  }
+
+  /**
+   * Reads the certificate directory again and hands HAProxy what changed through the Runtime
+   * API; a step HAProxy refuses is made by a reload instead (the files are already written).
+   */
+  syncCerts(): Promise<'runtime' | 'reload' | 'none'> {
+    return this.serial(async () => {
+      const had = this.certs;
+      const list = join(this.o.dir, 'certs.list');
+      const read = readCertPairs(this.o.tls!.certs, join(this.o.dir, 'certs'));
+      const steps = certSteps(had, read.bundles, list);
+      if (steps.length === 0) {
+        // Nothing to hand HAProxy, but a pair that does not load is still worth saying.
+        if (read.problems.length > 0) this.o.onCerts?.(read.bundles.map((b) => b.sni), read.problems);
+        return 'none';
+      }
+      this.certs = await writeCerts(this.o, read);
+      let how: 'runtime' | 'reload' = 'runtime';
+      for (const step of steps) {
+        const answer = (await runtimeCommand(this.socket, step.command)).trim();
+        if (!step.ok.test(answer)) {
+          // HAProxy's answer names the file at most; the command (with the key) is never shown.
+          this.o.onOutput?.(`runtime API refused to ${step.what} (${answer.split('\n')[0]}); reloading instead`);
+          await this.reload(this.current);
+          how = 'reload';
+          break;
+        }
+      }
+      removeStale(join(this.o.dir, 'certs'), this.certs);
+      return how;
+    });
+  }
+
   async close(): Promise<void> {
+    clearTimeout(this.certTimer);
+    clearTimeout(this.removeTimer);
+    this.certWatcher?.close();
     if (this.child.exitCode !== null || this.child.signalCode !== null) return;
     const exited = new Promise((r) => this.child.once('exit', r));
     this.child.kill('SIGTERM');
@@ -224,8 +322,25 @@ async function stopStale(pidFile: string, cfg: string): Promise<void> {
   process.kill(pid, 'SIGKILL');
 }
 
-function mapEntries(text: string): Map<string, string> {
-  return new Map(text.split('\n').filter(Boolean).map((l) => l.split(' ', 2) as [string, string]));
+/** The renderer's options: the crt-list in HAProxy's directory stands for the certificate directory. */
+function renderOptions(o: HaproxyEngineOptions): HaproxyOptions {
+  const { tls, ...rest } = o;
+  return { ...rest, ...(tls ? { tls: { listen: tls.listen, crtList: join(o.dir, 'certs.list') } } : {}) };
+}
+
+/** Writes every pair of the certificate directory as a bundle and the crt-list naming them; reports what the directory holds. */
+async function writeCerts(o: HaproxyEngineOptions, read = readCertPairs(o.tls!.certs, join(o.dir, 'certs'))): Promise<Map<string, string>> {
+  mkdirSync(join(o.dir, 'certs'), { recursive: true, mode: 0o700 });
+  const { bundles, problems } = read;
+  for (const b of bundles) await writeFileIfChanged(b.file, b.pem, 0o600);
+  await writeFileIfChanged(join(o.dir, 'certs.list'), crtList(bundles), 0o600);
+  o.onCerts?.(bundles.map((b) => b.sni), problems);
+  return new Map(bundles.map((b) => [b.file, pemHash(b.pem)]));
+}
+
+/** Bundles of pairs no longer in the certificate directory. */
+function removeStale(dir: string, keep: ReadonlyMap<string, string>): void {
+  for (const f of existsSync(dir) ? readdirSync(dir) : []) if (!keep.has(join(dir, f))) rmSync(join(dir, f), { force: true });
 }
 
 /** Writes the config's files (each atomically; the config last, so it never names a map not yet written). */
