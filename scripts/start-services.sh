@@ -42,6 +42,12 @@ if command -v pg_lsclusters >/dev/null 2>&1; then
   else
     echo "start-services: postgresql already running"
   fi
+  # The role the tests use over loopback (test/helpers/postgres.ts): it creates a database per
+  # test and drops it after. Test data only; the password is not a secret.
+  if [ "$(id -u)" -eq 0 ] && ! su postgres -s /bin/sh -c "psql -qtAc \"SELECT 1 FROM pg_roles WHERE rolname = 'hafen_test'\"" | grep -q 1; then
+    su postgres -s /bin/sh -c "psql -qc \"CREATE ROLE hafen_test LOGIN CREATEDB PASSWORD 'hafen_test'\""
+    echo "start-services: postgresql role hafen_test created"
+  fi
 else
   echo "start-services: postgresql not installed (run scripts/install-system-deps.sh)" >&2
 fi

@@ -1,4 +1,4 @@
-/** `hafen controller`: the API server on its SQLite store. */
+/** `hafen controller`: the API server on its store (SQLite in the data directory, or PostgreSQL). */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
@@ -9,7 +9,9 @@ import { hashToken, newToken } from '../lib/secrets.js';
 import { buildApp } from './app.js';
 import { loadSecretKey, Secrets } from './secrets.js';
 import { ControllerService } from './service.js';
+import { PostgresStore, redact } from './store/postgres.js';
 import { SqliteStore } from './store/sqlite.js';
+import type { Store } from './store/store.js';
 
 export interface ControllerHandle {
   url: string;
@@ -18,6 +20,8 @@ export interface ControllerHandle {
 
 export interface ControllerOptions {
   data: string;
+  /** A PostgreSQL store (postgres://…) instead of SQLite in `data`. */
+  store?: string;
   listen: string;
   logger?: boolean;
   /** The secret key itself (HAFEN_SECRET_KEY), base64 or hex. */
@@ -31,11 +35,11 @@ export interface ControllerOptions {
 }
 
 /** Opens the store, makes sure an admin token exists, and listens. */
-export async function startController(options: ControllerOptions): Promise<ControllerHandle & { adminTokenFile?: string; secretKeyId: string }> {
+export async function startController(options: ControllerOptions): Promise<ControllerHandle & { adminTokenFile?: string; secretKeyId: string; storeName: string }> {
   const { host, port } = parseHostPort(options.listen, '--listen', '127.0.0.1:7400');
   const key = await loadSecretKey({ ...(options.secretKey !== undefined ? { env: options.secretKey } : {}), ...(options.secretKeyFile !== undefined ? { file: options.secretKeyFile } : {}), data: options.data });
   for (const w of key.warnings) options.warn?.(w);
-  const store = new SqliteStore(join(options.data, 'hafen.db'));
+  const store = await openStore(options);
   const secrets = new Secrets(store, key);
   try {
     await secrets.checkKey();
@@ -80,6 +84,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
   return {
     url,
     secretKeyId: key.id,
+    storeName: options.store === undefined ? join(options.data, 'hafen.db') : redact(options.store),
     ...(adminTokenFile ? { adminTokenFile } : {}),
     close: async () => {
       // End the long-polls, then stop listening. Connections that go idle while requests
@@ -102,27 +107,36 @@ export async function startController(options: ControllerOptions): Promise<Contr
   };
 }
 
+async function openStore(o: ControllerOptions): Promise<Store> {
+  if (o.store === undefined) return new SqliteStore(join(o.data, 'hafen.db'));
+  if (!/^postgres(ql)?:\/\//.test(o.store)) throw new HafenError('HAFEN_CLI_BAD_OPTION', `--store: expected a postgres://user@host:port/database URL, got "${o.store.split(':')[0]}:…"`);
+  return PostgresStore.open(o.store, { exclusive: true });
+}
+
 export async function runController(argv: string[]): Promise<number> {
   const program = new Command('hafen controller')
     .description('Run the hafen controller: the API, the store and the reconcilers.')
-    .option('--data <dir>', 'data directory (SQLite store, admin token)', '.hafen')
+    .option('--data <dir>', 'data directory (SQLite store unless --store, admin token, secret key)', '.hafen')
+    .option('--store <url>', 'a PostgreSQL store instead: postgres://USER@HOST:PORT/DATABASE (password in PGPASSWORD or ~/.pgpass, not here; or the whole URL in HAFEN_STORE)')
     .option('--listen <host:port>', 'address to listen on', '127.0.0.1:7400')
     .option('--secret-key-file <file>', 'key that encrypts app secrets at rest (default: HAFEN_SECRET_KEY, else <data>/secret.key, created on first start)')
     .option('--quiet', 'no request log')
-    .addHelpText('after', '\nEnvironment:\n  HAFEN_SECRET_KEY  the secret key (32 bytes, base64 or hex); wins over --secret-key-file');
+    .addHelpText('after', '\nEnvironment:\n  HAFEN_SECRET_KEY  the secret key (32 bytes, base64 or hex); wins over --secret-key-file\n  HAFEN_STORE       the PostgreSQL store URL (may hold the password); --store wins\n  PGPASSWORD        the PostgreSQL password (or ~/.pgpass)');
   const early = parseArgs(program, argv);
   if (early !== undefined) return early;
-  const opts = program.opts<{ data: string; listen: string; quiet?: boolean; secretKeyFile?: string }>();
+  const opts = program.opts<{ data: string; listen: string; quiet?: boolean; secretKeyFile?: string; store?: string }>();
+  const storeUrl = opts.store ?? process.env.HAFEN_STORE;
   return serveUntilSignalled(async () => {
     const c = await startController({
       data: opts.data,
+      ...(storeUrl ? { store: storeUrl } : {}),
       listen: opts.listen,
       logger: !opts.quiet,
       ...(process.env.HAFEN_SECRET_KEY !== undefined ? { secretKey: process.env.HAFEN_SECRET_KEY } : {}),
       ...(opts.secretKeyFile !== undefined ? { secretKeyFile: opts.secretKeyFile } : {}),
       warn: (line) => process.stderr.write(`warning: ${line}\n`),
     });
-    process.stderr.write(`hafen controller listening on ${c.url} (secret key ${c.secretKeyId})\n`);
+    process.stderr.write(`hafen controller listening on ${c.url} (store ${c.storeName}, secret key ${c.secretKeyId})\n`);
     if (c.adminTokenFile) process.stderr.write(`admin token: ${c.adminTokenFile} (export HAFEN_TOKEN=$(cat ${c.adminTokenFile}))\n`);
     return { stop: () => c.close() };
   });

@@ -1,5 +1,5 @@
 /**
- * The Store contract: every implementation (SQLite now, PostgreSQL later) must pass it.
+ * The Store contract: every implementation (SQLite, PostgreSQL) must pass it.
  * Usage: storeContract('sqlite', async () => ({ store, reopen, cleanup })).
  */
 import assert from 'node:assert/strict';
@@ -23,8 +23,9 @@ function revision(parent: number | null, extra: Partial<RevisionInput> = {}): Re
   return { parent, fleet: { sites: [{ id: 'nue' }] }, placements, diff: { added: ['acme-web'] }, author: 'ops@example', createdAt: '2026-11-26T10:00:00.000Z', ...extra };
 }
 
-export function storeContract(name: string, open: () => Promise<StoreHandle>): void {
-  describe(`Store contract: ${name}`, () => {
+/** `skip`: why the store cannot run here (no database server); the tests are then skipped, saying so. */
+export function storeContract(name: string, open: () => Promise<StoreHandle>, skip?: string): void {
+  describe(`Store contract: ${name}`, { ...(skip ? { skip } : {}) }, () => {
     const withStore = (title: string, fn: (h: StoreHandle) => Promise<void>) =>
       test(title, async () => {
         const h = await open();
@@ -149,6 +150,38 @@ export function storeContract(name: string, open: () => Promise<StoreHandle>): v
       assert.equal(await store.apiTokenByHash('h1'), undefined);
       assert.deepEqual((await store.listApiTokens()).map((t) => [t.id, t.revokedAt]), [['t1', '2026-11-26T12:00:00.000Z'], ['t2', undefined]]);
       await assert.rejects(store.createApiToken({ id: 't3', name: 'dup', role: 'admin', hash: 'h2', createdAt: '2026-11-26T10:02:00.000Z' }));
+    });
+
+    withStore('users: written, replaced keeping their creation, listed by name; deleting one ends its sessions only', async ({ store }) => {
+      await store.putUser({ name: 'mara', role: 'operator', passwordHash: 'scrypt$a', createdAt: '2026-11-26T10:00:00.000Z', updatedAt: '2026-11-26T10:00:00.000Z' });
+      await store.putUser({ name: 'huber', role: 'viewer', customer: 'baeckerei-huber', passwordHash: 'scrypt$b', createdAt: '2026-11-26T10:01:00.000Z', updatedAt: '2026-11-26T10:01:00.000Z' });
+      await store.putUser({ name: 'mara', role: 'admin', passwordHash: 'scrypt$c', createdAt: '2026-11-27T09:00:00.000Z', updatedAt: '2026-11-27T09:00:00.000Z' });
+      assert.deepEqual(await store.getUser('mara'), { name: 'mara', role: 'admin', passwordHash: 'scrypt$c', createdAt: '2026-11-26T10:00:00.000Z', updatedAt: '2026-11-27T09:00:00.000Z' });
+      assert.deepEqual((await store.listUsers()).map((u) => [u.name, u.customer]), [['huber', 'baeckerei-huber'], ['mara', undefined]]);
+      // A login session of huber's, and a token an admin made under the same name (no expiry).
+      await store.createApiToken({ id: 's1', name: 'user:huber', role: 'viewer', customer: 'baeckerei-huber', hash: 'hs1', createdAt: '2026-11-27T09:00:00.000Z', expiresAt: '2026-11-27T21:00:00.000Z' });
+      await store.createApiToken({ id: 't1', name: 'user:huber', role: 'viewer', hash: 'ht1', createdAt: '2026-11-27T09:00:00.000Z' });
+      assert.equal((await store.apiTokenByHash('hs1'))?.expiresAt, '2026-11-27T21:00:00.000Z');
+      assert.equal(await store.deleteUser('huber', '2026-11-27T10:00:00.000Z'), true);
+      assert.equal(await store.deleteUser('huber', '2026-11-27T10:00:01.000Z'), false);
+      assert.equal(await store.getUser('huber'), undefined);
+      assert.equal(await store.apiTokenByHash('hs1'), undefined, 'its session ends with it');
+      assert.equal((await store.apiTokenByHash('ht1'))?.id, 't1');
+    });
+
+    withStore('uptime adds up per app and day; unit restarts count up per unit', async ({ store }) => {
+      const day = (app: string, d: string, up: number, down: number) => ({ app, customer: 'acme', day: d, upSeconds: up, downSeconds: down, unknownSeconds: 0.5 });
+      await store.addUptime([day('web', '2026-11-26', 3600, 60), day('api', '2026-11-26', 100, 0)]);
+      await store.addUptime([day('web', '2026-11-26', 1800.25, 0), day('web', '2026-11-27', 10, 0)]);
+      assert.deepEqual(await store.uptime({ from: '2026-11-26', to: '2026-11-27' }), [day('api', '2026-11-26', 100, 0), { ...day('web', '2026-11-26', 5400.25, 60), unknownSeconds: 1 }]);
+      assert.deepEqual((await store.uptime({ from: '2026-11-26', to: '2026-11-28', apps: ['web'] })).map((d) => d.day), ['2026-11-26', '2026-11-27']);
+      assert.equal(await store.restartUnit('web-r1', '2026-11-27T10:00:00.000Z'), 1);
+      assert.equal(await store.restartUnit('web-r1', '2026-11-27T10:05:00.000Z'), 2);
+      assert.equal(await store.restartUnit('api-r1', '2026-11-27T10:06:00.000Z'), 1);
+      assert.deepEqual(await store.unitRestarts(), [
+        { unit: 'api-r1', generation: 1, lastAt: '2026-11-27T10:06:00.000Z' },
+        { unit: 'web-r1', generation: 2, lastAt: '2026-11-27T10:05:00.000Z' },
+      ]);
     });
 
     withStore('host status is the last report per host', async ({ store }) => {

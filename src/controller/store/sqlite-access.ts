@@ -1,50 +1,9 @@
 /** The SQLite store's API tokens and users (controller/store/store.ts), as functions on its statements. */
 import type Database from 'better-sqlite3';
-import type { ApiToken, Role, User } from './store.js';
+import { token, user, type TokenRow, type UserRow } from './sqlite-rows.js';
+import type { ApiToken, User } from './store.js';
 
 type Stmt = (sql: string) => Database.Statement;
-
-interface TokenRow {
-  id: string;
-  name: string;
-  role: Role;
-  hash: string;
-  created_at: string;
-  revoked_at: string | null;
-  customer: string | null;
-  expires_at: string | null;
-}
-
-interface UserRow {
-  name: string;
-  role: Role;
-  customer: string | null;
-  password_hash: string;
-  created_at: string;
-  updated_at: string;
-}
-
-function token(row: TokenRow): ApiToken {
-  return {
-    id: row.id,
-    name: row.name,
-    role: row.role,
-    hash: row.hash,
-    createdAt: row.created_at,
-    ...(row.revoked_at !== null ? { revokedAt: row.revoked_at } : {}),
-    ...(row.customer !== null ? { customer: row.customer } : {}),
-    ...(row.expires_at !== null ? { expiresAt: row.expires_at } : {}),
-  };
-}
-
-const user = (row: UserRow): User => ({
-  name: row.name,
-  role: row.role,
-  ...(row.customer !== null ? { customer: row.customer } : {}),
-  passwordHash: row.password_hash,
-  createdAt: row.created_at,
-  updatedAt: row.updated_at,
-});
 
 export function insertToken(stmt: Stmt, t: ApiToken): void {
   stmt('INSERT INTO api_tokens (id, name, role, hash, created_at, revoked_at, customer, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(t.id, t.name, t.role, t.hash, t.createdAt, t.revokedAt ?? null, t.customer ?? null, t.expiresAt ?? null);

@@ -1,6 +1,6 @@
-/** Rows of the SQLite store as the database returns them, and their conversion to the Store's records. */
+/** Rows of the stores (SQLite and PostgreSQL: the same tables) as the database returns them, and their conversion to the Store's records. */
 import type { BackupRunBody } from '../../client/client.js';
-import type { NotificationRecord, RevisionSummary, SecretInfo, StoredBackupRun, TrafficResolution } from './store.js';
+import type { ApiToken, NotificationRecord, RevisionSummary, Role, SecretInfo, StoredBackupRun, TrafficResolution, User } from './store.js';
 
 export interface RevisionRow {
   number: number;
@@ -92,3 +92,45 @@ export function notificationOf(r: NotificationRow): NotificationRecord {
 export function storedRun(r: { host: string; run: string }): StoredBackupRun {
   return { ...(JSON.parse(r.run) as BackupRunBody), host: r.host };
 }
+
+export interface TokenRow {
+  id: string;
+  name: string;
+  role: Role;
+  hash: string;
+  created_at: string;
+  revoked_at: string | null;
+  customer: string | null;
+  expires_at: string | null;
+}
+
+export interface UserRow {
+  name: string;
+  role: Role;
+  customer: string | null;
+  password_hash: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export function token(row: TokenRow): ApiToken {
+  return {
+    id: row.id,
+    name: row.name,
+    role: row.role,
+    hash: row.hash,
+    createdAt: row.created_at,
+    ...(row.revoked_at !== null ? { revokedAt: row.revoked_at } : {}),
+    ...(row.customer !== null ? { customer: row.customer } : {}),
+    ...(row.expires_at !== null ? { expiresAt: row.expires_at } : {}),
+  };
+}
+
+export const user = (row: UserRow): User => ({
+  name: row.name,
+  role: row.role,
+  ...(row.customer !== null ? { customer: row.customer } : {}),
+  passwordHash: row.password_hash,
+  createdAt: row.created_at,
+  updatedAt: row.updated_at,
+});

@@ -1,0 +1,68 @@
+/**
+ * The PostgreSQL schema (src/controller/store/postgres-migrations.ts) against a real PostgreSQL:
+ * it has every table and column the SQLite store has after its migrations (so a store moves
+ * between them unchanged); migrating again does nothing; a newer schema is refused; controllers
+ * starting at once on one database migrate it once (the advisory lock).
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import Database from 'better-sqlite3';
+import pg from 'pg';
+import { SQLITE_MIGRATIONS } from '../../src/controller/store/migrations.js';
+import { migratePostgres } from '../../src/controller/store/postgres-migrate.js';
+import { POSTGRES_MIGRATIONS } from '../../src/controller/store/postgres-migrations.js';
+import { isHafenError } from '../../src/lib/errors.js';
+import { freshDatabase, postgresMissing } from '../helpers/postgres.js';
+import { need } from '../helpers/system.js';
+
+/** table → sorted column names, of the SQLite schema after every migration. */
+function sqliteColumns(): Map<string, string[]> {
+  const db = new Database(':memory:');
+  for (const m of SQLITE_MIGRATIONS) db.exec(m);
+  const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").all() as { name: string }[]).map((t) => t.name);
+  const out = new Map(tables.map((t) => [t, (db.prepare(`PRAGMA table_info(${t})`).all() as { name: string }[]).map((c) => c.name).sort()]));
+  db.close();
+  return out;
+}
+
+async function postgresColumns(pool: pg.Pool): Promise<Map<string, string[]>> {
+  const rows = (await pool.query<{ table_name: string; column_name: string }>("SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'public' AND table_name <> 'hafen_schema'")).rows;
+  const out = new Map<string, string[]>();
+  for (const r of rows) out.set(r.table_name, [...(out.get(r.table_name) ?? []), r.column_name].sort());
+  return out;
+}
+
+test('the PostgreSQL schema: the SQLite store\'s tables and columns, migrated once, a newer schema refused, concurrent controllers migrate it once', async (t) => {
+  const missing = await postgresMissing();
+  if (!need(t, missing === undefined, missing ?? '')) return;
+  const db = await freshDatabase();
+  const pools: pg.Pool[] = [];
+  const pool = () => {
+    const p = new pg.Pool({ connectionString: db.url, max: 2 });
+    pools.push(p);
+    return p;
+  };
+  try {
+    // Three controllers start at once: each waits for the lock; the first migrates, the others find it done.
+    const versions = await Promise.all([pool(), pool(), pool()].map((p) => migratePostgres(p)));
+    assert.deepEqual(versions, [POSTGRES_MIGRATIONS.length, POSTGRES_MIGRATIONS.length, POSTGRES_MIGRATIONS.length]);
+    const p = pools[0]!;
+    assert.deepEqual((await p.query('SELECT version FROM hafen_schema')).rows, [{ version: POSTGRES_MIGRATIONS.length }], 'one version row');
+
+    const want = sqliteColumns();
+    const have = await postgresColumns(p);
+    assert.deepEqual([...have.keys()].sort(), [...want.keys()].sort(), 'the same tables');
+    for (const [table, columns] of want) assert.deepEqual(have.get(table), columns, `the columns of ${table}`);
+
+    // Again: nothing to do, nothing changed.
+    assert.equal(await migratePostgres(p), POSTGRES_MIGRATIONS.length);
+    // A hafen that knows fewer migrations than the store has refuses it.
+    await assert.rejects(migratePostgres(p, POSTGRES_MIGRATIONS.slice(0, 0)), (err: unknown) => isHafenError(err) && err.code === 'HAFEN_STORE_TOO_NEW');
+    // A migration that fails leaves the version where it was, and says which one.
+    await assert.rejects(migratePostgres(p, [...POSTGRES_MIGRATIONS, 'CREATE TABLE broken (']), (err: unknown) => isHafenError(err) && err.code === 'HAFEN_STORE_MIGRATION' && /migration 2 failed/.test(err.message));
+    assert.deepEqual((await p.query('SELECT version FROM hafen_schema')).rows, [{ version: POSTGRES_MIGRATIONS.length }]);
+  } finally {
+    await Promise.all(pools.map((p) => p.end()));
+    await db.drop();
+  }
+});
