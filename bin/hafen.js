@@ -1,11 +1,14 @@
 #!/usr/bin/env node
 // Entry point of the `hafen` command (npm ci builds dist/ via `prepare`). It wires the
-// processes: `hafen controller`, `hafen agent`, `hafen prober` and `hafen proxy` run their own entry points; everything
+// processes: `hafen controller` (and `hafen store`), `hafen agent`, `hafen prober` and `hafen proxy` run their own entry points; everything
 // else is the CLI. The processes never import each other (DESIGN.md), only this file sees all.
 const [command] = process.argv.slice(2);
 if (command === 'controller') {
   const { runController } = await import('../dist/controller/main.js');
   process.exitCode = await runController(process.argv.slice(3));
+} else if (command === 'store') {
+  const { runStore } = await import('../dist/controller/store-cli.js');
+  process.exitCode = await runStore(process.argv.slice(3));
 } else if (command === 'agent') {
   const { runAgent } = await import('../dist/agent/main.js');
   process.exitCode = await runAgent(process.argv.slice(3));

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Writes docs/cli-reference.md from the commands' own --help (run `npm run build` first):
-// every CLI command and subcommand, and the processes (controller, agent, prober, proxy).
+// every CLI command and subcommand, and the processes (controller and its store commands, agent, prober, proxy).
 // `--check` compares instead of writing and exits 1 when the file is stale.
 import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -44,7 +44,7 @@ const walk = (cmd, prefix) => {
   }
 };
 walk(buildProgram({ stdout() {}, stderr() {} }, () => {}), []);
-const processes = ['controller', 'agent', 'prober', 'proxy'].map((p) => [p]);
+const processes = [['controller'], ['store', 'export'], ['store', 'import'], ['agent'], ['prober'], ['proxy']];
 
 paths.sort((a, b) => a.join(' ').localeCompare(b.join(' ')));
 const texts = await helps([...processes, ...paths]);

@@ -64,7 +64,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   registerGenerate(program, io, setExit);
   const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
   for (const cmd of all(program).slice(1)) cmd.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
-  program.addHelpText('after', '\nProcesses: hafen controller --help, hafen agent --help, hafen prober --help, hafen proxy --help');
+  program.addHelpText('after', '\nProcesses: hafen controller --help, hafen agent --help, hafen prober --help, hafen proxy --help; moving the controller\'s store: hafen store --help');
   return program;
 }
 

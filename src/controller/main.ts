@@ -9,7 +9,8 @@ import { hashToken, newToken } from '../lib/secrets.js';
 import { buildApp } from './app.js';
 import { loadSecretKey, Secrets } from './secrets.js';
 import { ControllerService } from './service.js';
-import { PostgresStore, redact } from './store/postgres.js';
+import { PostgresStore } from './store/postgres.js';
+import { redact } from './store/postgres-query.js';
 import { SqliteStore } from './store/sqlite.js';
 import type { Store } from './store/store.js';
 

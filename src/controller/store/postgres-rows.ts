@@ -1,7 +1,8 @@
 /** The PostgreSQL store's API tokens, users and backup runs (controller/store/store.ts), on a query function. */
 import type { Q } from './postgres-query.js';
-import { storedRun, token, user, type TokenRow, type UserRow } from './sqlite-rows.js';
-import type { ApiToken, StoredBackupRun, User } from './store.js';
+import { LAST_RUNS_SQL, lastRunsOf, storedRun, token, user, type TokenRow, type UserRow } from './sqlite-rows.js';
+import { STORE_TABLES, type ApiToken, type StoredBackupRun, type StoreRow, type User } from './store.js';
+import { insertSql, notEmpty } from './transfer.js';
 
 export async function insertToken(q: Q, x: ApiToken): Promise<void> {
   await q('INSERT INTO api_tokens (id, name, role, hash, created_at, revoked_at, customer, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)', [x.id, x.name, x.role, x.hash, x.createdAt, x.revokedAt ?? null, x.customer ?? null, x.expiresAt ?? null]);
@@ -50,13 +51,21 @@ export async function backupRuns(q: Q, w: { app?: string; limit: number }): Prom
 }
 
 export async function lastBackupRuns(q: Q): Promise<{ app: string; lastRun: StoredBackupRun; lastSuccess: StoredBackupRun | null; failingSince: string | null }[]> {
-  const last = (await q<{ app: string; host: string; run: string }>('SELECT app, host, run FROM backup_runs WHERE id IN (SELECT MAX(id) FROM backup_runs GROUP BY app) ORDER BY app')).rows;
-  const ok = new Map((await q<{ app: string; host: string; run: string }>('SELECT app, host, run FROM backup_runs WHERE id IN (SELECT MAX(id) FROM backup_runs WHERE ok = 1 GROUP BY app)')).rows.map((r) => [r.app, storedRun(r)]));
-  const failing = new Map(
-    (await q<{ app: string; since: string }>('SELECT app, MIN(started_at) AS since FROM backup_runs b WHERE ok = 0 AND id > COALESCE((SELECT MAX(id) FROM backup_runs WHERE app = b.app AND ok = 1), 0) GROUP BY app')).rows.map((r) => [r.app, r.since]),
-  );
-  return last.map((r) => {
-    const lastRun = storedRun(r);
-    return { app: r.app, lastRun, lastSuccess: ok.get(r.app) ?? null, failingSince: lastRun.ok ? null : (failing.get(r.app) ?? null) };
-  });
+  const [last, ok, failing] = await Promise.all([q<{ app: string; host: string; run: string }>(LAST_RUNS_SQL.last), q<{ app: string; host: string; run: string }>(LAST_RUNS_SQL.ok), q<{ app: string; since: string }>(LAST_RUNS_SQL.failing)]);
+  return lastRunsOf(last.rows, ok.rows, failing.rows);
+}
+
+/** Every row of every table, in its key order; call inside a REPEATABLE READ transaction (one moment for all). */
+export async function exportRows(q: Q): Promise<{ table: string; rows: StoreRow[] }[]> {
+  const out: { table: string; rows: StoreRow[] }[] = [];
+  for (const [table, order] of STORE_TABLES) out.push({ table, rows: (await q<StoreRow>(`SELECT * FROM ${table} ORDER BY ${order}`)).rows });
+  return out;
+}
+
+/** Writes exported rows into the empty store; call inside a transaction. */
+export async function importRows(q: Q, tables: readonly { table: string; rows: readonly StoreRow[] }[]): Promise<void> {
+  for (const [t] of STORE_TABLES) if ((await q(`SELECT 1 FROM ${t} LIMIT 1`)).rows.length > 0) throw notEmpty(t);
+  for (const { table, rows } of tables) for (const row of rows) await q(insertSql(table, Object.keys(row)), Object.values(row));
+  // Ids given on import: the identity columns go on from the highest.
+  for (const t of ['events', 'backup_runs', 'rollouts', 'site_migration_events']) await q(`SELECT setval(pg_get_serial_sequence('${t}', 'id'), COALESCE(MAX(id), 1), MAX(id) IS NOT NULL) FROM ${t}`);
 }

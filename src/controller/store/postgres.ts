@@ -12,11 +12,11 @@ import type { MigrationEvent, MigrationRecord } from '../../core/migration/conse
 import type { BackupTaskKind } from '../../core/render/backups.js';
 import { HafenError } from '../../lib/errors.js';
 import { migratePostgres } from './postgres-migrate.js';
-import { queryOn, types, type Q } from './postgres-query.js';
+import { queryOn, redact, types, type Q } from './postgres-query.js';
 import * as t from './postgres-tables.js';
 import * as rows from './postgres-rows.js';
 import { notificationOf, secretInfo, summary, type NotificationRow, type RevisionRow, type SecretRow, type SilenceRow } from './sqlite-rows.js';
-import type { AlertingCommit, ApiToken, BackupTask, BackupTaskReport, ConnectionRow, ConnectionSample, EventRecord, HostHold, HostStatus, JoinToken, MigrationCommit, NotificationRecord, Revision, RevisionInput, RevisionSummary, Rollout, SecretInfo, SecretInput, SecretRecord, SilenceRecord, Store, StoredBackupRun, TrafficResolution, TrafficRow, TrafficSample, UptimeRecord, User } from './store.js';
+import type { StoreRow, AlertingCommit, ApiToken, BackupTask, BackupTaskReport, ConnectionRow, ConnectionSample, EventRecord, HostHold, HostStatus, JoinToken, MigrationCommit, NotificationRecord, Revision, RevisionInput, RevisionSummary, Rollout, SecretInfo, SecretInput, SecretRecord, SilenceRecord, Store, StoredBackupRun, TrafficResolution, TrafficRow, TrafficSample, UptimeRecord, User } from './store.js';
 
 /** Transaction-scoped advisory lock keys ("hafen-re", "hafen-jo"): writers of revisions, of host credentials. */
 const REVISION_LOCK = '7521981237479335269';
@@ -62,10 +62,10 @@ export class PostgresStore implements Store {
   }
 
   /** Runs `fn` in one transaction on one connection (after taking `lock`, when given); rolled back if it throws. */
-  private async tx<T>(fn: (q: Q) => Promise<T>, lock?: string): Promise<T> {
+  private async tx<T>(fn: (q: Q) => Promise<T>, lock?: string, mode = ''): Promise<T> {
     const client = await this.pool.connect();
     try {
-      await client.query('BEGIN');
+      await client.query(`BEGIN ${mode}`);
       if (lock) await client.query('SELECT pg_advisory_xact_lock($1)', [lock]);
       const out = await fn(queryOn(client));
       await client.query('COMMIT');
@@ -381,20 +381,17 @@ export class PostgresStore implements Store {
     return (await this.q<{ host: string; status: string; reported_at: string }>('SELECT host, status, reported_at FROM host_status ORDER BY host')).rows.map((r) => ({ host: r.host, status: JSON.parse(r.status), reportedAt: r.reported_at }));
   }
 
+  exportRows(): Promise<{ table: string; rows: StoreRow[] }[]> {
+    return this.tx((q) => rows.exportRows(q), undefined, 'ISOLATION LEVEL REPEATABLE READ READ ONLY');
+  }
+
+  async importRows(tables: readonly { table: string; rows: readonly StoreRow[] }[]): Promise<void> {
+    await this.tx((q) => rows.importRows(q, tables), REVISION_LOCK);
+  }
+
   async close(): Promise<void> {
     // Ending the connection ends its session, and the controller lock with it.
     this.holder?.release(true);
     await this.pool.end();
-  }
-}
-
-/** A connection URL without its password, for messages. */
-export function redact(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return 'postgres://…';
   }
 }

@@ -1,7 +1,8 @@
 /** The SQLite store's backup tasks (controller/store/store.ts), as functions on its statements; callers own the transactions. */
 import type Database from 'better-sqlite3';
 import type { BackupTaskKind } from '../../core/render/backups.js';
-import type { BackupTask, BackupTaskReport } from './store.js';
+import { LAST_RUNS_SQL, lastRunsOf } from './sqlite-rows.js';
+import type { BackupTask, BackupTaskReport, StoredBackupRun } from './store.js';
 
 type Stmt = (sql: string) => Database.Statement;
 
@@ -57,4 +58,10 @@ export function lastFinished(stmt: Stmt, kind: BackupTaskKind): BackupTask[] {
     "SELECT task FROM backup_tasks t WHERE kind = ? AND state IN ('done', 'failed') AND created_at = (SELECT MAX(created_at) FROM backup_tasks WHERE app = t.app AND kind = t.kind AND state IN ('done', 'failed')) ORDER BY app",
   ).all(kind) as { task: string }[];
   return rows.map((r) => JSON.parse(r.task) as BackupTask);
+}
+
+/** Per app: its newest backup run, newest success, and when it began failing since. */
+export function lastRuns(stmt: Stmt): { app: string; lastRun: StoredBackupRun; lastSuccess: StoredBackupRun | null; failingSince: string | null }[] {
+  const all = <T>(sql: string) => stmt(sql).all() as T[];
+  return lastRunsOf(all(LAST_RUNS_SQL.last), all(LAST_RUNS_SQL.ok), all(LAST_RUNS_SQL.failing));
 }

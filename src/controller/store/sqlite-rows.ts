@@ -134,3 +134,21 @@ export const user = (row: UserRow): User => ({
   createdAt: row.created_at,
   updatedAt: row.updated_at,
 });
+
+/** The three queries behind lastBackupRuns (the same on both stores), and how their rows combine. */
+export const LAST_RUNS_SQL = {
+  last: 'SELECT app, host, run FROM backup_runs WHERE id IN (SELECT MAX(id) FROM backup_runs GROUP BY app) ORDER BY app',
+  ok: 'SELECT app, host, run FROM backup_runs WHERE id IN (SELECT MAX(id) FROM backup_runs WHERE ok = 1 GROUP BY app)',
+  failing: 'SELECT app, MIN(started_at) AS since FROM backup_runs b WHERE ok = 0 AND id > COALESCE((SELECT MAX(id) FROM backup_runs WHERE app = b.app AND ok = 1), 0) GROUP BY app',
+};
+
+type RunRow = { app: string; host: string; run: string };
+
+export function lastRunsOf(last: readonly RunRow[], ok: readonly RunRow[], failing: readonly { app: string; since: string }[]): { app: string; lastRun: StoredBackupRun; lastSuccess: StoredBackupRun | null; failingSince: string | null }[] {
+  const success = new Map(ok.map((r) => [r.app, storedRun(r)]));
+  const since = new Map(failing.map((r) => [r.app, r.since]));
+  return last.map((r) => {
+    const lastRun = storedRun(r);
+    return { app: r.app, lastRun, lastSuccess: success.get(r.app) ?? null, failingSince: lastRun.ok ? null : (since.get(r.app) ?? null) };
+  });
+}

@@ -12,7 +12,8 @@ import * as access from './sqlite-access.js';
 import * as tasks from './sqlite-backup-tasks.js';
 import { readMigrationEvents, readMigrations, writeMigrations } from './sqlite-site-migrations.js';
 import { readConnectionPeaks, readTraffic, writeTraffic } from './sqlite-traffic.js';
-import type { HostHold, MigrationCommit, Rollout } from './store.js';
+import { STORE_TABLES, type HostHold, type MigrationCommit, type Rollout, type StoreRow } from './store.js';
+import { insertSql, notEmpty } from './transfer.js';
 import type { MigrationEvent, MigrationRecord } from '../../core/migration/consent.js';
 import type { ApiToken, User, HostStatus, JoinToken, Revision, RevisionInput, RevisionSummary, SecretInfo, SecretInput, SecretRecord, Store, TrafficSample, EventRecord, SilenceRecord, AlertingCommit, NotificationRecord, ConnectionSample, ConnectionRow, TrafficRow, TrafficResolution, UptimeRecord, StoredBackupRun, BackupTask, BackupTaskReport } from './store.js';
 import type { BackupRunBody } from '../../client/client.js';
@@ -340,20 +341,7 @@ export class SqliteStore implements Store {
   }
 
   async lastBackupRuns(): Promise<{ app: string; lastRun: StoredBackupRun; lastSuccess: StoredBackupRun | null; failingSince: string | null }[]> {
-    const last = this.stmt('SELECT app, host, run FROM backup_runs WHERE id IN (SELECT MAX(id) FROM backup_runs GROUP BY app) ORDER BY app').all() as { app: string; host: string; run: string }[];
-    const ok = new Map((this.stmt('SELECT app, host, run FROM backup_runs WHERE id IN (SELECT MAX(id) FROM backup_runs WHERE ok = 1 GROUP BY app)').all() as { app: string; host: string; run: string }[]).map((r) => [r.app, storedRun(r)]));
-    const failing = new Map(
-      (
-        this.stmt('SELECT app, MIN(started_at) AS since FROM backup_runs b WHERE ok = 0 AND id > COALESCE((SELECT MAX(id) FROM backup_runs WHERE app = b.app AND ok = 1), 0) GROUP BY app').all() as {
-          app: string;
-          since: string;
-        }[]
-      ).map((r) => [r.app, r.since]),
-    );
-    return last.map((r) => {
-      const lastRun = storedRun(r);
-      return { app: r.app, lastRun, lastSuccess: ok.get(r.app) ?? null, failingSince: lastRun.ok ? null : (failing.get(r.app) ?? null) };
-    });
+    return tasks.lastRuns(this.sql);
   }
 
   async addBackupTask(task: BackupTask): Promise<void> {
@@ -390,6 +378,18 @@ export class SqliteStore implements Store {
   async hostStatuses(): Promise<HostStatus[]> {
     const rows = this.stmt('SELECT host, status, reported_at FROM host_status ORDER BY host').all() as { host: string; status: string; reported_at: string }[];
     return rows.map((r) => ({ host: r.host, status: JSON.parse(r.status), reportedAt: r.reported_at }));
+  }
+
+  async exportRows(): Promise<{ table: string; rows: StoreRow[] }[]> {
+    // One read transaction: every table as of the same moment.
+    return this.db.transaction(() => STORE_TABLES.map(([table, order]) => ({ table, rows: this.db.prepare(`SELECT * FROM ${table} ORDER BY ${order}`).all() as StoreRow[] })))();
+  }
+
+  async importRows(tables: readonly { table: string; rows: readonly StoreRow[] }[]): Promise<void> {
+    this.db.transaction(() => {
+      for (const [t] of STORE_TABLES) if (this.db.prepare(`SELECT 1 FROM ${t} LIMIT 1`).get()) throw notEmpty(t);
+      for (const { table, rows } of tables) for (const row of rows) this.stmt(insertSql(table, Object.keys(row))).run(...Object.values(row));
+    }).immediate();
   }
 
   async close(): Promise<void> {

@@ -216,6 +216,39 @@ export type { BackupTask, BackupTaskReport, Rollout };
 /** A backup run as stored: what the agent reported, and which host reported it. */
 export type StoredBackupRun = BackupRunBody & { host: string };
 
+/**
+ * Every table of the store (both stores have the same), in an order rows can be written in,
+ * each with the columns its rows are exported in order of (its key): `hafen store export`.
+ */
+export const STORE_TABLES: readonly (readonly [table: string, orderBy: string])[] = [
+  ['revisions', 'number'],
+  ['join_tokens', 'hash'],
+  ['host_credentials', 'hash'],
+  ['api_tokens', 'id'],
+  ['users', 'name'],
+  ['host_status', 'host'],
+  ['secrets', 'name'],
+  ['traffic', 'app, site, hour'],
+  ['traffic_minute', 'app, site, minute'],
+  ['traffic_day', 'app, site, day'],
+  ['connection_peaks', 'resolution, site, proxy, at'],
+  ['events', 'id'],
+  ['silences', 'id'],
+  ['alert_groups', 'key'],
+  ['notifications', 'id'],
+  ['uptime', 'app, day'],
+  ['unit_restarts', 'unit'],
+  ['backup_runs', 'id'],
+  ['backup_tasks', 'id'],
+  ['rollouts', 'id'],
+  ['host_holds', 'host'],
+  ['site_migrations', 'id'],
+  ['site_migration_events', 'id'],
+];
+
+/** A table's rows as stored: column → value (text, number or null). */
+export type StoreRow = Record<string, string | number | null>;
+
 export interface Store {
   /** The newest revision, if any. */
   head(): Promise<RevisionSummary | undefined>;
@@ -343,6 +376,14 @@ export interface Store {
   /** Stores the last report of each host given, in one transaction (the controller batches heartbeats). */
   putHostStatuses(statuses: readonly HostStatus[]): Promise<void>;
   hostStatuses(): Promise<HostStatus[]>;
+
+  /** Every row of every table (STORE_TABLES order, each in its key order), as of one moment (for moving a store: `hafen store export`). */
+  exportRows(): Promise<{ table: string; rows: StoreRow[] }[]>;
+  /**
+   * Writes rows exported from a store into this one, in one transaction; refused
+   * (HAFEN_STORE_NOT_EMPTY) unless every table is empty, so nothing is ever merged.
+   */
+  importRows(tables: readonly { table: string; rows: readonly StoreRow[] }[]): Promise<void>;
 
   close(): Promise<void>;
 }

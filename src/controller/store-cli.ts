@@ -1,0 +1,94 @@
+/**
+ * `hafen store export|import`: a controller's store moved to another store, e.g. from SQLite to
+ * PostgreSQL. Export reads every table as of one moment (a running controller may keep going);
+ * import writes into an empty store only, in one transaction (into PostgreSQL only while no
+ * controller runs on it). The export holds sealed secrets and token hashes, never plaintext:
+ * the secret key stays where it is (the data directory or HAFEN_SECRET_KEY).
+ */
+import { createReadStream, createWriteStream, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { once } from 'node:events';
+import { Command, CommanderError } from 'commander';
+import { HafenError, isHafenError } from '../lib/errors.js';
+import { PostgresStore } from './store/postgres.js';
+import { redact } from './store/postgres-query.js';
+import { SqliteStore } from './store/sqlite.js';
+import type { Store } from './store/store.js';
+import { exportStore, importStore } from './store/transfer.js';
+
+interface Where {
+  data: string;
+  store?: string;
+}
+
+const where = (w: Where) => (w.store ? redact(w.store) : join(w.data, 'hafen.db'));
+
+async function open(w: Where, o: { create: boolean }): Promise<Store> {
+  if (w.store) {
+    if (!/^postgres(ql)?:\/\//.test(w.store)) throw new HafenError('HAFEN_CLI_BAD_OPTION', `--store: expected a postgres://user@host:port/database URL, got "${w.store.split(':')[0]}:…"`);
+    // Importing: no controller may run on it meanwhile.
+    return PostgresStore.open(w.store, { max: 2, exclusive: o.create });
+  }
+  const path = join(w.data, 'hafen.db');
+  if (!o.create && !existsSync(path)) throw new HafenError('HAFEN_STORE_MISSING', `no store at ${path} (--data is the controller's data directory)`);
+  return new SqliteStore(path);
+}
+
+const summary = (counts: Record<string, number>) => `${Object.values(counts).reduce((a, b) => a + b, 0)} rows in ${Object.values(counts).filter((n) => n > 0).length} tables`;
+
+export async function runStore(argv: string[], err: (line: string) => void = (l) => process.stderr.write(l)): Promise<number> {
+  let status = 0;
+  const fail = (e: unknown) => {
+    err(isHafenError(e) ? `error: ${e.message} [${e.code}]\n` : `internal error (please report it): ${(e as Error).stack ?? String(e)}\n`);
+    status = isHafenError(e) ? 1 : 70;
+  };
+  const program = new Command('hafen store').exitOverride().description("Move a controller's store: export it as JSON lines, import that into an empty store (SQLite or PostgreSQL).");
+  const storeOptions = (c: Command) =>
+    c
+      .option('--data <dir>', "the controller's data directory (its SQLite store, hafen.db)", '.hafen')
+      .option('--store <url>', 'a PostgreSQL store instead: postgres://USER@HOST:PORT/DATABASE (password in PGPASSWORD or ~/.pgpass; or the URL in HAFEN_STORE)');
+  storeOptions(program.command('export').description('Write every table of the store as JSON lines (one moment for all; the controller may keep running).'))
+    .option('--output <file>', 'where to write (default: standard output)')
+    .action(async (o: Where & { output?: string }) => {
+      const w = { ...o, ...(o.store ?? process.env.HAFEN_STORE ? { store: o.store ?? process.env.HAFEN_STORE } : {}) };
+      let store: Store | undefined;
+      try {
+        store = await open(w, { create: false });
+        const out = o.output ? createWriteStream(o.output, { mode: 0o600 }) : process.stdout;
+        const counts = await exportStore(store, async (line) => {
+          if (!out.write(`${line}\n`)) await once(out, 'drain');
+        });
+        if (o.output) await new Promise<void>((resolve, reject) => (out as ReturnType<typeof createWriteStream>).end((e?: Error | null) => (e ? reject(e) : resolve())));
+        err(`exported ${summary(counts)} from ${where(w)}${o.output ? ` to ${o.output}` : ''}\n`);
+      } catch (e) {
+        fail(e);
+      } finally {
+        await store?.close();
+      }
+    });
+  storeOptions(program.command('import').description('Write an export into an empty store, in one transaction: all of it or nothing (a store with data is refused).'))
+    .option('--input <file>', 'the export (default: standard input)')
+    .action(async (o: Where & { input?: string }) => {
+      const w = { ...o, ...(o.store ?? process.env.HAFEN_STORE ? { store: o.store ?? process.env.HAFEN_STORE } : {}) };
+      let store: Store | undefined;
+      try {
+        if (o.input && !existsSync(o.input)) throw new HafenError('HAFEN_STORE_IMPORT', `no export at ${o.input}`);
+        store = await open(w, { create: true });
+        const lines = createInterface({ input: o.input ? createReadStream(o.input) : process.stdin, crlfDelay: Infinity });
+        const counts = await importStore(store, lines);
+        err(`imported ${summary(counts)} into ${where(w)}\n`);
+      } catch (e) {
+        fail(e);
+      } finally {
+        await store?.close();
+      }
+    });
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 1;
+    fail(e);
+  }
+  return status;
+}
