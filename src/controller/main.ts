@@ -23,6 +23,8 @@ export interface ControllerOptions {
   data: string;
   /** A PostgreSQL store (postgres://…) instead of SQLite in `data`. */
   store?: string;
+  /** Called when the controller must stop (it lost its hold on the PostgreSQL store); default: a warning. */
+  onFatal?: (err: Error) => void;
   listen: string;
   logger?: boolean;
   /** The secret key itself (HAFEN_SECRET_KEY), base64 or hex. */
@@ -111,7 +113,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
 async function openStore(o: ControllerOptions): Promise<Store> {
   if (o.store === undefined) return new SqliteStore(join(o.data, 'hafen.db'));
   if (!/^postgres(ql)?:\/\//.test(o.store)) throw new HafenError('HAFEN_CLI_BAD_OPTION', `--store: expected a postgres://user@host:port/database URL, got "${o.store.split(':')[0]}:…"`);
-  return PostgresStore.open(o.store, { exclusive: true });
+  return PostgresStore.open(o.store, { exclusive: true, onLost: o.onFatal ?? ((err) => o.warn?.(err.message)) });
 }
 
 export async function runController(argv: string[]): Promise<number> {
@@ -136,6 +138,11 @@ export async function runController(argv: string[]): Promise<number> {
       ...(process.env.HAFEN_SECRET_KEY !== undefined ? { secretKey: process.env.HAFEN_SECRET_KEY } : {}),
       ...(opts.secretKeyFile !== undefined ? { secretKeyFile: opts.secretKeyFile } : {}),
       warn: (line) => process.stderr.write(`warning: ${line}\n`),
+      onFatal: (err) => {
+        // A supervisor (systemd) starts it again; it then takes the store back or finds another controller on it.
+        process.stderr.write(`error: ${err.message}\n`);
+        process.exit(1);
+      },
     });
     process.stderr.write(`hafen controller listening on ${c.url} (store ${c.storeName}, secret key ${c.secretKeyId})\n`);
     if (c.adminTokenFile) process.stderr.write(`admin token: ${c.adminTokenFile} (export HAFEN_TOKEN=$(cat ${c.adminTokenFile}))\n`);

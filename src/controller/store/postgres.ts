@@ -1,6 +1,7 @@
 /**
- * The PostgreSQL store (the `pg` driver): several controllers on one database, replicated with
- * PostgreSQL's own streaming replication. A pool of connections; every write that belongs
+ * The PostgreSQL store (the `pg` driver): the controller's state in a database replicated with
+ * PostgreSQL's own streaming replication (one controller per store for now: `exclusive`). A
+ * pool of connections; every write that belongs
  * together is one transaction on one connection; where the SQLite store takes its write lock
  * up front (BEGIN IMMEDIATE) this one takes a transaction-scoped advisory lock, so two
  * controllers appending a revision at once cannot both see the same head. Migrated on open
@@ -38,7 +39,7 @@ export class PostgresStore implements Store {
    * or ~/.pgpass) and migrates the database. `exclusive`: the only controller on it (an
    * advisory lock held while open); another one already there is refused.
    */
-  static async open(url: string, o: { max?: number; exclusive?: boolean } = {}): Promise<PostgresStore> {
+  static async open(url: string, o: { max?: number; exclusive?: boolean; onLost?: (err: Error) => void } = {}): Promise<PostgresStore> {
     const pool = new pg.Pool({ connectionString: url, max: o.max ?? 10, types, connectionTimeoutMillis: 10_000 });
     // An idle connection that breaks (a failover, a restart) is dropped from the pool, not thrown.
     pool.on('error', () => undefined);
@@ -50,6 +51,8 @@ export class PostgresStore implements Store {
         if (!rows[0]!.ok) {
           throw new HafenError('HAFEN_STORE_IN_USE', `another hafen controller runs on the PostgreSQL store at ${redact(url)}; this hafen runs one controller per store (stop the other, or give this one its own database)`);
         }
+        // The lock lives as long as this connection: once it breaks, another controller may take the store.
+        store.holder.on('error', (err) => o.onLost?.(new HafenError('HAFEN_STORE_LOCK_LOST', `lost the connection that holds the store at ${redact(url)} (${err.message}); stopping, so that no two controllers run on it`)));
       }
       await migratePostgres(pool);
     } catch (err) {
