@@ -5,7 +5,7 @@
  * controller runs on it). The export holds sealed secrets and token hashes, never plaintext:
  * the secret key stays where it is (the data directory or HAFEN_SECRET_KEY).
  */
-import { createReadStream, createWriteStream, existsSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { once } from 'node:events';
@@ -15,11 +15,38 @@ import { PostgresStore } from './store/postgres.js';
 import { redact } from './store/postgres-query.js';
 import { SqliteStore } from './store/sqlite.js';
 import type { Store } from './store/store.js';
-import { exportStore, importStore } from './store/transfer.js';
+import { exportStore, importStore, readExport } from './store/transfer.js';
 
 interface Where {
   data: string;
   store?: string;
+}
+
+/** --store, else HAFEN_STORE, else the SQLite store in --data. */
+const whereOf = (o: Where): Where => {
+  const store = o.store ?? process.env.HAFEN_STORE;
+  return { data: o.data, ...(store ? { store } : {}) };
+};
+
+/** Writes lines to `file` through a temporary file renamed at the end (no half-written export), or to standard output. */
+async function writeLines(file: string | undefined, produce: (write: (line: string) => Promise<void>) => Promise<void>): Promise<void> {
+  const tmp = file ? `${file}.partial` : undefined;
+  const out = tmp ? createWriteStream(tmp, { mode: 0o600 }) : process.stdout;
+  try {
+    await produce(async (line) => {
+      if (!out.write(`${line}\n`)) await once(out, 'drain');
+    });
+    if (tmp) {
+      await new Promise<void>((resolve, reject) => (out as ReturnType<typeof createWriteStream>).end((e?: Error | null) => (e ? reject(e) : resolve())));
+      renameSync(tmp, file!);
+    }
+  } catch (e) {
+    if (tmp) {
+      (out as ReturnType<typeof createWriteStream>).destroy();
+      rmSync(tmp, { force: true });
+    }
+    throw e;
+  }
 }
 
 const where = (w: Where) => (w.store ? redact(w.store) : join(w.data, 'hafen.db'));
@@ -51,15 +78,12 @@ export async function runStore(argv: string[], err: (line: string) => void = (l)
   storeOptions(program.command('export').description('Write every table of the store as JSON lines (one moment for all; the controller may keep running).'))
     .option('--output <file>', 'where to write (default: standard output)')
     .action(async (o: Where & { output?: string }) => {
-      const w = { ...o, ...(o.store ?? process.env.HAFEN_STORE ? { store: o.store ?? process.env.HAFEN_STORE } : {}) };
+      const w = whereOf(o);
       let store: Store | undefined;
       try {
         store = await open(w, { create: false });
-        const out = o.output ? createWriteStream(o.output, { mode: 0o600 }) : process.stdout;
-        const counts = await exportStore(store, async (line) => {
-          if (!out.write(`${line}\n`)) await once(out, 'drain');
-        });
-        if (o.output) await new Promise<void>((resolve, reject) => (out as ReturnType<typeof createWriteStream>).end((e?: Error | null) => (e ? reject(e) : resolve())));
+        let counts: Record<string, number> = {};
+        await writeLines(o.output, async (write) => void (counts = await exportStore(store!, write)));
         err(`exported ${summary(counts)} from ${where(w)}${o.output ? ` to ${o.output}` : ''}\n`);
       } catch (e) {
         fail(e);
@@ -70,13 +94,14 @@ export async function runStore(argv: string[], err: (line: string) => void = (l)
   storeOptions(program.command('import').description('Write an export into an empty store, in one transaction: all of it or nothing (a store with data is refused).'))
     .option('--input <file>', 'the export (default: standard input)')
     .action(async (o: Where & { input?: string }) => {
-      const w = { ...o, ...(o.store ?? process.env.HAFEN_STORE ? { store: o.store ?? process.env.HAFEN_STORE } : {}) };
+      const w = whereOf(o);
       let store: Store | undefined;
       try {
         if (o.input && !existsSync(o.input)) throw new HafenError('HAFEN_STORE_IMPORT', `no export at ${o.input}`);
+        // The whole export is read and checked before the target store is opened (or created).
+        const data = await readExport(createInterface({ input: o.input ? createReadStream(o.input) : process.stdin, crlfDelay: Infinity }));
         store = await open(w, { create: true });
-        const lines = createInterface({ input: o.input ? createReadStream(o.input) : process.stdin, crlfDelay: Infinity });
-        const counts = await importStore(store, lines);
+        const counts = await importStore(store, data);
         err(`imported ${summary(counts)} into ${where(w)}\n`);
       } catch (e) {
         fail(e);

@@ -37,11 +37,14 @@ export async function exportStore(store: Store, write: (line: string) => void | 
   return counts;
 }
 
-/**
- * Reads an export (its lines) and writes it into `store` (which must be empty) in one
- * transaction; a line that is not part of an export is refused by number, and nothing is written.
- */
-export async function importStore(store: Store, lines: AsyncIterable<string> | Iterable<string>): Promise<Record<string, number>> {
+export interface StoreExport {
+  tables: { table: string; rows: StoreRow[] }[];
+  /** Rows per table. */
+  counts: Record<string, number>;
+}
+
+/** Reads an export (its lines) whole; a line that is not part of an export is refused by number, as is an export cut short. */
+export async function readExport(lines: AsyncIterable<string> | Iterable<string>): Promise<StoreExport> {
   const byTable = new Map<string, StoreRow[]>();
   let header: { rows: Record<string, number> } | undefined;
   let n = 0;
@@ -75,6 +78,11 @@ export async function importStore(store: Store, lines: AsyncIterable<string> | I
   for (const [t, expected] of Object.entries(header.rows)) {
     if ((counts[t] ?? 0) !== expected) throw new HafenError('HAFEN_STORE_IMPORT', `the export is cut short or altered: its header counts ${expected} rows of ${t}, it holds ${counts[t] ?? 0}`);
   }
-  await store.importRows(STORE_TABLES.map(([table]) => ({ table, rows: byTable.get(table) ?? [] })));
-  return counts;
+  return { tables: STORE_TABLES.map(([table]) => ({ table, rows: byTable.get(table) ?? [] })), counts };
+}
+
+/** Writes an export into `store` (which must be empty) in one transaction: all of it or nothing. */
+export async function importStore(store: Store, data: StoreExport): Promise<Record<string, number>> {
+  await store.importRows(data.tables);
+  return data.counts;
 }
