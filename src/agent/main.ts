@@ -52,7 +52,7 @@ export async function startAgent(opts: AgentStartOptions): Promise<{ host: strin
 export async function runAgent(argv: string[]): Promise<number> {
   const program = new Command('hafen agent')
     .description('Run the hafen agent of this host.')
-    .requiredOption('--controller <url>', 'controller URL, e.g. http://10.0.0.1:7400')
+    .requiredOption('--controller <urls>', 'controller URL, e.g. http://10.0.0.1:7400; several comma-separated are tried in order, the one that answers is kept')
     .option('--data <dir>', 'agent data directory (credential, last desired state, logs)', '.hafen-agent')
     .option('--join-token <token>', 'one-time token from "hafen host join HOST" (first start only; or HAFEN_JOIN_TOKEN)')
     .option('--driver <driver>', 'runtime driver: process or compose', 'process')

@@ -14,7 +14,7 @@ export const DEFAULT_CONTROLLER = 'http://127.0.0.1:7400';
 /** Adds --controller and --token-file to a command. */
 export function remoteOptions(cmd: Command): Command {
   return cmd
-    .option('--controller <url>', `controller URL (default: $HAFEN_CONTROLLER or ${DEFAULT_CONTROLLER})`)
+    .option('--controller <urls>', `controller URL, or several comma-separated tried in order (default: $HAFEN_CONTROLLER or ${DEFAULT_CONTROLLER})`)
     .option('--token-file <file>', 'file holding the API token (default: $HAFEN_TOKEN)');
 }
 

@@ -164,25 +164,58 @@ export interface SecretListing {
 
 export type { Caller, Role, UserListing };
 
-export class HafenClient {
-  constructor(
-    readonly baseUrl: string,
-    private readonly token?: string,
-  ) {}
+/** Socket errors that mean the request never reached the controller: safe to send to another. */
+const NOT_SENT = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EADDRNOTAVAIL']);
 
+export class HafenClient {
+  /** The controllers to try, in order: one URL, or several comma-separated. */
+  readonly urls: readonly string[];
+  /** The controller that answered last (tried first next time). */
+  private at = 0;
+
+  constructor(
+    controllers: string,
+    private readonly token?: string,
+  ) {
+    this.urls = controllers.split(',').map((u) => u.trim()).filter(Boolean);
+    if (this.urls.length === 0) throw new HafenError('HAFEN_CLI_BAD_OPTION', 'no controller URL given');
+  }
+
+  /** The controller in use: the one that answered last. */
+  get baseUrl(): string {
+    return this.urls[this.at]!;
+  }
+
+  /**
+   * Sends one request to the controller in use; when it cannot be reached, to the next one (in
+   * the order given, round), and keeps the one that answers. A request that may have arrived (a
+   * connection broken after sending, no answer in time) goes to another controller only when
+   * it is safe to repeat (GET).
+   */
   private async call<T>(method: string, path: string, body?: unknown, timeoutMs = 30_000): Promise<T> {
-    let res: HttpResult;
-    try {
-      res = await httpRequest(new URL(path, this.baseUrl), {
-        method,
-        headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...(this.token ? { authorization: `Bearer ${this.token}` } : {}) },
-        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-        timeoutMs,
-      });
-    } catch (err) {
-      const why = err instanceof HttpTimeoutError ? err.message : (err as Error).message;
-      throw new HafenError('HAFEN_CLIENT_UNREACHABLE', `cannot reach the controller at ${this.baseUrl}: ${why}`, { retryable: true, cause: err });
+    let res: HttpResult | undefined;
+    const failures: string[] = [];
+    for (let i = 0; i < this.urls.length && !res; i++) {
+      const index = (this.at + i) % this.urls.length;
+      const url = this.urls[index]!;
+      try {
+        res = await httpRequest(new URL(path, url), {
+          method,
+          headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...(this.token ? { authorization: `Bearer ${this.token}` } : {}) },
+          ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+          timeoutMs,
+        });
+        this.at = index;
+      } catch (err) {
+        const why = err instanceof HttpTimeoutError ? err.message : (err as Error).message;
+        failures.push(`${url}: ${why}`);
+        const next = method === 'GET' || NOT_SENT.has((err as NodeJS.ErrnoException).code ?? '');
+        if (!next || i === this.urls.length - 1) {
+          throw new HafenError('HAFEN_CLIENT_UNREACHABLE', `cannot reach the controller at ${failures.join('; ')}`, { retryable: true, cause: err });
+        }
+      }
     }
+    if (!res) throw new HafenError('HAFEN_CLIENT_UNREACHABLE', `cannot reach the controller at ${failures.join('; ')}`, { retryable: true });
     if (res.status === 204) return undefined as T;
     let data: unknown;
     try {

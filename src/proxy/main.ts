@@ -255,7 +255,7 @@ export async function startProxy(o: ProxyStartOptions): Promise<RunningProxy> {
 export async function runProxy(argv: string[]): Promise<number> {
   const program = new Command('hafen proxy')
     .description('Run the edge proxy of one site: routes host names to app replicas at any site, own site first, with health checks, retries and failover.')
-    .option('--controller <url>', 'follow the controller (route table by long-poll, cached on disk)')
+    .option('--controller <urls>', 'follow the controller (route table by long-poll, cached on disk); several URLs comma-separated are tried in order')
     .option('--routes <file>', 'standalone: route table file (JSON or YAML), reloaded when it changes')
     .option('--site <site>', 'the site this proxy serves at (default with --controller: the site of its host)')
     .option('--data <dir>', 'data directory: host credential (shared with the host\'s agent) and the cached route table', '.hafen-proxy')

@@ -32,7 +32,7 @@ export async function startProber(o: ProberStartOptions): Promise<{ host: string
 export async function runProber(argv: string[]): Promise<number> {
   const program = new Command('hafen prober')
     .description('Probe every check of the fleet from this host\'s site and report to the controller.')
-    .requiredOption('--controller <url>', 'controller URL, e.g. http://10.0.0.1:7400')
+    .requiredOption('--controller <urls>', 'controller URL, e.g. http://10.0.0.1:7400; several comma-separated are tried in order, the one that answers is kept')
     .option('--data <dir>', 'data directory holding the host credential (the agent\'s works)', '.hafen-agent')
     .option('--join-token <token>', 'one-time token from "hafen host join HOST", when the host has no credential yet (or HAFEN_JOIN_TOKEN)')
     .option('--source <ip>', 'source address of the probes: the host\'s own address')
