@@ -2,7 +2,8 @@
  * The PostgreSQL schema (src/controller/store/postgres-migrations.ts) against a real PostgreSQL:
  * it has every table and column the SQLite store has after its migrations (so a store moves
  * between them unchanged); migrating again does nothing; a newer schema is refused; controllers
- * starting at once on one database migrate it once (the advisory lock).
+ * starting at once on one database migrate it once (the advisory lock). Of several hosts in the
+ * URL, the first that answers as a primary is used.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -10,6 +11,7 @@ import Database from 'better-sqlite3';
 import pg from 'pg';
 import { SQLITE_MIGRATIONS } from '../../src/controller/store/migrations.js';
 import { migratePostgres } from '../../src/controller/store/postgres-migrate.js';
+import { primaryOf } from '../../src/controller/store/postgres-query.js';
 import { POSTGRES_MIGRATIONS } from '../../src/controller/store/postgres-migrations.js';
 import { isHafenError } from '../../src/lib/errors.js';
 import { freshDatabase, postgresMissing } from '../helpers/postgres.js';
@@ -63,6 +65,20 @@ test('the PostgreSQL schema: the SQLite store\'s tables and columns, migrated on
     assert.deepEqual((await p.query('SELECT version FROM hafen_schema')).rows, [{ version: POSTGRES_MIGRATIONS.length }]);
   } finally {
     await Promise.all(pools.map((p) => p.end()));
+    await db.drop();
+  }
+});
+
+test('of several hosts the one that answers as a primary is used; none: each named, no password shown', async (t) => {
+  const missing = await postgresMissing();
+  if (!need(t, missing === undefined, missing ?? '')) return;
+  const db = await freshDatabase();
+  try {
+    const u = new URL(db.url);
+    const several = `postgres://${u.username}:${u.password}@127.0.0.1:1,${u.host}${u.pathname}`;
+    assert.equal(await primaryOf(several, 2000), `postgres://${u.username}:${u.password}@${u.host}${u.pathname}`);
+    await assert.rejects(primaryOf(`postgres://${u.username}:${u.password}@127.0.0.1:1,127.0.0.1:2${u.pathname}`, 2000), (err: unknown) => isHafenError(err) && err.code === 'HAFEN_STORE_NO_PRIMARY' && /127\.0\.0\.1:1\/.*ECONNREFUSED.*127\.0\.0\.1:2\//.test(err.message) && !err.message.includes(`:${u.password}@`));
+  } finally {
     await db.drop();
   }
 });

@@ -4,6 +4,7 @@
  * (counts, ids) come back as numbers: every one hafen stores is far below 2^53.
  */
 import pg from 'pg';
+import { HafenError } from '../../lib/errors.js';
 
 export interface Rows<T> {
   rows: T[];
@@ -43,4 +44,35 @@ export function redact(url: string): string {
   } catch {
     return 'postgres://…';
   }
+}
+
+/** The hosts of a URL that may name several ("postgres://u@h1:5432,h2:5432/db"), each as a URL of its own. */
+export function hostUrls(url: string): string[] {
+  const m = /^(postgres(?:ql)?:\/\/)([^@/]*@)?([^/?#]*)(.*)$/.exec(url);
+  if (!m || !m[3]!.includes(',')) return [url];
+  return m[3]!.split(',').map((host) => `${m[1]}${m[2] ?? ''}${host}${m[4]}`);
+}
+
+/**
+ * The URL of the primary among the hosts `url` names (PostgreSQL's own multi-host form, which the
+ * pg driver does not take): the first that answers and is not a standby. A standby (read-only,
+ * in recovery) is never chosen, also when it is the only host given.
+ */
+export async function primaryOf(url: string, connectMs = 5000): Promise<string> {
+  const tried: string[] = [];
+  for (const one of hostUrls(url)) {
+    const c = new pg.Client({ connectionString: one, connectionTimeoutMillis: connectMs });
+    c.on('error', () => undefined);
+    try {
+      await c.connect();
+      const { rows } = await c.query<{ standby: boolean }>('SELECT pg_is_in_recovery() AS standby');
+      if (!rows[0]!.standby) return one;
+      tried.push(`${redact(one)}: a standby (read-only)`);
+    } catch (err) {
+      tried.push(`${redact(one)}: ${(err as Error).message}`);
+    } finally {
+      await c.end().catch(() => undefined);
+    }
+  }
+  throw new HafenError('HAFEN_STORE_NO_PRIMARY', `no primary PostgreSQL among ${tried.join('; ')}`);
 }

@@ -13,7 +13,7 @@ import type { MigrationEvent, MigrationRecord } from '../../core/migration/conse
 import type { BackupTaskKind } from '../../core/render/backups.js';
 import { HafenError } from '../../lib/errors.js';
 import { migratePostgres } from './postgres-migrate.js';
-import { queryOn, redact, types, type Q } from './postgres-query.js';
+import { primaryOf, queryOn, redact, types, type Q } from './postgres-query.js';
 import * as t from './postgres-tables.js';
 import * as rows from './postgres-rows.js';
 import { notificationOf, secretInfo, summary, type NotificationRow, type RevisionRow, type SecretRow, type SilenceRow } from './sqlite-rows.js';
@@ -27,20 +27,20 @@ export const CONTROLLER_LOCK = '7521981237479336815';
 
 export class PostgresStore implements Store {
   private readonly q: Q;
-  /** The connection holding CONTROLLER_LOCK, when opened `exclusive`. */
-  private holder?: pg.PoolClient;
+  private holder?: pg.PoolClient; // holds CONTROLLER_LOCK when opened `exclusive`
 
   private constructor(private readonly pool: pg.Pool) {
     this.q = queryOn(pool);
   }
 
   /**
-   * Connects to `url` (postgres://user@host:port/database; the password from the URL, PGPASSWORD
-   * or ~/.pgpass) and migrates the database. `exclusive`: the only controller on it (an
-   * advisory lock held while open); another one already there is refused.
-   */
+   * Connects to `url` (postgres://user@host:port[,host2:port]/database; password from the URL,
+   * PGPASSWORD or ~/.pgpass) and migrates the database. `exclusive`: the only controller on it
+   * (an advisory lock held while open); another one already there is refused. */
   static async open(url: string, o: { max?: number; exclusive?: boolean; onLost?: (err: Error) => void } = {}): Promise<PostgresStore> {
-    const pool = new pg.Pool({ connectionString: url, max: o.max ?? 10, types, connectionTimeoutMillis: 10_000 });
+    // Of several hosts (a primary, standbys) the primary; after a failover a restart finds the new one.
+    const primary = await primaryOf(url);
+    const pool = new pg.Pool({ connectionString: primary, max: o.max ?? 10, types, connectionTimeoutMillis: 10_000 });
     // An idle connection that breaks (a failover, a restart) is dropped from the pool, not thrown.
     pool.on('error', () => undefined);
     const store = new PostgresStore(pool);
