@@ -120,7 +120,7 @@ export async function runController(argv: string[]): Promise<number> {
   const program = new Command('hafen controller')
     .description('Run the hafen controller: the API, the store and the reconcilers.')
     .option('--data <dir>', 'data directory (SQLite store unless --store, admin token, secret key)', '.hafen')
-    .option('--store <url>', 'a PostgreSQL store instead: postgres://USER@HOST:PORT/DATABASE (password in PGPASSWORD or ~/.pgpass, not here; or the whole URL in HAFEN_STORE)')
+    .option('--store <url>', 'a PostgreSQL store instead: postgres://USER@HOST:PORT[,HOST2:PORT]/DATABASE, the primary among the hosts (password in PGPASSWORD or ~/.pgpass, not here; or the whole URL in HAFEN_STORE)')
     .option('--listen <host:port>', 'address to listen on', '127.0.0.1:7400')
     .option('--secret-key-file <file>', 'key that encrypts app secrets at rest (default: HAFEN_SECRET_KEY, else <data>/secret.key, created on first start)')
     .option('--quiet', 'no request log')

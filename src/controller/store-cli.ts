@@ -74,7 +74,7 @@ export async function runStore(argv: string[], err: (line: string) => void = (l)
   const storeOptions = (c: Command) =>
     c
       .option('--data <dir>', "the controller's data directory (its SQLite store, hafen.db)", '.hafen')
-      .option('--store <url>', 'a PostgreSQL store instead: postgres://USER@HOST:PORT/DATABASE (password in PGPASSWORD or ~/.pgpass; or the URL in HAFEN_STORE)');
+      .option('--store <url>', 'a PostgreSQL store instead: postgres://USER@HOST:PORT[,HOST2:PORT]/DATABASE, the primary among the hosts (password in PGPASSWORD or ~/.pgpass; or the URL in HAFEN_STORE)');
   storeOptions(program.command('export').description('Write every table of the store as JSON lines (one moment for all; the controller may keep running).'))
     .option('--output <file>', 'where to write (default: standard output)')
     .action(async (o: Where & { output?: string }) => {
