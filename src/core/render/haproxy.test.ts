@@ -67,3 +67,13 @@ test('hafen\'s defaults: checks every second, fall 2, rise 2, passive mark-down,
   }
   assert.match(c, /http-error status 503 content-type text\/plain string "no healthy replica of a is available; try again shortly" hdr retry-after 5/);
 });
+
+test('the admin address: HAProxy serves /metrics and hands the rest to hafen over its socket; without one, /healthz only', () => {
+  const t: RouteTable = { revision: 1, routes: [route('a.example.com', 'a', [rep('a-r1', 'nue')])] };
+  const withSocket = renderHaproxy(t, { ...o, admin: '127.0.0.1:9100', adminSocket: '/run/hafen/hafen-admin.sock' }).config;
+  assert.ok(withSocket.includes('frontend hafen_admin\n  bind 127.0.0.1:9100\n  http-request use-service prometheus-exporter if { path /metrics }\n  default_backend hafen_admin\n'));
+  assert.ok(withSocket.includes('backend hafen_admin\n  server hafen unix@/run/hafen/hafen-admin.sock no-check\n'));
+  const alone = renderHaproxy(t, { ...o, admin: '127.0.0.1:9100' }).config;
+  assert.match(alone, /http-request return status 200 content-type application\/json string "\{\\"ok\\":true\}" if \{ path \/healthz \}/);
+  assert.doesNotMatch(alone, /backend hafen_admin/);
+});
