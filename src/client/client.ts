@@ -25,7 +25,7 @@ import type { CapacityReport } from '../core/placement/capacity.js';
 import type { SiteReport } from '../core/render/site-report.js';
 import type { Caller, Role, UserListing } from './access-types.js';
 import { HafenError } from '../lib/errors.js';
-import { httpRequest, HttpTimeoutError, type HttpResult } from '../lib/http.js';
+import { Controllers } from './controllers.js';
 
 export type * from './backup-types.js';
 export type * from './migration-types.js';
@@ -164,70 +164,26 @@ export interface SecretListing {
 
 export type { Caller, Role, UserListing };
 
-/** Socket errors that mean the request never reached the controller: safe to send to another. */
-const NOT_SENT = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EADDRNOTAVAIL']);
-
 export class HafenClient {
-  /** The controllers to try, in order: one URL, or several comma-separated. */
-  readonly urls: readonly string[];
-  /** The controller that answered last (tried first next time). */
-  private at = 0;
+  private readonly transport: Controllers;
 
-  constructor(
-    controllers: string,
-    private readonly token?: string,
-  ) {
-    this.urls = controllers.split(',').map((u) => u.trim()).filter(Boolean);
-    if (this.urls.length === 0) throw new HafenError('HAFEN_CLI_BAD_OPTION', 'no controller URL given');
+  /** `controllers`: one URL, or several comma-separated (tried in order, the one that answers kept). */
+  constructor(controllers: string, token?: string) {
+    this.transport = new Controllers(controllers, token);
+  }
+
+  /** The controllers to try, in order. */
+  get urls(): readonly string[] {
+    return this.transport.urls;
   }
 
   /** The controller in use: the one that answered last. */
   get baseUrl(): string {
-    return this.urls[this.at]!;
+    return this.transport.baseUrl;
   }
 
-  /**
-   * Sends one request to the controller in use; when it cannot be reached, to the next one (in
-   * the order given, round), and keeps the one that answers. A request that may have arrived (a
-   * connection broken after sending, no answer in time) goes to another controller only when
-   * it is safe to repeat (GET).
-   */
-  private async call<T>(method: string, path: string, body?: unknown, timeoutMs = 30_000): Promise<T> {
-    let res: HttpResult | undefined;
-    const failures: string[] = [];
-    for (let i = 0; i < this.urls.length && !res; i++) {
-      const index = (this.at + i) % this.urls.length;
-      const url = this.urls[index]!;
-      try {
-        res = await httpRequest(new URL(path, url), {
-          method,
-          headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...(this.token ? { authorization: `Bearer ${this.token}` } : {}) },
-          ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-          timeoutMs,
-        });
-        this.at = index;
-      } catch (err) {
-        const why = err instanceof HttpTimeoutError ? err.message : (err as Error).message;
-        failures.push(`${url}: ${why}`);
-        const next = method === 'GET' || NOT_SENT.has((err as NodeJS.ErrnoException).code ?? '');
-        if (!next || i === this.urls.length - 1) {
-          throw new HafenError('HAFEN_CLIENT_UNREACHABLE', `cannot reach the controller at ${failures.join('; ')}`, { retryable: true, cause: err });
-        }
-      }
-    }
-    if (!res) throw new HafenError('HAFEN_CLIENT_UNREACHABLE', `cannot reach the controller at ${failures.join('; ')}`, { retryable: true });
-    if (res.status === 204) return undefined as T;
-    let data: unknown;
-    try {
-      data = res.body ? JSON.parse(res.body) : undefined;
-    } catch {
-      throw new HafenError('HAFEN_CLIENT_BAD_RESPONSE', `the controller answered ${res.status} with something that is not JSON`, { retryable: res.status >= 500 });
-    }
-    if (res.status < 200 || res.status >= 300) {
-      const e = (data as { error?: { code?: string; message?: string; retryable?: boolean; details?: unknown } } | undefined)?.error;
-      throw new HafenError(e?.code ?? `HAFEN_HTTP_${res.status}`, e?.message ?? `the controller answered ${res.status}`, { retryable: e?.retryable ?? res.status >= 500, details: e?.details });
-    }
-    return data as T;
+  private call<T>(method: string, path: string, body?: unknown, timeoutMs = 30_000): Promise<T> {
+    return this.transport.call<T>(method, path, body, timeoutMs);
   }
 
   health(): Promise<{ ok: boolean; revision: number | null }> {
