@@ -9,10 +9,7 @@ import { hashToken, newToken } from '../lib/secrets.js';
 import { buildApp } from './app.js';
 import { loadSecretKey, Secrets } from './secrets.js';
 import { ControllerService } from './service.js';
-import { PostgresStore } from './store/postgres.js';
-import { redact } from './store/postgres-query.js';
-import { SqliteStore } from './store/sqlite.js';
-import type { Store } from './store/store.js';
+import { openStore, storeName } from './store/open.js';
 
 export interface ControllerHandle {
   url: string;
@@ -42,7 +39,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
   const { host, port } = parseHostPort(options.listen, '--listen', '127.0.0.1:7400');
   const key = await loadSecretKey({ ...(options.secretKey !== undefined ? { env: options.secretKey } : {}), ...(options.secretKeyFile !== undefined ? { file: options.secretKeyFile } : {}), data: options.data });
   for (const w of key.warnings) options.warn?.(w);
-  const store = await openStore(options);
+  const store = await openStore(options, { exclusive: true, onLost: options.onFatal ?? ((err) => options.warn?.(err.message)) });
   const secrets = new Secrets(store, key);
   try {
     await secrets.checkKey();
@@ -87,7 +84,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
   return {
     url,
     secretKeyId: key.id,
-    storeName: options.store === undefined ? join(options.data, 'hafen.db') : redact(options.store),
+    storeName: storeName(options),
     ...(adminTokenFile ? { adminTokenFile } : {}),
     close: async () => {
       // End the long-polls, then stop listening. Connections that go idle while requests
@@ -108,12 +105,6 @@ export async function startController(options: ControllerOptions): Promise<Contr
       await store.close();
     },
   };
-}
-
-async function openStore(o: ControllerOptions): Promise<Store> {
-  if (o.store === undefined) return new SqliteStore(join(o.data, 'hafen.db'));
-  if (!/^postgres(ql)?:\/\//.test(o.store)) throw new HafenError('HAFEN_CLI_BAD_OPTION', `--store: expected a postgres://user@host:port/database URL, got "${o.store.split(':')[0]}:…"`);
-  return PostgresStore.open(o.store, { exclusive: true, onLost: o.onFatal ?? ((err) => o.warn?.(err.message)) });
 }
 
 export async function runController(argv: string[]): Promise<number> {

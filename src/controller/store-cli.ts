@@ -6,21 +6,13 @@
  * the secret key stays where it is (the data directory or HAFEN_SECRET_KEY).
  */
 import { createReadStream, createWriteStream, existsSync, renameSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { once } from 'node:events';
 import { Command, CommanderError } from 'commander';
 import { HafenError, isHafenError } from '../lib/errors.js';
-import { PostgresStore } from './store/postgres.js';
-import { redact } from './store/postgres-query.js';
-import { SqliteStore } from './store/sqlite.js';
+import { openStore, storeName, type StoreLocation as Where } from './store/open.js';
 import type { Store } from './store/store.js';
 import { exportStore, importStore, readExport } from './store/transfer.js';
-
-interface Where {
-  data: string;
-  store?: string;
-}
 
 /** --store, else HAFEN_STORE, else the SQLite store in --data. */
 const whereOf = (o: Where): Where => {
@@ -49,19 +41,6 @@ async function writeLines(file: string | undefined, produce: (write: (line: stri
   }
 }
 
-const where = (w: Where) => (w.store ? redact(w.store) : join(w.data, 'hafen.db'));
-
-async function open(w: Where, o: { create: boolean }): Promise<Store> {
-  if (w.store) {
-    if (!/^postgres(ql)?:\/\//.test(w.store)) throw new HafenError('HAFEN_CLI_BAD_OPTION', `--store: expected a postgres://user@host:port/database URL, got "${w.store.split(':')[0]}:…"`);
-    // Importing: no controller may run on it meanwhile.
-    return PostgresStore.open(w.store, { max: 2, exclusive: o.create });
-  }
-  const path = join(w.data, 'hafen.db');
-  if (!o.create && !existsSync(path)) throw new HafenError('HAFEN_STORE_MISSING', `no store at ${path} (--data is the controller's data directory)`);
-  return new SqliteStore(path);
-}
-
 const summary = (counts: Record<string, number>) => `${Object.values(counts).reduce((a, b) => a + b, 0)} rows in ${Object.values(counts).filter((n) => n > 0).length} tables`;
 
 export async function runStore(argv: string[], err: (line: string) => void = (l) => process.stderr.write(l)): Promise<number> {
@@ -81,10 +60,10 @@ export async function runStore(argv: string[], err: (line: string) => void = (l)
       const w = whereOf(o);
       let store: Store | undefined;
       try {
-        store = await open(w, { create: false });
+        store = await openStore(w, { mustExist: true, max: 2 });
         let counts: Record<string, number> = {};
         await writeLines(o.output, async (write) => void (counts = await exportStore(store!, write)));
-        err(`exported ${summary(counts)} from ${where(w)}${o.output ? ` to ${o.output}` : ''}\n`);
+        err(`exported ${summary(counts)} from ${storeName(w)}${o.output ? ` to ${o.output}` : ''}\n`);
       } catch (e) {
         fail(e);
       } finally {
@@ -100,9 +79,10 @@ export async function runStore(argv: string[], err: (line: string) => void = (l)
         if (o.input && !existsSync(o.input)) throw new HafenError('HAFEN_STORE_IMPORT', `no export at ${o.input}`);
         // The whole export is read and checked before the target store is opened (or created).
         const data = await readExport(createInterface({ input: o.input ? createReadStream(o.input) : process.stdin, crlfDelay: Infinity }));
-        store = await open(w, { create: true });
+        // Importing into PostgreSQL: no controller may run on it meanwhile.
+        store = await openStore(w, { exclusive: true, max: 2 });
         const counts = await importStore(store, data);
-        err(`imported ${summary(counts)} into ${where(w)}\n`);
+        err(`imported ${summary(counts)} into ${storeName(w)}\n`);
       } catch (e) {
         fail(e);
       } finally {

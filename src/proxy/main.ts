@@ -17,6 +17,7 @@ import { hostCredential } from '../client/credential.js';
 import { RouteTableSchema, type RouteTable } from '../core/render/routes.js';
 import { parseArgs, parseHostPort, serveUntilSignalled } from '../lib/daemon.js';
 import { HafenError } from '../lib/errors.js';
+import { adminAnswer } from './admin.js';
 import { CertStore, type CertProblem } from './certs.js';
 import { RouteFollower, readCachedRoutes, writeCachedRoutes, type DataPlane } from './follow.js';
 import { HaproxyDataPlane } from './haproxy/dataplane.js';
@@ -50,10 +51,11 @@ function startAdmin(listen: { host: string; port: number }, ps: ProxyServer, met
   const server = http.createServer((req, res) => {
     if (req.url === '/metrics') {
       void metrics.registry.metrics().then((text) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text));
-    } else if (req.url === '/healthz') {
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: true, revision: ps.proxy.revision }));
-    } else if (req.url === '/replicas') {
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ revision: ps.proxy.revision, replicas: ps.proxy.health() }));
+      return;
+    }
+    const body = adminAnswer(req.url, ps.proxy.revision, () => ps.proxy.health());
+    if (body !== undefined) {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
     } else {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('try /metrics, /healthz or /replicas\n');
     }

@@ -6,7 +6,7 @@
 import type { MigrationEvent, MigrationRecord } from '../../core/migration/consent.js';
 import type { BackupTaskKind } from '../../core/render/backups.js';
 import type { Q } from './postgres-query.js';
-import { bucketOf, TRAFFIC_TABLES } from './sqlite-rows.js';
+import { bucketOf, reportedTask, TRAFFIC_TABLES } from './sqlite-rows.js';
 import { TRAFFIC_KEEP_MS, TRAFFIC_RESOLUTIONS, type BackupTask, type BackupTaskReport, type ConnectionRow, type ConnectionSample, type HostHold, type MigrationCommit, type Rollout, type TrafficResolution, type TrafficRow, type TrafficSample } from './store.js';
 
 export async function readHolds(q: Q): Promise<HostHold[]> {
@@ -66,9 +66,6 @@ export async function readMigrationEvents(q: Q, migration: string): Promise<Migr
   return (await q<MigrationEvent>('SELECT migration, at, kind, detail FROM site_migration_events WHERE migration = ? ORDER BY id', [migration])).rows;
 }
 
-/** Backup task states that are final. */
-const FINISHED = new Set(['done', 'failed']);
-
 export async function addTask(q: Q, task: BackupTask): Promise<void> {
   await q('INSERT INTO backup_tasks (id, app, host, kind, state, created_at, task) VALUES (?, ?, ?, ?, ?, ?, ?)', [task.id, task.app, task.host, task.kind, task.state, task.createdAt, JSON.stringify(task)]);
 }
@@ -90,14 +87,9 @@ export async function listTasks(q: Q, w: { app?: string; host?: string; kind?: B
 export async function reportTasks(q: Q, host: string, reports: readonly BackupTaskReport[]): Promise<void> {
   for (const r of reports) {
     const row = (await q<{ host: string; state: string; task: string }>('SELECT host, state, task FROM backup_tasks WHERE id = ? FOR UPDATE', [r.id])).rows[0];
-    const { id, app, kind, state, startedAt, finishedAt, result, error } = r;
-    const outcome = { state, startedAt, ...(finishedAt ? { finishedAt } : {}), ...(result ? { result } : {}), ...(error ? { error } : {}) };
-    if (!row) {
-      const task: BackupTask = { id, app, kind, host, requestedBy: 'schedule', createdAt: startedAt, ...outcome };
-      await q('INSERT INTO backup_tasks (id, app, host, kind, state, created_at, task) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING', [id, app, host, kind, state, startedAt, JSON.stringify(task)]);
-    } else if (row.host === host && !(FINISHED.has(row.state) && state === 'running')) {
-      await q('UPDATE backup_tasks SET state = ?, task = ? WHERE id = ?', [state, JSON.stringify({ ...(JSON.parse(row.task) as BackupTask), ...outcome }), id]);
-    }
+    const next = reportedTask(host, r, row);
+    if (next?.isNew) await q('INSERT INTO backup_tasks (id, app, host, kind, state, created_at, task) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING', [r.id, r.app, host, r.kind, r.state, r.startedAt, JSON.stringify(next.task)]);
+    else if (next) await q('UPDATE backup_tasks SET state = ?, task = ? WHERE id = ?', [r.state, JSON.stringify(next.task), r.id]);
   }
 }
 

@@ -1,13 +1,10 @@
 /** The SQLite store's backup tasks (controller/store/store.ts), as functions on its statements; callers own the transactions. */
 import type Database from 'better-sqlite3';
 import type { BackupTaskKind } from '../../core/render/backups.js';
-import { LAST_RUNS_SQL, lastRunsOf } from './sqlite-rows.js';
+import { LAST_RUNS_SQL, lastRunsOf, reportedTask } from './sqlite-rows.js';
 import type { BackupTask, BackupTaskReport, StoredBackupRun } from './store.js';
 
 type Stmt = (sql: string) => Database.Statement;
-
-/** Task states that are final. */
-const FINISHED = new Set(['done', 'failed']);
 
 export function add(stmt: Stmt, task: BackupTask): void {
   stmt('INSERT INTO backup_tasks (id, app, host, kind, state, created_at, task) VALUES (?, ?, ?, ?, ?, ?, ?)').run(task.id, task.app, task.host, task.kind, task.state, task.createdAt, JSON.stringify(task));
@@ -33,15 +30,9 @@ export function report(stmt: Stmt, host: string, reports: readonly BackupTaskRep
   const insert = stmt('INSERT INTO backup_tasks (id, app, host, kind, state, created_at, task) VALUES (?, ?, ?, ?, ?, ?, ?)');
   const update = stmt('UPDATE backup_tasks SET state = ?, task = ? WHERE id = ?');
   for (const r of reports) {
-    const row = get.get(r.id) as { host: string; state: string; task: string } | undefined;
-    const { id, app, kind, state, startedAt, finishedAt, result, error } = r;
-    const outcome = { state, startedAt, ...(finishedAt ? { finishedAt } : {}), ...(result ? { result } : {}), ...(error ? { error } : {}) };
-    if (!row) {
-      const task: BackupTask = { id, app, kind, host, requestedBy: 'schedule', createdAt: startedAt, ...outcome };
-      insert.run(id, app, host, kind, state, startedAt, JSON.stringify(task));
-    } else if (row.host === host && !(FINISHED.has(row.state) && state === 'running')) {
-      update.run(state, JSON.stringify({ ...(JSON.parse(row.task) as BackupTask), ...outcome }), id);
-    }
+    const next = reportedTask(host, r, get.get(r.id) as { host: string; state: string; task: string } | undefined);
+    if (next?.isNew) insert.run(r.id, r.app, host, r.kind, r.state, r.startedAt, JSON.stringify(next.task));
+    else if (next) update.run(r.state, JSON.stringify(next.task), r.id);
   }
 }
 

@@ -1,6 +1,6 @@
 /** Rows of the stores (SQLite and PostgreSQL: the same tables) as the database returns them, and their conversion to the Store's records. */
 import type { BackupRunBody } from '../../client/client.js';
-import type { ApiToken, NotificationRecord, RevisionSummary, Role, SecretInfo, StoredBackupRun, TrafficResolution, User } from './store.js';
+import type { ApiToken, BackupTask, BackupTaskReport, NotificationRecord, RevisionSummary, Role, SecretInfo, StoredBackupRun, TrafficResolution, User } from './store.js';
 
 export interface RevisionRow {
   number: number;
@@ -152,3 +152,19 @@ export function lastRunsOf(last: readonly RunRow[], ok: readonly RunRow[], faili
     return { app: r.app, lastRun, lastSuccess: success.get(r.app) ?? null, failingSince: lastRun.ok ? null : (since.get(r.app) ?? null) };
   });
 }
+
+/**
+ * What a host's report does to a backup task (the same on both stores): a task the agent
+ * started on its own is new (asked by "schedule"); a task of that host is updated, except that a
+ * finished one never goes back to running; another host's task is left alone (undefined).
+ */
+export function reportedTask(host: string, r: BackupTaskReport, row: { host: string; state: string; task: string } | undefined): { task: BackupTask; isNew: boolean } | undefined {
+  const { id, app, kind, state, startedAt, finishedAt, result, error } = r;
+  const outcome = { state, startedAt, ...(finishedAt ? { finishedAt } : {}), ...(result ? { result } : {}), ...(error ? { error } : {}) };
+  if (!row) return { task: { id, app, kind, host, requestedBy: 'schedule', createdAt: startedAt, ...outcome }, isNew: true };
+  if (row.host !== host || (FINISHED_TASK.has(row.state) && state === 'running')) return undefined;
+  return { task: { ...(JSON.parse(row.task) as BackupTask), ...outcome }, isNew: false };
+}
+
+/** Backup task states that are final. */
+const FINISHED_TASK = new Set(['done', 'failed']);

@@ -13,6 +13,7 @@ import type { ProxyReplicaView } from '../../client/client.js';
 import type { RouteTable } from '../../core/render/routes.js';
 import type { DataPlane } from '../follow.js';
 import type { TrafficCounter } from '../traffic.js';
+import { adminAnswer } from '../admin.js';
 import { HaproxyEngine, type HaproxyEngineOptions } from './engine.js';
 import type { StatRow } from './runtime.js';
 
@@ -95,11 +96,10 @@ export class HaproxyDataPlane implements DataPlane {
     for (const d of requestDeltas(rows, this.counters)) this.traffic.add(d.app, d.requests, d.errors, now);
   }
 
-  /** What /healthz and /replicas answer. */
+  /** What /healthz and /replicas answer (as the built-in engine's admin address does). */
   adminAnswer(url: string | undefined): { status: number; body: unknown } {
-    if (url === '/healthz') return { status: 200, body: { ok: true, revision: this.revision } };
-    if (url === '/replicas') return { status: 200, body: { revision: this.revision, replicas: this.view } };
-    return { status: 404, body: { error: 'try /metrics, /healthz or /replicas' } };
+    const body = adminAnswer(url, this.revision, () => this.view);
+    return body === undefined ? { status: 404, body: { error: 'try /metrics, /healthz or /replicas' } } : { status: 200, body };
   }
 
   async close(): Promise<void> {
