@@ -3,7 +3,8 @@
  * request goes to the one in use; when it cannot be reached, to the next (in the order given,
  * round), and the one that answers is kept. A request that may have arrived (a connection
  * broken after sending, no answer in time) goes to another controller only when it is safe to
- * repeat (GET). Answers are decoded here: JSON, and the controller's errors as HafenErrors.
+ * repeat (GET); so does one that a controller could not pass on to a leader (503
+ * HAFEN_CONTROLLER_NO_LEADER: it went nowhere). Answers are decoded here: JSON, and the controller's errors as HafenErrors.
  */
 import { HafenError } from '../lib/errors.js';
 import { httpRequest, HttpTimeoutError, type HttpResult } from '../lib/http.js';
@@ -56,6 +57,11 @@ export class Controllers {
           ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
           timeoutMs,
         });
+        // A controller that does not lead and has none to pass the request on to: it went nowhere.
+        if (res.status === 503 && i < this.urls.length - 1 && res.body.includes('"HAFEN_CONTROLLER_NO_LEADER"')) {
+          failures.push(`${url}: no leader to pass it on to`);
+          continue;
+        }
         this.at = index;
         return res;
       } catch (err) {

@@ -2,8 +2,10 @@
  * The controller's alerting: after every evaluation of the checks, the alerts (core/alerting)
  * go through their groups, and the notifications due are queued per receiver in the store's
  * outbox together with the new group states, in one transaction. A delivery loop sends what
- * is queued, with retries and backoff, and records every attempt. So a restart repeats no
- * notification and loses none: what was decided is in the outbox, what was sent is marked.
+ * is queued, with retries and backoff, and records every attempt. So a restart (or another
+ * controller taking the lead) repeats no notification and loses none: what was decided is in
+ * the outbox, what was sent is marked, and each attempt is claimed first (`sending`): one cut
+ * short by a controller that stopped is given up (`recover`) rather than perhaps sent twice.
  */
 import { backupAlerts, backupSpaceAlerts, type BackupState, type RepositoryDisk } from '../core/alerting/backups.js';
 import { deriveAlerts, plannedSilences, type AlertView } from '../core/alerting/alerts.js';
@@ -67,6 +69,12 @@ export class Alerting {
     for (const n of notifications) this.log(`alert ${n.kind}: ${n.title} (to ${receiversFor(n, config.receivers).map((r) => r.id).join(', ') || 'no receiver'})`);
   }
 
+  /** Before the first delivery of a controller: attempts a stopped controller left open are given up, not repeated. */
+  async recover(): Promise<void> {
+    const ids = await this.store.abandonSending('the controller stopped during this attempt; it may have gone out, so it is not sent again (look at the receiver)');
+    for (const id of ids) this.log(`notification ${id}: its attempt was cut short by a controller that stopped; given up rather than perhaps sent twice`);
+  }
+
   /** Sends the notifications that are due (one pass; the controller calls it every second). */
   async deliver(config: AlertingSpec): Promise<void> {
     if (this.delivering) return;
@@ -82,6 +90,8 @@ export class Alerting {
   private async attempt(n: NotificationRecord, config: AlertingSpec): Promise<void> {
     const receiver = config.receivers.find((r) => r.id === n.receiver);
     const attempts = n.attempts + 1;
+    // Claimed first: a controller that stops while sending leaves it `sending`, and no one sends it again.
+    if (!(await this.store.claimNotification(n.id))) return;
     try {
       if (!receiver) throw new Error(`receiver ${n.receiver} is no longer in the fleet`);
       const body = n.body as Notification;

@@ -2,6 +2,7 @@
  * The controller's HTTP API (fastify, JSON). HTTP status codes are chosen here, and only
  * here, from the stable error codes of the layers below.
  */
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { HafenError } from '../lib/errors.js';
 import { agentRoutes } from './api/agents.js';
@@ -25,6 +26,7 @@ function httpStatus(code: string): number {
   if (code.startsWith('HAFEN_AUTH_MISSING') || code === 'HAFEN_AUTH_INVALID' || code === 'HAFEN_AUTH_EXPIRED') return 401;
   if (code === 'HAFEN_AUTH_THROTTLED') return 429;
   if (code === 'HAFEN_AUTH_FORBIDDEN') return 403;
+  if (code === 'HAFEN_STORE_NOT_LEADER') return 503;
   if (code.endsWith('_NOT_FOUND')) return 404;
   if (code === 'HAFEN_STORE_REVISION_CONFLICT' || code === 'HAFEN_SECRET_IN_USE' || code === 'HAFEN_BACKUP_NO_JOB' || code === 'HAFEN_BACKUP_NO_KEY' || code === 'HAFEN_ROLLOUT_RUNNING' || code === 'HAFEN_ROLLOUT_FINISHED' || code === 'HAFEN_FIREWALL_NONE' || code === 'HAFEN_MIGRATE_OPEN' || code === 'HAFEN_MIGRATE_CLOSED' || code === 'HAFEN_MIGRATE_NO_REVISION') return 409;
   if (code === 'HAFEN_FLEET_INVALID' || code === 'HAFEN_PLAN_UNPLACED' || code === 'HAFEN_SECRET_MISSING' || code === 'HAFEN_ROLLOUT_INVALID' || code === 'HAFEN_MIGRATE_INVALID') return 422;
@@ -32,11 +34,20 @@ function httpStatus(code: string): number {
   return 500;
 }
 
-export function buildApp(service: ControllerService, options: { now?: () => Date; logger?: boolean } = {}): FastifyInstance {
+export interface AppOptions {
+  now?: () => Date;
+  logger?: boolean;
+  /** More about this controller for /healthz (its role as leader, its term). */
+  about?: () => Record<string, unknown>;
+  /** The controller's own HTTP server (it listens before it leads), instead of one of fastify's. */
+  serverFactory?: (handler: (req: IncomingMessage, res: ServerResponse) => void) => Server;
+}
+
+export function buildApp(service: ControllerService, options: AppOptions = {}): FastifyInstance {
   const now = options.now ?? (() => new Date());
   // Request logs never include headers, so bearer tokens stay out of them; nor a consent link's token.
   const logger = options.logger ? { serializers: { req: (r: { method: string; url: string; ip: string }) => ({ method: r.method, url: r.url.replace(/\/v1\/consent\/[^/?#]+/, '/v1/consent/***'), remoteAddress: r.ip }) } } : false;
-  const app = Fastify({ logger, bodyLimit: 64 * 1024 * 1024, forceCloseConnections: 'idle' });
+  const app = Fastify({ logger, bodyLimit: 64 * 1024 * 1024, forceCloseConnections: 'idle', ...(options.serverFactory ? { serverFactory: options.serverFactory } : {}) }) as unknown as FastifyInstance;
   // The consent page's form posts application/x-www-form-urlencoded.
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 16 * 1024 }, (_req, text, done) => done(null, Object.fromEntries(new URLSearchParams(text as string))));
   app.setErrorHandler((err, req, reply) => {
@@ -49,7 +60,7 @@ export function buildApp(service: ControllerService, options: { now?: () => Date
     req.log.error(err);
     return reply.code(500).send({ error: { code: 'HAFEN_INTERNAL', message: 'internal error; see the controller log', retryable: true } });
   });
-  app.get('/healthz', async () => ({ ok: true, revision: (await service.store.head())?.number ?? null }));
+  app.get('/healthz', async () => ({ ok: true, ...options.about?.(), revision: (await service.store.head())?.number ?? null }));
   openApiRoute(app);
   revisionRoutes(app, service);
   agentRoutes(app, service, now);

@@ -1,15 +1,20 @@
 /** `hafen controller`: the API server on its store (SQLite in the data directory, or PostgreSQL). */
 import { existsSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { HafenError } from '../lib/errors.js';
 import { parseArgs, parseHostPort, serveUntilSignalled } from '../lib/daemon.js';
 import { writeFileAtomic } from '../lib/fs.js';
 import { hashToken, newToken } from '../lib/secrets.js';
-import { buildApp } from './app.js';
+import { follower } from './forward.js';
+import { lead, type Led } from './leading.js';
+import { startLeadership, type Leadership, type LeaseTimes } from './leadership.js';
 import { loadSecretKey, Secrets } from './secrets.js';
-import { ControllerService } from './service.js';
+import type { ControllerService } from './service.js';
 import { openStore, storeName } from './store/open.js';
+import type { Store } from './store/store.js';
 
 export interface ControllerHandle {
   url: string;
@@ -18,9 +23,13 @@ export interface ControllerHandle {
 
 export interface ControllerOptions {
   data: string;
-  /** A PostgreSQL store (postgres://…) instead of SQLite in `data`. */
+  /** A PostgreSQL store (postgres://…) instead of SQLite in `data`; several controllers may run on it, one leads. */
   store?: string;
-  /** Called when the controller must stop (it lost its hold on the PostgreSQL store); default: a warning. */
+  /** The URL the other controllers on the store reach this one at (default: the listen address). */
+  advertise?: string;
+  /** The lead's timing on a PostgreSQL store (store/postgres-leader.ts DEFAULT_LEASE). */
+  lease?: Partial<LeaseTimes>;
+  /** Called when the controller must stop (it lost the lead on the PostgreSQL store); default: a warning (it then only passes requests on). */
   onFatal?: (err: Error) => void;
   listen: string;
   logger?: boolean;
@@ -30,112 +39,173 @@ export interface ControllerOptions {
   secretKeyFile?: string;
   /** Where notices go (a created key, a readable key file). */
   warn?: (line: string) => void;
+  /** Where news goes (this controller took the lead). */
+  info?: (line: string) => void;
   /** The controller's clock (tests move it to see what time does: reminders, expiry). */
   clock?: () => Date;
 }
 
-/** Opens the store, makes sure an admin token exists, and listens. */
-export async function startController(options: ControllerOptions): Promise<ControllerHandle & { adminTokenFile?: string; secretKeyId: string; storeName: string }> {
+export type Controller = ControllerHandle & {
+  adminTokenFile?: string;
+  secretKeyId: string;
+  storeName: string;
+  /** Whether this controller leads (the others pass requests on to it). */
+  readonly leading: boolean;
+  /** The running service while this controller leads. */
+  readonly service: ControllerService | undefined;
+};
+
+/** First start: one admin token, written to a file only the owner can read, never logged. */
+async function bootstrapAdmin(store: Store, data: string): Promise<string | undefined> {
+  if ((await store.listApiTokens()).length > 0) return undefined;
+  const token = newToken('hfa_');
+  await store.createApiToken({ id: 'bootstrap-admin', name: 'bootstrap-admin', role: 'admin', hash: hashToken(token), createdAt: new Date().toISOString() });
+  const file = join(data, 'admin.token');
+  await writeFileAtomic(file, `${token}\n`, 0o600);
+  return file;
+}
+
+/**
+ * Opens the store and listens; then leads (alone on its store, or when no other controller
+ * does) or passes requests on to the one that leads until it can take over (leadership.ts).
+ */
+export async function startController(options: ControllerOptions): Promise<Controller> {
   const { host, port } = parseHostPort(options.listen, '--listen', '127.0.0.1:7400');
+  const warn = (line: string) => options.warn?.(line);
   const key = await loadSecretKey({ ...(options.secretKey !== undefined ? { env: options.secretKey } : {}), ...(options.secretKeyFile !== undefined ? { file: options.secretKeyFile } : {}), data: options.data });
-  for (const w of key.warnings) options.warn?.(w);
-  const store = await openStore(options, { exclusive: true, onLost: options.onFatal ?? ((err) => options.warn?.(err.message)) });
-  const secrets = new Secrets(store, key);
+  for (const w of key.warnings) warn(w);
+  const store = await openStore(options);
+  let led: Led | undefined;
+  let adminTokenFile: string | undefined;
+  let leadership: Leadership | undefined;
+  let closing = false;
+  let advertise = '';
+  const passOn = follower({
+    self: () => advertise,
+    leader: () => leadership?.leader(),
+    health: async () => ({ ok: true, role: 'follower', leader: leadership?.leader()?.url ?? null, revision: (await store.head())?.number ?? null }),
+  });
+  const server = http.createServer((req, res) => (led ? led.handle(req, res) : passOn.handle(req, res)));
+  server.keepAliveTimeout = 72_000;
   try {
-    await secrets.checkKey();
+    await new Secrets(store, key).checkKey();
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => resolve());
+    }).catch((err: Error) => {
+      throw new HafenError('HAFEN_CONTROLLER_LISTEN', `cannot listen on ${options.listen}: ${err.message}`);
+    });
   } catch (err) {
     await store.close();
     throw err;
   }
-  let adminTokenFile: string | undefined;
-  if ((await store.listApiTokens()).length === 0) {
-    // First start: one admin token, written to a file only the owner can read, never logged.
-    const token = newToken('hfa_');
-    await store.createApiToken({ id: 'bootstrap-admin', name: 'bootstrap-admin', role: 'admin', hash: hashToken(token), createdAt: new Date().toISOString() });
-    adminTokenFile = join(options.data, 'admin.token');
-    await writeFileAtomic(adminTokenFile, `${token}\n`, 0o600);
-  } else if (existsSync(join(options.data, 'admin.token'))) {
-    adminTokenFile = join(options.data, 'admin.token');
-  }
-  const clock = options.clock ?? (() => new Date());
-  const service = new ControllerService(store, secrets, clock, (line) => options.warn?.(line));
-  const app = buildApp(service, { logger: options.logger ?? false, now: clock });
-  const url = await app.listen({ host, port }).catch(async (err: Error) => {
+  const bound = server.address() as AddressInfo;
+  const url = `http://${bound.family === 'IPv6' ? `[${bound.address}]` : bound.address}:${bound.port}`;
+  advertise = (options.advertise ?? url).replace(/\/$/, '');
+  const stopLeading = (): Led | undefined => {
+    const was = led;
+    led = undefined;
+    was?.halt();
+    return was;
+  };
+  try {
+    if (options.advertise !== undefined && !/^https?:\/\/[^/]+\/?$/.test(options.advertise)) {
+      throw new HafenError('HAFEN_CLI_BAD_OPTION', `--advertise: expected http://HOST:PORT (the URL the other controllers reach this one at), got "${options.advertise}"`);
+    }
+    if (options.store !== undefined && options.advertise === undefined && /^(0\.0\.0\.0|::)$/.test(bound.address)) {
+      throw new HafenError('HAFEN_CLI_BAD_OPTION', `--listen ${options.listen} is every address: give --advertise http://THIS-HOST:${bound.port}, the URL the other controllers on the store pass requests to`);
+    }
+    leadership = await startLeadership(store, {
+      advertise,
+      log: (line) => (options.info ?? warn)(line),
+      ...(options.lease ? { lease: options.lease } : {}),
+      onElected: async (term) => {
+        if (closing) return;
+        adminTokenFile = (await bootstrapAdmin(store, options.data)) ?? adminTokenFile;
+        led = await lead({ store, key, server, term, clock: options.clock ?? (() => new Date()), logger: options.logger ?? false, warn });
+      },
+      onLost: (err) => {
+        // Nothing more is written by this controller; a supervisor restarts it (it then follows).
+        void stopLeading()?.close(false).catch(() => undefined);
+        (options.onFatal ?? ((e: Error) => warn(e.message)))(err);
+      },
+    });
+  } catch (err) {
+    stopLeading();
+    server.closeAllConnections();
+    server.close();
     await store.close();
-    throw new HafenError('HAFEN_CONTROLLER_LISTEN', `cannot listen on ${options.listen}: ${err.message}`);
-  });
-  // Check states change with time too (a prober falls silent, a view goes stale).
-  const monitorTimer = setInterval(
-    () =>
-      void service.watch
-        .evaluate()
-        .then(() => service.watch.deliverNotifications())
-        .catch((err: Error) => options.warn?.(`monitoring: ${err.message}`)),
-    1000,
-  );
-  monitorTimer.unref();
-  // A staged rollout moves on (or back) as its hosts report; its state is in the store, so a restart carries on.
-  // Moves between sites: proposals are reminded and expire, accepted live moves run; their state is in the store too.
-  const rolloutTimer = setInterval(() => {
-    void service.rollouts.tick().catch((err: Error) => options.warn?.(`rollout: ${err.message}`));
-    void service.migrations.tick().catch((err: Error) => options.warn?.(`migrations: ${err.message}`));
-  }, 1000);
-  rolloutTimer.unref();
+    throw err;
+  }
+  if (adminTokenFile === undefined && existsSync(join(options.data, 'admin.token'))) adminTokenFile = join(options.data, 'admin.token');
   return {
     url,
     secretKeyId: key.id,
     storeName: storeName(options),
-    ...(adminTokenFile ? { adminTokenFile } : {}),
+    get adminTokenFile() {
+      return adminTokenFile;
+    },
+    get leading() {
+      return led !== undefined;
+    },
+    get service() {
+      return led?.service;
+    },
     close: async () => {
       // End the long-polls, then stop listening. Connections that go idle while requests
       // finish are closed as they do (otherwise each would hold the close for the keep-alive
-      // timeout); whatever still runs after 10 s is cut.
-      clearInterval(monitorTimer);
-      clearInterval(rolloutTimer);
-      service.close();
-      const idle = setInterval(() => app.server.closeIdleConnections(), 100);
-      const cut = setTimeout(() => app.server.closeAllConnections(), 10_000);
+      // timeout); whatever still runs after 10 s is cut. What is only in memory is written
+      // before the lead is given up.
+      closing = true;
+      const was = stopLeading();
+      passOn.endPolls();
+      const idle = setInterval(() => server.closeIdleConnections(), 100);
+      const cut = setTimeout(() => server.closeAllConnections(), 10_000);
       try {
-        await app.close();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        await was?.close(leadership?.leading ?? false);
       } finally {
         clearInterval(idle);
         clearTimeout(cut);
+        await leadership?.stop();
+        await store.close();
       }
-      await service.flush().catch((err: Error) => options.warn?.(`could not save the last host reports: ${err.message}`));
-      await store.close();
     },
   };
 }
 
 export async function runController(argv: string[]): Promise<number> {
   const program = new Command('hafen controller')
-    .description('Run the hafen controller: the API, the store and the reconcilers.')
+    .description('Run the hafen controller: the API, the store and the reconcilers. Several may run on one PostgreSQL store: one leads (runs the reconcilers, answers the API), the others pass every request on to it and take over within seconds when it is gone.')
     .option('--data <dir>', 'data directory (SQLite store unless --store, admin token, secret key)', '.hafen')
     .option('--store <url>', 'a PostgreSQL store instead: postgres://USER@HOST:PORT[,HOST2:PORT]/DATABASE, the primary among the hosts (password in PGPASSWORD or ~/.pgpass, not here; or the whole URL in HAFEN_STORE)')
     .option('--listen <host:port>', 'address to listen on', '127.0.0.1:7400')
+    .option('--advertise <url>', 'with several controllers on one PostgreSQL store: the URL the others reach this one at (default: the --listen address; required when that is 0.0.0.0)')
     .option('--secret-key-file <file>', 'key that encrypts app secrets at rest (default: HAFEN_SECRET_KEY, else <data>/secret.key, created on first start)')
     .option('--quiet', 'no request log')
     .addHelpText('after', '\nEnvironment:\n  HAFEN_SECRET_KEY  the secret key (32 bytes, base64 or hex); wins over --secret-key-file\n  HAFEN_STORE       the PostgreSQL store URL (may hold the password); --store wins\n  PGPASSWORD        the PostgreSQL password (or ~/.pgpass)');
   const early = parseArgs(program, argv);
   if (early !== undefined) return early;
-  const opts = program.opts<{ data: string; listen: string; quiet?: boolean; secretKeyFile?: string; store?: string }>();
+  const opts = program.opts<{ data: string; listen: string; quiet?: boolean; secretKeyFile?: string; store?: string; advertise?: string }>();
   const storeUrl = opts.store ?? process.env.HAFEN_STORE;
   return serveUntilSignalled(async () => {
     const c = await startController({
       data: opts.data,
       ...(storeUrl ? { store: storeUrl } : {}),
       listen: opts.listen,
+      ...(opts.advertise !== undefined ? { advertise: opts.advertise } : {}),
       logger: !opts.quiet,
       ...(process.env.HAFEN_SECRET_KEY !== undefined ? { secretKey: process.env.HAFEN_SECRET_KEY } : {}),
       ...(opts.secretKeyFile !== undefined ? { secretKeyFile: opts.secretKeyFile } : {}),
       warn: (line) => process.stderr.write(`warning: ${line}\n`),
+      info: (line) => process.stderr.write(`hafen controller: ${line}\n`),
       onFatal: (err) => {
         // A supervisor (systemd) starts it again; it then takes the store back or finds another controller on it.
         process.stderr.write(`error: ${err.message}\n`);
         process.exit(1);
       },
     });
-    process.stderr.write(`hafen controller listening on ${c.url} (store ${c.storeName}, secret key ${c.secretKeyId})\n`);
+    process.stderr.write(`hafen controller listening on ${c.url} (store ${c.storeName}, secret key ${c.secretKeyId}${c.leading ? '' : '; another controller leads, requests are passed on to it'})\n`);
     if (c.adminTokenFile) process.stderr.write(`admin token: ${c.adminTokenFile} (export HAFEN_TOKEN=$(cat ${c.adminTokenFile}))\n`);
     return { stop: () => c.close() };
   });

@@ -10,6 +10,7 @@ import { createInterface } from 'node:readline';
 import { once } from 'node:events';
 import { Command, CommanderError } from 'commander';
 import { HafenError, isHafenError } from '../lib/errors.js';
+import { startLeadership, type Leadership } from './leadership.js';
 import { openStore, storeName, type StoreLocation as Where } from './store/open.js';
 import type { Store } from './store/store.js';
 import { exportStore, importStore, readExport } from './store/transfer.js';
@@ -75,17 +76,21 @@ export async function runStore(argv: string[], err: (line: string) => void = (l)
     .action(async (o: Where & { input?: string }) => {
       const w = whereOf(o);
       let store: Store | undefined;
+      let lead: Leadership | undefined;
       try {
         if (o.input && !existsSync(o.input)) throw new HafenError('HAFEN_STORE_IMPORT', `no export at ${o.input}`);
         // The whole export is read and checked before the target store is opened (or created).
         const data = await readExport(createInterface({ input: o.input ? createReadStream(o.input) : process.stdin, crlfDelay: Infinity }));
-        // Importing into PostgreSQL: no controller may run on it meanwhile.
-        store = await openStore(w, { exclusive: true, max: 2 });
+        store = await openStore(w, { max: 2 });
+        // No controller may run on the store meanwhile: the import takes the lead a controller would hold.
+        lead = await startLeadership(store, { advertise: 'hafen store import', onElected: async () => undefined, onLost: (e) => err(`error: ${e.message}\n`), log: () => undefined });
+        if (!lead.leading) throw new HafenError('HAFEN_STORE_IN_USE', `a hafen controller runs on ${storeName(w)} (the one at ${lead.leader()?.url ?? 'an unknown address'} leads): stop every controller on it before importing`);
         const counts = await importStore(store, data);
         err(`imported ${summary(counts)} into ${storeName(w)}\n`);
       } catch (e) {
         fail(e);
       } finally {
+        await lead?.stop();
         await store?.close();
       }
     });

@@ -308,6 +308,24 @@ export function storeContract(name: string, open: () => Promise<StoreHandle>, sk
       assert.deepEqual(await store.alertGroups(), []);
     });
 
+    withStore('a notification is claimed once before it is sent; one left sending by a stopped controller is given up, not sent again', async ({ store }) => {
+      const note = (id: string) => ({ id, receiver: 'ops', group: 'site:hel', kind: 'firing', severity: 'critical', title: id, body: {}, createdAt: '2026-11-26T10:00:00.000Z', nextAttemptAt: '2026-11-26T10:00:00.000Z' });
+      await store.commitAlerting({ groups: [], outbox: [note('a@ops'), note('b@ops')], reminded: [] });
+      assert.equal(await store.claimNotification('a@ops'), true);
+      assert.equal(await store.claimNotification('a@ops'), false, 'a second claim fails');
+      assert.equal(await store.claimNotification('nope@ops'), false);
+      assert.deepEqual((await store.dueNotifications('2026-11-26T11:00:00.000Z', 10)).map((n) => n.id), ['b@ops'], 'a claimed one is not due');
+      assert.equal((await store.notifications(10)).find((n) => n.id === 'a@ops')!.status, 'sending');
+      assert.equal(await store.claimNotification('b@ops'), true);
+      await store.updateNotification('b@ops', { status: 'sent', attempts: 1, nextAttemptAt: '2026-11-26T10:00:01.000Z', sentAt: '2026-11-26T10:00:01.000Z' });
+      // The controller stops while sending a@ops; the next one gives it up.
+      assert.deepEqual(await store.abandonSending('cut short'), ['a@ops']);
+      assert.deepEqual(await store.abandonSending('cut short'), [], 'once');
+      const byId = new Map((await store.notifications(10)).map((n) => [n.id, n]));
+      assert.deepEqual([byId.get('a@ops')!.status, byId.get('a@ops')!.lastError, byId.get('b@ops')!.status], ['failed', 'cut short', 'sent']);
+      assert.deepEqual(await store.dueNotifications('2026-11-27T00:00:00.000Z', 10), []);
+    });
+
     withStore('backup runs: a batch sent twice is stored once; the newest run and success per app', async ({ store }) => {
       const run = (app: string, at: string, ok: boolean) => ({ app, unit: `${app}-r1`, repository: `/srv/restic/c/${app}`, startedAt: at, finishedAt: at, ok, ...(ok ? { snapshotId: 'abcd1234' } : { error: { kind: 'locked', message: 'locked' } }) });
       const batch = [run('shop', '2026-11-26T02:15:00.000Z', true), run('shop', '2026-11-27T02:15:00.000Z', false), run('blog', '2026-11-27T02:15:00.000Z', true)];

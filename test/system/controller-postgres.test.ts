@@ -1,9 +1,9 @@
 /**
- * The controller on a PostgreSQL store (`hafen controller --store postgres://…`): a fleet applied
- * through the API is in the database; a second controller on the same database is refused (one
- * controller per store, until several take turns as leader); after a restart the controller
- * carries on from the database, its admin token still good; when the connection holding the
- * store breaks, the controller is told to stop (another may take the store then).
+ * Controllers on a PostgreSQL store (`hafen controller --store postgres://…`): the first leads,
+ * a second one follows and passes every request on to it (a fleet applied through the follower
+ * is in the database); when the leader's connection holding the lead breaks, it is told to stop
+ * and writes nothing more (its term is fenced), and the follower takes over; a restarted
+ * controller follows and carries on from the database, its admin token still good.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -12,54 +12,85 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import pg from 'pg';
 import { HafenClient } from '../../src/client/client.js';
-import { startController } from '../../src/controller/main.js';
+import { startController, type Controller } from '../../src/controller/main.js';
+import { PostgresStore } from '../../src/controller/store/postgres.js';
 import { isHafenError } from '../../src/lib/errors.js';
 import { EXAMPLES } from '../helpers/paths.js';
 import { freshDatabase, postgresMissing } from '../helpers/postgres.js';
 import { need } from '../helpers/system.js';
 import { until } from '../helpers/wait.js';
 
-test('a controller on PostgreSQL: applies go to the database, a second controller on it is refused, a restart carries on, a lost hold on the store stops it', async (t) => {
+const health = async (url: string) => (await fetch(`${url}/healthz`).then((r) => r.json())) as { role: string; leader?: string | null; term?: number; revision: number | null };
+
+test('controllers on PostgreSQL: one leads, the other passes requests on; a leader that loses its hold stops and is fenced, the other takes over; a restart follows', async (t) => {
   const missing = await postgresMissing();
   if (!need(t, missing === undefined, missing ?? '')) return;
   const db = await freshDatabase();
-  const dir = mkdtempSync(join(tmpdir(), 'hafen-ctl-pg-'));
-  const other = mkdtempSync(join(tmpdir(), 'hafen-ctl-pg2-'));
-  let first: Awaited<ReturnType<typeof startController>> | undefined;
+  const dirs = [mkdtempSync(join(tmpdir(), 'hafen-ctl-pg-')), mkdtempSync(join(tmpdir(), 'hafen-ctl-pg2-'))];
+  const key = 'a'.repeat(64);
+  const fatal: Error[] = [];
+  let a: Controller | undefined;
+  let b: Controller | undefined;
   try {
-    first = await startController({ data: dir, listen: '127.0.0.1:0', store: db.url, secretKey: 'a'.repeat(64) });
-    assert.match(first.storeName, /^postgres:\/\/hafen_test:\*\*\*@127\.0\.0\.1:5432\/hafen_t_/, 'the password is never shown');
-    const token = readFileSync(first.adminTokenFile!, 'utf8').trim();
-    const client = new HafenClient(first.url, token);
-    await client.apply([{ name: 'minimal.yaml', text: readFileSync(join(EXAMPLES, 'minimal.yaml'), 'utf8') }], null);
-    assert.deepEqual((await client.revisions()).revisions.map((r) => r.number), [1]);
+    a = await startController({ data: dirs[0]!, listen: '127.0.0.1:0', store: db.url, secretKey: key, onFatal: (err) => void fatal.push(err) });
+    assert.match(a.storeName, /^postgres:\/\/hafen_test:\*\*\*@127\.0\.0\.1:5432\/hafen_t_/, 'the password is never shown');
+    assert.equal(a.leading, true, 'alone on the store, it leads');
+    const token = readFileSync(a.adminTokenFile!, 'utf8').trim();
+    b = await startController({ data: dirs[1]!, listen: '127.0.0.1:0', store: db.url, secretKey: key });
+    assert.equal(b.leading, false);
+    assert.equal(b.adminTokenFile, undefined, 'a follower makes no admin token');
+    assert.deepEqual(await health(b.url), { ok: true, role: 'follower', leader: a.url, revision: null });
+    assert.equal((await health(a.url)).role, 'leader');
 
-    await assert.rejects(startController({ data: other, listen: '127.0.0.1:0', store: db.url, secretKey: 'a'.repeat(64) }), (err: unknown) => isHafenError(err) && err.code === 'HAFEN_STORE_IN_USE' && !err.message.includes('hafen_test@'));
-    await assert.rejects(startController({ data: dir, listen: '127.0.0.1:0', store: 'mysql://x@y/z', secretKey: 'a'.repeat(64) }), (err: unknown) => isHafenError(err) && err.code === 'HAFEN_CLI_BAD_OPTION');
+    // Through the follower: passed on to the leader.
+    const viaB = new HafenClient(b.url, token);
+    await viaB.apply([{ name: 'minimal.yaml', text: readFileSync(join(EXAMPLES, 'minimal.yaml'), 'utf8') }], null);
+    assert.deepEqual((await viaB.revisions()).revisions.map((r) => r.number), [1]);
+    assert.equal((await health(b.url)).revision, 1);
+    await assert.rejects(new HafenClient(b.url, 'hfa_wrong').revisions(), (err: unknown) => isHafenError(err) && err.code === 'HAFEN_AUTH_INVALID', "the leader's answer, passed back");
 
-    await first.close();
-    const fatal: Error[] = [];
-    first = await startController({ data: dir, listen: '127.0.0.1:0', store: db.url, secretKey: 'a'.repeat(64), onFatal: (err) => void fatal.push(err) });
-    const again = new HafenClient(first.url, token);
-    assert.deepEqual((await again.revisions()).revisions.map((r) => r.number), [1], 'the revision is still there');
-    assert.ok((await again.status()).apps.length > 0);
-
-    // The connection holding the store breaks (here: ended by the database): the controller is told to stop.
+    // The connection holding the lead breaks (here: ended by the database).
     const admin = new pg.Client({ connectionString: db.url });
     await admin.connect();
+    const started = performance.now();
     try {
       const { rows } = await admin.query<{ pid: number }>("SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())");
-      assert.equal(rows.length, 1, 'one connection holds the store');
+      assert.equal(rows.length, 1, 'one connection holds the lead');
       await admin.query('SELECT pg_terminate_backend($1)', [rows[0]!.pid]);
     } finally {
       await admin.end();
     }
-    await until('the controller told to stop', async () => (fatal.length > 0 ? true : undefined), 5000);
+    await until('the leader told to stop', async () => (fatal.length > 0 ? true : undefined), 5000);
     assert.equal((fatal[0] as Error & { code?: string }).code, 'HAFEN_STORE_LOCK_LOST');
     assert.doesNotMatch(fatal[0]!.message, /:hafen_test@/);
+    assert.equal(a.leading, false, 'it stops leading at once');
+    await until('the follower leads', async () => ((await health(b!.url)).role === 'leader' ? true : undefined), 10_000, 100);
+    t.diagnostic(`take-over after the lead's connection broke: ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    assert.equal((await health(b.url)).term, 2);
+    assert.deepEqual((await viaB.revisions()).revisions.map((r) => r.number), [1], 'the new leader carries on from the database');
+    assert.ok((await viaB.status()).apps.length > 0);
+
+    // A write fenced with the old term is refused.
+    const stale = await PostgresStore.open(db.url, { max: 1 });
+    try {
+      stale.fence(1);
+      await assert.rejects(stale.commitAlerting({ groups: [], outbox: [], reminded: [] }), (err: unknown) => isHafenError(err) && err.code === 'HAFEN_STORE_NOT_LEADER' && /term 1.*term 2/.test(err.message));
+    } finally {
+      await stale.close();
+    }
+
+    // The old leader restarts: it follows, and passes requests on to the new one.
+    await a.close();
+    a = await startController({ data: dirs[0]!, listen: '127.0.0.1:0', store: db.url, secretKey: key });
+    assert.equal(a.leading, false);
+    assert.deepEqual((await new HafenClient(a.url, token).revisions()).revisions.map((r) => r.number), [1], 'the admin token still good, through the restarted follower');
+
+    await assert.rejects(startController({ data: dirs[0]!, listen: '127.0.0.1:0', store: 'mysql://x@y/z', secretKey: key }), (err: unknown) => isHafenError(err) && err.code === 'HAFEN_CLI_BAD_OPTION');
+    await assert.rejects(startController({ data: dirs[0]!, listen: '0.0.0.0:0', store: db.url, secretKey: key }), (err: unknown) => isHafenError(err) && err.code === 'HAFEN_CLI_BAD_OPTION' && /--advertise/.test(err.message));
   } finally {
-    await first?.close();
+    await a?.close();
+    await b?.close();
     await db.drop();
-    for (const d of [dir, other]) rmSync(d, { recursive: true, force: true });
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
   }
 });

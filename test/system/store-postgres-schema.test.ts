@@ -28,7 +28,7 @@ function sqliteColumns(): Map<string, string[]> {
 }
 
 async function postgresColumns(pool: pg.Pool): Promise<Map<string, string[]>> {
-  const rows = (await pool.query<{ table_name: string; column_name: string }>("SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'public' AND table_name <> 'hafen_schema'")).rows;
+  const rows = (await pool.query<{ table_name: string; column_name: string }>("SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'public' AND table_name NOT IN ('hafen_schema', 'hafen_leader')")).rows;
   const out = new Map<string, string[]>();
   for (const r of rows) out.set(r.table_name, [...(out.get(r.table_name) ?? []), r.column_name].sort());
   return out;

@@ -17,14 +17,11 @@ export interface StoreLocation {
 /** For messages: the SQLite file, or the URL without its password. */
 export const storeName = (w: StoreLocation) => (w.store === undefined ? join(w.data, 'hafen.db') : redact(w.store));
 
-/**
- * Opens the store. `exclusive`: the only controller on a PostgreSQL store (`onLost` when that
- * hold breaks); `mustExist`: a SQLite store is not created where there is none.
- */
-export function openStore(w: StoreLocation, o: { exclusive?: boolean; onLost?: (err: Error) => void; mustExist?: boolean; max?: number } = {}): Promise<Store> {
+/** Opens the store. `mustExist`: a SQLite store is not created where there is none. */
+export function openStore(w: StoreLocation, o: { mustExist?: boolean; max?: number } = {}): Promise<Store> {
   if (w.store !== undefined) {
     if (!/^postgres(ql)?:\/\//.test(w.store)) throw new HafenError('HAFEN_CLI_BAD_OPTION', `--store: expected a postgres://user@host:port/database URL, got "${w.store.split(':')[0]}:…"`);
-    return PostgresStore.open(w.store, { ...(o.max ? { max: o.max } : {}), ...(o.exclusive ? { exclusive: true } : {}), ...(o.onLost ? { onLost: o.onLost } : {}) });
+    return PostgresStore.open(w.store, o.max ? { max: o.max } : {});
   }
   const path = join(w.data, 'hafen.db');
   if (o.mustExist && !existsSync(path)) throw new HafenError('HAFEN_STORE_MISSING', `no store at ${path} (--data is the controller's data directory)`);

@@ -18,6 +18,8 @@ export async function migratePostgres(pool: pg.Pool, migrations: readonly string
     await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK.toString()]);
     try {
       await client.query('CREATE TABLE IF NOT EXISTS hafen_schema (version INTEGER NOT NULL)');
+      // Who leads the controllers (postgres-leader.ts): not the store's data, never exported.
+      await client.query('CREATE TABLE IF NOT EXISTS hafen_leader (id INTEGER PRIMARY KEY CHECK (id = 1), term BIGINT NOT NULL, url TEXT NOT NULL, since TEXT NOT NULL)');
       const rows = (await client.query<{ version: number }>('SELECT version FROM hafen_schema')).rows;
       if (rows.length === 0) await client.query('INSERT INTO hafen_schema (version) VALUES (0)');
       let version = rows[0]?.version ?? 0;

@@ -1,5 +1,6 @@
 /**
- * The PostgreSQL store's rollouts and holds, site migrations, backup tasks and traffic history
+ * The PostgreSQL store's rollouts and holds, site migrations, backup tasks, traffic history,
+ * alerting and uptime
  * (controller/store/store.ts): the SQLite store's statements (sqlite-*.ts) in PostgreSQL's
  * dialect, on a query function; callers own the transactions.
  */
@@ -7,7 +8,7 @@ import type { MigrationEvent, MigrationRecord } from '../../core/migration/conse
 import type { BackupTaskKind } from '../../core/render/backups.js';
 import type { Q } from './postgres-query.js';
 import { bucketOf, reportedTask, TRAFFIC_TABLES } from './sqlite-rows.js';
-import { TRAFFIC_KEEP_MS, TRAFFIC_RESOLUTIONS, type BackupTask, type BackupTaskReport, type ConnectionRow, type ConnectionSample, type HostHold, type MigrationCommit, type Rollout, type TrafficResolution, type TrafficRow, type TrafficSample } from './store.js';
+import { TRAFFIC_KEEP_MS, TRAFFIC_RESOLUTIONS, type AlertingCommit, type UptimeRecord, type BackupTask, type BackupTaskReport, type ConnectionRow, type ConnectionSample, type HostHold, type MigrationCommit, type Rollout, type TrafficResolution, type TrafficRow, type TrafficSample } from './store.js';
 
 export async function readHolds(q: Q): Promise<HostHold[]> {
   return (await q<HostHold>('SELECT host, revision, since FROM host_holds ORDER BY host')).rows;
@@ -152,4 +153,22 @@ export async function readTraffic(q: Q, w: { since: string; resolution: TrafficR
 export async function readConnectionPeaks(q: Q, w: { since: string; resolution: TrafficResolution }): Promise<ConnectionRow[]> {
   const { rows } = await q<ConnectionRow>('SELECT site, proxy, at, peak FROM connection_peaks WHERE resolution = ? AND at >= ? ORDER BY at, site, proxy', [w.resolution, w.since]);
   return rows.map((r) => ({ site: r.site, proxy: r.proxy, at: r.at, peak: r.peak }));
+}
+
+export async function writeAlerting(q: Q, c: AlertingCommit): Promise<void> {
+  await q('DELETE FROM alert_groups');
+  for (const g of c.groups) await q('INSERT INTO alert_groups (key, state) VALUES (?, ?)', [g.key, JSON.stringify(g.state)]);
+  await queueNotifications(q, c.outbox);
+  for (const id of c.reminded) await q('UPDATE silences SET reminded = 1 WHERE id = ?', [id]);
+}
+
+export async function addUptime(q: Q, days: readonly UptimeRecord[]): Promise<void> {
+  for (const d of days) {
+    await q(
+      `INSERT INTO uptime (app, customer, day, up_seconds, down_seconds, unknown_seconds) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (app, day) DO UPDATE SET customer = excluded.customer, up_seconds = uptime.up_seconds + excluded.up_seconds,
+         down_seconds = uptime.down_seconds + excluded.down_seconds, unknown_seconds = uptime.unknown_seconds + excluded.unknown_seconds`,
+      [d.app, d.customer, d.day, d.upSeconds, d.downSeconds, d.unknownSeconds],
+    );
+  }
 }

@@ -1,8 +1,9 @@
 /**
  * The PostgreSQL store (the `pg` driver): the controller's state in a database replicated with
- * PostgreSQL's own streaming replication (one controller per store for now: `exclusive`). A
- * pool of connections; every write that belongs
- * together is one transaction on one connection; where the SQLite store takes its write lock
+ * PostgreSQL's own streaming replication, shared by several controllers of which one leads
+ * (postgres-leader.ts). A pool of connections; every write that belongs together is one
+ * transaction on one connection, fenced by the leader's term once `fence` is called; where the
+ * SQLite store takes its write lock
  * up front (BEGIN IMMEDIATE) this one takes a transaction-scoped advisory lock, so two
  * controllers appending a revision at once cannot both see the same head. Migrated on open
  * (postgres-migrate.ts). Same contract as the SQLite store (test/contract/store.ts).
@@ -12,6 +13,7 @@ import type { BackupRunBody } from '../../client/client.js';
 import type { MigrationEvent, MigrationRecord } from '../../core/migration/consent.js';
 import type { BackupTaskKind } from '../../core/render/backups.js';
 import { HafenError } from '../../lib/errors.js';
+import { checkTerm } from './postgres-leader.js';
 import { migratePostgres } from './postgres-migrate.js';
 import { primaryOf, queryOn, redact, types, type Q } from './postgres-query.js';
 import * as t from './postgres-tables.js';
@@ -22,46 +24,43 @@ import type { StoreRow, AlertingCommit, ApiToken, BackupTask, BackupTaskReport, 
 /** Transaction-scoped advisory lock keys ("hafen-re", "hafen-jo"): writers of revisions, of host credentials. */
 const REVISION_LOCK = '7521981237479335269';
 const JOIN_LOCK = '7521981237479338095';
-/** The session advisory lock ("hafen-co") a controller holds for as long as it runs on the database. */
-export const CONTROLLER_LOCK = '7521981237479336815';
 
 export class PostgresStore implements Store {
   private readonly q: Q;
-  private holder?: pg.PoolClient; // holds CONTROLLER_LOCK when opened `exclusive`
+  /** The leader's term: write transactions check it is still the newest (fenced). */
+  private term?: number;
 
-  private constructor(private readonly pool: pg.Pool) {
+  private constructor(
+    private readonly pool: pg.Pool,
+    /** The primary's URL (what several hosts in the store's URL came to). */
+    readonly primary: string,
+  ) {
     this.q = queryOn(pool);
   }
 
   /**
    * Connects to `url` (postgres://user@host:port[,host2:port]/database; password from the URL,
-   * PGPASSWORD or ~/.pgpass) and migrates the database. `exclusive`: the only controller on it
-   * (an advisory lock held while open); another one already there is refused. */
-  static async open(url: string, o: { max?: number; exclusive?: boolean; onLost?: (err: Error) => void } = {}): Promise<PostgresStore> {
+   * PGPASSWORD or ~/.pgpass) and migrates the database.
+   */
+  static async open(url: string, o: { max?: number } = {}): Promise<PostgresStore> {
     // Of several hosts (a primary, standbys) the primary; after a failover a restart finds the new one.
     const primary = await primaryOf(url);
     const pool = new pg.Pool({ connectionString: primary, max: o.max ?? 10, types, connectionTimeoutMillis: 10_000 });
     // An idle connection that breaks (a failover, a restart) is dropped from the pool, not thrown.
     pool.on('error', () => undefined);
-    const store = new PostgresStore(pool);
     try {
-      if (o.exclusive) {
-        store.holder = await pool.connect();
-        const { rows } = await store.holder.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1) AS ok', [CONTROLLER_LOCK]);
-        if (!rows[0]!.ok) {
-          throw new HafenError('HAFEN_STORE_IN_USE', `another hafen controller runs on the PostgreSQL store at ${redact(url)}; this hafen runs one controller per store (stop the other, or give this one its own database)`);
-        }
-        // The lock lives as long as this connection: once it breaks, another controller may take the store.
-        store.holder.on('error', (err) => o.onLost?.(new HafenError('HAFEN_STORE_LOCK_LOST', `lost the connection that holds the store at ${redact(url)} (${err.message}); stopping, so that no two controllers run on it`)));
-      }
       await migratePostgres(pool);
     } catch (err) {
-      store.holder?.release(true);
       await pool.end();
       if (err instanceof HafenError) throw err;
       throw new HafenError('HAFEN_STORE_OPEN', `cannot open the PostgreSQL store at ${redact(url)}: ${(err as Error).message}`, { cause: err });
     }
-    return store;
+    return new PostgresStore(pool, primary);
+  }
+
+  /** From now on every write transaction fails (HAFEN_STORE_NOT_LEADER) once another controller leads after `term`. */
+  fence(term: number): void {
+    this.term = term;
   }
 
   /** Runs `fn` in one transaction on one connection (after taking `lock`, when given); rolled back if it throws. */
@@ -69,6 +68,7 @@ export class PostgresStore implements Store {
     const client = await this.pool.connect();
     try {
       await client.query(`BEGIN ${mode}`);
+      if (this.term !== undefined && !mode.includes('READ ONLY')) await checkTerm(queryOn(client), this.term);
       if (lock) await client.query('SELECT pg_advisory_xact_lock($1)', [lock]);
       const out = await fn(queryOn(client));
       await client.query('COMMIT');
@@ -288,12 +288,7 @@ export class PostgresStore implements Store {
   }
 
   async commitAlerting(c: AlertingCommit): Promise<void> {
-    await this.tx(async (q) => {
-      await q('DELETE FROM alert_groups');
-      for (const g of c.groups) await q('INSERT INTO alert_groups (key, state) VALUES (?, ?)', [g.key, JSON.stringify(g.state)]);
-      await t.queueNotifications(q, c.outbox);
-      for (const id of c.reminded) await q('UPDATE silences SET reminded = 1 WHERE id = ?', [id]);
-    });
+    await this.tx((q) => t.writeAlerting(q, c));
   }
 
   async dueNotifications(now: string, limit: number): Promise<NotificationRecord[]> {
@@ -304,21 +299,20 @@ export class PostgresStore implements Store {
     await this.q('UPDATE notifications SET status = ?, attempts = ?, next_attempt_at = ?, last_error = ?, sent_at = ? WHERE id = ?', [change.status, change.attempts, change.nextAttemptAt, change.lastError ?? null, change.sentAt ?? null, id]);
   }
 
+  async claimNotification(id: string): Promise<boolean> {
+    return (await this.tx((q) => q("UPDATE notifications SET status = 'sending' WHERE id = ? AND status = 'pending'", [id]))).count === 1;
+  }
+
+  async abandonSending(reason: string): Promise<string[]> {
+    return (await this.tx((q) => q<{ id: string }>("UPDATE notifications SET status = 'failed', last_error = ? WHERE status = 'sending' RETURNING id", [reason]))).rows.map((r) => r.id);
+  }
+
   async notifications(limit: number): Promise<NotificationRecord[]> {
     return (await this.q<NotificationRow>('SELECT * FROM notifications ORDER BY created_at DESC, id DESC LIMIT ?', [limit])).rows.map(notificationOf);
   }
 
   async addUptime(days: readonly UptimeRecord[]): Promise<void> {
-    await this.tx(async (q) => {
-      for (const d of days) {
-        await q(
-          `INSERT INTO uptime (app, customer, day, up_seconds, down_seconds, unknown_seconds) VALUES (?, ?, ?, ?, ?, ?)
-           ON CONFLICT (app, day) DO UPDATE SET customer = excluded.customer, up_seconds = uptime.up_seconds + excluded.up_seconds,
-             down_seconds = uptime.down_seconds + excluded.down_seconds, unknown_seconds = uptime.unknown_seconds + excluded.unknown_seconds`,
-          [d.app, d.customer, d.day, d.upSeconds, d.downSeconds, d.unknownSeconds],
-        );
-      }
-    });
+    await this.tx((q) => t.addUptime(q, days));
   }
 
   async uptime(w: { from: string; to: string; apps?: readonly string[] }): Promise<UptimeRecord[]> {
@@ -393,8 +387,6 @@ export class PostgresStore implements Store {
   }
 
   async close(): Promise<void> {
-    // Ending the connection ends its session, and the controller lock with it.
-    this.holder?.release(true);
     await this.pool.end();
   }
 }

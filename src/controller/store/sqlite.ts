@@ -9,6 +9,7 @@ import { HafenError } from '../../lib/errors.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
 import { readHolds, readRollouts, replaceHolds, writeRollout } from './sqlite-rollouts.js';
 import * as access from './sqlite-access.js';
+import * as alerting from './sqlite-alerting.js';
 import * as tasks from './sqlite-backup-tasks.js';
 import { readMigrationEvents, readMigrations, writeMigrations } from './sqlite-site-migrations.js';
 import { readConnectionPeaks, readTraffic, writeTraffic } from './sqlite-traffic.js';
@@ -275,26 +276,23 @@ export class SqliteStore implements Store {
   }
 
   async commitAlerting(c: AlertingCommit): Promise<void> {
-    const put = this.stmt('INSERT INTO alert_groups (key, state) VALUES (?, ?)');
-    const queue = this.stmt(
-      `INSERT INTO notifications (id, receiver, group_key, kind, severity, title, body, created_at, status, attempts, next_attempt_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?) ON CONFLICT(id) DO NOTHING`,
-    );
-    const remind = this.stmt('UPDATE silences SET reminded = 1 WHERE id = ?');
-    this.db.transaction(() => {
-      this.stmt('DELETE FROM alert_groups').run();
-      for (const g of c.groups) put.run(g.key, JSON.stringify(g.state));
-      for (const n of c.outbox) queue.run(n.id, n.receiver, n.group, n.kind, n.severity, n.title, JSON.stringify(n.body), n.createdAt, n.nextAttemptAt);
-      for (const id of c.reminded) remind.run(id);
-    })();
+    this.db.transaction(() => alerting.writeAlerting(this.sql, c))();
   }
 
   async dueNotifications(now: string, limit: number): Promise<NotificationRecord[]> {
-    return (this.stmt("SELECT * FROM notifications WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY created_at, id LIMIT ?").all(now, limit) as NotificationRow[]).map(notificationOf);
+    return alerting.dueNotifications(this.sql, now, limit);
   }
 
   async updateNotification(id: string, change: Pick<NotificationRecord, 'status' | 'attempts' | 'nextAttemptAt'> & { lastError?: string; sentAt?: string }): Promise<void> {
-    this.stmt('UPDATE notifications SET status = ?, attempts = ?, next_attempt_at = ?, last_error = ?, sent_at = ? WHERE id = ?').run(change.status, change.attempts, change.nextAttemptAt, change.lastError ?? null, change.sentAt ?? null, id);
+    alerting.updateNotification(this.sql, id, change);
+  }
+
+  async claimNotification(id: string): Promise<boolean> {
+    return alerting.claimNotification(this.sql, id);
+  }
+
+  async abandonSending(reason: string): Promise<string[]> {
+    return alerting.abandonSending(this.sql, reason);
   }
 
   async notifications(limit: number): Promise<NotificationRecord[]> {
@@ -302,14 +300,7 @@ export class SqliteStore implements Store {
   }
 
   async addUptime(days: readonly UptimeRecord[]): Promise<void> {
-    const add = this.stmt(
-      `INSERT INTO uptime (app, customer, day, up_seconds, down_seconds, unknown_seconds) VALUES (?, ?, ?, ?, ?, ?)
-       ON CONFLICT(app, day) DO UPDATE SET customer = excluded.customer, up_seconds = up_seconds + excluded.up_seconds,
-         down_seconds = down_seconds + excluded.down_seconds, unknown_seconds = unknown_seconds + excluded.unknown_seconds`,
-    );
-    this.db.transaction(() => {
-      for (const d of days) add.run(d.app, d.customer, d.day, d.upSeconds, d.downSeconds, d.unknownSeconds);
-    })();
+    this.db.transaction(() => alerting.addUptime(this.sql, days))();
   }
 
   async uptime(query: { from: string; to: string; apps?: readonly string[] }): Promise<UptimeRecord[]> {

@@ -186,7 +186,8 @@ export interface NotificationRecord {
   /** The whole notification as sent to the notifier (JSON). */
   body: unknown;
   createdAt: string;
-  status: 'pending' | 'sent' | 'failed';
+  /** `sending` from its claim until the attempt's outcome is stored. */
+  status: 'pending' | 'sending' | 'sent' | 'failed';
   attempts: number;
   nextAttemptAt: string;
   lastError?: string;
@@ -338,6 +339,13 @@ export interface Store {
   /** Notifications still to send whose next attempt is due at `now`, oldest first. */
   dueNotifications(now: string, limit: number): Promise<NotificationRecord[]>;
   updateNotification(id: string, change: Pick<NotificationRecord, 'status' | 'attempts' | 'nextAttemptAt'> & { lastError?: string; sentAt?: string }): Promise<void>;
+  /** Marks a pending notification `sending` before an attempt; false when it was not pending (another took it, or it went). */
+  claimNotification(id: string): Promise<boolean>;
+  /**
+   * Notifications left `sending` by a controller that stopped mid-attempt become `failed` with
+   * `reason`: they may have gone out, and are not sent again (never twice). Returns their ids.
+   */
+  abandonSending(reason: string): Promise<string[]>;
   /** Newest first. */
   notifications(limit: number): Promise<NotificationRecord[]>;
 
