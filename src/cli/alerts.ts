@@ -68,7 +68,7 @@ export function registerAlerts(program: Command, io: CliIo, setExit: (code: numb
   remoteOptions(
     program
       .command('notifications')
-      .description('Notifications sent and pending, newest first: receiver, status, attempts, last error.')
+      .description('Notifications sent, pending, being sent and given up, newest first: receiver, status, attempts, last error.')
       .option('--limit <n>', 'at most this many (default 50)', (v) => Number(v), 50)
       .option('--format <format>', 'output format: text or json', parseFormat, 'text' as OutputFormat),
   ).action(async (opts: RemoteOptions & { limit: number; format: OutputFormat }) => {

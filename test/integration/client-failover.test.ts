@@ -2,10 +2,12 @@
  * Several controller URLs (`--controller http://a:7400,http://b:7400`): the client tries them in
  * order, keeps the one that answers, goes on to the next when one cannot be reached, sends a
  * request that may have arrived (a connection broken after sending) to another one only when it
- * is safe to repeat, and names every controller it tried when none answers.
+ * is safe to repeat (or one a controller could not pass on to a leader: it went nowhere), and
+ * names every controller it tried when none answers.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +25,10 @@ test('a client with several controllers goes on to the next that answers, and re
   const hung = net.createServer((s) => s.on('data', () => s.destroy())).listen(0, '127.0.0.1');
   await new Promise((r) => hung.once('listening', r));
   const hungUrl = `http://127.0.0.1:${(hung.address() as net.AddressInfo).port}`;
+  // A controller that does not lead and has no leader to pass requests on to (a take-over under way).
+  const leaderless = http.createServer((_req, res) => res.writeHead(503, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'HAFEN_CONTROLLER_NO_LEADER', message: 'no controller leads right now', retryable: true } })));
+  await new Promise<void>((r) => leaderless.listen(0, '127.0.0.1', r));
+  const leaderlessUrl = `http://127.0.0.1:${(leaderless.address() as net.AddressInfo).port}`;
   try {
     const token = readFileSync(c.adminTokenFile!, 'utf8').trim();
     const down = `http://127.0.0.1:${await freePort()}`;
@@ -41,10 +47,17 @@ test('a client with several controllers goes on to the next that answers, and re
     assert.equal((await viaHung.health()).ok, true);
     const postViaHung = new HafenClient(`${hungUrl},${c.url}`, token);
     await assert.rejects(postViaHung.apply([{ name: 'minimal.yaml', text: 'x' }], 1, undefined), (err: unknown) => isHafenError(err) && err.code === 'HAFEN_CLIENT_UNREACHABLE' && err.message.includes(hungUrl) && !err.message.includes(c.url));
+    // A controller with no leader to pass it on to: the request went nowhere, the next one gets it (a POST too).
+    const viaLeaderless = new HafenClient(`${leaderlessUrl},${c.url}`, token);
+    assert.equal((await viaLeaderless.apply([{ name: 'minimal.yaml', text: readFileSync(join(EXAMPLES, 'minimal.yaml'), 'utf8') }], 1)).revision, 2);
+    assert.equal(viaLeaderless.baseUrl, c.url);
+    // Only that one: its answer is the error.
+    await assert.rejects(new HafenClient(leaderlessUrl, token).revisions(), (err: unknown) => isHafenError(err) && err.code === 'HAFEN_CONTROLLER_NO_LEADER' && err.retryable);
     // None answers: every one is named.
     await assert.rejects(new HafenClient(`${down},http://127.0.0.1:${await freePort()}`).health(), (err: unknown) => isHafenError(err) && err.code === 'HAFEN_CLIENT_UNREACHABLE' && err.message.includes(down) && /ECONNREFUSED.*ECONNREFUSED/.test(err.message));
   } finally {
     hung.close();
+    leaderless.close();
     await c.close();
     rmSync(dir, { recursive: true, force: true });
   }

@@ -8,7 +8,6 @@
  * it rolls back, and the blog serves on from nue throughout.
  */
 import assert from 'node:assert/strict';
-import http from 'node:http';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +20,7 @@ import { HafenClient, type MigrationRecord } from '../../src/client/client.js';
 import { startController } from '../../src/controller/main.js';
 import { startProxy } from '../../src/proxy/main.js';
 import { getWithHost } from '../helpers/http.js';
+import { steadyGets } from '../helpers/load.js';
 import { EXAMPLES, hafenAsync } from '../helpers/paths.js';
 import { FAST_MONITORING } from '../helpers/three-sites.js';
 import { sleep, until } from '../helpers/wait.js';
@@ -68,40 +68,7 @@ after(async () => {
 });
 
 /** 200 GET/s to the blog through the proxy until stopped; every answer's status and which host served it. */
-function load(proxyUrl: string) {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
-  const results: Promise<{ status: number; body: string }>[] = [];
-  const one = () =>
-    new Promise<{ status: number; body: string }>((resolve) => {
-      const req = http.request(`${proxyUrl}/`, { headers: { host: 'blog.verlag.example' }, agent, timeout: 5000 }, (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (d: string) => (body += d));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      });
-      req.on('timeout', () => req.destroy(new Error('timeout')));
-      req.on('error', (err) => resolve({ status: 0, body: err.message }));
-      req.end();
-    });
-  const start = performance.now();
-  let n = 0;
-  // Every 10 ms as many as are due by then, so a late timer catches up instead of lowering the rate.
-  const timer = setInterval(() => {
-    const due = Math.floor((performance.now() - start) / 5);
-    while (n < due) {
-      results.push(one());
-      n++;
-    }
-  }, 10);
-  return {
-    async stop() {
-      clearInterval(timer);
-      const all = await Promise.all(results);
-      agent.destroy();
-      return { all, seconds: (performance.now() - start) / 1000 };
-    },
-  };
-}
+const load = (proxyUrl: string) => steadyGets(proxyUrl, 'blog.verlag.example', 200);
 
 const servedBy = (body: string) => /^Moin from verlag-blog-r1 at (127\.0\.\d+\.\d+):/.exec(body)?.[1];
 const migration = async (id: string): Promise<MigrationRecord> => (await admin.migration(id)).migration;

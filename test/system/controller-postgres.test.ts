@@ -18,6 +18,7 @@ import { isHafenError } from '../../src/lib/errors.js';
 import { EXAMPLES } from '../helpers/paths.js';
 import { freshDatabase, postgresMissing } from '../helpers/postgres.js';
 import { need } from '../helpers/system.js';
+import { tcpRelay } from '../helpers/tcp-relay.js';
 import { until } from '../helpers/wait.js';
 
 const health = async (url: string) => (await fetch(`${url}/healthz`).then((r) => r.json())) as { role: string; leader?: string | null; term?: number; revision: number | null };
@@ -88,6 +89,42 @@ test('controllers on PostgreSQL: one leads, the other passes requests on; a lead
     await assert.rejects(startController({ data: dirs[0]!, listen: '127.0.0.1:0', store: 'mysql://x@y/z', secretKey: key }), (err: unknown) => isHafenError(err) && err.code === 'HAFEN_CLI_BAD_OPTION');
     await assert.rejects(startController({ data: dirs[0]!, listen: '0.0.0.0:0', store: db.url, secretKey: key }), (err: unknown) => isHafenError(err) && err.code === 'HAFEN_CLI_BAD_OPTION' && /--advertise/.test(err.message));
   } finally {
+    await a?.close();
+    await b?.close();
+    await db.drop();
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  }
+});
+
+test('a leader cut off from PostgreSQL (packets dropped, nothing closed) stops leading before the database frees its lead, and the other takes over within 15 s', async (t) => {
+  const missing = await postgresMissing();
+  if (!need(t, missing === undefined, missing ?? '')) return;
+  const db = await freshDatabase();
+  const dirs = [mkdtempSync(join(tmpdir(), 'hafen-ctl-pg-')), mkdtempSync(join(tmpdir(), 'hafen-ctl-pg2-'))];
+  const target = new URL(db.url);
+  const relay = await tcpRelay({ host: target.hostname, port: Number(target.port) });
+  const viaRelay = new URL(db.url);
+  viaRelay.port = String(relay.port);
+  const key = 'a'.repeat(64);
+  const lostAt: number[] = [];
+  let a: Controller | undefined;
+  let b: Controller | undefined;
+  try {
+    a = await startController({ data: dirs[0]!, listen: '127.0.0.1:0', store: viaRelay.toString(), secretKey: key, onFatal: () => void lostAt.push(performance.now()) });
+    b = await startController({ data: dirs[1]!, listen: '127.0.0.1:0', store: db.url, secretKey: key });
+    assert.deepEqual([a.leading, b.leading], [true, false]);
+    relay.blackhole();
+    const cut = performance.now();
+    const ledAt = await until('the other controller leading', async () => ((await health(b!.url)).role === 'leader' ? performance.now() : undefined), 20_000, 100);
+    assert.equal(lostAt.length, 1, 'the cut-off leader was told it lost the lead');
+    assert.equal(a.leading, false);
+    const gaveUp = (lostAt[0]! - cut) / 1000;
+    const tookOver = (ledAt - cut) / 1000;
+    t.diagnostic(`cut off at 0 s: the old leader gave up at ${gaveUp.toFixed(1)} s, the other led at ${tookOver.toFixed(1)} s`);
+    assert.ok(lostAt[0]! < ledAt, 'never two leaders at once');
+    assert.ok(tookOver <= 15, `take-over in ${tookOver.toFixed(1)} s`);
+  } finally {
+    await relay.close();
     await a?.close();
     await b?.close();
     await db.drop();
