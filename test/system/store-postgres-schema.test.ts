@@ -2,10 +2,13 @@
  * The PostgreSQL schema (src/controller/store/postgres-migrations.ts) against a real PostgreSQL:
  * it has every table and column the SQLite store has after its migrations (so a store moves
  * between them unchanged); migrating again does nothing; a newer schema is refused; controllers
- * starting at once on one database migrate it once (the advisory lock). Of several hosts in the
- * URL, the first that answers as a primary is used.
+ * starting at once on one database migrate it once (the advisory lock); one killed in the middle
+ * of a migration leaves nothing of it, and the next runs it whole. Of several hosts in the URL,
+ * the first that answers as a primary is used.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
 import pg from 'pg';
@@ -15,7 +18,9 @@ import { primaryOf } from '../../src/controller/store/postgres-query.js';
 import { POSTGRES_MIGRATIONS } from '../../src/controller/store/postgres-migrations.js';
 import { isHafenError } from '../../src/lib/errors.js';
 import { freshDatabase, postgresMissing } from '../helpers/postgres.js';
+import { ROOT } from '../helpers/paths.js';
 import { need } from '../helpers/system.js';
+import { until } from '../helpers/wait.js';
 
 /** table → sorted column names, of the SQLite schema after every migration. */
 function sqliteColumns(): Map<string, string[]> {
@@ -79,6 +84,33 @@ test('of several hosts the one that answers as a primary is used; none: each nam
     assert.equal(await primaryOf(several, 2000), `postgres://${u.username}:${u.password}@${u.host}${u.pathname}`);
     await assert.rejects(primaryOf(`postgres://${u.username}:${u.password}@127.0.0.1:1,127.0.0.1:2${u.pathname}`, 2000), (err: unknown) => isHafenError(err) && err.code === 'HAFEN_STORE_NO_PRIMARY' && /127\.0\.0\.1:1\/.*ECONNREFUSED.*127\.0\.0\.1:2\//.test(err.message) && !err.message.includes(`:${u.password}@`));
   } finally {
+    await db.drop();
+  }
+});
+
+test('a process killed in the middle of a schema migration: nothing of it stays, and the next one runs it whole', async (t) => {
+  const missing = await postgresMissing();
+  if (!need(t, missing === undefined, missing ?? '')) return;
+  const db = await freshDatabase();
+  const p = new pg.Pool({ connectionString: db.url, max: 2 });
+  // A migration that creates a table, then takes long (a large table being rewritten, say).
+  const slow = 'CREATE TABLE moved (id INTEGER PRIMARY KEY); INSERT INTO moved SELECT generate_series(1, 1000); SELECT pg_sleep(30)';
+  const script = `import pg from 'pg'; import { migratePostgres } from ${JSON.stringify(join(ROOT, 'src/controller/store/postgres-migrate.ts'))}; import { POSTGRES_MIGRATIONS } from ${JSON.stringify(join(ROOT, 'src/controller/store/postgres-migrations.ts'))};
+    await migratePostgres(new pg.Pool({ connectionString: process.env.DB_URL }), [...POSTGRES_MIGRATIONS, ${JSON.stringify(slow)}]);`;
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: ROOT, env: { ...process.env, DB_URL: db.url }, stdio: 'ignore' });
+  try {
+    await until('the slow migration running', async () => ((await p.query("SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND query LIKE '%pg_sleep(30)%' AND pid <> pg_backend_pid()")).rowCount ? true : undefined), 30_000, 100);
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    await until('its session gone', async () => ((await p.query("SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND query LIKE '%pg_sleep(30)%' AND pid <> pg_backend_pid()")).rowCount === 0 ? true : undefined), 10_000, 100);
+    assert.deepEqual((await p.query('SELECT version FROM hafen_schema')).rows, [{ version: POSTGRES_MIGRATIONS.length }], 'the version before it');
+    assert.equal((await p.query("SELECT to_regclass('moved') AS t")).rows[0].t, null, 'nothing of it stays');
+    // The next controller's hafen runs it (here without the wait) from the start, whole.
+    assert.equal(await migratePostgres(p, [...POSTGRES_MIGRATIONS, slow.replace('; SELECT pg_sleep(30)', '')]), POSTGRES_MIGRATIONS.length + 1);
+    assert.deepEqual((await p.query('SELECT count(*)::integer AS n FROM moved')).rows, [{ n: 1000 }]);
+  } finally {
+    child.kill('SIGKILL');
+    await p.end();
     await db.drop();
   }
 });

@@ -16,7 +16,7 @@ interface Op {
 }
 
 const OPS: Op[] = [
-  { method: 'get', path: '/healthz', summary: 'Liveness and the newest revision', auth: 'none' },
+  { method: 'get', path: '/healthz', summary: 'Liveness, the newest revision, and this controller\'s role (leader with its term, or follower with the leader\'s URL)', auth: 'none' },
   { method: 'post', path: '/v1/plan', summary: 'Validate and plan a fleet against the newest revision; changes nothing', auth: 'operator', body: PlanBody },
   { method: 'post', path: '/v1/apply', summary: 'Store a fleet as a new revision (409 when the parent is not the newest)', auth: 'operator', body: ApplyBody },
   { method: 'post', path: '/v1/rollback', summary: 'Apply the fleet of an earlier revision as a new revision', auth: 'operator', body: RollbackBody },

@@ -15,6 +15,9 @@ export const MIGRATION_LOCK = 0x68_61_66_65_6e_2d_6d_69n;
 export async function migratePostgres(pool: pg.Pool, migrations: readonly string[] = POSTGRES_MIGRATIONS): Promise<number> {
   const client = await pool.connect();
   try {
+    // A migrator that dies mid-statement (a long rewrite) is noticed within 2 s, its work rolled
+    // back and the lock freed for the next (PostgreSQL 14+; older ones notice at the statement's end).
+    await client.query('SET client_connection_check_interval = 2000').catch(() => undefined);
     await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK.toString()]);
     try {
       await client.query('CREATE TABLE IF NOT EXISTS hafen_schema (version INTEGER NOT NULL)');
@@ -40,6 +43,7 @@ export async function migratePostgres(pool: pg.Pool, migrations: readonly string
       return version;
     } finally {
       await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK.toString()]);
+      await client.query('RESET client_connection_check_interval').catch(() => undefined);
     }
   } finally {
     client.release();
