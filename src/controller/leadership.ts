@@ -3,7 +3,7 @@
  * runs; on PostgreSQL the one holding the store's lead (store/postgres-leader.ts), whose term
  * then fences the store's writes.
  */
-import { PostgresLeadership, type LeaderInfo, type LeaseTimes } from './store/postgres-leader.js';
+import { PostgresLeadership, type LeaderInfo, type LeaseTimes, type PostgresLeadershipOptions } from './store/postgres-leader.js';
 import { PostgresStore } from './store/postgres.js';
 import type { Store } from './store/store.js';
 
@@ -17,13 +17,8 @@ export interface Leadership {
   stop(): Promise<void>;
 }
 
-export interface LeadershipOptions {
-  advertise: string;
-  onElected(term: number): Promise<void>;
-  onLost(err: Error): void;
-  log(line: string): void;
-  lease?: Partial<LeaseTimes>;
-}
+/** The same on either store: where this controller is reached, and what to do when it leads or stops leading. */
+export type LeadershipOptions = PostgresLeadershipOptions;
 
 /** Takes the first turn before it returns: a controller alone on its store leads by then. */
 export async function startLeadership(store: Store, o: LeadershipOptions): Promise<Leadership> {

@@ -69,6 +69,9 @@ test('controllers on PostgreSQL: one leads, the other passes requests on; a lead
     t.diagnostic(`take-over after the lead's connection broke: ${((performance.now() - started) / 1000).toFixed(1)} s`);
     assert.equal((await health(b.url)).term, 2);
     assert.deepEqual((await viaB.revisions()).revisions.map((r) => r.number), [1], 'the new leader carries on from the database');
+    // The old leader, until restarted, passes requests on to the new one.
+    await until('the old leader passing requests on', async () => ((await health(a!.url)).leader === b!.url ? true : undefined), 5000, 100);
+    assert.deepEqual((await new HafenClient(a.url, token).revisions()).revisions.map((r) => r.number), [1]);
     assert.ok((await viaB.status()).apps.length > 0);
 
     // A write fenced with the old term is refused.

@@ -56,6 +56,8 @@ export class PostgresLeadership {
   private known?: LeaderInfo;
   private term?: number;
   private stopped = false;
+  /** Led once and lost it: never tries again (the controller is to be restarted), only reads who leads. */
+  private retired = false;
   private complained = false;
   private readonly lease: LeaseTimes;
 
@@ -121,9 +123,13 @@ export class PostgresLeadership {
         await c.query('SELECT 1');
         return;
       }
+      if (this.retired) {
+        this.known = await this.read(c);
+        return;
+      }
       const { rows } = await c.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1) AS ok', [CONTROLLER_LOCK]);
       if (!rows[0]!.ok) {
-        this.known = (await c.query<LeaderInfo>('SELECT term::integer AS term, url, since FROM hafen_leader WHERE id = 1')).rows[0];
+        this.known = await this.read(c);
         this.complained = false;
         return;
       }
@@ -142,7 +148,11 @@ export class PostgresLeadership {
     }
   }
 
-  /** The lock's connection failed: a leader stops leading; a follower tries again next round. */
+  private async read(c: pg.Client): Promise<LeaderInfo | undefined> {
+    return (await c.query<LeaderInfo>('SELECT term::integer AS term, url, since FROM hafen_leader WHERE id = 1')).rows[0];
+  }
+
+  /** The lock's connection failed: a leader stops leading (for good); a follower tries again next round. */
   private broken(err: Error): void {
     const c = this.client;
     this.client = undefined;
@@ -150,8 +160,8 @@ export class PostgresLeadership {
     if (this.stopped) return;
     if (this.term !== undefined) {
       this.term = undefined;
-      this.stopped = true;
-      clearTimeout(this.timer);
+      this.retired = true;
+      this.known = undefined;
       this.o.onLost(new HafenError('HAFEN_STORE_LOCK_LOST', `lost the lead on ${redact(this.url)} (${err.message}); stopping, so that no two controllers act at once`));
     } else if (!this.complained) {
       this.complained = true;
