@@ -35,7 +35,10 @@ before(async () => {
 
 after(() => {
   f.endPolls();
-  for (const s of servers) s.closeAllConnections(), s.close();
+  for (const s of servers) {
+    s.closeAllConnections();
+    s.close();
+  }
 });
 
 test('a follower passes a request on as it came and the answer back; says who passed it on and for whom', async () => {
