@@ -71,6 +71,9 @@ async function bootstrapAdmin(store: Store, data: string): Promise<string | unde
  */
 export async function startController(options: ControllerOptions): Promise<Controller> {
   const { host, port } = parseHostPort(options.listen, '--listen', '127.0.0.1:7400');
+  if (options.advertise !== undefined && !/^https?:\/\/[^/]+\/?$/.test(options.advertise)) {
+    throw new HafenError('HAFEN_CLI_BAD_OPTION', `--advertise: expected http://HOST:PORT (the URL the other controllers reach this one at), got "${options.advertise}"`);
+  }
   const warn = (line: string) => options.warn?.(line);
   const key = await loadSecretKey({ ...(options.secretKey !== undefined ? { env: options.secretKey } : {}), ...(options.secretKeyFile !== undefined ? { file: options.secretKeyFile } : {}), data: options.data });
   for (const w of key.warnings) warn(w);
@@ -109,9 +112,6 @@ export async function startController(options: ControllerOptions): Promise<Contr
     return was;
   };
   try {
-    if (options.advertise !== undefined && !/^https?:\/\/[^/]+\/?$/.test(options.advertise)) {
-      throw new HafenError('HAFEN_CLI_BAD_OPTION', `--advertise: expected http://HOST:PORT (the URL the other controllers reach this one at), got "${options.advertise}"`);
-    }
     if (options.store !== undefined && options.advertise === undefined && /^(0\.0\.0\.0|::)$/.test(bound.address)) {
       throw new HafenError('HAFEN_CLI_BAD_OPTION', `--listen ${options.listen} is every address: give --advertise http://THIS-HOST:${bound.port}, the URL the other controllers on the store pass requests to`);
     }
@@ -183,17 +183,18 @@ export async function runController(argv: string[]): Promise<number> {
     .option('--advertise <url>', 'with several controllers on one PostgreSQL store: the URL the others reach this one at (default: the --listen address; required when that is 0.0.0.0)')
     .option('--secret-key-file <file>', 'key that encrypts app secrets at rest (default: HAFEN_SECRET_KEY, else <data>/secret.key, created on first start)')
     .option('--quiet', 'no request log')
-    .addHelpText('after', '\nEnvironment:\n  HAFEN_SECRET_KEY  the secret key (32 bytes, base64 or hex); wins over --secret-key-file\n  HAFEN_STORE       the PostgreSQL store URL (may hold the password); --store wins\n  PGPASSWORD        the PostgreSQL password (or ~/.pgpass)');
+    .addHelpText('after', '\nEnvironment:\n  HAFEN_SECRET_KEY  the secret key (32 bytes, base64 or hex); wins over --secret-key-file\n  HAFEN_STORE       the PostgreSQL store URL (may hold the password); --store wins\n  HAFEN_ADVERTISE   the URL the other controllers reach this one at; --advertise wins\n  PGPASSWORD        the PostgreSQL password (or ~/.pgpass)');
   const early = parseArgs(program, argv);
   if (early !== undefined) return early;
   const opts = program.opts<{ data: string; listen: string; quiet?: boolean; secretKeyFile?: string; store?: string; advertise?: string }>();
   const storeUrl = opts.store ?? process.env.HAFEN_STORE;
+  const advertise = opts.advertise ?? process.env.HAFEN_ADVERTISE;
   return serveUntilSignalled(async () => {
     const c = await startController({
       data: opts.data,
       ...(storeUrl ? { store: storeUrl } : {}),
       listen: opts.listen,
-      ...(opts.advertise !== undefined ? { advertise: opts.advertise } : {}),
+      ...(advertise ? { advertise } : {}),
       logger: !opts.quiet,
       ...(process.env.HAFEN_SECRET_KEY !== undefined ? { secretKey: process.env.HAFEN_SECRET_KEY } : {}),
       ...(opts.secretKeyFile !== undefined ? { secretKeyFile: opts.secretKeyFile } : {}),
