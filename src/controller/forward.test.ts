@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
-import { follower, FORWARDED_BY } from './forward.js';
+import { CLIENT, clientAddress, follower, FORWARDED_BY } from './forward.js';
 
 let leaderUrl = '';
 let followerUrl = '';
@@ -14,7 +14,8 @@ const listen = async (s: http.Server) => {
   await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
   return `http://127.0.0.1:${(s.address() as AddressInfo).port}`;
 };
-const f = follower({ self: () => followerUrl, leader: () => known, health: async () => ({ ok: true, role: 'follower' }) });
+const derive = (label: string) => `sig(${label})`;
+const f = follower({ self: () => followerUrl, leader: () => known, health: async () => ({ ok: true, role: 'follower' }), derive });
 
 before(async () => {
   // The "leader": echoes what it got; /break answers half and breaks; /poll never answers.
@@ -53,6 +54,10 @@ test('a follower passes a request on as it came and the answer back; says who pa
   assert.equal(got.headers.authorization, 'Bearer hfa_t');
   assert.equal(got.headers[FORWARDED_BY], followerUrl);
   assert.equal(got.headers['x-forwarded-for'], '127.0.0.1');
+  // The leader takes the client's address from a follower's signed header, never from a forged one.
+  assert.equal(clientAddress({ ip: '10.0.0.9', headers: got.headers }, derive), '127.0.0.1');
+  assert.equal(clientAddress({ ip: '10.0.0.9', headers: { ...got.headers, [CLIENT]: '192.0.2.1' } }, derive), '10.0.0.9');
+  assert.equal(clientAddress({ ip: '10.0.0.9', headers: {} }, derive), '10.0.0.9');
 });
 
 test('a follower answers /healthz itself; without a leader, or asked to pass on what was passed on, 503 HAFEN_CONTROLLER_NO_LEADER', async () => {

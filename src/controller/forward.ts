@@ -5,11 +5,32 @@
  * take-over under way) a 503 HAFEN_CONTROLLER_NO_LEADER: the request reached no leader, and
  * clients try their next controller.
  */
+import { timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 
 /** Set on a passed-on request: a controller never passes one on twice (no loops between two followers). */
 export const FORWARDED_BY = 'x-hafen-forwarded-by';
+
+/** The client's address as the follower saw it, signed with a key every controller derives from the secret key. */
+export const CLIENT = 'x-hafen-client';
+export const CLIENT_SIG = 'x-hafen-client-sig';
+
+/**
+ * Who sent a request: its peer, or — for a request a follower passed on with a valid
+ * signature — the address the follower got it from (so the login throttle counts people, not
+ * followers; a forged header is ignored).
+ */
+export function clientAddress(req: { ip: string; headers: http.IncomingHttpHeaders }, derive: (label: string) => string): string {
+  const address = req.headers[CLIENT];
+  const sig = req.headers[CLIENT_SIG];
+  if (typeof address !== 'string' || typeof sig !== 'string') return req.ip;
+  const want = Buffer.from(derive(signed(address)));
+  const got = Buffer.from(sig);
+  return want.length === got.length && timingSafeEqual(want, got) ? address : req.ip;
+}
+
+const signed = (address: string) => `forwarded client ${address}`;
 
 /** Connection errors that mean the leader never got the request. */
 const NOT_SENT = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EADDRNOTAVAIL']);
@@ -30,6 +51,8 @@ export interface FollowerOptions {
   leader(): { url: string; term: number } | undefined;
   /** This controller's /healthz answer. */
   health(): Promise<Record<string, unknown>>;
+  /** A value derived from the secret key (Secrets.derive): signs the client's address for the leader. */
+  derive(label: string): string;
 }
 
 function answer(res: http.ServerResponse, status: number, body: unknown): void {
@@ -59,7 +82,8 @@ export function follower(o: FollowerOptions): Follower {
     }
     const to = new URL(req.url ?? '/', leader.url);
     const secure = to.protocol === 'https:';
-    const headers: http.OutgoingHttpHeaders = { ...req.headers, host: to.host, [FORWARDED_BY]: o.self(), 'x-forwarded-for': [req.headers['x-forwarded-for'], req.socket.remoteAddress].filter(Boolean).join(', ') };
+    const peer = req.socket.remoteAddress ?? '';
+    const headers: http.OutgoingHttpHeaders = { ...req.headers, host: to.host, [FORWARDED_BY]: o.self(), 'x-forwarded-for': [req.headers['x-forwarded-for'], peer].filter(Boolean).join(', '), [CLIENT]: peer, [CLIENT_SIG]: o.derive(signed(peer)) };
     for (const h of HOP) delete headers[h];
     const up = (secure ? https : http).request(to, { method: req.method, headers, agent: secure ? agents.https : agents.http }, (ures) => {
       const back = { ...ures.headers };

@@ -83,15 +83,17 @@ export async function startController(options: ControllerOptions): Promise<Contr
   let leadership: Leadership | undefined;
   let closing = false;
   let advertise = '';
+  const secrets = new Secrets(store, key);
   const passOn = follower({
     self: () => advertise,
     leader: () => leadership?.leader(),
     health: async () => ({ ok: true, role: 'follower', leader: leadership?.leader()?.url ?? null, revision: (await store.head())?.number ?? null }),
+    derive: (label) => secrets.derive(label),
   });
   const server = http.createServer((req, res) => (led ? led.handle(req, res) : passOn.handle(req, res)));
   server.keepAliveTimeout = 72_000;
   try {
-    await new Secrets(store, key).checkKey();
+    await secrets.checkKey();
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(port, host, () => resolve());

@@ -9,6 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import { HafenError } from '../../lib/errors.js';
 import { DECOY_HASH, hashPassword, MIN_PASSWORD, verifyPassword } from '../../lib/password.js';
 import { hashToken, newToken } from '../../lib/secrets.js';
+import { clientAddress } from '../forward.js';
 import type { ControllerService } from '../service.js';
 import type { User } from '../store/store.js';
 import { requireReader, requireRole } from './auth.js';
@@ -36,16 +37,17 @@ export function userRoutes(app: FastifyInstance, service: ControllerService, now
   app.post('/v1/login', async (req) => {
     const b = body(LoginBody, req);
     const t = now().getTime();
-    const tries = recent(req.ip, t);
+    const ip = clientAddress(req, (label) => service.secrets.derive(label));
+    const tries = recent(ip, t);
     if (tries.length >= MAX_FAILS) throw new HafenError('HAFEN_AUTH_THROTTLED', `too many failed logins from this address; try again in ${Math.ceil((tries[0]! + FAIL_WINDOW_MS - t) / 60_000)} min`);
     const user = await service.store.getUser(b.name);
     // An unknown name costs as long as a wrong password.
     const ok = await verifyPassword(b.password, user?.passwordHash ?? DECOY_HASH);
     if (!user || !ok) {
-      fails.set(req.ip, [...tries, t]);
+      fails.set(ip, [...tries, t]);
       throw new HafenError('HAFEN_AUTH_INVALID', 'wrong name or password');
     }
-    fails.delete(req.ip);
+    fails.delete(ip);
     const token = newToken('hfs_');
     const expiresAt = new Date(t + SESSION_HOURS * 3_600_000).toISOString();
     const scope = user.customer !== undefined ? { customer: user.customer } : {};
