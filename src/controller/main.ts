@@ -29,7 +29,7 @@ export interface ControllerOptions {
   advertise?: string;
   /** The lead's timing on a PostgreSQL store (store/postgres-leader.ts DEFAULT_LEASE). */
   lease?: Partial<LeaseTimes>;
-  /** Called when the controller must stop (it lost the lead on the PostgreSQL store); default: a warning (it then only passes requests on to the new leader, and leads again only once restarted). */
+  /** Called when the controller must stop (it lost the lead on the PostgreSQL store, or cannot reach it); default: a warning (it then only passes requests on, and leads again only once restarted). */
   onFatal?: (err: Error) => void;
   listen: string;
   logger?: boolean;

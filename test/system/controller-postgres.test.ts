@@ -3,7 +3,9 @@
  * a second one follows and passes every request on to it (a fleet applied through the follower
  * is in the database); when the leader's connection holding the lead breaks, it is told to stop
  * and writes nothing more (its term is fenced), and the follower takes over; a restarted
- * controller follows and carries on from the database, its admin token still good.
+ * controller follows and carries on from the database, its admin token still good. A leader cut
+ * off from the database gives up before the database frees its lead; a follower cut off from it
+ * is told to stop after a while (restarted, it looks for the primary again).
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -126,6 +128,39 @@ test('a leader cut off from PostgreSQL (packets dropped, nothing closed) stops l
     t.diagnostic(`cut off at 0 s: the old leader gave up at ${gaveUp.toFixed(1)} s, the other led at ${tookOver.toFixed(1)} s`);
     assert.ok(lostAt[0]! < ledAt, 'never two leaders at once');
     assert.ok(tookOver <= 15, `take-over in ${tookOver.toFixed(1)} s`);
+  } finally {
+    await relay.close();
+    await a?.close();
+    await b?.close();
+    await db.drop();
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  }
+});
+
+test('a follower that cannot reach PostgreSQL for a while is told to stop (restarted, it looks for the primary again); the leader leads on', async (t) => {
+  const missing = await postgresMissing();
+  if (!need(t, missing === undefined, missing ?? '')) return;
+  const db = await freshDatabase();
+  const dirs = [mkdtempSync(join(tmpdir(), 'hafen-ctl-pg-')), mkdtempSync(join(tmpdir(), 'hafen-ctl-pg2-'))];
+  const target = new URL(db.url);
+  const relay = await tcpRelay({ host: target.hostname, port: Number(target.port) });
+  const viaRelay = new URL(db.url);
+  viaRelay.port = String(relay.port);
+  const fatal: Error[] = [];
+  let a: Controller | undefined;
+  let b: Controller | undefined;
+  try {
+    a = await startController({ data: dirs[0]!, listen: '127.0.0.1:0', store: db.url, secretKey: 'a'.repeat(64) });
+    b = await startController({ data: dirs[1]!, listen: '127.0.0.1:0', store: viaRelay.toString(), secretKey: 'a'.repeat(64), lease: { giveUpMs: 3000 }, onFatal: (err) => void fatal.push(err) });
+    relay.blackhole();
+    const cut = performance.now();
+    await until('the follower told to stop', async () => (fatal.length > 0 ? true : undefined), 20_000, 100);
+    t.diagnostic(`told to stop ${((performance.now() - cut) / 1000).toFixed(1)} s after its database went silent (giveUpMs 3 s, queries time out after 4 s)`);
+    assert.equal((fatal[0] as Error & { code?: string }).code, 'HAFEN_STORE_UNREACHABLE');
+    assert.match(fatal[0]!.message, /for 3 s .*a restart looks for the primary/);
+    assert.doesNotMatch(fatal[0]!.message, /:hafen_test@/);
+    assert.deepEqual([a.leading, b.leading], [true, false]);
+    assert.equal((await health(a.url)).role, 'leader');
   } finally {
     await relay.close();
     await a?.close();

@@ -34,17 +34,19 @@ export interface LeaseTimes {
   heartbeatMs: number;
   timeoutMs: number;
   idleSessionMs: number;
+  /** A follower that cannot reach its database this long is told to stop (`onLost`): restarted, it looks for the primary again (a failover). */
+  giveUpMs: number;
 }
 
 /** Take-over within ~idleSessionMs + pollMs when a leader is cut off; within ~pollMs when it dies. */
-export const DEFAULT_LEASE: LeaseTimes = { pollMs: 1000, heartbeatMs: 2000, timeoutMs: 4000, idleSessionMs: 10_000 };
+export const DEFAULT_LEASE: LeaseTimes = { pollMs: 1000, heartbeatMs: 2000, timeoutMs: 4000, idleSessionMs: 10_000, giveUpMs: 30_000 };
 
 export interface PostgresLeadershipOptions {
   /** The URL this controller is reached at by the others. */
   advertise: string;
   /** This controller now leads (term given); leadership waits for it before its next round. */
   onElected(term: number): Promise<void>;
-  /** This controller no longer leads: it must stop acting at once. */
+  /** This controller no longer leads (it must stop acting at once), or as a follower has not reached its database for `giveUpMs`. */
   onLost(err: Error): void;
   log(line: string): void;
   lease?: Partial<LeaseTimes>;
@@ -59,6 +61,8 @@ export class PostgresLeadership {
   /** Led once and lost it: never tries again (the controller is to be restarted), only reads who leads. */
   private retired = false;
   private complained = false;
+  /** Since when a follower has not reached its database. */
+  private unreachableSince?: number;
   private readonly lease: LeaseTimes;
 
   constructor(
@@ -123,14 +127,11 @@ export class PostgresLeadership {
         await c.query('SELECT 1');
         return;
       }
-      if (this.retired) {
-        this.known = await this.read(c);
-        return;
-      }
-      const { rows } = await c.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1) AS ok', [CONTROLLER_LOCK]);
-      if (!rows[0]!.ok) {
+      const got = !this.retired && (await c.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1) AS ok', [CONTROLLER_LOCK])).rows[0]!.ok;
+      if (!got) {
         this.known = await this.read(c);
         this.complained = false;
+        this.unreachableSince = undefined;
         return;
       }
       const since = new Date().toISOString();
@@ -163,9 +164,16 @@ export class PostgresLeadership {
       this.retired = true;
       this.known = undefined;
       this.o.onLost(new HafenError('HAFEN_STORE_LOCK_LOST', `lost the lead on ${redact(this.url)} (${err.message}); stopping, so that no two controllers act at once`));
-    } else if (!this.complained) {
+      return;
+    }
+    const now = Date.now();
+    this.unreachableSince ??= now;
+    if (!this.complained) {
       this.complained = true;
       this.o.log(`cannot reach ${redact(this.url)} to see who leads: ${err.message}; trying again`);
+    } else if (now - this.unreachableSince >= this.lease.giveUpMs) {
+      this.unreachableSince = undefined;
+      this.o.onLost(new HafenError('HAFEN_STORE_UNREACHABLE', `could not reach ${redact(this.url)} for ${Math.round(this.lease.giveUpMs / 1000)} s (${err.message}); stopping, so that a restart looks for the primary among the store's hosts again`));
     }
   }
 }
