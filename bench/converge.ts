@@ -8,7 +8,9 @@
  * an environment value of every app and measures, per host, the time from the apply call
  * until the controller's status shows the host has applied the new desired state.
  *
- * Run: npm run build && node --import tsx bench/converge.ts [--rounds 5]
+ * Run: npm run build && node --import tsx bench/converge.ts [--rounds 5] [--store postgres://…] [--follower]
+ * --store: the controller on PostgreSQL (an empty database); --follower: a second controller on
+ * that store, which the agents talk to (it passes every request on to the leader).
  * To find where the time goes: BENCH_PROFILE_CONTROLLER=DIR (a CPU profile of the controller),
  * BENCH_PROFILE_AGENTS=DIR (of the first five agents), BENCH_AGENT_LOGS=DIR (every agent's log).
  * No peer runs here (Kamal, Coolify and Dokploy push over SSH; there is nothing comparable
@@ -22,7 +24,14 @@ import { parse, stringify } from 'yaml';
 import { HafenClient } from '../src/client/client.js';
 import { yamlFiles, ROOT, BIN } from '../test/helpers/paths.js';
 
-const rounds = Number(process.argv[process.argv.indexOf('--rounds') + 1] || 5);
+const arg = (name: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined);
+const rounds = Number(arg('--rounds') || 5);
+const store = arg('--store');
+const viaFollower = process.argv.includes('--follower');
+if (viaFollower && !store) throw new Error('--follower needs --store postgres://… (several controllers share a PostgreSQL store)');
+const storeArgs = store ? ['--store', store] : [];
+// Every controller on one store needs the same secret key.
+const controllerEnv = { ...process.env, HAFEN_SECRET_KEY: 'e'.repeat(64) };
 const dir = mkdtempSync(join(tmpdir(), 'hafen-converge-'));
 const children: ChildProcess[] = [];
 const fleetDir = join(ROOT, 'examples', 'frachtwerk');
@@ -62,23 +71,37 @@ function cpuSeconds(pid: number): number {
 try {
   const port = 17400 + (process.pid % 1000);
   const url = `http://127.0.0.1:${port}`;
-  const controller = spawn(process.execPath, [...profile(process.env.BENCH_PROFILE_CONTROLLER), BIN, 'controller', '--data', join(dir, 'controller'), '--listen', `127.0.0.1:${port}`, '--quiet'], { stdio: 'ignore' });
+  const controller = spawn(process.execPath, [...profile(process.env.BENCH_PROFILE_CONTROLLER), BIN, 'controller', '--data', join(dir, 'controller'), '--listen', `127.0.0.1:${port}`, '--quiet', ...storeArgs], { stdio: 'ignore', env: controllerEnv });
   children.push(controller);
-  for (let i = 0; i < 100; i++) {
-    try {
-      await new HafenClient(url).health();
-      break;
-    } catch {
-      await sleep(100);
+  const answering = async (u: string) => {
+    for (let i = 0; i < 100; i++) {
+      try {
+        return await new HafenClient(u).health();
+      } catch {
+        await sleep(100);
+      }
     }
+    throw new Error(`no controller answers at ${u}`);
+  };
+  await answering(url);
+  // The agents' controller: this one, or a follower that passes their requests on to it.
+  let agentsUrl = url;
+  let follower: ChildProcess | undefined;
+  if (viaFollower) {
+    agentsUrl = `http://127.0.0.1:${port + 1}`;
+    follower = spawn(process.execPath, [BIN, 'controller', '--data', join(dir, 'follower'), '--listen', `127.0.0.1:${port + 1}`, '--quiet', ...storeArgs], { stdio: 'ignore', env: controllerEnv });
+    children.push(follower);
+    const h = (await answering(agentsUrl)) as { role?: string };
+    if (h.role !== 'follower') throw new Error(`the second controller is ${h.role}, not a follower`);
   }
+  console.log(`controller on ${store ? 'PostgreSQL' : 'SQLite'}${viaFollower ? '; the agents talk to a follower, which passes their requests on' : ''}`);
   const admin = new HafenClient(url, readFileSync(join(dir, 'controller', 'admin.token'), 'utf8').trim());
   let rev = (await admin.apply(sources(0), null, 'bench')).revision;
   const hosts = (await admin.status()).hosts.map((h) => h.host);
   for (const host of hosts) {
     const { token } = await admin.joinToken(host);
     const logs = process.env.BENCH_AGENT_LOGS;
-    const agent = spawn(process.execPath, [...profile(children.length <= 5 ? process.env.BENCH_PROFILE_AGENTS : undefined), BIN, 'agent', '--controller', url, '--data', join(dir, 'agents', host)], {
+    const agent = spawn(process.execPath, [...profile(children.length <= 5 ? process.env.BENCH_PROFILE_AGENTS : undefined), BIN, 'agent', '--controller', agentsUrl, '--data', join(dir, 'agents', host)], {
       stdio: ['ignore', 'ignore', logs ? openSync(join(logs, `${host}.log`), 'w') : 'ignore'],
       env: { ...process.env, HAFEN_JOIN_TOKEN: token },
     });
@@ -92,7 +115,8 @@ try {
   }
   console.log(`${hosts.length} agents connected and converged on revision ${rev}`);
   const samples: number[] = [];
-  const agentPids = children.slice(1).map((c) => c.pid!);
+  const agentPids = children.filter((c) => c !== controller && c !== follower).map((c) => c.pid!);
+  const followerCpu = () => (follower ? cpuSeconds(follower.pid!) : 0);
   {
     // What 100 idle agents and the controller cost between changes (heartbeats, long-polls).
     const a0 = agentPids.reduce((n, p) => n + cpuSeconds(p), 0);
@@ -103,7 +127,7 @@ try {
   }
   for (let round = 1; round <= rounds; round++) {
     await sleep(1000);
-    const cpu0 = { controller: cpuSeconds(controller.pid!), agents: agentPids.reduce((n, p) => n + cpuSeconds(p), 0), bench: cpuSeconds(process.pid) };
+    const cpu0 = { controller: cpuSeconds(controller.pid!), follower: followerCpu(), agents: agentPids.reduce((n, p) => n + cpuSeconds(p), 0), bench: cpuSeconds(process.pid) };
     const next = sources(round);
     const t0 = performance.now();
     const wall0 = Date.now();
@@ -123,10 +147,10 @@ try {
       if (now - t0 > 60_000) throw new Error(`round ${round}: ${hosts.length - done.size} hosts did not converge within 60 s`);
       await sleep(1000);
     }
-    const cpu = { controller: cpuSeconds(controller.pid!) - cpu0.controller, agents: agentPids.reduce((n, p) => n + cpuSeconds(p), 0) - cpu0.agents, bench: cpuSeconds(process.pid) - cpu0.bench };
+    const cpu = { controller: cpuSeconds(controller.pid!) - cpu0.controller, follower: followerCpu() - cpu0.follower, agents: agentPids.reduce((n, p) => n + cpuSeconds(p), 0) - cpu0.agents, bench: cpuSeconds(process.pid) - cpu0.bench };
     const times = [...done.values()].sort((a, b) => a - b);
     samples.push(...times);
-    console.log(`round ${round}: apply call ${applied.toFixed(0)} ms; all ${times.length} hosts applied after p50 ${times[Math.floor(times.length / 2)]!.toFixed(0)} ms, p95 ${times[Math.floor(times.length * 0.95)]!.toFixed(0)} ms, max ${times[times.length - 1]!.toFixed(0)} ms at ${[...done].sort((a, b) => b[1] - a[1])[0]![0]} (slowest status poll ${slowest.toFixed(0)} ms; CPU: controller ${cpu.controller.toFixed(2)} s, agents ${cpu.agents.toFixed(2)} s, this benchmark ${cpu.bench.toFixed(2)} s)`);
+    console.log(`round ${round}: apply call ${applied.toFixed(0)} ms; all ${times.length} hosts applied after p50 ${times[Math.floor(times.length / 2)]!.toFixed(0)} ms, p95 ${times[Math.floor(times.length * 0.95)]!.toFixed(0)} ms, max ${times[times.length - 1]!.toFixed(0)} ms at ${[...done].sort((a, b) => b[1] - a[1])[0]![0]} (slowest status poll ${slowest.toFixed(0)} ms; CPU: controller ${cpu.controller.toFixed(2)} s${follower ? `, follower ${cpu.follower.toFixed(2)} s` : ''}, agents ${cpu.agents.toFixed(2)} s, this benchmark ${cpu.bench.toFixed(2)} s)`);
   }
   samples.sort((a, b) => a - b);
   const p95 = samples[Math.floor(samples.length * 0.95)]!;

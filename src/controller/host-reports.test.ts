@@ -31,6 +31,12 @@ test('reports reach the store in one batch on flush, and a controller restart fi
   assert.deepEqual((await store.hostStatuses()).map((s) => [s.host, appliedAt(s)]), [['h1', '2026-11-26T10:00:01.000Z'], ['h2', '2026-11-26T10:00:00.000Z']]);
   const again = new HostReports(store, 60_000);
   assert.deepEqual((await again.all()).map((s) => s.host), ['h1', 'h2']);
+  // What the store held may be older than what the agents last said: not acted on until they report again (or the grace is over).
+  assert.equal(again.settled(['h1', 'h2']), false);
+  again.record(report('h1', 'y', '2026-11-26T10:00:06.000Z'));
+  assert.equal(again.settled(['h1']), true);
+  assert.equal(again.settled(['h1', 'h2']), false);
+  assert.equal(again.settled(['h1', 'h2'], 0), true, 'after the grace, as they are');
   await store.close();
 });
 

@@ -3,7 +3,8 @@
  * requests that deliver it. A hundred agents heartbeat every few seconds; writing each report
  * in its own durable transaction cost an fsync per report on the controller's only thread and
  * delayed every other request. Reports are re-sent within seconds, so a crash loses nothing
- * that matters: at most `flushMs` of heartbeats, which the agents repeat.
+ * that matters: at most `flushMs` of heartbeats, which the agents repeat — but until a host
+ * reported again, what the store holds of it may be that old: `settled` says when to trust it.
  */
 import type { HostStatus, Store } from './store/store.js';
 
@@ -13,6 +14,9 @@ export class HostReports {
   private loaded?: Promise<void>;
   private timer?: NodeJS.Timeout;
   private flushing: Promise<void> = Promise.resolve();
+  /** Hosts that reported to this controller since it started (or took the lead). */
+  private readonly live = new Set<string>();
+  private readonly startedAt = performance.now();
 
   constructor(
     private readonly store: Store,
@@ -38,9 +42,23 @@ export class HostReports {
     const appliedAt = applied !== undefined && before?.appliedHash === applied && before.appliedAt ? before.appliedAt : status.reportedAt;
     status = { ...status, status: { ...(status.status as object), appliedAt } };
     this.latest.set(status.host, status);
+    this.live.add(status.host);
     this.dirty.add(status.host);
     // A failed flush keeps the reports dirty; the next report schedules another try.
     this.timer ??= setTimeout(() => void this.flush().catch(() => {}), this.flushMs).unref();
+  }
+
+  /**
+   * Whether these hosts' last reports can be acted on: each reported since this controller
+   * started, or `graceMs` passed (agents report every 5 s; one that did not by then is away).
+   * A report from the store may be up to `flushMs` older than what the agent last said (a
+   * controller killed before it wrote the newest): a move would roll back on a "not healthy"
+   * the agent already took back.
+   */
+  settled(hosts: Iterable<string>, graceMs = 10_000): boolean {
+    if (performance.now() - this.startedAt >= graceMs) return true;
+    for (const h of hosts) if (!this.live.has(h)) return false;
+    return true;
   }
 
   /** One host's last report. */

@@ -30,6 +30,8 @@ export interface RolloutDeps {
   /** The host's desired state as its agent gets it now. */
   desiredFor(host: string): Promise<{ state: HostDesiredState; hash: string }>;
   report(host: string): Promise<HostStatus | undefined>;
+  /** Whether the hosts' last reports can be acted on (host-reports.ts `settled`): a host's gate waits until then. */
+  settled(hosts: Iterable<string>): boolean;
   /** Holds changed: wake the agents. */
   changed(): void;
   now(): Date;
@@ -130,7 +132,7 @@ export class Rollouts {
     const now = this.deps.now();
     let changed = false;
     for (const h of r.hosts) {
-      if (h.stage !== r.stage || h.state !== 'rolling') continue;
+      if (h.stage !== r.stage || h.state !== 'rolling' || !this.deps.settled([h.host])) continue;
       const { state, hash } = await this.deps.desiredFor(h.host);
       const rep = await this.deps.report(h.host);
       const body = rep?.status as ReportBody | undefined;

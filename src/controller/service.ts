@@ -31,7 +31,7 @@ import { prepareFleet } from './prepare.js';
 import { overlayRoutes, overlayUnits } from '../core/migration/overlay.js';
 import type { MigrationRecord } from '../core/migration/record.js';
 import type { Rollout } from '../core/plan/rollout.js';
-import { Watch } from './watch.js';
+import { Watch, type WatchSource } from './watch.js';
 import type { Secrets } from './secrets.js';
 import type { HostStatus, SecretInfo, Store } from './store/store.js';
 
@@ -69,6 +69,7 @@ export class ControllerService {
       holds: this.holds,
       desiredFor: (host) => this.desiredFor(host),
       report: (host) => this.reports.get(host),
+      settled: (hosts) => this.reports.settled(hosts),
       changed: () => this.changes.emit('revision'),
       now,
       log,
@@ -78,6 +79,7 @@ export class ControllerService {
       linkToken: (id) => `hfc_${secrets.derive(`consent-link ${id}`)}`,
       current: () => this.current(),
       report: (host) => this.reports.get(host),
+      settled: (hosts) => this.reports.settled(hosts),
       place: (r) => this.placeMove(r),
       changed: () => ['revision', 'routes'].forEach((e) => this.changes.emit(e)),
       now,
@@ -89,27 +91,22 @@ export class ControllerService {
       changed: () => this.changes.emit('backup'),
       now,
     });
-    this.watch = new Watch(
-      store,
-      secrets,
-      {
-        current: async () => {
-          const cur = await this.current();
-          return cur && { fleet: cur.fleet, checks: () => this.checksOf(cur) };
-        },
-        reports: () => this.reports.all(),
-        backups: () => this.backups.apps(),
-        backupDisks: () => this.backups.disks(),
-        firewalls: async () => {
-          const cur = await this.current();
-          return cur ? firewallStates(cur.fleet.hosts, await this.holds.effective(cur, cur.fleet.hosts), await this.reports.all()) : [];
-        },
-        changed: (what) => this.changes.emit(what),
-        maintenance: async () => this.migrations.maintenance(),
+    const source: WatchSource = {
+      current: async () => {
+        const cur = await this.current();
+        return cur && { fleet: cur.fleet, checks: () => this.checksOf(cur) };
       },
-      now,
-      log,
-    );
+      reports: () => this.reports.all(),
+      backups: () => this.backups.apps(),
+      backupDisks: () => this.backups.disks(),
+      firewalls: async () => {
+        const cur = await this.current();
+        return cur ? firewallStates(cur.fleet.hosts, await this.holds.effective(cur, cur.fleet.hosts), await this.reports.all()) : [];
+      },
+      changed: (what) => this.changes.emit(what),
+      maintenance: async () => this.migrations.maintenance(),
+    };
+    this.watch = new Watch(store, secrets, source, now, log);
   }
 
   /** The newest revision, rendered (cached until the next revision or secret change). */

@@ -50,6 +50,8 @@ export interface SiteMigrationDeps {
   store: Store;
   /** The last report of a host's agent (its body as sent, and when it came). */
   report(host: string): Promise<{ reportedAt: string; status: unknown } | undefined>;
+  /** Whether the hosts' last reports can be acted on (host-reports.ts `settled`): a running move waits until they are. */
+  settled(hosts: Iterable<string>): boolean;
   /** Stores a revision of the newest fleet with the move's replicas at its target (idempotent: none when already so); returns its number. */
   place(r: MigrationRecord): Promise<number>;
   /** What agents or proxies get changed (a move's overlay). */
@@ -199,7 +201,7 @@ export class SiteMigrations {
           if (s) await this.save(s.record, s.event, s.notify === 'reminder' ? 'reminder' : 'expired', now);
         } else if (r.state === 'accepted' && mayRun(r, now)) {
           await this.saveRun(startRun(r, now), 'started');
-        } else if (r.state === 'running') {
+        } else if (r.state === 'running' && this.deps.settled(r.move.targets.flatMap((t) => [t.from, t.to]))) {
           await (r.move.strategy === 'cutover' ? this.advanceCutover(r, now, cutover) : this.advance(r, now, opts));
         }
       }

@@ -108,6 +108,7 @@ test('the leader killed twice during a live move: the other takes over each time
   }, 40_000, 200);
   const before = (await admin.health()).revision!;
   const traffic = steadyGets(proxy.url, 'blog.verlag.example', 100);
+  cleanup.push(() => traffic.stop());
   await sleep(1000);
 
   // Kill 1: while the leader sends the customer's "started" message.
