@@ -4,7 +4,8 @@
  * round), and the one that answers is kept. A request that may have arrived (a connection
  * broken after sending, no answer in time) goes to another controller only when it is safe to
  * repeat (GET); so does one that a controller could not pass on to a leader (503
- * HAFEN_CONTROLLER_NO_LEADER: it went nowhere). Answers are decoded here: JSON, and the controller's errors as HafenErrors.
+ * HAFEN_CONTROLLER_NO_LEADER: it went nowhere). Answers are decoded here: JSON, and the
+ * controller's errors as HafenErrors.
  */
 import { HafenError } from '../lib/errors.js';
 import { httpRequest, HttpTimeoutError, type HttpResult } from '../lib/http.js';

@@ -3,10 +3,10 @@
  * PostgreSQL's own streaming replication, shared by several controllers of which one leads
  * (postgres-leader.ts). A pool of connections; every write that belongs together is one
  * transaction on one connection, fenced by the leader's term once `fence` is called; where the
- * SQLite store takes its write lock
- * up front (BEGIN IMMEDIATE) this one takes a transaction-scoped advisory lock, so two
- * controllers appending a revision at once cannot both see the same head. Migrated on open
- * (postgres-migrate.ts). Same contract as the SQLite store (test/contract/store.ts).
+ * SQLite store takes its write lock up front (BEGIN IMMEDIATE) this one takes a
+ * transaction-scoped advisory lock, so two controllers appending a revision at once cannot both
+ * see the same head. Migrated on open (postgres-migrate.ts). Same contract as the SQLite store
+ * (test/contract/store.ts).
  */
 import pg from 'pg';
 import type { BackupRunBody } from '../../client/client.js';
