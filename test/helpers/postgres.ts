@@ -40,7 +40,17 @@ export async function freshDatabase(): Promise<{ url: string; drop(): Promise<vo
       const c = new pg.Client({ connectionString: PG_URL });
       await c.connect();
       try {
-        await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+        // An autovacuum worker in the database (it runs as a superuser) cannot be ended by this
+        // role: FORCE then fails (42501) until the worker is done, which takes moments.
+        for (let attempt = 1; ; attempt++) {
+          try {
+            await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+            return;
+          } catch (err) {
+            if ((err as { code?: string }).code !== '42501' || attempt >= 20) throw err;
+            await new Promise((r) => setTimeout(r, 250));
+          }
+        }
       } finally {
         await c.end();
       }
