@@ -8,6 +8,8 @@
 import { timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
+// Connection errors that mean the leader never got the request: the same the client goes on to the next controller for.
+import { NOT_SENT } from '../client/controllers.js';
 
 /** Set on a passed-on request: a controller never passes one on twice (no loops between two followers). */
 export const FORWARDED_BY = 'x-hafen-forwarded-by';
@@ -31,9 +33,6 @@ export function clientAddress(req: { ip: string; headers: http.IncomingHttpHeade
 }
 
 const signed = (address: string) => `forwarded client ${address}`;
-
-/** Connection errors that mean the leader never got the request. */
-const NOT_SENT = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EADDRNOTAVAIL']);
 
 /** Hop-by-hop headers: they describe one connection, not the request. */
 const HOP = ['connection', 'keep-alive', 'proxy-connection', 'upgrade', 'te', 'trailer'];
