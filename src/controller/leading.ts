@@ -14,7 +14,6 @@ import { ControllerService } from './service.js';
 import type { Store } from './store/store.js';
 
 export interface Led {
-  service: ControllerService;
   handle(req: http.IncomingMessage, res: http.ServerResponse): void;
   /** Stops the timers and ends the long-polls (requests under way finish). */
   halt(): void;
@@ -65,7 +64,6 @@ export async function lead(o: LeadOptions): Promise<Led> {
   }, 1000);
   rolloutTimer.unref();
   return {
-    service,
     handle: (req, res) => handle(req, res),
     halt: () => {
       clearInterval(monitorTimer);

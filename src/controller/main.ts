@@ -12,7 +12,6 @@ import { follower } from './forward.js';
 import { lead, type Led } from './leading.js';
 import { startLeadership, type Leadership, type LeaseTimes } from './leadership.js';
 import { loadSecretKey, Secrets } from './secrets.js';
-import type { ControllerService } from './service.js';
 import { openStore, storeName } from './store/open.js';
 import type { Store } from './store/store.js';
 
@@ -51,8 +50,6 @@ export type Controller = ControllerHandle & {
   storeName: string;
   /** Whether this controller leads (the others pass requests on to it). */
   readonly leading: boolean;
-  /** The running service while this controller leads. */
-  readonly service: ControllerService | undefined;
 };
 
 /** First start: one admin token, written to a file only the owner can read, never logged. */
@@ -149,9 +146,6 @@ export async function startController(options: ControllerOptions): Promise<Contr
     },
     get leading() {
       return led !== undefined;
-    },
-    get service() {
-      return led?.service;
     },
     close: async () => {
       // End the long-polls, then stop listening. Connections that go idle while requests
