@@ -4,6 +4,12 @@
 //   integration  test/integration/**/*.test.ts   the CLI and files, Node only
 //   system       test/system/**/*.test.ts  real Docker, restic, nftables, PostgreSQL, ...
 // Usage: node scripts/run-tests.mjs unit integration [-- extra node --test flags]
+//
+// Test files run side by side (each in its own process): they share no state — every test takes
+// its own temporary directories, ports from the kernel and loopback addresses from
+// test/helpers/loopback.ts. HAFEN_TEST_CONCURRENCY sets how many at once (default: 4 for unit
+// and integration tests, which mostly wait on timers and sockets; 1 for system tests, which
+// share one Docker engine, PostgreSQL server and the host's nftables).
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -43,5 +49,10 @@ if (files.length === 0) {
 if (!suites.includes('system')) {
   console.log('note: system tests (Docker, restic, nftables, PostgreSQL, ...) run with `npm run test:system`.');
 }
-const res = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...extra, ...files], { stdio: 'inherit' });
+const concurrency = Number(process.env.HAFEN_TEST_CONCURRENCY ?? (suites.includes('system') ? 1 : 4));
+if (!Number.isInteger(concurrency) || concurrency < 1) {
+  console.error(`HAFEN_TEST_CONCURRENCY must be a whole number above 0, not "${process.env.HAFEN_TEST_CONCURRENCY}"`);
+  process.exit(2);
+}
+const res = spawnSync(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...extra, ...files], { stdio: 'inherit' });
 process.exit(res.status ?? 1);

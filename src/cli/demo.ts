@@ -23,15 +23,36 @@ import { dockerEngine, ensureDemoImage } from './demo-image.js';
 import { registerDemoLoad } from './demo-load.js';
 import { clearDemo, writeDemo, type DemoHost } from './demo-state.js';
 import { EXIT, type CliIo } from './io.js';
+import { parsePrefix } from '../core/ipam/ipv4.js';
+import { HafenError } from '../lib/errors.js';
 
 const BIN = fileURLToPath(new URL('../../bin/hafen.js', import.meta.url));
 
-/** The demo's hosts: one per site, each on its own loopback address; the site's proxy beside it. */
-export const DEMO_HOSTS = [
-  { host: 'nue-app-01', site: 'nue', address: '127.0.11.1', proxy: '127.0.11.10' },
-  { host: 'vie-app-01', site: 'vie', address: '127.0.12.1', proxy: '127.0.12.10' },
-  { host: 'hel-app-01', site: 'hel', address: '127.0.13.1', proxy: '127.0.13.10' },
+/** The demo's sites, each with one host, in the order they take the loopback /24s of --addresses. */
+const DEMO_SITES = [
+  { host: 'nue-app-01', site: 'nue' },
+  { host: 'vie-app-01', site: 'vie' },
+  { host: 'hel-app-01', site: 'hel' },
 ] as const;
+
+/** Where the demo runs by default: 127.0.11.x (nue), 127.0.12.x (vie), 127.0.13.x (hel). */
+export const DEMO_ADDRESSES = '127.0.11.0/24';
+
+/**
+ * The demo's hosts on loopback from `--addresses` (the first of three consecutive /24s inside
+ * 127.0.0.0/8): per site the host at .1 and its proxy at .10. Throws a HafenError naming the
+ * option when the value is not such a /24.
+ */
+export function demoHosts(addresses: string): { host: string; site: string; address: string; proxy: string }[] {
+  const bad = (why: string) => new HafenError('HAFEN_CLI_BAD_OPTION', `--addresses ${addresses} ${why}; give the first of three /24s inside 127.0.0.0/8, like ${DEMO_ADDRESSES} (the default) or 127.0.21.0/24`);
+  const p = parsePrefix(addresses);
+  if (!p.ok) throw bad(p.reason);
+  if (p.prefix.length !== 24) throw bad(`is a /${p.prefix.length}, not a /24`);
+  const [a, b, c] = addresses.split('.').map(Number) as [number, number, number];
+  if (a !== 127) throw bad('is not a loopback prefix (Linux answers on all of 127.0.0.0/8; traffic never leaves the machine)');
+  if (c + DEMO_SITES.length - 1 > 255) throw bad(`leaves no room for ${DEMO_SITES.length} consecutive /24s`);
+  return DEMO_SITES.map((s, i) => ({ ...s, address: `${a}.${b}.${c + i}.1`, proxy: `${a}.${b}.${c + i}.10` }));
+}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -57,6 +78,7 @@ export function registerDemo(program: Command, io: CliIo, setExit: (code: number
     .description('Run a whole three-site fleet on this machine: controller, agents, probers and an edge proxy per site, as real processes. Ctrl-C stops everything. With a demo running: `demo load` sends traffic, `demo fail site:hel` cuts a site off, `demo heal site:hel` brings it back.')
     .option('--data <dir>', 'where the demo keeps its state and logs (reused by the next start)', '.hafen-demo')
     .option('--listen <host:port>', 'controller address', '127.0.0.1:7400')
+    .option('--addresses <prefix>', 'the first of three consecutive loopback /24s, one per site (nue, vie, hel): the host at .1, its proxy at .10; another prefix (and --listen, --data) runs a second demo beside the first', DEMO_ADDRESSES)
     .option('--driver <driver>', 'how the apps run: process (Node only) or compose (containers on a Docker engine, which must be reachable)', 'process')
     .action(async (opts: DemoOptions) => setExit(await runDemo(opts, io)));
   registerDemoLoad(demo, io, setExit);
@@ -66,6 +88,7 @@ export function registerDemo(program: Command, io: CliIo, setExit: (code: number
 interface DemoOptions {
   data: string;
   listen: string;
+  addresses: string;
   driver: string;
 }
 
@@ -75,6 +98,7 @@ async function runDemo(opts: DemoOptions, io: CliIo): Promise<number> {
     return EXIT.invalid;
   }
   const driver: DemoDriver = opts.driver;
+  const hosts = demoHosts(opts.addresses);
   const data = resolve(opts.data);
   const { host, port } = parseHostPort(opts.listen, '--listen', '127.0.0.1:7400');
   const url = `http://${host}:${port}`;
@@ -156,14 +180,14 @@ async function runDemo(opts: DemoOptions, io: CliIo): Promise<number> {
     }
     if (!backups) io.stdout('restic is not installed: the demo runs without backups (apt install restic, and start it again)\n');
     const agents = new Map<string, ChildProcess>();
-    for (const h of DEMO_HOSTS) {
+    for (const h of hosts) {
       const dir = join(data, h.host);
       const joined = existsSync(join(dir, 'credential.json'));
       const env = joined ? {} : { HAFEN_JOIN_TOKEN: (await admin.joinToken(h.host)).token };
       agents.set(h.host, start(`agent-${h.host}`, ['agent', '--controller', url, '--data', dir, '--address', h.address, '--driver', driver, '--probe', '--stop-units-on-exit'], env).once('exit', early(`agent-${h.host}`)));
     }
     const running: DemoHost[] = [];
-    for (const h of DEMO_HOSTS) {
+    for (const h of hosts) {
       // The proxy runs with its host's credential, redeemed by the agent.
       await until(`the credential of ${h.host}`, async () => (existsSync(join(data, h.host, 'credential.json')) ? true : undefined), 20_000, stopped);
       const proxy = start(`proxy-${h.site}`, ['proxy', '--controller', url, '--data', join(data, h.host), '--listen', `${h.proxy}:8080`, '--admin', `${h.proxy}:9100`, '--quiet']).once('exit', early(`proxy-${h.site}`));
@@ -172,7 +196,7 @@ async function runDemo(opts: DemoOptions, io: CliIo): Promise<number> {
     await writeDemo(data, { pid: process.pid, controller: url, startedAt: new Date().toISOString(), hosts: running });
     await until('every replica running', async () => {
       const st = await admin.status();
-      return st.apps.length > 0 && st.apps.every((a) => a.running === a.desired) && st.proxies.length === DEMO_HOSTS.length ? true : undefined;
+      return st.apps.length > 0 && st.apps.every((a) => a.running === a.desired) && st.proxies.length === hosts.length ? true : undefined;
     }, 90_000, stopped);
     const token = join(data, 'controller', 'admin.token');
     const dataFlag = resolve(opts.data) === resolve('.hafen-demo') ? '' : ` --data ${opts.data}`;
@@ -182,10 +206,10 @@ async function runDemo(opts: DemoOptions, io: CliIo): Promise<number> {
         'hafen demo: 3 sites (nue, vie, hel), 3 hosts, 3 customers, 3 apps',
         `  controller  ${url}   (admin token: ${token})`,
         `  dashboard   ${url}/ui/   (log in with the admin token)`,
-        ...DEMO_HOSTS.map((h) => `  proxy ${h.site}   http://${h.proxy}:8080   metrics http://${h.proxy}:9100/metrics`),
+        ...hosts.map((h) => `  proxy ${h.site}   http://${h.proxy}:8080   metrics http://${h.proxy}:9100/metrics`),
         '',
         'try:',
-        `  curl -H 'Host: portal.stadtwerke.example' http://${DEMO_HOSTS[0].proxy}:8080/`,
+        `  curl -H 'Host: portal.stadtwerke.example' http://${hosts[0]!.proxy}:8080/`,
         `  export HAFEN_CONTROLLER=${url} HAFEN_TOKEN=$(cat ${token})`,
         '  node bin/hafen.js status          # what runs where',
         '  node bin/hafen.js checks          # every check, as each site sees it',

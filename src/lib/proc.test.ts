@@ -4,8 +4,8 @@ import { test } from 'node:test';
 import { alive, identify, processTree, signalAll, stillRunning } from './proc.js';
 
 test('processTree finds a child that left for its own process group, and signalAll reaches the tree', { skip: process.platform !== 'linux' && 'reads /proc' }, async () => {
-  // A shell that starts a detached grandchild (its own session), then waits.
-  const child = spawn('sh', ['-c', 'setsid sleep 30 & wait'], { stdio: 'ignore' });
+  // A process that starts a detached grandchild (its own session, as setsid does), then waits. Node, not a shell: `npm test` needs nothing else.
+  const child = spawn(process.execPath, ['-e', `require('node:child_process').spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)'], { detached: true, stdio: 'ignore' }); setTimeout(() => {}, 30000);`], { stdio: 'ignore' });
   try {
     let tree: number[] = [];
     for (let i = 0; i < 50 && tree.length < 2; i++) {
@@ -26,7 +26,7 @@ test('processTree finds a child that left for its own process group, and signalA
 });
 
 test('identify and stillRunning tell a process from a later one with its pid', { skip: process.platform !== 'linux' && 'reads /proc' }, async () => {
-  const child = spawn('sleep', ['30'], { stdio: 'ignore' });
+  const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)'], { stdio: 'ignore' });
   try {
     const known = identify([child.pid!, 999_999_999]);
     assert.deepEqual([...known.keys()], [child.pid], 'a pid that does not exist is not identified');

@@ -9,6 +9,7 @@
 import { readFileSync, unwatchFile, watchFile } from 'node:fs';
 import { join } from 'node:path';
 import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Command, InvalidArgumentError } from 'commander';
 import { pino } from 'pino';
 import { parse } from 'yaml';
@@ -45,6 +46,7 @@ export function readRouteFile(path: string): RouteTable {
 }
 
 const hostPort = (value: string, option: string) => parseHostPort(value, option, '127.0.0.1:8080');
+const urlOf = (a: AddressInfo) => `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`;
 
 /** The admin server: /metrics (Prometheus), /healthz, /replicas (health as this proxy sees it). */
 function startAdmin(listen: { host: string; port: number }, ps: ProxyServer, metrics: ProxyMetrics): Promise<http.Server> {
@@ -111,6 +113,8 @@ export interface RunningProxy {
   tlsUrl?: string;
   site: string;
   engine: 'builtin' | 'haproxy';
+  /** The admin address as bound (a port 0 asked for is the port the kernel gave), when there is one. */
+  adminUrl?: string;
   /** The route table revision it serves. */
   revision(): number;
   stop(): Promise<void>;
@@ -177,13 +181,14 @@ export async function startProxy(o: ProxyStartOptions): Promise<RunningProxy> {
     log.info({ names }, `${names.length} certificate(s) loaded from ${o.certs}`);
   };
   if (o.engine === 'haproxy') {
+    const adminAt = o.admin ? await freeListen(hostPort(o.admin, '--admin')) : undefined;
     const dp = await HaproxyDataPlane.start(
       table,
       {
         site,
         listen: await freeListen(hostPort(o.listen, '--listen')),
         dir: join(o.data, 'haproxy'),
-        ...(o.admin ? { admin: await freeListen(hostPort(o.admin, '--admin')) } : {}),
+        ...(adminAt ? { admin: adminAt } : {}),
         ...(o.limits ? { limits: o.limits } : {}),
         ...(o.haproxy ? { binary: o.haproxy } : {}),
         ...(o.haproxyThreads ? { threads: o.haproxyThreads } : {}),
@@ -200,6 +205,7 @@ export async function startProxy(o: ProxyStartOptions): Promise<RunningProxy> {
       ...(dp.tlsUrl ? { tlsUrl: dp.tlsUrl } : {}),
       site,
       engine: 'haproxy',
+      ...(adminAt ? { adminUrl: `http://${adminAt}` } : {}),
       revision: () => dp.revision,
       stop: async () => {
         await unfollow();
@@ -243,6 +249,7 @@ export async function startProxy(o: ProxyStartOptions): Promise<RunningProxy> {
     ...(ps.tlsUrl ? { tlsUrl: ps.tlsUrl } : {}),
     site,
     engine: 'builtin',
+    ...(admin ? { adminUrl: urlOf(admin.address() as AddressInfo) } : {}),
     revision: () => ps.proxy.revision,
     stop: async () => {
       await unfollow();
@@ -305,7 +312,7 @@ A route table file (standalone mode):
   return serveUntilSignalled(async () => {
     const limits = { ...(o.maxConnections ? { maxConnections: o.maxConnections } : {}), ...(o.maxConnectionsPerClient ? { maxConnectionsPerClient: o.maxConnectionsPerClient } : {}) };
     const p = await startProxy({ ...o, ...(joinToken ? { joinToken } : {}), accessLog: !o.quiet, limits, health: { stallMs: o.stallMs } });
-    process.stderr.write(`hafen proxy${p.engine === 'haproxy' ? ' (HAProxy)' : ''} for site ${p.site} on ${p.url}${p.tlsUrl ? ` and ${p.tlsUrl}` : ''} (admin http://${o.admin}), revision ${p.revision()}${o.controller ? `, following ${o.controller}` : ''}\n`);
+    process.stderr.write(`hafen proxy${p.engine === 'haproxy' ? ' (HAProxy)' : ''} for site ${p.site} on ${p.url}${p.tlsUrl ? ` and ${p.tlsUrl}` : ''} (admin ${p.adminUrl}), revision ${p.revision()}${o.controller ? `, following ${o.controller}` : ''}\n`);
     return { stop: () => p.stop() };
   });
 }

@@ -10,6 +10,7 @@ import type { Replica, RouteTable } from '../../src/core/render/routes.js';
 import { startBackend, type Backend } from '../helpers/backends.js';
 import { getWithHost } from '../helpers/http.js';
 import { sleep, until } from '../helpers/wait.js';
+import { loopbackNet } from '../helpers/loopback.js';
 
 export interface Engine {
   url: string;
@@ -64,9 +65,10 @@ function raw(url: string, bytes: string, quietMs = 400): Promise<string> {
 
 /** `skip`: why the engine cannot run here (a missing program); the tests are then skipped, saying so. */
 export function dataPlaneContract(name: string, start: (o: EngineOptions) => Promise<Engine>, skip?: string): void {
+  const lo = loopbackNet();
   describe(`Data-plane contract: ${name}`, { timeout: 120_000, ...(skip ? { skip } : {}) }, () => {
     test('routes by exact and wildcard host and by path prefix; unknown hosts get a clear 404', async () => {
-      const [a, b, c] = await Promise.all([startBackend('shop-r1', '127.0.4.1'), startBackend('api-r1', '127.0.4.2'), startBackend('any-r1', '127.0.4.3')]);
+      const [a, b, c] = await Promise.all([startBackend('shop-r1', `${lo}.1`), startBackend('api-r1', `${lo}.2`), startBackend('any-r1', `${lo}.3`)]);
       const e = await start({
         site: 'nue',
         table: tableOf([
@@ -89,7 +91,7 @@ export function dataPlaneContract(name: string, start: (o: EngineOptions) => Pro
     });
 
     test('own site first; weights shift traffic and drain stops new requests, applied without a restart', async () => {
-      const [local, other] = await Promise.all([startBackend('w-r1', '127.0.4.11'), startBackend('w-r2', '127.0.4.12')]);
+      const [local, other] = await Promise.all([startBackend('w-r1', `${lo}.11`), startBackend('w-r2', `${lo}.12`)]);
       const routes = (lw: number, ow: number, lstate: 'active' | 'drain' = 'active') =>
         tableOf([{ host: 'w.example.com', app: 'w', replicas: [replica(local, 'nue', 'h1', { weight: lw, state: lstate }), replica(other, 'vie', 'h2', { weight: ow })] }]);
       const e = await start({ site: 'nue', table: routes(100, 100) });
@@ -106,7 +108,7 @@ export function dataPlaneContract(name: string, start: (o: EngineOptions) => Pro
     });
 
     test('a request in flight on a replica finishes when the replica is drained', async () => {
-      const slow = await startBackend('d-r1', '127.0.4.21', { delayMs: 800 });
+      const slow = await startBackend('d-r1', `${lo}.21`, { delayMs: 800 });
       const e = await start({ site: 'nue', table: tableOf([{ host: 'd.example.com', app: 'd', replicas: [replica(slow, 'nue', 'h1')] }]) });
       try {
         const inflight = getWithHost(e.url, 'd.example.com', '/slow');
@@ -125,14 +127,14 @@ export function dataPlaneContract(name: string, start: (o: EngineOptions) => Pro
     });
 
     test('health: a dead replica is retried around at once, marked down, and back after it recovers', async () => {
-      const a = await startBackend('h-r1', '127.0.4.31');
-      const b = await startBackend('h-r2', '127.0.4.32');
+      const a = await startBackend('h-r1', `${lo}.31`);
+      const b = await startBackend('h-r2', `${lo}.32`);
       const port = a.port;
       const e = await start({ site: 'nue', table: tableOf([{ host: 'h.example.com', app: 'h', replicas: [replica(a, 'nue', 'h1'), replica(b, 'nue', 'h2')] }]) });
       try {
         await a.close();
         for (let i = 0; i < 30; i++) assert.equal((await getWithHost(e.url, 'h.example.com')).status, 200, 'GETs are retried on the live replica');
-        const back = await startBackend('h-r1', '127.0.4.31', { port });
+        const back = await startBackend('h-r1', `${lo}.31`, { port });
         await until('traffic back on the recovered replica', async () => {
           for (let i = 0; i < 10; i++) if ((await getWithHost(e.url, 'h.example.com')).body.startsWith('h-r1')) return true;
           return undefined;
@@ -151,7 +153,7 @@ export function dataPlaneContract(name: string, start: (o: EngineOptions) => Pro
     });
 
     test('forwarding headers are the proxy\'s own; hop-by-hop headers do not cross', async () => {
-      const a = await startBackend('x-r1', '127.0.4.41');
+      const a = await startBackend('x-r1', `${lo}.41`);
       const e = await start({ site: 'nue', table: tableOf([{ host: 'x.example.com', app: 'x', replicas: [replica(a, 'nue', 'h1')] }]) });
       try {
         await getWithHost(e.url, 'x.example.com', '/', { 'x-forwarded-for': '6.6.6.6', forwarded: 'for=6.6.6.6', 'x-real-ip': '6.6.6.6', connection: 'x-secret', 'x-secret': 'hop', 'x-kept': 'yes' });
@@ -170,7 +172,7 @@ export function dataPlaneContract(name: string, start: (o: EngineOptions) => Pro
     });
 
     test('upgrades are tunnelled and survive a route-table change', async () => {
-      const a = await startBackend('u-r1', '127.0.4.51');
+      const a = await startBackend('u-r1', `${lo}.51`);
       const e = await start({ site: 'nue', table: tableOf([{ host: 'u.example.com', app: 'u', replicas: [replica(a, 'nue', 'h1')] }]) });
       try {
         const { hostname, port } = new URL(e.url);
@@ -191,7 +193,7 @@ export function dataPlaneContract(name: string, start: (o: EngineOptions) => Pro
     });
 
     test('smuggling shapes are rejected or answered without desync; slow and oversized heads are cut off', async () => {
-      const a = await startBackend('s-r1', '127.0.4.61');
+      const a = await startBackend('s-r1', `${lo}.61`);
       const e = await start({ site: 'nue', table: tableOf([{ host: 's.example.com', app: 's', replicas: [replica(a, 'nue', 'h1')] }]), headersTimeoutMs: 500, maxHeaderBytes: 4096 });
       const H = 'host: s.example.com\r\n';
       const smuggled = 'GET /smuggled HTTP/1.1\r\nhost: s.example.com\r\n\r\n';
@@ -228,7 +230,7 @@ export function dataPlaneContract(name: string, start: (o: EngineOptions) => Pro
     });
 
     test('a client address gets at most its share of connections', async () => {
-      const a = await startBackend('c-r1', '127.0.4.71');
+      const a = await startBackend('c-r1', `${lo}.71`);
       const e = await start({ site: 'nue', table: tableOf([{ host: 'c.example.com', app: 'c', replicas: [replica(a, 'nue', 'h1')] }]), maxConnectionsPerClient: 5 });
       const { hostname, port } = new URL(e.url);
       const sockets: net.Socket[] = [];

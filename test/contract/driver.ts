@@ -13,6 +13,8 @@ export interface DriverFixture {
   driver: Driver;
   /** A unit serving `body` over HTTP on 127.0.0.1:`port`. */
   httpUnit(name: string, port: number, body: string): DesiredUnit;
+  /** A command (argv) run inside a unit by `exec`: writes `out` to stdout and `err` to stderr, then exits with `code`. */
+  script(out: string, err: string, code: number): string[];
   /** A unit that exits with an error right after it starts. */
   crashingUnit(name: string): DesiredUnit;
   /** Drops the driver without stopping its units (as when the agent dies) and opens a new one. */
@@ -105,10 +107,10 @@ export function driverContract(name: string, open: () => Promise<DriverFixture>)
       const unit = f.httpUnit('hook-r1', port, 'held');
       await f.driver.apply([unit]);
       assert.equal(await until('serving', () => get(port)), 'held');
-      const ok = await f.driver.exec(unit, ['sh', '-c', 'echo dumped; echo to-stderr >&2'], { timeoutMs: 30_000 });
+      const ok = await f.driver.exec(unit, f.script('dumped', 'to-stderr', 0), { timeoutMs: 30_000 });
       assert.equal(ok.code, 0, ok.output);
       assert.match(ok.output, /dumped/);
-      const bad = await f.driver.exec(unit, ['sh', '-c', 'echo "pg_dump: connection refused" >&2; exit 4'], { timeoutMs: 30_000 });
+      const bad = await f.driver.exec(unit, f.script('', 'pg_dump: connection refused', 4), { timeoutMs: 30_000 });
       assert.equal(bad.code, 4);
       assert.match(bad.output, /pg_dump: connection refused/);
 

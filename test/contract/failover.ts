@@ -10,6 +10,7 @@ import { test } from 'node:test';
 import type { RouteTable } from '../../src/core/render/routes.js';
 import { shopTable, startBackend } from '../helpers/backends.js';
 import { sleep } from '../helpers/wait.js';
+import { loopbackNet } from '../helpers/loopback.js';
 
 export interface FailoverEngine {
   url: string;
@@ -20,20 +21,21 @@ export interface FailoverEngine {
   close(): Promise<void>;
 }
 
-/** `base`: the loopback networks used (127.0.BASE.x at nue, 127.0.BASE+1.x at vie). */
-export function siteLossUnderLoad(name: string, base: number, start: (table: RouteTable, listen: { host: string; port: number }) => Promise<FailoverEngine>, skip?: string): void {
+/** Each run takes two loopback /24s of its own (loopbackNet): one for nue, one for vie. */
+export function siteLossUnderLoad(name: string, start: (table: RouteTable, listen: { host: string; port: number }) => Promise<FailoverEngine>, skip?: string): void {
   test(`${name}: a site dies under 500 GET/s: no GET fails, taken out within a second, POSTs fail only if in flight there`, { ...(skip ? { skip } : {}) }, async () => {
-    const nue1 = await startBackend('shop-r1', `127.0.${base}.1`);
-    const nue2 = await startBackend('shop-r2', `127.0.${base}.2`);
+    const [nueNet, vieNet] = [loopbackNet(), loopbackNet()];
+    const nue1 = await startBackend('shop-r1', `${nueNet}.1`);
+    const nue2 = await startBackend('shop-r2', `${nueNet}.2`);
     // POSTs take a while, so some are in flight on a nue replica when it dies.
-    const vie = await startBackend('shop-r3', `127.0.${base + 1}.1`);
+    const vie = await startBackend('shop-r3', `${vieNet}.1`);
     const proxy = await start(
       shopTable([
         { b: nue1, site: 'nue', host: 'nue-app-01' },
         { b: nue2, site: 'nue', host: 'nue-app-02' },
         { b: vie, site: 'vie', host: 'vie-app-01' },
       ]),
-      { host: `127.0.${base}.100`, port: 0 },
+      { host: `${nueNet}.100`, port: 0 },
     );
     const ejected = proxy.down;
     const agent = new http.Agent({ keepAlive: true, maxSockets: 200 });

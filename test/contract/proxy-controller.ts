@@ -20,13 +20,15 @@ import { EXAMPLES } from '../helpers/paths.js';
 import { getWithHost } from '../helpers/http.js';
 import { freePort } from '../helpers/demo.js';
 import { until } from '../helpers/wait.js';
+import { loopbackNet } from '../helpers/loopback.js';
 
 const minimal = readFileSync(join(EXAMPLES, 'minimal.yaml'), 'utf8');
 const quiet = new Writable({ write: (_c, _e, cb) => cb() });
 
-/** `base`: the loopback network (127.0.BASE.x) of the agents (.41, .42) and the proxy (.40). */
-export function proxyFollowsController(name: string, base: number, engine: Pick<ProxyStartOptions, 'engine' | 'haproxy'>, skip?: string): void {
-  const ADDR: Record<string, string> = { 'nue-app-01': `127.0.${base}.41`, 'nue-app-02': `127.0.${base}.42` };
+/** Each run takes a loopback /24 of its own (loopbackNet): the agents at .41 and .42, the proxy at .40. */
+export function proxyFollowsController(name: string, engine: Pick<ProxyStartOptions, 'engine' | 'haproxy'>, skip?: string): void {
+  const net = loopbackNet();
+  const ADDR: Record<string, string> = { 'nue-app-01': `${net}.41`, 'nue-app-02': `${net}.42` };
   test(`${name}: a proxy follows the controller's route table, reports what it sees, and serves on without the controller`, { ...(skip ? { skip } : {}) }, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'hafen-proxy-ctl-'));
     const data = join(dir, 'controller');
@@ -46,8 +48,8 @@ export function proxyFollowsController(name: string, base: number, engine: Pick<
 
       // The proxy runs on nue-app-01 and uses that host's credential (the agent's data directory).
       const proxyData = join(dir, 'nue-app-01');
-      const adminAt = `127.0.${base}.40:${await freePort()}`;
-      let proxy = await startProxy({ controller: url, data: proxyData, listen: `127.0.${base}.40:0`, admin: adminAt, logStream: quiet, ...engine });
+      const adminAt = `${net}.40:${await freePort()}`;
+      let proxy = await startProxy({ controller: url, data: proxyData, listen: `${net}.40:0`, admin: adminAt, logStream: quiet, ...engine });
       proxies.push(proxy);
       assert.equal(proxy.site, 'nue', 'the site comes from the proxy\'s host');
       const seen = new Set<string>();
@@ -82,7 +84,7 @@ export function proxyFollowsController(name: string, base: number, engine: Pick<
       assert.match((await getWithHost(proxy.url, 'shop.baeckerei-huber.example')).body, /from huber-shop-r\d/);
       await proxy.stop();
       proxies.pop();
-      proxy = await startProxy({ controller: url, data: proxyData, listen: `127.0.${base}.40:0`, logStream: quiet, ...engine });
+      proxy = await startProxy({ controller: url, data: proxyData, listen: `${net}.40:0`, logStream: quiet, ...engine });
       proxies.push(proxy);
       assert.match((await getWithHost(proxy.url, 'shop.baeckerei-huber.example')).body, /from huber-shop-r\d/);
     } finally {

@@ -6,9 +6,8 @@
  * redirectHttps gets a 308 to the same URL over HTTPS.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, unlinkSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import { tmpdir } from 'node:os';
@@ -17,9 +16,8 @@ import { test } from 'node:test';
 import tls from 'node:tls';
 import type { RouteTable } from '../../src/core/render/routes.js';
 import { startBackend } from '../helpers/backends.js';
-import { FIXTURES } from '../helpers/paths.js';
-
-const TLS = join(FIXTURES, 'tls');
+import { selfSigned, writeCerts } from '../helpers/certs.js';
+import { loopbackNet } from '../helpers/loopback.js';
 
 export interface TlsEngine {
   url: string;
@@ -27,7 +25,7 @@ export interface TlsEngine {
   close(): Promise<void>;
 }
 
-function httpsGet(url: string, servername: string, ca: Buffer): Promise<{ status: number; body: string }> {
+function httpsGet(url: string, servername: string, ca: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const u = new URL(url);
     const req = https.request({ host: u.hostname, port: u.port, path: '/', servername, headers: { host: servername }, ca, agent: false }, (res) => {
@@ -60,14 +58,17 @@ async function eventually(what: string, check: () => Promise<boolean>): Promise<
   assert.fail(`${what} within 5 s`);
 }
 
-/** `base`: the loopback network used (127.0.BASE.x). `start` serves `table` over HTTP and HTTPS with the certificates of `certs` (watched). */
-export function tlsContract(name: string, base: number, start: (table: RouteTable, certs: string, host: string) => Promise<TlsEngine>, skip?: string): void {
+/** Each run takes a loopback /24 of its own (loopbackNet). `start` serves `table` over HTTP and HTTPS with the certificates of `certs` (watched). */
+export function tlsContract(name: string, start: (table: RouteTable, certs: string, host: string) => Promise<TlsEngine>, skip?: string): void {
   test(`${name}: a certificate per name by SNI, added, renewed and removed in the directory without a restart; https in X-Forwarded-Proto; redirects from plain HTTP`, { ...(skip ? { skip } : {}) }, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'hafen-certs-'));
-    const renewed = mkdtempSync(join(tmpdir(), 'hafen-certs-new-'));
-    copyFileSync(join(TLS, 'shop.example.com.crt'), join(dir, 'shop.example.com.crt'));
-    copyFileSync(join(TLS, 'shop.example.com.key'), join(dir, 'shop.example.com.key'));
-    const backend = await startBackend('tls-r1', `127.0.${base}.1`);
+    // Made now, valid from yesterday for a year: the test passes on any day.
+    const made = mkdtempSync(join(tmpdir(), 'hafen-certs-made-'));
+    const certs = await writeCerts(made, ['shop.example.com', '*.example.net']);
+    copyFileSync(join(made, 'shop.example.com.crt'), join(dir, 'shop.example.com.crt'));
+    copyFileSync(join(made, 'shop.example.com.key'), join(dir, 'shop.example.com.key'));
+    const net = loopbackNet();
+    const backend = await startBackend('tls-r1', `${net}.1`);
     const replicas = [{ id: 'tls-r1', site: 'nue', host: 'h1', address: backend.address, port: backend.port, weight: 100, state: 'active' as const }];
     const table: RouteTable = {
       revision: 1,
@@ -76,30 +77,30 @@ export function tlsContract(name: string, base: number, start: (table: RouteTabl
         { host: '*.example.net', pathPrefix: '/', app: 'net', redirectHttps: false, replicas },
       ],
     };
-    const p = await start(table, dir, `127.0.${base}.100`);
+    const p = await start(table, dir, `${net}.100`);
     try {
-      const shopCa = readFileSync(join(TLS, 'shop.example.com.crt'));
+      const shopCa = certs['shop.example.com']!.cert;
       const res = await httpsGet(p.tlsUrl, 'shop.example.com', shopCa);
       assert.equal(res.status, 200);
       assert.match(res.body, /^tls-r1 GET \//);
       assert.equal(backend.last?.['x-forwarded-proto'], 'https');
 
       // No certificate for the name yet: the handshake fails; once the pair is in the directory, it works.
-      const netCa = readFileSync(join(TLS, '_.example.net.crt'));
+      const netCa = certs['*.example.net']!.cert;
       await assert.rejects(httpsGet(p.tlsUrl, 'blog.example.net', netCa));
-      copyFileSync(join(TLS, '_.example.net.key'), join(dir, '_.example.net.key'));
-      copyFileSync(join(TLS, '_.example.net.crt'), join(dir, '_.example.net.crt'));
+      copyFileSync(join(made, '_.example.net.key'), join(dir, '_.example.net.key'));
+      copyFileSync(join(made, '_.example.net.crt'), join(dir, '_.example.net.crt'));
       await eventually('the wildcard certificate was picked up', () => httpsGet(p.tlsUrl, 'blog.example.net', netCa).then((r) => r.status === 200, () => false));
 
       // A renewed pair (new key, new certificate) replaces the old one.
       const before = await servedFingerprint(p.tlsUrl, 'shop.example.com');
-      execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2', '-subj', '/CN=shop.example.com', '-addext', 'subjectAltName=DNS:shop.example.com', '-keyout', join(renewed, 'k'), '-out', join(renewed, 'c')], { stdio: 'ignore' });
-      const fresh = new X509Certificate(readFileSync(join(renewed, 'c'))).fingerprint256;
+      const renewed = await selfSigned('shop.example.com', { days: 2 });
+      const fresh = new X509Certificate(renewed.cert).fingerprint256;
       assert.notEqual(before, fresh);
-      copyFileSync(join(renewed, 'k'), join(dir, 'shop.example.com.key'));
-      copyFileSync(join(renewed, 'c'), join(dir, 'shop.example.com.crt'));
+      writeFileSync(join(dir, 'shop.example.com.key'), renewed.key);
+      writeFileSync(join(dir, 'shop.example.com.crt'), renewed.cert);
       await eventually('the renewed certificate was served', async () => (await servedFingerprint(p.tlsUrl, 'shop.example.com')) === fresh);
-      assert.equal((await httpsGet(p.tlsUrl, 'shop.example.com', readFileSync(join(renewed, 'c')))).status, 200);
+      assert.equal((await httpsGet(p.tlsUrl, 'shop.example.com', renewed.cert)).status, 200);
 
       // A removed pair is no longer served.
       unlinkSync(join(dir, '_.example.net.crt'));
@@ -121,7 +122,7 @@ export function tlsContract(name: string, base: number, start: (table: RouteTabl
       await p.close();
       await backend.close();
       rmSync(dir, { recursive: true, force: true });
-      rmSync(renewed, { recursive: true, force: true });
+      rmSync(made, { recursive: true, force: true });
     }
   });
 }

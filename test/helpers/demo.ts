@@ -1,7 +1,18 @@
 /** Starting `hafen demo` from tests: the process, a promise for its "ready", and its exit. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
+import { loopbackNet } from './loopback.js';
 import { BIN, ROOT } from './paths.js';
+
+/**
+ * Three consecutive loopback /24s of this test's own for `hafen demo --addresses` (never the
+ * default 127.0.11-13.x a demo started by hand may hold): the args to pass, and the proxies'
+ * addresses (nue, vie, hel).
+ */
+export function demoAddresses(): { args: string[]; proxies: string[] } {
+  const [a, b, c] = loopbackNet(3).split('.').map(Number) as [number, number, number];
+  return { args: ['--addresses', `${a}.${b}.${c}.0/24`], proxies: [0, 1, 2].map((i) => `${a}.${b}.${c + i}.10`) };
+}
 
 export const freePort = () =>
   new Promise<number>((resolve) => {

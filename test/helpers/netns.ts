@@ -5,7 +5,7 @@
  * on close; names carry the test's number so parallel test files never meet.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { sshdConfig } from './sshd.js';
+import { SSHD, sshdConfig } from './sshd.js';
 import { run } from './system.js';
 import { sleep } from './wait.js';
 
@@ -77,7 +77,7 @@ export interface Sshd {
 /** A real sshd in the namespace, on port 22 of its address (sshd.ts has its config). */
 export async function startSshd(ns: Netns, dir: string): Promise<Sshd> {
   const { config, authorizedKeys } = sshdConfig(dir, ns.address);
-  const child: ChildProcess = spawn('ip', ['netns', 'exec', ns.name, '/usr/sbin/sshd', '-D', '-e', '-f', config], { stdio: 'ignore' });
+  const child: ChildProcess = spawn('ip', ['netns', 'exec', ns.name, SSHD ?? '/usr/sbin/sshd', '-D', '-e', '-f', config], { stdio: 'ignore' });
   for (let i = 0; i < 50; i++) {
     if (run('ip', ['netns', 'exec', ns.name, 'ss', '-Hltn', `src ${ns.address}:22`]).stdout.includes(':22')) break;
     await sleep(100);

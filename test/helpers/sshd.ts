@@ -5,10 +5,31 @@
  * would otherwise refuse. `sshdConfig` is shared with the network-namespace hosts (netns.ts).
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { run } from './system.js';
 import { sleep } from './wait.js';
+
+/** Debian's sshd (not on a user's PATH: it lives in /usr/sbin). */
+export const SSHD = ['/usr/sbin/sshd', '/usr/bin/sshd', '/usr/local/sbin/sshd'].find((p) => existsSync(p));
+
+/** Why a test cannot run sshd-to-rsync moves here (undefined: it can): root, sshd, ssh-keygen, ssh and rsync. */
+export function sshMovesMissing(): string | undefined {
+  if (process.getuid?.() !== 0) return 'needs root (sshd, and moves log in as root)';
+  if (!SSHD) return 'sshd is not installed (openssh-server)';
+  for (const [cmd, args] of [['ssh-keygen', ['-l', '-f', '/dev/null']], ['ssh', ['-V']], ['rsync', ['--version']]] as const) {
+    if (run(cmd, [...args]).status === 127) return `${cmd} is not installed`;
+  }
+  return undefined;
+}
+
+/** Whether something accepts TCP connections at address:port. */
+const listening = (address: string, port: number) =>
+  new Promise<boolean>((resolve) => {
+    const s = connect({ host: address, port }, () => (s.destroy(), resolve(true)));
+    s.once('error', () => resolve(false));
+  });
 
 /** Writes the host key and config into `dir`; returns the config file and the authorized_keys path. */
 export function sshdConfig(dir: string, listen: string, authorizedKeys = join(dir, 'authorized_keys')): { config: string; authorizedKeys: string } {
@@ -41,9 +62,10 @@ export function sshdConfig(dir: string, listen: string, authorizedKeys = join(di
 /** An sshd on a loopback address and port of this machine, reading `authorizedKeys`. */
 export async function startLoopbackSshd(address: string, port: number, dir: string, authorizedKeys: string): Promise<{ stop(): void }> {
   const { config } = sshdConfig(dir, `${address}:${port}`, authorizedKeys);
-  const child = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', config], { stdio: 'ignore' });
+  if (!SSHD) throw new Error('sshd is not installed (openssh-server)');
+  const child = spawn(SSHD, ['-D', '-e', '-f', config], { stdio: 'ignore' });
   for (let i = 0; i < 50; i++) {
-    if (run('ss', ['-Hltn', `src ${address}:${port}`]).stdout.includes(`:${port}`)) break;
+    if (await listening(address, port)) break;
     await sleep(100);
   }
   return { stop: () => void child.kill('SIGTERM') };

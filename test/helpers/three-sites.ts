@@ -15,6 +15,7 @@ import { startProber } from '../../src/agent/prober/main.js';
 import { HafenClient } from '../../src/client/client.js';
 import { startController } from '../../src/controller/main.js';
 import { startProxy } from '../../src/proxy/main.js';
+import { loopbackNet } from './loopback.js';
 import { EXAMPLES } from './paths.js';
 
 export const SITES = ['nue', 'vie', 'hel'] as const;
@@ -40,15 +41,15 @@ const withoutDefaults = (fleet: string) => fleet.replace(/^defaults:\n(?:[ #].*\
 /** Fleet monitoring: every second, down after 2 failures, up after 2 successes. */
 export const FAST_MONITORING = '\ndefaults:\n  monitoring: { interval: 1s, timeout: 500ms, fall: 2, rise: 2 }\n';
 
-/** `base` is the first two octets' third part of the addresses, e.g. 61 for 127.0.61.x (one per test file). */
-/** `extraFleet` is YAML appended to the fleet (an `alerting:` block, say); `edit` changes the fleet's text before that. */
-export async function startThreeSites(base: number, o: { proxy?: boolean; extraFleet?: string; edit?: (fleet: string) => string } = {}): Promise<ThreeSites> {
+/** Each run takes its own loopback /24 (loopbackNet): hosts at .1–.3, the proxy at .10. `extraFleet` is YAML appended to the fleet (an `alerting:` block, say); `edit` changes the fleet's text before that. */
+export async function startThreeSites(o: { proxy?: boolean; extraFleet?: string; edit?: (fleet: string) => string } = {}): Promise<ThreeSites> {
   const dir = mkdtempSync(join(tmpdir(), 'hafen-three-sites-'));
   const controller = await startController({ data: join(dir, 'controller'), listen: '127.0.0.1:0' });
   const adminToken = readFileSync(join(dir, 'controller', 'admin.token'), 'utf8').trim();
   const admin = new HafenClient(controller.url, adminToken);
   const hosts = ['nue-app-01', 'vie-app-01', 'hel-app-01'];
-  const address = Object.fromEntries(hosts.map((h, i) => [h, `127.0.${base}.${i + 1}`]));
+  const net = loopbackNet();
+  const address = Object.fromEntries(hosts.map((h, i) => [h, `${net}.${i + 1}`]));
   const data = Object.fromEntries(hosts.map((h) => [h, join(dir, h)]));
   const stops: (() => Promise<void>)[] = [];
   const quiet = new Writable({ write: (_c, _e, cb) => cb() });
@@ -68,7 +69,7 @@ export async function startThreeSites(base: number, o: { proxy?: boolean; extraF
       stops.push(() => follower.stop());
     }
     if (o.proxy) {
-      const proxy = await startProxy({ controller: controller.url, data: data['nue-app-01']!, listen: `127.0.${base}.10:0`, logStream: quiet });
+      const proxy = await startProxy({ controller: controller.url, data: data['nue-app-01']!, listen: `${net}.10:0`, logStream: quiet });
       proxyUrl = proxy.url;
       stops.push(() => proxy.stop());
     }

@@ -14,6 +14,7 @@ import { startController } from '../../src/controller/main.js';
 import { BIN, EXAMPLES, ROOT } from '../helpers/paths.js';
 import { FAST_MONITORING } from '../helpers/three-sites.js';
 import { until } from '../helpers/wait.js';
+import { loopbackNet } from '../helpers/loopback.js';
 
 test('an agent started with --probe probes every check from its site', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'hafen-agent-probe-'));
@@ -23,7 +24,7 @@ test('an agent started with --probe probes every check from its site', async () 
   let stderr = '';
   try {
     await admin.apply([{ name: 'minimal.yaml', text: readFileSync(join(EXAMPLES, 'minimal.yaml'), 'utf8') + FAST_MONITORING }], null);
-    const agent = spawn(process.execPath, [BIN, 'agent', '--controller', controller.url, '--data', agentData, '--address', '127.0.0.71', '--probe'], {
+    const agent = spawn(process.execPath, [BIN, 'agent', '--controller', controller.url, '--data', agentData, '--address', `${loopbackNet()}.1`, '--probe'], {
       cwd: ROOT,
       stdio: ['ignore', 'ignore', 'pipe'],
       env: { ...process.env, HAFEN_JOIN_TOKEN: (await admin.joinToken('nue-app-01')).token },

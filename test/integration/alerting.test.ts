@@ -18,7 +18,7 @@ let smtp: SmtpReceiver;
 before(async () => {
   hook = await startWebhookReceiver();
   smtp = await startSmtp();
-  fleet = await startThreeSites(66, {
+  fleet = await startThreeSites({
     proxy: true,
     extraFleet: `
 alerting:

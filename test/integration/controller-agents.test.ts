@@ -17,8 +17,10 @@ import { isHafenError } from '../../src/lib/errors.js';
 import { EXAMPLES } from '../helpers/paths.js';
 import { fetchText } from '../helpers/http.js';
 import { until } from '../helpers/wait.js';
+import { loopbackNet } from '../helpers/loopback.js';
 
-const ADDR: Record<string, string> = { 'nue-app-01': '127.0.0.11', 'nue-app-02': '127.0.0.12' };
+const net = loopbackNet();
+const ADDR: Record<string, string> = { 'nue-app-01': `${net}.1`, 'nue-app-02': `${net}.2` };
 const minimal = readFileSync(join(EXAMPLES, 'minimal.yaml'), 'utf8');
 
 test('controller and agents run the minimal fleet, survive the controller going away, and follow changes', async () => {

@@ -12,8 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { HafenClient } from '../../src/client/client.js';
-import { demo, freePort } from '../helpers/demo.js';
-import { alive } from '../../src/lib/proc.js';
+import { demo, demoAddresses, freePort } from '../helpers/demo.js';
+import { alive, identify, processTree, stillRunning } from '../../src/lib/proc.js';
 import { hafenAsync } from '../helpers/paths.js';
 import { until } from '../helpers/wait.js';
 import { getWithHost } from '../helpers/http.js';
@@ -32,31 +32,21 @@ function unitPids(data: string): number[] {
     });
 }
 
-/** Processes whose command line names the demo's data directory (controller, agents, proxies). */
-function demoProcesses(data: string): number[] {
-  return readdirSync('/proc')
-    .filter((d) => /^\d+$/.test(d))
-    .filter((d) => {
-      try {
-        return readFileSync(`/proc/${d}/cmdline`, 'utf8').includes(data) && alive(Number(d));
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-}
 
 test('the demo fleet comes up, loses no critical request when a site is cut off, and Ctrl-C leaves nothing running', async () => {
   const data = mkdtempSync(join(tmpdir(), 'hafen-demo-'));
   const port = await freePort();
+  // Three loopback /24s of this run's own (one per site), so a demo started by hand beside it
+  // (on 127.0.11-13.x, the default) and other tests are left alone.
+  const { args, proxies } = demoAddresses();
   let demoPids: number[] = [];
   try {
-    const first = demo(data, port);
+    const first = demo(data, port, args);
     try {
       const out = await first.ready;
       assert.match(out, /hafen demo: 3 sites \(nue, vie, hel\)/);
-      assert.match(out, /proxy nue {3}http:\/\/127\.0\.11\.10:8080/);
-      for (const proxy of ['127.0.11.10', '127.0.12.10', '127.0.13.10']) {
+      assert.ok(out.includes(`proxy nue   http://${proxies[0]}:8080`), out);
+      for (const proxy of proxies) {
         const r = await getWithHost(`http://${proxy}:8080`, 'portal.stadtwerke.example');
         assert.equal(r.status, 200, `through ${proxy}`);
         assert.match(r.body, /^Stadtwerke from stadtwerke-portal-r\d/);
@@ -138,26 +128,29 @@ test('the demo fleet comes up, loses no critical request when a site is cut off,
     assert.match(noDemo.stderr, /no demo runs with data directory/);
 
     // A second start reuses the data directory: same revision, hosts already joined.
-    const second = demo(data, port);
+    const second = demo(data, port, args);
     try {
       await second.ready;
       const admin = new HafenClient(`http://127.0.0.1:${port}`, readFileSync(join(data, 'controller', 'admin.token'), 'utf8').trim());
       assert.equal((await admin.status()).revision, 1, 'the same revision, not a new one');
-      assert.equal((await getWithHost('http://127.0.12.10:8080', 'shop.huber.example')).status, 200);
+      assert.equal((await getWithHost(`http://${proxies[1]}:8080`, 'shop.huber.example')).status, 200);
     } finally {
       second.child.kill('SIGINT');
     }
     assert.equal(await second.exited, 0);
 
     // Ctrl-C before it is ready stops what has started so far.
-    const third = demo(data, port);
+    const third = demo(data, port, args);
     await until('the demo starting', async () => (third.output().includes('starting the demo fleet') ? true : undefined), 30_000, 20);
     await new Promise((r) => setTimeout(r, 1500));
+    // What it started so far, found from its own pid (not by looking for names in /proc).
+    const started = identify(processTree(third.child.pid!));
+    assert.ok(started.size > 1, 'the demo had started processes');
     third.child.kill('SIGINT');
     assert.equal(await third.exited, 0, third.output());
     assert.match(third.output(), /stopping the demo fleet before it was ready/);
     assert.deepEqual(unitPids(data).filter(alive), [], 'no unit left after an early Ctrl-C');
-    assert.deepEqual(demoProcesses(data), [], 'no process of the demo left after an early Ctrl-C');
+    assert.deepEqual(stillRunning(started), [], 'no process of the demo left after an early Ctrl-C');
   } finally {
     rmSync(data, { recursive: true, force: true });
   }

@@ -23,6 +23,8 @@ driverContract('process', async () => {
       return drivers[drivers.length - 1]!;
     },
     httpUnit: (name, port, body) => unit(name, [process.execPath, '-e', SERVER], { PORT: String(port), BODY: body }),
+    // Node, not a shell: `npm test` needs nothing but Node.
+    script: (out, err, code) => [process.execPath, '-e', `process.stdout.write(${JSON.stringify(`${out}\n`)}); process.stderr.write(${JSON.stringify(`${err}\n`)}); process.exitCode = ${code};`],
     crashingUnit: (name) => unit(name, [process.execPath, '-e', 'process.exit(3)'], {}),
     restartAgent: async () => {
       await drivers[drivers.length - 1]!.detach();

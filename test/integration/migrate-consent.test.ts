@@ -46,24 +46,54 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+const DAY = 86_400_000;
+
+/**
+ * A Tuesday at 12:00 UTC at least `days` days after the clock's now. Dates are computed, never
+ * written down: the test passes on any day (and with the clock moved ahead, docs/testing.md).
+ */
+function tuesdayAfter(days: number): Date {
+  const d = new Date(Date.now() + days * DAY);
+  d.setUTCHours(12, 0, 0, 0);
+  while (d.getUTCDay() !== 2) d.setUTCDate(d.getUTCDate() + 1);
+  return d;
+}
+
+/** 22:00 in Berlin on the (UTC) day of `d`, where huber's weekday window opens: 21:00 UTC in winter, 20:00 in summer. */
+function berlinEvening(d: Date): Date {
+  for (const utcHour of [21, 20]) {
+    const at = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate(), utcHour));
+    if (new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Berlin', hour: '2-digit', hourCycle: 'h23' }).format(at) === '22') return at;
+  }
+  throw new Error(`no 22:00 in Berlin on ${d.toISOString()}`);
+}
+
 const mailTo = (to: string, subject: RegExp) => until(`a mail to ${to}: ${subject}`, async () => smtp.mails.find((m) => m.to.includes(to) && subject.test(m.subject)), 15_000, 100);
 /** The mail's text part, quoted-printable undone. */
 const bodyOf = (m: Mail) => m.raw.replace(/=\r\n/g, '').replace(/=([0-9A-F]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
 
 test('propose: huber is asked with its link, verlag told of a live move; the link answers; every step recorded; one wave plan at a time', async () => {
-  const res = await hafenAsync(['migrate', 'propose', 'huber-shop', 'verlag-blog', '--to', 'nue', '--from', 'hel', '--start', '2026-12-01T12:00:00Z', '--format', 'json'], { env });
+  const start = tuesdayAfter(7);
+  const window = berlinEvening(start);
+  const day = window.toISOString().slice(0, 10);
+  const res = await hafenAsync(['migrate', 'propose', 'huber-shop', 'verlag-blog', '--to', 'nue', '--from', 'hel', '--start', start.toISOString(), '--format', 'json'], { env });
   assert.equal(res.status, 0, res.stderr + res.stdout);
   const proposal = JSON.parse(res.stdout) as MigrationProposal;
   const byApp = (app: string) => proposal.migrations.find((m) => m.app === app)!;
   assert.deepEqual([byApp('huber-shop').state, byApp('verlag-blog').state], ['proposed', 'accepted']);
-  assert.equal(byApp('huber-shop').move.start, '2026-12-01T21:00:00.000Z', '22:00 in Berlin, huber\'s window');
+  assert.equal(byApp('huber-shop').move.start, window.toISOString(), '22:00 in Berlin, huber\'s window');
   assert.equal(byApp('verlag-blog').consent.answer?.via, 'policy');
   assert.deepEqual(proposal.warnings, []);
 
   const asked = await mailTo('anna@huber.example', /^Proposed maintenance: huber-shop moves to Nuremberg$/);
   const link = new RegExp(`${controller.url}/v1/consent/(hfc_[A-Za-z0-9_-]+)`).exec(bodyOf(asked))?.[1];
   assert.ok(link, bodyOf(asked));
-  assert.match(bodyOf(asked), /huber-shop moves from Helsinki to Nuremberg on Tuesday, 1 December 2026 at 22:00 CET \(2026-12-01 21:00 UTC\)/);
+  const local = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Berlin', day: 'numeric', month: 'long', year: 'numeric' }).format(window);
+  const zone = window.getUTCHours() === 21 ? 'CET' : 'CEST';
+  assert.ok(
+    bodyOf(asked).includes(`huber-shop moves from Helsinki to Nuremberg on Tuesday, ${local} at 22:00 ${zone} (${day} ${window.toISOString().slice(11, 16)} UTC)`),
+    bodyOf(asked),
+  );
   assert.ok(!asked.to.includes('ops@ops.example'), 'the customer, not the receiver\'s own list');
   await mailTo('jens@verlag.example', /^Announcement: verlag-blog moves to Nuremberg without downtime$/);
 
@@ -90,8 +120,10 @@ test('propose: huber is asked with its link, verlag told of a live move; the lin
 
   const status = await hafenAsync(['migrate', 'status', byApp('huber-shop').id], { env });
   assert.equal(status.status, 0, status.stderr);
-  assert.match(status.stdout, /^mig_[0-9a-f]{16} {2}huber-shop \(huber\) {2}hel → nue {2}cutover ~\d+ s down {2}2026-12-01 21:00–21:0\d UTC {2}accepted \(Anna Huber, link\)$/m);
-  assert.match(status.stdout, /proposed +huber-shop hel → nue \(cutover\) proposed to huber for 2026-12-01T21:00:00\.000Z/);
+  const hhmm = window.toISOString().slice(11, 16);
+  const hh = hhmm.slice(0, 2);
+  assert.match(status.stdout, new RegExp(`^mig_[0-9a-f]{16} {2}huber-shop \\(huber\\) {2}hel → nue {2}cutover ~\\d+ s down {2}${day} ${hhmm}–${hh}:0\\d UTC {2}accepted \\(Anna Huber, link\\)$`, 'm'));
+  assert.ok(status.stdout.includes(`huber-shop hel → nue (cutover) proposed to huber for ${window.toISOString()}`), status.stdout);
   assert.match(status.stdout, /answered +Anna Huber accepted \(link\): Nachts passt$/m);
   for (const text of [status.stdout, (await hafenAsync(['migrate', 'status', '--format', 'json'], { env })).stdout, JSON.stringify(await admin.migrations())]) assert.ok(!text.includes(link), 'the link\'s token is in no answer');
 
@@ -101,11 +133,13 @@ test('propose: huber is asked with its link, verlag told of a live move; the lin
 });
 
 test('an unanswered proposal is reminded every day and expires two hours before its start: it never runs; an operator records answers given by phone', async () => {
-  const proposal = await admin.proposeMigrations({ apps: ['huber-shop'], to: 'vie', from: 'hel', start: '2026-12-02T12:00:00Z' });
+  // A week ahead: the reminder (a day after the proposal) comes well before the answer is due.
+  const start = tuesdayAfter(7).toISOString();
+  const proposal = await admin.proposeMigrations({ apps: ['huber-shop'], to: 'vie', from: 'hel', start });
   assert.deepEqual(proposal.problems, []);
   // huber-shop runs at vie already and spreads over sites: it cannot gather there.
   assert.match(proposal.plan.unscheduled[0]?.reason ?? '', /every host at vie shares a site with a replica of huber-shop/);
-  const next = await admin.proposeMigrations({ apps: ['huber-shop'], to: 'nue', from: 'hel', start: '2026-12-02T12:00:00Z' });
+  const next = await admin.proposeMigrations({ apps: ['huber-shop'], to: 'nue', from: 'hel', start });
   const mig = next.migrations[0]!;
   assert.equal(mig.state, 'proposed');
   ahead = Date.parse(mig.consent.proposedAt) + 24 * 3_600_000 + 1000 - Date.now();
@@ -130,7 +164,7 @@ test('an unanswered proposal is reminded every day and expires two hours before 
 
   // A new proposal, answered by phone: recorded with who took the call.
   ahead = 0;
-  const third = (await admin.proposeMigrations({ apps: ['huber-shop'], to: 'nue', from: 'hel', start: '2026-12-07T12:00:00Z' })).migrations[0]!;
+  const third = (await admin.proposeMigrations({ apps: ['huber-shop'], to: 'nue', from: 'hel', start: tuesdayAfter(14).toISOString() })).migrations[0]!;
   const phone = await hafenAsync(['migrate', 'consent', third.id, 'another-window', '--by', 'Anna Huber', '--note', 'not in December'], { env });
   assert.equal(phone.status, 0, phone.stderr);
   assert.match(phone.stdout, /another-window \(Anna Huber \(recorded by bootstrap-admin\), operator\)$/m);

@@ -13,7 +13,7 @@ import { until } from '../helpers/wait.js';
 let fleet: ThreeSites;
 
 before(async () => {
-  fleet = await startThreeSites(61, { proxy: true });
+  fleet = await startThreeSites({ proxy: true });
 });
 
 after(async () => {

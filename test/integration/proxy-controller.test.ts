@@ -1,4 +1,4 @@
 /** The built-in proxy following the controller (test/contract/proxy-controller.ts). */
 import { proxyFollowsController } from '../contract/proxy-controller.js';
 
-proxyFollowsController('built-in', 0, { engine: 'builtin' });
+proxyFollowsController('built-in', { engine: 'builtin' });

@@ -2,7 +2,7 @@
 import { startProxyServer } from '../../src/proxy/server.js';
 import { siteLossUnderLoad } from '../contract/failover.js';
 
-siteLossUnderLoad('built-in', 2, async (table, listen) => {
+siteLossUnderLoad('built-in', async (table, listen) => {
   const down = new Map<string, number>();
   const proxy = await startProxyServer({
     site: 'nue',

@@ -3,7 +3,7 @@ import { CertStore } from '../../src/proxy/certs.js';
 import { startProxyServer } from '../../src/proxy/server.js';
 import { tlsContract } from '../contract/tls.js';
 
-tlsContract('built-in proxy', 6, async (table, dir, host) => {
+tlsContract('built-in proxy', async (table, dir, host) => {
   const certs = new CertStore(dir);
   certs.watch();
   const ps = await startProxyServer({ site: 'nue', table, listen: { host, port: 0 }, tls: { listen: { host, port: 0 }, certs } });

@@ -12,7 +12,7 @@ import { until } from '../helpers/wait.js';
 let fleet: ThreeSites;
 
 before(async () => {
-  fleet = await startThreeSites(67, {
+  fleet = await startThreeSites({
     edit: (text) => text.replace('    domains: [blog.verlag.example]\n', '    domains: [blog.verlag.example]\n    remediation: { restartAfter: 2, maxPerHour: 1 }\n'),
   });
 });

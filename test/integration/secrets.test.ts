@@ -18,8 +18,10 @@ import { isHafenError } from '../../src/lib/errors.js';
 import { BIN, EXAMPLES, ROOT, hafenAsync } from '../helpers/paths.js';
 import { fetchText } from '../helpers/http.js';
 import { until } from '../helpers/wait.js';
+import { loopbackNet } from '../helpers/loopback.js';
 
-const ADDR: Record<string, string> = { 'nue-app-01': '127.0.0.21', 'nue-app-02': '127.0.0.22' };
+const net = loopbackNet();
+const ADDR: Record<string, string> = { 'nue-app-01': `${net}.1`, 'nue-app-02': `${net}.2` };
 const FIRST = 'Servus-s3cr3t-7f3a9c';
 const SECOND = 'Gruezi-r0tated-b81e44';
 const fleet = readFileSync(join(EXAMPLES, 'minimal.yaml'), 'utf8').replace('env: { GREETING: "Bestellung" }', 'env: { GREETING: { secret: huber-greeting } }');

@@ -31,7 +31,7 @@ let mounted = false;
 before(async () => {
   if (!haveRestic) return;
   mounted = process.getuid?.() === 0 && run('mount', ['-t', 'tmpfs', '-o', 'size=8m', 'tmpfs', repos]).status === 0;
-  fleet = await startThreeSites(68, {
+  fleet = await startThreeSites({
     edit: (text) =>
       text
         .replace('prefixes: [198.18.2.0/24], uplink: 1Gbit/s }', `prefixes: [198.18.2.0/24], uplink: 1Gbit/s, backupRepository: { url: "${repos}" } }`)

@@ -23,12 +23,13 @@ import { assertLastTwoRestore, jobPassword } from '../helpers/backups.js';
 import { fetchText } from '../helpers/http.js';
 import { hafenAsync } from '../helpers/paths.js';
 import { makeNetns, startSshd, type Netns, type Sshd } from '../helpers/netns.js';
+import { SSHD } from '../helpers/sshd.js';
 import { need, run, works } from '../helpers/system.js';
 import { startThreeSites, type ThreeSites } from '../helpers/three-sites.js';
 import { until } from '../helpers/wait.js';
 
 const BACKUP_ADDRESS = '198.18.2.90';
-const usable = process.getuid?.() === 0 && works('restic', ['version']) && works('test', ['-x', '/usr/sbin/sshd']) && works('ssh', ['-V']) && works('ip', ['netns', 'list']) && works('nft', ['--version']);
+const usable = process.getuid?.() === 0 && works('restic', ['version']) && SSHD !== undefined && works('ssh', ['-V']) && works('ip', ['netns', 'list']) && works('nft', ['--version']);
 const dir = mkdtempSync(join(tmpdir(), 'hafen-backup-sftp-'));
 let fleet: ThreeSites | undefined;
 let ns: Netns | undefined;
@@ -43,7 +44,7 @@ before(async () => {
   mkdirSync(join(dir, 'repos'));
   mounted = run('mount', ['-t', 'tmpfs', '-o', 'size=64m', 'tmpfs', join(dir, 'repos')]).status === 0;
   sshd = await startSshd(ns, join(dir, 'sshd'));
-  fleet = await startThreeSites(69, {
+  fleet = await startThreeSites({
     edit: (text) =>
       text
         .replace('    - { name: apps, role: apps, prefixLength: 26 }\n', '    - { name: apps, role: apps, prefixLength: 26 }\n    - { name: backup, role: backup, prefixLength: 28 }\n')

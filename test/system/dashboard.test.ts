@@ -17,7 +17,7 @@ import { formatBytes } from '../../src/core/fleet/units.js';
 import { siteCards } from '../../src/web/fleet-view.js';
 import { consentByCustomer } from '../../src/web/migrations-view.js';
 import { cores, percent } from '../../src/web/format.js';
-import { demo, freePort } from '../helpers/demo.js';
+import { demo, demoAddresses, freePort } from '../helpers/demo.js';
 import { need } from '../helpers/system.js';
 import { until } from '../helpers/wait.js';
 import { getWithHost } from '../helpers/http.js';
@@ -25,6 +25,7 @@ import { getWithHost } from '../helpers/http.js';
 const CHROMIUM = '/usr/bin/chromium';
 const data = mkdtempSync(join(tmpdir(), 'hafen-dashboard-'));
 let run: ReturnType<typeof demo> | undefined;
+const { args: addresses, proxies } = demoAddresses();
 let url = '';
 let admin: HafenClient;
 let browser: Browser | undefined;
@@ -32,7 +33,7 @@ let browser: Browser | undefined;
 before(async () => {
   if (!existsSync(CHROMIUM)) return;
   const port = await freePort();
-  run = demo(data, port);
+  run = demo(data, port, addresses);
   await run.ready;
   url = `http://127.0.0.1:${port}`;
   admin = new HafenClient(url, readFileSync(join(data, 'controller', 'admin.token'), 'utf8').trim());
@@ -135,7 +136,7 @@ test('a viewer opens every page: the API\'s numbers, an alert linked to its app,
   assert.equal(await page.locator('[data-detail="site:hel"] [data-field=down]').innerText(), hel.down.join(', ') || 'nothing');
 
   // Traffic: the month's total as the API counts it.
-  for (let i = 0; i < 20; i++) assert.equal((await getWithHost('http://127.0.11.10:8080', 'portal.stadtwerke.example')).status, 200);
+  for (let i = 0; i < 20; i++) assert.equal((await getWithHost(`http://${proxies[0]}:8080`, 'portal.stadtwerke.example')).status, 200);
   const before = await until('the proxies\' counts', async () => (await admin.trafficReport({ days: 30 })).totalRequests || undefined, 30_000, 500);
   await page.click('nav a[href="#/traffic"]');
   await page.waitForSelector('[data-field=total]');

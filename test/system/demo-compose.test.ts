@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { demo, freePort } from '../helpers/demo.js';
+import { demo, demoAddresses, freePort } from '../helpers/demo.js';
 import { getWithHost } from '../helpers/http.js';
 import { DOCKER, run, works } from '../helpers/system.js';
 
@@ -24,11 +24,12 @@ test('the demo runs on the compose driver: containers behind every proxy, and Ct
   const data = mkdtempSync(join(tmpdir(), 'hafen-demo-compose-'));
   const port = await freePort();
   try {
-    const d = demo(data, port, ['--driver', 'compose'], 300_000);
+    const { args, proxies } = demoAddresses();
+    const d = demo(data, port, ['--driver', 'compose', ...args], 300_000);
     try {
       const out = await d.ready;
       assert.match(out, /with the compose driver/);
-      for (const proxy of ['127.0.11.10', '127.0.12.10', '127.0.13.10']) {
+      for (const proxy of proxies) {
         const r = await getWithHost(`http://${proxy}:8080`, 'portal.stadtwerke.example');
         assert.equal(r.status, 200, `through ${proxy}`);
         assert.match(r.body, /^Stadtwerke from /);

@@ -58,6 +58,8 @@ if (dockerUp) {
         return driver;
       },
       httpUnit: (name, port, body) => composeUnit(name, { web: serve(body, port) }),
+      // The busybox image has a shell and no Node.
+      script: (out, err, code) => ['sh', '-c', `printf '%s\\n' '${out}'; printf '%s\\n' '${err}' >&2; exit ${code}`],
       crashingUnit: (name) => composeUnit(name, { bad: { command: ['sh', '-c', 'exit 3'] } }),
       restartAgent: async () => {
         await driver.detach();

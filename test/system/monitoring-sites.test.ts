@@ -44,7 +44,7 @@ before(async () => {
   smtp = await startSmtp();
   // groupWait 3 s: the replica checks of a lost site go down a probe or two before the site is
   // declared lost; the wait lets the site alert arrive and mute them, as the default 10 s does.
-  fleet = await startThreeSites(62, {
+  fleet = await startThreeSites({
     extraFleet: `
 alerting:
   groupWait: 3s

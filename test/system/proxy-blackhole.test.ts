@@ -14,6 +14,9 @@ import { startProxyServer } from '../../src/proxy/server.js';
 import { startBackend } from '../helpers/backends.js';
 import { need, run, works } from '../helpers/system.js';
 import { sleep } from '../helpers/wait.js';
+import { loopbackNet } from '../helpers/loopback.js';
+
+const lo = loopbackNet();
 
 const BACKEND = "require('http').createServer((q,s)=>{s.setHeader('x-backend','nue-r1');s.end('nue-r1')}).listen(18800,process.argv[1])";
 
@@ -29,7 +32,7 @@ test('a replica that hangs (packets dropped) is ejected within a second and no G
   };
   sh(['ip', 'netns', 'add', ns]);
   const backend = spawn('ip', ['netns', 'exec', ns, process.execPath, '-e', BACKEND, nsIp], { stdio: 'ignore' });
-  const vie = await startBackend('vie-r1', '127.0.8.1');
+  const vie = await startBackend('vie-r1', `${lo}.1`);
   let proxy: Awaited<ReturnType<typeof startProxyServer>> | undefined;
   const agent = new http.Agent({ keepAlive: true, maxSockets: 200 });
   try {
@@ -61,7 +64,7 @@ test('a replica that hangs (packets dropped) is ejected within a second and no G
     proxy = await startProxyServer({
       site: 'nue',
       table,
-      listen: { host: '127.0.8.100', port: 0 },
+      listen: { host: `${lo}.100`, port: 0 },
       onHealth: (replica, e) => {
         if ((e === 'ejected' || e === 'down') && !events.has(replica)) events.set(replica, performance.now());
       },

@@ -4,4 +4,4 @@ import { proxyFollowsController } from '../contract/proxy-controller.js';
 
 const HAPROXY = '/usr/sbin/haproxy';
 
-proxyFollowsController('HAProxy', 82, { engine: 'haproxy', haproxy: HAPROXY }, existsSync(HAPROXY) || process.env.HAFEN_REQUIRE_SYSTEM === '1' ? undefined : 'haproxy is not installed (run scripts/install-system-deps.sh)');
+proxyFollowsController('HAProxy', { engine: 'haproxy', haproxy: HAPROXY }, existsSync(HAPROXY) || process.env.HAFEN_REQUIRE_SYSTEM === '1' ? undefined : 'haproxy is not installed (run scripts/install-system-deps.sh)');

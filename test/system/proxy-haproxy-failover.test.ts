@@ -7,7 +7,7 @@ import { siteLossUnderLoad } from '../contract/failover.js';
 
 const HAPROXY = '/usr/sbin/haproxy';
 
-siteLossUnderLoad('HAProxy', 83, async (table, listen) => {
+siteLossUnderLoad('HAProxy', async (table, listen) => {
   const dir = mkdtempSync(join(tmpdir(), 'hafen-haproxy-failover-'));
   // HAProxy's log lines for requests not answered 200, and its warnings (servers going down).
   const said: string[] = [];

@@ -16,6 +16,9 @@ import { startBackend, type Backend } from '../helpers/backends.js';
 import { getWithHost } from '../helpers/http.js';
 import { need } from '../helpers/system.js';
 import { sleep, until } from '../helpers/wait.js';
+import { loopbackNet } from '../helpers/loopback.js';
+
+const lo = loopbackNet();
 
 const HAPROXY = '/usr/sbin/haproxy';
 const dirs: string[] = [];
@@ -80,11 +83,11 @@ function load(url: string) {
 // connection closed under it.
 test('reloads under load lose no request, and the new routes are served', async (t) => {
   if (!need(t, existsSync(HAPROXY), 'haproxy is not installed')) return;
-  const [a, b] = await Promise.all([startBackend('shop-r1', '127.0.85.1'), startBackend('shop-r2', '127.0.85.2')]);
-  const extra = await Promise.all([1, 2, 3].map((i) => startBackend(`app${i}-r1`, `127.0.85.${10 + i}`)));
+  const [a, b] = await Promise.all([startBackend('shop-r1', `${lo}.1`), startBackend('shop-r2', `${lo}.2`)]);
+  const extra = await Promise.all([1, 2, 3].map((i) => startBackend(`app${i}-r1`, `${lo}.${10 + i}`)));
   const dir = mkdtempSync(join(tmpdir(), 'hafen-haproxy-reload-'));
   dirs.push(dir);
-  const e = await HaproxyEngine.start(table(1, [a, b], [100, 100]), { site: 'nue', listen: await freeListen({ host: '127.0.85.100', port: 0 }), dir, binary: HAPROXY });
+  const e = await HaproxyEngine.start(table(1, [a, b], [100, 100]), { site: 'nue', listen: await freeListen({ host: `${lo}.100`, port: 0 }), dir, binary: HAPROXY });
   try {
     const l = load(e.url);
     for (let i = 1; i <= 3; i++) {
@@ -110,10 +113,10 @@ test('reloads under load lose no request, and the new routes are served', async 
 
 test('a weight ramp 0 → 10 → 50 → 100 % under load loses no request and ends on the new replica', async (t) => {
   if (!need(t, existsSync(HAPROXY), 'haproxy is not installed')) return;
-  const [a, b] = await Promise.all([startBackend('shop-r1', '127.0.85.21'), startBackend('shop-r2', '127.0.85.22')]);
+  const [a, b] = await Promise.all([startBackend('shop-r1', `${lo}.21`), startBackend('shop-r2', `${lo}.22`)]);
   const dir = mkdtempSync(join(tmpdir(), 'hafen-haproxy-ramp-'));
   dirs.push(dir);
-  const e = await HaproxyEngine.start(table(1, [a, b], [100, 0]), { site: 'nue', listen: await freeListen({ host: '127.0.85.100', port: 0 }), dir, binary: HAPROXY });
+  const e = await HaproxyEngine.start(table(1, [a, b], [100, 0]), { site: 'nue', listen: await freeListen({ host: `${lo}.100`, port: 0 }), dir, binary: HAPROXY });
   try {
     const l = load(e.url);
     const steps: [number, number][] = [[90, 10], [50, 50], [0, 100]];
@@ -140,10 +143,10 @@ test('a weight ramp 0 → 10 → 50 → 100 % under load loses no request and en
 
 test('a replica added to an app and the old one removed under load: at run time, no request lost, the old server deleted', async (t) => {
   if (!need(t, existsSync(HAPROXY), 'haproxy is not installed')) return;
-  const [a, b] = await Promise.all([startBackend('shop-r1', '127.0.85.41'), startBackend('shop-r2', '127.0.85.42')]);
+  const [a, b] = await Promise.all([startBackend('shop-r1', `${lo}.41`), startBackend('shop-r2', `${lo}.42`)]);
   const dir = mkdtempSync(join(tmpdir(), 'hafen-haproxy-servers-'));
   dirs.push(dir);
-  const e = await HaproxyEngine.start(table(1, [a], [100]), { site: 'nue', listen: await freeListen({ host: '127.0.85.100', port: 0 }), dir, binary: HAPROXY });
+  const e = await HaproxyEngine.start(table(1, [a], [100]), { site: 'nue', listen: await freeListen({ host: `${lo}.100`, port: 0 }), dir, binary: HAPROXY });
   try {
     const l = load(e.url);
     await sleep(1000);
@@ -169,10 +172,10 @@ test('a replica added to an app and the old one removed under load: at run time,
 
 test('a configuration HAProxy refuses is never loaded: the old one serves on, the next good table is taken', async (t) => {
   if (!need(t, existsSync(HAPROXY), 'haproxy is not installed')) return;
-  const [a, extra] = await Promise.all([startBackend('shop-r1', '127.0.85.31'), startBackend('extra-r1', '127.0.85.32')]);
+  const [a, extra] = await Promise.all([startBackend('shop-r1', `${lo}.31`), startBackend('extra-r1', `${lo}.32`)]);
   const dir = mkdtempSync(join(tmpdir(), 'hafen-haproxy-refused-'));
   dirs.push(dir);
-  const e = await HaproxyEngine.start(table(1, [a], [100]), { site: 'nue', listen: await freeListen({ host: '127.0.85.100', port: 0 }), dir, binary: HAPROXY });
+  const e = await HaproxyEngine.start(table(1, [a], [100]), { site: 'nue', listen: await freeListen({ host: `${lo}.100`, port: 0 }), dir, binary: HAPROXY });
   try {
     // An unbalanced quote in a health path (a hand-written route file may hold one).
     const bad = table(2, [a], [100]);

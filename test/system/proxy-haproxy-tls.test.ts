@@ -7,7 +7,7 @@ import { tlsContract } from '../contract/tls.js';
 
 const HAPROXY = '/usr/sbin/haproxy';
 
-tlsContract('HAProxy', 86, async (table, certs, host) => {
+tlsContract('HAProxy', async (table, certs, host) => {
   const dir = mkdtempSync(join(tmpdir(), 'hafen-haproxy-tls-'));
   const said: string[] = [];
   const e = await HaproxyEngine.start(table, {

@@ -3,14 +3,14 @@ import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { FIXTURES } from '../../../test/helpers/paths.js';
+import { writeCerts } from '../../../test/helpers/certs.js';
 import { certSteps, crtList, pemHash, readCertPairs, type CertBundle } from './certs.js';
 
-const TLS = join(FIXTURES, 'tls');
-
-test('readCertPairs: a bundle per pair with its SNI name ("_." is the wildcard); broken pairs reported by file, keys never in messages', () => {
+test('readCertPairs: a bundle per pair with its SNI name ("_." is the wildcard); broken pairs reported by file, keys never in messages', async () => {
   const src = mkdtempSync(join(tmpdir(), 'hafen-certpairs-'));
+  const TLS = mkdtempSync(join(tmpdir(), 'hafen-certpairs-made-'));
   try {
+    await writeCerts(TLS, ['shop.example.com', '*.example.net']);
     for (const f of ['shop.example.com.crt', 'shop.example.com.key', '_.example.net.crt']) copyFileSync(join(TLS, f), join(src, f));
     // A key that belongs to another certificate.
     copyFileSync(join(TLS, 'shop.example.com.crt'), join(src, 'mixed.example.org.crt'));
@@ -27,6 +27,7 @@ test('readCertPairs: a bundle per pair with its SNI name ("_." is the wildcard);
     assert.equal(crtList(readCertPairs(src, '/d').bundles), '/d/_.example.net.pem *.example.net\n/d/shop.example.com.pem shop.example.com\n');
   } finally {
     rmSync(src, { recursive: true, force: true });
+    rmSync(TLS, { recursive: true, force: true });
   }
   assert.match(readCertPairs('/nonexistent/certs', '/d').problems[0]!.message, /ENOENT/);
 });
