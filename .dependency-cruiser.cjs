@@ -1,5 +1,5 @@
 /**
- * Dependency rules of DESIGN.md, checked by `npm run lint`:
+ * Dependency rules of docs/architecture.md, checked by `npm run lint`:
  * - src/core is pure: it imports only src/core and pure libraries (no Node built-ins);
  * - processes (controller, agent, proxy, cli, web) never import each other: they talk over HTTP
  *   through src/client;

@@ -1,5 +1,5 @@
 /**
- * Convergence benchmark (DESIGN.md: config change -> applied on 100 agents, p95 <= 2 s;
+ * Convergence benchmark (budget in docs/benchmarks.md: config change -> applied on 100 agents, p95 <= 2 s;
  * controller RSS <= 200 MB for the reference fleet with 100 agents connected).
  *
  * Runs the controller and 100 agents as separate processes on loopback (process driver).

@@ -1,5 +1,5 @@
 /**
- * Placement benchmark (DESIGN.md budgets):
+ * Placement benchmark (budgets in docs/benchmarks.md):
  *   1. 100k containers on 10k hosts with hard spread rules, placed in <= 5 s on one core;
  *   2. the reference fleet's full plan plus every single-failure scenario in <= 1 s.
  * Run: npm run bench:placement   (or: npx tsx bench/placement.ts [--hosts N --customers N --sites N])

@@ -1,5 +1,5 @@
 /**
- * Proxy benchmark (DESIGN.md: built-in proxy >= 0.5x HAProxy's req/s on the same machine, one
+ * Proxy benchmark (budget in docs/benchmarks.md: built-in proxy >= 0.5x HAProxy's req/s on the same machine, one
  * worker each, and ahead of the Node peers).
  *
  * One run, one machine, one 1 KiB backend (nginx serving a static file, one worker). wrk (one

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs the system packages that hafen's system tests drive for real (DESIGN.md,
+# Installs the system packages that hafen's system tests drive for real (docs/testing.md,
 # "Real components"). Idempotent: packages already installed are skipped, and apt is not
 # touched at all when everything is present. Needs root (or sudo) and Debian's archive.
 set -euo pipefail

@@ -64,7 +64,7 @@ newest revision, so hosts never move because others were added or removed.`,
   ).action(async (fleetPath: string, opts: ApplyOptions) => {
     if (!opts.site && (opts.batch !== undefined || opts.gateTimeout !== undefined || opts.detach)) {
       io.stderr('error: --batch, --gate-timeout and --detach go with --site\n');
-      return setExit(EXIT.invalid);
+      return setExit(EXIT.usage);
     }
     const client = remoteClient(opts);
     const files = await readFleetFiles(fleetPath);
@@ -114,7 +114,7 @@ newest revision, so hosts never move because others were added or removed.`,
     const n = Number(rev);
     if (!Number.isInteger(n) || n < 1) {
       io.stderr(`error: revision must be a positive whole number, not "${rev}"\n`);
-      return setExit(EXIT.invalid);
+      return setExit(EXIT.usage);
     }
     const res = await remoteClient(opts).rollback(n);
     io.stdout(`${diffText(res)}rolled back to revision ${n} as revision ${res.revision}\n`);

@@ -9,7 +9,7 @@ import type { Command } from 'commander';
 import type { BackupTask, HafenClient } from '../client/client.js';
 import { formatBytes } from '../core/fleet/units.js';
 import type { BackupTaskKind } from '../core/render/backups.js';
-import { EXIT, json, parseFormat, type CliIo, type OutputFormat } from './io.js';
+import { EXIT, json, oneOf, parseFormat, wholeAtLeast, type CliIo, type OutputFormat } from './io.js';
 import { remoteClient, remoteOptions, type RemoteOptions } from './remote.js';
 
 const FINISHED = new Set(['done', 'failed', 'expired']);
@@ -73,6 +73,8 @@ const WHAT: Record<BackupTaskKind, string> = {
   check: 'Run restic check on the app\'s repository now, reading the next part of the data (backup.check.parts).',
 };
 
+const TASK_KINDS = Object.keys(WHAT) as BackupTaskKind[];
+
 export function registerBackupTasks(backup: Command, io: CliIo, setExit: (code: number) => void): void {
   for (const kind of ['run', 'restore', 'drill', 'check'] as const) {
     const cmd = backup
@@ -94,11 +96,11 @@ export function registerBackupTasks(backup: Command, io: CliIo, setExit: (code: 
       const timeout = Number(opts.timeout);
       if (!Number.isFinite(timeout) || timeout < 0) {
         io.stderr(`error: --timeout must be a number of seconds (0 for no limit), not "${opts.timeout}"\n`);
-        return setExit(EXIT.invalid);
+        return setExit(EXIT.usage);
       }
       if (opts.intoApp && opts.intoScratch) {
         io.stderr('error: --into-app and --into-scratch exclude each other\n');
-        return setExit(EXIT.invalid);
+        return setExit(EXIT.usage);
       }
       if (opts.intoApp && opts.to) {
         io.stderr("error: --into-app restores on the app's own host; --to puts the files into scratch space on another host\n");
@@ -131,15 +133,11 @@ export function registerBackupTasks(backup: Command, io: CliIo, setExit: (code: 
       .command('tasks')
       .description('Backup tasks, newest first: asked for (run, restore, drill, check) and scheduled (drills, checks), with what they did.')
       .option('--app <id>', 'only this app')
-      .option('--kind <kind>', 'only run, restore, drill or check')
-      .option('--limit <n>', 'how many', '20')
+      .option('--kind <kind>', `only tasks of this kind (${TASK_KINDS.join(', ')})`, oneOf('--kind', TASK_KINDS))
+      .option('--limit <n>', 'how many', wholeAtLeast('--limit', 1), 20)
       .option('--format <format>', 'output format: text or json', parseFormat, 'text' as OutputFormat),
-  ).action(async (opts: RemoteOptions & { app?: string; kind?: string; limit: string; format: OutputFormat }) => {
-    if (opts.kind !== undefined && !['run', 'restore', 'drill', 'check'].includes(opts.kind)) {
-      io.stderr(`error: --kind must be run, restore, drill or check, not "${opts.kind}"\n`);
-      return setExit(EXIT.invalid);
-    }
-    const { tasks } = await remoteClient(opts).backupTasks({ ...(opts.app ? { app: opts.app } : {}), ...(opts.kind ? { kind: opts.kind as BackupTaskKind } : {}), limit: Number(opts.limit) || 20 });
+  ).action(async (opts: RemoteOptions & { app?: string; kind?: BackupTaskKind; limit: number; format: OutputFormat }) => {
+    const { tasks } = await remoteClient(opts).backupTasks({ ...(opts.app ? { app: opts.app } : {}), ...(opts.kind ? { kind: opts.kind } : {}), limit: opts.limit });
     if (opts.format === 'json') io.stdout(json({ tasks }));
     else io.stdout(tasks.length ? `${tasks.map((t) => `${t.createdAt}  ${t.id}  by ${t.requestedBy}\n  ${taskText(t)}`).join('\n')}\n` : 'no backup tasks\n');
     setExit(EXIT.ok);

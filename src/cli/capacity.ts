@@ -17,8 +17,9 @@ export function registerCapacity(program: Command, io: CliIo, setExit: (code: nu
       'after',
       `
 "usable" is the total less the policy headroom. N+1 re-plans the replicas of a lost site on
-the rest of the fleet with the same rules. Exit status: 0 when the largest site's loss is
-covered, 1 when it is not (or the fleet is invalid).`,
+the rest of the fleet with the same rules, for every site. Exit status: 0 when the loss of any
+one site is covered, 1 when some site's replicas would not fit elsewhere (or the fleet is
+invalid), 2 when an input cannot be read.`,
     )
     .action(async (fleetPath: string, opts: { plan?: string; hosts?: boolean; format: OutputFormat }) => {
       const fleet = await validFleet(fleetPath, io, opts.format);
@@ -27,8 +28,8 @@ covered, 1 when it is not (or the fleet is invalid).`,
       const report = capacityReport(fleet, placements);
       if (opts.format === 'json') io.stdout(json(report));
       else io.stdout(text(report, opts.hosts ?? false));
-      const largest = report.siteLoss.find((s) => s.site === report.largestSite);
-      setExit(largest && !largest.covered ? EXIT.invalid : EXIT.ok);
+      // N+1 is checked for every site, not only the largest: losing a smaller but fuller site can fail too.
+      setExit(report.siteLoss.some((s) => !s.covered) ? EXIT.invalid : EXIT.ok);
     });
 }
 
@@ -51,7 +52,7 @@ function text(report: CapacityReport, hosts: boolean): string {
   }
   lines.push('');
   for (const l of report.siteLoss) {
-    const mark = l.site === report.largestSite ? ' (largest site: the N+1 test)' : '';
+    const mark = l.site === report.largestSite ? ' (the largest site)' : '';
     lines.push(l.covered ? `losing site ${l.site}${mark}: its ${l.replicas} replicas fit on the other sites` : `losing site ${l.site}${mark}: ${l.unplaced.length} of its ${l.replicas} replicas do not fit elsewhere (${l.unplaced.slice(0, 5).map((u) => `${u.app}#${u.replica}`).join(', ')}${l.unplaced.length > 5 ? ', …' : ''})`);
   }
   return `${lines.join('\n')}\n`;

@@ -4,26 +4,22 @@
  * Exit status 1 when a check is down or a site is lost, so scripts can gate on it.
  */
 import type { Command } from 'commander';
-import { EXIT, json, parseFormat, type CliIo, type OutputFormat } from './io.js';
+import { EXIT, json, oneOf, parseFormat, wholeAtLeast, type CliIo, type OutputFormat } from './io.js';
 import { remoteClient, remoteOptions, type RemoteOptions } from './remote.js';
 
-const STATES = ['up', 'degraded', 'down', 'unknown'];
+const STATES = ['up', 'degraded', 'down', 'unknown'] as const;
+const EVENT_KINDS = ['check', 'site', 'prober'] as const;
 
 export function registerChecks(program: Command, io: CliIo, setExit: (code: number) => void): void {
   remoteOptions(
     program
       .command('checks')
       .description('Every check derived from the fleet, its state by quorum of the sites (up, degraded, down, unknown) and what each site sees.')
-      .option('--state <state>', `only checks in this state (${STATES.join(', ')})`)
+      .option('--state <state>', `only checks in this state (${STATES.join(', ')})`, oneOf('--state', STATES))
       .option('--app <app>', 'only this app')
       .option('--customer <customer>', 'only this customer')
       .option('--format <format>', 'output format: text or json', parseFormat, 'text' as OutputFormat),
   ).action(async (opts: RemoteOptions & { state?: string; app?: string; customer?: string; format: OutputFormat }) => {
-    if (opts.state !== undefined && !STATES.includes(opts.state)) {
-      io.stderr(`error: --state must be one of ${STATES.join(', ')}, not "${opts.state}"\n`);
-      setExit(EXIT.invalid);
-      return;
-    }
     const res = await remoteClient(opts).checks({ ...(opts.state ? { state: opts.state } : {}), ...(opts.app ? { app: opts.app } : {}), ...(opts.customer ? { customer: opts.customer } : {}) });
     if (opts.format === 'json') io.stdout(json(res));
     else {
@@ -49,9 +45,9 @@ export function registerChecks(program: Command, io: CliIo, setExit: (code: numb
       .command('events')
       .description('What changed: checks going down and up, sites lost and back, probers gone silent; newest first.')
       .option('--since <time>', 'only events from this ISO 8601 time on')
-      .option('--kind <kind>', 'only check, site or prober events')
+      .option('--kind <kind>', `only events of this kind (${EVENT_KINDS.join(', ')})`, oneOf('--kind', EVENT_KINDS))
       .option('--subject <id>', 'only events of this check id or site')
-      .option('--limit <n>', 'at most this many (default 100)', (v) => Number(v))
+      .option('--limit <n>', 'at most this many (default 100)', wholeAtLeast('--limit', 1))
       .option('--format <format>', 'output format: text or json', parseFormat, 'text' as OutputFormat),
   ).action(async (opts: RemoteOptions & { since?: string; kind?: string; subject?: string; limit?: number; format: OutputFormat }) => {
     const { events } = await remoteClient(opts).events({

@@ -13,7 +13,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { HafenClient } from '../client/client.js';
 import { parseHostPort } from '../lib/daemon.js';
 import { identify, processTree, signalAll, stillRunning } from '../lib/proc.js';
@@ -22,9 +22,8 @@ import { demoFleet, type DemoDriver } from './demo-fleet.js';
 import { dockerEngine, ensureDemoImage } from './demo-image.js';
 import { registerDemoLoad } from './demo-load.js';
 import { clearDemo, writeDemo, type DemoHost } from './demo-state.js';
-import { EXIT, type CliIo } from './io.js';
+import { EXIT, oneOf, type CliIo } from './io.js';
 import { parsePrefix } from '../core/ipam/ipv4.js';
-import { HafenError } from '../lib/errors.js';
 
 const BIN = fileURLToPath(new URL('../../bin/hafen.js', import.meta.url));
 
@@ -40,11 +39,11 @@ export const DEMO_ADDRESSES = '127.0.11.0/24';
 
 /**
  * The demo's hosts on loopback from `--addresses` (the first of three consecutive /24s inside
- * 127.0.0.0/8): per site the host at .1 and its proxy at .10. Throws a HafenError naming the
- * option when the value is not such a /24.
+ * 127.0.0.0/8): per site the host at .1 and its proxy at .10. Throws commander's
+ * InvalidArgumentError (a usage error, exit 2) naming what is wrong when the value is not such a /24.
  */
 export function demoHosts(addresses: string): { host: string; site: string; address: string; proxy: string }[] {
-  const bad = (why: string) => new HafenError('HAFEN_CLI_BAD_OPTION', `--addresses ${addresses} ${why}; give the first of three /24s inside 127.0.0.0/8, like ${DEMO_ADDRESSES} (the default) or 127.0.21.0/24`);
+  const bad = (why: string) => new InvalidArgumentError(`--addresses ${addresses} ${why}; give the first of three /24s inside 127.0.0.0/8, like ${DEMO_ADDRESSES} (the default) or 127.0.21.0/24`);
   const p = parsePrefix(addresses);
   if (!p.ok) throw bad(p.reason);
   if (p.prefix.length !== 24) throw bad(`is a /${p.prefix.length}, not a /24`);
@@ -78,8 +77,8 @@ export function registerDemo(program: Command, io: CliIo, setExit: (code: number
     .description('Run a whole three-site fleet on this machine: controller, agents, probers and an edge proxy per site, as real processes. Ctrl-C stops everything. With a demo running: `demo load` sends traffic, `demo fail site:hel` cuts a site off, `demo heal site:hel` brings it back.')
     .option('--data <dir>', 'where the demo keeps its state and logs (reused by the next start)', '.hafen-demo')
     .option('--listen <host:port>', 'controller address', '127.0.0.1:7400')
-    .option('--addresses <prefix>', 'the first of three consecutive loopback /24s, one per site (nue, vie, hel): the host at .1, its proxy at .10; another prefix (and --listen, --data) runs a second demo beside the first', DEMO_ADDRESSES)
-    .option('--driver <driver>', 'how the apps run: process (Node only) or compose (containers on a Docker engine, which must be reachable)', 'process')
+    .option('--addresses <prefix>', 'the first of three consecutive loopback /24s, one per site (nue, vie, hel): the host at .1, its proxy at .10; another prefix (and --listen, --data) runs a second demo beside the first', (v: string) => (demoHosts(v), v), DEMO_ADDRESSES)
+    .option('--driver <driver>', 'how the apps run: process (Node only) or compose (containers on a Docker engine, which must be reachable)', oneOf('--driver', ['process', 'compose'] as const), 'process' as DemoDriver)
     .action(async (opts: DemoOptions) => setExit(await runDemo(opts, io)));
   registerDemoLoad(demo, io, setExit);
   registerDemoCut(demo, io, setExit);
@@ -89,15 +88,11 @@ interface DemoOptions {
   data: string;
   listen: string;
   addresses: string;
-  driver: string;
+  driver: DemoDriver;
 }
 
 async function runDemo(opts: DemoOptions, io: CliIo): Promise<number> {
-  if (opts.driver !== 'process' && opts.driver !== 'compose') {
-    io.stderr(`error: --driver must be process or compose, not "${opts.driver}"\n`);
-    return EXIT.invalid;
-  }
-  const driver: DemoDriver = opts.driver;
+  const driver = opts.driver;
   const hosts = demoHosts(opts.addresses);
   const data = resolve(opts.data);
   const { host, port } = parseHostPort(opts.listen, '--listen', '127.0.0.1:7400');

@@ -15,6 +15,7 @@ import { registerCapacity } from './capacity.js';
 import { registerChecks } from './checks.js';
 import { registerDemo } from './demo.js';
 import { registerGenerate } from './generate.js';
+import { registerHistory } from './history.js';
 import { EXIT, processIo, type CliIo } from './io.js';
 import { registerIpam } from './ipam.js';
 import { registerMigrate } from './migrate.js';
@@ -48,6 +49,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   registerSite(program, io, setExit);
   registerSchema(program, io, setExit);
   registerApply(program, io, setExit);
+  registerHistory(program, io, setExit);
   registerRollout(program, io, setExit);
   registerFirewall(program, io, setExit);
   registerStatus(program, io, setExit);
@@ -78,7 +80,8 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
     await program.parseAsync([...argv]);
     return exit;
   } catch (err) {
-    if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.ok : EXIT.invalid;
+    // Commander has already said what is wrong with the command line (and how to get help).
+    if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
     if (err instanceof HafenError) {
       io.stderr(`error: ${err.message} [${err.code}]\n`);
       return UNREADABLE.has(err.code) ? EXIT.unreadable : EXIT.invalid;

@@ -15,7 +15,7 @@ export const DEFAULT_CONTROLLER = 'http://127.0.0.1:7400';
 export function remoteOptions(cmd: Command): Command {
   return cmd
     .option('--controller <urls>', `controller URL, or several comma-separated tried in order (default: $HAFEN_CONTROLLER or ${DEFAULT_CONTROLLER})`)
-    .option('--token-file <file>', 'file holding the API token (default: $HAFEN_TOKEN)');
+    .option('--token-file <file>', 'file holding the API token; without it the token is $HAFEN_TOKEN (there is no default file)');
 }
 
 /** A client from the options and the environment; the token never comes from argv (it would show in ps). */

@@ -1,5 +1,6 @@
 /** `hafen risk FLEET`: what every single (or double) failure takes down, worst first. */
 import type { Command } from 'commander';
+import type { Fleet } from '../core/fleet/model.js';
 import { formatBytes } from '../core/fleet/units.js';
 import { buildGroups } from '../core/risk/groups.js';
 import { analyseRisk, pct, type RiskReport, type Scenario } from '../core/risk/scenarios.js';
@@ -32,13 +33,15 @@ export function registerRisk(program: Command, io: CliIo, setExit: (code: number
     .addHelpText(
       'after',
       `
-Shares are weighted by customer weight; a customer is affected when any of its apps is down
-(no replica left). Exit status: 0 when the policy holds, 1 when a scenario breaks it (or the
+Customers are counted by weight (customers[].weight in the fleet, default 1): the "customers"
+column and the shares add up weights, not heads, and the output says which customers weigh
+other than 1. A customer is affected when any of its apps is down (no replica left). Exit status: 0 when the policy holds, 1 when a scenario breaks it (or the
 fleet is invalid), 2 when an input cannot be read.
 
 JSON output: {"scenarios": [{"group", "kind", "appsDown", "appsDegraded", "customersAffected",
 "customersTotal", "share", "criticalAppsDown", "capacityLost", "down", "degraded", "customers"}],
-"violations": [{"group", "kind", "rule", "message"}], "sharedFacilities", "unplaced"}`,
+"violations": [{"group", "kind", "rule", "message"}], "sharedFacilities", "unplaced",
+"weights": {"customers", "total", "other": [{"customer", "weight"}]}}`,
     )
     .action(async (fleetPath: string, opts: RiskOptions) => {
       const fleet = await validFleet(fleetPath, io, opts.format);
@@ -51,14 +54,39 @@ JSON output: {"scenarios": [{"group", "kind", "appsDown", "appsDegraded", "custo
       const report = analyseRisk(fleet, placements, { pairs: opts.pairs ?? false }, index);
       if (opts.fail) {
         const s = report.scenarios.find((x) => x.group === opts.fail)!;
-        if (opts.format === 'json') io.stdout(json({ scenario: s, violations: report.violations.filter((v) => v.group === opts.fail) }));
-        else io.stdout(detailText(s, fleet.policies.maxCustomerShare));
+        if (opts.format === 'json') io.stdout(json({ scenario: s, violations: report.violations.filter((v) => v.group === opts.fail), weights: weightsOf(fleet) }));
+        else io.stdout(`${detailText(s, fleet.policies.maxCustomerShare)}${weightsText(weightsOf(fleet))}`);
         return setExit(EXIT.ok);
       }
-      if (opts.format === 'json') io.stdout(json({ ...report, unplaced }));
-      else io.stdout(tableText(report, opts.all ?? false, unplaced.length));
+      if (opts.format === 'json') io.stdout(json({ ...report, unplaced, weights: weightsOf(fleet) }));
+      else io.stdout(`${tableText(report, opts.all ?? false, unplaced.length)}${weightsText(weightsOf(fleet))}`);
       setExit(report.violations.length > 0 ? EXIT.invalid : EXIT.ok);
     });
+}
+
+interface Weights {
+  /** How many customers the fleet has. */
+  customers: number;
+  /** Their weights added up: what the shares are shares of. */
+  total: number;
+  /** Customers that weigh other than 1, heaviest first. */
+  other: { customer: string; weight: number }[];
+}
+
+function weightsOf(fleet: Fleet): Weights {
+  return {
+    customers: fleet.customers.length,
+    total: fleet.customers.reduce((n, c) => n + c.weight, 0),
+    other: fleet.customers.filter((c) => c.weight !== 1).map((c) => ({ customer: c.id, weight: c.weight })).sort((a, b) => b.weight - a.weight || a.customer.localeCompare(b.customer)),
+  };
+}
+
+/** Says that customer counts are weighted, and by what. */
+function weightsText(w: Weights): string {
+  const head = `customers are counted by weight (customers[].weight, default 1): ${w.customers} customer${w.customers === 1 ? '' : 's'} weigh ${round(w.total)} in all`;
+  if (w.other.length === 0) return `${head}; every one weighs 1\n`;
+  const shown = w.other.slice(0, 10).map((o) => `${o.customer} ${round(o.weight)}`).join(', ');
+  return `${head}; weighing other than 1: ${shown}${w.other.length > 10 ? ` and ${w.other.length - 10} more (--format json lists them)` : ''}\n`;
 }
 
 function row(s: Scenario): string {

@@ -1,6 +1,6 @@
 /** `hafen traffic`: requests per day for a period, the average day of the week, the peak of concurrent connections. */
 import type { Command } from 'commander';
-import { EXIT, json, parseFormat, type CliIo, type OutputFormat } from './io.js';
+import { EXIT, json, parseFormat, wholeAtLeast, type CliIo, type OutputFormat } from './io.js';
 import { remoteClient, remoteOptions, type RemoteOptions } from './remote.js';
 
 const n = (x: number) => x.toLocaleString('en');
@@ -10,16 +10,11 @@ export function registerTraffic(program: Command, io: CliIo, setExit: (code: num
     program
       .command('traffic')
       .description('Requests through the edge proxies per day (last 30 days by default), the average day of the week, and the peak of concurrent connections.')
-      .option('--days <n>', 'days up to today (default 30)', (v) => Number(v), 30)
+      .option('--days <n>', 'days up to today (default 30)', wholeAtLeast('--days', 1), 30)
       .option('--app <id>', 'only this app')
       .option('--customer <id>', 'only this customer\'s apps')
       .option('--format <format>', 'output format: text or json', parseFormat, 'text' as OutputFormat),
   ).action(async (opts: RemoteOptions & { days: number; app?: string; customer?: string; format: OutputFormat }) => {
-    if (!Number.isInteger(opts.days) || opts.days < 1) {
-      io.stderr(`error: --days must be a whole number of at least 1\n`);
-      setExit(EXIT.invalid);
-      return;
-    }
     const r = await remoteClient(opts).trafficReport({ days: opts.days, ...(opts.app ? { app: opts.app } : {}), ...(opts.customer ? { customer: opts.customer } : {}) });
     if (opts.format === 'json') {
       io.stdout(json(r));

@@ -1,6 +1,6 @@
 /** `hafen uptime`: availability per app and customer over a period, the report a customer can be sent. */
 import type { Command } from 'commander';
-import { EXIT, json, parseFormat, type CliIo, type OutputFormat } from './io.js';
+import { EXIT, json, parseFormat, wholeAtLeast, type CliIo, type OutputFormat } from './io.js';
 import { remoteClient, remoteOptions, type RemoteOptions } from './remote.js';
 
 const pct = (a: number | null) => (a === null ? 'n/a' : `${a.toFixed(3)} %`);
@@ -11,7 +11,7 @@ export function registerUptime(program: Command, io: CliIo, setExit: (code: numb
     program
       .command('uptime')
       .description('Availability per app and customer over a period: up / (up + down) as the sites saw it, with the time nobody could tell kept apart.')
-      .option('--days <n>', 'the last N days up to today (default 30)', (v) => Number(v))
+      .option('--days <n>', 'the last N days up to today (default 30)', wholeAtLeast('--days', 1))
       .option('--from <time>', 'start (ISO 8601)')
       .option('--to <time>', 'end (ISO 8601, default: the end of today)')
       .option('--app <id>', 'only this app')

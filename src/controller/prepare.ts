@@ -38,6 +38,9 @@ export async function prepareFleet(ctx: PrepareContext, sources: FleetSource[], 
   if (!res.ok || !res.fleet) {
     throw new HafenError('HAFEN_FLEET_INVALID', `the fleet has ${res.problems.filter((p) => p.severity === 'error').length} problem(s); nothing was changed`, { details: res.problems });
   }
+  // An empty fleet (a file truncated, the wrong path) would stop every app on every host.
+  const empty = res.problems.find((p) => p.code === 'HAFEN_FLEET_EMPTY');
+  if (empty) throw new HafenError('HAFEN_FLEET_INVALID', 'the fleet declares nothing (no sites, hosts, customers or apps); nothing was changed', { details: [{ ...empty, severity: 'error' }] });
   const versions = await ctx.secrets.versions();
   admissible(res.fleet, versions);
   // Replicas stay where they are (or where `previous` says: a move placing its target).

@@ -20,9 +20,16 @@ export interface TestCert {
 const DAY = 86_400_000;
 const ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 
+/**
+ * What OpenSSL takes for now when it checks a certificate: the system clock. Tests run with the
+ * clock moved ahead (scripts/clock-ahead.mjs, HAFEN_CLOCK_AHEAD_DAYS) move JavaScript's clock
+ * only, so the certificate is dated by the clock that will judge it.
+ */
+const systemNow = () => Date.now() - Math.round(Number(process.env.HAFEN_CLOCK_AHEAD_DAYS ?? 0) * DAY);
+
 /** A self-signed certificate for `name` (the CN and the only DNS name; "*.example.net" for a wildcard). */
 export async function selfSigned(name: string, o: { days?: number; now?: number } = {}): Promise<TestCert> {
-  const now = o.now ?? Date.now();
+  const now = o.now ?? systemNow();
   const keys = (await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
   // Signed with Node's WebCrypto (globalThis.crypto), the library's default provider.
   const cert = await x509.X509CertificateGenerator.createSelfSigned(

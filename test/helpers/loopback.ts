@@ -26,6 +26,15 @@ function ownerGone(file: string): boolean {
   }
 }
 
+/** Takes the /24 `net` ("127.A.B") for this process if no running process holds it; false otherwise. */
+export function holdNet(net: string): boolean {
+  mkdirSync(LOCKS, { recursive: true });
+  if (held.has(net)) return true;
+  if (!take(net)) return false;
+  held.add(net);
+  return true;
+}
+
 function take(net: string): boolean {
   const file = join(LOCKS, net);
   try {

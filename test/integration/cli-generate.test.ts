@@ -34,7 +34,7 @@ test('generate --out DIR splits sites and customers into files, and never overwr
 
 test('bad sizes are refused with the option named', () => {
   const res = hafen(['generate', '--customers', 'many', '--hosts', '10']);
-  assert.equal(res.status, 1);
+  assert.equal(res.status, 2, 'a bad option value is a usage error');
   assert.match(res.stderr, /--customers must be a whole number/);
   const few = hafen(['generate', '--customers', '3', '--hosts', '4']);
   assert.equal(few.status, 1);

@@ -50,7 +50,7 @@ test('migrate plan of named apps: what cannot move says why, with exit 1', async
   assert.match(res.stdout, /^ {2}huber-shop \(vie → hel\): every host at hel shares a site with a replica of huber-shop that stays \(it spreads over sites\)$/m);
 });
 
-test('migrate plan refuses bad input clearly, exit 1', async () => {
+test('migrate plan refuses bad input clearly: exit 1 for what the fleet does not have, 2 for a malformed option', async () => {
   const cases: [string[], RegExp][] = [
     [['migrate', 'plan', 'x', '--to', 'hell', '--fleet', FLEET], /--to hell: no such site in the fleet \(did you mean "hel"\?\); sites are hel, nue, vie/],
     [['migrate', 'plan', '--to', 'hel', '--fleet', FLEET], /name the apps to move, or --share PERCENT of the customers/],
@@ -61,7 +61,8 @@ test('migrate plan refuses bad input clearly, exit 1', async () => {
   ];
   for (const [args, message] of cases) {
     const res = await hafenAsync(args);
-    assert.equal(res.status, 1, `${args.join(' ')}: ${res.stderr}`);
+    const malformed = args.some((a) => ['--share', '--start', '--days'].includes(a));
+    assert.equal(res.status, malformed ? 2 : 1, `${args.join(' ')}: ${res.stderr}`);
     assert.match(res.stderr, message);
     assertNoStackTrace(res.stderr);
   }

@@ -47,7 +47,7 @@ test('an unknown site, host or format is refused with what exists', async () => 
   assert.equal(host.status, 1);
   assert.match(host.stderr, /host "nue-app-99" is not in the fleet/);
   const format = await hafenAsync(['site', 'firewall', FLEET, 'nue-app-01', '--format', 'yaml']);
-  assert.equal(format.status, 1);
+  assert.equal(format.status, 2, 'a bad option value is a usage error');
   assert.match(format.stderr, /--format must be "nft", "text" or "json", not "yaml"/);
 });
 

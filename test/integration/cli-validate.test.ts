@@ -138,12 +138,12 @@ test('a fleet that cannot be read exits 2 without a stack trace', () => {
   }
 });
 
-test('usage errors exit 1 and say how to get help', () => {
+test('usage errors exit 2 and say how to get help', () => {
   const res = hafen(['validate']);
-  assert.equal(res.status, 1);
+  assert.equal(res.status, 2);
   assert.match(res.stderr, /missing required argument 'fleet'/);
   const fmt = hafen(['validate', 'examples/minimal.yaml', '--format', 'xml']);
-  assert.equal(fmt.status, 1);
+  assert.equal(fmt.status, 2);
   assert.match(fmt.stderr, /--format must be "text" or "json"/);
   assertNoStackTrace(fmt.stderr);
   const help = hafen(['validate', '--help']);

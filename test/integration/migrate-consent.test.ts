@@ -169,6 +169,6 @@ test('an unanswered proposal is reminded every day and expires two hours before 
   assert.equal(phone.status, 0, phone.stderr);
   assert.match(phone.stdout, /another-window \(Anna Huber \(recorded by bootstrap-admin\), operator\)$/m);
   const bad = await hafenAsync(['migrate', 'consent', third.id, 'maybe', '--by', 'x'], { env });
-  assert.equal(bad.status, 1);
+  assert.equal(bad.status, 2, 'a bad argument is a usage error');
   assert.match(bad.stderr, /the decision must be accept, decline or another-window, not "maybe"/);
 });

@@ -62,7 +62,7 @@ test('every check is derived from the fleet and probed from all three sites', as
   const parsed = JSON.parse((await cli(['checks', '--format', 'json', '--state', 'up'])).stdout) as { checks: { state: string }[] };
   assert.ok(parsed.checks.length >= 9 && parsed.checks.every((c) => c.state === 'up'));
   const bad = await cli(['checks', '--state', 'sideways']);
-  assert.equal(bad.status, 1);
+  assert.equal(bad.status, 2);
   assert.match(bad.stderr, /--state must be one of up, degraded, down, unknown, not "sideways"/);
   const metrics = await (await fetch(`${fleet.url}/metrics`, { headers: { authorization: `Bearer ${fleet.adminToken}` } })).text();
   assert.match(metrics, /hafen_check_state\{check="replica:huber-shop-r1",kind="http",app="huber-shop",customer="huber",state="up"\} 1/);

@@ -72,6 +72,8 @@ export function loadSources(sources: readonly FleetSource[], cache?: Map<string,
       cache?.set(source.name, parsed);
     }
     const { lines, docs: list } = parsed;
+    // An empty file has no document at all: it still takes part, as one that holds nothing.
+    if (list.length === 0) units.push({ file: source.name, root: () => null, position: (localPath) => ({ file: source.name, localPath }) });
     for (const doc of list) {
       for (const err of doc.errors) {
         const pos = lines.linePos(err.pos[0]);
@@ -109,6 +111,8 @@ function merge(units: readonly Unit[], problems: Problem[], hadSyntaxError: bool
   const origins = new Map<ListKey, Origin[]>();
   const owners = new Map<SingleKey, Unit>();
   const fallback: Unit | undefined = units[0];
+  /** Files with at least one key in one of their documents. */
+  const filled = new Set<string>();
   const located = (unit: Unit | undefined, localPath: FleetPath, key = false): SourcePosition =>
     unit ? unit.position(localPath, key) : { localPath };
 
@@ -124,6 +128,7 @@ function merge(units: readonly Unit[], problems: Problem[], hadSyntaxError: bool
         continue;
       }
       if (root === null || root === undefined) continue;
+      if (typeof root === 'object' && !Array.isArray(root) && Object.keys(root).length > 0) filled.add(unit.file);
       if (typeof root !== 'object' || Array.isArray(root)) {
         problems.push(toProblem(located(unit, []), 'HAFEN_FLEET_TYPE', 'a fleet file must be a mapping of keys like "sites:" and "hosts:"'));
         continue;
@@ -166,6 +171,15 @@ function merge(units: readonly Unit[], problems: Problem[], hadSyntaxError: bool
           );
         }
       }
+    }
+  }
+
+  // In a fleet of several files, one that holds nothing (empty, or only comments) is probably a
+  // mistake; a fleet with nothing at all is reported by validation as a whole (HAFEN_FLEET_EMPTY).
+  const files = [...new Set(units.map((u) => u.file))];
+  if (!syntaxError && files.length > 1) {
+    for (const file of files.filter((f) => !filled.has(f))) {
+      problems.push({ ...toProblem({ file, localPath: [] }, 'HAFEN_FLEET_FILE_EMPTY', 'the file holds no fleet data (it is empty or only comments)'), severity: 'warning' });
     }
   }
 

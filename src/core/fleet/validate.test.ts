@@ -91,10 +91,17 @@ test('warnings do not make a fleet invalid', () => {
   assert.deepEqual(res.problems.map((p) => [p.severity, p.code]), [['warning', 'HAFEN_FLEET_WINDOW_SHORT']]);
 });
 
-test('an empty fleet is valid and has nothing to address', () => {
-  const res = validateFleet([{ name: 'empty.yaml', text: '# nothing yet\n' }]);
-  assert.equal(res.ok, true);
-  assert.deepEqual(res.problems, []);
+test('an empty fleet is valid, has nothing to address, and is reported: applied, it would stop everything', () => {
+  for (const text of ['# nothing yet\n', '', '---\n']) {
+    const res = validateFleet([{ name: 'empty.yaml', text }]);
+    assert.equal(res.ok, true);
+    assert.deepEqual(res.problems.map((p) => [p.severity, p.code, p.file]), [['warning', 'HAFEN_FLEET_EMPTY', 'empty.yaml']], JSON.stringify(text));
+    assert.match(res.problems[0]!.message, /declares nothing.*would stop every app on every host/);
+  }
+  // One empty file among several: that file is named; the fleet itself is not empty.
+  const split = validateFleet([{ name: 'fleet.yaml', text: `${topology}\ncustomers:\n  - id: acme\n` }, { name: 'sites/hel.yaml', text: '# moved to vie\n' }]);
+  assert.equal(split.ok, true);
+  assert.deepEqual(split.problems.map((p) => [p.severity, p.code, p.file]), [['warning', 'HAFEN_FLEET_FILE_EMPTY', 'sites/hel.yaml']]);
 });
 
 test('the allocation record keeps addresses when hosts are added before others', () => {

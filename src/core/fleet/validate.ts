@@ -95,6 +95,10 @@ function validateLoaded(loaded: LoadedSources, options: ValidateOptions): Valida
   // Without a template there can be no sites (an error above) and so no hosts: nothing to carve.
   const template = parts.siteTemplate ?? { segments: [], firewall: [], egress: { policy: 'open' as const, allow: [] }, firewallConfirm: '60s', network: { manage: 'panel' as const, interface: 'eth0' } };
   const fleet = resolveFleet(whole.data, template);
+  if (fleet.sites.length + fleet.hosts.length + fleet.customers.length + fleet.apps.length === 0) {
+    out.warning('HAFEN_FLEET_EMPTY', [], 'the fleet declares nothing: no sites, hosts, customers or apps; applied, it would stop every app on every host, so the controller refuses it');
+    return { ok: true, problems: out.list(), fleet, ipam: ipam ?? allocate({ sites: [], segments: [], hosts: [] }, options.allocations) };
+  }
   return { ok: true, problems, fleet, ipam: ipam ?? allocate({ sites: [], segments: [], hosts: [] }, options.allocations) };
 }
 
