@@ -7,7 +7,7 @@
  * Both wait (unless --no-wait) until the controller sees the change and say how long it took.
  */
 import type { Command } from 'commander';
-import { processTree, signalAll } from '../lib/proc.js';
+import { identify, processTree, signalAll } from '../lib/proc.js';
 import { demoAdmin, readCuts, readDemo, writeCuts, type DemoHost, type DemoState } from './demo-state.js';
 import { EXIT, json, parseFormat, type CliIo, type OutputFormat } from './io.js';
 
@@ -67,7 +67,8 @@ async function cut(verb: 'fail' | 'heal', target: string, opts: CutOptions, io: 
       // anything started in between.
       pids = signalAll(treesOf(hosts), 'SIGSTOP');
       pids = [...new Set([...pids, ...signalAll(treesOf(hosts), 'SIGSTOP')])];
-      await writeCuts(opts.data, { ...cuts, [key]: { at: new Date().toISOString(), pids } });
+      const started = Object.fromEntries([...identify(pids)].map(([pid, s]) => [String(pid), s]));
+      await writeCuts(opts.data, { ...cuts, [key]: { at: new Date().toISOString(), pids, started } });
     } else {
       const healed = Object.keys(cuts).filter((k) => target === 'all' || k === key || hostsOf(state, k).hosts.some((h) => hosts.includes(h)));
       const recorded = healed.flatMap((k) => cuts[k]!.pids);

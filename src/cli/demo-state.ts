@@ -25,8 +25,13 @@ export interface DemoState {
   hosts: DemoHost[];
 }
 
-/** Per cut site: when, and the processes frozen. */
-export type Cuts = Record<string, { at: string; pids: number[] }>;
+/** Per cut site: when, the processes frozen, and who each is (its start time, `identify`), so a reused pid is never taken for one of them. */
+export type Cuts = Record<string, { at: string; pids: number[]; started?: Record<string, string> }>;
+
+/** The processes a cut froze that still run as themselves (a later process with a reused pid is not one of them). */
+export function frozenByCuts(cuts: Cuts): Map<number, string> {
+  return new Map(Object.values(cuts).flatMap((c) => Object.entries(c.started ?? {}).map(([pid, started]) => [Number(pid), started] as const)));
+}
 
 export const demoFile = (data: string) => join(resolve(data), 'demo.json');
 const cutFile = (data: string) => join(resolve(data), 'cut.json');

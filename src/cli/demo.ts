@@ -21,7 +21,7 @@ import { registerDemoCut } from './demo-cut.js';
 import { demoFleet, type DemoDriver } from './demo-fleet.js';
 import { dockerEngine, ensureDemoImage } from './demo-image.js';
 import { registerDemoLoad } from './demo-load.js';
-import { clearDemo, writeDemo, type DemoHost } from './demo-state.js';
+import { clearDemo, frozenByCuts, readCuts, writeDemo, type DemoHost } from './demo-state.js';
 import { EXIT, oneOf, type CliIo } from './io.js';
 import { parsePrefix } from '../core/ipam/ipv4.js';
 
@@ -130,8 +130,10 @@ async function runDemo(opts: DemoOptions, io: CliIo): Promise<number> {
   process.on('SIGTERM', onSignal);
   const stopped = () => signals > 0;
   const stopAll = async () => {
-    // A site cut off by `demo fail` is frozen: let it go on so it can stop.
-    const all = identify(signalAll(everything(), 'SIGCONT'));
+    // A site cut off by `demo fail` is frozen: let it go on so it can stop. Its apps are found
+    // from what the cut recorded too: an agent that died meanwhile no longer leads to them.
+    const frozen = stillRunning(frozenByCuts(readCuts(data)));
+    const all = identify(signalAll([...new Set([...everything(), ...frozen])], 'SIGCONT'));
     // Proxies, then agents (they stop their units), then the controller.
     for (const { child } of [...children].reverse()) {
       if (child.exitCode !== null || child.signalCode !== null) continue;

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { HafenClient } from '../../src/client/client.js';
 import { demo, demoAddresses, freePort } from '../helpers/demo.js';
-import { alive, identify, processTree, stillRunning } from '../../src/lib/proc.js';
+import { alive, identify, processTree, signalAll, stillRunning } from '../../src/lib/proc.js';
 import { hafenAsync } from '../helpers/paths.js';
 import { until } from '../helpers/wait.js';
 import { getWithHost } from '../helpers/http.js';
@@ -111,7 +111,11 @@ test('the demo fleet comes up, loses no critical request when a site is cut off,
       // Ctrl-C while a site is cut off (frozen) still stops everything.
       const again = await hafenAsync(['demo', 'fail', 'site:hel', '--data', data, '--no-wait'], { env });
       assert.equal(again.status, 0, again.stderr);
-      demoPids = (JSON.parse(readFileSync(join(data, 'demo.json'), 'utf8')) as { hosts: { agentPid: number; proxy: { pid: number } }[] }).hosts.flatMap((h) => [h.agentPid, h.proxy.pid]);
+      const running = (JSON.parse(readFileSync(join(data, 'demo.json'), 'utf8')) as { hosts: { site: string; agentPid: number; proxy: { pid: number } }[] }).hosts;
+      demoPids = running.flatMap((h) => [h.agentPid, h.proxy.pid]);
+      // Helsinki's agent dies while its site is frozen: its apps, frozen with it, are no longer
+      // below any process of the demo, and must still be stopped by Ctrl-C.
+      process.kill(running.find((h) => h.site === 'hel')!.agentPid, 'SIGKILL');
     } finally {
       // Ctrl-C twice, sent to the demo alone: the second must not cut the stop short.
       first.child.kill('SIGINT');
@@ -152,6 +156,10 @@ test('the demo fleet comes up, loses no critical request when a site is cut off,
     assert.deepEqual(unitPids(data).filter(alive), [], 'no unit left after an early Ctrl-C');
     assert.deepEqual(stillRunning(started), [], 'no process of the demo left after an early Ctrl-C');
   } finally {
+    // A failed run leaves nothing behind either (frozen apps included).
+    const left = unitPids(data).filter(alive);
+    signalAll(left, 'SIGCONT');
+    signalAll(left, 'SIGKILL');
     rmSync(data, { recursive: true, force: true });
   }
 });
