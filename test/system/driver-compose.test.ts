@@ -127,3 +127,29 @@ test('an app with two services and a volume comes up, keeps its data through a c
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('two agents on one Docker engine (the compose demo, a test beside it) leave each other\'s projects alone', { skip: !dockerUp && 'no Docker engine with compose here' }, async () => {
+  const [dirA, dirB] = [mkdtempSync(join(tmpdir(), 'hafen-compose-a-')), mkdtempSync(join(tmpdir(), 'hafen-compose-b-'))];
+  const [a, b] = [await ComposeDriver.open({ stateDir: dirA, docker: DOCKER }), await ComposeDriver.open({ stateDir: dirB, docker: DOCKER })];
+  const [portA, portB] = [await freePort(), await freePort()];
+  const [unitA, unitB] = [`own-${process.pid}-r1`, `other-${process.pid}-r1`];
+  const serving = async (port: number) => fetch(`http://127.0.0.1:${port}/`).then((r) => r.ok, () => false);
+  try {
+    await a.apply([composeUnit(unitA, { web: serve('a', portA) })]);
+    await b.apply([composeUnit(unitB, { web: serve('b', portB) })]);
+    for (let i = 0; i < 100 && !((await serving(portA)) && (await serving(portB))); i++) await new Promise((r) => setTimeout(r, 100));
+    // A applies again (its desired state changed): B's project is not A's to remove.
+    await a.apply([composeUnit(unitA, { web: serve('a2', portA) })]);
+    assert.deepEqual((await a.status()).map((s) => s.name), [unitA], 'A reports only its own units');
+    assert.deepEqual((await b.status()).map((s) => [s.name, s.state]), [[unitB, 'running']]);
+    await a.stopAll();
+    assert.deepEqual((await a.status()).map((s) => s.name), []);
+    assert.deepEqual((await b.status()).map((s) => [s.name, s.state]), [[unitB, 'running']], 'A stopping everything stops only its own');
+    assert.ok(await serving(portB));
+  } finally {
+    await a.stopAll();
+    await b.stopAll();
+    rmSync(dirA, { recursive: true, force: true });
+    rmSync(dirB, { recursive: true, force: true });
+  }
+});

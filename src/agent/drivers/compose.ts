@@ -2,12 +2,14 @@
  * The compose driver: one compose project per unit, run with `docker compose` (v2) or
  * `docker-compose` (v1), whichever the host has. State is read back from Docker itself
  * (containers with hafen's labels), so a restarted agent needs nothing but Docker to know
- * what runs. Docker's restart policy (unless-stopped) restarts crashed containers with its
+ * what runs. A project is this driver's when its compose file is in this driver's state
+ * directory: several agents on one Docker engine (the compose demo, a test beside it) never
+ * report, stop or remove each other's projects. Docker's restart policy (unless-stopped) restarts crashed containers with its
  * own doubling backoff. Volumes are kept when a unit changes or is removed: data is never
  * deleted by a plan.
  */
 import { execFile } from 'node:child_process';
-import { mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { stringify } from 'yaml';
@@ -125,16 +127,22 @@ export class ComposeDriver implements Driver {
     return join(this.stateDir, 'projects', project, 'compose.yaml');
   }
 
+  /** Whether this driver wrote the project (its file is in this state directory). */
+  private owns(project: string): boolean {
+    return existsSync(this.projectFile(project));
+  }
+
   async apply(units: readonly DesiredUnit[]): Promise<void> {
     const running = await this.containers();
     const wanted = units.filter((u) => u.kind === 'compose' && u.compose);
     this.unsupported = units.filter((u) => !(u.kind === 'compose' && u.compose));
     const wantedProjects = new Set(wanted.map((u) => u.compose!.name));
-    // Stop projects hafen owns that are no longer wanted; their volumes stay.
+    // Stop this driver's projects that are no longer wanted; their volumes stay. Another
+    // agent's projects on the same engine are not ours to stop.
     for (const project of new Set(running.map((c) => c.project))) {
-      if (!project.startsWith('hafen-') || wantedProjects.has(project)) continue;
+      if (!project.startsWith('hafen-') || wantedProjects.has(project) || !this.owns(project)) continue;
       await this.composeCmd(project, this.projectFile(project), ['down', '--remove-orphans']).catch(async () => {
-        // No project file (written by another state dir): remove the containers by label.
+        // compose could not take it down (a file it no longer accepts): remove the containers by label.
         const ids = running.filter((c) => c.project === project).map((c) => c.id);
         if (ids.length) await run(this.docker, ['rm', '-f', ...ids]);
       });
@@ -167,7 +175,7 @@ export class ComposeDriver implements Driver {
   }
 
   async status(): Promise<UnitStatus[]> {
-    const byUnit = groupBy(await this.containers(), (c) => c.unit);
+    const byUnit = groupBy((await this.containers()).filter((c) => this.owns(c.project)), (c) => c.unit);
     const out: UnitStatus[] = [];
     for (const [name, cs] of byUnit) {
       const restarts = Math.max(...cs.map((c) => c.restarts));
