@@ -13,8 +13,8 @@ export function registerHistory(program: Command, io: CliIo, setExit: (code: num
       .addHelpText(
         'after',
         `
-A rollback (hafen rollback REV) is a new revision whose parent is the one before it.
-hafen rollback takes a number from this list.
+A rollback (hafen rollback REV, with a number from this list) adds a new revision that holds
+the fleet of REV; nothing is removed from the history.
 
 JSON output: {"revisions": [{"number", "parent", "author", "message"?, "createdAt"}]}`,
       ),

@@ -4,9 +4,9 @@
  * (containers with hafen's labels), so a restarted agent needs nothing but Docker to know
  * what runs. A project is this driver's when its compose file is in this driver's state
  * directory: several agents on one Docker engine (the compose demo, a test beside it) never
- * report, stop or remove each other's projects. Docker's restart policy (unless-stopped) restarts crashed containers with its
- * own doubling backoff. Volumes are kept when a unit changes or is removed: data is never
- * deleted by a plan.
+ * report, stop or remove each other's projects. Docker's restart policy (unless-stopped)
+ * restarts crashed containers with its own doubling backoff. Volumes are kept when a unit
+ * changes or is removed: data is never deleted by a plan.
  */
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
