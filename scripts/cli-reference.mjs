@@ -3,9 +3,9 @@
 // every CLI command and subcommand, and the processes (controller and its store commands, agent, prober, proxy).
 // `--check` compares instead of writing and exits 1 when the file is stale.
 import { execFile } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeOrCheck } from './generated-doc.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = join(ROOT, 'bin', 'hafen.js');
@@ -63,18 +63,4 @@ const text = [
   ...paths.map((p, i) => section(p, processes.length + i)),
 ].join('\n');
 
-if (process.argv.includes('--check')) {
-  let current = '';
-  try {
-    current = readFileSync(OUT, 'utf8');
-  } catch {
-    // No file yet: stale.
-  }
-  if (current !== text) {
-    console.error('docs/cli-reference.md is stale: run `npm run docs` and commit the result');
-    process.exit(1);
-  }
-} else {
-  writeFileSync(OUT, text);
-  console.log(`wrote ${OUT}: ${processes.length + paths.length} commands`);
-}
+writeOrCheck(OUT, text, `${processes.length + paths.length} commands`);

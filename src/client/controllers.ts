@@ -41,7 +41,7 @@ export class Controllers {
     }
     if (res.status < 200 || res.status >= 300) {
       const e = (data as { error?: { code?: string; message?: string; retryable?: boolean; details?: unknown } } | undefined)?.error;
-      throw new HafenError(e?.code ?? `HAFEN_HTTP_${res.status}`, e?.message ?? `the controller answered ${res.status}`, { retryable: e?.retryable ?? res.status >= 500, details: e?.details });
+      throw HafenError.answered(e?.code ?? `HAFEN_HTTP_${res.status}`, e?.message ?? `the controller answered ${res.status}`, { retryable: e?.retryable ?? res.status >= 500, details: e?.details });
     }
     return data as T;
   }

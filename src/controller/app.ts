@@ -1,9 +1,12 @@
 /**
  * The controller's HTTP API (fastify, JSON). HTTP status codes are chosen here, and only
- * here, from the stable error codes of the layers below.
+ * here, from the error catalogue (src/lib/error-codes.ts). Every error answers in one shape,
+ * `{"error": {"code", "message", "retryable", "details"?}}` — fastify's own (an unknown route, a
+ * body it cannot parse) included.
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { errorBody, httpStatusOf } from '../lib/error-codes.js';
 import { HafenError } from '../lib/errors.js';
 import { agentRoutes } from './api/agents.js';
 import { backupRoutes } from './api/backups.js';
@@ -21,18 +24,6 @@ import { tokenRoutes } from './api/tokens.js';
 import { userRoutes } from './api/users.js';
 import { fleetViewRoutes } from './api/fleet-views.js';
 import type { ControllerService } from './service.js';
-
-function httpStatus(code: string): number {
-  if (code.startsWith('HAFEN_AUTH_MISSING') || code === 'HAFEN_AUTH_INVALID' || code === 'HAFEN_AUTH_EXPIRED') return 401;
-  if (code === 'HAFEN_AUTH_THROTTLED') return 429;
-  if (code === 'HAFEN_AUTH_FORBIDDEN') return 403;
-  if (code === 'HAFEN_STORE_NOT_LEADER') return 503;
-  if (code.endsWith('_NOT_FOUND')) return 404;
-  if (code === 'HAFEN_STORE_REVISION_CONFLICT' || code === 'HAFEN_SECRET_IN_USE' || code === 'HAFEN_BACKUP_NO_JOB' || code === 'HAFEN_BACKUP_NO_KEY' || code === 'HAFEN_ROLLOUT_RUNNING' || code === 'HAFEN_ROLLOUT_FINISHED' || code === 'HAFEN_FIREWALL_NONE' || code === 'HAFEN_MIGRATE_OPEN' || code === 'HAFEN_MIGRATE_CLOSED' || code === 'HAFEN_MIGRATE_NO_REVISION') return 409;
-  if (code === 'HAFEN_FLEET_INVALID' || code === 'HAFEN_PLAN_UNPLACED' || code === 'HAFEN_SECRET_MISSING' || code === 'HAFEN_ROLLOUT_INVALID' || code === 'HAFEN_MIGRATE_INVALID') return 422;
-  if (code === 'HAFEN_API_BAD_REQUEST' || code === 'HAFEN_SECRET_EMPTY' || code === 'HAFEN_SECRET_TOO_LARGE' || code === 'HAFEN_SECRET_INVALID') return 400;
-  return 500;
-}
 
 export interface AppOptions {
   now?: () => Date;
@@ -52,14 +43,15 @@ export function buildApp(service: ControllerService, options: AppOptions = {}): 
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 16 * 1024 }, (_req, text, done) => done(null, Object.fromEntries(new URLSearchParams(text as string))));
   app.setErrorHandler((err, req, reply) => {
     if (err instanceof HafenError) {
-      const status = httpStatus(err.code);
-      return reply.code(status).send({ error: { code: err.code, message: err.message, retryable: err.retryable, ...(err.details !== undefined ? { details: err.details } : {}) } });
+      return reply.code(httpStatusOf(err.code)).send({ error: { code: err.code, message: err.message, retryable: err.retryable, ...(err.details !== undefined ? { details: err.details } : {}) } });
     }
+    // fastify's own: a body it cannot parse or that is too large, a bad content type, ...
     const status = (err as { statusCode?: number }).statusCode;
-    if (status && status < 500) return reply.code(status).send({ error: { code: 'HAFEN_API_BAD_REQUEST', message: (err as Error).message, retryable: false } });
+    if (status && status < 500) return reply.code(status).send(errorBody('HAFEN_API_BAD_REQUEST', (err as Error).message));
     req.log.error(err);
-    return reply.code(500).send({ error: { code: 'HAFEN_INTERNAL', message: 'internal error; see the controller log', retryable: true } });
+    return reply.code(500).send(errorBody('HAFEN_INTERNAL', 'internal error; see the controller log'));
   });
+  app.setNotFoundHandler((req, reply) => reply.code(404).send(errorBody('HAFEN_API_NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]!.slice(0, 200)}; the API is described at /openapi.json`)));
   app.get('/healthz', async () => ({ ok: true, ...options.about?.(), revision: (await service.store.head())?.number ?? null }));
   openApiRoute(app);
   revisionRoutes(app, service);

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import type { Fleet } from '../core/fleet/model.js';
 import type { BackupJob } from '../core/render/backups.js';
 import type { HostDesiredState } from '../core/render/desired.js';
-import { isHafenError } from '../lib/errors.js';
+import { isHafenError, type ErrorCode } from '../lib/errors.js';
 import { BackupBook, TASK_TTL_MS } from './backups.js';
 import { SqliteStore } from './store/sqlite.js';
 
@@ -73,7 +73,7 @@ test('who a backup host lets in is computed once per revision and key change, no
 
 test('a restore --to another host: that agent gets the job with the task, the backup host lets it in while the task is open', async () => {
   const { store, backups, keys } = book({ t: Date.now() });
-  const code = (c: string) => (err: unknown) => isHafenError(err, c);
+  const code = (c: ErrorCode) => (err: unknown) => isHafenError(err, c);
   await assert.rejects(backups.ask('shop', 'restore', 'ops', { to: 'nowhere-01' }), code('HAFEN_HOST_NOT_FOUND'));
   await assert.rejects(backups.ask('shop', 'restore', 'ops', { to: 'vie-app-01' }), code('HAFEN_BACKUP_NO_KEY'), 'no key reported by that agent');
   await assert.rejects(backups.ask('shop', 'run', 'ops', { to: 'hel-app-01' }), code('HAFEN_API_BAD_REQUEST'));

@@ -10,6 +10,7 @@ import http from 'node:http';
 import https from 'node:https';
 // Connection errors that mean the leader never got the request: the same the client goes on to the next controller for.
 import { NOT_SENT } from '../client/controllers.js';
+import { errorBody, httpStatusOf } from '../lib/error-codes.js';
 
 /** Set on a passed-on request: a controller never passes one on twice (no loops between two followers). */
 export const FORWARDED_BY = 'x-hafen-forwarded-by';
@@ -60,7 +61,7 @@ function answer(res: http.ServerResponse, status: number, body: unknown): void {
   res.end(JSON.stringify(body));
 }
 
-const noLeader = (detail: string) => ({ error: { code: 'HAFEN_CONTROLLER_NO_LEADER', message: `no controller leads right now (${detail}); try again in a few seconds, or another controller`, retryable: true } });
+const noLeader = (detail: string) => errorBody('HAFEN_CONTROLLER_NO_LEADER', `no controller leads right now (${detail}); try again in a few seconds, or another controller`);
 
 export function follower(o: FollowerOptions): Follower {
   const agents = { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) };
@@ -69,7 +70,7 @@ export function follower(o: FollowerOptions): Follower {
     if (req.method === 'GET' && /^\/healthz(\?|$)/.test(req.url ?? '')) {
       o.health().then(
         (body) => answer(res, 200, body),
-        (err: Error) => answer(res, 503, { ok: false, error: { code: 'HAFEN_STORE_UNAVAILABLE', message: err.message, retryable: true } }),
+        (err: Error) => answer(res, httpStatusOf('HAFEN_STORE_UNAVAILABLE'), { ok: false, ...errorBody('HAFEN_STORE_UNAVAILABLE', err.message) }),
       );
       return;
     }
@@ -77,7 +78,7 @@ export function follower(o: FollowerOptions): Follower {
     const why = !leader ? 'none has taken the lead yet' : leader.url === o.self() ? 'the last leader was this controller, before it restarted' : req.headers[FORWARDED_BY] !== undefined ? `passed on by ${String(req.headers[FORWARDED_BY])}, and this controller does not lead either` : undefined;
     if (why !== undefined || !leader) {
       req.resume();
-      return answer(res, 503, noLeader(why ?? ''));
+      return answer(res, httpStatusOf('HAFEN_CONTROLLER_NO_LEADER'), noLeader(why ?? ''));
     }
     const to = new URL(req.url ?? '/', leader.url);
     const secure = to.protocol === 'https:';
@@ -96,8 +97,8 @@ export function follower(o: FollowerOptions): Follower {
       up.on('close', () => polls.delete(up));
     }
     up.on('error', (err: NodeJS.ErrnoException) => {
-      if (NOT_SENT.has(err.code ?? '')) return answer(res, 503, noLeader(`the leader at ${leader.url} cannot be reached: ${err.message}`));
-      answer(res, 502, { error: { code: 'HAFEN_CONTROLLER_LEADER_LOST', message: `the leader at ${leader.url} went away during the request (${err.message}); it may or may not have been done: look before sending it again`, retryable: true } });
+      if (NOT_SENT.has(err.code ?? '')) return answer(res, httpStatusOf('HAFEN_CONTROLLER_NO_LEADER'), noLeader(`the leader at ${leader.url} cannot be reached: ${err.message}`));
+      answer(res, httpStatusOf('HAFEN_CONTROLLER_LEADER_LOST'), errorBody('HAFEN_CONTROLLER_LEADER_LOST', `the leader at ${leader.url} went away during the request (${err.message}); it may or may not have been done: look before sending it again`));
     });
     res.on('close', () => {
       if (!res.writableFinished) up.destroy();

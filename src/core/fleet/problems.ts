@@ -1,4 +1,5 @@
 /** Problems found in a fleet: every one has a stable code, a path, and where possible a line. */
+import type { ProblemCode } from './problem-codes.js';
 
 export type Severity = 'error' | 'warning';
 
@@ -8,8 +9,8 @@ export type FleetPath = readonly (string | number)[];
 /** One problem, as printed by `hafen validate` and returned by the API. */
 export interface Problem {
   severity: Severity;
-  /** Stable code, `HAFEN_FLEET_*` or `HAFEN_IPAM_*`. */
-  code: string;
+  /** Stable code from the problem catalogue (problem-codes.ts): `HAFEN_FLEET_*` or `HAFEN_IPAM_*`. */
+  code: ProblemCode;
   /** Path inside the file the problem is in, e.g. `sites[2].prefixes[0]`. */
   path: string;
   /** Name of the file the problem is in, when known. */
@@ -72,11 +73,11 @@ export class ProblemList {
     this.items = [...found];
   }
 
-  error(code: string, path: FleetPath, message: string, opts?: { key?: boolean }): void {
+  error(code: ProblemCode, path: FleetPath, message: string, opts?: { key?: boolean }): void {
     this.add('error', code, path, message, opts);
   }
 
-  warning(code: string, path: FleetPath, message: string, opts?: { key?: boolean }): void {
+  warning(code: ProblemCode, path: FleetPath, message: string, opts?: { key?: boolean }): void {
     this.add('warning', code, path, message, opts);
   }
 
@@ -99,7 +100,7 @@ export class ProblemList {
     return sortProblems(this.items);
   }
 
-  private add(severity: Severity, code: string, path: FleetPath, message: string, opts?: { key?: boolean }): void {
+  private add(severity: Severity, code: ProblemCode, path: FleetPath, message: string, opts?: { key?: boolean }): void {
     const pos = this.locate(path, opts);
     const problem: Problem = { severity, code, path: formatPath(pos.localPath), message };
     if (pos.file !== undefined) problem.file = pos.file;

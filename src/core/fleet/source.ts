@@ -7,6 +7,7 @@ import { LineCounter, isAlias, isMap, isPair, isScalar, isSeq, parseAllDocuments
 import { didYouMean } from './suggest.js';
 import { LIST_KEYS, SINGLE_KEYS, type ListKey, type SingleKey } from './schema/fleet.js';
 import { formatPosition, type FleetPath, type Problem, type SourcePosition } from './problems.js';
+import type { ProblemCode } from './problem-codes.js';
 
 /** One fleet file as text; `name` is how problems name it (usually its path). */
 export interface FleetSource {
@@ -198,7 +199,7 @@ function merge(units: readonly Unit[], problems: Problem[], hadSyntaxError: bool
   return { data, problems, syntaxError, locate };
 }
 
-function toProblem(pos: SourcePosition, code: string, message: string): Problem {
+function toProblem(pos: SourcePosition, code: ProblemCode, message: string): Problem {
   const p: Problem = { severity: 'error', code, path: pathText(pos.localPath), message };
   if (pos.file !== undefined) p.file = pos.file;
   if (pos.line !== undefined) p.line = pos.line;

@@ -11,6 +11,7 @@
  * - without a record the result is still deterministic: segments are carved largest first
  *   (then in template order), hosts are numbered in natural order of their names.
  */
+import type { ProblemCode } from '../fleet/problem-codes.js';
 import { naturalCompare } from '../util/natural-sort.js';
 import {
   containsPrefix,
@@ -76,13 +77,8 @@ export interface HostAllocation {
   source: AllocationSource;
 }
 
-export type IpamProblemCode =
-  | 'HAFEN_IPAM_SEGMENTS_DONT_FIT'
-  | 'HAFEN_IPAM_EXHAUSTED'
-  | 'HAFEN_IPAM_ADDRESS_INVALID'
-  | 'HAFEN_IPAM_ADDRESS_OUTSIDE_SEGMENT'
-  | 'HAFEN_IPAM_ADDRESS_RESERVED'
-  | 'HAFEN_IPAM_ADDRESS_CONFLICT';
+/** The address problems of the problem catalogue (core/fleet/problem-codes.ts). */
+export type IpamProblemCode = Extract<ProblemCode, `HAFEN_IPAM_${string}`>;
 
 export interface IpamProblem {
   code: IpamProblemCode;
