@@ -1,6 +1,7 @@
 /** The backup API's bodies and answers (runs, tasks, plans, the repository disks), shared by the controller, agents and CLI. */
 import type { BackupTaskKind, BackupTaskOrder } from '../core/render/backups.js';
 import type { RetentionPoint, SpaceEstimate } from '../core/retention/forecast.js';
+import type { RepositorySpaceReport } from '../core/report/host-report.js';
 
 export interface BackupRunBody {
   app: string;
@@ -57,13 +58,8 @@ export interface BackupTaskReport {
 /** What may be asked with a task: restore's snapshot, target (scratch space or the app), source (repository or copy) and host (`to`: another host than the job's; scratch space there). */
 export type BackupTaskOptions = Pick<BackupTaskOrder, 'snapshot' | 'into' | 'from'> & { to?: string };
 
-/** What a backup host's agent (--repositories DIR) reports of the disk holding the repositories, in bytes; `error` when it cannot read it. */
-export interface RepositorySpaceReport {
-  path: string;
-  total?: number;
-  free?: number;
-  error?: string;
-}
+/** What a backup host's agent (--repositories DIR) reports of the disk holding the repositories (core/report/host-report.ts). */
+export type { RepositorySpaceReport };
 
 /** A backup task as the controller keeps it; `host` is the host whose agent runs it. */
 export interface BackupTask extends Omit<BackupTaskOrder, 'job'> {

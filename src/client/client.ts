@@ -10,10 +10,10 @@ import type { RevisionDiff } from '../core/plan/diff.js';
 import type { Rollout } from '../core/plan/rollout.js';
 import type { Placement, Unplaced } from '../core/placement/types.js';
 import type { HostDesiredState } from '../core/render/desired.js';
-import type { MoveAgentReport } from '../core/render/move-orders.js';
+import type { AgentReport, FirewallReport, UnitReport } from '../core/report/host-report.js';
 import type { BackupTaskKind } from '../core/render/backups.js';
 import type { Decision, MigrationEvent, MigrationProposal, MigrationProposeRequest, MigrationRecord } from './migration-types.js';
-import type { BackupPlanResponse, BackupRunBody, BackupsResponse, BackupTask, BackupTaskOptions, BackupTaskReport, RepositorySpaceReport } from './backup-types.js';
+import type { BackupPlanResponse, BackupRunBody, BackupsResponse, BackupTask, BackupTaskOptions, BackupTaskReport } from './backup-types.js';
 import type { Probe } from '../core/monitor/checks.js';
 import type { CheckStatus, HostHeartbeat, MonitorEvent, SiteStatus } from '../core/monitor/status.js';
 import type { AlertView, Silence } from '../core/alerting/alerts.js';
@@ -64,17 +64,8 @@ export interface DesiredResponse {
   state: HostDesiredState;
 }
 
-export interface UnitReport {
-  name: string;
-  app: string;
-  state: string;
-  hash: string;
-  restarts: number;
-  lastError?: string;
-  since?: string;
-  /** Result of the unit's health check, when it has one and runs. */
-  healthy?: boolean;
-}
+/** A unit as its host's agent reports it (core/report/host-report.ts). */
+export type { UnitReport } from '../core/report/host-report.js';
 
 export interface StatusResponse {
   revision: number | null;
@@ -112,22 +103,7 @@ export interface ProbesResponse {
 }
 
 /** What an agent with --firewall reports of the newest ruleset it was given (agent/firewall.ts). */
-export interface FirewallReportBody {
-  /** The hash of the ruleset this is about. */
-  hash: string;
-  /** confirming: applied, waiting to reach the controller; confirmed; rolled-back: the previous one is back; failed: nft refused it, nothing changed. */
-  state: 'confirming' | 'confirmed' | 'rolled-back' | 'failed';
-  at: string;
-  /** How long reaching the controller took after applying (confirmed). */
-  confirmSeconds?: number;
-  error?: string;
-  /** sha256 of `nft list table inet hafen` right after the ruleset was confirmed. */
-  liveDigest?: string;
-  /** The live table no longer lists as it did when confirmed (edited by hand or another tool; checked every heartbeat). */
-  drifted?: boolean;
-  /** The re-apply generation this outcome belongs to (hafen firewall reapply raises it). */
-  generation?: number;
-}
+export type FirewallReportBody = FirewallReport;
 
 export interface ProbeResultBody {
   check: string;
@@ -245,7 +221,7 @@ export class HafenClient {
     const q = new URLSearchParams({ wait: String(waitSeconds), ...(after ? { after } : {}) });
     return this.call('GET', `/v1/agent/desired?${q}`, undefined, (waitSeconds + 10) * 1000);
   }
-  reportStatus(units: UnitReport[], appliedHash: string | undefined, agent: { driver: string; address?: string; sshKey?: string; repositories?: RepositorySpaceReport; firewall?: FirewallReportBody; moves?: MoveAgentReport }): Promise<void> {
+  reportStatus(units: UnitReport[], appliedHash: string | undefined, agent: AgentReport & { driver: string }): Promise<void> {
     return this.call('POST', '/v1/agent/status', { units, ...(appliedHash ? { appliedHash } : {}), agent });
   }
   /** Long-polls for the edge route table: returns at once if it differs from `after`. */

@@ -35,7 +35,7 @@ function book(now: { t: number }) {
     current: async () => ({ fleet, desired, addresses: new Map() }),
     reports: async () => {
       keyReads++;
-      return [...keys].map(([host, sshKey]) => ({ host, status: { agent: { sshKey, ...disks.get(host) } } }));
+      return [...keys].map(([host, sshKey]) => ({ host, status: { units: [], agent: { sshKey, ...disks.get(host) } } }));
     },
     changed: () => {},
     now: () => new Date(now.t),

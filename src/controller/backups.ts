@@ -10,7 +10,7 @@
  * hour; after that it is "expired" (the host was away) and never runs.
  */
 import { randomBytes } from 'node:crypto';
-import type { BackupTask, BackupTaskOptions, BackupTaskReport, RepositorySpaceReport } from '../client/client.js';
+import type { BackupTask, BackupTaskOptions, BackupTaskReport } from '../client/client.js';
 import { spaceLevel, type BackupState, type RepositoryDisk } from '../core/alerting/backups.js';
 import { backupAccess, repositoryFor, type BackupAccessKey, type BackupJob, type BackupTaskKind, type BackupTaskOrder } from '../core/render/backups.js';
 import { estimateSpace, forecastRetention, futureTimes, HORIZONS, type RetentionPoint, type SpaceEstimate } from '../core/retention/forecast.js';
@@ -18,6 +18,7 @@ import type { KeepPolicy } from '../core/retention/policy.js';
 import { HafenError } from '../lib/errors.js';
 import type { Fleet } from '../core/fleet/model.js';
 import type { HostDesiredState } from '../core/render/desired.js';
+import type { HostReport } from '../core/report/host-report.js';
 import type { Store, StoredBackupRun } from './store/store.js';
 
 /** A task not taken up by the job host's agent within this long is expired. */
@@ -33,17 +34,12 @@ export function jobsByApp(desired: ReadonlyMap<string, HostDesiredState>): Map<s
   return new Map([...jobsByHost(desired)].flatMap(([host, jobs]) => jobs.map((j) => [j.app, { ...j, host }] as const)));
 }
 
-/** The public ssh key an agent reported in its status (it signs in to backup hosts with it). */
-export const sshKeyOf = (status: unknown): string | undefined => (status as { agent?: { sshKey?: string } } | undefined)?.agent?.sshKey;
-
-/** What a backup host's agent reported of its repositories' disk (hafen agent --repositories). */
-const repositoriesOf = (status: unknown): RepositorySpaceReport | undefined => (status as { agent?: { repositories?: RepositorySpaceReport } } | undefined)?.agent?.repositories;
 
 export interface BackupBookDeps {
   /** The newest revision: its fleet, desired states and host addresses. */
   current(): Promise<{ fleet: Fleet; desired: ReadonlyMap<string, HostDesiredState>; addresses: ReadonlyMap<string, string> } | undefined>;
   /** The agents' last status reports. */
-  reports(): Promise<readonly { host: string; status: unknown }[]>;
+  reports(): Promise<readonly { host: string; status: HostReport }[]>;
   /** Wakes the agents' long-polls: a task or a key changes a host's desired state. */
   changed(): void;
   now?(): Date;
@@ -111,7 +107,7 @@ export class BackupBook {
 
   /** The public ssh key each agent reported, by host. */
   private async agentKeys(): Promise<Map<string, string>> {
-    return new Map((await this.deps.reports()).flatMap((r) => (sshKeyOf(r.status) ? [[r.host, sshKeyOf(r.status)!] as const] : [])));
+    return new Map((await this.deps.reports()).flatMap((r) => (r.status.agent?.sshKey ? [[r.host, r.status.agent.sshKey] as const] : [])));
   }
 
   /** The repository disks the backup hosts' agents report (hosts of the newest revision only), with since when each is at its level. */
@@ -120,7 +116,8 @@ export class BackupBook {
     const sites = new Map((cur?.fleet.hosts ?? []).map((h) => [h.id, h.site]));
     const out: RepositoryDisk[] = [];
     for (const r of await this.deps.reports()) {
-      const disk = repositoriesOf(r.status);
+      // What a backup host's agent reported of its repositories' disk (hafen agent --repositories).
+      const disk = r.status.agent?.repositories;
       const site = sites.get(r.host);
       if (!disk || !site) continue;
       const level = spaceLevel(disk);

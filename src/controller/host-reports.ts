@@ -37,10 +37,10 @@ export class HostReports {
    */
   record(status: HostStatus): void {
     const prev = this.latest.get(status.host);
-    const applied = (status.status as { appliedHash?: string }).appliedHash;
-    const before = prev?.status as { appliedHash?: string; appliedAt?: string } | undefined;
+    const applied = status.status.appliedHash;
+    const before = prev?.status;
     const appliedAt = applied !== undefined && before?.appliedHash === applied && before.appliedAt ? before.appliedAt : status.reportedAt;
-    status = { ...status, status: { ...(status.status as object), appliedAt } };
+    status = { ...status, status: { ...status.status, appliedAt } };
     this.latest.set(status.host, status);
     this.live.add(status.host);
     this.dirty.add(status.host);

@@ -38,11 +38,6 @@ export interface RolloutDeps {
   log(line: string): void;
 }
 
-interface ReportBody {
-  appliedHash?: string;
-  units?: { name: string; hash: string; state: string; healthy?: boolean; lastError?: string }[];
-  agent?: { firewall?: { hash: string; state: string; error?: string } };
-}
 
 export class Rollouts {
   private ticking = false;
@@ -135,7 +130,7 @@ export class Rollouts {
       if (h.stage !== r.stage || h.state !== 'rolling' || !this.deps.settled([h.host])) continue;
       const { state, hash } = await this.deps.desiredFor(h.host);
       const rep = await this.deps.report(h.host);
-      const body = rep?.status as ReportBody | undefined;
+      const body = rep?.status;
       const g = gate({
         desiredHash: hash,
         // Agents probe the health of units with a port only.

@@ -13,7 +13,7 @@ import type { Placement } from '../core/placement/types.js';
 import { hostStateHash, type HostDesiredState } from '../core/render/desired.js';
 import { secretUses } from '../core/render/env.js';
 import { firewallStates } from '../core/alerting/firewall.js';
-import { BackupBook, sshKeyOf } from './backups.js';
+import { BackupBook } from './backups.js';
 import { addressesOf, render } from './render.js';
 import { endpoint, type ProxyView } from './proxy-views.js';
 import { backupSecretName } from '../core/render/backups.js';
@@ -335,7 +335,7 @@ export class ControllerService {
   private async reachable(cur: Snapshot): Promise<Map<string, string>> {
     const addresses = new Map(cur.addresses);
     for (const r of await this.reports.all()) {
-      const reported = (r.status as { agent?: { address?: string } }).agent?.address;
+      const reported = r.status.agent?.address;
       if (reported) addresses.set(r.host, reported);
     }
     return addresses;
@@ -383,12 +383,11 @@ export class ControllerService {
 
   /** Records an agent's report; a changed address changes the route table, so proxies are woken. */
   async recordReport(status: HostStatus): Promise<void> {
-    const address = (s: unknown) => (s as { agent?: { address?: string } } | undefined)?.agent?.address;
     const before = await this.reports.get(status.host);
     this.reports.record(status);
-    if (address(before?.status) !== address(status.status)) this.changes.emit('routes');
+    if (before?.status.agent?.address !== status.status.agent?.address) this.changes.emit('routes');
     // A new key changes what a backup host must let in, or (a cutover's copy key) a move's source host.
-    if (sshKeyOf(before?.status) !== sshKeyOf(status.status)) this.backups.keysChanged();
+    if (before?.status.agent?.sshKey !== status.status.agent?.sshKey) this.backups.keysChanged();
     this.migrations.reported(before?.status, status.status);
   }
 

@@ -20,6 +20,7 @@ import { advanceCutover, cutoverMaintenance, DEFAULT_CUTOVER, type CutoverOption
 import { copyView, moveOrders } from '../core/migration/copy-orders.js';
 import type { MoveAccessGrant, MoveAgentReport, MoveCopyOrder } from '../core/render/move-orders.js';
 import { unitName } from '../core/render/names.js';
+import type { HostReport } from '../core/report/host-report.js';
 import { HafenError } from '../lib/errors.js';
 import { hashToken } from '../lib/secrets.js';
 import type { Snapshot } from './snapshot.js';
@@ -49,7 +50,7 @@ export interface CustomerView {
 export interface SiteMigrationDeps {
   store: Store;
   /** The last report of a host's agent (its body as sent, and when it came). */
-  report(host: string): Promise<{ reportedAt: string; status: unknown } | undefined>;
+  report(host: string): Promise<{ reportedAt: string; status: HostReport } | undefined>;
   /** Whether the hosts' last reports can be acted on (host-reports.ts `settled`): a running move waits until they are. */
   settled(hosts: Iterable<string>): boolean;
   /** Stores a revision of the newest fleet with the move's replicas at its target (idempotent: none when already so); returns its number. */
@@ -80,8 +81,6 @@ function cutoverOptions(fleet: Fleet | undefined, run: RunOptions): CutoverOptio
   return { ...DEFAULT_CUTOVER, rounds: c.rounds, verifySeconds: (parseDuration(c.verify) ?? DEFAULT_CUTOVER.verifySeconds * 1000) / 1000, startTimeoutSeconds: run.startTimeoutSeconds };
 }
 
-/** What a host's agent reported of its moves (its status's agent.moves). */
-const movesOf = (status: unknown): MoveAgentReport | undefined => (status as { agent?: { moves?: MoveAgentReport } } | undefined)?.agent?.moves;
 
 /** A host's last report as moves read it. */
 type HostView = HostReportView & { address?: string; moves?: MoveAgentReport };
@@ -244,8 +243,8 @@ export class SiteMigrations {
    * A host reported: when the keys its agent made for cutover copies changed, the source hosts
    * must let the new ones in (their desired state changes).
    */
-  reported(before: unknown, after: unknown): void {
-    if (JSON.stringify(movesOf(before)?.keys) !== JSON.stringify(movesOf(after)?.keys)) this.deps.changed();
+  reported(before: HostReport | undefined, after: HostReport): void {
+    if (JSON.stringify(before?.agent?.moves?.keys) !== JSON.stringify(after.agent?.moves?.keys)) this.deps.changed();
   }
 
   /** The last reports of these hosts, each read once. */
@@ -254,9 +253,8 @@ export class SiteMigrations {
     for (const h of new Set(hosts)) {
       const rep = await this.deps.report(h);
       if (!rep) continue;
-      const s = rep.status as { units?: HostReportView['units']; agent?: { address?: string } } | undefined;
-      const moves = movesOf(s);
-      out.set(h, { reportedAt: rep.reportedAt, units: s?.units ?? [], ...(s?.agent?.address ? { address: s.agent.address } : {}), ...(moves ? { moves } : {}) });
+      const { units, agent } = rep.status;
+      out.set(h, { reportedAt: rep.reportedAt, units, ...(agent?.address ? { address: agent.address } : {}), ...(agent?.moves ? { moves: agent.moves } : {}) });
     }
     return out;
   }

@@ -184,16 +184,18 @@ export function storeContract(name: string, open: () => Promise<StoreHandle>, sk
       ]);
     });
 
+    /** A host's report with `n` units (the store keeps it as it came). */
+    const report = (n: number) => ({ units: Array.from({ length: n }, (_, i) => ({ name: `u${i}-r1`, app: `u${i}`, state: 'running', hash: 'h', restarts: 0 })) });
     withStore('host status is the last report per host', async ({ store }) => {
       await store.putHostStatuses([
-        { host: 'vie-app-01', status: { units: 1 }, reportedAt: '2026-11-26T10:00:00.000Z' },
-        { host: 'nue-app-01', status: { units: 2 }, reportedAt: '2026-11-26T10:00:00.000Z' },
+        { host: 'vie-app-01', status: report(1), reportedAt: '2026-11-26T10:00:00.000Z' },
+        { host: 'nue-app-01', status: report(2), reportedAt: '2026-11-26T10:00:00.000Z' },
       ]);
       await store.putHostStatuses([]);
-      await store.putHostStatuses([{ host: 'vie-app-01', status: { units: 3 }, reportedAt: '2026-11-26T10:00:05.000Z' }]);
+      await store.putHostStatuses([{ host: 'vie-app-01', status: report(3), reportedAt: '2026-11-26T10:00:05.000Z' }]);
       assert.deepEqual(await store.hostStatuses(), [
-        { host: 'nue-app-01', status: { units: 2 }, reportedAt: '2026-11-26T10:00:00.000Z' },
-        { host: 'vie-app-01', status: { units: 3 }, reportedAt: '2026-11-26T10:00:05.000Z' },
+        { host: 'nue-app-01', status: report(2), reportedAt: '2026-11-26T10:00:00.000Z' },
+        { host: 'vie-app-01', status: report(3), reportedAt: '2026-11-26T10:00:05.000Z' },
       ]);
     });
 

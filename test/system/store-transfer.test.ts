@@ -28,7 +28,7 @@ async function fillTheRest(store: SqliteStore): Promise<void> {
   await store.createJoinToken({ hash: 'jt1', host: 'nue-app-01', expiresAt: '2099-01-01T00:00:00.000Z' });
   await store.redeemJoinToken('jt1', at, 'cred-1');
   await store.putUser({ name: 'mara', role: 'operator', passwordHash: 'scrypt$x', createdAt: at, updatedAt: at });
-  await store.putHostStatuses([{ host: 'nue-app-01', status: { units: [{ id: 'shop-r1', state: 'running' }] }, reportedAt: at }]);
+  await store.putHostStatuses([{ host: 'nue-app-01', status: { units: [{ name: 'shop-r1', app: 'shop', state: 'running', hash: 'h1', restarts: 0 }] }, reportedAt: at }]);
   await store.putSecret({ name: 'db-password', keyId: 'k1', sealed: 'v1.sealed', updatedAt: at, updatedBy: 'ops' });
   await store.addTraffic([{ app: 'shop', site: 'nue', minute: '2026-11-27T09:59:00.000Z', requests: 1234, errors: 5 }], [{ site: 'nue', proxy: 'nue-edge-01', minute: '2026-11-27T09:59:00.000Z', peak: 780 }], '2026-11-27T10:00:30.000Z');
   await store.addEvents([{ at, kind: 'check', subject: 'replica:shop-r1', state: 'down', message: 'down from nue, vie', data: { downFrom: ['nue', 'vie'] } }, { at, kind: 'site', subject: 'hel', state: 'lost', message: 'hel lost' }]);

@@ -1,6 +1,7 @@
 /** Request bodies of the API: one zod schema each, used to validate requests and to publish /openapi.json. */
 import { z } from 'zod';
 import { AllocationRecordSchema } from '../../core/ipam/record.js';
+import { HostReportSchema } from '../../core/report/host-report.js';
 
 export const Sources = z
   .array(z.object({ name: z.string().min(1).describe('File name, shown in problems'), text: z.string().describe('YAML text of the file') }))
@@ -23,78 +24,8 @@ export const ApplyBody = z.object({
 });
 export const RollbackBody = z.object({ to: z.number().int().positive().describe('Revision whose fleet is applied again') });
 export const JoinBody = z.object({ token: z.string().min(10).describe('One-time join token from POST /v1/hosts/{host}/join-token') });
-export const StatusBody = z.object({
-  units: z.array(
-    z.object({
-      name: z.string(),
-      app: z.string(),
-      state: z.string().describe('starting, running, backoff, failed or stopped'),
-      hash: z.string().describe('Hash of the desired unit the driver runs'),
-      restarts: z.number(),
-      lastError: z.string().optional(),
-      since: z.string().optional(),
-      healthy: z.boolean().optional(),
-    }),
-  ),
-  appliedHash: z.string().optional().describe('Hash of the desired state the agent has applied'),
-  agent: z
-    .object({
-      version: z.string().optional(),
-      driver: z.string().optional(),
-      address: z.string().max(255).optional().describe("Where this host's units listen, when its agent was told (--address); proxies use it"),
-      sshKey: z
-        .string()
-        .max(200)
-        .regex(/^ssh-ed25519 [A-Za-z0-9+/]+=* ?[^\n\r]*$/, 'must be one OpenSSH ed25519 public key line')
-        .optional()
-        .describe("The agent's public ssh key (ed25519): backup hosts let it in for its backup jobs"),
-      repositories: z
-        .object({
-          path: z.string().max(4096),
-          total: z.number().min(0).optional(),
-          free: z.number().min(0).optional(),
-          error: z.string().max(200).optional(),
-        })
-        .optional()
-        .describe('On a backup host (hafen agent --repositories DIR): the size and free space of the disk holding the repositories, in bytes, or why they cannot be read'),
-      firewall: z
-        .object({
-          hash: z.string().max(200),
-          state: z.enum(['confirming', 'confirmed', 'rolled-back', 'failed']),
-          at: z.string().max(64),
-          confirmSeconds: z.number().min(0).optional(),
-          error: z.string().max(2000).optional(),
-          liveDigest: z.string().max(200).optional(),
-          drifted: z.boolean().optional(),
-          generation: z.number().int().min(0).optional().describe('The re-apply generation this outcome belongs to (hafen firewall reapply)'),
-        })
-        .optional()
-        .describe('With hafen agent --firewall: what became of the newest ruleset (confirmed, rolled back after not reaching the controller, refused by nft)'),
-      moves: z
-        .object({
-          keys: z
-            .array(z.object({ migration: z.string().max(64), unit: z.string().max(200), volume: z.string().max(200), key: z.string().max(200).regex(/^ssh-ed25519 [A-Za-z0-9+/]+=* ?[^\n\r]*$/, 'must be one OpenSSH ed25519 public key line') }))
-            .max(1000),
-          copies: z
-            .array(
-              z.object({
-                id: z.string().max(100),
-                unit: z.string().max(200),
-                state: z.enum(['running', 'done', 'failed']),
-                bytes: z.number().min(0).optional(),
-                seconds: z.number().min(0).optional(),
-                identical: z.boolean().optional(),
-                differences: z.array(z.string().max(4096)).max(10).optional(),
-                error: z.string().max(2000).optional(),
-              }),
-            )
-            .max(1000),
-        })
-        .optional()
-        .describe("On a cutover's target host: the keys it made for the copies (one per move, unit and volume; the source host lets them in) and the copies asked of it"),
-    })
-    .optional(),
-});
+/** A host's report (core/report/host-report.ts: one schema for the API and every layer's type). */
+export const StatusBody = HostReportSchema;
 const RoleSchema = z.enum(['admin', 'operator', 'viewer']);
 const CustomerScope = z.string().min(1).max(100).describe("Scope to this customer (viewer role only): the token or user reads only the customer's apps, uptime, traffic and moves");
 export const TokenBody = z.object({ name: z.string().min(1).max(100), role: RoleSchema, customer: CustomerScope.optional() });

@@ -6,18 +6,10 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { groupBy } from '../../core/util/group.js';
-import type { FirewallReportBody } from '../../client/client.js';
+import type { UnitReport } from '../../core/report/host-report.js';
 import type { ControllerService } from '../service.js';
 import { requireReader } from './auth.js';
 
-interface ReportedUnit {
-  name: string;
-  state: string;
-  hash: string;
-  restarts: number;
-  lastError?: string;
-  healthy?: boolean;
-}
 
 export function statusRoutes(app: FastifyInstance, service: ControllerService, now: () => Date): void {
   app.get('/v1/status', async (req) => {
@@ -31,7 +23,7 @@ export function statusRoutes(app: FastifyInstance, service: ControllerService, n
     const desiredOf = new Map(await Promise.all((cur?.fleet.hosts ?? []).map(async (h) => [h.id, await service.desiredFor(h.id)] as const)));
     const hosts = (cur?.fleet.hosts ?? []).map((h) => {
       const r = reports.get(h.id);
-      const rep = r?.status as { appliedHash?: string; appliedAt?: string; agent?: { firewall?: FirewallReportBody } } | undefined;
+      const rep = r?.status;
       const applied = rep?.appliedHash ?? null;
       const want = desiredOf.get(h.id);
       const desired = cur ? (want?.hash ?? null) : null;
@@ -55,8 +47,8 @@ export function statusRoutes(app: FastifyInstance, service: ControllerService, n
       };
     });
     const byApp = groupBy(cur?.placements ?? [], (p) => p.app);
-    const reported = new Map<string, ReportedUnit>();
-    for (const r of reports.values()) for (const u of (r.status as { units?: ReportedUnit[] }).units ?? []) reported.set(`${r.host}\u0000${u.name}`, u);
+    const reported = new Map<string, UnitReport>();
+    for (const r of reports.values()) for (const u of r.status.units) reported.set(`${r.host}\u0000${u.name}`, u);
     const apps = (cur?.fleet.apps ?? []).map((a) => {
       const units = (byApp.get(a.id) ?? [])
         .map((p) => {

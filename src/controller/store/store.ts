@@ -12,6 +12,7 @@
 import type { BackupRunBody, BackupTask, BackupTaskReport } from '../../client/client.js';
 import type { Silence } from '../../core/alerting/alerts.js';
 import type { MonitorEvent } from '../../core/monitor/status.js';
+import type { HostReport } from '../../core/report/host-report.js';
 import type { UptimeDay } from '../../core/monitor/uptime.js';
 import type { Placement } from '../../core/placement/types.js';
 import type { MigrationEvent, MigrationRecord } from '../../core/migration/consent.js';
@@ -97,8 +98,8 @@ export interface User {
 
 export interface HostStatus {
   host: string;
-  /** What the agent reported (units, health, versions), as data. */
-  status: unknown;
+  /** What the agent reported (units, health, firewall, moves), as the API validated it. */
+  status: HostReport;
   reportedAt: string;
 }
 

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { deriveAlerts } from './alerts.js';
 import { firewallAlerts, firewallStates } from './firewall.js';
+import type { FirewallReport } from '../report/host-report.js';
 
 const NOW = new Date('2026-11-27T12:00:00.000Z');
 
@@ -13,7 +14,7 @@ test('firewall alerts: only when the ruleset the revision wants was rolled back 
     ['nue-app-04', {}],
   ]);
   const hosts = ['nue-app-01', 'nue-app-02', 'nue-app-03', 'nue-app-04', 'nue-app-05'].map((id) => ({ id, site: 'nue' }));
-  const fw = (hash: string, state: string, error?: string) => ({ agent: { firewall: { hash, state, at: '2026-11-27T11:00:00.000Z', ...(error ? { error } : {}) } } });
+  const fw = (hash: string, state: FirewallReport['state'], error?: string) => ({ units: [], agent: { firewall: { hash, state, at: '2026-11-27T11:00:00.000Z', ...(error ? { error } : {}) } } });
   const reports = [
     { host: 'nue-app-01', status: fw('new', 'rolled-back', 'the controller could not be reached') },
     { host: 'nue-app-02', status: fw('old', 'rolled-back') },

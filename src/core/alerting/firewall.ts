@@ -5,6 +5,7 @@
  * silent host explains it (see deriveAlerts).
  */
 import type { Alert } from './alerts.js';
+import type { HostReport } from '../report/host-report.js';
 
 export interface HostFirewallState {
   host: string;
@@ -19,9 +20,9 @@ export interface HostFirewallState {
 export function firewallStates(
   hosts: readonly { id: string; site: string }[],
   desired: ReadonlyMap<string, { firewall?: { hash: string } }>,
-  reports: readonly { host: string; status: unknown }[],
+  reports: readonly { host: string; status: HostReport }[],
 ): HostFirewallState[] {
-  const reported = new Map(reports.map((r) => [r.host, (r.status as { agent?: { firewall?: HostFirewallState['reported'] } } | undefined)?.agent?.firewall]));
+  const reported = new Map(reports.map((r) => [r.host, r.status.agent?.firewall]));
   return hosts.flatMap((h) => {
     const desiredHash = desired.get(h.id)?.firewall?.hash;
     const r = reported.get(h.id);

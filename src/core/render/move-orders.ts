@@ -31,24 +31,5 @@ export interface MoveAccessGrant {
   from?: string;
 }
 
-/** A copy as the target host's agent reports it. */
-export interface CopyReport {
-  /** The order's copy id. */
-  id: string;
-  state: 'running' | 'done' | 'failed';
-  /** Bytes that came over the wire. */
-  bytes?: number;
-  seconds?: number;
-  /** Final copies: whether the checksums of every file matched afterwards. */
-  identical?: boolean;
-  /** The first files that differ. */
-  differences?: string[];
-  error?: string;
-}
-
-/** What a target host's agent reports of the moves it copies for. */
-export interface MoveAgentReport {
-  /** The keys it made, one per move, unit and volume. */
-  keys: { migration: string; unit: string; volume: string; key: string }[];
-  copies: (CopyReport & { unit: string })[];
-}
+/** A copy as the target host's agent reports it, and what it reports of the moves it copies for (core/report/host-report.ts). */
+export type { CopyReport, MoveAgentReport } from '../report/host-report.js';
