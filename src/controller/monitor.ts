@@ -10,6 +10,7 @@
  */
 import type { Check } from '../core/monitor/checks.js';
 import { lostSites, nextView, verdict, type CheckStateName, type SiteView, type Verdict } from '../core/monitor/quorum.js';
+import { monitorEvents, type MonitorSnapshot } from '../core/monitor/events.js';
 import type { CheckStatus, HostHeartbeat, SiteStatus } from '../core/monitor/status.js';
 import type { EventRecord, Store } from './store/store.js';
 
@@ -39,7 +40,8 @@ export class Monitor {
   private readonly states = new Map<string, { verdict: Verdict; since: number }>();
   private readonly probesAt = new Map<string, number>();
   private lost = new Map<string, string[]>();
-  private silent = new Set<string>();
+  /** Sites whose probers are silent, with when they last delivered (ms). */
+  private silent = new Map<string, number>();
   private pending: Omit<EventRecord, 'id'>[] = [];
   private hostReports: { host: string; site: string; reportedAt: string | null }[] = [];
   private hostStates = new Map<string, HostHeartbeat>();
@@ -105,20 +107,8 @@ export class Monitor {
    */
   async evaluate(): Promise<void> {
     const t = this.now().getTime();
-    const at = new Date(t).toISOString();
-    for (const [id, check] of this.checks) {
-      const v = verdict(this.views.get(id) ?? new Map(), t, staleAfter(check), this.siteCount);
-      const before = this.states.get(id);
-      if (before?.verdict.state === v.state) {
-        before.verdict = v;
-        continue;
-      }
-      this.states.set(id, { verdict: v, since: t });
-      // The first verdict of a check that is up is not news.
-      if (before || v.state !== 'up') {
-        this.pending.push({ at, kind: 'check', subject: id, state: v.state, message: `${check.title}: ${v.state} (${v.reason})`, data: { app: check.app, customer: check.customer, site: check.site, downFrom: v.downFrom, upFrom: v.upFrom, was: before?.verdict.state ?? null } });
-      }
-    }
+    const verdicts = new Map<string, Verdict>();
+    for (const [id, check] of this.checks) verdicts.set(id, verdict(this.views.get(id) ?? new Map(), t, staleAfter(check), this.siteCount));
     // A site is lost when every replica there is down as two other sites see it. Its replicas'
     // own checks decide, not the extra ones: a TCP port still accepts connections (the kernel
     // answers) when everything above it hangs. A site with only extra checks uses those.
@@ -133,32 +123,24 @@ export class Monitor {
     }
     for (const [site, ids] of extraAt) if (!checksAt.has(site)) checksAt.set(site, ids);
     const lost = lostSites(checksAt, this.views, t, stale);
-    for (const [site, seenBy] of lost) {
-      if (!this.lost.has(site)) this.pending.push({ at, kind: 'site', subject: site, state: 'lost', message: `site ${site} is lost: every check of it is down as seen from ${seenBy.join(' and ')}`, data: { seenBy } });
-    }
-    for (const site of this.lost.keys()) {
-      if (!lost.has(site)) this.pending.push({ at, kind: 'site', subject: site, state: 'up', message: `site ${site} is back: its checks answer again` });
-    }
-    const changed = lost.size !== this.lost.size || [...lost.keys()].some((s) => !this.lost.has(s));
-    this.lost = lost;
-    if (changed) this.sitesChanged();
     const hostStates = new Map<string, HostHeartbeat>();
     for (const h of this.hostReports) {
       const state = h.reportedAt === null ? 'unknown' : t - Date.parse(h.reportedAt) > HEARTBEAT_DOWN_MS ? 'down' : 'up';
       hostStates.set(h.host, { host: h.host, site: h.site, state, lastReport: h.reportedAt });
-      const was = this.hostStates.get(h.host)?.state;
-      if (was !== undefined && was !== state && state !== 'unknown') {
-        this.pending.push({ at, kind: 'host', subject: h.host, state, message: state === 'down' ? `host ${h.host} (${h.site}) has not reported since ${h.reportedAt}` : `host ${h.host} (${h.site}) reports again` });
-      }
     }
+    const silent = new Map([...this.probesAt].filter(([, last]) => t - last > PROBER_SILENT_MS));
+    // What changed since the last evaluation is computed in core (core/monitor/events.ts).
+    const before: MonitorSnapshot = { verdicts: new Map([...this.states].map(([id, s]) => [id, s.verdict])), lost: this.lost, hosts: this.hostStates, silent: this.silent };
+    this.pending.push(...monitorEvents(before, { verdicts, lost, hosts: hostStates, silent }, this.checks, t));
+    for (const [id, v] of verdicts) {
+      const was = this.states.get(id);
+      if (was?.verdict.state === v.state) was.verdict = v;
+      else this.states.set(id, { verdict: v, since: t });
+    }
+    const changed = lost.size !== this.lost.size || [...lost.keys()].some((s) => !this.lost.has(s));
+    this.lost = lost;
+    if (changed) this.sitesChanged();
     this.hostStates = hostStates;
-    const silent = new Set([...this.probesAt].filter(([, last]) => t - last > PROBER_SILENT_MS).map(([site]) => site));
-    for (const site of silent) {
-      if (!this.silent.has(site)) this.pending.push({ at, kind: 'prober', subject: site, state: 'silent', message: `no probe results from site ${site} for ${Math.round((t - this.probesAt.get(site)!) / 1000)} s` });
-    }
-    for (const site of this.silent) {
-      if (!silent.has(site)) this.pending.push({ at, kind: 'prober', subject: site, state: 'reporting', message: `probe results from site ${site} arrive again` });
-    }
     this.silent = silent;
     if (this.pending.length) {
       const events = this.pending;
