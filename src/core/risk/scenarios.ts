@@ -56,19 +56,17 @@ export function analyseRisk(fleet: Fleet, placements: readonly Placement[], opti
   const known = placements.filter((p) => hostIdx.has(p.host));
   const byApp = new Map([...groupBy(known, (p) => p.app)].map(([app, ps]) => [app, ps.map((p) => hostIdx.get(p.host)!)]));
   const apps = fleet.apps.filter((a) => byApp.has(a.id));
-  // Groups that take an app down (every replica inside) and that touch it (some replica inside).
-  const downIn = apps.map((a) => byApp.get(a.id)!.map((h) => index.hostGroups[h]!).reduce((x, y) => intersect(x, y)));
-  const touchIn = apps.map((a) => [...new Set(byApp.get(a.id)!.flatMap((h) => index.hostGroups[h]!))]);
-
-  const scenarios: Scenario[] = index.groups.map((g, gi) => {
-    const down: string[] = [];
-    const degraded: string[] = [];
-    apps.forEach((a, ai) => {
-      if (downIn[ai]!.includes(gi)) down.push(a.id);
-      else if (touchIn[ai]!.includes(gi)) degraded.push(a.id);
-    });
-    return finish(fleet, g.key, g.kind, down, degraded, g.hosts, weight, total);
-  });
+  const ctx: Context = { fleet, appById: new Map(fleet.apps.map((a) => [a.id, a])), weight, total };
+  // Each app into the groups that take it down (every replica inside) and those that only touch
+  // it (some replica inside): linear in the placements, not groups × apps. Apps keep fleet order.
+  const downBy: string[][] = index.groups.map(() => []);
+  const degradedBy: string[][] = index.groups.map(() => []);
+  for (const a of apps) {
+    const hosts = byApp.get(a.id)!;
+    const downIn = new Set(hosts.map((h) => index.hostGroups[h]!).reduce((x, y) => intersect(x, y)));
+    for (const gi of new Set(hosts.flatMap((h) => index.hostGroups[h]!))) (downIn.has(gi) ? downBy : degradedBy)[gi]!.push(a.id);
+  }
+  const scenarios: Scenario[] = index.groups.map((g, gi) => finish(ctx, g.key, g.kind, downBy[gi]!, degradedBy[gi]!, g.hosts));
 
   if (options.pairs) {
     const major = index.groups.map((g, i) => ({ g, i })).filter(({ g }) => g.kind !== 'host');
@@ -85,7 +83,7 @@ export function analyseRisk(fleet: Fleet, placements: readonly Placement[], opti
           if (inside === hs.length) down.push(app.id);
           else if (inside > 0) degraded.push(app.id);
         });
-        scenarios.push(finish(fleet, `${a.g.key}+${b.g.key}`, 'pair', down, degraded, [...lost], weight, total));
+        scenarios.push(finish(ctx, `${a.g.key}+${b.g.key}`, 'pair', down, degraded, [...lost]));
       }
     }
   }
@@ -106,7 +104,7 @@ export function analyseRisk(fleet: Fleet, placements: readonly Placement[], opti
       });
     }
     if (s.kind === 'site' && fleet.policies.criticalSurvivesSiteLoss && s.criticalAppsDown > 0) {
-      const crit = s.down.filter((id) => fleet.apps.find((a) => a.id === id)?.criticality === 'critical');
+      const crit = s.down.filter((id) => ctx.appById.get(id)?.criticality === 'critical');
       violations.push({
         group: s.group,
         kind: s.kind,
@@ -118,17 +116,15 @@ export function analyseRisk(fleet: Fleet, placements: readonly Placement[], opti
   return { scenarios, violations, sharedFacilities: sharedFacilities(fleet) };
 }
 
-function finish(
-  fleet: Fleet,
-  group: string,
-  kind: Scenario['kind'],
-  down: string[],
-  degraded: string[],
-  hosts: readonly number[],
-  weight: Map<string, number>,
-  total: number,
-): Scenario {
-  const appById = new Map(fleet.apps.map((a) => [a.id, a]));
+/** What every scenario reads: the fleet, its apps by id, the customers' weights and their sum. */
+interface Context {
+  fleet: Fleet;
+  appById: ReadonlyMap<string, Fleet['apps'][number]>;
+  weight: ReadonlyMap<string, number>;
+  total: number;
+}
+
+function finish({ fleet, appById, weight, total }: Context, group: string, kind: Scenario['kind'], down: string[], degraded: string[], hosts: readonly number[]): Scenario {
   const customers = [...new Set(down.map((id) => appById.get(id)!.customer))].sort(naturalCompare);
   const affected = customers.reduce((n, c) => n + (weight.get(c) ?? 1), 0);
   const lost = { hosts: hosts.length, cpu: 0, memory: 0, disk: 0 };
