@@ -1,7 +1,10 @@
 /**
  * Placement benchmark (budgets in docs/benchmarks.md):
  *   1. 100k containers on 10k hosts with hard spread rules, placed in <= 5 s on one core;
- *   2. the reference fleet's full plan plus every single-failure scenario in <= 1 s.
+ *   2. the reference fleet's full plan plus every single-failure scenario in <= 1 s;
+ *   3. the whole `hafen plan FLEET --format json` process on that fleet's YAML in <= 8 s
+ *      (reading, validating, placing, risk and the output), and on fleets of 2,000 and 4,000
+ *      hosts to show how it grows (skip with --no-process; needs `npm run build`).
  * Run: npm run bench:placement   (or: npx tsx bench/placement.ts [--hosts N --customers N --sites N])
  *
  * Peers: Nomad and kube-scheduler cannot run here (no binaries in the reachable registries and
@@ -9,7 +12,9 @@
  *   Nomad C1M challenge: 1,000,000 containers in < 5 minutes, ~3,750 placements/s;
  *   kube-scheduler at 5,000 nodes: ~810 pods/s (basic), ~460 pods/s with topology spread.
  */
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { validateFleet, validateFleetData } from '../src/core/fleet/validate.js';
 import { fleetTotals } from '../src/core/fleet/model.js';
@@ -73,3 +78,26 @@ for (let i = 0; i < 5; i++) {
 }
 const refBest = Math.min(...refRuns);
 console.log(`\nreference fleet: plan + ${scenarios} single-failure scenarios in ${ms(refBest)} (best of 5; first run ${ms(refRuns[0]!)}); budget <= 1000 ms: ${refBest <= 1000 ? 'met' : 'MISSED'}`);
+
+// 3. The whole `hafen plan` process on generated fleets' YAML: what an operator waits for.
+if (!process.argv.includes('--no-process')) {
+  const bin = join(import.meta.dirname, '..', 'bin', 'hafen.js');
+  const work = mkdtempSync(join(tmpdir(), 'hafen-bench-plan-'));
+  try {
+    console.log('\nhafen plan FLEET --format json, the whole process (generate writes the YAML first, not timed):');
+    for (const hosts of [2_000, 4_000, params.hosts]) {
+      const file = join(work, `fleet-${hosts}.yaml`);
+      const gen = spawnSync(process.execPath, [bin, 'generate', '--hosts', String(hosts), '--customers', String(Math.round(hosts * 1.35)), '--sites', String(params.sites), '--seed', String(params.seed), '--out', file], { encoding: 'utf8' });
+      if (gen.status !== 0) throw new Error(`hafen generate failed: ${gen.stderr}`);
+      t = performance.now();
+      const run = spawnSync(process.execPath, [bin, 'plan', file, '--format', 'json'], { encoding: 'utf8', maxBuffer: 1024 ** 3 });
+      const took = performance.now() - t;
+      if (run.status !== 0 && run.status !== 1) throw new Error(`hafen plan failed (${run.status}): ${run.stderr.slice(0, 500)}`);
+      const mb = (statSync(file).size / 1024 ** 2).toFixed(1);
+      const budget = hosts === params.hosts ? `; budget <= 8000 ms: ${took <= 8000 ? 'met' : 'MISSED'}` : '';
+      console.log(`  ${hosts.toLocaleString('en')} hosts (${mb} MB of YAML): ${ms(took)}${budget}`);
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
