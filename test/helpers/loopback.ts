@@ -13,8 +13,8 @@ import { alive, identify } from '../../src/lib/proc.js';
 const LOCKS = join(tmpdir(), 'hafen-test-loopback');
 const held = new Set<string>();
 
-/** The start time of this process, so a lock of a dead test whose pid came back is told apart. */
-const me = () => `${process.pid} ${identify([process.pid]).get(process.pid) ?? ''}`;
+/** This process and its start time, so a lock of a dead test whose pid came back is told apart. */
+const ME = `${process.pid} ${identify([process.pid]).get(process.pid) ?? ''}`;
 
 function ownerGone(file: string): boolean {
   try {
@@ -37,20 +37,17 @@ export function holdNet(net: string): boolean {
 
 function take(net: string): boolean {
   const file = join(LOCKS, net);
-  try {
-    writeFileSync(file, me(), { flag: 'wx' });
-    return true;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || !ownerGone(file)) return false;
-    // A dead test's lock: remove it and race for it like for a free one.
-    rmSync(file, { force: true });
+  for (let attempt = 0; attempt < 2; attempt++) {
     try {
-      writeFileSync(file, me(), { flag: 'wx' });
+      writeFileSync(file, ME, { flag: 'wx' });
       return true;
-    } catch {
-      return false;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0 || !ownerGone(file)) return false;
+      // A dead test's lock: remove it and race for it like for a free one.
+      rmSync(file, { force: true });
     }
   }
+  return false;
 }
 
 process.once('exit', () => {

@@ -89,17 +89,15 @@ function validateLoaded(loaded: LoadedSources, options: ValidateOptions): Valida
     }
   }
 
-  const problems = out.list();
   // A file-structure problem (say, a repeated siteTemplate) may leave the merged data valid.
-  if (out.errorCount > 0 || !whole.success) return { ok: false, problems };
+  if (out.errorCount > 0 || !whole.success) return { ok: false, problems: out.list() };
   // Without a template there can be no sites (an error above) and so no hosts: nothing to carve.
   const template = parts.siteTemplate ?? { segments: [], firewall: [], egress: { policy: 'open' as const, allow: [] }, firewallConfirm: '60s', network: { manage: 'panel' as const, interface: 'eth0' } };
   const fleet = resolveFleet(whole.data, template);
   if (fleet.sites.length + fleet.hosts.length + fleet.customers.length + fleet.apps.length === 0) {
     out.warning('HAFEN_FLEET_EMPTY', [], 'the fleet declares nothing: no sites, hosts, customers or apps; applied, it would stop every app on every host, so the controller refuses it');
-    return { ok: true, problems: out.list(), fleet, ipam: ipam ?? allocate({ sites: [], segments: [], hosts: [] }, options.allocations) };
   }
-  return { ok: true, problems, fleet, ipam: ipam ?? allocate({ sites: [], segments: [], hosts: [] }, options.allocations) };
+  return { ok: true, problems: out.list(), fleet, ipam: ipam ?? allocate({ sites: [], segments: [], hosts: [] }, options.allocations) };
 }
 
 function partsOf(parsed: ParsedFleet, data: Record<string, unknown>): Parts {
