@@ -5,7 +5,8 @@
  * means. `HafenError` takes only codes from here (the compiler checks each throw site); the
  * controller maps errors to HTTP from here alone; docs/errors.md is generated from it
  * (`npm run docs`). Codes of errors raised outside the controller (CLI, agent, proxy) carry 500:
- * the status they would have if one ever reached the API.
+ * the status they would have if one ever reached the API — except the proxies' answers to
+ * visitors (HAFEN_PROXY_BAD_REQUEST … NO_REPLICA), which carry the status the proxy answers with.
  */
 
 export interface ErrorSpec {
@@ -121,6 +122,14 @@ export const ERROR_CODES = {
   HAFEN_DRIVER_COMPOSE_FAILED: spec(500, true, 'A compose command of a unit failed (its last lines say why).'),
 
   // The edge proxy.
+  // What the built-in proxy answers a visitor when no replica's answer can be passed on (as JSON
+  // in this shape, the code also in the x-hafen-error header); the HAProxy engine answers the same.
+  HAFEN_PROXY_BAD_REQUEST: spec(400, false, 'The proxy got a request without a valid Host header, or whose target is not a path.'),
+  HAFEN_PROXY_UNKNOWN_HOST: spec(404, false, 'No app of the fleet is served at this host name (and path) by this proxy.'),
+  HAFEN_PROXY_BODY_TOO_LARGE: spec(413, false, 'The request body is larger than the proxy accepts.'),
+  HAFEN_PROXY_NOT_RESENT: spec(502, false, 'A replica failed after the request was sent, and a request that is not idempotent is not sent twice.'),
+  HAFEN_PROXY_BAD_GATEWAY: spec(502, true, 'No replica of the app answered: every one tried failed.'),
+  HAFEN_PROXY_NO_REPLICA: spec(503, true, 'The app has no healthy replica at the moment (the answer carries Retry-After).'),
   HAFEN_PROXY_NO_ROUTES: spec(500, true, 'The proxy cannot reach the controller and has no cached route table yet.'),
   HAFEN_PROXY_ROUTES_INVALID: spec(500, false, 'A route table file is not valid (the problem names its path in the file).'),
   HAFEN_PROXY_ROUTES_UNREADABLE: spec(500, false, 'A route table file cannot be read.'),

@@ -8,11 +8,12 @@
  * Requests with a body are retried only when the body was small enough to keep in memory.
  * Failed requests count against the replica (passive ejection); active checks run per replica.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { Pool } from 'undici';
 import type { Route, RouteTable } from '../core/render/routes.js';
+import { errorBody, httpStatusOf, type ErrorCode } from '../lib/error-codes.js';
 import { markTried, newAttempted, pickReplica, type Attempted } from './balancer.js';
 import { forward } from './forward.js';
 import { upstreamHeaders, type ClientInfo } from './headers.js';
@@ -59,9 +60,10 @@ const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
 /** Errors that mean no connection was made, so nothing reached the backend. */
 const NOT_CONNECTED = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'UND_ERR_CONNECT_TIMEOUT', 'ENOTFOUND']);
 
-class HttpError extends Error {
+/** What the proxy answers a request with when no replica's answer can be passed on. */
+class ProxyAnswer extends Error {
   constructor(
-    readonly status: number,
+    readonly code: ProxyErrorCode,
     message: string,
     readonly headers: Record<string, string> = {},
   ) {
@@ -69,18 +71,22 @@ class HttpError extends Error {
   }
 }
 
+type ProxyErrorCode = Extract<ErrorCode, `HAFEN_PROXY_${string}`>;
+
 /** The client connection is TLS (the proxy's HTTPS listener). */
 function encrypted(req: IncomingMessage): boolean {
   return (req.socket as TLSSocket).encrypted === true;
 }
 
-function page(res: ServerResponse, status: number, text: string, headers: Record<string, string> = {}): void {
+/** An error answer in hafen's one shape (as the API's), its code also in `x-hafen-error`. */
+function answerError(res: ServerResponse, err: ProxyAnswer): void {
   if (res.headersSent) {
     res.destroy();
     return;
   }
-  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', ...headers });
-  res.end(`${text}\n`);
+  const body = `${JSON.stringify(errorBody(err.code, err.message))}\n`;
+  res.writeHead(httpStatusOf(err.code), { 'content-type': 'application/json', 'cache-control': 'no-store', 'x-hafen-error': err.code, ...err.headers });
+  res.end(body);
 }
 
 async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
@@ -88,7 +94,7 @@ async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   let size = 0;
   for await (const c of req) {
     size += (c as Buffer).length;
-    if (size > limit) throw new HttpError(413, 'request body too large');
+    if (size > limit) throw new ProxyAnswer('HAFEN_PROXY_BODY_TOO_LARGE', 'request body too large');
     chunks.push(c as Buffer);
   }
   return Buffer.concat(chunks);
@@ -223,11 +229,11 @@ export class Proxy {
 
   private route(req: IncomingMessage): { route: Route; host: string } {
     const host = normalizeHost(req.headers.host);
-    if (!host) throw new HttpError(400, 'a request needs a valid Host header');
+    if (!host) throw new ProxyAnswer('HAFEN_PROXY_BAD_REQUEST', 'a request needs a valid Host header');
     const path = req.url ?? '/';
-    if (!path.startsWith('/')) throw new HttpError(400, 'the request target must be a path');
+    if (!path.startsWith('/')) throw new ProxyAnswer('HAFEN_PROXY_BAD_REQUEST', 'the request target must be a path');
     const route = this.matcher.match(host, path);
-    if (!route) throw new HttpError(404, `no site is served here for ${host}`);
+    if (!route) throw new ProxyAnswer('HAFEN_PROXY_UNKNOWN_HOST', `no site is served here for ${host}`);
     return { route, host };
   }
 
@@ -249,12 +255,15 @@ export class Proxy {
       const { route, host } = this.route(req);
       entry.app = route.app;
       if (route.redirectHttps && !encrypted(req)) {
-        throw new HttpError(308, `moved to https://${host}${req.url}`, { location: `https://${host}${req.url ?? '/'}` });
+        const location = `https://${host}${req.url ?? '/'}`;
+        entry.status = 308;
+        res.writeHead(308, { location, 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' }).end(`moved to ${location}\n`);
+        return;
       }
       const method = req.method ?? 'GET';
       const idempotent = IDEMPOTENT.has(method) || (this.opts.retryPutDelete && (method === 'PUT' || method === 'DELETE'));
       const length = Number(req.headers['content-length'] ?? 0);
-      if (length > this.opts.maxBody) throw new HttpError(413, 'request body too large');
+      if (length > this.opts.maxBody) throw new ProxyAnswer('HAFEN_PROXY_BODY_TOO_LARGE', 'request body too large');
       const chunked = req.headers['transfer-encoding'] !== undefined;
       // Keep small bodies so the request can be sent again; stream the rest (sent once).
       const replayable = !chunked && length <= this.opts.maxReplayBody;
@@ -307,19 +316,19 @@ export class Proxy {
           // An abandoned request was already counted by the stall that ejected the replica.
           if (code !== 'HAFEN_ABANDONED') this.event(replica, replica.passiveFailure(Date.now()));
           const safe = NOT_CONNECTED.has(code) || retryable;
-          if (!safe) throw new HttpError(502, `the backend failed (${code}) and the request cannot be sent again`);
+          if (!safe) throw new ProxyAnswer('HAFEN_PROXY_NOT_RESENT', `the backend failed (${code}) and the request cannot be sent again`);
         } finally {
           replica.pending.delete(pending);
           replica.inflight--;
         }
       }
-      if (tried.replicas.size === 0) throw new HttpError(503, `no healthy replica of ${route.app} is available; try again shortly`, { 'retry-after': '5' });
-      throw new HttpError(502, `no replica of ${route.app} answered (${lastError})`);
+      if (tried.replicas.size === 0) throw new ProxyAnswer('HAFEN_PROXY_NO_REPLICA', `no healthy replica of ${route.app} is available; try again shortly`, { 'retry-after': '5' });
+      throw new ProxyAnswer('HAFEN_PROXY_BAD_GATEWAY', `no replica of ${route.app} answered (${lastError})`);
     } catch (err) {
-      const e = err instanceof HttpError ? err : new HttpError(502, 'bad gateway');
-      entry.status = e.status;
+      const e = err instanceof ProxyAnswer ? err : new ProxyAnswer('HAFEN_PROXY_BAD_GATEWAY', 'bad gateway');
+      entry.status = httpStatusOf(e.code);
       entry.error ??= e.message;
-      page(res, e.status, e.message, e.headers);
+      answerError(res, e);
     } finally {
       entry.ms = performance.now() - start;
       this.opts.onAccess?.(entry);
@@ -333,8 +342,12 @@ export class Proxy {
     try {
       ({ route, host } = this.route(req));
     } catch (err) {
-      const e = err as HttpError;
-      socket.end(`HTTP/1.1 ${e.status ?? 400} ${e.message}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+      const e = err instanceof ProxyAnswer ? err : new ProxyAnswer('HAFEN_PROXY_BAD_REQUEST', 'bad request');
+      const body = `${JSON.stringify(errorBody(e.code, e.message))}\n`;
+      socket.end(
+        `HTTP/1.1 ${httpStatusOf(e.code)} ${STATUS_CODES[httpStatusOf(e.code)] ?? 'Error'}\r\nconnection: close\r\ncontent-type: application/json\r\n` +
+          `x-hafen-error: ${e.code}\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      );
       return;
     }
     const tried = newAttempted();

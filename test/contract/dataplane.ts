@@ -83,7 +83,12 @@ export function dataPlaneContract(name: string, start: (o: EngineOptions) => Pro
         assert.match((await getWithHost(e.url, 'blog.example.com')).body, /^any-r1/);
         const unknown = await getWithHost(e.url, 'nobody.example.org');
         assert.equal(unknown.status, 404);
-        assert.match(unknown.body, /nobody\.example\.org/);
+        assert.deepEqual(JSON.parse(unknown.body), {
+          error: { code: 'HAFEN_PROXY_UNKNOWN_HOST', message: 'no site is served here for nobody.example.org', retryable: false },
+        }, 'in hafen\'s one error shape');
+        const odd = await getWithHost(e.url, 'we"ird\\.example.org');
+        // Refused as a bad Host, or answered as unknown: either way the JSON stays valid.
+        if (odd.status !== 400) assert.equal(JSON.parse(odd.body).error.code, 'HAFEN_PROXY_UNKNOWN_HOST', odd.body);
       } finally {
         await e.close();
         await Promise.all([a.close(), b.close(), c.close()]);
@@ -146,6 +151,8 @@ export function dataPlaneContract(name: string, start: (o: EngineOptions) => Pro
           return r.status === 503 ? r : undefined;
         });
         assert.match(none.body, /no healthy replica/);
+        assert.equal(JSON.parse(none.body).error.code, 'HAFEN_PROXY_NO_REPLICA');
+        assert.equal(JSON.parse(none.body).error.retryable, true);
       } finally {
         await e.close();
         await Promise.all([a.close(), b.close()]);

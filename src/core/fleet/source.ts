@@ -3,11 +3,14 @@
  * entry and single key which file (and YAML node) it came from, so that problems found on
  * the merged fleet are reported at the file, line and column the user wrote.
  */
-import { LineCounter, isAlias, isMap, isPair, isScalar, isSeq, parseAllDocuments, type Document, type Node } from 'yaml';
+import { isAlias, isMap, isPair, isScalar, isSeq, type Document, type LineCounter, type Node } from 'yaml';
+import { parsedFile, plainData, yamlNodes, type ParsedFile } from './yaml-read.js';
 import { didYouMean } from './suggest.js';
 import { LIST_KEYS, SINGLE_KEYS, type ListKey, type SingleKey } from './schema/fleet.js';
 import { formatPosition, type FleetPath, type Problem, type SourcePosition } from './problems.js';
 import type { ProblemCode } from './problem-codes.js';
+
+export type { ParsedFile } from './yaml-read.js';
 
 /** One fleet file as text; `name` is how problems name it (usually its path). */
 export interface FleetSource {
@@ -48,33 +51,38 @@ export interface LoadedSources {
 
 const ROOT_KEYS: readonly string[] = [...SINGLE_KEYS, ...LIST_KEYS];
 
-/** A parsed file, reusable across validations while its text is unchanged (documents are only read). */
-export interface ParsedFile {
-  text: string;
-  lines: LineCounter;
-  docs: Document.Parsed[];
-}
-
 /**
  * Parses and merges fleet files. Pure: the caller reads the files. A caller that validates
  * the same files again and again (the controller on every plan) may pass a `cache`, keyed by
- * file name, so that only changed files are parsed.
+ * file name, so that what was read from an unchanged file is reused.
  */
 export function loadSources(sources: readonly FleetSource[], cache?: Map<string, ParsedFile>): LoadedSources {
   const problems: Problem[] = [];
   const units: Unit[] = [];
   let syntaxError = false;
   for (const source of sources) {
-    let parsed = cache?.get(source.name);
-    if (parsed?.text !== source.text) {
-      const lineCounter = new LineCounter();
-      const all = parseAllDocuments(source.text, { lineCounter, merge: true, uniqueKeys: true, prettyErrors: false });
-      parsed = { text: source.text, lines: lineCounter, docs: Array.isArray(all) ? all : [] };
-      cache?.set(source.name, parsed);
+    const file = parsedFile(source.name, source.text, cache);
+    const plain = plainData(file);
+    if (plain) {
+      // Positions come from the yaml library's documents, parsed only when a problem asks.
+      const emptyFile = plain.length === 0;
+      if (emptyFile) units.push(nothingIn(source.name));
+      plain.forEach((data, index) =>
+        units.push({
+          file: source.name,
+          root: () => data,
+          position: (localPath, key) => {
+            const { docs, lines } = yamlNodes(file);
+            const doc = docs[index];
+            return doc ? positionIn(source.name, doc, lines, localPath, key) : { file: source.name, localPath };
+          },
+        }),
+      );
+      continue;
     }
-    const { lines, docs: list } = parsed;
+    const { lines, docs: list } = yamlNodes(file);
     // An empty file has no document at all: it still takes part, as one that holds nothing.
-    if (list.length === 0) units.push({ file: source.name, root: () => null, position: (localPath) => ({ file: source.name, localPath }) });
+    if (list.length === 0) units.push(nothingIn(source.name));
     for (const doc of list) {
       for (const err of doc.errors) {
         const pos = lines.linePos(err.pos[0]);
@@ -98,6 +106,10 @@ export function loadSources(sources: readonly FleetSource[], cache?: Map<string,
     }
   }
   return merge(units, problems, syntaxError);
+}
+
+function nothingIn(file: string): Unit {
+  return { file, root: () => null, position: (localPath) => ({ file, localPath }) };
 }
 
 /** Merges fleet documents that are already data (no YAML, so no lines). Pure. */

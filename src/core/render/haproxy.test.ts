@@ -65,7 +65,7 @@ test('hafen\'s defaults: checks every second, fall 2, rise 2, passive mark-down,
   for (const line of ['default-server check inter 1s fastinter 500ms downinter 1s fall 2 rise 2 observe layer4 error-limit 1 on-error mark-down', 'option redispatch 1', 'retry-on conn-failure empty-response response-timeout', 'http-reuse never', 'option idle-close-on-response', 'hard-stop-after 10m', 'http-request disable-l7-retry unless METH_GET || METH_OPTIONS', 'option httpchk GET /healthz', 'http-check expect status 204', 'timeout http-request 500ms', 'tcp-request connection reject if { sc0_conn_cur gt 5 }']) {
     assert.ok(c.includes(`  ${line}\n`), line);
   }
-  assert.match(c, /http-error status 503 content-type text\/plain string "no healthy replica of a is available; try again shortly" hdr retry-after 5/);
+  assert.ok(c.includes('  http-error status 503 content-type application/json string "{\\"error\\":{\\"code\\":\\"HAFEN_PROXY_NO_REPLICA\\",\\"message\\":\\"no healthy replica of a is available; try again shortly\\",\\"retryable\\":true}}\\n" hdr retry-after 5 hdr x-hafen-error HAFEN_PROXY_NO_REPLICA\n'));
 });
 
 test('the admin address: HAProxy serves /metrics and hands the rest to hafen over its socket; without one, /healthz only', () => {

@@ -92,7 +92,10 @@ function scaled(weights: readonly number[]): number[] {
 }
 
 /** A fetch-safe literal for haproxy.cfg: double-quoted, with \ and " escaped. */
-const q = (s: string) => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+const q = (s: string) => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`;
+
+/** An error answer in hafen's one shape (src/lib/error-codes.ts errorBody), as the built-in proxy writes it. */
+const errorJson = (code: string, message: string, retryable: boolean): string => `${JSON.stringify({ error: { code, message, retryable } })}\n`;
 
 function serversOf(route: Route, site: string, avoid: ReadonlySet<string>): HaproxyServer[] {
   const weights = scaled(route.replicas.map((r) => (r.state === 'drain' ? 0 : r.weight)));
@@ -116,7 +119,8 @@ function backendBlock(route: Route, servers: readonly HaproxyServer[]): string[]
   if (route.health) {
     lines.push(`  option httpchk GET ${route.health.path}`, `  http-check expect status ${route.health.expectStatus}`);
   }
-  lines.push(`  http-error status 503 content-type text/plain string ${q(`no healthy replica of ${route.app} is available; try again shortly`)} hdr retry-after 5`);
+  const noReplica = errorJson('HAFEN_PROXY_NO_REPLICA', `no healthy replica of ${route.app} is available; try again shortly`, true);
+  lines.push(`  http-error status 503 content-type application/json string ${q(noReplica)} hdr retry-after 5 hdr x-hafen-error HAFEN_PROXY_NO_REPLICA`);
   for (const s of servers) lines.push(`  server ${s.server} ${s.address}:${s.port} weight ${s.weight}${s.backup ? ' backup' : ''}`);
   return lines;
 }
@@ -231,7 +235,8 @@ export function renderHaproxy(table: RouteTable, o: HaproxyOptions): HaproxyConf
     '  default_backend hafen_no_route',
     '',
     'backend hafen_no_route',
-    '  http-request return status 404 content-type text/plain lf-string "no site is served here for %[var(txn.host)]\\n"',
+    // The host is escaped by the json converter; the rest is written as errorJson would.
+    `  http-request return status 404 content-type application/json lf-string ${q(`{"error":{"code":"HAFEN_PROXY_UNKNOWN_HOST","message":"no site is served here for %[var(txn.host),json(utf8s)]","retryable":false}}\n`)} hdr x-hafen-error HAFEN_PROXY_UNKNOWN_HOST`,
     ...(o.admin
       ? [
           '',
