@@ -12,7 +12,9 @@
  * --store: the controller on PostgreSQL (an empty database); --follower: a second controller on
  * that store, which the agents talk to (it passes every request on to the leader).
  * To find where the time goes: BENCH_PROFILE_CONTROLLER=DIR (a CPU profile of the controller),
- * BENCH_PROFILE_AGENTS=DIR (of the first five agents), BENCH_AGENT_LOGS=DIR (every agent's log).
+ * BENCH_PROFILE_AGENTS=DIR (of the first five agents), BENCH_AGENT_LOGS=DIR (every agent's log);
+ * where the memory goes: BENCH_HEAP_SNAPSHOT=DIR (a heap snapshot of the controller at the end),
+ * BENCH_HEAP_PROFILE=DIR (what the controller allocates, sampled: a .heapprofile).
  * No peer runs here (Kamal, Coolify and Dokploy push over SSH; there is nothing comparable
  * to start on loopback), so this benchmark reports against the budget only.
  */
@@ -57,6 +59,20 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Node flags that write a CPU profile into `dir` when the process exits (none without a dir). */
 const profile = (dir: string | undefined) => (dir ? ['--cpu-prof', '--cpu-prof-dir', dir] : []);
+/** Node flags that write a sampling allocation profile into `dir` when the process exits (none without a dir). */
+const heapProfile = (dir: string | undefined) => (dir ? ['--heap-prof', '--heap-prof-dir', dir] : []);
+/** Node flags that write a heap snapshot into `dir` on SIGUSR2 (none without a dir). */
+const heapSnapshot = (dir: string | undefined) => (dir ? ['--heapsnapshot-signal=SIGUSR2', '--diagnostic-dir', dir] : []);
+
+/** The controller's own memory figures from its /metrics (prom-client's process metrics), in MB. */
+async function memoryOf(url: string, token: string): Promise<string> {
+  const text = await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text();
+  const mb = (name: string) => {
+    const line = text.split('\n').find((l) => l.startsWith(`hafen_controller_${name} `) || l.startsWith(`hafen_controller_${name}{`));
+    return line ? `${(Number(line.split(' ').pop()) / 2 ** 20).toFixed(0)} MB` : '?';
+  };
+  return `V8 heap used ${mb('nodejs_heap_size_used_bytes')} of ${mb('nodejs_heap_size_total_bytes')}, external ${mb('nodejs_external_memory_bytes')}`;
+}
 
 /** CPU seconds (user + system) a process has used so far. */
 function cpuSeconds(pid: number): number {
@@ -71,7 +87,7 @@ function cpuSeconds(pid: number): number {
 try {
   const port = 17400 + (process.pid % 1000);
   const url = `http://127.0.0.1:${port}`;
-  const controller = spawn(process.execPath, [...profile(process.env.BENCH_PROFILE_CONTROLLER), BIN, 'controller', '--data', join(dir, 'controller'), '--listen', `127.0.0.1:${port}`, '--quiet', ...storeArgs], { stdio: 'ignore', env: controllerEnv });
+  const controller = spawn(process.execPath, [...profile(process.env.BENCH_PROFILE_CONTROLLER), ...heapSnapshot(process.env.BENCH_HEAP_SNAPSHOT), ...heapProfile(process.env.BENCH_HEAP_PROFILE), BIN, 'controller', '--data', join(dir, 'controller'), '--listen', `127.0.0.1:${port}`, '--quiet', ...storeArgs], { stdio: 'ignore', env: controllerEnv });
   children.push(controller);
   const answering = async (u: string) => {
     for (let i = 0; i < 100; i++) {
@@ -95,7 +111,12 @@ try {
     if (h.role !== 'follower') throw new Error(`the second controller is ${h.role}, not a follower`);
   }
   console.log(`controller on ${store ? 'PostgreSQL' : 'SQLite'}${viaFollower ? '; the agents talk to a follower, which passes their requests on' : ''}`);
-  const admin = new HafenClient(url, readFileSync(join(dir, 'controller', 'admin.token'), 'utf8').trim());
+  // The controller's RSS every half second from here on: its peak, besides the figure at the end.
+  const rssSamples: number[] = [];
+  const sampler = setInterval(() => rssSamples.push(rssMb(controller.pid!)), 500);
+  sampler.unref();
+  const adminToken = readFileSync(join(dir, 'controller', 'admin.token'), 'utf8').trim();
+  const admin = new HafenClient(url, adminToken);
   let rev = (await admin.apply(sources(0), null, 'bench')).revision;
   const hosts = (await admin.status()).hosts.map((h) => h.host);
   for (const host of hosts) {
@@ -156,8 +177,15 @@ try {
   const p95 = samples[Math.floor(samples.length * 0.95)]!;
   await sleep(2000);
   const rss = rssMb(controller.pid!);
+  clearInterval(sampler);
+  const sorted = [...rssSamples].sort((a, b) => a - b);
   console.log(`\nconvergence over ${rounds} rounds x ${hosts.length} hosts: p95 ${p95.toFixed(0)} ms (budget <= 2000 ms: ${p95 <= 2000 ? 'met' : 'MISSED'})`);
-  console.log(`controller RSS with the reference fleet and ${hosts.length} agents connected: ${rss.toFixed(0)} MB (budget <= 200 MB: ${rss <= 200 ? 'met' : 'MISSED'})`);
+  console.log(`controller RSS with the reference fleet and ${hosts.length} agents connected: ${rss.toFixed(0)} MB (budget <= 200 MB: ${rss <= 200 ? 'met' : 'MISSED'}); during the run: median ${sorted[Math.floor(sorted.length / 2)]?.toFixed(0)} MB, peak ${sorted[sorted.length - 1]?.toFixed(0)} MB; ${await memoryOf(url, adminToken)}`);
+  if (process.env.BENCH_HEAP_SNAPSHOT) {
+    controller.kill('SIGUSR2');
+    await sleep(8000);
+    console.log(`heap snapshot of the controller written to ${process.env.BENCH_HEAP_SNAPSHOT}`);
+  }
 } finally {
   for (const c of children.reverse()) c.kill('SIGTERM');
   await sleep(500);

@@ -68,7 +68,7 @@ async function main(): Promise<void> {
     await new Promise((r) => setTimeout(r, demo ? 15_000 : 0));
     // In its own demo: a move proposed for a night three days ahead, so the migrations page and
     // the customer's view have something to show (never done to a controller given by --controller).
-    if (demo) await admin.proposeMigrations({ apps: ['huber-shop'], from: 'hel', to: 'nue', start: new Date(Date.now() + 3 * 86_400_000).toISOString() });
+    if (demo) await admin.proposeMoves({ apps: ['huber-shop'], from: 'hel', to: 'nue', start: new Date(Date.now() + 3 * 86_400_000).toISOString() });
     const viewer = await admin.createToken('screenshots', 'viewer');
     for (const [width, suffix] of [[1280, ''], [390, '-phone']] as const) {
       const page = await browser.newPage({ viewport: { width, height: 900 } });

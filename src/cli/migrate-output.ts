@@ -1,9 +1,9 @@
 /** The text of `hafen migrate plan`: waves as a calendar, each move in its customer's local time. */
 import type { Fleet } from '../core/fleet/model.js';
 import { formatBytes } from '../core/fleet/units.js';
-import { fmtDuration } from '../core/migration/estimate.js';
-import type { MoveProblem } from '../core/migration/moves.js';
-import type { ScheduledMove, WavePlan } from '../core/migration/waves.js';
+import { fmtDuration } from '../core/move/estimate.js';
+import type { MoveProblem } from '../core/move/moves.js';
+import type { ScheduledMove, WavePlan } from '../core/move/waves.js';
 import { pct } from '../core/risk/scenarios.js';
 
 /** "Tue 01 Dec 22:00" in a time zone. */

@@ -5,9 +5,9 @@
  * `status ID --follow` prints a running move's steps as they happen.
  */
 import { InvalidArgumentError, type Command } from 'commander';
-import type { Decision, MigrationEvent, MigrationRecord } from '../client/client.js';
+import type { Decision, MoveEvent, MoveRecord } from '../client/client.js';
 import { formatBytes } from '../core/fleet/units.js';
-import { fmtDuration } from '../core/migration/estimate.js';
+import { fmtDuration } from '../core/move/estimate.js';
 import { HafenError } from '../lib/errors.js';
 import { EXIT, json, parseFormat, type CliIo, type OutputFormat } from './io.js';
 import { parseDays, parseShare, parseStart } from './migrate-options.js';
@@ -23,7 +23,7 @@ const utc = (iso: string) => `${iso.slice(0, 10)} ${iso.slice(11, 16)}`;
 
 
 /** How far a running cutover is: copies, bytes, what is left of the pre-copy, the downtime so far. */
-function progress(r: MigrationRecord, now: Date): string {
+function progress(r: MoveRecord, now: Date): string {
   const run = r.run!;
   const m = r.move;
   const copies = run.copies ?? [];
@@ -38,7 +38,7 @@ function progress(r: MigrationRecord, now: Date): string {
   return parts.length ? `; ${parts.join('; ')}` : '';
 }
 
-function line(r: MigrationRecord): string {
+function line(r: MoveRecord): string {
   const m = r.move;
   const what = m.strategy === 'live' ? 'live, no downtime' : `cutover ~${fmtDuration(m.downtimeSeconds)} down`;
   if (r.run && r.state === 'running') {
@@ -52,7 +52,7 @@ function line(r: MigrationRecord): string {
 
 const FINAL = new Set(['done', 'rolled-back', 'declined', 'another-window', 'expired', 'cancelled']);
 
-function eventsText(r: MigrationRecord, events: readonly MigrationEvent[]): string {
+function eventsText(r: MoveRecord, events: readonly MoveEvent[]): string {
   return [line(r), ...events.map((e) => `  ${e.at}  ${e.kind.padEnd(9)}  ${e.detail}`)].join('\n') + '\n';
 }
 
@@ -70,7 +70,7 @@ export function registerMigrateRemote(migrate: Command, io: CliIo, setExit: (cod
       .option('--format <format>', 'output format: text or json', parseFormat, 'text' as OutputFormat),
   ).action(async (apps: string[], opts: RemoteOptions & { to: string; from?: string; share?: number; start?: Date; days: number; format: OutputFormat }) => {
     const client = remoteClient(opts);
-    const res = await client.proposeMigrations({ to: opts.to, ...(apps.length ? { apps } : {}), ...(opts.share !== undefined ? { share: opts.share } : {}), ...(opts.from ? { from: opts.from } : {}), ...(opts.start ? { start: opts.start.toISOString() } : {}), days: opts.days });
+    const res = await client.proposeMoves({ to: opts.to, ...(apps.length ? { apps } : {}), ...(opts.share !== undefined ? { share: opts.share } : {}), ...(opts.from ? { from: opts.from } : {}), ...(opts.start ? { start: opts.start.toISOString() } : {}), days: opts.days });
     const failed = res.problems.length + res.plan.unscheduled.length;
     if (opts.format === 'json') io.stdout(json(res));
     else {
@@ -99,9 +99,9 @@ export function registerMigrateRemote(migrate: Command, io: CliIo, setExit: (cod
       let shown = 0;
       let away: number | undefined;
       for (;;) {
-        let one: Awaited<ReturnType<typeof client.migration>>;
+        let one: Awaited<ReturnType<typeof client.move>>;
         try {
-          one = await client.migration(id);
+          one = await client.move(id);
           away = undefined;
         } catch (err) {
           // A controller restarting is waited for (a minute); the move runs on without this command.
@@ -121,11 +121,11 @@ export function registerMigrateRemote(migrate: Command, io: CliIo, setExit: (cod
       }
     }
     if (id) {
-      const one = await client.migration(id);
+      const one = await client.move(id);
       io.stdout(opts.format === 'json' ? json(one) : eventsText(one.migration, one.events));
       return setExit(EXIT.ok);
     }
-    const { migrations } = await client.migrations({ ...(opts.open ? { open: true } : {}) });
+    const { migrations } = await client.moves({ ...(opts.open ? { open: true } : {}) });
     io.stdout(opts.format === 'json' ? json({ migrations }) : migrations.length ? `${migrations.map(line).join('\n')}\n` : `no ${opts.open ? 'open ' : ''}migrations\n`);
     setExit(EXIT.ok);
   });
@@ -140,7 +140,7 @@ export function registerMigrateRemote(migrate: Command, io: CliIo, setExit: (cod
       .option('--note <text>', 'what was said')
       .option('--format <format>', 'output format: text or json', parseFormat, 'text' as OutputFormat),
   ).action(async (id: string, decision: Decision, opts: RemoteOptions & { by: string; note?: string; format: OutputFormat }) => {
-    const res = await remoteClient(opts).answerMigration(id, { decision, by: opts.by, ...(opts.note ? { note: opts.note } : {}) });
+    const res = await remoteClient(opts).answerMove(id, { decision, by: opts.by, ...(opts.note ? { note: opts.note } : {}) });
     io.stdout(opts.format === 'json' ? json(res) : `${line(res.migration)}\n`);
     setExit(EXIT.ok);
   });
@@ -154,7 +154,7 @@ export function registerMigrateRemote(migrate: Command, io: CliIo, setExit: (cod
   ] as const) {
     remoteOptions(migrate.command(action).description(text).argument('<id>', 'the migration id (mig_…)').option('--format <format>', 'output format: text or json', parseFormat, 'text' as OutputFormat)).action(async (id: string, opts: RemoteOptions & { format: OutputFormat }) => {
       const client = remoteClient(opts);
-      const res = action === 'cancel' ? await client.cancelMigration(id) : await client.controlMigration(id, action);
+      const res = action === 'cancel' ? await client.cancelMove(id) : await client.controlMove(id, action);
       io.stdout(opts.format === 'json' ? json(res) : `${line(res.migration)}\n`);
       setExit(EXIT.ok);
     });

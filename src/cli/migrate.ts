@@ -5,9 +5,9 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { customerCalendar } from '../core/migration/ics.js';
-import { resolveMoves, shareRequests, type MoveRequest } from '../core/migration/moves.js';
-import { planWaves } from '../core/migration/waves.js';
+import { customerCalendar } from '../core/move/ics.js';
+import { resolveMoves, shareRequests, type MoveRequest } from '../core/move/moves.js';
+import { planWaves } from '../core/move/waves.js';
 import { schedule } from '../core/placement/schedule.js';
 import { didYouMean } from '../core/fleet/suggest.js';
 import { HafenError } from '../lib/errors.js';

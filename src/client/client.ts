@@ -12,7 +12,7 @@ import type { Placement, Unplaced } from '../core/placement/types.js';
 import type { HostDesiredState } from '../core/render/desired.js';
 import type { AgentReport, FirewallReport, UnitReport } from '../core/report/host-report.js';
 import type { BackupTaskKind } from '../core/render/backups.js';
-import type { Decision, MigrationEvent, MigrationProposal, MigrationProposeRequest, MigrationRecord } from './migration-types.js';
+import type { Decision, MoveEvent, MoveProposal, MoveProposeRequest, MoveRecord } from './move-types.js';
 import type { BackupPlanResponse, BackupRunBody, BackupsResponse, BackupTask, BackupTaskOptions, BackupTaskReport } from './backup-types.js';
 import type { Probe } from '../core/monitor/checks.js';
 import type { CheckStatus, HostHeartbeat, MonitorEvent, SiteStatus } from '../core/monitor/status.js';
@@ -28,7 +28,7 @@ import { HafenError } from '../lib/errors.js';
 import { Controllers } from './controllers.js';
 
 export type * from './backup-types.js';
-export type * from './migration-types.js';
+export type * from './move-types.js';
 export type { Rollout };
 
 export interface PlanResponse {
@@ -183,22 +183,22 @@ export class HafenClient {
   abortRollout(id: number): Promise<Rollout> {
     return this.call('POST', `/v1/rollouts/${id}/abort`, {});
   }
-  proposeMigrations(req: MigrationProposeRequest): Promise<MigrationProposal> {
+  proposeMoves(req: MoveProposeRequest): Promise<MoveProposal> {
     return this.call('POST', '/v1/migrations', req, 120_000);
   }
-  migrations(q: { open?: boolean; limit?: number } = {}): Promise<{ migrations: MigrationRecord[] }> {
+  moves(q: { open?: boolean; limit?: number } = {}): Promise<{ migrations: MoveRecord[] }> {
     return this.call('GET', `/v1/migrations?limit=${q.limit ?? 200}${q.open ? '&open=1' : ''}`);
   }
-  migration(id: string): Promise<{ migration: MigrationRecord; events: MigrationEvent[] }> {
+  move(id: string): Promise<{ migration: MoveRecord; events: MoveEvent[] }> {
     return this.call('GET', `/v1/migrations/${encodeURIComponent(id)}`);
   }
-  answerMigration(id: string, answer: { decision: Decision; by: string; note?: string }): Promise<{ migration: MigrationRecord }> {
+  answerMove(id: string, answer: { decision: Decision; by: string; note?: string }): Promise<{ migration: MoveRecord }> {
     return this.call('POST', `/v1/migrations/${encodeURIComponent(id)}/consent`, answer);
   }
-  cancelMigration(id: string): Promise<{ migration: MigrationRecord }> {
+  cancelMove(id: string): Promise<{ migration: MoveRecord }> {
     return this.call('POST', `/v1/migrations/${encodeURIComponent(id)}/cancel`, {});
   }
-  controlMigration(id: string, action: 'pause' | 'resume' | 'abort'): Promise<{ migration: MigrationRecord }> {
+  controlMove(id: string, action: 'pause' | 'resume' | 'abort'): Promise<{ migration: MoveRecord }> {
     return this.call('POST', `/v1/migrations/${encodeURIComponent(id)}/${action}`, {});
   }
   rollback(to: number): Promise<ApplyResponse> {

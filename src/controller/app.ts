@@ -13,7 +13,7 @@ import { backupRoutes } from './api/backups.js';
 import { dashboardRoutes } from './api/dashboard.js';
 import { alertRoutes } from './api/alerts.js';
 import { metricsRoute } from './api/metrics.js';
-import { migrationRoutes } from './api/migrations.js';
+import { moveRoutes } from './api/moves.js';
 import { monitorRoutes } from './api/monitor.js';
 import { openApiRoute } from './api/openapi.js';
 import { proxyRoutes } from './api/proxies.js';
@@ -23,7 +23,7 @@ import { statusRoutes } from './api/status.js';
 import { tokenRoutes } from './api/tokens.js';
 import { userRoutes } from './api/users.js';
 import { fleetViewRoutes } from './api/fleet-views.js';
-import type { ControllerService } from './service.js';
+import type { Controller } from './wiring.js';
 
 export interface AppOptions {
   now?: () => Date;
@@ -34,7 +34,7 @@ export interface AppOptions {
   serverFactory?: (handler: (req: IncomingMessage, res: ServerResponse) => void) => Server;
 }
 
-export function buildApp(service: ControllerService, options: AppOptions = {}): FastifyInstance {
+export function buildApp(c: Controller, options: AppOptions = {}): FastifyInstance {
   const now = options.now ?? (() => new Date());
   // Request logs never include headers, so bearer tokens stay out of them; nor a consent link's token.
   const logger = options.logger ? { serializers: { req: (r: { method: string; url: string; ip: string }) => ({ method: r.method, url: r.url.replace(/\/v1\/consent\/[^/?#]+/, '/v1/consent/***'), remoteAddress: r.ip }) } } : false;
@@ -52,21 +52,47 @@ export function buildApp(service: ControllerService, options: AppOptions = {}): 
     return reply.code(500).send(errorBody('HAFEN_INTERNAL', 'internal error; see the controller log'));
   });
   app.setNotFoundHandler((req, reply) => reply.code(404).send(errorBody('HAFEN_API_NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]!.slice(0, 200)}; the API is described at /openapi.json`)));
-  app.get('/healthz', async () => ({ ok: true, ...options.about?.(), revision: (await service.store.head())?.number ?? null }));
+  app.get('/healthz', async () => ({ ok: true, ...options.about?.(), revision: (await c.store.head())?.number ?? null }));
+  // Each plugin gets the narrow interface it declares: what it reads and does, nothing more.
+  const auth = c.store;
+  const current = () => c.revisions.current();
+  const { pulls, revisions, watch } = c;
   openApiRoute(app);
-  revisionRoutes(app, service);
-  agentRoutes(app, service, now);
-  statusRoutes(app, service, now);
-  tokenRoutes(app, service, now);
-  userRoutes(app, service, now);
-  fleetViewRoutes(app, service);
-  secretRoutes(app, service);
-  proxyRoutes(app, service, now);
-  monitorRoutes(app, service);
-  alertRoutes(app, service, now);
-  backupRoutes(app, service);
-  migrationRoutes(app, service);
-  metricsRoute(app, service);
+  revisionRoutes(app, { auth, store: c.store, plan: (...a) => revisions.plan(...a), apply: (r) => revisions.apply(r), rollback: (to, by) => revisions.rollback(to, by), rollouts: c.rollouts });
+  agentRoutes(
+    app,
+    {
+      auth,
+      store: c.store,
+      current,
+      desiredFor: (h) => pulls.desiredFor(h),
+      waitForChange: (...a) => pulls.waitForChange(...a),
+      recordReport: (s) => pulls.recordReport(s),
+      secrets: c.secrets,
+      reapplyFirewall: (h, by) => watch.remediation.reapplyFirewall(h, by),
+    },
+    now,
+  );
+  statusRoutes(app, { auth, current, reports: c.reports, desiredFor: (h) => pulls.desiredFor(h), proxyViews: () => pulls.proxyViews(), monitor: watch.monitor }, now);
+  tokenRoutes(app, { auth, store: c.store, current }, now);
+  userRoutes(app, { auth, store: c.store, current, secrets: c.secrets }, now);
+  fleetViewRoutes(app, { auth, current });
+  secretRoutes(app, { auth, secrets: c.secrets, setSecret: (...a) => revisions.setSecret(...a), deleteSecret: (n) => revisions.deleteSecret(n), secretUsers: (n) => revisions.secretUsers(n) });
+  proxyRoutes(app, { auth, store: c.store, current, routes: () => pulls.routes(), waitForRoutes: (...a) => pulls.waitForRoutes(...a), recordProxyView: (h, v) => pulls.recordProxyView(h, v) }, now);
+  monitorRoutes(app, {
+    auth,
+    store: c.store,
+    siteOf: (h) => pulls.siteOf(h),
+    probesFor: (s) => pulls.probesFor(s),
+    waitForProbes: (...a) => pulls.waitForProbes(...a),
+    monitor: watch.monitor,
+    uptime: watch.uptime,
+    evaluate: () => watch.evaluate(),
+  });
+  alertRoutes(app, { auth, store: c.store, alerts: () => watch.alerting.alerts() }, now);
+  backupRoutes(app, { auth, store: c.store, backups: c.backups });
+  moveRoutes(app, { auth, store: c.store, moves: c.moves });
+  metricsRoute(app, { auth, monitor: watch.monitor, alerts: () => watch.alerting.alerts() });
   dashboardRoutes(app);
   return app;
 }

@@ -1,5 +1,5 @@
 /**
- * What the leading controller runs: the service on the store (fresh at every election: its
+ * What the leading controller runs: its parts on the store (wiring.ts) (fresh at every election: its
  * in-memory state — host reports, check states, proxy views — starts from the store, as after
  * a restart), the API on the controller's HTTP server, and the reconcilers' timers (monitoring
  * and alerting, notifications, rollouts, moves between sites). A controller that does not lead
@@ -10,7 +10,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
 import type { SecretKey } from './secrets.js';
 import { Secrets } from './secrets.js';
-import { ControllerService } from './service.js';
+import { wireController } from './wiring.js';
 import type { Store } from './store/store.js';
 
 export interface Led {
@@ -32,9 +32,9 @@ export interface LeadOptions {
 }
 
 export async function lead(o: LeadOptions): Promise<Led> {
-  const service = new ControllerService(o.store, new Secrets(o.store, o.key), o.clock, o.warn);
+  const controller = wireController(o.store, new Secrets(o.store, o.key), o.clock, o.warn);
   let handle: Led['handle'] = () => undefined;
-  const app: FastifyInstance = buildApp(service, {
+  const app: FastifyInstance = buildApp(controller, {
     logger: o.logger,
     now: o.clock,
     about: () => ({ role: 'leader', term: o.term }),
@@ -45,13 +45,13 @@ export async function lead(o: LeadOptions): Promise<Led> {
   });
   await app.ready();
   // Notifications a stopped leader was sending are given up, not repeated.
-  await service.watch.alerting.recover();
+  await controller.watch.alerting.recover();
   // Check states change with time too (a prober falls silent, a view goes stale).
   const monitorTimer = setInterval(
     () =>
-      void service.watch
+      void controller.watch
         .evaluate()
-        .then(() => service.watch.deliverNotifications())
+        .then(() => controller.watch.deliverNotifications())
         .catch((err: Error) => o.warn(`monitoring: ${err.message}`)),
     1000,
   );
@@ -59,8 +59,8 @@ export async function lead(o: LeadOptions): Promise<Led> {
   // A staged rollout moves on (or back) as its hosts report; its state is in the store, so a restart carries on.
   // Moves between sites: proposals are reminded and expire, accepted live moves run; their state is in the store too.
   const rolloutTimer = setInterval(() => {
-    void service.rollouts.tick().catch((err: Error) => o.warn(`rollout: ${err.message}`));
-    void service.migrations.tick().catch((err: Error) => o.warn(`migrations: ${err.message}`));
+    void controller.rollouts.tick().catch((err: Error) => o.warn(`rollout: ${err.message}`));
+    void controller.moves.tick().catch((err: Error) => o.warn(`moves: ${err.message}`));
   }, 1000);
   rolloutTimer.unref();
   return {
@@ -68,11 +68,11 @@ export async function lead(o: LeadOptions): Promise<Led> {
     halt: () => {
       clearInterval(monitorTimer);
       clearInterval(rolloutTimer);
-      service.close();
+      controller.close();
     },
     close: async (flush) => {
       await app.close();
-      if (flush) await service.flush().catch((err: Error) => o.warn(`could not save the last host reports: ${err.message}`));
+      if (flush) await controller.flush().catch((err: Error) => o.warn(`could not save the last host reports: ${err.message}`));
     },
   };
 }

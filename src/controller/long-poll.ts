@@ -1,11 +1,11 @@
 /** Long-polls: answer at once when something differs from what the caller has, else when it changes or the wait is over. */
-import type { EventEmitter } from 'node:events';
+import type { ChangeBus, ChangeName } from './change-bus.js';
 
 /**
  * `compute` now, and again on each of `events` (and once more on 'close' or after `timeoutMs`),
  * until its hash differs from `after`; `changed` says whether it did.
  */
-export async function longPoll<T extends { hash: string }>(changes: EventEmitter, compute: () => Promise<T>, after: string | undefined, timeoutMs: number, events: readonly string[]): Promise<T & { changed: boolean }> {
+export async function longPoll<T extends { hash: string }>(changes: ChangeBus, compute: () => Promise<T>, after: string | undefined, timeoutMs: number, events: readonly Exclude<ChangeName, 'close'>[]): Promise<T & { changed: boolean }> {
   const now = await compute();
   if (after === undefined || now.hash !== after) return { ...now, changed: true };
   return new Promise((resolve) => {

@@ -2,15 +2,15 @@
 import type { FleetSource, ParsedFile } from '../core/fleet/source.js';
 import { validateFleet } from '../core/fleet/validate.js';
 import type { AllocationRecord } from '../core/ipam/record.js';
+import { admission } from '../core/plan/admission.js';
 import { revisionDiff } from '../core/plan/diff.js';
 import { schedule } from '../core/placement/schedule.js';
 import type { Placement } from '../core/placement/types.js';
 import type { HostDesiredState } from '../core/render/desired.js';
+import { render } from '../core/render/revision.js';
 import { analyseRisk } from '../core/risk/scenarios.js';
 import { HafenError } from '../lib/errors.js';
-import { admissible } from './admission.js';
 import type { Holds } from './holds.js';
-import { render } from './render.js';
 import type { Secrets } from './secrets.js';
 import type { Prepared, Snapshot } from './snapshot.js';
 
@@ -42,7 +42,16 @@ export async function prepareFleet(ctx: PrepareContext, sources: FleetSource[], 
   const empty = res.problems.find((p) => p.code === 'HAFEN_FLEET_EMPTY');
   if (empty) throw new HafenError('HAFEN_FLEET_INVALID', 'the fleet declares nothing (no sites, hosts, customers or apps); nothing was changed', { details: [{ ...empty, severity: 'error' }] });
   const versions = await ctx.secrets.versions();
-  admissible(res.fleet, versions);
+  const { unsupported, missingSecrets: missing } = admission(res.fleet, versions);
+  if (unsupported.length > 0) throw new HafenError('HAFEN_FLEET_INVALID', `the fleet has ${unsupported.length} problem(s); nothing was changed`, { details: unsupported });
+  if (missing.length > 0) {
+    const names = [...new Set(missing.map((m) => m.secret))];
+    throw new HafenError(
+      'HAFEN_SECRET_MISSING',
+      `the fleet uses ${names.length} secret(s) that are not set (${missing.map((m) => `${m.path}: "${m.secret}"`).join('; ')}); set ${names.length === 1 ? 'it' : 'them'} with: ${names.map((n) => `hafen secret set ${n}`).join(', ')}. Nothing was changed`,
+      { details: missing },
+    );
+  }
   // Replicas stay where they are (or where `previous` says: a move placing its target).
   const base = previous ?? cur?.placements;
   const plan = schedule(res.fleet, base ? { previous: base } : {});

@@ -5,6 +5,7 @@
  * send a group's first notification. The revision and the host reports come from the
  * controller service (`WatchSource`); the watch never reads them twice per evaluation.
  */
+import type { ChangeName } from './change-bus.js';
 import type { BackupState, RepositoryDisk } from '../core/alerting/backups.js';
 import type { HostFirewallState } from '../core/alerting/firewall.js';
 import { Alerting as AlertingSchema } from '../core/fleet/schema/alerting.js';
@@ -33,7 +34,7 @@ export interface WatchSource {
   /** Each host's desired firewall and what its agent reported of it. */
   firewalls(): Promise<HostFirewallState[]>;
   /** A lost site changes the route table; a restart, a host's desired state. */
-  changed(what: 'routes' | 'revision'): void;
+  changed(what: Extract<ChangeName, 'routes' | 'revision'>): void;
   /** Planned work besides the fleet's (running cutovers: their app is down by plan). */
   maintenance(): Promise<AlertingSpec['maintenance']>;
 }

@@ -13,7 +13,7 @@ import { AppPage } from './pages/app';
 import { CustomerPage } from './pages/customer';
 import { FleetPage } from './pages/fleet';
 import { LoginPage } from './pages/login';
-import { MigrationsPage } from './pages/migrations';
+import { MovesPage } from './pages/moves';
 import { RiskPage } from './pages/risk';
 import { SitePage } from './pages/site';
 import { TrafficPage } from './pages/traffic';
@@ -47,7 +47,7 @@ function page(hash: string, customer: string | undefined) {
   if (name === 'risk') return <RiskPage />;
   if (name === 'traffic') return <TrafficPage />;
   if (name === 'alerts') return <AlertsPage />;
-  if (name === 'migrations') return <MigrationsPage />;
+  if (name === 'migrations') return <MovesPage />;
   return null;
 }
 

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Placement } from '../../src/core/placement/types.js';
 import type { Rollout } from '../../src/core/plan/rollout.js';
-import { newRecord } from '../../src/core/migration/consent.js';
+import { newRecord } from '../../src/core/move/consent.js';
 import type { RevisionInput, Store } from '../../src/controller/store/store.js';
 import { isHafenError } from '../../src/lib/errors.js';
 
@@ -112,16 +112,16 @@ export function storeContract(name: string, open: () => Promise<StoreHandle>, sk
       const a = newRecord('mig_a', move, 3, new Date('2026-11-27T10:00:00Z'));
       const b = newRecord('mig_b', { ...move, id: 'blog:nue>hel', app: 'blog' }, 3, new Date('2026-11-27T10:00:01Z'));
       const note = { id: 'migration:mig_a/proposal@mail', receiver: 'mail', group: 'customer:huber', kind: 'migration', severity: 'info', title: 'Proposed', body: { to: ['a@huber.example'] }, createdAt: '2026-11-27T10:00:00.000Z', nextAttemptAt: '2026-11-27T10:00:00.000Z' };
-      await h.store.saveMigrations({ records: [{ record: a.record, tokenHash: 'hash-a' }, { record: b.record, tokenHash: 'hash-b' }], events: [a.event, b.event], outbox: [note] });
+      await h.store.saveMoves({ records: [{ record: a.record, tokenHash: 'hash-a' }, { record: b.record, tokenHash: 'hash-b' }], events: [a.event, b.event], outbox: [note] });
       const cancelled = { ...b.record, state: 'cancelled' as const };
-      await h.store.saveMigrations({ records: [{ record: cancelled }], events: [{ migration: 'mig_b', at: '2026-11-27T11:00:00.000Z', kind: 'cancelled', detail: 'cancelled by ops' }], outbox: [] });
+      await h.store.saveMoves({ records: [{ record: cancelled }], events: [{ migration: 'mig_b', at: '2026-11-27T11:00:00.000Z', kind: 'cancelled', detail: 'cancelled by ops' }], outbox: [] });
       const again = await h.reopen();
-      assert.equal((await again.migration('mig_a'))?.state, 'proposed');
-      assert.equal((await again.migrationByToken('hash-b'))?.state, 'cancelled', 'an update keeps the link');
-      assert.equal(await again.migrationByToken('nope'), undefined);
-      assert.deepEqual((await again.migrations({ open: true, limit: 10 })).map((m) => m.id), ['mig_a']);
-      assert.deepEqual((await again.migrations({ limit: 10 })).map((m) => m.id), ['mig_b', 'mig_a']);
-      assert.deepEqual((await again.migrationEvents('mig_b')).map((e) => e.kind), ['proposed', 'cancelled']);
+      assert.equal((await again.move('mig_a'))?.state, 'proposed');
+      assert.equal((await again.moveByToken('hash-b'))?.state, 'cancelled', 'an update keeps the link');
+      assert.equal(await again.moveByToken('nope'), undefined);
+      assert.deepEqual((await again.moves({ open: true, limit: 10 })).map((m) => m.id), ['mig_a']);
+      assert.deepEqual((await again.moves({ limit: 10 })).map((m) => m.id), ['mig_b', 'mig_a']);
+      assert.deepEqual((await again.moveEvents('mig_b')).map((e) => e.kind), ['proposed', 'cancelled']);
       assert.deepEqual((await again.dueNotifications('2026-11-27T10:00:00.000Z', 10)).map((n) => [n.id, n.body]), [[note.id, note.body]]);
     });
 

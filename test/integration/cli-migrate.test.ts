@@ -4,7 +4,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import type { WavePlan } from '../../src/core/migration/waves.js';
+import type { WavePlan } from '../../src/core/move/waves.js';
 import { EXAMPLES, assertNoStackTrace, hafenAsync } from '../helpers/paths.js';
 
 const FLEET = join(EXAMPLES, 'frachtwerk');

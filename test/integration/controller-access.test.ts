@@ -63,8 +63,8 @@ test('a customer-scoped token reads its own apps, uptime, traffic and moves, and
   const other = all.apps.find((a) => a.customer !== 'huber')!.app;
   assert.equal(await code(huber.trafficReport({ app: other })), 'HAFEN_APP_NOT_FOUND');
   assert.equal(await code(huber.trafficReport({ app: own[0]! })), 'ok');
-  assert.deepEqual((await huber.migrations()).migrations, []);
-  assert.equal(await code(huber.migration('mig_0000000000000000')), 'HAFEN_MIGRATE_NOT_FOUND');
+  assert.deepEqual((await huber.moves()).migrations, []);
+  assert.equal(await code(huber.move('mig_0000000000000000')), 'HAFEN_MIGRATE_NOT_FOUND');
 
   // Everything else is refused, whatever a viewer could read.
   const refused = { alerts: huber.alerts(), capacity: huber.capacity(), risk: huber.risk(), site: huber.site('nue'), revisions: huber.revisions(), backups: huber.backups(), events: huber.events(), secrets: huber.secrets(), silences: huber.silences(), notifications: huber.notifications(), tokens: huber.tokens(), users: huber.users(), rollouts: huber.rollouts() };
@@ -74,7 +74,7 @@ test('a customer-scoped token reads its own apps, uptime, traffic and moves, and
 test('a viewer reads the fleet but cannot act, nor see tokens or users', async () => {
   const viewer = new HafenClient(controller.url, (await admin.createToken('read-only', 'viewer')).token);
   assert.equal(await code(viewer.status()), 'ok');
-  const refused = { tokens: viewer.tokens(), users: viewer.users(), createToken: viewer.createToken('x', 'viewer'), setUser: viewer.setUser('x', { role: 'admin', password: 'long enough password' }), silence: viewer.silence({ matchers: { app: 'x' }, comment: 'x', duration: '1h' }), cancel: viewer.cancelMigration('mig_0000000000000000') };
+  const refused = { tokens: viewer.tokens(), users: viewer.users(), createToken: viewer.createToken('x', 'viewer'), setUser: viewer.setUser('x', { role: 'admin', password: 'long enough password' }), silence: viewer.silence({ matchers: { app: 'x' }, comment: 'x', duration: '1h' }), cancel: viewer.cancelMove('mig_0000000000000000') };
   for (const [name, call] of Object.entries(refused)) assert.equal(await code(call), 'HAFEN_AUTH_FORBIDDEN', name);
 });
 

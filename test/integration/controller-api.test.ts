@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { buildApp } from '../../src/controller/app.js';
 import { startController } from '../../src/controller/main.js';
 import { Secrets } from '../../src/controller/secrets.js';
-import { ControllerService } from '../../src/controller/service.js';
+import { wireController } from '../../src/controller/wiring.js';
 import { SqliteStore } from '../../src/controller/store/sqlite.js';
 import { keyId, newKey } from '../../src/lib/seal.js';
 import { hashToken } from '../../src/lib/secrets.js';
@@ -15,7 +15,7 @@ import { FIXTURES, hafenAsync } from '../helpers/paths.js';
 async function setup() {
   const store = new SqliteStore(':memory:');
   const key = newKey();
-  const service = new ControllerService(store, new Secrets(store, { key, id: keyId(key), source: 'test', warnings: [] }));
+  const service = wireController(store, new Secrets(store, { key, id: keyId(key), source: 'test', warnings: [] }));
   const app = buildApp(service);
   await store.createApiToken({ id: 'v', name: 'viewer', role: 'viewer', hash: hashToken('viewer-token-123'), createdAt: '2026-11-26T00:00:00.000Z' });
   await store.createApiToken({ id: 'a', name: 'admin', role: 'admin', hash: hashToken('admin-token-1234'), createdAt: '2026-11-26T00:00:00.000Z' });

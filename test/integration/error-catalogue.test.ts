@@ -13,7 +13,7 @@ import { test } from 'node:test';
 import type { InjectOptions } from 'fastify';
 import { buildApp } from '../../src/controller/app.js';
 import { Secrets } from '../../src/controller/secrets.js';
-import { ControllerService } from '../../src/controller/service.js';
+import { wireController } from '../../src/controller/wiring.js';
 import { SqliteStore } from '../../src/controller/store/sqlite.js';
 import { PROBLEM_CODES } from '../../src/core/fleet/problem-codes.js';
 import { ERROR_CODES, httpStatusOf } from '../../src/lib/error-codes.js';
@@ -64,7 +64,7 @@ test('docs/errors.md is generated from the catalogues and current', () => {
 test('the controller answers every error in one shape, with the catalogue\'s status: its own, and fastify\'s', async () => {
   const store = new SqliteStore(':memory:');
   const key = newKey();
-  const app = buildApp(new ControllerService(store, new Secrets(store, { key, id: keyId(key), source: 'test', warnings: [] })));
+  const app = buildApp(wireController(store, new Secrets(store, { key, id: keyId(key), source: 'test', warnings: [] })));
   await store.createApiToken({ id: 'a', name: 'admin', role: 'admin', hash: hashToken('admin-token-1234'), createdAt: new Date().toISOString() });
   await app.ready();
   const auth = { authorization: 'Bearer admin-token-1234' };

@@ -11,7 +11,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { HafenClient, type MigrationProposal, type MigrationRecord } from '../../src/client/client.js';
+import { HafenClient, type MoveProposal, type MoveRecord } from '../../src/client/client.js';
 import { startController } from '../../src/controller/main.js';
 import { EXAMPLES, assertNoStackTrace, hafenAsync } from '../helpers/paths.js';
 import { startSmtp, type Mail, type SmtpReceiver } from '../helpers/receivers.js';
@@ -78,7 +78,7 @@ test('propose: huber is asked with its link, verlag told of a live move; the lin
   const day = window.toISOString().slice(0, 10);
   const res = await hafenAsync(['migrate', 'propose', 'huber-shop', 'verlag-blog', '--to', 'nue', '--from', 'hel', '--start', start.toISOString(), '--format', 'json'], { env });
   assert.equal(res.status, 0, res.stderr + res.stdout);
-  const proposal = JSON.parse(res.stdout) as MigrationProposal;
+  const proposal = JSON.parse(res.stdout) as MoveProposal;
   const byApp = (app: string) => proposal.migrations.find((m) => m.app === app)!;
   assert.deepEqual([byApp('huber-shop').state, byApp('verlag-blog').state], ['proposed', 'accepted']);
   assert.equal(byApp('huber-shop').move.start, window.toISOString(), '22:00 in Berlin, huber\'s window');
@@ -125,25 +125,25 @@ test('propose: huber is asked with its link, verlag told of a live move; the lin
   assert.match(status.stdout, new RegExp(`^mig_[0-9a-f]{16} {2}huber-shop \\(huber\\) {2}hel → nue {2}cutover ~\\d+ s down {2}${day} ${hhmm}–${hh}:0\\d UTC {2}accepted \\(Anna Huber, link\\)$`, 'm'));
   assert.ok(status.stdout.includes(`huber-shop hel → nue (cutover) proposed to huber for ${window.toISOString()}`), status.stdout);
   assert.match(status.stdout, /answered +Anna Huber accepted \(link\): Nachts passt$/m);
-  for (const text of [status.stdout, (await hafenAsync(['migrate', 'status', '--format', 'json'], { env })).stdout, JSON.stringify(await admin.migrations())]) assert.ok(!text.includes(link), 'the link\'s token is in no answer');
+  for (const text of [status.stdout, (await hafenAsync(['migrate', 'status', '--format', 'json'], { env })).stdout, JSON.stringify(await admin.moves())]) assert.ok(!text.includes(link), 'the link\'s token is in no answer');
 
   // Cancelled before it starts: the customer is told; the plan may be made again.
-  for (const m of proposal.migrations) assert.equal((await admin.cancelMigration(m.id)).migration.state, 'cancelled');
+  for (const m of proposal.migrations) assert.equal((await admin.cancelMove(m.id)).migration.state, 'cancelled');
   await mailTo('anna@huber.example', /^Cancelled: moving huber-shop to Nuremberg$/);
 });
 
 test('an unanswered proposal is reminded every day and expires two hours before its start: it never runs; an operator records answers given by phone', async () => {
   // A week ahead: the reminder (a day after the proposal) comes well before the answer is due.
   const start = tuesdayAfter(7).toISOString();
-  const proposal = await admin.proposeMigrations({ apps: ['huber-shop'], to: 'vie', from: 'hel', start });
+  const proposal = await admin.proposeMoves({ apps: ['huber-shop'], to: 'vie', from: 'hel', start });
   assert.deepEqual(proposal.problems, []);
   // huber-shop runs at vie already and spreads over sites: it cannot gather there.
   assert.match(proposal.plan.unscheduled[0]?.reason ?? '', /every host at vie shares a site with a replica of huber-shop/);
-  const next = await admin.proposeMigrations({ apps: ['huber-shop'], to: 'nue', from: 'hel', start });
+  const next = await admin.proposeMoves({ apps: ['huber-shop'], to: 'nue', from: 'hel', start });
   const mig = next.migrations[0]!;
   assert.equal(mig.state, 'proposed');
   ahead = Date.parse(mig.consent.proposedAt) + 24 * 3_600_000 + 1000 - Date.now();
-  const reminded = await until('the reminder', async () => ((await admin.migration(mig.id)).migration.consent.reminders.length === 1 ? true : undefined), 15_000, 100);
+  const reminded = await until('the reminder', async () => ((await admin.move(mig.id)).migration.consent.reminders.length === 1 ? true : undefined), 15_000, 100);
   assert.ok(reminded);
   const reminder = await mailTo('anna@huber.example', /^Reminder: your answer on moving huber-shop to Nuremberg$/);
   assert.match(bodyOf(reminder), new RegExp(`${controller.url}/v1/consent/hfc_`), 'the reminder carries the link again');
@@ -151,7 +151,7 @@ test('an unanswered proposal is reminded every day and expires two hours before 
   assert.equal(smtp.mails.filter((m) => m.subject.startsWith('Reminder:')).length, 1, 'one reminder, once');
   ahead = Date.parse(mig.consent.answerBy) + 1000 - Date.now();
   const expired = await until('expired', async () => {
-    const m: MigrationRecord = (await admin.migration(mig.id)).migration;
+    const m: MoveRecord = (await admin.move(mig.id)).migration;
     return m.state === 'expired' ? m : undefined;
   }, 15_000, 100);
   assert.equal(expired.consent.answer, undefined, 'nobody agreed');
@@ -159,12 +159,12 @@ test('an unanswered proposal is reminded every day and expires two hours before 
   const late = await hafenAsync(['migrate', 'consent', mig.id, 'accept', '--by', 'Anna Huber'], { env });
   assert.equal(late.status, 1);
   assert.match(late.stderr, new RegExp(`migration ${mig.id} is expired: there is nothing to answer`));
-  const events = (await admin.migration(mig.id)).events.map((e) => e.kind);
+  const events = (await admin.move(mig.id)).events.map((e) => e.kind);
   assert.deepEqual(events, ['proposed', 'reminded', 'expired']);
 
   // A new proposal, answered by phone: recorded with who took the call.
   ahead = 0;
-  const third = (await admin.proposeMigrations({ apps: ['huber-shop'], to: 'nue', from: 'hel', start: tuesdayAfter(14).toISOString() })).migrations[0]!;
+  const third = (await admin.proposeMoves({ apps: ['huber-shop'], to: 'nue', from: 'hel', start: tuesdayAfter(14).toISOString() })).migrations[0]!;
   const phone = await hafenAsync(['migrate', 'consent', third.id, 'another-window', '--by', 'Anna Huber', '--note', 'not in December'], { env });
   assert.equal(phone.status, 0, phone.stderr);
   assert.match(phone.stdout, /another-window \(Anna Huber \(recorded by bootstrap-admin\), operator\)$/m);

@@ -16,7 +16,7 @@ import { after, before, test } from 'node:test';
 import type { Agent } from '../../src/agent/agent.js';
 import { ProcessDriver } from '../../src/agent/drivers/process.js';
 import { startAgent } from '../../src/agent/main.js';
-import { HafenClient, type MigrationRecord } from '../../src/client/client.js';
+import { HafenClient, type MoveRecord } from '../../src/client/client.js';
 import { startController } from '../../src/controller/main.js';
 import { startProxy } from '../../src/proxy/main.js';
 import { getWithHost } from '../helpers/http.js';
@@ -71,7 +71,7 @@ after(async () => {
 const load = (proxyUrl: string) => steadyGets(proxyUrl, 'blog.verlag.example', 200);
 
 const servedBy = (body: string) => /^Moin from verlag-blog-r1 at (127\.0\.\d+\.\d+):/.exec(body)?.[1];
-const migration = async (id: string): Promise<MigrationRecord> => (await admin.migration(id)).migration;
+const migration = async (id: string): Promise<MoveRecord> => (await admin.move(id)).migration;
 
 test('a live move under 200 req/s with a controller restart in the middle: not one request fails, and the blog ends at the target', async (t) => {
   let last = '';
@@ -85,7 +85,7 @@ test('a live move under 200 req/s with a controller restart in the middle: not o
   await sleep(1000);
   const proposed = await hafenAsync(['migrate', 'propose', 'verlag-blog', '--to', 'nue', '--format', 'json'], { env });
   assert.equal(proposed.status, 0, proposed.stderr + proposed.stdout);
-  const [mig] = (JSON.parse(proposed.stdout) as { migrations: MigrationRecord[] }).migrations;
+  const [mig] = (JSON.parse(proposed.stdout) as { migrations: MoveRecord[] }).migrations;
   assert.equal(mig!.state, 'accepted', 'verlag chose to be told, not asked');
 
   // The controller goes away while traffic shifts, and comes back on the same address.
@@ -95,7 +95,7 @@ test('a live move under 200 req/s with a controller restart in the middle: not o
   await controller.close();
   await sleep(1500);
   controller = await startController({ data: join(dir, 'controller'), listen: `${url.hostname}:${url.port}` });
-  let seen: MigrationRecord | undefined;
+  let seen: MoveRecord | undefined;
   const done = await until('the move done', async () => {
     seen = await migration(mig!.id);
     assert.notEqual(seen.state, 'rolled-back', JSON.stringify(seen.run));
@@ -120,7 +120,7 @@ test('a live move under 200 req/s with a controller restart in the middle: not o
   const rev = await fetch(`${controller.url}/v1/revisions/${head}`, { headers: { authorization: `Bearer ${env.HAFEN_TOKEN}` } }).then((r) => r.json() as Promise<{ placements: { app: string; host: string }[]; author: string }>);
   assert.deepEqual(rev.placements.filter((p) => p.app === 'verlag-blog').map((p) => p.host), ['nue-app-01']);
   assert.equal(rev.author, `migration ${mig!.id}`);
-  const events = (await admin.migration(mig!.id)).events;
+  const events = (await admin.move(mig!.id)).events;
   const kinds = events.map((e) => e.kind);
   assert.deepEqual(kinds.filter((k) => k !== 'step' && k !== 'not-sent'), ['announced', 'started', 'done']);
   // This fleet names no receiver for customers: each message says it was not sent, and why.
@@ -132,7 +132,7 @@ test('a live move under 200 req/s with a controller restart in the middle: not o
 test('a live move whose target never gets healthy rolls back in time, and the app serves on from where it was', async () => {
   await agents['hel-app-01']!.stop();
   const traffic = load(proxy.url);
-  const res = await admin.proposeMigrations({ apps: ['verlag-blog'], to: 'hel' });
+  const res = await admin.proposeMoves({ apps: ['verlag-blog'], to: 'hel' });
   const mig = res.migrations[0]!;
   const rolled = await until('rolled back', async () => {
     const m = await migration(mig.id);

@@ -19,7 +19,7 @@ import { after, test } from 'node:test';
 import type { Agent } from '../../src/agent/agent.js';
 import { ProcessDriver } from '../../src/agent/drivers/process.js';
 import { startAgent } from '../../src/agent/main.js';
-import { HafenClient, type MigrationRecord } from '../../src/client/client.js';
+import { HafenClient, type MoveRecord } from '../../src/client/client.js';
 import { startProxy } from '../../src/proxy/main.js';
 import { leaderAmong, spawnController, type ControllerProcess } from '../helpers/controllers.js';
 import { freePort } from '../helpers/demo.js';
@@ -127,18 +127,18 @@ test('the leader killed twice during a live move: the other takes over each time
     cs = [other, await start(`c-${takeovers.length}`, Number(new URL(leader.url).port))];
   };
   const startedCame = new Promise<void>((resolve) => hook.hold('started', resolve));
-  const mig = (await admin.proposeMigrations({ apps: ['verlag-blog'], to: 'nue' })).migrations[0]!;
+  const mig = (await admin.proposeMoves({ apps: ['verlag-blog'], to: 'nue' })).migrations[0]!;
   assert.equal(mig.state, 'accepted', 'verlag chose to be told, not asked');
   await startedCame;
   await killLeader('while sending "started"');
 
   // Kill 2: while traffic shifts to the target.
-  await until('the move shifting traffic', async () => ((await admin.migration(mig.id)).migration.run?.phase === 'shifting' ? true : undefined), 40_000, 100);
+  await until('the move shifting traffic', async () => ((await admin.move(mig.id)).migration.run?.phase === 'shifting' ? true : undefined), 40_000, 100);
   await killLeader('while shifting');
 
-  let seen: MigrationRecord | undefined;
+  let seen: MoveRecord | undefined;
   const done = await until('the move done', async () => {
-    seen = (await admin.migration(mig.id)).migration;
+    seen = (await admin.move(mig.id)).migration;
     assert.notEqual(seen.state, 'rolled-back', JSON.stringify(seen.run));
     return seen.state === 'done' ? seen : undefined;
   }, 90_000, 200).catch((err: Error) => assert.fail(`${err.message}: ${seen?.state} ${JSON.stringify(seen?.run)}`));
@@ -156,7 +156,7 @@ test('the leader killed twice during a live move: the other takes over each time
   assert.equal(servedBy(all.at(-1)!.body), address['nue-app-01']);
   const head = (await admin.health()).revision!;
   assert.equal(head, before + 1, 'one revision places the blog (not two)');
-  const events = (await admin.migration(mig.id)).events;
+  const events = (await admin.move(mig.id)).events;
   assert.deepEqual(events.map((e) => e.kind).filter((k) => k !== 'step'), ['announced', 'started', 'done']);
   const steps = events.filter((e) => e.kind === 'step').map((e) => e.detail);
   assert.equal(new Set(steps).size, steps.length, `no step twice:\n${steps.join('\n')}`);

@@ -15,7 +15,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { HafenClient } from '../../src/client/client.js';
 import { formatBytes } from '../../src/core/fleet/units.js';
 import { siteCards } from '../../src/web/fleet-view.js';
-import { consentByCustomer } from '../../src/web/migrations-view.js';
+import { consentByCustomer } from '../../src/web/moves-view.js';
 import { cores, percent } from '../../src/web/format.js';
 import { demo, demoAddresses, freePort } from '../helpers/demo.js';
 import { need } from '../helpers/system.js';
@@ -149,14 +149,14 @@ test('a viewer opens every page: the API\'s numbers, an alert linked to its app,
   // Migrations: none in the demo, and the page says so; then one proposed for a later night.
   await page.click('nav a[href="#/migrations"]');
   await page.waitForSelector('section p.muted');
-  assert.equal((await admin.migrations()).migrations.length, 0);
+  assert.equal((await admin.moves()).migrations.length, 0);
   assert.match(await page.locator('section p.muted').innerText(), /No moves between sites planned/);
-  const proposal = await admin.proposeMigrations({ apps: ['huber-shop'], from: 'hel', to: 'nue', start: new Date(Date.now() + 3 * 86_400_000).toISOString() });
+  const proposal = await admin.proposeMoves({ apps: ['huber-shop'], from: 'hel', to: 'nue', start: new Date(Date.now() + 3 * 86_400_000).toISOString() });
   // It stays proposed (for a night three days ahead): the customer's view shows it below.
   const move = proposal.migrations[0]!;
   await page.waitForSelector(`[data-day] li[data-migration="${move.id}"]`, { timeout: 20_000 });
   assert.equal(await page.locator('[data-day]').getAttribute('data-day'), move.move.wave);
-  const row = consentByCustomer((await admin.migrations()).migrations).find((r) => r.customer === 'huber')!;
+  const row = consentByCustomer((await admin.moves()).migrations).find((r) => r.customer === 'huber')!;
   assert.deepEqual(await page.locator('tr[data-customer=huber] td').allInnerTexts(), ['huber', String(row.waiting), String(row.accepted), String(row.declined), String(row.other)]);
   assert.equal(row.waiting, 1);
   assert.equal(await page.locator('[data-field=running]').innerText(), '0');
@@ -191,7 +191,7 @@ test('a customer\'s login sees its own apps and planned maintenance, and no team
   assert.deepEqual(await page.locator('nav a').allInnerTexts(), ['Your services']);
   assert.match(await page.locator('[data-field=who]').innerText(), /customer huber/);
   // The move proposed in the first test is its planned maintenance.
-  const planned = (await admin.migrations()).migrations.filter((m) => m.customer === 'huber' && m.state === 'proposed');
+  const planned = (await admin.moves()).migrations.filter((m) => m.customer === 'huber' && m.state === 'proposed');
   assert.equal(planned.length, 1);
   assert.equal(await page.locator('[data-list=maintenance] li').count(), 1);
   assert.match(await page.locator('[data-list=maintenance] li').innerText(), /huber-shop moves from hel to nue \(short downtime\)/);

@@ -19,7 +19,7 @@ import { after, before, test } from 'node:test';
 import type { Agent } from '../../src/agent/agent.js';
 import { ProcessDriver } from '../../src/agent/drivers/process.js';
 import { startAgent } from '../../src/agent/main.js';
-import { HafenClient, type MigrationRecord } from '../../src/client/client.js';
+import { HafenClient, type MoveRecord } from '../../src/client/client.js';
 import { startController } from '../../src/controller/main.js';
 import { startProxy } from '../../src/proxy/main.js';
 import { getWithHost } from '../helpers/http.js';
@@ -106,7 +106,7 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const migration = async (id: string): Promise<MigrationRecord> => (await admin.migration(id)).migration;
+const migration = async (id: string): Promise<MoveRecord> => (await admin.move(id)).migration;
 const hostOfLedger = async () => (await admin.status()).apps.find((a) => a.app === 'verlag-ledger')?.units.find((u) => u.state === 'running')?.host;
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
@@ -138,14 +138,14 @@ function watch() {
 }
 
 /** Proposes a move, accepts it for the customer, and moves the controller's clock to just before its run begins. */
-async function proposeAndAccept(to: string): Promise<MigrationRecord> {
-  const res = await admin.proposeMigrations({ apps: ['verlag-ledger'], to });
+async function proposeAndAccept(to: string): Promise<MoveRecord> {
+  const res = await admin.proposeMoves({ apps: ['verlag-ledger'], to });
   assert.deepEqual(res.problems, []);
   const m = res.migrations[0];
   assert.ok(m, `planned: ${JSON.stringify(res.plan.unscheduled)}`);
   assert.equal(m.state, 'proposed');
   assert.equal(m.move.strategy, 'cutover');
-  await admin.answerMigration(m.id, { decision: 'accept', by: 'Jens Nord on the phone' });
+  await admin.answerMove(m.id, { decision: 'accept', by: 'Jens Nord on the phone' });
   ahead += Date.parse(m.move.preCopy?.start ?? m.move.start) - clock().getTime() - 1500;
   return m;
 }
@@ -175,7 +175,7 @@ test('a stateful move: pre-copy while it writes, a controller restart, stop, fin
     return r.state !== 'running' || (r.run?.phase !== 'copying' && r.run?.phase !== undefined) ? true : undefined;
   }, 30_000, 100).catch((err: Error) => assert.fail(`${err.message}${logTail()}`));
   ahead += Math.max(0, Date.parse(m.move.start) - clock().getTime() - 1000);
-  let seen: MigrationRecord | undefined;
+  let seen: MoveRecord | undefined;
   const done = await until('the move done', async () => {
     seen = await migration(m.id);
     assert.notEqual(seen.state, 'rolled-back', JSON.stringify(seen.run));
@@ -212,7 +212,7 @@ test('a stateful move: pre-copy while it writes, a controller restart, stop, fin
   for (const step of [/started +started: the pre-copy of verlag-ledger's data/, /pre-copy round 1: [\d.]+ MiB in/, /final copy: .* the checksums of every file match/, /is healthy at \w+ and takes the traffic: down [\d.]+ s \(estimated 61 s\)/, /done +done: revision \d+ places verlag-ledger/, /done \(Jens Nord on the phone .*\); was down [\d.]+ s$/m]) {
     assert.match(followed.stdout, step);
   }
-  const kinds = (await admin.migration(m.id)).events.map((e) => e.kind);
+  const kinds = (await admin.move(m.id)).events.map((e) => e.kind);
   assert.deepEqual(kinds.filter((k) => k !== 'step' && k !== 'not-sent'), ['proposed', 'answered', 'started', 'done']);
   t.diagnostic(`pre-copy ${rounds.length - 1} round(s) (${rounds.map((r) => `${r.round}: ${r.bytes} B in ${r.seconds} s`).join(', ')}); down ${run.downtimeSeconds} s recorded, ${down.toFixed(1)} s seen through the proxy (${failed} failed GETs), estimated ${m.move.downtimeSeconds} s`);
 });

@@ -16,7 +16,7 @@ import { HafenClient } from '../../src/client/client.js';
 import { startController } from '../../src/controller/main.js';
 import { SqliteStore } from '../../src/controller/store/sqlite.js';
 import { STORE_TABLES } from '../../src/controller/store/store.js';
-import { newRecord } from '../../src/core/migration/consent.js';
+import { newRecord } from '../../src/core/move/consent.js';
 import { BIN, EXAMPLES } from '../helpers/paths.js';
 import { freshDatabase, postgresMissing } from '../helpers/postgres.js';
 import { need } from '../helpers/system.js';
@@ -42,7 +42,7 @@ async function fillTheRest(store: SqliteStore): Promise<void> {
   await store.saveRollout({ id: 0, revision: head, site: 'vie', state: 'running', stages: [['vie-app-01']], stage: 0, stageStartedAt: null, gateTimeoutMs: 300_000, hosts: [{ host: 'vie-app-01', stage: 0, from: head, state: 'waiting' }], author: 'ops', createdAt: at, updatedAt: at } as never, [{ host: 'vie-app-01', revision: head, since: at }]);
   const move = { id: 'shop:nue>hel', app: 'shop', customer: 'huber', from: 'nue', to: 'hel', replicas: [], strategy: 'cutover' as const, bytes: 0, changePerDay: 0, downtimeSeconds: 60, switchSeconds: 120, consent: 'required' as const, warnings: [], targets: [], start: '2026-12-01T21:00:00.000Z', end: '2026-12-01T21:02:00.000Z', wave: '2026-12-01', after: { group: 'site:hel', share: 0.3 } };
   const m = newRecord('mig_a', move, 3, new Date(at));
-  await store.saveMigrations({ records: [{ record: m.record, tokenHash: 'hash-a' }], events: [m.event], outbox: [] });
+  await store.saveMoves({ records: [{ record: m.record, tokenHash: 'hash-a' }], events: [m.event], outbox: [] });
 }
 
 function hafenStore(args: string[], env: NodeJS.ProcessEnv = {}, input?: string) {

@@ -2,64 +2,81 @@
 import type { FastifyInstance } from 'fastify';
 import { HafenError } from '../../lib/errors.js';
 import { hashToken, newToken } from '../../lib/secrets.js';
-import type { ControllerService } from '../service.js';
-import { requireHost, requireRole } from './auth.js';
+import { type Credentials, requireHost, requireRole } from './auth.js';
 import { JoinBody, StatusBody } from './schemas.js';
 import { body } from './validate.js';
+import type { Store } from '../store/store.js';
+import type { Snapshot } from '../snapshot.js';
+import type { Pulls } from '../pulls.js';
+import type { Secrets } from '../secrets.js';
+import type { Remediation } from '../remediation.js';
+
+/** What the agents' routes need: join tokens, the newest revision, what agents pull and report, revealed secrets. */
+export interface AgentsApi {
+  auth: Credentials;
+  store: Pick<Store, 'createJoinToken' | 'redeemJoinToken'>;
+  current(): Promise<Snapshot | undefined>;
+  desiredFor: Pulls['desiredFor'];
+  waitForChange: Pulls['waitForChange'];
+  recordReport: Pulls['recordReport'];
+  secrets: Pick<Secrets, 'reveal' | 'revealBackups'>;
+  /** Makes the host's agent apply its firewall again (remediation.ts). */
+  reapplyFirewall: Remediation['reapplyFirewall'];
+}
 
 /** How long a join token is valid. */
 const JOIN_TTL_MS = 24 * 3600 * 1000;
 /** Longest a desired-state request waits for a change. */
 const MAX_WAIT_S = 30;
 
-export function agentRoutes(app: FastifyInstance, service: ControllerService, now: () => Date): void {
+export function agentRoutes(app: FastifyInstance, api: AgentsApi, now: () => Date): void {
   app.post<{ Params: { host: string } }>('/v1/hosts/:host/join-token', async (req) => {
-    await requireRole(service.store, req, 'operator');
-    const cur = await service.current();
+    await requireRole(api.auth, req, 'operator');
+    const cur = await api.current();
     const host = req.params.host;
     if (!cur?.fleet.hosts.some((h) => h.id === host)) {
       throw new HafenError('HAFEN_HOST_NOT_FOUND', `host "${host}" is not in the current fleet (revision ${cur?.revision ?? 'none'}); apply a fleet with it first`);
     }
     const token = newToken('hfj_');
     const expiresAt = new Date(now().getTime() + JOIN_TTL_MS).toISOString();
-    await service.store.createJoinToken({ hash: hashToken(token), host, expiresAt });
+    await api.store.createJoinToken({ hash: hashToken(token), host, expiresAt });
     return { host, token, expiresAt };
   });
 
   app.post<{ Params: { host: string } }>('/v1/hosts/:host/firewall/reapply', async (req) => {
-    const user = await requireRole(service.store, req, 'operator');
+    const user = await requireRole(api.auth, req, 'operator');
     const host = req.params.host;
-    const want = (await service.current())?.fleet.hosts.some((h) => h.id === host) ? await service.desiredFor(host) : undefined;
+    const want = (await api.current())?.fleet.hosts.some((h) => h.id === host) ? await api.desiredFor(host) : undefined;
     if (!want) throw new HafenError('HAFEN_HOST_NOT_FOUND', `host "${host}" is not in the current fleet`);
     if (!want.state.firewall) throw new HafenError('HAFEN_FIREWALL_NONE', `host "${host}" has no firewall to apply (it has no address from IPAM)`);
-    const generation = await service.watch.remediation.reapplyFirewall(host, user.name);
+    const generation = await api.reapplyFirewall(host, user.name);
     return { host, hash: want.state.firewall.hash, generation };
   });
 
   app.post('/v1/agent/join', async (req) => {
     const { token } = body(JoinBody, req);
     const credential = newToken('hfh_');
-    const host = await service.store.redeemJoinToken(hashToken(token), now().toISOString(), hashToken(credential));
+    const host = await api.store.redeemJoinToken(hashToken(token), now().toISOString(), hashToken(credential));
     if (!host) throw new HafenError('HAFEN_AUTH_INVALID', 'the join token is unknown, used or expired; create a new one with hafen host join');
     return { host, credential };
   });
 
   app.get<{ Querystring: { after?: string; wait?: string } }>('/v1/agent/desired', async (req) => {
-    const host = await requireHost(service.store, req);
+    const host = await requireHost(api.auth, req);
     const wait = Math.min(Math.max(Number(req.query.wait ?? 0) || 0, 0), MAX_WAIT_S);
-    const res = wait > 0 ? await service.waitForChange(host, req.query.after, wait * 1000) : { ...(await service.desiredFor(host)), changed: true };
+    const res = wait > 0 ? await api.waitForChange(host, req.query.after, wait * 1000) : { ...(await api.desiredFor(host)), changed: true };
     // Secret values are added here, for this host's units only, and never cached or logged.
-    const units = await service.secrets.reveal(res.state.units);
-    const backups = await service.secrets.revealBackups(res.state.backups);
+    const units = await api.secrets.reveal(res.state.units);
+    const backups = await api.secrets.revealBackups(res.state.backups);
     // A restore on another host than the job's carries the job, and so its password.
-    const backupTasks = res.state.backupTasks && (await Promise.all(res.state.backupTasks.map(async (t) => (t.job ? { ...t, job: (await service.secrets.revealBackups([t.job]))![0]! } : t))));
+    const backupTasks = res.state.backupTasks && (await Promise.all(res.state.backupTasks.map(async (t) => (t.job ? { ...t, job: (await api.secrets.revealBackups([t.job]))![0]! } : t))));
     return { hash: res.hash, revision: res.revision, changed: res.changed, state: { ...res.state, units, ...(backups ? { backups } : {}), ...(backupTasks ? { backupTasks } : {}) } };
   });
 
   app.post('/v1/agent/status', async (req, reply) => {
-    const host = await requireHost(service.store, req);
+    const host = await requireHost(api.auth, req);
     const status = body(StatusBody, req);
-    await service.recordReport({ host, status, reportedAt: now().toISOString() });
+    await api.recordReport({ host, status, reportedAt: now().toISOString() });
     return reply.code(204).send();
   });
 }

@@ -10,6 +10,9 @@ import { HafenError } from '../../lib/errors.js';
 import { hashToken } from '../../lib/secrets.js';
 import type { Role, Store } from '../store/store.js';
 
+/** What authentication reads: API tokens and host credentials, by hash. */
+export type Credentials = Pick<Store, 'apiTokenByHash' | 'hostForCredential'>;
+
 export interface User {
   name: string;
   role: Role;
@@ -31,7 +34,7 @@ function bearer(req: FastifyRequest): string | undefined {
   return h.slice(7).trim() || undefined;
 }
 
-export async function principal(store: Store, req: FastifyRequest): Promise<Principal> {
+export async function principal(store: Credentials, req: FastifyRequest): Promise<Principal> {
   const token = bearer(req);
   if (!token) throw new HafenError('HAFEN_AUTH_MISSING', 'this request needs "Authorization: Bearer <token>"');
   const hash = hashToken(token);
@@ -44,7 +47,7 @@ export async function principal(store: Store, req: FastifyRequest): Promise<Prin
 }
 
 /** The calling user, if their role is at least `role` and the token is not scoped to a customer. */
-export async function requireRole(store: Store, req: FastifyRequest, role: Role): Promise<User> {
+export async function requireRole(store: Credentials, req: FastifyRequest, role: Role): Promise<User> {
   const p = await requireReader(store, req);
   if (p.customer !== undefined) throw new HafenError('HAFEN_AUTH_FORBIDDEN', `this token is scoped to customer "${p.customer}": it reads only that customer's apps, uptime, traffic and moves`);
   if (RANK[p.role] < RANK[role]) throw new HafenError('HAFEN_AUTH_FORBIDDEN', `this needs the ${role} role`);
@@ -55,7 +58,7 @@ export async function requireRole(store: Store, req: FastifyRequest, role: Role)
  * Any user, customer-scoped or not: for the routes that narrow what they answer to
  * `customer` when it is set. A route that calls this must filter by it.
  */
-export async function requireReader(store: Store, req: FastifyRequest): Promise<User> {
+export async function requireReader(store: Credentials, req: FastifyRequest): Promise<User> {
   const p = await principal(store, req);
   if (p.kind !== 'user') throw new HafenError('HAFEN_AUTH_FORBIDDEN', 'host credentials only reach /v1/agent');
   const { kind: _kind, ...user } = p;
@@ -70,7 +73,7 @@ export function customerScope(who: User, asked: string | undefined): string | un
 }
 
 /** The calling agent's host. */
-export async function requireHost(store: Store, req: FastifyRequest): Promise<string> {
+export async function requireHost(store: Credentials, req: FastifyRequest): Promise<string> {
   const p = await principal(store, req);
   if (p.kind !== 'host') throw new HafenError('HAFEN_AUTH_FORBIDDEN', 'only a host credential (from hafen agent --join-token) may use /v1/agent');
   return p.host;

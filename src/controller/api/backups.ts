@@ -6,62 +6,70 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { backupDeadline } from '../../core/alerting/backups.js';
-import type { ControllerService } from '../service.js';
-import { requireHost, requireRole } from './auth.js';
+import { type Credentials, requireHost, requireRole } from './auth.js';
 import { HafenError } from '../../lib/errors.js';
 import { BackupRunsBody, BackupTaskBody, BackupTaskReportsBody } from './schemas.js';
 import { body } from './validate.js';
+import type { Store } from '../store/store.js';
+import type { BackupBook } from '../backups.js';
 
-export function backupRoutes(app: FastifyInstance, service: ControllerService): void {
+/** What the backup routes need: the backup book and its runs and tasks. */
+export interface BackupsApi {
+  auth: Credentials;
+  store: Pick<Store, 'addBackupRuns' | 'backupRuns' | 'backupTask' | 'backupTasks'>;
+  backups: Pick<BackupBook, 'apps' | 'ask' | 'changed' | 'disks' | 'plan' | 'report' | 'shown'>;
+}
+
+export function backupRoutes(app: FastifyInstance, api: BackupsApi): void {
   app.post('/v1/agent/backups', async (req, reply) => {
-    const host = await requireHost(service.store, req);
+    const host = await requireHost(api.auth, req);
     const { runs } = body(BackupRunsBody, req);
-    await service.store.addBackupRuns(host, runs);
-    service.backups.changed();
+    await api.store.addBackupRuns(host, runs);
+    api.backups.changed();
     return reply.code(204).send();
   });
 
   app.post('/v1/agent/backup-tasks', async (req, reply) => {
-    const host = await requireHost(service.store, req);
+    const host = await requireHost(api.auth, req);
     const { tasks } = body(BackupTaskReportsBody, req);
-    await service.backups.report(host, tasks);
+    await api.backups.report(host, tasks);
     return reply.code(204).send();
   });
 
   app.post<{ Params: { app: string } }>('/v1/backups/:app/tasks', async (req, reply) => {
-    const who = await requireRole(service.store, req, 'operator');
+    const who = await requireRole(api.auth, req, 'operator');
     const { kind, snapshot, into, from, to } = body(BackupTaskBody, req);
-    const task = await service.backups.ask(req.params.app, kind, who.name, { ...(snapshot ? { snapshot } : {}), ...(into === 'app' ? { into } : {}), ...(from === 'copy' ? { from } : {}), ...(to ? { to } : {}) });
+    const task = await api.backups.ask(req.params.app, kind, who.name, { ...(snapshot ? { snapshot } : {}), ...(into === 'app' ? { into } : {}), ...(from === 'copy' ? { from } : {}), ...(to ? { to } : {}) });
     return reply.code(202).send(task);
   });
 
   app.get<{ Params: { id: string } }>('/v1/backups/tasks/:id', async (req) => {
-    await requireRole(service.store, req, 'viewer');
-    const task = await service.store.backupTask(req.params.id);
+    await requireRole(api.auth, req, 'viewer');
+    const task = await api.store.backupTask(req.params.id);
     if (!task) throw new HafenError('HAFEN_BACKUP_TASK_NOT_FOUND', `no backup task ${req.params.id}`);
-    return service.backups.shown(task);
+    return api.backups.shown(task);
   });
 
   app.get<{ Querystring: { app?: string; kind?: string; limit?: string } }>('/v1/backups/tasks', async (req) => {
-    await requireRole(service.store, req, 'viewer');
+    await requireRole(api.auth, req, 'viewer');
     const limit = Math.min(Math.max(Number(req.query.limit ?? 100) || 100, 1), 10_000);
     const kind = req.query.kind === undefined ? undefined : BackupTaskBody.shape.kind.parse(req.query.kind);
-    const tasks = await service.store.backupTasks({ ...(req.query.app ? { app: req.query.app } : {}), ...(kind ? { kind } : {}), limit });
-    return { tasks: tasks.map((t) => service.backups.shown(t)) };
+    const tasks = await api.store.backupTasks({ ...(req.query.app ? { app: req.query.app } : {}), ...(kind ? { kind } : {}), limit });
+    return { tasks: tasks.map((t) => api.backups.shown(t)) };
   });
 
   app.get<{ Querystring: { app?: string } }>('/v1/backups/plan', async (req) => {
-    await requireRole(service.store, req, 'viewer');
-    return service.backups.plan(req.query.app);
+    await requireRole(api.auth, req, 'viewer');
+    return api.backups.plan(req.query.app);
   });
 
   app.get<{ Querystring: { app?: string; limit?: string } }>('/v1/backups', async (req) => {
-    await requireRole(service.store, req, 'viewer');
+    await requireRole(api.auth, req, 'viewer');
     const limit = Math.min(Math.max(Number(req.query.limit ?? 100) || 100, 1), 10_000);
-    const apps = (await service.backups.apps())
+    const apps = (await api.backups.apps())
       .filter((a) => !req.query.app || a.app === req.query.app)
       .map((a) => ({ app: a.app, customer: a.customer, host: a.host, schedule: a.schedule, repository: a.repository, copy: a.copy, ...(a.problem ? { problem: a.problem } : {}), lastRun: a.lastRun, lastSuccess: a.lastSuccess, failingSince: a.failingSince, dueBy: backupDeadline(a)?.toISOString() ?? null, lastDrill: a.lastDrill, lastCheck: a.lastCheck }));
-    const runs = await service.store.backupRuns({ ...(req.query.app ? { app: req.query.app } : {}), limit });
-    return { apps, runs, disks: await service.backups.disks() };
+    const runs = await api.store.backupRuns({ ...(req.query.app ? { app: req.query.app } : {}), limit });
+    return { apps, runs, disks: await api.backups.disks() };
   });
 }

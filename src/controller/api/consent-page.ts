@@ -1,7 +1,7 @@
 /** The customer's consent page: the move in plain words and a form to answer it (no scripts, escaped text). */
-import { fmtDuration } from '../../core/migration/estimate.js';
-import { localTime as local } from '../../core/migration/messages.js';
-import type { CustomerView } from '../site-migrations.js';
+import { fmtDuration } from '../../core/move/estimate.js';
+import { localTime as local } from '../../core/move/messages.js';
+import type { CustomerView } from '../moves.js';
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 

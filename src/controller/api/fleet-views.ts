@@ -9,9 +9,14 @@ import { capacityReport, type CapacityReport } from '../../core/placement/capaci
 import { siteReport, type SiteReport } from '../../core/render/site-report.js';
 import { analyseRisk, type RiskReport } from '../../core/risk/scenarios.js';
 import { HafenError } from '../../lib/errors.js';
-import type { ControllerService } from '../service.js';
 import type { Snapshot } from '../snapshot.js';
-import { requireRole } from './auth.js';
+import { type Credentials, requireRole } from './auth.js';
+
+/** What the fleet views need: the newest revision. */
+export interface FleetViewsApi {
+  auth: Credentials;
+  current(): Promise<Snapshot | undefined>;
+}
 
 interface Views {
   capacity?: CapacityReport;
@@ -19,7 +24,7 @@ interface Views {
   sites: Map<string, SiteReport | undefined>;
 }
 
-export function fleetViewRoutes(app: FastifyInstance, service: ControllerService): void {
+export function fleetViewRoutes(app: FastifyInstance, api: FleetViewsApi): void {
   // One snapshot per revision (and secret change): its views live as long as it does.
   const cache = new WeakMap<Snapshot, Views>();
   const views = (cur: Snapshot): Views => {
@@ -28,13 +33,13 @@ export function fleetViewRoutes(app: FastifyInstance, service: ControllerService
     return v;
   };
   const newest = async (): Promise<Snapshot> => {
-    const cur = await service.current();
+    const cur = await api.current();
     if (!cur) throw new HafenError('HAFEN_REVISION_NOT_FOUND', 'no fleet has been applied yet (hafen apply)');
     return cur;
   };
 
   app.get('/v1/capacity', async (req) => {
-    await requireRole(service.store, req, 'viewer');
+    await requireRole(api.auth, req, 'viewer');
     const cur = await newest();
     const v = views(cur);
     v.capacity ??= capacityReport(cur.fleet, cur.placements);
@@ -42,7 +47,7 @@ export function fleetViewRoutes(app: FastifyInstance, service: ControllerService
   });
 
   app.get('/v1/risk', async (req) => {
-    await requireRole(service.store, req, 'viewer');
+    await requireRole(api.auth, req, 'viewer');
     const cur = await newest();
     const v = views(cur);
     v.risk ??= analyseRisk(cur.fleet, cur.placements);
@@ -50,7 +55,7 @@ export function fleetViewRoutes(app: FastifyInstance, service: ControllerService
   });
 
   app.get<{ Params: { site: string } }>('/v1/sites/:site', async (req) => {
-    await requireRole(service.store, req, 'viewer');
+    await requireRole(api.auth, req, 'viewer');
     const cur = await newest();
     const sites = views(cur).sites;
     // Rendering every host's ruleset for its rule count is the costly part: once per revision and site.

@@ -6,12 +6,20 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
-import type { ControllerService } from '../service.js';
-import { requireRole } from './auth.js';
+import { type Credentials, requireRole } from './auth.js';
+import type { Monitor } from '../monitor.js';
+import type { Alerting } from '../alerting.js';
+
+/** What the metrics need: check, host and site states, and the alerts. */
+export interface MetricsApi {
+  auth: Credentials;
+  monitor: Pick<Monitor, 'hosts' | 'sites' | 'status'>;
+  alerts: Alerting['alerts'];
+}
 
 const STATES = ['up', 'degraded', 'down', 'unknown'] as const;
 
-export function metricsRoute(app: FastifyInstance, service: ControllerService): void {
+export function metricsRoute(app: FastifyInstance, api: MetricsApi): void {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'hafen_controller_' });
   new Gauge({
@@ -21,7 +29,7 @@ export function metricsRoute(app: FastifyInstance, service: ControllerService): 
     registers: [registry],
     collect() {
       this.reset();
-      for (const c of service.watch.monitor.status()) {
+      for (const c of api.monitor.status()) {
         for (const s of STATES) this.set({ check: c.id, kind: c.kind, app: c.app, customer: c.customer, state: s }, c.state === s ? 1 : 0);
       }
     },
@@ -33,7 +41,7 @@ export function metricsRoute(app: FastifyInstance, service: ControllerService): 
     registers: [registry],
     collect() {
       this.reset();
-      for (const c of service.watch.monitor.status()) for (const [site, v] of Object.entries(c.views)) this.set({ check: c.id, site }, v.ms / 1000);
+      for (const c of api.monitor.status()) for (const [site, v] of Object.entries(c.views)) this.set({ check: c.id, site }, v.ms / 1000);
     },
   });
   new Gauge({
@@ -43,7 +51,7 @@ export function metricsRoute(app: FastifyInstance, service: ControllerService): 
     registers: [registry],
     collect() {
       this.reset();
-      for (const s of service.watch.monitor.sites()) this.set({ site: s.site }, s.state === 'lost' ? 1 : 0);
+      for (const s of api.monitor.sites()) this.set({ site: s.site }, s.state === 'lost' ? 1 : 0);
     },
   });
   new Gauge({
@@ -53,7 +61,7 @@ export function metricsRoute(app: FastifyInstance, service: ControllerService): 
     registers: [registry],
     collect() {
       this.reset();
-      for (const s of service.watch.monitor.sites()) this.set({ site: s.site }, s.probers === 'silent' ? 1 : 0);
+      for (const s of api.monitor.sites()) this.set({ site: s.site }, s.probers === 'silent' ? 1 : 0);
     },
   });
   new Gauge({
@@ -63,7 +71,7 @@ export function metricsRoute(app: FastifyInstance, service: ControllerService): 
     registers: [registry],
     collect() {
       this.reset();
-      for (const h of service.watch.monitor.hosts()) if (h.state !== 'unknown') this.set({ host: h.host, site: h.site }, h.state === 'up' ? 1 : 0);
+      for (const h of api.monitor.hosts()) if (h.state !== 'unknown') this.set({ host: h.host, site: h.site }, h.state === 'up' ? 1 : 0);
     },
   });
   new Gauge({
@@ -74,13 +82,13 @@ export function metricsRoute(app: FastifyInstance, service: ControllerService): 
     collect() {
       this.reset();
       const counts = { info: 0, warning: 0, critical: 0 };
-      for (const a of service.watch.alerting.alerts()) if (!a.inhibitedBy && !a.silencedBy) counts[a.severity]++;
+      for (const a of api.alerts()) if (!a.inhibitedBy && !a.silencedBy) counts[a.severity]++;
       for (const [severity, n] of Object.entries(counts)) this.set({ severity }, n);
     },
   });
 
   app.get('/metrics', async (req, reply) => {
-    await requireRole(service.store, req, 'viewer');
+    await requireRole(api.auth, req, 'viewer');
     return reply.header('content-type', registry.contentType).send(await registry.metrics());
   });
 }

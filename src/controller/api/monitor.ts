@@ -4,47 +4,63 @@
  * the host's, never what the sender claims. People read check states, sites and events.
  */
 import type { FastifyInstance } from 'fastify';
-import type { ControllerService } from '../service.js';
 import { HafenError } from '../../lib/errors.js';
 import { availability } from '../../core/monitor/uptime.js';
-import { customerScope, requireHost, requireReader, requireRole } from './auth.js';
+import { type Credentials, customerScope, requireHost, requireReader, requireRole } from './auth.js';
 import { ProbeResultsBody } from './schemas.js';
 import { body } from './validate.js';
+import type { Store } from '../store/store.js';
+import type { Pulls } from '../pulls.js';
+import type { Monitor } from '../monitor.js';
+import type { UptimeBook } from '../uptime.js';
+
+/** What the monitoring routes need: what probers pull and report, check states, events and uptime. */
+export interface MonitorApi {
+  auth: Credentials;
+  store: Pick<Store, 'events' | 'uptime'>;
+  siteOf: Pulls['siteOf'];
+  probesFor: Pulls['probesFor'];
+  waitForProbes: Pulls['waitForProbes'];
+  monitor: Pick<Monitor, 'hosts' | 'record' | 'sites' | 'status'>;
+  uptime: Pick<UptimeBook, 'unwritten'>;
+  /** Evaluates the check states now (watch.ts). */
+  evaluate(): Promise<void>;
+}
 
 const MAX_WAIT_S = 30;
 
-async function proberSite(service: ControllerService, host: string): Promise<string> {
-  const site = await service.siteOf(host);
+async function proberSite(api: MonitorApi, host: string): Promise<string> {
+  const site = await api.siteOf(host);
   if (!site) throw new HafenError('HAFEN_HOST_NOT_FOUND', `host ${host} is not in the fleet's newest revision, so its site (where it probes from) is unknown`);
   return site;
 }
 
-export function monitorRoutes(app: FastifyInstance, service: ControllerService): void {
+export function monitorRoutes(app: FastifyInstance, api: MonitorApi): void {
   app.get<{ Querystring: { after?: string; wait?: string } }>('/v1/probe/checks', async (req) => {
-    const site = await proberSite(service, await requireHost(service.store, req));
+    const site = await proberSite(api, await requireHost(api.auth, req));
     const wait = Math.min(Math.max(Number(req.query.wait ?? 0) || 0, 0), MAX_WAIT_S);
-    const res = wait > 0 ? await service.waitForProbes(site, req.query.after, wait * 1000) : { ...(await service.probesFor(site)), changed: true };
+    const res = wait > 0 ? await api.waitForProbes(site, req.query.after, wait * 1000) : { ...(await api.probesFor(site)), changed: true };
     return { site, hash: res.hash, changed: res.changed, probes: res.probes };
   });
 
   app.post('/v1/probe/results', async (req, reply) => {
-    const site = await proberSite(service, await requireHost(service.store, req));
+    const site = await proberSite(api, await requireHost(api.auth, req));
     const { results } = body(ProbeResultsBody, req);
-    service.watch.monitor.record(site, results);
-    await service.watch.evaluate();
+    api.monitor.record(site, results);
+    await api.evaluate();
     return reply.code(204).send();
   });
 
   app.get<{ Querystring: { state?: string; app?: string; customer?: string } }>('/v1/checks', async (req) => {
-    const who = await requireReader(service.store, req);
+    const who = await requireReader(api.auth, req);
     const q = { ...req.query, customer: customerScope(who, req.query.customer) };
-    const checks = service.watch.monitor.status().filter((c) => (!q.state || c.state === q.state) && (!q.app || c.app === q.app) && (!q.customer || c.customer === q.customer));
+    const checks = api.monitor.status().filter((c) => (!q.state || c.state === q.state) && (!q.app || c.app === q.app) && (!q.customer || c.customer === q.customer));
     // A customer's token sees its checks and the sites' states, not the fleet's hosts.
-    return { checks, sites: service.watch.monitor.sites(), hosts: who.customer === undefined ? service.watch.monitor.hosts() : [] };
+    return { checks, sites: api.monitor.sites(), hosts: who.customer === undefined ? api.monitor.hosts() : [] };
   });
 
   app.get<{ Querystring: { from?: string; to?: string; days?: string; app?: string; customer?: string } }>('/v1/uptime', async (req) => {
-    const who = await requireReader(service.store, req);
+    const who = await requireReader(api.auth, req);
     const q = { ...req.query, customer: customerScope(who, req.query.customer) };
     const day = (t: number) => new Date(Math.floor(t / 86_400_000) * 86_400_000);
     const to = q.to ? new Date(q.to) : new Date(day(Date.now()).getTime() + 86_400_000);
@@ -52,9 +68,9 @@ export function monitorRoutes(app: FastifyInstance, service: ControllerService):
     if (!Number.isInteger(days) || days < 1 || days > 3660) throw new HafenError('HAFEN_API_BAD_REQUEST', `days must be a whole number from 1 to 3660, not "${q.days}"`);
     const from = q.from ? new Date(q.from) : new Date(to.getTime() - days * 86_400_000);
     if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime()) || from >= to) throw new HafenError('HAFEN_API_BAD_REQUEST', 'from and to must be ISO 8601 times, from before to');
-    const stored = await service.store.uptime({ from: from.toISOString(), to: to.toISOString(), ...(q.app ? { apps: [q.app] } : {}) });
+    const stored = await api.store.uptime({ from: from.toISOString(), to: to.toISOString(), ...(q.app ? { apps: [q.app] } : {}) });
     const merged = new Map(stored.map((r) => [`${r.app}\u0000${r.day}`, r]));
-    for (const d of service.watch.uptime.unwritten()) {
+    for (const d of api.uptime.unwritten()) {
       if (d.day < from.toISOString() || d.day >= to.toISOString() || (q.app && d.app !== q.app)) continue;
       const have = merged.get(`${d.app}\u0000${d.day}`);
       if (have) merged.set(`${d.app}\u0000${d.day}`, { ...have, upSeconds: have.upSeconds + d.upSeconds, downSeconds: have.downSeconds + d.downSeconds, unknownSeconds: have.unknownSeconds + d.unknownSeconds });
@@ -70,13 +86,13 @@ export function monitorRoutes(app: FastifyInstance, service: ControllerService):
   });
 
   app.get<{ Querystring: { since?: string; kind?: string; subject?: string; limit?: string } }>('/v1/events', async (req) => {
-    await requireRole(service.store, req, 'viewer');
+    await requireRole(api.auth, req, 'viewer');
     const q = req.query;
     if (q.since !== undefined && Number.isNaN(Date.parse(q.since))) throw new HafenError('HAFEN_API_BAD_REQUEST', `since must be an ISO 8601 time, not "${q.since}"`);
     const limit = q.limit === undefined ? 100 : Number(q.limit);
     if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new HafenError('HAFEN_API_BAD_REQUEST', `limit must be a whole number from 1 to 10000, not "${q.limit}"`);
     return {
-      events: await service.store.events({ ...(q.since ? { since: new Date(q.since).toISOString() } : {}), ...(q.kind ? { kind: q.kind } : {}), ...(q.subject ? { subject: q.subject } : {}), limit }),
+      events: await api.store.events({ ...(q.since ? { since: new Date(q.since).toISOString() } : {}), ...(q.kind ? { kind: q.kind } : {}), ...(q.subject ? { subject: q.subject } : {}), limit }),
     };
   });
 }

@@ -1,7 +1,7 @@
 /** GET /openapi.json: the API described from the same zod schemas that validate requests. */
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { ApplyBody, ConsentLinkBody, MigrationConsentBody, MigrationProposeBody, JoinBody, PlanBody, ProxyStatusBody, BackupRunsBody, BackupTaskBody, BackupTaskReportsBody, RollbackBody, SecretBody, StatusBody, TokenBody, ProbeResultsBody, SilenceBody, LoginBody, UserBody } from './schemas.js';
+import { ApplyBody, ConsentLinkBody, MoveConsentBody, MoveProposeBody, JoinBody, PlanBody, ProxyStatusBody, BackupRunsBody, BackupTaskBody, BackupTaskReportsBody, RollbackBody, SecretBody, StatusBody, TokenBody, ProbeResultsBody, SilenceBody, LoginBody, UserBody } from './schemas.js';
 
 type Auth = 'reader' | 'viewer' | 'operator' | 'admin' | 'host' | 'none';
 
@@ -24,10 +24,10 @@ const OPS: Op[] = [
   { method: 'get', path: '/v1/rollouts', summary: 'Staged rollouts, newest first: stages, each host\'s gate, how it ended', auth: 'viewer', query: { limit: 'at most this many (default 20)' } },
   { method: 'get', path: '/v1/rollouts/{id}', summary: 'One staged rollout', auth: 'viewer', params: ['id'] },
   { method: 'post', path: '/v1/rollouts/{id}/abort', summary: 'Stop a running rollout; the hosts it changed go back to their earlier revision', auth: 'operator', params: ['id'] },
-  { method: 'post', path: '/v1/migrations', summary: 'Plan moves to a site on the newest revision and propose each to its customer (201); 409 while earlier moves are open', auth: 'operator', body: MigrationProposeBody },
+  { method: 'post', path: '/v1/migrations', summary: 'Plan moves to a site on the newest revision and propose each to its customer (201); 409 while earlier moves are open', auth: 'operator', body: MoveProposeBody },
   { method: 'get', path: '/v1/migrations', summary: 'Moves between sites with their consent, newest first', auth: 'reader', query: { open: '1: only proposed or accepted', limit: 'at most this many (default 200)' } },
   { method: 'get', path: '/v1/migrations/{id}', summary: 'One move and everything that happened to it', auth: 'reader', params: ['id'] },
-  { method: 'post', path: '/v1/migrations/{id}/consent', summary: "Record the customer's answer given another way (phone, mail)", auth: 'operator', params: ['id'], body: MigrationConsentBody },
+  { method: 'post', path: '/v1/migrations/{id}/consent', summary: "Record the customer's answer given another way (phone, mail)", auth: 'operator', params: ['id'], body: MoveConsentBody },
   { method: 'post', path: '/v1/migrations/{id}/cancel', summary: 'Cancel a move that has not started; the customer is told', auth: 'operator', params: ['id'] },
   { method: 'post', path: '/v1/migrations/{id}/pause', summary: 'Hold a running move where it is (its weights stay)', auth: 'operator', params: ['id'] },
   { method: 'post', path: '/v1/migrations/{id}/resume', summary: 'Carry on with a paused move', auth: 'operator', params: ['id'] },

@@ -148,7 +148,7 @@ export const BackupRunsBody = z.object({
 });
 
 const SiteId = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'must be a site id');
-export const MigrationProposeBody = z
+export const MoveProposeBody = z
   .object({
     apps: z.array(z.string().min(1).max(200)).min(1).max(10_000).optional().describe('apps to move'),
     share: z.number().gt(0).max(1).optional().describe('instead of apps: this share of the customers (weighted, 0 to 1), those with the least data first'),
@@ -159,7 +159,7 @@ export const MigrationProposeBody = z
   })
   .refine((b) => (b.apps === undefined) !== (b.share === undefined), 'give either apps or share');
 const Decision = z.enum(['accept', 'decline', 'another-window']).describe('accept: the move may run as proposed; decline: it does not; another-window: not then, propose another time');
-export const MigrationConsentBody = z.object({
+export const MoveConsentBody = z.object({
   decision: Decision,
   by: z.string().trim().min(1).max(200).describe("who at the customer answered (an operator records the customer's answer)"),
   note: z.string().max(2000).optional(),

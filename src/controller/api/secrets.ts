@@ -5,10 +5,20 @@
 import type { FastifyInstance } from 'fastify';
 import { SecretName } from '../../core/fleet/schema/app.js';
 import { HafenError } from '../../lib/errors.js';
-import type { ControllerService } from '../service.js';
-import { requireRole } from './auth.js';
+import { type Credentials, requireRole } from './auth.js';
 import { SecretBody } from './schemas.js';
 import { body } from './validate.js';
+import type { Secrets } from '../secrets.js';
+import type { RevisionKeeper } from '../revisions.js';
+
+/** What the secret routes need: the secrets, and who uses them. */
+export interface SecretsApi {
+  auth: Credentials;
+  secrets: Pick<Secrets, 'list'>;
+  setSecret: RevisionKeeper['setSecret'];
+  deleteSecret: RevisionKeeper['deleteSecret'];
+  secretUsers: RevisionKeeper['secretUsers'];
+}
 
 function secretName(raw: string): string {
   const res = SecretName.safeParse(raw);
@@ -16,25 +26,25 @@ function secretName(raw: string): string {
   return res.data;
 }
 
-export function secretRoutes(app: FastifyInstance, service: ControllerService): void {
+export function secretRoutes(app: FastifyInstance, api: SecretsApi): void {
   app.get('/v1/secrets', async (req) => {
-    await requireRole(service.store, req, 'viewer');
-    const secrets = await service.secrets.list();
-    return { secrets: await Promise.all(secrets.map(async (s) => ({ ...s, usedBy: await service.secretUsers(s.name) }))) };
+    await requireRole(api.auth, req, 'viewer');
+    const secrets = await api.secrets.list();
+    return { secrets: await Promise.all(secrets.map(async (s) => ({ ...s, usedBy: await api.secretUsers(s.name) }))) };
   });
 
   app.put<{ Params: { name: string } }>('/v1/secrets/:name', async (req) => {
-    const who = await requireRole(service.store, req, 'operator');
+    const who = await requireRole(api.auth, req, 'operator');
     const name = secretName(req.params.name);
     const { value } = body(SecretBody, req);
-    const info = await service.setSecret(name, value, who.name);
-    return { ...info, usedBy: await service.secretUsers(name) };
+    const info = await api.setSecret(name, value, who.name);
+    return { ...info, usedBy: await api.secretUsers(name) };
   });
 
   app.delete<{ Params: { name: string } }>('/v1/secrets/:name', async (req) => {
-    await requireRole(service.store, req, 'operator');
+    await requireRole(api.auth, req, 'operator');
     const name = secretName(req.params.name);
-    await service.deleteSecret(name);
+    await api.deleteSecret(name);
     return { deleted: name };
   });
 }

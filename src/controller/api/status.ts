@@ -1,106 +1,38 @@
-/**
- * Fleet status: per site, up, degraded or down (lost: the other sites see every check of it
- * down); per app, desired against running replicas, where a replica counts only when its
- * agent reports it running and healthy, its host still reports, and the sites do not see it
- * down; per host, the last report and its age. A customer's token gets its own apps only.
- */
+/** GET /v1/status: the fleet's status (core/report/status-view.ts); a customer's token gets its own apps only. */
 import type { FastifyInstance } from 'fastify';
-import { groupBy } from '../../core/util/group.js';
-import type { UnitReport } from '../../core/report/host-report.js';
-import type { ControllerService } from '../service.js';
-import { requireReader } from './auth.js';
+import { statusView } from '../../core/report/status-view.js';
+import type { HostReports } from '../host-reports.js';
+import type { Monitor } from '../monitor.js';
+import type { Pulls } from '../pulls.js';
+import type { Snapshot } from '../snapshot.js';
+import { requireReader, type Credentials } from './auth.js';
 
+/** What the status needs: the newest revision, the hosts' reports and desired states, check states, proxies. */
+export interface StatusApi {
+  auth: Credentials;
+  current(): Promise<Snapshot | undefined>;
+  reports: Pick<HostReports, 'all'>;
+  desiredFor: Pulls['desiredFor'];
+  proxyViews: Pulls['proxyViews'];
+  monitor: Pick<Monitor, 'hosts' | 'sites' | 'stateOf'>;
+}
 
-export function statusRoutes(app: FastifyInstance, service: ControllerService, now: () => Date): void {
+export function statusRoutes(app: FastifyInstance, api: StatusApi, now: () => Date): void {
   app.get('/v1/status', async (req) => {
-    const who = await requireReader(service.store, req);
-    const cur = await service.current();
-    const reports = new Map((await service.reports.all()).map((s) => [s.host, s]));
-    const t = now().getTime();
-    const monitor = service.watch.monitor;
-    const heartbeat = new Map(monitor.hosts().map((h) => [h.host, h.state]));
+    const who = await requireReader(api.auth, req);
+    const rev = await api.current();
     // The desired hash as agents get it (with restarts the controller asked for).
-    const desiredOf = new Map(await Promise.all((cur?.fleet.hosts ?? []).map(async (h) => [h.id, await service.desiredFor(h.id)] as const)));
-    const hosts = (cur?.fleet.hosts ?? []).map((h) => {
-      const r = reports.get(h.id);
-      const rep = r?.status;
-      const applied = rep?.appliedHash ?? null;
-      const want = desiredOf.get(h.id);
-      const desired = cur ? (want?.hash ?? null) : null;
-      return {
-        host: h.id,
-        site: h.site,
-        lastReport: r?.reportedAt ?? null,
-        ageSeconds: r ? Math.round((t - Date.parse(r.reportedAt)) / 1000) : null,
-        // up, down (silent for four heartbeats) or unknown (never reported, or not evaluated yet).
-        state: heartbeat.get(h.id) ?? 'unknown',
-        desiredHash: desired,
-        appliedHash: applied,
-        // When the controller first heard that the host runs its applied hash.
-        appliedAt: rep?.appliedAt ?? null,
-        // The agent has applied what this host should run (the newest revision, or the one it is held at).
-        current: desired !== null && applied === desired,
-        // The earlier revision a staged rollout holds the host at (null: it follows the newest).
-        heldAt: want?.heldAt ?? null,
-        // The ruleset the host should run, and what its agent (--firewall) says of the newest one it got.
-        firewall: { desiredHash: want?.state.firewall?.hash ?? null, reported: rep?.agent?.firewall ?? null },
-      };
+    const desired = new Map(await Promise.all((rev?.fleet.hosts ?? []).map(async (h) => [h.id, await api.desiredFor(h.id)] as const)));
+    return statusView({
+      rev,
+      reports: await api.reports.all(),
+      desired,
+      heartbeats: api.monitor.hosts(),
+      sites: api.monitor.sites(),
+      checkState: (id) => api.monitor.stateOf(id),
+      proxies: api.proxyViews(),
+      nowMs: now().getTime(),
+      ...(who.customer !== undefined ? { customer: who.customer } : {}),
     });
-    const byApp = groupBy(cur?.placements ?? [], (p) => p.app);
-    const reported = new Map<string, UnitReport>();
-    for (const r of reports.values()) for (const u of r.status.units) reported.set(`${r.host}\u0000${u.name}`, u);
-    const apps = (cur?.fleet.apps ?? []).map((a) => {
-      const units = (byApp.get(a.id) ?? [])
-        .map((p) => {
-          const want = cur!.desired.get(p.host)?.units.find((u) => u.app === a.id && u.replica === p.replica);
-          const seen = want ? reported.get(`${p.host}\u0000${want.name}`) : undefined;
-          // Running means running the desired configuration: an old hash is still converging.
-          const state = !seen ? 'unknown' : seen.hash !== want?.hash ? 'converging' : seen.state;
-          const unit = want?.name ?? `${a.id}-r${p.replica}`;
-          return {
-            unit,
-            host: p.host,
-            site: p.site,
-            state,
-            ...(seen?.healthy !== undefined ? { healthy: seen.healthy } : {}),
-            // The replica's check by quorum of the sites' probers.
-            check: monitor.stateOf(`replica:${unit}`) ?? 'unknown',
-            hostUp: heartbeat.get(p.host) !== 'down',
-            restarts: seen?.restarts ?? 0,
-            ...(seen?.lastError ? { lastError: seen.lastError } : {}),
-          };
-        });
-      // A replica counts as running when it runs the desired configuration and passes its health
-      // check (if any), its host reports, and the sites' probers do not see it down.
-      const ok = (u: { state: string; healthy?: boolean; check: string; hostUp: boolean }) => u.state === 'running' && u.healthy !== false && u.check !== 'down' && u.hostUp;
-      return { app: a.id, customer: a.customer, critical: a.criticality === 'critical', domains: a.domains, desired: a.redundancy.replicas, running: units.filter(ok).length, units };
-    });
-    const proxies = [...service.proxyViews].map(([host, v]) => ({ host, ...v, ageSeconds: Math.round((t - Date.parse(v.reportedAt)) / 1000) })).sort((a, b) => (a.host < b.host ? -1 : 1));
-    const monitored = new Map(monitor.sites().map((s) => [s.site, s]));
-    const sites = (cur?.fleet.sites ?? []).map((s) => {
-      const m = monitored.get(s.id);
-      const own = hosts.filter((h) => h.site === s.id);
-      const replicasDown = apps.flatMap((a) => a.units).filter((u) => u.site === s.id && u.check === 'down').length;
-      const hostsUp = own.filter((h) => h.state === 'up').length;
-      const down = m?.state === 'lost';
-      const degraded = !down && (hostsUp < own.length || replicasDown > 0 || m?.probers === 'silent');
-      return {
-        site: s.id,
-        name: s.name ?? s.id,
-        country: s.country,
-        provider: s.provider,
-        facility: s.facility,
-        state: down ? 'down' : degraded ? 'degraded' : 'up',
-        // Down means lost: at least two other sites see every check of this site down.
-        seenDownBy: m?.seenBy ?? [],
-        hosts: own.length,
-        hostsUp,
-        replicasDown,
-        probers: m?.probers ?? 'none',
-      };
-    });
-    // A customer's token sees its own apps and the sites' states, not the fleet's hosts and proxies.
-    if (who.customer !== undefined) return { revision: cur?.revision ?? null, sites, apps: apps.filter((a) => a.customer === who.customer), hosts: [], proxies: [] };
-    return { revision: cur?.revision ?? null, sites, apps, hosts, proxies };
   });
 }

@@ -3,33 +3,41 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { HafenError } from '../../lib/errors.js';
 import { hashToken, newToken } from '../../lib/secrets.js';
-import type { ControllerService } from '../service.js';
-import { requireRole } from './auth.js';
+import { type Credentials, requireRole } from './auth.js';
 import { checkScope } from './scope.js';
 import { TokenBody } from './schemas.js';
 import { body } from './validate.js';
+import type { Store } from '../store/store.js';
+import type { Snapshot } from '../snapshot.js';
+
+/** What the token routes need: API tokens, and the customers of the newest revision (scopes). */
+export interface TokensApi {
+  auth: Credentials;
+  store: Pick<Store, 'createApiToken' | 'listApiTokens' | 'revokeApiToken'>;
+  current(): Promise<Snapshot | undefined>;
+}
 
 
-export function tokenRoutes(app: FastifyInstance, service: ControllerService, now: () => Date): void {
+export function tokenRoutes(app: FastifyInstance, api: TokensApi, now: () => Date): void {
   app.post('/v1/tokens', async (req) => {
-    await requireRole(service.store, req, 'admin');
+    await requireRole(api.auth, req, 'admin');
     const b = body(TokenBody, req);
-    await checkScope(service, b.role, b.customer);
+    await checkScope(api.current, b.role, b.customer);
     const token = newToken('hfa_');
     const id = randomUUID();
     const scope = b.customer !== undefined ? { customer: b.customer } : {};
-    await service.store.createApiToken({ id, name: b.name, role: b.role, hash: hashToken(token), createdAt: now().toISOString(), ...scope });
+    await api.store.createApiToken({ id, name: b.name, role: b.role, hash: hashToken(token), createdAt: now().toISOString(), ...scope });
     return { id, name: b.name, role: b.role, ...scope, token };
   });
 
   app.get('/v1/tokens', async (req) => {
-    await requireRole(service.store, req, 'admin');
-    return { tokens: (await service.store.listApiTokens()).map(({ hash: _hash, ...t }) => t) };
+    await requireRole(api.auth, req, 'admin');
+    return { tokens: (await api.store.listApiTokens()).map(({ hash: _hash, ...t }) => t) };
   });
 
   app.delete<{ Params: { id: string } }>('/v1/tokens/:id', async (req) => {
-    await requireRole(service.store, req, 'admin');
-    if (!(await service.store.revokeApiToken(req.params.id, now().toISOString()))) throw new HafenError('HAFEN_TOKEN_NOT_FOUND', `no active token ${req.params.id}`);
+    await requireRole(api.auth, req, 'admin');
+    if (!(await api.store.revokeApiToken(req.params.id, now().toISOString()))) throw new HafenError('HAFEN_TOKEN_NOT_FOUND', `no active token ${req.params.id}`);
     return { revoked: req.params.id };
   });
 }

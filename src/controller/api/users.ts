@@ -10,12 +10,22 @@ import { HafenError } from '../../lib/errors.js';
 import { DECOY_HASH, hashPassword, MIN_PASSWORD, verifyPassword } from '../../lib/password.js';
 import { hashToken, newToken } from '../../lib/secrets.js';
 import { clientAddress } from '../forward.js';
-import type { ControllerService } from '../service.js';
 import type { User } from '../store/store.js';
-import { requireReader, requireRole } from './auth.js';
+import { type Credentials, requireReader, requireRole } from './auth.js';
 import { LoginBody, UserBody } from './schemas.js';
 import { checkScope } from './scope.js';
 import { body } from './validate.js';
+import type { Store } from '../store/store.js';
+import type { Snapshot } from '../snapshot.js';
+import type { Secrets } from '../secrets.js';
+
+/** What the user routes need: users and their sessions (API tokens), and the customers of the newest revision (scopes). */
+export interface UsersApi {
+  auth: Credentials;
+  store: Pick<Store, 'createApiToken' | 'deleteUser' | 'getUser' | 'listUsers' | 'putUser' | 'revokeApiToken'>;
+  current(): Promise<Snapshot | undefined>;
+  secrets: Pick<Secrets, 'derive'>;
+}
 
 const SESSION_HOURS = 8;
 /** Failed logins a client address may have in FAIL_WINDOW before it must wait. */
@@ -25,22 +35,22 @@ const NAME = /^[a-z0-9][a-z0-9._@-]{0,99}$/i;
 
 const shown = ({ passwordHash: _hash, ...u }: User) => u;
 
-export function userRoutes(app: FastifyInstance, service: ControllerService, now: () => Date): void {
+export function userRoutes(app: FastifyInstance, api: UsersApi, now: () => Date): void {
   const fails = new Map<string, number[]>();
   const recent = (ip: string, t: number) => (fails.get(ip) ?? []).filter((at) => at > t - FAIL_WINDOW_MS);
 
   app.get('/v1/whoami', async (req) => {
-    const { tokenId: _id, ...who } = await requireReader(service.store, req);
+    const { tokenId: _id, ...who } = await requireReader(api.auth, req);
     return who;
   });
 
   app.post('/v1/login', async (req) => {
     const b = body(LoginBody, req);
     const t = now().getTime();
-    const ip = clientAddress(req, (label) => service.secrets.derive(label));
+    const ip = clientAddress(req, (label) => api.secrets.derive(label));
     const tries = recent(ip, t);
     if (tries.length >= MAX_FAILS) throw new HafenError('HAFEN_AUTH_THROTTLED', `too many failed logins from this address; try again in ${Math.ceil((tries[0]! + FAIL_WINDOW_MS - t) / 60_000)} min`);
-    const user = await service.store.getUser(b.name);
+    const user = await api.store.getUser(b.name);
     // An unknown name costs as long as a wrong password.
     const ok = await verifyPassword(b.password, user?.passwordHash ?? DECOY_HASH);
     if (!user || !ok) {
@@ -51,39 +61,39 @@ export function userRoutes(app: FastifyInstance, service: ControllerService, now
     const token = newToken('hfs_');
     const expiresAt = new Date(t + SESSION_HOURS * 3_600_000).toISOString();
     const scope = user.customer !== undefined ? { customer: user.customer } : {};
-    await service.store.createApiToken({ id: randomUUID(), name: `user:${user.name}`, role: user.role, hash: hashToken(token), createdAt: new Date(t).toISOString(), expiresAt, ...scope });
+    await api.store.createApiToken({ id: randomUUID(), name: `user:${user.name}`, role: user.role, hash: hashToken(token), createdAt: new Date(t).toISOString(), expiresAt, ...scope });
     return { name: user.name, role: user.role, ...scope, token, expiresAt };
   });
 
   app.post('/v1/logout', async (req) => {
-    const who = await requireReader(service.store, req);
+    const who = await requireReader(api.auth, req);
     if (who.expiresAt === undefined) throw new HafenError('HAFEN_API_BAD_REQUEST', 'this is an API token, not a login session: revoke it with hafen token revoke');
-    await service.store.revokeApiToken(who.tokenId, now().toISOString());
+    await api.store.revokeApiToken(who.tokenId, now().toISOString());
     return { ended: true };
   });
 
   app.get('/v1/users', async (req) => {
-    await requireRole(service.store, req, 'admin');
-    return { users: (await service.store.listUsers()).map(shown) };
+    await requireRole(api.auth, req, 'admin');
+    return { users: (await api.store.listUsers()).map(shown) };
   });
 
   app.put<{ Params: { name: string } }>('/v1/users/:name', async (req) => {
-    await requireRole(service.store, req, 'admin');
+    await requireRole(api.auth, req, 'admin');
     const name = req.params.name;
     if (!NAME.test(name)) throw new HafenError('HAFEN_API_BAD_REQUEST', `user name "${name.slice(0, 100)}" must be 1 to 100 letters, digits, ".", "_", "@" or "-", starting with a letter or digit`);
     const b = body(UserBody, req);
     if ([...b.password].length < MIN_PASSWORD) throw new HafenError('HAFEN_API_BAD_REQUEST', `the password must have at least ${MIN_PASSWORD} characters`);
-    await checkScope(service, b.role, b.customer);
+    await checkScope(api.current, b.role, b.customer);
     const at = now().toISOString();
-    const had = await service.store.getUser(name);
+    const had = await api.store.getUser(name);
     const user: User = { name, role: b.role, ...(b.customer !== undefined ? { customer: b.customer } : {}), passwordHash: await hashPassword(b.password), createdAt: had?.createdAt ?? at, updatedAt: at };
-    await service.store.putUser(user);
+    await api.store.putUser(user);
     return shown(user);
   });
 
   app.delete<{ Params: { name: string } }>('/v1/users/:name', async (req) => {
-    await requireRole(service.store, req, 'admin');
-    if (!(await service.store.deleteUser(req.params.name, now().toISOString()))) throw new HafenError('HAFEN_USER_NOT_FOUND', `no user "${req.params.name.slice(0, 100)}"`);
+    await requireRole(api.auth, req, 'admin');
+    if (!(await api.store.deleteUser(req.params.name, now().toISOString()))) throw new HafenError('HAFEN_USER_NOT_FOUND', `no user "${req.params.name.slice(0, 100)}"`);
     return { deleted: req.params.name };
   });
 }

@@ -4,11 +4,11 @@
  * (controller/store/store.ts): the SQLite store's statements (sqlite-*.ts) in PostgreSQL's
  * dialect, on a query function; callers own the transactions.
  */
-import type { MigrationEvent, MigrationRecord } from '../../core/migration/consent.js';
+import type { MoveEvent, MoveRecord } from '../../core/move/consent.js';
 import type { BackupTaskKind } from '../../core/render/backups.js';
 import type { Q } from './postgres-query.js';
 import { bucketOf, reportedTask, TRAFFIC_TABLES } from './sqlite-rows.js';
-import { TRAFFIC_KEEP_MS, TRAFFIC_RESOLUTIONS, type AlertingCommit, type UptimeRecord, type BackupTask, type BackupTaskReport, type ConnectionRow, type ConnectionSample, type HostHold, type MigrationCommit, type Rollout, type TrafficResolution, type TrafficRow, type TrafficSample } from './store.js';
+import { TRAFFIC_KEEP_MS, TRAFFIC_RESOLUTIONS, type AlertingCommit, type UptimeRecord, type BackupTask, type BackupTaskReport, type ConnectionRow, type ConnectionSample, type HostHold, type MoveCommit, type Rollout, type TrafficResolution, type TrafficRow, type TrafficSample } from './store.js';
 
 export async function readHolds(q: Q): Promise<HostHold[]> {
   return (await q<HostHold>('SELECT host, revision, since FROM host_holds ORDER BY host')).rows;
@@ -38,11 +38,11 @@ const QUEUE_NOTIFICATION = `INSERT INTO notifications (id, receiver, group_key, 
   VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?) ON CONFLICT (id) DO NOTHING`;
 
 /** Queues notifications of the alerting or of site migrations (one already queued is not queued again). */
-export async function queueNotifications(q: Q, outbox: MigrationCommit['outbox']): Promise<void> {
+export async function queueNotifications(q: Q, outbox: MoveCommit['outbox']): Promise<void> {
   for (const n of outbox) await q(QUEUE_NOTIFICATION, [n.id, n.receiver, n.group, n.kind, n.severity, n.title, JSON.stringify(n.body), n.createdAt, n.nextAttemptAt]);
 }
 
-export async function writeMigrations(q: Q, c: MigrationCommit): Promise<void> {
+export async function writeMoves(q: Q, c: MoveCommit): Promise<void> {
   for (const { record: r, tokenHash } of c.records) {
     await q(
       `INSERT INTO site_migrations (id, app, customer, state, token_hash, data, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -54,17 +54,17 @@ export async function writeMigrations(q: Q, c: MigrationCommit): Promise<void> {
   await queueNotifications(q, c.outbox);
 }
 
-export async function readMigrations(q: Q, w: { id?: string; tokenHash?: string; open?: boolean; limit: number }): Promise<MigrationRecord[]> {
+export async function readMoves(q: Q, w: { id?: string; tokenHash?: string; open?: boolean; limit: number }): Promise<MoveRecord[]> {
   let r;
   if (w.id !== undefined) r = await q<{ data: string }>('SELECT data FROM site_migrations WHERE id = ?', [w.id]);
   else if (w.tokenHash !== undefined) r = await q<{ data: string }>('SELECT data FROM site_migrations WHERE token_hash = ?', [w.tokenHash]);
   else if (w.open) r = await q<{ data: string }>("SELECT data FROM site_migrations WHERE state IN ('proposed', 'accepted', 'running') ORDER BY created_at DESC, id LIMIT ?", [w.limit]);
   else r = await q<{ data: string }>('SELECT data FROM site_migrations ORDER BY created_at DESC, id LIMIT ?', [w.limit]);
-  return r.rows.map((x) => JSON.parse(x.data) as MigrationRecord);
+  return r.rows.map((x) => JSON.parse(x.data) as MoveRecord);
 }
 
-export async function readMigrationEvents(q: Q, migration: string): Promise<MigrationEvent[]> {
-  return (await q<MigrationEvent>('SELECT migration, at, kind, detail FROM site_migration_events WHERE migration = ? ORDER BY id', [migration])).rows;
+export async function readMoveEvents(q: Q, migration: string): Promise<MoveEvent[]> {
+  return (await q<MoveEvent>('SELECT migration, at, kind, detail FROM site_migration_events WHERE migration = ? ORDER BY id', [migration])).rows;
 }
 
 export async function addTask(q: Q, task: BackupTask): Promise<void> {

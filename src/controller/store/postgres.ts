@@ -10,7 +10,7 @@
  */
 import pg from 'pg';
 import type { BackupRunBody } from '../../client/client.js';
-import type { MigrationEvent, MigrationRecord } from '../../core/migration/consent.js';
+import type { MoveEvent, MoveRecord } from '../../core/move/consent.js';
 import type { BackupTaskKind } from '../../core/render/backups.js';
 import { HafenError } from '../../lib/errors.js';
 import { checkTerm } from './postgres-leader.js';
@@ -19,7 +19,7 @@ import { primaryOf, queryOn, redact, types, type Q } from './postgres-query.js';
 import * as t from './postgres-tables.js';
 import * as rows from './postgres-rows.js';
 import { notificationOf, secretInfo, summary, type NotificationRow, type RevisionRow, type SecretRow, type SilenceRow } from './sqlite-rows.js';
-import type { StoreRow, AlertingCommit, ApiToken, BackupTask, BackupTaskReport, ConnectionRow, ConnectionSample, EventRecord, HostHold, HostStatus, JoinToken, MigrationCommit, NotificationRecord, Revision, RevisionInput, RevisionSummary, Rollout, SecretInfo, SecretInput, SecretRecord, SilenceRecord, Store, StoredBackupRun, TrafficResolution, TrafficRow, TrafficSample, UptimeRecord, User } from './store.js';
+import type { StoreRow, AlertingCommit, ApiToken, BackupTask, BackupTaskReport, ConnectionRow, ConnectionSample, EventRecord, HostHold, HostStatus, JoinToken, MoveCommit, NotificationRecord, Revision, RevisionInput, RevisionSummary, Rollout, SecretInfo, SecretInput, SecretRecord, SilenceRecord, Store, StoredBackupRun, TrafficResolution, TrafficRow, TrafficSample, UptimeRecord, User } from './store.js';
 
 /** Transaction-scoped advisory lock keys ("hafen-re", "hafen-jo"): writers of revisions, of host credentials. */
 const REVISION_LOCK = '7521981237479335269';
@@ -142,24 +142,24 @@ export class PostgresStore implements Store {
     return t.readRollouts(this.q, { limit });
   }
 
-  async saveMigrations(c: MigrationCommit): Promise<void> {
-    await this.tx((q) => t.writeMigrations(q, c));
+  async saveMoves(c: MoveCommit): Promise<void> {
+    await this.tx((q) => t.writeMoves(q, c));
   }
 
-  async migration(id: string): Promise<MigrationRecord | undefined> {
-    return (await t.readMigrations(this.q, { id, limit: 1 }))[0];
+  async move(id: string): Promise<MoveRecord | undefined> {
+    return (await t.readMoves(this.q, { id, limit: 1 }))[0];
   }
 
-  async migrationByToken(tokenHash: string): Promise<MigrationRecord | undefined> {
-    return (await t.readMigrations(this.q, { tokenHash, limit: 1 }))[0];
+  async moveByToken(tokenHash: string): Promise<MoveRecord | undefined> {
+    return (await t.readMoves(this.q, { tokenHash, limit: 1 }))[0];
   }
 
-  async migrations(w: { open?: boolean; limit: number }): Promise<MigrationRecord[]> {
-    return t.readMigrations(this.q, w);
+  async moves(w: { open?: boolean; limit: number }): Promise<MoveRecord[]> {
+    return t.readMoves(this.q, w);
   }
 
-  async migrationEvents(id: string): Promise<MigrationEvent[]> {
-    return t.readMigrationEvents(this.q, id);
+  async moveEvents(id: string): Promise<MoveEvent[]> {
+    return t.readMoveEvents(this.q, id);
   }
 
   async createJoinToken(j: JoinToken): Promise<void> {

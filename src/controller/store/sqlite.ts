@@ -11,11 +11,11 @@ import { readHolds, readRollouts, replaceHolds, writeRollout } from './sqlite-ro
 import * as access from './sqlite-access.js';
 import * as alerting from './sqlite-alerting.js';
 import * as tasks from './sqlite-backup-tasks.js';
-import { readMigrationEvents, readMigrations, writeMigrations } from './sqlite-site-migrations.js';
+import { readMoveEvents, readMoves, writeMoves } from './sqlite-moves.js';
 import { readConnectionPeaks, readTraffic, writeTraffic } from './sqlite-traffic.js';
-import { STORE_TABLES, type HostHold, type MigrationCommit, type Rollout, type StoreRow } from './store.js';
+import { STORE_TABLES, type HostHold, type MoveCommit, type Rollout, type StoreRow } from './store.js';
 import { insertSql, notEmpty } from './transfer.js';
-import type { MigrationEvent, MigrationRecord } from '../../core/migration/consent.js';
+import type { MoveEvent, MoveRecord } from '../../core/move/consent.js';
 import type { ApiToken, User, HostStatus, JoinToken, Revision, RevisionInput, RevisionSummary, SecretInfo, SecretInput, SecretRecord, Store, TrafficSample, EventRecord, SilenceRecord, AlertingCommit, NotificationRecord, ConnectionSample, ConnectionRow, TrafficRow, TrafficResolution, UptimeRecord, StoredBackupRun, BackupTask, BackupTaskReport } from './store.js';
 import type { BackupRunBody } from '../../client/client.js';
 import type { BackupTaskKind } from '../../core/render/backups.js';
@@ -125,24 +125,24 @@ export class SqliteStore implements Store {
     return readRollouts(this.sql, { limit });
   }
 
-  async saveMigrations(c: MigrationCommit): Promise<void> {
-    this.db.transaction(() => writeMigrations(this.sql, c))();
+  async saveMoves(c: MoveCommit): Promise<void> {
+    this.db.transaction(() => writeMoves(this.sql, c))();
   }
 
-  async migration(id: string): Promise<MigrationRecord | undefined> {
-    return readMigrations(this.sql, { id, limit: 1 })[0];
+  async move(id: string): Promise<MoveRecord | undefined> {
+    return readMoves(this.sql, { id, limit: 1 })[0];
   }
 
-  async migrationByToken(tokenHash: string): Promise<MigrationRecord | undefined> {
-    return readMigrations(this.sql, { tokenHash, limit: 1 })[0];
+  async moveByToken(tokenHash: string): Promise<MoveRecord | undefined> {
+    return readMoves(this.sql, { tokenHash, limit: 1 })[0];
   }
 
-  async migrations(q: { open?: boolean; limit: number }): Promise<MigrationRecord[]> {
-    return readMigrations(this.sql, q);
+  async moves(q: { open?: boolean; limit: number }): Promise<MoveRecord[]> {
+    return readMoves(this.sql, q);
   }
 
-  async migrationEvents(id: string): Promise<MigrationEvent[]> {
-    return readMigrationEvents(this.sql, id);
+  async moveEvents(id: string): Promise<MoveEvent[]> {
+    return readMoveEvents(this.sql, id);
   }
 
   async createJoinToken(t: JoinToken): Promise<void> {

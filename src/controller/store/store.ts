@@ -1,222 +1,21 @@
 /**
  * The controller's state behind one interface: fleet revisions (the desired state and its
  * audit log), host join tokens and credentials, API tokens, and the last status each agent
- * reported. SQLite implements it now, PostgreSQL later; both must pass the contract suite in
- * test/contract/store.ts.
+ * reported, and the rest listed in records.ts. SQLite and PostgreSQL implement it; both pass
+ * the contract suite in test/contract/store.ts.
  *
  * Every write that belongs together is one transaction: a revision is either stored whole or
  * not at all, a join token is consumed exactly when the host's credential is stored.
  * Tokens and credentials are stored only as hashes; app secrets only sealed (encrypted by the
  * controller before they reach the store, see controller/secrets.ts).
  */
-import type { BackupRunBody, BackupTask, BackupTaskReport } from '../../client/client.js';
-import type { Silence } from '../../core/alerting/alerts.js';
-import type { MonitorEvent } from '../../core/monitor/status.js';
-import type { HostReport } from '../../core/report/host-report.js';
-import type { UptimeDay } from '../../core/monitor/uptime.js';
-import type { Placement } from '../../core/placement/types.js';
-import type { MigrationEvent, MigrationRecord } from '../../core/migration/consent.js';
-import type { Rollout } from '../../core/plan/rollout.js';
+import type { AlertingCommit, ApiToken, BackupTask, BackupTaskReport, ConnectionRow, ConnectionSample, EventRecord, HostHold, HostStatus, JoinToken, MoveCommit, NotificationRecord, Revision, RevisionInput, RevisionSummary, Rollout, SecretInfo, SecretInput, SecretRecord, SilenceRecord, StoredBackupRun, TrafficResolution, TrafficRow, TrafficSample, UptimeRecord, User } from './records.js';
+
+import type { MoveEvent, MoveRecord } from '../../core/move/consent.js';
+import type { BackupRunBody } from '../../client/client.js';
 import type { BackupTaskKind } from '../../core/render/backups.js';
 
-export type Role = 'admin' | 'operator' | 'viewer';
-
-export interface RevisionInput {
-  /** The head the caller planned against (null for the first revision): the revision check. */
-  parent: number | null;
-  /** The fleet documents as data, exactly as applied. */
-  fleet: unknown;
-  placements: Placement[];
-  /** What changed against the parent (apps added/changed/moved/removed per host). */
-  diff: unknown;
-  author: string;
-  message?: string;
-  /** ISO 8601 time of the apply. */
-  createdAt: string;
-  /** The IPAM allocation record the revision's addresses come from (the next revision keeps them). */
-  allocations?: unknown;
-  /** When given, the holds after this revision, replacing all (an apply to every host gives none). */
-  holds?: readonly HostHold[];
-  /** A staged rollout of this revision (its `revision` is the new number), stored with it. */
-  rollout?: Rollout;
-}
-
-/** A host that keeps the desired state of an earlier revision: a staged rollout has not reached it, or sent it back. */
-export interface HostHold {
-  host: string;
-  /** The revision whose state it keeps (0: no units, no firewall). */
-  revision: number;
-  since: string;
-}
-
-export interface RevisionSummary {
-  number: number;
-  parent: number | null;
-  author: string;
-  message?: string;
-  createdAt: string;
-}
-
-export interface Revision extends RevisionSummary {
-  fleet: unknown;
-  placements: Placement[];
-  diff: unknown;
-  /** Its IPAM allocation record (revisions stored before hafen kept one have none). */
-  allocations?: unknown;
-}
-
-export interface JoinToken {
-  /** Hash of the one-time token (the token itself is shown once and never stored). */
-  hash: string;
-  host: string;
-  expiresAt: string;
-}
-
-export interface ApiToken {
-  id: string;
-  name: string;
-  role: Role;
-  hash: string;
-  createdAt: string;
-  revokedAt?: string;
-  /** Scoped to this customer: the token reads only the customer's apps, uptime and moves. */
-  customer?: string;
-  /** A login session's end (tokens an admin creates do not expire). */
-  expiresAt?: string;
-}
-
-/** Someone who logs in with a password (for a session token) instead of holding an API token. */
-export interface User {
-  name: string;
-  role: Role;
-  customer?: string;
-  /** scrypt$N$r$p$salt$hash (lib/password.ts); never leaves the controller. */
-  passwordHash: string;
-  createdAt: string;
-  updatedAt: string;
-}
-
-export interface HostStatus {
-  host: string;
-  /** What the agent reported (units, health, firewall, moves), as the API validated it. */
-  status: HostReport;
-  reportedAt: string;
-}
-
-export interface SecretInput {
-  name: string;
-  /** Fingerprint of the key that sealed the value. */
-  keyId: string;
-  /** The encrypted value (lib/seal.ts); the store never sees the plaintext. */
-  sealed: string;
-  updatedAt: string;
-  updatedBy: string;
-}
-
-export interface SecretInfo {
-  name: string;
-  /** Grows by one with every set, also across a delete and a new set: a version is never reused. */
-  version: number;
-  keyId: string;
-  updatedAt: string;
-  updatedBy: string;
-}
-
-export interface SecretRecord extends SecretInfo {
-  sealed: string;
-}
-
-/** Requests through the edge proxies of one site for one app in one minute (as proxies report them). */
-export interface TrafficSample {
-  app: string;
-  site: string;
-  /** Start of the minute, ISO 8601 UTC ("2026-11-26T10:05:00.000Z"). */
-  minute: string;
-  requests: number;
-  /** Answers with status 5xx or none at all. */
-  errors: number;
-}
-
-/** One proxy's most concurrent client connections in one minute. */
-export interface ConnectionSample {
-  site: string;
-  proxy: string;
-  minute: string;
-  peak: number;
-}
-
-/**
- * The traffic history keeps three resolutions, written together as samples arrive: per minute
- * for 2 days, per hour for 90 days, per day for ever.
- */
-export const TRAFFIC_RESOLUTIONS = ['minute', 'hour', 'day'] as const;
-export type TrafficResolution = (typeof TRAFFIC_RESOLUTIONS)[number];
-export const TRAFFIC_KEEP_MS: Record<TrafficResolution, number> = { minute: 2 * 86_400_000, hour: 90 * 86_400_000, day: Number.POSITIVE_INFINITY };
-
-export interface TrafficRow {
-  app: string;
-  site: string;
-  /** Start of the minute, hour or day (UTC). */
-  at: string;
-  requests: number;
-  errors: number;
-}
-
-export interface ConnectionRow {
-  site: string;
-  proxy: string;
-  at: string;
-  peak: number;
-}
-
-/** Something that happened, for people and the alerting: a check changed state, a site was lost (core/monitor/status.ts). */
-export type EventRecord = MonitorEvent;
-
-/** A silence as stored; `reminded` once its end-reminder went out. */
-export type SilenceRecord = Silence & { reminded: boolean };
-
-/** A notification to one receiver, kept from the moment it is decided until it is delivered or given up. */
-export interface NotificationRecord {
-  /** The notification's id and the receiver: "customer:huber/firing/2026-…@ops-mail". */
-  id: string;
-  receiver: string;
-  group: string;
-  kind: string;
-  severity: string;
-  title: string;
-  /** The whole notification as sent to the notifier (JSON). */
-  body: unknown;
-  createdAt: string;
-  /** `sending` from its claim until the attempt's outcome is stored. */
-  status: 'pending' | 'sending' | 'sent' | 'failed';
-  attempts: number;
-  nextAttemptAt: string;
-  lastError?: string;
-  sentAt?: string;
-}
-
-/** What one round of alerting decided, stored at once: group states, notifications to send, silences reminded. */
-export interface AlertingCommit {
-  groups: { key: string; state: unknown }[];
-  outbox: Omit<NotificationRecord, 'status' | 'attempts' | 'lastError' | 'sentAt'>[];
-  reminded: string[];
-}
-
-/** Site migrations (moves between sites) new or changed, what happened to them, and what to tell the customers, stored at once. */
-export interface MigrationCommit {
-  /** `tokenHash`: the customer's consent link, hashed (set once, when the move is proposed). */
-  records: { record: MigrationRecord; tokenHash?: string }[];
-  events: MigrationEvent[];
-  outbox: AlertingCommit['outbox'];
-}
-
-/** Seconds an app was up, down and unknown on one day (UTC). */
-export type UptimeRecord = UptimeDay;
-
-export type { BackupTask, BackupTaskReport, Rollout };
-
-/** A backup run as stored: what the agent reported, and which host reported it. */
-export type StoredBackupRun = BackupRunBody & { host: string };
+export * from './records.js';
 
 /**
  * Every table of the store (both stores have the same), in an order rows can be written in,
@@ -273,14 +72,14 @@ export interface Store {
   rollouts(limit: number): Promise<Rollout[]>;
 
   /** Stores migration records, their events and notifications in one transaction. */
-  saveMigrations(c: MigrationCommit): Promise<void>;
-  migration(id: string): Promise<MigrationRecord | undefined>;
+  saveMoves(c: MoveCommit): Promise<void>;
+  move(id: string): Promise<MoveRecord | undefined>;
   /** The migration whose consent link has this hash. */
-  migrationByToken(tokenHash: string): Promise<MigrationRecord | undefined>;
+  moveByToken(tokenHash: string): Promise<MoveRecord | undefined>;
   /** Newest first; `open`: only those proposed, accepted or running. */
-  migrations(q: { open?: boolean; limit: number }): Promise<MigrationRecord[]>;
+  moves(q: { open?: boolean; limit: number }): Promise<MoveRecord[]>;
   /** Oldest first. */
-  migrationEvents(id: string): Promise<MigrationEvent[]>;
+  moveEvents(id: string): Promise<MoveEvent[]>;
 
   createJoinToken(token: JoinToken): Promise<void>;
   /**

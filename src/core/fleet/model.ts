@@ -18,7 +18,7 @@ import type {
   SiteTemplateSpec,
 } from './schema/fleet.js';
 import type { HostRole } from './schema/host.js';
-import type { MigrationMode } from './schema/defaults.js';
+import type { MoveMode } from './schema/defaults.js';
 import { parseDuration } from './schema/monitoring.js';
 import type { SegmentRole } from './schema/template.js';
 import { parseBytes } from './units.js';
@@ -67,7 +67,7 @@ export interface ResolvedMonitoring {
 export interface App extends Omit<AppSpec, 'redundancy' | 'migration' | 'backup' | 'volumes' | 'monitoring'> {
   monitoring: ResolvedMonitoring;
   redundancy: { replicas: number; spreadOver: SpreadLevel; mode: 'active-active' | 'standby' };
-  migration: MigrationMode;
+  migration: MoveMode;
   /** The backup policy after defaults; undefined when backups are off or have no target. */
   backup?: ResolvedBackup;
   volumes: VolumeModel[];

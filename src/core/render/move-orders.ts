@@ -1,5 +1,5 @@
 /**
- * What a cutover asks of the agents (types only; core/migration/copy-orders.ts computes them):
+ * What a cutover asks of the agents (types only; core/move/copy-orders.ts computes them):
  * the target host's agent pulls the app's data from the source host with rsync over ssh, with a
  * key per volume made for this move; the source host's agent lets exactly those keys in,
  * read-only to that volume (rrsync) and from the target's address, for as long as the move copies.

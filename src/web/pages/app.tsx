@@ -15,7 +15,7 @@ export function AppPage({ app }: { app: string }) {
     const status = await c.status();
     // An app that is not there (or not the customer's) is said so, not asked about.
     if (!status.apps.some((a) => a.app === app)) return { status, checks: { checks: [] }, traffic: undefined, moves: [], team: undefined };
-    const [checks, traffic, moves] = await Promise.all([c.checks({ app }), c.trafficReport({ app, days: 30 }), c.migrations({ limit: 500 })]);
+    const [checks, traffic, moves] = await Promise.all([c.checks({ app }), c.trafficReport({ app, days: 30 }), c.moves({ limit: 500 })]);
     const team = scoped ? undefined : await Promise.all([c.backups({ app, limit: 5 }), c.backupPlan(app), c.events({ kind: 'check', limit: 500 })]);
     return { status, checks, traffic, moves: moves.migrations.filter((m) => m.app === app), team };
   }, [app]);

@@ -6,7 +6,7 @@ import { usePoll } from '../poll.js';
 /** What a customer's login sees: its apps, their uptime over 30 days, and the planned maintenance (moves). */
 export function CustomerPage({ customer }: { customer: string }) {
   const polled = usePoll(async (c) => {
-    const [status, uptime, moves] = await Promise.all([c.status(), c.uptime({ days: 30 }), c.migrations({ limit: 200 })]);
+    const [status, uptime, moves] = await Promise.all([c.status(), c.uptime({ days: 30 }), c.moves({ limit: 200 })]);
     return { status, uptime, moves: moves.migrations };
   });
   return (

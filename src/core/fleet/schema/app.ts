@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { Country, Description, Id, Labels, Port, SPREAD_LEVELS, Size } from './common.js';
 import { Backup } from './backup.js';
-import { MIGRATION_MODES } from './defaults.js';
+import { MOVE_MODES } from './defaults.js';
 import { Monitoring } from './monitoring.js';
 
 const ComposeService = z
@@ -171,7 +171,7 @@ export const App = z
     volumes: z.array(Volume).default([]).describe('Data volumes (their sizes count against host disk).'),
     backup: Backup.optional(),
     placement: PlacementConstraints.optional(),
-    migration: z.enum(MIGRATION_MODES).optional().describe('live: moves without downtime; window: moves only in an agreed maintenance window (default).'),
+    migration: z.enum(MOVE_MODES).optional().describe('live: moves without downtime; window: moves only in an agreed maintenance window (default).'),
     description: Description.optional(),
   })
   .describe('A customer system: its workload, redundancy, domains and data.');

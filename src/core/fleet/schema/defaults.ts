@@ -3,13 +3,13 @@ import { z } from 'zod';
 import { Backup } from './backup.js';
 import { Monitoring } from './monitoring.js';
 
-export const MIGRATION_MODES = ['live', 'window'] as const;
-export type MigrationMode = (typeof MIGRATION_MODES)[number];
+export const MOVE_MODES = ['live', 'window'] as const;
+export type MoveMode = (typeof MOVE_MODES)[number];
 
 export const Defaults = z
   .strictObject({
     backup: Backup.optional().describe('Default backup policy; an app\'s own fields override it field by field.'),
-    migration: z.enum(MIGRATION_MODES).optional().describe('Default migration mode.'),
+    migration: z.enum(MOVE_MODES).optional().describe('Default migration mode.'),
     monitoring: Monitoring.optional().describe('Default probe interval and thresholds.'),
   })
   .describe('Defaults for apps.');

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { answer, cancel, DECISIONS, mayRun, newRecord, step, type MigrationRecord } from './consent.js';
-import { migrationMessage } from './messages.js';
+import { answer, cancel, DECISIONS, mayRun, newRecord, step, type MoveRecord } from './consent.js';
+import { moveMessage } from './messages.js';
 import type { ScheduledMove } from './waves.js';
 
 const move = (over: Partial<ScheduledMove> = {}): ScheduledMove => ({
@@ -65,7 +65,7 @@ test('property: whatever happens to a proposal, it runs only with an answer that
   );
   fc.assert(
     fc.property(fc.boolean(), fc.array(op, { maxLength: 12 }), fc.integer({ min: 0, max: 5 * DAY }), (live, ops, probe) => {
-      let r: MigrationRecord = newRecord('mig_p', move(live ? { strategy: 'live', consent: 'announce' } : {}), 1, NOW).record;
+      let r: MoveRecord = newRecord('mig_p', move(live ? { strategy: 'live', consent: 'announce' } : {}), 1, NOW).record;
       let lastAccept: boolean = !r.consent.needed;
       for (const o of ops) {
         const at = new Date(NOW.getTime() + o.dt);
@@ -85,7 +85,7 @@ test('property: whatever happens to a proposal, it runs only with an answer that
 
 test('the proposal says what, when in the customer\'s time, how long it is down, the link and the deadline', () => {
   const { record } = newRecord('mig_1', move(), 7, NOW);
-  const msg = migrationMessage('proposal', record, { customerName: 'Bäckerei Huber', timezone: 'Europe/Berlin', siteNames: new Map([['nue', 'Nuremberg'], ['hel', 'Helsinki']]), link: 'https://hafen.example/v1/consent/tok' });
+  const msg = moveMessage('proposal', record, { customerName: 'Bäckerei Huber', timezone: 'Europe/Berlin', siteNames: new Map([['nue', 'Nuremberg'], ['hel', 'Helsinki']]), link: 'https://hafen.example/v1/consent/tok' });
   assert.equal(msg.title, 'Proposed maintenance: shop moves to Helsinki');
   assert.match(msg.text, /^Dear Bäckerei Huber,\n\nshop moves from Nuremberg to Helsinki on Thursday, 3 December 2026 at 22:00 CET \(2026-12-03 21:00 UTC\)\.\nIt will be unavailable for about 4 min;/);
   assert.match(msg.text, /here: https:\/\/hafen\.example\/v1\/consent\/tok\nWe need your answer by Thursday, 3 December 2026 at 20:00 CET; without it nothing happens\./);

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { answer, newRecord } from './consent.js';
-import { migrationMessage } from './messages.js';
+import { moveMessage } from './messages.js';
 import { copyView, moveOrders } from './copy-orders.js';
 import { advanceCutover, copyOrder, cutoverMaintenance, type CopyReport, type CutoverOptions, type CutoverView } from './cutover.js';
-import type { MigrationRecord } from './record.js';
+import type { MoveRecord } from './record.js';
 import { control, overlayOf, startRun } from './run.js';
 import type { ScheduledMove } from './waves.js';
 
@@ -22,7 +22,7 @@ const healthy = { state: 'healthy' as const };
 const starting = { state: 'starting' as const };
 const started = () => startRun(newRecord('mig_1', move, 1, new Date(T0)).record, new Date(T0)).record;
 const view = (v: Partial<CutoverView> = {}): CutoverView => ({ sourceStopped: false, source: healthy, target: starting, ...v });
-const done = (r: MigrationRecord, o: Partial<CopyReport> = {}): CopyReport => ({ id: copyOrder(r)!.id, state: 'done', bytes: 1000, seconds: 1, ...o });
+const done = (r: MoveRecord, o: Partial<CopyReport> = {}): CopyReport => ({ id: copyOrder(r)!.id, state: 'done', bytes: 1000, seconds: 1, ...o });
 
 test('a cutover: pre-copy rounds until one is short, ready, stop, final copy with checksums, start, verify, finish; with the overlay of each phase', () => {
   let r = started();
@@ -68,9 +68,9 @@ test('a cutover: pre-copy rounds until one is short, ready, stop, final copy wit
 });
 
 test('a cutover rolls back on a failed copy, different checksums, a target not healthy in time or falling ill, and an abort; the source comes back on its own data', () => {
-  const upTo = (phase: string): MigrationRecord => {
+  const upTo = (phase: string): MoveRecord => {
     let r = started();
-    const script: [CutoverView | ((r: MigrationRecord) => CutoverView), number][] = [
+    const script: [CutoverView | ((r: MoveRecord) => CutoverView), number][] = [
       [(x) => view({ copy: done(x) }), 5],
       [view(), 10],
       [view({ sourceStopped: true }), 11],
@@ -84,7 +84,7 @@ test('a cutover rolls back on a failed copy, different checksums, a target not h
     assert.equal(r.run!.phase, phase);
     return r;
   };
-  const back = (r: MigrationRecord, v: CutoverView, s: number) => advanceCutover(r, v, at(s), O)!.record.run!;
+  const back = (r: MoveRecord, v: CutoverView, s: number) => advanceCutover(r, v, at(s), O)!.record.run!;
   assert.match(back(upTo('copying'), view({ copy: { id: 'mig_1/copy-1', state: 'failed', error: 'denied' } }), 3).reason!, /the pre-copy failed: denied/);
   assert.equal(back(upTo('copying'), view({ copy: { id: 'mig_1/copy-1', state: 'failed' } }), 3).stoppedAt, undefined, 'never stopped');
   assert.match(back(upTo('stopping'), view(), 40).reason!, /did not stop at hel within 20 s/);
@@ -134,9 +134,9 @@ test('copy orders: the target pulls every moving unit, the source lets the repor
 test('the customer is told when the copy begins (and when the switch is), and afterwards how long the app was down', () => {
   const ctx = { customerName: 'Verlag Nord', timezone: 'Europe/Berlin', siteNames: new Map([['hel', 'Helsinki'], ['nue', 'Nuremberg']]) };
   const r = started();
-  assert.match(migrationMessage('started', r, ctx).text, /We have started copying the data of ledger from Helsinki to Nuremberg while it runs; the switch is on Tuesday, 1 December 2026 at 02:00 CET/);
+  assert.match(moveMessage('started', r, ctx).text, /We have started copying the data of ledger from Helsinki to Nuremberg while it runs; the switch is on Tuesday, 1 December 2026 at 02:00 CET/);
   const done = { ...r, state: 'done' as const, run: { ...r.run!, downtimeSeconds: 11 } };
-  assert.match(migrationMessage('finished', done, ctx).text, /ledger now runs at Nuremberg; the move is complete\. It was unavailable for 11 s\./);
+  assert.match(moveMessage('finished', done, ctx).text, /ledger now runs at Nuremberg; the move is complete\. It was unavailable for 11 s\./);
 });
 
 test('the customer may still decline while the data is only copied; once the app is stopped, only the team can stop the move', () => {

@@ -7,7 +7,7 @@
 import type { MoveAccessGrant, MoveAgentReport, MoveCopyOrder } from '../render/move-orders.js';
 import { unitName } from '../render/names.js';
 import { copyOrder, type CopyReport } from './cutover.js';
-import type { MigrationRecord, RunPhase } from './record.js';
+import type { MoveRecord, RunPhase } from './record.js';
 
 export interface OrderContext {
   /** Where a host is reached (its agent's address, else its IPAM address). */
@@ -21,10 +21,10 @@ export interface OrderContext {
 
 const COPYING = new Set<RunPhase>(['copying', 'ready', 'stopping', 'syncing']);
 
-const copying = (r: MigrationRecord) => r.state === 'running' && r.move.strategy === 'cutover' && r.run !== undefined && COPYING.has(r.run.phase);
+const copying = (r: MoveRecord) => r.state === 'running' && r.move.strategy === 'cutover' && r.run !== undefined && COPYING.has(r.run.phase);
 
 /** The move orders of one host. */
-export function moveOrders(records: readonly MigrationRecord[], host: string, ctx: OrderContext): { copies: MoveCopyOrder[]; access: MoveAccessGrant[] } {
+export function moveOrders(records: readonly MoveRecord[], host: string, ctx: OrderContext): { copies: MoveCopyOrder[]; access: MoveAccessGrant[] } {
   const copies: MoveCopyOrder[] = [];
   const access: MoveAccessGrant[] = [];
   for (const r of records) {
@@ -49,7 +49,7 @@ export function moveOrders(records: readonly MigrationRecord[], host: string, ct
 }
 
 /** The copy a cutover asked for, over all its units as their target hosts report them. */
-export function copyView(r: MigrationRecord, reportOf: (host: string) => MoveAgentReport | undefined): CopyReport | undefined {
+export function copyView(r: MoveRecord, reportOf: (host: string) => MoveAgentReport | undefined): CopyReport | undefined {
   const order = copyOrder(r);
   if (!order) return undefined;
   const seen = r.move.targets.map((t) => reportOf(t.to)?.copies.find((c) => c.id === order.id && c.unit === unitName(r.move.app, t.replica)));

@@ -4,7 +4,7 @@
  * own time zone and in UTC.
  */
 import { fmtDuration } from './estimate.js';
-import type { MigrationRecord } from './consent.js';
+import type { MoveRecord } from './consent.js';
 
 export type MessageKind = 'proposal' | 'reminder' | 'announcement' | 'expired' | 'cancelled' | 'answered' | 'started' | 'finished' | 'rolled-back';
 
@@ -26,7 +26,7 @@ export function localTime(iso: string, timeZone: string): string {
   return new Intl.DateTimeFormat('en-GB', { timeZone, weekday: 'long', day: 'numeric', month: 'long', year: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZoneName: 'short' }).format(new Date(iso));
 }
 
-export function migrationMessage(kind: MessageKind, r: MigrationRecord, ctx: MessageContext): Message {
+export function moveMessage(kind: MessageKind, r: MoveRecord, ctx: MessageContext): Message {
   const m = r.move;
   const site = (id: string) => ctx.siteNames.get(id) ?? id;
   const when = `${localTime(m.start, ctx.timezone)} (${m.start.slice(0, 16).replace('T', ' ')} UTC)`;

@@ -6,50 +6,58 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { HafenError } from '../../lib/errors.js';
-import type { ControllerService } from '../service.js';
-import { requireReader, requireRole } from './auth.js';
+import { type Credentials, requireReader, requireRole } from './auth.js';
 import { consentPage } from './consent-page.js';
-import { ConsentLinkBody, MigrationConsentBody, MigrationProposeBody } from './schemas.js';
+import { ConsentLinkBody, MoveConsentBody, MoveProposeBody } from './schemas.js';
 import { body } from './validate.js';
+import type { Store } from '../store/store.js';
+import type { Moves } from '../moves.js';
 
-export function migrationRoutes(app: FastifyInstance, service: ControllerService): void {
-  const m = service.migrations;
+/** What the move routes need: the moves and their events. */
+export interface MovesApi {
+  auth: Credentials;
+  store: Pick<Store, 'moveEvents' | 'moves'>;
+  moves: Pick<Moves, 'answerByOperator' | 'answerByToken' | 'byToken' | 'cancel' | 'control' | 'customerView' | 'get' | 'propose'>;
+}
+
+export function moveRoutes(app: FastifyInstance, api: MovesApi): void {
+  const m = api.moves;
   app.post('/v1/migrations', async (req, reply) => {
-    const who = await requireRole(service.store, req, 'operator');
-    const b = body(MigrationProposeBody, req);
+    const who = await requireRole(api.auth, req, 'operator');
+    const b = body(MoveProposeBody, req);
     const proposal = await m.propose({ to: b.to, ...(b.apps ? { apps: b.apps } : {}), ...(b.share !== undefined ? { share: b.share } : {}), ...(b.from ? { from: b.from } : {}), ...(b.start ? { start: b.start } : {}), ...(b.days ? { days: b.days } : {}) }, who.name);
     return reply.code(201).send(proposal);
   });
 
   app.get<{ Querystring: { open?: string; limit?: string } }>('/v1/migrations', async (req) => {
-    const who = await requireReader(service.store, req);
+    const who = await requireReader(api.auth, req);
     const limit = Math.min(Math.max(Number(req.query.limit ?? 200) || 200, 1), 10_000);
-    const all = await service.store.migrations({ open: req.query.open === '1' || req.query.open === 'true', limit: who.customer === undefined ? limit : 10_000 });
+    const all = await api.store.moves({ open: req.query.open === '1' || req.query.open === 'true', limit: who.customer === undefined ? limit : 10_000 });
     return { migrations: who.customer === undefined ? all : all.filter((x) => x.customer === who.customer).slice(0, limit) };
   });
 
   app.get<{ Params: { id: string } }>('/v1/migrations/:id', async (req) => {
-    const who = await requireReader(service.store, req);
+    const who = await requireReader(api.auth, req);
     const migration = await m.get(req.params.id);
     // Another customer's move does not exist for a customer's token.
     if (who.customer !== undefined && migration.customer !== who.customer) throw new HafenError('HAFEN_MIGRATE_NOT_FOUND', `no migration ${req.params.id}`);
-    return { migration, events: await service.store.migrationEvents(req.params.id) };
+    return { migration, events: await api.store.moveEvents(req.params.id) };
   });
 
   app.post<{ Params: { id: string } }>('/v1/migrations/:id/consent', async (req) => {
-    const who = await requireRole(service.store, req, 'operator');
-    const b = body(MigrationConsentBody, req);
+    const who = await requireRole(api.auth, req, 'operator');
+    const b = body(MoveConsentBody, req);
     return { migration: await m.answerByOperator(req.params.id, { decision: b.decision, by: b.by, ...(b.note ? { note: b.note } : {}) }, who.name) };
   });
 
   app.post<{ Params: { id: string } }>('/v1/migrations/:id/cancel', async (req) => {
-    const who = await requireRole(service.store, req, 'operator');
+    const who = await requireRole(api.auth, req, 'operator');
     return { migration: await m.cancel(req.params.id, who.name) };
   });
 
   for (const action of ['pause', 'resume', 'abort'] as const) {
     app.post<{ Params: { id: string } }>(`/v1/migrations/:id/${action}`, async (req) => {
-      const who = await requireRole(service.store, req, 'operator');
+      const who = await requireRole(api.auth, req, 'operator');
       return { migration: await m.control(req.params.id, action, who.name) };
     });
   }

@@ -15,9 +15,9 @@
  * returns to the source (which never stopped), the target drains, then goes. Pause holds a
  * move where it is (its weights stay) until resumed.
  */
-import type { MigrationEvent, MigrationRecord, MigrationRun, RunPhase } from './record.js';
+import type { MoveEvent, MoveRecord, MoveRun, RunPhase } from './record.js';
 
-export type { MigrationRun, RunPhase };
+export type { MoveRun, RunPhase };
 
 export interface RunOptions {
   /** The target's share of the traffic at each step (percent). */
@@ -37,8 +37,8 @@ export interface TargetView {
 }
 
 export interface RunStep {
-  record: MigrationRecord;
-  event?: MigrationEvent;
+  record: MoveRecord;
+  event?: MoveEvent;
   /** The caller must store a revision that places the replica at the target, then call `finished`. */
   finish?: boolean;
 }
@@ -46,14 +46,14 @@ export interface RunStep {
 export const secondsSince = (iso: string, now: Date) => (now.getTime() - Date.parse(iso)) / 1000;
 
 /** A run's next step: the changed run in a new phase time (a step of its own), with its event when there is a detail to record. */
-export function transition(r: MigrationRecord, now: Date, run: Partial<MigrationRun>, detail?: string, kind: MigrationEvent['kind'] = 'step'): RunStep {
+export function transition(r: MoveRecord, now: Date, run: Partial<MoveRun>, detail?: string, kind: MoveEvent['kind'] = 'step'): RunStep {
   const at = now.toISOString();
-  const next: MigrationRun = { ...r.run!, ...run, phaseSince: at };
+  const next: MoveRun = { ...r.run!, ...run, phaseSince: at };
   return { record: { ...r, run: next, updatedAt: at }, ...(detail ? { event: { migration: r.id, at, kind, detail } } : {}) };
 }
 
 /** Starts an accepted move whose time has come (the caller checked `mayRun`). */
-export function startRun(r: MigrationRecord, now: Date): RunStep {
+export function startRun(r: MoveRecord, now: Date): RunStep {
   const at = now.toISOString();
   const m = r.move;
   if (m.strategy === 'cutover') {
@@ -69,7 +69,7 @@ export function startRun(r: MigrationRecord, now: Date): RunStep {
 }
 
 /** One step of a running move given what the target's host reports. */
-export function advanceRun(r: MigrationRecord, target: TargetView, now: Date, o: RunOptions = DEFAULT_RUN): RunStep | undefined {
+export function advanceRun(r: MoveRecord, target: TargetView, now: Date, o: RunOptions = DEFAULT_RUN): RunStep | undefined {
   const run = r.run;
   if (r.state !== 'running' || !run || run.paused) return undefined;
   const held = secondsSince(run.phaseSince, now);
@@ -100,13 +100,13 @@ export function advanceRun(r: MigrationRecord, target: TargetView, now: Date, o:
 }
 
 /** The revision placing the replica at the target is stored: the move is done. */
-export function finished(r: MigrationRecord, now: Date, revision: number): RunStep {
+export function finished(r: MoveRecord, now: Date, revision: number): RunStep {
   const at = now.toISOString();
   return { record: { ...r, state: 'done', updatedAt: at }, event: { migration: r.id, at, kind: 'done', detail: `done: revision ${revision} places ${r.move.app} at ${r.move.to}; the source replica stops` } };
 }
 
 /** Pause, resume or abort (abort rolls back; a move placing its revision can no longer be stopped). */
-export function control(r: MigrationRecord, action: 'pause' | 'resume' | 'abort', by: string, now: Date): RunStep | { error: string } {
+export function control(r: MoveRecord, action: 'pause' | 'resume' | 'abort', by: string, now: Date): RunStep | { error: string } {
   const run = r.run;
   if (r.state !== 'running' || !run) return { error: `migration ${r.id} is ${r.state}: only a running move can be ${action === 'abort' ? 'aborted' : `${action}d`}${r.state === 'accepted' || r.state === 'proposed' ? ' (cancel it instead)' : ''}` };
   if (run.phase === 'finishing') return { error: `migration ${r.id} is placing its final revision: it can no longer be ${action === 'abort' ? 'aborted' : `${action}d`}` };
@@ -140,7 +140,7 @@ export interface MoveOverlay {
 const CUTOVER_TARGET_RUNS = new Set<RunPhase>(['starting', 'verifying', 'finishing']);
 const CUTOVER_SOURCE_STOPS = new Set<RunPhase>(['stopping', 'syncing', 'starting', 'verifying', 'finishing']);
 
-export function overlayOf(records: readonly MigrationRecord[], o: RunOptions = DEFAULT_RUN): MoveOverlay[] {
+export function overlayOf(records: readonly MoveRecord[], o: RunOptions = DEFAULT_RUN): MoveOverlay[] {
   const out: MoveOverlay[] = [];
   for (const r of records) {
     const run = r.run;

@@ -1,11 +1,11 @@
 /** The migration API's bodies and answers (moves between sites and their consent), shared by the controller and the CLI. */
-import type { MigrationState, Decision, MigrationEvent, MigrationRecord } from '../core/migration/consent.js';
-import type { MoveProblem } from '../core/migration/moves.js';
-import type { WavePlan } from '../core/migration/waves.js';
+import type { MoveState, Decision, MoveEvent, MoveRecord } from '../core/move/consent.js';
+import type { MoveProblem } from '../core/move/moves.js';
+import type { WavePlan } from '../core/move/waves.js';
 
-export type { MigrationState, Decision, MigrationEvent, MigrationRecord };
+export type { MoveState, Decision, MoveEvent, MoveRecord };
 
-export interface MigrationProposeRequest {
+export interface MoveProposeRequest {
   apps?: string[];
   /** Share of the customers, 0 to 1. */
   share?: number;
@@ -15,11 +15,11 @@ export interface MigrationProposeRequest {
   days?: number;
 }
 
-export interface MigrationProposal {
+export interface MoveProposal {
   revision: number;
   plan: Omit<WavePlan, 'placements'>;
   problems: MoveProblem[];
-  migrations: MigrationRecord[];
+  migrations: MoveRecord[];
   /** What could not be sent, and why. */
   warnings: string[];
 }

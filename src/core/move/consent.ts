@@ -9,19 +9,19 @@
  */
 import type { ScheduledMove } from './waves.js';
 
-import type { ConsentAnswer, MigrationState, Decision, MigrationEvent, MigrationRecord } from './record.js';
+import type { ConsentAnswer, MoveState, Decision, MoveEvent, MoveRecord } from './record.js';
 
-export type { ConsentAnswer, MigrationState, Decision, MigrationEvent, MigrationRecord };
+export type { ConsentAnswer, MoveState, Decision, MoveEvent, MoveRecord };
 export const DECISIONS: readonly Decision[] = ['accept', 'decline', 'another-window'];
 
 /** How long before its start a move must be agreed: the team needs to know the night's work. */
 export const ANSWER_LEAD_MS = 2 * 3_600_000;
 
-export function newRecord(id: string, move: ScheduledMove, revision: number, now: Date): { record: MigrationRecord; event: MigrationEvent } {
+export function newRecord(id: string, move: ScheduledMove, revision: number, now: Date): { record: MoveRecord; event: MoveEvent } {
   const at = now.toISOString();
   const needed = move.consent === 'required';
   const answerBy = new Date(Math.max(now.getTime(), Date.parse(move.start) - ANSWER_LEAD_MS)).toISOString();
-  const record: MigrationRecord = {
+  const record: MoveRecord = {
     id,
     app: move.app,
     customer: move.customer,
@@ -33,17 +33,17 @@ export function newRecord(id: string, move: ScheduledMove, revision: number, now
     updatedAt: at,
   };
   const when = `${move.start} to ${move.end}`;
-  const event: MigrationEvent = needed
+  const event: MoveEvent = needed
     ? { migration: id, at, kind: 'proposed', detail: `${move.app} ${move.from} → ${move.to} (${move.strategy}) proposed to ${move.customer} for ${when}; answer due by ${answerBy}` }
     : { migration: id, at, kind: 'announced', detail: `${move.app} ${move.from} → ${move.to} (live, no downtime) announced to ${move.customer} for ${when}: the customer chose liveMoves: announce` };
   return { record, event };
 }
 
 /** A cutover copying its data before its time: nothing is stopped yet, so the customer may still say no (the copy then stops). */
-export const preCopying = (r: MigrationRecord): boolean => r.state === 'running' && (r.run?.phase === 'copying' || r.run?.phase === 'ready');
+export const preCopying = (r: MoveRecord): boolean => r.state === 'running' && (r.run?.phase === 'copying' || r.run?.phase === 'ready');
 
 /** Records an answer. Only a proposal still open can be answered; an accepted move can still be declined until it starts. */
-export function answer(r: MigrationRecord, a: ConsentAnswer): { record: MigrationRecord; event: MigrationEvent } | { error: string } {
+export function answer(r: MoveRecord, a: ConsentAnswer): { record: MoveRecord; event: MoveEvent } | { error: string } {
   const started = Date.parse(a.at) >= Date.parse(r.move.start);
   const open = r.state === 'proposed' || ((r.state === 'accepted' || preCopying(r)) && a.decision !== 'accept' && !started);
   if (!open) {
@@ -51,14 +51,14 @@ export function answer(r: MigrationRecord, a: ConsentAnswer): { record: Migratio
     if (r.state === 'accepted' || r.state === 'running') return { error: `migration ${r.id} has started; ask the team to stop it` };
     return { error: `migration ${r.id} is ${r.state}: there is nothing to answer` };
   }
-  const state: MigrationState = a.decision === 'accept' ? 'accepted' : a.decision === 'decline' ? 'declined' : 'another-window';
-  const record: MigrationRecord = { ...r, state, consent: { ...r.consent, answer: a }, updatedAt: a.at };
+  const state: MoveState = a.decision === 'accept' ? 'accepted' : a.decision === 'decline' ? 'declined' : 'another-window';
+  const record: MoveRecord = { ...r, state, consent: { ...r.consent, answer: a }, updatedAt: a.at };
   const what = a.decision === 'accept' ? 'accepted' : a.decision === 'decline' ? 'declined' : 'asked for another window';
   return { record, event: { migration: r.id, at: a.at, kind: 'answered', detail: `${a.by} ${what} (${a.via})${a.note ? `: ${a.note}` : ''}` } };
 }
 
 /** Cancels a move that is not running (an operator's decision); the customer is told. */
-export function cancel(r: MigrationRecord, by: string, now: Date): { record: MigrationRecord; event: MigrationEvent } | { error: string } {
+export function cancel(r: MoveRecord, by: string, now: Date): { record: MoveRecord; event: MoveEvent } | { error: string } {
   if (r.state === 'running') return { error: `migration ${r.id} is running: abort it instead` };
   if (r.state !== 'proposed' && r.state !== 'accepted') return { error: `migration ${r.id} is ${r.state}: only a proposed or accepted move can be cancelled` };
   const at = now.toISOString();
@@ -69,7 +69,7 @@ export function cancel(r: MigrationRecord, by: string, now: Date): { record: Mig
  * What time does to an open proposal: expired once its answer is overdue, else a reminder when
  * `remindEveryMs` has passed since the proposal or the last reminder.
  */
-export function step(r: MigrationRecord, now: Date, remindEveryMs: number): { record: MigrationRecord; event: MigrationEvent; notify: 'reminder' | 'expired' } | undefined {
+export function step(r: MoveRecord, now: Date, remindEveryMs: number): { record: MoveRecord; event: MoveEvent; notify: 'reminder' | 'expired' } | undefined {
   if (r.state !== 'proposed') return undefined;
   const t = now.getTime();
   const at = now.toISOString();
@@ -83,7 +83,7 @@ export function step(r: MigrationRecord, now: Date, remindEveryMs: number): { re
 }
 
 /** The one gate of execution: accepted (by the customer, an operator, or the announce policy), and its time has come. */
-export function mayRun(r: MigrationRecord, now: Date): boolean {
+export function mayRun(r: MoveRecord, now: Date): boolean {
   return r.state === 'accepted' && r.consent.answer?.decision === 'accept' && now.getTime() >= Date.parse(runsFrom(r.move));
 }
 

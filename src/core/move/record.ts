@@ -2,7 +2,7 @@
 import type { ScheduledMove } from './waves.js';
 
 /** Consent first (proposed … cancelled), then the run (running, done, rolled-back). */
-export type MigrationState = 'proposed' | 'accepted' | 'declined' | 'another-window' | 'expired' | 'cancelled' | 'running' | 'done' | 'rolled-back';
+export type MoveState = 'proposed' | 'accepted' | 'declined' | 'another-window' | 'expired' | 'cancelled' | 'running' | 'done' | 'rolled-back';
 export type Decision = 'accept' | 'decline' | 'another-window';
 
 export interface ConsentAnswer {
@@ -14,7 +14,7 @@ export interface ConsentAnswer {
   note?: string;
 }
 
-export interface MigrationRecord {
+export interface MoveRecord {
   /** "mig_" and 16 hex digits. */
   id: string;
   app: string;
@@ -22,7 +22,7 @@ export interface MigrationRecord {
   /** The fleet revision it was planned on. */
   revision: number;
   move: ScheduledMove;
-  state: MigrationState;
+  state: MoveState;
   consent: {
     needed: boolean;
     proposedAt: string;
@@ -33,13 +33,13 @@ export interface MigrationRecord {
     answer?: ConsentAnswer;
   };
   /** The run, once started. */
-  run?: MigrationRun;
+  run?: MoveRun;
   createdAt: string;
   updatedAt: string;
 }
 
 /** Something that happened to a migration, for the record ("every step is recorded"). */
-export interface MigrationEvent {
+export interface MoveEvent {
   migration: string;
   at: string;
   kind: 'proposed' | 'announced' | 'reminded' | 'answered' | 'expired' | 'cancelled' | 'started' | 'step' | 'rollback' | 'rolled-back' | 'done' | 'paused' | 'resumed' | 'not-sent';
@@ -62,7 +62,7 @@ export interface CopyRound {
   at: string;
 }
 
-export interface MigrationRun {
+export interface MoveRun {
   phase: RunPhase;
   /** Index into the weights while shifting. */
   step: number;

@@ -3,13 +3,13 @@
  * statements. ("site migrations": moves of apps between sites, not schema migrations.)
  */
 import type Database from 'better-sqlite3';
-import type { MigrationEvent, MigrationRecord } from '../../core/migration/consent.js';
-import type { MigrationCommit } from './store.js';
+import type { MoveEvent, MoveRecord } from '../../core/move/consent.js';
+import type { MoveCommit } from './store.js';
 
 type Stmt = (sql: string) => Database.Statement;
 
 /** Writes records (new or changed), events and notifications; call inside a transaction. */
-export function writeMigrations(stmt: Stmt, c: MigrationCommit): void {
+export function writeMoves(stmt: Stmt, c: MoveCommit): void {
   const put = stmt(
     `INSERT INTO site_migrations (id, app, customer, state, token_hash, data, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT(id) DO UPDATE SET state = excluded.state, data = excluded.data, token_hash = COALESCE(excluded.token_hash, site_migrations.token_hash)`,
@@ -27,15 +27,15 @@ export function writeMigrations(stmt: Stmt, c: MigrationCommit): void {
 /** Moves not over yet: waiting for an answer, for their time, or running. */
 const OPEN = ['proposed', 'accepted', 'running'];
 
-export function readMigrations(stmt: Stmt, q: { id?: string; tokenHash?: string; open?: boolean; limit: number }): MigrationRecord[] {
+export function readMoves(stmt: Stmt, q: { id?: string; tokenHash?: string; open?: boolean; limit: number }): MoveRecord[] {
   let rows: { data: string }[];
   if (q.id !== undefined) rows = stmt('SELECT data FROM site_migrations WHERE id = ?').all(q.id) as { data: string }[];
   else if (q.tokenHash !== undefined) rows = stmt('SELECT data FROM site_migrations WHERE token_hash = ?').all(q.tokenHash) as { data: string }[];
   else if (q.open) rows = stmt(`SELECT data FROM site_migrations WHERE state IN (${OPEN.map(() => '?').join(', ')}) ORDER BY created_at DESC, id LIMIT ?`).all(...OPEN, q.limit) as { data: string }[];
   else rows = stmt('SELECT data FROM site_migrations ORDER BY created_at DESC, id LIMIT ?').all(q.limit) as { data: string }[];
-  return rows.map((r) => JSON.parse(r.data) as MigrationRecord);
+  return rows.map((r) => JSON.parse(r.data) as MoveRecord);
 }
 
-export function readMigrationEvents(stmt: Stmt, migration: string): MigrationEvent[] {
-  return stmt('SELECT migration, at, kind, detail FROM site_migration_events WHERE migration = ? ORDER BY id').all(migration) as MigrationEvent[];
+export function readMoveEvents(stmt: Stmt, migration: string): MoveEvent[] {
+  return stmt('SELECT migration, at, kind, detail FROM site_migration_events WHERE migration = ? ORDER BY id').all(migration) as MoveEvent[];
 }

@@ -2,16 +2,16 @@
  * The migrations page (pure, unit-tested): moves by the night they are planned for (the
  * calendar), each customer's answers, and how far running moves have come.
  */
-import type { MigrationRecord } from '../client/migration-types.js';
+import type { MoveRecord } from '../client/move-types.js';
 
 export interface CalendarDay {
   day: string;
-  moves: MigrationRecord[];
+  moves: MoveRecord[];
 }
 
 /** Moves not ended badly, by their wave (the UTC date their night begins), soonest first. */
-export function calendar(moves: readonly MigrationRecord[]): CalendarDay[] {
-  const by = new Map<string, MigrationRecord[]>();
+export function calendar(moves: readonly MoveRecord[]): CalendarDay[] {
+  const by = new Map<string, MoveRecord[]>();
   for (const m of moves) {
     if (m.state === 'cancelled' || m.state === 'expired' || m.state === 'declined') continue;
     by.set(m.move.wave, [...(by.get(m.move.wave) ?? []), m]);
@@ -20,7 +20,7 @@ export function calendar(moves: readonly MigrationRecord[]): CalendarDay[] {
 }
 
 /** Per customer: how many of its moves wait for an answer, were accepted or declined. */
-export function consentByCustomer(moves: readonly MigrationRecord[]): { customer: string; waiting: number; accepted: number; declined: number; other: number }[] {
+export function consentByCustomer(moves: readonly MoveRecord[]): { customer: string; waiting: number; accepted: number; declined: number; other: number }[] {
   const by = new Map<string, { customer: string; waiting: number; accepted: number; declined: number; other: number }>();
   for (const m of moves) {
     const row = by.get(m.customer) ?? { customer: m.customer, waiting: 0, accepted: 0, declined: 0, other: 0 };
@@ -34,7 +34,7 @@ export function consentByCustomer(moves: readonly MigrationRecord[]): { customer
 }
 
 /** A running move's progress: its phase, and for a cutover the bytes copied of the planned. */
-export function progress(m: MigrationRecord): { phase: string; copied?: number; planned?: number; downtimeSeconds?: number } {
+export function progress(m: MoveRecord): { phase: string; copied?: number; planned?: number; downtimeSeconds?: number } {
   const run = m.run;
   if (!run) return { phase: m.state };
   const copies = run.copies ?? [];

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import type { RouteTable } from '../render/routes.js';
 import { newRecord } from './consent.js';
 import { overlayRoutes, overlayUnits } from './overlay.js';
-import type { MigrationRecord } from './record.js';
+import type { MoveRecord } from './record.js';
 import { advanceRun, control, finished, overlayOf, startRun, targetView, type RunOptions, type TargetView } from './run.js';
 import type { ScheduledMove } from './waves.js';
 
@@ -20,7 +20,7 @@ const healthy: TargetView = { state: 'healthy' };
 const started = () => startRun(newRecord('mig_1', move, 1, T0).record, T0).record;
 
 test('a live move: starting → shifting 10/50/100 → draining → finishing (a revision) → done, with the overlay of each phase', () => {
-  let r: MigrationRecord = started();
+  let r: MoveRecord = started();
   const phases: string[] = [];
   const overlays: string[] = [];
   const see = () => {

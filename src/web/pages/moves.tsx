@@ -1,11 +1,11 @@
 import { formatBytes, percent, when } from '../format.js';
-import { calendar, consentByCustomer, progress } from '../migrations-view.js';
+import { calendar, consentByCustomer, progress } from '../moves-view.js';
 import { Page, State } from '../parts';
 import { usePoll } from '../poll.js';
 
 /** Migrations: running moves with their progress, the calendar of planned ones, consent per customer. */
-export function MigrationsPage() {
-  const polled = usePoll((c) => c.migrations({ limit: 1000 }));
+export function MovesPage() {
+  const polled = usePoll((c) => c.moves({ limit: 1000 }));
   return (
     <Page title="Migrations" polled={polled}>
       {({ migrations }) => {

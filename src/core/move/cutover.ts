@@ -19,7 +19,7 @@
  */
 import { formatBytes } from '../fleet/units.js';
 import type { CopyReport } from '../render/move-orders.js';
-import type { CopyRound, MigrationRecord } from './record.js';
+import type { CopyRound, MoveRecord } from './record.js';
 import { secondsSince, transition as to, type RunStep, type TargetView } from './run.js';
 
 export type { CopyReport };
@@ -49,7 +49,7 @@ export interface CutoverView {
 }
 
 /** The copy the target host's agent is asked to make now, if any. */
-export function copyOrder(r: MigrationRecord): { id: string; final: boolean } | undefined {
+export function copyOrder(r: MoveRecord): { id: string; final: boolean } | undefined {
   const run = r.run;
   if (r.state !== 'running' || !run || run.paused) return undefined;
   if (run.phase === 'copying') return { id: `${r.id}/copy-${(run.copies?.length ?? 0) + 1}`, final: false };
@@ -58,7 +58,7 @@ export function copyOrder(r: MigrationRecord): { id: string; final: boolean } | 
 }
 
 /** One step of a running cutover given what the hosts report. */
-export function advanceCutover(r: MigrationRecord, view: CutoverView, now: Date, o: CutoverOptions = DEFAULT_CUTOVER): RunStep | undefined {
+export function advanceCutover(r: MoveRecord, view: CutoverView, now: Date, o: CutoverOptions = DEFAULT_CUTOVER): RunStep | undefined {
   const run = r.run;
   if (r.state !== 'running' || !run || run.paused) return undefined;
   const held = secondsSince(run.phaseSince, now);
@@ -69,7 +69,7 @@ export function advanceCutover(r: MigrationRecord, view: CutoverView, now: Date,
   // Too late in the window to stop, copy, start and still have room to roll back: no downtime today.
   const end = r.move.window ? Date.parse(r.move.window.end) : undefined;
   const tooLate = end !== undefined && now.getTime() + 2 * r.move.downtimeSeconds * 1000 > end;
-  const stop = (rec: MigrationRecord, why: string): RunStep => {
+  const stop = (rec: MoveRecord, why: string): RunStep => {
     if (tooLate) return to(rec, now, { phase: 'rolling-back', reason: `too late in the maintenance window (it ends ${r.move.window!.end}) to stop the app; it was not stopped` }, 'rolling back: too late in the maintenance window to stop the app', 'rollback');
     return to(rec, now, { phase: 'stopping', stoppedAt: now.toISOString() }, `${why}; stopping ${r.move.app} at ${r.move.from}: the downtime begins`);
   };
@@ -83,7 +83,7 @@ export function advanceCutover(r: MigrationRecord, view: CutoverView, now: Date,
       const said = `pre-copy round ${n}: ${formatBytes(done.bytes)} in ${done.seconds.toFixed(1)} s`;
       const close = done.seconds <= o.closeSeconds || n >= o.rounds;
       if (!close) return to(r, now, { copies }, `${said}; copying what changed meanwhile`);
-      const next: MigrationRecord = { ...r, run: { ...run, copies } };
+      const next: MoveRecord = { ...r, run: { ...run, copies } };
       if (due) return stop(next, said);
       return to(next, now, { phase: 'ready' }, `${said}; the copy is close: waiting for ${r.move.start}`);
     }
@@ -135,7 +135,7 @@ export function advanceCutover(r: MigrationRecord, view: CutoverView, now: Date,
  * stop while the move runs (its checks fail by plan), five minutes ahead at a time, so a move
  * that ends, or a controller that stops evaluating, leaves nothing muted for long.
  */
-export function cutoverMaintenance(records: readonly MigrationRecord[], now: Date): { id: string; from: string; to: string; app: string; comment: string }[] {
+export function cutoverMaintenance(records: readonly MoveRecord[], now: Date): { id: string; from: string; to: string; app: string; comment: string }[] {
   return records
     .filter((r) => r.state === 'running' && r.move.strategy === 'cutover' && r.run?.stoppedAt !== undefined)
     .map((r) => ({ id: `migration-${r.id}`, from: r.run!.stoppedAt!, to: new Date(now.getTime() + 300_000).toISOString(), app: r.move.app, comment: `cutover ${r.id}: ${r.move.app} moves from ${r.move.from} to ${r.move.to} (${r.run!.phase})` }));

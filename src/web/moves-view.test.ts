@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { MigrationRecord } from '../client/migration-types.js';
-import { calendar, consentByCustomer, progress } from './migrations-view.js';
+import type { MoveRecord } from '../client/move-types.js';
+import { calendar, consentByCustomer, progress } from './moves-view.js';
 
-const m = (id: string, customer: string, state: MigrationRecord['state'], wave: string, start: string, extra: Partial<MigrationRecord> = {}): MigrationRecord =>
-  ({ id, app: id, customer, state, revision: 1, move: { wave, start, end: start, strategy: 'cutover', bytes: 1000, from: 'nue', to: 'hel' }, consent: { needed: true, proposedAt: '', reminders: [], answerBy: '' }, createdAt: '', updatedAt: '', ...extra }) as unknown as MigrationRecord;
+const m = (id: string, customer: string, state: MoveRecord['state'], wave: string, start: string, extra: Partial<MoveRecord> = {}): MoveRecord =>
+  ({ id, app: id, customer, state, revision: 1, move: { wave, start, end: start, strategy: 'cutover', bytes: 1000, from: 'nue', to: 'hel' }, consent: { needed: true, proposedAt: '', reminders: [], answerBy: '' }, createdAt: '', updatedAt: '', ...extra }) as unknown as MoveRecord;
 
 test('calendar: by wave, soonest first, without cancelled, expired or declined moves', () => {
   const days = calendar([m('b', 'x', 'accepted', '2026-12-02', '2026-12-02T23:00:00Z'), m('a', 'x', 'proposed', '2026-12-01', '2026-12-01T23:30:00Z'), m('c', 'y', 'proposed', '2026-12-01', '2026-12-01T22:00:00Z'), m('d', 'y', 'declined', '2026-12-01', '2026-12-01T22:00:00Z')]);
@@ -18,6 +18,6 @@ test('consent per customer: waiting first; running and done count as accepted', 
 
 test('progress of a cutover: bytes copied over all rounds of the planned; paused says so', () => {
   const run = { phase: 'copying', step: 0, phaseSince: '', startedAt: '', paused: true, copies: [{ round: 1, bytes: 800, seconds: 1, at: '' }, { round: 2, bytes: 50, seconds: 1, at: '' }] };
-  assert.deepEqual(progress(m('a', 'x', 'running', 'w', 's', { run } as Partial<MigrationRecord>)), { phase: 'copying (paused)', copied: 850, planned: 1000 });
+  assert.deepEqual(progress(m('a', 'x', 'running', 'w', 's', { run } as Partial<MoveRecord>)), { phase: 'copying (paused)', copied: 850, planned: 1000 });
   assert.deepEqual(progress(m('a', 'x', 'proposed', 'w', 's')), { phase: 'proposed' });
 });

@@ -1,33 +1,33 @@
 /**
- * Moves between sites as the controller keeps them (core/migration): proposed on the newest
+ * Moves between sites as the controller keeps them (core/move): proposed on the newest
  * revision's fleet and placements, one record per planned move, each with a consent link for
  * its customer; answered through that link or by an operator; reminded and expired by `tick`.
  * Every change is stored with its event and the notification it causes in one transaction, so
  * a restart neither repeats nor loses one. Accepted live moves run here once core `mayRun`
- * says so: live moves by core/migration/run.ts, cutovers by core/migration/cutover.ts (their
- * overlay and copy orders go to agents and proxies through the service).
+ * says so: live moves by core/move/run.ts, cutovers by core/move/cutover.ts (their
+ * overlay and copy orders go to agents and proxies through pulls.ts).
  */
 import { randomBytes } from 'node:crypto';
 import type { Fleet } from '../core/fleet/model.js';
 import { parseDuration } from '../core/fleet/schema/monitoring.js';
 import type { Notification } from '../core/alerting/groups.js';
-import { answer, cancel, mayRun, newRecord, preCopying, step, type ConsentAnswer, type Decision, type MigrationEvent, type MigrationRecord } from '../core/migration/consent.js';
-import { migrationMessage, type MessageKind } from '../core/migration/messages.js';
-import { advanceRun, control, DEFAULT_RUN, finished, overlayOf, startRun, targetView, type HostReportView, type MoveOverlay, type RunOptions, type RunStep } from '../core/migration/run.js';
-import { resolveMoves, shareRequests, type MoveRequest } from '../core/migration/moves.js';
-import { planWaves } from '../core/migration/waves.js';
-import { advanceCutover, cutoverMaintenance, DEFAULT_CUTOVER, type CutoverOptions } from '../core/migration/cutover.js';
-import { copyView, moveOrders } from '../core/migration/copy-orders.js';
+import { answer, cancel, mayRun, newRecord, preCopying, step, type ConsentAnswer, type Decision, type MoveEvent, type MoveRecord } from '../core/move/consent.js';
+import { moveMessage, type MessageKind } from '../core/move/messages.js';
+import { advanceRun, control, DEFAULT_RUN, finished, overlayOf, startRun, targetView, type HostReportView, type MoveOverlay, type RunOptions, type RunStep } from '../core/move/run.js';
+import { resolveMoves, shareRequests, type MoveRequest } from '../core/move/moves.js';
+import { planWaves } from '../core/move/waves.js';
+import { advanceCutover, cutoverMaintenance, DEFAULT_CUTOVER, type CutoverOptions } from '../core/move/cutover.js';
+import { copyView, moveOrders } from '../core/move/copy-orders.js';
 import type { MoveAccessGrant, MoveAgentReport, MoveCopyOrder } from '../core/render/move-orders.js';
 import { unitName } from '../core/render/names.js';
 import type { HostReport } from '../core/report/host-report.js';
 import { HafenError } from '../lib/errors.js';
 import { hashToken } from '../lib/secrets.js';
 import type { Snapshot } from './snapshot.js';
-import type { MigrationCommit, Store } from './store/store.js';
-import type { MigrationProposal, MigrationProposeRequest } from '../client/migration-types.js';
+import type { MoveCommit, Store } from './store/store.js';
+import type { MoveProposal, MoveProposeRequest } from '../client/move-types.js';
 
-export type { MigrationProposal as Proposal, MigrationProposeRequest as ProposeRequest };
+export type { MoveProposal as Proposal, MoveProposeRequest as ProposeRequest };
 
 export interface CustomerView {
   id: string;
@@ -40,21 +40,21 @@ export interface CustomerView {
   start: string;
   end: string;
   downtimeSeconds: number;
-  state: MigrationRecord['state'];
+  state: MoveRecord['state'];
   answerBy: string;
   answer?: { decision: Decision; by: string; at: string };
   /** What the customer may still answer. */
   decisions: Decision[];
 }
 
-export interface SiteMigrationDeps {
+export interface MoveDeps {
   store: Store;
   /** The last report of a host's agent (its body as sent, and when it came). */
   report(host: string): Promise<{ reportedAt: string; status: HostReport } | undefined>;
   /** Whether the hosts' last reports can be acted on (host-reports.ts `settled`): a running move waits until they are. */
   settled(hosts: Iterable<string>): boolean;
   /** Stores a revision of the newest fleet with the move's replicas at its target (idempotent: none when already so); returns its number. */
-  place(r: MigrationRecord): Promise<number>;
+  place(r: MoveRecord): Promise<number>;
   /** What agents or proxies get changed (a move's overlay). */
   changed(): void;
   /** The consent link's token of a migration (derived from the controller's key, so reminders can carry it again). */
@@ -85,24 +85,24 @@ function cutoverOptions(fleet: Fleet | undefined, run: RunOptions): CutoverOptio
 /** A host's last report as moves read it. */
 type HostView = HostReportView & { address?: string; moves?: MoveAgentReport };
 
-export class SiteMigrations {
+export class Moves {
   private ticking = false;
   /** Running moves (their overlay is what agents and proxies get on top of the newest revision). */
-  private running: MigrationRecord[] = [];
+  private running: MoveRecord[] = [];
   private opts: RunOptions = DEFAULT_RUN;
   private loaded?: Promise<void>;
 
-  constructor(private readonly deps: SiteMigrationDeps) {}
+  constructor(private readonly deps: MoveDeps) {}
 
   /** Plans the moves and proposes each to its customer (or announces it, when its customer chose so). */
-  async propose(req: MigrationProposeRequest, author: string): Promise<MigrationProposal> {
+  async propose(req: MoveProposeRequest, author: string): Promise<MoveProposal> {
     const cur = await this.deps.current();
     if (!cur) throw new HafenError('HAFEN_MIGRATE_NO_REVISION', 'the controller runs no fleet yet: hafen apply one first');
     const fleet = cur.fleet;
     for (const site of [req.to, req.from]) {
       if (site !== undefined && !fleet.sites.some((s) => s.id === site)) throw new HafenError('HAFEN_MIGRATE_INVALID', `no site "${site}" in revision ${cur.revision}`);
     }
-    const open = await this.deps.store.migrations({ open: true, limit: 1000 });
+    const open = await this.deps.store.moves({ open: true, limit: 1000 });
     if (open.length > 0) {
       throw new HafenError('HAFEN_MIGRATE_OPEN', `${open.length} move${open.length === 1 ? ' is' : 's are'} still open: proposed, accepted or running (${open.slice(0, 3).map((m) => m.id).join(', ')}${open.length > 3 ? ', …' : ''}): one wave plan at a time; let them run, or cancel them, before proposing more`);
     }
@@ -112,9 +112,9 @@ export class SiteMigrations {
     const requests: MoveRequest[] = req.share !== undefined ? shareRequests(fleet, cur.placements, req.to, req.share, req.from) : (req.apps ?? []).map((app) => ({ app, to: req.to, ...(req.from ? { from: req.from } : {}) }));
     const { moves, problems } = resolveMoves(fleet, cur.placements, requests);
     const { placements: _placements, ...plan } = planWaves(fleet, cur.placements, moves, { from: start < now ? now : start, days: req.days ?? 28 });
-    const commit: MigrationCommit = { records: [], events: [], outbox: [] };
+    const commit: MoveCommit = { records: [], events: [], outbox: [] };
     const warnings = new Set<string>();
-    const migrations: MigrationRecord[] = [];
+    const migrations: MoveRecord[] = [];
     for (const move of plan.scheduled) {
       const { record, event } = newRecord(`mig_${randomBytes(8).toString('hex')}`, move, cur.revision, now);
       commit.records.push({ record, tokenHash: hashToken(this.deps.linkToken(record.id)) });
@@ -122,17 +122,17 @@ export class SiteMigrations {
       this.tell(commit, fleet, record, record.consent.needed ? 'proposal' : 'announcement', now, warnings);
       migrations.push(record);
     }
-    await this.deps.store.saveMigrations(commit);
+    await this.deps.store.saveMoves(commit);
     for (const r of migrations) this.deps.log(`migration ${r.id}: ${r.app} ${r.move.from} → ${r.move.to} ${r.state} (${r.move.start})`);
     return { revision: cur.revision, plan, problems, migrations, warnings: [...warnings] };
   }
 
-  async byToken(token: string): Promise<MigrationRecord | undefined> {
-    return /^hfc_[A-Za-z0-9_-]{43}$/.test(token) ? this.deps.store.migrationByToken(hashToken(token)) : undefined;
+  async byToken(token: string): Promise<MoveRecord | undefined> {
+    return /^hfc_[A-Za-z0-9_-]{43}$/.test(token) ? this.deps.store.moveByToken(hashToken(token)) : undefined;
   }
 
   /** What the customer's page shows: the move in its words, no hosts, no internals. */
-  async customerView(r: MigrationRecord): Promise<CustomerView> {
+  async customerView(r: MoveRecord): Promise<CustomerView> {
     const fleet = (await this.deps.current())?.fleet;
     const site = (id: string) => fleet?.sites.find((s) => s.id === id)?.name ?? id;
     const c = fleet?.customers.find((x) => x.id === r.customer);
@@ -148,7 +148,7 @@ export class SiteMigrations {
   }
 
   /** The customer answers through its link (the token is the only credential). */
-  async answerByToken(token: string, a: { decision: Decision; by?: string; note?: string }): Promise<MigrationRecord> {
+  async answerByToken(token: string, a: { decision: Decision; by?: string; note?: string }): Promise<MoveRecord> {
     const r = await this.byToken(token);
     if (!r) throw new HafenError('HAFEN_MIGRATE_LINK_NOT_FOUND', 'this link is not (or no longer) valid');
     const c = (await this.deps.current())?.fleet.customers.find((x) => x.id === r.customer);
@@ -156,12 +156,12 @@ export class SiteMigrations {
   }
 
   /** An operator records the customer's answer given another way (phone, mail). */
-  async answerByOperator(id: string, a: { decision: Decision; by: string; note?: string }, author: string): Promise<MigrationRecord> {
+  async answerByOperator(id: string, a: { decision: Decision; by: string; note?: string }, author: string): Promise<MoveRecord> {
     const r = await this.get(id);
     return this.record(r, { decision: a.decision, by: `${a.by} (recorded by ${author})`, at: this.deps.now().toISOString(), via: 'operator', ...(a.note ? { note: a.note } : {}) });
   }
 
-  async cancel(id: string, author: string): Promise<MigrationRecord> {
+  async cancel(id: string, author: string): Promise<MoveRecord> {
     const r = await this.get(id);
     const now = this.deps.now();
     const res = cancel(r, author, now);
@@ -170,8 +170,8 @@ export class SiteMigrations {
     return res.record;
   }
 
-  async get(id: string): Promise<MigrationRecord> {
-    const r = await this.deps.store.migration(id);
+  async get(id: string): Promise<MoveRecord> {
+    const r = await this.deps.store.move(id);
     if (!r) throw new HafenError('HAFEN_MIGRATE_NOT_FOUND', `no migration ${id}`);
     return r;
   }
@@ -184,7 +184,7 @@ export class SiteMigrations {
     if (this.ticking) return;
     this.ticking = true;
     try {
-      const open = await this.deps.store.migrations({ open: true, limit: 10_000 });
+      const open = await this.deps.store.moves({ open: true, limit: 10_000 });
       this.running = open.filter((r) => r.state === 'running');
       this.loaded ??= Promise.resolve();
       if (open.length === 0) return;
@@ -211,7 +211,7 @@ export class SiteMigrations {
 
   /** The overlay of the running moves (read from the store once, then kept with every change). */
   async overlays(): Promise<MoveOverlay[]> {
-    this.loaded ??= this.deps.store.migrations({ open: true, limit: 10_000 }).then(async (open) => {
+    this.loaded ??= this.deps.store.moves({ open: true, limit: 10_000 }).then(async (open) => {
       this.running = open.filter((r) => r.state === 'running');
       this.opts = runOptions((await this.deps.current())?.fleet);
     });
@@ -265,7 +265,7 @@ export class SiteMigrations {
   }
 
   /** Pause, resume or abort a running move. */
-  async control(id: string, action: 'pause' | 'resume' | 'abort', author: string): Promise<MigrationRecord> {
+  async control(id: string, action: 'pause' | 'resume' | 'abort', author: string): Promise<MoveRecord> {
     const r = await this.get(id);
     const res = control(r, action, author, this.deps.now());
     if ('error' in res) throw new HafenError('HAFEN_MIGRATE_CLOSED', res.error);
@@ -273,7 +273,7 @@ export class SiteMigrations {
     return res.record;
   }
 
-  private async advance(r: MigrationRecord, now: Date, opts: RunOptions): Promise<void> {
+  private async advance(r: MoveRecord, now: Date, opts: RunOptions): Promise<void> {
     const t = r.move.targets[0]!;
     const cur = await this.deps.current();
     const unit = cur?.desired.get(t.from)?.units.find((u) => u.name === `${r.move.app}-r${t.replica}`);
@@ -283,7 +283,7 @@ export class SiteMigrations {
   }
 
   /** Stores a run's step, if it changed anything, and places the final revision when the step asks. */
-  private async take(r: MigrationRecord, s: RunStep | undefined): Promise<void> {
+  private async take(r: MoveRecord, s: RunStep | undefined): Promise<void> {
     if (!s) return;
     // A move placing its revision asks again every tick until it is stored: nothing new to save meanwhile.
     if (s.record !== r || s.event) await this.saveRun(s);
@@ -292,8 +292,8 @@ export class SiteMigrations {
     await this.saveRun(finished(s.record, this.deps.now(), revision), 'finished');
   }
 
-  /** One step of a running cutover, from what its hosts report (core/migration/cutover.ts). */
-  private async advanceCutover(r: MigrationRecord, now: Date, opts: CutoverOptions): Promise<void> {
+  /** One step of a running cutover, from what its hosts report (core/move/cutover.ts). */
+  private async advanceCutover(r: MoveRecord, now: Date, opts: CutoverOptions): Promise<void> {
     const cur = await this.deps.current();
     const units = r.move.targets.map((t) => ({ t, unit: cur?.desired.get(t.from)?.units.find((u) => u.name === unitName(r.move.app, t.replica)) }));
     const reports = await this.views(r.move.targets.flatMap((t) => [t.from, t.to]));
@@ -317,19 +317,19 @@ export class SiteMigrations {
   }
 
   /** Stores a step of a run, tells the customer what it means, and hands the new overlay out. */
-  private async saveRun(s: RunStep | { record: MigrationRecord; event: MigrationEvent }, tellAs?: 'started' | 'finished'): Promise<void> {
-    const commit: MigrationCommit = { records: [{ record: s.record }], events: s.event ? [s.event] : [], outbox: [] };
+  private async saveRun(s: RunStep | { record: MoveRecord; event: MoveEvent }, tellAs?: 'started' | 'finished'): Promise<void> {
+    const commit: MoveCommit = { records: [{ record: s.record }], events: s.event ? [s.event] : [], outbox: [] };
     const cur = await this.deps.current();
     const kind: MessageKind | undefined = tellAs === 'started' ? 'started' : tellAs === 'finished' ? 'finished' : s.record.state === 'rolled-back' ? 'rolled-back' : undefined;
     if (cur && kind) this.tell(commit, cur.fleet, s.record, kind, this.deps.now(), new Set());
-    await this.deps.store.saveMigrations(commit);
+    await this.deps.store.saveMoves(commit);
     this.running = [...this.running.filter((x) => x.id !== s.record.id), ...(s.record.state === 'running' ? [s.record] : [])];
     this.opts = runOptions(cur?.fleet);
     if (s.event) this.deps.log(`migration ${s.record.id}: ${s.event.detail}`);
     this.deps.changed();
   }
 
-  private async record(r: MigrationRecord, a: ConsentAnswer): Promise<MigrationRecord> {
+  private async record(r: MoveRecord, a: ConsentAnswer): Promise<MoveRecord> {
     const res = answer(r, a);
     if ('error' in res) throw new HafenError('HAFEN_MIGRATE_CLOSED', res.error);
     await this.save(res.record, res.event, 'answered', new Date(a.at));
@@ -337,11 +337,11 @@ export class SiteMigrations {
     return res.record;
   }
 
-  private async save(record: MigrationRecord, event: MigrationEvent, kind: MessageKind, now: Date): Promise<void> {
-    const commit: MigrationCommit = { records: [{ record }], events: [event], outbox: [] };
+  private async save(record: MoveRecord, event: MoveEvent, kind: MessageKind, now: Date): Promise<void> {
+    const commit: MoveCommit = { records: [{ record }], events: [event], outbox: [] };
     const cur = await this.deps.current();
     if (cur) this.tell(commit, cur.fleet, record, kind, now, new Set());
-    await this.deps.store.saveMigrations(commit);
+    await this.deps.store.saveMoves(commit);
   }
 
   /**
@@ -349,7 +349,7 @@ export class SiteMigrations {
    * e-mail receiver writes to the customer's contacts, a webhook receiver gets the JSON. What
    * cannot be sent is an event and a warning, never silence.
    */
-  private tell(commit: MigrationCommit, fleet: Fleet, r: MigrationRecord, kind: MessageKind, now: Date, warnings: Set<string>): void {
+  private tell(commit: MoveCommit, fleet: Fleet, r: MoveRecord, kind: MessageKind, now: Date, warnings: Set<string>): void {
     const at = now.toISOString();
     const notify = fleet.policies.migrations.notify;
     const receiver = notify && fleet.alerting.receivers.find((x) => x.id === notify.receiver);
@@ -365,7 +365,7 @@ export class SiteMigrations {
     const answerable = kind === 'proposal' || kind === 'reminder' || kind === 'announcement' || (kind === 'answered' && r.state === 'accepted');
     const link = notify.publicUrl && answerable ? `${notify.publicUrl.replace(/\/+$/, '')}/v1/consent/${this.deps.linkToken(r.id)}` : undefined;
     const siteNames = new Map(fleet.sites.map((s) => [s.id, s.name ?? s.id]));
-    const msg = migrationMessage(kind, r, { customerName: customer?.name ?? r.customer, timezone: customer?.timezone ?? 'UTC', siteNames, ...(link ? { link } : {}) });
+    const msg = moveMessage(kind, r, { customerName: customer?.name ?? r.customer, timezone: customer?.timezone ?? 'UTC', siteNames, ...(link ? { link } : {}) });
     const m = r.move;
     const n: Notification = {
       id: `migration:${r.id}/${kind}/${at}`,

@@ -1,12 +1,12 @@
 /** Rendering a revision (fleet, placements, IPAM, secret versions) into each host's desired state. */
-import type { Fleet } from '../core/fleet/model.js';
-import type { IpamResult } from '../core/ipam/allocate.js';
-import { formatAddress } from '../core/ipam/ipv4.js';
-import type { Placement } from '../core/placement/types.js';
-import { backupJobs } from '../core/render/backups.js';
-import { desiredState, type HostDesiredState } from '../core/render/desired.js';
-import { hostFirewall, nftScript } from '../core/render/nftables.js';
-import { contentHash } from '../core/util/canonical.js';
+import type { Fleet } from '../fleet/model.js';
+import type { IpamResult } from '../ipam/allocate.js';
+import { formatAddress } from '../ipam/ipv4.js';
+import type { Placement } from '../placement/types.js';
+import { backupJobs } from './backups.js';
+import { desiredState, type HostDesiredState } from './desired.js';
+import { hostFirewall, nftScript } from './nftables.js';
+import { contentHash } from '../util/canonical.js';
 
 /**
  * Each host's desired state with its backup jobs (apps whose repository cannot be resolved get

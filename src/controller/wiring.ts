@@ -1,0 +1,127 @@
+/**
+ * The leading controller's parts, wired: the composition root. Each part gets the narrow
+ * dependencies it needs (its `…Deps` interface); this is the one place where the parts meet.
+ *
+ *   RevisionKeeper  fleet → plan/apply/rollback → revision (snapshot), secrets
+ *   Pulls           revision + holds + self-healing + moves + backups + reports → what agents, proxies, probers pull
+ *   HostReports     agents' reports (batched into the store)
+ *   Holds, Rollouts hosts held at earlier revisions; staged rollouts to one site
+ *   Moves           moves between sites: consent, runs, their revision (RevisionKeeper.placeMove)
+ *   BackupBook      backup jobs, tasks, access
+ *   Watch           monitoring, alerting, uptime, self-healing
+ *   ChangeBus       what changed → long-polls compute again
+ */
+import { firewallStates } from '../core/alerting/firewall.js';
+import { checksOf } from '../core/pull/pull.js';
+import { BackupBook } from './backups.js';
+import { ChangeBus } from './change-bus.js';
+import { Holds } from './holds.js';
+import { HostReports } from './host-reports.js';
+import { Pulls } from './pulls.js';
+import { RevisionKeeper } from './revisions.js';
+import { Rollouts } from './rollouts.js';
+import type { Secrets } from './secrets.js';
+import { Moves } from './moves.js';
+import type { Store } from './store/store.js';
+import { Watch } from './watch.js';
+
+/** The leading controller's parts, for the API plugins (each takes what it needs) and the reconcilers' timers. */
+export interface Controller {
+  store: Store;
+  secrets: Secrets;
+  bus: ChangeBus;
+  revisions: RevisionKeeper;
+  pulls: Pulls;
+  reports: HostReports;
+  holds: Holds;
+  rollouts: Rollouts;
+  moves: Moves;
+  backups: BackupBook;
+  watch: Watch;
+  /** Ends every pending long-poll now (on shutdown), so closing does not wait for them. */
+  close(): void;
+  /** Writes what is only in memory (the last host reports, uptime not yet written); call before closing the store. */
+  flush(): Promise<void>;
+}
+
+export function wireController(store: Store, secrets: Secrets, now: () => Date = () => new Date(), log: (line: string) => void = () => {}): Controller {
+  const bus = new ChangeBus();
+  const reports = new HostReports(store);
+  const holds: Holds = new Holds(store, (n) => revisions.renderRevision(n));
+  const revisions: RevisionKeeper = new RevisionKeeper({ store, secrets, holds, rollouts: () => rollouts, bus, now });
+  const current = () => revisions.current();
+  const rollouts: Rollouts = new Rollouts({
+    store,
+    holds,
+    desiredFor: (host) => pulls.desiredFor(host),
+    report: (host) => reports.get(host),
+    settled: (hosts) => reports.settled(hosts),
+    changed: () => bus.emit('revision'),
+    now,
+    log,
+  });
+  const moves = new Moves({
+    store,
+    linkToken: (id) => `hfc_${secrets.derive(`consent-link ${id}`)}`,
+    current,
+    report: (host) => reports.get(host),
+    settled: (hosts) => reports.settled(hosts),
+    place: (r) => revisions.placeMove(r),
+    changed: () => {
+      bus.emit('revision');
+      bus.emit('routes');
+    },
+    now,
+    log,
+  });
+  const backups = new BackupBook(store, { current, reports: () => reports.all(), changed: () => bus.emit('backup'), now });
+  const watch = new Watch(
+    store,
+    secrets,
+    {
+      current: async () => {
+        const cur = await current();
+        return cur && { fleet: cur.fleet, checks: async () => checksOf(cur, await reports.all()) };
+      },
+      reports: () => reports.all(),
+      backups: () => backups.apps(),
+      backupDisks: () => backups.disks(),
+      firewalls: async () => {
+        const cur = await current();
+        return cur ? firewallStates(cur.fleet.hosts, await holds.effective(cur, cur.fleet.hosts), await reports.all()) : [];
+      },
+      changed: (what) => bus.emit(what),
+      maintenance: async () => moves.maintenance(),
+    },
+    now,
+    log,
+  );
+  const pulls: Pulls = new Pulls({
+    bus,
+    reports,
+    current,
+    baseOf: (host, cur) => holds.baseOf(host, cur),
+    heal: (state, hash) => watch.remediation.apply(state, hash),
+    lostSites: () => watch.monitor.lostSites(),
+    moves,
+    backups,
+  });
+  return {
+    store,
+    secrets,
+    bus,
+    revisions,
+    pulls,
+    reports,
+    holds,
+    rollouts,
+    moves,
+    backups,
+    watch,
+    close: () => bus.emit('close'),
+    flush: async () => {
+      await reports.flush();
+      await watch.uptime.flush();
+    },
+  };
+}
