@@ -1,4 +1,8 @@
-/** Reading a fleet from disk: one YAML file, or every YAML file below a directory. */
+/**
+ * Reading a fleet from disk: one YAML file, or every YAML file below a directory — except
+ * below a directory that holds a Compose file: that is a compose project (its compose file,
+ * `.env`, config files), not fleet YAML, and is left alone.
+ */
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { basename, dirname, extname, join, relative } from 'node:path';
 import type { FleetSource } from '../core/fleet/source.js';
@@ -12,9 +16,13 @@ export interface FleetFiles {
   sources: FleetSource[];
   /** Where the IPAM allocation record lives unless --allocations says otherwise. */
   defaultAllocations: string;
+  /** Directories below a fleet directory not read as fleet YAML: compose projects (they hold a Compose file). */
+  composeProjects: string[];
 }
 
 const YAML_EXT = new Set(['.yaml', '.yml']);
+/** The file names Compose looks for in a project directory (the Compose Specification's, and v1's). */
+export const COMPOSE_FILE_NAMES: readonly string[] = ['compose.yaml', 'compose.yml', 'docker-compose.yaml', 'docker-compose.yml'];
 
 function unreadable(path: string, err: unknown): HafenError {
   const code = (err as NodeJS.ErrnoException).code;
@@ -34,14 +42,20 @@ export async function readFleetFiles(path: string): Promise<FleetFiles> {
     try {
       const text = await readFile(path, 'utf8');
       const stem = basename(path, extname(path));
-      return { path, isDirectory: false, sources: [{ name: path, text }], defaultAllocations: join(dirname(path), `${stem}.ipam.lock`) };
+      return { path, isDirectory: false, sources: [{ name: path, text }], defaultAllocations: join(dirname(path), `${stem}.ipam.lock`), composeProjects: [] };
     } catch (err) {
       throw unreadable(path, err);
     }
   }
   const files: string[] = [];
+  const composeProjects: string[] = [];
   async function walk(dir: string): Promise<void> {
     const entries = await readdir(dir, { withFileTypes: true });
+    // A compose project below the fleet (not the fleet directory itself): none of it is fleet YAML.
+    if (dir !== path && entries.some((e) => e.isFile() && COMPOSE_FILE_NAMES.includes(e.name))) {
+      composeProjects.push(dir);
+      return;
+    }
     for (const e of entries) {
       if (e.name.startsWith('.') || e.name === 'node_modules') continue;
       const full = join(dir, e.name);
@@ -54,7 +68,10 @@ export async function readFleetFiles(path: string): Promise<FleetFiles> {
   } catch (err) {
     throw unreadable(path, err);
   }
-  if (files.length === 0) throw new HafenError('HAFEN_CLI_FLEET_UNREADABLE', `cannot read fleet ${path}: the directory holds no .yaml or .yml files`);
+  if (files.length === 0) {
+    const projects = composeProjects.length ? ` outside compose projects (${composeProjects.length} skipped: ${composeProjects.slice(0, 3).map((d) => relative(path, d)).join(', ')}${composeProjects.length > 3 ? ', …' : ''})` : '';
+    throw new HafenError('HAFEN_CLI_FLEET_UNREADABLE', `cannot read fleet ${path}: the directory holds no .yaml or .yml files${projects}`);
+  }
   // Sorted by relative path (code points): the merge order, and so every list order, is the same on every machine.
   files.sort((a, b) => (relative(path, a) < relative(path, b) ? -1 : 1));
   const sources: FleetSource[] = [];
@@ -65,7 +82,8 @@ export async function readFleetFiles(path: string): Promise<FleetFiles> {
       throw unreadable(f, err);
     }
   }
-  return { path, isDirectory: true, sources, defaultAllocations: join(path, 'ipam.lock') };
+  composeProjects.sort();
+  return { path, isDirectory: true, sources, defaultAllocations: join(path, 'ipam.lock'), composeProjects };
 }
 
 /** Reads an allocation record; undefined when the file does not exist yet. */

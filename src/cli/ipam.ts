@@ -20,7 +20,7 @@ export function registerIpam(program: Command, io: CliIo, setExit: (code: number
   program
     .command('ipam')
     .description('Carve every site into the template segments, address every host, and keep the allocation record up to date.')
-    .argument('<fleet>', 'fleet YAML file, or a directory whose .yaml files are merged')
+    .argument('<fleet>', 'fleet YAML file, or a directory whose .yaml files are merged (directories holding a compose file are compose projects, not read)')
     .option('--allocations <file>', 'allocation record to read and write (default: ipam.lock in a fleet directory, NAME.ipam.lock beside a fleet file)')
     .option('--frozen', 'fail (exit 1) instead of writing when the record is missing or out of date, as in CI')
     .option('--dry-run', 'show what would change, write nothing')

@@ -20,7 +20,7 @@ export function registerSiteRender(site: Command, load: Loader, io: CliIo, setEx
   site
     .command('network')
     .description("A host's interface configuration, or every host's of a site: its address and prefix length and the segment's gateway, as the host's network.manage says: a systemd-networkd snippet (/etc/systemd/network/10-hafen.network), an ifupdown snippet (/etc/network/interfaces.d/hafen), or, by default, the values to enter in the provider's panel.")
-    .argument('<fleet>', 'fleet YAML file, or a directory whose .yaml files are merged')
+    .argument('<fleet>', 'fleet YAML file, or a directory whose .yaml files are merged (directories holding a compose file are compose projects, not read)')
     .argument('<target>', 'host id, or site id for every host of the site')
     .option('--allocations <file>', ALLOCATIONS_HELP)
     .option('--format <format>', 'config (the default: as network.manage says) or json', (v: string): NetworkFormat => {
@@ -46,7 +46,7 @@ export function registerSiteRender(site: Command, load: Loader, io: CliIo, setEx
   site
     .command('proxies')
     .description("The site's edge proxies: where each listens (port 80 and 443 as the template lets the internet reach their segment), the routes they serve (each domain's replicas, the site's own first), and with --format systemd a unit per proxy that runs hafen proxy.")
-    .argument('<fleet>', 'fleet YAML file, or a directory whose .yaml files are merged')
+    .argument('<fleet>', 'fleet YAML file, or a directory whose .yaml files are merged (directories holding a compose file are compose projects, not read)')
     .argument('<site>', 'site id')
     .option('--allocations <file>', ALLOCATIONS_HELP)
     .option('--controller-url <url>', 'the controller the proxies follow (in the systemd units)', DEFAULT_CONTROLLER)

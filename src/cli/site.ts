@@ -29,7 +29,7 @@ export function registerSite(program: Command, io: CliIo, setExit: (code: number
   site
     .command('report')
     .description("A site's prefixes, segments (used and free addresses), hosts with their addresses, units and firewall rule counts, proxies, and the flows its firewalls allow.")
-    .argument('<fleet>', 'fleet YAML file, or a directory whose .yaml files are merged')
+    .argument('<fleet>', 'fleet YAML file, or a directory whose .yaml files are merged (directories holding a compose file are compose projects, not read)')
     .argument('<site>', 'site id, e.g. vie')
     .option('--allocations <file>', 'allocation record (default: ipam.lock in a fleet directory, NAME.ipam.lock beside a fleet file)')
     .option('--format <format>', 'output format: text or json', parseFormat, 'text' as OutputFormat)
@@ -47,7 +47,7 @@ export function registerSite(program: Command, io: CliIo, setExit: (code: number
   site
     .command('firewall')
     .description("The nftables ruleset of a host (table inet hafen): named sets of the segments' and sites' prefixes and the flows that may reach it; everything else is dropped. --format nft prints the script for nft -f (it replaces only hafen's table, atomically).")
-    .argument('<fleet>', 'fleet YAML file, or a directory whose .yaml files are merged')
+    .argument('<fleet>', 'fleet YAML file, or a directory whose .yaml files are merged (directories holding a compose file are compose projects, not read)')
     .argument('<host>', 'host id')
     .option('--allocations <file>', 'allocation record (default: ipam.lock in a fleet directory, NAME.ipam.lock beside a fleet file)')
     .option('--format <format>', 'output format: nft (the default), text or json', parseSiteFormat, 'nft' as SiteFormat)

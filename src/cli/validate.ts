@@ -10,7 +10,7 @@ export function registerValidate(program: Command, io: CliIo, setExit: (code: nu
   program
     .command('validate')
     .description('Check a fleet file or directory and list every problem with its file, line and path.')
-    .argument('<fleet>', 'fleet YAML file, or a directory whose .yaml files are merged')
+    .argument('<fleet>', 'fleet YAML file, or a directory whose .yaml files are merged (directories holding a compose file are compose projects, not read)')
     .option('--allocations <file>', 'IPAM allocation record to check addresses against (default: ipam.lock beside the fleet)')
     .option('--format <format>', 'output format: text or json', parseFormat, 'text' as OutputFormat)
     .addHelpText(
@@ -32,7 +32,8 @@ Examples:
       } else {
         io.stdout(problemsText(result.problems));
         if (result.ok && totals) {
-          const fileNote = files.isDirectory ? ` (${files.sources.length} files)` : '';
+          const projects = files.composeProjects.length;
+          const fileNote = files.isDirectory ? ` (${files.sources.length} files${projects ? `; ${projects} compose project director${projects === 1 ? 'y' : 'ies'} not read as fleet` : ''})` : '';
           const warn = result.problems.length ? `; ${countLine(result.problems)}` : '';
           const n = (count: number, word: string) => `${count} ${word}${count === 1 ? '' : 's'}`;
           io.stdout(

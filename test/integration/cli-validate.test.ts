@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync, chmodSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Problem } from '../../src/core/fleet/problems.js';
-import { FIXTURES, assertNoStackTrace, hafen } from '../helpers/paths.js';
+import { FIXTURES, ROOT, assertNoStackTrace, hafen } from '../helpers/paths.js';
 
 /** The JSON output is the Problem type of the core, as written. */
 type JsonProblem = Problem;
@@ -149,4 +149,25 @@ test('usage errors exit 2 and say how to get help', () => {
   const help = hafen(['validate', '--help']);
   assert.equal(help.status, 0);
   assert.match(help.stdout, /Exit status: 0 valid/);
+});
+
+test('a compose project inside a fleet directory is not read as fleet YAML, and validate says so', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'hafen-fleet-projects-'));
+  writeFileSync(join(dir, 'fleet.yaml'), readFileSync(join(ROOT, 'examples', 'minimal.yaml'), 'utf8'));
+  // A project as users keep them beside the fleet: a compose file, its .env, config files in YAML.
+  const project = join(dir, 'apps', 'gitea');
+  mkdirSync(join(project, 'config'), { recursive: true });
+  writeFileSync(join(project, 'docker-compose.yml'), 'networks:\n  gitea:\n    external: false\nservices:\n  server:\n    image: gitea/gitea:1.22\n    environment:\n      - USER_UID=1000\n    volumes:\n      - ./gitea:/data\n    ports:\n      - "3000:3000"\n');
+  writeFileSync(join(project, '.env'), 'GITEA_TAG=1.22\n');
+  writeFileSync(join(project, 'config', 'app.yml'), 'server:\n  domain: git.example.com\n');
+  const res = hafen(['validate', dir]);
+  assert.equal(res.status, 0, res.stdout + res.stderr);
+  assert.match(res.stdout, /^ok: .* \(1 files; 1 compose project directory not read as fleet\)/m);
+  // A directory with nothing but projects says what it skipped.
+  const only = mkdtempSync(join(tmpdir(), 'hafen-only-projects-'));
+  mkdirSync(join(only, 'wordpress'));
+  writeFileSync(join(only, 'wordpress', 'compose.yaml'), 'services:\n  db:\n    image: mariadb:10.11\n');
+  const none = hafen(['validate', only]);
+  assert.equal(none.status, 2);
+  assert.match(none.stderr, /holds no \.yaml or \.yml files outside compose projects \(1 skipped: wordpress\)/);
 });
