@@ -21,20 +21,22 @@ const dockerUp = works(DOCKER, ['info']) && (works('docker-compose', ['version']
 if (!dockerUp && process.env.HAFEN_REQUIRE_SYSTEM === '1') throw new Error('required system component missing: a Docker engine with compose (run scripts/install-system-deps.sh and scripts/start-services.sh)');
 
 // init: true gives the test services a PID 1 that forwards SIGTERM, so stops take a moment, not the 10 s grace.
-function composeUnit(name: string, services: Record<string, Record<string, unknown>>, volumes?: string[]): DesiredUnit {
+function composeUnit(name: string, services: Record<string, Record<string, unknown>>, volumes?: string[], variables?: Record<string, string>): DesiredUnit {
   const app = name.replace(/-r\d+$/, '');
   const labels = { [OWNER_LABEL]: 'true', [APP_LABEL]: app, [UNIT_LABEL]: name };
   const compose = {
     name: `hafen-${name}`,
     services: Object.fromEntries(Object.entries(services).map(([k, v]) => [k, { image: BUSYBOX_IMAGE, restart: 'unless-stopped', init: true, ...v, labels }])),
     ...(volumes ? { volumes: Object.fromEntries(volumes.map((v) => [v, { labels }])) } : {}),
+    ...(variables ? { variables } : {}),
   };
   const unit = { name, app, customer: 'c', replica: 1, kind: 'compose' as const, compose };
   return { ...unit, hash: contentHash(unit) };
 }
 
 const serve = (body: string, port: number) => ({
-  command: ['sh', '-c', 'mkdir -p /www && printf %s "$BODY" > /www/index.html && exec httpd -f -p 8080 -h /www'],
+  // "$$": the shell's variable, not Compose's (Compose interpolates "$BODY" itself).
+  command: ['sh', '-c', 'mkdir -p /www && printf %s "$$BODY" > /www/index.html && exec httpd -f -p 8080 -h /www'],
   environment: { BODY: body },
   ports: [`127.0.0.1:${port}:8080`],
 });
@@ -98,7 +100,7 @@ test('an app with two services and a volume comes up, keeps its data through a c
       name,
       {
         db: { command: ['sh', '-c', '[ -f /data/first ] || date +%s%N > /data/first; exec sleep 3600'], volumes: ['data:/data'] },
-        web: { command: ['sh', '-c', `mkdir -p /www && while true; do printf '%s %s' "${greeting}" "$(cat /data/first 2>/dev/null)" > /www/index.html; sleep 0.2; done & exec httpd -f -p 8080 -h /www`], volumes: ['data:/data'], ports: [`127.0.0.1:${port}:8080`] },
+        web: { command: ['sh', '-c', `mkdir -p /www && while true; do printf '%s %s' "${greeting}" "$$(cat /data/first 2>/dev/null)" > /www/index.html; sleep 0.2; done & exec httpd -f -p 8080 -h /www`], volumes: ['data:/data'], ports: [`127.0.0.1:${port}:8080`] },
       },
       ['data'],
     );
@@ -151,5 +153,44 @@ test('two agents on one Docker engine (the compose demo, a test beside it) leave
     await b.stopAll();
     rmSync(dirA, { recursive: true, force: true });
     rmSync(dirB, { recursive: true, force: true });
+  }
+});
+
+test('variables as Compose interpolates them: the app\'s env and secrets, defaults, "$$" for a dollar sign, nothing from the agent\'s environment', { skip: !dockerUp && 'no Docker engine with compose here' }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'hafen-compose-vars-'));
+  const name = `vars-${process.pid}-r1`;
+  process.env.HAFEN_TEST_LEAK = 'from the agent';
+  const driver = await ComposeDriver.open({ stateDir: dir, docker: DOCKER });
+  try {
+    const unit = composeUnit(
+      name,
+      {
+        app: {
+          command: ['sleep', '3600'],
+          environment: {
+            MESSAGE: '${GREETING}, ${WHO:-world}: $$HOME stays',
+            DSN: 'postgres://app:${DB_PASSWORD}@db/app',
+            LEAK: '${HAFEN_TEST_LEAK:-none}',
+          },
+        },
+      },
+      undefined,
+      { GREETING: 'Guten Tag' },
+    );
+    await driver.apply([{ ...unit, secretValues: { DB_PASSWORD: 'pa$$w0rd' } }]);
+    const id = run(DOCKER, ['ps', '-q', '--filter', `label=${UNIT_LABEL}=${name}`]).stdout.trim();
+    assert.ok(id, 'the container runs');
+    const env = (key: string) => run(DOCKER, ['exec', id, 'sh', '-c', `printf %s "$${key}"`]).stdout;
+    assert.equal(env('MESSAGE'), 'Guten Tag, world: $HOME stays');
+    assert.equal(env('DSN'), 'postgres://app:pa$$w0rd@db/app', 'a secret is interpolated as it is: its "$" are not Compose\'s');
+    assert.equal(env('DB_PASSWORD'), 'pa$$w0rd', 'and given to every service as a literal');
+    assert.equal(env('LEAK'), 'none', 'Compose sees only the unit\'s variables, not the agent\'s environment');
+    // Compose reads the file again for later commands (stop for a backup, start): the variables are kept beside it.
+    await driver.stopAll();
+    assert.deepEqual(await driver.status(), []);
+  } finally {
+    delete process.env.HAFEN_TEST_LEAK;
+    await driver.stopAll();
+    rmSync(dir, { recursive: true, force: true });
   }
 });

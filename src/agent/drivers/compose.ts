@@ -9,10 +9,11 @@
  * changes or is removed: data is never deleted by a plan.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { stringify } from 'yaml';
+import { composeLiteral } from '../../core/fleet/interpolation.js';
 import { projectName } from '../../core/render/compose.js';
 import { APP_LABEL, HASH_LABEL, OWNER_LABEL, UNIT_LABEL, type DesiredUnit } from '../../core/render/desired.js';
 import { groupBy } from '../../core/util/group.js';
@@ -43,15 +44,14 @@ interface Container {
 }
 
 /**
- * Values in the fleet are literal: compose must not interpolate "$VAR" from the agent's own
- * environment (that would make a host's containers depend on how its agent was started), so
- * every "$" is written as "$$".
+ * What Compose runs with: how to reach Docker, and the unit's variables — nothing else of the
+ * agent's environment, so that a host's containers never depend on how its agent was started.
  */
-function literal(value: unknown): unknown {
-  if (typeof value === 'string') return value.replace(/\$/g, '$$$$');
-  if (Array.isArray(value)) return value.map(literal);
-  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, literal(v)]));
-  return value;
+const KEEP_ENV = ['PATH', 'HOME', 'TMPDIR', 'XDG_RUNTIME_DIR', 'DOCKER_HOST', 'DOCKER_CONTEXT', 'DOCKER_CONFIG', 'DOCKER_CERT_PATH', 'DOCKER_TLS_VERIFY'];
+
+function composeEnv(variables: Record<string, string>): NodeJS.ProcessEnv {
+  const base = Object.fromEntries(KEEP_ENV.flatMap((k) => (process.env[k] === undefined ? [] : [[k, process.env[k]!]])));
+  return { ...base, ...variables };
 }
 
 export class ComposeDriver implements Driver {
@@ -97,7 +97,7 @@ export class ComposeDriver implements Driver {
   private async composeCmd(project: string, file: string, args: string[]): Promise<void> {
     const [cmd, ...pre] = this.compose;
     try {
-      await run(cmd!, [...pre, '-p', project, '-f', file, ...args], { maxBuffer: 16 * 1024 * 1024 });
+      await run(cmd!, [...pre, '-p', project, '-f', file, ...args], { maxBuffer: 16 * 1024 * 1024, env: this.env(project) });
     } catch (err) {
       const e = err as { stderr?: string; message: string };
       throw new HafenError('HAFEN_DRIVER_COMPOSE_FAILED', `compose ${args[0]} of ${project} failed: ${(e.stderr || e.message).trim().split('\n').slice(-3).join(' ')}`, { retryable: true });
@@ -125,6 +125,21 @@ export class ComposeDriver implements Driver {
 
   private projectFile(project: string): string {
     return join(this.stateDir, 'projects', project, 'compose.yaml');
+  }
+
+  /** The unit's variables (its env values and secrets) beside its compose file: Compose reads the file again on every command. */
+  private variablesFile(project: string): string {
+    return join(this.stateDir, 'projects', project, 'variables.json');
+  }
+
+  private env(project: string): NodeJS.ProcessEnv {
+    let variables: Record<string, string> = {};
+    try {
+      variables = JSON.parse(readFileSync(this.variablesFile(project), 'utf8')) as Record<string, string>;
+    } catch {
+      // None written: the project uses no variables.
+    }
+    return composeEnv(variables);
   }
 
   /** Whether this driver wrote the project (its file is in this state directory). */
@@ -161,15 +176,17 @@ export class ComposeDriver implements Driver {
       const services2 = Object.fromEntries(
         Object.entries(u.compose!.services).map(([name, spec]) => {
           const service: Record<string, unknown> = { ...spec, labels: { ...(spec.labels as Record<string, string>), [HASH_LABEL]: u.hash } };
-          // Secret values go into every service of the unit (they win over its own environment).
-          if (u.secretValues) service.environment = { ...(spec.environment as Record<string, string> | undefined), ...u.secretValues };
+          // Secret values go into every service of the unit (they win over its own environment), as literals.
+          const secrets = Object.fromEntries(Object.entries(u.secretValues ?? {}).map(([k, v]) => [k, composeLiteral(v)]));
+          if (u.secretValues) service.environment = { ...(spec.environment as Record<string, string> | undefined), ...secrets };
           return [name, service];
         }),
       );
       const doc: Record<string, unknown> = { services: services2 };
       if (u.compose!.volumes) doc.volumes = u.compose!.volumes;
-      // 0600: the file may hold secret values.
-      await writeFileAtomic(file, stringify(literal(doc)), 0o600);
+      // The services' ${VAR}s are interpolated by Compose from the app's env and secrets (0600: they may hold secret values).
+      await writeFileAtomic(this.variablesFile(project), JSON.stringify({ ...u.compose!.variables, ...(u.compose!.variables ? u.secretValues : {}) }), 0o600);
+      await writeFileAtomic(file, stringify(doc), 0o600);
       await this.composeCmd(project, file, ['up', '-d', '--remove-orphans']);
     }
   }
@@ -197,7 +214,7 @@ export class ComposeDriver implements Driver {
     if (!service) return { code: null, output: `unit ${unit.name} has no service to run the command in` };
     const [cmd, ...pre] = this.compose;
     try {
-      const { stdout, stderr } = await run(cmd!, [...pre, '-p', project, '-f', this.projectFile(project), 'exec', '-T', service, ...argv], { timeout: opts.timeoutMs, maxBuffer: 16 * 1024 * 1024 });
+      const { stdout, stderr } = await run(cmd!, [...pre, '-p', project, '-f', this.projectFile(project), 'exec', '-T', service, ...argv], { timeout: opts.timeoutMs, maxBuffer: 16 * 1024 * 1024, env: this.env(project) });
       return { code: 0, output: `${stdout}${stderr}` };
     } catch (err) {
       const e = err as { code?: number | string; stdout?: string; stderr?: string; message: string };

@@ -36,6 +36,8 @@ export const PROBLEM_CODES = {
   HAFEN_FLEET_BACKUP_NO_REPOSITORY: 'An app is backed up to a site without a backup repository.',
   HAFEN_FLEET_BACKUP_NOT_OFFSITE: 'An app\'s backups stay at the only site it runs at (an error for critical apps, a warning otherwise).',
   HAFEN_FLEET_BACKUP_TARGET: 'A backup copy goes to the same site as the backup, or to an unknown one.',
+  HAFEN_FLEET_COMPOSE_INVALID: 'A compose service the Compose Specification\'s JSON Schema refuses (a value of the wrong type or shape).',
+  HAFEN_FLEET_UNDEFINED_VARIABLE: 'A compose service uses a variable (${NAME}) that the app\'s env does not define and that has no default.',
   HAFEN_FLEET_UNSUPPORTED: 'The fleet uses something the controller cannot run yet (found when planning on the controller).',
 
   // Addresses (IPAM).

@@ -11,6 +11,7 @@ import { allocate, type IpamResult } from '../ipam/allocate.js';
 import { ipamInput } from '../ipam/from-fleet.js';
 import type { AllocationRecord } from '../ipam/record.js';
 import { checkApps } from './checks/apps.js';
+import { checkCompose } from './checks/compose.js';
 import { indexById, type Parts } from './checks/parts.js';
 import { checkPrefixes } from './checks/prefixes.js';
 import { checkDuplicateIds, checkReferences } from './checks/references.js';
@@ -69,6 +70,7 @@ function validateLoaded(loaded: LoadedSources, options: ValidateOptions): Valida
   checkTemplate(parts, out);
   checkWindows(parts, out);
   checkApps(parts, out);
+  checkCompose(parts, out);
   const prefixes = checkPrefixes(parts, out);
 
   let ipam: IpamResult | undefined;

@@ -4,12 +4,19 @@
  * unit (so names are stable and never collide with projects hafen does not own), and declares
  * the app's volumes so that services can mount them by name.
  */
+import { composeLiteral, hasVariables, stringsIn } from '../fleet/interpolation.js';
 import type { App } from '../fleet/model.js';
 
 export interface ComposeProject {
   name: string;
+  /** The services as the user wrote them (Compose interpolates their variables), with hafen's labels and the app's env. */
   services: Record<string, Record<string, unknown>>;
   volumes?: Record<string, { labels: Record<string, string> }>;
+  /**
+   * The variables Compose interpolates the services with: the app's env values (its secrets
+   * are added by the agent). Present only when a service uses a variable.
+   */
+  variables?: Record<string, string>;
 }
 
 /** Compose project names allow lower-case letters, digits, dashes and underscores. */
@@ -32,7 +39,10 @@ function environmentMap(env: unknown): Record<string, string | null> {
 
 /**
  * The project of one replica. `env` (the app's literal environment) goes into every service,
- * under the service's own `environment`, which wins; secrets are added by the agent.
+ * under the service's own `environment`, which wins; secrets are added by the agent. The
+ * user's services are kept as written, so Compose interpolates their `${VAR}` (validation made
+ * sure every variable is defined); hafen's own values are written so that it interpolates
+ * nothing in them (`$` doubled).
  */
 export function composeProject(app: App, unit: string, env: Record<string, string> = {}): ComposeProject {
   const labels = { 'dev.hafen.owned': 'true', 'dev.hafen.app': app.id, 'dev.hafen.unit': unit };
@@ -42,12 +52,15 @@ export function composeProject(app: App, unit: string, env: Record<string, strin
     // Compose allows labels as a mapping or a list of "k=v"; hafen's labels win over the user's.
     const userLabels = Array.isArray(own) ? Object.fromEntries(own.map((l: string) => [l.split('=')[0], l.split('=').slice(1).join('=')])) : ((own as Record<string, string> | undefined) ?? {});
     const service: Record<string, unknown> = { ...spec, labels: { ...userLabels, ...labels }, restart: (spec as { restart?: string }).restart ?? 'unless-stopped' };
-    const environment = { ...env, ...environmentMap((spec as { environment?: unknown }).environment) };
+    const literalEnv = Object.fromEntries(Object.entries(env).map(([k, v]) => [k, composeLiteral(v)]));
+    const environment = { ...literalEnv, ...environmentMap((spec as { environment?: unknown }).environment) };
     if (Object.keys(environment).length > 0) service.environment = environment;
     services[name] = service;
   }
   const project: ComposeProject = { name: projectName(unit), services };
   if (app.volumes.length > 0) project.volumes = Object.fromEntries(app.volumes.map((v) => [v.name, { labels }]));
+  const own = Object.values(app.workload.compose?.services ?? {});
+  if (own.some((spec) => stringsIn(spec).some(({ text }) => hasVariables(text)))) project.variables = { ...env };
   return project;
 }
 
