@@ -194,3 +194,26 @@ test('variables as Compose interpolates them: the app\'s env and secrets, defaul
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a project\'s own networks and volume definitions reach Compose, with hafen\'s labels', { skip: !dockerUp && 'no Docker engine with compose here' }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'hafen-compose-sections-'));
+  const name = `sections-${process.pid}-r1`;
+  const driver = await ComposeDriver.open({ stateDir: dir, docker: DOCKER });
+  const labels = { [OWNER_LABEL]: 'true', [APP_LABEL]: name.replace(/-r\d+$/, ''), [UNIT_LABEL]: name };
+  const base = composeUnit(name, { app: { command: ['sleep', '3600'], networks: ['backend'], volumes: ['data:/data'] } });
+  const compose = { ...base.compose!, volumes: { data: { driver: 'local', labels: { team: 'web', ...labels } } }, networks: { backend: { internal: true, labels } } };
+  const unit = { ...base, compose, hash: contentHash({ ...base, compose }) };
+  try {
+    await driver.apply([unit]);
+    const id = run(DOCKER, ['ps', '-q', '--filter', `label=${UNIT_LABEL}=${name}`]).stdout.trim();
+    assert.ok(id, 'the container runs');
+    const networks = Object.keys(JSON.parse(run(DOCKER, ['inspect', '-f', '{{json .NetworkSettings.Networks}}', id]).stdout) as Record<string, unknown>);
+    assert.deepEqual(networks, [`${projectName(name)}_backend`], 'on the project\'s own network only');
+    assert.equal(run(DOCKER, ['network', 'inspect', '-f', '{{.Internal}}', `${projectName(name)}_backend`]).stdout.trim(), 'true');
+    assert.equal(run(DOCKER, ['volume', 'inspect', '-f', '{{index .Labels "team"}}', `${projectName(name)}_data`]).stdout.trim(), 'web', 'the user\'s volume labels beside hafen\'s');
+  } finally {
+    await driver.stopAll();
+    run(DOCKER, ['volume', 'rm', '-f', `${projectName(name)}_data`]);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

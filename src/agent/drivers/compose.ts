@@ -182,8 +182,8 @@ export class ComposeDriver implements Driver {
           return [name, service];
         }),
       );
-      const doc: Record<string, unknown> = { services: services2 };
-      if (u.compose!.volumes) doc.volumes = u.compose!.volumes;
+      const { volumes, networks, secrets: secretDefs, configs } = u.compose!;
+      const doc: Record<string, unknown> = { services: services2, ...(volumes ? { volumes } : {}), ...(networks ? { networks } : {}), ...(secretDefs ? { secrets: secretDefs } : {}), ...(configs ? { configs } : {}) };
       // The services' ${VAR}s are interpolated by Compose from the app's env and secrets (0600: they may hold secret values).
       await writeFileAtomic(this.variablesFile(project), JSON.stringify({ ...u.compose!.variables, ...(u.compose!.variables ? u.secretValues : {}) }), 0o600);
       await writeFileAtomic(file, stringify(doc), 0o600);

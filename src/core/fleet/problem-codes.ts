@@ -38,7 +38,7 @@ export const PROBLEM_CODES = {
   HAFEN_FLEET_BACKUP_TARGET: 'A backup copy goes to the same site as the backup, or to an unknown one.',
   HAFEN_FLEET_COMPOSE_INVALID: 'A compose service the Compose Specification\'s JSON Schema refuses (a value of the wrong type or shape).',
   HAFEN_FLEET_UNDEFINED_VARIABLE: 'A compose service uses a variable (${NAME}) that the app\'s env does not define and that has no default.',
-  HAFEN_FLEET_UNSUPPORTED: 'The fleet uses something the controller cannot run yet (found when planning on the controller).',
+  HAFEN_FLEET_UNSUPPORTED: 'The fleet uses something hafen cannot run yet (a compose file named by path, found when planning on the controller; a secret or config read from a file).',
 
   // Addresses (IPAM).
   HAFEN_IPAM_SEGMENTS_DONT_FIT: 'A site\'s prefixes cannot hold the site template\'s segments.',

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { bindPublishedPorts } from './compose.js';
+import { validateFleet } from '../fleet/validate.js';
+import { bindPublishedPorts, composeProject } from './compose.js';
 
 test('bindPublishedPorts binds published ports without an address to the host\'s, and leaves the rest', () => {
   const project = {
@@ -15,4 +17,40 @@ test('bindPublishedPorts binds published ports without an address to the host\'s
   assert.deepEqual(bound.services.worker, { image: 'y' });
   assert.deepEqual(project.services.web.ports[0], '8080:8080', 'the input is not changed');
   assert.deepEqual((bindPublishedPorts(project, '2001:db8::7').services.web!.ports as unknown[])[0], '[2001:db8::7]:8080:8080');
+});
+
+test('the project keeps the user\'s volumes, networks, secrets and configs, with hafen\'s labels where Compose allows them', () => {
+  const minimal = readFileSync(new URL('../../../examples/minimal.yaml', import.meta.url), 'utf8').replace(/runtime: process/g, 'runtime: compose');
+  const app = `apps:
+  - id: site
+    customer: baeckerei-huber
+    resources: { cpu: 0.5, memory: 256MiB }
+    env: { GREETING: "5$ off", TOKEN: { secret: site-token } }
+    volumes: [{ name: data, size: 1GiB }]
+    workload:
+      compose:
+        services:
+          web: { image: nginx, networks: [backend], environment: { TITLE: "\${GREETING}" } }
+        volumes:
+          data: { driver: local, labels: [team=web] }
+          shared: { external: true }
+          cache:
+        networks:
+          backend: { internal: true }
+        secrets:
+          token: { environment: TOKEN }
+        configs:
+          banner: { content: "welcome" }
+`;
+  const res = validateFleet([{ name: 'f.yaml', text: minimal.replace(/^apps:\n[\s\S]*$/m, app) }]);
+  assert.ok(res.fleet, JSON.stringify(res.problems));
+  const p = composeProject(res.fleet.apps.find((a) => a.id === 'site')!, 'site-r1', { GREETING: '5$ off' });
+  const hafen = { 'dev.hafen.owned': 'true', 'dev.hafen.app': 'site', 'dev.hafen.unit': 'site-r1' };
+  assert.deepEqual(p.volumes, { data: { driver: 'local', labels: { team: 'web', ...hafen } }, shared: { external: true }, cache: { labels: hafen } });
+  assert.deepEqual(p.networks, { backend: { internal: true, labels: hafen } });
+  assert.deepEqual(p.secrets, { token: { environment: 'TOKEN' } });
+  assert.deepEqual(p.configs, { banner: { content: 'welcome' } });
+  assert.equal(p.services.web!.environment && (p.services.web!.environment as Record<string, string>).GREETING, '5$$ off', 'the app\'s env is a literal to Compose');
+  assert.equal((p.services.web!.environment as Record<string, string>).TITLE, '${GREETING}', 'the user\'s own text is Compose\'s to interpolate');
+  assert.deepEqual(p.variables, { GREETING: '5$ off' }, 'with the app\'s values as they are');
 });

@@ -11,7 +11,12 @@ export interface ComposeProject {
   name: string;
   /** The services as the user wrote them (Compose interpolates their variables), with hafen's labels and the app's env. */
   services: Record<string, Record<string, unknown>>;
-  volumes?: Record<string, { labels: Record<string, string> }>;
+  /** The app's volumes and those the user declared, with hafen's labels (external ones as written). */
+  volumes?: Record<string, Record<string, unknown>>;
+  /** The user's networks (with hafen's labels), secrets and configs, as written. */
+  networks?: Record<string, unknown>;
+  secrets?: Record<string, unknown>;
+  configs?: Record<string, unknown>;
   /**
    * The variables Compose interpolates the services with: the app's env values (its secrets
    * are added by the agent). Present only when a service uses a variable.
@@ -22,6 +27,18 @@ export interface ComposeProject {
 /** Compose project names allow lower-case letters, digits, dashes and underscores. */
 export function projectName(unit: string): string {
   return `hafen-${unit}`.replace(/[^a-z0-9_-]/g, '-');
+}
+
+/** Labels as a mapping (Compose also allows a list of "k=v"). */
+function labelMap(own: unknown): Record<string, string> {
+  return Array.isArray(own) ? Object.fromEntries(own.map((l: string) => [l.split('=')[0], l.split('=').slice(1).join('=')])) : ((own as Record<string, string> | undefined) ?? {});
+}
+
+/** A volume or network definition with hafen's labels added (hafen's win); an external one is not Compose's to label. */
+function labelled(entry: unknown, labels: Record<string, string>): Record<string, unknown> {
+  const def = entry !== null && typeof entry === 'object' ? (entry as Record<string, unknown>) : {};
+  if (def.external) return def;
+  return { ...def, labels: { ...labelMap(def.labels), ...labels } };
 }
 
 /** A service's `environment` as a mapping (compose also allows a list of "K=V" or "K"). */
@@ -48,19 +65,22 @@ export function composeProject(app: App, unit: string, env: Record<string, strin
   const labels = { 'dev.hafen.owned': 'true', 'dev.hafen.app': app.id, 'dev.hafen.unit': unit };
   const services: ComposeProject['services'] = {};
   for (const [name, spec] of Object.entries(app.workload.compose?.services ?? {})) {
-    const own = (spec as { labels?: unknown }).labels;
-    // Compose allows labels as a mapping or a list of "k=v"; hafen's labels win over the user's.
-    const userLabels = Array.isArray(own) ? Object.fromEntries(own.map((l: string) => [l.split('=')[0], l.split('=').slice(1).join('=')])) : ((own as Record<string, string> | undefined) ?? {});
-    const service: Record<string, unknown> = { ...spec, labels: { ...userLabels, ...labels }, restart: (spec as { restart?: string }).restart ?? 'unless-stopped' };
+    // hafen's labels win over the user's.
+    const service: Record<string, unknown> = { ...spec, labels: { ...labelMap((spec as { labels?: unknown }).labels), ...labels }, restart: (spec as { restart?: string }).restart ?? 'unless-stopped' };
     const literalEnv = Object.fromEntries(Object.entries(env).map(([k, v]) => [k, composeLiteral(v)]));
     const environment = { ...literalEnv, ...environmentMap((spec as { environment?: unknown }).environment) };
     if (Object.keys(environment).length > 0) service.environment = environment;
     services[name] = service;
   }
+  const compose = app.workload.compose;
   const project: ComposeProject = { name: projectName(unit), services };
-  if (app.volumes.length > 0) project.volumes = Object.fromEntries(app.volumes.map((v) => [v.name, { labels }]));
-  const own = Object.values(app.workload.compose?.services ?? {});
-  if (own.some((spec) => stringsIn(spec).some(({ text }) => hasVariables(text)))) project.variables = { ...env };
+  const volumeNames = [...new Set([...app.volumes.map((v) => v.name), ...Object.keys(compose?.volumes ?? {})])];
+  if (volumeNames.length > 0) project.volumes = Object.fromEntries(volumeNames.map((v) => [v, labelled(compose?.volumes?.[v], labels)]));
+  if (compose?.networks) project.networks = Object.fromEntries(Object.entries(compose.networks).map(([n, def]) => [n, labelled(def, labels)]));
+  if (compose?.secrets) project.secrets = compose.secrets;
+  if (compose?.configs) project.configs = compose.configs;
+  const written = [compose?.services, compose?.volumes, compose?.networks, compose?.secrets, compose?.configs];
+  if (written.some((part) => stringsIn(part ?? {}).some(({ text }) => hasVariables(text)))) project.variables = { ...env };
   return project;
 }
 

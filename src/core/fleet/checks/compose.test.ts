@@ -7,19 +7,21 @@ import { validateFleet } from '../validate.js';
 
 const minimal = readFileSync(new URL('../../../../examples/minimal.yaml', import.meta.url), 'utf8');
 
-/** The minimal example with one compose app whose services are `services` (YAML, indented for its place). */
-function withServices(services: string): Problem[] {
+/** The minimal example with one compose app whose services are `services` (YAML, indented for its place), and more of the project (`rest`). */
+function withServices(services: string, rest = ''): Problem[] {
   const app = `apps:
   - id: site
     customer: baeckerei-huber
     resources: { cpu: 0.5, memory: 256MiB }
+    env: { DB_PASSWORD: { secret: site-db } }
     workload:
       compose:
         services:
 ${services.replace(/^/gm, '          ')}
+${rest.replace(/^/gm, '        ')}
 `;
   const res = validateFleet([{ name: 'f.yaml', text: minimal.replace(/^apps:\n/m, app) }]);
-  return res.problems.filter((p) => p.code === 'HAFEN_FLEET_COMPOSE_INVALID' || (p.code === 'HAFEN_FLEET_UNKNOWN_KEY' && p.path.startsWith('apps[0].workload')));
+  return res.problems.filter((p) => p.path.startsWith('apps[0].workload'));
 }
 
 test('a typo in a compose service is an unknown key at its line, with the key Compose has', () => {
@@ -30,7 +32,7 @@ test('a typo in a compose service is an unknown key at its line, with the key Co
   assert.equal(typo.path, 'apps[0].workload.compose.services.web.enviroment');
   assert.match(typo.message, /did you mean "environment"/);
   const line = minimal.split('\n').findIndex((l) => l === 'apps:') + 1;
-  assert.equal(typo.line, line + 9, 'the line of "enviroment:"');
+  assert.equal(typo.line, line + 10, 'the line of "enviroment:"');
 });
 
 test('values of the wrong shape are named by their path; several mistakes are all reported', () => {
@@ -80,4 +82,25 @@ wordpress:
     options: { max-size: 10m }
 `;
   assert.deepEqual(withServices(wordpress), []);
+});
+
+test('variables: defined by the app\'s env or with a default; anything else is an error at its line, never an empty string', () => {
+  const problems = withServices('db:\n  image: mariadb:10.11\n  environment:\n    MARIADB_PASSWORD: ${DB_PASSWORD}\n    MARIADB_ROOT_PASSWORD: ${MYSQL_ROOT_PASSWORD}\n    TZ: ${TZ:-Europe/Berlin}\n  command: ["sh", "-c", "echo $(date)"]\n');
+  assert.deepEqual(problems.map((p) => [p.code, p.path]), [
+    ['HAFEN_FLEET_UNDEFINED_VARIABLE', 'apps[0].workload.compose.services.db.environment.MARIADB_ROOT_PASSWORD'],
+    ['HAFEN_FLEET_COMPOSE_INVALID', 'apps[0].workload.compose.services.db.command[2]'],
+  ]);
+  assert.match(problems[0]!.message, /\$\{MYSQL_ROOT_PASSWORD\}.*add it to the app's env/);
+  assert.match(problems[1]!.message, /write "\$\$" for a dollar sign/);
+});
+
+test('the project\'s volumes, networks, secrets and configs are checked too; files next to a compose file are refused', () => {
+  const rest = 'volumes:\n  db_data: { driver: local, driver_opts: { type: none } }\n  cache:\nnetworks:\n  backend: { internal: true }\n  front: { drivr: bridge }\nsecrets:\n  db_password: { file: ./db_password.txt }\n  api_key: { environment: DB_PASSWORD }\nconfigs:\n  nginx: { content: "server_tokens off; # ${DB_PASSWORD}" }\n';
+  const problems = withServices('db:\n  image: mariadb:10.11\n  networks: [backend]\n', rest);
+  assert.deepEqual(problems.map((p) => [p.code, p.path]), [
+    ['HAFEN_FLEET_UNKNOWN_KEY', 'apps[0].workload.compose.networks.front.drivr'],
+    ['HAFEN_FLEET_UNSUPPORTED', 'apps[0].workload.compose.secrets.db_password.file'],
+  ]);
+  const all = validateFleet([{ name: 'f.yaml', text: minimal.replace(/^apps:\n/m, `apps:\n  - id: site\n    customer: baeckerei-huber\n    resources: { cpu: 0.5, memory: 256MiB }\n    workload:\n      compose:\n        services: { db: { image: mariadb:10.11 } }\n${rest.replace(/^/gm, '        ')}\n`) }]).problems;
+  assert.ok(all.some((p) => p.code === 'HAFEN_FLEET_UNDEFINED_VARIABLE' && p.path === 'apps[0].workload.compose.configs.nginx.content'), 'configs are interpolated too');
 });

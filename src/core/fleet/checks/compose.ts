@@ -15,22 +15,31 @@ import { each, type Parts } from './parts.js';
 /** At most this many problems per app: one mistake in a shared anchor should not bury the rest. */
 const MAX_PER_APP = 10;
 
-let compiled: ValidateFunction | undefined;
+/** The parts of a compose file hafen takes, and the specification's definition of each entry. */
+const DEFINITIONS = { services: 'service', volumes: 'volume', networks: 'network', secrets: 'secret', configs: 'config' } as const;
+type Section = keyof typeof DEFINITIONS;
+
+let ajv: Ajv | undefined;
+const compiled = new Map<Section, ValidateFunction>();
 
 /**
- * The specification's validator of one service, compiled on first use: about 150 ms
- * unoptimised (the generated code's optimisation would double that, for a check that runs
- * once per service per validation).
+ * The specification's validator of one entry of a section, compiled on first use: about 150 ms
+ * for a service, unoptimised (the generated code's optimisation would double that, for a check
+ * that runs once per entry per validation).
  */
-function serviceValidator(): ValidateFunction {
-  if (!compiled) {
+function validatorOf(section: Section): ValidateFunction {
+  let v = compiled.get(section);
+  if (!v) {
     // strict: false — the specification uses annotations ajv does not know ("deprecated");
     // validateSchema: false — it names its meta-schema by an https address ajv does not hold.
-    const ajv = new Ajv({ strict: false, allErrors: true, validateSchema: false, code: { optimize: false } });
-    ajv.addSchema(spec);
-    compiled = ajv.compile({ $ref: `${(spec as { $id: string }).$id}#/definitions/service` });
+    if (!ajv) {
+      ajv = new Ajv({ strict: false, allErrors: true, validateSchema: false, code: { optimize: false } });
+      ajv.addSchema(spec);
+    }
+    v = ajv.compile({ $ref: `${(spec as { $id: string }).$id}#/definitions/${DEFINITIONS[section]}` });
+    compiled.set(section, v);
   }
-  return compiled;
+  return v;
 }
 
 const SERVICE_KEYS = Object.keys((spec as { definitions: { service: { properties: Record<string, unknown> } } }).definitions.service.properties);
@@ -80,37 +89,48 @@ function message(e: ErrorObject): string {
 
 export function checkCompose(parts: Parts, out: ProblemList): void {
   each(parts.apps, (app, i) => {
+    const compose = app.workload.compose;
+    if (!compose) return;
     let reported = 0;
-    // Compose interpolates the services with the app's env (values and secrets), nothing else.
+    const report = (): boolean => reported++ < MAX_PER_APP;
+    // Compose interpolates the whole project with the app's env (values and secrets), nothing else.
     const defined = new Set(Object.keys(app.env ?? {}));
-    for (const [name, service] of Object.entries(app.workload.compose?.services ?? {})) {
-      const base: FleetPath = ['apps', i, 'workload', 'compose', 'services', name];
-      for (const { path, text } of stringsIn(service)) {
-        const r = checkInterpolation(text, defined);
-        if (r.ok) continue;
-        if (reported++ >= MAX_PER_APP) return;
-        if ('invalid' in r) {
-          out.error('HAFEN_FLEET_COMPOSE_INVALID', [...base, ...path], `compose service "${name}": ${r.invalid}`);
-          continue;
+    for (const section of Object.keys(DEFINITIONS) as Section[]) {
+      for (const [name, entry] of Object.entries(compose[section] ?? {})) {
+        const base: FleetPath = ['apps', i, 'workload', 'compose', section, name];
+        const what = `compose ${DEFINITIONS[section]} "${name}"`;
+        for (const { path, text } of stringsIn(entry)) {
+          const r = checkInterpolation(text, defined);
+          if (r.ok || !report()) continue;
+          if ('invalid' in r) {
+            out.error('HAFEN_FLEET_COMPOSE_INVALID', [...base, ...path], `${what}: ${r.invalid}`);
+            continue;
+          }
+          const names = r.undefined.map((v) => `\${${v.name}}${v.message ? ` (${v.message})` : ''}`).join(', ');
+          out.error(
+            'HAFEN_FLEET_UNDEFINED_VARIABLE',
+            [...base, ...path],
+            `${what} uses ${names}, which the app does not define: add ${r.undefined.length === 1 ? 'it' : 'them'} to the app's env (a value, or {secret: NAME}), give a default ("\${NAME:-default}"), or write "$$" for a dollar sign`,
+          );
         }
-        const names = r.undefined.map((v) => `\${${v.name}}${v.message ? ` (${v.message})` : ''}`).join(', ');
-        out.error(
-          'HAFEN_FLEET_UNDEFINED_VARIABLE',
-          [...base, ...path],
-          `compose service "${name}" uses ${names}, which the app does not define: add ${r.undefined.length === 1 ? 'it' : 'them'} to the app's env (a value, or {secret: NAME}), give a default ("\${NAME:-default}"), or write "$$" for a dollar sign`,
-        );
-      }
-      const validate = serviceValidator();
-      if (validate(service)) continue;
-      for (const e of relevant(validate.errors ?? [])) {
-        if (reported++ >= MAX_PER_APP) return;
-        if (e.keyword === 'additionalProperties') {
-          const key = (e.params as { additionalProperty: string }).additionalProperty;
-          const hint = e.instancePath === '' ? didYouMean(key, SERVICE_KEYS) : '';
-          out.error('HAFEN_FLEET_UNKNOWN_KEY', [...pathOf(base, e.instancePath), key], `unknown key "${key}" in compose service "${name}" (Compose Specification)${hint}`, { key: true });
-          continue;
+        // Files next to a compose file are not shipped to the hosts yet: the entry would point at nothing.
+        if ((section === 'secrets' || section === 'configs') && entry !== null && typeof entry === 'object' && 'file' in entry && report()) {
+          out.error('HAFEN_FLEET_UNSUPPORTED', [...base, 'file'], `${what}: files are not shipped to the hosts yet; use "environment:"${section === 'configs' ? ', "content:"' : ''} or "external: true"`);
         }
-        out.error('HAFEN_FLEET_COMPOSE_INVALID', pathOf(base, e.instancePath), `compose service "${name}": ${message(e)} (Compose Specification)`);
+        // An empty entry ("backend:") is Compose's way of saying "with the defaults".
+        if (entry === null) continue;
+        const validate = validatorOf(section);
+        if (validate(entry)) continue;
+        for (const e of relevant(validate.errors ?? [])) {
+          if (!report()) break;
+          if (e.keyword === 'additionalProperties') {
+            const key = (e.params as { additionalProperty: string }).additionalProperty;
+            const hint = e.instancePath === '' && section === 'services' ? didYouMean(key, SERVICE_KEYS) : '';
+            out.error('HAFEN_FLEET_UNKNOWN_KEY', [...pathOf(base, e.instancePath), key], `unknown key "${key}" in ${what} (Compose Specification)${hint}`, { key: true });
+            continue;
+          }
+          out.error('HAFEN_FLEET_COMPOSE_INVALID', pathOf(base, e.instancePath), `${what}: ${message(e)} (Compose Specification)`);
+        }
       }
     }
   });

@@ -13,10 +13,17 @@ const ComposeService = z
   .refine((s) => s.image !== undefined || s.build !== undefined, 'a compose service needs an "image" or a "build"')
   .describe('A compose service (compose file syntax).');
 
+/** A top-level section of a compose file (volumes, networks, secrets, configs): entries by name, in Compose's syntax. */
+const ComposeSection = (what: string) => z.record(z.string(), z.unknown()).optional().describe(`The project's ${what}, by name (compose file syntax; checked against the Compose Specification).`);
+
 export const ComposeWorkload = z
   .strictObject({
     file: z.string().optional().describe('Path of a compose file, relative to the fleet file.'),
     services: z.record(z.string(), ComposeService).optional().describe('Inline compose services, by name.'),
+    volumes: ComposeSection('named volumes (the app\'s `volumes` are declared by hafen; a definition here adds its driver and options)'),
+    networks: ComposeSection('networks'),
+    secrets: ComposeSection('secrets (from the environment or external; files are not shipped to hosts yet)'),
+    configs: ComposeSection('configs (inline content, from the environment or external; files are not shipped to hosts yet)'),
   })
   .refine((c) => (c.file === undefined) !== (c.services === undefined), 'compose needs exactly one of "file" or "services"')
   .describe('A docker-compose project.');
