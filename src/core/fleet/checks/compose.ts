@@ -1,9 +1,10 @@
 /**
- * Compose services against the Compose Specification's own JSON Schema (compose-spec/, kept
- * as published): a typo (`enviroment:`) or a value of the wrong shape is reported at the file,
- * line and path the user wrote, with the nearest key the specification has. hafen's schema
- * only requires an image or a build; everything else about a service is Compose's to say.
- * Variables (`${VAR}`) must be defined by the app's env: never a silent empty string.
+ * A compose app's services, volumes, networks, secrets and configs against the Compose
+ * Specification's own JSON Schema (compose-spec/, kept as published): a typo (`enviroment:`)
+ * or a value of the wrong shape is reported at the file, line and path the user wrote, with
+ * the nearest key the specification has. hafen's schema only requires an image or a build;
+ * everything else about a service is Compose's to say. Variables (`${VAR}`) must be defined by
+ * the app's env: never a silent empty string.
  */
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import spec from '../compose-spec/compose-spec.json' with { type: 'json' };
