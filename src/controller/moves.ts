@@ -209,8 +209,8 @@ export class Moves {
     }
   }
 
-  /** The overlay of the running moves (read from the store once, then kept with every change). */
-  async overlays(): Promise<MoveOverlay[]> {
+  /** The running moves, read from the store once (after a start or an election), then kept with every change. */
+  private async load(): Promise<void> {
     this.loaded ??= this.deps.store.moves({ open: true, limit: 10_000 }).then(async (open) => {
       this.running = open.filter((r) => r.state === 'running');
       this.opts = runOptions((await this.deps.current())?.fleet);
@@ -220,11 +220,21 @@ export class Moves {
       this.loaded = undefined;
       throw err;
     });
+  }
+
+  /** The overlay of the running moves. */
+  async overlays(): Promise<MoveOverlay[]> {
+    await this.load();
     return overlayOf(this.running, this.opts);
   }
 
-  /** What running cutovers ask of a host's agent: data to pull (a target), keys to let in (a source). */
+  /**
+   * What running cutovers ask of a host's agent: data to pull (a target), keys to let in (a
+   * source). Only once the running moves are read: before, a restarted controller would send
+   * a target's agent no copy order, and the agent would give up the round it was copying.
+   */
   async movesFor(host: string): Promise<{ copies: MoveCopyOrder[]; access: MoveAccessGrant[] }> {
+    await this.load();
     const cutovers = this.running.filter((r) => r.move.strategy === 'cutover');
     if (cutovers.length === 0) return { copies: [], access: [] };
     const cur = await this.deps.current();
@@ -260,7 +270,8 @@ export class Moves {
   }
 
   /** Running cutovers' downtime as planned work: their app's alerts are muted (core cutoverMaintenance). */
-  maintenance(): ReturnType<typeof cutoverMaintenance> {
+  async maintenance(): Promise<ReturnType<typeof cutoverMaintenance>> {
+    await this.load();
     return cutoverMaintenance(this.running, this.deps.now());
   }
 

@@ -57,7 +57,11 @@ export class Pulls {
     const rev = await deps.current();
     const base = await deps.baseOf(host, rev);
     const healed = await deps.heal(base.state, base.hash);
-    const [overlays, access, tasks, moves] = await Promise.all([deps.moves.overlays(), deps.backups.accessFor(host), deps.backups.ordersFor(host), deps.moves.movesFor(host)]);
+    // One after the other, as the parts expect (each may read state another loads first).
+    const overlays = await deps.moves.overlays();
+    const access = await deps.backups.accessFor(host);
+    const tasks = await deps.backups.ordersFor(host);
+    const moves = await deps.moves.movesFor(host);
     return hostPull({
       rev,
       base: { ...healed, ...(base.heldAt !== undefined ? { heldAt: base.heldAt } : {}) },

@@ -91,7 +91,7 @@ export function wireController(store: Store, secrets: Secrets, now: () => Date =
         return cur ? firewallStates(cur.fleet.hosts, await holds.effective(cur, cur.fleet.hosts), await reports.all()) : [];
       },
       changed: (what) => bus.emit(what),
-      maintenance: async () => moves.maintenance(),
+      maintenance: () => moves.maintenance(),
     },
     now,
     log,
