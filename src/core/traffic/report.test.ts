@@ -4,7 +4,7 @@ import { trafficReport } from './report.js';
 
 const day = (iso: string) => `${iso}T00:00:00.000Z`;
 
-test('days without traffic count as zero; the weekday averages cover the period; peaks add up per proxy', () => {
+test('days without traffic count as zero; the weekday averages cover the period\'s whole days; peaks add up per proxy', () => {
   const now = new Date('2026-11-26T15:00:00Z'); // a Thursday
   const rows = [
     { at: day('2026-11-26'), requests: 100, errors: 1 },
@@ -26,7 +26,8 @@ test('days without traffic count as zero; the weekday averages cover the period;
   assert.equal(r.days.find((d) => d.day === day('2026-11-20'))!.requests, 0);
   assert.equal(r.totalRequests, 187, 'what is before the period does not count');
   const thu = r.weekdays.find((w) => w.weekday === 'Thu')!;
-  assert.deepEqual(thu, { weekday: 'Thu', averageRequests: 90, days: 2 });
+  // Today (a Thursday, 15 hours in) is in the days but not in the average Thursday: only 11-19 is.
+  assert.deepEqual(thu, { weekday: 'Thu', averageRequests: 30, days: 1 });
   assert.deepEqual(r.weekdays.find((w) => w.weekday === 'Sun'), { weekday: 'Sun', averageRequests: 4, days: 2 });
   assert.equal(r.peaks.at(-1)!.connections, 750);
   assert.deepEqual(r.peak, { day: day('2026-11-26'), connections: 750 });

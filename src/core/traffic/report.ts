@@ -15,7 +15,7 @@ export interface TrafficReport {
   from: string;
   to: string;
   days: DayCount[];
-  /** Monday first: the average requests of that weekday over the period, and how many such days it had. */
+  /** Monday first: the average requests of that weekday over the period's whole days (not today), and how many such days it had. */
   weekdays: { weekday: string; averageRequests: number; days: number }[];
   /** Most concurrent client connections per day: per-proxy peaks added up (an upper bound: proxies may peak at different minutes). */
   peaks: { day: string; connections: number }[];
@@ -47,8 +47,11 @@ export function trafficReport(
     d.errors += r.errors;
   }
   const list = [...byDay.values()];
+  // The average day of the week from whole days only: today has just begun (at 00:20 on a
+  // Monday, a fifth of the Mondays would count 20 minutes and pull "the average Monday" down).
+  const whole = list.filter((d) => Date.parse(d.day) < today);
   const weekdays = WEEKDAYS.map((weekday, i) => {
-    const same = list.filter((d) => (new Date(d.day).getUTCDay() + 6) % 7 === i);
+    const same = whole.filter((d) => (new Date(d.day).getUTCDay() + 6) % 7 === i);
     return { weekday, averageRequests: same.length ? Math.round(same.reduce((n, d) => n + d.requests, 0) / same.length) : 0, days: same.length };
   });
   const peakByDay = new Map<number, number>();
