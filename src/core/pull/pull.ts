@@ -113,12 +113,13 @@ export interface ProbesPullInput {
 /** What the probers of a site run: every check, those through the proxies sent to the proxies that report where they listen. */
 export function probesPull(i: ProbesPullInput): { probes: Probe[]; hash: string } {
   const addresses = i.rev ? reachableAddresses(i.rev, i.reports) : new Map<string, string>();
+  const checks = i.rev ? deriveChecks(i.rev.fleet, i.rev.placements, addresses) : [];
   const proxies: ProxyEndpoint[] = [];
   for (const [host, v] of i.proxies) {
     const plain = v.listen ? endpoint(v.listen, addresses.get(host)) : undefined;
     const secure = v.tlsListen ? endpoint(v.tlsListen, addresses.get(host)) : undefined;
     if (plain) proxies.push({ site: v.site, address: plain.address, port: plain.port, ...(secure ? { tlsPort: secure.port } : {}) });
   }
-  const probes = resolveProbes(checksOf(i.rev, i.reports), i.site, proxies);
+  const probes = resolveProbes(checks, i.site, proxies);
   return { probes, hash: probesHash(probes) };
 }
