@@ -80,7 +80,7 @@ JSON output: {"from", "until", "maxCustomersPerWave", "scheduled": [{"id", "app"
       const placements = schedule(fleet).placements;
       const requests: MoveRequest[] = opts.share !== undefined ? shareRequests(fleet, placements, opts.to, opts.share, opts.from) : appIds.map((app) => ({ app, to: opts.to, ...(opts.from ? { from: opts.from } : {}) }));
       const { moves, problems } = resolveMoves(fleet, placements, requests);
-      const plan = planWaves(fleet, placements, moves, { from: opts.start ?? new Date(), days: opts.days });
+      const plan = planWaves(fleet, placements, moves, { from: opts.start ?? new Date(), askedAt: new Date(), days: opts.days });
       const { placements: _after, ...out } = plan;
       if (opts.ics) await writeCalendars(opts.ics, plan, fleet, io);
       if (opts.format === 'json') io.stdout(json({ ...out, problems }));

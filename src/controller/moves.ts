@@ -111,7 +111,7 @@ export class Moves {
     if (Number.isNaN(start.getTime())) throw new HafenError('HAFEN_MIGRATE_INVALID', `start "${req.start}" is not a time`);
     const requests: MoveRequest[] = req.share !== undefined ? shareRequests(fleet, cur.placements, req.to, req.share, req.from) : (req.apps ?? []).map((app) => ({ app, to: req.to, ...(req.from ? { from: req.from } : {}) }));
     const { moves, problems } = resolveMoves(fleet, cur.placements, requests);
-    const { placements: _placements, ...plan } = planWaves(fleet, cur.placements, moves, { from: start < now ? now : start, days: req.days ?? 28 });
+    const { placements: _placements, ...plan } = planWaves(fleet, cur.placements, moves, { from: start < now ? now : start, askedAt: now, days: req.days ?? 28 });
     const commit: MoveCommit = { records: [], events: [], outbox: [] };
     const warnings = new Set<string>();
     const migrations: MoveRecord[] = [];

@@ -227,7 +227,7 @@ test('a move whose target never gets healthy rolls back: the app runs at the sou
   await until('the ledger running with the new environment', async () => ((await getWithHost(proxy.url, 'ledger.verlag.example').catch(() => ({ status: 0 }))).status === 200 ? true : undefined), 30_000, 200);
   const before = readFileSync(join(unitData(from), 'ledger.log'), 'utf8').split('\n').filter(Boolean).length;
   const m = await proposeAndAccept(SITE[target]!);
-  // Proposed inside tonight's window already (the clock is there), it may stop at once; else the night comes.
+  // Its switch is three hours off at the least (time for the customer to answer): once the pre-copy is ready, the night comes.
   const rolled = await until('rolled back', async () => {
     const r = await migration(m.id);
     assert.notEqual(r.state, 'done');

@@ -7,15 +7,13 @@
  * A live move of a customer who chose `liveMoves: announce` needs no answer: it is accepted by
  * that policy when proposed, and the customer is told.
  */
-import type { ScheduledMove } from './waves.js';
+import { ANSWER_LEAD_MS, type ScheduledMove } from './waves.js';
 
 import type { ConsentAnswer, MoveState, Decision, MoveEvent, MoveRecord } from './record.js';
 
 export type { ConsentAnswer, MoveState, Decision, MoveEvent, MoveRecord };
 export const DECISIONS: readonly Decision[] = ['accept', 'decline', 'another-window'];
 
-/** How long before its start a move must be agreed: the team needs to know the night's work. */
-export const ANSWER_LEAD_MS = 2 * 3_600_000;
 
 export function newRecord(id: string, move: ScheduledMove, revision: number, now: Date): { record: MoveRecord; event: MoveEvent } {
   const at = now.toISOString();

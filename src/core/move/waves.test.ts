@@ -4,7 +4,8 @@ import { validateFleet } from '../fleet/validate.js';
 import type { Fleet } from '../fleet/model.js';
 import type { Placement } from '../placement/types.js';
 import { resolveMoves } from './moves.js';
-import { planWaves } from './waves.js';
+import { newRecord, step } from './consent.js';
+import { MIN_ANSWER_MS, NOTICE_MS, planWaves } from './waves.js';
 
 interface CustomerDraft {
   id: string;
@@ -86,7 +87,7 @@ test('no wave has more customers with a cutover than the cap; live moves do not 
   assert.deepEqual(p.waves.map((w) => [w.wave, w.customers]), [['2026-12-01', ['a', 'b']], ['2026-12-02', ['c']]]);
   const live = p.scheduled.find((m) => m.app === 'd-app')!;
   assert.equal(live.strategy, 'live');
-  assert.equal(live.start, '2026-12-01T12:00:00.000Z', 'a live move needs no window');
+  assert.equal(live.start, '2026-12-01T15:00:00.000Z', 'a live move needs no window, only time for its customer to answer');
   assert.equal(live.downtimeSeconds, 0);
 });
 
@@ -110,12 +111,13 @@ test('a customer without maintenance windows gets no cutover; a customer who opt
 test('cutovers wait for their pre-copy, and copies into one site never overlap', () => {
   const windows = '{ days: daily, from: "22:00", to: "05:00" }';
   const data = ', volumes: [{ name: data, size: 2TiB, changePerDay: 5% }]';
-  // c has little data: its cutover on the first night comes first, and the big pre-copies go around it.
+  // c has little data: its cutover on the first night comes first (three hours after it is
+  // proposed: time to answer), and the big pre-copies go around it.
   const fleet = fleetOf([{ id: 'a', windows, app: data }, { id: 'b', windows, app: data }, { id: 'c', windows, app: ', volumes: [{ name: data, size: 1GiB }]' }]);
   const p = plan(fleet, [at('a-app', 'nue'), at('b-app', 'nue', 'nue-2'), at('c-app', 'nue')], 'hel', '2026-12-01T20:00:00Z', ['a-app', 'b-app']);
   const first = plan(fleet, [at('a-app', 'nue'), at('b-app', 'nue', 'nue-2'), at('c-app', 'nue')], 'hel', '2026-12-01T20:00:00Z');
   const c = first.scheduled.find((m) => m.app === 'c-app')!;
-  assert.equal(c.start, '2026-12-01T21:00:00.000Z');
+  assert.equal(c.start, '2026-12-01T23:00:00.000Z');
   const spansOf = (ms: typeof first.scheduled) => ms.flatMap((m) => [[m.preCopy!.start, m.preCopy!.end], [m.start, m.end]]).sort();
   const all = spansOf(first.scheduled);
   for (let i = 1; i < all.length; i++) assert.ok(all[i - 1]![1]! <= all[i]![0]!, `copies overlap: ${JSON.stringify(all)}`);
@@ -126,4 +128,24 @@ test('cutovers wait for their pre-copy, and copies into one site never overlap',
   for (const m of p.scheduled) assert.ok(m.preCopy!.end <= m.start && m.preCopy!.start >= '2026-12-01T20:00:00.000Z');
   // 2 TiB at 62.5 MB/s is ~9.8 h: neither pre-copy ends before the first night's window closes.
   assert.ok(p.scheduled.every((m) => m.wave >= '2026-12-02'), JSON.stringify(p.scheduled.map((m) => m.start)));
+});
+
+test('a move that needs an answer leaves its customer time to give it: asked inside an open window, it switches three hours later at the earliest', () => {
+  const fleet = fleetOf([{ id: 'a', windows: '{ days: daily, from: "22:00", to: "05:00" }' }, { id: 'b', windows: '{ days: daily, from: "22:00", to: "05:00" }', app: ', migration: live' }]);
+  const placements = [at('a-app', 'nue'), at('b-app', 'nue', 'nue-2')];
+  const { moves } = resolveMoves(fleet, placements, [{ app: 'a-app', to: 'hel' }, { app: 'b-app', to: 'hel' }]);
+  // 23:30 Berlin: tonight's window is open until 05:00.
+  const asked = new Date('2026-12-01T22:30:00Z');
+  const p = planWaves(fleet, placements, moves, { from: asked, askedAt: asked, days: 14 });
+  assert.deepEqual(p.unscheduled, []);
+  for (const m of p.scheduled) {
+    assert.ok(Date.parse(m.start) >= asked.getTime() + NOTICE_MS, `${m.app} switches at ${m.start}`);
+    const { record } = newRecord('mig_0000000000000000', m, 1, asked);
+    assert.ok(Date.parse(record.consent.answerBy) >= asked.getTime() + MIN_ANSWER_MS, `${m.app}: answer due ${record.consent.answerBy}, asked ${asked.toISOString()}`);
+    assert.equal(step(record, asked, 86_400_000), undefined, 'not expired the moment it is proposed');
+  }
+  assert.equal(p.scheduled.find((m) => m.app === 'a-app')!.start, '2026-12-02T01:30:00.000Z', 'still tonight: the window is open until 04:00 UTC');
+  // Planned from a later time, the notice counts from when the customers are asked.
+  const later = planWaves(fleet, placements, moves, { from: new Date('2026-12-03T21:00:00Z'), askedAt: asked, days: 14 });
+  assert.equal(later.scheduled.find((m) => m.app === 'a-app')!.start, '2026-12-03T21:00:00.000Z');
 });

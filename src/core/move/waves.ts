@@ -12,6 +12,9 @@
  * - Copies into a site run one at a time (its copy lane) at the share of the uplink the policy
  *   allows: the pre-copy before the window, and the cutover's final copy in it.
  * - The target hosts need room in the wave (targets.ts).
+ * - A move that needs its customer's answer switches no earlier than `NOTICE_MS` after its
+ *   customers are asked: the answer is due `ANSWER_LEAD_MS` before the start (the team knows the
+ *   night's work), and the customer has at least `MIN_ANSWER_MS` to give it.
  * Greedy and deterministic: each round plans the pending move that can start first (ties by id).
  */
 import type { Fleet } from '../fleet/model.js';
@@ -24,6 +27,8 @@ import { windowOccurrences } from './windows.js';
 
 export interface WaveOptions {
   from: Date;
+  /** When the customers are asked (default: \`from\`): moves needing an answer switch \`NOTICE_MS\` after it at the earliest. */
+  askedAt?: Date;
   /** Days ahead to plan into (default 28). */
   days?: number;
 }
@@ -72,6 +77,13 @@ export interface WavePlan {
 const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
 
+/** How long before its start a move must be agreed: the team needs to know the night's work. */
+export const ANSWER_LEAD_MS = 2 * HOUR_MS;
+/** The least time a customer has to answer a proposal (an operator on the phone answers at once). */
+export const MIN_ANSWER_MS = HOUR_MS;
+/** The earliest switch of a move that needs an answer, after its customer is asked. */
+export const NOTICE_MS = ANSWER_LEAD_MS + MIN_ANSWER_MS;
+
 /** The noon UTC at or before `t`: where wave 0 begins. */
 const noonBefore = (t: number) => {
   const noon = Math.floor(t / DAY_MS) * DAY_MS + 12 * HOUR_MS;
@@ -88,6 +100,7 @@ interface Slot {
 
 export function planWaves(fleet: Fleet, placements: readonly Placement[], moves: readonly ResolvedMove[], options: WaveOptions): WavePlan {
   const from = options.from.getTime();
+  const noticed = (options.askedAt?.getTime() ?? from) + NOTICE_MS;
   const until = from + (options.days ?? 28) * DAY_MS;
   const origin = noonBefore(from);
   const waveOf = (t: number) => Math.floor((t - origin) / DAY_MS);
@@ -128,6 +141,7 @@ export function planWaves(fleet: Fleet, placements: readonly Placement[], moves:
   const slotOf = (m: ResolvedMove): Slot | string => {
     const app = apps.get(m.app)!;
     const length = m.switchSeconds * 1000;
+    const earliest = m.consent === 'required' ? Math.max(lastSwitchEnd, noticed) : lastSwitchEnd;
     let noRoom: string | undefined;
     const withRoom = (start: number, rest: Omit<Slot, 'start' | 'wave' | 'targets'>): Slot | undefined => {
       const wave = waveOf(start);
@@ -139,7 +153,7 @@ export function planWaves(fleet: Fleet, placements: readonly Placement[], moves:
       return { start, wave, targets: picked.targets, ...rest };
     };
     if (m.strategy === 'live') {
-      for (let start = lastSwitchEnd; start + length <= until; start = origin + (waveOf(start) + 1) * DAY_MS) {
+      for (let start = earliest; start + length <= until; start = origin + (waveOf(start) + 1) * DAY_MS) {
         const slot = withRoom(start, {});
         if (slot) return slot;
       }
@@ -154,10 +168,10 @@ export function planWaves(fleet: Fleet, placements: readonly Placement[], moves:
     const preEnd = preStart + preSeconds * 1000;
     let full = 0;
     for (const [ws, we] of windows) {
-      if (we <= Math.max(preEnd, lastSwitchEnd)) continue;
+      if (we <= Math.max(preEnd, earliest)) continue;
       // The lane is free here: every pre-copy booked so far ended before its own switch, and
       // switches run one after another.
-      const start = Math.max(ws, preEnd, lastSwitchEnd);
+      const start = Math.max(ws, preEnd, earliest);
       if (start + length > we) continue;
       const set = waveCustomers.get(waveOf(start));
       if (set && set.size >= cap && !set.has(m.customer)) {
