@@ -65,7 +65,7 @@ export function registerMigrateRemote(migrate: Command, io: CliIo, setExit: (cod
       .requiredOption('--to <site>', 'the site the apps move to')
       .option('--from <site>', 'the site they leave (needed for an app running at several other sites)')
       .option('--share <percent>', 'move this share of the customers instead of naming apps', parseShare)
-      .option('--start <time>', 'plan from this time (ISO 8601; default now)', parseStart)
+      .option('--start <time>', 'plan from this time (ISO 8601; default now); a move that needs an answer switches 3 h after the proposal at the earliest', parseStart)
       .option('--days <n>', 'days ahead to plan into', parseDays, 28)
       .option('--format <format>', 'output format: text or json', parseFormat, 'text' as OutputFormat),
   ).action(async (apps: string[], opts: RemoteOptions & { to: string; from?: string; share?: number; start?: Date; days: number; format: OutputFormat }) => {

@@ -39,7 +39,7 @@ export function registerMigrate(program: Command, io: CliIo, setExit: (code: num
     .option('--from <site>', 'the site they leave (needed for an app running at several other sites)')
     .option('--share <percent>', 'move this share of the customers (weighted), those with the least data first, instead of naming apps', parseShare)
     .option('--fleet <path>', 'fleet YAML file or directory to plan on')
-    .option('--start <time>', 'plan from this time (ISO 8601; default now)', parseStart)
+    .option('--start <time>', 'plan from this time, as if the customers were asked then: a move that needs an answer switches 3 h later at the earliest (ISO 8601; default now)', parseStart)
     .option('--days <n>', 'days ahead to plan into', parseDays, 28)
     .option('--ics <dir>', 'write a calendar per customer with moves into this directory (CUSTOMER.ics)')
     .option('--format <format>', 'output format: text or json', parseFormat, 'text' as OutputFormat)
@@ -80,7 +80,7 @@ JSON output: {"from", "until", "maxCustomersPerWave", "scheduled": [{"id", "app"
       const placements = schedule(fleet).placements;
       const requests: MoveRequest[] = opts.share !== undefined ? shareRequests(fleet, placements, opts.to, opts.share, opts.from) : appIds.map((app) => ({ app, to: opts.to, ...(opts.from ? { from: opts.from } : {}) }));
       const { moves, problems } = resolveMoves(fleet, placements, requests);
-      const plan = planWaves(fleet, placements, moves, { from: opts.start ?? new Date(), askedAt: new Date(), days: opts.days });
+      const plan = planWaves(fleet, placements, moves, { from: opts.start ?? new Date(), days: opts.days });
       const { placements: _after, ...out } = plan;
       if (opts.ics) await writeCalendars(opts.ics, plan, fleet, io);
       if (opts.format === 'json') io.stdout(json({ ...out, problems }));
