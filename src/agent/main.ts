@@ -6,6 +6,7 @@ import { hostCredential } from '../client/credential.js';
 import { parseArgs, serveUntilSignalled } from '../lib/daemon.js';
 import { Agent } from './agent.js';
 import { startProber } from './prober/main.js';
+import { blobCache } from './blob-cache.js';
 import { ComposeDriver } from './drivers/compose.js';
 import type { Driver } from './drivers/driver.js';
 import { ProcessDriver } from './drivers/process.js';
@@ -31,9 +32,11 @@ export interface AgentStartOptions {
 export async function startAgent(opts: AgentStartOptions): Promise<{ host: string; agent: Agent }> {
   const { host, credential: cred } = await hostCredential(opts.controller, opts.data, opts.joinToken);
   const stateDir = join(opts.data, 'state');
-  const driver: Driver = opts.driver === 'compose' ? await ComposeDriver.open({ stateDir }) : ProcessDriver.open({ stateDir });
+  const client = new HafenClient(opts.controller, cred);
+  const blobs = blobCache(join(stateDir, 'blobs'), (digest) => client.agentBlob(digest));
+  const driver: Driver = opts.driver === 'compose' ? await ComposeDriver.open({ stateDir, blobs }) : ProcessDriver.open({ stateDir });
   const agent = new Agent({
-    client: new HafenClient(opts.controller, cred),
+    client,
     driver,
     stateDir,
     host,

@@ -3,6 +3,7 @@ import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import type { ApplyResponse, PlanResponse } from '../client/client.js';
 import { problemsOf } from '../client/client.js';
+import { projectsPayload, readComposeProjects } from './compose-projects.js';
 import { readAllocations, readFleetFiles } from './fleet-files.js';
 import { EXIT, json, parseFormat, type CliIo, type OutputFormat } from './io.js';
 import { countLine, problemsText } from './problems-output.js';
@@ -70,7 +71,8 @@ newest revision, so hosts never move because others were added or removed.`,
     const files = await readFleetFiles(fleetPath);
     // The fleet's ipam.lock, when it has one: the controller takes its addresses from it.
     const allocations = await readAllocations(files.defaultAllocations);
-    const sent = { ...(allocations ? { allocations } : {}), ...(opts.site ? { site: opts.site } : {}) };
+    const projects = projectsPayload(await readComposeProjects(files.sources));
+    const sent = { ...(allocations ? { allocations } : {}), ...(projects ? { projects } : {}), ...(opts.site ? { site: opts.site } : {}) };
     let plan: PlanResponse;
     try {
       plan = await client.plan(files.sources, sent);

@@ -5,6 +5,7 @@
  */
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { basename, dirname, extname, join, relative } from 'node:path';
+import { COMPOSE_FILE_NAMES } from '../core/compose/project.js';
 import type { FleetSource } from '../core/fleet/source.js';
 import { parseRecord, type AllocationRecord } from '../core/ipam/record.js';
 import { HafenError } from '../lib/errors.js';
@@ -21,8 +22,6 @@ export interface FleetFiles {
 }
 
 const YAML_EXT = new Set(['.yaml', '.yml']);
-/** The file names Compose looks for in a project directory (the Compose Specification's, and v1's). */
-export const COMPOSE_FILE_NAMES: readonly string[] = ['compose.yaml', 'compose.yml', 'docker-compose.yaml', 'docker-compose.yml'];
 
 function unreadable(path: string, err: unknown): HafenError {
   const code = (err as NodeJS.ErrnoException).code;
@@ -52,7 +51,7 @@ export async function readFleetFiles(path: string): Promise<FleetFiles> {
   async function walk(dir: string): Promise<void> {
     const entries = await readdir(dir, { withFileTypes: true });
     // A compose project below the fleet (not the fleet directory itself): none of it is fleet YAML.
-    if (dir !== path && entries.some((e) => e.isFile() && COMPOSE_FILE_NAMES.includes(e.name))) {
+    if (dir !== path && entries.some((e) => e.isFile() && (COMPOSE_FILE_NAMES as readonly string[]).includes(e.name))) {
       composeProjects.push(dir);
       return;
     }

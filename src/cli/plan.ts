@@ -10,6 +10,7 @@ import { writeFileAtomic } from '../lib/fs.js';
 import { EXIT, json, parseFormat, type CliIo, type OutputFormat } from './io.js';
 import { readPlan, validFleet } from './planning.js';
 import { problemsOf } from '../client/client.js';
+import { projectsPayload, readComposeProjects } from './compose-projects.js';
 import { readAllocations, readFleetFiles } from './fleet-files.js';
 import { countLine, problemsText } from './problems-output.js';
 import { remoteClient, remoteOptions, type RemoteOptions } from './remote.js';
@@ -103,7 +104,8 @@ async function sitePlan(fleetPath: string, site: string, opts: PlanOptions, io: 
   const files = await readFleetFiles(fleetPath);
   const allocations = await readAllocations(files.defaultAllocations);
   try {
-    const plan = await remoteClient(opts).plan(files.sources, { site, ...(allocations ? { allocations } : {}) });
+    const projects = projectsPayload(await readComposeProjects(files.sources));
+    const plan = await remoteClient(opts).plan(files.sources, { site, ...(allocations ? { allocations } : {}), ...(projects ? { projects } : {}) });
     io.stdout(opts.format === 'json' ? json(plan) : sitePlanText(plan, site));
     return plan.unplaced.length > 0 ? EXIT.invalid : EXIT.ok;
   } catch (err) {

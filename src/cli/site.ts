@@ -12,6 +12,7 @@ import { schedule } from '../core/placement/schedule.js';
 import { hostFirewall, nftScript } from '../core/render/nftables.js';
 import { siteReport, siteReportText } from '../core/render/site-report.js';
 import { EXIT, json, parseFormat, type CliIo, type OutputFormat } from './io.js';
+import { readComposeProjects } from './compose-projects.js';
 import { readFleetFiles } from './fleet-files.js';
 import { countLine, problemsText } from './problems-output.js';
 import { registerSiteRender } from './site-render.js';
@@ -111,7 +112,7 @@ export function registerSiteDiff(site: Command, io: CliIo, setExit: (code: numbe
       const before = await loadBlueprint(beforePath, undefined, io);
       if (!before) return setExit(EXIT.invalid);
       const files = await readFleetFiles(afterPath);
-      const res = validateFleet(files.sources, { allocations: before.ipam.record });
+      const res = validateFleet(files.sources, { allocations: before.ipam.record, projects: await readComposeProjects(files.sources) });
       if (!res.ok || !res.fleet || !res.ipam) {
         io.stderr(`${problemsText(res.problems)}${afterPath}: ${countLine(res.problems)}\n`);
         return setExit(EXIT.invalid);

@@ -49,9 +49,13 @@ export interface ApplyResponse extends PlanResponse {
   rollout?: Rollout;
 }
 
-/** What else goes with a plan or apply: the fleet's ipam.lock, and a staged rollout's site (hafen apply --site). */
+/** The compose project directories a fleet names, by key, every file with its content (base64), as a plan or apply sends them. */
+export type ProjectsPayload = Record<string, { files: { path: string; mode: number; content: string }[] }>;
+
+/** What else goes with a plan or apply: the fleet's ipam.lock, its compose projects, and a staged rollout's site (hafen apply --site). */
 export interface ApplyOptions {
   allocations?: AllocationRecord;
+  projects?: ProjectsPayload;
   site?: string;
   batch?: number;
   gateTimeoutSeconds?: number;
@@ -165,7 +169,7 @@ export class HafenClient {
   health(): Promise<{ ok: boolean; revision: number | null }> {
     return this.call('GET', '/healthz', undefined, 5000);
   }
-  plan(sources: FleetSource[], opts: Pick<ApplyOptions, 'site' | 'allocations'> = {}): Promise<PlanResponse> {
+  plan(sources: FleetSource[], opts: Pick<ApplyOptions, 'site' | 'allocations' | 'projects'> = {}): Promise<PlanResponse> {
     return this.call('POST', '/v1/plan', { sources, ...opts });
   }
   apply(sources: FleetSource[], parent: number | null, message?: string, opts: ApplyOptions = {}): Promise<ApplyResponse> {
@@ -220,6 +224,10 @@ export class HafenClient {
   desired(after: string | undefined, waitSeconds: number): Promise<DesiredResponse> {
     const q = new URLSearchParams({ wait: String(waitSeconds), ...(after ? { after } : {}) });
     return this.call('GET', `/v1/agent/desired?${q}`, undefined, (waitSeconds + 10) * 1000);
+  }
+  /** A file of a compose project the host's units run, by sha256 (content base64). */
+  agentBlob(digest: string): Promise<{ digest: string; content: string }> {
+    return this.call('GET', `/v1/agent/blobs/${encodeURIComponent(digest)}`);
   }
   reportStatus(units: UnitReport[], appliedHash: string | undefined, agent: AgentReport & { driver: string }): Promise<void> {
     return this.call('POST', '/v1/agent/status', { units, ...(appliedHash ? { appliedHash } : {}), agent });

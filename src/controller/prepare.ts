@@ -1,5 +1,5 @@
 /** Validating and planning a fleet against the newest revision: what a plan shows and an apply keeps. */
-import type { FleetSource, ParsedFile } from '../core/fleet/source.js';
+import type { ParsedFile } from '../core/fleet/source.js';
 import { validateFleet } from '../core/fleet/validate.js';
 import type { AllocationRecord } from '../core/ipam/record.js';
 import { admission } from '../core/plan/admission.js';
@@ -12,7 +12,7 @@ import { analyseRisk } from '../core/risk/scenarios.js';
 import { HafenError } from '../lib/errors.js';
 import type { Holds } from './holds.js';
 import type { Secrets } from './secrets.js';
-import type { Prepared, Snapshot } from './snapshot.js';
+import type { FleetInput, Prepared, Snapshot } from './snapshot.js';
 
 const EMPTY = new Map<string, HostDesiredState>();
 
@@ -29,10 +29,10 @@ export interface PrepareContext {
  * Addresses come from `lock` (the fleet's ipam.lock, as the CLI sends it) or else the newest
  * revision's record, so hosts keep their addresses from one revision to the next.
  */
-export async function prepareFleet(ctx: PrepareContext, sources: FleetSource[], lock?: AllocationRecord, previous?: readonly Placement[]): Promise<Prepared> {
+export async function prepareFleet(ctx: PrepareContext, { sources, projects }: FleetInput, lock?: AllocationRecord, previous?: readonly Placement[]): Promise<Prepared> {
   const cur = ctx.current;
   const allocations = lock ?? cur?.ipam?.record;
-  const res = validateFleet(sources, { parseCache: ctx.parsed, ...(allocations ? { allocations } : {}) });
+  const res = validateFleet(sources, { parseCache: ctx.parsed, projects, ...(allocations ? { allocations } : {}) });
   // Files no longer part of the fleet leave the cache.
   for (const name of [...ctx.parsed.keys()]) if (!sources.some((s) => s.name === name)) ctx.parsed.delete(name);
   if (!res.ok || !res.fleet) {
@@ -42,8 +42,7 @@ export async function prepareFleet(ctx: PrepareContext, sources: FleetSource[], 
   const empty = res.problems.find((p) => p.code === 'HAFEN_FLEET_EMPTY');
   if (empty) throw new HafenError('HAFEN_FLEET_INVALID', 'the fleet declares nothing (no sites, hosts, customers or apps); nothing was changed', { details: [{ ...empty, severity: 'error' }] });
   const versions = await ctx.secrets.versions();
-  const { unsupported, missingSecrets: missing } = admission(res.fleet, versions);
-  if (unsupported.length > 0) throw new HafenError('HAFEN_FLEET_INVALID', `the fleet has ${unsupported.length} problem(s); nothing was changed`, { details: unsupported });
+  const { missingSecrets: missing } = admission(res.fleet, versions);
   if (missing.length > 0) {
     const names = [...new Set(missing.map((m) => m.secret))];
     throw new HafenError(

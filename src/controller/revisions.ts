@@ -20,9 +20,10 @@ import { HafenError } from '../lib/errors.js';
 import type { ChangeBus } from './change-bus.js';
 import type { Holds } from './holds.js';
 import { prepareFleet } from './prepare.js';
+import { blobsOf, loadStoredFleet, storedFleet, type Projects } from './projects.js';
 import type { Rollouts, SiteRolloutRequest } from './rollouts.js';
 import type { Secrets } from './secrets.js';
-import { storedRecord, type PlanResult, type Prepared, type Snapshot } from './snapshot.js';
+import { storedRecord, type FleetInput, type PlanResult, type Prepared, type Snapshot } from './snapshot.js';
 import type { SecretInfo, Store } from './store/store.js';
 
 export interface RevisionDeps {
@@ -38,6 +39,8 @@ export interface RevisionDeps {
 /** What an apply stores: the fleet, on top of which revision, by whom. */
 export interface ApplyRequest {
   sources: FleetSource[];
+  /** The compose project directories the fleet names (received with the request, or a stored revision's). */
+  projects?: Projects;
   /** The revision the plan was made against (null: none yet); refused when another is newer. */
   parent: number | null;
   author: string;
@@ -65,33 +68,34 @@ export class RevisionKeeper {
     if (!head) return undefined;
     if (this.snapshot?.revision === head.number) return this.snapshot;
     const rev = (await this.deps.store.getRevision(head.number))!;
-    const sources = rev.fleet as FleetSource[];
-    const res = validateFleet(sources, { parseCache: this.parsed, ...storedRecord(rev.allocations) });
+    const { sources, projects } = await loadStoredFleet(rev.fleet, this.deps.store);
+    const res = validateFleet(sources, { parseCache: this.parsed, projects, ...storedRecord(rev.allocations) });
     if (!res.fleet) throw new HafenError('HAFEN_STORE_CORRUPT', `revision ${rev.number} no longer validates (${res.problems[0]?.message ?? 'unknown problem'})`);
-    return this.remember(rev.number, res.fleet, sources, rev.placements, await this.deps.secrets.versions(), res.ipam);
+    return this.remember(rev.number, res.fleet, { sources, projects }, rev.placements, await this.deps.secrets.versions(), res.ipam);
   }
 
   /** An earlier revision's desired states, with today's secret versions (for hosts held at it). */
   async renderRevision(number: number): Promise<Map<string, HostDesiredState>> {
     const rev = await this.deps.store.getRevision(number);
     if (!rev) throw new HafenError('HAFEN_STORE_CORRUPT', `hosts are held at revision ${number}, which is not in the store`);
-    const res = validateFleet(rev.fleet as FleetSource[], storedRecord(rev.allocations));
+    const { sources, projects } = await loadStoredFleet(rev.fleet, this.deps.store);
+    const res = validateFleet(sources, { projects, ...storedRecord(rev.allocations) });
     if (!res.fleet) throw new HafenError('HAFEN_STORE_CORRUPT', `revision ${number} no longer validates (${res.problems[0]?.message ?? 'unknown problem'})`);
     return render(res.fleet, rev.placements, number, await this.deps.secrets.versions(), res.ipam);
   }
 
   /** Renders and caches a revision (after an apply, from what was just planned: no second parse). */
-  private remember(revision: number, fleet: Fleet, sources: FleetSource[], placements: Placement[], secretVersions: ReadonlyMap<string, number>, ipam: IpamResult | undefined, rendered?: Map<string, HostDesiredState>): Snapshot {
+  private remember(revision: number, fleet: Fleet, { sources, projects }: FleetInput, placements: Placement[], secretVersions: ReadonlyMap<string, number>, ipam: IpamResult | undefined, rendered?: Map<string, HostDesiredState>): Snapshot {
     const addresses = addressesOf(ipam);
     const desired = rendered ?? render(fleet, placements, revision, secretVersions, ipam);
     const hashes = new Map([...desired].map(([host, s]) => [host, hostStateHash(s)]));
-    this.snapshot = { revision, fleet, sources, placements, desired, hashes, addresses, ...(ipam ? { ipam } : {}) };
+    this.snapshot = { revision, fleet, sources, projects, placements, desired, hashes, addresses, ...(ipam ? { ipam } : {}) };
     return this.snapshot;
   }
 
   /** Validates and plans `sources` against the current revision, keeping its placements; with a site, also the rollout's stages and the hosts held elsewhere. */
-  async plan(sources: FleetSource[], site?: string, lock?: AllocationRecord): Promise<PlanResult & { stages?: string[][]; held?: string[] }> {
-    const prepared = await this.prepare(sources, lock);
+  async plan(input: FleetInput, site?: string, lock?: AllocationRecord): Promise<PlanResult & { stages?: string[][]; held?: string[] }> {
+    const prepared = await this.prepare(input, lock);
     if (site === undefined) return prepared.plan;
     const cur = await this.current();
     const staged = await this.deps.rollouts().plan({ site }, prepared.fleet.hosts, prepared.desired, cur, (cur?.revision ?? 0) + 1, 'plan');
@@ -99,8 +103,8 @@ export class RevisionKeeper {
   }
 
   /** The plan, and what an apply of it keeps (prepare.ts); `previous` instead of the newest revision's placements. */
-  private async prepare(sources: FleetSource[], lock?: AllocationRecord, previous?: readonly Placement[]): Promise<Prepared> {
-    return prepareFleet({ parsed: this.parsed, secrets: this.deps.secrets, holds: this.deps.holds, current: await this.current() }, sources, lock, previous);
+  private async prepare(input: FleetInput, lock?: AllocationRecord, previous?: readonly Placement[]): Promise<Prepared> {
+    return prepareFleet({ parsed: this.parsed, secrets: this.deps.secrets, holds: this.deps.holds, current: await this.current() }, input, lock, previous);
   }
 
   /**
@@ -113,7 +117,8 @@ export class RevisionKeeper {
    */
   async apply(req: ApplyRequest): Promise<ApplyResult> {
     const { sources, parent, author, message, site } = req;
-    const prepared = await this.prepare(sources, req.lock, req.previous);
+    const projects = req.projects ?? new Map();
+    const prepared = await this.prepare({ sources, projects }, req.lock, req.previous);
     const { plan } = prepared;
     const rollouts = this.deps.rollouts();
     const running = await rollouts.running();
@@ -141,7 +146,7 @@ export class RevisionKeeper {
     }
     const rev = await this.deps.store.appendRevision({
       parent,
-      fleet: sources,
+      fleet: storedFleet(sources, projects),
       placements: plan.placements,
       diff: plan.diff,
       author,
@@ -150,11 +155,12 @@ export class RevisionKeeper {
       ...(prepared.ipam ? { allocations: prepared.ipam.record } : {}),
       holds: staged ? staged.holds : [],
       ...(staged && staged.rollout ? { rollout: staged.rollout } : {}),
+      blobs: blobsOf(projects),
     });
     this.deps.holds.changed();
     // The plan rendered revision parent+1, which this is; reuse it unless a secret changed meanwhile.
     const versions = await this.deps.secrets.versions();
-    this.remember(rev.number, prepared.fleet, sources, plan.placements, versions, prepared.ipam, versions === prepared.secretVersions ? prepared.desired : undefined);
+    this.remember(rev.number, prepared.fleet, { sources, projects }, plan.placements, versions, prepared.ipam, versions === prepared.secretVersions ? prepared.desired : undefined);
     this.deps.bus.emit('revision', rev.number);
     const rollout = rev.rolloutId !== undefined ? await this.deps.store.rollout(rev.rolloutId) : undefined;
     return { ...plan, revision: rev.number, ...(rollout ? { rollout } : {}), ...(staged ? { held: staged.elsewhere } : {}) };
@@ -171,11 +177,11 @@ export class RevisionKeeper {
     const target = (p: Placement) => (p.app === r.move.app ? r.move.targets.find((t) => t.replica === p.replica) : undefined);
     if (cur.placements.every((p) => !target(p) || p.host === target(p)!.to)) return cur.revision;
     const moved = cur.placements.map((p) => (target(p) ? { ...p, host: target(p)!.to, site: r.move.to } : p));
-    const plan = (await this.prepare(cur.sources, cur.ipam?.record, moved)).plan;
+    const plan = (await this.prepare(cur, cur.ipam?.record, moved)).plan;
     const off = plan.placements.find((p) => target(p) && p.host !== target(p)!.to);
     if (off) throw new HafenError('HAFEN_MIGRATE_TARGET_GONE', `${r.move.app}-r${off.replica} no longer fits on ${target(off)!.to} in the newest fleet (it would go to ${off.host})`);
     const lock = cur.ipam?.record;
-    const applied = await this.apply({ sources: cur.sources, parent: cur.revision, author: `migration ${r.id}`, message: `move ${r.move.app} from ${r.move.from} to ${r.move.to}`, ...(lock ? { lock } : {}), previous: moved });
+    const applied = await this.apply({ sources: cur.sources, projects: cur.projects, parent: cur.revision, author: `migration ${r.id}`, message: `move ${r.move.app} from ${r.move.from} to ${r.move.to}`, ...(lock ? { lock } : {}), previous: moved });
     return applied.revision;
   }
 
@@ -184,7 +190,8 @@ export class RevisionKeeper {
     const old = await this.deps.store.getRevision(to);
     if (!old) throw new HafenError('HAFEN_REVISION_NOT_FOUND', `there is no revision ${to}`);
     const head = await this.deps.store.head();
-    return this.apply({ sources: old.fleet as FleetSource[], parent: head?.number ?? null, author, message: `rollback to revision ${to}` });
+    const { sources, projects } = await loadStoredFleet(old.fleet, this.deps.store);
+    return this.apply({ sources, projects, parent: head?.number ?? null, author, message: `rollback to revision ${to}` });
   }
 
   /** Sets a secret; the units using it get a new hash, and their agents restart them with the new value. */

@@ -7,11 +7,17 @@ import type { RevisionDiff } from '../core/plan/diff.js';
 import type { Placement, Unplaced } from '../core/placement/types.js';
 import type { HostDesiredState } from '../core/render/desired.js';
 import type { Violation } from '../core/risk/scenarios.js';
+import type { Projects } from './projects.js';
 
-export interface Snapshot {
+/** A fleet as planned: its files, and the compose project directories they name. */
+export interface FleetInput {
+  sources: FleetSource[];
+  projects: Projects;
+}
+
+export interface Snapshot extends FleetInput {
   revision: number;
   fleet: Fleet;
-  sources: FleetSource[];
   placements: Placement[];
   desired: Map<string, HostDesiredState>;
   /** Hash of each host's units: what agents long-poll on. */

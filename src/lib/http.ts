@@ -60,7 +60,11 @@ export function httpRequest(url: URL, req: HttpRequest): Promise<HttpResult> {
     const timer = setTimeout(() => r.destroy(new HttpTimeoutError(req.timeoutMs)), req.timeoutMs);
     r.on('error', (err) => {
       clearTimeout(timer);
-      reject(err);
+      // A kept-alive connection the server had closed (it restarted, or timed the idle socket
+      // out) fails before the request was read: sent again on a new connection, once (as
+      // Node's documentation of reusedSocket advises).
+      if (r.reusedSocket && (err as NodeJS.ErrnoException).code === 'ECONNRESET' && !req.newConnection) resolve(httpRequest(url, { ...req, newConnection: true }));
+      else reject(err);
     });
     r.end(req.body);
   });

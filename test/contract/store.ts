@@ -94,6 +94,18 @@ export function storeContract(name: string, open: () => Promise<StoreHandle>, sk
       assert.deepEqual(await store.holds(), [], 'an apply to every host releases every hold');
     });
 
+    withStore('project files are stored once with the revision that ships them; a refused revision stores none', async (h) => {
+      const a = { digest: 'a'.repeat(64), content: Buffer.from('services: {}\n').toString('base64') };
+      const b = { digest: 'b'.repeat(64), content: Buffer.from('DB_USER=gitea\n').toString('base64') };
+      await h.store.appendRevision(revision(null, { blobs: [a] }));
+      await h.store.appendRevision(revision(1, { blobs: [a, b] }));
+      await assert.rejects(h.store.appendRevision(revision(1, { blobs: [{ digest: 'c'.repeat(64), content: 'eA==' }] })), (err) => isHafenError(err, 'HAFEN_STORE_REVISION_CONFLICT'));
+      const again = await h.reopen();
+      const found = await again.blobs([a.digest, b.digest, 'c'.repeat(64), a.digest]);
+      assert.deepEqual([...found].sort(), [[a.digest, a.content], [b.digest, b.content]]);
+      assert.deepEqual(await again.blobs([]), new Map());
+    });
+
     withStore('a rollout step and its holds are stored together, newest rollout first', async (h) => {
       const first = await h.store.saveRollout(rollout, [held('vie-app-01'), held('vie-app-02')]);
       const step = await h.store.saveRollout({ ...first, stage: 1, stageStartedAt: '2026-11-27T10:01:00.000Z', hosts: first.hosts.map((x) => (x.stage === 0 ? { ...x, state: 'ok' } : x)) }, [held('vie-app-02')]);

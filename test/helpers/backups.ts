@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Restic } from '../../src/agent/backup/restic.js';
+import { ResticError, type Restic } from '../../src/agent/backup/restic.js';
 
 /** The repository password of `app`, from the desired state the agent of `stateDir` cached (0600). */
 export function jobPassword(stateDir: string, app: string): string {
@@ -14,8 +14,28 @@ export function jobPassword(stateDir: string, app: string): string {
 
 const sha = (text: string) => createHash('sha256').update(text).digest('hex');
 
+/**
+ * Runs `fn` again while restic finds the repository locked: the agents back up every 2 s and
+ * their forget takes a repository alone for a moment; an operator would try again (restic 0.14
+ * has no --retry-lock).
+ */
+export async function whileLocked<T>(fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (!(err instanceof ResticError && err.kind === 'locked') || attempt >= 20) throw err;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}
+
 /** The keep policy "last 2" held (a third while a run is between backup and forget), and the newest snapshot restores `file` as it is live. */
-export async function assertLastTwoRestore(restic: Restic, file: string): Promise<void> {
+export function assertLastTwoRestore(restic: Restic, file: string): Promise<void> {
+  return whileLocked(() => lastTwoRestore(restic, file));
+}
+
+async function lastTwoRestore(restic: Restic, file: string): Promise<void> {
   const snaps = await restic.snapshots();
   assert.ok(snaps.length === 2 || snaps.length === 3, `the last 2 kept (a third while a run is between backup and forget): ${snaps.length}`);
   const scratch = mkdtempSync(join(tmpdir(), 'hafen-restore-'));

@@ -70,14 +70,25 @@ test('auth: missing, unknown and too weak tokens get 401/403 with a code, never 
   await app.close();
 });
 
-test('a fleet naming a compose file by path is refused with a problem that says what to do, not run as an empty project', async () => {
+test('a compose project directory goes with the plan: without it the plan says which is missing; with it the plan passes; a path that climbs out is refused', async () => {
   const { app } = await setup();
   const text = readFileSync(join(FIXTURES, 'valid', 'compose-small.yaml'), 'utf8').replace('services:\n          db: { image: postgres:16 }', 'file: db/compose.yaml');
   assert.ok(text.includes('file: db/compose.yaml'));
-  const res = await app.inject({ method: 'POST', url: '/v1/plan', headers: { authorization: 'Bearer admin-token-1234' }, payload: { sources: [{ name: 'f.yaml', text }] } });
-  assert.equal(res.statusCode, 422);
-  assert.deepEqual(res.json().error.details.map((p: { code: string; path: string }) => [p.code, p.path]), [['HAFEN_FLEET_UNSUPPORTED', 'apps[1].workload.compose.file']]);
-  assert.match(res.json().error.details[0].message, /put the services under workload.compose.services/);
+  const plan = (payload: unknown) => app.inject({ method: 'POST', url: '/v1/plan', headers: { authorization: 'Bearer admin-token-1234' }, payload: payload as Record<string, unknown> });
+  const missing = await plan({ sources: [{ name: 'f.yaml', text }] });
+  assert.equal(missing.statusCode, 422);
+  assert.deepEqual(missing.json().error.details.map((p: { code: string; path: string }) => [p.code, p.path]), [['HAFEN_FLEET_COMPOSE_PROJECT', 'apps[1].workload.compose.file']]);
+  assert.match(missing.json().error.details[0].message, /no compose project directory db \(db from f\.yaml\)/);
+  const compose = Buffer.from('services:\n  db:\n    image: postgres:16\n    environment: { POSTGRES_PASSWORD: "${DB_PASSWORD}" }\n').toString('base64');
+  const env = Buffer.from('DB_PASSWORD=not-a-real-one\n').toString('base64');
+  const ok = await plan({ sources: [{ name: 'f.yaml', text }], projects: { db: { files: [{ path: 'compose.yaml', mode: 0o644, content: compose }, { path: '.env', mode: 0o600, content: env }] } } });
+  assert.equal(ok.statusCode, 200, ok.body);
+  const typo = await plan({ sources: [{ name: 'f.yaml', text }], projects: { db: { files: [{ path: 'compose.yaml', mode: 0o644, content: Buffer.from('services:\n  db:\n    image: postgres:16\n    enviroment: {}\n').toString('base64') }] } } });
+  assert.equal(typo.statusCode, 422);
+  assert.deepEqual(typo.json().error.details.map((p: { file: string; line: number; code: string }) => [p.file, p.line, p.code]), [['db/compose.yaml', 4, 'HAFEN_FLEET_UNKNOWN_KEY']]);
+  const climbing = await plan({ sources: [{ name: 'f.yaml', text }], projects: { db: { files: [{ path: '../etc/passwd', mode: 0o644, content: compose }] } } });
+  assert.equal(climbing.statusCode, 400);
+  assert.match(climbing.json().error.message, /projects\["db"\]: file path "..\/etc\/passwd" is not a plain relative path/);
   await app.close();
 });
 

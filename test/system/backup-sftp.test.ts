@@ -19,7 +19,7 @@ import { Restic } from '../../src/agent/backup/restic.js';
 import { sftpCommand, SSH_CONNECT_TIMEOUT_S, SSH_GIVE_UP_S } from '../../src/agent/backup/ssh.js';
 import { startAgent } from '../../src/agent/main.js';
 import type { Agent } from '../../src/agent/agent.js';
-import { assertLastTwoRestore, jobPassword } from '../helpers/backups.js';
+import { assertLastTwoRestore, jobPassword, whileLocked } from '../helpers/backups.js';
 import { fetchText } from '../helpers/http.js';
 import { hafenAsync } from '../helpers/paths.js';
 import { makeNetns, startSshd, type Netns, type Sshd } from '../helpers/netns.js';
@@ -107,13 +107,13 @@ test('backups over sftp to a backup host at another site: keys handed over, incr
   // The copy at the third site (nue, a path): the same chunker parameters, the same snapshots
   // (restic copy keeps their times and content), the keep policy applied there too.
   const copy = new Restic({ url: join(dir, 'copies', 'verlag', 'verlag-blog'), password: job.password });
-  assert.equal(await copy.chunkerPolynomial(), await restic.chunkerPolynomial(), 'created with the chunker parameters of the repository it copies');
-  const copied = await copy.snapshots();
+  assert.equal(await whileLocked(() => copy.chunkerPolynomial()), await whileLocked(() => restic.chunkerPolynomial()), 'created with the chunker parameters of the repository it copies');
+  const copied = await whileLocked(() => copy.snapshots());
   assert.ok(copied.length >= 1 && copied.length <= 3, `the copy keeps the last 2 too: ${copied.length}`);
   assert.ok(copied.every((c) => c.tags.includes('app:verlag-blog') && c.hostname === 'hel-app-01'));
   const copyScratch = mkdtempSync(join(tmpdir(), 'hafen-restore-copy-'));
   try {
-    await copy.restore('latest', copyScratch);
+    await whileLocked(() => copy.restore('latest', copyScratch));
     assert.match(readFileSync(join(copyScratch, blogData), 'utf8'), /^\d+$/, 'the copy restores the blog\'s request counter');
   } finally {
     rmSync(copyScratch, { recursive: true, force: true });

@@ -38,6 +38,8 @@ async function fillTheRest(store: SqliteStore): Promise<void> {
   await store.restartUnit('shop-r1', at);
   await store.addBackupRuns('nue-app-01', [{ app: 'shop', unit: 'shop-r1', repository: '/srv/restic/huber/shop', startedAt: at, finishedAt: at, ok: true, snapshotId: 'abcd1234' } as never]);
   await store.addBackupTask({ id: 'bt_1', app: 'shop', host: 'nue-app-01', kind: 'restore', snapshot: 'latest', requestedBy: 'ops', createdAt: at, state: 'pending' } as never);
+  // A compose project's file, stored with a revision that ships it.
+  await store.appendRevision({ parent: (await store.head())!.number, fleet: { sources: [], projects: { 'apps/web': [{ path: 'compose.yaml', size: 1, mode: 420, digest: 'a'.repeat(64) }] } }, placements: [], diff: {}, author: 'ops', createdAt: at, blobs: [{ digest: 'a'.repeat(64), content: Buffer.from('services: {}\n').toString('base64') }] });
   const head = (await store.head())!.number;
   await store.saveRollout({ id: 0, revision: head, site: 'vie', state: 'running', stages: [['vie-app-01']], stage: 0, stageStartedAt: null, gateTimeoutMs: 300_000, hosts: [{ host: 'vie-app-01', stage: 0, from: head, state: 'waiting' }], author: 'ops', createdAt: at, updatedAt: at } as never, [{ host: 'vie-app-01', revision: head, since: at }]);
   const move = { id: 'shop:nue>hel', app: 'shop', customer: 'huber', from: 'nue', to: 'hel', replicas: [], strategy: 'cutover' as const, bytes: 0, changePerDay: 0, downtimeSeconds: 60, switchSeconds: 120, consent: 'required' as const, warnings: [], targets: [], start: '2026-12-01T21:00:00.000Z', end: '2026-12-01T21:02:00.000Z', wave: '2026-12-01', after: { group: 'site:hel', share: 0.3 } };

@@ -2,7 +2,8 @@
  * The compose driver: one compose project per unit, run with `docker compose` (v2) or
  * `docker-compose` (v1), whichever the host has. State is read back from Docker itself
  * (containers with hafen's labels), so a restarted agent needs nothing but Docker to know
- * what runs. A project is this driver's when its compose file is in this driver's state
+ * what runs. A project is this driver's when its compose file (inline projects) or its
+ * compose arguments (project directories, compose-directory.ts) are in this driver's state
  * directory: several agents on one Docker engine (the compose demo, a test beside it) never
  * report, stop or remove each other's projects. Docker's restart policy (unless-stopped)
  * restarts crashed containers with its own doubling backoff. Volumes are kept when a unit
@@ -19,12 +20,20 @@ import { APP_LABEL, HASH_LABEL, OWNER_LABEL, UNIT_LABEL, type DesiredUnit } from
 import { groupBy } from '../../core/util/group.js';
 import { writeFileAtomic } from '../../lib/fs.js';
 import { HafenError } from '../../lib/errors.js';
+import { writeProjectDirectory, type BlobSource } from './compose-directory.js';
 import { unsupportedStatus, type Driver, type UnitState, type UnitStatus } from './driver.js';
 
 const run = promisify(execFile);
 
+/** Beside a project directory's files: how Compose is run on it, what it was brought up with, and hafen's override. */
+const ARGS_FILE = 'compose-args.json';
+const APPLIED_FILE = 'applied.json';
+const OVERRIDE_FILE = 'hafen.override.yaml';
+
 export interface ComposeDriverOptions {
   stateDir: string;
+  /** Where the files of compose project directories come from (the agent's cache of the controller's). */
+  blobs?: BlobSource;
   /** The docker CLI (default: docker on PATH). */
   docker?: string;
   /** Restarts after which a crashing unit is reported failed (Docker keeps retrying). */
@@ -34,6 +43,7 @@ export interface ComposeDriverOptions {
 interface Container {
   id: string;
   project: string;
+  service: string;
   unit: string;
   app: string;
   hash: string;
@@ -64,12 +74,15 @@ export class ComposeDriver implements Driver {
   private readonly failedAfter: number;
   /** Units of the last apply this driver cannot run (reported failed). */
   private unsupported: DesiredUnit[] = [];
+  /** Each unit's compose project name (a project directory keeps its own; inline ones are hafen-<unit>). */
+  private readonly projects = new Map<string, string>();
 
   private constructor(
     private readonly stateDir: string,
     docker: string,
     private readonly compose: string[],
     failedAfter: number,
+    private readonly blobs: BlobSource | undefined,
   ) {
     this.docker = docker;
     this.failedAfter = failedAfter;
@@ -91,13 +104,13 @@ export class ComposeDriver implements Driver {
         throw new HafenError('HAFEN_DRIVER_NO_COMPOSE', 'neither "docker compose" nor "docker-compose" works on this host; install one, or use the process runtime');
       }
     }
-    return new ComposeDriver(options.stateDir, docker, compose, options.failedAfter ?? 3);
+    return new ComposeDriver(options.stateDir, docker, compose, options.failedAfter ?? 3, options.blobs);
   }
 
-  private async composeCmd(project: string, file: string, args: string[]): Promise<void> {
+  private async composeCmd(project: string, args: string[]): Promise<void> {
     const [cmd, ...pre] = this.compose;
     try {
-      await run(cmd!, [...pre, '-p', project, '-f', file, ...args], { maxBuffer: 16 * 1024 * 1024, env: this.env(project) });
+      await run(cmd!, [...pre, '-p', project, ...this.fileArgs(project), ...args], { maxBuffer: 16 * 1024 * 1024, env: this.env(project) });
     } catch (err) {
       const e = err as { stderr?: string; message: string };
       throw new HafenError('HAFEN_DRIVER_COMPOSE_FAILED', `compose ${args[0]} of ${project} failed: ${(e.stderr || e.message).trim().split('\n').slice(-3).join(' ')}`, { retryable: true });
@@ -113,6 +126,7 @@ export class ComposeDriver implements Driver {
     return list.map((c) => ({
       id: c.Id,
       project: c.Config.Labels['com.docker.compose.project'] ?? '',
+      service: c.Config.Labels['com.docker.compose.service'] ?? '',
       unit: c.Config.Labels[UNIT_LABEL] ?? '',
       app: c.Config.Labels[APP_LABEL] ?? '',
       hash: c.Config.Labels[HASH_LABEL] ?? '',
@@ -123,8 +137,35 @@ export class ComposeDriver implements Driver {
     }));
   }
 
+  private projectDir(project: string): string {
+    return join(this.stateDir, 'projects', project);
+  }
+
+  /** An inline project's file (a project directory's are listed in its args file). */
   private projectFile(project: string): string {
-    return join(this.stateDir, 'projects', project, 'compose.yaml');
+    return join(this.projectDir(project), 'compose.yaml');
+  }
+
+  /** How Compose is told where the project is: `-f` its file (inline), or its directory, its files and hafen's override. */
+  private fileArgs(project: string): string[] {
+    try {
+      return JSON.parse(readFileSync(join(this.projectDir(project), ARGS_FILE), 'utf8')) as string[];
+    } catch {
+      return ['-f', this.projectFile(project)];
+    }
+  }
+
+  /** The unit hash a project directory was last brought up with (its containers carry no hash label: Compose decides what to recreate). */
+  private appliedHash(project: string): string {
+    try {
+      return (JSON.parse(readFileSync(join(this.projectDir(project), APPLIED_FILE), 'utf8')) as { hash: string }).hash;
+    } catch {
+      return '';
+    }
+  }
+
+  private projectOf(unit: string): string {
+    return this.projects.get(unit) ?? projectName(unit);
   }
 
   /** The unit's variables (its env values and secrets) beside its compose file: Compose reads the file again on every command. */
@@ -144,7 +185,7 @@ export class ComposeDriver implements Driver {
 
   /** Whether this driver wrote the project (its file is in this state directory). */
   private owns(project: string): boolean {
-    return existsSync(this.projectFile(project));
+    return existsSync(this.projectFile(project)) || existsSync(join(this.projectDir(project), ARGS_FILE));
   }
 
   async apply(units: readonly DesiredUnit[]): Promise<void> {
@@ -155,40 +196,77 @@ export class ComposeDriver implements Driver {
     // Stop this driver's projects that are no longer wanted; their volumes stay. Another
     // agent's projects on the same engine are not ours to stop.
     for (const project of new Set(running.map((c) => c.project))) {
-      if (!project.startsWith('hafen-') || wantedProjects.has(project) || !this.owns(project)) continue;
-      await this.composeCmd(project, this.projectFile(project), ['down', '--remove-orphans']).catch(async () => {
+      if (wantedProjects.has(project) || !this.owns(project)) continue;
+      await this.composeCmd(project, ['down', '--remove-orphans']).catch(async () => {
         // compose could not take it down (a file it no longer accepts): remove the containers by label.
         const ids = running.filter((c) => c.project === project).map((c) => c.id);
         if (ids.length) await run(this.docker, ['rm', '-f', ...ids]);
       });
-      rmSync(join(this.stateDir, 'projects', project), { recursive: true, force: true });
+      await this.forget(project);
     }
     for (const u of wanted) {
       const project = u.compose!.name;
+      this.projects.set(u.name, project);
       this.firstService.set(u.name, Object.keys(u.compose!.services)[0] ?? '');
       // Stopped for a backup: started again by its resume, not here.
       if (this.held.has(project)) continue;
       const mine = running.filter((c) => c.project === project);
       const services = Object.keys(u.compose!.services);
-      const current = mine.length === services.length && mine.every((c) => c.hash === u.hash && c.state === 'running');
+      const up = services.every((svc) => mine.some((c) => c.service === svc && c.state === 'running')) && mine.every((c) => c.state === 'running');
+      const current = u.compose!.directory ? up && this.appliedHash(project) === u.hash : up && mine.length === services.length && mine.every((c) => c.hash === u.hash);
       if (current) continue;
-      const file = this.projectFile(project);
-      const services2 = Object.fromEntries(
-        Object.entries(u.compose!.services).map(([name, spec]) => {
-          const service: Record<string, unknown> = { ...spec, labels: { ...(spec.labels as Record<string, string>), [HASH_LABEL]: u.hash } };
-          // Secret values go into every service of the unit (they win over its own environment), as literals.
-          const secrets = Object.fromEntries(Object.entries(u.secretValues ?? {}).map(([k, v]) => [k, composeLiteral(v)]));
-          if (u.secretValues) service.environment = { ...(spec.environment as Record<string, string> | undefined), ...secrets };
-          return [name, service];
-        }),
-      );
-      const { volumes, networks, secrets: secretDefs, configs } = u.compose!;
-      const doc: Record<string, unknown> = { services: services2, ...(volumes ? { volumes } : {}), ...(networks ? { networks } : {}), ...(secretDefs ? { secrets: secretDefs } : {}), ...(configs ? { configs } : {}) };
-      // The services' ${VAR}s are interpolated by Compose from the app's env and secrets (0600: they may hold secret values).
+      // The ${VAR}s are interpolated by Compose from the app's env and secrets (0600: they may hold secret values).
       await writeFileAtomic(this.variablesFile(project), JSON.stringify({ ...u.compose!.variables, ...(u.compose!.variables ? u.secretValues : {}) }), 0o600);
-      await writeFileAtomic(file, stringify(doc), 0o600);
-      await this.composeCmd(project, file, ['up', '-d', '--remove-orphans']);
+      if (u.compose!.directory) await this.writeDirectory(project, u);
+      else await this.writeInline(project, u);
+      await this.composeCmd(project, ['up', '-d', '--remove-orphans']);
+      if (u.compose!.directory) await writeFileAtomic(join(this.projectDir(project), APPLIED_FILE), JSON.stringify({ hash: u.hash }), 0o600);
     }
+  }
+
+  /** An inline project: one file, the services as written with hafen's labels, the hash label and secrets. */
+  private async writeInline(project: string, u: DesiredUnit): Promise<void> {
+    const services = Object.fromEntries(
+      Object.entries(u.compose!.services).map(([name, spec]) => {
+        const service: Record<string, unknown> = { ...spec, labels: { ...(spec.labels as Record<string, string>), [HASH_LABEL]: u.hash } };
+        // Secret values go into every service of the unit (they win over its own environment), as literals.
+        const secrets = Object.fromEntries(Object.entries(u.secretValues ?? {}).map(([k, v]) => [k, composeLiteral(v)]));
+        if (u.secretValues) service.environment = { ...(spec.environment as Record<string, string> | undefined), ...secrets };
+        return [name, service];
+      }),
+    );
+    const { volumes, networks, secrets: secretDefs, configs } = u.compose!;
+    const doc: Record<string, unknown> = { services, ...(volumes ? { volumes } : {}), ...(networks ? { networks } : {}), ...(secretDefs ? { secrets: secretDefs } : {}), ...(configs ? { configs } : {}) };
+    await writeFileAtomic(this.projectFile(project), stringify(doc), 0o600);
+  }
+
+  /**
+   * A project directory: its files as shipped, and hafen's override (its labels on every
+   * service) as the last compose file; Compose merges them and recreates only what changed.
+   */
+  private async writeDirectory(project: string, u: DesiredUnit): Promise<void> {
+    const dir = u.compose!.directory!;
+    if (!this.blobs) throw new HafenError('HAFEN_DRIVER_COMPOSE_FAILED', `unit ${u.name} runs a compose project directory, and this driver was opened without a source of its files`);
+    const root = this.projectDir(project);
+    const files = await writeProjectDirectory(root, dir, this.blobs);
+    const override = join(root, OVERRIDE_FILE);
+    await writeFileAtomic(override, stringify({ services: u.compose!.services }), 0o600);
+    const args = ['--project-directory', files, ...dir.composeFiles.flatMap((f) => ['-f', join(files, f)]), '-f', override];
+    await writeFileAtomic(join(root, ARGS_FILE), JSON.stringify(args), 0o600);
+  }
+
+  /**
+   * Forgets a project taken down: an inline one's directory goes; a project directory's control
+   * files and shipped files go, its data directories stay (data is never deleted by a plan).
+   */
+  private async forget(project: string): Promise<void> {
+    const root = this.projectDir(project);
+    if (!existsSync(join(root, ARGS_FILE))) {
+      rmSync(root, { recursive: true, force: true });
+      return;
+    }
+    await writeProjectDirectory(root, { digest: '', files: [], composeFiles: [], dataDirs: [] }, async () => new Map());
+    for (const f of [ARGS_FILE, APPLIED_FILE, OVERRIDE_FILE, 'variables.json']) rmSync(join(root, f), { force: true });
   }
 
   async status(): Promise<UnitStatus[]> {
@@ -199,7 +277,8 @@ export class ComposeDriver implements Driver {
       const bad = cs.find((c) => c.state !== 'running');
       let state: UnitState = 'running';
       if (bad) state = restarts >= this.failedAfter || bad.state === 'exited' || bad.state === 'dead' ? 'failed' : bad.state === 'created' ? 'starting' : 'backoff';
-      const st: UnitStatus = { name, app: cs[0]!.app, state, hash: cs[0]!.hash, restarts };
+      // A project directory's containers carry no hash label: the hash it was last brought up with.
+      const st: UnitStatus = { name, app: cs[0]!.app, state, hash: cs[0]!.hash || this.appliedHash(cs[0]!.project), restarts };
       if (bad) st.lastError = `${bad.state === 'restarting' ? 'restarting after it ' : ''}exited with code ${bad.exitCode}`;
       if (state === 'running') st.since = cs.map((c) => c.startedAt).sort()[0]!;
       out.push(st);
@@ -209,12 +288,12 @@ export class ComposeDriver implements Driver {
   }
 
   async exec(unit: Pick<DesiredUnit, 'name'>, argv: readonly string[], opts: { service?: string; timeoutMs: number }): Promise<{ code: number | null; output: string }> {
-    const project = projectName(unit.name);
+    const project = this.projectOf(unit.name);
     const service = opts.service ?? this.firstService.get(unit.name);
     if (!service) return { code: null, output: `unit ${unit.name} has no service to run the command in` };
     const [cmd, ...pre] = this.compose;
     try {
-      const { stdout, stderr } = await run(cmd!, [...pre, '-p', project, '-f', this.projectFile(project), 'exec', '-T', service, ...argv], { timeout: opts.timeoutMs, maxBuffer: 16 * 1024 * 1024, env: this.env(project) });
+      const { stdout, stderr } = await run(cmd!, [...pre, '-p', project, ...this.fileArgs(project), 'exec', '-T', service, ...argv], { timeout: opts.timeoutMs, maxBuffer: 16 * 1024 * 1024, env: this.env(project) });
       return { code: 0, output: `${stdout}${stderr}` };
     } catch (err) {
       const e = err as { code?: number | string; stdout?: string; stderr?: string; message: string };
@@ -223,21 +302,20 @@ export class ComposeDriver implements Driver {
   }
 
   async hold(unit: Pick<DesiredUnit, 'name'>): Promise<() => Promise<void>> {
-    const project = projectName(unit.name);
-    const file = this.projectFile(project);
+    const project = this.projectOf(unit.name);
     if (this.held.has(project) || !(await this.containers()).some((c) => c.project === project && c.state === 'running')) return async () => {};
     this.held.add(project);
     try {
-      await this.composeCmd(project, file, ['stop']);
+      await this.composeCmd(project, ['stop']);
     } catch (err) {
       this.held.delete(project);
-      await this.composeCmd(project, file, ['start']).catch(() => {});
+      await this.composeCmd(project, ['start']).catch(() => {});
       throw err;
     }
     return async () => {
       this.held.delete(project);
       // start brings back what stop stopped; up -d if the project changed meanwhile.
-      await this.composeCmd(project, file, ['start']).catch(() => this.composeCmd(project, file, ['up', '-d', '--remove-orphans']));
+      await this.composeCmd(project, ['start']).catch(() => this.composeCmd(project, ['up', '-d', '--remove-orphans']));
     };
   }
 
@@ -254,7 +332,7 @@ export class ComposeDriver implements Driver {
    * project started on this host later takes it as its own (with the data copied into it).
    */
   async moveVolumes(unit: Pick<DesiredUnit, 'name'>, volumes: readonly string[], create: boolean): Promise<{ name: string; path: string }[]> {
-    const project = projectName(unit.name);
+    const project = this.projectOf(unit.name);
     const out: { name: string; path: string }[] = [];
     for (const v of volumes) {
       const name = `${project}_${v}`;
@@ -274,7 +352,7 @@ export class ComposeDriver implements Driver {
     const out: string[] = [];
     for (const v of volumes) {
       try {
-        const { stdout } = await run(this.docker, ['volume', 'inspect', '--format', '{{.Mountpoint}}', `${projectName(unit.name)}_${v}`]);
+        const { stdout } = await run(this.docker, ['volume', 'inspect', '--format', '{{.Mountpoint}}', `${this.projectOf(unit.name)}_${v}`]);
         if (stdout.trim()) out.push(stdout.trim());
       } catch {
         // Not created (yet): nothing to back up there.

@@ -14,7 +14,7 @@ import type { Remediation } from '../remediation.js';
 /** What the agents' routes need: join tokens, the newest revision, what agents pull and report, revealed secrets. */
 export interface AgentsApi {
   auth: Credentials;
-  store: Pick<Store, 'createJoinToken' | 'redeemJoinToken'>;
+  store: Pick<Store, 'createJoinToken' | 'redeemJoinToken' | 'blobs'>;
   current(): Promise<Snapshot | undefined>;
   desiredFor: Pulls['desiredFor'];
   waitForChange: Pulls['waitForChange'];
@@ -71,6 +71,17 @@ export function agentRoutes(app: FastifyInstance, api: AgentsApi, now: () => Dat
     // A restore on another host than the job's carries the job, and so its password.
     const backupTasks = res.state.backupTasks && (await Promise.all(res.state.backupTasks.map(async (t) => (t.job ? { ...t, job: (await api.secrets.revealBackups([t.job]))![0]! } : t))));
     return { hash: res.hash, revision: res.revision, changed: res.changed, state: { ...res.state, units, ...(backups ? { backups } : {}), ...(backupTasks ? { backupTasks } : {}) } };
+  });
+
+  // A file of a compose project one of the host's units runs (by sha256): only those, to the host's own agent.
+  app.get<{ Params: { digest: string } }>('/v1/agent/blobs/:digest', async (req) => {
+    const host = await requireHost(api.auth, req);
+    const digest = req.params.digest;
+    const { state } = await api.desiredFor(host);
+    const named = /^[0-9a-f]{64}$/.test(digest) && state.units.some((u) => u.compose?.directory?.files.some((f) => f.digest === digest));
+    const content = named ? (await api.store.blobs([digest])).get(digest) : undefined;
+    if (content === undefined) throw new HafenError('HAFEN_AGENT_BLOB_NOT_FOUND', `no file ${digest.slice(0, 80)} in a compose project of host ${host}'s units`);
+    return { digest, content };
   });
 
   app.post('/v1/agent/status', async (req, reply) => {

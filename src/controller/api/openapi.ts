@@ -40,6 +40,7 @@ const OPS: Op[] = [
   { method: 'post', path: '/v1/hosts/{host}/join-token', summary: 'One-time join token for the agent of a host (valid 24 h)', auth: 'operator', params: ['host'] },
   { method: 'post', path: '/v1/agent/join', summary: 'Exchange a join token for the host credential', auth: 'none', body: JoinBody },
   { method: 'get', path: '/v1/agent/desired', summary: "The calling host's desired state; long-polls up to `wait` seconds while it equals `after`", auth: 'host', query: { after: 'hash the agent has', wait: 'seconds to wait for a change (max 30)' } },
+  { method: 'get', path: '/v1/agent/blobs/{digest}', summary: "A file of a compose project the calling host's units run, by sha256 (content base64)", auth: 'host', params: ['digest'] },
   { method: 'post', path: '/v1/agent/status', summary: 'Report unit states and health', auth: 'host', body: StatusBody },
   { method: 'post', path: '/v1/agent/backups', summary: 'Report backup runs (a run sent twice is stored once)', auth: 'host', body: BackupRunsBody },
   { method: 'post', path: '/v1/agent/backup-tasks', summary: 'Report backup tasks: asked ones taken up or finished, scheduled drills and checks', auth: 'host', body: BackupTaskReportsBody },

@@ -2,6 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { HafenError } from '../../lib/errors.js';
 import { type Credentials, requireRole } from './auth.js';
+import { receiveProjects } from '../projects.js';
 import { ApplyBody, PlanBody, RollbackBody } from './schemas.js';
 import { body } from './validate.js';
 import type { Store } from '../store/store.js';
@@ -23,14 +24,14 @@ export function revisionRoutes(app: FastifyInstance, api: RevisionsApi): void {
   app.post('/v1/plan', async (req) => {
     await requireRole(api.auth, req, 'operator');
     const b = body(PlanBody, req);
-    return api.plan(b.sources, b.site, b.allocations);
+    return api.plan({ sources: b.sources, projects: receiveProjects(b.projects) }, b.site, b.allocations);
   });
 
   app.post('/v1/apply', async (req) => {
     const user = await requireRole(api.auth, req, 'operator');
     const b = body(ApplyBody, req);
     const site = b.site === undefined ? undefined : { site: b.site, ...(b.batch !== undefined ? { batch: b.batch } : {}), ...(b.gateTimeoutSeconds !== undefined ? { gateTimeoutMs: b.gateTimeoutSeconds * 1000 } : {}) };
-    return api.apply({ sources: b.sources, parent: b.parent, author: user.name, message: b.message, site, lock: b.allocations });
+    return api.apply({ sources: b.sources, projects: receiveProjects(b.projects), parent: b.parent, author: user.name, message: b.message, site, lock: b.allocations });
   });
 
   app.get<{ Querystring: { limit?: string } }>('/v1/rollouts', async (req) => {

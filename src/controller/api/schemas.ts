@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { AllocationRecordSchema } from '../../core/ipam/record.js';
 import { HostReportSchema } from '../../core/report/host-report.js';
+import { ProjectsBody } from '../projects.js';
 
 export const Sources = z
   .array(z.object({ name: z.string().min(1).describe('File name, shown in problems'), text: z.string().describe('YAML text of the file') }))
@@ -14,9 +15,10 @@ const SiteRollout = {
   gateTimeoutSeconds: z.number().int().positive().max(86_400).optional().describe('How long a stage may take to pass its gate before the rollout stops and rolls back (default 300)'),
 };
 const Allocations = AllocationRecordSchema.optional().describe('The fleet\'s IPAM allocation record (ipam.lock as data): addresses come from it; without it, from the newest revision\'s record');
-export const PlanBody = z.object({ sources: Sources, site: SiteRollout.site, allocations: Allocations });
+export const PlanBody = z.object({ sources: Sources, projects: ProjectsBody.optional(), site: SiteRollout.site, allocations: Allocations });
 export const ApplyBody = z.object({
   sources: Sources,
+  projects: ProjectsBody.optional(),
   parent: z.number().int().positive().nullable().describe('The revision the plan was made against (null for the first): the revision check'),
   message: z.string().max(500).optional().describe('Why: kept in the revision history'),
   allocations: Allocations,

@@ -252,4 +252,12 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
     updated_at    TEXT NOT NULL
   );
   `,
+  // 15: the files of compose project directories shipped with revisions, by sha256 (base64).
+  `
+  CREATE TABLE blobs (
+    digest      TEXT PRIMARY KEY,
+    content     TEXT NOT NULL,
+    created_at  TEXT NOT NULL
+  );
+  `,
 ];

@@ -213,4 +213,12 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX site_migration_events_migration ON site_migration_events (migration, id);
   `),
+  // 2: SQLite's migration 15 (compose project files by sha256).
+  bytewise(`
+  CREATE TABLE blobs (
+    digest      TEXT PRIMARY KEY,
+    content     TEXT NOT NULL,
+    created_at  TEXT NOT NULL
+  );
+  `),
 ];

@@ -109,8 +109,16 @@ export class PostgresStore implements Store {
       if (input.allocations !== undefined) rev.allocations = input.allocations;
       if (input.holds) await t.replaceHolds(q, input.holds);
       if (input.rollout) rev.rolloutId = (await t.writeRollout(q, { ...input.rollout, revision: number })).id;
+      for (const b of input.blobs ?? []) await q('INSERT INTO blobs (digest, content, created_at) VALUES (?, ?, ?) ON CONFLICT (digest) DO NOTHING', [b.digest, b.content, input.createdAt]);
       return rev;
     }, REVISION_LOCK);
+  }
+
+  async blobs(digests: readonly string[]): Promise<Map<string, string>> {
+    const wanted = [...new Set(digests)];
+    if (wanted.length === 0) return new Map();
+    const rows = (await this.q<{ digest: string; content: string }>('SELECT digest, content FROM blobs WHERE digest = ANY(?)', [wanted])).rows;
+    return new Map(rows.map((r) => [r.digest, r.content]));
   }
 
   async getRevision(number: number): Promise<Revision | undefined> {

@@ -28,6 +28,15 @@ export interface RevisionInput {
   holds?: readonly HostHold[];
   /** A staged rollout of this revision (its `revision` is the new number), stored with it. */
   rollout?: Rollout;
+  /** Files of the compose projects it ships, by sha256: stored once, kept with the revisions that name them. */
+  blobs?: readonly Blob[];
+}
+
+/** A file's content by its sha256 (compose project files): the same content is stored once. */
+export interface Blob {
+  digest: string;
+  /** The content, base64. */
+  content: string;
 }
 
 /** A host that keeps the desired state of an earlier revision: a staged rollout has not reached it, or sent it back. */

@@ -89,6 +89,8 @@ export class SqliteStore implements Store {
       if (input.allocations !== undefined) rev.allocations = input.allocations;
       if (input.holds) replaceHolds(this.sql, input.holds);
       if (input.rollout) rev.rolloutId = writeRollout(this.sql, { ...input.rollout, revision: number }).id;
+      const blob = this.stmt('INSERT INTO blobs (digest, content, created_at) VALUES (?, ?, ?) ON CONFLICT (digest) DO NOTHING');
+      for (const b of input.blobs ?? []) blob.run(b.digest, b.content, input.createdAt);
       return rev;
     });
     // IMMEDIATE: take the write lock before reading the head, so two writers cannot both see the same head.
@@ -99,6 +101,16 @@ export class SqliteStore implements Store {
     const row = this.stmt('SELECT * FROM revisions WHERE number = ?').get(number) as RevisionRow | undefined;
     if (!row) return undefined;
     return { ...summary(row), fleet: JSON.parse(row.fleet!), placements: JSON.parse(row.placements!), diff: JSON.parse(row.diff!), ...(row.allocations ? { allocations: JSON.parse(row.allocations) } : {}) };
+  }
+
+  async blobs(digests: readonly string[]): Promise<Map<string, string>> {
+    const get = this.stmt('SELECT content FROM blobs WHERE digest = ?');
+    const out = new Map<string, string>();
+    for (const d of new Set(digests)) {
+      const row = get.get(d) as { content: string } | undefined;
+      if (row) out.set(d, row.content);
+    }
+    return out;
   }
 
   async listRevisions(limit = 100): Promise<RevisionSummary[]> {

@@ -45,6 +45,7 @@ export const STORE_TABLES: readonly (readonly [table: string, orderBy: string])[
   ['host_holds', 'host'],
   ['site_migrations', 'id'],
   ['site_migration_events', 'id'],
+  ['blobs', 'digest'],
 ];
 
 /** A table's rows as stored: column → value (text, number or null). */
@@ -60,6 +61,8 @@ export interface Store {
    */
   appendRevision(input: RevisionInput): Promise<Revision & { rolloutId?: number }>;
   getRevision(number: number): Promise<Revision | undefined>;
+  /** The blobs stored with revisions, by digest; a digest not stored is missing from the map. */
+  blobs(digests: readonly string[]): Promise<Map<string, string>>;
   /** Newest first. */
   listRevisions(limit?: number): Promise<RevisionSummary[]>;
 

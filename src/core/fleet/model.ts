@@ -2,6 +2,7 @@
  * The checked fleet with every default resolved: what planners, renderers and the API work
  * on. Built by `validateFleet` only when the fleet has no errors.
  */
+import type { AppProject } from '../compose/project.js';
 import type { SpreadLevel } from './schema/common.js';
 import type {
   AlertingSpec,
@@ -74,6 +75,8 @@ export interface App extends Omit<AppSpec, 'redundancy' | 'migration' | 'backup'
   workloadKind: WorkloadKind;
   /** Containers of one replica (compose services; 1 for a process or a manifest). */
   containersPerReplica: number;
+  /** A compose project directory's files and what they declare (`workload.compose.project` or `file`). */
+  project?: AppProject;
 }
 
 export interface Fleet {
@@ -172,7 +175,7 @@ export function resolveMonitoring(
 }
 
 /** Resolves the defaults of one app. */
-export function resolveApp(app: AppSpec, customer: CustomerSpec | undefined, fleetDefaults: DefaultsSpec | undefined): App {
+export function resolveApp(app: AppSpec, customer: CustomerSpec | undefined, fleetDefaults: DefaultsSpec | undefined, project?: AppProject): App {
   const kind = workloadKind(app);
   const { backup: _backup, volumes, redundancy, migration, monitoring: _monitoring, ...rest } = app;
   const resolved: App = {
@@ -190,8 +193,9 @@ export function resolveApp(app: AppSpec, customer: CustomerSpec | undefined, fle
       return out;
     }),
     workloadKind: kind,
-    containersPerReplica: kind === 'compose' ? Math.max(1, Object.keys(app.workload.compose?.services ?? {}).length) : 1,
+    containersPerReplica: kind === 'compose' ? Math.max(1, project?.services.length ?? Object.keys(app.workload.compose?.services ?? {}).length) : 1,
   };
+  if (project) resolved.project = project;
   const backup = resolveBackup(app, customer, fleetDefaults);
   if (backup) resolved.backup = backup;
   return resolved;

@@ -92,6 +92,20 @@ export class ProblemList {
     return `${formatPath(pos.localPath)} (${formatPosition(pos)})`;
   }
 
+  /** A problem in another file than the fleet's (a project's compose file), at a position already found. */
+  at(severity: Severity, code: ProblemCode, pos: SourcePosition, message: string): void {
+    const problem: Problem = { severity, code, path: formatPath(pos.localPath), message };
+    if (pos.file !== undefined) problem.file = pos.file;
+    if (pos.line !== undefined) problem.line = pos.line;
+    if (pos.column !== undefined) problem.column = pos.column;
+    this.items.push(problem);
+  }
+
+  /** The fleet file a merged-fleet path was written in. */
+  fileOf(path: FleetPath): string | undefined {
+    return this.locate(path).file;
+  }
+
   get errorCount(): number {
     return this.items.filter((p) => p.severity === 'error').length;
   }
@@ -101,11 +115,6 @@ export class ProblemList {
   }
 
   private add(severity: Severity, code: ProblemCode, path: FleetPath, message: string, opts?: { key?: boolean }): void {
-    const pos = this.locate(path, opts);
-    const problem: Problem = { severity, code, path: formatPath(pos.localPath), message };
-    if (pos.file !== undefined) problem.file = pos.file;
-    if (pos.line !== undefined) problem.line = pos.line;
-    if (pos.column !== undefined) problem.column = pos.column;
-    this.items.push(problem);
+    this.at(severity, code, this.locate(path, opts), message);
   }
 }

@@ -224,7 +224,7 @@ function pathText(path: FleetPath): string {
 }
 
 /** The yaml library's message without its own " at line N, column M" tail. */
-function yamlMessage(message: string): string {
+export function yamlMessage(message: string): string {
   return message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
 }
 
@@ -233,7 +233,7 @@ function yamlMessage(message: string): string {
  * missing key points at the mapping that lacks it). With `key`, a final mapping key points
  * at the key itself rather than its value.
  */
-function positionIn(file: string, doc: Document.Parsed, lines: LineCounter, localPath: FleetPath, key: boolean): SourcePosition {
+export function positionIn(file: string, doc: Document.Parsed, lines: LineCounter, localPath: FleetPath, key: boolean): SourcePosition {
   let node: unknown = doc.contents;
   let offset: number | undefined = rangeStart(node);
   for (let i = 0; i < localPath.length; i++) {

@@ -7,6 +7,7 @@
  * and its IPAM plan only when there is no error.
  */
 import type { z } from 'zod';
+import type { AppProject, ProjectTree } from '../compose/project.js';
 import { allocate, type IpamResult } from '../ipam/allocate.js';
 import { ipamInput } from '../ipam/from-fleet.js';
 import type { AllocationRecord } from '../ipam/record.js';
@@ -32,6 +33,8 @@ export interface ValidateOptions {
   allocations?: AllocationRecord;
   /** Parsed files from earlier validations, reused while a file's text is unchanged. */
   parseCache?: Map<string, ParsedFile>;
+  /** The compose project directories the fleet names, by key (`projectKey`), as read by the caller. */
+  projects?: ReadonlyMap<string, ProjectTree>;
 }
 
 export interface ValidationResult {
@@ -70,7 +73,7 @@ function validateLoaded(loaded: LoadedSources, options: ValidateOptions): Valida
   checkTemplate(parts, out);
   checkWindows(parts, out);
   checkApps(parts, out);
-  checkCompose(parts, out);
+  const projects = checkCompose(parts, out, options.projects);
   const prefixes = checkPrefixes(parts, out);
 
   let ipam: IpamResult | undefined;
@@ -95,7 +98,7 @@ function validateLoaded(loaded: LoadedSources, options: ValidateOptions): Valida
   if (out.errorCount > 0 || !whole.success) return { ok: false, problems: out.list() };
   // Without a template there can be no sites (an error above) and so no hosts: nothing to carve.
   const template = parts.siteTemplate ?? { segments: [], firewall: [], egress: { policy: 'open' as const, allow: [] }, firewallConfirm: '60s', network: { manage: 'panel' as const, interface: 'eth0' } };
-  const fleet = resolveFleet(whole.data, template);
+  const fleet = resolveFleet(whole.data, template, projects);
   if (fleet.sites.length + fleet.hosts.length + fleet.customers.length + fleet.apps.length === 0) {
     out.warning('HAFEN_FLEET_EMPTY', [], 'the fleet declares nothing: no sites, hosts, customers or apps; applied, it would stop every app on every host, so the controller refuses it');
   }
@@ -150,7 +153,7 @@ function partsByEntry(data: Record<string, unknown>, out: ProblemList): Parts {
   return parts;
 }
 
-function resolveFleet(parsed: ParsedFleet, template: NonNullable<ParsedFleet['siteTemplate']>): Fleet {
+function resolveFleet(parsed: ParsedFleet, template: NonNullable<ParsedFleet['siteTemplate']>, projects: ReadonlyMap<string, AppProject>): Fleet {
   const customers = new Map(parsed.customers.map((c) => [c.id, c]));
   return {
     version: 1,
@@ -163,7 +166,7 @@ function resolveFleet(parsed: ParsedFleet, template: NonNullable<ParsedFleet['si
     hosts: parsed.hosts.map((h) => ({ ...h, segment: hostSegment(h, template.segments)! })),
     customers: parsed.customers,
     alerting: parsed.alerting ?? Alerting.parse({}),
-    apps: parsed.apps.map((a) => resolveApp(a, customers.get(a.customer), parsed.defaults)),
+    apps: parsed.apps.map((a) => resolveApp(a, customers.get(a.customer), parsed.defaults, projects.get(a.id))),
   };
 }
 

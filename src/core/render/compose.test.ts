@@ -54,3 +54,30 @@ test('the project keeps the user\'s volumes, networks, secrets and configs, with
   assert.equal((p.services.web!.environment as Record<string, string>).TITLE, '${GREETING}', 'the user\'s own text is Compose\'s to interpolate');
   assert.deepEqual(p.variables, { GREETING: '5$ off' }, 'with the app\'s values as they are');
 });
+
+test('a project directory is rendered as its files, its own name, an override with hafen\'s labels only, and the app\'s env as variables', () => {
+  const minimal = readFileSync(new URL('../../../examples/minimal.yaml', import.meta.url), 'utf8').replace(/runtime: process/g, 'runtime: compose');
+  const app = `apps:
+  - id: gitea
+    customer: baeckerei-huber
+    resources: { cpu: 0.5, memory: 256MiB }
+    env: { DB_PASSWORD: "5$ off" }
+    workload: { compose: { project: apps/gitea, data: [./postgres] } }
+`;
+  const compose = 'services:\n  server:\n    image: gitea/gitea:1.22\n    environment:\n      - DB_PASSWD=${DB_PASSWORD}\n    volumes: [./postgres:/var/lib/postgresql/data, ./app.ini:/etc/app.ini]\n  db: { image: postgres:16 }\n';
+  const files = [
+    { path: 'app.ini', size: 8, mode: 0o644, digest: 'a'.repeat(64) },
+    { path: 'compose.yaml', size: compose.length, mode: 0o644, digest: 'c'.repeat(64) },
+  ];
+  const tree = { digest: 'd'.repeat(64), files, text: (p: string) => (p === 'compose.yaml' ? compose : p === 'app.ini' ? '[server]' : undefined) };
+  const res = validateFleet([{ name: 'fleet/minimal.yaml', text: `${minimal.slice(0, minimal.search(/^apps:/m))}${app}` }], { projects: new Map([['fleet/apps/gitea', tree]]) });
+  assert.ok(res.fleet, JSON.stringify(res.problems));
+  const project = composeProject(res.fleet.apps.find((a) => a.id === 'gitea')!, 'gitea-r1', { DB_PASSWORD: '5$ off' });
+  const labels = { 'dev.hafen.owned': 'true', 'dev.hafen.app': 'gitea', 'dev.hafen.unit': 'gitea-r1' };
+  assert.deepEqual(project, {
+    name: 'gitea',
+    services: { server: { labels }, db: { labels } },
+    directory: { digest: 'd'.repeat(64), files, composeFiles: ['compose.yaml'], dataDirs: ['postgres'] },
+    variables: { DB_PASSWORD: '5$ off' },
+  });
+});

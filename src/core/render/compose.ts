@@ -4,13 +4,31 @@
  * unit (so names are stable and never collide with projects hafen does not own), and declares
  * the app's volumes so that services can mount them by name.
  */
+import type { ProjectFile } from '../compose/project.js';
 import { composeLiteral, hasVariables, stringsIn } from '../fleet/interpolation.js';
 import type { App } from '../fleet/model.js';
 
+/**
+ * A project directory as shipped: its files by digest (the agent fetches what it lacks), the
+ * compose files in merge order, and its data directories (made on the host, never shipped).
+ */
+export interface ProjectDirectory {
+  digest: string;
+  files: ProjectFile[];
+  composeFiles: string[];
+  dataDirs: string[];
+}
+
 export interface ComposeProject {
   name: string;
-  /** The services as the user wrote them (Compose interpolates their variables), with hafen's labels and the app's env. */
+  /**
+   * Inline projects: the services as the user wrote them (Compose interpolates their variables),
+   * with hafen's labels and the app's env. Project directories: what hafen's override file adds
+   * to each service (its labels).
+   */
   services: Record<string, Record<string, unknown>>;
+  /** A project directory: its files, run with hafen's override (`services`) as the last compose file. */
+  directory?: ProjectDirectory;
   /** The app's volumes and those the user declared, with hafen's labels (external ones as written). */
   volumes?: Record<string, Record<string, unknown>>;
   /** The user's networks (with hafen's labels), secrets and configs, as written. */
@@ -63,6 +81,7 @@ function environmentMap(env: unknown): Record<string, string | null> {
  */
 export function composeProject(app: App, unit: string, env: Record<string, string> = {}): ComposeProject {
   const labels = { 'dev.hafen.owned': 'true', 'dev.hafen.app': app.id, 'dev.hafen.unit': unit };
+  if (app.project) return directoryProject(app.project, labels, env);
   const services: ComposeProject['services'] = {};
   for (const [name, spec] of Object.entries(app.workload.compose?.services ?? {})) {
     // hafen's labels win over the user's.
@@ -109,4 +128,19 @@ export function bindPublishedPorts(project: ComposeProject, address: string): Co
     Object.entries(project.services).map(([name, s]) => [name, Array.isArray(s.ports) ? { ...s, ports: s.ports.map(bind) } : s]),
   );
   return { ...project, services };
+}
+
+/**
+ * A project directory's unit: its files as they are, and an override that only labels its
+ * services (the project's own name, ports, restart policies and environments stay as written).
+ * The app's env and secrets reach it as Compose's variables, for the project's `${VAR}`s,
+ * beside its `.env` (they win over it, as a shell's environment does).
+ */
+function directoryProject(p: NonNullable<App['project']>, labels: Record<string, string>, env: Record<string, string>): ComposeProject {
+  return {
+    name: p.name,
+    services: Object.fromEntries(p.services.map((s) => [s, { labels }])),
+    directory: { digest: p.digest, files: [...p.files], composeFiles: [...p.composeFiles], dataDirs: [...p.dataDirs] },
+    variables: { ...env },
+  };
 }

@@ -1,13 +1,16 @@
 /**
- * A compose app's services, volumes, networks, secrets and configs against the Compose
- * Specification's own JSON Schema (compose-spec/, kept as published): a typo (`enviroment:`)
- * or a value of the wrong shape is reported at the file, line and path the user wrote, with
- * the nearest key the specification has. hafen's schema only requires an image or a build;
- * everything else about a service is Compose's to say. Variables (`${VAR}`) must be defined by
- * the app's env: never a silent empty string.
+ * Compose apps. Inline ones: their services, volumes, networks, secrets and configs against
+ * the Compose Specification's own JSON Schema (compose-spec/, kept as published): a typo
+ * (`enviroment:`) or a value of the wrong shape is reported at the file, line and path the user
+ * wrote, with the nearest key the specification has; hafen's schema only requires an image or a
+ * build. Variables (`${VAR}`) must be defined by the app's env: never a silent empty string.
+ * Project directories (`project`, `file`): found among the trees the caller read, their compose
+ * files named, and checked by core/compose/project-check.ts at their own lines; two apps whose
+ * projects would have one name are an error.
  */
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import spec from '../compose-spec/compose-spec.json' with { type: 'json' };
+import { checkProject } from '../../compose/project-check.js';
+import { composeFiles, derivedProjectName, projectKey, splitComposeFile, type AppProject, type ProjectTree } from '../../compose/project.js';
+import { DEFINITIONS, message, pathOf, relevant, SERVICE_KEYS, validatorOf, type Section } from '../../compose/spec.js';
 import { checkInterpolation, stringsIn } from '../interpolation.js';
 import type { FleetPath, ProblemList } from '../problems.js';
 import { didYouMean } from '../suggest.js';
@@ -16,82 +19,20 @@ import { each, type Parts } from './parts.js';
 /** At most this many problems per app: one mistake in a shared anchor should not bury the rest. */
 const MAX_PER_APP = 10;
 
-/** The parts of a compose file hafen takes, and the specification's definition of each entry. */
-const DEFINITIONS = { services: 'service', volumes: 'volume', networks: 'network', secrets: 'secret', configs: 'config' } as const;
-type Section = keyof typeof DEFINITIONS;
-
-let ajv: Ajv | undefined;
-const compiled = new Map<Section, ValidateFunction>();
-
 /**
- * The specification's validator of one entry of a section, compiled on first use: about 150 ms
- * for a service, unoptimised (the generated code's optimisation would double that, for a check
- * that runs once per entry per validation).
+ * Checks every compose app: inline services here, a project directory by `checkProject` on the
+ * tree the caller read (`projects`, by key). Returns each project app's resolved project.
  */
-function validatorOf(section: Section): ValidateFunction {
-  let v = compiled.get(section);
-  if (!v) {
-    // strict: false — the specification uses annotations ajv does not know ("deprecated");
-    // validateSchema: false — it names its meta-schema by an https address ajv does not hold.
-    if (!ajv) {
-      ajv = new Ajv({ strict: false, allErrors: true, validateSchema: false, code: { optimize: false } });
-      ajv.addSchema(spec);
-    }
-    v = ajv.compile({ $ref: `${(spec as { $id: string }).$id}#/definitions/${DEFINITIONS[section]}` });
-    compiled.set(section, v);
-  }
-  return v;
-}
-
-const SERVICE_KEYS = Object.keys((spec as { definitions: { service: { properties: Record<string, unknown> } } }).definitions.service.properties);
-
-/** A JSON Pointer ("/ports/0") as a path below `base`; numbers for array indexes. */
-function pathOf(base: FleetPath, pointer: string): FleetPath {
-  const segments = pointer === '' ? [] : pointer.slice(1).split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
-  return [...base, ...segments.map((s) => (/^\d+$/.test(s) ? Number(s) : s))];
-}
-
-/**
- * The errors worth showing, one per place: an unknown key as such; where a `oneOf` tried
- * alternatives (a list or a mapping, a string or an object) that each wanted another type,
- * one error naming every type. A place whose deeper places have errors is explained by those.
- */
-function relevant(errors: readonly ErrorObject[]): ErrorObject[] {
-  const byPlace = new Map<string, ErrorObject[]>();
-  for (const e of errors) {
-    const place = e.keyword === 'additionalProperties' ? `${e.instancePath}/${(e.params as { additionalProperty: string }).additionalProperty}` : e.instancePath;
-    byPlace.set(place, [...(byPlace.get(place) ?? []), e]);
-  }
-  const places = [...byPlace.keys()];
-  const out: ErrorObject[] = [];
-  for (const [place, list] of byPlace) {
-    const unknown = list.find((e) => e.keyword === 'additionalProperties');
-    if (unknown) {
-      out.push(unknown);
-      continue;
-    }
-    if (places.some((p) => p !== place && p.startsWith(`${place}/`))) continue;
-    const own = list.filter((e) => e.keyword !== 'oneOf' && e.keyword !== 'anyOf');
-    const types = own.filter((e) => e.keyword === 'type').flatMap((e) => String((e.params as { type: string | string[] }).type).split(','));
-    const first = own[0] ?? list[0]!;
-    out.push(own.length > 0 && own.every((e) => e.keyword === 'type') ? { ...first, params: { type: [...new Set(types)].join(',') } } : first);
-  }
-  return out;
-}
-
-/** What an error says, in words: "must be an integer or a string". */
-function message(e: ErrorObject): string {
-  if (e.keyword === 'type') {
-    const types = String((e.params as { type: string | string[] }).type).split(',');
-    return `must be ${types.map((t) => (t === 'integer' ? 'an integer' : t === 'object' ? 'a mapping' : t === 'array' ? 'a list' : t === 'null' ? 'empty' : `a ${t}`)).join(' or ')}`;
-  }
-  return e.message ?? 'invalid';
-}
-
-export function checkCompose(parts: Parts, out: ProblemList): void {
+export function checkCompose(parts: Parts, out: ProblemList, projects?: ReadonlyMap<string, ProjectTree>): Map<string, AppProject> {
+  const resolved = new Map<string, AppProject>();
   each(parts.apps, (app, i) => {
     const compose = app.workload.compose;
     if (!compose) return;
+    if (compose.project !== undefined || compose.file !== undefined) {
+      const p = checkProjectApp(app.id, compose, ['apps', i, 'workload', 'compose'], out, projects, new Set(Object.keys(app.env ?? {})));
+      if (p) resolved.set(app.id, p);
+      return;
+    }
     let reported = 0;
     const report = (): boolean => reported++ < MAX_PER_APP;
     // Compose interpolates the whole project with the app's env (values and secrets), nothing else.
@@ -135,4 +76,58 @@ export function checkCompose(parts: Parts, out: ProblemList): void {
       }
     }
   });
+  // Containers and volumes are named after the project: two apps of one name would share them on a host.
+  const byName = new Map<string, string>();
+  for (const [app, p] of resolved) {
+    const other = byName.get(p.name);
+    if (other === undefined) byName.set(p.name, app);
+    else {
+      const i = parts.apps.findIndex((a) => a?.id === app);
+      out.error('HAFEN_FLEET_COMPOSE_PROJECT', ['apps', i, 'workload', 'compose'], `app "${app}": its compose project is named "${p.name}" like app "${other}"'s: their containers and volumes would be one; set workload.compose.name for one of them`);
+    }
+  }
+  return resolved;
+}
+
+/** A project directory app: found among the trees read, its compose files named, and checked. */
+function checkProjectApp(
+  app: string,
+  compose: { project?: string | undefined; file?: string | undefined; files?: string[] | undefined; data?: string[] | undefined; name?: string | undefined },
+  base: FleetPath,
+  out: ProblemList,
+  projects: ReadonlyMap<string, ProjectTree> | undefined,
+  defined: ReadonlySet<string>,
+): AppProject | undefined {
+  const short = compose.file !== undefined ? splitComposeFile(compose.file) : undefined;
+  const dir = compose.project ?? short!.project;
+  const at = [...base, compose.project !== undefined ? 'project' : 'file'];
+  const fleetFile = out.fileOf(base) ?? '';
+  const key = projectKey(fleetFile, dir);
+  if (key === undefined) {
+    out.error('HAFEN_FLEET_COMPOSE_PROJECT', at, `app "${app}": ${dir} is an absolute path; name the project directory relative to the fleet file, so that the fleet and its projects travel together`);
+    return undefined;
+  }
+  const tree = projects?.get(key);
+  if (!tree) {
+    out.error('HAFEN_FLEET_COMPOSE_PROJECT', at, `app "${app}": no compose project directory ${key || '.'}${fleetFile ? ` (${dir} from ${fleetFile})` : ''}${projects ? '' : ': project directories are read by the CLI and sent with the fleet (hafen plan/apply FLEET)'}`);
+    return undefined;
+  }
+  if (tree.problem !== undefined) {
+    out.error('HAFEN_FLEET_COMPOSE_PROJECT', at, `app "${app}": compose project ${key}: ${tree.problem}`);
+    return undefined;
+  }
+  const files = composeFiles(tree, compose.files ?? short?.files);
+  if (typeof files === 'string') {
+    out.error('HAFEN_FLEET_COMPOSE_PROJECT', compose.files ? [...base, 'files'] : at, `app "${app}": ${files}`);
+    return undefined;
+  }
+  const { findings, facts } = checkProject({ key, tree, files, data: compose.data ?? [], defined });
+  for (const f of findings) out.at(f.severity, f.code, f.pos, `app "${app}": ${f.message}`);
+  if (findings.some((f) => f.severity === 'error')) return undefined;
+  const name = compose.name ?? facts.name ?? derivedProjectName(key);
+  if (name === undefined) {
+    out.error('HAFEN_FLEET_COMPOSE_PROJECT', at, `app "${app}": Compose cannot derive a project name from the directory ${key || '.'}: set workload.compose.name`);
+    return undefined;
+  }
+  return { key, digest: tree.digest, files: tree.files, composeFiles: files, name, services: facts.services, volumes: facts.volumes, dataDirs: facts.dataDirs };
 }

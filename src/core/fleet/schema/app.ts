@@ -18,15 +18,36 @@ const ComposeSection = (what: string) => z.record(z.string(), z.unknown()).optio
 
 export const ComposeWorkload = z
   .strictObject({
-    file: z.string().optional().describe('Path of a compose file, relative to the fleet file.'),
+    project: z
+      .string()
+      .optional()
+      .describe('A compose project directory, relative to the fleet file: its compose file(s), `.env`, `env_file`s and the files its relative bind mounts, secrets and configs name, taken as they are and shipped with the revision.'),
+    files: z
+      .array(z.string())
+      .min(1)
+      .optional()
+      .describe('The project\'s compose files, in the order Compose merges them (`-f`), relative to the project directory (default: compose.yaml, compose.yml, docker-compose.yaml or docker-compose.yml, with its override file, as Compose looks them up).'),
+    data: z
+      .array(z.string())
+      .optional()
+      .describe('Directories of the project that hold data, relative to it (e.g. ./postgres): never shipped, made on the host; a relative bind-mount source the project directory does not hold is data too.'),
+    file: z.string().optional().describe('A compose file, relative to the fleet file: short for `project` (its directory) with `files` (it).'),
+    name: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9_-]*$/, 'must be a compose project name: lower-case letters, digits, "_" and "-", starting with a letter or digit')
+      .optional()
+      .describe('The project\'s name on its hosts (default: the `name:` its compose files declare, else its directory\'s name, as Compose derives it): its containers and volumes are named after it.'),
     services: z.record(z.string(), ComposeService).optional().describe('Inline compose services, by name.'),
     volumes: ComposeSection('named volumes (the app\'s `volumes` are declared by hafen; a definition here adds its driver and options)'),
     networks: ComposeSection('networks'),
-    secrets: ComposeSection('secrets (from the environment or external; files are not shipped to hosts yet)'),
-    configs: ComposeSection('configs (inline content, from the environment or external; files are not shipped to hosts yet)'),
+    secrets: ComposeSection('secrets (inline projects: from the environment or external)'),
+    configs: ComposeSection('configs (inline projects: inline content, from the environment or external)'),
   })
-  .refine((c) => (c.file === undefined) !== (c.services === undefined), 'compose needs exactly one of "file" or "services"')
-  .describe('A docker-compose project.');
+  .refine((c) => [c.project, c.file, c.services].filter((x) => x !== undefined).length === 1, 'compose needs exactly one of "project", "file" or "services"')
+  .refine((c) => c.services !== undefined || [c.volumes, c.networks, c.secrets, c.configs].every((x) => x === undefined), 'a compose project directory declares its volumes, networks, secrets and configs in its own compose file: remove them here')
+  .refine((c) => c.files === undefined || c.project !== undefined, '"files" belongs to a "project" (a "file" names its one compose file itself)')
+  .refine((c) => (c.data === undefined && c.name === undefined) || c.services === undefined, '"data" and "name" belong to a project directory ("project" or "file")')
+  .describe('A docker-compose project: a directory (`project`, or one compose `file`) or inline `services`.');
 
 export const KubernetesWorkload = z
   .strictObject({

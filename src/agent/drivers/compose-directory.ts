@@ -1,0 +1,52 @@
+/**
+ * A compose project directory on the host: its files written as shipped (content by sha256,
+ * permission bits kept) below the unit's state directory, files shipped before and no longer
+ * part of it removed, its data directories made and never touched otherwise. The user's files
+ * are written as they are; hafen's additions go into its own override file beside them.
+ */
+import { createHash } from 'node:crypto';
+import { chmod, mkdir, readFile, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { ProjectDirectory } from '../../core/render/compose.js';
+import { HafenError } from '../../lib/errors.js';
+import { writeFileAtomic } from '../../lib/fs.js';
+
+/** Files by sha256: from the agent's cache, or fetched from the controller. */
+export type BlobSource = (digests: readonly string[]) => Promise<Map<string, Buffer>>;
+
+const MANIFEST = 'manifest.json';
+
+/**
+ * Writes `dir` into `root` (the project's own directory lies below it, `files/`), returns the
+ * directory Compose runs in. Idempotent: files whose content is already there are not rewritten.
+ */
+export async function writeProjectDirectory(root: string, dir: ProjectDirectory, blobs: BlobSource): Promise<string> {
+  const files = join(root, 'files');
+  const before = await readManifest(root);
+  const wanted = new Map(dir.files.map((f) => [f.path, f]));
+  const stale = dir.files.filter((f) => before.get(f.path) !== `${f.digest} ${f.mode}`);
+  const contents = await blobs([...new Set(stale.map((f) => f.digest))]);
+  for (const f of stale) {
+    const content = contents.get(f.digest);
+    if (!content || createHash('sha256').update(content).digest('hex') !== f.digest) {
+      throw new HafenError('HAFEN_DRIVER_COMPOSE_FAILED', `the content of ${f.path} (sha256 ${f.digest}) could not be fetched intact`, { retryable: true });
+    }
+    const path = join(files, f.path);
+    await mkdir(dirname(path), { recursive: true });
+    await writeFileAtomic(path, content, f.mode);
+    await chmod(path, f.mode);
+  }
+  // Shipped before, gone now: removed (never a data directory's content: those were never shipped).
+  for (const path of before.keys()) if (!wanted.has(path)) await rm(join(files, path), { force: true });
+  for (const d of dir.dataDirs) await mkdir(join(files, d), { recursive: true });
+  await writeFileAtomic(join(root, MANIFEST), JSON.stringify(Object.fromEntries(dir.files.map((f) => [f.path, `${f.digest} ${f.mode}`]))), 0o600);
+  return files;
+}
+
+async function readManifest(root: string): Promise<Map<string, string>> {
+  try {
+    return new Map(Object.entries(JSON.parse(await readFile(join(root, MANIFEST), 'utf8')) as Record<string, string>));
+  } catch {
+    return new Map();
+  }
+}

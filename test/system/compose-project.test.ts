@@ -1,0 +1,161 @@
+/**
+ * A public compose project as published (awesome-compose's gitea-postgres, test/fixtures/
+ * compose-projects) run as a hafen app through the compose driver on a real Docker engine: read
+ * and validated as `workload.compose.project`, rendered, its files written on the host from
+ * their digests, brought up under its own project name with hafen's override. Its images cannot
+ * be pulled here, so the test writes its own compose.override.yaml beside a copy (busybox
+ * instead of Gitea and PostgreSQL), never editing the project's file. Then: a redeploy of the
+ * same revision recreates nothing, a changed value recreates only its service, the named
+ * volume keeps its data, and removing the app keeps the volume and the data directory.
+ */
+import assert from 'node:assert/strict';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { readComposeProjects, type ReadProject } from '../../src/cli/compose-projects.js';
+import { ComposeDriver } from '../../src/agent/drivers/compose.js';
+import { validateFleet } from '../../src/core/fleet/validate.js';
+import { schedule } from '../../src/core/placement/schedule.js';
+import { desiredState } from '../../src/core/render/desired.js';
+import { BUSYBOX_IMAGE, ensureBusyboxImage } from '../helpers/docker.js';
+import { FIXTURES } from '../helpers/paths.js';
+import { DOCKER, run, works } from '../helpers/system.js';
+
+const dockerUp = works(DOCKER, ['info']) && (works('docker-compose', ['version']) || works(DOCKER, ['compose', 'version']));
+if (!dockerUp && process.env.HAFEN_REQUIRE_SYSTEM === '1') throw new Error('required system component missing: a Docker engine with compose (run scripts/install-system-deps.sh and scripts/start-services.sh)');
+
+/** The project publishes 3000 on every address of the host, as written. */
+const PORT = 3000;
+const PROJECT = 'gitea-postgres';
+
+const FLEET = `
+providers: [{ id: pa }]
+facilities: [{ id: f1, operator: pa, country: DE }]
+sites: [{ id: nue, provider: pa, facility: f1, country: DE, prefixes: [198.18.0.0/24] }]
+siteTemplate: { segments: [{ name: apps, role: apps, prefixLength: 26 }] }
+hosts: [{ id: nue-app-01, site: nue, cpu: 4, memory: 8GiB, disk: 100GiB }]
+customers: [{ id: huber }]
+apps:
+  - id: huber-gitea
+    customer: huber
+    workload: { compose: { project: apps/gitea-postgres, data: [./backups] } }
+    resources: { cpu: 1, memory: 1GiB }
+`;
+
+/** What the test's own override puts in place of the images no registry here serves. */
+function override(dbExtra = ''): string {
+  return `services:
+  gitea:
+    image: ${BUSYBOX_IMAGE}
+    init: true
+    command: ["sh", "-c", "mkdir -p /www && echo gitea-stand-in > /www/index.html && exec httpd -f -p 3000 -h /www"]
+  db:
+    image: ${BUSYBOX_IMAGE}
+    init: true
+    command: ["sh", "-c", "[ -f /var/lib/postgresql/data/first ] || date +%s%N > /var/lib/postgresql/data/first; exec sleep 3600"]
+    volumes: ["./backups:/backups"]${dbExtra}
+`;
+}
+
+async function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = createServer().once('error', () => resolve(false));
+    srv.listen(port, '0.0.0.0', () => srv.close(() => resolve(true)));
+  });
+}
+
+function cleanDocker(): void {
+  const ids = run(DOCKER, ['ps', '-aq', '--filter', `label=com.docker.compose.project=${PROJECT}`]).stdout.split('\n').filter(Boolean);
+  if (ids.length) run(DOCKER, ['rm', '-f', ...ids]);
+  for (const v of ['db_data', 'git_data']) run(DOCKER, ['volume', 'rm', '-f', `${PROJECT}_${v}`]);
+  run(DOCKER, ['network', 'rm', `${PROJECT}_default`]);
+}
+
+test('a published compose project runs as it is: deployed, redeployed without a recreate, one changed service recreated, its data kept', { skip: !dockerUp && 'no Docker engine with compose here' }, async () => {
+  assert.ok(await portFree(PORT), `port ${PORT} is taken on this machine: the published project binds it (as its compose file says)`);
+  ensureBusyboxImage();
+  cleanDocker();
+  const dir = mkdtempSync(join(tmpdir(), 'hafen-compose-project-'));
+  const fleetDir = join(dir, 'fleet');
+  cpSync(join(FIXTURES, 'compose-projects', PROJECT), join(fleetDir, 'apps', PROJECT), { recursive: true });
+  const published = readFileSync(join(fleetDir, 'apps', PROJECT, 'compose.yaml'), 'utf8');
+  writeFileSync(join(fleetDir, 'fleet.yaml'), FLEET);
+  const stateDir = join(dir, 'state');
+  let projects = new Map<string, ReadProject>();
+  const driver = await ComposeDriver.open({
+    stateDir,
+    docker: DOCKER,
+    blobs: async (digests) => {
+      const out = new Map<string, Buffer>();
+      for (const p of projects.values()) for (const f of p.files) if (digests.includes(f.digest)) out.set(f.digest, p.contents.get(f.path)!);
+      return out;
+    },
+  });
+  const units = async () => {
+    const sources = [{ name: join(fleetDir, 'fleet.yaml'), text: FLEET }];
+    projects = await readComposeProjects(sources);
+    const res = validateFleet(sources, { projects });
+    assert.ok(res.fleet, JSON.stringify(res.problems, null, 1));
+    return desiredState(res.fleet, schedule(res.fleet).placements, 1).get('nue-app-01')!.units;
+  };
+  const containers = () =>
+    Object.fromEntries(
+      run(DOCKER, ['ps', '-q', '--filter', `label=com.docker.compose.project=${PROJECT}`, '--format', '{{.Label "com.docker.compose.service"}} {{.ID}}']).stdout.split('\n').filter(Boolean).map((l) => l.split(' ') as [string, string]),
+    );
+  const served = async () => {
+    for (let i = 0; i < 100; i++) {
+      const body = await fetch(`http://127.0.0.1:${PORT}/`).then((r) => r.text(), () => '');
+      if (body.includes('gitea-stand-in')) return body;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`nothing served on ${PORT}`);
+  };
+  try {
+    writeFileSync(join(fleetDir, 'apps', PROJECT, 'compose.override.yaml'), override());
+    const first = await units();
+    assert.equal(first[0]!.compose!.name, PROJECT, 'the project keeps the name Compose derives from its directory');
+    await driver.apply(first);
+    await served();
+    const status = await driver.status();
+    assert.deepEqual(status.map((s) => [s.name, s.state, s.hash]), [['huber-gitea-r1', 'running', first[0]!.hash]]);
+    const before = containers();
+    assert.deepEqual(Object.keys(before).sort(), ['db', 'gitea']);
+    const firstWrite = run(DOCKER, ['exec', before.db!, 'cat', '/var/lib/postgresql/data/first']).stdout.trim();
+    assert.ok(firstWrite.length > 0);
+
+    // The same revision again (an agent's next pull): nothing is recreated.
+    await driver.apply(await units());
+    assert.deepEqual(containers(), before);
+
+    // One service's environment changes: Compose recreates that one only.
+    writeFileSync(join(fleetDir, 'apps', PROJECT, 'compose.override.yaml'), override('\n    environment: [EXTRA=1]'));
+    const changed = await units();
+    assert.notEqual(changed[0]!.hash, first[0]!.hash);
+    await driver.apply(changed);
+    await served();
+    const after = containers();
+    assert.equal(after.gitea, before.gitea, 'gitea was not recreated');
+    assert.notEqual(after.db, before.db, 'db was recreated with its new environment');
+    assert.equal(run(DOCKER, ['exec', after.db!, 'cat', '/var/lib/postgresql/data/first']).stdout.trim(), firstWrite, 'the named volume kept its data');
+    assert.equal(run(DOCKER, ['exec', after.db!, 'sh', '-c', 'echo $EXTRA']).stdout.trim(), '1');
+
+    // The data directory (declared data, bind-mounted) is on the host, beside the shipped files.
+    run(DOCKER, ['exec', after.db!, 'sh', '-c', 'echo dump > /backups/dump.sql']);
+    const dump = join(stateDir, 'projects', PROJECT, 'files', 'backups', 'dump.sql');
+    assert.equal(readFileSync(dump, 'utf8').trim(), 'dump');
+    assert.equal(readFileSync(join(stateDir, 'projects', PROJECT, 'files', 'compose.yaml'), 'utf8'), published, 'the project\'s file is written as published');
+
+    // Removed from the host: containers go; the volume and the data directory stay.
+    await driver.apply([]);
+    assert.deepEqual(containers(), {});
+    assert.deepEqual(await driver.status(), []);
+    assert.equal(run(DOCKER, ['volume', 'inspect', `${PROJECT}_db_data`]).status, 0, 'the named volume stays');
+    assert.equal(readFileSync(dump, 'utf8').trim(), 'dump', 'the data directory stays');
+  } finally {
+    await driver.stopAll().catch(() => {});
+    cleanDocker();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
