@@ -161,8 +161,10 @@ async function runDemo(opts: DemoOptions, io: CliIo): Promise<number> {
     }
     io.stdout(`starting the demo fleet in ${data} with the ${driver} driver (logs in ${logs})\n`);
     start('controller', ['controller', '--data', join(data, 'controller'), '--listen', `${host}:${port}`]).once('exit', early('controller'));
-    await until('the controller', async () => ((await fetch(`${url}/healthz`)).ok ? true : undefined), 20_000, stopped);
-    const admin = new HafenClient(url, readFileSync(join(data, 'controller', 'admin.token'), 'utf8').trim());
+    // Answering is not leading yet: the admin token is written when it takes the lead.
+    const tokenFile = join(data, 'controller', 'admin.token');
+    await until('the controller', async () => ((await fetch(`${url}/healthz`)).ok && existsSync(tokenFile) ? true : undefined), 20_000, stopped);
+    const admin = new HafenClient(url, readFileSync(tokenFile, 'utf8').trim());
     // The fleet for this driver (with backups when restic is installed): applied on the first
     // start, and again when the driver or the backups changed.
     const backups = spawnSync('restic', ['version'], { stdio: 'ignore' }).status === 0;

@@ -22,7 +22,9 @@ const { fleet, ipam, placements } = loadReference();
 const dir = mkdtempSync(join(tmpdir(), 'hafen-firewall-'));
 const HOSTS = ['nue-proxy-01', 'nue-app-01', 'nue-data-01', 'nue-backup-01', 'nue-mgmt-01', 'hel-proxy-01', 'hel-app-01', 'hel-mgmt-01'];
 const INTERNET = '203.0.113.9';
-const PORTS = [22, 80, 443, 5432, 7400, 8080, 8404, 9100];
+/** The port of an app placed on nue-app-01: the proxies (and the probers) reach its replica there. */
+const APP = fleet.apps.find((a) => a.id === placements.find((p) => p.host === 'nue-app-01')!.app)!.port!;
+const PORTS = [22, 80, 443, 5432, 7400, APP, 8404, 9100];
 const address = (host: string) => formatAddress(ipam.hosts.find((h) => h.host === host)!.address);
 let lan: Lan | undefined;
 
@@ -57,12 +59,12 @@ test('every host of the reference fleet: its rendered ruleset passes nft -c', (t
 
 /** from → "host:port" → reached? As the template says ("internet" is anywhere, the fleet's own hosts included). */
 const EXPECTED: Record<string, Record<string, boolean>> = {
-  internet: { 'nue-proxy-01:80': true, 'nue-proxy-01:443': true, 'nue-proxy-01:22': false, 'nue-proxy-01:9100': false, 'nue-app-01:8080': false, 'nue-app-01:22': false, 'nue-mgmt-01:7400': false, 'nue-backup-01:22': false },
-  'nue-proxy-01': { 'nue-app-01:8080': true, 'nue-app-01:22': false, 'nue-app-01:9100': false, 'nue-app-01:5432': false, 'nue-mgmt-01:7400': true, 'nue-mgmt-01:22': false },
-  'hel-proxy-01': { 'nue-app-01:8080': true, 'nue-app-01:22': false },
+  internet: { 'nue-proxy-01:80': true, 'nue-proxy-01:443': true, 'nue-proxy-01:22': false, 'nue-proxy-01:9100': false, [`nue-app-01:${APP}`]: false, 'nue-app-01:22': false, 'nue-mgmt-01:7400': false, 'nue-backup-01:22': false },
+  'nue-proxy-01': { [`nue-app-01:${APP}`]: true, 'nue-app-01:22': false, 'nue-app-01:9100': false, 'nue-app-01:5432': false, 'nue-mgmt-01:7400': true, 'nue-mgmt-01:22': false },
+  'hel-proxy-01': { [`nue-app-01:${APP}`]: true, 'nue-app-01:22': false },
   'nue-app-01': { 'nue-data-01:5432': true, 'nue-data-01:22': false, 'nue-backup-01:22': true, 'nue-backup-01:9100': false, 'nue-mgmt-01:22': false, 'nue-mgmt-01:7400': true, 'nue-proxy-01:22': false, 'nue-proxy-01:443': true },
-  'hel-app-01': { 'nue-data-01:5432': false, 'nue-backup-01:22': true, 'nue-mgmt-01:7400': true, 'nue-app-01:8080': false },
-  'nue-mgmt-01': { 'nue-app-01:22': true, 'nue-app-01:9100': true, 'nue-app-01:8080': true, 'nue-proxy-01:8404': true, 'nue-proxy-01:22': true, 'nue-data-01:22': true, 'nue-backup-01:9100': true, 'nue-app-01:5432': false },
+  'hel-app-01': { 'nue-data-01:5432': false, 'nue-backup-01:22': true, 'nue-mgmt-01:7400': true, [`nue-app-01:${APP}`]: false },
+  'nue-mgmt-01': { 'nue-app-01:22': true, 'nue-app-01:9100': true, [`nue-app-01:${APP}`]: true, 'nue-proxy-01:8404': true, 'nue-proxy-01:22': true, 'nue-data-01:22': true, 'nue-backup-01:9100': true, 'nue-app-01:5432': false },
   'hel-mgmt-01': { 'nue-app-01:22': true, 'nue-proxy-01:9100': true, 'nue-data-01:5432': false },
 };
 

@@ -15,6 +15,7 @@ import { checkInterpolation, stringsIn } from '../fleet/interpolation.js';
 import { didYouMean } from '../fleet/suggest.js';
 import { parsedFile, yamlNodes } from '../fleet/yaml-read.js';
 import { dotenvNames } from './dotenv.js';
+import { publishedPorts, type PublishedPorts } from './ports.js';
 import { normalPath, type ProjectTree } from './project.js';
 import { FILE_KEYS, message, pathOf, relevant, SERVICE_KEYS, validatorOf } from './spec.js';
 
@@ -38,6 +39,8 @@ export interface ProjectFacts {
   volumes: string[];
   /** Relative bind-mount sources that are data: declared so, or not in the directory (made on the host). */
   dataDirs: string[];
+  /** The host ports its services publish (every file's: Compose adds an override's ports to the base's). */
+  ports: PublishedPorts;
 }
 
 export interface ProjectFinding {
@@ -55,7 +58,7 @@ const isEntry = (v: unknown): v is Entry => v !== null && typeof v === 'object' 
 
 export function checkProject(input: ProjectInput): { findings: ProjectFinding[]; facts: ProjectFacts } {
   const findings: ProjectFinding[] = [];
-  const facts: ProjectFacts = { services: [], volumes: [], dataDirs: [] };
+  const facts: ProjectFacts = { services: [], volumes: [], dataDirs: [], ports: { ports: [], unknown: false } };
   const paths = new Set(input.tree.files.map((f) => f.path));
   const dirs = new Set(input.tree.files.flatMap((f) => f.path.split('/').slice(0, -1).map((_, i, segs) => segs.slice(0, i + 1).join('/'))));
   const data = new Set(input.data.map((d) => normalPath(d)).filter((d): d is string => d !== undefined));
@@ -64,6 +67,8 @@ export function checkProject(input: ProjectInput): { findings: ProjectFinding[];
     if (findings.length < MAX_FINDINGS) findings.push({ severity, code, pos, message: text });
   };
 
+  /** Each file's services apart: an override's ports add to the base's. */
+  const everyService: Record<string, unknown> = {};
   const env = input.tree.text('.env');
   if (env !== undefined) {
     const read = dotenvNames(env);
@@ -101,6 +106,7 @@ export function checkProject(input: ProjectInput): { findings: ProjectFinding[];
       }
     }
     if (typeof root.name === 'string') facts.name = root.name;
+    for (const [svc, spec] of Object.entries(isEntry(root.services) ? root.services : {})) everyService[`${file} ${svc}`] = spec;
     for (const [svc, spec] of Object.entries(isEntry(root.services) ? root.services : {})) {
       if (!facts.services.includes(svc)) facts.services.push(svc);
       if (isEntry(spec)) checkReferences(spec, ['services', svc], { paths, dirs, data, at, find, facts });
@@ -115,6 +121,7 @@ export function checkProject(input: ProjectInput): { findings: ProjectFinding[];
     }
   }
   facts.dataDirs.sort();
+  facts.ports = publishedPorts(everyService);
   return { findings, facts };
 }
 

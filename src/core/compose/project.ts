@@ -121,6 +121,9 @@ export interface AppProject {
   volumes: string[];
   /** Relative bind-mount sources that hold data (made on the host, never shipped). */
   dataDirs: string[];
+  /** The host ports its services publish ("8080/tcp"); `portsUnknown` when one is a variable. */
+  ports: string[];
+  portsUnknown: boolean;
 }
 
 /** The project name Compose derives from a directory: its base name, lower-case, only [a-z0-9_-]. */

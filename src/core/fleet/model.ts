@@ -2,6 +2,7 @@
  * The checked fleet with every default resolved: what planners, renderers and the API work
  * on. Built by `validateFleet` only when the fleet has no errors.
  */
+import { publishedPorts } from '../compose/ports.js';
 import type { AppProject } from '../compose/project.js';
 import type { SpreadLevel } from './schema/common.js';
 import type {
@@ -77,6 +78,11 @@ export interface App extends Omit<AppSpec, 'redundancy' | 'migration' | 'backup'
   containersPerReplica: number;
   /** A compose project directory's files and what they declare (`workload.compose.project` or `file`). */
   project?: AppProject;
+  /**
+   * The host ports a replica takes ("8080/tcp"): what its compose services publish, or a
+   * process's port. Two apps that share one never run on one host.
+   */
+  hostPorts: string[];
 }
 
 export interface Fleet {
@@ -194,6 +200,7 @@ export function resolveApp(app: AppSpec, customer: CustomerSpec | undefined, fle
     }),
     workloadKind: kind,
     containersPerReplica: kind === 'compose' ? Math.max(1, project?.services.length ?? Object.keys(app.workload.compose?.services ?? {}).length) : 1,
+    hostPorts: kind === 'compose' ? (project?.ports ?? publishedPorts(app.workload.compose?.services ?? {}).ports) : kind === 'process' && app.port !== undefined ? [`${app.port}/tcp`] : [],
   };
   if (project) resolved.project = project;
   const backup = resolveBackup(app, customer, fleetDefaults);

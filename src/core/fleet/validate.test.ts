@@ -31,7 +31,7 @@ apps:
     customer: acme
     criticality: critical
     redundancy: { replicas: 2 }
-    workload: { compose: { services: { web: { image: nginx }, db: { image: postgres } } } }
+    workload: { compose: { services: { web: { image: nginx, ports: ["8080:80"] }, db: { image: postgres } } } }
     domains: [www.acme.example]
     port: 8080
     resources: { cpu: 1, memory: 1GiB }

@@ -58,7 +58,7 @@ export function customers(rng: Rng, count: number, sites: SiteSeed[]): CustomerD
   return out;
 }
 
-function appFor(rng: Rng, c: CustomerDraft, stack: Stack, id: string, first: boolean, kubernetes: boolean, allowedSites: string[], hostCount: number): AppIn {
+function appFor(rng: Rng, c: CustomerDraft, stack: Stack, id: string, first: boolean, kubernetes: boolean, allowedSites: string[], hostCount: number, port: number): AppIn {
   const critical = c.critical && rng.chance(0.85);
   const wanted = critical ? (rng.chance(0.75) ? 2 : 3) : rng.weighted([[1, 55], [2, 40], [3, 5]] as const);
   const spreadOver = critical ? 'site' : wanted > 1 && rng.chance(0.2) ? 'site' : undefined;
@@ -67,7 +67,8 @@ function appFor(rng: Rng, c: CustomerDraft, stack: Stack, id: string, first: boo
   // Kubernetes hosts are few (one or two per site): their apps run at most two replicas, so
   // losing a site still leaves room for the lost one.
   const replicas = Math.max(1, Math.min(wanted, spreadOver === 'site' ? allowedSites.length : hostCount, kubernetes ? 2 : wanted));
-  const services = Object.fromEntries(stack.services.map((s) => [s, { image: `registry.example/${stack.name}/${s}:stable` }]));
+  // The first service answers on 8080 in its container, published on the app's own host port.
+  const services = Object.fromEntries(stack.services.map((s, i) => [s, { image: `registry.example/${stack.name}/${s}:stable`, ...(i === 0 ? { ports: [`${port}:8080`] } : {}) }]));
   const scale = rng.weighted([[0.5, 3], [1, 5], [2, 2]] as const);
   const dataGiB = stack.dataGiB === 0 ? 0 : Math.max(1, Math.round(stack.dataGiB * scale * (0.15 + rng.next() * 0.7)));
   const label = id.slice(c.spec.id.length + 1).replace(/^web(?=$|-)/, 'www');
@@ -83,7 +84,7 @@ function appFor(rng: Rng, c: CustomerDraft, stack: Stack, id: string, first: boo
     },
     workload: kubernetes ? { kubernetes: { manifest: `manifests/${id}.yaml` } } : { compose: { services } },
     domains: first && rng.chance(0.3) ? [domain, `${c.spec.id}.example`] : [domain],
-    port: 8080,
+    port,
     health: { path: stack.health },
     resources: {
       cpu: Math.round(stack.cpu * scale * 100) / 100,
@@ -114,7 +115,7 @@ export function apps(
   owners.sort((a, b) => a - b);
   const used = new Set<string>();
   let previous = -1;
-  return owners.slice(0, count).map((ci) => {
+  return owners.slice(0, count).map((ci, index) => {
     const first = ci !== previous;
     previous = ci;
     const c = drafts[ci]!;
@@ -128,6 +129,8 @@ export function apps(
     const id = uniqueId(`${c.spec.id}-${stack.name}`.slice(0, 63).replace(/-+$/, ''), used);
     const allowed = sites.filter((s) => !c.residency || c.residency.includes(s.country)).map((s) => s.id);
     const hostCount = allowed.reduce((n, site) => n + (appHosts.get(site)?.[onKubernetes ? 'kubernetes' : 'compose'] ?? 0), 0);
-    return appFor(rng, c, stack, id, first, onKubernetes, allowed, hostCount);
+    // Host ports 8000-8999 (what the site template lets the proxies reach), one per app up to a
+    // thousand apps; beyond, apps sharing a port are placed on different hosts.
+    return appFor(rng, c, stack, id, first, onKubernetes, allowed, hostCount, 8000 + (index % 1000));
   });
 }

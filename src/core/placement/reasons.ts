@@ -1,7 +1,7 @@
 /**
  * Why a replica could not be placed, in numbers: how many hosts each rule ruled out, and
  * what would make room. Every host is counted against the first rule it fails, in the order
- * a person would check them: role, runtime, placement, labels, spread, capacity.
+ * a person would check them: role, runtime, placement, labels, spread, host ports, capacity.
  */
 import { APP_HOST_ROLES, domainOf, siteAllowed } from '../fleet/eligibility.js';
 import type { App } from '../fleet/model.js';
@@ -17,10 +17,12 @@ export function explainUnplaced(
   app: App,
   d: Demand,
   placedHosts: readonly number[],
+  portClash: (host: number) => string | undefined = () => undefined,
 ): { reasons: string[]; fixes: string[] } {
   const hosts = state.fleet.hosts;
   const level = app.redundancy.spreadOver;
-  const counts = { gone: 0, role: 0, runtime: 0, placement: 0, labels: 0, spread: 0, cpu: 0, memory: 0, disk: 0 };
+  const counts = { gone: 0, role: 0, runtime: 0, placement: 0, labels: 0, spread: 0, ports: 0, cpu: 0, memory: 0, disk: 0 };
+  const clashes = new Set<string>();
   const spreadBy = new Map<string, number>();
   let bestFree: Demand = { cpu: 0, memory: 0, disk: 0 };
   let bestHost = '';
@@ -38,6 +40,12 @@ export function explainUnplaced(
       counts.spread++;
       const key = `${level} ${dom} with replica ${taken.get(dom) ?? placedHosts.indexOf(h) + 1}`;
       spreadBy.set(key, (spreadBy.get(key) ?? 0) + 1);
+      return;
+    }
+    const clash = portClash(h);
+    if (clash !== undefined) {
+      counts.ports++;
+      clashes.add(clash);
       return;
     }
     const u = state.used[h]!;
@@ -65,9 +73,11 @@ export function explainUnplaced(
   }
   if (counts.labels) reasons.push(`labels: ${plural(counts.labels, 'host lacks', 'hosts lack')} ${Object.entries(wanted).map(([k, v]) => `${k}=${v}`).join(', ')}`);
   for (const [what, n] of [...spreadBy].sort((a, b) => b[1] - a[1])) reasons.push(`spread: ${plural(n, 'host shares', 'hosts share')} ${what}`);
+  if (counts.ports) reasons.push(`host ports: ${plural(counts.ports, 'host has', 'hosts have')} a port it publishes taken: ${[...clashes].slice(0, 3).join(', ')}${clashes.size > 3 ? ', …' : ''}`);
   const cap = (['cpu', 'memory', 'disk'] as const).filter((k) => counts[k] > 0);
   if (cap.length) reasons.push(`capacity: ${cap.map((k) => `${k} exhausted on ${plural(counts[k], 'host')}`).join(', ')} (${headroom}% headroom kept free)`);
 
+  if (counts.ports) fixes.push('publish the app on a host port no other app on those hosts takes, or add a host at an allowed site');
   const need = `${d.cpu} cpu, ${formatBytes(d.memory)} memory, ${formatBytes(d.disk)} disk`;
   if (cap.length && bestHost) {
     const short: string[] = [];

@@ -38,6 +38,15 @@ function checkPlan(fleet: Fleet, plan: Plan): void {
     const u = used.get(p.host) ?? { cpu: 0, memory: 0, disk: 0 };
     used.set(p.host, { cpu: u.cpu + d.cpu, memory: u.memory + d.memory, disk: u.disk + d.disk });
   }
+  const portsOn = new Map<string, Map<string, string>>();
+  for (const p of plan.placements) {
+    const taken = portsOn.get(p.host) ?? new Map<string, string>();
+    for (const port of apps.get(p.app)!.hostPorts) {
+      assert.ok(!taken.has(port), `${p.app} and ${taken.get(port)} both publish ${port} on ${p.host}`);
+      taken.set(port, p.app);
+    }
+    portsOn.set(p.host, taken);
+  }
   for (const [id, u] of used) {
     const h = hosts.get(id)!;
     assert.ok(u.cpu <= h.cpu * keep + 1e-6 && u.memory <= h.memory * keep && u.disk <= h.disk * keep, `${id} not over-committed`);
@@ -128,6 +137,23 @@ test('an unplaceable replica is explained in numbers with a fix', () => {
   assert.ok(u.reasons.some((r) => /^capacity: .*memory exhausted on \d+ hosts/.test(r)), u.reasons.join('; '));
   assert.ok(u.reasons.some((r) => /^role: \d+ hosts are proxy/.test(r)));
   assert.match(u.fixes[0]!, /one replica needs 1 cpu, 500 GiB memory/);
+});
+
+test('property: apps that publish one host port never share a host; where none is left, the plan says which port', () => {
+  fc.assert(
+    fc.property(sizes, fc.integer({ min: 1, max: 4 }), (p, distinct) => {
+      const base = fleetOf(p);
+      // Few ports among many apps: most hosts can take each port once only.
+      const fleet: Fleet = { ...base, apps: base.apps.map((a, i) => ({ ...a, hostPorts: [`${8000 + (i % distinct)}/tcp`] })) };
+      const plan = schedule(fleet);
+      checkPlan(fleet, plan);
+      for (const u of plan.unplaced) {
+        const own = fleet.apps.find((a) => a.id === u.app)!.hostPorts[0]!;
+        if (u.reasons.some((r) => r.startsWith('host ports:'))) assert.ok(u.reasons.some((r) => r.includes(own)), u.reasons.join('; '));
+      }
+    }),
+    { numRuns: 30 },
+  );
 });
 
 test('a customer\'s home site wins between equally risky sites', () => {

@@ -8,6 +8,7 @@
  * files named, and checked by core/compose/project-check.ts at their own lines; two apps whose
  * projects would have one name are an error.
  */
+import { publishedPorts, type PublishedPorts } from '../../compose/ports.js';
 import { checkProject } from '../../compose/project-check.js';
 import { composeFiles, derivedProjectName, projectKey, splitComposeFile, type AppProject, type ProjectTree } from '../../compose/project.js';
 import { DEFINITIONS, message, pathOf, relevant, SERVICE_KEYS, validatorOf, type Section } from '../../compose/spec.js';
@@ -31,8 +32,10 @@ export function checkCompose(parts: Parts, out: ProblemList, projects?: Readonly
     if (compose.project !== undefined || compose.file !== undefined) {
       const p = checkProjectApp(app.id, compose, ['apps', i, 'workload', 'compose'], out, projects, new Set(Object.keys(app.env ?? {})));
       if (p) resolved.set(app.id, p);
+      if (p) checkPortPublished(app.id, app.port, { ports: p.ports, unknown: p.portsUnknown }, ['apps', i, 'port'], out);
       return;
     }
+    checkPortPublished(app.id, app.port, publishedPorts(compose.services ?? {}), ['apps', i, 'port'], out);
     let reported = 0;
     const report = (): boolean => reported++ < MAX_PER_APP;
     // Compose interpolates the whole project with the app's env (values and secrets), nothing else.
@@ -89,6 +92,13 @@ export function checkCompose(parts: Parts, out: ProblemList, projects?: Readonly
   return resolved;
 }
 
+/** The app's `port` is where the proxies send its traffic: one of its services must publish it on the host. */
+function checkPortPublished(app: string, port: number | undefined, published: PublishedPorts, path: FleetPath, out: ProblemList): void {
+  if (port === undefined || published.unknown || published.ports.includes(`${port}/tcp`)) return;
+  const has = published.ports.length > 0 ? `it publishes ${published.ports.join(', ')}` : 'it publishes no port';
+  out.error('HAFEN_FLEET_PORT_NOT_PUBLISHED', path, `app "${app}": the proxies send its traffic to port ${port} on its hosts, but ${has}: publish it on the service that answers ("${port}:<container port>" under its ports:)`);
+}
+
 /** A project directory app: found among the trees read, its compose files named, and checked. */
 function checkProjectApp(
   app: string,
@@ -129,5 +139,5 @@ function checkProjectApp(
     out.error('HAFEN_FLEET_COMPOSE_PROJECT', at, `app "${app}": Compose cannot derive a project name from the directory ${key || '.'}: set workload.compose.name`);
     return undefined;
   }
-  return { key, digest: tree.digest, files: tree.files, composeFiles: files, name, services: facts.services, volumes: facts.volumes, dataDirs: facts.dataDirs };
+  return { key, digest: tree.digest, files: tree.files, composeFiles: files, name, services: facts.services, volumes: facts.volumes, dataDirs: facts.dataDirs, ports: facts.ports.ports, portsUnknown: facts.ports.unknown };
 }

@@ -177,7 +177,7 @@ export const App = z
     workload: Workload,
     domains: z.array(Domain).default([]).describe('Host names the edge proxies route to this app.'),
     httpsRedirect: z.boolean().default(false).describe('The edge proxies answer plain HTTP for the domains with a redirect to HTTPS (default false).'),
-    port: Port.optional().describe('Port of the replicas the proxies send traffic to.'),
+    port: Port.optional().describe('Port of the replicas the proxies send traffic to, on their hosts\' addresses: a compose app\'s services must publish it ("8080:80"). Host ports are a host\'s to give once: two apps that publish one are never placed on one host.'),
     env: Env.optional().describe('Environment of every service or process of the app; {secret: NAME} values come from the controller\'s encrypted secrets.'),
     health: HealthCheck.optional(),
     monitoring: Monitoring.optional(),
