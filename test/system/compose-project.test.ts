@@ -6,7 +6,8 @@
  * be pulled here, so the test writes its own compose.override.yaml beside a copy (busybox
  * instead of Gitea and PostgreSQL), never editing the project's file. Then: a redeploy of the
  * same revision recreates nothing, a changed value recreates only its service, the named
- * volume keeps its data, and removing the app keeps the volume and the data directory.
+ * volume keeps its data, a backup of its data (named volumes and data directory) restores
+ * them, and removing the app keeps the volume and the data directory.
  */
 import assert from 'node:assert/strict';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,6 +17,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { readComposeProjects, type ReadProject } from '../../src/cli/compose-projects.js';
 import { ComposeDriver } from '../../src/agent/drivers/compose.js';
+import { Restic } from '../../src/agent/backup/restic.js';
+import { dataOf, type Fleet } from '../../src/core/fleet/model.js';
 import { validateFleet } from '../../src/core/fleet/validate.js';
 import { schedule } from '../../src/core/placement/schedule.js';
 import { desiredState } from '../../src/core/render/desired.js';
@@ -93,11 +96,13 @@ test('a published compose project runs as it is: deployed, redeployed without a 
       return out;
     },
   });
+  let fleet: Fleet | undefined;
   const units = async () => {
     const sources = [{ name: join(fleetDir, 'fleet.yaml'), text: FLEET }];
     projects = await readComposeProjects(sources);
     const res = validateFleet(sources, { projects });
     assert.ok(res.fleet, JSON.stringify(res.problems, null, 1));
+    fleet = res.fleet;
     return desiredState(res.fleet, schedule(res.fleet).placements, 1).get('nue-app-01')!.units;
   };
   const containers = () =>
@@ -141,11 +146,36 @@ test('a published compose project runs as it is: deployed, redeployed without a 
     assert.equal(run(DOCKER, ['exec', after.db!, 'cat', '/var/lib/postgresql/data/first']).stdout.trim(), firstWrite, 'the named volume kept its data');
     assert.equal(run(DOCKER, ['exec', after.db!, 'sh', '-c', 'echo $EXTRA']).stdout.trim(), '1');
 
+    // What only Compose can judge (a network no file declares) is refused before any container is
+    // touched: by `config` (v2), or as `up` loads the project (1.29's `config` lets this one pass).
+    writeFileSync(join(fleetDir, 'apps', PROJECT, 'compose.override.yaml'), override('\n    environment: [EXTRA=1]\n    networks: [nowhere]'));
+    await assert.rejects(driver.apply(await units()), (err: Error) => /compose (config|up) of gitea-postgres failed: .*nowhere/.test(err.message));
+    assert.deepEqual(containers(), after, 'nothing was recreated');
+    writeFileSync(join(fleetDir, 'apps', PROJECT, 'compose.override.yaml'), override('\n    environment: [EXTRA=1]'));
+    await driver.apply(await units());
+    assert.deepEqual(containers(), after);
+
     // The data directory (declared data, bind-mounted) is on the host, beside the shipped files.
     run(DOCKER, ['exec', after.db!, 'sh', '-c', 'echo dump > /backups/dump.sql']);
     const dump = join(stateDir, 'projects', PROJECT, 'files', 'backups', 'dump.sql');
     assert.equal(readFileSync(dump, 'utf8').trim(), 'dump');
     assert.equal(readFileSync(join(stateDir, 'projects', PROJECT, 'files', 'compose.yaml'), 'utf8'), published, 'the project\'s file is written as published');
+
+    // Its data, as a backup takes it: the named volumes its file declares and the data directory.
+    const data = dataOf(fleet!.apps[0]!);
+    assert.deepEqual(data, ['db_data', 'git_data', './backups']);
+    const paths = await driver.dataPaths({ name: 'huber-gitea-r1' }, data);
+    const mountpoint = run(DOCKER, ['volume', 'inspect', '--format', '{{.Mountpoint}}', `${PROJECT}_db_data`]).stdout.trim();
+    assert.ok(paths.includes(mountpoint) && paths.includes(join(stateDir, 'projects', PROJECT, 'files', 'backups')), paths.join(', '));
+    if (works('restic', ['version'])) {
+      const restic = new Restic({ url: join(dir, 'repo'), password: 'not-a-real-one' });
+      await restic.init();
+      await restic.backup(paths, { host: 'nue-app-01' });
+      const restored = join(dir, 'restored');
+      await restic.restore('latest', restored);
+      assert.equal(readFileSync(join(restored, mountpoint, 'first'), 'utf8').trim(), firstWrite, 'the named volume, restored');
+      assert.equal(readFileSync(join(restored, dump), 'utf8').trim(), 'dump', 'the data directory, restored');
+    } else if (process.env.HAFEN_REQUIRE_SYSTEM === '1') assert.fail('restic is missing');
 
     // Removed from the host: containers go; the volume and the data directory stay.
     await driver.apply([]);

@@ -44,7 +44,7 @@ customers: [{ id: huber, contacts: [{ name: Anna Huber, email: anna@huber.exampl
 apps:
   - id: web
     customer: huber
-    workload: { compose: { services: { web: { image: "hafen-test/busybox:2" } } } }
+    workload: { compose: { services: { web: { image: "hafen-test/busybox:2", ports: ["8080:8080"] } } } }
     port: 8080
     resources: { cpu: 1, memory: 1GiB }
 `;

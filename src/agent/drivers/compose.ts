@@ -217,8 +217,13 @@ export class ComposeDriver implements Driver {
       if (current) continue;
       // The ${VAR}s are interpolated by Compose from the app's env and secrets (0600: they may hold secret values).
       await writeFileAtomic(this.variablesFile(project), JSON.stringify({ ...u.compose!.variables, ...(u.compose!.variables ? u.secretValues : {}) }), 0o600);
+      // Until it is up, what is written is not what runs: a failure here is tried again in full.
+      rmSync(join(this.projectDir(project), APPLIED_FILE), { force: true });
       if (u.compose!.directory) await this.writeDirectory(project, u);
       else await this.writeInline(project, u);
+      // Compose is the judge of the final project (its files, hafen's override, the variables):
+      // what it refuses touches no container.
+      await this.composeCmd(project, ['config', '-q']);
       await this.composeCmd(project, ['up', '-d', '--remove-orphans']);
       if (u.compose!.directory) await writeFileAtomic(join(this.projectDir(project), APPLIED_FILE), JSON.stringify({ hash: u.hash }), 0o600);
     }
@@ -347,10 +352,18 @@ export class ComposeDriver implements Driver {
     return out;
   }
 
-  /** The mount points of the unit's named volumes (compose names them <project>_<volume>). */
+  /**
+   * The mount points of the unit's named volumes (compose names them <project>_<volume>), and a
+   * project directory's data directories ("./postgres": below its files on this host).
+   */
   async dataPaths(unit: Pick<DesiredUnit, 'name'>, volumes: readonly string[]): Promise<string[]> {
     const out: string[] = [];
     for (const v of volumes) {
+      if (v.startsWith('./')) {
+        const dir = join(this.projectDir(this.projectOf(unit.name)), 'files', v.slice(2));
+        if (existsSync(dir)) out.push(dir);
+        continue;
+      }
       try {
         const { stdout } = await run(this.docker, ['volume', 'inspect', '--format', '{{.Mountpoint}}', `${this.projectOf(unit.name)}_${v}`]);
         if (stdout.trim()) out.push(stdout.trim());

@@ -33,7 +33,7 @@ test('a project as published passes: variables from its .env, files beside it, d
   const t = tree({ 'compose.yaml': GITEA, '.env': 'DB_PASSWORD=secret\n', 'gitea.env': 'A=1', 'app.ini': '[server]', 'custom/templates/home.tmpl': 'x', 'secrets/token.txt': 't' });
   const { findings, facts } = checkProject({ key: 'apps/gitea', tree: t, files: ['compose.yaml'], data: ['./postgres'], defined: new Set() });
   assert.deepEqual(findings, []);
-  assert.deepEqual(facts, { services: ['gitea'], volumes: ['git_data'], dataDirs: ['gitea', 'postgres'], ports: { ports: [], unknown: false } });
+  assert.deepEqual(facts, { services: ['gitea'], volumes: ['git_data'], dataDirs: ['gitea', 'postgres'], ports: { ports: [], unknown: false }, containerNames: [] });
 });
 
 test('typos, undefined variables and missing files are found at their line in the compose file', () => {

@@ -41,6 +41,8 @@ export interface ProjectFacts {
   dataDirs: string[];
   /** The host ports its services publish (every file's: Compose adds an override's ports to the base's). */
   ports: PublishedPorts;
+  /** Its services' `container_name`s (the last file's wins, as in Compose's merge). */
+  containerNames: string[];
 }
 
 export interface ProjectFinding {
@@ -58,7 +60,8 @@ const isEntry = (v: unknown): v is Entry => v !== null && typeof v === 'object' 
 
 export function checkProject(input: ProjectInput): { findings: ProjectFinding[]; facts: ProjectFacts } {
   const findings: ProjectFinding[] = [];
-  const facts: ProjectFacts = { services: [], volumes: [], dataDirs: [], ports: { ports: [], unknown: false } };
+  const facts: ProjectFacts = { services: [], volumes: [], dataDirs: [], ports: { ports: [], unknown: false }, containerNames: [] };
+  const containerNames = new Map<string, string>();
   const paths = new Set(input.tree.files.map((f) => f.path));
   const dirs = new Set(input.tree.files.flatMap((f) => f.path.split('/').slice(0, -1).map((_, i, segs) => segs.slice(0, i + 1).join('/'))));
   const data = new Set(input.data.map((d) => normalPath(d)).filter((d): d is string => d !== undefined));
@@ -106,7 +109,10 @@ export function checkProject(input: ProjectInput): { findings: ProjectFinding[];
       }
     }
     if (typeof root.name === 'string') facts.name = root.name;
-    for (const [svc, spec] of Object.entries(isEntry(root.services) ? root.services : {})) everyService[`${file} ${svc}`] = spec;
+    for (const [svc, spec] of Object.entries(isEntry(root.services) ? root.services : {})) {
+      everyService[`${file} ${svc}`] = spec;
+      if (isEntry(spec) && typeof spec.container_name === 'string' && !spec.container_name.includes('$')) containerNames.set(svc, spec.container_name);
+    }
     for (const [svc, spec] of Object.entries(isEntry(root.services) ? root.services : {})) {
       if (!facts.services.includes(svc)) facts.services.push(svc);
       if (isEntry(spec)) checkReferences(spec, ['services', svc], { paths, dirs, data, at, find, facts });
@@ -122,6 +128,7 @@ export function checkProject(input: ProjectInput): { findings: ProjectFinding[];
   }
   facts.dataDirs.sort();
   facts.ports = publishedPorts(everyService);
+  facts.containerNames = [...new Set(containerNames.values())].sort();
   return { findings, facts };
 }
 

@@ -124,6 +124,8 @@ export interface AppProject {
   /** The host ports its services publish ("8080/tcp"); `portsUnknown` when one is a variable. */
   ports: string[];
   portsUnknown: boolean;
+  /** Its services' fixed container names (`container_name`): one per Docker engine. */
+  containerNames: string[];
 }
 
 /** The project name Compose derives from a directory: its base name, lower-case, only [a-z0-9_-]. */

@@ -79,10 +79,11 @@ export interface App extends Omit<AppSpec, 'redundancy' | 'migration' | 'backup'
   /** A compose project directory's files and what they declare (`workload.compose.project` or `file`). */
   project?: AppProject;
   /**
-   * The host ports a replica takes ("8080/tcp"): what its compose services publish, or a
-   * process's port. Two apps that share one never run on one host.
+   * What a replica takes on its host that no other app may: host ports ("8080/tcp": what its
+   * compose services publish, or a process's port) and container names ("container_name
+   * grafana"). Two apps that share one never run on one host.
    */
-  hostPorts: string[];
+  hostClaims: string[];
 }
 
 export interface Fleet {
@@ -180,6 +181,14 @@ export function resolveMonitoring(
   return { intervalMs, timeoutMs: Math.min(timeoutMs, intervalMs), fall: m.fall ?? DEFAULT_MONITORING.fall, rise: m.rise ?? DEFAULT_MONITORING.rise };
 }
 
+/** A compose app's host ports and container names (its project's, or its inline services'). */
+function composeClaims(app: AppSpec, project: AppProject | undefined): string[] {
+  if (project) return [...project.ports, ...project.containerNames.map((n) => `container_name ${n}`)];
+  const services = app.workload.compose?.services ?? {};
+  const names = Object.values(services).flatMap((s) => (typeof (s as { container_name?: unknown }).container_name === 'string' ? [`container_name ${(s as { container_name: string }).container_name}`] : []));
+  return [...publishedPorts(services).ports, ...names];
+}
+
 /** Resolves the defaults of one app. */
 export function resolveApp(app: AppSpec, customer: CustomerSpec | undefined, fleetDefaults: DefaultsSpec | undefined, project?: AppProject): App {
   const kind = workloadKind(app);
@@ -200,12 +209,22 @@ export function resolveApp(app: AppSpec, customer: CustomerSpec | undefined, fle
     }),
     workloadKind: kind,
     containersPerReplica: kind === 'compose' ? Math.max(1, project?.services.length ?? Object.keys(app.workload.compose?.services ?? {}).length) : 1,
-    hostPorts: kind === 'compose' ? (project?.ports ?? publishedPorts(app.workload.compose?.services ?? {}).ports) : kind === 'process' && app.port !== undefined ? [`${app.port}/tcp`] : [],
+    hostClaims: kind === 'compose' ? composeClaims(app, project) : kind === 'process' && app.port !== undefined ? [`${app.port}/tcp`] : [],
   };
   if (project) resolved.project = project;
   const backup = resolveBackup(app, customer, fleetDefaults);
   if (backup) resolved.backup = backup;
   return resolved;
+}
+
+/**
+ * What an app's data is (what its backups hold by default, what a move copies): its volumes;
+ * for a compose project directory also the named volumes its files declare and its data
+ * directories ("./postgres": relative to the project, as the compose driver finds them).
+ */
+export function dataOf(app: App): string[] {
+  if (!app.project) return app.volumes.map((v) => v.name);
+  return [...new Set([...app.volumes.map((v) => v.name), ...app.project.volumes, ...app.project.dataDirs.map((d) => `./${d}`)])];
 }
 
 /** Totals for summaries. */

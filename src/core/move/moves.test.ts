@@ -83,3 +83,18 @@ test('"move N % of the customers": the cheapest customers first, until their wei
   // Every request resolves: no app already at the target that spreads over sites.
   assert.deepEqual(resolveMoves(ref, refPlacements, requests).problems, []);
 });
+
+test('a project directory with data of its own is not moved (its volumes would stay behind); one without is', () => {
+  const compose = (volumes: string) => `services:\n  app:\n    image: gitea/gitea\n${volumes}`;
+  const tree = (text: string) => ({ digest: 'd', files: [{ path: 'compose.yaml', size: text.length, mode: 0o644, digest: 'c' }], text: (p: string) => (p === 'compose.yaml' ? text : undefined) });
+  const projects = new Map([
+    ['gitea', tree(compose('    volumes: [git:/data, ./conf:/etc/gitea]\nvolumes:\n  git:\n'))],
+    ['static', tree(compose(''))],
+  ]);
+  const withProjects = `${text}  - { id: gitea, customer: b, workload: { compose: { project: gitea } }, resources: { cpu: 1, memory: 1GiB } }\n  - { id: static, customer: b, workload: { compose: { project: static } }, resources: { cpu: 1, memory: 1GiB } }\n`;
+  const f = validateFleet([{ name: 'f.yaml', text: withProjects }], { projects }).fleet!;
+  const placed = [...placements, { app: 'gitea', replica: 1, host: 'nue-1', site: 'nue' }, { app: 'static', replica: 1, host: 'nue-1', site: 'nue' }];
+  const { moves, problems } = resolveMoves(f, placed, [{ app: 'gitea', to: 'vie' }, { app: 'static', to: 'vie' }]);
+  assert.deepEqual(problems, [{ app: 'gitea', message: 'gitea runs a compose project directory whose data (git, ./conf) hafen cannot move between sites yet' }]);
+  assert.deepEqual(moves.map((m) => m.app), ['static']);
+});

@@ -108,6 +108,12 @@ export function resolveMoves(fleet: Fleet, placements: readonly Placement[], req
       problem(`${app.id}: --from and --to are both ${to.id}`);
       continue;
     }
+    // A project directory's own volumes and data directories are named after the project on the
+    // hosts; the copy machinery moves the app's declared volumes only, so it would leave them behind.
+    if (app.project && app.migration !== 'live' && (app.project.volumes.length > 0 || app.project.dataDirs.length > 0)) {
+      problem(`${app.id} runs a compose project directory whose data (${[...app.project.volumes, ...app.project.dataDirs.map((d) => `./${d}`)].join(', ')}) hafen cannot move between sites yet`);
+      continue;
+    }
     const leaving = mine.filter((p) => p.site === from).sort((a, b) => a.replica - b.replica);
     if (leaving.length === 0) {
       problem(`${app.id} has no replica at ${from} (it runs at ${[...new Set(mine.map((p) => p.site))].sort(naturalCompare).join(', ') || 'no site'})`);

@@ -1,7 +1,8 @@
 /**
  * Why a replica could not be placed, in numbers: how many hosts each rule ruled out, and
  * what would make room. Every host is counted against the first rule it fails, in the order
- * a person would check them: role, runtime, placement, labels, spread, host ports, capacity.
+ * a person would check them: role, runtime, placement, labels, spread, host ports and container
+ * names, capacity.
  */
 import { APP_HOST_ROLES, domainOf, siteAllowed } from '../fleet/eligibility.js';
 import type { App } from '../fleet/model.js';
@@ -17,11 +18,11 @@ export function explainUnplaced(
   app: App,
   d: Demand,
   placedHosts: readonly number[],
-  portClash: (host: number) => string | undefined = () => undefined,
+  claimClash: (host: number) => string | undefined = () => undefined,
 ): { reasons: string[]; fixes: string[] } {
   const hosts = state.fleet.hosts;
   const level = app.redundancy.spreadOver;
-  const counts = { gone: 0, role: 0, runtime: 0, placement: 0, labels: 0, spread: 0, ports: 0, cpu: 0, memory: 0, disk: 0 };
+  const counts = { gone: 0, role: 0, runtime: 0, placement: 0, labels: 0, spread: 0, claims: 0, cpu: 0, memory: 0, disk: 0 };
   const clashes = new Set<string>();
   const spreadBy = new Map<string, number>();
   let bestFree: Demand = { cpu: 0, memory: 0, disk: 0 };
@@ -42,9 +43,9 @@ export function explainUnplaced(
       spreadBy.set(key, (spreadBy.get(key) ?? 0) + 1);
       return;
     }
-    const clash = portClash(h);
+    const clash = claimClash(h);
     if (clash !== undefined) {
-      counts.ports++;
+      counts.claims++;
       clashes.add(clash);
       return;
     }
@@ -73,11 +74,11 @@ export function explainUnplaced(
   }
   if (counts.labels) reasons.push(`labels: ${plural(counts.labels, 'host lacks', 'hosts lack')} ${Object.entries(wanted).map(([k, v]) => `${k}=${v}`).join(', ')}`);
   for (const [what, n] of [...spreadBy].sort((a, b) => b[1] - a[1])) reasons.push(`spread: ${plural(n, 'host shares', 'hosts share')} ${what}`);
-  if (counts.ports) reasons.push(`host ports: ${plural(counts.ports, 'host has', 'hosts have')} a port it publishes taken: ${[...clashes].slice(0, 3).join(', ')}${clashes.size > 3 ? ', …' : ''}`);
+  if (counts.claims) reasons.push(`taken: ${plural(counts.claims, 'host has', 'hosts have')} given a port it publishes or a container name it sets to another app: ${[...clashes].slice(0, 3).join(', ')}${clashes.size > 3 ? ', …' : ''}`);
   const cap = (['cpu', 'memory', 'disk'] as const).filter((k) => counts[k] > 0);
   if (cap.length) reasons.push(`capacity: ${cap.map((k) => `${k} exhausted on ${plural(counts[k], 'host')}`).join(', ')} (${headroom}% headroom kept free)`);
 
-  if (counts.ports) fixes.push('publish the app on a host port no other app on those hosts takes, or add a host at an allowed site');
+  if (counts.claims) fixes.push('publish another host port (or set another container name) than the apps on those hosts, or add a host at an allowed site');
   const need = `${d.cpu} cpu, ${formatBytes(d.memory)} memory, ${formatBytes(d.disk)} disk`;
   if (cap.length && bestHost) {
     const short: string[] = [];

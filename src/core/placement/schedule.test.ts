@@ -41,7 +41,7 @@ function checkPlan(fleet: Fleet, plan: Plan): void {
   const portsOn = new Map<string, Map<string, string>>();
   for (const p of plan.placements) {
     const taken = portsOn.get(p.host) ?? new Map<string, string>();
-    for (const port of apps.get(p.app)!.hostPorts) {
+    for (const port of apps.get(p.app)!.hostClaims) {
       assert.ok(!taken.has(port), `${p.app} and ${taken.get(port)} both publish ${port} on ${p.host}`);
       taken.set(port, p.app);
     }
@@ -144,12 +144,12 @@ test('property: apps that publish one host port never share a host; where none i
     fc.property(sizes, fc.integer({ min: 1, max: 4 }), (p, distinct) => {
       const base = fleetOf(p);
       // Few ports among many apps: most hosts can take each port once only.
-      const fleet: Fleet = { ...base, apps: base.apps.map((a, i) => ({ ...a, hostPorts: [`${8000 + (i % distinct)}/tcp`] })) };
+      const fleet: Fleet = { ...base, apps: base.apps.map((a, i) => ({ ...a, hostClaims: [`${8000 + (i % distinct)}/tcp`] })) };
       const plan = schedule(fleet);
       checkPlan(fleet, plan);
       for (const u of plan.unplaced) {
-        const own = fleet.apps.find((a) => a.id === u.app)!.hostPorts[0]!;
-        if (u.reasons.some((r) => r.startsWith('host ports:'))) assert.ok(u.reasons.some((r) => r.includes(own)), u.reasons.join('; '));
+        const own = fleet.apps.find((a) => a.id === u.app)!.hostClaims[0]!;
+        if (u.reasons.some((r) => r.startsWith('taken:'))) assert.ok(u.reasons.some((r) => r.includes(own)), u.reasons.join('; '));
       }
     }),
     { numRuns: 30 },
@@ -177,4 +177,25 @@ apps:
   assert.ok(fleet);
   const plan = schedule(fleet);
   assert.deepEqual(plan.placements.map((p) => [p.app, p.site]), [['a-web', 'two'], ['b-web', 'one']]);
+});
+
+test('two apps that set one container name never share a host; on one host, the second says why', () => {
+  const text = (hosts: number) => `
+providers: [{ id: pa }]
+facilities: [{ id: f1, operator: pa, country: DE }]
+sites: [{ id: nue, provider: pa, facility: f1, country: DE, prefixes: [198.18.0.0/24] }]
+siteTemplate: { segments: [{ name: apps, role: apps, prefixLength: 26 }] }
+hosts: [${Array.from({ length: hosts }, (_, i) => `{ id: nue-app-0${i + 1}, site: nue, cpu: 8, memory: 16GiB, disk: 100GiB }`).join(', ')}]
+customers: [{ id: a }, { id: b }]
+apps:
+  - { id: a-grafana, customer: a, workload: { compose: { services: { grafana: { image: grafana/grafana, container_name: grafana } } } }, resources: { cpu: 1, memory: 1GiB } }
+  - { id: b-grafana, customer: b, workload: { compose: { services: { grafana: { image: grafana/grafana, container_name: grafana } } } }, resources: { cpu: 1, memory: 1GiB } }
+`;
+  const two = validateFleet([{ name: 'f.yaml', text: text(2) }]).fleet!;
+  assert.deepEqual(two.apps.map((a) => a.hostClaims), [['container_name grafana'], ['container_name grafana']]);
+  const hosts = schedule(two).placements.map((p) => p.host);
+  assert.equal(new Set(hosts).size, 2, `on ${hosts.join(', ')}`);
+  const one = schedule(validateFleet([{ name: 'f.yaml', text: text(1) }]).fleet!);
+  assert.equal(one.unplaced.length, 1);
+  assert.ok(one.unplaced[0]!.reasons.includes('taken: 1 host has given a port it publishes or a container name it sets to another app: container_name grafana (a-grafana)'), one.unplaced[0]!.reasons.join('; '));
 });

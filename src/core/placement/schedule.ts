@@ -62,17 +62,17 @@ export function schedule(fleet: Fleet, options: ScheduleOptions = {}): ScheduleR
   const placements: Placement[] = [];
   const unplaced: Unplaced[] = [];
 
-  // Host ports in use on each host: two apps that publish one never share a host.
-  const portsOn = fleet.hosts.map(() => new Map<string, string>());
-  const portsFree = (app: App) => (h: number) => app.hostPorts.every((port) => !portsOn[h]!.has(port));
-  /** The first of the app's host ports another app holds on host `h`, with that app. */
-  const portClash = (app: App) => (h: number) => {
-    const port = app.hostPorts.find((p) => portsOn[h]!.has(p));
-    return port === undefined ? undefined : `${port} (${portsOn[h]!.get(port)})`;
+  // What each host has given (host ports, container names), and to which app: never twice.
+  const claimsOn = fleet.hosts.map(() => new Map<string, string>());
+  const claimsFree = (app: App) => (h: number) => app.hostClaims.every((c) => !claimsOn[h]!.has(c));
+  /** The first of the app's claims another app holds on host `h`, with that app. */
+  const claimClash = (app: App) => (h: number) => {
+    const claim = app.hostClaims.find((c) => claimsOn[h]!.has(c));
+    return claim === undefined ? undefined : `${claim} (${claimsOn[h]!.get(claim)})`;
   };
   const take = (app: App, d: Demand, p: Placed) => {
     state.take(p.host, d);
-    for (const port of app.hostPorts) portsOn[p.host]!.set(port, app.id);
+    for (const claim of app.hostClaims) claimsOn[p.host]!.set(claim, app.id);
     const host = fleet.hosts[p.host]!;
     siteLoad.take(host.site, d.memory);
     placed.get(app.id)!.push(p);
@@ -92,7 +92,7 @@ export function schedule(fleet: Fleet, options: ScheduleOptions = {}): ScheduleR
       const host = fleet.hosts[h]!;
       const site = sites.get(host.site)!;
       const dom = domainOf(host, site, level);
-      if (!siteAllowed(app, site) || !hostSuits(app, host) || state.limit[h]!.memory === 0 || domains.has(dom) || !state.fits(h, d) || !portsFree(app)(h)) continue;
+      if (!siteAllowed(app, site) || !hostSuits(app, host) || state.limit[h]!.memory === 0 || domains.has(dom) || !state.fits(h, d) || !claimsFree(app)(h)) continue;
       domains.add(dom);
       take(app, d, { replica: p.replica, host: h });
     }
@@ -105,13 +105,13 @@ export function schedule(fleet: Fleet, options: ScheduleOptions = {}): ScheduleR
     const missing: number[] = [];
     for (let r = 1; r <= app.redundancy.replicas; r++) if (!mine.some((p) => p.replica === r)) missing.push(r);
     if (missing.length > 0) {
-      const chosen = chooseHosts(fleet, state, sites, siteIds, siteLoad, app, d, mine, missing.length, portsFree(app));
+      const chosen = chooseHosts(fleet, state, sites, siteIds, siteLoad, app, d, mine, missing.length, claimsFree(app));
       chosen.forEach((h, i) => {
         if (h >= 0) take(app, d, { replica: missing[i]!, host: h });
       });
       missing.forEach((replica, i) => {
         if ((chosen[i] ?? -1) >= 0) return;
-        const why = explainUnplaced(state, sites, app, d, placed.get(app.id)!.map((p) => p.host), portClash(app));
+        const why = explainUnplaced(state, sites, app, d, placed.get(app.id)!.map((p) => p.host), claimClash(app));
         unplaced.push({ app: app.id, replica, ...why });
       });
     }
@@ -187,7 +187,7 @@ function chooseHosts(
   d: Demand,
   existing: Placed[],
   count: number,
-  portsFree: (h: number) => boolean,
+  claimsFree: (h: number) => boolean,
 ): number[] {
   const level = app.redundancy.spreadOver;
   const labels = app.placement?.hostLabels;
@@ -209,9 +209,9 @@ function chooseHosts(
 
   const suits = labels ? (h: number) => hostSuits(app, fleet.hosts[h]!) : () => true;
   const pickFast = (site: string, exclude: ReadonlySet<number>): number =>
-    state.pickFast(site, app.workloadKind, d, (h) => !exclude.has(h) && suits(h) && portsFree(h));
+    state.pickFast(site, app.workloadKind, d, (h) => !exclude.has(h) && suits(h) && claimsFree(h));
   const pickExact = (site: string, exclude: ReadonlySet<number>): number =>
-    state.pickExact(candidates.get(site) ?? [], d, (h) => !exclude.has(h) && portsFree(h));
+    state.pickExact(candidates.get(site) ?? [], d, (h) => !exclude.has(h) && claimsFree(h));
 
   if (comboCount(eligible.length, count, repeat) <= MAX_COMBOS) {
     const combos = siteCombos(eligible.length, count, repeat, domain, takenDomains, (i) => candidates.get(eligible[i]!)!.length);

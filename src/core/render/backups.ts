@@ -6,7 +6,7 @@
  * `backup-<app>`: only its name and version are here; the controller adds the value for the
  * agent of the job's host, as it does for units.
  */
-import type { Fleet } from '../fleet/model.js';
+import { dataOf, type Fleet } from '../fleet/model.js';
 import type { Placement } from '../placement/types.js';
 import { pruneEveryMs } from '../fleet/schema/backup.js';
 import type { KeepPolicy } from '../retention/policy.js';
@@ -186,7 +186,7 @@ export function backupJobs(
       unit: unitName(app.id, first.replica),
       schedule: app.backup.schedule,
       keep: { ...app.backup.keep },
-      volumes: app.backup.volumes ?? app.volumes.map((v) => v.name),
+      volumes: app.backup.volumes ?? dataOf(app),
       paths: app.backup.paths ?? [],
       pruneEveryMs: pruneEveryMs(app.backup.pruneEvery),
       check: { ...app.backup.check },

@@ -139,5 +139,5 @@ function checkProjectApp(
     out.error('HAFEN_FLEET_COMPOSE_PROJECT', at, `app "${app}": Compose cannot derive a project name from the directory ${key || '.'}: set workload.compose.name`);
     return undefined;
   }
-  return { key, digest: tree.digest, files: tree.files, composeFiles: files, name, services: facts.services, volumes: facts.volumes, dataDirs: facts.dataDirs, ports: facts.ports.ports, portsUnknown: facts.ports.unknown };
+  return { key, digest: tree.digest, files: tree.files, composeFiles: files, name, services: facts.services, volumes: facts.volumes, dataDirs: facts.dataDirs, ports: facts.ports.ports, portsUnknown: facts.ports.unknown, containerNames: facts.containerNames };
 }
