@@ -5,8 +5,8 @@
  * becomes the tree's `problem`, which validation reports at the app that names the project.
  */
 import { createHash } from 'node:crypto';
-import { readFile, readdir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readFile, readdir, realpath, stat } from 'node:fs/promises';
+import { join, sep } from 'node:path';
 import { normalPath, NEVER_SHIPPED, PROJECT_LIMITS, treeListing, type ProjectFile, type ProjectTree } from '../core/compose/project.js';
 import { projectRefs, type ProjectRef } from '../core/compose/refs.js';
 import type { FleetSource, ParsedFile } from '../core/fleet/source.js';
@@ -46,12 +46,23 @@ export async function readProject(ref: ProjectRef): Promise<ReadProject> {
   const bySubtree = new Map<string, number>();
   let bytes = 0;
   let tooLarge: string | undefined;
+  let outside: string | undefined;
+  const realRoot = await realpath(root);
   async function walk(rel: string): Promise<void> {
     for (const e of await readdir(join(root, rel), { withFileTypes: true })) {
       if ((NEVER_SHIPPED as readonly string[]).includes(e.name)) continue;
       const path = rel ? `${rel}/${e.name}` : e.name;
       if (data.has(path)) continue;
-      // A symbolic link is followed when it leads to a file or directory (Compose follows it too).
+      // A symbolic link is followed (Compose follows it too) while it stays inside the project:
+      // what lies outside is not the project's to ship.
+      if (e.isSymbolicLink()) {
+        const target = await realpath(join(root, path)).catch(() => undefined);
+        if (target === undefined) continue;
+        if (target !== realRoot && !target.startsWith(`${realRoot}${sep}`)) {
+          outside ??= `${path} is a symbolic link to ${target}, outside the project directory`;
+          continue;
+        }
+      }
       const info = await stat(join(root, path)).catch(() => undefined);
       if (!info) continue;
       if (info.isDirectory()) {
@@ -75,6 +86,7 @@ export async function readProject(ref: ProjectRef): Promise<ReadProject> {
   } catch (err) {
     return failed(`cannot be read: ${(err as Error).message}`);
   }
+  if (outside) return failed(`${outside}: copy what it points to into the project, or leave the link out`);
   if (!tooLarge && bytes > PROJECT_LIMITS.bytes) tooLarge = `it holds ${MiB(bytes)}, more than the ${MiB(PROJECT_LIMITS.bytes)} shipped with a revision`;
   if (tooLarge) {
     const largest = [...bySubtree].sort((a, b) => b[1] - a[1]).slice(0, 3).map(([p, n]) => `${p} ${MiB(n)}`).join(', ');

@@ -2,14 +2,15 @@
  * Compose project directories from the CLI to the agents: five public projects as published
  * (test/fixtures/compose-projects, awesome-compose) validate untouched; `hafen apply` ships them
  * to a controller, which keeps them across a restart and a rollback, and hands each file only
- * to the agent of a host whose units run its project.
+ * to the agent of a host whose units run its project. How a project directory is read.
  */
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { readProject } from '../../src/cli/compose-projects.js';
 import { HafenClient } from '../../src/client/client.js';
 import { startController } from '../../src/controller/main.js';
 import { isHafenError } from '../../src/lib/errors.js';
@@ -95,6 +96,37 @@ test('hafen apply ships the projects; the controller keeps them through a restar
     assert.ok((await admin.status()).apps.some((a) => a.app === 'huber-golang'));
   } finally {
     await controller.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('reading a project: version control and declared data stay behind, links inside it are followed, a link out of it and an oversized project are refused', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'hafen-compose-read-'));
+  try {
+    const project = join(dir, 'gitea');
+    mkdirSync(join(project, '.git'), { recursive: true });
+    mkdirSync(join(project, 'postgres'));
+    mkdirSync(join(project, 'conf'));
+    writeFileSync(join(project, 'compose.yaml'), 'services:\n  app: { image: gitea/gitea }\n');
+    writeFileSync(join(project, '.git', 'HEAD'), 'ref: refs/heads/main\n');
+    writeFileSync(join(project, 'postgres', 'base.dat'), Buffer.alloc(1024));
+    writeFileSync(join(project, 'conf', 'app.ini'), '[server]\n');
+    symlinkSync('conf/app.ini', join(project, 'app.ini'));
+    const read = await readProject({ key: project, data: ['./postgres'] });
+    assert.equal(read.problem, undefined);
+    assert.deepEqual(read.files.map((f) => f.path), ['app.ini', 'compose.yaml', 'conf/app.ini']);
+    assert.equal(read.text('app.ini'), '[server]\n');
+
+    symlinkSync('/etc/hostname', join(project, 'hostname'));
+    assert.match((await readProject({ key: project, data: ['./postgres'] })).problem ?? '', /^hostname is a symbolic link to \/etc\/hostname, outside the project directory/);
+    rmSync(join(project, 'hostname'));
+
+    const large = await readProject({ key: project, data: [] });
+    assert.equal(large.problem, undefined, 'a small data directory may be shipped');
+    writeFileSync(join(project, 'postgres', 'huge.dat'), Buffer.alloc(9 * 1024 * 1024));
+    assert.match((await readProject({ key: project, data: [] })).problem ?? '', /^postgres\/huge\.dat is 9\.0 MiB, more than the 8\.0 MiB .*declare directories that hold data in workload\.compose\.data/);
+    assert.equal((await readProject({ key: join(dir, 'nope'), data: [] })).problem, 'no such directory');
+  } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { chmod, mkdir, readFile, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { normalPath } from '../../core/compose/project.js';
 import type { ProjectDirectory } from '../../core/render/compose.js';
 import { HafenError } from '../../lib/errors.js';
 import { writeFileAtomic } from '../../lib/fs.js';
@@ -22,6 +23,10 @@ const MANIFEST = 'manifest.json';
  */
 export async function writeProjectDirectory(root: string, dir: ProjectDirectory, blobs: BlobSource): Promise<string> {
   const files = join(root, 'files');
+  // Paths stay below the project (the controller checked them; an agent writes nothing else).
+  for (const p of [...dir.files.map((f) => f.path), ...dir.dataDirs, ...dir.composeFiles]) {
+    if (normalPath(p) !== p || p === '') throw new HafenError('HAFEN_DRIVER_COMPOSE_FAILED', `"${p.slice(0, 200)}" is not a path inside the project directory`);
+  }
   const before = await readManifest(root);
   const wanted = new Map(dir.files.map((f) => [f.path, f]));
   const stale = dir.files.filter((f) => before.get(f.path) !== `${f.digest} ${f.mode}`);

@@ -183,7 +183,7 @@ export class ComposeDriver implements Driver {
     return composeEnv(variables);
   }
 
-  /** Whether this driver wrote the project (its file is in this state directory). */
+  /** Whether this driver wrote the project (its file, or a project directory's compose arguments, is in this state directory). */
   private owns(project: string): boolean {
     return existsSync(this.projectFile(project)) || existsSync(join(this.projectDir(project), ARGS_FILE));
   }
