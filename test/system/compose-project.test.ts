@@ -69,11 +69,12 @@ async function portFree(port: number): Promise<boolean> {
   });
 }
 
-function cleanDocker(): void {
-  const ids = run(DOCKER, ['ps', '-aq', '--filter', `label=com.docker.compose.project=${PROJECT}`]).stdout.split('\n').filter(Boolean);
+/** A project's containers, volumes and networks gone (volumes outlive a project by design). */
+function cleanDocker(project = PROJECT): void {
+  const ids = run(DOCKER, ['ps', '-aq', '--filter', `label=com.docker.compose.project=${project}`]).stdout.split('\n').filter(Boolean);
   if (ids.length) run(DOCKER, ['rm', '-f', ...ids]);
-  for (const v of ['db_data', 'git_data']) run(DOCKER, ['volume', 'rm', '-f', `${PROJECT}_${v}`]);
-  run(DOCKER, ['network', 'rm', `${PROJECT}_default`]);
+  for (const v of run(DOCKER, ['volume', 'ls', '-q', '--filter', `label=com.docker.compose.project=${project}`]).stdout.split('\n').filter(Boolean)) run(DOCKER, ['volume', 'rm', '-f', v]);
+  for (const n of run(DOCKER, ['network', 'ls', '-q', '--filter', `label=com.docker.compose.project=${project}`]).stdout.split('\n').filter(Boolean)) run(DOCKER, ['network', 'rm', n]);
 }
 
 test('a published compose project runs as it is: deployed, redeployed without a recreate, one changed service recreated, its data kept', { skip: !dockerUp && 'no Docker engine with compose here' }, async () => {
@@ -186,6 +187,72 @@ test('a published compose project runs as it is: deployed, redeployed without a 
   } finally {
     await driver.stopAll().catch(() => {});
     cleanDocker();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/** Stand-ins that answer HTTP with their name on `port` (busybox has no MariaDB, Redis or PHP). */
+const standIn = (name: string, port: number) => `    image: ${BUSYBOX_IMAGE}\n    init: true\n    command: ["sh", "-c", "mkdir -p /www && echo ${name} > /www/index.html && exec httpd -f -p ${port} -h /www"]\n`;
+
+test('WordPress and Nextcloud as published come up under their own names, on the networks and volumes their files declare', { skip: !dockerUp && 'no Docker engine with compose here' }, async () => {
+  assert.ok(await portFree(80), 'port 80 is taken on this machine: both projects publish it (as their compose files say)');
+  ensureBusyboxImage();
+  const cases = [
+    { project: 'wordpress-mysql', app: 'huber-wordpress', overrides: { db: standIn('db', 3306), wordpress: standIn('wordpress-stand-in', 80) }, web: 'wordpress', volumes: ['db_data'], networks: ['default'] },
+    { project: 'nextcloud-redis-mariadb', app: 'huber-nextcloud', overrides: { nc: standIn('nextcloud-stand-in', 80), redis: standIn('redis', 6379), db: standIn('db', 3306) }, web: 'nc', volumes: ['db_data', 'nc_data'], networks: ['dbnet', 'redisnet'] },
+  ];
+  const dir = mkdtempSync(join(tmpdir(), 'hafen-compose-projects-'));
+  const fleetDir = join(dir, 'fleet');
+  let projects = new Map<string, ReadProject>();
+  const driver = await ComposeDriver.open({
+    stateDir: join(dir, 'state'),
+    docker: DOCKER,
+    blobs: async (digests) => new Map([...projects.values()].flatMap((p) => p.files.filter((f) => digests.includes(f.digest)).map((f) => [f.digest, p.contents.get(f.path)!] as const))),
+  });
+  try {
+    cpSync(join(FIXTURES, 'compose-projects'), fleetDir, { recursive: true });
+    for (const c of cases) {
+      cleanDocker(c.project);
+      writeFileSync(join(fleetDir, c.project, 'compose.override.yaml'), `services:\n${Object.entries(c.overrides).map(([svc, text]) => `  ${svc}:\n${text}`).join('')}`);
+    }
+    // The fixture fleet names WordPress by its one file (file: …/compose.yaml); here its directory, so the test's override is merged.
+    const text = readFileSync(join(fleetDir, 'fleet.yaml'), 'utf8').replace('file: wordpress-mysql/compose.yaml', 'project: wordpress-mysql');
+    const sources = [{ name: join(fleetDir, 'fleet.yaml'), text }];
+    projects = await readComposeProjects(sources);
+    const res = validateFleet(sources, { projects });
+    assert.ok(res.fleet, JSON.stringify(res.problems, null, 1));
+    const all = [...desiredState(res.fleet, schedule(res.fleet).placements, 1).values()].flatMap((h) => h.units);
+    // Both publish port 80: placement put them on different hosts; here one host's driver runs one, then the other.
+    for (const c of cases) {
+      const unit = all.find((u) => u.app === c.app)!;
+      assert.equal(unit.compose!.name, c.project);
+      await driver.apply([unit]);
+      const body = await (async () => {
+        for (let i = 0; i < 100; i++) {
+          const text = await fetch('http://127.0.0.1:80/').then((r) => r.text(), () => '');
+          if (text.includes('stand-in')) return text;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        return '';
+      })();
+      assert.match(body, new RegExp(`${c.web === 'nc' ? 'nextcloud' : 'wordpress'}-stand-in`));
+      assert.deepEqual((await driver.status()).map((s) => [s.name, s.state]), [[unit.name, 'running']]);
+      const ls = (kind: string) => run(DOCKER, [kind, 'ls', '--format', '{{.Name}}', '--filter', `label=com.docker.compose.project=${c.project}`]).stdout.split('\n').filter(Boolean).sort();
+      assert.deepEqual(ls('volume'), c.volumes.map((v) => `${c.project}_${v}`));
+      assert.deepEqual(ls('network'), c.networks.map((n) => `${c.project}_${n}`));
+      if (c.project === 'nextcloud-redis-mariadb') {
+        // The networks as declared: nc reaches redis and db; redis (only on redisnet) does not reach db.
+        const web = run(DOCKER, ['ps', '-q', '--filter', `label=com.docker.compose.project=${c.project}`, '--filter', 'label=com.docker.compose.service=nc']).stdout.trim();
+        const redis = run(DOCKER, ['ps', '-q', '--filter', `label=com.docker.compose.project=${c.project}`, '--filter', 'label=com.docker.compose.service=redis']).stdout.trim();
+        assert.equal(run(DOCKER, ['exec', web, 'wget', '-qO-', 'http://redis:6379/']).stdout.trim(), 'redis');
+        assert.equal(run(DOCKER, ['exec', web, 'wget', '-qO-', 'http://db:3306/']).stdout.trim(), 'db');
+        assert.notEqual(run(DOCKER, ['exec', redis, 'wget', '-qO-', '-T', '2', 'http://db:3306/']).status, 0, 'redis is not on dbnet');
+      }
+      await driver.apply([]);
+    }
+  } finally {
+    await driver.stopAll().catch(() => {});
+    for (const c of cases) cleanDocker(c.project);
     rmSync(dir, { recursive: true, force: true });
   }
 });
