@@ -1,8 +1,9 @@
 /**
  * A compose project directory as hafen takes it (pure): the files it is made of, where it is
  * named from, which compose files Compose would read, and the limits of what is shipped with a
- * revision. The files themselves are read by the CLI (or an agent, for an import); digests are
- * computed there too (core does no hashing I/O), so what reaches core is already content-addressed.
+ * revision. The files themselves are read by the CLI, which computes their digests (core uses
+ * no Node built-ins), and hashed again by the controller that receives them: what reaches core
+ * is already content-addressed.
  */
 
 /** One file of a project, as shipped. */
