@@ -57,8 +57,9 @@ export async function readProject(ref: ProjectRef): Promise<ReadProject> {
       // what lies outside is not the project's to ship.
       if (e.isSymbolicLink()) {
         const target = await realpath(join(root, path)).catch(() => undefined);
-        if (target === undefined) continue;
-        if (target !== realRoot && !target.startsWith(`${realRoot}${sep}`)) {
+        // A link back to the project itself would be walked for ever.
+        if (target === undefined || target === realRoot) continue;
+        if (!target.startsWith(`${realRoot}${sep}`)) {
           outside ??= `${path} is a symbolic link to ${target}, outside the project directory`;
           continue;
         }
@@ -90,7 +91,7 @@ export async function readProject(ref: ProjectRef): Promise<ReadProject> {
   if (!tooLarge && bytes > PROJECT_LIMITS.bytes) tooLarge = `it holds ${MiB(bytes)}, more than the ${MiB(PROJECT_LIMITS.bytes)} shipped with a revision`;
   if (tooLarge) {
     const largest = [...bySubtree].sort((a, b) => b[1] - a[1]).slice(0, 3).map(([p, n]) => `${p} ${MiB(n)}`).join(', ');
-    return failed(`${tooLarge} (largest: ${largest}); a project is its configuration: declare directories that hold data in workload.compose.data (they stay on the hosts, backed up and moved with the app)`);
+    return failed(`${tooLarge} (largest: ${largest}); a project is its configuration: declare directories that hold data in workload.compose.data (they stay on the hosts and are backed up with the app)`);
   }
   files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return { digest: sha256(treeListing(files)), files, text: (p) => contents.get(p)?.toString('utf8'), contents };
