@@ -48,6 +48,12 @@ export async function writeProjectDirectory(root: string, dir: ProjectDirectory,
   return files;
 }
 
+/** Removes every file shipped into `root` (and its record of them); data directories stay: they were never shipped. */
+export async function removeShippedFiles(root: string): Promise<void> {
+  for (const path of (await readManifest(root)).keys()) await rm(join(root, 'files', path), { force: true });
+  await rm(join(root, MANIFEST), { force: true });
+}
+
 async function readManifest(root: string): Promise<Map<string, string>> {
   try {
     return new Map(Object.entries(JSON.parse(await readFile(join(root, MANIFEST), 'utf8')) as Record<string, string>));

@@ -20,7 +20,7 @@ import { APP_LABEL, HASH_LABEL, OWNER_LABEL, UNIT_LABEL, type DesiredUnit } from
 import { groupBy } from '../../core/util/group.js';
 import { writeFileAtomic } from '../../lib/fs.js';
 import { HafenError } from '../../lib/errors.js';
-import { writeProjectDirectory, type BlobSource } from './compose-directory.js';
+import { removeShippedFiles, writeProjectDirectory, type BlobSource } from './compose-directory.js';
 import { unsupportedStatus, type Driver, type UnitState, type UnitStatus } from './driver.js';
 
 const run = promisify(execFile);
@@ -270,7 +270,7 @@ export class ComposeDriver implements Driver {
       rmSync(root, { recursive: true, force: true });
       return;
     }
-    await writeProjectDirectory(root, { digest: '', files: [], composeFiles: [], dataDirs: [] }, async () => new Map());
+    await removeShippedFiles(root);
     for (const f of [ARGS_FILE, APPLIED_FILE, OVERRIDE_FILE, 'variables.json']) rmSync(join(root, f), { force: true });
   }
 

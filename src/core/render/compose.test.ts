@@ -4,6 +4,12 @@ import { test } from 'node:test';
 import { validateFleet } from '../fleet/validate.js';
 import { bindPublishedPorts, composeProject } from './compose.js';
 
+/** examples/minimal.yaml on compose hosts, with `apps` (YAML text from "apps:") instead of its own. */
+function minimalWith(apps: string): string {
+  const minimal = readFileSync(new URL('../../../examples/minimal.yaml', import.meta.url), 'utf8').replace(/runtime: process/g, 'runtime: compose');
+  return `${minimal.slice(0, minimal.search(/^apps:/m))}${apps}`;
+}
+
 test('bindPublishedPorts binds published ports without an address to the host\'s, and leaves the rest', () => {
   const project = {
     name: 'hafen-web-r1',
@@ -20,7 +26,6 @@ test('bindPublishedPorts binds published ports without an address to the host\'s
 });
 
 test('the project keeps the user\'s volumes, networks, secrets and configs, with hafen\'s labels where Compose allows them', () => {
-  const minimal = readFileSync(new URL('../../../examples/minimal.yaml', import.meta.url), 'utf8').replace(/runtime: process/g, 'runtime: compose');
   const app = `apps:
   - id: site
     customer: baeckerei-huber
@@ -42,7 +47,7 @@ test('the project keeps the user\'s volumes, networks, secrets and configs, with
         configs:
           banner: { content: "welcome" }
 `;
-  const res = validateFleet([{ name: 'f.yaml', text: minimal.replace(/^apps:\n[\s\S]*$/m, app) }]);
+  const res = validateFleet([{ name: 'f.yaml', text: minimalWith(app) }]);
   assert.ok(res.fleet, JSON.stringify(res.problems));
   const p = composeProject(res.fleet.apps.find((a) => a.id === 'site')!, 'site-r1', { GREETING: '5$ off' });
   const hafen = { 'dev.hafen.owned': 'true', 'dev.hafen.app': 'site', 'dev.hafen.unit': 'site-r1' };
@@ -56,7 +61,6 @@ test('the project keeps the user\'s volumes, networks, secrets and configs, with
 });
 
 test('a project directory is rendered as its files, its own name, an override with hafen\'s labels only, and the app\'s env as variables', () => {
-  const minimal = readFileSync(new URL('../../../examples/minimal.yaml', import.meta.url), 'utf8').replace(/runtime: process/g, 'runtime: compose');
   const app = `apps:
   - id: gitea
     customer: baeckerei-huber
@@ -70,7 +74,7 @@ test('a project directory is rendered as its files, its own name, an override wi
     { path: 'compose.yaml', size: compose.length, mode: 0o644, digest: 'c'.repeat(64) },
   ];
   const tree = { digest: 'd'.repeat(64), files, text: (p: string) => (p === 'compose.yaml' ? compose : p === 'app.ini' ? '[server]' : undefined) };
-  const res = validateFleet([{ name: 'fleet/minimal.yaml', text: `${minimal.slice(0, minimal.search(/^apps:/m))}${app}` }], { projects: new Map([['fleet/apps/gitea', tree]]) });
+  const res = validateFleet([{ name: 'fleet/minimal.yaml', text: minimalWith(app) }], { projects: new Map([['fleet/apps/gitea', tree]]) });
   assert.ok(res.fleet, JSON.stringify(res.problems));
   const project = composeProject(res.fleet.apps.find((a) => a.id === 'gitea')!, 'gitea-r1', { DB_PASSWORD: '5$ off' });
   const labels = { 'dev.hafen.owned': 'true', 'dev.hafen.app': 'gitea', 'dev.hafen.unit': 'gitea-r1' };
