@@ -16,6 +16,7 @@ import { registerChecks } from './checks.js';
 import { registerDemo } from './demo.js';
 import { registerGenerate } from './generate.js';
 import { registerHistory } from './history.js';
+import { registerImport } from './import.js';
 import { EXIT, processIo, type CliIo } from './io.js';
 import { registerIpam } from './ipam.js';
 import { registerMigrate } from './migrate.js';
@@ -49,6 +50,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   registerSite(program, io, setExit);
   registerSchema(program, io, setExit);
   registerApply(program, io, setExit);
+  registerImport(program, io, setExit);
   registerHistory(program, io, setExit);
   registerRollout(program, io, setExit);
   registerFirewall(program, io, setExit);

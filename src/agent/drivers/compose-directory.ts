@@ -5,9 +5,9 @@
  * are written as they are; hafen's additions go into its own override file beside them.
  */
 import { createHash } from 'node:crypto';
-import { chmod, mkdir, readFile, rm } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { normalPath } from '../../core/compose/project.js';
+import { normalPath, type ProjectFile } from '../../core/compose/project.js';
 import type { ProjectDirectory } from '../../core/render/compose.js';
 import { HafenError } from '../../lib/errors.js';
 import { writeFileAtomic } from '../../lib/fs.js';
@@ -18,18 +18,19 @@ export type BlobSource = (digests: readonly string[]) => Promise<Map<string, Buf
 const MANIFEST = 'manifest.json';
 
 /**
- * Writes `dir` into `root` (the project's own directory lies below it, `files/`), returns the
- * directory Compose runs in. Idempotent: files whose content is already there are not rewritten.
+ * Writes `dir`'s files into `files` and its record of them into `root`. Idempotent: a file whose
+ * content is already there is not rewritten — neither one this agent wrote before nor one of a
+ * project that lived in `files` before hafen took it over (its own working directory).
  */
-export async function writeProjectDirectory(root: string, dir: ProjectDirectory, blobs: BlobSource): Promise<string> {
-  const files = join(root, 'files');
+export async function writeProjectDirectory(root: string, files: string, dir: ProjectDirectory, blobs: BlobSource): Promise<void> {
   // Paths stay below the project (the controller checked them; an agent writes nothing else).
   for (const p of [...dir.files.map((f) => f.path), ...dir.dataDirs, ...dir.composeFiles]) {
     if (normalPath(p) !== p || p === '') throw new HafenError('HAFEN_DRIVER_COMPOSE_FAILED', `"${p.slice(0, 200)}" is not a path inside the project directory`);
   }
   const before = await readManifest(root);
   const wanted = new Map(dir.files.map((f) => [f.path, f]));
-  const stale = dir.files.filter((f) => before.get(f.path) !== `${f.digest} ${f.mode}`);
+  const stale: ProjectFile[] = [];
+  for (const f of dir.files) if (before.get(f.path) !== `${f.digest} ${f.mode}` && !(await holds(join(files, f.path), f))) stale.push(f);
   const contents = await blobs([...new Set(stale.map((f) => f.digest))]);
   for (const f of stale) {
     const content = contents.get(f.digest);
@@ -45,12 +46,27 @@ export async function writeProjectDirectory(root: string, dir: ProjectDirectory,
   for (const path of before.keys()) if (!wanted.has(path)) await rm(join(files, path), { force: true });
   for (const d of dir.dataDirs) await mkdir(join(files, d), { recursive: true });
   await writeFileAtomic(join(root, MANIFEST), JSON.stringify(Object.fromEntries(dir.files.map((f) => [f.path, `${f.digest} ${f.mode}`]))), 0o600);
-  return files;
 }
 
-/** Removes every file shipped into `root` (and its record of them); data directories stay: they were never shipped. */
-export async function removeShippedFiles(root: string): Promise<void> {
-  for (const path of (await readManifest(root)).keys()) await rm(join(root, 'files', path), { force: true });
+/** Whether `path` already is the file as shipped (content and permission bits). */
+async function holds(path: string, f: ProjectFile): Promise<boolean> {
+  try {
+    const st = await stat(path);
+    if (!st.isFile() || st.size !== f.size || (st.mode & 0o7777) !== f.mode) return false;
+    return createHash('sha256').update(await readFile(path)).digest('hex') === f.digest;
+  } catch {
+    return false;
+  }
+}
+
+/** Removes every file shipped into `files` (and `root`'s record of them); data directories stay: they were never shipped. */
+export async function removeShippedFiles(root: string, files: string): Promise<void> {
+  for (const path of (await readManifest(root)).keys()) await rm(join(files, path), { force: true });
+  await rm(join(root, MANIFEST), { force: true });
+}
+
+/** Forgets which files were shipped, leaving them where they are (a project in its own working directory). */
+export async function forgetShippedFiles(root: string): Promise<void> {
   await rm(join(root, MANIFEST), { force: true });
 }
 

@@ -18,9 +18,10 @@ import { composeLiteral } from '../../core/fleet/interpolation.js';
 import { projectName } from '../../core/render/compose.js';
 import { APP_LABEL, HASH_LABEL, OWNER_LABEL, UNIT_LABEL, type DesiredUnit } from '../../core/render/desired.js';
 import { groupBy } from '../../core/util/group.js';
+import { composeEnv, findCompose } from '../../lib/compose-cli.js';
 import { writeFileAtomic } from '../../lib/fs.js';
 import { HafenError } from '../../lib/errors.js';
-import { removeShippedFiles, writeProjectDirectory, type BlobSource } from './compose-directory.js';
+import { forgetShippedFiles, removeShippedFiles, writeProjectDirectory, type BlobSource } from './compose-directory.js';
 import { unsupportedStatus, type Driver, type UnitState, type UnitStatus } from './driver.js';
 
 const run = promisify(execFile);
@@ -29,6 +30,15 @@ const run = promisify(execFile);
 const ARGS_FILE = 'compose-args.json';
 const APPLIED_FILE = 'applied.json';
 const OVERRIDE_FILE = 'hafen.override.yaml';
+/** Which unit a project directory runs, and where its files are: its containers may carry no label of hafen's. */
+const UNIT_FILE = 'unit.json';
+
+interface UnitRecord {
+  unit: string;
+  app: string;
+  /** The project's own working directory on the host (adopted in place), if not below the state directory. */
+  workingDir?: string;
+}
 
 export interface ComposeDriverOptions {
   stateDir: string;
@@ -51,17 +61,6 @@ interface Container {
   exitCode: number;
   restarts: number;
   startedAt: string;
-}
-
-/**
- * What Compose runs with: how to reach Docker, and the unit's variables — nothing else of the
- * agent's environment, so that a host's containers never depend on how its agent was started.
- */
-const KEEP_ENV = ['PATH', 'HOME', 'TMPDIR', 'XDG_RUNTIME_DIR', 'DOCKER_HOST', 'DOCKER_CONTEXT', 'DOCKER_CONFIG', 'DOCKER_CERT_PATH', 'DOCKER_TLS_VERIFY'];
-
-function composeEnv(variables: Record<string, string>): NodeJS.ProcessEnv {
-  const base = Object.fromEntries(KEEP_ENV.flatMap((k) => (process.env[k] === undefined ? [] : [[k, process.env[k]!]])));
-  return { ...base, ...variables };
 }
 
 export class ComposeDriver implements Driver {
@@ -92,18 +91,8 @@ export class ComposeDriver implements Driver {
   static async open(options: ComposeDriverOptions): Promise<ComposeDriver> {
     const docker = options.docker ?? 'docker';
     mkdirSync(join(options.stateDir, 'projects'), { recursive: true });
-    let compose: string[] | undefined;
-    try {
-      await run(docker, ['compose', 'version']);
-      compose = [docker, 'compose'];
-    } catch {
-      try {
-        await run('docker-compose', ['version']);
-        compose = ['docker-compose'];
-      } catch {
-        throw new HafenError('HAFEN_DRIVER_NO_COMPOSE', 'neither "docker compose" nor "docker-compose" works on this host; install one, or use the process runtime');
-      }
-    }
+    const compose = await findCompose(docker);
+    if (!compose) throw new HafenError('HAFEN_DRIVER_NO_COMPOSE', 'neither "docker compose" nor "docker-compose" works on this host; install one, or use the process runtime');
     return new ComposeDriver(options.stateDir, docker, compose, options.failedAfter ?? 3, options.blobs);
   }
 
@@ -117,24 +106,51 @@ export class ComposeDriver implements Driver {
     }
   }
 
+  /**
+   * This driver's containers, and every other agent's on the engine that hafen labelled: those
+   * hafen labelled, and those of the project directories run in their own working directories
+   * (no label of hafen's: found by Compose's project label and this driver's record of the unit).
+   */
   private async containers(): Promise<Container[]> {
-    const { stdout } = await run(this.docker, ['ps', '-aq', '--filter', `label=${OWNER_LABEL}=true`]);
-    const ids = stdout.split('\n').filter(Boolean);
+    const { stdout } = await run(this.docker, ['ps', '-a', '--filter', 'label=com.docker.compose.project', '--format', `{{.ID}}\t{{.Label "com.docker.compose.project"}}\t{{.Label "${OWNER_LABEL}"}}`]);
+    const ids = stdout
+      .split('\n')
+      .map((line) => line.split('\t'))
+      .filter(([id, project, owned]) => id && (owned === 'true' || (project && this.unitRecord(project)?.workingDir)))
+      .map(([id]) => id!);
     if (ids.length === 0) return [];
     const { stdout: inspected } = await run(this.docker, ['inspect', ...ids], { maxBuffer: 64 * 1024 * 1024 });
     const list = JSON.parse(inspected) as { Id: string; RestartCount: number; State: { Status: string; ExitCode: number; StartedAt: string }; Config: { Labels: Record<string, string> } }[];
-    return list.map((c) => ({
+    return list.map((c) => {
+      const project = c.Config.Labels['com.docker.compose.project'] ?? '';
+      const record = c.Config.Labels[UNIT_LABEL] ? undefined : this.unitRecord(project);
+      return {
       id: c.Id,
-      project: c.Config.Labels['com.docker.compose.project'] ?? '',
+      project,
       service: c.Config.Labels['com.docker.compose.service'] ?? '',
-      unit: c.Config.Labels[UNIT_LABEL] ?? '',
-      app: c.Config.Labels[APP_LABEL] ?? '',
+      unit: c.Config.Labels[UNIT_LABEL] ?? record?.unit ?? '',
+      app: c.Config.Labels[APP_LABEL] ?? record?.app ?? '',
       hash: c.Config.Labels[HASH_LABEL] ?? '',
       state: c.State.Status,
       exitCode: c.State.ExitCode,
       restarts: c.RestartCount,
       startedAt: c.State.StartedAt,
-    }));
+      };
+    });
+  }
+
+  /** The unit a project directory runs, as recorded when it was written (undefined for inline projects and others'). */
+  private unitRecord(project: string): UnitRecord | undefined {
+    try {
+      return JSON.parse(readFileSync(join(this.projectDir(project), UNIT_FILE), 'utf8')) as UnitRecord;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Where a project directory's files are on this host: its own working directory, or below the state directory. */
+  private filesDir(project: string, workingDir = this.unitRecord(project)?.workingDir): string {
+    return workingDir ?? join(this.projectDir(project), 'files');
   }
 
   private projectDir(project: string): string {
@@ -248,21 +264,31 @@ export class ComposeDriver implements Driver {
   /**
    * A project directory: its files as shipped, and hafen's override (its labels on every
    * service) as the last compose file; Compose merges them and recreates only what changed.
+   * A project with its own working directory is written there and run with no override: a
+   * project that already runs there keeps its containers (Compose finds nothing changed).
    */
   private async writeDirectory(project: string, u: DesiredUnit): Promise<void> {
     const dir = u.compose!.directory!;
     if (!this.blobs) throw new HafenError('HAFEN_DRIVER_COMPOSE_FAILED', `unit ${u.name} runs a compose project directory, and this driver was opened without a source of its files`);
     const root = this.projectDir(project);
-    const files = await writeProjectDirectory(root, dir, this.blobs);
+    const files = dir.workingDir ?? join(root, 'files');
+    const record: UnitRecord = { unit: u.name, app: u.app, ...(dir.workingDir ? { workingDir: dir.workingDir } : {}) };
+    await writeFileAtomic(join(root, UNIT_FILE), JSON.stringify(record), 0o600);
+    await writeProjectDirectory(root, files, dir, this.blobs);
+    const args = ['--project-directory', files, ...dir.composeFiles.flatMap((f) => ['-f', join(files, f)])];
     const override = join(root, OVERRIDE_FILE);
-    await writeFileAtomic(override, stringify({ services: u.compose!.services }), 0o600);
-    const args = ['--project-directory', files, ...dir.composeFiles.flatMap((f) => ['-f', join(files, f)]), '-f', override];
+    if (Object.values(u.compose!.services).some((s) => Object.keys(s).length > 0)) {
+      await writeFileAtomic(override, stringify({ services: u.compose!.services }), 0o600);
+      args.push('-f', override);
+    } else rmSync(override, { force: true });
     await writeFileAtomic(join(root, ARGS_FILE), JSON.stringify(args), 0o600);
   }
 
   /**
    * Forgets a project taken down: an inline one's directory goes; a project directory's control
-   * files and shipped files go, its data directories stay (data is never deleted by a plan).
+   * files and shipped files go, its data directories stay (data is never deleted by a plan). A
+   * project in its own working directory keeps its files there: it is where the project lived
+   * before hafen, and may live on after it.
    */
   private async forget(project: string): Promise<void> {
     const root = this.projectDir(project);
@@ -270,8 +296,10 @@ export class ComposeDriver implements Driver {
       rmSync(root, { recursive: true, force: true });
       return;
     }
-    await removeShippedFiles(root);
-    for (const f of [ARGS_FILE, APPLIED_FILE, OVERRIDE_FILE, 'variables.json']) rmSync(join(root, f), { force: true });
+    const workingDir = this.unitRecord(project)?.workingDir;
+    if (workingDir) await forgetShippedFiles(root);
+    else await removeShippedFiles(root, this.filesDir(project));
+    for (const f of [ARGS_FILE, APPLIED_FILE, OVERRIDE_FILE, UNIT_FILE, 'variables.json']) rmSync(join(root, f), { force: true });
   }
 
   async status(): Promise<UnitStatus[]> {
@@ -360,7 +388,7 @@ export class ComposeDriver implements Driver {
     const out: string[] = [];
     for (const v of volumes) {
       if (v.startsWith('./')) {
-        const dir = join(this.projectDir(this.projectOf(unit.name)), 'files', v.slice(2));
+        const dir = join(this.filesDir(this.projectOf(unit.name)), v.slice(2));
         if (existsSync(dir)) out.push(dir);
         continue;
       }

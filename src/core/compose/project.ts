@@ -127,6 +127,8 @@ export interface AppProject {
   portsUnknown: boolean;
   /** Its services' fixed container names (`container_name`): one per Docker engine. */
   containerNames: string[];
+  /** Where it lives on its hosts (`workload.compose.workingDir`): run there with no override, so a running project is adopted as it is. */
+  workingDir?: string;
 }
 
 /** The project name Compose derives from a directory: its base name, lower-case, only [a-z0-9_-]. */

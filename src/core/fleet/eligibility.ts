@@ -28,9 +28,15 @@ export function siteAllowed(app: Pick<AppSpec, 'placement'>, site: Pick<SiteSpec
   return true;
 }
 
-/** Whether the host runs apps of this kind and carries the labels the app asks for. */
-export function hostSuits(app: Pick<AppSpec, 'placement' | 'workload'>, host: Pick<HostSpec, 'role' | 'runtime' | 'labels'>): boolean {
+/** Whether the app narrows its hosts beyond sites and countries (by labels or by id): then each host is asked `hostSuits`. */
+export function narrowsHosts(app: Pick<AppSpec, 'placement'>): boolean {
+  return app.placement?.hostLabels !== undefined || app.placement?.hosts !== undefined;
+}
+
+/** Whether the host runs apps of this kind, is one the app allows and carries the labels the app asks for. */
+export function hostSuits(app: Pick<AppSpec, 'placement' | 'workload'>, host: Pick<HostSpec, 'id' | 'role' | 'runtime' | 'labels'>): boolean {
   if (!APP_HOST_ROLES.includes(host.role) || host.runtime !== workloadKind(app)) return false;
+  if (app.placement?.hosts && !app.placement.hosts.includes(host.id)) return false;
   const labels = app.placement?.hostLabels;
   if (labels) for (const [k, v] of Object.entries(labels)) if (host.labels?.[k] !== v) return false;
   return true;

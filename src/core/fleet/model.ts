@@ -183,7 +183,7 @@ export function resolveMonitoring(
 
 /** A compose app's host ports and container names (its project's, or its inline services'). */
 function composeClaims(app: AppSpec, project: AppProject | undefined): string[] {
-  if (project) return [...project.ports, ...project.containerNames.map((n) => `container_name ${n}`)];
+  if (project) return [...project.ports, ...project.containerNames.map((n) => `container_name ${n}`), ...(project.workingDir ? [`directory ${project.workingDir}`] : [])];
   const services = app.workload.compose?.services ?? {};
   const names = Object.values(services).flatMap((s) => (typeof (s as { container_name?: unknown }).container_name === 'string' ? [`container_name ${(s as { container_name: string }).container_name}`] : []));
   return [...publishedPorts(services).ports, ...names];

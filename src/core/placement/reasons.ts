@@ -22,7 +22,7 @@ export function explainUnplaced(
 ): { reasons: string[]; fixes: string[] } {
   const hosts = state.fleet.hosts;
   const level = app.redundancy.spreadOver;
-  const counts = { gone: 0, role: 0, runtime: 0, placement: 0, labels: 0, spread: 0, claims: 0, cpu: 0, memory: 0, disk: 0 };
+  const counts = { gone: 0, role: 0, runtime: 0, placement: 0, hosts: 0, labels: 0, spread: 0, claims: 0, cpu: 0, memory: 0, disk: 0 };
   const clashes = new Set<string>();
   const spreadBy = new Map<string, number>();
   let bestFree: Demand = { cpu: 0, memory: 0, disk: 0 };
@@ -35,6 +35,7 @@ export function explainUnplaced(
     if (!APP_HOST_ROLES.includes(host.role)) return void counts.role++;
     if (host.runtime !== app.workloadKind) return void counts.runtime++;
     if (!siteAllowed(app, site)) return void counts.placement++;
+    if (app.placement?.hosts && !app.placement.hosts.includes(host.id)) return void counts.hosts++;
     if (Object.entries(wanted).some(([k, v]) => host.labels?.[k] !== v)) return void counts.labels++;
     const dom = domainOf(host, site, level);
     if (taken.has(dom) || placedHosts.includes(h)) {
@@ -72,9 +73,10 @@ export function explainUnplaced(
     const where = [app.placement?.countries && `countries ${app.placement.countries.join('/')}`, app.placement?.sites && `sites ${app.placement.sites.join('/')}`].filter(Boolean).join(' and ');
     reasons.push(`placement: ${plural(counts.placement, 'host is', 'hosts are')} outside ${where}`);
   }
+  if (counts.hosts) reasons.push(`hosts: ${plural(counts.hosts, 'host is', 'hosts are')} not among placement.hosts (${app.placement!.hosts!.join(', ')})`);
   if (counts.labels) reasons.push(`labels: ${plural(counts.labels, 'host lacks', 'hosts lack')} ${Object.entries(wanted).map(([k, v]) => `${k}=${v}`).join(', ')}`);
   for (const [what, n] of [...spreadBy].sort((a, b) => b[1] - a[1])) reasons.push(`spread: ${plural(n, 'host shares', 'hosts share')} ${what}`);
-  if (counts.claims) reasons.push(`taken: ${plural(counts.claims, 'host has', 'hosts have')} given a port it publishes or a container name it sets to another app: ${[...clashes].slice(0, 3).join(', ')}${clashes.size > 3 ? ', …' : ''}`);
+  if (counts.claims) reasons.push(`taken: ${plural(counts.claims, 'host has', 'hosts have')} given a port it publishes, a container name it sets or its working directory to another app: ${[...clashes].slice(0, 3).join(', ')}${clashes.size > 3 ? ', …' : ''}`);
   const cap = (['cpu', 'memory', 'disk'] as const).filter((k) => counts[k] > 0);
   if (cap.length) reasons.push(`capacity: ${cap.map((k) => `${k} exhausted on ${plural(counts[k], 'host')}`).join(', ')} (${headroom}% headroom kept free)`);
 

@@ -11,7 +11,7 @@
  * Stable and deterministic: replicas of the previous plan stay where they are while that is
  * still allowed and fits; everything else is decided in a fixed order from the fleet alone.
  */
-import { domainOf, hostSuits, siteAllowed } from '../fleet/eligibility.js';
+import { domainOf, hostSuits, narrowsHosts, siteAllowed } from '../fleet/eligibility.js';
 import type { App, Fleet } from '../fleet/model.js';
 import type { SiteSpec } from '../fleet/schema/fleet.js';
 import { intersect } from '../risk/groups.js';
@@ -190,7 +190,7 @@ function chooseHosts(
   claimsFree: (h: number) => boolean,
 ): number[] {
   const level = app.redundancy.spreadOver;
-  const labels = app.placement?.hostLabels;
+  const labels = narrowsHosts(app);
   const home = state.home.get(app.customer);
   const candidates = new Map<string, number[]>();
   for (const s of siteIds) {

@@ -17,6 +17,8 @@ export interface ProjectDirectory {
   files: ProjectFile[];
   composeFiles: string[];
   dataDirs: string[];
+  /** Where the project lives on the host (absolute): run there, with no override of hafen's. */
+  workingDir?: string;
 }
 
 export interface ComposeProject {
@@ -132,15 +134,19 @@ export function bindPublishedPorts(project: ComposeProject, address: string): Co
 
 /**
  * A project directory's unit: its files as they are, and an override that only labels its
- * services (the project's own name, ports, restart policies and environments stay as written).
+ * services (none for a project run in its own `workingDir`) (the project's own name, ports, restart policies and environments stay as written).
  * The app's env and secrets reach it as Compose's variables, for the project's `${VAR}`s,
  * beside its `.env` (they win over it, as a shell's environment does).
  */
 function directoryProject(p: NonNullable<App['project']>, labels: Record<string, string>, env: Record<string, string>): ComposeProject {
+  const directory: ProjectDirectory = { digest: p.digest, files: [...p.files], composeFiles: [...p.composeFiles], dataDirs: [...p.dataDirs] };
+  if (p.workingDir) directory.workingDir = p.workingDir;
   return {
     name: p.name,
-    services: Object.fromEntries(p.services.map((s) => [s, { labels }])),
-    directory: { digest: p.digest, files: [...p.files], composeFiles: [...p.composeFiles], dataDirs: [...p.dataDirs] },
+    // In its own working directory a project gets nothing added: Compose's config hash of every
+    // service stays what it was, so containers that already run are kept (adopted), not recreated.
+    services: Object.fromEntries(p.services.map((s) => [s, p.workingDir ? {} : { labels }])),
+    directory,
     variables: { ...env },
   };
 }

@@ -4,7 +4,7 @@
  * These catch what is impossible in any placement; the scheduler (placement) plans the rest.
  */
 import type { HostSpec, SiteSpec } from '../schema/fleet.js';
-import { APP_HOST_ROLES, domainOf, hostSuits, siteAllowed } from '../eligibility.js';
+import { APP_HOST_ROLES, domainOf, hostSuits, narrowsHosts, siteAllowed } from '../eligibility.js';
 import { formatBytes } from '../units.js';
 import { groupBy } from '../../util/group.js';
 import { resolveBackup, workloadKind } from '../model.js';
@@ -63,7 +63,7 @@ export function checkApps(parts: Parts, out: ProblemList): void {
     for (const [siteId, list] of byRuntime.get(kind) ?? []) {
       const site = sites.get(siteId);
       if (!site || !siteAllowed(app, site)) continue;
-      const suited = app.placement?.hostLabels ? list.filter((h) => hostSuits(app, h)) : list;
+      const suited = narrowsHosts(app) ? list.filter((h) => hostSuits(app, h)) : list;
       if (suited.length > 0) eligibleBySite.push({ site, hosts: suited });
     }
     const eligibleCount = eligibleBySite.reduce((n, e) => n + e.hosts.length, 0);
@@ -74,6 +74,7 @@ export function checkApps(parts: Parts, out: ProblemList): void {
         app.placement?.sites && `at ${app.placement.sites.join('/')}`,
         app.placement?.countries && `in ${app.placement.countries.join('/')}`,
         app.placement?.hostLabels && `with labels ${Object.entries(app.placement.hostLabels).map(([k, v]) => `${k}=${v}`).join(',')}`,
+        app.placement?.hosts && `among hosts ${app.placement.hosts.join(', ')}`,
       ].filter(Boolean).join(' ');
       out.error('HAFEN_FLEET_NO_ELIGIBLE_HOST', base, `no host can run app "${app.id}": it needs an app or data host with runtime ${kind}${where ? ` ${where}` : ''}`);
       return;

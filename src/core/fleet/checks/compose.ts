@@ -10,7 +10,7 @@
  */
 import { publishedPorts, type PublishedPorts } from '../../compose/ports.js';
 import { checkProject } from '../../compose/project-check.js';
-import { composeFiles, derivedProjectName, projectKey, splitComposeFile, type AppProject, type ProjectTree } from '../../compose/project.js';
+import { composeFiles, derivedProjectName, normalPath, projectKey, splitComposeFile, type AppProject, type ProjectTree } from '../../compose/project.js';
 import { DEFINITIONS, message, pathOf, relevant, SERVICE_KEYS, validatorOf, type Section } from '../../compose/spec.js';
 import { checkInterpolation, stringsIn } from '../interpolation.js';
 import type { FleetPath, ProblemList } from '../problems.js';
@@ -102,7 +102,7 @@ function checkPortPublished(app: string, port: number | undefined, published: Pu
 /** A project directory app: found among the trees read, its compose files named, and checked. */
 function checkProjectApp(
   app: string,
-  compose: { project?: string | undefined; file?: string | undefined; files?: string[] | undefined; data?: string[] | undefined; name?: string | undefined },
+  compose: { project?: string | undefined; file?: string | undefined; files?: string[] | undefined; data?: string[] | undefined; name?: string | undefined; workingDir?: string | undefined },
   base: FleetPath,
   out: ProblemList,
   projects: ReadonlyMap<string, ProjectTree> | undefined,
@@ -131,6 +131,11 @@ function checkProjectApp(
     out.error('HAFEN_FLEET_COMPOSE_PROJECT', compose.files ? [...base, 'files'] : at, `app "${app}": ${files}`);
     return undefined;
   }
+  const workingDir = compose.workingDir === undefined ? undefined : hostDirectory(compose.workingDir);
+  if (workingDir === '') {
+    out.error('HAFEN_FLEET_COMPOSE_PROJECT', [...base, 'workingDir'], `app "${app}": workingDir "${compose.workingDir}" is not a directory hafen may run a project in: give an absolute path below "/" with no "." or ".." (e.g. /srv/compose/${derivedProjectName(key) ?? 'app'})`);
+    return undefined;
+  }
   const { findings, facts } = checkProject({ key, tree, files, data: compose.data ?? [], defined });
   for (const f of findings) out.at(f.severity, f.code, f.pos, `app "${app}": ${f.message}`);
   if (findings.some((f) => f.severity === 'error')) return undefined;
@@ -139,5 +144,14 @@ function checkProjectApp(
     out.error('HAFEN_FLEET_COMPOSE_PROJECT', at, `app "${app}": Compose cannot derive a project name from the directory ${key || '.'}: set workload.compose.name`);
     return undefined;
   }
-  return { key, digest: tree.digest, files: tree.files, composeFiles: files, name, services: facts.services, volumes: facts.volumes, dataDirs: facts.dataDirs, ports: facts.ports.ports, portsUnknown: facts.ports.unknown, containerNames: facts.containerNames };
+  const project: AppProject = { key, digest: tree.digest, files: tree.files, composeFiles: files, name, services: facts.services, volumes: facts.volumes, dataDirs: facts.dataDirs, ports: facts.ports.ports, portsUnknown: facts.ports.unknown, containerNames: facts.containerNames };
+  if (workingDir !== undefined) project.workingDir = workingDir;
+  return project;
+}
+
+/** A project's directory on its hosts as given, if it is an absolute path in normal form below "/" (else ""). */
+function hostDirectory(dir: string): string {
+  if (!dir.startsWith('/') || dir.includes('\\')) return '';
+  const rel = normalPath(dir.slice(1));
+  return rel && `/${rel}` === dir.replace(/\/+$/, '') ? `/${rel}` : '';
 }

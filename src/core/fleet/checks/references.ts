@@ -59,6 +59,7 @@ export function checkReferences(parts: Parts, out: ProblemList): void {
   each(parts.apps, (a, i) => {
     checkRef(parts, out, ['apps', i, 'customer'], a.customer, 'customers');
     a.placement?.sites?.forEach((s, j) => checkRef(parts, out, ['apps', i, 'placement', 'sites', j], s, 'sites'));
+    a.placement?.hosts?.forEach((h, j) => checkRef(parts, out, ['apps', i, 'placement', 'hosts', j], h, 'hosts'));
     backupRefs(['apps', i, 'backup'], a.backup);
   });
 }

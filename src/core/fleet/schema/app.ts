@@ -37,6 +37,10 @@ export const ComposeWorkload = z
       .regex(/^[a-z0-9][a-z0-9_-]*$/, 'must be a compose project name: lower-case letters, digits, "_" and "-", starting with a letter or digit')
       .optional()
       .describe('The project\'s name on its hosts (default: the `name:` its compose files declare, else its directory\'s name, as Compose derives it): its containers and volumes are named after it.'),
+    workingDir: z
+      .string()
+      .optional()
+      .describe('Where the project lives on its hosts, as an absolute path (e.g. /srv/compose/gitea): hafen writes the shipped files there and runs Compose in it with no override, so a project that already runs there is adopted as it is — same bind-mount paths, same containers, none recreated (default: below the agent\'s state directory, with hafen\'s labels added).'),
     services: z.record(z.string(), ComposeService).optional().describe('Inline compose services, by name.'),
     volumes: ComposeSection('named volumes (the app\'s `volumes` are declared by hafen; a definition here adds its driver and options)'),
     networks: ComposeSection('networks'),
@@ -46,7 +50,7 @@ export const ComposeWorkload = z
   .refine((c) => [c.project, c.file, c.services].filter((x) => x !== undefined).length === 1, 'compose needs exactly one of "project", "file" or "services"')
   .refine((c) => c.services !== undefined || [c.volumes, c.networks, c.secrets, c.configs].every((x) => x === undefined), 'a compose project directory declares its volumes, networks, secrets and configs in its own compose file: remove them here')
   .refine((c) => c.files === undefined || c.project !== undefined, '"files" belongs to a "project" (a "file" names its one compose file itself)')
-  .refine((c) => (c.data === undefined && c.name === undefined) || c.services === undefined, '"data" and "name" belong to a project directory ("project" or "file")')
+  .refine((c) => (c.data === undefined && c.name === undefined && c.workingDir === undefined) || c.services === undefined, '"data", "name" and "workingDir" belong to a project directory ("project" or "file")')
   .describe('A docker-compose project: a directory (`project`, or one compose `file`) or inline `services`.');
 
 export const KubernetesWorkload = z
@@ -157,6 +161,7 @@ export const PlacementConstraints = z
     countries: z.array(Country).min(1).optional().describe('Only in these countries (data residency).'),
     sites: z.array(Id).min(1).optional().describe('Only at these sites.'),
     hostLabels: Labels.optional().describe('Only on hosts with all of these labels.'),
+    hosts: z.array(Id).min(1).optional().describe('Only on these hosts (by id): e.g. a compose project adopted where it runs (hafen import writes it); remove it to let hafen place the app.'),
   })
   .describe('Where the app may run.');
 
