@@ -197,5 +197,17 @@ apps:
   assert.equal(new Set(hosts).size, 2, `on ${hosts.join(', ')}`);
   const one = schedule(validateFleet([{ name: 'f.yaml', text: text(1) }]).fleet!);
   assert.equal(one.unplaced.length, 1);
-  assert.ok(one.unplaced[0]!.reasons.includes('taken: 1 host has given a port it publishes or a container name it sets to another app: container_name grafana (a-grafana)'), one.unplaced[0]!.reasons.join('; '));
+  assert.ok(one.unplaced[0]!.reasons.includes('taken: 1 host has given a port it publishes, a container name it sets or its working directory to another app: container_name grafana (a-grafana)'), one.unplaced[0]!.reasons.join('; '));
+});
+
+test('placement.hosts pins an app to the hosts it names; too few of them for its replicas is a validation error', async () => {
+  const { validateFleet } = await import('../fleet/validate.js');
+  const { readFileSync } = await import('node:fs');
+  const minimal = readFileSync(new URL('../../../examples/minimal.yaml', import.meta.url), 'utf8');
+  const pin = (app: string, hosts: string) => minimal.replace(new RegExp(`(  - id: ${app}\n)`), `$1    placement: { hosts: [${hosts}] }\n`);
+  const res = validateFleet([{ name: 'f.yaml', text: pin('huber-orders', 'nue-app-02') }]);
+  assert.ok(res.fleet, JSON.stringify(res.problems));
+  assert.deepEqual(schedule(res.fleet).placements.filter((p) => p.app === 'huber-orders').map((p) => p.host), ['nue-app-02']);
+  const two = validateFleet([{ name: 'f.yaml', text: pin('huber-shop', 'nue-app-02') }]);
+  assert.ok(two.problems.some((p) => p.code === 'HAFEN_FLEET_SPREAD_IMPOSSIBLE' && /only 1 \(nue-app-02\)/.test(p.message)), JSON.stringify(two.problems));
 });

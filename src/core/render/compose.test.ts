@@ -85,3 +85,31 @@ test('a project directory is rendered as its files, its own name, an override wi
     variables: { DB_PASSWORD: '5$ off' },
   });
 });
+
+test('a project in its own working directory gets no override (Compose keeps its containers); the directory is a host\'s to give once', () => {
+  const compose = 'services:\n  web:\n    image: nginx\n    volumes: [./data:/data]\n';
+  const tree = { digest: 'd'.repeat(64), files: [{ path: 'compose.yaml', size: compose.length, mode: 0o644, digest: 'c'.repeat(64) }], text: (p: string) => (p === 'compose.yaml' ? compose : undefined) };
+  const app = (id: string, workingDir: string, hosts = '[nue-app-01]') => `  - id: ${id}
+    customer: baeckerei-huber
+    resources: { cpu: 0.5, memory: 256MiB }
+    placement: { hosts: ${hosts} }
+    workload: { compose: { project: apps/site, name: ${id}, workingDir: "${workingDir}" } }
+`;
+  const projects = new Map([['fleet/apps/site', tree]]);
+  const res = validateFleet([{ name: 'fleet/minimal.yaml', text: minimalWith(`apps:\n${app('site', '/srv/compose/site')}`) }], { projects });
+  assert.ok(res.fleet, JSON.stringify(res.problems));
+  const site = res.fleet.apps.find((a) => a.id === 'site')!;
+  const project = composeProject(site, 'site-r1');
+  assert.deepEqual(project.services, { web: {} }, 'nothing added: hafen\'s labels would change every service\'s config hash');
+  assert.equal(project.directory?.workingDir, '/srv/compose/site');
+  assert.ok(site.hostClaims.includes('directory /srv/compose/site'));
+
+  for (const [dir, why] of [['srv/site', 'relative'], ['/srv/../etc', 'climbs'], ['/', 'root'], ['/srv//site/', 'not normal']] as const) {
+    const bad = validateFleet([{ name: 'fleet/minimal.yaml', text: minimalWith(`apps:\n${app('site', dir)}`) }], { projects });
+    assert.ok(bad.problems.some((p) => p.path === 'apps[0].workload.compose.workingDir' && /absolute path below/.test(p.message)), `${why}: ${JSON.stringify(bad.problems)}`);
+  }
+  const unknown = validateFleet([{ name: 'fleet/minimal.yaml', text: minimalWith(`apps:\n${app('site', '/srv/site', '[nue-app-09]')}`) }], { projects });
+  assert.ok(unknown.problems.some((p) => p.code === 'HAFEN_FLEET_UNKNOWN_REF' && p.path === 'apps[0].placement.hosts[0]'), JSON.stringify(unknown.problems));
+  const inline = validateFleet([{ name: 'f.yaml', text: minimalWith('apps:\n  - id: x\n    customer: baeckerei-huber\n    resources: { cpu: 0.5, memory: 256MiB }\n    workload: { compose: { services: { web: { image: nginx } }, workingDir: /srv/x } }\n') }]);
+  assert.ok(inline.problems.some((p) => /"workingDir" belong to a project directory/.test(p.message)), JSON.stringify(inline.problems));
+});
