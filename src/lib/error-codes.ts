@@ -149,7 +149,7 @@ export const ERROR_CODES = {
   HAFEN_CLI_PLAN_UNREADABLE: spec(500, false, 'A saved plan cannot be read (exit status 2).'),
   HAFEN_CLI_TOKEN_UNREADABLE: spec(500, false, 'The --token-file cannot be read (exit status 2).'),
   HAFEN_CLI_SECRET_UNREADABLE: spec(500, false, 'The file a secret\'s value is read from cannot be read (exit status 2).'),
-  HAFEN_CLI_DOCKER: spec(500, true, 'The Docker engine cannot be asked (hafen import): is it running, and may this user reach it?'),
+  HAFEN_CLI_DOCKER: spec(500, true, 'The Docker engine cannot be asked (hafen import): it is not running, or this user may not reach it.'),
   HAFEN_CLI_NO_TOKEN: spec(500, false, 'No API token: set HAFEN_TOKEN or pass --token-file.'),
   HAFEN_CLI_OUTPUT_EXISTS: spec(500, false, 'The output exists; --force replaces it.'),
   HAFEN_CLI_CANCELLED: spec(500, false, 'Cancelled at the prompt; nothing was stored.'),
