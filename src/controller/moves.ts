@@ -8,7 +8,7 @@
  * overlay and copy orders go to agents and proxies through pulls.ts).
  */
 import { randomBytes } from 'node:crypto';
-import type { Fleet } from '../core/fleet/model.js';
+import { dataOf, type Fleet } from '../core/fleet/model.js';
 import { parseDuration } from '../core/fleet/schema/monitoring.js';
 import type { Notification } from '../core/alerting/groups.js';
 import { answer, cancel, mayRun, newRecord, preCopying, step, type ConsentAnswer, type Decision, type MoveEvent, type MoveRecord } from '../core/move/consent.js';
@@ -243,7 +243,14 @@ export class Moves {
     const c = cur.fleet.policies.migrations.cutover;
     return moveOrders(cutovers, host, {
       addressOf: (h) => reports.get(h)?.address ?? cur.addresses.get(h),
-      volumesOf: (app) => cur.fleet.apps.find((a) => a.id === app)?.volumes.map((v) => v.name) ?? [],
+      volumesOf: (app) => {
+        const a = cur.fleet.apps.find((x) => x.id === app);
+        return a ? dataOf(a) : [];
+      },
+      projectOf: (app) => {
+        const p = cur.fleet.apps.find((x) => x.id === app)?.project;
+        return p ? { name: p.name, ...(p.workingDir ? { workingDir: p.workingDir } : {}) } : undefined;
+      },
       ssh: { user: c?.user ?? 'root', port: c?.port ?? 22 },
       reportOf: (h) => reports.get(h)?.moves,
     });

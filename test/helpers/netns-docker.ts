@@ -15,6 +15,8 @@ import { sleep } from './wait.js';
 export interface NetnsDocker {
   /** Runs the docker client against this engine. */
   docker(args: string[]): Exec;
+  /** Its socket, as DOCKER_HOST names it. */
+  host: string;
   image: string;
   stop(): Promise<void>;
 }
@@ -51,7 +53,7 @@ export async function startNetnsDocker(ns: Netns): Promise<NetnsDocker> {
     const image = ensureBusyboxImage();
     const copy = run('sh', ['-c', `${DOCKER} save ${image} | ${DOCKER} -H ${sock} load`]);
     if (copy.status !== 0) throw new Error(`copying ${image} into ${ns.name}'s engine: ${copy.stderr}`);
-    return { docker, image, stop };
+    return { docker, host: sock, image, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -14,7 +14,9 @@ import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { stringify } from 'yaml';
+import { normalPath } from '../../core/compose/project.js';
 import { composeLiteral } from '../../core/fleet/interpolation.js';
+import type { MoveProject } from '../../core/render/move-orders.js';
 import { projectName } from '../../core/render/compose.js';
 import { APP_LABEL, HASH_LABEL, OWNER_LABEL, UNIT_LABEL, type DesiredUnit } from '../../core/render/desired.js';
 import { groupBy } from '../../core/util/group.js';
@@ -46,6 +48,8 @@ export interface ComposeDriverOptions {
   blobs?: BlobSource;
   /** The docker CLI (default: docker on PATH). */
   docker?: string;
+  /** The Docker engine to use (DOCKER_HOST, e.g. unix:///run/user/1000/docker.sock); default: the CLI's own. */
+  dockerHost?: string;
   /** Restarts after which a crashing unit is reported failed (Docker keeps retrying). */
   failedAfter?: number;
 }
@@ -82,6 +86,7 @@ export class ComposeDriver implements Driver {
     private readonly compose: string[],
     failedAfter: number,
     private readonly blobs: BlobSource | undefined,
+    private readonly dockerHost: string | undefined,
   ) {
     this.docker = docker;
     this.failedAfter = failedAfter;
@@ -93,7 +98,12 @@ export class ComposeDriver implements Driver {
     mkdirSync(join(options.stateDir, 'projects'), { recursive: true });
     const compose = await findCompose(docker);
     if (!compose) throw new HafenError('HAFEN_DRIVER_NO_COMPOSE', 'neither "docker compose" nor "docker-compose" works on this host; install one, or use the process runtime');
-    return new ComposeDriver(options.stateDir, docker, compose, options.failedAfter ?? 3, options.blobs);
+    return new ComposeDriver(options.stateDir, docker, compose, options.failedAfter ?? 3, options.blobs, options.dockerHost);
+  }
+
+  /** The docker CLI against this driver's engine. */
+  private dockerCli(args: string[], opts: { maxBuffer?: number } = {}): Promise<{ stdout: string; stderr: string }> {
+    return run(this.docker, args, { ...opts, ...(this.dockerHost ? { env: { ...process.env, DOCKER_HOST: this.dockerHost } } : {}) });
   }
 
   private async composeCmd(project: string, args: string[]): Promise<void> {
@@ -112,14 +122,14 @@ export class ComposeDriver implements Driver {
    * (no label of hafen's: found by Compose's project label and this driver's record of the unit).
    */
   private async containers(): Promise<Container[]> {
-    const { stdout } = await run(this.docker, ['ps', '-a', '--filter', 'label=com.docker.compose.project', '--format', `{{.ID}}\t{{.Label "com.docker.compose.project"}}\t{{.Label "${OWNER_LABEL}"}}`]);
+    const { stdout } = await this.dockerCli(['ps', '-a', '--filter', 'label=com.docker.compose.project', '--format', `{{.ID}}\t{{.Label "com.docker.compose.project"}}\t{{.Label "${OWNER_LABEL}"}}`]);
     const ids = stdout
       .split('\n')
       .map((line) => line.split('\t'))
       .filter(([id, project, owned]) => id && (owned === 'true' || (project && this.unitRecord(project)?.workingDir)))
       .map(([id]) => id!);
     if (ids.length === 0) return [];
-    const { stdout: inspected } = await run(this.docker, ['inspect', ...ids], { maxBuffer: 64 * 1024 * 1024 });
+    const { stdout: inspected } = await this.dockerCli(['inspect', ...ids], { maxBuffer: 64 * 1024 * 1024 });
     const list = JSON.parse(inspected) as { Id: string; RestartCount: number; State: { Status: string; ExitCode: number; StartedAt: string }; Config: { Labels: Record<string, string> } }[];
     return list.map((c) => {
       const project = c.Config.Labels['com.docker.compose.project'] ?? '';
@@ -196,7 +206,7 @@ export class ComposeDriver implements Driver {
     } catch {
       // None written: the project uses no variables.
     }
-    return composeEnv(variables);
+    return { ...composeEnv(variables), ...(this.dockerHost ? { DOCKER_HOST: this.dockerHost } : {}) };
   }
 
   /** Whether this driver wrote the project (its file, or a project directory's compose arguments, is in this state directory). */
@@ -216,7 +226,7 @@ export class ComposeDriver implements Driver {
       await this.composeCmd(project, ['down', '--remove-orphans']).catch(async () => {
         // compose could not take it down (a file it no longer accepts): remove the containers by label.
         const ids = running.filter((c) => c.project === project).map((c) => c.id);
-        if (ids.length) await run(this.docker, ['rm', '-f', ...ids]);
+        if (ids.length) await this.dockerCli(['rm', '-f', ...ids]);
       });
       await this.forget(project);
     }
@@ -361,18 +371,29 @@ export class ComposeDriver implements Driver {
   }
 
   /**
-   * The unit's named volumes for a move. A volume made here carries compose's labels, so the
-   * project started on this host later takes it as its own (with the data copied into it).
+   * The unit's data for a move: named volumes, and a project directory's data directories
+   * ("./postgres"). A volume made here carries compose's labels, so the project started on this
+   * host later takes it as its own (with the data copied into it); a data directory is made
+   * where the project's files will be written. Before the unit runs here, `where` says the
+   * project's name and working directory (the move order's).
    */
-  async moveVolumes(unit: Pick<DesiredUnit, 'name'>, volumes: readonly string[], create: boolean): Promise<{ name: string; path: string }[]> {
-    const project = this.projectOf(unit.name);
+  async moveVolumes(unit: Pick<DesiredUnit, 'name'>, volumes: readonly string[], create: boolean, where?: MoveProject): Promise<{ name: string; path: string }[]> {
+    const project = where?.name ?? this.projectOf(unit.name);
     const out: { name: string; path: string }[] = [];
     for (const v of volumes) {
+      if (v.startsWith('./')) {
+        const rel = normalPath(v.slice(2));
+        if (!rel) throw new HafenError('HAFEN_DRIVER_COMPOSE_FAILED', `"${v.slice(0, 200)}" is not a directory inside the project`);
+        const path = join(where ? (where.workingDir ?? join(this.projectDir(project), 'files')) : this.filesDir(project), rel);
+        if (create) mkdirSync(path, { recursive: true });
+        if (existsSync(path)) out.push({ name: v, path });
+        continue;
+      }
       const name = `${project}_${v}`;
-      const inspect = () => run(this.docker, ['volume', 'inspect', '--format', '{{.Mountpoint}}', name]).then((r) => r.stdout.trim());
+      const inspect = () => this.dockerCli(['volume', 'inspect', '--format', '{{.Mountpoint}}', name]).then((r) => r.stdout.trim());
       let path = await inspect().catch(() => '');
       if (!path && create) {
-        await run(this.docker, ['volume', 'create', '--label', `com.docker.compose.project=${project}`, '--label', `com.docker.compose.volume=${v}`, name]);
+        await this.dockerCli(['volume', 'create', '--label', `com.docker.compose.project=${project}`, '--label', `com.docker.compose.volume=${v}`, name]);
         path = await inspect();
       }
       if (path) out.push({ name: v, path });
@@ -393,7 +414,7 @@ export class ComposeDriver implements Driver {
         continue;
       }
       try {
-        const { stdout } = await run(this.docker, ['volume', 'inspect', '--format', '{{.Mountpoint}}', `${this.projectOf(unit.name)}_${v}`]);
+        const { stdout } = await this.dockerCli(['volume', 'inspect', '--format', '{{.Mountpoint}}', `${this.projectOf(unit.name)}_${v}`]);
         if (stdout.trim()) out.push(stdout.trim());
       } catch {
         // Not created (yet): nothing to back up there.

@@ -6,10 +6,12 @@
  * - apply() is idempotent: the same units twice change nothing; a unit whose hash is unchanged
  *   is left running; a changed hash replaces it; units no longer listed are stopped.
  * - A driver never touches what hafen does not own (processes it did not start, containers
- *   without hafen's labels).
+ *   of compose projects it did not write: hafen's labels, or a project adopted in its own
+ *   working directory by the driver's record of it).
  * - A unit that keeps failing is restarted with growing backoff, never in a tight loop, and
  *   reported as failed with its last error.
  */
+import type { MoveProject } from '../../core/render/move-orders.js';
 import type { DesiredUnit } from '../../core/render/desired.js';
 
 export type UnitState = 'starting' | 'running' | 'backoff' | 'failed' | 'stopped';
@@ -44,7 +46,7 @@ export interface Driver {
    * or the unit's one data directory (process: named "data" whatever the app's volumes).
    * Without `create`, only what exists.
    */
-  moveVolumes(unit: Pick<DesiredUnit, 'name'>, volumes: readonly string[], create: boolean): Promise<{ name: string; path: string }[]>;
+  moveVolumes(unit: Pick<DesiredUnit, 'name'>, volumes: readonly string[], create: boolean, project?: MoveProject): Promise<{ name: string; path: string }[]>;
   /**
    * Runs a command for a unit (backup hooks): in a service's container (compose; default the
    * first service) or on the host in the unit's data directory (process). Never throws for a

@@ -7,6 +7,7 @@
  * again, which rsync makes cheap. Keys of moves no longer ordered are removed.
  */
 import { execFile, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -54,7 +55,7 @@ export class MoveCopier {
         continue;
       }
       try {
-        const volumes = await this.opts.driver.moveVolumes({ name: o.unit }, o.volumes, true);
+        const volumes = await this.opts.driver.moveVolumes({ name: o.unit }, o.volumes, true, o.project);
         for (const v of volumes) await this.key(o, v.name);
         if (o.copy && !this.copies.has(`${o.copy.id}/${o.unit}`)) void this.copy(o, o.copy, volumes);
       } catch (err) {
@@ -67,9 +68,19 @@ export class MoveCopier {
     if (o.copy) this.copies.set(`${o.copy.id}/${o.unit}`, { id: o.copy.id, unit: o.unit, state: 'failed', error });
   }
 
+  /**
+   * Where the key of one volume of a move is kept. A data directory's name ("./postgres") holds a
+   * slash, and ssh reads "%" in an identity file's path as its own tokens: such a name is kept
+   * under a digest of it.
+   */
+  private keyFile(o: MoveCopyOrder, volume: string): string {
+    const name = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(volume) ? volume : `dir-${createHash('sha256').update(volume).digest('hex').slice(0, 16)}`;
+    return join(this.dir(o.migration), `${o.unit}.${name}`);
+  }
+
   /** The key of one volume of a move, made on first use. */
   private async key(o: MoveCopyOrder, volume: string): Promise<string> {
-    const file = join(this.dir(o.migration), `${o.unit}.${volume}`);
+    const file = this.keyFile(o, volume);
     if (!existsSync(file)) {
       mkdirSync(this.dir(o.migration), { recursive: true, mode: 0o700 });
       await execFileP('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', `hafen-move:${o.migration}:${o.unit}:${volume}`, '-f', file]);
@@ -92,7 +103,7 @@ export class MoveCopier {
       let bytes = 0;
       const diffs: string[] = [];
       for (const v of volumes) {
-        const p = { keyFile: join(this.dir(o.migration), `${o.unit}.${v.name}`), knownHosts: join(this.dir(o.migration), 'known_hosts'), source: o.source, ...(o.bindAddress ? { bindAddress: o.bindAddress } : {}), into: v.path };
+        const p = { keyFile: this.keyFile(o, v.name), knownHosts: join(this.dir(o.migration), 'known_hosts'), source: o.source, ...(o.bindAddress ? { bindAddress: o.bindAddress } : {}), into: v.path };
         bytes += await pull(p, RETRY_MS, track, () => this.stopped);
         if (c.final) diffs.push(...(await differences(p, RETRY_MS, track, () => this.stopped)).map((d) => (volumes.length > 1 ? `${v.name}/${d}` : d)));
       }

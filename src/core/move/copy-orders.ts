@@ -4,7 +4,7 @@
  * the target's per-move keys in. Orders last from the first pre-copy to the final copy; after
  * it the keys go, and the source host's authorized_keys with them.
  */
-import type { MoveAccessGrant, MoveAgentReport, MoveCopyOrder } from '../render/move-orders.js';
+import type { MoveAccessGrant, MoveAgentReport, MoveCopyOrder, MoveProject } from '../render/move-orders.js';
 import { unitName } from '../render/names.js';
 import { copyOrder, type CopyReport } from './cutover.js';
 import type { MoveRecord, RunPhase } from './record.js';
@@ -12,8 +12,10 @@ import type { MoveRecord, RunPhase } from './record.js';
 export interface OrderContext {
   /** Where a host is reached (its agent's address, else its IPAM address). */
   addressOf(host: string): string | undefined;
-  /** The names of an app's volumes. */
+  /** The names of an app's data: its volumes, a project directory's own volumes and data directories ("./postgres"). */
   volumesOf(app: string): string[];
+  /** A compose project directory's name and working directory, for an app that runs one. */
+  projectOf(app: string): MoveProject | undefined;
   ssh: { user: string; port: number };
   /** What a host's agent last reported of its moves. */
   reportOf(host: string): MoveAgentReport | undefined;
@@ -35,7 +37,8 @@ export function moveOrders(records: readonly MoveRecord[], host: string, ctx: Or
       if (t.to === host) {
         const address = ctx.addressOf(t.from);
         const bind = ctx.addressOf(host);
-        if (address) copies.push({ migration: r.id, unit, volumes: ctx.volumesOf(r.move.app), source: { host: t.from, address, port: ctx.ssh.port, user: ctx.ssh.user }, ...(bind ? { bindAddress: bind } : {}), ...(copy ? { copy } : {}) });
+        const project = ctx.projectOf(r.move.app);
+        if (address) copies.push({ migration: r.id, unit, volumes: ctx.volumesOf(r.move.app), ...(project ? { project } : {}), source: { host: t.from, address, port: ctx.ssh.port, user: ctx.ssh.user }, ...(bind ? { bindAddress: bind } : {}), ...(copy ? { copy } : {}) });
       }
       if (t.from === host) {
         const from = ctx.addressOf(t.to);

@@ -115,12 +115,16 @@ test('copy orders: the target pulls every moving unit, the source lets the repor
   const ctx = {
     addressOf: (h: string) => ({ 'hel-1': '10.0.4.1', 'nue-1': '10.0.0.1' })[h],
     volumesOf: () => ['data'],
+    projectOf: () => undefined,
     ssh: { user: 'root', port: 22 },
     reportOf: (h: string) => (h === 'nue-1' ? { keys: [{ migration: 'mig_1', unit: 'ledger-r1', volume: 'data', key: 'ssh-ed25519 AAAA x' }, { migration: 'mig_9', unit: 'ledger-r1', volume: 'data', key: 'ssh-ed25519 BBBB' }], copies: [{ id: 'mig_1/copy-1', unit: 'ledger-r1', state: 'done' as const, bytes: 5, seconds: 1 }] } : undefined),
   };
   assert.deepEqual(moveOrders([r], 'nue-1', ctx).copies, [{ migration: 'mig_1', unit: 'ledger-r1', volumes: ['data'], source: { host: 'hel-1', address: '10.0.4.1', port: 22, user: 'root' }, bindAddress: '10.0.0.1', copy: { id: 'mig_1/copy-1', final: false } }]);
   assert.deepEqual(moveOrders([r], 'hel-1', ctx).access, [{ migration: 'mig_1', unit: 'ledger-r1', volume: 'data', key: 'ssh-ed25519 AAAA x', from: '10.0.0.1' }], "another move's key is not let in");
   assert.deepEqual(moveOrders([r], 'vie-1', ctx), { copies: [], access: [] });
+  // A compose project directory: its data by the names it has on the hosts, and where the target finds them before it runs there.
+  const project = { ...ctx, volumesOf: () => ['db_data', './postgres'], projectOf: () => ({ name: 'ledger', workingDir: '/srv/ledger' }) };
+  assert.deepEqual(moveOrders([r], 'nue-1', project).copies.map((c) => [c.volumes, c.project]), [[['db_data', './postgres'], { name: 'ledger', workingDir: '/srv/ledger' }]]);
   assert.deepEqual(copyView(r, ctx.reportOf), { id: 'mig_1/copy-1', state: 'done', bytes: 5, seconds: 1 });
   r = advanceCutover(r, view({ copy: copyView(r, ctx.reportOf) }), at(5), O)!.record;
   r = advanceCutover(r, view(), at(11), O)!.record;
@@ -144,7 +148,7 @@ test('the customer may still decline while the data is only copied; once the app
   const no = answer(r, { decision: 'decline', by: 'Jens', at: at(3).toISOString(), via: 'link' });
   assert.ok(!('error' in no));
   assert.equal(no.record.state, 'declined');
-  assert.deepEqual(moveOrders([no.record], 'nue-1', { addressOf: () => '10.0.0.1', volumesOf: () => [], ssh: { user: 'root', port: 22 }, reportOf: () => undefined }).copies, [], 'the copy stops');
+  assert.deepEqual(moveOrders([no.record], 'nue-1', { addressOf: () => '10.0.0.1', volumesOf: () => [], projectOf: () => undefined, ssh: { user: 'root', port: 22 }, reportOf: () => undefined }).copies, [], 'the copy stops');
   const stopping = { ...r, run: { ...r.run!, phase: 'stopping' as const } };
   assert.match((answer(stopping, { decision: 'decline', by: 'Jens', at: at(3).toISOString(), via: 'link' }) as { error: string }).error, /has started; ask the team to stop it/);
 });

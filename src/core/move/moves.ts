@@ -7,7 +7,7 @@
  * pre-copy and a cutover in one of its customer's maintenance windows. A live move needs no
  * window and no copy of volumes (the app keeps its own data in step, or has none).
  */
-import type { App, Fleet } from '../fleet/model.js';
+import { dataOf, type App, type Fleet } from '../fleet/model.js';
 import { siteAllowed } from '../fleet/eligibility.js';
 import type { Placement } from '../placement/types.js';
 import { naturalCompare } from '../util/natural-sort.js';
@@ -108,12 +108,6 @@ export function resolveMoves(fleet: Fleet, placements: readonly Placement[], req
       problem(`${app.id}: --from and --to are both ${to.id}`);
       continue;
     }
-    // A project directory's own volumes and data directories are named after the project on the
-    // hosts; the copy machinery moves the app's declared volumes only, so it would leave them behind.
-    if (app.project && app.migration !== 'live' && (app.project.volumes.length > 0 || app.project.dataDirs.length > 0)) {
-      problem(`${app.id} runs a compose project directory whose data (${[...app.project.volumes, ...app.project.dataDirs.map((d) => `./${d}`)].join(', ')}) hafen cannot move between sites yet`);
-      continue;
-    }
     const leaving = mine.filter((p) => p.site === from).sort((a, b) => a.replica - b.replica);
     if (leaving.length === 0) {
       problem(`${app.id} has no replica at ${from} (it runs at ${[...new Set(mine.map((p) => p.site))].sort(naturalCompare).join(', ') || 'no site'})`);
@@ -148,6 +142,10 @@ function resolveOne(app: App, id: string, from: string, to: string, leaving: rea
   } else if (bytes > 0) {
     warnings.push(`neither ${from} nor ${to} has an uplink in the fleet: the copy of ${app.id}'s data cannot be estimated (set the sites' uplink)`);
   }
+  // A project directory's own volumes and data directories are copied too, sized or not.
+  const declared = new Set(app.volumes.map((v) => v.name));
+  const unsized = dataOf(app).filter((d) => !declared.has(d));
+  if (unsized.length > 0) warnings.push(`${app.id}'s ${unsized.join(', ')} ${unsized.length === 1 ? 'is' : 'are'} copied but not in the estimate: no size in the fleet (a named volume gets one under the app's volumes:)`);
   // The window must hold the cutover and, should the verification fail, the way back.
   return { ...base, strategy: 'cutover', ...(estimate ? { estimate } : {}), downtimeSeconds: downtime, switchSeconds: downtime + CUTOVER_OVERHEAD_SECONDS, consent: 'required', warnings };
 }

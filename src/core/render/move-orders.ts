@@ -6,12 +6,23 @@
  */
 
 /** On a cutover's target host: one move's data to pull, and the copy to make now (if any). */
+/** Where a compose project directory keeps its data on a host: volumes named after it, data directories below its files. */
+export interface MoveProject {
+  name: string;
+  workingDir?: string;
+}
+
 export interface MoveCopyOrder {
   migration: string;
   /** The unit whose data moves (`<app>-r<replica>`): it must not run on this host yet. */
   unit: string;
-  /** The app's volumes (compose); the process driver has one data directory whatever they are. */
+  /**
+   * The app's data (compose): its named volumes, and a project directory's data directories
+   * ("./postgres"); the process driver has one data directory whatever they are.
+   */
   volumes: string[];
+  /** A compose project directory's name and working directory: where its data lies on this host before it runs here. */
+  project?: MoveProject;
   /** The source host's sshd. */
   source: { host: string; address: string; port: number; user: string };
   /** This host's address, to connect from (the source lets the keys in from it only). */
