@@ -1,7 +1,8 @@
 /**
  * Compose project directories as the controller keeps them: received with a plan or apply
  * (every file's content, base64), hashed here (a client's digests are not trusted), stored
- * content-addressed with the revision that ships them (store blobs), and named in the revision
+ * content-addressed with the revision that ships them (store blobs, sealed with the secret key
+ * like secret values: a project's `.env` and `secrets:` files hold passwords), and named in the revision
  * by their manifests (path, mode, size, sha256), from which a revision is loaded again.
  */
 import { createHash } from 'node:crypto';
@@ -71,11 +72,17 @@ export function receiveProjects(input: ProjectsInput | undefined): Map<string, K
   return out;
 }
 
-/** The new blobs an apply stores: every file of every project (the store keeps each digest once). */
-export function blobsOf(projects: Projects): Blob[] {
+/** How project files are kept at rest: sealed with the controller's secret key (controller/secrets.ts). */
+export interface BlobCipher {
+  sealBlob(digest: string, base64: string): string;
+  unsealBlob(digest: string, stored: string): string;
+}
+
+/** The new blobs an apply stores: every file of every project, sealed (the store keeps each digest once). */
+export function blobsOf(projects: Projects, cipher: BlobCipher): Blob[] {
   const out = new Map<string, string>();
   for (const p of projects.values()) for (const [digest, content] of p.blobs) out.set(digest, content);
-  return [...out].map(([digest, content]) => ({ digest, content }));
+  return [...out].map(([digest, content]) => ({ digest, content: cipher.sealBlob(digest, content) }));
 }
 
 /** What a revision stores as its fleet: the files as they were (and the projects' manifests, when there are any). */
@@ -85,7 +92,7 @@ export function storedFleet(sources: FleetSource[], projects: Projects): unknown
 }
 
 /** A stored revision's fleet files, and its projects loaded from the store's blobs. */
-export async function loadStoredFleet(fleet: unknown, store: Pick<Store, 'blobs'>): Promise<{ sources: FleetSource[]; projects: Map<string, KeptProject> }> {
+export async function loadStoredFleet(fleet: unknown, store: Pick<Store, 'blobs'>, cipher: BlobCipher): Promise<{ sources: FleetSource[]; projects: Map<string, KeptProject> }> {
   if (Array.isArray(fleet)) return { sources: fleet as FleetSource[], projects: new Map() };
   const { sources, projects: manifests } = fleet as { sources: FleetSource[]; projects: Record<string, ProjectFile[]> };
   const all = await store.blobs(Object.values(manifests).flatMap((files) => files.map((f) => f.digest)));
@@ -93,7 +100,7 @@ export async function loadStoredFleet(fleet: unknown, store: Pick<Store, 'blobs'
   for (const [key, files] of Object.entries(manifests)) {
     const missing = files.find((f) => !all.has(f.digest));
     if (missing) throw new HafenError('HAFEN_STORE_CORRUPT', `compose project ${key}: the content of ${missing.path} (sha256 ${missing.digest}) is not in the store`);
-    projects.set(key, kept(files, new Map(files.map((f) => [f.digest, all.get(f.digest)!]))));
+    projects.set(key, kept(files, new Map(files.map((f) => [f.digest, cipher.unsealBlob(f.digest, all.get(f.digest)!)]))));
   }
   return { sources, projects };
 }

@@ -68,7 +68,7 @@ export class RevisionKeeper {
     if (!head) return undefined;
     if (this.snapshot?.revision === head.number) return this.snapshot;
     const rev = (await this.deps.store.getRevision(head.number))!;
-    const { sources, projects } = await loadStoredFleet(rev.fleet, this.deps.store);
+    const { sources, projects } = await loadStoredFleet(rev.fleet, this.deps.store, this.deps.secrets);
     const res = validateFleet(sources, { parseCache: this.parsed, projects, ...storedRecord(rev.allocations) });
     if (!res.fleet) throw new HafenError('HAFEN_STORE_CORRUPT', `revision ${rev.number} no longer validates (${res.problems[0]?.message ?? 'unknown problem'})`);
     return this.remember(rev.number, res.fleet, { sources, projects }, rev.placements, await this.deps.secrets.versions(), res.ipam);
@@ -78,7 +78,7 @@ export class RevisionKeeper {
   async renderRevision(number: number): Promise<Map<string, HostDesiredState>> {
     const rev = await this.deps.store.getRevision(number);
     if (!rev) throw new HafenError('HAFEN_STORE_CORRUPT', `hosts are held at revision ${number}, which is not in the store`);
-    const { sources, projects } = await loadStoredFleet(rev.fleet, this.deps.store);
+    const { sources, projects } = await loadStoredFleet(rev.fleet, this.deps.store, this.deps.secrets);
     const res = validateFleet(sources, { projects, ...storedRecord(rev.allocations) });
     if (!res.fleet) throw new HafenError('HAFEN_STORE_CORRUPT', `revision ${number} no longer validates (${res.problems[0]?.message ?? 'unknown problem'})`);
     return render(res.fleet, rev.placements, number, await this.deps.secrets.versions(), res.ipam);
@@ -155,7 +155,7 @@ export class RevisionKeeper {
       ...(prepared.ipam ? { allocations: prepared.ipam.record } : {}),
       holds: staged ? staged.holds : [],
       ...(staged && staged.rollout ? { rollout: staged.rollout } : {}),
-      blobs: blobsOf(projects),
+      blobs: blobsOf(projects, this.deps.secrets),
     });
     this.deps.holds.changed();
     // The plan rendered revision parent+1, which this is; reuse it unless a secret changed meanwhile.
@@ -190,7 +190,7 @@ export class RevisionKeeper {
     const old = await this.deps.store.getRevision(to);
     if (!old) throw new HafenError('HAFEN_REVISION_NOT_FOUND', `there is no revision ${to}`);
     const head = await this.deps.store.head();
-    const { sources, projects } = await loadStoredFleet(old.fleet, this.deps.store);
+    const { sources, projects } = await loadStoredFleet(old.fleet, this.deps.store, this.deps.secrets);
     return this.apply({ sources, projects, parent: head?.number ?? null, author, message: `rollback to revision ${to}` });
   }
 

@@ -66,6 +66,19 @@ export class Secrets {
     return createHmac('sha256', this.key.key).update(label).digest('base64url');
   }
 
+  /**
+   * A compose project's file as the store keeps it: sealed like a secret value (a project's
+   * `.env` and `secrets:` files hold passwords), bound to its digest.
+   */
+  sealBlob(digest: string, base64: string): string {
+    return seal(this.key.key, base64, `blob ${digest}`);
+  }
+
+  /** A stored file's content (base64); one stored before files were sealed is as it was. */
+  unsealBlob(digest: string, stored: string): string {
+    return stored.startsWith('v1.') ? unseal(this.key.key, stored, `blob ${digest}`) : stored;
+  }
+
   /** Refuses a key that did not seal the stored secrets (a wrong key would make every read fail later). */
   async checkKey(): Promise<void> {
     const other = (await this.store.listSecrets()).filter((s) => s.keyId !== this.key.id);

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -89,6 +90,37 @@ test('a compose project directory goes with the plan: without it the plan says w
   const climbing = await plan({ sources: [{ name: 'f.yaml', text }], projects: { db: { files: [{ path: '../etc/passwd', mode: 0o644, content: compose }] } } });
   assert.equal(climbing.statusCode, 400);
   assert.match(climbing.json().error.message, /projects\["db"\]: file path "..\/etc\/passwd" is not a plain relative path/);
+  await app.close();
+});
+
+test('a compose project\'s files are sealed at rest like secrets, and handed in the clear only to the agent of a host that runs it', async () => {
+  const { app, store } = await setup();
+  const text = readFileSync(join(FIXTURES, 'valid', 'compose-small.yaml'), 'utf8').replace('services:\n          db: { image: postgres:16 }', 'file: db/compose.yaml');
+  const compose = 'services:\n  db:\n    image: postgres:16\n    environment: { POSTGRES_PASSWORD: "${DB_PASSWORD}" }\n';
+  const env = 'DB_PASSWORD=a-password-at-rest\n';
+  const files = [{ path: 'compose.yaml', mode: 0o644, content: Buffer.from(compose).toString('base64') }, { path: '.env', mode: 0o600, content: Buffer.from(env).toString('base64') }];
+  const admin = { authorization: 'Bearer admin-token-1234' };
+  const applied = await app.inject({ method: 'POST', url: '/v1/apply', headers: admin, payload: { sources: [{ name: 'f.yaml', text }], projects: { db: { files } }, parent: null } });
+  assert.equal(applied.statusCode, 200, applied.body);
+  const digest = createHash('sha256').update(env).digest('hex');
+  const stored = (await store.blobs([digest])).get(digest)!;
+  assert.match(stored, /^v1\./, 'sealed');
+  assert.ok(!stored.includes(Buffer.from(env).toString('base64')) && !Buffer.from(stored, 'base64').toString('latin1').includes('a-password-at-rest'));
+  // The agent of the host that runs huber-db gets it as it was; another host's agent does not.
+  const runs = (await store.getRevision((await store.head())!.number))!.placements.find((p) => p.app === 'huber-db')!.host;
+  const other = runs === 'nue-app-01' ? 'nue-app-02' : 'nue-app-01';
+  const credential = async (host: string) => {
+    const join = await app.inject({ method: 'POST', url: `/v1/hosts/${host}/join-token`, headers: admin });
+    return (await app.inject({ method: 'POST', url: '/v1/agent/join', payload: { token: join.json().token } })).json().credential as string;
+  };
+  const blob = async (host: string) => app.inject({ method: 'GET', url: `/v1/agent/blobs/${digest}`, headers: { authorization: `Bearer ${await credential(host)}` } });
+  const mine = await blob(runs);
+  assert.equal(mine.statusCode, 200, mine.body);
+  assert.equal(Buffer.from(mine.json().content, 'base64').toString('utf8'), env);
+  assert.equal((await blob(other)).statusCode, 404);
+  // Loaded again from the store (a restarted controller): the project is whole.
+  const replanned = await app.inject({ method: 'POST', url: '/v1/plan', headers: admin, payload: { sources: [{ name: 'f.yaml', text }], projects: { db: { files } } } });
+  assert.equal(replanned.statusCode, 200, replanned.body);
   await app.close();
 });
 

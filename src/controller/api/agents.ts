@@ -19,7 +19,7 @@ export interface AgentsApi {
   desiredFor: Pulls['desiredFor'];
   waitForChange: Pulls['waitForChange'];
   recordReport: Pulls['recordReport'];
-  secrets: Pick<Secrets, 'reveal' | 'revealBackups'>;
+  secrets: Pick<Secrets, 'reveal' | 'revealBackups' | 'unsealBlob'>;
   /** Makes the host's agent apply its firewall again (remediation.ts). */
   reapplyFirewall: Remediation['reapplyFirewall'];
 }
@@ -79,7 +79,9 @@ export function agentRoutes(app: FastifyInstance, api: AgentsApi, now: () => Dat
     const digest = req.params.digest;
     const { state } = await api.desiredFor(host);
     const named = /^[0-9a-f]{64}$/.test(digest) && state.units.some((u) => u.compose?.directory?.files.some((f) => f.digest === digest));
-    const content = named ? (await api.store.blobs([digest])).get(digest) : undefined;
+    const stored = named ? (await api.store.blobs([digest])).get(digest) : undefined;
+    // Sealed at rest like secret values; in the clear only to the agent that runs it.
+    const content = stored === undefined ? undefined : api.secrets.unsealBlob(digest, stored);
     if (content === undefined) throw new HafenError('HAFEN_AGENT_BLOB_NOT_FOUND', `no file ${digest.slice(0, 80)} in a compose project of host ${host}'s units`);
     return { digest, content };
   });

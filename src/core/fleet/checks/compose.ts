@@ -58,9 +58,9 @@ export function checkCompose(parts: Parts, out: ProblemList, projects?: Readonly
             `${what} uses ${names}, which the app does not define: add ${r.undefined.length === 1 ? 'it' : 'them'} to the app's env (a value, or {secret: NAME}), give a default ("\${NAME:-default}"), or write "$$" for a dollar sign`,
           );
         }
-        // Files next to a compose file are not shipped to the hosts yet: the entry would point at nothing.
+        // Services written into the fleet have no directory to ship a file from: the entry would point at nothing.
         if ((section === 'secrets' || section === 'configs') && entry !== null && typeof entry === 'object' && 'file' in entry && report()) {
-          out.error('HAFEN_FLEET_UNSUPPORTED', [...base, 'file'], `${what}: files are not shipped to the hosts yet; use "environment:"${section === 'configs' ? ', "content:"' : ''} or "external: true"`);
+          out.error('HAFEN_FLEET_UNSUPPORTED', [...base, 'file'], `${what}: services written into the fleet have no directory to ship a file from; put the project in a directory (workload.compose.project: its files are shipped, sealed at rest), or use "environment:"${section === 'configs' ? ', "content:"' : ''} or "external: true"`);
         }
         // An empty entry ("backend:") is Compose's way of saying "with the defaults".
         if (entry === null) continue;
