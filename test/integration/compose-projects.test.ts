@@ -10,7 +10,9 @@ import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { readProject } from '../../src/cli/compose-projects.js';
+import { readComposeProjects, readProject } from '../../src/cli/compose-projects.js';
+import { validateFleet } from '../../src/core/fleet/validate.js';
+import { COMPOSE_PROJECTS, fixtureFleet, fixtureProjects } from '../helpers/compose-fixtures.js';
 import { HafenClient } from '../../src/client/client.js';
 import { startController } from '../../src/controller/main.js';
 import { isHafenError } from '../../src/lib/errors.js';
@@ -43,6 +45,15 @@ test('five published compose projects validate as they are; a typo, an undefined
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('every public project of the fixtures (the five above and 34 more of awesome-compose) validates as published', async () => {
+  const projects = fixtureProjects();
+  assert.ok(projects.length >= 39, projects.join(', '));
+  const sources = [{ name: join(COMPOSE_PROJECTS, 'all.yaml'), text: fixtureFleet(projects) }];
+  const res = validateFleet(sources, { projects: await readComposeProjects(sources) });
+  assert.deepEqual(res.problems.filter((p) => p.severity === 'error').map((p) => `${p.file}:${p.line}: ${p.message}`), []);
+  assert.equal(res.fleet?.apps.length, projects.length);
 });
 
 test('hafen apply ships the projects; the controller keeps them through a restart and a rollback, and gives a file only to a host that runs it', async () => {

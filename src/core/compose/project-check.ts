@@ -179,8 +179,13 @@ function checkReferences(spec: Entry, base: FleetPath, ctx: Context): void {
       return;
     }
     const rel = normalPath(source);
-    if (rel === undefined || rel === '') {
-      ctx.find('error', 'HAFEN_FLEET_UNSUPPORTED', ctx.at(path), `bind mount of ${source}: ${rel === '' ? 'the whole project directory' : 'a path outside the project directory'} cannot be shipped or kept as data; mount a file or directory inside it`);
+    // Compose takes both; hafen keeps neither as data (a source tree mounted for development, a directory shared with another project).
+    if (rel === '') {
+      ctx.find('warning', 'HAFEN_FLEET_COMPOSE_HOST_PATH', ctx.at(path), `bind mount of ${source}, the project directory itself: the container sees the project's files as shipped, and what it writes there is neither backed up nor moved; keep data in a directory inside it or a named volume`);
+      return;
+    }
+    if (rel === undefined) {
+      ctx.find('warning', 'HAFEN_FLEET_COMPOSE_HOST_PATH', ctx.at(path), `bind mount of ${source}, outside the project directory: hafen neither ships, backs up nor moves it (it is a path of the host, relative to where the project lives there)`);
       return;
     }
     const isData = [...ctx.data].some((d) => rel === d || rel.startsWith(`${d}/`));

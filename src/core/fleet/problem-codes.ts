@@ -41,7 +41,7 @@ export const PROBLEM_CODES = {
   HAFEN_FLEET_COMPOSE_PROJECT: 'A compose project directory hafen cannot take: missing, not sent with the fleet, without a compose file, or larger than what is shipped with a revision.',
   HAFEN_FLEET_COMPOSE_FILE_MISSING: 'A file a compose project names (an env_file, a secret\'s or config\'s file, a build context) is not in its directory.',
   HAFEN_FLEET_PORT_NOT_PUBLISHED: 'A compose app\'s `port` (where the proxies send its traffic) is not published by any of its services.',
-  HAFEN_FLEET_COMPOSE_HOST_PATH: 'A compose service bind-mounts a path of the host: hafen neither ships, backs up nor moves it.',
+  HAFEN_FLEET_COMPOSE_HOST_PATH: 'A compose service bind-mounts a path of the host, the project directory itself or a path outside it: hafen neither ships (beyond the project\'s files), backs up nor moves what is there.',
   HAFEN_FLEET_UNSUPPORTED: 'The fleet uses something hafen cannot run: a path outside a compose project\'s directory, a secret or config read from a file in an inline project.',
 
   // Addresses (IPAM).
