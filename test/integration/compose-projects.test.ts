@@ -5,7 +5,7 @@
  * to the agent of a host whose units run its project. How a project directory is read.
  */
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -137,6 +137,21 @@ test('reading a project: version control and declared data stay behind, links in
     writeFileSync(join(project, 'postgres', 'huge.dat'), Buffer.alloc(9 * 1024 * 1024));
     assert.match((await readProject({ key: project, data: [] })).problem ?? '', /^postgres\/huge\.dat is 9\.0 MiB, more than the 8\.0 MiB .*declare directories that hold data in workload\.compose\.data/);
     assert.equal((await readProject({ key: join(dir, 'nope'), data: [] })).problem, 'no such directory');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('hafen import without a Docker engine to ask says so, and writes nothing', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'hafen-import-'));
+  try {
+    const res = await hafenAsync(['import', '--host', 'nue-app-01', '--out', dir, '--docker', join(dir, 'no-docker-here')]);
+    assert.equal(res.status, 1);
+    assert.match(res.stderr, /cannot list containers with .*no-docker-here: .*ENOENT.*\[HAFEN_CLI_DOCKER\]/);
+    assert.deepEqual(readdirSync(dir), []);
+    const usage = await hafenAsync(['import', '--out', dir]);
+    assert.equal(usage.status, 2);
+    assert.match(usage.stderr, /--host/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

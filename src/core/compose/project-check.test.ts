@@ -50,14 +50,16 @@ test('typos, undefined variables and missing files are found at their line in th
   ]);
 });
 
-test('the app\'s env defines variables too; paths outside the project and host paths are said', () => {
+test('the app\'s env defines variables too; paths outside the project, the project itself and host paths are warnings (Compose takes them; hafen keeps nothing there)', () => {
   const compose = 'services:\n  web:\n    image: nginx\n    environment: { A: "${FROM_APP}" }\n    volumes: ["../shared:/s", "/srv/www:/www", ".:/all"]\n';
   const { findings } = checkProject({ key: 'web', tree: tree({ 'compose.yaml': compose }), files: ['compose.yaml'], data: [], defined: new Set(['FROM_APP']) });
   assert.deepEqual(findings.map((f) => [f.severity, f.code, f.pos.line]), [
-    ['error', 'HAFEN_FLEET_UNSUPPORTED', 5],
     ['warning', 'HAFEN_FLEET_COMPOSE_HOST_PATH', 5],
-    ['error', 'HAFEN_FLEET_UNSUPPORTED', 5],
+    ['warning', 'HAFEN_FLEET_COMPOSE_HOST_PATH', 5],
+    ['warning', 'HAFEN_FLEET_COMPOSE_HOST_PATH', 5],
   ]);
+  assert.match(findings[0]!.message, /\.\.\/shared, outside the project directory/);
+  assert.match(findings[2]!.message, /the project directory itself/);
 });
 
 test('a file that is not YAML, or not a mapping, is one problem at its line', () => {
