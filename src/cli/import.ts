@@ -7,9 +7,10 @@
  */
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { adoptCheck, importProject, relativeFiles, type AdoptCheck, type ImportedProject } from '../core/compose/import.js';
 import { importFleetYaml } from '../core/compose/import-yaml.js';
+import { Id } from '../core/fleet/schema/common.js';
 import { formatBytes } from '../core/fleet/units.js';
 import { findCompose } from '../lib/compose-cli.js';
 import { HafenError } from '../lib/errors.js';
@@ -30,6 +31,14 @@ interface ImportOptions {
 
 const PROJECTS_DIR = 'projects';
 
+/** An option that names something of the fleet by id ("nue-app-01"). */
+function fleetId(option: string): (value: string) => string {
+  return (value) => {
+    if (!Id.safeParse(value).success) throw new InvalidArgumentError(`${option} must be an id of the fleet (lower-case letters, digits and dashes, like "nue-app-01"), not "${value}"`);
+    return value;
+  };
+}
+
 interface Found {
   imported: ImportedProject;
   adopt: AdoptCheck;
@@ -41,9 +50,9 @@ export function registerImport(program: Command, io: CliIo, setExit: (code: numb
   program
     .command('import')
     .description('Take over the compose projects running on this host: copy each project\'s files into a fleet directory and write the apps that run them where they run, without restarting a container.')
-    .requiredOption('--host <id>', 'this host\'s id in the fleet: the apps are pinned to it (placement.hosts)')
+    .requiredOption('--host <id>', 'this host\'s id in the fleet: the apps are pinned to it (placement.hosts)', fleetId('--host'))
     .option('--out <dir>', 'fleet directory to write into: import-<host>.yaml and projects/<app>/ (default: print the fleet YAML, copy nothing)')
-    .option('--customer <id>', 'the customer of every project (default: guessed from each project\'s name, and declared in the file for review)')
+    .option('--customer <id>', 'the customer of every project (default: guessed from each project\'s name, and declared in the file for review)', fleetId('--customer'))
     .option('--project <name...>', 'only these compose projects (default: every one on the host)')
     .option('--docker <command>', 'the docker CLI', 'docker')
     .option('--format <format>', 'output format: text or json', parseFormat, 'text' as OutputFormat)

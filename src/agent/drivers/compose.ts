@@ -1,8 +1,9 @@
 /**
  * The compose driver: one compose project per unit, run with `docker compose` (v2) or
  * `docker-compose` (v1), whichever the host has. State is read back from Docker itself
- * (containers with hafen's labels), so a restarted agent needs nothing but Docker to know
- * what runs. A project is this driver's when its compose file (inline projects) or its
+ * (containers with hafen's labels; those of a project adopted in its own working directory by
+ * Compose's project label, which is all they carry), so a restarted agent needs nothing but
+ * Docker and its state directory to know what runs. A project is this driver's when its compose file (inline projects) or its
  * compose arguments (project directories, compose-directory.ts) are in this driver's state
  * directory: several agents on one Docker engine (the compose demo, a test beside it) never
  * report, stop or remove each other's projects. Docker's restart policy (unless-stopped)
@@ -117,9 +118,10 @@ export class ComposeDriver implements Driver {
   }
 
   /**
-   * This driver's containers, and every other agent's on the engine that hafen labelled: those
-   * hafen labelled, and those of the project directories run in their own working directories
-   * (no label of hafen's: found by Compose's project label and this driver's record of the unit).
+   * The containers hafen runs on the engine: those with hafen's labels (any agent's: callers
+   * keep to this driver's projects with `owns`), and those of the projects this driver runs in
+   * their own working directories, which carry no label of hafen's (found by Compose's project
+   * label and this driver's record of the unit).
    */
   private async containers(): Promise<Container[]> {
     const { stdout } = await this.dockerCli(['ps', '-a', '--filter', 'label=com.docker.compose.project', '--format', `{{.ID}}\t{{.Label "com.docker.compose.project"}}\t{{.Label "${OWNER_LABEL}"}}`]);
@@ -135,16 +137,16 @@ export class ComposeDriver implements Driver {
       const project = c.Config.Labels['com.docker.compose.project'] ?? '';
       const record = c.Config.Labels[UNIT_LABEL] ? undefined : this.unitRecord(project);
       return {
-      id: c.Id,
-      project,
-      service: c.Config.Labels['com.docker.compose.service'] ?? '',
-      unit: c.Config.Labels[UNIT_LABEL] ?? record?.unit ?? '',
-      app: c.Config.Labels[APP_LABEL] ?? record?.app ?? '',
-      hash: c.Config.Labels[HASH_LABEL] ?? '',
-      state: c.State.Status,
-      exitCode: c.State.ExitCode,
-      restarts: c.RestartCount,
-      startedAt: c.State.StartedAt,
+        id: c.Id,
+        project,
+        service: c.Config.Labels['com.docker.compose.service'] ?? '',
+        unit: c.Config.Labels[UNIT_LABEL] ?? record?.unit ?? '',
+        app: c.Config.Labels[APP_LABEL] ?? record?.app ?? '',
+        hash: c.Config.Labels[HASH_LABEL] ?? '',
+        state: c.State.Status,
+        exitCode: c.State.ExitCode,
+        restarts: c.RestartCount,
+        startedAt: c.State.StartedAt,
       };
     });
   }
@@ -159,8 +161,13 @@ export class ComposeDriver implements Driver {
   }
 
   /** Where a project directory's files are on this host: its own working directory, or below the state directory. */
-  private filesDir(project: string, workingDir = this.unitRecord(project)?.workingDir): string {
-    return workingDir ?? join(this.projectDir(project), 'files');
+  private filesDir(project: string): string {
+    return this.unitRecord(project)?.workingDir ?? this.shippedDir(project);
+  }
+
+  /** Where a project directory without a working directory of its own is written. */
+  private shippedDir(project: string): string {
+    return join(this.projectDir(project), 'files');
   }
 
   private projectDir(project: string): string {
@@ -281,7 +288,7 @@ export class ComposeDriver implements Driver {
     const dir = u.compose!.directory!;
     if (!this.blobs) throw new HafenError('HAFEN_DRIVER_COMPOSE_FAILED', `unit ${u.name} runs a compose project directory, and this driver was opened without a source of its files`);
     const root = this.projectDir(project);
-    const files = dir.workingDir ?? join(root, 'files');
+    const files = dir.workingDir ?? this.shippedDir(project);
     const record: UnitRecord = { unit: u.name, app: u.app, ...(dir.workingDir ? { workingDir: dir.workingDir } : {}) };
     await writeFileAtomic(join(root, UNIT_FILE), JSON.stringify(record), 0o600);
     await writeProjectDirectory(root, files, dir, this.blobs);
@@ -384,7 +391,7 @@ export class ComposeDriver implements Driver {
       if (v.startsWith('./')) {
         const rel = normalPath(v.slice(2));
         if (!rel) throw new HafenError('HAFEN_DRIVER_COMPOSE_FAILED', `"${v.slice(0, 200)}" is not a directory inside the project`);
-        const path = join(where ? (where.workingDir ?? join(this.projectDir(project), 'files')) : this.filesDir(project), rel);
+        const path = join(where ? (where.workingDir ?? this.shippedDir(project)) : this.filesDir(project), rel);
         if (create) mkdirSync(path, { recursive: true });
         if (existsSync(path)) out.push({ name: v, path });
         continue;

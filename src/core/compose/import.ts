@@ -4,6 +4,7 @@
  * that adopts each one where it runs, and what an operator must review before applying it.
  * Reading Docker and copying files is the CLI's (cli/import-docker.ts).
  */
+import { Id } from '../fleet/schema/common.js';
 import { normalPath } from './project.js';
 
 /** One container of a running project, as `docker inspect` describes it. */
@@ -60,12 +61,10 @@ export interface ImportedProject {
   skip?: string;
 }
 
-const ID = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
-
 /** A fleet id from a Compose project name ("huber_gitea" → "huber-gitea"). */
 export function idOf(name: string): string {
   const id = name.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 63).replace(/-+$/, '');
-  return ID.test(id) ? id : 'imported';
+  return Id.safeParse(id).success ? id : 'imported';
 }
 
 /** The customer guessed from a project's name: what comes before its first "-" or "_" ("huber-gitea" → "huber"), else the name. */
