@@ -60,6 +60,8 @@ export function importFleetYaml(projects: readonly ImportedProject[], opts: Impo
       const bytes = opts.sizes.get(`${p.project.workingDir}/${d}`);
       comment(doc, at('workload', 'compose', 'data', j), `${bytes === undefined ? 'size not measured' : `${sizeText(bytes)} when imported`}; stays on the host, backed up with the app`);
     });
+    const shared = p.review.find((r) => r.startsWith('it mounts volumes'));
+    if (shared) comment(doc, at('workload', 'compose', 'project'), `review: ${shared}`);
     const recreate = p.review.find((r) => r.startsWith('taking it over') || r.startsWith('whether taking'));
     if (recreate) comment(doc, at('workload', 'compose', 'workingDir'), `review: ${recreate}`);
   });

@@ -60,7 +60,7 @@ test('compose files are taken relative to the working directory; one outside it 
 
 test('data are the writable bind-mounted directories inside the project; read-only ones, files and host paths are not', () => {
   assert.deepEqual(dataDirsOf(project(), isDirectory), ['postgres']);
-  assert.deepEqual(volumesOf(project()), ['git_data', 'shared_cache']);
+  assert.deepEqual(volumesOf(project()), { own: ['git_data'], other: ['shared_cache'] });
 });
 
 test('adoption: Compose\'s hash per service against the containers\'', () => {
@@ -76,6 +76,7 @@ test('an imported project: its facts, what to review, and the fleet YAML that ad
   assert.equal(imported.customer, 'huber');
   assert.equal(imported.port, 222, 'the lowest published TCP port');
   assert.ok(imported.review.some((r) => /recreates db/.test(r)));
+  assert.ok(imported.review.some((r) => /not its own \(shared_cache\)/.test(r)));
   assert.equal(importProject(project({ managed: true }), { isDirectory, adopt: { kind: 'kept' } }).skip, 'hafen runs it already');
   assert.match(importProject(project({ configFiles: ['/etc/x.yml'] }), { isDirectory, adopt: { kind: 'kept' } }).skip!, /outside/);
 
@@ -88,12 +89,13 @@ test('an imported project: its facts, what to review, and the fleet YAML that ad
     placement: { hosts: ['nue-app-01'] },
     resources: { cpu: 0.5, memory: '512MiB' },
     port: 222,
-    volumes: [{ name: 'git_data', size: '4GiB' }, { name: 'shared_cache', size: '1MiB' }],
+    volumes: [{ name: 'git_data', size: '4GiB' }],
     workload: { compose: { project: 'projects/huber-gitea', name: 'huber_gitea', workingDir: '/srv/compose/gitea', files: ['docker-compose.yml', 'docker-compose.prod.yml'], data: ['./postgres'] } },
   });
   assert.match(text, /customer: huber # review: guessed/);
   assert.match(text, /workingDir: \/srv\/compose\/gitea # review: taking it over recreates db/);
   assert.match(text, /- \.\/postgres # 5MiB when imported/);
+  assert.match(text, /project: projects\/huber-gitea # review: it mounts volumes that are not its own \(shared_cache\)/);
   assert.equal(sizeText(0), '1MiB');
   assert.equal(sizeText(1024 ** 3), '1GiB');
 });

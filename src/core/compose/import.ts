@@ -106,11 +106,21 @@ export function dataDirsOf(project: RunningProject, isDirectory: (path: string) 
   return sorted.filter((d) => !sorted.some((o) => o !== d && d.startsWith(`${o}/`)));
 }
 
-/** The project's named volumes, as its files name them (Compose prefixes them with the project's name). */
-export function volumesOf(project: RunningProject): string[] {
-  const names = new Set<string>();
-  for (const c of project.containers) for (const m of c.mounts) if (m.type === 'volume' && m.name) names.add(m.name.startsWith(`${project.name}_`) ? m.name.slice(project.name.length + 1) : m.name);
-  return [...names].sort();
+/**
+ * The project's own named volumes, as its files name them (Compose prefixes them with the
+ * project's name), and the other volumes it mounts (external ones, another project's).
+ */
+export function volumesOf(project: RunningProject): { own: string[]; other: string[] } {
+  const own = new Set<string>();
+  const other = new Set<string>();
+  for (const c of project.containers) {
+    for (const m of c.mounts) {
+      if (m.type !== 'volume' || !m.name) continue;
+      if (m.name.startsWith(`${project.name}_`)) own.add(m.name.slice(project.name.length + 1));
+      else other.add(m.name);
+    }
+  }
+  return { own: [...own].sort(), other: [...other].sort() };
 }
 
 /**
@@ -134,7 +144,7 @@ export function importProject(project: RunningProject, opts: { customer?: string
     customer: opts.customer ?? guessCustomer(project.name),
     files: typeof files === 'string' ? [] : files,
     dataDirs: dataDirsOf(project, opts.isDirectory),
-    volumes: volumesOf(project),
+    volumes: volumesOf(project).own,
     ports,
     memoryBytes: project.containers.reduce((n, c) => n + (c.memoryBytes ?? 0), 0),
     review: [],
@@ -147,6 +157,8 @@ export function importProject(project: RunningProject, opts: { customer?: string
   if (out.app !== project.name) out.review.push(`app id "${out.app}" made from the project's name "${project.name}"`);
   if (out.port !== undefined) out.review.push(`port ${out.port}: the first port it publishes, where the proxies would send its traffic; add its domains`);
   out.review.push('resources: estimated from the memory in use when imported');
+  const other = volumesOf(project).other;
+  if (other.length > 0) out.review.push(`it mounts volumes that are not its own (${other.join(', ')}): they are neither backed up nor moved with it`);
   if (opts.adopt.kind === 'recreated') out.review.push(`taking it over recreates ${opts.adopt.services.join(', ')}: Compose sees another configuration than the one they run with (a variable its shell had and its .env lacks?)`);
   if (opts.adopt.kind === 'unknown') out.review.push(`whether taking it over keeps its containers is unknown: ${opts.adopt.reason}`);
   return out;
