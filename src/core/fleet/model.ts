@@ -68,7 +68,7 @@ export interface ResolvedMonitoring {
 
 export interface App extends Omit<AppSpec, 'redundancy' | 'migration' | 'backup' | 'volumes' | 'monitoring'> {
   monitoring: ResolvedMonitoring;
-  redundancy: { replicas: number; spreadOver: SpreadLevel; mode: 'active-active' | 'standby' };
+  redundancy: { replicas: number; spreadOver: SpreadLevel; mode: 'active-active' | 'standby'; sharedState?: string };
   migration: MoveMode;
   /** The backup policy after defaults; undefined when backups are off or have no target. */
   backup?: ResolvedBackup;
@@ -189,6 +189,21 @@ function composeClaims(app: AppSpec, project: AppProject | undefined): string[] 
   return [...publishedPorts(services).ports, ...names];
 }
 
+/** Whether an app keeps data of its own: volumes, or a compose project's named volumes and data directories. */
+export function keepsData(app: Pick<AppSpec, 'volumes'>, project: AppProject | undefined): boolean {
+  return app.volumes.length > 0 || (project !== undefined && (project.volumes.length > 0 || project.dataDirs.length > 0));
+}
+
+/**
+ * The migration mode an app takes from its customer's or the fleet's defaults. A live move runs
+ * the old and the new replica side by side: for an app that keeps data of its own (and no
+ * shared state), two writers — such an app moves in a window instead (validation says so).
+ */
+function inheritedMigration(app: AppSpec, customer: CustomerSpec | undefined, fleetDefaults: DefaultsSpec | undefined, project: AppProject | undefined): App['migration'] {
+  const inherited = customer?.defaults?.migration ?? fleetDefaults?.migration ?? 'window';
+  return inherited === 'live' && keepsData(app, project) && app.redundancy.sharedState === undefined ? 'window' : inherited;
+}
+
 /** Resolves the defaults of one app. */
 export function resolveApp(app: AppSpec, customer: CustomerSpec | undefined, fleetDefaults: DefaultsSpec | undefined, project?: AppProject): App {
   const kind = workloadKind(app);
@@ -199,8 +214,9 @@ export function resolveApp(app: AppSpec, customer: CustomerSpec | undefined, fle
       replicas: redundancy.replicas,
       spreadOver: redundancy.spreadOver ?? (app.criticality === 'critical' ? 'site' : 'host'),
       mode: redundancy.mode,
+      ...(redundancy.sharedState !== undefined ? { sharedState: redundancy.sharedState } : {}),
     },
-    migration: migration ?? customer?.defaults?.migration ?? fleetDefaults?.migration ?? 'window',
+    migration: migration ?? inheritedMigration(app, customer, fleetDefaults, project),
     monitoring: resolveMonitoring(app, customer, fleetDefaults),
     volumes: volumes.map((v) => {
       const out: VolumeModel = { name: v.name, size: v.size, changePerDay: changeBytes(v.size, v.changePerDay) };

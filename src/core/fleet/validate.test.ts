@@ -30,7 +30,7 @@ apps:
   - id: acme-web
     customer: acme
     criticality: critical
-    redundancy: { replicas: 2 }
+    redundancy: { replicas: 2, sharedState: "the customer's PostgreSQL cluster db.acme.example" }
     workload: { compose: { services: { web: { image: nginx, ports: ["8080:80"] }, db: { image: postgres } } } }
     domains: [www.acme.example]
     port: 8080

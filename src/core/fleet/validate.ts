@@ -15,6 +15,7 @@ import { checkApps } from './checks/apps.js';
 import { checkCompose } from './checks/compose.js';
 import { indexById, type Parts } from './checks/parts.js';
 import { checkPrefixes } from './checks/prefixes.js';
+import { checkOneWriter } from './checks/state.js';
 import { checkDuplicateIds, checkReferences } from './checks/references.js';
 import { checkSites, checkTemplate } from './checks/topology.js';
 import { checkWindows } from './checks/windows.js';
@@ -74,6 +75,7 @@ function validateLoaded(loaded: LoadedSources, options: ValidateOptions): Valida
   checkWindows(parts, out);
   checkApps(parts, out);
   const projects = checkCompose(parts, out, options.projects);
+  checkOneWriter(parts, out, projects);
   const prefixes = checkPrefixes(parts, out);
 
   let ipam: IpamResult | undefined;

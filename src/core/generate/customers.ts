@@ -97,7 +97,10 @@ function appFor(rng: Rng, c: CustomerDraft, stack: Stack, id: string, first: boo
     app.backup = { to: rng.pick(allowedSites) };
   }
   if (c.residency) app.placement = { countries: c.residency };
-  if (replicas > 1 && !(critical && app.redundancy?.mode === 'standby')) app.migration = 'live';
+  // One writer per app's data: replicas of an app with data are standbys, and it moves in a
+  // window (a live move would run two writers side by side).
+  if (dataGiB > 0 && replicas > 1) app.redundancy = { ...app.redundancy, mode: 'standby' };
+  if (replicas > 1 && dataGiB === 0) app.migration = 'live';
   return app;
 }
 

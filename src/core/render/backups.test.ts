@@ -20,7 +20,7 @@ customers: [{ id: huber }]
 apps:
   - id: shop
     customer: huber
-    redundancy: { replicas: 2, spreadOver: site }
+    redundancy: { replicas: 2, spreadOver: site, sharedState: "files on the customer's NFS, db in its PostgreSQL" }
     workload: { process: { command: [node, app.mjs] } }
     resources: { cpu: 0.5, memory: 512MiB }
     volumes: [{ name: db, size: 1GiB }, { name: files, size: 1GiB }]
@@ -132,4 +132,16 @@ test('pruneEvery: hours or days, a week by default; anything else is named', () 
   assert.equal(jobs.get('nue-app-01')?.[0]?.pruneEveryMs, 36 * 3_600_000);
   const bad = withPrune('2w');
   assert.match(bad.problems.map((p) => `${p.path}: ${p.message}`).join('\n'), /apps\[0\]\.backup\.pruneEvery: "2w" must be hours or days, like "24h" or "7d"/);
+});
+
+test('a standby app is backed up from its active replica, wherever that runs: its standbys take no writes', () => {
+  const res = validateFleet([{ name: 'fleet.yaml', text: FLEET.replace('sharedState: "files on the customer\'s NFS, db in its PostgreSQL"', 'mode: standby') }]);
+  assert.ok(res.fleet, JSON.stringify(res.problems));
+  // The active (r1) runs at vie, the repository's site; the standby at nue.
+  const placements = [
+    { app: 'shop', replica: 1, host: 'vie-app-01', site: 'vie' },
+    { app: 'shop', replica: 2, host: 'nue-app-01', site: 'nue' },
+  ];
+  const { jobs } = backupJobs(res.fleet, placements as never, new Map([['vie-backup-01', '198.18.2.70']]), new Map([['backup-shop', 3]]));
+  assert.deepEqual([...jobs].map(([host, list]) => [host, list.map((j) => j.unit)]), [['vie-app-01', ['shop-r1']]]);
 });

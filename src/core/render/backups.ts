@@ -167,9 +167,10 @@ export function backupJobs(
   const problems: RepositoryProblem[] = [];
   for (const app of fleet.apps) {
     if (!app.backup) continue;
-    // The first replica not at the repository's site: a backup next to its data is no backup.
+    // The first replica not at the repository's site: a backup next to its data is no backup. A
+    // standby app's data is its active replica's (the lowest-numbered): the standbys take no writes.
     const replicas = placements.filter((p) => p.app === app.id).sort((a, b) => a.replica - b.replica);
-    const first = replicas.find((p) => p.site !== app.backup!.to) ?? replicas[0];
+    const first = app.redundancy.mode === 'standby' ? replicas[0] : (replicas.find((p) => p.site !== app.backup!.to) ?? replicas[0]);
     if (!first) continue;
     const repository = repositoryFor(fleet, app.backup.to, app.customer, app.id, addresses);
     if (typeof repository === 'string') {

@@ -1,7 +1,7 @@
 /**
  * The edge proxies' route table, rendered from a fleet and its placements: every domain of
  * every app, with the app's replicas at every site (each proxy prefers its own site and fails
- * over to the others). Pure data, sorted, so the same fleet gives the same table byte for
+ * over to the others; a standby app's replicas but its active one take nothing). Pure data, sorted, so the same fleet gives the same table byte for
  * byte and a proxy can tell a real change from a repeat.
  */
 import { z } from 'zod';
@@ -58,9 +58,13 @@ export function routeTable(fleet: Fleet, placements: readonly Placement[], revis
   const routes: Route[] = [];
   for (const app of fleet.apps) {
     if (app.domains.length === 0 || app.port === undefined) continue;
-    const replicas: Replica[] = (byApp.get(app.id) ?? [])
+    const placed = byApp.get(app.id) ?? [];
+    // A standby app has one writer: its active replica (the lowest-numbered placed) takes every
+    // request at every proxy; the others take none (weight 0 is never used, not even as a last resort).
+    const active = app.redundancy.mode === 'standby' ? Math.min(...placed.map((p) => p.replica)) : undefined;
+    const replicas: Replica[] = placed
       .filter((p) => addresses.has(p.host))
-      .map((p) => ({ id: unitName(app.id, p.replica), site: p.site, host: p.host, address: addresses.get(p.host)!, port: app.port!, weight: 100, state: 'active' as const }))
+      .map((p) => ({ id: unitName(app.id, p.replica), site: p.site, host: p.host, address: addresses.get(p.host)!, port: app.port!, weight: active === undefined || p.replica === active ? 100 : 0, state: 'active' as const }))
       .sort((a, b) => naturalCompare(a.id, b.id));
     for (const host of app.domains) {
       routes.push({

@@ -113,7 +113,13 @@ export const Redundancy = z
     mode: z
       .enum(['active-active', 'standby'])
       .default('active-active')
-      .describe('active-active: all replicas take traffic; standby: one does, the others take over.'),
+      .describe('active-active: all replicas take traffic; standby: one replica (the active) takes every request at every site, the others take none.'),
+    sharedState: z
+      .string()
+      .min(1)
+      .max(200)
+      .optional()
+      .describe('Where the state of an app whose replicas all write lives, outside the replicas (e.g. "PostgreSQL cluster db1.example, managed by the customer"): an app with data (volumes, or a compose project\'s volumes and data directories) may run several active-active replicas, or move live, only with it.'),
   })
   .describe('How many replicas and how far apart.');
 

@@ -1,0 +1,51 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import { routeTable } from '../../render/routes.js';
+import { schedule } from '../../placement/schedule.js';
+import { validateFleet } from '../validate.js';
+
+/** examples/minimal.yaml with its apps replaced by `apps` (YAML from "apps:"), and a fleet-wide default migration. */
+function minimalWith(apps: string, defaults = ''): string {
+  const minimal = readFileSync(new URL('../../../../examples/minimal.yaml', import.meta.url), 'utf8');
+  return `${minimal.slice(0, minimal.search(/^apps:/m))}${defaults}${apps}`;
+}
+
+const ledger = (redundancy: string, extra = '') => `apps:
+  - id: ledger
+    customer: baeckerei-huber
+    redundancy: ${redundancy}
+    workload: { process: { command: [node, ledger.mjs] } }
+    domains: [ledger.baeckerei-huber.example]
+    port: 8090
+    resources: { cpu: 0.5, memory: 256MiB }
+    volumes: [{ name: data, size: 1GiB }]
+${extra}`;
+
+const problems = (text: string) => validateFleet([{ name: 'f.yaml', text }]).problems.filter((p) => p.code === 'HAFEN_FLEET_TWO_WRITERS').map((p) => [p.severity, p.path, p.line]);
+
+test('an app with data runs one writer: several active-active replicas, or a live move, need a standby or a shared state', () => {
+  assert.deepEqual(problems(minimalWith(ledger('{ replicas: 2 }'))), [['error', 'apps[0].redundancy.replicas', 56]]);
+  const res = validateFleet([{ name: 'f.yaml', text: minimalWith(ledger('{ replicas: 2 }')) }]);
+  assert.match(res.problems.find((p) => p.code === 'HAFEN_FLEET_TWO_WRITERS')!.message, /keeps data \(data\) and runs 2 replicas .* redundancy\.mode: standby .* redundancy\.sharedState/);
+  assert.deepEqual(problems(minimalWith(ledger('{ replicas: 2, mode: standby }'))), []);
+  assert.deepEqual(problems(minimalWith(ledger('{ replicas: 2, sharedState: "PostgreSQL at db.huber.example" }', '    migration: live\n'))), []);
+  assert.deepEqual(problems(minimalWith(ledger('{ replicas: 2, mode: standby }', '    migration: live\n'))), [['error', 'apps[0].migration', 62]]);
+  // A live default of the fleet is not a live move of an app with data: it moves in a window, and says so.
+  const inherited = validateFleet([{ name: 'f.yaml', text: minimalWith(ledger('{ replicas: 2, mode: standby }'), 'defaults: { migration: live }\n') }]);
+  assert.deepEqual(inherited.problems.filter((p) => p.code === 'HAFEN_FLEET_TWO_WRITERS').map((p) => p.severity), ['warning']);
+  assert.equal(inherited.fleet!.apps[0]!.migration, 'window');
+  // One replica, or no data: nothing to say.
+  assert.deepEqual(problems(minimalWith(ledger('{ replicas: 1 }', '    migration: live\n').replace('    volumes: [{ name: data, size: 1GiB }]\n', ''))), []);
+});
+
+test('a standby app\'s active replica takes every request at every proxy; its standbys take none', () => {
+  const res = validateFleet([{ name: 'f.yaml', text: minimalWith(ledger('{ replicas: 2, mode: standby }')) }]);
+  assert.ok(res.fleet, JSON.stringify(res.problems));
+  const placements = schedule(res.fleet).placements;
+  const addresses = new Map(res.fleet.hosts.map((h, i) => [h.id, `198.18.0.${i + 10}`]));
+  const route = routeTable(res.fleet, placements, 1, addresses).routes.find((r) => r.app === 'ledger')!;
+  assert.deepEqual(route.replicas.map((r) => [r.id, r.weight]), [['ledger-r1', 100], ['ledger-r2', 0]]);
+  const shared = validateFleet([{ name: 'f.yaml', text: minimalWith(ledger('{ replicas: 2, sharedState: "an external database" }')) }]).fleet!;
+  assert.deepEqual(routeTable(shared, schedule(shared).placements, 1, addresses).routes.find((r) => r.app === 'ledger')!.replicas.map((r) => r.weight), [100, 100]);
+});

@@ -1,0 +1,40 @@
+/**
+ * One writer per app's data (DESIGN principle 12): an app that keeps data of its own — volumes,
+ * or a compose project's named volumes and data directories — must say how its state is kept
+ * when more than one replica could write it: `redundancy.mode: standby` (one replica takes every
+ * request, the others take none) or `redundancy.sharedState` (the state lives outside the
+ * replicas, e.g. an external database). A live move would run two writers side by side.
+ */
+import type { AppProject } from '../../compose/project.js';
+import { keepsData } from '../model.js';
+import type { ProblemList } from '../problems.js';
+import { each, indexById, type Parts } from './parts.js';
+
+/** What of the app is data, for the messages ("volumes data, ./postgres"). */
+function dataNames(app: { volumes: { name: string }[] }, project: AppProject | undefined): string {
+  const names = [...app.volumes.map((v) => v.name), ...(project?.volumes ?? []), ...(project?.dataDirs ?? []).map((d) => `./${d}`)];
+  return [...new Set(names)].join(', ');
+}
+
+export function checkOneWriter(parts: Parts, out: ProblemList, projects: ReadonlyMap<string, AppProject>): void {
+  const customers = indexById(parts.customers);
+  each(parts.apps, (app, i) => {
+    const project = projects.get(app.id);
+    if (!keepsData(app, project) || app.redundancy.sharedState !== undefined) return;
+    const data = dataNames(app, project);
+    if (app.redundancy.replicas > 1 && app.redundancy.mode === 'active-active') {
+      out.error(
+        'HAFEN_FLEET_TWO_WRITERS',
+        ['apps', i, 'redundancy', 'replicas'],
+        `app "${app.id}" keeps data (${data}) and runs ${app.redundancy.replicas} replicas that all take requests: each would write its own copy, and visitors at different sites would see different data. Say how its state is kept: redundancy.mode: standby (one replica takes every request, the others none), or redundancy.sharedState: "<where>" (its state lives outside the replicas, e.g. an external database)`,
+      );
+    }
+    if (app.migration === 'live') {
+      out.error('HAFEN_FLEET_TWO_WRITERS', ['apps', i, 'migration'], `app "${app.id}" keeps data (${data}): a live move runs the old and the new replica side by side, two writers of it; move it in a window (migration: window), or declare redundancy.sharedState`);
+    } else if (app.migration === undefined) {
+      const customer = customers.get(app.customer)?.entry;
+      const from = customer?.defaults?.migration === 'live' ? `customer "${app.customer}"'s defaults` : customer?.defaults?.migration === undefined && parts.defaults?.migration === 'live' ? "the fleet's defaults" : undefined;
+      if (from) out.warning('HAFEN_FLEET_TWO_WRITERS', ['apps', i], `app "${app.id}" keeps data (${data}): it moves in a window, not live as ${from} say (a live move would run two writers of it side by side)`);
+    }
+  });
+}
