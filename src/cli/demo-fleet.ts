@@ -55,6 +55,9 @@ export function demoFleet(driver: DemoDriver, image?: string, backupsDir?: strin
       },
     } as YamlApp['workload'];
     a.volumes = [{ name: 'data', size: '1GiB', path: '/data' }];
+    // The demo app's data is its own request counter, per replica: no state the replicas share.
+    const redundancy = (a as { redundancy?: { replicas?: number; sharedState?: string } }).redundancy;
+    if (redundancy && (redundancy.replicas ?? 1) > 1) redundancy.sharedState = 'none that matters: each replica counts its own requests';
   }
   return `# examples/three-sites.yaml for the compose driver (hafen demo --driver compose)\n${stringify(fleet)}`;
 }

@@ -112,6 +112,22 @@ export function dataPlaneContract(name: string, start: (o: EngineOptions) => Pro
       }
     });
 
+    test('a replica of weight 0 (a standby) takes nothing, not even when the only other replica is gone', async () => {
+      const [standby, active] = await Promise.all([startBackend('s-r2', `${lo}.13`), startBackend('s-r1', `${lo}.14`)]);
+      const e = await start({ site: 'nue', table: tableOf([{ host: 's.example.com', app: 's', replicas: [replica(active, 'vie', 'h2'), replica(standby, 'nue', 'h1', { weight: 0 })] }]) });
+      try {
+        for (let i = 0; i < 10; i++) assert.match((await getWithHost(e.url, 's.example.com')).body, /^s-r1/, 'the active, at another site, takes every request');
+        await active.close();
+        for (let i = 0; i < 10; i++) {
+          const res = await getWithHost(e.url, 's.example.com');
+          assert.ok(res.status >= 500 && !/^s-r2/.test(res.body), `answered ${res.status} ${res.body.slice(0, 40)}: a standby must not take writes`);
+        }
+      } finally {
+        await e.close();
+        await standby.close();
+      }
+    });
+
     test('a request in flight on a replica finishes when the replica is drained', async () => {
       const slow = await startBackend('d-r1', `${lo}.21`, { delayMs: 800 });
       const e = await start({ site: 'nue', table: tableOf([{ host: 'd.example.com', app: 'd', replicas: [replica(slow, 'nue', 'h1')] }]) });

@@ -48,7 +48,7 @@ async function fillTheRest(store: SqliteStore): Promise<void> {
 }
 
 function hafenStore(args: string[], env: NodeJS.ProcessEnv = {}, input?: string) {
-  const r = spawnSync(process.execPath, [BIN, 'store', ...args], { encoding: 'utf8', env: { ...process.env, ...env }, ...(input !== undefined ? { input } : {}), timeout: 120_000 });
+  const r = spawnSync(process.execPath, [BIN, 'store', ...args], { encoding: 'utf8', env: { ...process.env, ...env }, ...(input !== undefined ? { input } : {}), timeout: 120_000, maxBuffer: 256 * 1024 * 1024 });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
