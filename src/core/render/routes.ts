@@ -1,8 +1,9 @@
 /**
  * The edge proxies' route table, rendered from a fleet and its placements: every domain of
  * every app, with the app's replicas at every site (each proxy prefers its own site and fails
- * over to the others; a standby app's replicas but its active one take nothing). Pure data, sorted, so the same fleet gives the same table byte for
- * byte and a proxy can tell a real change from a repeat.
+ * over to the others; of a standby app's replicas only the active one takes requests). Pure
+ * data, sorted, so the same fleet gives the same table byte for byte and a proxy can tell a real
+ * change from a repeat.
  */
 import { z } from 'zod';
 import type { Fleet } from '../fleet/model.js';
