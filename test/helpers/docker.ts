@@ -3,6 +3,7 @@
  * `docker import`. busybox's httpd serves HTTP, its sh runs scripts.
  */
 import { mkdtempSync, mkdirSync, copyFileSync, symlinkSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DOCKER, run } from './system.js';
@@ -29,4 +30,21 @@ export function ensureBusyboxImage(): string {
     rmSync(root, { recursive: true, force: true });
     rmSync(`${root}.tar`, { force: true });
   }
+}
+
+/** Whether nothing listens on `port` on any address of this machine (a published project binds it there). */
+export function hostPortFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = createServer().once('error', () => resolve(false));
+    srv.listen(port, '0.0.0.0', () => srv.close(() => resolve(true)));
+  });
+}
+
+/** A compose project's containers, volumes and networks gone (volumes outlive a project by design), on the machine's engine or another's. */
+export function removeComposeProject(project: string, docker: (args: string[]) => { stdout: string } = (args) => run(DOCKER, args)): void {
+  const filter = `label=com.docker.compose.project=${project}`;
+  const ids = docker(['ps', '-aq', '--filter', filter]).stdout.split('\n').filter(Boolean);
+  if (ids.length) docker(['rm', '-f', ...ids]);
+  for (const v of docker(['volume', 'ls', '-q', '--filter', filter]).stdout.split('\n').filter(Boolean)) docker(['volume', 'rm', '-f', v]);
+  for (const n of docker(['network', 'ls', '-q', '--filter', filter]).stdout.split('\n').filter(Boolean)) docker(['network', 'rm', n]);
 }

@@ -10,7 +10,6 @@
  */
 import assert from 'node:assert/strict';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -18,7 +17,7 @@ import { ComposeDriver } from '../../src/agent/drivers/compose.js';
 import { loadFleet } from '../../src/cli/load.js';
 import { schedule } from '../../src/core/placement/schedule.js';
 import { desiredState } from '../../src/core/render/desired.js';
-import { BUSYBOX_IMAGE, ensureBusyboxImage } from '../helpers/docker.js';
+import { BUSYBOX_IMAGE, ensureBusyboxImage, hostPortFree, removeComposeProject } from '../helpers/docker.js';
 import { FIXTURES, hafen } from '../helpers/paths.js';
 import { DOCKER, run, works } from '../helpers/system.js';
 
@@ -54,21 +53,6 @@ hosts:
 customers: [{ id: huber }]
 `;
 
-async function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const srv = createServer().once('error', () => resolve(false));
-    srv.listen(port, '0.0.0.0', () => srv.close(() => resolve(true)));
-  });
-}
-
-function cleanDocker(): void {
-  const ids = run(DOCKER, ['ps', '-aq', '--filter', `label=com.docker.compose.project=${PROJECT}`]).stdout.split('\n').filter(Boolean);
-  if (ids.length) run(DOCKER, ['rm', '-f', ...ids]);
-  for (const kind of ['volume', 'network']) {
-    for (const v of run(DOCKER, [kind, 'ls', '-q', '--filter', `label=com.docker.compose.project=${PROJECT}`]).stdout.split('\n').filter(Boolean)) run(DOCKER, [kind, 'rm', v]);
-  }
-}
-
 /** Each service's container: its id and when it was started. */
 function containers(): Record<string, string> {
   const ids = run(DOCKER, ['ps', '-q', '--filter', `label=com.docker.compose.project=${PROJECT}`]).stdout.split('\n').filter(Boolean);
@@ -81,9 +65,9 @@ function containers(): Record<string, string> {
 }
 
 test('hafen import takes over a running compose project: the fleet it writes runs it without recreating or restarting a container', { skip: !dockerUp && 'no Docker engine with docker-compose here' }, async () => {
-  assert.ok(await portFree(PORT), `port ${PORT} is taken on this machine: the published project binds it (as its compose file says)`);
+  assert.ok(await hostPortFree(PORT), `port ${PORT} is taken on this machine: the published project binds it (as its compose file says)`);
   ensureBusyboxImage();
-  cleanDocker();
+  removeComposeProject(PROJECT);
   const dir = mkdtempSync(join(tmpdir(), 'hafen-compose-import-'));
   const hostDir = join(dir, 'srv', PROJECT);
   const fleetDir = join(dir, 'fleet');
@@ -171,7 +155,7 @@ test('hafen import takes over a running compose project: the fleet it writes run
     assert.equal(run(DOCKER, ['volume', 'inspect', `${PROJECT}_db_data`]).status, 0, 'the named volume stays');
   } finally {
     await driver?.stopAll().catch(() => {});
-    cleanDocker();
+    removeComposeProject(PROJECT);
     rmSync(dir, { recursive: true, force: true });
   }
 });

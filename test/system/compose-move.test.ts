@@ -22,7 +22,7 @@ import { validateFleet } from '../../src/core/fleet/validate.js';
 import type { MoveCopyOrder } from '../../src/core/render/move-orders.js';
 import { schedule } from '../../src/core/placement/schedule.js';
 import { desiredState } from '../../src/core/render/desired.js';
-import { BUSYBOX_IMAGE, ensureBusyboxImage } from '../helpers/docker.js';
+import { BUSYBOX_IMAGE, ensureBusyboxImage, removeComposeProject } from '../helpers/docker.js';
 import { loopbackNet } from '../helpers/loopback.js';
 import { makeNetns } from '../helpers/netns.js';
 import { startNetnsDocker } from '../helpers/netns-docker.js';
@@ -74,17 +74,11 @@ function digests(dir: string, rel = ''): Record<string, string> {
   return out;
 }
 
-function cleanDocker(docker: (args: string[]) => { stdout: string }): void {
-  const ids = docker(['ps', '-aq', '--filter', `label=com.docker.compose.project=${PROJECT}`]).stdout.split('\n').filter(Boolean);
-  if (ids.length) docker(['rm', '-f', ...ids]);
-  for (const kind of ['volume', 'network']) for (const v of docker([kind, 'ls', '-q', '--filter', `label=com.docker.compose.project=${PROJECT}`]).stdout.split('\n').filter(Boolean)) docker([kind, 'rm', v]);
-}
-
 test('a compose project directory moves to another host: its named volume and data directory copied while it runs, then stopped, copied again and identical', { timeout: 240_000 }, async (t) => {
   if (!need(t, !missing, missing ?? '')) return;
   ensureBusyboxImage();
   const machine = (args: string[]) => run(DOCKER, args);
-  cleanDocker(machine);
+  removeComposeProject(PROJECT, machine);
   const dir = mkdtempSync(join(tmpdir(), 'hafen-compose-move-'));
   const ns = makeNetns(78, '198.18.3.2', '198.18.3.1');
   const engine = await startNetnsDocker(ns).catch((err) => {
@@ -173,7 +167,7 @@ test('a compose project directory moves to another host: its named volume and da
     copier.stop();
     await source.stopAll().catch(() => {});
     await target.stopAll().catch(() => {});
-    cleanDocker(machine);
+    removeComposeProject(PROJECT, machine);
     await engine.stop();
     ns.close();
     sshd.stop();

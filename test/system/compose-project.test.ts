@@ -11,7 +11,6 @@
  */
 import assert from 'node:assert/strict';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -22,7 +21,7 @@ import { dataOf, type Fleet } from '../../src/core/fleet/model.js';
 import { validateFleet } from '../../src/core/fleet/validate.js';
 import { schedule } from '../../src/core/placement/schedule.js';
 import { desiredState } from '../../src/core/render/desired.js';
-import { BUSYBOX_IMAGE, ensureBusyboxImage } from '../helpers/docker.js';
+import { BUSYBOX_IMAGE, ensureBusyboxImage, hostPortFree, removeComposeProject } from '../helpers/docker.js';
 import { FIXTURES } from '../helpers/paths.js';
 import { DOCKER, run, works } from '../helpers/system.js';
 
@@ -62,23 +61,11 @@ function override(dbExtra = ''): string {
 `;
 }
 
-async function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const srv = createServer().once('error', () => resolve(false));
-    srv.listen(port, '0.0.0.0', () => srv.close(() => resolve(true)));
-  });
-}
-
-/** A project's containers, volumes and networks gone (volumes outlive a project by design). */
-function cleanDocker(project = PROJECT): void {
-  const ids = run(DOCKER, ['ps', '-aq', '--filter', `label=com.docker.compose.project=${project}`]).stdout.split('\n').filter(Boolean);
-  if (ids.length) run(DOCKER, ['rm', '-f', ...ids]);
-  for (const v of run(DOCKER, ['volume', 'ls', '-q', '--filter', `label=com.docker.compose.project=${project}`]).stdout.split('\n').filter(Boolean)) run(DOCKER, ['volume', 'rm', '-f', v]);
-  for (const n of run(DOCKER, ['network', 'ls', '-q', '--filter', `label=com.docker.compose.project=${project}`]).stdout.split('\n').filter(Boolean)) run(DOCKER, ['network', 'rm', n]);
-}
+/** A project's containers, volumes and networks gone. */
+const cleanDocker = (project = PROJECT) => removeComposeProject(project);
 
 test('a published compose project runs as it is: deployed, redeployed without a recreate, one changed service recreated, its data kept', { skip: !dockerUp && 'no Docker engine with compose here' }, async () => {
-  assert.ok(await portFree(PORT), `port ${PORT} is taken on this machine: the published project binds it (as its compose file says)`);
+  assert.ok(await hostPortFree(PORT), `port ${PORT} is taken on this machine: the published project binds it (as its compose file says)`);
   ensureBusyboxImage();
   cleanDocker();
   const dir = mkdtempSync(join(tmpdir(), 'hafen-compose-project-'));
@@ -195,7 +182,7 @@ test('a published compose project runs as it is: deployed, redeployed without a 
 const standIn = (name: string, port: number) => `    image: ${BUSYBOX_IMAGE}\n    init: true\n    command: ["sh", "-c", "mkdir -p /www && echo ${name} > /www/index.html && exec httpd -f -p ${port} -h /www"]\n`;
 
 test('WordPress and Nextcloud as published come up under their own names, on the networks and volumes their files declare', { skip: !dockerUp && 'no Docker engine with compose here' }, async () => {
-  assert.ok(await portFree(80), 'port 80 is taken on this machine: both projects publish it (as their compose files say)');
+  assert.ok(await hostPortFree(80), 'port 80 is taken on this machine: both projects publish it (as their compose files say)');
   ensureBusyboxImage();
   const cases = [
     { project: 'wordpress-mysql', app: 'huber-wordpress', overrides: { db: standIn('db', 3306), wordpress: standIn('wordpress-stand-in', 80) }, web: 'wordpress', volumes: ['db_data'], networks: ['default'] },

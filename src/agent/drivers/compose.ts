@@ -124,18 +124,24 @@ export class ComposeDriver implements Driver {
    * label and this driver's record of the unit).
    */
   private async containers(): Promise<Container[]> {
+    // Each project's record read once per listing, not once per container.
+    const records = new Map<string, UnitRecord | undefined>();
+    const recordOf = (project: string): UnitRecord | undefined => {
+      if (!records.has(project)) records.set(project, this.unitRecord(project));
+      return records.get(project);
+    };
     const { stdout } = await this.dockerCli(['ps', '-a', '--filter', 'label=com.docker.compose.project', '--format', `{{.ID}}\t{{.Label "com.docker.compose.project"}}\t{{.Label "${OWNER_LABEL}"}}`]);
     const ids = stdout
       .split('\n')
       .map((line) => line.split('\t'))
-      .filter(([id, project, owned]) => id && (owned === 'true' || (project && this.unitRecord(project)?.workingDir)))
+      .filter(([id, project, owned]) => id && (owned === 'true' || (project && recordOf(project)?.workingDir)))
       .map(([id]) => id!);
     if (ids.length === 0) return [];
     const { stdout: inspected } = await this.dockerCli(['inspect', ...ids], { maxBuffer: 64 * 1024 * 1024 });
     const list = JSON.parse(inspected) as { Id: string; RestartCount: number; State: { Status: string; ExitCode: number; StartedAt: string }; Config: { Labels: Record<string, string> } }[];
     return list.map((c) => {
       const project = c.Config.Labels['com.docker.compose.project'] ?? '';
-      const record = c.Config.Labels[UNIT_LABEL] ? undefined : this.unitRecord(project);
+      const record = c.Config.Labels[UNIT_LABEL] ? undefined : recordOf(project);
       return {
         id: c.Id,
         project,

@@ -80,7 +80,7 @@ test('an imported project: its facts, what to review, and the fleet YAML that ad
   assert.equal(importProject(project({ managed: true }), { isDirectory, adopt: { kind: 'kept' } }).skip, 'hafen runs it already');
   assert.match(importProject(project({ configFiles: ['/etc/x.yml'] }), { isDirectory, adopt: { kind: 'kept' } }).skip!, /outside/);
 
-  const text = importFleetYaml([imported], { host: 'nue-app-01', projectsDir: 'projects', sizes: new Map([['huber_gitea_git_data', 3 * 1024 ** 3 + 1], ['/srv/compose/gitea/postgres', 5 * 1024 ** 2]]), declareCustomers: true, at: '2026-01-01T00:00:00Z' });
+  const text = importFleetYaml([imported], { host: 'nue-app-01', projectsDir: 'projects', sizes: new Map([['huber_gitea_git_data', 3 * 1024 ** 3 + 1], ['/srv/compose/gitea/postgres', 5 * 1024 ** 2]]), declareCustomers: true, at: new Date().toISOString() });
   const doc = parse(text) as { customers: { id: string }[]; apps: Record<string, unknown>[] };
   assert.deepEqual(doc.customers, [{ id: 'huber' }]);
   assert.deepEqual(doc.apps[0], {

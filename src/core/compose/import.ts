@@ -138,13 +138,14 @@ export function importProject(project: RunningProject, opts: { customer?: string
   const files = relativeFiles(project.workingDir, project.configFiles);
   const ports = [...new Set(project.containers.flatMap((c) => c.ports))].sort((a, b) => parseInt(a) - parseInt(b));
   const tcp = ports.find((p) => p.endsWith('/tcp'));
+  const volumes = volumesOf(project);
   const out: ImportedProject = {
     project,
     app: idOf(project.name),
     customer: opts.customer ?? guessCustomer(project.name),
     files: typeof files === 'string' ? [] : files,
     dataDirs: dataDirsOf(project, opts.isDirectory),
-    volumes: volumesOf(project).own,
+    volumes: volumes.own,
     ports,
     memoryBytes: project.containers.reduce((n, c) => n + (c.memoryBytes ?? 0), 0),
     review: [],
@@ -157,8 +158,7 @@ export function importProject(project: RunningProject, opts: { customer?: string
   if (out.app !== project.name) out.review.push(`app id "${out.app}" made from the project's name "${project.name}"`);
   if (out.port !== undefined) out.review.push(`port ${out.port}: the first port it publishes, where the proxies would send its traffic; add its domains`);
   out.review.push('resources: estimated from the memory in use when imported');
-  const other = volumesOf(project).other;
-  if (other.length > 0) out.review.push(`it mounts volumes that are not its own (${other.join(', ')}): they are neither backed up nor moved with it`);
+  if (volumes.other.length > 0) out.review.push(`it mounts volumes that are not its own (${volumes.other.join(', ')}): they are neither backed up nor moved with it`);
   if (opts.adopt.kind === 'recreated') out.review.push(`taking it over recreates ${opts.adopt.services.join(', ')}: Compose sees another configuration than the one they run with (a variable its shell had and its .env lacks?)`);
   if (opts.adopt.kind === 'unknown') out.review.push(`whether taking it over keeps its containers is unknown: ${opts.adopt.reason}`);
   return out;
