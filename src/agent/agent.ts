@@ -16,6 +16,7 @@ import { ensureAgentKey, installAuthorizedKeys, type AgentKey } from './backup/s
 import { FirewallKeeper } from './firewall.js';
 import { installMoveAccess, moveAuthorizedKeys } from './move/access.js';
 import { MoveCopier } from './move/copier.js';
+import { Fencer } from './standby/fence.js';
 import type { Driver } from './drivers/driver.js';
 
 export interface AgentOptions {
@@ -84,11 +85,14 @@ export class Agent {
   private firewallWarned = false;
   /** A cutover's target side: keys and copies (move/copier.ts). */
   private readonly copier: MoveCopier;
+  /** Standby apps: the term each unit writes in, and cut-off writers' data kept aside (standby/fence.ts). */
+  private readonly fencer: Fencer;
   private moveAccessWarned = false;
 
   constructor(private readonly opts: AgentOptions) {
     this.log = opts.log ?? (() => {});
     mkdirSync(opts.stateDir, { recursive: true });
+    this.fencer = new Fencer({ stateDir: opts.stateDir, driver: opts.driver, log: this.log });
     this.copier = new MoveCopier({ stateDir: opts.stateDir, driver: opts.driver, log: this.log, changed: () => void this.reportQuietly() });
   }
 
@@ -133,6 +137,12 @@ export class Agent {
     const units = state.units.map((u) =>
       !address ? u : u.process ? { ...u, process: { ...u.process, env: { ...u.process.env, HAFEN_ADDRESS: address } } } : u.compose ? { ...u, compose: bindPublishedPorts(u.compose, address) } : u,
     );
+    // Fencing (standby/fence.ts): a writer cut off while its app failed over is stopped by this
+    // apply, and its data kept aside before a copy from the new writer may overwrite it. No
+    // copy runs into a unit that is about to write.
+    const demoted = this.fencer.demoted(state.units);
+    const writers = new Set(state.units.filter((u) => u.standby?.role !== 'standby').map((u) => u.name));
+    await this.copier.release(writers);
     const applying = this.opts.driver.apply(units);
     this.applying = applying;
     try {
@@ -140,15 +150,27 @@ export class Agent {
     } finally {
       if (this.applying === applying) this.applying = undefined;
     }
+    let asideFailed = false;
+    for (const u of demoted) {
+      try {
+        await this.fencer.keepAside(u, new Date());
+      } catch (err) {
+        // Its data is not copied over until it is kept aside (the next apply tries again).
+        asideFailed = true;
+        writers.add(u.name);
+        this.log(`fencing ${u.name}: could not keep its data aside: ${(err as Error).message}; no copy from the new writer overwrites it until it is`);
+      }
+    }
+    if (!asideFailed) await this.fencer.record(state.units);
     this.scheduleBackups(state);
     this.keepFirewall(state);
     await this.grantBackupAccess(state);
-    await this.keepMoves(state);
+    await this.keepMoves(state, writers);
   }
 
-  /** Moves between hosts: the copies this host makes as a target, the keys it lets in as a source. */
-  private async keepMoves(state: HostDesiredState): Promise<void> {
-    await this.copier.set(state.moveCopies ?? [], new Set(state.units.map((u) => u.name)));
+  /** Moves between hosts and standbys' copies: the copies this host makes as a target (never into `writers`), the keys it lets in as a source. */
+  private async keepMoves(state: HostDesiredState, writers: ReadonlySet<string>): Promise<void> {
+    await this.copier.set(state.moveCopies ?? [], writers);
     const grants = state.moveAccess ?? [];
     if (!this.opts.moveAuthorizedKeys) {
       if (grants.length && !this.moveAccessWarned) this.log(`an app moves away from this host, but the agent has no --move-authorized-keys file to let the target's agent copy its data: the move fails`);
@@ -300,7 +322,8 @@ export class Agent {
     await this.firewall?.check();
     const firewall = this.firewall?.report();
     const moves = this.copier.report();
-    await this.opts.client.reportStatus(reports, this.hash, { driver: this.opts.driver.kind, ...(this.opts.address ? { address: this.opts.address } : {}), ...(this.key ? { sshKey: this.key.publicKey } : {}), ...(space ? { repositories: space } : {}), ...(firewall ? { firewall } : {}), ...(moves ? { moves } : {}) });
+    const fenced = this.fencer.report();
+    await this.opts.client.reportStatus(reports, this.hash, { driver: this.opts.driver.kind, ...(this.opts.address ? { address: this.opts.address } : {}), ...(this.key ? { sshKey: this.key.publicKey } : {}), ...(space ? { repositories: space } : {}), ...(firewall ? { firewall } : {}), ...(moves ? { moves } : {}), ...(fenced ? { fenced } : {}) });
   }
 
   /** One HTTP health check of a unit on this host. */

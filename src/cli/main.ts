@@ -28,6 +28,7 @@ import { registerSite } from './site.js';
 import { registerStatus } from './status.js';
 import { registerTraffic } from './traffic.js';
 import { registerUptime } from './uptime.js';
+import { registerFailover } from './failover.js';
 import { registerValidate } from './validate.js';
 
 /** Error codes that mean an input could not be read at all (exit 2). */
@@ -59,6 +60,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   registerAlerts(program, io, setExit);
   registerTraffic(program, io, setExit);
   registerUptime(program, io, setExit);
+  registerFailover(program, io, setExit);
   registerBackup(program, io, setExit);
   registerMigrate(program, io, setExit);
   registerDemo(program, io, setExit);

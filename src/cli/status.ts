@@ -33,6 +33,7 @@ export function registerStatus(program: Command, io: CliIo, setExit: (code: numb
       for (const a of apps) {
         const mark = a.running === a.desired ? 'ok' : 'DEGRADED';
         lines.push(`${a.app.padEnd(32)} ${`${a.running}/${a.desired}`.padEnd(6)} ${mark.padEnd(9)} ${a.units.map(unitDetail).join(', ')}`);
+        if (a.standby) lines.push(`  ${standbyDetail(a.standby)}`);
       }
       lines.push('');
       for (const h of hosts) {
@@ -67,7 +68,14 @@ function siteDetail(s: SiteRow): string {
   return parts.join(', ');
 }
 
+/** A standby app's writer and each standby's lag (what a failover now would lose). */
+function standbyDetail(s: NonNullable<StatusResponse['apps'][number]['standby']>): string {
+  const copies = s.standbys.map((c) => `${c.unit} ${c.lagSeconds === null ? c.state : `${c.lagSeconds} s behind${c.state === 'behind' ? ' (BEHIND)' : ''}`}${c.state === 'failed' ? ` (copy FAILED${c.error ? `: ${c.error}` : ''})` : ''}`);
+  const writer = s.switching ? `switching over to ${s.switching.to}, no writer` : s.active ? `writer ${s.active}` : 'NO WRITER';
+  return `term ${s.term}, ${writer}; standbys copy every ${s.everySeconds} s (RPO ${s.rpoSeconds} s): ${copies.join(', ') || 'none'}`;
+}
+
 function unitDetail(u: UnitRow): string {
   const notes = [u.healthy === false ? 'unhealthy' : u.healthy ? 'healthy' : '', u.check === 'down' ? 'DOWN as the sites see it' : u.check === 'degraded' ? 'degraded as the sites see it' : '', u.hostUp ? '' : 'host silent'].filter(Boolean);
-  return `${u.host}:${u.state}${notes.length ? ` ${notes.join(', ')}` : ''}${u.lastError ? ` (${u.lastError})` : ''}`;
+  return `${u.host}:${u.state}${u.role === 'active' ? ' (writer)' : ''}${notes.length ? ` ${notes.join(', ')}` : ''}${u.lastError ? ` (${u.lastError})` : ''}`;
 }

@@ -3,6 +3,8 @@
  * and dashboard. Errors come back as HafenError with the controller's code; a controller that
  * cannot be reached is HAFEN_CLIENT_UNREACHABLE (retryable).
  */
+import type { StandbyRecord } from '../core/standby/roles.js';
+import type { StandbyAppView } from '../core/standby/view.js';
 import type { Problem } from '../core/fleet/problems.js';
 import type { FleetSource } from '../core/fleet/source.js';
 import type { AllocationRecord } from '../core/ipam/record.js';
@@ -75,7 +77,18 @@ export interface StatusResponse {
   revision: number | null;
   /** down: lost (two other sites see every check of it down); degraded: a host silent, a replica down or its probers silent. */
   sites: { site: string; name: string; country: string; provider: string; facility: string; state: 'up' | 'degraded' | 'down'; seenDownBy: string[]; hosts: number; hostsUp: number; replicasDown: number; probers: 'reporting' | 'silent' | 'none' }[];
-  apps: { app: string; customer: string; critical: boolean; domains: string[]; desired: number; running: number; units: { unit: string; host: string; site: string; state: string; healthy?: boolean; check: string; hostUp: boolean; restarts: number; lastError?: string }[] }[];
+  apps: {
+    app: string;
+    customer: string;
+    critical: boolean;
+    domains: string[];
+    desired: number;
+    running: number;
+    /** role: a standby app's unit, its writer (active) or a standby. */
+    units: { unit: string; host: string; site: string; state: string; role?: 'active' | 'standby'; healthy?: boolean; check: string; hostUp: boolean; restarts: number; lastError?: string }[];
+    /** A standby app: its term, writer, and how fresh each standby's copy is (its RPO now). */
+    standby?: Omit<StandbyAppView, 'app' | 'customer' | 'critical' | 'active'> & { active: string | null };
+  }[];
   hosts: { host: string; site: string; state: 'up' | 'down' | 'unknown'; lastReport: string | null; ageSeconds: number | null; desiredHash: string | null; appliedHash: string | null; appliedAt: string | null; current: boolean; heldAt: number | null; firewall: { desiredHash: string | null; reported: FirewallReportBody | null } }[];
   /** Each edge proxy's view of the replicas. */
   proxies: { host: string; site: string; revision: number; reportedAt: string; ageSeconds: number; replicas: ProxyReplicaView[] }[];
@@ -192,6 +205,14 @@ export class HafenClient {
   }
   moves(q: { open?: boolean; limit?: number } = {}): Promise<{ migrations: MoveRecord[] }> {
     return this.call('GET', `/v1/migrations?limit=${q.limit ?? 200}${q.open ? '&open=1' : ''}`);
+  }
+  /** Standby apps: term, writer and each standby's copy. */
+  standbys(): Promise<{ standbys: StandbyAppView[] }> {
+    return this.call('GET', '/v1/standbys');
+  }
+  /** Starts a switchover of a standby app to its standby at `to` (hafen failover). */
+  failover(app: string, to: string): Promise<{ switchover: StandbyRecord }> {
+    return this.call('POST', `/v1/apps/${encodeURIComponent(app)}/failover`, { to });
   }
   move(id: string): Promise<{ migration: MoveRecord; events: MoveEvent[] }> {
     return this.call('GET', `/v1/migrations/${encodeURIComponent(id)}`);

@@ -8,7 +8,7 @@
  * short by a controller that stopped is given up (`recover`) rather than perhaps sent twice.
  */
 import { backupAlerts, backupSpaceAlerts, type BackupState, type RepositoryDisk } from '../core/alerting/backups.js';
-import { deriveAlerts, plannedSilences, type AlertView } from '../core/alerting/alerts.js';
+import { deriveAlerts, plannedSilences, type Alert, type AlertView } from '../core/alerting/alerts.js';
 import { firewallAlerts, type HostFirewallState } from '../core/alerting/firewall.js';
 import { receiversFor, silenceReminders, stepGroups, type GroupState, type Notification } from '../core/alerting/groups.js';
 import type { AlertingSpec } from '../core/fleet/schema/fleet.js';
@@ -44,13 +44,13 @@ export class Alerting {
     return this.last;
   }
 
-  async evaluate(config: AlertingSpec, checks: readonly CheckStatus[], sites: readonly SiteStatus[], hosts: readonly HostHeartbeat[] = [], backups: readonly BackupState[] = [], disks: readonly RepositoryDisk[] = [], firewalls: readonly HostFirewallState[] = []): Promise<void> {
+  async evaluate(config: AlertingSpec, checks: readonly CheckStatus[], sites: readonly SiteStatus[], hosts: readonly HostHeartbeat[] = [], backups: readonly BackupState[] = [], disks: readonly RepositoryDisk[] = [], firewalls: readonly HostFirewallState[] = [], standbys: readonly Alert[] = []): Promise<void> {
     const now = this.now();
     const t = now.getTime();
     if (!this.groups) this.groups = new Map((await this.store.alertGroups()).map((g) => [g.key, g.state as GroupState]));
     // Planned work declared in the fleet mutes like a silence (without reminders: it is planned).
     const silences = [...(await this.store.silences({ activeAt: now.toISOString() })), ...plannedSilences(config.maintenance).map((s) => ({ ...s, reminded: true }))];
-    this.last = carryUnknown(deriveAlerts(checks, sites, silences, now, hosts, [...backupAlerts(backups, now), ...backupSpaceAlerts(disks), ...firewallAlerts(firewalls)]), this.groups, checks);
+    this.last = carryUnknown(deriveAlerts(checks, sites, silences, now, hosts, [...backupAlerts(backups, now), ...backupSpaceAlerts(disks), ...firewallAlerts(firewalls), ...standbys]), this.groups, checks);
     const timing = { groupWaitMs: parseDuration(config.groupWait) ?? 10_000, repeatMs: parseDuration(config.repeatInterval) ?? 4 * 3600_000 };
     const { groups, notifications } = stepGroups(this.groups, this.last, t, timing);
     const reminders = silenceReminders(

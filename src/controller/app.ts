@@ -13,6 +13,7 @@ import { backupRoutes } from './api/backups.js';
 import { dashboardRoutes } from './api/dashboard.js';
 import { alertRoutes } from './api/alerts.js';
 import { metricsRoute } from './api/metrics.js';
+import { standbyRoutes } from './api/standbys.js';
 import { moveRoutes } from './api/moves.js';
 import { monitorRoutes } from './api/monitor.js';
 import { openApiRoute } from './api/openapi.js';
@@ -73,7 +74,7 @@ export function buildApp(c: Controller, options: AppOptions = {}): FastifyInstan
     },
     now,
   );
-  statusRoutes(app, { auth, current, reports: c.reports, desiredFor: (h) => pulls.desiredFor(h), proxyViews: () => pulls.proxyViews(), monitor: watch.monitor }, now);
+  statusRoutes(app, { auth, current, reports: c.reports, desiredFor: (h) => pulls.desiredFor(h), proxyViews: () => pulls.proxyViews(), monitor: watch.monitor, standbys: c.standbys }, now);
   tokenRoutes(app, { auth, store: c.store, current }, now);
   userRoutes(app, { auth, store: c.store, current, secrets: c.secrets }, now);
   fleetViewRoutes(app, { auth, current });
@@ -92,6 +93,7 @@ export function buildApp(c: Controller, options: AppOptions = {}): FastifyInstan
   alertRoutes(app, { auth, store: c.store, alerts: () => watch.alerting.alerts() }, now);
   backupRoutes(app, { auth, store: c.store, backups: c.backups });
   moveRoutes(app, { auth, store: c.store, moves: c.moves });
+  standbyRoutes(app, { auth, standbys: c.standbys });
   metricsRoute(app, { auth, monitor: watch.monitor, alerts: () => watch.alerting.alerts() });
   dashboardRoutes(app);
   return app;

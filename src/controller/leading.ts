@@ -61,6 +61,8 @@ export async function lead(o: LeadOptions): Promise<Led> {
   const rolloutTimer = setInterval(() => {
     void controller.rollouts.tick().catch((err: Error) => o.warn(`rollout: ${err.message}`));
     void controller.moves.tick().catch((err: Error) => o.warn(`moves: ${err.message}`));
+    // Standby apps: failover when a writer's site is lost, switchovers moving on.
+    void controller.standbys.tick().catch((err: Error) => o.warn(`standbys: ${err.message}`));
   }, 1000);
   rolloutTimer.unref();
   return {

@@ -19,6 +19,7 @@ import type { HostReports } from './host-reports.js';
 import { longPoll } from './long-poll.js';
 import type { Snapshot } from './snapshot.js';
 import type { HostStatus } from './store/store.js';
+import type { AppRole } from '../core/standby/roles.js';
 
 export interface PullDeps {
   bus: ChangeBus;
@@ -36,6 +37,11 @@ export interface PullDeps {
     overlays(): Promise<MoveOverlay[]>;
     movesFor(host: string): Promise<{ copies: MoveCopyOrder[]; access: MoveAccessGrant[] }>;
     reported(before: HostReport | undefined, after: HostReport): void;
+  };
+  /** Standby apps: their writers (roles), and the copies and keys that keep their standbys close. */
+  standbys: {
+    roles(cur: Snapshot | undefined): Promise<Map<string, AppRole>>;
+    ordersFor(host: string): Promise<{ copies: MoveCopyOrder[]; access: MoveAccessGrant[] }>;
   };
   /** Backup hosts' access and jobs' tasks for a host; a changed agent key. */
   backups: {
@@ -62,15 +68,19 @@ export class Pulls {
     const access = await deps.backups.accessFor(host);
     const tasks = await deps.backups.ordersFor(host);
     const moves = await deps.moves.movesFor(host);
+    const standby = await deps.standbys.ordersFor(host);
+    const copies = [...moves.copies, ...standby.copies];
+    const grants = [...moves.access, ...standby.access];
     return hostPull({
       rev,
       base: { ...healed, ...(base.heldAt !== undefined ? { heldAt: base.heldAt } : {}) },
       overlays,
+      roles: await deps.standbys.roles(rev),
       orders: {
         ...(access ? { backupAccess: access } : {}),
         ...(tasks.length ? { backupTasks: tasks } : {}),
-        ...(moves.copies.length ? { moveCopies: moves.copies } : {}),
-        ...(moves.access.length ? { moveAccess: moves.access } : {}),
+        ...(copies.length ? { moveCopies: copies } : {}),
+        ...(grants.length ? { moveAccess: grants } : {}),
       },
     });
   }
@@ -82,7 +92,8 @@ export class Pulls {
 
   /** The edge proxies' route table (a new revision, a host reporting a new address, a lost site, a move change it). */
   async routes(): Promise<{ table: RouteTable; hash: string }> {
-    return routesPull({ rev: await this.deps.current(), reports: await this.deps.reports.all(), lostSites: this.deps.lostSites(), overlays: await this.deps.moves.overlays() });
+    const rev = await this.deps.current();
+    return routesPull({ rev, reports: await this.deps.reports.all(), lostSites: this.deps.lostSites(), overlays: await this.deps.moves.overlays(), roles: await this.deps.standbys.roles(rev) });
   }
 
   waitForRoutes(after: string | undefined, timeoutMs: number): Promise<{ table: RouteTable; hash: string; changed: boolean }> {
@@ -91,12 +102,14 @@ export class Pulls {
 
   /** Every check of the newest revision, at the addresses units are reachable at. */
   async checks(): Promise<Check[]> {
-    return checksOf(await this.deps.current(), await this.deps.reports.all());
+    const rev = await this.deps.current();
+    return checksOf(rev, await this.deps.reports.all(), await this.deps.standbys.roles(rev));
   }
 
   /** What the probers of `site` run. */
   async probesFor(site: string): Promise<{ probes: Probe[]; hash: string }> {
-    return probesPull({ rev: await this.deps.current(), reports: await this.deps.reports.all(), proxies: this.proxies, site });
+    const rev = await this.deps.current();
+    return probesPull({ rev, reports: await this.deps.reports.all(), proxies: this.proxies, site, roles: await this.deps.standbys.roles(rev) });
   }
 
   waitForProbes(site: string, after: string | undefined, timeoutMs: number): Promise<{ probes: Probe[]; hash: string; changed: boolean }> {
@@ -120,11 +133,15 @@ export class Pulls {
     return this.proxies;
   }
 
-  /** Records an agent's report; a changed address changes the route table, so proxies are woken. */
+  /** Records an agent's report; a changed address changes the route table and copy orders, so proxies and agents are woken. */
   async recordReport(status: HostStatus): Promise<void> {
     const before = await this.deps.reports.get(status.host);
     this.deps.reports.record(status);
-    if (before?.status.agent?.address !== status.status.agent?.address) this.deps.bus.emit('routes');
+    // Copy orders name the source host's address too (a cutover's, a standby's): agents compute theirs again.
+    if (before?.status.agent?.address !== status.status.agent?.address) {
+      this.deps.bus.emit('routes');
+      this.deps.bus.emit('revision');
+    }
     // A new key changes what a backup host must let in, or (a cutover's copy key) a move's source host.
     if (before?.status.agent?.sshKey !== status.status.agent?.sshKey) this.deps.backups.keysChanged();
     this.deps.moves.reported(before?.status, status.status);

@@ -9,6 +9,7 @@ import type { ChangeName } from './change-bus.js';
 import type { BackupState, RepositoryDisk } from '../core/alerting/backups.js';
 import type { HostFirewallState } from '../core/alerting/firewall.js';
 import { Alerting as AlertingSchema } from '../core/fleet/schema/alerting.js';
+import type { Alert } from '../core/alerting/alerts.js';
 import type { AlertingSpec } from '../core/fleet/schema/fleet.js';
 import type { Fleet } from '../core/fleet/model.js';
 import type { Check } from '../core/monitor/checks.js';
@@ -37,6 +38,8 @@ export interface WatchSource {
   changed(what: Extract<ChangeName, 'routes' | 'revision'>): void;
   /** Planned work besides the fleet's (running cutovers: their app is down by plan). */
   maintenance(): Promise<AlertingSpec['maintenance']>;
+  /** Standby apps' alerts: standbys behind their RPO, failovers that cannot happen, fenced writers' data kept aside. */
+  standbys(): Promise<Alert[]>;
 }
 
 export class Watch {
@@ -100,7 +103,7 @@ export class Watch {
     if (this.now().getTime() - this.startedAt < warmup) return;
     const spec = cur?.fleet.alerting ?? NO_ALERTING;
     const planned = await this.source.maintenance();
-    await this.alerting.evaluate(planned.length ? { ...spec, maintenance: [...spec.maintenance, ...planned] } : spec, status, this.monitor.sites(), this.monitor.hosts(), await this.source.backups(), await this.source.backupDisks(), await this.source.firewalls());
+    await this.alerting.evaluate(planned.length ? { ...spec, maintenance: [...spec.maintenance, ...planned] } : spec, status, this.monitor.sites(), this.monitor.hosts(), await this.source.backups(), await this.source.backupDisks(), await this.source.firewalls(), await this.source.standbys());
     if (cur) await this.remediation.step(cur.fleet, checks, status);
   }
 

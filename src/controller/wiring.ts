@@ -7,6 +7,7 @@
  *   HostReports     agents' reports (batched into the store)
  *   Holds, Rollouts hosts held at earlier revisions; staged rollouts to one site
  *   Moves           moves between sites: consent, runs, their revision (RevisionKeeper.placeMove)
+ *   Standbys        standby apps' writers: roles, replication orders, failover, switchover
  *   BackupBook      backup jobs, tasks, access
  *   Watch           monitoring, alerting, uptime, self-healing
  *   ChangeBus       what changed → long-polls compute again
@@ -22,6 +23,7 @@ import { RevisionKeeper } from './revisions.js';
 import { Rollouts } from './rollouts.js';
 import type { Secrets } from './secrets.js';
 import { Moves } from './moves.js';
+import { Standbys } from './standbys.js';
 import type { Store } from './store/store.js';
 import { Watch } from './watch.js';
 
@@ -37,6 +39,7 @@ export interface Controller {
   rollouts: Rollouts;
   moves: Moves;
   backups: BackupBook;
+  standbys: Standbys;
   watch: Watch;
   /** Ends every pending long-poll now (on shutdown), so closing does not wait for them. */
   close(): void;
@@ -74,6 +77,18 @@ export function wireController(store: Store, secrets: Secrets, now: () => Date =
     now,
     log,
   });
+  const standbys: Standbys = new Standbys({
+    store,
+    reports,
+    current,
+    lostSites: () => watch.monitor.lostSites(),
+    changed: () => {
+      bus.emit('revision');
+      bus.emit('routes');
+    },
+    now,
+    log,
+  });
   const backups = new BackupBook(store, { current, reports: () => reports.all(), changed: () => bus.emit('backup'), now });
   const watch = new Watch(
     store,
@@ -81,7 +96,7 @@ export function wireController(store: Store, secrets: Secrets, now: () => Date =
     {
       current: async () => {
         const cur = await current();
-        return cur && { fleet: cur.fleet, checks: async () => checksOf(cur, await reports.all()) };
+        return cur && { fleet: cur.fleet, checks: async () => checksOf(cur, await reports.all(), await standbys.roles(cur)) };
       },
       reports: () => reports.all(),
       backups: () => backups.apps(),
@@ -92,6 +107,7 @@ export function wireController(store: Store, secrets: Secrets, now: () => Date =
       },
       changed: (what) => bus.emit(what),
       maintenance: () => moves.maintenance(),
+      standbys: () => standbys.alerts(),
     },
     now,
     log,
@@ -105,6 +121,7 @@ export function wireController(store: Store, secrets: Secrets, now: () => Date =
     lostSites: () => watch.monitor.lostSites(),
     moves,
     backups,
+    standbys,
   });
   return {
     store,
@@ -117,6 +134,7 @@ export function wireController(store: Store, secrets: Secrets, now: () => Date =
     rollouts,
     moves,
     backups,
+    standbys,
     watch,
     close: () => bus.emit('close'),
     flush: async () => {

@@ -114,6 +114,14 @@ export const ERROR_CODES = {
   HAFEN_MIGRATE_LINK_NOT_FOUND: spec(404, false, 'The customer\'s consent link is not (or no longer) valid.'),
   HAFEN_MIGRATE_TARGET_GONE: spec(500, false, 'A move\'s target no longer fits in the newest fleet.'),
 
+  // Standby apps: one writer, failover and switchover.
+  HAFEN_STANDBY_UNKNOWN_APP: spec(404, false, 'No app of that name in the newest revision.'),
+  HAFEN_STANDBY_NOT_STANDBY: spec(409, false, 'The app is not a standby app (redundancy.mode: standby): there is no writer to switch.'),
+  HAFEN_STANDBY_BUSY: spec(409, true, 'The app is switching over already, or its writer changed meanwhile: wait and try again.'),
+  HAFEN_STANDBY_ALREADY_THERE: spec(409, false, 'The replica at that site writes already.'),
+  HAFEN_STANDBY_NO_REPLICA: spec(422, false, 'The app has no standby at that site.'),
+  HAFEN_STANDBY_HOST_DOWN: spec(409, true, "The writer's or the standby's host does not report: a switchover needs both agents."),
+
   // Notifications.
   HAFEN_NOTIFY_EMAIL: spec(500, true, 'A mail could not be sent through the receiver\'s SMTP server.'),
   HAFEN_NOTIFY_WEBHOOK: spec(500, true, 'A webhook could not be reached, or answered with an error.'),

@@ -100,6 +100,9 @@ async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
+
+/** How long a stopping proxy lets requests in flight finish before it cuts them. */
+export const CLOSE_GRACE_MS = 5000;
 export class Proxy {
   private matcher = new RouteMatcher({ revision: 0, routes: [] });
   /** Per route of the current table; a route of an older table (a request in flight over an update) is looked up afresh. */
@@ -364,11 +367,17 @@ export class Proxy {
     });
   }
 
-  async close(): Promise<void> {
+  /** Stops: requests in flight get `graceMs` to finish (one hung on a replica that went silent would hold the stop forever), then are cut. */
+  async close(graceMs = CLOSE_GRACE_MS): Promise<void> {
     clearInterval(this.stallTimer);
     for (const stop of this.checks.values()) stop();
     this.checks.clear();
-    await Promise.all([...this.pools.values()].map((p) => p.close().catch(() => {})));
+    const pools = [...this.pools.values()];
     this.pools.clear();
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
+    await Promise.race([Promise.all(pools.map((p) => p.close().catch(() => {}))), late]);
+    clearTimeout(timer);
+    await Promise.all(pools.map((p) => (p.closed ? undefined : p.destroy().catch(() => {}))));
   }
 }

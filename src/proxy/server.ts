@@ -8,7 +8,7 @@ import https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { RouteTable } from '../core/render/routes.js';
 import type { CertStore } from './certs.js';
-import { Proxy, type ProxyOptions } from './proxy.js';
+import { CLOSE_GRACE_MS, Proxy, type ProxyOptions } from './proxy.js';
 
 export interface ServerLimits {
   /** Largest request head in bytes (default 16 KiB). */
@@ -125,13 +125,17 @@ export async function startProxyServer(
     server,
     update: (t) => proxy.update(t),
     close: async () => {
+      // Requests in flight get a grace to finish; then their connections are cut (proxy.ts CLOSE_GRACE_MS).
       const stop = (srv: http.Server) =>
         new Promise<void>((resolve) => {
-          srv.close(() => resolve());
+          const cut = setTimeout(() => srv.closeAllConnections(), CLOSE_GRACE_MS);
+          srv.close(() => {
+            clearTimeout(cut);
+            resolve();
+          });
           srv.closeIdleConnections();
         });
-      await Promise.all([stop(server), ...(secure ? [stop(secure)] : [])]);
-      await proxy.close();
+      await Promise.all([stop(server), ...(secure ? [stop(secure)] : []), proxy.close()]);
     },
   };
 }

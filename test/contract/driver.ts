@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import type { Driver, UnitStatus } from '../../src/agent/drivers/driver.js';
 import type { DesiredUnit } from '../../src/core/render/desired.js';
+import { withRole } from '../../src/core/standby/overlay.js';
 import { until } from '../helpers/wait.js';
 
 export interface DriverFixture {
@@ -132,6 +133,26 @@ export function driverContract(name: string, open: () => Promise<DriverFixture>)
       assert.ok(existsSync(made[0]!.path), made[0]!.path);
       assert.deepEqual(await f.driver.moveVolumes(unit, ['data'], false), made);
       assert.deepEqual(await f.driver.dataPaths(unit, ['data']), [made[0]!.path], 'backups find the same directory');
+    });
+
+    withDriver("a standby app's standby is made ready and not started; promoted it starts, demoted it stops, and an agent restart keeps it so", async (f) => {
+      const port = await f.freePort();
+      const plain = f.httpUnit('db-r2', port, 'writer');
+      const as = (role: 'active' | 'standby', term: number) => withRole(plain, { app: plain.app, term, active: role === 'active' ? plain.replica : plain.replica + 1 }, ['data']);
+      await f.driver.apply([as('standby', 1)]);
+      await until('reported standby', async () => (find(await f.driver.status(), 'db-r2')?.state === 'standby' ? true : undefined));
+      assert.equal(await get(port), undefined, 'a standby takes no requests: it does not run');
+      assert.ok((await f.driver.moveVolumes({ name: 'db-r2' }, ['data'], true)).length > 0, 'its data has a place to be copied to');
+      const driver = await f.restartAgent();
+      await driver.apply([as('standby', 1)]);
+      assert.equal(find(await driver.status(), 'db-r2')?.state, 'standby', 'after an agent restart it still waits');
+      assert.equal(await get(port), undefined);
+      await driver.apply([as('active', 2)]);
+      assert.equal(await until('promoted: serving', () => get(port)), 'writer');
+      assert.equal(find(await driver.status(), 'db-r2')?.state, 'running');
+      await driver.apply([as('standby', 3)]);
+      await until('demoted: reported standby', async () => (find(await driver.status(), 'db-r2')?.state === 'standby' ? true : undefined));
+      assert.equal(await until('demoted: no longer serving', async () => ((await get(port)) === undefined ? true : undefined)), true);
     });
 
     withDriver('never touches what it does not own', async (f) => {

@@ -196,6 +196,18 @@ export function storeContract(name: string, open: () => Promise<StoreHandle>, sk
       ]);
     });
 
+    withStore("a standby app's writer is written only over the term the writer knew: terms only go up, the first of two racing writes wins", async ({ store }) => {
+      const at = new Date().toISOString();
+      const first = { app: 'db', term: 2, active: 2, since: at, reason: 'failover' as const, previous: { replica: 1, planned: false } };
+      assert.equal(await store.putStandbyRole(first, null), true);
+      assert.equal(await store.putStandbyRole({ ...first, active: 3 }, null), false, 'a second first write loses');
+      assert.equal(await store.putStandbyRole({ ...first, term: 3, active: 3 }, 1), false, 'written over a term it did not know');
+      assert.equal(await store.putStandbyRole({ ...first, term: 1 }, 2), false, 'a term never goes down');
+      const next = { ...first, term: 3, active: null, switching: { to: 1, startedAt: at, phase: 'stopping' as const } };
+      assert.equal(await store.putStandbyRole(next, 2), true);
+      assert.deepEqual(await store.standbyRoles(), [next]);
+    });
+
     /** A host's report with `n` units (the store keeps it as it came). */
     const report = (n: number) => ({ units: Array.from({ length: n }, (_, i) => ({ name: `u${i}-r1`, app: `u${i}`, state: 'running', hash: 'h', restarts: 0 })) });
     withStore('host status is the last report per host', async ({ store }) => {

@@ -78,6 +78,8 @@ export class ComposeDriver implements Driver {
   private readonly failedAfter: number;
   /** Units of the last apply this driver cannot run (reported failed). */
   private unsupported: DesiredUnit[] = [];
+  /** Units told to wait as standbys (created, stopped): reported as standby, not as failed. */
+  private readonly standbys = new Set<string>();
   /** Each unit's compose project name (a project directory keeps its own; inline ones are hafen-<unit>). */
   private readonly projects = new Map<string, string>();
 
@@ -251,7 +253,13 @@ export class ComposeDriver implements Driver {
       if (this.held.has(project)) continue;
       const mine = running.filter((c) => c.project === project);
       const services = Object.keys(u.compose!.services);
-      const up = services.every((svc) => mine.some((c) => c.service === svc && c.state === 'running')) && mine.every((c) => c.state === 'running');
+      // A standby's containers are created and stay stopped; it starts when promoted (a new hash).
+      const standby = u.standby?.role === 'standby';
+      if (standby) this.standbys.add(u.name);
+      else this.standbys.delete(u.name);
+      const up = standby
+        ? services.every((svc) => mine.some((c) => c.service === svc)) && mine.every((c) => c.state !== 'running')
+        : services.every((svc) => mine.some((c) => c.service === svc && c.state === 'running')) && mine.every((c) => c.state === 'running');
       const current = u.compose!.directory ? up && this.appliedHash(project) === u.hash : up && mine.length === services.length && mine.every((c) => c.hash === u.hash);
       if (current) continue;
       // The ${VAR}s are interpolated by Compose from the app's env and secrets (0600: they may hold secret values).
@@ -263,7 +271,10 @@ export class ComposeDriver implements Driver {
       // Compose is the judge of the final project (its files, hafen's override, the variables):
       // what it refuses touches no container.
       await this.composeCmd(project, ['config', '-q']);
-      await this.composeCmd(project, ['up', '-d', '--remove-orphans']);
+      if (standby) {
+        await this.composeCmd(project, ['up', '--no-start', '--remove-orphans']);
+        await this.composeCmd(project, ['stop']);
+      } else await this.composeCmd(project, ['up', '-d', '--remove-orphans']);
       if (u.compose!.directory) await writeFileAtomic(join(this.projectDir(project), APPLIED_FILE), JSON.stringify({ hash: u.hash }), 0o600);
     }
   }
@@ -332,10 +343,11 @@ export class ComposeDriver implements Driver {
       const restarts = Math.max(...cs.map((c) => c.restarts));
       const bad = cs.find((c) => c.state !== 'running');
       let state: UnitState = 'running';
-      if (bad) state = restarts >= this.failedAfter || bad.state === 'exited' || bad.state === 'dead' ? 'failed' : bad.state === 'created' ? 'starting' : 'backoff';
+      if (this.standbys.has(name) && cs.every((c) => c.state !== 'running')) state = 'standby';
+      else if (bad) state = restarts >= this.failedAfter || bad.state === 'exited' || bad.state === 'dead' ? 'failed' : bad.state === 'created' ? 'starting' : 'backoff';
       // A project directory's containers carry no hash label: the hash it was last brought up with.
       const st: UnitStatus = { name, app: cs[0]!.app, state, hash: cs[0]!.hash || this.appliedHash(cs[0]!.project), restarts };
-      if (bad) st.lastError = `${bad.state === 'restarting' ? 'restarting after it ' : ''}exited with code ${bad.exitCode}`;
+      if (bad && state !== 'standby') st.lastError = `${bad.state === 'restarting' ? 'restarting after it ' : ''}exited with code ${bad.exitCode}`;
       if (state === 'running') st.since = cs.map((c) => c.startedAt).sort()[0]!;
       out.push(st);
     }

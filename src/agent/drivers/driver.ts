@@ -10,11 +10,15 @@
  *   working directory by the driver's record of it).
  * - A unit that keeps failing is restarted with growing backoff, never in a tight loop, and
  *   reported as failed with its last error.
+ * - A unit whose role is standby (`unit.standby.role`) is made ready (its data directory, its
+ *   containers created) but not started, and reported as `standby`; its hash differs from the
+ *   active's, so a promotion starts it and a demotion stops it.
  */
 import type { MoveProject } from '../../core/render/move-orders.js';
 import type { DesiredUnit } from '../../core/render/desired.js';
 
-export type UnitState = 'starting' | 'running' | 'backoff' | 'failed' | 'stopped';
+/** standby: a standby app's unit that is not its writer, kept stopped with its data (core/standby). */
+export type UnitState = 'starting' | 'running' | 'backoff' | 'failed' | 'stopped' | 'standby';
 
 export interface UnitStatus {
   name: string;

@@ -139,9 +139,12 @@ export class ProcessDriver implements Driver {
         continue;
       }
       if (!this.units.has(u.name)) {
-        const s: Supervised = { unit: u, state: 'starting', restarts: 0, failures: 0, backoff: this.opts.backoffMs, stopping: false };
+        // A standby waits with its data and is not started: it starts when promoted (a new hash).
+        const standby = u.standby?.role === 'standby';
+        const s: Supervised = { unit: u, state: standby ? 'standby' : 'starting', restarts: 0, failures: 0, backoff: this.opts.backoffMs, stopping: false };
         this.units.set(u.name, s);
-        this.start(s);
+        if (standby) this.dataDir(u);
+        else this.start(s);
       }
     }
   }

@@ -1,7 +1,7 @@
 /** GET /openapi.json: the API described from the same zod schemas that validate requests. */
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { ApplyBody, ConsentLinkBody, MoveConsentBody, MoveProposeBody, JoinBody, PlanBody, ProxyStatusBody, BackupRunsBody, BackupTaskBody, BackupTaskReportsBody, RollbackBody, SecretBody, StatusBody, TokenBody, ProbeResultsBody, SilenceBody, LoginBody, UserBody } from './schemas.js';
+import { ApplyBody, ConsentLinkBody, FailoverBody, MoveConsentBody, MoveProposeBody, JoinBody, PlanBody, ProxyStatusBody, BackupRunsBody, BackupTaskBody, BackupTaskReportsBody, RollbackBody, SecretBody, StatusBody, TokenBody, ProbeResultsBody, SilenceBody, LoginBody, UserBody } from './schemas.js';
 
 type Auth = 'reader' | 'viewer' | 'operator' | 'admin' | 'host' | 'none';
 
@@ -32,6 +32,8 @@ const OPS: Op[] = [
   { method: 'post', path: '/v1/migrations/{id}/pause', summary: 'Hold a running move where it is (its weights stay)', auth: 'operator', params: ['id'] },
   { method: 'post', path: '/v1/migrations/{id}/resume', summary: 'Carry on with a paused move', auth: 'operator', params: ['id'] },
   { method: 'post', path: '/v1/migrations/{id}/abort', summary: 'Stop a running move: traffic goes back to the source, the target goes', auth: 'operator', params: ['id'] },
+  { method: 'get', path: '/v1/standbys', summary: "Standby apps: each one's term and writer, and how fresh each standby's copy is (its lag: the RPO now)", auth: 'reader' },
+  { method: 'post', path: '/v1/apps/{app}/failover', summary: "Switch a standby app over to its standby at a site (202): the writer stops, a final copy, the standby writes; given up on failure", auth: 'operator', params: ['app'], body: FailoverBody },
   { method: 'get', path: '/v1/consent/{token}', summary: "The customer's page of a proposed move (HTML for a browser, JSON otherwise)", auth: 'none', params: ['token'] },
   { method: 'post', path: '/v1/consent/{token}', summary: 'The customer answers: accept, decline or ask for another window (JSON or a form)', auth: 'none', params: ['token'], body: ConsentLinkBody },
   { method: 'get', path: '/v1/revisions', summary: 'Revision history, newest first (who, when, why)', auth: 'viewer' },

@@ -161,6 +161,9 @@ export const MoveProposeBody = z
   })
   .refine((b) => (b.apps === undefined) !== (b.share === undefined), 'give either apps or share');
 const Decision = z.enum(['accept', 'decline', 'another-window']).describe('accept: the move may run as proposed; decline: it does not; another-window: not then, propose another time');
+export const FailoverBody = z.object({
+  to: z.string().trim().min(1).max(100).describe('the site whose standby of the app takes over'),
+});
 export const MoveConsentBody = z.object({
   decision: Decision,
   by: z.string().trim().min(1).max(200).describe("who at the customer answered (an operator records the customer's answer)"),

@@ -5,6 +5,7 @@ import type { HostReports } from '../host-reports.js';
 import type { Monitor } from '../monitor.js';
 import type { Pulls } from '../pulls.js';
 import type { Snapshot } from '../snapshot.js';
+import type { Standbys } from '../standbys.js';
 import { requireReader, type Credentials } from './auth.js';
 
 /** What the status needs: the newest revision, the hosts' reports and desired states, check states, proxies. */
@@ -15,6 +16,7 @@ export interface StatusApi {
   desiredFor: Pulls['desiredFor'];
   proxyViews: Pulls['proxyViews'];
   monitor: Pick<Monitor, 'hosts' | 'sites' | 'stateOf'>;
+  standbys: Pick<Standbys, 'views'>;
 }
 
 export function statusRoutes(app: FastifyInstance, api: StatusApi, now: () => Date): void {
@@ -32,6 +34,7 @@ export function statusRoutes(app: FastifyInstance, api: StatusApi, now: () => Da
       checkState: (id) => api.monitor.stateOf(id),
       proxies: api.proxyViews(),
       nowMs: now().getTime(),
+      standbys: await api.standbys.views(),
       ...(who.customer !== undefined ? { customer: who.customer } : {}),
     });
   });

@@ -260,4 +260,13 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
     created_at  TEXT NOT NULL
   );
   `,
+  // 16: the writer of each standby app whose writer changed (failover, switchover): its term only goes up.
+  `
+  CREATE TABLE standby_roles (
+    app         TEXT PRIMARY KEY,
+    term        INTEGER NOT NULL,
+    data        TEXT NOT NULL,
+    updated_at  TEXT NOT NULL
+  );
+  `,
 ];

@@ -221,4 +221,13 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
     created_at  TEXT NOT NULL
   );
   `),
+  // 3: SQLite's migration 16 (the writer of each standby app).
+  bytewise(`
+  CREATE TABLE standby_roles (
+    app         TEXT PRIMARY KEY,
+    term        INTEGER NOT NULL,
+    data        TEXT NOT NULL,
+    updated_at  TEXT NOT NULL
+  );
+  `),
 ];

@@ -12,6 +12,7 @@ import pg from 'pg';
 import type { BackupRunBody } from '../../client/client.js';
 import type { MoveEvent, MoveRecord } from '../../core/move/consent.js';
 import type { BackupTaskKind } from '../../core/render/backups.js';
+import type { StandbyRecord } from '../../core/standby/roles.js';
 import { HafenError } from '../../lib/errors.js';
 import { checkTerm } from './postgres-leader.js';
 import { migratePostgres } from './postgres-migrate.js';
@@ -336,6 +337,22 @@ export class PostgresStore implements Store {
 
   async unitRestarts(): Promise<{ unit: string; generation: number; lastAt: string }[]> {
     return (await this.q<{ unit: string; generation: number; last_at: string }>('SELECT unit, generation, last_at FROM unit_restarts ORDER BY unit')).rows.map((r) => ({ unit: r.unit, generation: r.generation, lastAt: r.last_at }));
+  }
+
+  async standbyRoles(): Promise<StandbyRecord[]> {
+    return (await this.q<{ data: string }>('SELECT data FROM standby_roles ORDER BY app')).rows.map((r) => JSON.parse(r.data) as StandbyRecord);
+  }
+
+  async putStandbyRole(record: StandbyRecord, expectTerm: number | null): Promise<boolean> {
+    const data = JSON.stringify(record);
+    // In a transaction: fenced by the leader's term, so a deposed controller cannot promote.
+    return this.tx(async (q) => {
+      const found =
+        expectTerm === null
+          ? await q<{ app: string }>('INSERT INTO standby_roles (app, term, data, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (app) DO NOTHING RETURNING app', [record.app, record.term, data, record.since])
+          : await q<{ app: string }>('UPDATE standby_roles SET term = ?, data = ?, updated_at = ? WHERE app = ? AND term = ? AND ? >= term RETURNING app', [record.term, data, record.since, record.app, expectTerm, record.term]);
+      return found.rows.length === 1;
+    });
   }
 
   async addBackupRuns(host: string, runs: readonly BackupRunBody[]): Promise<void> {

@@ -5,6 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import type { StandbyRecord } from '../../core/standby/roles.js';
 import { HafenError } from '../../lib/errors.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
 import { readHolds, readRollouts, replaceHolds, writeRollout } from './sqlite-rollouts.js';
@@ -329,6 +330,19 @@ export class SqliteStore implements Store {
   async unitRestarts(): Promise<{ unit: string; generation: number; lastAt: string }[]> {
     return (this.stmt('SELECT unit, generation, last_at FROM unit_restarts ORDER BY unit').all() as { unit: string; generation: number; last_at: string }[]).map((r) => ({ unit: r.unit, generation: r.generation, lastAt: r.last_at }));
   }
+  async standbyRoles(): Promise<StandbyRecord[]> {
+    return (this.stmt('SELECT data FROM standby_roles ORDER BY app').all() as { data: string }[]).map((r) => JSON.parse(r.data) as StandbyRecord);
+  }
+
+  async putStandbyRole(record: StandbyRecord, expectTerm: number | null): Promise<boolean> {
+    const data = JSON.stringify(record);
+    const changes =
+      expectTerm === null
+        ? this.stmt('INSERT INTO standby_roles (app, term, data, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT(app) DO NOTHING').run(record.app, record.term, data, record.since).changes
+        : this.stmt('UPDATE standby_roles SET term = ?, data = ?, updated_at = ? WHERE app = ? AND term = ? AND ? >= term').run(record.term, data, record.since, record.app, expectTerm, record.term).changes;
+    return changes === 1;
+  }
+
   async addBackupRuns(host: string, runs: readonly BackupRunBody[]): Promise<void> {
     const insert = this.stmt('INSERT OR IGNORE INTO backup_runs (host, app, started_at, finished_at, ok, run) VALUES (?, ?, ?, ?, ?, ?)');
     this.db.transaction(() => {

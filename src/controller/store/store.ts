@@ -10,6 +10,7 @@
  * controller before they reach the store, see controller/secrets.ts).
  */
 import type { AlertingCommit, ApiToken, BackupTask, BackupTaskReport, ConnectionRow, ConnectionSample, EventRecord, HostHold, HostStatus, JoinToken, MoveCommit, NotificationRecord, Revision, RevisionInput, RevisionSummary, Rollout, SecretInfo, SecretInput, SecretRecord, SilenceRecord, StoredBackupRun, TrafficResolution, TrafficRow, TrafficSample, UptimeRecord, User } from './records.js';
+import type { StandbyRecord } from '../../core/standby/roles.js';
 
 import type { MoveEvent, MoveRecord } from '../../core/move/consent.js';
 import type { BackupRunBody } from '../../client/client.js';
@@ -46,6 +47,7 @@ export const STORE_TABLES: readonly (readonly [table: string, orderBy: string])[
   ['site_migrations', 'id'],
   ['site_migration_events', 'id'],
   ['blobs', 'digest'],
+  ['standby_roles', 'app'],
 ];
 
 /** A table's rows as stored: column → value (text, number or null). */
@@ -161,6 +163,13 @@ export interface Store {
   restartUnit(unit: string, at: string): Promise<number>;
   /** Every unit the controller had restarted, with its restart generation. */
   unitRestarts(): Promise<{ unit: string; generation: number; lastAt: string }[]>;
+  /** Every standby app's writer that changed (failover, switchover), by app. */
+  standbyRoles(): Promise<StandbyRecord[]>;
+  /**
+   * Writes an app's writer if its stored term is still `expectTerm` (null: none stored yet);
+   * false when another writer of the store got there first. Terms only go up.
+   */
+  putStandbyRole(record: StandbyRecord, expectTerm: number | null): Promise<boolean>;
   /** Stores backup runs of a host; a run already stored (same host, app and start) is skipped. */
   addBackupRuns(host: string, runs: readonly BackupRunBody[]): Promise<void>;
   /** Backup runs, newest first (of one app, or all). */

@@ -68,7 +68,15 @@ export interface ResolvedMonitoring {
 
 export interface App extends Omit<AppSpec, 'redundancy' | 'migration' | 'backup' | 'volumes' | 'monitoring'> {
   monitoring: ResolvedMonitoring;
-  redundancy: { replicas: number; spreadOver: SpreadLevel; mode: 'active-active' | 'standby'; sharedState?: string };
+  redundancy: {
+    replicas: number;
+    spreadOver: SpreadLevel;
+    mode: 'active-active' | 'standby';
+    sharedState?: string;
+    /** standby: how often a standby copies the active's data, and the age of a copy past which it alerts (ms). */
+    replicateEveryMs: number;
+    rpoMs: number;
+  };
   migration: MoveMode;
   /** The backup policy after defaults; undefined when backups are off or have no target. */
   backup?: ResolvedBackup;
@@ -204,6 +212,13 @@ function inheritedMigration(app: AppSpec, customer: CustomerSpec | undefined, fl
   return inherited === 'live' && keepsData(app, project) && app.redundancy.sharedState === undefined ? 'window' : inherited;
 }
 
+/** A standby's copy interval (default 60 s) and the copy age that alerts (default three intervals). */
+export const DEFAULT_REPLICATE_EVERY_MS = 60_000;
+function replication(r: AppSpec['redundancy']): { replicateEveryMs: number; rpoMs: number } {
+  const every = (r.replicateEvery !== undefined ? parseDuration(r.replicateEvery) : undefined) ?? DEFAULT_REPLICATE_EVERY_MS;
+  return { replicateEveryMs: every, rpoMs: (r.rpo !== undefined ? parseDuration(r.rpo) : undefined) ?? 3 * every };
+}
+
 /** Resolves the defaults of one app. */
 export function resolveApp(app: AppSpec, customer: CustomerSpec | undefined, fleetDefaults: DefaultsSpec | undefined, project?: AppProject): App {
   const kind = workloadKind(app);
@@ -215,6 +230,7 @@ export function resolveApp(app: AppSpec, customer: CustomerSpec | undefined, fle
       spreadOver: redundancy.spreadOver ?? (app.criticality === 'critical' ? 'site' : 'host'),
       mode: redundancy.mode,
       ...(redundancy.sharedState !== undefined ? { sharedState: redundancy.sharedState } : {}),
+      ...replication(redundancy),
     },
     migration: migration ?? inheritedMigration(app, customer, fleetDefaults, project),
     monitoring: resolveMonitoring(app, customer, fleetDefaults),

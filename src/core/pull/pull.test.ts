@@ -28,35 +28,35 @@ test('a host is reached at the address its agent reports, else at its IPAM addre
 test('an agent pulls its base state unchanged when no move or order concerns it; orders change the hash', () => {
   const state = rev.desired.get(hostA)!;
   const base = { state, hash: hostStateHash(state) };
-  const plain = hostPull({ rev, base, overlays: [], orders: {} });
+  const plain = hostPull({ rev, base, overlays: [], roles: new Map(), orders: {} });
   assert.equal(plain.state, state, 'the same object: nothing copied');
   assert.equal(plain.hash, base.hash);
   assert.equal(plain.revision, 3);
   assert.equal(plain.heldAt, undefined);
   // An empty access list is an order too: the backup host lets no one in.
-  const closed = hostPull({ rev, base: { ...base, heldAt: 2 }, overlays: [], orders: { backupAccess: [] } });
+  const closed = hostPull({ rev, base: { ...base, heldAt: 2 }, overlays: [], roles: new Map(), orders: { backupAccess: [] } });
   assert.deepEqual(closed.state.backupAccess, []);
   assert.notEqual(closed.hash, base.hash);
   assert.equal(closed.heldAt, 2);
-  assert.equal(hostPull({ rev: undefined, base, overlays: [], orders: {} }).revision, 0, 'before the first revision');
+  assert.equal(hostPull({ rev: undefined, base, overlays: [], roles: new Map(), orders: {} }).revision, 0, 'before the first revision');
 });
 
 test('proxies pull every app at the reachable addresses, lost sites last; nothing before the first revision', () => {
-  const empty = routesPull({ rev: undefined, reports: [], lostSites: [], overlays: [] });
+  const empty = routesPull({ rev: undefined, reports: [], lostSites: [], overlays: [], roles: new Map() });
   assert.deepEqual(empty.table.routes, []);
-  const { table, hash } = routesPull({ rev, reports: [{ host: hostA, status: { agent: { address: '127.0.0.9' } } }], lostSites: ['nue'], overlays: [] });
+  const { table, hash } = routesPull({ rev, reports: [{ host: hostA, status: { agent: { address: '127.0.0.9' } } }], lostSites: ['nue'], overlays: [], roles: new Map() });
   assert.equal(table.revision, 3);
   assert.deepEqual(new Set(table.routes.map((r) => r.app)), new Set(rev.fleet.apps.filter((a) => a.domains.length > 0).map((a) => a.id)));
   const onA = table.routes.flatMap((r) => r.replicas).filter((r) => r.host === hostA);
   assert.ok(onA.length > 0 && onA.every((r) => r.address === '127.0.0.9'), JSON.stringify(onA));
   assert.deepEqual(table.avoidSites, ['nue']);
-  assert.notEqual(hash, routesPull({ rev, reports: [], lostSites: [], overlays: [] }).hash, 'what proxies long-poll on changes');
+  assert.notEqual(hash, routesPull({ rev, reports: [], lostSites: [], overlays: [], roles: new Map() }).hash, 'what proxies long-poll on changes');
 });
 
 test('probers pull the checks through the proxies that report where they listen', () => {
-  const none = probesPull({ rev, reports: [], proxies: new Map(), site: 'nue' });
+  const none = probesPull({ rev, reports: [], proxies: new Map(), site: 'nue', roles: new Map() });
   const view = { site: 'nue', listen: '0.0.0.0:8080', revision: 3, replicas: [], reportedAt: '2026-01-01T00:00:00Z' };
-  const withProxy = probesPull({ rev, reports: [{ host: hostB, status: { agent: { address: '127.0.0.7' } } }], proxies: new Map([[hostB, view]]), site: 'nue' });
+  const withProxy = probesPull({ rev, reports: [{ host: hostB, status: { agent: { address: '127.0.0.7' } } }], proxies: new Map([[hostB, view]]), site: 'nue', roles: new Map() });
   assert.ok(withProxy.probes.length >= none.probes.length);
   assert.notEqual(withProxy.hash, none.hash);
   const through = withProxy.probes.filter((p) => JSON.stringify(p).includes('127.0.0.7'));

@@ -18,6 +18,9 @@ import type { AgentReport } from '../report/host-report.js';
 import { hostStateHash, type DesiredUnit, type HostDesiredState } from '../render/desired.js';
 import { routeTable, routeTableHash, type RouteTable } from '../render/routes.js';
 import { endpoint, type ProxyView } from './proxy-views.js';
+import { dataOf as dataNames } from '../fleet/model.js';
+import { overlayRoles, withRole } from '../standby/overlay.js';
+import { writes, type AppRole } from '../standby/roles.js';
 
 /** The part of a revision every pull reads. */
 export interface RevisionView {
@@ -55,6 +58,8 @@ export interface HostPullInput {
   overlays: readonly MoveOverlay[];
   /** Orders beside the units: backup access and tasks, a cutover's copies and access (absent when undefined). */
   orders: Pick<HostDesiredState, 'backupAccess' | 'backupTasks' | 'moveCopies' | 'moveAccess'>;
+  /** Standby apps' writers (core/standby/roles.ts): each of their units carries its term and role. */
+  roles: ReadonlyMap<string, AppRole>;
 }
 
 export interface HostPull {
@@ -68,9 +73,15 @@ export interface HostPull {
 export function hostPull(i: HostPullInput): HostPull {
   const held = i.base.heldAt !== undefined ? { heldAt: i.base.heldAt } : {};
   const revision = i.rev?.revision ?? 0;
-  const unitsOf = (h: string): readonly DesiredUnit[] | undefined => i.rev?.desired.get(h)?.units;
-  const moved = overlayUnits(i.base.state, i.overlays, unitsOf);
-  const { state, hash } = moved === i.base.state ? i.base : { state: moved, hash: hostStateHash(moved) };
+  const apps = new Map((i.rev?.fleet.apps ?? []).map((a) => [a.id, a]));
+  const dataOf = (app: string) => (apps.has(app) ? dataNames(apps.get(app)!) : []);
+  const unitsOf = (h: string): readonly DesiredUnit[] | undefined => {
+    const units = i.rev?.desired.get(h)?.units;
+    return units && units.map((u) => withRole(u, i.roles.get(u.app), dataOf(u.app)));
+  };
+  const base = overlayRoles(i.base, i.roles, dataOf);
+  const moved = overlayUnits(base.state, i.overlays, unitsOf);
+  const { state, hash } = moved === base.state ? base : { state: moved, hash: hostStateHash(moved) };
   const extra = Object.fromEntries(Object.entries(i.orders).filter(([, v]) => v !== undefined));
   if (Object.keys(extra).length === 0) return { state, hash, revision, ...held };
   const full: HostDesiredState = { ...state, ...extra };
@@ -83,6 +94,7 @@ export interface RoutesPullInput {
   /** Sites the monitor declared lost: every proxy uses them last. */
   lostSites: readonly string[];
   overlays: readonly MoveOverlay[];
+  roles: ReadonlyMap<string, AppRole>;
 }
 
 /** The edge proxies' route table: the revision's apps and replicas at the addresses their units are reachable at. */
@@ -90,15 +102,15 @@ export function routesPull(i: RoutesPullInput): { table: RouteTable; hash: strin
   if (!i.rev) return { table: { revision: 0, routes: [] }, hash: routeTableHash({ routes: [] }) };
   const rev = i.rev;
   const reachable = reachableAddresses(rev, i.reports);
-  const plain = routeTable(rev.fleet, rev.placements, rev.revision, reachable, i.lostSites);
+  const plain = routeTable(rev.fleet, rev.placements, rev.revision, reachable, i.lostSites, i.roles);
   const siteOf = (h: string) => rev.fleet.hosts.find((x) => x.id === h)?.site;
   const table = overlayRoutes(plain, i.overlays, siteOf, (h) => reachable.get(h));
   return { table, hash: routeTableHash(table) };
 }
 
-/** Every check of the revision, at the addresses units are reachable at. */
-export function checksOf(rev: RevisionView | undefined, reports: readonly ReportedHost[]): Check[] {
-  return rev ? deriveChecks(rev.fleet, rev.placements, reachableAddresses(rev, reports)) : [];
+/** Every check of the revision, at the addresses units are reachable at; of a standby app's replicas only the active is probed (the others are stopped). */
+export function checksOf(rev: RevisionView | undefined, reports: readonly ReportedHost[], roles: ReadonlyMap<string, AppRole>): Check[] {
+  return rev ? deriveChecks(rev.fleet, rev.placements.filter((p) => writes(roles, p)), reachableAddresses(rev, reports)) : [];
 }
 
 export interface ProbesPullInput {
@@ -108,12 +120,13 @@ export interface ProbesPullInput {
   proxies: ReadonlyMap<string, ProxyView>;
   /** The probing site. */
   site: string;
+  roles: ReadonlyMap<string, AppRole>;
 }
 
 /** What the probers of a site run: every check, those through the proxies sent to the proxies that report where they listen. */
 export function probesPull(i: ProbesPullInput): { probes: Probe[]; hash: string } {
   const addresses = i.rev ? reachableAddresses(i.rev, i.reports) : new Map<string, string>();
-  const checks = i.rev ? deriveChecks(i.rev.fleet, i.rev.placements, addresses) : [];
+  const checks = checksOf(i.rev, i.reports, i.roles);
   const proxies: ProxyEndpoint[] = [];
   for (const [host, v] of i.proxies) {
     const plain = v.listen ? endpoint(v.listen, addresses.get(host)) : undefined;

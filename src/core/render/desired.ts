@@ -12,6 +12,7 @@ import type { BackupAccessKey, BackupJob, BackupTaskOrder } from './backups.js';
 import { composeProject, type ComposeProject } from './compose.js';
 import type { MoveAccessGrant, MoveCopyOrder } from './move-orders.js';
 import { unitName } from './names.js';
+import type { UnitRole } from '../standby/roles.js';
 import { hashWithSecrets, splitEnv } from './env.js';
 
 /** Labels (compose) and environment markers (processes) that mark what hafen owns. */
@@ -54,6 +55,11 @@ export interface DesiredUnit {
    * changes the hash, so the agent restarts the unit. Absent when never.
    */
   restart?: number;
+  /**
+   * A unit of a standby app (core/standby): its app's term and whether it writes (active) or
+   * waits stopped with a copy of the active's data (standby). Absent for other apps.
+   */
+  standby?: UnitRole;
   /**
    * Env name → secret value. Present only in what the controller sends to the agent of the
    * host that runs the unit (and in that agent's 0600 cache); never stored by the controller.

@@ -27,8 +27,12 @@ export interface MoveCopyOrder {
   source: { host: string; address: string; port: number; user: string };
   /** This host's address, to connect from (the source lets the keys in from it only). */
   bindAddress?: string;
-  /** The copy to make now: a pre-copy round, or the final copy (then the checksums of every file are compared). */
-  copy?: { id: string; final: boolean };
+  /**
+   * The copy to make now: a pre-copy round, or the final copy (then the checksums of every file
+   * are compared). With `every` (seconds, a standby's copies) it is made again that long after
+   * each one ends, for as long as it is ordered.
+   */
+  copy?: { id: string; final: boolean; every?: number };
 }
 
 /** On a cutover's source host: a target agent's key let in, read-only to one volume of the unit. */

@@ -11,6 +11,7 @@ import type { Placement } from '../placement/types.js';
 import { contentHash } from '../util/canonical.js';
 import { naturalCompare } from '../util/natural-sort.js';
 import { unitName } from './desired.js';
+import { appRoles, writes, type AppRole } from '../standby/roles.js';
 
 export const ReplicaSchema = z.object({
   /** The unit name, `<app>-r<n>`: stable, so health state survives table updates. */
@@ -35,6 +36,8 @@ export const RouteSchema = z.object({
   replicas: z.array(ReplicaSchema),
   /** false while the app moves between sites: every proxy weighs the replicas alike, wherever they are (default: own site first). */
   siteAffinity: z.boolean().optional(),
+  /** A standby app's term: the replica of weight 100 is the writer of this term (proxies never go back to an older term's). */
+  term: z.number().int().min(1).optional(),
 });
 
 export const RouteTableSchema = z.object({
@@ -53,19 +56,19 @@ export type RouteTable = z.output<typeof RouteTableSchema>;
  * (the IPAM address, or what the host's agent reports); a replica on a host without an
  * address is left out, since no proxy could reach it.
  */
-export function routeTable(fleet: Fleet, placements: readonly Placement[], revision: number, addresses: ReadonlyMap<string, string>, avoidSites: readonly string[] = []): RouteTable {
+export function routeTable(fleet: Fleet, placements: readonly Placement[], revision: number, addresses: ReadonlyMap<string, string>, avoidSites: readonly string[] = [], roles: ReadonlyMap<string, AppRole> = appRoles(fleet, placements, [])): RouteTable {
   const byApp = new Map<string, Placement[]>();
   for (const p of placements) byApp.set(p.app, [...(byApp.get(p.app) ?? []), p]);
   const routes: Route[] = [];
   for (const app of fleet.apps) {
     if (app.domains.length === 0 || app.port === undefined) continue;
     const placed = byApp.get(app.id) ?? [];
-    // A standby app has one writer: its active replica (the lowest-numbered placed) takes every
-    // request at every proxy; the others take none (weight 0 is never used, not even as a last resort).
-    const active = app.redundancy.mode === 'standby' ? Math.min(...placed.map((p) => p.replica)) : undefined;
+    // A standby app has one writer: its active replica (core/standby/roles.ts) takes every request
+    // at every proxy; the others take none (weight 0 is never used, not even as a last resort).
+    const role = roles.get(app.id);
     const replicas: Replica[] = placed
       .filter((p) => addresses.has(p.host))
-      .map((p) => ({ id: unitName(app.id, p.replica), site: p.site, host: p.host, address: addresses.get(p.host)!, port: app.port!, weight: active === undefined || p.replica === active ? 100 : 0, state: 'active' as const }))
+      .map((p) => ({ id: unitName(app.id, p.replica), site: p.site, host: p.host, address: addresses.get(p.host)!, port: app.port!, weight: writes(roles, p) ? 100 : 0, state: 'active' as const }))
       .sort((a, b) => naturalCompare(a.id, b.id));
     for (const host of app.domains) {
       routes.push({
@@ -76,6 +79,7 @@ export function routeTable(fleet: Fleet, placements: readonly Placement[], revis
         ...(app.health ? { health: { path: app.health.path, expectStatus: app.health.expectStatus } } : {}),
         redirectHttps: app.httpsRedirect,
         replicas,
+        ...(role ? { term: role.term } : {}),
       });
     }
   }

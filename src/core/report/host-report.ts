@@ -11,7 +11,7 @@ const SSH_ED25519 = /^ssh-ed25519 [A-Za-z0-9+/]+=* ?[^\n\r]*$/;
 export const UnitReportSchema = z.object({
   name: z.string(),
   app: z.string(),
-  state: z.string().describe('starting, running, backoff, failed or stopped'),
+  state: z.string().describe('starting, running, backoff, failed, stopped, or standby (a standby app\'s unit kept stopped with its copy of the data)'),
   hash: z.string().describe('Hash of the desired unit the driver runs'),
   restarts: z.number(),
   lastError: z.string().optional(),
@@ -50,12 +50,23 @@ export const CopyReportSchema = z.object({
   identical: z.boolean().optional().describe('Final copies: whether the checksums of every file matched afterwards'),
   differences: z.array(z.string().max(4096)).max(10).optional().describe('The first files that differ'),
   error: z.string().max(2000).optional(),
+  copiedAt: z.string().max(64).optional().describe("Repeated copies (a standby's): when the newest complete copy began, so the copy holds the writer's data as of then"),
 });
+
+export const FencedReportSchema = z
+  .object({
+    unit: z.string().max(200),
+    app: z.string().max(200),
+    term: z.number().int().min(0).describe('The term the unit wrote in before it was fenced'),
+    path: z.string().max(4096).describe('Where its data was kept aside on this host'),
+    at: z.string().max(64),
+  })
+  .describe('A writer that came back after its app failed over elsewhere: its data as it was then, kept aside (not merged) until the operator removes the directory');
 
 export const MoveReportSchema = z
   .object({
     keys: z
-      .array(z.object({ migration: z.string().max(64), unit: z.string().max(200), volume: z.string().max(200), key: z.string().max(200).regex(SSH_ED25519, 'must be one OpenSSH ed25519 public key line') }))
+      .array(z.object({ migration: z.string().max(100), unit: z.string().max(200), volume: z.string().max(200), key: z.string().max(200).regex(SSH_ED25519, 'must be one OpenSSH ed25519 public key line') }))
       .max(1000)
       .describe('The keys it made, one per move, unit and volume'),
     copies: z.array(CopyReportSchema).max(1000),
@@ -70,6 +81,7 @@ export const AgentReportSchema = z.object({
   repositories: RepositorySpaceSchema.optional(),
   firewall: FirewallReportSchema.optional(),
   moves: MoveReportSchema.optional(),
+  fenced: z.array(FencedReportSchema).max(1000).optional(),
 });
 
 export const HostReportSchema = z.object({
@@ -83,6 +95,7 @@ export type RepositorySpaceReport = z.infer<typeof RepositorySpaceSchema>;
 export type FirewallReport = z.infer<typeof FirewallReportSchema>;
 export type CopyReport = Omit<z.infer<typeof CopyReportSchema>, 'unit'>;
 export type MoveAgentReport = z.infer<typeof MoveReportSchema>;
+export type FencedReport = z.infer<typeof FencedReportSchema>;
 export type AgentReport = z.infer<typeof AgentReportSchema>;
 
 /** A host's report as the controller keeps it: as sent, stamped with when it first showed the applied state. */

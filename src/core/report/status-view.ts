@@ -9,7 +9,8 @@ import type { CheckStateName } from '../monitor/quorum.js';
 import type { HostHeartbeat, SiteStatus } from '../monitor/status.js';
 import type { ProxyView } from '../pull/proxy-views.js';
 import type { RevisionView } from '../pull/pull.js';
-import type { HostDesiredState } from '../render/desired.js';
+import type { DesiredUnit, HostDesiredState } from '../render/desired.js';
+import type { StandbyAppView } from '../standby/view.js';
 import { groupBy } from '../util/group.js';
 import type { HostReport, UnitReport } from './host-report.js';
 
@@ -18,7 +19,9 @@ export interface StatusInput {
   /** Each host's last report and when it came. */
   reports: readonly { host: string; reportedAt: string; status: HostReport }[];
   /** Each host's desired state as its agent gets it now (with holds and restarts), by host. */
-  desired: ReadonlyMap<string, { hash: string; heldAt?: number; state: Pick<HostDesiredState, 'firewall'> }>;
+  desired: ReadonlyMap<string, { hash: string; heldAt?: number; state: Pick<HostDesiredState, 'firewall'> & { units?: readonly DesiredUnit[] } }>;
+  /** Standby apps: term, writer and their standbys' copies (core/standby/view.ts). */
+  standbys?: readonly StandbyAppView[];
   heartbeats: readonly HostHeartbeat[];
   sites: readonly SiteStatus[];
   /** A check's state by quorum of the sites' probers. */
@@ -61,18 +64,22 @@ export function statusView(i: StatusInput) {
   const byApp = groupBy(rev?.placements ?? [], (p) => p.app);
   const reported = new Map<string, UnitReport>();
   for (const r of reports.values()) for (const u of r.status.units) reported.set(`${r.host}\u0000${u.name}`, u);
+  const standbys = new Map((i.standbys ?? []).map((v) => [v.app, { term: v.term, active: v.active?.unit ?? null, ...(v.switching ? { switching: v.switching } : {}), everySeconds: v.everySeconds, rpoSeconds: v.rpoSeconds, standbys: v.standbys }]));
   const apps = (rev?.fleet.apps ?? []).map((a) => {
     const units = (byApp.get(a.id) ?? []).map((p) => {
       const want = rev!.desired.get(p.host)?.units.find((u) => u.app === a.id && u.replica === p.replica);
+      // A standby app's unit as its agent gets it: with its role, whose hash differs for a standby.
+      const pulled = want && i.desired.get(p.host)?.state.units?.find((u) => u.name === want.name && u.standby);
       const seen = want ? reported.get(`${p.host}\u0000${want.name}`) : undefined;
       // Running means running the desired configuration: an old hash is still converging.
-      const state = !seen ? 'unknown' : seen.hash !== want?.hash ? 'converging' : seen.state;
+      const state = !seen ? 'unknown' : seen.hash !== (pulled ?? want)?.hash ? 'converging' : seen.state;
       const unit = want?.name ?? `${a.id}-r${p.replica}`;
       return {
         unit,
         host: p.host,
         site: p.site,
         state,
+        ...(pulled ? { role: pulled.standby!.role } : {}),
         ...(seen?.healthy !== undefined ? { healthy: seen.healthy } : {}),
         // The replica's check by quorum of the sites' probers.
         check: i.checkState(`replica:${unit}`) ?? 'unknown',
@@ -83,8 +90,10 @@ export function statusView(i: StatusInput) {
     });
     // A replica counts as running when it runs the desired configuration and passes its health
     // check (if any), its host reports, and the sites' probers do not see it down.
-    const ok = (u: { state: string; healthy?: boolean; check: string; hostUp: boolean }) => u.state === 'running' && u.healthy !== false && u.check !== 'down' && u.hostUp;
-    return { app: a.id, customer: a.customer, critical: a.criticality === 'critical', domains: a.domains, desired: a.redundancy.replicas, running: units.filter(ok).length, units };
+    // A standby waiting stopped with its copy counts as well: it is what it should be.
+    const ok = (u: { state: string; healthy?: boolean; check: string; hostUp: boolean }) => ((u.state === 'running' && u.healthy !== false && u.check !== 'down') || u.state === 'standby') && u.hostUp;
+    const standby = standbys.get(a.id);
+    return { app: a.id, customer: a.customer, critical: a.criticality === 'critical', domains: a.domains, desired: a.redundancy.replicas, running: units.filter(ok).length, units, ...(standby ? { standby } : {}) };
   });
   const proxies = [...i.proxies].map(([host, v]) => ({ host, ...v, ageSeconds: Math.round((t - Date.parse(v.reportedAt)) / 1000) })).sort((a, b) => (a.host < b.host ? -1 : 1));
   const monitored = new Map(i.sites.map((s) => [s.site, s]));

@@ -49,3 +49,14 @@ test('a standby app\'s active replica takes every request at every proxy; its st
   const shared = validateFleet([{ name: 'f.yaml', text: minimalWith(ledger('{ replicas: 2, sharedState: "an external database" }')) }]).fleet!;
   assert.deepEqual(routeTable(shared, schedule(shared).placements, 1, addresses).routes.find((r) => r.app === 'ledger')!.replicas.map((r) => r.weight), [100, 100]);
 });
+
+test("a standby app's copy interval and RPO: an RPO shorter than the interval is an error at its line; on an app that is not a standby app they are warned of", () => {
+  const codes = (text: string) => validateFleet([{ name: 'f.yaml', text }]).problems.filter((p) => p.code === 'HAFEN_FLEET_STANDBY_REPLICATION').map((p) => [p.severity, p.path]);
+  assert.deepEqual(codes(minimalWith(ledger('{ replicas: 2, mode: standby, replicateEvery: 30s, rpo: 2m }'))), []);
+  assert.deepEqual(codes(minimalWith(ledger('{ replicas: 2, mode: standby, replicateEvery: 30s, rpo: 10s }'))), [['error', 'apps[0].redundancy.rpo']]);
+  assert.deepEqual(codes(minimalWith(ledger('{ replicas: 2, mode: standby, rpo: 30s }'))), [['error', 'apps[0].redundancy.rpo']], 'the default interval is 60 s');
+  assert.deepEqual(codes(minimalWith(ledger('{ replicas: 1, replicateEvery: 30s }'))), [['warning', 'apps[0].redundancy.replicateEvery']]);
+  const fleet = validateFleet([{ name: 'f.yaml', text: minimalWith(ledger('{ replicas: 2, mode: standby, replicateEvery: 20s }')) }]).fleet!;
+  assert.deepEqual([fleet.apps[0]!.redundancy.replicateEveryMs, fleet.apps[0]!.redundancy.rpoMs], [20_000, 60_000], 'the RPO defaults to three intervals');
+  assert.match(validateFleet([{ name: 'f.yaml', text: minimalWith(ledger('{ replicas: 2, mode: standby, replicateEvery: 2s }')) }]).problems[0]?.message ?? '', /at least 5s/);
+});

@@ -6,7 +6,8 @@
  * replicas, e.g. an external database). A live move would run two writers side by side.
  */
 import type { AppProject } from '../../compose/project.js';
-import { keepsData } from '../model.js';
+import { DEFAULT_REPLICATE_EVERY_MS, keepsData } from '../model.js';
+import { parseDuration } from '../schema/monitoring.js';
 import type { ProblemList } from '../problems.js';
 import { each, indexById, type Parts } from './parts.js';
 
@@ -19,6 +20,14 @@ function dataNames(app: { volumes: { name: string }[] }, project: AppProject | u
 export function checkOneWriter(parts: Parts, out: ProblemList, projects: ReadonlyMap<string, AppProject>): void {
   const customers = indexById(parts.customers);
   each(parts.apps, (app, i) => {
+    const r = app.redundancy;
+    if (r.mode !== 'standby') {
+      for (const k of ['replicateEvery', 'rpo'] as const) {
+        if (r[k] !== undefined) out.warning('HAFEN_FLEET_STANDBY_REPLICATION', ['apps', i, 'redundancy', k], `app "${app.id}" is not a standby app (redundancy.mode: ${r.mode}): redundancy.${k} has no effect`);
+      }
+    } else if (r.rpo !== undefined && (parseDuration(r.rpo) ?? 0) < (r.replicateEvery !== undefined ? (parseDuration(r.replicateEvery) ?? 0) : DEFAULT_REPLICATE_EVERY_MS)) {
+      out.error('HAFEN_FLEET_STANDBY_REPLICATION', ['apps', i, 'redundancy', 'rpo'], `app "${app.id}": rpo ${r.rpo} is shorter than the copy interval (replicateEvery ${r.replicateEvery ?? '60s'}): its standbys would always be behind it; copy more often or allow more`);
+    }
     const project = projects.get(app.id);
     if (!keepsData(app, project) || app.redundancy.sharedState !== undefined) return;
     const data = dataNames(app, project);

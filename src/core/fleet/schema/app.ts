@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { Country, Description, Id, Labels, Port, SPREAD_LEVELS, Size } from './common.js';
 import { Backup } from './backup.js';
 import { MOVE_MODES } from './defaults.js';
-import { Monitoring } from './monitoring.js';
+import { Duration, Monitoring, parseDuration } from './monitoring.js';
 
 const ComposeService = z
   .looseObject({
@@ -120,6 +120,12 @@ export const Redundancy = z
       .max(200)
       .optional()
       .describe('Where the state of an app whose replicas all write lives, outside the replicas (e.g. "PostgreSQL cluster db1.example, managed by the customer"): an app with data (volumes, or a compose project\'s volumes and data directories) may run several active-active replicas, or move live, only with it.'),
+    replicateEvery: Duration.refine((d) => (parseDuration(d) ?? 0) >= 5000, 'must be at least 5s')
+      .optional()
+      .describe('standby: how often each standby copies the active\'s data (rsync over ssh from the active\'s host; default "60s").'),
+    rpo: Duration.refine((d) => (parseDuration(d) ?? 0) >= 5000, 'must be at least 5s')
+      .optional()
+      .describe('standby: the data a failover may lose, as the age of a standby\'s newest copy; a standby whose copy is older alerts (default three times replicateEvery).'),
   })
   .describe('How many replicas and how far apart.');
 

@@ -9,7 +9,7 @@ export function parseDuration(text: string): number | undefined {
   return m ? Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS] : undefined;
 }
 
-const Duration = z.string().regex(/^\s*\d+\s*(ms|s|m|h)\s*$/, 'must be a duration like "10s", "500ms" or "2m"');
+export const Duration = z.string().regex(/^\s*\d+\s*(ms|s|m|h)\s*$/, 'must be a duration like "10s", "500ms" or "2m"');
 
 export const Monitoring = z
   .strictObject({
