@@ -3,9 +3,10 @@
  * pull reads, the copies and keys that keep standbys close, failover when the writer's site is
  * declared lost, and switchovers asked for by an operator (`hafen failover APP --to SITE`).
  *
- * Failover: once a second (the leader's timer) every standby app whose writer sits at a lost
- * site gets its freshest standby outside the lost sites promoted, in a new term written to the
- * store only if no other controller wrote one first. The old writer learns of its new term when
+ * Failover: once a second (the leader's timer) every standby app whose writer is gone — its
+ * site declared lost, or its host silent (no heartbeat for 20 s) while the sites agree by quorum
+ * that its replica is down — gets its freshest standby outside the lost sites promoted, in a new
+ * term written to the store only if no other controller wrote one first. The old writer learns of its new term when
  * its agent reaches the controller again: it stops its replica before anything else and keeps
  * what it wrote aside.
  *
@@ -35,6 +36,9 @@ export interface StandbyDeps {
   reports: Pick<HostReports, 'all' | 'get'>;
   current(): Promise<Snapshot | undefined>;
   lostSites(): string[];
+  /** A check's state by quorum (the writer's replica check), and a host's heartbeat state. */
+  checkState(id: string): string | undefined;
+  hostState(host: string): string | undefined;
   /** A role changed: agents and proxies compute again. */
   changed(): void;
   now(): Date;
@@ -119,21 +123,23 @@ export class Standbys {
 
   private async failover(): Promise<void> {
     const lost = new Set(this.deps.lostSites());
-    if (lost.size === 0 && this.blocked.size === 0) return;
     const cur = await this.deps.current();
     if (!cur) return;
     const views = await this.views();
     const reports = new Map((await this.deps.reports.all()).map((r) => [r.host, r]));
     const now = this.deps.now().toISOString();
     for (const v of views) {
-      if (!v.active || !lost.has(v.active.site)) {
+      // The writer is gone: its site is lost, or its host is silent and the sites agree its replica is down.
+      const hostGone = v.active !== null && this.deps.hostState(v.active.host) === 'down' && this.deps.checkState(`replica:${v.active.unit}`) === 'down';
+      if (!v.active || (!lost.has(v.active.site) && !hostGone)) {
         this.blocked.delete(v.app);
         continue;
       }
+      const where = lost.has(v.active.site) ? `at lost site ${v.active.site}` : `on ${v.active.host}, which is silent and whose replica the sites see down`;
       const hostOf = new Map(v.standbys.map((s) => [s.unit, s.host]));
-      const pick = pickPromotion(candidates(v), lost, (replica) => this.hostUp(reports, hostOf.get(unitName(v.app, replica)) ?? ''));
+      const pick = pickPromotion(candidates(v), lost, (replica) => this.hostUp(reports, hostOf.get(unitName(v.app, replica)) ?? '') && hostOf.get(unitName(v.app, replica)) !== v.active!.host);
       if (!pick) {
-        const reason = v.standbys.length === 0 ? `its writer ${v.active.unit} is at lost site ${v.active.site} and it has no standby` : `its writer ${v.active.unit} is at lost site ${v.active.site}, and no standby outside the lost sites whose host reports has a copy of its data`;
+        const reason = v.standbys.length === 0 ? `its writer ${v.active.unit} is ${where} and it has no standby` : `its writer ${v.active.unit} is ${where}, and no standby outside the lost sites whose host reports has a copy of its data`;
         if (this.blocked.get(v.app)?.reason !== reason) {
           this.blocked.set(v.app, { reason, since: now });
           this.deps.log(`standby ${v.app}: cannot fail over: ${reason}`);
@@ -145,7 +151,7 @@ export class Standbys {
       if (!promoted) continue;
       this.blocked.delete(v.app);
       const lag = pick.copiedAt !== undefined ? Math.round((this.deps.now().getTime() - pick.copiedAt) / 1000) : null;
-      const message = `${v.app} failed over: ${unitName(v.app, pick.replica)} at ${pick.site} writes in term ${v.term + 1} (its copy is ${lag} s old); ${v.active.unit} at lost site ${v.active.site} is fenced`;
+      const message = `${v.app} failed over: ${unitName(v.app, pick.replica)} at ${pick.site} writes in term ${v.term + 1} (its copy is ${lag} s old); ${v.active.unit} ${where} is fenced`;
       this.deps.log(`standby ${message}`);
       await this.deps.store.addEvents([{ at: now, kind: 'standby', subject: v.app, state: 'failover', message, data: { term: v.term + 1, active: unitName(v.app, pick.replica), from: v.active.unit, lagSeconds: lag } }]);
     }

@@ -82,6 +82,8 @@ export function wireController(store: Store, secrets: Secrets, now: () => Date =
     reports,
     current,
     lostSites: () => watch.monitor.lostSites(),
+    checkState: (id) => watch.monitor.stateOf(id),
+    hostState: (host) => watch.monitor.hosts().find((h) => h.host === host)?.state,
     changed: () => {
       bus.emit('revision');
       bus.emit('routes');

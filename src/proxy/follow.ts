@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { HafenClient } from '../client/client.js';
+import { keepNewestTerms } from '../core/standby/terms.js';
 import { RouteTableSchema, type RouteTable } from '../core/render/routes.js';
 import { writeFileAtomic } from '../lib/fs.js';
 import type { ProxyReplicaView } from '../client/client.js';
@@ -58,6 +59,8 @@ export class RouteFollower {
     /** Where this proxy listens (HOST:PORT), so probes through the proxies know where to go. */
     private readonly endpoints: { listen?: string; tlsListen?: string } = {},
     private readonly waitSeconds = 25,
+    /** The table applied before following (from the cache or the first answer): terms never go back from it. */
+    private applied?: RouteTable,
   ) {}
 
   start(): void {
@@ -92,10 +95,14 @@ export class RouteFollower {
         const res = await this.client.proxyRoutes(this.hash, this.waitSeconds);
         if (!this.running) return;
         if (res.hash !== this.hash) {
-          await this.proxy.update(res.table);
+          // Fencing: never back to an older writer of a standby app (core/standby/terms.ts).
+          const { table, kept } = keepNewestTerms(res.table, this.applied);
+          if (kept.length) this.log(`route table of an older term for ${kept.join(', ')}: keeping the newer writer`, { revision: res.table.revision });
+          await this.proxy.update(table);
+          this.applied = table;
           this.hash = res.hash;
           this.log('route table applied', { revision: res.table.revision, routes: res.table.routes.length });
-          await writeCachedRoutes(this.data, { hash: res.hash, site: res.site, table: res.table });
+          await writeCachedRoutes(this.data, { hash: res.hash, site: res.site, table });
           void this.report();
         }
         backoff = 500;

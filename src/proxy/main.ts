@@ -20,6 +20,7 @@ import { parseArgs, parseHostPort, serveUntilSignalled } from '../lib/daemon.js'
 import { HafenError } from '../lib/errors.js';
 import { adminAnswer } from './admin.js';
 import { CertStore, type CertProblem } from './certs.js';
+import { keepNewestTerms } from '../core/standby/terms.js';
 import { RouteFollower, readCachedRoutes, writeCachedRoutes, type DataPlane } from './follow.js';
 import { HaproxyDataPlane } from './haproxy/dataplane.js';
 import { freeListen } from './haproxy/engine.js';
@@ -143,7 +144,9 @@ export async function startProxy(o: ProxyStartOptions): Promise<RunningProxy> {
     client = new HafenClient(o.controller!, cred.credential);
     try {
       const first = await client.proxyRoutes(undefined, 0);
-      ({ table, hash } = first);
+      // Never back to an older writer than the cache knew (core/standby/terms.ts).
+      ({ table } = keepNewestTerms(first.table, readCachedRoutes(o.data)?.table));
+      hash = first.hash;
       site ??= first.site ?? undefined;
       await writeCachedRoutes(o.data, { hash: first.hash, site: first.site, table });
     } catch (err) {
@@ -159,7 +162,7 @@ export async function startProxy(o: ProxyStartOptions): Promise<RunningProxy> {
   // Follows the controller (or the route file); the function it returns stops that and delivers the last counts.
   const follow = (plane: DataPlane, endpoints: { listen: string; tlsListen?: string }): (() => Promise<void>) => {
     if (client) {
-      const f = new RouteFollower(client, o.data, plane, site, hash, (msg, extra) => log.info(extra ?? {}, msg), traffic, endpoints);
+      const f = new RouteFollower(client, o.data, plane, site, hash, (msg, extra) => log.info(extra ?? {}, msg), traffic, endpoints, 25, table);
       f.start();
       return async () => {
         f.stop();

@@ -36,6 +36,7 @@ async function fillTheRest(store: SqliteStore): Promise<void> {
   await store.commitAlerting({ groups: [{ key: 'site:hel', state: { status: 'firing' } }], outbox: [{ id: 'n1', receiver: 'ops', group: 'site:hel', kind: 'firing', severity: 'critical', title: 'site hel', body: { text: 'ü "quoted" \\ line\nnext' }, createdAt: at, nextAttemptAt: at }], reminded: [] });
   await store.addUptime([{ app: 'shop', customer: 'huber', day: '2026-11-27', upSeconds: 3599.5, downSeconds: 0.5, unknownSeconds: 0 }]);
   await store.restartUnit('shop-r1', at);
+  await store.putStandbyRole({ app: 'ledger', term: 2, active: 2, since: at, reason: 'failover', previous: { replica: 1, planned: false } }, null);
   await store.addBackupRuns('nue-app-01', [{ app: 'shop', unit: 'shop-r1', repository: '/srv/restic/huber/shop', startedAt: at, finishedAt: at, ok: true, snapshotId: 'abcd1234' } as never]);
   await store.addBackupTask({ id: 'bt_1', app: 'shop', host: 'nue-app-01', kind: 'restore', snapshot: 'latest', requestedBy: 'ops', createdAt: at, state: 'pending' } as never);
   // A compose project's file, stored with a revision that ships it.
