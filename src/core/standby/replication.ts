@@ -11,6 +11,7 @@ import type { App } from '../fleet/model.js';
 import type { Placement } from '../placement/types.js';
 import type { MoveAccessGrant, MoveAgentReport, MoveCopyOrder, MoveProject } from '../render/move-orders.js';
 import { unitName } from '../render/names.js';
+import { groupBy } from '../util/group.js';
 import type { AppRole } from './roles.js';
 
 /** The "migration" of a standby app's copies: their keys and their directory on the standby's host. */
@@ -40,10 +41,12 @@ interface Stream {
 
 function streams(apps: readonly App[], placements: readonly Placement[], roles: ReadonlyMap<string, AppRole>): Stream[] {
   const out: Stream[] = [];
+  if (roles.size === 0) return out;
+  const byApp = groupBy(placements, (p) => p.app);
   for (const app of apps) {
     const role = roles.get(app.id);
     if (!role) continue;
-    const placed = placements.filter((p) => p.app === app.id);
+    const placed = byApp.get(app.id) ?? [];
     if (role.active !== undefined) {
       const from = placed.find((p) => p.replica === role.active);
       if (!from) continue;

@@ -8,6 +8,7 @@ import type { Alert } from '../alerting/alerts.js';
 import type { Fleet } from '../fleet/model.js';
 import type { Placement } from '../placement/types.js';
 import { unitName } from '../render/names.js';
+import { groupBy } from '../util/group.js';
 import type { FencedReport, MoveAgentReport } from '../report/host-report.js';
 import { copyId } from './replication.js';
 import type { AppRole, StandbyCopy } from './roles.js';
@@ -40,10 +41,12 @@ export interface StandbyAppView {
 /** Each standby app as its writer and its standbys' reports show it now. */
 export function standbyViews(fleet: Pick<Fleet, 'apps'>, placements: readonly Placement[], roles: ReadonlyMap<string, AppRole>, reportOf: (host: string) => MoveAgentReport | undefined, nowMs: number): StandbyAppView[] {
   const out: StandbyAppView[] = [];
+  if (roles.size === 0) return out;
+  const byApp = groupBy(placements, (p) => p.app);
   for (const app of fleet.apps) {
     const role = roles.get(app.id);
     if (!role) continue;
-    const placed = placements.filter((p) => p.app === app.id).sort((a, b) => a.replica - b.replica);
+    const placed = [...(byApp.get(app.id) ?? [])].sort((a, b) => a.replica - b.replica);
     const writer = placed.find((p) => p.replica === role.active);
     const rpoSeconds = Math.round(app.redundancy.rpoMs / 1000);
     const standbys = placed

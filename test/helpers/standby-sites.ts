@@ -1,0 +1,174 @@
+/**
+ * The three-site fleet on loopback with a standby app, for the standby system test and the
+ * failover benchmark: a controller, per host an agent (process driver, --move-authorized-keys),
+ * a prober and a real sshd, the edge proxy at its own address; the app is a notes app that
+ * fsyncs each answered write, two replicas at vie and hel, copying at `replicateEvery`. A site
+ * is cut off with nftables rules in a table of the caller's own (packets between its address
+ * and the others dropped) and its agent stopped, as a partition does; healed by the reverse.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import type { Agent } from '../../src/agent/agent.js';
+import { ProcessDriver } from '../../src/agent/drivers/process.js';
+import { startAgent } from '../../src/agent/main.js';
+import { startProber } from '../../src/agent/prober/main.js';
+import { HafenClient } from '../../src/client/client.js';
+import type { StandbyAppView } from '../../src/core/standby/view.js';
+import { startController } from '../../src/controller/main.js';
+import { startProxy } from '../../src/proxy/main.js';
+import { getWithHost } from './http.js';
+import { loopbackNet } from './loopback.js';
+import { EXAMPLES, FIXTURES } from './paths.js';
+import { sshMovesMissing, startLoopbackSshd } from './sshd.js';
+import { run, works } from './system.js';
+import { FAST_MONITORING } from './three-sites.js';
+
+export const APP = 'huber-notes';
+export const DOMAIN = 'notes.huber.example';
+export const HOSTS = ['nue-app-01', 'vie-app-01', 'hel-app-01'] as const;
+export const SITE: Record<string, string> = { 'nue-app-01': 'nue', 'vie-app-01': 'vie', 'hel-app-01': 'hel' };
+const SSH_PORT = 2222;
+const NOTES_PORT = 8091;
+
+/** Why this machine cannot run them (no root, sshd, ssh, rsync or nft); undefined when it can. */
+export const standbySitesMissing = (): string | undefined => sshMovesMissing() ?? (works('nft', ['--version']) ? undefined : 'needs nft');
+
+export interface StandbySites {
+  controller: Awaited<ReturnType<typeof startController>>;
+  admin: HafenClient;
+  address: Record<string, string>;
+  proxyUrl: string;
+  /** What the agents logged (for failure messages). */
+  logs: string[];
+  /** The app's standby view (term, writer, copies). */
+  view(): Promise<StandbyAppView>;
+  /** A write through the edge proxy. */
+  write(note: string): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }>;
+  /** The notes as the proxy's writer answers them, and which address answered. */
+  notes(): Promise<{ lines: string[]; by: string | undefined }>;
+  /** A write straight to the replica on `host`, from its own address (a client at its site); the status, 0 when none came. */
+  writeAt(host: string, note: string): Promise<number>;
+  /** The notes file of a unit on a host, as it is on disk. */
+  notesFile(host: string, unit: string): string[];
+  /** Cuts a host off: its agent stopped (its units keep running), its address's packets to and from the others dropped. */
+  cut(host: string): Promise<void>;
+  /** Heals the cut and starts the host's agent again on its state. */
+  heal(host: string): Promise<void>;
+  /** A client holding the proxy's host credential (reads the route table). */
+  asProxy(): HafenClient;
+  stop(): Promise<void>;
+}
+
+export async function startStandbySites(o: { table: string; replicateEvery: string; rpo: string }): Promise<StandbySites> {
+  const net = loopbackNet();
+  const address: Record<string, string> = Object.fromEntries(HOSTS.map((h, i) => [h, `${net}.${i + 1}`]));
+  const dir = mkdtempSync(join(tmpdir(), 'hafen-standby-'));
+  const data = (host: string) => join(dir, host);
+  const logs: string[] = [];
+  const agents: Record<string, Agent> = {};
+  const stops: (() => Promise<void> | void)[] = [];
+  const controller = await startController({ data: join(dir, 'controller'), listen: '127.0.0.1:0' });
+  const admin = new HafenClient(controller.url, readFileSync(controller.adminTokenFile!, 'utf8').trim());
+  const agentOn = async (host: string, joinToken?: string) =>
+    (await startAgent({ controller: controller.url, data: data(host), ...(joinToken ? { joinToken } : {}), driver: 'process', address: address[host]!, moveAuthorizedKeys: join(data(host), 'move_keys'), log: (line) => logs.push(`${host}: ${line}`) })).agent;
+  let proxy: Awaited<ReturnType<typeof startProxy>> | undefined;
+  const stop = async () => {
+    run('nft', ['delete', 'table', 'inet', o.table]);
+    await proxy?.stop();
+    for (const host of HOSTS) {
+      await agents[host]?.stop();
+      await ProcessDriver.open({ stateDir: join(data(host), 'state') }).stopAll();
+    }
+    for (const s of stops.reverse()) await s();
+    await controller.close();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    for (const host of HOSTS) {
+      const sshd = await startLoopbackSshd(address[host]!, SSH_PORT, join(dir, `sshd-${host}`), join(data(host), 'move_keys'));
+      stops.push(() => sshd.stop());
+    }
+    await admin.apply([{ name: 'three-sites.yaml', text: fleet(o.replicateEvery, o.rpo) }], null, 'the fleet with a standby app');
+    for (const host of HOSTS) {
+      agents[host] = await agentOn(host, (await admin.joinToken(host)).token);
+      const { follower } = await startProber({ controller: controller.url, data: data(host), source: address[host]! });
+      stops.push(() => follower.stop());
+    }
+    proxy = await startProxy({ controller: controller.url, data: data('nue-app-01'), listen: `${net}.10:0`, logStream: new Writable({ write: (_c, _e, cb) => cb() }) });
+  } catch (err) {
+    await stop().catch(() => {});
+    throw err;
+  }
+  const proxyUrl = proxy.url;
+  return {
+    controller,
+    admin,
+    address,
+    proxyUrl,
+    logs,
+    view: async () => (await admin.standbys()).standbys.find((v) => v.app === APP)!,
+    write: (note) => getWithHost(proxyUrl, DOMAIN, '/notes', {}, { method: 'POST', body: note }),
+    notes: async () => {
+      const r = await getWithHost(proxyUrl, DOMAIN, '/notes');
+      return { lines: r.status === 200 ? r.body.split('\n').filter(Boolean) : [], by: r.headers['x-written-by'] as string | undefined };
+    },
+    writeAt: (host, note) => writeAt(address[host]!, note),
+    notesFile: (host, unit) => {
+      try {
+        return readFileSync(join(data(host), 'state', 'data', unit, 'notes.log'), 'utf8').split('\n').filter(Boolean);
+      } catch {
+        return [];
+      }
+    },
+    cut: async (host) => {
+      await agents[host]!.stop();
+      const a = address[host];
+      const r = run('nft', ['-f', '-'], { input: `table inet ${o.table} {\n chain out {\n  type filter hook output priority 0; policy accept;\n  ip saddr ${a} ip daddr != ${a} drop\n  ip daddr ${a} ip saddr != ${a} drop\n }\n}\n` });
+      if (r.status !== 0) throw new Error(`nft: ${r.stderr}`);
+    },
+    heal: async (host) => {
+      run('nft', ['delete', 'table', 'inet', o.table]);
+      agents[host] = await agentOn(host);
+    },
+    asProxy: () => new HafenClient(controller.url, (JSON.parse(readFileSync(join(data('nue-app-01'), 'credential.json'), 'utf8')) as { credential: string }).credential),
+    stop,
+  };
+}
+
+function fleet(replicateEvery: string, rpo: string): string {
+  return readFileSync(join(EXAMPLES, 'three-sites.yaml'), 'utf8')
+    .replace(/^defaults:\n(?:[ #].*\n)+/m, '')
+    .concat(`
+  - id: ${APP}
+    customer: huber
+    criticality: critical
+    workload:
+      process:
+        command: [node, ${join(FIXTURES, 'apps', 'notes.mjs')}]
+        env: { PORT: "${NOTES_PORT}" }
+    domains: [${DOMAIN}]
+    port: ${NOTES_PORT}
+    health: { path: /healthz }
+    volumes: [{ name: data, size: 10MB }]
+    redundancy: { replicas: 2, spreadOver: site, mode: standby, replicateEvery: ${replicateEvery}, rpo: ${rpo} }
+    placement: { hosts: [hel-app-01, vie-app-01] }
+    resources: { cpu: 0.5, memory: 256MiB }
+`)
+    .concat(FAST_MONITORING)
+    .concat(`\npolicies:\n  maxCustomerShare: 0.7\n  migrations: { cutover: { user: root, port: ${SSH_PORT} } }\n`);
+}
+
+function writeAt(address: string, note: string): Promise<number> {
+  return new Promise((resolve) => {
+    const req = http.request({ host: address, port: NOTES_PORT, path: '/notes', method: 'POST', localAddress: address, agent: false, timeout: 3000 }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', () => resolve(0));
+    req.end(note);
+  });
+}
