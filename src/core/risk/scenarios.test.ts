@@ -31,3 +31,37 @@ test('scenarios: down, degraded, weighted share, critical; pairs add double fail
   // Worst first.
   for (let i = 1; i < report.scenarios.length; i++) assert.ok(report.scenarios[i - 1]!.share >= report.scenarios[i]!.share);
 });
+
+test('a standby app whose writer is lost fails over where two sites outside can see it, with its RTO and RPO; without that quorum it is listed as left without a writer', () => {
+  const text = `${readFileSync(new URL('../../../examples/three-sites.yaml', import.meta.url), 'utf8')}
+  - id: huber-notes
+    customer: huber
+    criticality: critical
+    workload: { process: { command: [node, notes.mjs] } }
+    port: 8091
+    volumes: [{ name: data, size: 10MB }]
+    redundancy: { replicas: 2, spreadOver: site, mode: standby, replicateEvery: 20s }
+    placement: { hosts: [hel-app-01, vie-app-01] }
+    resources: { cpu: 0.5, memory: 256MiB }
+`;
+  const three = validateFleet([{ name: 'three-sites.yaml', text }]).fleet!;
+  const { placements } = schedule(three);
+  const writer = placements.filter((p) => p.app === 'huber-notes').sort((a, b) => a.replica - b.replica)[0]!;
+  assert.equal(writer.host, 'hel-app-01', 'placement is deterministic: the writer at hel');
+  const report = analyseRisk(three, placements);
+  const s = (k: string) => report.scenarios.find((x) => x.group === k)!;
+  // Declared lost after `fall` failed rounds and one more, then the 15 s budget; RPO three intervals.
+  const m = three.apps.find((a) => a.id === 'huber-notes')!.monitoring;
+  assert.deepEqual(s(`site:${writer.site}`).failover, [{ app: 'huber-notes', rtoSeconds: Math.ceil(((m.fall + 1) * m.intervalMs) / 1000) + 15, rpoSeconds: 60 }]);
+  // A host alone (a second host at the writer's site): its heartbeat must be silent 20 s as well.
+  const two = validateFleet([{ name: 'three-sites.yaml', text: text.replace('  - { id: hel-app-01, site: hel,', '  - { id: hel-app-00, site: hel, runtime: process, cpu: 8, memory: 32GiB, disk: 500GiB }\n  - { id: hel-app-01, site: hel,') }]).fleet!;
+  const hostOnly = analyseRisk(two, schedule(two).placements).scenarios.find((x) => x.group === `host:${writer.host}`)!;
+  assert.deepEqual(hostOnly.failover.map((f) => f.rtoSeconds), [Math.max(20, Math.ceil(((m.fall + 1) * m.intervalMs) / 1000)) + 15]);
+  assert.deepEqual(s(`site:${writer.site}`).noQuorum, []);
+  assert.deepEqual(s(`host:${writer.host}`).failover.map((f) => f.app), ['huber-notes'], 'one host: its site still sees, with the two others');
+  // provider-b runs hel and the facility of nue: only vie is left to see, no quorum.
+  const providerB = s('provider:provider-b');
+  assert.deepEqual([providerB.failover, providerB.noQuorum], [[], ['huber-notes']]);
+  const other = placements.find((p) => p.app === 'huber-notes' && p.replica !== writer.replica)!;
+  assert.deepEqual(s(`site:${other.site}`).failover, [], 'losing a standby needs no failover');
+});

@@ -2,6 +2,13 @@
  * Failure scenarios: what the loss of one group (or two, with pairs) does to the apps as
  * placed. An app is down when every replica sits in the lost groups, degraded when some do.
  * A customer is affected when at least one of its apps is down; shares are weighted.
+ *
+ * A standby app whose writer (its lowest-numbered replica, as the controller starts) is lost
+ * lives on only by failing over. Each scenario lists those that do — a standby outside, and at
+ * least two sites outside the loss that can see the writer gone (the quorum that declares a
+ * site lost or a replica down) — with their expected RTO and RPO, and those that cannot for
+ * want of that quorum. The latter still count as degraded, not down: the counts and the policy
+ * do not model the quorum yet (docs/state.md).
  */
 import type { Fleet } from '../fleet/model.js';
 import type { Placement } from '../placement/types.js';
@@ -23,6 +30,10 @@ export interface Scenario {
   criticalAppsDown: number;
   /** Capacity of the lost hosts. */
   capacityLost: { hosts: number; cpu: number; memory: number; disk: number };
+  /** Standby apps whose writer is lost that fail over: expected time without a writer (detection, then the 15 s budget) and the data they may lose (their RPO). */
+  failover: { app: string; rtoSeconds: number; rpoSeconds: number }[];
+  /** Standby apps whose writer is lost that cannot fail over by themselves: fewer than two sites outside the loss can see it. */
+  noQuorum: string[];
   /** Apps down (ids), for what-if detail. */
   down: string[];
   degraded: string[];
@@ -66,7 +77,8 @@ export function analyseRisk(fleet: Fleet, placements: readonly Placement[], opti
     const downIn = new Set(hosts.map((h) => index.hostGroups[h]!).reduce((x, y) => intersect(x, y)));
     for (const gi of new Set(hosts.flatMap((h) => index.hostGroups[h]!))) (downIn.has(gi) ? downBy : degradedBy)[gi]!.push(a.id);
   }
-  const scenarios: Scenario[] = index.groups.map((g, gi) => finish(ctx, g.key, g.kind, downBy[gi]!, degradedBy[gi]!, g.hosts));
+  const writers = writerHosts(fleet, known, hostIdx);
+  const scenarios: Scenario[] = index.groups.map((g, gi) => finish(ctx, g.key, g.kind, downBy[gi]!, degradedBy[gi]!, g.hosts, failovers(fleet, ctx, writers, new Set(g.hosts), degradedBy[gi]!)));
 
   if (options.pairs) {
     const major = index.groups.map((g, i) => ({ g, i })).filter(({ g }) => g.kind !== 'host');
@@ -83,7 +95,7 @@ export function analyseRisk(fleet: Fleet, placements: readonly Placement[], opti
           if (inside === hs.length) down.push(app.id);
           else if (inside > 0) degraded.push(app.id);
         });
-        scenarios.push(finish(ctx, `${a.g.key}+${b.g.key}`, 'pair', down, degraded, [...lost]));
+        scenarios.push(finish(ctx, `${a.g.key}+${b.g.key}`, 'pair', down, degraded, [...lost], failovers(fleet, ctx, writers, lost, degraded)));
       }
     }
   }
@@ -124,7 +136,37 @@ interface Context {
   total: number;
 }
 
-function finish({ fleet, appById, weight, total }: Context, group: string, kind: Scenario['kind'], down: string[], degraded: string[], hosts: readonly number[]): Scenario {
+/** Each standby app's writer: the host of its lowest-numbered placed replica (what the controller starts with). */
+function writerHosts(fleet: Fleet, placements: readonly Placement[], hostIdx: ReadonlyMap<string, number>): Map<string, number> {
+  const standby = new Set(fleet.apps.filter((a) => a.redundancy.mode === 'standby').map((a) => a.id));
+  const first = new Map<string, Placement>();
+  for (const p of placements) if (standby.has(p.app) && (first.get(p.app)?.replica ?? Infinity) > p.replica) first.set(p.app, p);
+  return new Map([...first].map(([app, p]) => [app, hostIdx.get(p.host)!]));
+}
+
+/** What failover promises once the writer is declared gone (DESIGN's budget): a write accepted at the new writer within 15 s. */
+export const PROMOTION_BUDGET_S = 15;
+/** The controller's "host silent" threshold (controller/monitor.ts HEARTBEAT_DOWN_MS). */
+const HOST_SILENT_S = 20;
+
+/** The degraded standby apps whose writer is lost: those that fail over (with RTO and RPO), and those without the quorum to. */
+function failovers(fleet: Fleet, ctx: Context, writers: ReadonlyMap<string, number>, lost: ReadonlySet<number>, degraded: readonly string[]): Pick<Scenario, 'failover' | 'noQuorum'> {
+  const hit = degraded.filter((id) => lost.has(writers.get(id) ?? -1));
+  if (hit.length === 0) return { failover: [], noQuorum: [] };
+  const seeing = new Set(fleet.hosts.filter((_, i) => !lost.has(i)).map((h) => h.site));
+  if (seeing.size < Math.min(2, fleet.sites.length)) return { failover: [], noQuorum: hit };
+  const failover = hit.map((id) => {
+    const app = ctx.appById.get(id)!;
+    const writer = fleet.hosts[writers.get(id)!]!;
+    // Its whole site gone: declared lost after `fall` missed rounds (and one more); its host alone: silent for 20 s too.
+    const siteGone = fleet.hosts.every((h, i) => h.site !== writer.site || lost.has(i));
+    const detect = Math.max(((app.monitoring.fall + 1) * app.monitoring.intervalMs) / 1000, siteGone ? 0 : HOST_SILENT_S);
+    return { app: id, rtoSeconds: Math.ceil(detect) + PROMOTION_BUDGET_S, rpoSeconds: Math.round(app.redundancy.rpoMs / 1000) };
+  });
+  return { failover, noQuorum: [] };
+}
+
+function finish({ fleet, appById, weight, total }: Context, group: string, kind: Scenario['kind'], down: string[], degraded: string[], hosts: readonly number[], standby: Pick<Scenario, 'failover' | 'noQuorum'>): Scenario {
   const customers = [...new Set(down.map((id) => appById.get(id)!.customer))].sort(naturalCompare);
   const affected = customers.reduce((n, c) => n + (weight.get(c) ?? 1), 0);
   const lost = { hosts: hosts.length, cpu: 0, memory: 0, disk: 0 };
@@ -144,6 +186,7 @@ function finish({ fleet, appById, weight, total }: Context, group: string, kind:
     share: total > 0 ? affected / total : 0,
     criticalAppsDown: down.filter((id) => appById.get(id)!.criticality === 'critical').length,
     capacityLost: lost,
+    ...standby,
     down,
     degraded,
     customers,
