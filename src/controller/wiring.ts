@@ -24,6 +24,8 @@ import { Rollouts } from './rollouts.js';
 import type { Secrets } from './secrets.js';
 import { Moves } from './moves.js';
 import { Standbys } from './standbys.js';
+import { writerBackups } from '../core/standby/backups.js';
+import type { Snapshot } from './snapshot.js';
 import type { Store } from './store/store.js';
 import { Watch } from './watch.js';
 
@@ -77,6 +79,19 @@ export function wireController(store: Store, secrets: Secrets, now: () => Date =
     now,
     log,
   });
+  // The backup book sees each standby app's job where its writer is (core/standby/backups.ts); kept while the revision and the roles stay.
+  let backupView: { cur: Snapshot; roles: string; view: Snapshot } | undefined;
+  const withWriterBackups = async (): Promise<Snapshot | undefined> => {
+    const cur = await current();
+    if (!cur) return undefined;
+    const roles = await standbys.roles(cur);
+    const key = JSON.stringify([...roles.values()].map((r) => [r.app, r.active]));
+    if (backupView?.cur !== cur || backupView.roles !== key) {
+      const desired = writerBackups(cur.desired, cur.placements, roles);
+      backupView = { cur, roles: key, view: desired === cur.desired ? cur : { ...cur, desired: new Map(desired) } };
+    }
+    return backupView.view;
+  };
   const standbys: Standbys = new Standbys({
     store,
     reports,
@@ -91,7 +106,7 @@ export function wireController(store: Store, secrets: Secrets, now: () => Date =
     now,
     log,
   });
-  const backups = new BackupBook(store, { current, reports: () => reports.all(), changed: () => bus.emit('backup'), now });
+  const backups = new BackupBook(store, { current: () => withWriterBackups(), reports: () => reports.all(), changed: () => bus.emit('backup'), now });
   const watch = new Watch(
     store,
     secrets,

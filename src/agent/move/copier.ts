@@ -53,8 +53,9 @@ export class MoveCopier {
   private keys = new Map<string, { migration: string; unit: string; volume: string; key: string }>();
   private copies = new Map<string, Copy>();
   private children = new Set<ChildProcess>();
-  /** Each copy under way or waiting for its next round: its children, a stop flag, and when it ends. */
+  /** The copies a standby makes again and again (by copy id and unit): reported only while ordered. */
   private repeating = new Set<string>();
+  /** Each copy under way or waiting for its next round. */
   private runs = new Map<string, Run>();
   private stopped = false;
 
@@ -192,8 +193,10 @@ export class MoveCopier {
       if (!c.every || bytes > 1_000_000) this.opts.log(`${c.every ? 'standby' : 'move'} ${o.migration}: ${c.final ? 'final copy' : 'copy'} of ${o.unit} from ${o.source.host}: ${bytes} bytes in ${seconds} s${c.final ? (diffs.length ? `; ${diffs.length} file(s) differ` : '; every file identical') : ''}`);
     } catch (err) {
       if (run.stopped) return;
-      Object.assign(entry, { state: 'failed', error: (err as Error).message });
-      this.opts.log(`${c.every ? 'standby' : 'move'} ${o.migration}: copy of ${o.unit} from ${o.source.host} failed: ${(err as Error).message}`);
+      const error = (err as Error).message;
+      Object.assign(entry, { state: 'failed', error });
+      // A standby's copies fail every round until mended: said when the reason changes, not every few seconds.
+      if (!c.every || before?.state !== 'failed' || before.error !== error) this.opts.log(`${c.every ? 'standby' : 'move'} ${o.migration}: copy of ${o.unit} from ${o.source.host} failed: ${error}`);
     }
     if (this.copies.get(id) === entry) this.opts.changed();
   }
@@ -206,7 +209,10 @@ export class MoveCopier {
   /** Stops copies under way (the agent stops). */
   stop(): void {
     this.stopped = true;
-    for (const r of this.runs.values()) clearTimeout(r.timer);
+    for (const r of this.runs.values()) {
+      clearTimeout(r.timer);
+      if (r.timer && r.children.size === 0) r.finish();
+    }
     for (const c of this.children) c.kill('SIGTERM');
   }
 }

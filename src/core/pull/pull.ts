@@ -20,6 +20,7 @@ import { routeTable, routeTableHash, type RouteTable } from '../render/routes.js
 import { endpoint, type ProxyView } from './proxy-views.js';
 import { dataOf as dataNames } from '../fleet/model.js';
 import { overlayRoles, withRole } from '../standby/overlay.js';
+import { writerBackupJobs } from '../standby/backups.js';
 import { writes, type AppRole } from '../standby/roles.js';
 
 /** The part of a revision every pull reads. */
@@ -79,13 +80,23 @@ export function hostPull(i: HostPullInput): HostPull {
     const units = i.rev?.desired.get(h)?.units;
     return units && units.map((u) => withRole(u, i.roles.get(u.app), dataOf(u.app)));
   };
-  const base = overlayRoles(i.base, i.roles, dataOf);
+  const roled = overlayRoles(i.base, i.roles, dataOf);
+  // A standby app's backup job runs where its writer is (core/standby/backups.ts).
+  const jobs = i.rev ? writerBackupJobs(roled.state.host, roled.state.backups, i.rev.desired, i.rev.placements, i.roles) : roled.state.backups;
+  const base = jobs === roled.state.backups ? roled : withJobs(roled.state, jobs);
   const moved = overlayUnits(base.state, i.overlays, unitsOf);
   const { state, hash } = moved === base.state ? base : { state: moved, hash: hostStateHash(moved) };
   const extra = Object.fromEntries(Object.entries(i.orders).filter(([, v]) => v !== undefined));
   if (Object.keys(extra).length === 0) return { state, hash, revision, ...held };
   const full: HostDesiredState = { ...state, ...extra };
   return { state: full, hash: hostStateHash(full), revision, ...held };
+}
+
+/** A host's state with other backup jobs, and its hash. */
+function withJobs(state: HostDesiredState, jobs: HostDesiredState['backups']): { state: HostDesiredState; hash: string } {
+  const { backups: _old, ...rest } = state;
+  const next: HostDesiredState = { ...rest, ...(jobs ? { backups: jobs } : {}) };
+  return { state: next, hash: hostStateHash(next) };
 }
 
 export interface RoutesPullInput {
