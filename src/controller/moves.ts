@@ -8,7 +8,7 @@
  * overlay and copy orders go to agents and proxies through pulls.ts).
  */
 import { randomBytes } from 'node:crypto';
-import { dataOf, type Fleet } from '../core/fleet/model.js';
+import type { Fleet } from '../core/fleet/model.js';
 import { parseDuration } from '../core/fleet/schema/monitoring.js';
 import type { Notification } from '../core/alerting/groups.js';
 import { answer, cancel, mayRun, newRecord, preCopying, step, type ConsentAnswer, type Decision, type MoveEvent, type MoveRecord } from '../core/move/consent.js';
@@ -17,7 +17,7 @@ import { advanceRun, control, DEFAULT_RUN, finished, overlayOf, startRun, target
 import { resolveMoves, shareRequests, type MoveRequest } from '../core/move/moves.js';
 import { planWaves } from '../core/move/waves.js';
 import { advanceCutover, cutoverMaintenance, DEFAULT_CUTOVER, type CutoverOptions } from '../core/move/cutover.js';
-import { copyView, moveOrders } from '../core/move/copy-orders.js';
+import { copyView, fleetOrderContext, moveOrders } from '../core/move/copy-orders.js';
 import type { MoveAccessGrant, MoveAgentReport, MoveCopyOrder } from '../core/render/move-orders.js';
 import { unitName } from '../core/render/names.js';
 import type { HostReport } from '../core/report/host-report.js';
@@ -240,20 +240,15 @@ export class Moves {
     const cur = await this.deps.current();
     if (!cur) return { copies: [], access: [] };
     const reports = await this.views(cutovers.flatMap((r) => r.move.targets.flatMap((t) => [t.from, t.to])));
-    const c = cur.fleet.policies.migrations.cutover;
-    return moveOrders(cutovers, host, {
-      addressOf: (h) => reports.get(h)?.address ?? cur.addresses.get(h),
-      volumesOf: (app) => {
-        const a = cur.fleet.apps.find((x) => x.id === app);
-        return a ? dataOf(a) : [];
-      },
-      projectOf: (app) => {
-        const p = cur.fleet.apps.find((x) => x.id === app)?.project;
-        return p ? { name: p.name, ...(p.workingDir ? { workingDir: p.workingDir } : {}) } : undefined;
-      },
-      ssh: { user: c?.user ?? 'root', port: c?.port ?? 22 },
-      reportOf: (h) => reports.get(h)?.moves,
-    });
+    return moveOrders(
+      cutovers,
+      host,
+      fleetOrderContext(
+        cur.fleet,
+        (h) => reports.get(h)?.address ?? cur.addresses.get(h),
+        (h) => reports.get(h)?.moves,
+      ),
+    );
   }
 
   /**

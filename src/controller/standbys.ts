@@ -15,9 +15,9 @@
  * then the standby writes. A switchover that does not finish in time goes back to the old writer.
  */
 import type { Alert } from '../core/alerting/alerts.js';
-import { dataOf } from '../core/fleet/model.js';
+import { fleetOrderContext } from '../core/move/copy-orders.js';
 import type { MoveAccessGrant, MoveCopyOrder } from '../core/render/move-orders.js';
-import { unitName } from '../core/render/names.js';
+import { replicaOf, unitName } from '../core/render/names.js';
 import { copyId, replicationOrders } from '../core/standby/replication.js';
 import { appRoles, pickPromotion, type AppRole, type StandbyRecord } from '../core/standby/roles.js';
 import { candidates, standbyAlerts, standbyViews, type StandbyAppView } from '../core/standby/view.js';
@@ -75,14 +75,17 @@ export class Standbys {
     const roles = await this.roles(cur);
     if (roles.size === 0) return { copies: [], access: [] };
     const reports = new Map((await this.deps.reports.all()).map((r) => [r.host, r.status]));
-    const c = cur.fleet.policies.migrations.cutover;
-    return replicationOrders(cur.fleet.apps, cur.placements, roles, host, {
-      addressOf: (h) => reports.get(h)?.agent?.address ?? cur.addresses.get(h),
-      dataOf,
-      projectOf: (app) => (app.project ? { name: app.project.name, ...(app.project.workingDir ? { workingDir: app.project.workingDir } : {}) } : undefined),
-      ssh: { user: c?.user ?? 'root', port: c?.port ?? 22 },
-      reportOf: (h) => reports.get(h)?.agent?.moves,
-    });
+    return replicationOrders(
+      cur.fleet.apps,
+      cur.placements,
+      roles,
+      host,
+      fleetOrderContext(
+        cur.fleet,
+        (h) => reports.get(h)?.agent?.address ?? cur.addresses.get(h),
+        (h) => reports.get(h)?.agent?.moves,
+      ),
+    );
   }
 
   /** Each standby app now: term, writer, and how fresh each standby's copy is. */
@@ -146,7 +149,7 @@ export class Standbys {
         }
         continue;
       }
-      const from = Number(/-r(\d+)$/.exec(v.active.unit)![1]);
+      const from = replicaOf(v.active.unit);
       const promoted = await this.write({ app: v.app, term: v.term + 1, active: pick.replica, since: now, reason: 'failover', previous: { replica: from, planned: false } });
       if (!promoted) continue;
       this.blocked.delete(v.app);

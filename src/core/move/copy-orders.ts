@@ -4,6 +4,7 @@
  * the target's per-move keys in. Orders last from the first pre-copy to the final copy; after
  * it the keys go, and the source host's authorized_keys with them.
  */
+import { dataOf, type Fleet } from '../fleet/model.js';
 import type { MoveAccessGrant, MoveAgentReport, MoveCopyOrder, MoveProject } from '../render/move-orders.js';
 import { unitName } from '../render/names.js';
 import { copyOrder, type CopyReport } from './cutover.js';
@@ -19,6 +20,28 @@ export interface OrderContext {
   ssh: { user: string; port: number };
   /** What a host's agent last reported of its moves. */
   reportOf(host: string): MoveAgentReport | undefined;
+}
+
+/**
+ * The context of a fleet's copy orders (a cutover's, a standby's): an app's data and project
+ * directory from the fleet, the ssh user and port of `policies.migrations.cutover`.
+ */
+export function fleetOrderContext(fleet: Pick<Fleet, 'apps' | 'policies'>, addressOf: OrderContext['addressOf'], reportOf: OrderContext['reportOf']): OrderContext {
+  const apps = new Map(fleet.apps.map((a) => [a.id, a]));
+  const c = fleet.policies.migrations.cutover;
+  return {
+    addressOf,
+    volumesOf: (app) => {
+      const a = apps.get(app);
+      return a ? dataOf(a) : [];
+    },
+    projectOf: (app) => {
+      const p = apps.get(app)?.project;
+      return p ? { name: p.name, ...(p.workingDir ? { workingDir: p.workingDir } : {}) } : undefined;
+    },
+    ssh: { user: c?.user ?? 'root', port: c?.port ?? 22 },
+    reportOf,
+  };
 }
 
 const COPYING = new Set<RunPhase>(['copying', 'ready', 'stopping', 'syncing']);

@@ -3,7 +3,8 @@ import { test } from 'node:test';
 import type { App } from '../fleet/model.js';
 import type { Placement } from '../placement/types.js';
 import type { MoveAgentReport } from '../render/move-orders.js';
-import { copyId, replicationOrders, type ReplicationContext } from './replication.js';
+import type { OrderContext } from '../move/copy-orders.js';
+import { copyId, replicationOrders } from './replication.js';
 import type { AppRole } from './roles.js';
 
 const db = { id: 'db', volumes: [{ name: 'data' }], redundancy: { mode: 'standby', replicateEveryMs: 15_000 } } as unknown as App;
@@ -17,9 +18,9 @@ const reports: Record<string, MoveAgentReport> = {
   'vie-1': { keys: [{ migration: 'sb-db', unit: 'db-r2', volume: 'data', key }], copies: [] },
   'hel-1': { keys: [{ migration: 'sb-other', unit: 'db-r3', volume: 'data', key }], copies: [] },
 };
-const ctx: ReplicationContext = {
+const ctx: OrderContext = {
   addressOf: (h) => ({ 'nue-1': '10.0.0.1', 'vie-1': '10.0.1.1', 'hel-1': '10.0.2.1' })[h],
-  dataOf: (a) => a.volumes.map((v) => v.name),
+  volumesOf: (app) => (app === 'db' ? ['data'] : []),
   projectOf: () => undefined,
   ssh: { user: 'hafen-move', port: 22 },
   reportOf: (h) => reports[h],

@@ -9,7 +9,8 @@
  */
 import type { App } from '../fleet/model.js';
 import type { Placement } from '../placement/types.js';
-import type { MoveAccessGrant, MoveAgentReport, MoveCopyOrder, MoveProject } from '../render/move-orders.js';
+import type { OrderContext } from '../move/copy-orders.js';
+import type { MoveAccessGrant, MoveCopyOrder } from '../render/move-orders.js';
 import { unitName } from '../render/names.js';
 import { groupBy } from '../util/group.js';
 import type { AppRole } from './roles.js';
@@ -19,17 +20,6 @@ export const replicationId = (app: string) => `sb-${app}`;
 
 /** The copy a standby makes: the standing one of this term, or a switchover's final one. */
 export const copyId = (app: string, term: number, final = false) => `sb-${app}-t${term}${final ? '-final' : ''}`;
-
-export interface ReplicationContext {
-  /** Where a host is reached (its agent's address, else its IPAM address). */
-  addressOf(host: string): string | undefined;
-  /** The names of an app's data (fleet/model.ts dataOf). */
-  dataOf(app: App): string[];
-  projectOf(app: App): MoveProject | undefined;
-  ssh: { user: string; port: number };
-  /** What a host's agent last reported of its copies and keys. */
-  reportOf(host: string): MoveAgentReport | undefined;
-}
 
 /** One copy stream: from the writer's unit to a standby. */
 interface Stream {
@@ -62,7 +52,7 @@ function streams(apps: readonly App[], placements: readonly Placement[], roles: 
 }
 
 /** The replication orders of one host: copies it makes as a standby's host, keys it lets in as the writer's. */
-export function replicationOrders(apps: readonly App[], placements: readonly Placement[], roles: ReadonlyMap<string, AppRole>, host: string, ctx: ReplicationContext): { copies: MoveCopyOrder[]; access: MoveAccessGrant[] } {
+export function replicationOrders(apps: readonly App[], placements: readonly Placement[], roles: ReadonlyMap<string, AppRole>, host: string, ctx: OrderContext): { copies: MoveCopyOrder[]; access: MoveAccessGrant[] } {
   const copies: MoveCopyOrder[] = [];
   const access: MoveAccessGrant[] = [];
   for (const s of streams(apps, placements, roles)) {
@@ -71,8 +61,8 @@ export function replicationOrders(apps: readonly App[], placements: readonly Pla
     if (s.to.host === host) {
       const address = ctx.addressOf(s.from.host);
       const bind = ctx.addressOf(host);
-      const project = ctx.projectOf(s.app);
-      if (address) copies.push({ migration, unit: target, volumes: ctx.dataOf(s.app), ...(project ? { project } : {}), source: { host: s.from.host, address, port: ctx.ssh.port, user: ctx.ssh.user }, ...(bind ? { bindAddress: bind } : {}), copy: s.copy });
+      const project = ctx.projectOf(s.app.id);
+      if (address) copies.push({ migration, unit: target, volumes: ctx.volumesOf(s.app.id), ...(project ? { project } : {}), source: { host: s.from.host, address, port: ctx.ssh.port, user: ctx.ssh.user }, ...(bind ? { bindAddress: bind } : {}), copy: s.copy });
     }
     if (s.from.host === host) {
       const from = ctx.addressOf(s.to.host);

@@ -19,7 +19,7 @@ test('without a record a standby app writes at its lowest-numbered placed replic
 });
 
 test('a record names the writer and term; a writer no longer placed gives way to the first placed one in a newer term', () => {
-  const rec: StandbyRecord = { app: 'db', term: 4, active: 3, since: '2026-01-01T00:00:00.000Z', reason: 'failover', previous: { replica: 1, planned: false } };
+  const rec: StandbyRecord = { app: 'db', term: 4, active: 3, since: new Date().toISOString(), reason: 'failover', previous: { replica: 1, planned: false } };
   assert.deepEqual(appRoles(fleet, placements, [rec]).get('db'), { app: 'db', term: 4, active: 3, previous: { replica: 1, planned: false } });
   const shrunk = placements.filter((p) => !(p.app === 'db' && p.replica === 3));
   assert.deepEqual(appRoles(fleet, shrunk, [rec]).get('db'), { app: 'db', term: 5, active: 1, previous: { replica: 3, planned: false } });

@@ -12,7 +12,7 @@ const placements: Placement[] = [
   { app: 'db', replica: 2, host: 'vie-1', site: 'vie' },
   { app: 'db', replica: 3, host: 'hel-1', site: 'hel' },
 ] as Placement[];
-const now = Date.parse('2030-05-05T12:00:00.000Z');
+const now = Date.now();
 const ago = (s: number) => new Date(now - s * 1000).toISOString();
 const roles = new Map<string, AppRole>([['db', { app: 'db', term: 2, active: 1 }]]);
 

@@ -7,7 +7,7 @@
 import type { Alert } from '../alerting/alerts.js';
 import type { Fleet } from '../fleet/model.js';
 import type { Placement } from '../placement/types.js';
-import { unitName } from '../render/names.js';
+import { replicaOf, unitName } from '../render/names.js';
 import { groupBy } from '../util/group.js';
 import type { FencedReport, MoveAgentReport } from '../report/host-report.js';
 import { copyId } from './replication.js';
@@ -76,7 +76,7 @@ export function standbyViews(fleet: Pick<Fleet, 'apps'>, placements: readonly Pl
 
 /** The standbys of one app as failover candidates. */
 export function candidates(view: StandbyAppView): StandbyCopy[] {
-  return view.standbys.map((s) => ({ replica: Number(/-r(\d+)$/.exec(s.unit)![1]), site: s.site, ...(s.copiedAt ? { copiedAt: Date.parse(s.copiedAt) } : {}) }));
+  return view.standbys.map((s) => ({ replica: replicaOf(s.unit), site: s.site, ...(s.copiedAt ? { copiedAt: Date.parse(s.copiedAt) } : {}) }));
 }
 
 /**
