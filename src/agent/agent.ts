@@ -8,6 +8,7 @@ import { statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { HafenClient, RepositorySpaceReport } from '../client/client.js';
 import type { HostDesiredState } from '../core/render/desired.js';
+import type { MoveAgentReport } from '../core/report/host-report.js';
 import { bindPublishedPorts } from '../core/render/compose.js';
 import { writeFileAtomic } from '../lib/fs.js';
 import { httpRequest } from '../lib/http.js';
@@ -51,6 +52,12 @@ async function repositorySpace(path: string): Promise<RepositorySpaceReport> {
   } catch (err) {
     return { path, error: (err as NodeJS.ErrnoException).code ?? (err as Error).message };
   }
+}
+
+/** The copier's report with a self-replicating driver's streams (postgres) among the copies. */
+function withStreams(moves: MoveAgentReport | undefined, streams: MoveAgentReport['copies']): MoveAgentReport | undefined {
+  if (streams.length === 0) return moves;
+  return { keys: moves?.keys ?? [], copies: [...(moves?.copies ?? []), ...streams] };
 }
 
 /** Longest a backup hook command may run. */
@@ -162,6 +169,8 @@ export class Agent {
       }
     }
     if (!asideFailed) await this.fencer.record(state.units);
+    // A driver that replicates itself (postgres) may now rebuild the standbys whose data is not a writer's.
+    this.opts.driver.allowRebuild?.(new Set(state.units.filter((u) => u.standby?.role === 'standby' && !writers.has(u.name)).map((u) => u.name)));
     this.scheduleBackups(state);
     this.keepFirewall(state);
     await this.grantBackupAccess(state);
@@ -321,7 +330,7 @@ export class Agent {
     const space = this.opts.repositories ? await repositorySpace(this.opts.repositories) : undefined;
     await this.firewall?.check();
     const firewall = this.firewall?.report();
-    const moves = this.copier.report();
+    const moves = withStreams(this.copier.report(), this.opts.driver.copies?.() ?? []);
     const fenced = this.fencer.report();
     await this.opts.client.reportStatus(reports, this.hash, { driver: this.opts.driver.kind, ...(this.opts.address ? { address: this.opts.address } : {}), ...(this.key ? { sshKey: this.key.publicKey } : {}), ...(space ? { repositories: space } : {}), ...(firewall ? { firewall } : {}), ...(moves ? { moves } : {}), ...(fenced ? { fenced } : {}) });
   }

@@ -9,13 +9,17 @@ import { startProber } from './prober/main.js';
 import { blobCache } from './blob-cache.js';
 import { ComposeDriver } from './drivers/compose.js';
 import type { Driver } from './drivers/driver.js';
+import { PostgresDriver } from './drivers/postgres.js';
 import { ProcessDriver } from './drivers/process.js';
+
+export const AGENT_DRIVERS = ['process', 'compose', 'postgres'] as const;
+export type AgentDriverKind = (typeof AGENT_DRIVERS)[number];
 
 export interface AgentStartOptions {
   controller: string;
   data: string;
   joinToken?: string;
-  driver: 'process' | 'compose';
+  driver: AgentDriverKind;
   address?: string;
   /** On a backup host: the restic user's authorized_keys file the agent keeps. */
   authorizedKeys?: string;
@@ -34,7 +38,12 @@ export async function startAgent(opts: AgentStartOptions): Promise<{ host: strin
   const stateDir = join(opts.data, 'state');
   const client = new HafenClient(opts.controller, cred);
   const blobs = blobCache(join(stateDir, 'blobs'), (digest) => client.agentBlob(digest));
-  const driver: Driver = opts.driver === 'compose' ? await ComposeDriver.open({ stateDir, blobs }) : ProcessDriver.open({ stateDir });
+  const driver: Driver =
+    opts.driver === 'compose'
+      ? await ComposeDriver.open({ stateDir, blobs })
+      : opts.driver === 'postgres'
+        ? PostgresDriver.open({ stateDir, ...(opts.address ? { address: opts.address } : {}), ...(opts.log ? { log: opts.log } : {}) })
+        : ProcessDriver.open({ stateDir });
   const agent = new Agent({
     client,
     driver,
@@ -58,7 +67,7 @@ export async function runAgent(argv: string[]): Promise<number> {
     .requiredOption('--controller <urls>', 'controller URL, e.g. http://10.0.0.1:7400; several comma-separated are tried in order, the one that answers is kept')
     .option('--data <dir>', 'agent data directory (credential, last desired state, logs)', '.hafen-agent')
     .option('--join-token <token>', 'one-time token from "hafen host join HOST" (first start only; or HAFEN_JOIN_TOKEN)')
-    .option('--driver <driver>', 'runtime driver: process or compose', 'process')
+    .option('--driver <driver>', "runtime driver: process, compose, or postgres (hosts with runtime postgres: Debian's PostgreSQL server runs each replica, streaming between sites; the servers listen on --address)", 'process')
     .option('--address <ip>', 'this host\'s address: processes listen on it (HAFEN_ADDRESS), compose projects publish their ports on it')
     .option('--authorized-keys <file>', 'on a backup host: the authorized_keys file of the user restic signs in as (e.g. /srv/restic/.ssh/authorized_keys); the agent keeps it to the keys of the agents backing up here, each limited to sftp')
     .option('--move-authorized-keys <file>', "the authorized_keys file sshd reads for the move user (policies.migrations.cutover.user, e.g. AuthorizedKeysFile .ssh/authorized_keys /var/lib/hafen/move_keys); while an app moves away from this host, the agent keeps it to the target agent's keys, each read-only to one volume (rrsync) and from the target's address only")
@@ -70,14 +79,14 @@ export async function runAgent(argv: string[]): Promise<number> {
   const early = parseArgs(program, argv);
   if (early !== undefined) return early;
   const o = program.opts<{ controller: string; data: string; joinToken?: string; driver: string; address?: string; authorizedKeys?: string; moveAuthorizedKeys?: string; repositories?: string; firewall?: boolean; scratch?: string; probe?: boolean; stopUnitsOnExit?: boolean }>();
-  if (o.driver !== 'process' && o.driver !== 'compose') {
-    process.stderr.write(`error: --driver must be process or compose, not "${o.driver}"\n`);
+  if (!(AGENT_DRIVERS as readonly string[]).includes(o.driver)) {
+    process.stderr.write(`error: --driver must be ${AGENT_DRIVERS.join(', ')}, not "${o.driver}"\n`);
     return 1;
   }
   const joinToken = o.joinToken ?? process.env.HAFEN_JOIN_TOKEN;
   return serveUntilSignalled(async () => {
     const log = (l: string) => process.stderr.write(`${new Date().toISOString()} ${l}\n`);
-    const { host, agent } = await startAgent({ controller: o.controller, data: o.data, driver: o.driver as 'process' | 'compose', ...(joinToken ? { joinToken } : {}), ...(o.address ? { address: o.address } : {}), ...(o.authorizedKeys ? { authorizedKeys: o.authorizedKeys } : {}), ...(o.moveAuthorizedKeys ? { moveAuthorizedKeys: o.moveAuthorizedKeys } : {}), ...(o.scratch ? { scratchDir: o.scratch } : {}), ...(o.repositories ? { repositories: o.repositories } : {}), ...(o.firewall ? { firewall: true } : {}), log });
+    const { host, agent } = await startAgent({ controller: o.controller, data: o.data, driver: o.driver as AgentDriverKind, ...(joinToken ? { joinToken } : {}), ...(o.address ? { address: o.address } : {}), ...(o.authorizedKeys ? { authorizedKeys: o.authorizedKeys } : {}), ...(o.moveAuthorizedKeys ? { moveAuthorizedKeys: o.moveAuthorizedKeys } : {}), ...(o.scratch ? { scratchDir: o.scratch } : {}), ...(o.repositories ? { repositories: o.repositories } : {}), ...(o.firewall ? { firewall: true } : {}), log });
     process.stderr.write(`hafen agent for host ${host} following ${o.controller}${o.probe ? ', probing' : ''}\n`);
     // The prober shares the agent's credential (redeemed above) and data directory.
     const prober = o.probe ? (await startProber({ controller: o.controller, data: o.data, ...(o.address ? { source: o.address } : {}), log })).follower : undefined;

@@ -7,7 +7,7 @@ import type { Snapshot } from './snapshot.js';
 import { SWITCH_STOP_MS, Standbys } from './standbys.js';
 import { SqliteStore } from './store/sqlite.js';
 
-const app = { id: 'db', customer: 'huber', criticality: 'critical', volumes: [{ name: 'data' }], redundancy: { mode: 'standby', replicateEveryMs: 10_000, rpoMs: 30_000 } };
+const app = { id: 'db', customer: 'huber', criticality: 'critical', workload: {}, volumes: [{ name: 'data' }], redundancy: { mode: 'standby', replicateEveryMs: 10_000, rpoMs: 30_000 } };
 const fleet = { apps: [app], hosts: [], sites: [], policies: { migrations: {} } } as unknown as Fleet;
 const placements = [
   { app: 'db', replica: 1, host: 'nue-1', site: 'nue' },

@@ -19,6 +19,9 @@ import { fleetOrderContext } from '../core/move/copy-orders.js';
 import type { MoveAccessGrant, MoveCopyOrder } from '../core/render/move-orders.js';
 import { replicaOf, unitName } from '../core/render/names.js';
 import { copyId, replicationOrders } from '../core/standby/replication.js';
+import type { Placement } from '../core/placement/types.js';
+import { lsnValue } from '../core/standby/lsn.js';
+import { SYNC_FRESH_MS, withPgStreams } from '../core/standby/postgres.js';
 import { appRoles, pickPromotion, type AppRole, type StandbyRecord } from '../core/standby/roles.js';
 import { candidates, standbyAlerts, standbyViews, type StandbyAppView } from '../core/standby/view.js';
 import { HafenError } from '../lib/errors.js';
@@ -51,6 +54,8 @@ export class Standbys {
   /** Apps whose writer is lost and that cannot fail over, with why and since when. */
   private readonly blocked = new Map<string, { reason: string; since: string }>();
   private ticking = false;
+  /** The PostgreSQL streams last handed out (streams()). */
+  private streamKey: string | undefined;
 
   constructor(private readonly deps: StandbyDeps) {}
 
@@ -61,11 +66,22 @@ export class Standbys {
     return this.loading;
   }
 
-  /** Every standby app's writer and term in `cur` (the newest revision when not given). */
+  /** Every standby app's writer and term in `cur` (the newest revision when not given); PostgreSQL apps with their streams. */
   async roles(cur?: Snapshot): Promise<Map<string, AppRole>> {
     await this.load();
     const snap = cur ?? (await this.deps.current());
-    return snap ? appRoles(snap.fleet, snap.placements, [...this.records.values()]) : new Map();
+    if (!snap) return new Map();
+    const roles = appRoles(snap.fleet, snap.placements, [...this.records.values()]);
+    if (!snap.fleet.apps.some((a) => a.workload.postgres && roles.has(a.id))) return roles;
+    const reports = new Map((await this.deps.reports.all()).map((r) => [r.host, r]));
+    const lost = new Set(this.deps.lostSites());
+    const now = this.deps.now().getTime();
+    const streaming = (p: Placement, term: number) => {
+      if (lost.has(p.site) || !this.hostUp(reports, p.host)) return false;
+      const copy = reports.get(p.host)?.status.agent?.moves?.copies.find((c) => c.id === copyId(p.app, term) && c.unit === unitName(p.app, p.replica));
+      return copy?.copiedAt !== undefined && now - Date.parse(copy.copiedAt) <= SYNC_FRESH_MS;
+    };
+    return withPgStreams(snap.fleet.apps, snap.placements, roles, (h) => reports.get(h)?.status.agent?.address ?? snap.addresses.get(h), streaming);
   }
 
   /** What keeping standbys close asks of a host: copies to make, keys to let in. */
@@ -114,9 +130,18 @@ export class Standbys {
       await this.load();
       await this.failover();
       await this.switching();
+      await this.streams();
     } finally {
       this.ticking = false;
     }
+  }
+
+  /** PostgreSQL apps' streams follow hosts going silent and coming back (whom a synchronous writer waits for): agents are told. */
+  private async streams(): Promise<void> {
+    const roles = await this.roles();
+    const key = JSON.stringify([...roles.values()].filter((r) => r.postgres).map((r) => [r.app, r.postgres]));
+    if (this.streamKey !== undefined && key !== this.streamKey) this.deps.changed();
+    this.streamKey = key;
   }
 
   private hostUp(reports: Map<string, { reportedAt: string }>, host: string): boolean {
@@ -226,6 +251,10 @@ export class Standbys {
         else if (age > SWITCH_STOP_MS) await back(`${unitName(r.app, old.replica)} on ${old.host} did not stop within ${SWITCH_STOP_MS / 1000} s`);
         continue;
       }
+      if (cur.fleet.apps.find((a) => a.id === r.app)?.workload.postgres) {
+        await this.pgSwitching(r, old, target, age, now, back);
+        continue;
+      }
       const copy = (await this.deps.reports.get(target.host))?.status.agent?.moves?.copies.find((c) => c.id === copyId(r.app, r.term, true) && c.unit === unitName(r.app, target.replica));
       if (copy?.state === 'done' && copy.identical !== false) {
         const { switching: _s, ...rest } = r;
@@ -239,6 +268,26 @@ export class Standbys {
       } else if (age > SWITCH_COPY_MS) {
         await back(`the final copy to ${target.host} did not finish within ${SWITCH_COPY_MS / 60_000} min`);
       }
+    }
+  }
+
+  /**
+   * A PostgreSQL app's switchover, once its old writer stopped cleanly: no file copy — the target
+   * streamed from it to the end, so it is promoted once the WAL it received reaches the old
+   * writer's last checkpoint (both agents report them: UnitReport.wal).
+   */
+  private async pgSwitching(r: StandbyRecord, old: Placement, target: Placement, age: number, now: Date, back: (why: string) => Promise<void>): Promise<void> {
+    const walOf = async (p: Placement) => (await this.deps.reports.get(p.host))?.status.units.find((u) => u.name === unitName(r.app, p.replica))?.wal;
+    const [last, received] = [await walOf(old), await walOf(target)];
+    if (last && received && lsnValue(received) >= lsnValue(last)) {
+      const { switching: _s, ...rest } = r;
+      if (await this.write({ ...rest, active: target.replica, since: now.toISOString() })) {
+        const message = `${r.app} switched over: ${unitName(r.app, target.replica)} at ${target.site} writes in term ${r.term} (it received all the old writer wrote, to ${last}; ${Math.round(age / 100) / 10} s without a writer)`;
+        this.deps.log(`standby ${message}`);
+        await this.deps.store.addEvents([{ at: now.toISOString(), kind: 'standby', subject: r.app, state: 'switched', message, data: { term: r.term, active: unitName(r.app, target.replica), seconds: age / 1000 } }]);
+      }
+    } else if (age > SWITCH_COPY_MS) {
+      await back(`${unitName(r.app, target.replica)} on ${target.host} did not receive the old writer's last WAL (${last ?? 'not reported'}; it has ${received ?? 'none reported'}) within ${SWITCH_COPY_MS / 60_000} min`);
     }
   }
 

@@ -16,6 +16,7 @@
  */
 import type { MoveProject } from '../../core/render/move-orders.js';
 import type { DesiredUnit } from '../../core/render/desired.js';
+import type { MoveAgentReport } from '../../core/report/host-report.js';
 
 /** standby: a standby app's unit that is not its writer, kept stopped with its data (core/standby). */
 export type UnitState = 'starting' | 'running' | 'backoff' | 'failed' | 'stopped' | 'standby';
@@ -29,6 +30,8 @@ export interface UnitStatus {
   lastError?: string;
   /** ISO time the current instance started. */
   since?: string;
+  /** PostgreSQL units: a stopped writer's last checkpoint, a standby's WAL received (LSN). */
+  wal?: string;
 }
 
 export interface Driver {
@@ -64,6 +67,13 @@ export interface Driver {
    * a resume that does nothing.
    */
   hold(unit: Pick<DesiredUnit, 'name'>): Promise<() => Promise<void>>;
+  /**
+   * Drivers that replicate themselves (postgres): the standby units whose data may now be
+   * replaced from their writer — the agent says so once fencing kept a cut-off writer's data aside.
+   */
+  allowRebuild?(units: ReadonlySet<string>): void;
+  /** Drivers that replicate themselves (postgres): each standby's stream of its writer, reported like a standby's file copies. */
+  copies?(): MoveAgentReport['copies'];
 }
 
 /** What a hook printed, its last lines only (for messages and reports). */

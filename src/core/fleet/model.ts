@@ -25,7 +25,7 @@ import { parseDuration } from './schema/monitoring.js';
 import type { SegmentRole } from './schema/template.js';
 import { parseBytes } from './units.js';
 
-export type WorkloadKind = 'compose' | 'kubernetes' | 'process';
+export type WorkloadKind = 'compose' | 'kubernetes' | 'process' | 'postgres';
 
 export interface Host extends Omit<HostSpec, 'segment'> {
   /** The template segment the host sits in (resolved from its role when not given). */
@@ -131,6 +131,7 @@ export function hostSegment(host: Pick<HostSpec, 'segment' | 'role'>, segments: 
 export function workloadKind(app: Pick<AppSpec, 'workload'>): WorkloadKind {
   if (app.workload.compose) return 'compose';
   if (app.workload.kubernetes) return 'kubernetes';
+  if (app.workload.postgres) return 'postgres';
   return 'process';
 }
 
@@ -198,8 +199,8 @@ function composeClaims(app: AppSpec, project: AppProject | undefined): string[] 
 }
 
 /** Whether an app keeps data of its own: volumes, or a compose project's named volumes and data directories. */
-export function keepsData(app: Pick<AppSpec, 'volumes'>, project: AppProject | undefined): boolean {
-  return app.volumes.length > 0 || (project !== undefined && (project.volumes.length > 0 || project.dataDirs.length > 0));
+export function keepsData(app: Pick<AppSpec, 'volumes' | 'workload'>, project: AppProject | undefined): boolean {
+  return app.volumes.length > 0 || app.workload.postgres !== undefined || (project !== undefined && (project.volumes.length > 0 || project.dataDirs.length > 0));
 }
 
 /**
@@ -241,7 +242,7 @@ export function resolveApp(app: AppSpec, customer: CustomerSpec | undefined, fle
     }),
     workloadKind: kind,
     containersPerReplica: kind === 'compose' ? Math.max(1, project?.services.length ?? Object.keys(app.workload.compose?.services ?? {}).length) : 1,
-    hostClaims: kind === 'compose' ? composeClaims(app, project) : kind === 'process' && app.port !== undefined ? [`${app.port}/tcp`] : [],
+    hostClaims: kind === 'compose' ? composeClaims(app, project) : (kind === 'process' || kind === 'postgres') && app.port !== undefined ? [`${app.port}/tcp`] : [],
   };
   if (project) resolved.project = project;
   const backup = resolveBackup(app, customer, fleetDefaults);

@@ -27,6 +27,23 @@ export interface ProcessSpec {
   cwd?: string;
 }
 
+/** The env name under which a PostgreSQL unit's password secret reaches its agent. */
+export const PG_PASSWORD_ENV = 'PG_HAFEN_PASSWORD';
+
+/** A PostgreSQL app's replica (agent/drivers/postgres.ts). */
+export interface PostgresSpec {
+  database?: string;
+  user?: string;
+  /** postgresql.conf settings of the fleet, as text. */
+  settings: Record<string, string>;
+  /** A critical app's primary waits for a standby's flush before a commit returns (RPO 0). */
+  synchronous: boolean;
+  /** A standby: the writer it streams from (set with the roles; absent while no replica writes). */
+  primary?: { address: string; port: number };
+  /** The writer of a synchronous app: the standbys it waits for, any one of them (unit names; empty: none reachable, it commits alone). */
+  sync?: string[];
+}
+
 export interface DesiredUnit {
   /** Stable across revisions: `<app>-r<replica>`. */
   name: string;
@@ -40,6 +57,7 @@ export interface DesiredUnit {
   compose?: ComposeProject;
   process?: ProcessSpec;
   kubernetes?: { manifest: string; namespace: string };
+  postgres?: PostgresSpec;
   /**
    * Environment taken from secrets: env name → secret name. Only references: values are
    * never part of the desired state, a revision or a diff.
@@ -114,6 +132,13 @@ function renderUnit(app: App, replica: number, secretVersions: ReadonlyMap<strin
     if (p.cwd !== undefined) unit.process.cwd = p.cwd;
   }
   if (app.workload.kubernetes) unit.kubernetes = { manifest: app.workload.kubernetes.manifest, namespace: app.workload.kubernetes.namespace ?? app.id };
+  const pg = app.workload.postgres;
+  if (pg) {
+    unit.postgres = { settings: Object.fromEntries(Object.entries(pg.settings ?? {}).map(([k, v]) => [k, String(v)])), synchronous: app.criticality === 'critical' && app.redundancy.mode === 'standby' };
+    if (pg.database !== undefined) unit.postgres.database = pg.database;
+    if (pg.user !== undefined) unit.postgres.user = pg.user;
+    env.secrets[PG_PASSWORD_ENV] = pg.password.secret;
+  }
   if (Object.keys(env.secrets).length > 0) unit.secretEnv = env.secrets;
   return { ...unit, hash: hashWithSecrets(contentHash(unit), unit.secretEnv, secretVersions) };
 }

@@ -62,6 +62,8 @@ export function secretUses(fleet: Pick<Fleet, 'apps'> & Partial<Pick<Fleet, 'ale
         if (typeof value !== 'string') out.push({ app: app.id, path: `${where}.${name}`, env: name, secret: value.secret });
       }
     }
+    const pg = app.workload.postgres;
+    if (pg) out.push({ app: app.id, path: `apps[${i}].workload.postgres.password`, env: 'password', secret: pg.password.secret });
   });
   return out;
 }

@@ -17,6 +17,11 @@ export const UnitReportSchema = z.object({
   lastError: z.string().optional(),
   since: z.string().optional(),
   healthy: z.boolean().optional().describe("Result of the unit's health check, when it has one and runs"),
+  wal: z
+    .string()
+    .regex(/^[0-9A-F]{1,8}\/[0-9A-F]{1,8}$/)
+    .optional()
+    .describe("PostgreSQL units: a stopped writer's last checkpoint, a standby's WAL received so far (an LSN): a switchover promotes once the standby has the stopped writer's last"),
 });
 
 export const RepositorySpaceSchema = z

@@ -6,6 +6,7 @@
 import type { DesiredUnit, HostDesiredState } from '../render/desired.js';
 import { hostStateHash } from '../render/desired.js';
 import { contentHash } from '../util/canonical.js';
+import { withPgStream } from './postgres.js';
 import { unitRole, type AppRole } from './roles.js';
 
 /** A unit with its role; the same unit when its app is not a standby app. */
@@ -13,7 +14,7 @@ export function withRole(unit: DesiredUnit, role: AppRole | undefined, data: rea
   const standby = unitRole(role, unit.replica, data);
   if (!standby) return unit;
   // The term is left out of the hash: a new term alone restarts nothing; a new role does.
-  return { ...unit, standby, hash: standby.role === 'active' ? unit.hash : contentHash({ standbyOf: unit.hash }) };
+  return withPgStream({ ...unit, standby, hash: standby.role === 'active' ? unit.hash : contentHash({ standbyOf: unit.hash }) }, role);
 }
 
 /** A host's state with every unit's role; the same state (and hash) when it runs no unit of a standby app. */

@@ -7,7 +7,7 @@ import type { OrderContext } from '../move/copy-orders.js';
 import { copyId, replicationOrders } from './replication.js';
 import type { AppRole } from './roles.js';
 
-const db = { id: 'db', volumes: [{ name: 'data' }], redundancy: { mode: 'standby', replicateEveryMs: 15_000 } } as unknown as App;
+const db = { id: 'db', workload: {}, volumes: [{ name: 'data' }], redundancy: { mode: 'standby', replicateEveryMs: 15_000 } } as unknown as App;
 const placements: Placement[] = [
   { app: 'db', replica: 1, host: 'nue-1', site: 'nue' },
   { app: 'db', replica: 2, host: 'vie-1', site: 'vie' },
@@ -49,4 +49,10 @@ test('after a failover the copies come from the new writer; while a switchover s
   assert.deepEqual(replicationOrders([db], placements, copying, 'vie-1', ctx).copies.map((c) => [c.source.host, c.copy]), [['nue-1', { id: 'sb-db-t4-final', final: true }]]);
   assert.deepEqual(replicationOrders([db], placements, copying, 'hel-1', ctx).copies, [], 'other standbys wait for the new writer');
   assert.equal(replicationOrders([db], placements, copying, 'nue-1', ctx).access.length, 1, 'the old writer lets the final copy in');
+});
+
+test('PostgreSQL apps get no file copies: they stream', () => {
+  const pgApp = { ...db, workload: { postgres: { password: { secret: 's' } } } } as unknown as App;
+  assert.deepEqual(replicationOrders([pgApp], placements, roles({}), 'vie-1', ctx), { copies: [], access: [] });
+  assert.deepEqual(replicationOrders([pgApp], placements, roles({}), 'nue-1', ctx), { copies: [], access: [] });
 });

@@ -5,7 +5,7 @@
  * volume it made for the app; the active's host lets those keys in, read-only to the active
  * unit's data (rrsync), from the standby's address only. The copies go into the standby's own
  * data, which it starts on when promoted. During a switchover the new active makes one final
- * copy from the stopped old one instead.
+ * copy from the stopped old one instead. PostgreSQL apps stream instead (postgres.ts).
  */
 import type { App } from '../fleet/model.js';
 import type { Placement } from '../placement/types.js';
@@ -35,7 +35,8 @@ function streams(apps: readonly App[], placements: readonly Placement[], roles: 
   const byApp = groupBy(placements, (p) => p.app);
   for (const app of apps) {
     const role = roles.get(app.id);
-    if (!role) continue;
+    // PostgreSQL apps replicate by PostgreSQL's own streaming (core/standby/postgres.ts).
+    if (!role || app.workload.postgres) continue;
     const placed = byApp.get(app.id) ?? [];
     if (role.active !== undefined) {
       const from = placed.find((p) => p.replica === role.active);

@@ -29,6 +29,14 @@ export interface StandbyRecord {
   switching?: { to: number; startedAt: string; phase: 'stopping' | 'copying' };
 }
 
+/** What the replicas of a PostgreSQL standby app are told besides their role (postgres.ts). */
+export interface PgStream {
+  /** Where the writer listens; absent while no replica writes (a switchover's middle) or its address is unknown. */
+  primary?: { address: string; port: number };
+  /** The standbys the writer of a synchronous app waits for, any one of them (unit names). */
+  sync: string[];
+}
+
 /** A standby app's writer as the desired states and routes use it. */
 export interface AppRole {
   app: string;
@@ -37,6 +45,8 @@ export interface AppRole {
   active: number | undefined;
   previous?: StandbyRecord['previous'];
   switching?: StandbyRecord['switching'];
+  /** A PostgreSQL app: whom its standbys stream from and its writer waits for (core/standby/postgres.ts). */
+  postgres?: PgStream;
 }
 
 /** What a unit of a standby app is told: its app's term and whether it writes. */

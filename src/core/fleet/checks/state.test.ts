@@ -60,3 +60,23 @@ test("a standby app's copy interval and RPO: an RPO shorter than the interval is
   assert.deepEqual([fleet.apps[0]!.redundancy.replicateEveryMs, fleet.apps[0]!.redundancy.rpoMs], [20_000, 60_000], 'the RPO defaults to three intervals');
   assert.match(validateFleet([{ name: 'f.yaml', text: minimalWith(ledger('{ replicas: 2, mode: standby, replicateEvery: 2s }')) }]).problems[0]?.message ?? '', /at least 5s/);
 });
+
+test('a PostgreSQL app: its cluster is its data (two replicas need a standby); it needs a port, and takes no domains, HTTP checks or shared state; settings replication needs are hafen\'s', () => {
+  const pgHosts = (text: string) => text.replace('hosts:\n', 'hosts:\n  - { id: nue-db-01, site: nue, runtime: postgres, cpu: 8, memory: 32GiB, disk: 500GiB }\n  - { id: nue-db-02, site: nue, runtime: postgres, cpu: 8, memory: 32GiB, disk: 500GiB }\n');
+  const db = (redundancy: string, extra = '') => `apps:
+  - id: ledger-db
+    customer: baeckerei-huber
+    redundancy: ${redundancy}
+    workload: { postgres: { password: { secret: ledger-db }, database: ledger, user: ledger, settings: { max_connections: 50 } } }
+    resources: { cpu: 1, memory: 1GiB }
+${extra}`;
+  const found = (text: string) => validateFleet([{ name: 'f.yaml', text: pgHosts(minimalWith(text)) }]).problems.filter((p) => p.severity === 'error').map((p) => [p.code, p.path]);
+  assert.deepEqual(found(db('{ replicas: 2 }', '    port: 5432\n')), [['HAFEN_FLEET_TWO_WRITERS', 'apps[0].redundancy.replicas']]);
+  const ok = validateFleet([{ name: 'f.yaml', text: pgHosts(minimalWith(db('{ replicas: 2, mode: standby }', '    port: 5432\n'))) }]);
+  assert.deepEqual(ok.problems.filter((p) => p.severity === 'error'), []);
+  assert.equal(ok.fleet!.apps[0]!.workloadKind, 'postgres');
+  const wrong = found(db('{ replicas: 2, mode: standby, sharedState: elsewhere }', '    domains: [db.huber.example]\n    health: { path: / }\n'));
+  assert.deepEqual(wrong.filter(([code]) => code === 'HAFEN_FLEET_POSTGRES').map(([, path]) => path).sort(), ['apps[0].domains', 'apps[0].health', 'apps[0].port', 'apps[0].redundancy.sharedState']);
+  const managed = validateFleet([{ name: 'f.yaml', text: pgHosts(minimalWith(db('{ replicas: 1 }', '    port: 5432\n').replace('max_connections: 50', 'max_connections: 50, synchronous_standby_names: "*"'))) }]);
+  assert.match(managed.problems.map((p) => `${p.path}: ${p.message}`).join('\n'), /settings\.synchronous_standby_names.*kept by hafen/);
+});

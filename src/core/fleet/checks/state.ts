@@ -12,8 +12,8 @@ import type { ProblemList } from '../problems.js';
 import { each, indexById, type Parts } from './parts.js';
 
 /** What of the app is data, for the messages ("volumes data, ./postgres"). */
-function dataNames(app: { volumes: { name: string }[] }, project: AppProject | undefined): string {
-  const names = [...app.volumes.map((v) => v.name), ...(project?.volumes ?? []), ...(project?.dataDirs ?? []).map((d) => `./${d}`)];
+function dataNames(app: { volumes: { name: string }[]; workload: { postgres?: unknown } }, project: AppProject | undefined): string {
+  const names = [...(app.workload.postgres ? ['its PostgreSQL cluster'] : []), ...app.volumes.map((v) => v.name), ...(project?.volumes ?? []), ...(project?.dataDirs ?? []).map((d) => `./${d}`)];
   return [...new Set(names)].join(', ');
 }
 
@@ -28,6 +28,7 @@ export function checkOneWriter(parts: Parts, out: ProblemList, projects: Readonl
     } else if (r.rpo !== undefined && (parseDuration(r.rpo) ?? 0) < (r.replicateEvery !== undefined ? (parseDuration(r.replicateEvery) ?? 0) : DEFAULT_REPLICATE_EVERY_MS)) {
       out.error('HAFEN_FLEET_STANDBY_REPLICATION', ['apps', i, 'redundancy', 'rpo'], `app "${app.id}": rpo ${r.rpo} is shorter than the copy interval (replicateEvery ${r.replicateEvery ?? '60s'}): its standbys would always be behind it; copy more often or allow more`);
     }
+    if (app.workload.postgres) checkPostgres(app, i, out);
     const project = projects.get(app.id);
     if (!keepsData(app, project) || app.redundancy.sharedState !== undefined) return;
     const data = dataNames(app, project);
@@ -46,4 +47,12 @@ export function checkOneWriter(parts: Parts, out: ProblemList, projects: Readonl
       if (from) out.warning('HAFEN_FLEET_TWO_WRITERS', ['apps', i], `app "${app.id}" keeps data (${data}): it moves in a window, not live as ${from} say (a live move would run two writers of it side by side)`);
     }
   });
+}
+
+/** A PostgreSQL app: a port to listen on; no HTTP through the edge proxies; its state is its own cluster's. */
+function checkPostgres(app: NonNullable<Parts['apps'][number]>, i: number, out: ProblemList): void {
+  if (app.port === undefined) out.error('HAFEN_FLEET_POSTGRES', ['apps', i, 'port'], `app "${app.id}" runs PostgreSQL: it needs a port its servers listen on at their hosts' addresses (e.g. port: 5432)`);
+  if (app.domains.length > 0) out.error('HAFEN_FLEET_POSTGRES', ['apps', i, 'domains'], `app "${app.id}" runs PostgreSQL, which the edge proxies (HTTP) cannot carry: remove its domains; clients connect to its writer (hafen status, GET /v1/standbys) or list every replica with target_session_attrs=read-write`);
+  if (app.health !== undefined) out.error('HAFEN_FLEET_POSTGRES', ['apps', i, 'health'], `app "${app.id}" runs PostgreSQL: its replicas are checked by a TCP connect to its port; remove the HTTP health check`);
+  if (app.redundancy.sharedState !== undefined) out.error('HAFEN_FLEET_POSTGRES', ['apps', i, 'redundancy', 'sharedState'], `app "${app.id}" runs PostgreSQL: its state is its own cluster's; with several replicas use redundancy.mode: standby (streaming replication)`);
 }

@@ -84,24 +84,57 @@ export const ProcessWorkload = z
   })
   .describe('A plain process supervised by the agent.');
 
-export const WORKLOAD_KINDS = ['compose', 'kubernetes', 'process'] as const;
+/** A PostgreSQL setting's name (as postgresql.conf spells it). */
+const PgSettingName = z.string().regex(/^[a-z][a-z0-9_.]*$/, 'must be a PostgreSQL setting name like "max_connections" or "work_mem"');
+
+/** Settings hafen keeps itself: the replication and where the server listens follow from the fleet. */
+export const PG_MANAGED_SETTINGS = ['listen_addresses', 'port', 'unix_socket_directories', 'hba_file', 'ident_file', 'data_directory', 'config_file', 'wal_level', 'hot_standby', 'primary_conninfo', 'synchronous_standby_names', 'synchronous_commit', 'restore_command', 'recovery_target_timeline', 'include', 'include_dir', 'include_if_exists'] as const;
+
+export const PostgresWorkload = z
+  .strictObject({
+    password: SecretRef.describe("The password of the server's superuser role `hafen` — the role hafen replicates and rebuilds standbys with — and of `user`: {secret: NAME}."),
+    database: z
+      .string()
+      .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case PostgreSQL identifier (letters, digits, "_")')
+      .optional()
+      .describe('A database made when the cluster is first made, owned by `user`.'),
+    user: z
+      .string()
+      .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case PostgreSQL identifier (letters, digits, "_")')
+      .refine((u) => u !== 'hafen' && !u.startsWith('pg_'), 'hafen and pg_* are PostgreSQL\'s and hafen\'s own roles')
+      .optional()
+      .describe('A login role made when the cluster is first made, with the same password (the app connects as it).'),
+    settings: z
+      .record(PgSettingName, z.union([z.string(), z.number(), z.boolean()]))
+      .optional()
+      .describe('postgresql.conf settings of every replica (e.g. max_connections: 200); what replication needs is hafen\'s and cannot be set here.'),
+  })
+  .superRefine((p, ctx) => {
+    for (const k of Object.keys(p.settings ?? {})) {
+      if ((PG_MANAGED_SETTINGS as readonly string[]).includes(k)) ctx.addIssue({ code: 'custom', path: ['settings', k], message: `${k} is kept by hafen (listening, replication and promotion follow from the fleet)` });
+    }
+  })
+  .describe("A PostgreSQL server (Debian's packages on a host with runtime postgres): one cluster per replica, listening on the app's port at its host's address. With redundancy.mode standby the replicas form one primary and hot standbys by PostgreSQL's streaming replication (synchronous for critical apps), promoted and rebuilt by hafen.");
+
+export const WORKLOAD_KINDS = ['compose', 'kubernetes', 'process', 'postgres'] as const;
 
 export const Workload = z
   .strictObject({
     compose: ComposeWorkload.optional(),
     kubernetes: KubernetesWorkload.optional(),
     process: ProcessWorkload.optional(),
+    postgres: PostgresWorkload.optional(),
   })
   .superRefine((w, ctx) => {
     const kinds = WORKLOAD_KINDS.filter((k) => w[k] !== undefined);
     if (kinds.length !== 1) {
       ctx.addIssue({
         code: 'custom',
-        message: `a workload needs exactly one of compose, kubernetes or process${kinds.length ? ` (found ${kinds.join(' and ')})` : ''}`,
+        message: `a workload needs exactly one of compose, kubernetes, process or postgres${kinds.length ? ` (found ${kinds.join(' and ')})` : ''}`,
       });
     }
   })
-  .describe('What runs: exactly one of compose, kubernetes or process.');
+  .describe('What runs: exactly one of compose, kubernetes, process or postgres.');
 
 export const Redundancy = z
   .strictObject({

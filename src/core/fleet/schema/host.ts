@@ -6,7 +6,7 @@ import { HostNetworkOverride } from './template.js';
 export const HOST_ROLES = ['app', 'proxy', 'data', 'backup', 'management', 'edge'] as const;
 export type HostRole = (typeof HOST_ROLES)[number];
 
-export const RUNTIMES = ['compose', 'kubernetes', 'process'] as const;
+export const RUNTIMES = ['compose', 'kubernetes', 'process', 'postgres'] as const;
 export type Runtime = (typeof RUNTIMES)[number];
 
 export const Host = z
@@ -21,7 +21,7 @@ export const Host = z
     cpu: z.number().positive().describe('CPU cores.'),
     memory: Size.describe('Memory, e.g. "64GiB".'),
     disk: Size.describe('Disk space for app data, e.g. "2TiB".'),
-    runtime: z.enum(RUNTIMES).default('compose').describe('How apps run on the host (default compose).'),
+    runtime: z.enum(RUNTIMES).default('compose').describe('How apps run on the host (default compose): compose, kubernetes, process, or postgres (PostgreSQL apps; the host has Debian\'s PostgreSQL server packages and its agent runs with --driver postgres).'),
     address: z.string().optional().describe('Fixed IPv4 address; otherwise IPAM allocates one in the segment.'),
     network: HostNetworkOverride.optional().describe('This host\'s interface configuration, where it differs from siteTemplate.network.'),
     labels: Labels.optional(),
