@@ -11,7 +11,7 @@
  * acknowledged by the new writer (the RTO), and the acknowledged rows the new writer does not
  * have (the RPO: none expected). The site heals, the old writer is rewound; then a switchover
  * back (`POST /v1/apps/APP/failover`): rows lost (none expected) and the time no row was
- * acknowledged. The next round cuts the new writer.
+ * acknowledged. So every round cuts the same writer.
  *
  * Needs root, nft and Debian's PostgreSQL. Run: sudo node --import tsx bench/failover-postgres.ts [--rounds 3]
  * No peer runs here: Kamal, Coolify, Dokploy, CapRover and Portainer do not run PostgreSQL
