@@ -18,7 +18,7 @@
  * replication or fail it over (that is Patroni's or the operator's job), so this reports
  * against the budget only.
  */
-import { PG_APP, PG_HOSTS, PG_SITE, postgresSitesMissing, startPostgresSites, type PostgresSites } from '../test/helpers/postgres-sites.js';
+import { PG_APP, PG_SITE, postgresSitesMissing, startPostgresSites, type PostgresSites } from '../test/helpers/postgres-sites.js';
 import { sleep, until } from '../test/helpers/wait.js';
 
 const arg = (name: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined);
@@ -79,7 +79,6 @@ async function main(): Promise<void> {
       return v.active && v.standbys[0]?.copiedAt ? v : undefined;
     }, 120_000, 200);
     await s.query(first.active!.host, 'CREATE TABLE bench (id bigserial PRIMARY KEY, body text NOT NULL)');
-    const replicas = PG_HOSTS.filter((h) => h !== 'nue-db-01');
     const rows = async (host: string) => new Set((await s.query(host, 'SELECT body FROM bench')).rows.map((r) => r.body as string));
     for (let round = 1; round <= rounds; round++) {
       const ready = await until('a streaming standby the writer waits for', async () => {

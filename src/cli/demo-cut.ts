@@ -1,14 +1,16 @@
 /**
  * `hafen demo fail|heal site:S` (or `host:H`): cuts a simulated site off and brings it back.
- * Cutting freezes (SIGSTOP) the site's agents, everything they started (the apps) and its
- * edge proxy: their sockets stay open but nothing answers, so from outside the site hangs like
+ * Cutting freezes (SIGSTOP) the site's agents, everything they started (the apps), its
+ * database hosts' PostgreSQL servers and its edge proxy: their sockets stay open but nothing answers, so from outside the site hangs like
  * one whose network went dark, the harder case for failover than a refused connection. Healing
  * lets them go on (SIGCONT): clocks jump, heartbeats and probes resume, the site comes back.
  * Both wait (unless --no-wait) until the controller sees the change and say how long it took.
  */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { identify, processTree, signalAll } from '../lib/proc.js';
-import { demoAdmin, readCuts, readDemo, writeCuts, type DemoHost, type DemoState } from './demo-state.js';
+import { demoAdmin, readCuts, readDemo, writeCuts, type DemoDatabaseHost, type DemoHost, type DemoState } from './demo-state.js';
 import { EXIT, json, parseFormat, type CliIo, type OutputFormat } from './io.js';
 
 interface CutOptions {
@@ -35,8 +37,26 @@ export function registerDemoCut(demo: Command, io: CliIo, setExit: (code: number
   }
 }
 
-/** The hosts' agents with everything they started, and their proxies. */
-const treesOf = (hosts: readonly DemoHost[]) => hosts.flatMap((h) => [...processTree(h.agentPid), ...processTree(h.proxy.pid)]);
+/** The PostgreSQL servers a database host's agent runs (daemons of their own: pg_ctl starts them outside the agent's tree). */
+function postmasters(db: DemoDatabaseHost): number[] {
+  const root = join(db.data, 'state', 'postgres');
+  const pids: number[] = [];
+  for (const unit of existsSync(root) ? readdirSync(root) : []) {
+    try {
+      const pid = Number(readFileSync(join(root, unit, 'data', 'postmaster.pid'), 'utf8').split('\n')[0]);
+      if (Number.isInteger(pid) && pid > 0) pids.push(pid);
+    } catch {
+      // not running
+    }
+  }
+  return pids;
+}
+
+/** The hosts' agents with everything they started, their proxies, and the database hosts at their sites with their servers. */
+const treesOf = (hosts: readonly DemoHost[], dbs: readonly DemoDatabaseHost[]) => [
+  ...hosts.flatMap((h) => [...processTree(h.agentPid), ...processTree(h.proxy.pid)]),
+  ...dbs.filter((d) => hosts.some((h) => h.site === d.site)).flatMap((d) => [...processTree(d.agentPid), ...postmasters(d).flatMap((pid) => processTree(pid))]),
+];
 
 /** The demo hosts a target names; throws with the valid targets when it names none. */
 function hostsOf(state: DemoState, target: string): { sites: string[]; hosts: DemoHost[] } {
@@ -57,6 +77,8 @@ async function cut(verb: 'fail' | 'heal', target: string, opts: CutOptions, io: 
     const { sites, hosts } =
       verb === 'heal' && target === 'all' ? { sites: [...new Set(state.hosts.map((h) => h.site))], hosts: state.hosts } : hostsOf(state, target);
     const key = target.includes(':') || target === 'all' ? target : `site:${target}`;
+    // A site's database hosts go with it (a host target: that host alone).
+    const dbs = key.startsWith('host:') ? [] : (state.databases ?? []);
     let pids: number[];
     if (verb === 'fail') {
       if (cuts[key]) {
@@ -65,20 +87,21 @@ async function cut(verb: 'fail' | 'heal', target: string, opts: CutOptions, io: 
       }
       // Freeze the agents first so none of them sees its apps stop; then look again for
       // anything started in between.
-      pids = signalAll(treesOf(hosts), 'SIGSTOP');
-      pids = [...new Set([...pids, ...signalAll(treesOf(hosts), 'SIGSTOP')])];
+      pids = signalAll(treesOf(hosts, dbs), 'SIGSTOP');
+      pids = [...new Set([...pids, ...signalAll(treesOf(hosts, dbs), 'SIGSTOP')])];
       const started = Object.fromEntries([...identify(pids)].map(([pid, s]) => [String(pid), s]));
       await writeCuts(opts.data, { ...cuts, [key]: { at: new Date().toISOString(), pids, started } });
     } else {
       const healed = Object.keys(cuts).filter((k) => target === 'all' || k === key || hostsOf(state, k).hosts.some((h) => hosts.includes(h)));
       const recorded = healed.flatMap((k) => cuts[k]!.pids);
       // The recorded pids and whatever runs in the hosts' trees now (SIGCONT is harmless to a running process).
-      pids = signalAll([...new Set([...recorded, ...treesOf(hosts)])], 'SIGCONT');
+      pids = signalAll([...new Set([...recorded, ...treesOf(hosts, dbs)])], 'SIGCONT');
       const rest = { ...cuts };
       for (const k of healed) delete rest[k];
       await writeCuts(opts.data, rest);
     }
-    const what = `${key}: ${verb === 'fail' ? 'froze' : 'resumed'} ${pids.length} processes (${hosts.map((h) => `${h.host}'s agent and apps, the ${h.site} proxy`).join('; ')})`;
+    const siteDbs = dbs.filter((d) => hosts.some((h) => h.site === d.site));
+    const what = `${key}: ${verb === 'fail' ? 'froze' : 'resumed'} ${pids.length} processes (${hosts.map((h) => `${h.host}'s agent and apps, the ${h.site} proxy`).join('; ')}${siteDbs.length ? `; ${siteDbs.map((d) => `${d.host}'s agent and PostgreSQL`).join('; ')}` : ''})`;
     if (opts.format === 'text') io.stdout(`${what}\n`);
     if (!opts.wait) {
       if (opts.format === 'json') io.stdout(json({ target: key, action: verb, processes: pids.length }));

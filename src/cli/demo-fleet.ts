@@ -38,14 +38,51 @@ function withBackups(fleet: { sites: { id: string; backupRepository?: unknown }[
   }
 }
 
-export function demoFleet(driver: DemoDriver, image?: string, backupsDir?: string): string {
+/** The demo's PostgreSQL app (when PostgreSQL is installed), its secret, and the counter app that keeps its count there. */
+export const DEMO_DATABASE = { app: 'stadtwerke-db', secret: 'stadtwerke-db', counter: 'stadtwerke-zaehler', domain: 'zaehler.stadtwerke.example', port: 5432 } as const;
+
+/**
+ * A database host per site (runtime postgres, its agent with --driver postgres), a critical
+ * PostgreSQL app with a synchronous standby at another site, and the meter counter
+ * (examples/apps/counter.mjs), a critical web app at every site that keeps its count there.
+ */
+function withDatabase(fleet: { hosts: Record<string, unknown>[]; apps: Record<string, unknown>[] }, dbHosts: readonly { host: string; site: string; address: string }[]): void {
+  for (const h of dbHosts) fleet.hosts.push({ id: h.host, site: h.site, runtime: 'postgres', cpu: 4, memory: '16GiB', disk: '200GiB' });
+  fleet.apps.push(
+    {
+      id: DEMO_DATABASE.app,
+      customer: 'stadtwerke',
+      criticality: 'critical',
+      redundancy: { replicas: 2, spreadOver: 'site', mode: 'standby' },
+      workload: { postgres: { password: { secret: DEMO_DATABASE.secret }, database: 'zaehler', user: 'zaehler' } },
+      port: DEMO_DATABASE.port,
+      resources: { cpu: 1, memory: '2GiB' },
+    },
+    {
+      id: DEMO_DATABASE.counter,
+      customer: 'stadtwerke',
+      criticality: 'critical',
+      redundancy: { replicas: 3, spreadOver: 'site', sharedState: `the PostgreSQL app ${DEMO_DATABASE.app}` },
+      workload: { process: { command: ['node', 'examples/apps/counter.mjs'], env: { PORT: '8095', PG_HOSTS: dbHosts.map((h) => h.address).join(','), PG_PORT: String(DEMO_DATABASE.port), PGUSER: 'zaehler', PGDATABASE: 'zaehler', PGPASSWORD: { secret: DEMO_DATABASE.secret } } } },
+      domains: [DEMO_DATABASE.domain],
+      port: 8095,
+      health: { path: '/healthz' },
+      resources: { cpu: 0.5, memory: '256MiB' },
+    },
+  );
+}
+
+export function demoFleet(driver: DemoDriver, image?: string, backupsDir?: string, dbHosts?: readonly { host: string; site: string; address: string }[]): string {
   const text = readFileSync(FLEET, 'utf8');
-  if (driver === 'process' && !backupsDir) return text;
+  if (driver === 'process' && !backupsDir && !dbHosts) return text;
   const fleet = parse(text) as Parameters<typeof withBackups>[0] & { hosts: { runtime: string }[]; apps: YamlApp[] };
   if (backupsDir) withBackups(fleet, backupsDir);
-  if (driver === 'process') return `# examples/three-sites.yaml with backups to ${backupsDir} (hafen demo, restic installed)\n${stringify(fleet)}`;
-  for (const h of fleet.hosts) h.runtime = 'compose';
+  if (dbHosts) withDatabase(fleet as unknown as Parameters<typeof withDatabase>[0], dbHosts);
+  const extras = [backupsDir && `backups to ${backupsDir} (restic installed)`, dbHosts && 'a PostgreSQL app with a standby and the counter that uses it (PostgreSQL installed)'].filter(Boolean).join(', ');
+  if (driver === 'process') return `# examples/three-sites.yaml with ${extras} (hafen demo)\n${stringify(fleet)}`;
+  for (const h of fleet.hosts) if (h.runtime === 'process') h.runtime = 'compose';
   for (const a of fleet.apps) {
+    if (!a.workload.process) continue;
     const port = a.port ?? 8080;
     a.workload = {
       compose: {

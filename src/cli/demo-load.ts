@@ -7,10 +7,17 @@
  * the apps behind it). A request that gets no answer from one proxy is sent to the next: an
  * edge retry, not a failure. A request fails when no proxy answers it, or the proxy answers
  * with an error status (5xx: it had no replica left to send it to).
+ *
+ * The demo's meter counter (when the demo runs PostgreSQL) gets POST /count and GET /count in
+ * turn, and every answer is checked against what this client saw before the request was sent:
+ * an increment must answer more than any count already seen, a read at least as much
+ * (read-your-writes). An answer below that is a count that went back — a failover that lost an
+ * acknowledged write — and fails the run.
  */
 import type { Command } from 'commander';
 import { parseDuration } from '../core/fleet/schema/monitoring.js';
 import { httpRequest } from '../lib/http.js';
+import { DEMO_DATABASE } from './demo-fleet.js';
 import { demoAdmin, readDemo } from './demo-state.js';
 import { EXIT, json, parseFormat, type CliIo, type OutputFormat } from './io.js';
 
@@ -29,6 +36,16 @@ interface Target {
   customer: string;
   critical: boolean;
   domain: string;
+}
+
+/** The counter's answers: how many, and how many went back below what was seen before they were sent. */
+interface CounterTally {
+  writes: number;
+  reads: number;
+  backwards: number;
+  /** The highest count an answer has shown so far. */
+  seen: number;
+  firstBackwards?: string;
 }
 
 interface Tally {
@@ -64,7 +81,7 @@ function positive(value: string | undefined, what: string, parse: (v: string) =>
 export function registerDemoLoad(demo: Command, io: CliIo, setExit: (code: number) => void): void {
   demo
     .command('load')
-    .description('Send steady GET traffic to every app of the running demo through the edge proxies of all sites; prints ok, failed and edge retries as it goes and a summary per app at the end (Ctrl-C or --duration). Exit 1 when a request to a critical app failed.')
+    .description('Send steady GET traffic to every app of the running demo through the edge proxies of all sites; prints ok, failed and edge retries as it goes and a summary per app at the end (Ctrl-C or --duration). The meter counter (with PostgreSQL) gets increments and reads, checked never to go back. Exit 1 when a request to a critical app failed or the count went back.')
     .option('--data <dir>', 'the running demo\'s data directory', '.hafen-demo')
     .option('--rate <n>', 'requests per second, over all apps', '20')
     .option('--duration <duration>', 'stop after this long, e.g. 60s or 10m (default: until Ctrl-C)')
@@ -73,6 +90,27 @@ export function registerDemoLoad(demo: Command, io: CliIo, setExit: (code: numbe
     .option('--app <id...>', 'only these apps')
     .option('--format <format>', 'output format of the summary: text or json', parseFormat, 'text' as OutputFormat)
     .action(async (opts: LoadOptions) => setExit(await load(opts, io)));
+}
+
+/** The count in the counter's answer ({"n": 42}); NaN when it holds none. */
+function countOf(body: string): number {
+  try {
+    return Number((JSON.parse(body) as { n?: unknown }).n);
+  } catch {
+    return NaN;
+  }
+}
+
+/** One answer of the counter against what was seen before its request was sent. */
+function checkCount(c: CounterTally, req: { write: boolean; floor: number }, n: number): void {
+  if (req.write) c.writes++;
+  else c.reads++;
+  if (!Number.isFinite(n)) return;
+  if (req.write ? n <= req.floor : n < req.floor) {
+    c.backwards++;
+    c.firstBackwards ??= `${new Date().toISOString().slice(11, 19)}: ${req.write ? 'an increment' : 'a read'} answered ${n} after ${req.floor} had been seen`;
+  }
+  c.seen = Math.max(c.seen, n);
 }
 
 async function load(opts: LoadOptions, io: CliIo): Promise<number> {
@@ -115,6 +153,8 @@ async function load(opts: LoadOptions, io: CliIo): Promise<number> {
   const checker = setInterval(checkEdges, EDGE_CHECK_MS);
   let inflight = 0;
   let n = 0;
+  const counter: CounterTally = { writes: 0, reads: 0, backwards: 0, seen: 0 };
+  const isCounter = (t: Target) => t.app === DEMO_DATABASE.counter;
 
   const once = async (target: Target, i: number) => {
     const t = total.get(target.app)!;
@@ -126,15 +166,18 @@ async function load(opts: LoadOptions, io: CliIo): Promise<number> {
     const turn = Math.floor(i / targets.length);
     const order = proxies.map((_, k) => proxies[(turn + k) % proxies.length]!).sort((a, b) => Number(!edgeUp.get(a)) - Number(!edgeUp.get(b)));
     let outcome: 'ok' | 'failed' = 'failed';
+    // The counter: increments and reads in turn, each checked against the count seen before it was sent.
+    const count = isCounter(target) ? { write: Math.floor(i / targets.length) % 2 === 0, floor: counter.seen } : undefined;
     for (const [k, proxy] of order.entries()) {
       if (k > 0) {
         t.edgeRetries++;
         window.edgeRetries++;
       }
       try {
-        const r = await httpRequest(new URL('/', proxy), { headers: { host: target.domain, 'user-agent': 'hafen-demo-load' }, timeoutMs });
+        const r = await httpRequest(new URL(count ? '/count' : '/', proxy), { headers: { host: target.domain, 'user-agent': 'hafen-demo-load' }, timeoutMs, ...(count?.write ? { method: 'POST', body: '' } : {}) });
         if (r.status >= 400) t.lastError = `${r.status} from ${proxy}`;
         outcome = r.status < 400 ? 'ok' : 'failed';
+        if (count && r.status === 200) checkCount(counter, count, countOf(r.body));
         break;
       } catch (err) {
         t.lastError = `${proxy}: ${(err as Error).message}`;
@@ -181,7 +224,8 @@ async function load(opts: LoadOptions, io: CliIo): Promise<number> {
   const apps = targets.map((t) => ({ app: t.app, customer: t.customer, critical: t.critical, ...summary(total.get(t.app)!) }));
   const all = summary([...total.values()].reduce((a, b) => ({ sent: a.sent + b.sent, ok: a.ok + b.ok, failed: a.failed + b.failed, edgeRetries: a.edgeRetries + b.edgeRetries, ms: [...a.ms, ...b.ms] }), tally()));
   const criticalFailed = apps.filter((a) => a.critical).reduce((s, a) => s + a.failed, 0);
-  if (opts.format === 'json') io.stdout(json({ seconds: Math.round((Date.now() - began) / 100) / 10, ...all, criticalFailed, apps }));
+  const counted = targets.some(isCounter) ? { writes: counter.writes, reads: counter.reads, backwards: counter.backwards, highest: counter.seen, ...(counter.firstBackwards ? { firstBackwards: counter.firstBackwards } : {}) } : undefined;
+  if (opts.format === 'json') io.stdout(json({ seconds: Math.round((Date.now() - began) / 100) / 10, ...all, criticalFailed, apps, ...(counted ? { counter: counted } : {}) }));
   else {
     const label = (a: { app: string; critical: boolean }) => `${a.app}${a.critical ? ' (critical)' : ''}`;
     const width = Math.max(3, ...apps.map((a) => label(a).length));
@@ -191,7 +235,8 @@ async function load(opts: LoadOptions, io: CliIo): Promise<number> {
     for (const a of apps) lines.push(`${row(label(a), a)}${a.failed && a.lastError ? `  last error: ${a.lastError}` : ''}`);
     lines.push(row('all', all));
     lines.push(criticalFailed === 0 ? 'critical apps: no failed request' : `critical apps: ${criticalFailed} failed request(s)`);
+    if (counted) lines.push(`counter (${DEMO_DATABASE.counter}): ${counted.writes} increments and ${counted.reads} reads answered, up to ${counted.highest}; ${counted.backwards === 0 ? 'never went back' : `went back ${counted.backwards} time(s), first ${counted.firstBackwards}`}`);
     io.stdout(`${lines.join('\n')}\n`);
   }
-  return criticalFailed === 0 ? EXIT.ok : EXIT.invalid;
+  return criticalFailed === 0 && !counted?.backwards ? EXIT.ok : EXIT.invalid;
 }

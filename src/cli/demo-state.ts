@@ -18,11 +18,22 @@ export interface DemoHost {
   proxy: { url: string; admin: string; pid: number };
 }
 
+/** A database host of the demo (PostgreSQL installed): its agent runs the postgres driver. */
+export interface DemoDatabaseHost {
+  host: string;
+  site: string;
+  address: string;
+  agentPid: number;
+  /** The agent's data directory: its clusters' postmaster.pid files are under state/postgres. */
+  data: string;
+}
+
 export interface DemoState {
   pid: number;
   controller: string;
   startedAt: string;
   hosts: DemoHost[];
+  databases?: DemoDatabaseHost[];
 }
 
 /** Per cut site: when, the processes frozen, and who each is (its start time, `identify`), so a reused pid is never taken for one of them. */

@@ -10,6 +10,7 @@
  * runs, `demo.json` in its data directory tells `hafen demo fail|heal|load` where everything is.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,12 +19,13 @@ import { HafenClient } from '../client/client.js';
 import { parseHostPort } from '../lib/daemon.js';
 import { identify, processTree, signalAll, stillRunning } from '../lib/proc.js';
 import { registerDemoCut } from './demo-cut.js';
-import { demoFleet, type DemoDriver } from './demo-fleet.js';
+import { DEMO_DATABASE, demoFleet, type DemoDriver } from './demo-fleet.js';
 import { dockerEngine, ensureDemoImage } from './demo-image.js';
 import { registerDemoLoad } from './demo-load.js';
-import { clearDemo, frozenByCuts, readCuts, writeDemo, type DemoHost } from './demo-state.js';
+import { clearDemo, frozenByCuts, readCuts, writeDemo, type DemoDatabaseHost, type DemoHost } from './demo-state.js';
 import { EXIT, oneOf, type CliIo } from './io.js';
 import { parsePrefix } from '../core/ipam/ipv4.js';
+import { findPgBin, pgRunAs, unreachableFor } from '../lib/postgres.js';
 
 const BIN = fileURLToPath(new URL('../../bin/hafen.js', import.meta.url));
 
@@ -42,7 +44,7 @@ export const DEMO_ADDRESSES = '127.0.11.0/24';
  * 127.0.0.0/8): per site the host at .1 and its proxy at .10. Throws commander's
  * InvalidArgumentError (a usage error, exit 2) naming what is wrong when the value is not such a /24.
  */
-export function demoHosts(addresses: string): { host: string; site: string; address: string; proxy: string }[] {
+export function demoHosts(addresses: string): { host: string; site: string; address: string; proxy: string; db: { host: string; address: string } }[] {
   const bad = (why: string) => new InvalidArgumentError(`--addresses ${addresses} ${why}; give the first of three /24s inside 127.0.0.0/8, like ${DEMO_ADDRESSES} (the default) or 127.0.21.0/24`);
   const p = parsePrefix(addresses);
   if (!p.ok) throw bad(p.reason);
@@ -50,7 +52,19 @@ export function demoHosts(addresses: string): { host: string; site: string; addr
   const [a, b, c] = addresses.split('.').map(Number) as [number, number, number];
   if (a !== 127) throw bad('is not a loopback prefix (Linux answers on all of 127.0.0.0/8; traffic never leaves the machine)');
   if (c + DEMO_SITES.length - 1 > 255) throw bad(`leaves no room for ${DEMO_SITES.length} consecutive /24s`);
-  return DEMO_SITES.map((s, i) => ({ ...s, address: `${a}.${b}.${c + i}.1`, proxy: `${a}.${b}.${c + i}.10` }));
+  return DEMO_SITES.map((s, i) => ({ ...s, address: `${a}.${b}.${c + i}.1`, proxy: `${a}.${b}.${c + i}.10`, db: { host: `${s.site}-db-01`, address: `${a}.${b}.${c + i}.2` } }));
+}
+
+/** Why the demo cannot run its PostgreSQL app here (undefined: it can): it needs root, Debian's PostgreSQL, and a data directory the postgres user can enter. */
+function postgresMissing(data: string): string | undefined {
+  if (process.getuid?.() !== 0) return 'not running as root (PostgreSQL runs as its own user)';
+  if (!findPgBin()) return 'PostgreSQL is not installed (apt install postgresql)';
+  try {
+    const blocked = unreachableFor(join(data, 'x'), pgRunAs());
+    return blocked ? `the postgres user cannot enter ${blocked} (chmod o+x it, or use another --data)` : undefined;
+  } catch (err) {
+    return (err as Error).message;
+  }
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -168,22 +182,35 @@ async function runDemo(opts: DemoOptions, io: CliIo): Promise<number> {
     // The fleet for this driver (with backups when restic is installed): applied on the first
     // start, and again when the driver or the backups changed.
     const backups = spawnSync('restic', ['version'], { stdio: 'ignore' }).status === 0;
-    const flavour = `${driver}${backups ? '+backups' : ''}`;
+    const noDatabase = driver === 'compose' ? 'the compose demo image has no PostgreSQL client' : postgresMissing(data);
+    const database = noDatabase === undefined;
+    const flavour = `${driver}${backups ? '+backups' : ''}${database ? '+postgres' : ''}`;
+    // The database's password, made once: a secret the controller keeps.
+    if (database && !(await admin.secrets()).secrets.some((x) => x.name === DEMO_DATABASE.secret)) await admin.setSecret(DEMO_DATABASE.secret, randomBytes(18).toString('base64url'));
     const driverFile = join(data, 'driver');
     const before = existsSync(driverFile) ? readFileSync(driverFile, 'utf8').trim() : 'process';
     const { revision } = await admin.status();
     if (revision === null || before !== flavour) {
-      const text = demoFleet(driver, image, backups ? join(data, 'backups') : undefined);
-      await admin.apply([{ name: 'three-sites.yaml', text }], revision, revision === null ? 'the demo fleet' : `the demo fleet for the ${driver} driver${backups ? ', with backups' : ''}`);
+      const text = demoFleet(driver, image, backups ? join(data, 'backups') : undefined, database ? hosts.map((h) => ({ ...h.db, site: h.site })) : undefined);
+      await admin.apply([{ name: 'three-sites.yaml', text }], revision, revision === null ? 'the demo fleet' : `the demo fleet for the ${driver} driver${backups ? ', with backups' : ''}${database ? ', with PostgreSQL' : ''}`);
       writeFileSync(driverFile, `${flavour}\n`);
     }
     if (!backups) io.stdout('restic is not installed: the demo runs without backups (apt install restic, and start it again)\n');
+    if (noDatabase) io.stdout(`${noDatabase}: the demo runs without its PostgreSQL app and the counter that uses it\n`);
     const agents = new Map<string, ChildProcess>();
     for (const h of hosts) {
       const dir = join(data, h.host);
       const joined = existsSync(join(dir, 'credential.json'));
       const env = joined ? {} : { HAFEN_JOIN_TOKEN: (await admin.joinToken(h.host)).token };
       agents.set(h.host, start(`agent-${h.host}`, ['agent', '--controller', url, '--data', dir, '--address', h.address, '--driver', driver, '--probe', '--stop-units-on-exit'], env).once('exit', early(`agent-${h.host}`)));
+    }
+    const databases: DemoDatabaseHost[] = [];
+    for (const h of database ? hosts : []) {
+      const dir = join(data, h.db.host);
+      const joined = existsSync(join(dir, 'credential.json'));
+      const env = joined ? {} : { HAFEN_JOIN_TOKEN: (await admin.joinToken(h.db.host)).token };
+      const agent = start(`agent-${h.db.host}`, ['agent', '--controller', url, '--data', dir, '--address', h.db.address, '--driver', 'postgres', '--stop-units-on-exit'], env).once('exit', early(`agent-${h.db.host}`));
+      databases.push({ host: h.db.host, site: h.site, address: h.db.address, agentPid: agent.pid!, data: dir });
     }
     const running: DemoHost[] = [];
     for (const h of hosts) {
@@ -192,7 +219,7 @@ async function runDemo(opts: DemoOptions, io: CliIo): Promise<number> {
       const proxy = start(`proxy-${h.site}`, ['proxy', '--controller', url, '--data', join(data, h.host), '--listen', `${h.proxy}:8080`, '--admin', `${h.proxy}:9100`, '--quiet']).once('exit', early(`proxy-${h.site}`));
       running.push({ host: h.host, site: h.site, address: h.address, agentPid: agents.get(h.host)!.pid!, proxy: { url: `http://${h.proxy}:8080`, admin: `http://${h.proxy}:9100`, pid: proxy.pid! } });
     }
-    await writeDemo(data, { pid: process.pid, controller: url, startedAt: new Date().toISOString(), hosts: running });
+    await writeDemo(data, { pid: process.pid, controller: url, startedAt: new Date().toISOString(), hosts: running, ...(databases.length ? { databases } : {}) });
     await until('every replica running', async () => {
       const st = await admin.status();
       return st.apps.length > 0 && st.apps.every((a) => a.running === a.desired) && st.proxies.length === hosts.length ? true : undefined;
@@ -202,7 +229,7 @@ async function runDemo(opts: DemoOptions, io: CliIo): Promise<number> {
     io.stdout(
       [
         '',
-        'hafen demo: 3 sites (nue, vie, hel), 3 hosts, 3 customers, 3 apps',
+        `hafen demo: 3 sites (nue, vie, hel), ${3 + databases.length} hosts, 3 customers, ${database ? 5 : 3} apps`,
         `  controller  ${url}   (admin token: ${token})`,
         `  dashboard   ${url}/ui/   (log in with the admin token)`,
         ...hosts.map((h) => `  proxy ${h.site}   http://${h.proxy}:8080   metrics http://${h.proxy}:9100/metrics`),
@@ -216,6 +243,12 @@ async function runDemo(opts: DemoOptions, io: CliIo): Promise<number> {
         `  node bin/hafen.js demo load${dataFlag}                # steady traffic through every proxy, failures counted`,
         `  node bin/hafen.js demo fail site:hel${dataFlag}       # cut Helsinki off; watch status, checks and alerts`,
         `  node bin/hafen.js demo heal site:hel${dataFlag}       # and bring it back`,
+        ...(database
+          ? [
+              `  curl -X POST -H 'Host: ${DEMO_DATABASE.domain}' http://${hosts[0]!.proxy}:8080/count   # the meter counter, kept in PostgreSQL with a synchronous standby`,
+              `  node bin/hafen.js demo fail site:SITE${dataFlag}      # SITE: where ${DEMO_DATABASE.app} writes (hafen status); demo load shows the count never goes back`,
+            ]
+          : []),
         ...(backups
           ? [
               '  node bin/hafen.js backup list      # every app backed up every 2 min to another site (restic)',

@@ -72,7 +72,13 @@ function siteDetail(s: SiteRow): string {
 function standbyDetail(s: NonNullable<StatusResponse['apps'][number]['standby']>): string {
   const copies = s.standbys.map((c) => `${c.unit} ${c.lagSeconds === null ? c.state : `${c.lagSeconds} s behind${c.state === 'behind' ? ' (BEHIND)' : ''}`}${c.state === 'failed' ? ` (copy FAILED${c.error ? `: ${c.error}` : ''})` : ''}`);
   const writer = s.switching ? `switching over to ${s.switching.to}, no writer` : s.active ? `writer ${s.active}` : 'NO WRITER';
-  return `term ${s.term}, ${writer}; standbys copy every ${s.everySeconds} s (RPO ${s.rpoSeconds} s): ${copies.join(', ') || 'none'}`;
+  const how =
+    s.replication === 'synchronous'
+      ? 'standbys stream from it, a commit waits for one (PostgreSQL, RPO 0 while one streams)'
+      : s.replication === 'streaming'
+        ? `standbys stream from it (PostgreSQL; alert past ${s.rpoSeconds} s)`
+        : `standbys copy every ${s.everySeconds} s (RPO ${s.rpoSeconds} s)`;
+  return `term ${s.term}, ${writer}; ${how}: ${copies.join(', ') || 'none'}`;
 }
 
 function unitDetail(u: UnitRow): string {

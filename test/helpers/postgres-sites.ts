@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import type { Agent } from '../../src/agent/agent.js';
-import { findPgBin } from '../../src/agent/drivers/postgres-cluster.js';
+import { findPgBin } from '../../src/lib/postgres.js';
 import { PostgresDriver } from '../../src/agent/drivers/postgres.js';
 import { startAgent } from '../../src/agent/main.js';
 import { startProber } from '../../src/agent/prober/main.js';

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import pg from 'pg';
 import { PostgresDriver } from '../../src/agent/drivers/postgres.js';
-import { findPgBin } from '../../src/agent/drivers/postgres-cluster.js';
+import { findPgBin } from '../../src/lib/postgres.js';
 import { PG_PASSWORD_ENV, type DesiredUnit, type PostgresSpec } from '../../src/core/render/desired.js';
 import { loopbackNet } from '../helpers/loopback.js';
 import { need } from '../helpers/system.js';

@@ -20,7 +20,7 @@ import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { findPgBin } from '../../src/agent/drivers/postgres-cluster.js';
+import { findPgBin } from '../../src/lib/postgres.js';
 import { PG_APP, PG_SITE, postgresSitesMissing, startPostgresSites, type PostgresSites } from '../helpers/postgres-sites.js';
 import { hafenAsync } from '../helpers/paths.js';
 import { need, run } from '../helpers/system.js';

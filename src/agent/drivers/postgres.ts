@@ -8,7 +8,7 @@
  *   timeline, no restart; a synchronous app's writer waits for any one of the standbys it is
  *   told (reloaded, no restart);
  * - a standby: made with pg_basebackup from the writer, run read-only (hot) streaming from it,
- *   reported as `standby` with when it last heard from the writer (its copy's age, as a file
+ *   reported as `standby` with when it last streamed from the writer (its copy's age, as a file
  *   copy reports it: core/standby/view.ts);
  * - a writer told it is a standby (fenced after a failover, or handing over in a switchover):
  *   stopped by apply() itself, cleanly, so its standbys get all it wrote; then — only once the
@@ -28,7 +28,8 @@ import type { MoveAgentReport } from '../../core/report/host-report.js';
 import { copyId } from '../../core/standby/replication.js';
 import { writeFileAtomic } from '../../lib/fs.js';
 import { unsupportedStatus, type Driver, type UnitState, type UnitStatus } from './driver.js';
-import { findPgBin, PgCluster, pgRunAs, sqlLiteral, unreachableFor, type PgConfig, type RunAs } from './postgres-cluster.js';
+import { findPgBin, pgRunAs, unreachableFor, type RunAs } from '../../lib/postgres.js';
+import { PgCluster, sqlLiteral, type PgConfig } from './postgres-cluster.js';
 
 export interface PostgresDriverOptions {
   stateDir: string;
@@ -56,7 +57,7 @@ interface Managed {
   wal?: string;
   /** The passwords and names roles() last made sure of (a digest). */
   rolesDone?: string;
-  /** A standby's stream of its writer in this term: when it last heard from it, or why it cannot. */
+  /** A standby's stream of its writer in this term: when it was last seen streaming, or why it cannot. */
   copy?: { term: number; copiedAt?: string; error?: string };
 }
 
@@ -278,7 +279,7 @@ export class PostgresDriver implements Driver {
     const was = this.readFollowing(m);
     if (c.initialized() && c.standbySignal() && running && key(was) === key(primary)) {
       if (await c.configure(this.config(m, primary), true)) await c.reload();
-      return this.heard(m, primary);
+      return this.streaming(m, primary);
     }
     if (running) await c.stop();
     if (!c.initialized()) {
@@ -297,7 +298,7 @@ export class PostgresDriver implements Driver {
     await c.start();
     await this.following(m, primary);
     m.since = Date.now();
-    await this.heard(m, primary);
+    await this.streaming(m, primary);
   }
 
   /** What of the writer's WAL the unit has: received (a running standby), or its last checkpoint (stopped). */
@@ -308,13 +309,16 @@ export class PostgresDriver implements Driver {
     return rows[0]?.[0] || undefined;
   }
 
-  /** When the standby last heard from its writer (pg_stat_wal_receiver), as its copy's age. */
-  private async heard(m: Managed, primary: Following): Promise<void> {
-    const rows = await m.cluster.sql(m.unit.port ?? 5432, "SELECT status, coalesce((extract(epoch from last_msg_receipt_time) * 1000)::bigint, 0), coalesce(sender_host, '') FROM pg_stat_wal_receiver;");
-    const [status, at, sender] = rows[0] ?? [];
-    if (status === 'streaming' && sender === primary.address && Number(at) > 0) {
-      const copiedAt = new Date(Math.min(Number(at), Date.now())).toISOString();
-      m.copy = { term: m.unit.standby!.term, copiedAt };
+  /**
+   * Whether the standby streams from its writer now (pg_stat_wal_receiver): then its copy is as of
+   * now — the receiver drops a connection its writer left silent for 10 s (wal_receiver_timeout) —
+   * and its age, as a file copy's, grows from the last time it did.
+   */
+  private async streaming(m: Managed, primary: Following): Promise<void> {
+    const rows = await m.cluster.sql(m.unit.port ?? 5432, "SELECT status, coalesce(sender_host, '') FROM pg_stat_wal_receiver;");
+    const [status, sender] = rows[0] ?? [];
+    if (status === 'streaming' && sender === primary.address) {
+      m.copy = { term: m.unit.standby!.term, copiedAt: new Date().toISOString() };
     } else if (m.copy) {
       m.copy.error = status ? `not streaming from the writer at ${key(primary)} (${status})` : `not connected to the writer at ${key(primary)}${m.cluster.logTail(1) ? `: ${m.cluster.logTail(1)}` : ''}`;
     }

@@ -64,3 +64,27 @@ test('a TLS probe checks the name and the trust (a self-signed certificate is no
     tls.close();
   }
 });
+
+test('a PostgreSQL probe wants the server\'s answer to an SSLRequest: a server that accepts and says nothing (hung) fails, as does one that speaks another protocol', async () => {
+  const { createServer } = await import('node:net');
+  const servers: net.Server[] = [];
+  const listen = async (onData: (s: net.Socket, d: Buffer) => void) => {
+    const srv = createServer((s) => s.on('data', (d) => onData(s, d)).on('error', () => {}));
+    servers.push(srv);
+    await new Promise<void>((r) => srv.listen(0, `${lo}.1`, r));
+    return (srv.address() as AddressInfo).port;
+  };
+  try {
+    // What PostgreSQL answers without TLS: "N"; the request must be the 8-byte SSLRequest.
+    const answering = await listen((s, d) => s.write(d.equals(Buffer.from([0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f])) ? 'N' : 'E'));
+    const ok = await runProbe(probe({ kind: 'postgres', port: answering }), `${lo}.2`);
+    assert.equal(ok.ok, true, ok.error);
+    const silent = await listen(() => {});
+    assert.match((await runProbe(probe({ kind: 'postgres', port: silent }))).error ?? '', /no answer from PostgreSQL within 500 ms/);
+    const http = await listen((s) => s.end('HTTP/1.1 400 Bad Request\r\n\r\n'));
+    assert.match((await runProbe(probe({ kind: 'postgres', port: http }))).error ?? '', /not a PostgreSQL answer \(first byte 0x48\)/);
+    assert.match((await runProbe(probe({ kind: 'postgres', port: 1 }))).error ?? '', /ECONNREFUSED/);
+  } finally {
+    for (const s of servers) s.close();
+  }
+});

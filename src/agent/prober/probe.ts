@@ -87,6 +87,25 @@ function tcp(p: Probe, localAddress?: string): Promise<string | undefined> {
   });
 }
 
+/** PostgreSQL's SSLRequest (length 8, code 80877103): every server answers it at once with one byte, "S" or "N", before any login. */
+const SSL_REQUEST = Buffer.from([0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f]);
+
+/** A PostgreSQL server that answers: connected, and the one-byte reply to an SSLRequest in time (a hung server's kernel still accepts the connection). */
+function postgres(p: Probe, localAddress?: string): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const s = net.connect({ host: p.address, port: p.port, ...(localAddress ? { localAddress } : {}) });
+    const done = (err?: string) => {
+      s.destroy();
+      resolve(err);
+    };
+    s.setTimeout(p.timeoutMs, () => done(`no answer from PostgreSQL within ${p.timeoutMs} ms`));
+    s.once('connect', () => s.write(SSL_REQUEST));
+    s.once('data', (d: Buffer) => done(d[0] === 0x4e || d[0] === 0x53 ? undefined : `not a PostgreSQL answer (first byte 0x${(d[0] ?? 0).toString(16)})`));
+    s.once('end', () => done('the server closed the connection without answering'));
+    s.once('error', (err) => done(reason(err)));
+  });
+}
+
 function certificate(p: Probe, now: number, localAddress?: string): Promise<string | undefined> {
   return new Promise((resolve) => {
     const name = p.host ?? p.address;
@@ -117,6 +136,7 @@ export async function runProbe(p: Probe, localAddress?: string): Promise<ProbeRe
   try {
     if (p.kind === 'http') error = await http(p, localAddress);
     else if (p.kind === 'tcp') error = await tcp(p, localAddress);
+    else if (p.kind === 'postgres') error = await postgres(p, localAddress);
     else error = await certificate(p, Date.now(), localAddress);
   } catch (err) {
     error = reason(err);

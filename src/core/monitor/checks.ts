@@ -1,7 +1,7 @@
 /**
  * The checks hafen runs, derived from the fleet and its placements so that nothing is written
- * twice: every replica directly (its health endpoint, or a TCP connect when the app declares
- * no HTTP health), every domain through the edge proxies (what a customer's visitor sees),
+ * twice: every replica directly (its health endpoint, a PostgreSQL server's answer, or a TCP
+ * connect when the app declares no HTTP health), every domain through the edge proxies (what a customer's visitor sees),
  * and every domain's TLS certificate at the proxies. Every site probes every check; a
  * check's state comes from all sites' results (quorum.ts).
  *
@@ -15,7 +15,8 @@ import { contentHash } from '../util/canonical.js';
 import { naturalCompare } from '../util/natural-sort.js';
 import { unitName } from '../render/desired.js';
 
-export const CHECK_KINDS = ['http', 'tcp', 'tls'] as const;
+/** postgres: a PostgreSQL server answers (an SSLRequest gets its one-byte reply): a server that hangs with its socket open fails it, where a TCP connect would pass. */
+export const CHECK_KINDS = ['http', 'tcp', 'tls', 'postgres'] as const;
 
 /** TLS certificates change rarely: probed hourly, failing 14 days before they end. */
 export const TLS_DEFAULTS = { intervalMs: 3_600_000, minDaysLeft: 14 } as const;
@@ -100,6 +101,8 @@ export function deriveChecks(fleet: Fleet, placements: readonly Placement[], add
           ...(app.health.keyword !== undefined ? { keyword: app.health.keyword } : {}),
           ...base,
         });
+      } else if (app.workload.postgres) {
+        checks.push({ id: `replica:${unit}`, kind: 'postgres', title: `replica ${unit} on ${p.host} (PostgreSQL, port ${app.port})`, ...owner, ...where, ...base });
       } else {
         checks.push({ id: `replica:${unit}`, kind: 'tcp', title: `replica ${unit} on ${p.host} (port ${app.port})`, ...owner, ...where, ...base });
       }

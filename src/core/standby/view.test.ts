@@ -6,7 +6,7 @@ import type { MoveAgentReport } from '../render/move-orders.js';
 import type { AppRole } from './roles.js';
 import { candidates, standbyAlerts, standbyViews } from './view.js';
 
-const db = { id: 'db', customer: 'huber', criticality: 'critical', redundancy: { mode: 'standby', replicateEveryMs: 10_000, rpoMs: 30_000 } } as unknown as App;
+const db = { id: 'db', customer: 'huber', criticality: 'critical', workload: {}, redundancy: { mode: 'standby', replicateEveryMs: 10_000, rpoMs: 30_000 } } as unknown as App;
 const placements: Placement[] = [
   { app: 'db', replica: 1, host: 'nue-1', site: 'nue' },
   { app: 'db', replica: 2, host: 'vie-1', site: 'vie' },
@@ -23,6 +23,9 @@ test("a standby's lag is the age of its newest complete copy of this term's writ
   };
   const [v] = standbyViews({ apps: [db] }, placements, roles, (h) => reports[h], now);
   assert.deepEqual(v!.active, { unit: 'db-r1', host: 'nue-1', site: 'nue' });
+  assert.equal(v!.replication, 'files');
+  const pg = (criticality: string) => standbyViews({ apps: [{ ...db, criticality, workload: { postgres: {} } } as unknown as App] }, placements, roles, (h) => reports[h], now)[0]!.replication;
+  assert.deepEqual([pg('critical'), pg('standard')], ['synchronous', 'streaming'], 'a PostgreSQL app streams; a critical one synchronously');
   assert.deepEqual(
     v!.standbys.map((s) => [s.unit, s.lagSeconds, s.state]),
     [

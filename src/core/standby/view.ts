@@ -33,6 +33,8 @@ export interface StandbyAppView {
   term: number;
   active: { unit: string; host: string; site: string } | null;
   switching?: { to: string; startedAt: string };
+  /** How standbys keep close: file copies every `everySeconds`, or PostgreSQL's streaming (synchronous: a commit waits for a standby). */
+  replication: 'files' | 'streaming' | 'synchronous';
   everySeconds: number;
   rpoSeconds: number;
   standbys: StandbyReplicaView[];
@@ -66,6 +68,7 @@ export function standbyViews(fleet: Pick<Fleet, 'apps'>, placements: readonly Pl
       term: role.term,
       active: writer ? { unit: unitName(app.id, writer.replica), host: writer.host, site: writer.site } : null,
       ...(role.switching ? { switching: { to: unitName(app.id, role.switching.to), startedAt: role.switching.startedAt } } : {}),
+      replication: !app.workload.postgres ? 'files' : app.criticality === 'critical' ? 'synchronous' : 'streaming',
       everySeconds: Math.round(app.redundancy.replicateEveryMs / 1000),
       rpoSeconds,
       standbys,
