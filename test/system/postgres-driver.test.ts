@@ -68,6 +68,12 @@ test('postgres driver: writer, streaming standby, synchronous commit, promotion,
   await da.apply([unit(1, 'active', 1, { sync: [] })]);
   await wait('the writer to run', async () => (await da.status())[0]?.state === 'running');
   await query(a, 'CREATE TABLE notes (id serial PRIMARY KEY, body text NOT NULL)');
+  // A setting that takes a restart (shared_buffers) is applied by one; a restart the controller asks for (self-healing) too.
+  await da.apply([unit(1, 'active', 1, { sync: [], settings: { max_connections: '30', shared_buffers: '16MB' } })]);
+  await wait('shared_buffers applied by a restart', async () => (await query(a, 'SHOW shared_buffers', [], 'hafen', 'postgres')).rows[0]?.shared_buffers === '16MB' && (await da.status())[0]?.restarts === 1);
+  await da.apply([{ ...unit(1, 'active', 1, { sync: [], settings: { max_connections: '30', shared_buffers: '16MB' } }), restart: 1 }]);
+  await wait('the restart asked for', async () => (await da.status())[0]?.restarts === 2 && (await da.status())[0]?.state === 'running');
+  assert.equal((await query(a, 'SELECT count(*)::int AS n FROM notes')).rows[0]?.n, 0, 'the data survives restarts');
 
   // The standby: not made before the agent allows it (fencing would come first), then made by base backup.
   await db.apply([unit(2, 'standby', 1, { primary: { address: a, port: PORT } })]);
@@ -79,7 +85,7 @@ test('postgres driver: writer, streaming standby, synchronous commit, promotion,
   assert.equal((await db.status())[0]?.state, 'standby');
 
   // Once r2 streams, the writer waits for it (reloaded, not restarted): a commit returns once r2 has it; r2 answers reads and refuses writes.
-  await da.apply([unit(1, 'active', 1, { sync: ['ledger-r2'] })]);
+  await da.apply([{ ...unit(1, 'active', 1, { sync: ['ledger-r2'] }), restart: 1 }]);
   await wait('the writer to wait for r2', async () => (await query(a, 'SHOW synchronous_standby_names', [], 'hafen', 'postgres')).rows[0]?.synchronous_standby_names === 'ANY 1 ("ledger-r2")');
   await query(a, 'INSERT INTO notes (body) VALUES ($1)', ['before the failover']);
   const seen = await query(b, 'SELECT body FROM notes');

@@ -227,6 +227,13 @@ export class PgCluster {
     await this.must('pg_ctl', ['-D', this.data, 'reload']);
   }
 
+  /** The settings a reload could not apply (they take a restart), comma-separated; '' when none. pg_ctl reload only signals: the server is given a moment to re-read first. */
+  async pendingRestart(port: number): Promise<string> {
+    await new Promise((r) => setTimeout(r, 500));
+    const rows = await this.sql(port, 'SELECT name FROM pg_settings WHERE pending_restart ORDER BY name;');
+    return rows.map((r) => r[0]).join(', ');
+  }
+
   /** Runs SQL over the local socket as `hafen` (fed on stdin: nothing of it in any argv); its rows, fields split by "|". */
   async sql(port: number, script: string, database = 'postgres'): Promise<string[][]> {
     const out = await this.must('psql', ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-h', this.run, '-p', String(port), '-U', 'hafen', '-d', database], { input: script, timeoutMs: 30_000 });

@@ -55,6 +55,8 @@ interface Managed {
   held: boolean;
   /** A stopped writer's last checkpoint, a standby's WAL received (LSN; reported for switchovers). */
   wal?: string;
+  /** The controller had the unit restarted (self-healing: a new restart generation): done at its next step. */
+  restartWanted?: boolean;
   /** The passwords and names roles() last made sure of (a digest). */
   rolesDone?: string;
   /** A standby's stream of its writer in this term: when it was last seen streaming, or why it cannot. */
@@ -119,6 +121,7 @@ export class PostgresDriver implements Driver {
         continue;
       }
       const m = this.units.get(u.name) ?? { unit: u, cluster: this.cluster(u.name), state: 'starting', restarts: 0, failures: 0, nextTryAt: 0, busy: false, held: false };
+      if ((m.unit.restart ?? 0) !== (u.restart ?? 0) && this.units.has(u.name)) m.restartWanted = true;
       m.unit = u;
       m.nextTryAt = 0;
       this.units.set(u.name, m);
@@ -219,7 +222,7 @@ export class PostgresDriver implements Driver {
         return this.started(m);
       }
     } else if (!wasStandby) {
-      if (changed) await c.reload();
+      await this.reconfigured(m, changed);
       await this.roles(m, password);
       m.state = 'running';
       return;
@@ -235,7 +238,25 @@ export class PostgresDriver implements Driver {
     this.started(m);
   }
 
+  /**
+   * A running server after its configuration was written: reloaded when it changed, and
+   * restarted when a changed setting takes a restart (shared_buffers, port, …: PostgreSQL says
+   * so in pg_settings.pending_restart) or the controller asked for one (self-healing).
+   */
+  private async reconfigured(m: Managed, changed: boolean): Promise<void> {
+    if (changed) await m.cluster.reload();
+    const pending = changed && (await m.cluster.pendingRestart(m.unit.port ?? 5432));
+    if (!pending && !m.restartWanted) return;
+    this.log(`postgres ${m.unit.name}: restarting (${m.restartWanted ? 'asked for by the controller' : `settings that take a restart changed: ${pending}`})`);
+    await m.cluster.stop();
+    await m.cluster.start();
+    m.restartWanted = false;
+    m.restarts++;
+    m.since = Date.now();
+  }
+
   private started(m: Managed): void {
+    m.restartWanted = false;
     if (m.state !== 'running') {
       m.since = Date.now();
       if (m.state !== 'starting') m.restarts++;
@@ -278,7 +299,7 @@ export class PostgresDriver implements Driver {
     if (!primary || !this.rebuildable.has(u.name)) return;
     const was = this.readFollowing(m);
     if (c.initialized() && c.standbySignal() && running && key(was) === key(primary)) {
-      if (await c.configure(this.config(m, primary), true)) await c.reload();
+      await this.reconfigured(m, await c.configure(this.config(m, primary), true));
       return this.streaming(m, primary);
     }
     if (running) await c.stop();
@@ -296,6 +317,7 @@ export class PostgresDriver implements Driver {
     }
     await c.configure(this.config(m, primary), true);
     await c.start();
+    m.restartWanted = false;
     await this.following(m, primary);
     m.since = Date.now();
     await this.streaming(m, primary);
