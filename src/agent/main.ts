@@ -40,7 +40,7 @@ export async function startAgent(opts: AgentStartOptions): Promise<{ host: strin
   const blobs = blobCache(join(stateDir, 'blobs'), (digest) => client.agentBlob(digest));
   const driver: Driver =
     opts.driver === 'compose'
-      ? await ComposeDriver.open({ stateDir, blobs })
+      ? await ComposeDriver.open({ stateDir, blobs, ...(opts.log ? { log: opts.log } : {}) })
       : opts.driver === 'postgres'
         ? PostgresDriver.open({ stateDir, ...(opts.address ? { address: opts.address } : {}), ...(opts.log ? { log: opts.log } : {}) })
         : ProcessDriver.open({ stateDir });

@@ -12,10 +12,12 @@ import { test } from 'node:test';
 import { ComposeDriver } from '../../src/agent/drivers/compose.js';
 import { projectName } from '../../src/core/render/compose.js';
 import { APP_LABEL, OWNER_LABEL, UNIT_LABEL, type DesiredUnit } from '../../src/core/render/desired.js';
+import { withRole } from '../../src/core/standby/overlay.js';
 import { contentHash } from '../../src/core/util/canonical.js';
 import { driverContract } from '../contract/driver.js';
 import { BUSYBOX_IMAGE, ensureBusyboxImage } from '../helpers/docker.js';
 import { DOCKER, run, works } from '../helpers/system.js';
+import { until } from '../helpers/wait.js';
 
 const dockerUp = works(DOCKER, ['info']) && (works('docker-compose', ['version']) || works(DOCKER, ['compose', 'version']));
 if (!dockerUp && process.env.HAFEN_REQUIRE_SYSTEM === '1') throw new Error('required system component missing: a Docker engine with compose (run scripts/install-system-deps.sh and scripts/start-services.sh)');
@@ -214,6 +216,33 @@ test('a project\'s own networks and volume definitions reach Compose, with hafen
   } finally {
     await driver.stopAll();
     run(DOCKER, ['volume', 'rm', '-f', `${projectName(name)}_data`]);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a standby that Docker starts again (restart: always after a daemon restart, or by hand) is stopped at the next report', { skip: !dockerUp && 'no Docker engine with compose here' }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'hafen-compose-'));
+  const logs: string[] = [];
+  const driver = await ComposeDriver.open({ stateDir: dir, docker: DOCKER, log: (l) => logs.push(l) });
+  const port = await freePort();
+  const name = `ledger-${process.pid}-r2`;
+  const plain = composeUnit(name, { web: { ...serve('the writer', port), restart: 'always' } });
+  const standby = withRole(plain, { app: plain.app, term: 1, active: plain.replica + 1 }, []);
+  const serving = () => fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(1000) }).then((r) => r.text(), () => undefined);
+  try {
+    await driver.apply([standby]);
+    assert.deepEqual((await driver.status()).map((s) => [s.name, s.state]), [[name, 'standby']]);
+    const id = run(DOCKER, ['ps', '-aq', '--filter', `label=${UNIT_LABEL}=${name}`]).stdout.trim();
+    assert.ok(id, 'its container is made');
+    // What dockerd does to a restart: always container when it starts again.
+    assert.equal(run(DOCKER, ['start', id]).status, 0);
+    assert.equal(await until('the woken standby serving', async () => ((await serving()) === 'the writer' ? true : undefined), 20_000, 100), true);
+    assert.deepEqual((await driver.status()).map((s) => [s.name, s.state]), [[name, 'standby']], 'the next report stops it');
+    assert.equal(run(DOCKER, ['inspect', '-f', '{{.State.Running}}', id]).stdout.trim(), 'false');
+    assert.equal(await serving(), undefined);
+    assert.match(logs.join('\n'), new RegExp(`standby ${name}: found running .*stopped`));
+  } finally {
+    await driver.stopAll();
     rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -53,6 +53,7 @@ export interface ComposeDriverOptions {
   dockerHost?: string;
   /** Restarts after which a crashing unit is reported failed (Docker keeps retrying). */
   failedAfter?: number;
+  log?: (line: string) => void;
 }
 
 interface Container {
@@ -90,6 +91,7 @@ export class ComposeDriver implements Driver {
     failedAfter: number,
     private readonly blobs: BlobSource | undefined,
     private readonly dockerHost: string | undefined,
+    private readonly log: (line: string) => void,
   ) {
     this.docker = docker;
     this.failedAfter = failedAfter;
@@ -101,7 +103,7 @@ export class ComposeDriver implements Driver {
     mkdirSync(join(options.stateDir, 'projects'), { recursive: true });
     const compose = await findCompose(docker);
     if (!compose) throw new HafenError('HAFEN_DRIVER_NO_COMPOSE', 'neither "docker compose" nor "docker-compose" works on this host; install one, or use the process runtime');
-    return new ComposeDriver(options.stateDir, docker, compose, options.failedAfter ?? 3, options.blobs, options.dockerHost);
+    return new ComposeDriver(options.stateDir, docker, compose, options.failedAfter ?? 3, options.blobs, options.dockerHost, options.log ?? (() => {}));
   }
 
   /** The docker CLI against this driver's engine. */
@@ -337,7 +339,20 @@ export class ComposeDriver implements Driver {
   }
 
   async status(): Promise<UnitStatus[]> {
-    const byUnit = groupBy((await this.containers()).filter((c) => this.owns(c.project)), (c) => c.unit);
+    let mine = (await this.containers()).filter((c) => this.owns(c.project));
+    // A standby never runs: one Docker started again (restart: always, after the daemon
+    // restarted) or someone started by hand is stopped here, at every report (every few seconds).
+    const woke = mine.filter((c) => c.state === 'running' && this.standbys.has(c.unit) && !this.held.has(c.project));
+    if (woke.length > 0) {
+      try {
+        await this.dockerCli(['stop', ...woke.map((c) => c.id)]);
+        this.log(`standby ${[...new Set(woke.map((c) => c.unit))].join(', ')}: found running (Docker started it again, or someone did): stopped — a standby never writes`);
+      } catch (err) {
+        this.log(`standby ${[...new Set(woke.map((c) => c.unit))].join(', ')}: found running and could not stop it: ${(err as Error).message}`);
+      }
+      mine = (await this.containers()).filter((c) => this.owns(c.project));
+    }
+    const byUnit = groupBy(mine, (c) => c.unit);
     const out: UnitStatus[] = [];
     for (const [name, cs] of byUnit) {
       const restarts = Math.max(...cs.map((c) => c.restarts));

@@ -69,6 +69,9 @@ interface Following {
   port: number;
 }
 
+/** How long a standby just started may take to connect to its writer before it is reported as not streaming. */
+const CONNECT_GRACE_MS = 15_000;
+
 const key = (p: Following | undefined) => (p ? `${p.address}:${p.port}` : '');
 
 export class PostgresDriver implements Driver {
@@ -169,9 +172,9 @@ export class PostgresDriver implements Driver {
       m.busy = true;
       void this.step(m)
         .then(() => {
+          // A stream's own error (not streaming) stays until it streams again (streaming()).
           m.failures = 0;
           m.lastError = undefined;
-          if (m.copy) delete m.copy.error;
         })
         .catch((err: Error) => this.failed(m, err.message))
         .finally(() => {
@@ -341,7 +344,7 @@ export class PostgresDriver implements Driver {
     const [status, sender] = rows[0] ?? [];
     if (status === 'streaming' && sender === primary.address) {
       m.copy = { term: m.unit.standby!.term, copiedAt: new Date().toISOString() };
-    } else if (m.copy) {
+    } else if (m.copy && Date.now() - (m.since ?? 0) > CONNECT_GRACE_MS) {
       m.copy.error = status ? `not streaming from the writer at ${key(primary)} (${status})` : `not connected to the writer at ${key(primary)}${m.cluster.logTail(1) ? `: ${m.cluster.logTail(1)}` : ''}`;
     }
   }

@@ -65,3 +65,23 @@ test('a standby app whose writer is lost fails over where two sites outside can 
   const other = placements.find((p) => p.app === 'huber-notes' && p.replica !== writer.replica)!;
   assert.deepEqual(s(`site:${other.site}`).failover, [], 'losing a standby needs no failover');
 });
+
+test('a critical PostgreSQL app fails over with RPO 0 (its writer commits synchronously); a standard one with its stated RPO', () => {
+  const withDb = (criticality: string) => `${readFileSync(new URL('../../../examples/three-sites.yaml', import.meta.url), 'utf8').replace('hosts:\n', 'hosts:\n  - { id: hel-db-01, site: hel, runtime: postgres, cpu: 8, memory: 32GiB, disk: 500GiB }\n  - { id: vie-db-01, site: vie, runtime: postgres, cpu: 8, memory: 32GiB, disk: 500GiB }\n')}
+  - id: huber-db
+    customer: huber
+    criticality: ${criticality}
+    workload: { postgres: { password: { secret: huber-db } } }
+    port: 5432
+    redundancy: { replicas: 2, spreadOver: site, mode: standby, rpo: 30s }
+    resources: { cpu: 1, memory: 1GiB }
+`;
+  const rpo = (criticality: string) => {
+    const fleet = validateFleet([{ name: 'three-sites.yaml', text: withDb(criticality) }]).fleet!;
+    const { placements } = schedule(fleet);
+    const writer = placements.filter((p) => p.app === 'huber-db').sort((a, b) => a.replica - b.replica)[0]!;
+    return analyseRisk(fleet, placements).scenarios.find((x) => x.group === `site:${writer.site}`)!.failover.map((f) => [f.app, f.rpoSeconds]);
+  };
+  assert.deepEqual(rpo('critical'), [['huber-db', 0]]);
+  assert.deepEqual(rpo('standard'), [['huber-db', 30]]);
+});

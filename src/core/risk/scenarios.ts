@@ -161,7 +161,9 @@ function failovers(fleet: Fleet, ctx: Context, writers: ReadonlyMap<string, numb
     // Its whole site gone: declared lost after `fall` missed rounds (and one more); its host alone: silent for 20 s too.
     const siteGone = fleet.hosts.every((h, i) => h.site !== writer.site || lost.has(i));
     const detect = Math.max(((app.monitoring.fall + 1) * app.monitoring.intervalMs) / 1000, siteGone ? 0 : HOST_SILENT_S);
-    return { app: id, rtoSeconds: Math.ceil(detect) + PROMOTION_BUDGET_S, rpoSeconds: Math.round(app.redundancy.rpoMs / 1000) };
+    // A critical PostgreSQL app commits synchronously: nothing acknowledged is lost (while its standby streams).
+    const synchronous = app.workload.postgres !== undefined && app.criticality === 'critical';
+    return { app: id, rtoSeconds: Math.ceil(detect) + PROMOTION_BUDGET_S, rpoSeconds: synchronous ? 0 : Math.round(app.redundancy.rpoMs / 1000) };
   });
   return { failover, noQuorum: [] };
 }

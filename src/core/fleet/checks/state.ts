@@ -25,6 +25,9 @@ export function checkOneWriter(parts: Parts, out: ProblemList, projects: Readonl
       for (const k of ['replicateEvery', 'rpo'] as const) {
         if (r[k] !== undefined) out.warning('HAFEN_FLEET_STANDBY_REPLICATION', ['apps', i, 'redundancy', k], `app "${app.id}" is not a standby app (redundancy.mode: ${r.mode}): redundancy.${k} has no effect`);
       }
+    } else if (app.workload.postgres) {
+      // PostgreSQL streams: there is no copy interval; rpo stays the bound a standby's lag alerts past.
+      if (r.replicateEvery !== undefined) out.warning('HAFEN_FLEET_STANDBY_REPLICATION', ['apps', i, 'redundancy', 'replicateEvery'], `app "${app.id}" runs PostgreSQL, whose standbys stream from the writer: redundancy.replicateEvery has no effect`);
     } else if (r.rpo !== undefined && (parseDuration(r.rpo) ?? 0) < (r.replicateEvery !== undefined ? (parseDuration(r.replicateEvery) ?? 0) : DEFAULT_REPLICATE_EVERY_MS)) {
       out.error('HAFEN_FLEET_STANDBY_REPLICATION', ['apps', i, 'redundancy', 'rpo'], `app "${app.id}": rpo ${r.rpo} is shorter than the copy interval (replicateEvery ${r.replicateEvery ?? '60s'}): its standbys would always be behind it; copy more often or allow more`);
     }

@@ -155,10 +155,10 @@ export const Redundancy = z
       .describe('Where the state of an app whose replicas all write lives, outside the replicas (e.g. "PostgreSQL cluster db1.example, managed by the customer"): an app with data (volumes, or a compose project\'s volumes and data directories) may run several active-active replicas, or move live, only with it.'),
     replicateEvery: Duration.refine((d) => (parseDuration(d) ?? 0) >= 5000, 'must be at least 5s')
       .optional()
-      .describe('standby: how often each standby copies the active\'s data (rsync over ssh from the active\'s host; default "60s").'),
+      .describe('standby: how often each standby copies the active\'s data (rsync over ssh from the active\'s host; default "60s"). PostgreSQL apps stream instead: no interval.'),
     rpo: Duration.refine((d) => (parseDuration(d) ?? 0) >= 5000, 'must be at least 5s')
       .optional()
-      .describe('standby: the data a failover may lose, as the age of a standby\'s newest copy; a standby whose copy is older alerts (default three times replicateEvery).'),
+      .describe('standby: the data a failover may lose, as the age of a standby\'s newest copy; a standby whose copy is older alerts (default three times replicateEvery). PostgreSQL apps: how long a standby may go without streaming before it alerts (a critical one\'s failover loses nothing while one streams).'),
   })
   .describe('How many replicas and how far apart.');
 
