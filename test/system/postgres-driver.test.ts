@@ -5,7 +5,7 @@
  * standby and — only once allowed — rewound onto the new writer, streaming from it.
  */
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -74,6 +74,12 @@ test('postgres driver: writer, streaming standby, synchronous commit, promotion,
   await da.apply([{ ...unit(1, 'active', 1, { sync: [], settings: { max_connections: '30', shared_buffers: '16MB' } }), restart: 1 }]);
   await wait('the restart asked for', async () => (await da.status())[0]?.restarts === 2 && (await da.status())[0]?.state === 'running');
   assert.equal((await query(a, 'SELECT count(*)::int AS n FROM notes')).rows[0]?.n, 0, 'the data survives restarts');
+  // A backup hook's dump: run in the cluster's directory as its user, into dump/, which backups take with the data directory.
+  const dumped = await da.exec({ name: 'ledger-r1' }, ['pg_dumpall', '-f', 'dump/all.sql'], { timeoutMs: 30_000 });
+  assert.equal(dumped.code, 0, dumped.output);
+  const paths = await da.dataPaths({ name: 'ledger-r1' });
+  assert.deepEqual(paths.map((p) => p.split('/').slice(-1)[0]), ['data', 'dump']);
+  assert.match(readFileSync(join(paths[1]!, 'all.sql'), 'utf8'), /CREATE TABLE public\.notes/);
 
   // The standby: not made before the agent allows it (fencing would come first), then made by base backup.
   await db.apply([unit(2, 'standby', 1, { primary: { address: a, port: PORT } })]);

@@ -7,6 +7,7 @@
  *   data/      the cluster (PGDATA); hafen.conf beside postgresql.conf holds what hafen keeps
  *   run/       its Unix socket (only that user and root reach it: local connections are trusted)
  *   pgpass     the `hafen` role's password, for streaming, base backups and rewinds (0600)
+ *   dump/      where backup hooks put dumps (pg_dumpall -f dump/all.sql): backed up with data/
  *   server.log what the server logs
  *
  * Secrets: the password goes to programs through the pgpass file or stdin, never their argv,
@@ -50,6 +51,8 @@ export class PgCluster {
   readonly run: string;
   readonly log: string;
   readonly passfile: string;
+  /** Where backup hooks put dumps (backed up with the data directory). */
+  readonly dump: string;
 
   constructor(
     readonly dir: string,
@@ -60,6 +63,7 @@ export class PgCluster {
     this.run = join(dir, 'run');
     this.log = join(dir, 'server.log');
     this.passfile = join(dir, 'pgpass');
+    this.dump = join(dir, 'dump');
   }
 
   /** Runs one of PostgreSQL's programs as the cluster's user; never throws for a non-zero exit. */
@@ -96,9 +100,9 @@ export class PgCluster {
     if (this.user) chownSync(path, this.user.uid, this.user.gid);
   }
 
-  /** The unit's directory and socket directory, owned by the cluster's user. */
+  /** The unit's directory, socket directory and dump directory, owned by the cluster's user. */
   prepare(): void {
-    for (const d of [this.dir, this.run]) {
+    for (const d of [this.dir, this.run, this.dump]) {
       mkdirSync(d, { recursive: true, mode: 0o700 });
       this.own(d);
     }

@@ -385,9 +385,10 @@ export class PostgresDriver implements Driver {
     return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
+  /** The cluster's data directory and its dump directory (where a backup hook's dump goes). */
   async dataPaths(unit: Pick<DesiredUnit, 'name'>): Promise<string[]> {
     const c = this.cluster(unit.name);
-    return c.initialized() ? [c.data] : [];
+    return [...(c.initialized() ? [c.data] : []), ...(existsSync(c.dump) ? [c.dump] : [])];
   }
 
   /** The cluster's data directory (named "data"): what fencing keeps aside. */

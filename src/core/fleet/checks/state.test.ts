@@ -79,4 +79,8 @@ ${extra}`;
   assert.deepEqual(wrong.filter(([code]) => code === 'HAFEN_FLEET_POSTGRES').map(([, path]) => path).sort(), ['apps[0].domains', 'apps[0].health', 'apps[0].port', 'apps[0].redundancy.sharedState']);
   const managed = validateFleet([{ name: 'f.yaml', text: pgHosts(minimalWith(db('{ replicas: 1 }', '    port: 5432\n').replace('max_connections: 50', 'max_connections: 50, synchronous_standby_names: "*"'))) }]);
   assert.match(managed.problems.map((p) => `${p.path}: ${p.message}`).join('\n'), /settings\.synchronous_standby_names.*kept by hafen/);
+  // Backed up without a dump or a stop: its files copied while the server writes are warned of.
+  const backedUp = (hooks: string) => validateFleet([{ name: 'f.yaml', text: pgHosts(minimalWith(db('{ replicas: 2, mode: standby }', `    port: 5432\n    backup: { to: nue${hooks} }\n`))) }]).problems.filter((p) => p.code === 'HAFEN_FLEET_POSTGRES' && p.path === 'apps[0].backup').map((p) => p.severity);
+  assert.deepEqual(backedUp(''), ['warning']);
+  assert.deepEqual(backedUp(', hooks: { before: [pg_dumpall, -f, dump/all.sql] }'), []);
 });

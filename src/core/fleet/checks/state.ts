@@ -6,7 +6,7 @@
  * replicas, e.g. an external database). A live move would run two writers side by side.
  */
 import type { AppProject } from '../../compose/project.js';
-import { DEFAULT_REPLICATE_EVERY_MS, keepsData } from '../model.js';
+import { DEFAULT_REPLICATE_EVERY_MS, keepsData, resolveBackup, type ResolvedBackup } from '../model.js';
 import { parseDuration } from '../schema/monitoring.js';
 import type { ProblemList } from '../problems.js';
 import { each, indexById, type Parts } from './parts.js';
@@ -31,7 +31,7 @@ export function checkOneWriter(parts: Parts, out: ProblemList, projects: Readonl
     } else if (r.rpo !== undefined && (parseDuration(r.rpo) ?? 0) < (r.replicateEvery !== undefined ? (parseDuration(r.replicateEvery) ?? 0) : DEFAULT_REPLICATE_EVERY_MS)) {
       out.error('HAFEN_FLEET_STANDBY_REPLICATION', ['apps', i, 'redundancy', 'rpo'], `app "${app.id}": rpo ${r.rpo} is shorter than the copy interval (replicateEvery ${r.replicateEvery ?? '60s'}): its standbys would always be behind it; copy more often or allow more`);
     }
-    if (app.workload.postgres) checkPostgres(app, i, out);
+    if (app.workload.postgres) checkPostgres(app, i, out, resolveBackup(app, customers.get(app.customer)?.entry, parts.defaults));
     const project = projects.get(app.id);
     if (!keepsData(app, project) || app.redundancy.sharedState !== undefined) return;
     const data = dataNames(app, project);
@@ -53,9 +53,13 @@ export function checkOneWriter(parts: Parts, out: ProblemList, projects: Readonl
 }
 
 /** A PostgreSQL app: a port to listen on; no HTTP through the edge proxies; its state is its own cluster's. */
-function checkPostgres(app: NonNullable<Parts['apps'][number]>, i: number, out: ProblemList): void {
+function checkPostgres(app: NonNullable<Parts['apps'][number]>, i: number, out: ProblemList, backup: ResolvedBackup | undefined): void {
   if (app.port === undefined) out.error('HAFEN_FLEET_POSTGRES', ['apps', i, 'port'], `app "${app.id}" runs PostgreSQL: it needs a port its servers listen on at their hosts' addresses (e.g. port: 5432)`);
   if (app.domains.length > 0) out.error('HAFEN_FLEET_POSTGRES', ['apps', i, 'domains'], `app "${app.id}" runs PostgreSQL, which the edge proxies (HTTP) cannot carry: remove its domains; clients connect to its writer (hafen status, GET /v1/standbys) or list every replica with target_session_attrs=read-write`);
   if (app.health !== undefined) out.error('HAFEN_FLEET_POSTGRES', ['apps', i, 'health'], `app "${app.id}" runs PostgreSQL: its replicas are checked by a TCP connect to its port; remove the HTTP health check`);
+  // Its data directory copied as files while the server writes is no backup PostgreSQL can start from.
+  if (backup && !backup.hooks?.before && !backup.hooks?.stop) {
+    out.warning('HAFEN_FLEET_POSTGRES', ['apps', i, 'backup'], `app "${app.id}" runs PostgreSQL and is backed up: its data directory copied as files while the server writes is not a consistent backup; add backup.hooks.before with a dump (e.g. [pg_dumpall, -f, dump/all.sql]: it runs in the cluster's directory as its user, and dump/ is backed up) or backup.hooks.stop: true`);
+  }
   if (app.redundancy.sharedState !== undefined) out.error('HAFEN_FLEET_POSTGRES', ['apps', i, 'redundancy', 'sharedState'], `app "${app.id}" runs PostgreSQL: its state is its own cluster's; with several replicas use redundancy.mode: standby (streaming replication)`);
 }
