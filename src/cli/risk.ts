@@ -123,7 +123,7 @@ function tableText(report: RiskReport, all: boolean, unplaced: number): string {
   }
   if (unplaced) lines.push(`note: ${unplaced} replicas could not be placed (see hafen plan); they are not in any scenario`);
   for (const v of report.violations) lines.push(`violation: ${v.message}`);
-  if (report.violations.length === 0) lines.push('policy holds: no single failure affects more than the allowed share, and no site loss takes down a critical app');
+  if (report.violations.length === 0) lines.push('policy holds: no single failure affects more than the allowed share, and no loss of a site, facility or provider takes down a critical app');
   // Failover needs two sites outside the failure to see the writer gone; the counts above do not model that yet.
   const stuck = report.scenarios.filter((s) => s.kind !== 'pair' && s.noQuorum.length > 0);
   if (stuck.length) lines.push(`but: standby apps whose writer is lost cannot fail over where fewer than two sites outside the failure see it — ${stuck.map((s) => `${s.group} (${s.noQuorum.length} apps)`).join(', ')}; counted as degraded above (hafen risk --fail GROUP names them; docs/state.md)`);

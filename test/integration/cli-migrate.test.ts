@@ -10,10 +10,10 @@ import { EXAMPLES, assertNoStackTrace, hafenAsync } from '../helpers/paths.js';
 const FLEET = join(EXAMPLES, 'frachtwerk');
 const START = '2026-11-30T12:00:00Z';
 
-test('migrate plan --share: a fifth of the customers to Nuremberg in waves of at most 5 cutover customers, a calendar each', async () => {
+test('migrate plan --share: 15 % of the customers to Nuremberg in waves of at most 5 cutover customers, a calendar each', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'hafen-migrate-'));
   try {
-    const res = await hafenAsync(['migrate', 'plan', '--share', '20%', '--to', 'nue', '--fleet', FLEET, '--start', START, '--format', 'json', '--ics', join(dir, 'ics')]);
+    const res = await hafenAsync(['migrate', 'plan', '--share', '15%', '--to', 'nue', '--fleet', FLEET, '--start', START, '--format', 'json', '--ics', join(dir, 'ics')]);
     assert.equal(res.status, 0, res.stderr);
     const plan = JSON.parse(res.stdout) as WavePlan & { problems: unknown[] };
     assert.deepEqual([plan.unscheduled, plan.problems], [[], []]);
@@ -30,7 +30,7 @@ test('migrate plan --share: a fifth of the customers to Nuremberg in waves of at
     assert.match(ics, new RegExp(`DTSTART:${one.start.replace(/[-:]/g, '').slice(0, 15)}Z`));
     assert.match(res.stderr, new RegExp(`^wrote \\S+${one.customer}\\.ics \\(\\d+ moves?\\)$`, 'm'));
 
-    const text = await hafenAsync(['migrate', 'plan', '--share', '20%', '--to', 'nue', '--fleet', FLEET, '--start', START]);
+    const text = await hafenAsync(['migrate', 'plan', '--share', '15%', '--to', 'nue', '--fleet', FLEET, '--start', START]);
     assert.equal(text.status, 0, text.stderr);
     assert.match(text.stdout, new RegExp(`^migration plan: ${plan.scheduled.length} of ${plan.scheduled.length} moves planned, 2026-11-30 12:00 UTC to 2026-12-28 12:00 UTC; at most 5 customers with a cutover per wave$`, 'm'));
     assert.match(text.stdout, /^blast radius: worst single failure \S+ [\d.]+% before, \S+ [\d.]+% after \(policy 50\.0%\); checked after every move$/m);

@@ -90,7 +90,7 @@ test('reference fleet: every replica placed, and an independent computation of e
   assert.deepEqual(report.violations, []);
   for (const s of report.scenarios) {
     assert.ok(s.share <= 0.5, `${s.group} affects ${s.share}`);
-    if (s.kind === 'site') assert.equal(s.criticalAppsDown, 0, `${s.group} takes down a critical app`);
+    if (s.kind === 'site' || s.kind === 'facility' || s.kind === 'provider') assert.equal(s.criticalAppsDown, 0, `${s.group} takes down a critical app`);
   }
   const nue = report.scenarios.find((s) => s.group === 'provider:provider-b')!;
   assert.ok(mine.get('provider:provider-b')!.appsDown === nue.appsDown);
@@ -140,10 +140,16 @@ test('--previous keeps placements, --out writes a plan that --previous and --pla
   const dir = mkdtempSync(join(tmpdir(), 'hafen-plan-'));
   const out = join(dir, 'plan.json');
   const fleet = join(FIXTURES, 'scenarios', 'shared-facility.yaml');
-  assert.equal(hafen(['plan', fleet, '--out', out]).status, 0);
+  // Its critical app is pinned to nue and hel, both gone with provider-b (nue's facility is
+  // provider-b's): the plan is written, and says the policy breaks (exit 1).
+  const planned = hafen(['plan', fleet, '--out', out]);
+  assert.equal(planned.status, 1);
+  assert.match(planned.stdout, /policy: losing provider:provider-b takes down critical app acme-db/);
   const again = hafen(['plan', fleet, '--previous', out, '--format', 'json']);
   assert.deepEqual((JSON.parse(again.stdout) as PlanJson).moves, []);
-  assert.equal(hafen(['risk', fleet, '--plan', out]).status, 0);
+  const risk = hafen(['risk', fleet, '--plan', out]);
+  assert.equal(risk.status, 1);
+  assert.match(risk.stdout, /violation: losing provider:provider-b takes down critical app acme-db/);
   // Every app of this fleet is pinned to its sites: no site loss can be covered, and capacity says so.
   const cap = hafen(['capacity', fleet, '--plan', out]);
   assert.equal(cap.status, 1);

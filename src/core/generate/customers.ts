@@ -30,6 +30,12 @@ function uniqueId(base: string, used: Set<string>): string {
   return id;
 }
 
+/** Whether some site of `sites` is left after the loss of any one provider (a site falls with its provider and with its facility's operator). */
+function survivesAnyProvider(sites: readonly SiteSeed[]): boolean {
+  const providers = new Set(sites.flatMap((s) => [s.provider, s.facilityOperator]));
+  return [...providers].every((p) => sites.some((s) => s.provider !== p && s.facilityOperator !== p));
+}
+
 export function customers(rng: Rng, count: number, sites: SiteSeed[]): CustomerDraft[] {
   const used = new Set<string>();
   const countries = [...new Set(sites.map((s) => s.country))];
@@ -50,9 +56,12 @@ export function customers(rng: Rng, count: number, sites: SiteSeed[]): CustomerD
       maintenanceWindows: critical ? [{ days: ['sun'], from: '02:00', to: '05:00' }] : rng.pick(WINDOW_PATTERNS),
       ...(critical ? { weight: 3 } : rng.chance(0.1) ? { weight: 2 } : {}),
     };
-    // Data residency: keep within the home country and its neighbour when two such countries exist.
+    // Data residency: keep within the home country and its neighbour when two such countries
+    // exist — for a critical customer only where those countries' sites survive the loss of any
+    // one provider (else no placement could keep its apps up: the policy would break).
     const dach = countries.filter((c) => c === 'DE' || c === 'AT');
-    const residency = dach.length === 2 && (home.country === 'DE' || home.country === 'AT') && rng.chance(critical ? 0.5 : 0.2) ? dach : undefined;
+    const wanted = dach.length === 2 && (home.country === 'DE' || home.country === 'AT') && rng.chance(critical ? 0.5 : 0.2);
+    const residency = wanted && (!critical || survivesAnyProvider(sites.filter((s) => (dach as string[]).includes(s.country)))) ? dach : undefined;
     out.push(residency ? { spec, critical, residency } : { spec, critical });
   }
   return out;

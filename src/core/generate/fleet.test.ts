@@ -39,3 +39,10 @@ test('rejects sizes it cannot build', () => {
   assert.throws(() => generateFleet({ customers: 0, hosts: 10, seed: 1 }), RangeError);
   assert.throws(() => generateFleet({ customers: 5, hosts: 5, seed: 1 }), /at least 3 per site/);
 });
+
+test('critical customers get data residency only where its sites survive any one provider (in the reference topology DE and AT are both provider-a\'s: none)', () => {
+  const fleet = generateFleet({ customers: 400, hosts: 30, seed: 3 });
+  const residents = (fleet.apps ?? []).filter((a) => a.placement?.countries);
+  assert.ok(residents.length > 0, 'standard customers still keep their data in DE/AT');
+  assert.deepEqual(residents.filter((a) => a.criticality === 'critical').map((a) => a.id), []);
+});

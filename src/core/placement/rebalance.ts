@@ -40,7 +40,7 @@ export function rebalance(fleet: Fleet, placements: readonly Placement[]): Rebal
     const g = state.groups.byKey.get(target.group)!;
     const inGroup = new Set(state.groups.groups[g]!.hosts);
     const scenario = risk.scenarios.find((s) => s.group === target.group)!;
-    const downApps = scenario.down.filter((id) => target.rule !== 'critical-survives-site-loss' || apps.get(id)!.criticality === 'critical');
+    const downApps = scenario.down.filter((id) => !target.rule.startsWith('critical-survives-') || apps.get(id)!.criticality === 'critical');
     const byCustomer = groupBy(downApps, (id) => apps.get(id)!.customer);
     type Option = { customer: string; moves: { app: string; replica: number; from: string; to: number }[]; weight: number };
     const options: Option[] = [];

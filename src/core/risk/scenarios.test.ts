@@ -23,6 +23,12 @@ test('scenarios: down, degraded, weighted share, critical; pairs add double fail
   const s = (k: string) => report.scenarios.find((x) => x.group === k)!;
   assert.deepEqual([s('site:nue').appsDown, s('site:nue').appsDegraded], [0, 1]);
   assert.deepEqual([s('provider:provider-b').appsDown, s('provider:provider-b').criticalAppsDown, s('provider:provider-b').share], [1, 1, 0.5]);
+  // A critical app must survive the loss of a provider as well as a site's: provider-b takes nue (its facility) and hel.
+  assert.deepEqual(
+    report.violations.map((v) => [v.rule, v.group]),
+    [['critical-survives-provider-loss', 'provider:provider-b']],
+  );
+  assert.match(report.violations[0]!.message, /losing provider:provider-b takes down critical app acme-db/);
   assert.equal(s('provider:provider-b').capacityLost.hosts, 2);
   const pair = s('site:hel+site:nue');
   assert.equal(pair.kind, 'pair');

@@ -43,7 +43,7 @@ export interface Scenario {
 export interface Violation {
   group: string;
   kind: string;
-  rule: 'max-customer-share' | 'critical-survives-site-loss';
+  rule: 'max-customer-share' | 'critical-survives-site-loss' | 'critical-survives-facility-loss' | 'critical-survives-provider-loss';
   message: string;
 }
 
@@ -115,12 +115,14 @@ export function analyseRisk(fleet: Fleet, placements: readonly Placement[], opti
         message: `losing ${s.group} affects ${pct(s.share)} of customers (weighted ${round(s.customersAffected)} of ${round(s.customersTotal)}), above the policy limit of ${pct(limit)}`,
       });
     }
-    if (s.kind === 'site' && fleet.policies.criticalSurvivesSiteLoss && s.criticalAppsDown > 0) {
+    // Critical apps survive the loss of any one site, facility or provider (a facility or a
+    // provider takes all the sites inside it, as a site takes its hosts).
+    if ((s.kind === 'site' || s.kind === 'facility' || s.kind === 'provider') && fleet.policies.criticalSurvivesSiteLoss && s.criticalAppsDown > 0) {
       const crit = s.down.filter((id) => ctx.appById.get(id)?.criticality === 'critical');
       violations.push({
         group: s.group,
         kind: s.kind,
-        rule: 'critical-survives-site-loss',
+        rule: `critical-survives-${s.kind}-loss`,
         message: `losing ${s.group} takes down critical app${crit.length === 1 ? '' : 's'} ${crit.join(', ')}`,
       });
     }

@@ -222,7 +222,7 @@ export const App = z
     id: Id.describe('Short name used in references, e.g. "acme-shop".'),
     name: z.string().optional().describe('Display name.'),
     customer: Id.describe('The customer that owns the app (an id from customers).'),
-    criticality: z.enum(['critical', 'standard']).default('standard').describe('critical apps (KRITIS) must survive any single site loss.'),
+    criticality: z.enum(['critical', 'standard']).default('standard').describe('critical apps (KRITIS) must survive the loss of any single site, facility or provider (policies.criticalSurvivesSiteLoss).'),
     redundancy: Redundancy.prefault({}),
     workload: Workload,
     domains: z.array(Domain).default([]).describe('Host names the edge proxies route to this app.'),

@@ -14,7 +14,7 @@ export const Policies = z
     criticalSurvivesSiteLoss: z
       .boolean()
       .default(true)
-      .describe('Critical apps must keep a replica through the loss of any one site (default true).'),
+      .describe('Critical apps must keep a replica through the loss of any one site, facility or provider (default true).'),
     capacityHeadroom: z
       .number()
       .min(0)
