@@ -71,7 +71,7 @@ function siteDetail(s: SiteRow): string {
 /** A standby app's writer and each standby's lag (what a failover now would lose). */
 function standbyDetail(s: NonNullable<StatusResponse['apps'][number]['standby']>): string {
   const copies = s.standbys.map((c) => `${c.unit} ${c.lagSeconds === null ? c.state : `${c.lagSeconds} s behind${c.state === 'behind' ? ' (BEHIND)' : ''}`}${c.state === 'failed' ? ` (copy FAILED${c.error ? `: ${c.error}` : ''})` : ''}`);
-  const writer = s.switching ? `switching over to ${s.switching.to}, no writer` : s.active ? `writer ${s.active}` : 'NO WRITER';
+  const writer = s.switching ? `switching over to ${s.switching.to}, no writer` : s.active ? `writer ${s.active}${s.writerAddress ? ` at ${s.writerAddress}` : ''}` : 'NO WRITER';
   const how =
     s.replication === 'synchronous'
       ? 'standbys stream from it, a commit waits for one (PostgreSQL, RPO 0 while one streams)'

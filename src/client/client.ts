@@ -87,7 +87,7 @@ export interface StatusResponse {
     /** role: a standby app's unit, its writer (active) or a standby. */
     units: { unit: string; host: string; site: string; state: string; role?: 'active' | 'standby'; healthy?: boolean; check: string; hostUp: boolean; restarts: number; lastError?: string }[];
     /** A standby app: its term, writer, and how fresh each standby's copy is (its RPO now). */
-    standby?: Omit<StandbyAppView, 'app' | 'customer' | 'critical' | 'active'> & { active: string | null };
+    standby?: Omit<StandbyAppView, 'app' | 'customer' | 'critical' | 'active'> & { active: string | null; /** A PostgreSQL app's writer: where clients connect (address:port). */ writerAddress?: string };
   }[];
   hosts: { host: string; site: string; state: 'up' | 'down' | 'unknown'; lastReport: string | null; ageSeconds: number | null; desiredHash: string | null; appliedHash: string | null; appliedAt: string | null; current: boolean; heldAt: number | null; firewall: { desiredHash: string | null; reported: FirewallReportBody | null } }[];
   /** Each edge proxy's view of the replicas. */

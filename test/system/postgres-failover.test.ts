@@ -21,7 +21,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { findPgBin } from '../../src/lib/postgres.js';
-import { PG_APP, PG_SITE, postgresSitesMissing, startPostgresSites, type PostgresSites } from '../helpers/postgres-sites.js';
+import { PG_APP, PG_PORT, PG_SITE, postgresSitesMissing, startPostgresSites, type PostgresSites } from '../helpers/postgres-sites.js';
 import { hafenAsync } from '../helpers/paths.js';
 import { need, run } from '../helpers/system.js';
 import { sleep, until } from '../helpers/wait.js';
@@ -77,7 +77,10 @@ test('PostgreSQL: a streaming hot standby; the writer cut off mid-write is repla
   const writerUnit = ready.active!.unit;
   const standbyUnit = ready.standbys[0]!.unit;
   assert.equal(ready.term, 1);
-  const units = (await f.admin.status()).apps.find((a) => a.app === PG_APP)!.units;
+  const app = (await f.admin.status()).apps.find((a) => a.app === PG_APP)!;
+  assert.equal(app.standby?.writerAddress, `${f.address[writerHost]}:${PG_PORT}`, 'status says where clients reach the writer');
+  assert.deepEqual([ready.active!.address, ready.active!.port], [f.address[writerHost], PG_PORT]);
+  const units = app.units;
   assert.deepEqual(units.map((u) => [u.unit, u.state, u.role]).sort(), [
     [standbyUnit, 'standby', 'standby'],
     [writerUnit, 'running', 'active'],

@@ -190,13 +190,10 @@ export class PgCluster {
     const conf = join(this.data, 'postgresql.conf');
     const text = readFileSync(conf, 'utf8');
     if (!/^include_if_exists = 'hafen\.conf'$/m.test(text)) changed = (await this.writeOwned(conf, `${text.trimEnd()}\n\ninclude_if_exists = 'hafen.conf'\n`)) || changed;
+    // A standby's signal file; a writer never drops it here: a standby becomes the writer by
+    // promotion (a new timeline), which removes it.
     const signal = join(this.data, 'standby.signal');
     if (standby && !existsSync(signal)) changed = (await this.writeOwned(signal, '')) || true;
-    if (!standby && existsSync(signal) && !(await this.running())) {
-      // Only a stopped cluster drops it; a running standby is promoted instead (a new timeline).
-      rmSync(signal);
-      changed = true;
-    }
     return changed;
   }
 

@@ -64,7 +64,7 @@ export function statusView(i: StatusInput) {
   const byApp = groupBy(rev?.placements ?? [], (p) => p.app);
   const reported = new Map<string, UnitReport>();
   for (const r of reports.values()) for (const u of r.status.units) reported.set(`${r.host}\u0000${u.name}`, u);
-  const standbys = new Map((i.standbys ?? []).map((v) => [v.app, { term: v.term, active: v.active?.unit ?? null, ...(v.switching ? { switching: v.switching } : {}), replication: v.replication, everySeconds: v.everySeconds, rpoSeconds: v.rpoSeconds, standbys: v.standbys }]));
+  const standbys = new Map((i.standbys ?? []).map((v) => [v.app, { term: v.term, active: v.active?.unit ?? null, ...(v.active?.address ? { writerAddress: `${v.active.address}:${v.active.port}` } : {}), ...(v.switching ? { switching: v.switching } : {}), replication: v.replication, everySeconds: v.everySeconds, rpoSeconds: v.rpoSeconds, standbys: v.standbys }]));
   const apps = (rev?.fleet.apps ?? []).map((a) => {
     const units = (byApp.get(a.id) ?? []).map((p) => {
       const want = rev!.desired.get(p.host)?.units.find((u) => u.app === a.id && u.replica === p.replica);

@@ -16,9 +16,9 @@ import { groupBy } from '../util/group.js';
 import type { AppRole } from './roles.js';
 
 /**
- * How long ago a standby must last have heard from its writer to be waited for: a standby that
- * stopped streaming leaves the set this long after (plus a report's way), and the writer's
- * commits wait at most about that long for it.
+ * How recently a standby must have been seen streaming from its writer (its agent's report) to
+ * be waited for: one that stopped leaves the set this long after, and the writer's commits wait
+ * at most about that long (plus a report's way) for it.
  */
 export const SYNC_FRESH_MS = 15_000;
 

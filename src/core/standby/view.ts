@@ -31,7 +31,8 @@ export interface StandbyAppView {
   customer: string;
   critical: boolean;
   term: number;
-  active: { unit: string; host: string; site: string } | null;
+  /** The writer; for a PostgreSQL app with where its clients connect (its host's address and the app's port). */
+  active: { unit: string; host: string; site: string; address?: string; port?: number } | null;
   switching?: { to: string; startedAt: string };
   /** How standbys keep close: file copies every `everySeconds`, or PostgreSQL's streaming (synchronous: a commit waits for a standby). */
   replication: 'files' | 'streaming' | 'synchronous';
@@ -66,7 +67,7 @@ export function standbyViews(fleet: Pick<Fleet, 'apps'>, placements: readonly Pl
       customer: app.customer,
       critical: app.criticality === 'critical',
       term: role.term,
-      active: writer ? { unit: unitName(app.id, writer.replica), host: writer.host, site: writer.site } : null,
+      active: writer ? { unit: unitName(app.id, writer.replica), host: writer.host, site: writer.site, ...(role.postgres?.primary ? { address: role.postgres.primary.address, port: role.postgres.primary.port } : {}) } : null,
       ...(role.switching ? { switching: { to: unitName(app.id, role.switching.to), startedAt: role.switching.startedAt } } : {}),
       replication: !app.workload.postgres ? 'files' : app.criticality === 'critical' ? 'synchronous' : 'streaming',
       everySeconds: Math.round(app.redundancy.replicateEveryMs / 1000),
