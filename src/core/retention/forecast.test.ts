@@ -64,3 +64,11 @@ test('space: the data plus what was added per day over the reach of the kept sna
   assert.equal(est.addedPerDay, 1e8, 'the first full upload is not growth');
   assert.deepEqual(est.bytes, [{ days: 0, bytes: 6e9 }, { days: 30, bytes: 10e9 }]);
 });
+
+test('thinning measures the within windows from the newest snapshot before now, as the policy does (one taken at now itself does not count)', () => {
+  // Found by the property above (seed 1101464761): two snapshots 40 days back, 1 ms apart, and one at now.
+  const times = [NOW.getTime() - 3_452_400_001, NOW.getTime() - 3_452_400_002, NOW.getTime()];
+  const policy: KeepPolicy = { within: '2d', daily: 5 };
+  assert.deepEqual(keptFully(thin(times, policy, NOW.getTime()), policy, NOW.getTime()), keptFully(times, policy, NOW.getTime()));
+  assert.equal(keptFully(times, policy, NOW.getTime()).kept, 3);
+});

@@ -42,12 +42,15 @@ function longestWithin(policy: KeepPolicy): number {
 /** Leaves out snapshots no rule can keep at `now`: not the newest of their hour, not among the last N, not within the windows. */
 export function thin(times: readonly number[], policy: KeepPolicy, now: number): number[] {
   const sorted = [...times].filter((t) => t <= now).sort((a, b) => a - b);
-  const newest = sorted.at(-1);
-  if (newest === undefined) return [];
+  if (sorted.length === 0) return [];
+  // The `within` windows reach back from the newest snapshot taken before `now` (one taken at
+  // `now` itself does not count, as in applyKeepPolicy); with none, everything is within.
+  const reference = sorted.findLast((t) => t < now);
+  if (reference === undefined) return sorted;
   const window = longestWithin(policy) + DAY;
   const last = policy.last ?? 0;
   return sorted.filter((t, i) => {
-    if (i >= sorted.length - last - 1 || t >= newest - window) return true;
+    if (i >= sorted.length - last - 1 || t >= reference - window) return true;
     // The newest of its UTC hour (period rules use the snapshot's own offset, whole hours here).
     return Math.floor(sorted[i + 1]! / HOUR) !== Math.floor(t / HOUR);
   });
