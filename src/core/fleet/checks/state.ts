@@ -56,7 +56,7 @@ export function checkOneWriter(parts: Parts, out: ProblemList, projects: Readonl
 function checkPostgres(app: NonNullable<Parts['apps'][number]>, i: number, out: ProblemList, backup: ResolvedBackup | undefined): void {
   if (app.port === undefined) out.error('HAFEN_FLEET_POSTGRES', ['apps', i, 'port'], `app "${app.id}" runs PostgreSQL: it needs a port its servers listen on at their hosts' addresses (e.g. port: 5432)`);
   if (app.domains.length > 0) out.error('HAFEN_FLEET_POSTGRES', ['apps', i, 'domains'], `app "${app.id}" runs PostgreSQL, which the edge proxies (HTTP) cannot carry: remove its domains; clients connect to its writer (hafen status, GET /v1/standbys) or list every replica with target_session_attrs=read-write`);
-  if (app.health !== undefined) out.error('HAFEN_FLEET_POSTGRES', ['apps', i, 'health'], `app "${app.id}" runs PostgreSQL: its replicas are checked by a TCP connect to its port; remove the HTTP health check`);
+  if (app.health !== undefined) out.error('HAFEN_FLEET_POSTGRES', ['apps', i, 'health'], `app "${app.id}" runs PostgreSQL: its replicas are checked by the server's own answer on its port; remove the HTTP health check`);
   // Its data directory copied as files while the server writes is no backup PostgreSQL can start from.
   if (backup && !backup.hooks?.before && !backup.hooks?.stop) {
     out.warning('HAFEN_FLEET_POSTGRES', ['apps', i, 'backup'], `app "${app.id}" runs PostgreSQL and is backed up: its data directory copied as files while the server writes is not a consistent backup; add backup.hooks.before with a dump (e.g. [pg_dumpall, -f, dump/all.sql]: it runs in the cluster's directory as its user, and dump/ is backed up) or backup.hooks.stop: true`);
