@@ -135,6 +135,10 @@ export class PgCluster {
     this.own(pwfile);
     try {
       await this.must('initdb', ['-D', this.data, '-U', 'hafen', '--pwfile', pwfile, '--auth-local=trust', '--auth-host=scram-sha-256', '--data-checksums', '-E', 'UTF8', '--locale=C']);
+    } catch (err) {
+      // A half-made cluster holds nothing yet: gone, so the next try starts afresh (not "initialized").
+      rmSync(this.data, { recursive: true, force: true });
+      throw err;
     } finally {
       rmSync(pwfile, { force: true });
     }
