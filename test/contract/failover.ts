@@ -39,19 +39,22 @@ export function siteLossUnderLoad(name: string, start: (table: RouteTable, liste
     );
     const ejected = proxy.down;
     const agent = new http.Agent({ keepAlive: true, maxSockets: 200 });
+    /** One request's outcome; `end` is when its answer came (performance.now()). */
+    type Outcome = { status: number; backend: string; ms: number; end: number };
     const request = (method: string, path: string, body?: string) =>
-      new Promise<{ status: number; backend: string; ms: number }>((resolve) => {
+      new Promise<Outcome>((resolve) => {
         const t0 = performance.now();
+        const done = (status: number, backend: string) => resolve({ status, backend, ms: performance.now() - t0, end: performance.now() });
         const req = http.request(`${proxy.url}${path}`, { method, agent, headers: { host: 'shop.example.com', ...(body ? { 'content-length': Buffer.byteLength(body) } : {}) } }, (res) => {
           res.resume();
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, backend: String(res.headers['x-backend'] ?? ''), ms: performance.now() - t0 }));
+          res.on('end', () => done(res.statusCode ?? 0, String(res.headers['x-backend'] ?? '')));
         });
-        req.on('error', (err) => resolve({ status: 0, backend: (err as NodeJS.ErrnoException).code ?? err.message, ms: performance.now() - t0 }));
+        req.on('error', (err) => done(0, (err as NodeJS.ErrnoException).code ?? err.message));
         req.end(body);
       });
 
-    const gets: Promise<{ status: number; backend: string; ms: number }>[] = [];
-    const posts: { at: number; done: Promise<{ status: number; backend: string; ms: number }> }[] = [];
+    const gets: Promise<Outcome>[] = [];
+    const posts: { at: number; done: Promise<Outcome> }[] = [];
     let killedAt = 0;
     try {
       // Load: 500 GETs/s for 5 s (every 10 ms as many as are due by then, so a late timer on a
@@ -77,8 +80,12 @@ export function siteLossUnderLoad(name: string, start: (table: RouteTable, liste
       const seconds = (performance.now() - start) / 1000;
       assert.ok(results.length >= 2000, `enough load: ${results.length} GETs in ${seconds.toFixed(1)} s`);
       assert.deepEqual(failed.slice(0, 5), [], `${failed.length} of ${results.length} GETs failed${proxy.diagnostics ? `; the engine said:\n${proxy.diagnostics()}` : ''}`);
-      // Before the loss the own site served; after it, vie did.
-      assert.ok(nue1.served + nue2.served > 500, 'the own site served first');
+      // Before the loss the own site served; after it, vie did. Counted by when the answers came,
+      // not by how many were sent: on a busy machine fewer are answered before the loss.
+      const answeredBefore = results.filter((r) => r.end < killedAt && r.status === 200);
+      const ownSite = answeredBefore.filter((r) => r.backend === 'shop-r1' || r.backend === 'shop-r2').length;
+      assert.ok(answeredBefore.length >= 100, `only ${answeredBefore.length} GETs answered before the loss`);
+      assert.ok(ownSite >= 0.9 * answeredBefore.length, `the own site served first: ${ownSite} of the ${answeredBefore.length} GETs answered before the loss`);
       assert.ok(vie.served > 500, 'the other site took over');
       for (const id of ['shop-r1', 'shop-r2']) {
         const at = ejected.get(id);
@@ -90,7 +97,9 @@ export function siteLossUnderLoad(name: string, start: (table: RouteTable, liste
       const postResults = await Promise.all(posts.map(async (p) => ({ at: p.at, ...(await p.done) })));
       const lateFailures = postResults.filter((p) => p.at > killedAt + 5 && p.status !== 200);
       assert.deepEqual(lateFailures, [], 'no POST sent after the loss failed');
-      assert.ok(postResults.filter((p) => p.status === 200).length >= postResults.length - 2);
+      // And those that failed were in flight when it came (how many were depends on how busy the machine is).
+      const notInFlight = postResults.filter((p) => p.status !== 200 && !(p.at <= killedAt + 5 && p.end >= killedAt - 5));
+      assert.deepEqual(notInFlight, [], 'a POST failed only if it was in flight when the site died');
     } finally {
       agent.destroy();
       await proxy.close();
