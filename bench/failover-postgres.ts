@@ -20,50 +20,26 @@
  */
 import { PG_APP, PG_SITE, postgresSitesMissing, startPostgresSites, type PostgresSites } from '../test/helpers/postgres-sites.js';
 import { sleep, until } from '../test/helpers/wait.js';
+import { pacedWrites } from './paced-writes.js';
 
 const arg = (name: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined);
 const rounds = Number(arg('--rounds') || 3);
 
-interface Ack {
-  row: string;
-  at: number;
-  by: string;
-}
-
-/** Inserts a row every 50 ms without waiting for the answers, each at the replica that last took one first. */
+/** Inserts a row every 50 ms, each at the replica that last took one first, then the others (read-only, refused or no answer in 1 s: the next). */
 function client(s: PostgresSites, replicas: string[], prefix: string) {
-  const acks: Ack[] = [];
-  const pending = new Set<Promise<void>>();
   let last = replicas[0]!;
-  let on = true;
-  let i = 0;
-  const write = async (row: string) => {
+  return pacedWrites(prefix, async (row) => {
     for (const host of [last, ...replicas.filter((h) => h !== last)]) {
       try {
         await s.query(host, 'INSERT INTO bench (body) VALUES ($1)', [row], { timeoutMs: 1000 });
         last = host;
-        acks.push({ row, at: Date.now(), by: host });
-        return;
+        return host;
       } catch {
-        // read-only, refused or no answer: the next replica
+        // the next replica
       }
     }
-  };
-  const loop = (async () => {
-    while (on) {
-      const p = write(`${prefix}-${++i}`).finally(() => pending.delete(p));
-      pending.add(p);
-      await sleep(50);
-    }
-  })();
-  return {
-    acks,
-    stop: async () => {
-      on = false;
-      await loop;
-      await Promise.all(pending);
-    },
-  };
+    return undefined;
+  });
 }
 
 const fmt = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
@@ -98,7 +74,7 @@ async function main(): Promise<void> {
       await sleep(1000);
       await c.stop();
       const kept = await rows(standby);
-      const lost = c.acks.filter((a) => !kept.has(a.row));
+      const lost = c.acks.filter((a) => !kept.has(a.id));
       await s.heal(writer);
       await until('the old writer streams from the new one', async () => ((await s.view()).standbys.find((x) => x.host === writer)?.copiedAt ? true : undefined), 120_000, 200);
       const w = client(s, [standby, writer], `r${round}s`);
@@ -115,7 +91,7 @@ async function main(): Promise<void> {
       const after = await rows(writer);
       const lastOld = Math.max(...w.acks.filter((a) => a.by === standby).map((a) => a.at));
       const firstBack = Math.min(...w.acks.filter((a) => a.by === writer).map((a) => a.at));
-      const r = { declared: declaredAt - cutAt, rto: firstNew.at - declaredAt, lost: lost.length, acked: c.acks.length, switchLost: w.acks.filter((a) => !after.has(a.row)).length, switchGap: firstBack - lastOld };
+      const r = { declared: declaredAt - cutAt, rto: firstNew.at - declaredAt, lost: lost.length, acked: c.acks.length, switchLost: w.acks.filter((a) => !after.has(a.id)).length, switchGap: firstBack - lastOld };
       results.push(r);
       console.log(
         `round ${round}: ${writer} cut; declared lost after ${fmt(r.declared)}; a row at the new writer ${fmt(r.rto)} later (RTO budget 15 s); ` +

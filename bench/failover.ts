@@ -19,6 +19,7 @@
  */
 import { APP, SITE, standbySitesMissing, startStandbySites, type StandbySites } from '../test/helpers/standby-sites.js';
 import { sleep, until } from '../test/helpers/wait.js';
+import { pacedWrites } from './paced-writes.js';
 
 const arg = (name: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined);
 const rounds = Number(arg('--rounds') || 3);
@@ -26,41 +27,11 @@ const every = arg('--every') || '5s';
 const everyMs = Number(/^(\d+)s$/.exec(every)?.[1] ?? NaN) * 1000;
 if (!(everyMs >= 5000)) throw new Error('--every takes whole seconds, at least 5s (e.g. 5s)');
 
-interface Ack {
-  note: string;
-  at: number;
-  by: string;
-}
-
-/** Writes through the proxy every 50 ms, without waiting for the answers (a write in an outage must not hold up the next). */
-function client(s: StandbySites, prefix: string) {
-  const acks: Ack[] = [];
-  const pending = new Set<Promise<void>>();
-  let on = true;
-  let i = 0;
-  const loop = (async () => {
-    while (on) {
-      const note = `${prefix}-${++i}`;
-      const p = s
-        .write(note)
-        .then((r) => {
-          if (r.status === 201) acks.push({ note, at: Date.now(), by: String(r.headers['x-written-by']) });
-        })
-        .catch(() => {})
-        .finally(() => pending.delete(p));
-      pending.add(p);
-      await sleep(50);
-    }
-  })();
-  return {
-    acks,
-    stop: async () => {
-      on = false;
-      await loop;
-      await Promise.all(pending);
-    },
-  };
-}
+/** Writes through the proxy every 50 ms; acknowledged by the address that answered 201. */
+const client = (s: StandbySites, prefix: string) => pacedWrites(prefix, async (note) => {
+  const r = await s.write(note);
+  return r.status === 201 ? String(r.headers['x-written-by']) : undefined;
+});
 
 const fmt = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
@@ -91,7 +62,7 @@ async function main(): Promise<void> {
       await s.heal(writer);
       await until('the old writer fenced', async () => ((await s.admin.status()).apps.find((a) => a.app === APP)!.units.find((u) => u.host === writer)?.state === 'standby' ? true : undefined), 60_000, 200);
       const kept = new Set((await s.notes()).lines);
-      const lost = c.acks.filter((a) => a.by === s.address[writer] && a.at <= cutAt && !kept.has(a.note));
+      const lost = c.acks.filter((a) => a.by === s.address[writer] && a.at <= cutAt && !kept.has(a.id));
       // The switchover back: writes lost (none expected) and the time no write was answered.
       const w = client(s, `r${round}s`);
       await sleep(1000);
@@ -105,7 +76,7 @@ async function main(): Promise<void> {
       await sleep(500);
       await w.stop();
       const after = new Set((await s.notes()).lines);
-      const switchLost = w.acks.filter((a) => !after.has(a.note)).length;
+      const switchLost = w.acks.filter((a) => !after.has(a.id)).length;
       const lastOld = Math.max(...w.acks.filter((a) => a.by === s.address[standby]).map((a) => a.at));
       const firstNew = Math.min(...w.acks.filter((a) => a.by === s.address[writer]).map((a) => a.at));
       const r = { declared: declaredAt - cutAt, rto: first.at - declaredAt, lost: lost.length, lostSpan: lost.length ? cutAt - Math.min(...lost.map((a) => a.at)) : 0, copyAge: cutAt - copiedAt, switchLost, switchGap: firstNew - lastOld };

@@ -21,8 +21,9 @@ import { HafenClient } from '../../src/client/client.js';
 import type { StandbyAppView } from '../../src/core/standby/view.js';
 import { startController } from '../../src/controller/main.js';
 import { loopbackNet } from './loopback.js';
+import { cutOff, healCuts } from './partition.js';
 import { EXAMPLES } from './paths.js';
-import { run, works } from './system.js';
+import { works } from './system.js';
 import { FAST_MONITORING } from './three-sites.js';
 
 export const PG_APP = 'ledger-db';
@@ -77,7 +78,7 @@ export async function startPostgresSites(o: { table: string }): Promise<Postgres
   const agentOn = async (host: string, joinToken?: string) =>
     (await startAgent({ controller: controller.url, data: data(host), ...(joinToken ? { joinToken } : {}), driver: 'postgres', address: address[host]!, log: (line) => logs.push(`${host}: ${line}`) })).agent;
   const stop = async () => {
-    run('nft', ['delete', 'table', 'inet', o.table]);
+    healCuts(o.table);
     for (const host of PG_HOSTS) {
       await agents[host]?.stop();
       await PostgresDriver.open({ stateDir: join(data(host), 'state') }).stopAll();
@@ -117,12 +118,10 @@ export async function startPostgresSites(o: { table: string }): Promise<Postgres
     },
     cut: async (host) => {
       await agents[host]!.stop();
-      const a = address[host];
-      const r = run('nft', ['-f', '-'], { input: `table inet ${o.table} {\n chain out {\n  type filter hook output priority 0; policy accept;\n  ip saddr ${a} ip daddr != ${a} drop\n  ip daddr ${a} ip saddr != ${a} drop\n }\n}\n` });
-      if (r.status !== 0) throw new Error(`nft: ${r.stderr}`);
+      cutOff(o.table, address[host]!);
     },
     heal: async (host) => {
-      run('nft', ['delete', 'table', 'inet', o.table]);
+      healCuts(o.table);
       agents[host] = await agentOn(host);
     },
     stop,

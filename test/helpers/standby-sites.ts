@@ -21,9 +21,10 @@ import { startController } from '../../src/controller/main.js';
 import { startProxy } from '../../src/proxy/main.js';
 import { getWithHost } from './http.js';
 import { loopbackNet } from './loopback.js';
+import { cutOff, healCuts } from './partition.js';
 import { EXAMPLES, FIXTURES } from './paths.js';
 import { sshMovesMissing, startLoopbackSshd } from './sshd.js';
-import { run, works } from './system.js';
+import { works } from './system.js';
 import { FAST_MONITORING } from './three-sites.js';
 
 export const APP = 'huber-notes';
@@ -76,7 +77,7 @@ export async function startStandbySites(o: { table: string; replicateEvery: stri
     (await startAgent({ controller: controller.url, data: data(host), ...(joinToken ? { joinToken } : {}), driver: 'process', address: address[host]!, moveAuthorizedKeys: join(data(host), 'move_keys'), log: (line) => logs.push(`${host}: ${line}`) })).agent;
   let proxy: Awaited<ReturnType<typeof startProxy>> | undefined;
   const stop = async () => {
-    run('nft', ['delete', 'table', 'inet', o.table]);
+    healCuts(o.table);
     await proxy?.stop();
     for (const host of HOSTS) {
       await agents[host]?.stop();
@@ -125,12 +126,10 @@ export async function startStandbySites(o: { table: string; replicateEvery: stri
     },
     cut: async (host) => {
       await agents[host]!.stop();
-      const a = address[host];
-      const r = run('nft', ['-f', '-'], { input: `table inet ${o.table} {\n chain out {\n  type filter hook output priority 0; policy accept;\n  ip saddr ${a} ip daddr != ${a} drop\n  ip daddr ${a} ip saddr != ${a} drop\n }\n}\n` });
-      if (r.status !== 0) throw new Error(`nft: ${r.stderr}`);
+      cutOff(o.table, address[host]!);
     },
     heal: async (host) => {
-      run('nft', ['delete', 'table', 'inet', o.table]);
+      healCuts(o.table);
       agents[host] = await agentOn(host);
     },
     asProxy: () => new HafenClient(controller.url, (JSON.parse(readFileSync(join(data('nue-app-01'), 'credential.json'), 'utf8')) as { credential: string }).credential),

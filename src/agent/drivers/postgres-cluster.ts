@@ -66,27 +66,37 @@ export class PgCluster {
     this.dump = join(dir, 'dump');
   }
 
-  /** Runs one of PostgreSQL's programs as the cluster's user; never throws for a non-zero exit. */
-  private exec(program: string, args: readonly string[], o: { input?: string; timeoutMs?: number } = {}): Promise<Ran> {
+  /** Runs `file` in the unit's directory as the cluster's user; never throws for a non-zero exit. */
+  private spawnAs(file: string, args: readonly string[], env: NodeJS.ProcessEnv, o: { input?: string; timeoutMs?: number }): Promise<Ran & { error?: string }> {
     return new Promise((resolve) => {
       const child = execFile(
-        join(this.bin, program),
+        file,
         [...args],
-        {
-          cwd: this.dir,
-          env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C.UTF-8', PGPASSFILE: this.passfile, PGCONNECT_TIMEOUT: '5', HOME: this.dir },
-          timeout: o.timeoutMs ?? 120_000,
-          maxBuffer: 4 * 1024 * 1024,
-          ...(this.user ? { uid: this.user.uid, gid: this.user.gid } : {}),
-        },
+        { cwd: this.dir, env, timeout: o.timeoutMs ?? 120_000, maxBuffer: 4 * 1024 * 1024, ...(this.user ? { uid: this.user.uid, gid: this.user.gid } : {}) },
         (err, stdout, stderr) => {
           const exit = (err as { code?: unknown } | null)?.code;
           const code = !err ? 0 : typeof exit === 'number' ? exit : null;
-          resolve({ code, output: `${stdout}${stderr}`.trim() || (err && code === null ? err.message : '') });
+          resolve({ code, output: `${stdout}${stderr}`, ...(err ? { error: err.message } : {}) });
         },
       );
       if (o.input !== undefined) child.stdin?.end(o.input);
     });
+  }
+
+  /** Runs one of PostgreSQL's programs as the cluster's user; never throws for a non-zero exit. */
+  private async exec(program: string, args: readonly string[], o: { input?: string; timeoutMs?: number } = {}): Promise<Ran> {
+    const r = await this.spawnAs(join(this.bin, program), args, { PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C.UTF-8', PGPASSFILE: this.passfile, PGCONNECT_TIMEOUT: '5', HOME: this.dir }, o);
+    return { code: r.code, output: r.output.trim() || (r.code === null ? (r.error ?? '') : '') };
+  }
+
+  /**
+   * A command of the operator's (a backup hook, e.g. pg_dumpall -f dump/all.sql): in the unit's
+   * directory as the cluster's user, PostgreSQL's programs on its PATH and PGHOST/PGPORT/PGUSER
+   * set to reach the cluster; never throws for a non-zero exit.
+   */
+  async command(argv: readonly string[], port: number, timeoutMs: number): Promise<Ran> {
+    const r = await this.spawnAs(argv[0]!, argv.slice(1), { PATH: `${this.bin}:${process.env.PATH ?? '/usr/bin:/bin'}`, PGHOST: this.run, PGPORT: String(port), PGUSER: 'hafen', PGDATABASE: 'postgres' }, { timeoutMs });
+    return { code: r.code, output: r.output.slice(-16_000) };
   }
 
   /** Runs a program; throws with the end of its output when it fails. */

@@ -400,19 +400,7 @@ export class PostgresDriver implements Driver {
   /** Backup hooks (e.g. pg_dump): on the host, as the cluster's user, with PGHOST/PGPORT/PGUSER set to reach it. */
   async exec(unit: Pick<DesiredUnit, 'name'>, argv: readonly string[], opts: { timeoutMs: number }): Promise<{ code: number | null; output: string }> {
     const m = this.units.get(unit.name);
-    const c = m?.cluster ?? this.cluster(unit.name);
-    const { execFile } = await import('node:child_process');
-    return new Promise((resolve) => {
-      execFile(
-        argv[0]!,
-        argv.slice(1),
-        { cwd: c.dir, timeout: opts.timeoutMs, env: { PATH: `${this.bin}:${process.env.PATH ?? '/usr/bin:/bin'}`, PGHOST: c.run, PGPORT: String(m?.unit.port ?? 5432), PGUSER: 'hafen', PGDATABASE: 'postgres' }, ...(this.user ? { uid: this.user.uid, gid: this.user.gid } : {}) },
-        (err, stdout, stderr) => {
-          const exit = (err as { code?: unknown } | null)?.code;
-          resolve({ code: !err ? 0 : typeof exit === 'number' ? exit : null, output: `${stdout}${stderr}`.slice(-16_000) });
-        },
-      );
-    });
+    return (m?.cluster ?? this.cluster(unit.name)).command(argv, m?.unit.port ?? 5432, opts.timeoutMs);
   }
 
   async hold(unit: Pick<DesiredUnit, 'name'>): Promise<() => Promise<void>> {

@@ -74,37 +74,35 @@ function http(p: Probe, localAddress?: string): Promise<string | undefined> {
   });
 }
 
-function tcp(p: Probe, localAddress?: string): Promise<string | undefined> {
+/**
+ * A connection to the probe's address: `onConnect` ends it with done(error?) (a TCP probe at once,
+ * a protocol probe once it heard the answer); no connection or no end within the timeout fails.
+ */
+function connection(p: Probe, localAddress: string | undefined, late: string, onConnect: (s: net.Socket, done: (err?: string) => void) => void): Promise<string | undefined> {
   return new Promise((resolve) => {
     const s = net.connect({ host: p.address, port: p.port, ...(localAddress ? { localAddress } : {}) });
     const done = (err?: string) => {
       s.destroy();
       resolve(err);
     };
-    s.setTimeout(p.timeoutMs, () => done(`no connection within ${p.timeoutMs} ms`));
-    s.once('connect', () => done());
+    s.setTimeout(p.timeoutMs, () => done(late));
+    s.once('connect', () => onConnect(s, done));
     s.once('error', (err) => done(reason(err)));
   });
 }
+
+const tcp = (p: Probe, localAddress?: string) => connection(p, localAddress, `no connection within ${p.timeoutMs} ms`, (_s, done) => done());
 
 /** PostgreSQL's SSLRequest (length 8, code 80877103): every server answers it at once with one byte, "S" or "N", before any login. */
 const SSL_REQUEST = Buffer.from([0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f]);
 
 /** A PostgreSQL server that answers: connected, and the one-byte reply to an SSLRequest in time (a hung server's kernel still accepts the connection). */
-function postgres(p: Probe, localAddress?: string): Promise<string | undefined> {
-  return new Promise((resolve) => {
-    const s = net.connect({ host: p.address, port: p.port, ...(localAddress ? { localAddress } : {}) });
-    const done = (err?: string) => {
-      s.destroy();
-      resolve(err);
-    };
-    s.setTimeout(p.timeoutMs, () => done(`no answer from PostgreSQL within ${p.timeoutMs} ms`));
-    s.once('connect', () => s.write(SSL_REQUEST));
+const postgres = (p: Probe, localAddress?: string) =>
+  connection(p, localAddress, `no answer from PostgreSQL within ${p.timeoutMs} ms`, (s, done) => {
     s.once('data', (d: Buffer) => done(d[0] === 0x4e || d[0] === 0x53 ? undefined : `not a PostgreSQL answer (first byte 0x${(d[0] ?? 0).toString(16)})`));
     s.once('end', () => done('the server closed the connection without answering'));
-    s.once('error', (err) => done(reason(err)));
+    s.write(SSL_REQUEST);
   });
-}
 
 function certificate(p: Probe, now: number, localAddress?: string): Promise<string | undefined> {
   return new Promise((resolve) => {
