@@ -145,7 +145,9 @@ test('PostgreSQL: a streaming hot standby; the writer cut off mid-write is repla
     return v.term === 2 && old?.copiedAt ? true : undefined;
   }, 60_000, 200).catch((err: Error) => assert.fail(`${err.message}${logTail()}`));
   const recovery = async (host: string) => (await f.query(host, 'SELECT pg_is_in_recovery() AS r', [], { user: 'hafen' })).rows[0]?.r as boolean;
-  assert.deepEqual([await recovery(standbyHost), await recovery(writerHost)], [false, true], 'exactly one writer');
+  // A rebuilt standby streams before it has replayed far enough to take connections ("starting up"): asked until it answers.
+  const answers = (host: string) => until(`${host} answering queries`, () => recovery(host), 30_000, 200);
+  assert.deepEqual([await answers(standbyHost), await answers(writerHost)], [false, true], 'exactly one writer');
   const onOld = await until('the old writer holds the new history', async () => {
     const rows = (await f.query(writerHost, 'SELECT body FROM notes ORDER BY id')).rows.map((r) => r.body as string);
     return rows.length === onNew.length ? rows : undefined;
@@ -176,6 +178,6 @@ test('PostgreSQL: a streaming hot standby; the writer cut off mid-write is repla
   const switched = (await f.query(writerHost, 'SELECT body FROM notes ORDER BY id')).rows.map((r) => r.body);
   assert.deepEqual(switched, [...onNew, 'before-switch', 'after-switch'], 'a switchover loses nothing');
   await until('the other writer streams from it', async () => ((await f.view()).standbys.find((x) => x.unit === standbyUnit)?.copiedAt ? true : undefined), 60_000, 200).catch((err: Error) => assert.fail(`${err.message}${logTail()}`));
-  assert.deepEqual([await recovery(writerHost), await recovery(standbyHost)], [false, true], 'exactly one writer');
+  assert.deepEqual([await answers(writerHost), await answers(standbyHost)], [false, true], 'exactly one writer');
   assert.ok(!(await f.admin.alerts()).alerts.some((x) => x.key.startsWith(`standby-fenced:${standbyHost}`)), 'a planned handover keeps nothing aside');
 });
