@@ -38,7 +38,7 @@ export function registerGenerate(program: Command, io: CliIo, setExit: (code: nu
     .command('generate')
     .description('Write a synthetic fleet of any size; the same options and seed always give the same fleet.')
     .requiredOption('--customers <n>', 'number of customers', wholeNumber('--customers', 1))
-    .requiredOption('--hosts <n>', 'number of hosts (at least 3 per site)', wholeNumber('--hosts', 3))
+    .requiredOption('--hosts <n>', 'number of hosts at the sites (at least 3 per site); where one provider\'s loss would leave fewer than two sites to see it, a witness site with one more host (a prober at a third provider) is added', wholeNumber('--hosts', 3))
     .option('--seed <n>', 'random seed', wholeNumber('--seed', 0), 1)
     .option('--sites <n>', 'number of sites (the first three are Nuremberg, Vienna, Helsinki)', wholeNumber('--sites', 1), 3)
     .option('--apps <n>', 'number of apps (default 1.4 per customer)', wholeNumber('--apps', 1))
@@ -87,7 +87,7 @@ Examples:
         await rename(tmp, opts.out);
         await rm(old, { recursive: true, force: true });
       }
-      io.stderr(`wrote ${opts.out}: ${fleet.sites?.length} sites, ${fleet.hosts?.length} hosts, ${fleet.customers?.length} customers, ${fleet.apps?.length} apps\n`);
+      io.stderr(`wrote ${opts.out}: ${fleet.sites?.filter((s) => !s.witness).length} sites${fleet.sites?.some((s) => s.witness) ? ' and a witness' : ''}, ${fleet.hosts?.length} hosts, ${fleet.customers?.length} customers, ${fleet.apps?.length} apps\n`);
       setExit(EXIT.ok);
     });
 }

@@ -45,7 +45,7 @@ JSON output: {"ok", "sites": [{"site", "prefixes", "addresses", "unallocated", "
         return;
       }
       const { ipam, fleet } = result;
-      const sites = fleet.sites.map((s) => ({ id: s.id, prefixes: s.prefixes.map((p) => parsePrefix(p)).flatMap((r) => (r.ok ? [r.prefix] : [])) }));
+      const sites = fleet.sites.filter((s) => !s.witness).map((s) => ({ id: s.id, prefixes: s.prefixes.map((p) => parsePrefix(p)).flatMap((r) => (r.ok ? [r.prefix] : [])) }));
       const report = ipamReport(ipam, sites);
       const { added, removed, changed } = ipam.changes;
       const outdated = added.length + removed.length + changed.length > 0;

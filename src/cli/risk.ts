@@ -124,9 +124,9 @@ function tableText(report: RiskReport, all: boolean, unplaced: number): string {
   if (unplaced) lines.push(`note: ${unplaced} replicas could not be placed (see hafen plan); they are not in any scenario`);
   for (const v of report.violations) lines.push(`violation: ${v.message}`);
   if (report.violations.length === 0) lines.push('policy holds: no single failure affects more than the allowed share, and no loss of a site, facility or provider takes down a critical app');
-  // Failover needs two sites outside the failure to see the writer gone; the counts above do not model that yet.
+  // Failover needs two sites outside the failure to see the writer gone; those without are counted down above.
   const stuck = report.scenarios.filter((s) => s.kind !== 'pair' && s.noQuorum.length > 0);
-  if (stuck.length) lines.push(`but: standby apps whose writer is lost cannot fail over where fewer than two sites outside the failure see it — ${stuck.map((s) => `${s.group} (${s.noQuorum.length} apps)`).join(', ')}; counted as degraded above (hafen risk --fail GROUP names them; docs/state.md)`);
+  if (stuck.length) lines.push(`standby apps that cannot fail over (fewer than two sites outside the failure see their writer gone) are counted down: ${stuck.map((s) => `${s.group} (${s.noQuorum.length} apps)`).join(', ')}; a witness site at another provider gives the quorum (docs/operations.md)`);
   return `${lines.join('\n')}\n`;
 }
 
@@ -140,6 +140,6 @@ function detailText(s: Scenario, limit: number): string {
   if (s.down.length) lines.push(`  down: ${s.down.join(', ')}`);
   if (s.degraded.length) lines.push(`  degraded: ${s.degraded.join(', ')}`);
   for (const f of s.failover) lines.push(`  fails over: ${f.app} (a standby writes within about ${f.rtoSeconds} s; writes of the last ${f.rpoSeconds} s at most are lost)`);
-  if (s.noQuorum.length) lines.push(`  no writer until an operator acts: ${s.noQuorum.join(', ')} (fewer than two sites outside the failure can see their writer gone, so none is promoted; docs/state.md)`);
+  if (s.noQuorum.length) lines.push(`  down, no writer until the failure ends or an operator acts: ${s.noQuorum.join(', ')} (fewer than two sites outside the failure can see their writer gone, so none is promoted; a witness site gives the quorum)`);
   return `${lines.join('\n')}\n`;
 }

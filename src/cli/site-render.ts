@@ -36,6 +36,13 @@ export function registerSiteRender(site: Command, load: Loader, io: CliIo, setEx
         io.stderr(`error: "${target}" is neither a host nor a site with hosts in the fleet (sites: ${loaded.fleet.sites.map((s) => s.id).join(', ')})\n`);
         return setExit(EXIT.invalid);
       }
+      // A witness site's hosts sit in their provider's network with the address the fleet gives them: nothing to render.
+      const witnessSites = new Set(loaded.fleet.sites.filter((s) => s.witness).map((s) => s.id));
+      const witnessHosts = hosts.filter((h) => witnessSites.has(loaded.fleet.hosts.find((x) => x.id === h)!.site));
+      if (witnessHosts.length === hosts.length) {
+        io.stderr(`error: ${isSite ? `"${target}" is a witness site; its hosts get` : `host "${target}" is at a witness site and gets`} no segment: configure the provider's address (fleet hosts[].address) as the provider says\n`);
+        return setExit(EXIT.invalid);
+      }
       const configs = hosts.map((h) => hostNetwork(loaded.fleet, loaded.ipam, h)).filter((c): c is HostNetworkConfig => c !== undefined);
       const missing = hosts.filter((h) => !configs.some((c) => c.host === h));
       if (opts.format === 'json') io.stdout(json(isSite ? configs : configs[0] ?? null));
@@ -54,6 +61,10 @@ export function registerSiteRender(site: Command, load: Loader, io: CliIo, setEx
     .action(async (fleetPath: string, id: string, opts: { allocations?: string; controllerUrl: string; format: ProxiesFormat }) => {
       const loaded = await load(fleetPath, opts.allocations, io);
       if (!loaded) return setExit(EXIT.invalid);
+      if (loaded.fleet.sites.some((s) => s.id === id && s.witness)) {
+        io.stderr(`error: "${id}" is a witness site: it runs no edge proxies (it only probes)\n`);
+        return setExit(EXIT.invalid);
+      }
       const proxies = siteProxies(loaded.fleet, loaded.ipam, loaded.placements, id);
       if (!proxies) {
         io.stderr(`error: site "${id}" is not in the fleet (sites: ${loaded.fleet.sites.map((s) => s.id).join(', ')})\n`);

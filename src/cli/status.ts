@@ -60,7 +60,7 @@ type SiteRow = StatusResponse['sites'][number];
 type UnitRow = StatusResponse['apps'][number]['units'][number];
 
 function siteDetail(s: SiteRow): string {
-  const parts = [`${s.name} (${s.country}, ${s.provider})`];
+  const parts = [`${s.name} (${s.country}, ${s.provider}${s.witness ? ', witness: probes only' : ''})`];
   if (s.state === 'down') parts.push(`lost: every check down as seen from ${s.seenDownBy.join(' and ')}`);
   parts.push(`${s.hostsUp}/${s.hosts} hosts reporting`);
   if (s.replicasDown > 0) parts.push(`${s.replicasDown} replica(s) down`);

@@ -37,7 +37,7 @@ Examples:
           const warn = result.problems.length ? `; ${countLine(result.problems)}` : '';
           const n = (count: number, word: string) => `${count} ${word}${count === 1 ? '' : 's'}`;
           io.stdout(
-            `ok: ${fleetPath}${fileNote}: ${n(totals.sites, 'site')}, ${n(totals.hosts, 'host')}, ${n(totals.customers, 'customer')}, ` +
+            `ok: ${fleetPath}${fileNote}: ${n(totals.sites, 'site')}${totals.witnesses ? ` (and ${n(totals.witnesses, 'witness site')})` : ''}, ${n(totals.hosts, 'host')}, ${n(totals.customers, 'customer')}, ` +
               `${n(totals.apps, 'app')} (${totals.critical} critical), ${n(totals.containers, 'container')}; ` +
               `${totals.cpu} cores, ${formatBytes(totals.memory)} memory, ${formatBytes(totals.disk)} disk${warn}\n`,
           );

@@ -76,7 +76,7 @@ export type { UnitReport } from '../core/report/host-report.js';
 export interface StatusResponse {
   revision: number | null;
   /** down: lost (two other sites see every check of it down); degraded: a host silent, a replica down or its probers silent. */
-  sites: { site: string; name: string; country: string; provider: string; facility: string; state: 'up' | 'degraded' | 'down'; seenDownBy: string[]; hosts: number; hostsUp: number; replicasDown: number; probers: 'reporting' | 'silent' | 'none' }[];
+  sites: { site: string; name: string; country: string; provider: string; facility: string; witness: boolean; state: 'up' | 'degraded' | 'down'; seenDownBy: string[]; hosts: number; hostsUp: number; replicasDown: number; probers: 'reporting' | 'silent' | 'none' }[];
   apps: {
     app: string;
     customer: string;

@@ -9,8 +9,8 @@ test('site cards: hosts, apps up/degraded/down where they have replicas, unmuted
   const status = {
     revision: 3,
     sites: [
-      { site: 'nue', name: 'Nuremberg', country: 'DE', provider: 'a', facility: 'f1', state: 'up', seenDownBy: [], hosts: 2, hostsUp: 2, replicasDown: 0, probers: 'none' },
-      { site: 'hel', name: 'Helsinki', country: 'FI', provider: 'b', facility: 'f2', state: 'degraded', seenDownBy: [], hosts: 1, hostsUp: 0, replicasDown: 1, probers: 'none' },
+      { site: 'nue', name: 'Nuremberg', country: 'DE', provider: 'a', facility: 'f1', witness: false, state: 'up', seenDownBy: [], hosts: 2, hostsUp: 2, replicasDown: 0, probers: 'none' },
+      { site: 'hel', name: 'Helsinki', country: 'FI', provider: 'b', facility: 'f2', witness: false, state: 'degraded', seenDownBy: [], hosts: 1, hostsUp: 0, replicasDown: 1, probers: 'none' },
     ],
     apps: [
       { app: 'shop', customer: 'c', critical: false, domains: [], desired: 3, running: 2, units: [unit('nue', 'running', true), unit('nue', 'failed'), unit('hel', 'running', true)] },

@@ -30,7 +30,9 @@ import { FAST_MONITORING } from './three-sites.js';
 export const APP = 'huber-notes';
 export const DOMAIN = 'notes.huber.example';
 export const HOSTS = ['nue-app-01', 'vie-app-01', 'hel-app-01'] as const;
-export const SITE: Record<string, string> = { 'nue-app-01': 'nue', 'vie-app-01': 'vie', 'hel-app-01': 'hel' };
+/** The witness site's prober host (with `witness: true`). */
+export const WITNESS = 'wit-probe-01';
+export const SITE: Record<string, string> = { 'nue-app-01': 'nue', 'vie-app-01': 'vie', 'hel-app-01': 'hel', [WITNESS]: 'wit' };
 const SSH_PORT = 2222;
 const NOTES_PORT = 8091;
 
@@ -54,32 +56,43 @@ export interface StandbySites {
   writeAt(host: string, note: string): Promise<number>;
   /** The notes file of a unit on a host, as it is on disk. */
   notesFile(host: string, unit: string): string[];
-  /** Cuts a host off: its agent stopped (its units keep running), its address's packets to and from the others dropped. */
+  /** Cuts a host off: its agent and prober stopped (its units keep running), its address's packets to and from the others dropped. */
   cut(host: string): Promise<void>;
-  /** Heals the cut and starts the host's agent again on its state. */
+  /** Heals every cut and starts the host's agent and prober again on its state. */
   heal(host: string): Promise<void>;
   /** A client holding the proxy's host credential (reads the route table). */
   asProxy(): HafenClient;
   stop(): Promise<void>;
 }
 
-export async function startStandbySites(o: { table: string; replicateEvery: string; rpo: string }): Promise<StandbySites> {
+/**
+ * `witness`: a fourth vantage point, the witness site `wit` at a third provider (its host runs an
+ * agent with no units and a prober, as `hafen agent --probe` does), so that cutting two sites
+ * (provider-b's loss: hel, and nue in its facility) still leaves two to declare them lost.
+ */
+export async function startStandbySites(o: { table: string; replicateEvery: string; rpo: string; witness?: boolean }): Promise<StandbySites> {
   const net = loopbackNet();
-  const address: Record<string, string> = Object.fromEntries(HOSTS.map((h, i) => [h, `${net}.${i + 1}`]));
+  const hosts: string[] = [...HOSTS, ...(o.witness ? [WITNESS] : [])];
+  const address: Record<string, string> = Object.fromEntries(hosts.map((h, i) => [h, `${net}.${i + 1}`]));
   const dir = mkdtempSync(join(tmpdir(), 'hafen-standby-'));
   const data = (host: string) => join(dir, host);
   const logs: string[] = [];
   const agents: Record<string, Agent> = {};
+  const probers: Record<string, { stop(): Promise<void> | void }> = {};
   const stops: (() => Promise<void> | void)[] = [];
   const controller = await startController({ data: join(dir, 'controller'), listen: '127.0.0.1:0' });
   const admin = new HafenClient(controller.url, readFileSync(controller.adminTokenFile!, 'utf8').trim());
   const agentOn = async (host: string, joinToken?: string) =>
     (await startAgent({ controller: controller.url, data: data(host), ...(joinToken ? { joinToken } : {}), driver: 'process', address: address[host]!, moveAuthorizedKeys: join(data(host), 'move_keys'), log: (line) => logs.push(`${host}: ${line}`) })).agent;
+  const proberOn = async (host: string) => {
+    probers[host] = (await startProber({ controller: controller.url, data: data(host), source: address[host]! })).follower;
+  };
   let proxy: Awaited<ReturnType<typeof startProxy>> | undefined;
   const stop = async () => {
     healCuts(o.table);
     await proxy?.stop();
-    for (const host of HOSTS) {
+    for (const p of Object.values(probers)) await p.stop();
+    for (const host of hosts) {
       await agents[host]?.stop();
       await ProcessDriver.open({ stateDir: join(data(host), 'state') }).stopAll();
     }
@@ -92,11 +105,11 @@ export async function startStandbySites(o: { table: string; replicateEvery: stri
       const sshd = await startLoopbackSshd(address[host]!, SSH_PORT, join(dir, `sshd-${host}`), join(data(host), 'move_keys'));
       stops.push(() => sshd.stop());
     }
-    await admin.apply([{ name: 'three-sites.yaml', text: fleet(o.replicateEvery, o.rpo) }], null, 'the fleet with a standby app');
-    for (const host of HOSTS) {
+    const text = fleet(o.replicateEvery, o.rpo);
+    await admin.apply([{ name: 'three-sites.yaml', text: o.witness ? withWitness(text, address[WITNESS]!) : text }], null, 'the fleet with a standby app');
+    for (const host of hosts) {
       agents[host] = await agentOn(host, (await admin.joinToken(host)).token);
-      const { follower } = await startProber({ controller: controller.url, data: data(host), source: address[host]! });
-      stops.push(() => follower.stop());
+      await proberOn(host);
     }
     proxy = await startProxy({ controller: controller.url, data: data('nue-app-01'), listen: `${net}.10:0`, logStream: new Writable({ write: (_c, _e, cb) => cb() }) });
   } catch (err) {
@@ -126,11 +139,15 @@ export async function startStandbySites(o: { table: string; replicateEvery: stri
     },
     cut: async (host) => {
       await agents[host]!.stop();
+      // Its prober reaches no controller either (on loopback it still would: stopped instead).
+      await probers[host]?.stop();
+      delete probers[host];
       cutOff(o.table, address[host]!);
     },
     heal: async (host) => {
       healCuts(o.table);
       agents[host] = await agentOn(host);
+      await proberOn(host);
     },
     asProxy: () => new HafenClient(controller.url, (JSON.parse(readFileSync(join(data('nue-app-01'), 'credential.json'), 'utf8')) as { credential: string }).credential),
     stop,
@@ -158,6 +175,15 @@ function fleet(replicateEvery: string, rpo: string): string {
 `)
     .concat(FAST_MONITORING)
     .concat(`\npolicies:\n  maxCustomerShare: 0.7\n  migrations: { cutover: { user: root, port: ${SSH_PORT} } }\n`);
+}
+
+/** The fleet with the witness site `wit` at provider-c: one management host at `address`, its prober only. */
+function withWitness(text: string, address: string): string {
+  return text
+    .replace('  - { id: provider-b, name: Provider B }\n', '  - { id: provider-b, name: Provider B }\n  - { id: provider-c, name: Provider C }\n')
+    .replace('  - { id: hel-1, operator: provider-b, country: FI, city: Helsinki }\n', '  - { id: hel-1, operator: provider-b, country: FI, city: Helsinki }\n  - { id: lux-1, operator: provider-c, country: LU, city: Luxembourg }\n')
+    .replace('\nsiteTemplate:', '  - { id: wit, name: Witness, provider: provider-c, facility: lux-1, country: LU, witness: true }\n\nsiteTemplate:')
+    .replace('hosts:\n', `hosts:\n  - { id: ${WITNESS}, site: wit, role: management, cpu: 1, memory: 1GiB, disk: 10GiB, address: ${address} }\n`);
 }
 
 function writeAt(address: string, note: string): Promise<number> {

@@ -22,7 +22,8 @@ test('generate --out DIR splits sites and customers into files, and never overwr
   const out = join(mkdtempSync(join(tmpdir(), 'hafen-gen-')), 'fleet');
   assert.equal(hafen(['generate', '--customers', '12', '--hosts', '15', '--sites', '4', '--seed', '9', '--out', out]).status, 0);
   assert.deepEqual(readdirSync(out).sort(), ['customers', 'fleet.yaml', 'sites']);
-  assert.equal(readdirSync(join(out, 'sites')).length, 4);
+  // Four sites at two providers: losing provider-b leaves one, so a witness site is added.
+  assert.deepEqual(readdirSync(join(out, 'sites')).sort(), ['hel.yaml', 'nl1.yaml', 'nue.yaml', 'vie.yaml', 'wit.yaml']);
   assert.equal(readdirSync(join(out, 'customers')).length, 12);
   assert.equal(hafen(['validate', out]).status, 0);
   const again = hafen(['generate', '--customers', '12', '--hosts', '15', '--seed', '9', '--out', out]);

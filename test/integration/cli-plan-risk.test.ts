@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -47,10 +47,16 @@ function independentScenarios(raw: Raw, plan: PlanJson): Map<string, Counts> {
     let appsDegraded = 0;
     let criticalAppsDown = 0;
     const affected = new Set<string>();
+    // The sites left to see a loss: those with a host outside the group (a witness counts).
+    const seeing = new Set(raw.hosts!.filter((h) => !groupsOf.get(h.id as string)!.has(g)).map((h) => h.site as string));
     for (const app of raw.apps!) {
-      const hosts = plan.placements.filter((p) => p.app === app.id).map((p) => p.host);
+      const mine = plan.placements.filter((p) => p.app === app.id).sort((a, b) => a.replica - b.replica);
+      const hosts = mine.map((p) => p.host);
       const inside = hosts.filter((h) => groupsOf.get(h)!.has(g)).length;
-      if (inside === hosts.length) {
+      // A standby app whose writer (its first replica) is inside fails over only where two sites see it gone.
+      const standby = (app.redundancy as { mode?: string } | undefined)?.mode === 'standby';
+      const stuck = standby && inside > 0 && groupsOf.get(hosts[0]!)!.has(g) && seeing.size < 2;
+      if (inside === hosts.length || stuck) {
         appsDown++;
         affected.add(app.customer as string);
         if (app.criticality === 'critical') criticalAppsDown++;
@@ -94,6 +100,29 @@ test('reference fleet: every replica placed, and an independent computation of e
   }
   const nue = report.scenarios.find((s) => s.group === 'provider:provider-b')!;
   assert.ok(mine.get('provider:provider-b')!.appsDown === nue.appsDown);
+});
+
+test('reference fleet without its witness: losing provider-b leaves only vie to see, so standby apps with their writer there are down, above the policy', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'hafen-no-witness-'));
+  cpSync(join(EXAMPLES, 'frachtwerk'), dir, { recursive: true });
+  rmSync(join(dir, 'sites', 'wit.yaml'));
+  const plan = JSON.parse(hafen(['plan', dir, '--format', 'json']).stdout) as PlanJson;
+  const risk = hafen(['risk', dir, '--format', 'json']);
+  assert.equal(risk.status, 1, 'the policy fails');
+  const report = JSON.parse(risk.stdout) as { scenarios: ScenarioJson[]; violations: { group: string; rule: string }[] };
+  const mine = independentScenarios(rawFleet(dir), plan);
+  for (const s of report.scenarios) assert.deepEqual({ appsDown: s.appsDown, appsDegraded: s.appsDegraded, criticalAppsDown: s.criticalAppsDown, customersAffected: s.customersAffected, customersTotal: s.customersTotal }, mine.get(s.group), s.group);
+  const b = report.scenarios.find((s) => s.group === 'provider:provider-b')!;
+  assert.ok(b.noQuorum.length > 50, `${b.noQuorum.length} standby apps without a quorum`);
+  assert.ok(b.noQuorum.every((id) => b.down.includes(id)));
+  assert.ok(b.share > 0.5, `provider-b now affects ${b.share}`);
+  assert.deepEqual(report.violations.filter((v) => v.group === 'provider:provider-b').map((v) => v.rule).sort(), ['critical-survives-provider-loss', 'max-customer-share']);
+  const text = hafen(['risk', dir]);
+  assert.match(text.stdout, /^standby apps that cannot fail over \(fewer than two sites outside the failure see their writer gone\) are counted down: provider:provider-b \(\d+ apps\)/m);
+  const detail = hafen(['risk', dir, '--fail', 'provider:provider-b']);
+  assert.match(detail.stdout, /^ {2}down, no writer until the failure ends or an operator acts: /m);
+  // With the witness (the reference fleet as it is), every single failure stays within the policy: the test above.
+  rmSync(dir, { recursive: true, force: true });
 });
 
 test('a fleet with too many customers on one provider is reported with the right share', () => {

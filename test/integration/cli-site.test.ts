@@ -42,7 +42,7 @@ test('site firewall: the nft script of a host (as the golden file), its rules as
 test('an unknown site, host or format is refused with what exists', async () => {
   const site = await hafenAsync(['site', 'report', FLEET, 'xyz']);
   assert.equal(site.status, 1);
-  assert.match(site.stderr, /site "xyz" is not in the fleet \(sites: hel, nue, vie\)/);
+  assert.match(site.stderr, /site "xyz" is not in the fleet \(sites: hel, nue, vie, wit\)/);
   const host = await hafenAsync(['site', 'firewall', FLEET, 'nue-app-99']);
   assert.equal(host.status, 1);
   assert.match(host.stderr, /host "nue-app-99" is not in the fleet/);
@@ -100,7 +100,7 @@ test('adding a site (Graz) to the reference fleet: its whole blueprint, and else
     cpSync(join(FIXTURES, 'new-site', 'grz.yaml'), join(after, 'sites', 'grz.yaml'));
     const diff = await assertOnlyTheNewSite(FLEET, after, 'grz', '198.18.6.0/23');
     assert.deepEqual(diff.hosts.filter((h) => h.change === 'added').map((h) => h.host), ['grz-app-01', 'grz-app-02', 'grz-backup-01', 'grz-data-01', 'grz-mgmt-01', 'grz-proxy-01', 'grz-proxy-02']);
-    assert.deepEqual(diff.sites.map((s) => [s.site, s.added, s.removed]), [['grz', 7, 0], ['hel', 0, 0], ['nue', 0, 0], ['vie', 0, 0]]);
+    assert.deepEqual(diff.sites.map((s) => [s.site, s.added, s.removed]), [['grz', 7, 0], ['hel', 0, 0], ['nue', 0, 0], ['vie', 0, 0], ['wit', 0, 0]]);
     const text = await hafenAsync(['site', 'diff', FLEET, after, '--site', 'nue']);
     assert.match(text.stdout, /^ {2}site nue: 0 hosts added, 0 removed, \d+ changed, \d+ unchanged$/m);
     assert.match(text.stdout, /^ {4}\+ set seg_mgmt_all: elements = \{ [^}]*198\.18\.6\.\d+\/28 \}$/m);
@@ -147,7 +147,7 @@ test('adding Vienna to the reference fleet as it was before Vienna changes nothi
     cpSync(join(FLEET, 'sites', 'vie.yaml'), join(after, 'sites', 'vie.yaml'));
     const diff = await assertOnlyTheNewSite(before, after, 'vie', '198.18.2.0/23');
     const vieHosts = (readFileSync(join(FLEET, 'sites', 'vie.yaml'), 'utf8').match(/^ {2}- id: vie-/gm) ?? []).length;
-    assert.deepEqual(diff.sites.map((s) => [s.site, s.added, s.removed]), [['hel', 0, 0], ['nue', 0, 0], ['vie', vieHosts, 0]]);
+    assert.deepEqual(diff.sites.map((s) => [s.site, s.added, s.removed]), [['hel', 0, 0], ['nue', 0, 0], ['vie', vieHosts, 0], ['wit', 0, 0]]);
     // The addresses Vienna gets are those of the reference fleet's ipam.lock.
     const lock = parseRecord(readFileSync(join(FLEET, 'ipam.lock'), 'utf8'));
     assert.ok(lock.ok);
@@ -166,7 +166,28 @@ test("site network: a host's interface for the provider's panel, a site's hosts 
   assert.ok(all.length > 20 && all.every((n) => n.host.startsWith('hel-') && /^198\.18\.\d+\.\d+\/\d+$/.test(n.address) && n.gateway));
   const unknown = await hafenAsync(['site', 'network', FLEET, 'xyz']);
   assert.equal(unknown.status, 1);
-  assert.match(unknown.stderr, /"xyz" is neither a host nor a site with hosts in the fleet \(sites: hel, nue, vie\)/);
+  assert.match(unknown.stderr, /"xyz" is neither a host nor a site with hosts in the fleet \(sites: hel, nue, vie, wit\)/);
+  // The witness's host sits in its provider's network with the address the fleet gives it.
+  const witness = await hafenAsync(['site', 'network', FLEET, 'wit']);
+  assert.equal(witness.status, 1);
+  assert.match(witness.stderr, /"wit" is a witness site; its hosts get no segment: configure the provider's address \(fleet hosts\[\]\.address\)/);
+});
+
+test('a witness site: its report names its prober and address, it has no proxies, and every app host lets its probes in', async () => {
+  const report = await hafenAsync(['site', 'report', FLEET, 'wit']);
+  assert.equal(report.status, 0, report.stderr);
+  assert.match(report.stdout, /^witness site wit \(Witness \(Luxembourg\)\): LU, provider-c, facility lux-c1$/m);
+  assert.match(report.stdout, /^ {2}wit-probe-01 +management +192\.0\.2\.10 /m);
+  const proxies = await hafenAsync(['site', 'proxies', FLEET, 'wit']);
+  assert.equal(proxies.status, 1);
+  assert.match(proxies.stderr, /"wit" is a witness site: it runs no edge proxies/);
+  const fw = JSON.parse((await hafenAsync(['site', 'firewall', FLEET, 'hel-app-01', '--format', 'json'])).stdout) as { sets: { name: string; elements: string[] }[]; rules: { from?: string; ports?: string[]; comment: string }[] };
+  assert.deepEqual(fw.sets.find((x) => x.name === 'witnesses')?.elements, ['192.0.2.10']);
+  const mgmt = fw.rules.find((r) => r.comment.startsWith('probers check'))!;
+  const wit = fw.rules.find((r) => r.from === 'witnesses')!;
+  assert.deepEqual(wit.ports, mgmt.ports, 'the witness reaches the same check ports as the management segments');
+  const own = JSON.parse((await hafenAsync(['site', 'firewall', FLEET, 'wit-probe-01', '--format', 'json'])).stdout) as { address: string; rules: unknown[] };
+  assert.equal(own.address, '192.0.2.10');
 });
 
 test("site proxies: where a site's proxies listen, the routes they serve, their systemd units", async () => {

@@ -19,13 +19,15 @@ test('topology: Nuremberg (A) inside B\'s facility, Vienna (A), Helsinki (B), ea
   assert.ok(ok && fleet);
   const site = (id: string) => fleet.sites.find((s) => s.id === id)!;
   const facility = (id: string) => fleet.facilities.find((f) => f.id === id)!;
-  assert.deepEqual(fleet.sites.map((s) => s.id).sort(), ['hel', 'nue', 'vie']);
+  assert.deepEqual(fleet.sites.filter((s) => !s.witness).map((s) => s.id).sort(), ['hel', 'nue', 'vie']);
+  // Losing provider-b takes hel and nue (its facility): the witness at provider-c keeps the quorum.
+  assert.deepEqual(fleet.sites.filter((s) => s.witness).map((s) => [s.id, s.provider]), [['wit', 'provider-c']]);
   assert.equal(site('nue').provider, 'provider-a');
   assert.equal(facility(site('nue').facility).operator, 'provider-b', 'shares fate with provider B');
   assert.equal(site('vie').provider, 'provider-a');
   assert.equal(site('hel').provider, 'provider-b');
-  assert.deepEqual(fleet.sites.map((s) => s.country).sort(), ['AT', 'DE', 'FI']);
-  for (const s of fleet.sites) {
+  assert.deepEqual(fleet.sites.filter((s) => !s.witness).map((s) => s.country).sort(), ['AT', 'DE', 'FI']);
+  for (const s of fleet.sites.filter((x) => !x.witness)) {
     const p = parsePrefix(s.prefixes[0]!);
     assert.ok(p.ok && p.prefix.length === 23, `${s.id} has a /23`);
   }
@@ -34,7 +36,7 @@ test('topology: Nuremberg (A) inside B\'s facility, Vienna (A), Helsinki (B), ea
 test('scale: ~100 hosts, ~42 TB disk, ~2 TB RAM, 250 systems, 1000+ containers, some critical', () => {
   assert.ok(fleet);
   const t = fleetTotals(fleet);
-  assert.equal(t.hosts, 100);
+  assert.equal(t.hosts, 101, '100 at the sites and the witness');
   assert.equal(t.apps, 250);
   assert.ok(t.containers >= 1000, `${t.containers} containers`);
   assert.ok(t.critical >= 5, `${t.critical} critical apps`);

@@ -262,7 +262,9 @@ export function dataOf(app: App): string[] {
 
 /** Totals for summaries. */
 export function fleetTotals(fleet: Fleet): {
+  /** Sites that run apps; witness sites are counted apart. */
   sites: number;
+  witnesses: number;
   hosts: number;
   customers: number;
   apps: number;
@@ -273,7 +275,8 @@ export function fleetTotals(fleet: Fleet): {
   critical: number;
 } {
   return {
-    sites: fleet.sites.length,
+    sites: fleet.sites.filter((s) => !s.witness).length,
+    witnesses: fleet.sites.filter((s) => s.witness).length,
     hosts: fleet.hosts.length,
     customers: fleet.customers.length,
     apps: fleet.apps.length,

@@ -24,6 +24,7 @@ export const PROBLEM_CODES = {
   HAFEN_FLEET_COUNTRY_MISMATCH: 'A site\'s country differs from its facility\'s.',
   HAFEN_FLEET_PREFIX_INVALID: 'A site prefix is not an IPv4 network in CIDR notation (or has host bits set).',
   HAFEN_FLEET_PREFIX_OVERLAP: 'Two site prefixes overlap.',
+  HAFEN_FLEET_WITNESS: 'A witness site is used as more than a vantage point (apps, backups, prefixes), or its hosts are not probers with a fixed address.',
   HAFEN_FLEET_WINDOW_SHORT: 'A maintenance window is too short for a cutover (a warning).',
   HAFEN_FLEET_WINDOW_DUPLICATE: 'A maintenance window is given twice.',
 

@@ -149,3 +149,38 @@ test('the receiver that carries migration proposals must be declared, and the pu
   assert.equal(ok.fleet?.policies.migrations.notify?.remindEvery, '24h');
   assert.equal(ok.fleet?.policies.migrations.maxCustomersPerWave, 5);
 });
+
+test('a witness site only probes: no prefixes, apps or backups; its hosts are management hosts with their own address; other sites need prefixes', () => {
+  const witness = `
+  - { id: wit, provider: p, facility: f1, country: DE, witness: true }
+`;
+  const withWitness = (site: string, host: string, more = '') =>
+    validateFleet([{ name: 'f.yaml', text: topology.replace('\nsiteTemplate:', `${site}siteTemplate:`).replace(/\n$/, `\n${host}\n`) + app + more }]);
+  const ok = withWitness(witness, '  - { id: wit-probe-01, site: wit, role: management, cpu: 1, memory: 1GiB, disk: 10GiB, address: 203.0.113.10 }');
+  assert.deepEqual(ok.problems, []);
+  assert.ok(ok.ok && ok.ipam);
+  assert.ok(!ok.ipam.hosts.some((h) => h.host === 'wit-probe-01'), 'no address from IPAM: it keeps its own');
+  assert.ok(!ok.ipam.segments.some((s) => s.site === 'wit'), 'no segments at a witness site');
+
+  const codes = (res: ReturnType<typeof validateFleet>) => res.problems.map((p) => `${p.code} ${p.path}: ${p.message}`);
+  const bad = withWitness(
+    '\n  - { id: wit, provider: p, facility: f1, country: DE, witness: true, prefixes: [198.18.9.0/24], backupRepository: { url: /mnt/x } }\n',
+    '  - { id: wit-app-01, site: wit, cpu: 8, memory: 32GiB, disk: 500GiB }',
+  );
+  assert.equal(bad.ok, false);
+  const text = codes(bad).join('\n');
+  assert.match(text, /HAFEN_FLEET_WITNESS sites\[2\]\.prefixes: witness site "wit" gets no segments, so it has no prefixes/);
+  assert.match(text, /HAFEN_FLEET_WITNESS sites\[2\]\.backupRepository: witness site "wit" keeps no backups/);
+  assert.match(text, /HAFEN_FLEET_WITNESS hosts\[2\]\.role: host "wit-app-01" is at witness site "wit", which only probes: its role must be management, not app/);
+  assert.match(text, /HAFEN_FLEET_WITNESS hosts\[2\]: host "wit-app-01" is at witness site "wit", which gets no segments: give it its fixed "address"/);
+
+  const used = validateFleet([{ name: 'f.yaml', text: topology.replace('\nsiteTemplate:', `${witness}siteTemplate:`) + app.replace('    defaults: { backup: { to: vie,', '    home: wit\n    defaults: { backup: { to: wit,').replace('    port: 8080\n', '    port: 8080\n    placement: { sites: [wit, nue] }\n') }]);
+  const usedText = codes(used).join('\n');
+  assert.match(usedText, /HAFEN_FLEET_WITNESS customers\[0\]\.defaults\.backup\.to: "wit" is a witness site, which keeps no backups/);
+  assert.match(usedText, /HAFEN_FLEET_WITNESS customers\[0\]\.home: "wit" is a witness site, which runs no apps/);
+  assert.match(usedText, /HAFEN_FLEET_WITNESS apps\[0\]\.placement\.sites\[0\]: "wit" is a witness site, which runs no apps/);
+  assert.match(usedText, /HAFEN_FLEET_WITNESS sites\[2\]: witness site "wit" has no host: nothing probes from it/);
+
+  const bare = validateFleet([{ name: 'f.yaml', text: topology.replace('prefixes: [198.18.0.0/24] ', '') + app }]);
+  assert.match(codes(bare).join('\n'), /HAFEN_FLEET_REQUIRED sites\[0\]: site "nue" needs at least one IPv4 prefix in "prefixes" \(only a witness site has none\)/);
+});

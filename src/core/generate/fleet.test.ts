@@ -27,7 +27,14 @@ test('property: generated fleets of any size are valid, in one file or split', (
         assert.deepEqual(single.problems.filter((x) => x.severity === 'error'), [], JSON.stringify(p));
         const split = validateFleet(splitFiles(fleet, header).map((f) => ({ name: f.path, text: f.text })));
         assert.deepEqual(split.fleet && fleetTotals(split.fleet), single.fleet && fleetTotals(single.fleet));
-        assert.equal(single.fleet?.hosts.length, p.hosts);
+        // The sites' hosts as asked, and a witness's where one provider's loss would leave fewer than two sites to see it.
+        const f = single.fleet!;
+        const sites = f.sites.filter((s) => !s.witness);
+        const operator = (s: (typeof sites)[number]) => f.facilities.find((x) => x.id === s.facility)!.operator;
+        const short = f.providers.some((pr) => sites.filter((s) => s.provider !== pr.id && operator(s) !== pr.id).length < 2);
+        const witnesses = f.sites.filter((s) => s.witness).map((s) => s.id);
+        assert.equal(witnesses.length, short ? 1 : 0, `a witness exactly when a provider's loss leaves fewer than two sites (${JSON.stringify(p)})`);
+        assert.equal(f.hosts.filter((h) => !witnesses.includes(h.site)).length, p.hosts);
         assert.equal(single.fleet?.customers.length, p.customers);
       },
     ),

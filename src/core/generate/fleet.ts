@@ -2,7 +2,7 @@
 import type { FleetInput } from '../fleet/schema/fleet.js';
 import { apps, customers } from './customers.js';
 import { createRng } from './rng.js';
-import { hosts, roleCounts, sitePrefixes, siteSeeds, siteTemplate } from './topology.js';
+import { hosts, needsWitness, roleCounts, sitePrefixes, siteSeeds, siteTemplate, witness } from './topology.js';
 
 export interface GenerateParams {
   customers: number;
@@ -36,26 +36,31 @@ export function generateFleet(params: GenerateParams): FleetInput {
   }
   const generatedApps = apps(rng, drafts, appCount, seeds, hasKubernetes && kubeSites.size >= 3, appHosts);
   const providers = [...new Set(seeds.flatMap((s) => [s.provider, s.facilityOperator]))].sort();
+  // After every random draw, so the same seed gives the same fleet with or without it.
+  const w = needsWitness(seeds) ? witness() : undefined;
   return {
     version: 1,
     policies: { maxCustomerShare: 0.5, criticalSurvivesSiteLoss: true, capacityHeadroom: 0.2 },
     defaults: { backup: { schedule: '15 2 * * *', keep: { daily: 7, weekly: 5, monthly: 12 } }, migration: 'window' },
-    providers: providers.map((id) => ({ id, name: id === 'provider-a' ? 'Provider A' : 'Provider B' })),
-    facilities: seeds.map((s) => ({ id: s.facility, name: `${s.city} data centre`, operator: s.facilityOperator, country: s.country, city: s.city })),
+    providers: [...providers.map((id) => ({ id, name: id === 'provider-a' ? 'Provider A' : 'Provider B' })), ...(w ? [w.provider] : [])],
+    facilities: [...seeds.map((s) => ({ id: s.facility, name: `${s.city} data centre`, operator: s.facilityOperator, country: s.country, city: s.city })), ...(w ? [w.facility] : [])],
     riskGroups: [{ id: 'carrier-a', kind: 'carrier', description: 'Upstream carrier of provider A\'s sites.' }],
-    sites: seeds.map((s, k) => ({
-      id: s.id,
-      name: s.name,
-      provider: s.provider,
-      facility: s.facility,
-      country: s.country,
-      city: s.city,
-      prefixes: [prefixes[k]!],
-      uplink: '10Gbit/s',
-      ...(s.provider === 'provider-a' ? { riskGroups: ['carrier-a'] } : {}),
-    })),
+    sites: [
+      ...seeds.map((s, k) => ({
+        id: s.id,
+        name: s.name,
+        provider: s.provider,
+        facility: s.facility,
+        country: s.country,
+        city: s.city,
+        prefixes: [prefixes[k]!],
+        uplink: '10Gbit/s',
+        ...(s.provider === 'provider-a' ? { riskGroups: ['carrier-a'] } : {}),
+      })),
+      ...(w ? [w.site] : []),
+    ],
     siteTemplate: template,
-    hosts: plan.hosts,
+    hosts: [...plan.hosts, ...(w ? [w.host] : [])],
     customers: drafts.map((d) => d.spec),
     apps: generatedApps,
   };

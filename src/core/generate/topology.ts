@@ -44,6 +44,35 @@ export function siteSeeds(count: number): SiteSeed[] {
   return out;
 }
 
+/**
+ * Whether the sites need a witness: the loss of some provider (its sites, and the sites in its
+ * facilities) leaves fewer than two sites to see it, so standby apps there could not fail over.
+ */
+export function needsWitness(sites: readonly SiteSeed[]): boolean {
+  if (sites.length < 2) return false;
+  const providers = new Set(sites.flatMap((s) => [s.provider, s.facilityOperator]));
+  return [...providers].some((p) => sites.filter((s) => s.provider !== p && s.facilityOperator !== p).length < 2);
+}
+
+/** The witness: one small prober at a third provider, in a country of no site, with a public address (TEST-NET-1). */
+export function witness(): { provider: In<'providers'>[number]; facility: In<'facilities'>[number]; site: In<'sites'>[number]; host: In<'hosts'>[number] } {
+  return {
+    provider: { id: 'provider-c', name: 'Provider C' },
+    facility: { id: 'lux-c1', name: 'Luxembourg data centre', operator: 'provider-c', country: 'LU', city: 'Luxembourg' },
+    site: {
+      id: 'wit',
+      name: 'Witness (Luxembourg)',
+      provider: 'provider-c',
+      facility: 'lux-c1',
+      country: 'LU',
+      city: 'Luxembourg',
+      witness: true,
+      description: 'A third vantage point: its prober counts in the quorum that declares a site lost, so standby apps still fail over when one provider takes two sites down at once.',
+    },
+    host: { id: 'wit-probe-01', site: 'wit', role: 'management', cpu: 1, memory: '2GiB', disk: '20GiB', address: '192.0.2.10', description: 'Runs hafen prober only.' },
+  };
+}
+
 /** How many hosts of each role a site with `n` hosts gets. */
 export function roleCounts(n: number): { proxy: number; management: number; backup: number; data: number; app: number; kubernetes: number } {
   const proxy = n >= 6 ? 2 : n >= 3 ? 1 : 0;

@@ -6,7 +6,8 @@ import { hostSegment } from '../fleet/model.js';
 
 /**
  * Builds the IPAM input. Sites whose prefixes did not parse are left out (their problems are
- * reported by validation), and so are hosts whose site or segment is unknown.
+ * reported by validation), and so are hosts whose site or segment is unknown, and witness sites
+ * with their hosts (no segments there).
  */
 export function ipamInput(
   sites: readonly SiteSpec[],
@@ -15,12 +16,16 @@ export function ipamInput(
   goodPrefixes?: Map<string, Prefix[]>,
 ): IpamInput {
   const out: IpamInput = { sites: [], segments: segments.map((s) => ({ name: s.name, role: s.role, prefixLength: s.prefixLength, reserved: s.reserved })), hosts: [] };
+  // Witness sites get no segments: their hosts keep the public addresses the fleet gives them.
+  const witnesses = new Set(sites.filter((s) => s.witness).map((s) => s.id));
   for (const site of sites) {
+    if (site.witness) continue;
     const prefixes = goodPrefixes ? goodPrefixes.get(site.id) : site.prefixes.map((p) => parsePrefix(p)).flatMap((r) => (r.ok ? [r.prefix] : []));
     if (prefixes) out.sites.push({ id: site.id, prefixes });
   }
   const names = new Set(segments.map((s) => s.name));
   for (const h of hosts) {
+    if (witnesses.has(h.site)) continue;
     const segment = hostSegment(h, segments);
     if (segment === undefined || !names.has(segment)) continue;
     const entry: IpamInput['hosts'][number] = { id: h.id, site: h.site, segment };

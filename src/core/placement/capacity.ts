@@ -82,7 +82,8 @@ export function capacityReport(fleet: Fleet, placements: readonly Placement[], o
   });
   hosts.sort((a, b) => naturalCompare(a.host, b.host));
   const zero = { total: 0, usable: 0, allocated: 0, free: 0 };
-  const sites: SiteCapacity[] = [...fleet.sites].sort((a, b) => naturalCompare(a.id, b.id)).map((s) => {
+  // Witness sites run no apps: no capacity, nothing to lose.
+  const sites: SiteCapacity[] = fleet.sites.filter((s) => !s.witness).sort((a, b) => naturalCompare(a.id, b.id)).map((s) => {
     // Only hosts that run apps count towards app capacity.
     const mine = hosts.filter((h) => h.site === s.id && (h.role === 'app' || h.role === 'data'));
     return {

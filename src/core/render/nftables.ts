@@ -26,12 +26,15 @@
  *   proxies reach exactly those replicas;
  * - the probers (management segments, every site) reach the app and check ports of the apps
  *   on the host, so monitoring works under any template;
- * - management hosts take hafen's controller port from every site's prefixes.
+ * - management hosts take hafen's controller port from every site's prefixes;
+ * - witness sites' hosts (probers with a fixed address, outside every prefix) reach the same
+ *   check ports and the controller port; a witness host itself gets its segment's flows from
+ *   every site (site-scoped ones have no segment there).
  */
 import type { Fleet } from '../fleet/model.js';
 import { hostSegment } from '../fleet/model.js';
 import type { IpamResult } from '../ipam/allocate.js';
-import { formatAddress, formatPrefix } from '../ipam/ipv4.js';
+import { formatAddress, formatPrefix, parseAddress } from '../ipam/ipv4.js';
 import type { Placement } from '../placement/types.js';
 import { naturalCompare } from '../util/natural-sort.js';
 
@@ -118,10 +121,15 @@ function within(ports: readonly number[], allowed: readonly (number | string)[] 
  */
 export function hostFirewall(fleet: Pick<Fleet, 'siteTemplate' | 'sites' | 'hosts' | 'apps'>, ipam: Ipam, placements: readonly Placement[], host: string): HostFirewall | undefined {
   const spec = fleet.hosts.find((h) => h.id === host);
-  const alloc = ipam.hosts.find((h) => h.host === host);
-  if (!spec || !alloc) return undefined;
+  if (!spec) return undefined;
+  // A witness site's hosts keep their fixed public address (no segments there).
+  const witnessSites = new Set(fleet.sites.filter((s) => s.witness).map((s) => s.id));
+  const address = witnessSites.has(spec.site) ? parseAddress(spec.address ?? '') : ipam.hosts.find((h) => h.host === host)?.address;
+  if (address === undefined) return undefined;
+
   const segments = fleet.siteTemplate.segments;
-  const segment = hostSegment(spec, segments) ?? alloc.segment;
+  const segment = hostSegment(spec, segments) ?? ipam.hosts.find((h) => h.host === host)?.segment ?? (witnessSites.has(spec.site) ? 'witness' : undefined);
+  if (segment === undefined) return undefined;
   const sets = new Map<string, NftSet>();
   /** The set of segment `name` at `site`, or at every site; undefined when it has no prefix. */
   const segmentSet = (name: string, site: string | 'all'): string | undefined => {
@@ -138,6 +146,13 @@ export function hostFirewall(fleet: Pick<Fleet, 'siteTemplate' | 'sites' | 'host
     if (elements.length === 0) return undefined;
     sets.set('sites_all', { name: 'sites_all', comment: 'every site prefix', elements });
     return 'sites_all';
+  };
+  /** The witness sites' hosts: probers outside every site prefix. */
+  const witnessSet = (): string | undefined => {
+    const elements = fleet.hosts.filter((h) => witnessSites.has(h.site) && h.address !== undefined).map((h) => h.address!).sort(naturalCompare);
+    if (elements.length === 0) return undefined;
+    sets.set('witnesses', { name: 'witnesses', comment: 'hosts of the witness sites (probers)', elements });
+    return 'witnesses';
   };
 
   // The apps on this host and the ports they take traffic and checks on.
@@ -175,18 +190,22 @@ export function hostFirewall(fleet: Pick<Fleet, 'siteTemplate' | 'sites' | 'host
       const from = segmentSet(m.name, 'all');
       if (from) rules.push({ source: 'apps on this host', from, fromLabel: m.name, protocol: 'tcp', ports: portList(checkPorts), comment: `probers check ${apps.map((a) => a.id).sort(naturalCompare).join(', ')}` });
     }
+    const witnesses = witnessSet();
+    if (witnesses) rules.push({ source: 'apps on this host', from: witnesses, fromLabel: 'witness probers', protocol: 'tcp', ports: portList(checkPorts), comment: `witness probers check ${apps.map((a) => a.id).sort(naturalCompare).join(', ')}` });
   }
   // A management host may run the controller: every site reaches it.
   if (roleOf.get(segment) === 'management') {
     const from = sitesSet();
     if (from) rules.push({ source: 'hafen controller', from, fromLabel: 'every site', protocol: 'tcp', ports: [String(CONTROLLER_PORT)], comment: 'agents, proxies and probers reach the controller' });
+    const witnesses = witnessSet();
+    if (witnesses) rules.push({ source: 'hafen controller', from: witnesses, fromLabel: 'witness probers', protocol: 'tcp', ports: [String(CONTROLLER_PORT)], comment: 'witness probers reach the controller' });
   }
   const egress = fleet.siteTemplate.egress.policy === 'restricted' ? egressRules(fleet, segment, spec.site, segmentSet, sitesSet) : undefined;
   return {
     host,
     site: spec.site,
     segment,
-    address: formatAddress(alloc.address),
+    address: formatAddress(address),
     sets: [...sets.values()].sort((a, b) => naturalCompare(a.name, b.name)),
     rules,
     ...(egress ? { egress } : {}),

@@ -17,6 +17,8 @@ export interface SiteReport {
   country: string;
   provider: string;
   facility: string;
+  /** A witness site: a vantage point for the quorum, no segments, proxies or apps. */
+  witness: boolean;
   prefixes: string[];
   segments: { segment: string; role: string; prefix: string | null; usable: number; used: number; free: number }[];
   hosts: { host: string; role: string; segment: string | null; address: string | null; units: number; firewallRules: number }[];
@@ -28,7 +30,7 @@ export interface SiteReport {
 export function siteReport(fleet: Fleet, ipam: Pick<IpamResult, 'segments' | 'hosts'>, placements: readonly Placement[], site: string): SiteReport | undefined {
   const s = fleet.sites.find((x) => x.id === site);
   if (!s) return undefined;
-  const segments = fleet.siteTemplate.segments.map((seg) => {
+  const segments = s.witness ? [] : fleet.siteTemplate.segments.map((seg) => {
     const a = ipam.segments.find((x) => x.site === site && x.segment === seg.name);
     return { segment: seg.name, role: seg.role, prefix: a ? formatPrefix(a.prefix) : null, usable: a?.usable ?? 0, used: a?.used ?? 0, free: a?.free ?? 0 };
   });
@@ -40,13 +42,13 @@ export function siteReport(fleet: Fleet, ipam: Pick<IpamResult, 'segments' | 'ho
         host: h.id,
         role: h.role,
         segment: hostSegment(h, fleet.siteTemplate.segments) ?? null,
-        address: a ? formatAddress(a.address) : null,
+        address: a ? formatAddress(a.address) : s.witness ? (h.address ?? null) : null,
         units: placements.filter((p) => p.host === h.id).length,
         firewallRules: hostFirewall(fleet, ipam, placements, h.id)?.rules.length ?? 0,
       };
     })
     .sort((a, b) => naturalCompare(a.host, b.host));
-  const flows = fleet.siteTemplate.firewall.map((r) => ({
+  const flows = (s.witness ? [] : fleet.siteTemplate.firewall).map((r) => ({
     from: r.from,
     fromWhere: r.from === 'internet' ? ('internet' as const) : r.scope === 'fleet' ? ('every site' as const) : ('this site' as const),
     to: r.to,
@@ -60,6 +62,7 @@ export function siteReport(fleet: Fleet, ipam: Pick<IpamResult, 'segments' | 'ho
     country: s.country,
     provider: s.provider,
     facility: s.facility,
+    witness: s.witness,
     prefixes: [...s.prefixes],
     segments,
     hosts,
@@ -70,6 +73,12 @@ export function siteReport(fleet: Fleet, ipam: Pick<IpamResult, 'segments' | 'ho
 
 /** The report as text for people. */
 export function siteReportText(r: SiteReport): string {
+  if (r.witness) {
+    const lines = [`witness site ${r.site} (${r.name}): ${r.country}, ${r.provider}, facility ${r.facility}`, '', 'Its probers count in the quorum that declares another site lost; it runs no apps, proxies or backups and gets no segments.', '', 'hosts:'];
+    for (const h of r.hosts) lines.push(`  ${h.host.padEnd(16)} ${h.role.padEnd(11)} ${(h.address ?? 'no address').padEnd(15)} ${h.firewallRules} firewall rules`);
+    if (r.hosts.length === 0) lines.push('  none: nothing probes from here, so it counts in no quorum');
+    return `${lines.join('\n')}\n`;
+  }
   const lines = [`site ${r.site} (${r.name}): ${r.country}, ${r.provider}, facility ${r.facility}; prefixes ${r.prefixes.join(', ')}`, '', 'segments:'];
   for (const s of r.segments) lines.push(`  ${s.segment.padEnd(10)} ${s.role.padEnd(11)} ${(s.prefix ?? 'NOT ALLOCATED').padEnd(18)} ${s.used}/${s.usable} addresses used`);
   lines.push('', 'hosts:');
@@ -79,6 +88,6 @@ export function siteReportText(r: SiteReport): string {
     const from = f.fromWhere === 'internet' ? 'internet' : `${f.from} (${f.fromWhere})`;
     lines.push(`  ${from.padEnd(22)} → ${f.to.padEnd(8)} ${f.protocol}${f.ports ? ` ${f.ports}` : ''}${f.description ? `   ${f.description}` : ''}`);
   }
-  lines.push('  (from proxy and edge segments into app and data segments only to the ports of the apps on each host; probers in management segments reach the apps\' ports; management hosts take the controller port from every site)');
+  lines.push('  (from proxy and edge segments into app and data segments only to the ports of the apps on each host; probers in management segments and at witness sites reach the apps\' ports; management hosts take the controller port from every site)');
   return `${lines.join('\n')}\n`;
 }

@@ -110,6 +110,8 @@ export function statusView(i: StatusInput) {
       country: s.country,
       provider: s.provider,
       facility: s.facility,
+      /** A witness site: its probers count in the quorum; it runs no apps. */
+      witness: s.witness,
       state: down ? 'down' : degraded ? 'degraded' : 'up',
       // Down means lost: at least two other sites see every check of this site down.
       seenDownBy: m?.seenBy ?? [],

@@ -38,7 +38,7 @@ test('scenarios: down, degraded, weighted share, critical; pairs add double fail
   for (let i = 1; i < report.scenarios.length; i++) assert.ok(report.scenarios[i - 1]!.share >= report.scenarios[i]!.share);
 });
 
-test('a standby app whose writer is lost fails over where two sites outside can see it, with its RTO and RPO; without that quorum it is listed as left without a writer', () => {
+test('a standby app whose writer is lost fails over where two sites outside can see it, with its RTO and RPO; without that quorum it is down, until a witness site gives the quorum', () => {
   const text = `${readFileSync(new URL('../../../examples/three-sites.yaml', import.meta.url), 'utf8')}
   - id: huber-notes
     customer: huber
@@ -68,8 +68,27 @@ test('a standby app whose writer is lost fails over where two sites outside can 
   // provider-b runs hel and the facility of nue: only vie is left to see, no quorum.
   const providerB = s('provider:provider-b');
   assert.deepEqual([providerB.failover, providerB.noQuorum], [[], ['huber-notes']]);
+  // Nothing takes its writes until provider-b is back: down, and a critical app down is a violation.
+  assert.deepEqual([providerB.down.includes('huber-notes'), providerB.degraded.includes('huber-notes'), providerB.criticalAppsDown], [true, false, 1]);
+  const violation = report.violations.find((v) => v.group === 'provider:provider-b' && v.rule === 'critical-survives-provider-loss')!;
+  assert.ok(violation, JSON.stringify(report.violations));
+  assert.match(violation.message, /huber-notes: standby without the quorum to fail over; a witness site at another provider gives it/);
   const other = placements.find((p) => p.app === 'huber-notes' && p.replica !== writer.replica)!;
   assert.deepEqual(s(`site:${other.site}`).failover, [], 'losing a standby needs no failover');
+
+  // A witness at a third provider: vie and the witness see hel gone, so it fails over; the policy holds.
+  const witnessed = text
+    .replace('  - { id: provider-b, name: Provider B }\n', '  - { id: provider-b, name: Provider B }\n  - { id: provider-c, name: Provider C }\n')
+    .replace('  - { id: hel-1, operator: provider-b, country: FI, city: Helsinki }\n', '  - { id: hel-1, operator: provider-b, country: FI, city: Helsinki }\n  - { id: ams-1, operator: provider-c, country: NL, city: Amsterdam }\n')
+    .replace('\nsiteTemplate:', '  - { id: wit, provider: provider-c, facility: ams-1, country: NL, witness: true }\n\nsiteTemplate:')
+    .replace('hosts:\n', 'hosts:\n  - { id: wit-probe-01, site: wit, role: management, cpu: 1, memory: 1GiB, disk: 10GiB, address: 203.0.113.10 }\n');
+  const res = validateFleet([{ name: 'three-sites.yaml', text: witnessed }]);
+  assert.ok(res.ok, JSON.stringify(res.problems));
+  const w = analyseRisk(res.fleet!, schedule(res.fleet!).placements);
+  const wb = w.scenarios.find((x) => x.group === 'provider:provider-b')!;
+  assert.deepEqual([wb.failover.map((f) => f.app), wb.noQuorum, wb.criticalAppsDown], [['huber-notes'], [], 0]);
+  assert.deepEqual(w.violations.filter((v) => v.rule !== 'max-customer-share'), [], 'no critical app lost with a site, facility or provider');
+  assert.deepEqual(w.scenarios.find((x) => x.group === 'site:wit')!.appsDown + w.scenarios.find((x) => x.group === 'site:wit')!.appsDegraded, 0, 'losing the witness takes no app');
 });
 
 test('a critical PostgreSQL app fails over with RPO 0 (its writer commits synchronously); a standard one with its stated RPO', () => {

@@ -7,8 +7,9 @@
  * lives on only by failing over. Each scenario lists those that do — a standby outside, and at
  * least two sites outside the loss that can see the writer gone (the quorum that declares a
  * site lost or a replica down) — with their expected RTO and RPO, and those that cannot for
- * want of that quorum. The latter still count as degraded, not down: the counts and the policy
- * do not model the quorum yet (docs/state.md).
+ * want of that quorum. The latter count as down: nothing takes their writes until the lost
+ * group returns. A witness site (a vantage point at a third provider) is what keeps the quorum
+ * when one provider takes two sites with it.
  */
 import type { Fleet } from '../fleet/model.js';
 import type { Placement } from '../placement/types.js';
@@ -32,7 +33,7 @@ export interface Scenario {
   capacityLost: { hosts: number; cpu: number; memory: number; disk: number };
   /** Standby apps whose writer is lost that fail over: expected time without a writer (detection, then the 15 s budget) and the data they may lose (their RPO). */
   failover: { app: string; rtoSeconds: number; rpoSeconds: number }[];
-  /** Standby apps whose writer is lost that cannot fail over by themselves: fewer than two sites outside the loss can see it. */
+  /** Standby apps whose writer is lost that cannot fail over by themselves: fewer than two sites outside the loss can see it. Counted down. */
   noQuorum: string[];
   /** Apps down (ids), for what-if detail. */
   down: string[];
@@ -119,11 +120,12 @@ export function analyseRisk(fleet: Fleet, placements: readonly Placement[], opti
     // provider takes all the sites inside it, as a site takes its hosts).
     if ((s.kind === 'site' || s.kind === 'facility' || s.kind === 'provider') && fleet.policies.criticalSurvivesSiteLoss && s.criticalAppsDown > 0) {
       const crit = s.down.filter((id) => ctx.appById.get(id)?.criticality === 'critical');
+      const stuck = crit.filter((id) => s.noQuorum.includes(id));
       violations.push({
         group: s.group,
         kind: s.kind,
         rule: `critical-survives-${s.kind}-loss`,
-        message: `losing ${s.group} takes down critical app${crit.length === 1 ? '' : 's'} ${crit.join(', ')}`,
+        message: `losing ${s.group} takes down critical app${crit.length === 1 ? '' : 's'} ${crit.join(', ')}${stuck.length ? ` (${stuck.join(', ')}: standby without the quorum to fail over; a witness site at another provider gives it)` : ''}`,
       });
     }
   }
@@ -170,7 +172,11 @@ function failovers(fleet: Fleet, ctx: Context, writers: ReadonlyMap<string, numb
   return { failover, noQuorum: [] };
 }
 
-function finish({ fleet, appById, weight, total }: Context, group: string, kind: Scenario['kind'], down: string[], degraded: string[], hosts: readonly number[], standby: Pick<Scenario, 'failover' | 'noQuorum'>): Scenario {
+function finish({ fleet, appById, weight, total }: Context, group: string, kind: Scenario['kind'], allDown: string[], touched: string[], hosts: readonly number[], standby: Pick<Scenario, 'failover' | 'noQuorum'>): Scenario {
+  // A standby app that cannot fail over has no writer until the group returns: down.
+  const stuck = new Set(standby.noQuorum);
+  const down = stuck.size ? [...allDown, ...touched.filter((id) => stuck.has(id))] : allDown;
+  const degraded = stuck.size ? touched.filter((id) => !stuck.has(id)) : touched;
   const customers = [...new Set(down.map((id) => appById.get(id)!.customer))].sort(naturalCompare);
   const affected = customers.reduce((n, c) => n + (weight.get(c) ?? 1), 0);
   const lost = { hosts: hosts.length, cpu: 0, memory: 0, disk: 0 };

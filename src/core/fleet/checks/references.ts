@@ -33,9 +33,16 @@ export function checkReferences(parts: Parts, out: ProblemList): void {
     checkRef(parts, out, ['hosts', i, 'site'], h.site, 'sites');
     groups(['hosts', i], h.riskGroups);
   });
+  // A witness site only probes: nothing may be placed or kept there.
+  const witnesses = new Set(parts.sites.flatMap((s) => (s?.witness ? [s.id] : [])));
+  const notWitness = (path: (string | number)[], site: string | undefined, what: string) => {
+    if (site !== undefined && witnesses.has(site)) out.error('HAFEN_FLEET_WITNESS', path, `"${site}" is a witness site, which ${what}`);
+  };
   const backupRefs = (base: (string | number)[], b: { to?: string | undefined; copyTo?: string | undefined } | undefined) => {
     checkRef(parts, out, [...base, 'to'], b?.to, 'sites');
     checkRef(parts, out, [...base, 'copyTo'], b?.copyTo, 'sites');
+    notWitness([...base, 'to'], b?.to, 'keeps no backups');
+    notWitness([...base, 'copyTo'], b?.copyTo, 'keeps no backups');
     if (b?.to !== undefined && b.to === b.copyTo) {
       out.error('HAFEN_FLEET_BACKUP_TARGET', [...base, 'copyTo'], `copyTo must be another site than "to" (both are "${b.to}")`);
     }
@@ -55,10 +62,14 @@ export function checkReferences(parts: Parts, out: ProblemList): void {
   each(parts.customers, (c, i) => {
     backupRefs(['customers', i, 'defaults', 'backup'], c.defaults?.backup);
     checkRef(parts, out, ['customers', i, 'home'], c.home, 'sites');
+    notWitness(['customers', i, 'home'], c.home, 'runs no apps');
   });
   each(parts.apps, (a, i) => {
     checkRef(parts, out, ['apps', i, 'customer'], a.customer, 'customers');
-    a.placement?.sites?.forEach((s, j) => checkRef(parts, out, ['apps', i, 'placement', 'sites', j], s, 'sites'));
+    a.placement?.sites?.forEach((s, j) => {
+      checkRef(parts, out, ['apps', i, 'placement', 'sites', j], s, 'sites');
+      notWitness(['apps', i, 'placement', 'sites', j], s, 'runs no apps');
+    });
     a.placement?.hosts?.forEach((h, j) => checkRef(parts, out, ['apps', i, 'placement', 'hosts', j], h, 'hosts'));
     backupRefs(['apps', i, 'backup'], a.backup);
   });

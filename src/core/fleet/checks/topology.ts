@@ -3,10 +3,13 @@ import type { ProblemList } from '../problems.js';
 import { didYouMean } from '../suggest.js';
 import { hostSegment } from '../model.js';
 import { each, indexById, type Parts } from './parts.js';
+import type { SiteSpec } from '../schema/fleet.js';
 
 export function checkSites(parts: Parts, out: ProblemList): void {
   const facilities = indexById(parts.facilities);
   each(parts.sites, (s, i) => {
+    if (s.witness) checkWitness(parts, s, i, out);
+    else if (s.prefixes.length === 0) out.error('HAFEN_FLEET_REQUIRED', ['sites', i], `site "${s.id}" needs at least one IPv4 prefix in "prefixes" (only a witness site has none)`);
     const f = facilities.get(s.facility)?.entry;
     if (f && f.country !== s.country) {
       out.error(
@@ -19,6 +22,20 @@ export function checkSites(parts: Parts, out: ProblemList): void {
   if (parts.siteTemplate === undefined && parts.sites.length > 0 && parts.data.siteTemplate === undefined) {
     out.error('HAFEN_FLEET_REQUIRED', [], 'the fleet declares sites but no siteTemplate (the segments every site gets)');
   }
+}
+
+/** A witness site: no prefixes, no backup repository; hosts only for its prober (role management, a fixed address). */
+function checkWitness(parts: Parts, site: SiteSpec, i: number, out: ProblemList): void {
+  if (site.prefixes.length > 0) out.error('HAFEN_FLEET_WITNESS', ['sites', i, 'prefixes'], `witness site "${site.id}" gets no segments, so it has no prefixes; give its hosts their public address instead`);
+  if (site.backupRepository) out.error('HAFEN_FLEET_WITNESS', ['sites', i, 'backupRepository'], `witness site "${site.id}" keeps no backups`);
+  let hosts = 0;
+  each(parts.hosts, (h, j) => {
+    if (h.site !== site.id) return;
+    hosts++;
+    if (h.role !== 'management') out.error('HAFEN_FLEET_WITNESS', ['hosts', j, 'role'], `host "${h.id}" is at witness site "${site.id}", which only probes: its role must be management, not ${h.role}`);
+    if (h.address === undefined) out.error('HAFEN_FLEET_WITNESS', ['hosts', j], `host "${h.id}" is at witness site "${site.id}", which gets no segments: give it its fixed "address"`);
+  });
+  if (hosts === 0) out.warning('HAFEN_FLEET_WITNESS', ['sites', i], `witness site "${site.id}" has no host: nothing probes from it, so it counts in no quorum`);
 }
 
 export function checkTemplate(parts: Parts, out: ProblemList): void {
@@ -42,6 +59,7 @@ export function checkTemplate(parts: Parts, out: ProblemList): void {
     }
   });
   const segmentNames = [...names.keys()];
+  const witnesses = new Set(parts.sites.flatMap((s) => (s?.witness ? [s.id] : [])));
   tpl.firewall.forEach((rule, i) => {
     if (rule.from !== 'internet' && !names.has(rule.from)) {
       out.error(
@@ -71,6 +89,8 @@ export function checkTemplate(parts: Parts, out: ProblemList): void {
   each(parts.hosts, (h, i) => {
     const seg = hostSegment(h, tpl.segments);
     if (seg === undefined) {
+      // A witness site's hosts sit in no segment (the site gets none).
+      if (witnesses.has(h.site)) return;
       out.error(
         'HAFEN_FLEET_REQUIRED',
         ['hosts', i],

@@ -44,8 +44,14 @@ export const Site = z
     city: z.string().optional().describe('City of the site.'),
     prefixes: z
       .array(z.string().describe('An IPv4 prefix in CIDR notation, e.g. "198.18.0.0/23".'))
-      .min(1, 'a site needs at least one IPv4 prefix')
-      .describe('IPv4 prefixes routed to this site; the site template is carved out of them.'),
+      .default([])
+      .describe('IPv4 prefixes routed to this site; the site template is carved out of them. Every site but a witness needs at least one.'),
+    witness: z
+      .boolean()
+      .default(false)
+      .describe(
+        'A witness site: a vantage point, not a place for apps. Its prober counts in the quorum that declares another site lost, so put it at a third provider: then the loss of one provider still leaves two sites that see it, and standby apps fail over. It has no prefixes and gets no segments, proxies, apps or backups; its hosts have role management and a fixed public address.',
+      ),
     uplink: Bitrate.optional().describe('Bandwidth of the site uplink, e.g. "10Gbit/s" (used to estimate migrations).'),
     riskGroups: RiskGroupRefs.optional(),
     backupRepository: BackupRepository.optional(),
