@@ -2,7 +2,7 @@
 import type { Fleet } from '../core/fleet/model.js';
 import { formatBytes } from '../core/fleet/units.js';
 import { fmtDuration } from '../core/move/estimate.js';
-import type { MoveProblem } from '../core/move/moves.js';
+import { strategyLabel, type MoveProblem } from '../core/move/moves.js';
 import type { ScheduledMove, WavePlan } from '../core/move/waves.js';
 import { pct } from '../core/risk/scenarios.js';
 
@@ -19,7 +19,7 @@ const utc = (iso: string) => `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
 function moveLine(m: ScheduledMove, fleet: Fleet): string {
   const tz = fleet.customers.find((c) => c.id === m.customer)?.timezone ?? 'UTC';
   const when = `${hhmm(m.start, 'UTC')}–${hhmm(m.end, 'UTC')} UTC (${local(m.start, tz)} ${tz})`;
-  const what = m.strategy === 'live' ? 'live, no downtime' : `cutover, ~${fmtDuration(m.downtimeSeconds)} down`;
+  const what = strategyLabel(m, fmtDuration);
   const pre = m.preCopy ? `; ${formatBytes(m.bytes)} pre-copied from ${local(m.preCopy.start, 'UTC')} UTC (${fmtDuration((Date.parse(m.preCopy.end) - Date.parse(m.preCopy.start)) / 1000)})` : '';
   const hosts = m.targets.map((t) => `${t.from}→${t.to}`).join(', ');
   return `  ${when}  ${m.app} (${m.customer})  ${m.from} → ${m.to}  ${what}${pre}  [${hosts}]  ${m.consent === 'required' ? 'consent needed' : 'announce'}`;

@@ -8,6 +8,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import type { Decision, MoveEvent, MoveRecord } from '../client/client.js';
 import { formatBytes } from '../core/fleet/units.js';
 import { fmtDuration } from '../core/move/estimate.js';
+import { strategyLabel } from '../core/move/moves.js';
 import { HafenError } from '../lib/errors.js';
 import { EXIT, json, parseFormat, type CliIo, type OutputFormat } from './io.js';
 import { parseDays, parseShare, parseStart } from './migrate-options.js';
@@ -40,7 +41,7 @@ function progress(r: MoveRecord, now: Date): string {
 
 function line(r: MoveRecord): string {
   const m = r.move;
-  const what = m.strategy === 'live' ? 'live, no downtime' : `cutover ~${fmtDuration(m.downtimeSeconds)} down`;
+  const what = strategyLabel(m, fmtDuration);
   if (r.run && r.state === 'running') {
     const detail = `${r.run.phase === 'shifting' ? ` (step ${r.run.step + 1})` : ''}${m.strategy === 'cutover' ? progress(r, new Date()) : ''}${r.run.paused ? ', PAUSED' : ''}${r.run.reason ? ` (${r.run.reason})` : ''}`;
     return `${r.id}  ${m.app} (${m.customer})  ${m.from} → ${m.to}  ${what}  running: ${r.run.phase}${detail} since ${utc(r.run.phaseSince)} UTC`;

@@ -47,7 +47,9 @@ export function registerMigrate(program: Command, io: CliIo, setExit: (code: num
       'after',
       `
 Strategies: an app whose migration mode is "live" moves live (the target starts, traffic shifts
-over in steps, the source drains; no downtime); any other app moves by a pre-copy of its volumes
+over in steps, the source drains; no downtime), a standby app by switchover (the writes hand over to
+another standby, the replica starts at the target as a standby and copies, then the writes come
+back; two pauses of seconds, never two writers); any other app moves by a pre-copy of its volumes
 while it runs and a cutover in one of its customer's maintenance windows. Estimates come from
 the volumes' size and daily change and the slower site uplink times
 policies.migrations.bandwidthShare. A wave is one night (noon to noon UTC); at most

@@ -14,16 +14,19 @@ import type { Notification } from '../core/alerting/groups.js';
 import { answer, cancel, mayRun, newRecord, preCopying, step, type ConsentAnswer, type Decision, type MoveEvent, type MoveRecord } from '../core/move/consent.js';
 import { moveMessage, type MessageKind } from '../core/move/messages.js';
 import { advanceRun, control, DEFAULT_RUN, finished, overlayOf, startRun, targetView, type HostReportView, type MoveOverlay, type RunOptions, type RunStep } from '../core/move/run.js';
-import { resolveMoves, shareRequests, type MoveRequest } from '../core/move/moves.js';
+import { resolveMoves, shareRequests, type MoveRequest, type MoveStrategy } from '../core/move/moves.js';
 import { planWaves } from '../core/move/waves.js';
 import { advanceCutover, cutoverMaintenance, DEFAULT_CUTOVER, type CutoverOptions } from '../core/move/cutover.js';
+import { advanceSwitchover, placed } from '../core/move/switchover.js';
 import { copyView, fleetOrderContext, moveOrders } from '../core/move/copy-orders.js';
 import type { MoveAccessGrant, MoveAgentReport, MoveCopyOrder } from '../core/render/move-orders.js';
 import { unitName } from '../core/render/names.js';
 import type { HostReport } from '../core/report/host-report.js';
 import { HafenError } from '../lib/errors.js';
 import { hashToken } from '../lib/secrets.js';
+import type { Placement } from '../core/placement/types.js';
 import type { Snapshot } from './snapshot.js';
+import type { Standbys } from './standbys.js';
 import type { MoveCommit, Store } from './store/store.js';
 import type { MoveProposal, MoveProposeRequest } from '../client/move-types.js';
 
@@ -36,7 +39,7 @@ export interface CustomerView {
   timezone: string;
   from: string;
   to: string;
-  strategy: 'live' | 'cutover';
+  strategy: MoveStrategy;
   start: string;
   end: string;
   downtimeSeconds: number;
@@ -60,6 +63,8 @@ export interface MoveDeps {
   /** The consent link's token of a migration (derived from the controller's key, so reminders can carry it again). */
   linkToken(id: string): string;
   current(): Promise<Snapshot | undefined>;
+  /** Standby apps' writers, for switchover moves (controller/standbys.ts). */
+  standby: Pick<Standbys, 'moveView' | 'switchover'>;
   now(): Date;
   log(line: string): void;
 }
@@ -201,7 +206,7 @@ export class Moves {
         } else if (r.state === 'accepted' && mayRun(r, now)) {
           await this.saveRun(startRun(r, now), 'started');
         } else if (r.state === 'running' && this.deps.settled(r.move.targets.flatMap((t) => [t.from, t.to]))) {
-          await (r.move.strategy === 'cutover' ? this.advanceCutover(r, now, cutover) : this.advance(r, now, opts));
+          await (r.move.strategy === 'cutover' ? this.advanceCutover(r, now, cutover) : r.move.strategy === 'switchover' ? this.advanceSwitchover(r, now, opts) : this.advance(r, now, opts));
         }
       }
     } finally {
@@ -226,6 +231,14 @@ export class Moves {
   async overlays(): Promise<MoveOverlay[]> {
     await this.load();
     return overlayOf(this.running, this.opts);
+  }
+
+  /** Switchover moves' targets while they run as standbys: they copy from the writer like the placed ones. */
+  async standbyTargets(): Promise<Placement[]> {
+    const overlays = (await this.overlays()).filter((o) => o.standby);
+    if (overlays.length === 0) return [];
+    const sites = new Map((await this.deps.current())?.fleet.hosts.map((h) => [h.id, h.site]) ?? []);
+    return overlays.flatMap((o) => o.units.map((u) => ({ app: o.app, replica: u.replica, host: u.to, site: sites.get(u.to) ?? '' })));
   }
 
   /**
@@ -295,14 +308,34 @@ export class Moves {
     await this.take(r, advanceRun(r, view, now, opts));
   }
 
-  /** Stores a run's step, if it changed anything, and places the final revision when the step asks. */
-  private async take(r: MoveRecord, s: RunStep | undefined): Promise<void> {
+  /**
+   * One step of a running switchover move (core/move/switchover.ts): a switchover it needs is
+   * asked for first and the step stored after, so a refused one (a host away) is asked again
+   * next tick, until the phase's time runs out.
+   */
+  private async advanceSwitchover(r: MoveRecord, now: Date, opts: RunOptions): Promise<void> {
+    const t = r.move.targets[0]!;
+    const s = advanceSwitchover(r, await this.deps.standby.moveView(r.move.app, t.replica, t.to, r.move.to), now, opts);
+    if (s?.switchTo) {
+      try {
+        await this.deps.standby.switchover(r.move.app, s.switchTo);
+      } catch (err) {
+        this.deps.log(`migration ${r.id}: the switchover of ${r.move.app} to ${s.switchTo} was refused, asking again: ${err instanceof Error ? err.message : String(err)}`);
+        return;
+      }
+    }
+    await this.take(r, s, (placedRecord, revision) => placed(placedRecord, this.deps.now(), revision));
+  }
+
+  /** Stores a run's step, if it changed anything, and places the final revision when the step asks (then `after` says what follows: done by default). */
+  private async take(r: MoveRecord, s: RunStep | undefined, after: (r: MoveRecord, revision: number) => RunStep = (x, revision) => finished(x, this.deps.now(), revision)): Promise<void> {
     if (!s) return;
     // A move placing its revision asks again every tick until it is stored: nothing new to save meanwhile.
-    if (s.record !== r || s.event) await this.saveRun(s);
+    if (s.record !== r || s.event) await this.saveRun(s, s.record.state === 'done' && r.state !== 'done' ? 'finished' : undefined);
     if (!s.finish) return;
     const revision = await this.deps.place(s.record);
-    await this.saveRun(finished(s.record, this.deps.now(), revision), 'finished');
+    const next = after(s.record, revision);
+    await this.saveRun(next, next.record.state === 'done' ? 'finished' : undefined);
   }
 
   /** One step of a running cutover, from what its hosts report (core/move/cutover.ts). */

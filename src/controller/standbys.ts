@@ -24,6 +24,7 @@ import { lsnValue } from '../core/standby/lsn.js';
 import { SYNC_FRESH_MS, withPgStreams } from '../core/standby/postgres.js';
 import { appRoles, pickPromotion, type AppRole, type StandbyRecord } from '../core/standby/roles.js';
 import { candidates, standbyAlerts, standbyViews, type StandbyAppView } from '../core/standby/view.js';
+import type { SwitchoverView } from '../core/move/switchover.js';
 import { HafenError } from '../lib/errors.js';
 import type { HostReports } from './host-reports.js';
 import { HEARTBEAT_DOWN_MS } from './monitor.js';
@@ -44,6 +45,8 @@ export interface StandbyDeps {
   hostState(host: string): string | undefined;
   /** A role changed: agents and proxies compute again. */
   changed(): void;
+  /** Switchover moves' targets under way: standbys beside the placed ones, copying like them (controller/moves.ts). */
+  moving?(): Promise<Placement[]>;
   now(): Date;
   log(line: string): void;
 }
@@ -91,9 +94,10 @@ export class Standbys {
     const roles = await this.roles(cur);
     if (roles.size === 0) return { copies: [], access: [] };
     const reports = new Map((await this.deps.reports.all()).map((r) => [r.host, r.status]));
+    const moving = (await this.deps.moving?.()) ?? [];
     return replicationOrders(
       cur.fleet.apps,
-      cur.placements,
+      moving.length ? [...cur.placements, ...moving] : cur.placements,
       roles,
       host,
       fleetOrderContext(
@@ -111,6 +115,31 @@ export class Standbys {
     const roles = await this.roles(cur);
     const reports = new Map((await this.deps.reports.all()).map((r) => [r.host, r.status]));
     return standbyViews(cur.fleet, cur.placements, roles, (h) => reports.get(h)?.agent?.moves, this.deps.now().getTime());
+  }
+
+  /**
+   * What a switchover move of `app`'s replica `replica` to `host` at `site` sees (core/move/switchover.ts):
+   * the writer, a switchover under way, the standby with the freshest current copy elsewhere to
+   * hand the writes to, and the target's own copy.
+   */
+  async moveView(app: string, replica: number, host: string, site: string): Promise<SwitchoverView> {
+    const cur = await this.deps.current();
+    const role = cur && (await this.roles(cur)).get(app);
+    if (!cur || !role) return { writer: undefined, switching: false };
+    const reports = new Map((await this.deps.reports.all()).map((r) => [r.host, r]));
+    const lost = new Set(this.deps.lostSites());
+    const [view] = standbyViews(cur.fleet, cur.placements, new Map([[app, role]]), (h) => reports.get(h)?.status.agent?.moves, this.deps.now().getTime());
+    const handTo = (view?.standbys ?? [])
+      .filter((s) => replicaOf(s.unit) !== replica && s.site !== site && !lost.has(s.site) && s.state === 'current' && this.hostUp(reports, s.host))
+      .sort((a, b) => Date.parse(b.copiedAt!) - Date.parse(a.copiedAt!))[0];
+    const copy = reports.get(host)?.status.agent?.moves?.copies.find((c) => c.id === copyId(app, role.term) && c.unit === unitName(app, replica));
+    return {
+      writer: role.active,
+      switching: role.active === undefined || role.switching !== undefined,
+      ...(handTo ? { handTo: { replica: replicaOf(handTo.unit), site: handTo.site } } : {}),
+      ...(copy?.copiedAt ? { targetCopiedAt: Date.parse(copy.copiedAt) } : {}),
+      ...(copy?.state === 'failed' ? { targetError: copy.error ?? 'no reason given' } : {}),
+    };
   }
 
   /** Standbys behind their RPO or failing to copy, failovers that cannot happen, cut-off writers' data kept aside. */

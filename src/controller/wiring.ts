@@ -72,6 +72,7 @@ export function wireController(store: Store, secrets: Secrets, now: () => Date =
     report: (host) => reports.get(host),
     settled: (hosts) => reports.settled(hosts),
     place: (r) => revisions.placeMove(r),
+    standby: { moveView: (...a) => standbys.moveView(...a), switchover: (...a) => standbys.switchover(...a) },
     changed: () => {
       bus.emit('revision');
       bus.emit('routes');
@@ -96,6 +97,7 @@ export function wireController(store: Store, secrets: Secrets, now: () => Date =
     store,
     reports,
     current,
+    moving: () => moves.standbyTargets(),
     lostSites: () => watch.monitor.lostSites(),
     checkState: (id) => watch.monitor.stateOf(id),
     hostState: (host) => watch.monitor.hosts().find((h) => h.host === host)?.state,

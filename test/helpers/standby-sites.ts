@@ -70,7 +70,11 @@ export interface StandbySites {
  * agent with no units and a prober, as `hafen agent --probe` does), so that cutting two sites
  * (provider-b's loss: hel, and nue in its facility) still leaves two to declare them lost.
  */
-export async function startStandbySites(o: { table: string; replicateEvery: string; rpo: string; witness?: boolean }): Promise<StandbySites> {
+/**
+ * `liveMoves`: the app moves live (by switchovers: core/move/switchover.ts), may run on any of the
+ * three hosts (two placed), and huber is told of live moves rather than asked.
+ */
+export async function startStandbySites(o: { table: string; replicateEvery: string; rpo: string; witness?: boolean; liveMoves?: boolean }): Promise<StandbySites> {
   const net = loopbackNet();
   const hosts: string[] = [...HOSTS, ...(o.witness ? [WITNESS] : [])];
   const address: Record<string, string> = Object.fromEntries(hosts.map((h, i) => [h, `${net}.${i + 1}`]));
@@ -105,7 +109,8 @@ export async function startStandbySites(o: { table: string; replicateEvery: stri
       const sshd = await startLoopbackSshd(address[host]!, SSH_PORT, join(dir, `sshd-${host}`), join(data(host), 'move_keys'));
       stops.push(() => sshd.stop());
     }
-    const text = fleet(o.replicateEvery, o.rpo);
+    const base = fleet(o.replicateEvery, o.rpo);
+    const text = o.liveMoves ? withLiveMoves(base) : base;
     await admin.apply([{ name: 'three-sites.yaml', text: o.witness ? withWitness(text, address[WITNESS]!) : text }], null, 'the fleet with a standby app');
     for (const host of hosts) {
       agents[host] = await agentOn(host, (await admin.joinToken(host)).token);
@@ -175,6 +180,15 @@ function fleet(replicateEvery: string, rpo: string): string {
 `)
     .concat(FAST_MONITORING)
     .concat(`\npolicies:\n  maxCustomerShare: 0.7\n  migrations: { cutover: { user: root, port: ${SSH_PORT} } }\n`);
+}
+
+/** The standby app moving live (switchovers), free to run on any of the three hosts; huber told of live moves, not asked. */
+function withLiveMoves(text: string): string {
+  return text
+    .replace('  - id: huber\n', '  - id: huber\n    liveMoves: announce\n')
+    .replace(`  - id: ${APP}\n    customer: huber\n`, `  - id: ${APP}\n    customer: huber\n    migration: live\n`)
+    .replace('    placement: { hosts: [hel-app-01, vie-app-01] }\n', '    placement: { hosts: [hel-app-01, vie-app-01, nue-app-01] }\n')
+    .replace('  migrations: { cutover:', '  migrations: { live: { weights: [100], step: 1s, startTimeout: 60s, drain: 1s }, cutover:');
 }
 
 /** The fleet with the witness site `wit` at provider-c: one management host at `address`, its prober only. */

@@ -122,7 +122,7 @@ test('propose: huber is asked with its link, verlag told of a live move; the lin
   assert.equal(status.status, 0, status.stderr);
   const hhmm = window.toISOString().slice(11, 16);
   const hh = hhmm.slice(0, 2);
-  assert.match(status.stdout, new RegExp(`^mig_[0-9a-f]{16} {2}huber-shop \\(huber\\) {2}hel → nue {2}cutover ~\\d+ s down {2}${day} ${hhmm}–${hh}:0\\d UTC {2}accepted \\(Anna Huber, link\\)$`, 'm'));
+  assert.match(status.stdout, new RegExp(`^mig_[0-9a-f]{16} {2}huber-shop \\(huber\\) {2}hel → nue {2}cutover, ~\\d+ s down {2}${day} ${hhmm}–${hh}:0\\d UTC {2}accepted \\(Anna Huber, link\\)$`, 'm'));
   assert.ok(status.stdout.includes(`huber-shop hel → nue (cutover) proposed to huber for ${window.toISOString()}`), status.stdout);
   assert.match(status.stdout, /answered +Anna Huber accepted \(link\): Nachts passt$/m);
   for (const text of [status.stdout, (await hafenAsync(['migrate', 'status', '--format', 'json'], { env })).stdout, JSON.stringify(await admin.moves())]) assert.ok(!text.includes(link), 'the link\'s token is in no answer');

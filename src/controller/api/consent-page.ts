@@ -9,7 +9,7 @@ const LABEL = { accept: 'I agree', decline: 'I do not agree', 'another-window': 
 const SAID = { accept: 'agreed', decline: 'declined', 'another-window': 'asked for another time' } as const;
 
 export function consentPage(v: CustomerView): string {
-  const impact = v.strategy === 'live' ? 'It moves without downtime.' : `It will be unavailable for about ${fmtDuration(v.downtimeSeconds)}.`;
+  const impact = v.strategy === 'live' ? 'It moves without downtime.' : v.strategy === 'switchover' ? 'It does not answer for a few seconds, at most twice, while its writes hand over; nothing it has confirmed is lost.' : `It will be unavailable for about ${fmtDuration(v.downtimeSeconds)}.`;
   const state = v.answer ? `<p class="answer">${esc(v.answer.by)} ${SAID[v.answer.decision]} on ${esc(local(v.answer.at, v.timezone))}.</p>` : '';
   const closed = v.state === 'expired' ? '<p>No answer came in time: nothing happens, and we will propose another date.</p>' : v.state === 'cancelled' ? '<p>This move was cancelled.</p>' : '';
   const form = v.decisions.length

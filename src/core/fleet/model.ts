@@ -206,11 +206,12 @@ export function keepsData(app: Pick<AppSpec, 'volumes' | 'workload'>, project: A
 /**
  * The migration mode an app takes from its customer's or the fleet's defaults. A live move runs
  * the old and the new replica side by side: for an app that keeps data of its own (and no
- * shared state), two writers — such an app moves in a window instead (validation says so).
+ * shared state), two writers — such an app moves in a window instead (validation says so),
+ * unless it is a standby app, whose live moves are switchovers (core/move/switchover.ts).
  */
 function inheritedMigration(app: AppSpec, customer: CustomerSpec | undefined, fleetDefaults: DefaultsSpec | undefined, project: AppProject | undefined): App['migration'] {
   const inherited = customer?.defaults?.migration ?? fleetDefaults?.migration ?? 'window';
-  return inherited === 'live' && keepsData(app, project) && app.redundancy.sharedState === undefined ? 'window' : inherited;
+  return inherited === 'live' && keepsData(app, project) && app.redundancy.sharedState === undefined && app.redundancy.mode !== 'standby' ? 'window' : inherited;
 }
 
 /** A standby's copy interval (default 60 s) and the copy age that alerts (default three intervals). */

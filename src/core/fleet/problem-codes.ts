@@ -34,7 +34,7 @@ export const PROBLEM_CODES = {
   HAFEN_FLEET_NO_SITE_IN_COUNTRY: 'The app must stay in a country where the fleet has no site.',
   HAFEN_FLEET_STANDBY_REPLICATION: "A standby app's replication settings do not go together (an RPO shorter than the copy interval), or are given for an app that is not a standby app.",
   HAFEN_FLEET_POSTGRES: 'A PostgreSQL app lacks what its servers need (a port), or asks for what a PostgreSQL server does not speak (domains and HTTP checks through the edge proxies, sharedState).',
-  HAFEN_FLEET_TWO_WRITERS: 'An app that keeps data would have two writers of it (several active-active replicas, or a live move) without saying where its state is kept: redundancy.mode: standby, or redundancy.sharedState.',
+  HAFEN_FLEET_TWO_WRITERS: 'An app that keeps data would have two writers of it (several active-active replicas, or a live move of an app that is not a standby app) without saying where its state is kept: redundancy.mode: standby (whose live moves are switchovers), or redundancy.sharedState.',
   HAFEN_FLEET_SPREAD_IMPOSSIBLE: 'The app\'s replicas cannot be spread as asked: too few sites, hosts or providers.',
   HAFEN_FLEET_CRITICAL_NOT_REDUNDANT: 'A critical app would not survive a site loss (too few replicas, or not spread over sites).',
   HAFEN_FLEET_BACKUP_NO_REPOSITORY: 'An app is backed up to a site without a backup repository.',

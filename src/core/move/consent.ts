@@ -33,7 +33,7 @@ export function newRecord(id: string, move: ScheduledMove, revision: number, now
   const when = `${move.start} to ${move.end}`;
   const event: MoveEvent = needed
     ? { migration: id, at, kind: 'proposed', detail: `${move.app} ${move.from} → ${move.to} (${move.strategy}) proposed to ${move.customer} for ${when}; answer due by ${answerBy}` }
-    : { migration: id, at, kind: 'announced', detail: `${move.app} ${move.from} → ${move.to} (live, no downtime) announced to ${move.customer} for ${when}: the customer chose liveMoves: announce` };
+    : { migration: id, at, kind: 'announced', detail: `${move.app} ${move.from} → ${move.to} (${move.strategy === 'switchover' ? 'switchover: writes pause for seconds' : 'live, no downtime'}) announced to ${move.customer} for ${when}: the customer chose liveMoves: announce` };
   return { record, event };
 }
 

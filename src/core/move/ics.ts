@@ -8,6 +8,7 @@
 import ical, { ICalCalendarMethod } from 'ical-generator';
 import { formatBytes } from '../fleet/units.js';
 import { fmtDuration } from './estimate.js';
+import { SWITCHOVER_PAUSE_SECONDS } from './moves.js';
 import type { ScheduledMove } from './waves.js';
 
 export interface IcsContext {
@@ -22,7 +23,7 @@ export function customerCalendar(moves: readonly ScheduledMove[], ctx: IcsContex
   const site = (id: string) => ctx.siteNames.get(id) ?? id;
   const cal = ical({ name: `hafen: moves of ${ctx.customer.name ?? ctx.customer.id}`, prodId: { company: 'hafen', product: 'migrate-plan', language: 'EN' }, method: ICalCalendarMethod.PUBLISH });
   for (const m of moves) {
-    const what = m.strategy === 'live' ? 'moves without downtime (both sites serve while traffic shifts over)' : `is expected to be down for about ${fmtDuration(m.downtimeSeconds)} at the start of this time`;
+    const what = m.strategy === 'live' ? 'moves without downtime (both sites serve while traffic shifts over)' : m.strategy === 'switchover' ? `moves without a maintenance window: it does not answer for a few seconds (up to ${fmtDuration(SWITCHOVER_PAUSE_SECONDS)}, at most twice) while its writes hand over` : `is expected to be down for about ${fmtDuration(m.downtimeSeconds)} at the start of this time`;
     const lines = [
       `${m.app} moves from ${site(m.from)} to ${site(m.to)}.`,
       `The app ${what}.`,
@@ -34,7 +35,7 @@ export function customerCalendar(moves: readonly ScheduledMove[], ctx: IcsContex
       start: new Date(m.start),
       end: new Date(m.end),
       stamp: ctx.stamp,
-      summary: `${m.strategy === 'live' ? 'Live move' : 'Maintenance'}: ${m.app} to ${site(m.to)}${m.strategy === 'cutover' ? ` (about ${fmtDuration(m.downtimeSeconds)} down)` : ''}`,
+      summary: `${m.strategy === 'live' ? 'Live move' : m.strategy === 'switchover' ? 'Switchover move' : 'Maintenance'}: ${m.app} to ${site(m.to)}${m.strategy === 'cutover' ? ` (about ${fmtDuration(m.downtimeSeconds)} down)` : ''}`,
       description: lines.join('\n'),
     });
   }

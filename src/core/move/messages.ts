@@ -4,6 +4,7 @@
  * own time zone and in UTC.
  */
 import { fmtDuration } from './estimate.js';
+import { SWITCHOVER_PAUSE_SECONDS } from './moves.js';
 import type { MoveRecord } from './consent.js';
 
 export type MessageKind = 'proposal' | 'reminder' | 'announcement' | 'expired' | 'cancelled' | 'answered' | 'started' | 'finished' | 'rolled-back';
@@ -30,7 +31,7 @@ export function moveMessage(kind: MessageKind, r: MoveRecord, ctx: MessageContex
   const m = r.move;
   const site = (id: string) => ctx.siteNames.get(id) ?? id;
   const when = `${localTime(m.start, ctx.timezone)} (${m.start.slice(0, 16).replace('T', ' ')} UTC)`;
-  const impact = m.strategy === 'live' ? 'It moves without downtime: both sites serve while the traffic shifts over.' : `It will be unavailable for about ${fmtDuration(m.downtimeSeconds)}; the work may take up to ${fmtDuration(m.switchSeconds)} in all, and should a check afterwards fail it goes back to ${site(m.from)} in that time.`;
+  const impact = m.strategy === 'live' ? 'It moves without downtime: both sites serve while the traffic shifts over.' : m.strategy === 'switchover' ? `It moves without a maintenance window: its standby at ${site(m.to)} is made first, and while its writes hand over (at most twice) it does not answer for a few seconds, up to ${fmtDuration(SWITCHOVER_PAUSE_SECONDS)}; nothing it has confirmed is lost.` : `It will be unavailable for about ${fmtDuration(m.downtimeSeconds)}; the work may take up to ${fmtDuration(m.switchSeconds)} in all, and should a check afterwards fail it goes back to ${site(m.from)} in that time.`;
   const what = `${m.app} moves from ${site(m.from)} to ${site(m.to)} on ${when}.`;
   const ask = ctx.link ? `Please accept, decline or ask for another window here: ${ctx.link}` : 'Please tell us whether you agree, or which other window suits you.';
   const due = `We need your answer by ${localTime(r.consent.answerBy, ctx.timezone)}; without it nothing happens.`;

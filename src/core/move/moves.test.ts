@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { loadReference } from '../../../test/helpers/reference.js';
 import { validateFleet } from '../fleet/validate.js';
-import { LIVE_STEP_SECONDS, resolveMoves, shareRequests } from './moves.js';
+import { LIVE_STEP_SECONDS, resolveMoves, shareRequests, strategyLabel, SWITCHOVER_PAUSE_SECONDS } from './moves.js';
 
 const text = `
 providers: [{ id: pa }, { id: pb }]
@@ -20,6 +20,7 @@ customers: [{ id: a, liveMoves: announce }, { id: b }]
 apps:
   - { id: db, customer: b, workload: { compose: { services: { db: { image: postgres } } } }, resources: { cpu: 1, memory: 1GiB }, volumes: [{ name: data, size: 100GiB, changePerDay: 10% }] }
   - { id: web, customer: a, migration: live, redundancy: { replicas: 2, spreadOver: site }, workload: { compose: { services: { web: { image: nginx } } } }, resources: { cpu: 1, memory: 1GiB } }
+  - { id: notes, customer: a, migration: live, redundancy: { replicas: 2, spreadOver: site, mode: standby }, workload: { compose: { services: { web: { image: nginx } } } }, resources: { cpu: 1, memory: 1GiB }, volumes: [{ name: data, size: 1GiB }] }
   - { id: de-only, customer: b, placement: { countries: [DE] }, workload: { compose: { services: { web: { image: nginx } } } }, resources: { cpu: 1, memory: 1GiB } }
 `;
 const fleet = validateFleet([{ name: 'f.yaml', text }]).fleet!;
@@ -28,7 +29,16 @@ const placements = [
   { app: 'web', replica: 1, host: 'nue-1', site: 'nue' },
   { app: 'web', replica: 2, host: 'hel-1', site: 'hel' },
   { app: 'de-only', replica: 1, host: 'nue-1', site: 'nue' },
+  { app: 'notes', replica: 1, host: 'nue-1', site: 'nue' },
+  { app: 'notes', replica: 2, host: 'hel-1', site: 'hel' },
 ];
+
+test('a standby app marked live moves by switchovers: no window, consent as for live moves, writes pausing twice at most', () => {
+  const { moves, problems } = resolveMoves(fleet, placements, [{ app: 'notes', to: 'vie', from: 'nue' }]);
+  assert.deepEqual(problems, []);
+  assert.deepEqual([moves[0]!.strategy, moves[0]!.consent, moves[0]!.downtimeSeconds], ['switchover', 'announce', 2 * SWITCHOVER_PAUSE_SECONDS]);
+  assert.equal(strategyLabel(moves[0]!, (s) => `${s} s`), 'switchover, writes pause up to ~10 s twice');
+});
 
 test('a stateful app moves by pre-copy and cutover at the slower uplink times the bandwidth share; a live app moves live', () => {
   const { moves, problems } = resolveMoves(fleet, placements, [{ app: 'db', to: 'vie' }, { app: 'web', to: 'vie', from: 'nue' }]);

@@ -5,7 +5,9 @@
  * An app moves live when its migration mode is "live" (it can run two replicas at once: the
  * target starts, the proxies shift traffic over, the source drains); otherwise it moves by
  * pre-copy and a cutover in one of its customer's maintenance windows. A live move needs no
- * window and no copy of volumes (the app keeps its own data in step, or has none).
+ * window and no copy of volumes (the app keeps its own data in step, or has none). A standby
+ * app whose migration mode is "live" moves by switchovers instead (core/move/switchover.ts): it
+ * never runs two writers, and pauses for seconds where its moving replica writes.
  */
 import { dataOf, type App, type Fleet } from '../fleet/model.js';
 import { siteAllowed } from '../fleet/eligibility.js';
@@ -20,7 +22,8 @@ export interface MoveRequest {
   from?: string;
 }
 
-export type MoveStrategy = 'live' | 'cutover';
+/** live: both run while traffic shifts; switchover: a standby app's replica, a standby at the target first, the writer handed over (writes pause seconds); cutover: in a window, down while the data's last changes are copied. */
+export type MoveStrategy = 'live' | 'switchover' | 'cutover';
 
 export interface ResolvedMove {
   /** "APP:FROM>TO", stable across plans of the same request. */
@@ -56,6 +59,15 @@ export interface MoveProblem {
 /** Seconds of each step of a live move: start and health, 10 %, 50 %, 100 %, drain. */
 export const LIVE_STEP_SECONDS = 120;
 const LIVE_STEPS = 5;
+/** The longest a switchover leaves a standby app without a writer, as planned (measured: 2–5 s; docs/benchmarks.md). A switchover move has two when its replica writes. */
+export const SWITCHOVER_PAUSE_SECONDS = 10;
+/** How a move touches the app, in a few words (CLI lines). */
+export function strategyLabel(m: Pick<ResolvedMove, 'strategy' | 'downtimeSeconds'>, fmt: (seconds: number) => string): string {
+  if (m.strategy === 'live') return 'live, no downtime';
+  if (m.strategy === 'switchover') return `switchover, writes pause up to ~${fmt(SWITCHOVER_PAUSE_SECONDS)} twice`;
+  return `cutover, ~${fmt(m.downtimeSeconds)} down`;
+}
+
 /** A cutover without an uplink to estimate from still stops, starts and verifies. */
 const CUTOVER_OVERHEAD_SECONDS = 60;
 
@@ -129,6 +141,10 @@ function resolveOne(app: App, id: string, from: string, to: string, leaving: rea
   const bytes = app.volumes.reduce((n, v) => n + v.size, 0);
   const changePerDay = app.volumes.reduce((n, v) => n + v.changePerDay, 0);
   const base = { id, app: app.id, customer: app.customer, from, to, replicas: leaving.map((p) => ({ replica: p.replica, host: p.host })), bytes, changePerDay, ...(rate ? { copyBytesPerSecond: rate } : {}) };
+  // A standby app never runs two writers: its replica moves as a standby, and the writer hands over.
+  if (app.migration === 'live' && app.redundancy.mode === 'standby') {
+    return { ...base, strategy: 'switchover', downtimeSeconds: 2 * SWITCHOVER_PAUSE_SECONDS, switchSeconds: LIVE_STEPS * LIVE_STEP_SECONDS, consent: liveMoves === 'announce' ? 'announce' : 'required', warnings: [] };
+  }
   if (app.migration === 'live') {
     return { ...base, strategy: 'live', downtimeSeconds: 0, switchSeconds: LIVE_STEPS * LIVE_STEP_SECONDS, consent: liveMoves === 'announce' ? 'announce' : 'required', warnings: [] };
   }

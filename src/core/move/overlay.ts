@@ -33,7 +33,8 @@ export function overlayUnits(state: HostDesiredState, overlays: readonly MoveOve
 /** The route table with the moves' target replicas and weights. */
 export function overlayRoutes(table: RouteTable, overlays: readonly MoveOverlay[], siteOf: (host: string) => string | undefined, addressOf: (host: string) => string | undefined): RouteTable {
   if (overlays.length === 0) return table;
-  const byApp = new Map(overlays.map((o) => [o.app, o]));
+  // A switchover move's target is a standby: it takes no requests.
+  const byApp = new Map(overlays.filter((o) => !o.standby).map((o) => [o.app, o]));
   const routes = table.routes.map((route) => {
     const o = byApp.get(route.app);
     if (!o) return route;

@@ -49,9 +49,12 @@ export interface MoveEvent {
 /**
  * A live move: starting → shifting → draining → finishing. A cutover: copying (pre-copy rounds
  * while the app runs) → ready (until its time) → stopping → syncing (final copy, checksums) →
- * starting (at the target) → verifying → finishing. Either may go rolling-back.
+ * starting (at the target) → verifying → finishing. A standby app's switchover move:
+ * handing-over (its writer, if it is the replica moving, hands over to another standby) →
+ * starting (the target a standby beside the source, until its copy is fresh) → finishing →
+ * handing-back (the writer back to the replica, now at the target). Any may go rolling-back.
  */
-export type RunPhase = 'starting' | 'shifting' | 'draining' | 'finishing' | 'rolling-back' | 'copying' | 'ready' | 'stopping' | 'syncing' | 'verifying';
+export type RunPhase = 'starting' | 'shifting' | 'draining' | 'finishing' | 'rolling-back' | 'copying' | 'ready' | 'stopping' | 'syncing' | 'verifying' | 'handing-over' | 'handing-back';
 
 /** One copy of a cutover's data, as the target host's agent reported it. */
 export interface CopyRound {
@@ -77,4 +80,9 @@ export interface MoveRun {
   stoppedAt?: string;
   /** A cutover's downtime: from the source stopped until the target reported healthy. */
   downtimeSeconds?: number;
+  /**
+   * A switchover move whose replica wrote: the standby that took the writes meanwhile (its
+   * replica and site), and whether the switchover to it, and the one back, were asked for.
+   */
+  handover?: { replica: number; site: string; back?: boolean };
 }

@@ -62,6 +62,12 @@ export function startRun(r: MoveRecord, now: Date): RunStep {
       event: { migration: r.id, at, kind: 'started', detail: `started: the pre-copy of ${m.app}'s data from ${m.from} to ${m.to} while it runs; it stops at ${m.start}` },
     };
   }
+  if (m.strategy === 'switchover') {
+    return {
+      record: { ...r, state: 'running', run: { phase: 'handing-over', step: 0, phaseSince: at, startedAt: at }, updatedAt: at },
+      event: { migration: r.id, at, kind: 'started', detail: `started: ${m.targets.map((t) => `${m.app}-r${t.replica}`).join(', ')} moves to ${m.to} as a standby first (never a second writer)` },
+    };
+  }
   return {
     record: { ...r, state: 'running', run: { phase: 'starting', step: 0, phaseSince: at, startedAt: at }, updatedAt: at },
     event: { migration: r.id, at, kind: 'started', detail: `started: ${m.targets.map((t) => `${m.app}-r${t.replica} on ${t.to}`).join(', ')} beside the source` },
@@ -109,7 +115,7 @@ export function finished(r: MoveRecord, now: Date, revision: number): RunStep {
 export function control(r: MoveRecord, action: 'pause' | 'resume' | 'abort', by: string, now: Date): RunStep | { error: string } {
   const run = r.run;
   if (r.state !== 'running' || !run) return { error: `migration ${r.id} is ${r.state}: only a running move can be ${action === 'abort' ? 'aborted' : `${action}d`}${r.state === 'accepted' || r.state === 'proposed' ? ' (cancel it instead)' : ''}` };
-  if (run.phase === 'finishing') return { error: `migration ${r.id} is placing its final revision: it can no longer be ${action === 'abort' ? 'aborted' : `${action}d`}` };
+  if (run.phase === 'finishing' || run.phase === 'handing-back') return { error: `migration ${r.id} ${run.phase === 'finishing' ? 'is placing its final revision' : 'placed its replica and hands the writes back'}: it can no longer be ${action === 'abort' ? 'aborted' : `${action}d`}` };
   if (action === 'abort') {
     if (run.phase === 'rolling-back') return { error: `migration ${r.id} is already rolling back` };
     return transition(r, now, { phase: 'rolling-back', reason: `aborted by ${by}`, paused: false }, `aborted by ${by}; rolling back`, 'rollback');
@@ -135,10 +141,14 @@ export interface MoveOverlay {
   targetRuns: boolean;
   /** The source host stops the unit (a cutover, from its stop on). */
   sourceStops: boolean;
+  /** A switchover move's target: one more standby of its app, never in the route table. */
+  standby?: true;
 }
 
 const CUTOVER_TARGET_RUNS = new Set<RunPhase>(['starting', 'verifying', 'finishing']);
 const CUTOVER_SOURCE_STOPS = new Set<RunPhase>(['stopping', 'syncing', 'starting', 'verifying', 'finishing']);
+/** A switchover move's target runs (as a standby) once the writes left the replica, until the revision places it. */
+const SWITCHOVER_TARGET_RUNS = new Set<RunPhase>(['starting', 'finishing']);
 
 export function overlayOf(records: readonly MoveRecord[], o: RunOptions = DEFAULT_RUN): MoveOverlay[] {
   const out: MoveOverlay[] = [];
@@ -150,6 +160,10 @@ export function overlayOf(records: readonly MoveRecord[], o: RunOptions = DEFAUL
       const targetRuns = CUTOVER_TARGET_RUNS.has(run.phase);
       const sourceStops = CUTOVER_SOURCE_STOPS.has(run.phase);
       if (targetRuns || sourceStops) out.push({ app: r.move.app, units, targetWeight: targetRuns ? 100 : 0, sourceDrain: sourceStops, targetDrain: false, targetRuns, sourceStops });
+      continue;
+    }
+    if (r.move.strategy === 'switchover') {
+      if (SWITCHOVER_TARGET_RUNS.has(run.phase)) out.push({ app: r.move.app, units, targetWeight: 0, sourceDrain: false, targetDrain: false, targetRuns: true, sourceStops: false, standby: true });
       continue;
     }
     const w = run.phase === 'starting' ? 0 : run.phase === 'shifting' ? o.weights[run.step] ?? 100 : run.phase === 'rolling-back' ? 0 : 100;

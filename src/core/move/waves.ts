@@ -152,7 +152,7 @@ export function planWaves(fleet: Fleet, placements: readonly Placement[], moves:
       }
       return { start, wave, targets: picked.targets, ...rest };
     };
-    if (m.strategy === 'live') {
+    if (m.strategy !== 'cutover') {
       for (let start = earliest; start + length <= until; start = origin + (waveOf(start) + 1) * DAY_MS) {
         const slot = withRoom(start, {});
         if (slot) return slot;

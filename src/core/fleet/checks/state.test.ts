@@ -24,17 +24,21 @@ ${extra}`;
 
 const problems = (text: string) => validateFleet([{ name: 'f.yaml', text }]).problems.filter((p) => p.code === 'HAFEN_FLEET_TWO_WRITERS').map((p) => [p.severity, p.path, p.line]);
 
-test('an app with data runs one writer: several active-active replicas, or a live move, need a standby or a shared state', () => {
+test('an app with data runs one writer: several active-active replicas, or a live move, need a standby or a shared state (a standby app moves live by switchovers)', () => {
   assert.deepEqual(problems(minimalWith(ledger('{ replicas: 2 }'))), [['error', 'apps[0].redundancy.replicas', 56]]);
   const res = validateFleet([{ name: 'f.yaml', text: minimalWith(ledger('{ replicas: 2 }')) }]);
   assert.match(res.problems.find((p) => p.code === 'HAFEN_FLEET_TWO_WRITERS')!.message, /keeps data \(data\) and runs 2 replicas .* redundancy\.mode: standby .* redundancy\.sharedState/);
   assert.deepEqual(problems(minimalWith(ledger('{ replicas: 2, mode: standby }'))), []);
   assert.deepEqual(problems(minimalWith(ledger('{ replicas: 2, sharedState: "PostgreSQL at db.huber.example" }', '    migration: live\n'))), []);
-  assert.deepEqual(problems(minimalWith(ledger('{ replicas: 2, mode: standby }', '    migration: live\n'))), [['error', 'apps[0].migration', 62]]);
-  // A live default of the fleet is not a live move of an app with data: it moves in a window, and says so.
-  const inherited = validateFleet([{ name: 'f.yaml', text: minimalWith(ledger('{ replicas: 2, mode: standby }'), 'defaults: { migration: live }\n') }]);
+  assert.deepEqual(problems(minimalWith(ledger('{ replicas: 1 }', '    migration: live\n'))), [['error', 'apps[0].migration', 62]]);
+  assert.match(validateFleet([{ name: 'f.yaml', text: minimalWith(ledger('{ replicas: 1 }', '    migration: live\n')) }]).problems.find((p) => p.code === 'HAFEN_FLEET_TWO_WRITERS')!.message, /make it a standby app \(redundancy\.mode: standby: its live moves are switchovers\)/);
+  // A standby app's live move is a switchover move: never two writers.
+  assert.deepEqual(problems(minimalWith(ledger('{ replicas: 2, mode: standby }', '    migration: live\n'))), []);
+  // A live default of the fleet is not a live move of an app with data: it moves in a window, and says so; a standby app keeps it.
+  const inherited = validateFleet([{ name: 'f.yaml', text: minimalWith(ledger('{ replicas: 1 }'), 'defaults: { migration: live }\n') }]);
   assert.deepEqual(inherited.problems.filter((p) => p.code === 'HAFEN_FLEET_TWO_WRITERS').map((p) => p.severity), ['warning']);
   assert.equal(inherited.fleet!.apps[0]!.migration, 'window');
+  assert.equal(validateFleet([{ name: 'f.yaml', text: minimalWith(ledger('{ replicas: 2, mode: standby }'), 'defaults: { migration: live }\n') }]).fleet!.apps[0]!.migration, 'live');
   // One replica, or no data: nothing to say.
   assert.deepEqual(problems(minimalWith(ledger('{ replicas: 1 }', '    migration: live\n').replace('    volumes: [{ name: data, size: 1GiB }]\n', ''))), []);
 });

@@ -3,7 +3,8 @@
  * or a compose project's named volumes and data directories — must say how its state is kept
  * when more than one replica could write it: `redundancy.mode: standby` (one replica takes every
  * request, the others take none) or `redundancy.sharedState` (the state lives outside the
- * replicas, e.g. an external database). A live move would run two writers side by side.
+ * replicas, e.g. an external database). A live move would run two writers side by side — but
+ * a standby app's live move is a switchover move, which never does.
  */
 import type { AppProject } from '../../compose/project.js';
 import { DEFAULT_REPLICATE_EVERY_MS, keepsData, resolveBackup, type ResolvedBackup } from '../model.js';
@@ -42,8 +43,10 @@ export function checkOneWriter(parts: Parts, out: ProblemList, projects: Readonl
         `app "${app.id}" keeps data (${data}) and runs ${app.redundancy.replicas} replicas that all take requests: each would write its own copy, and visitors at different sites would see different data. Say how its state is kept: redundancy.mode: standby (one replica takes every request, the others none), or redundancy.sharedState: "<where>" (its state lives outside the replicas, e.g. an external database)`,
       );
     }
+    // A standby app moves live by switchovers: never two writers.
+    if (app.redundancy.mode === 'standby') return;
     if (app.migration === 'live') {
-      out.error('HAFEN_FLEET_TWO_WRITERS', ['apps', i, 'migration'], `app "${app.id}" keeps data (${data}): a live move runs the old and the new replica side by side, two writers of it; move it in a window (migration: window), or declare redundancy.sharedState`);
+      out.error('HAFEN_FLEET_TWO_WRITERS', ['apps', i, 'migration'], `app "${app.id}" keeps data (${data}): a live move runs the old and the new replica side by side, two writers of it; move it in a window (migration: window), make it a standby app (redundancy.mode: standby: its live moves are switchovers), or declare redundancy.sharedState`);
     } else if (app.migration === undefined) {
       const customer = customers.get(app.customer)?.entry;
       const from = customer?.defaults?.migration === 'live' ? `customer "${app.customer}"'s defaults` : customer?.defaults?.migration === undefined && parts.defaults?.migration === 'live' ? "the fleet's defaults" : undefined;

@@ -249,7 +249,7 @@ export const App = z
     volumes: z.array(Volume).default([]).describe('Data volumes (their sizes count against host disk).'),
     backup: Backup.optional(),
     placement: PlacementConstraints.optional(),
-    migration: z.enum(MOVE_MODES).optional().describe('live: moves without downtime; window: moves only in an agreed maintenance window (default).'),
+    migration: z.enum(MOVE_MODES).optional().describe('live: moves without a maintenance window (without downtime; a standby app by switchovers, writes pausing for seconds); window: moves only in an agreed maintenance window (default).'),
     description: Description.optional(),
   })
   .describe('A customer system: its workload, redundancy, domains and data.');
