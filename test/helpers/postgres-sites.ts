@@ -63,7 +63,8 @@ function socketFrom(localAddress: string): () => net.Socket {
   };
 }
 
-export async function startPostgresSites(o: { table: string }): Promise<PostgresSites> {
+/** `liveMoves`: the app moves live (switchover moves), may run on any of the three database hosts, and stadtwerke is told of live moves rather than asked. */
+export async function startPostgresSites(o: { table: string; liveMoves?: boolean }): Promise<PostgresSites> {
   const netBlock = loopbackNet();
   const address: Record<string, string> = Object.fromEntries(PG_HOSTS.map((h, i) => [h, `${netBlock}.${i + 1}`]));
   const dir = mkdtempSync(join(tmpdir(), 'hafen-pg-sites-'));
@@ -89,7 +90,7 @@ export async function startPostgresSites(o: { table: string }): Promise<Postgres
   };
   try {
     await admin.setSecret(PG_APP, PG_PASSWORD);
-    await admin.apply([{ name: 'pg-sites.yaml', text: fleet() }], null, 'three sites with a PostgreSQL standby app');
+    await admin.apply([{ name: 'pg-sites.yaml', text: o.liveMoves ? withLiveMoves(fleet()) : fleet() }], null, 'three sites with a PostgreSQL standby app');
     for (const host of PG_HOSTS) {
       agents[host] = await agentOn(host, (await admin.joinToken(host)).token);
       const { follower } = await startProber({ controller: controller.url, data: data(host), source: address[host]! });
@@ -126,6 +127,15 @@ export async function startPostgresSites(o: { table: string }): Promise<Postgres
     },
     stop,
   };
+}
+
+/** The app moving live (switchover moves) on any of the three hosts; stadtwerke told, not asked. */
+function withLiveMoves(text: string): string {
+  return text
+    .replace('  - id: stadtwerke\n', '  - id: stadtwerke\n    liveMoves: announce\n')
+    .replace(`  - id: ${PG_APP}\n    customer: stadtwerke\n`, `  - id: ${PG_APP}\n    customer: stadtwerke\n    migration: live\n`)
+    .replace('    placement: { hosts: [vie-db-01, hel-db-01] }\n', '    placement: { hosts: [vie-db-01, hel-db-01, nue-db-01] }\n')
+    .replace('policies:\n  maxCustomerShare: 1\n', 'policies:\n  maxCustomerShare: 1\n  migrations: { live: { weights: [100], step: 1s, startTimeout: 90s, drain: 1s } }\n');
 }
 
 /** The three-site example's topology with a database host per site and the one PostgreSQL app. */
