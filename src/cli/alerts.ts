@@ -3,6 +3,7 @@
  * planned work, always with an end and a reason. `hafen notifications`: what was sent to
  * whom, and what failed.
  */
+import { oneLine } from '../lib/terminal-text.js';
 import type { Command } from 'commander';
 import { EXIT, json, parseFormat, type CliIo, type OutputFormat } from './io.js';
 import { remoteClient, remoteOptions, type RemoteOptions } from './remote.js';
@@ -74,7 +75,7 @@ export function registerAlerts(program: Command, io: CliIo, setExit: (code: numb
   ).action(async (opts: RemoteOptions & { limit: number; format: OutputFormat }) => {
     const { notifications } = await remoteClient(opts).notifications(opts.limit);
     if (opts.format === 'json') io.stdout(json({ notifications }));
-    else io.stdout(notifications.length ? `${notifications.map((n) => `${n.createdAt}  ${n.status.padEnd(7)} ${n.receiver.padEnd(16)} ${n.title}${n.lastError ? ` (${n.attempts} attempts: ${n.lastError})` : ''}`).join('\n')}\n` : 'no notifications\n');
+    else io.stdout(notifications.length ? `${notifications.map((n) => `${n.createdAt}  ${n.status.padEnd(7)} ${n.receiver.padEnd(16)} ${oneLine(n.title)}${n.lastError ? ` (${n.attempts} attempts: ${oneLine(n.lastError)})` : ''}`).join('\n')}\n` : 'no notifications\n');
     setExit(EXIT.ok);
   });
 }

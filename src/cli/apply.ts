@@ -12,6 +12,7 @@ import { followRollout, hostChangeLines, parseBatch, parseGateTimeout, rolloutTe
 
 interface ApplyOptions extends RemoteOptions {
   yes?: boolean;
+  allowDestroy?: boolean;
   message?: string;
   format: OutputFormat;
   site?: string;
@@ -26,6 +27,11 @@ function diffText(plan: PlanResponse): string {
   for (const m of plan.diff.moved) lines.push(`move ${m.unit}: ${m.from} -> ${m.to}`);
   for (const v of plan.violations) lines.push(`warning: ${v.message}`);
   if (plan.diff.empty) lines.push('no changes');
+  const d = plan.destroy;
+  if (d.hosts.length || d.replicas.length) {
+    const few = (list: string[]) => `${list.slice(0, 5).join(', ')}${list.length > 5 ? ` and ${list.length - 5} more` : ''}`;
+    lines.push(`to destroy: ${d.hosts.length} host(s)${d.hosts.length ? ` (${few(d.hosts)})` : ''}, ${d.replicas.length} of ${d.before} replicas${d.replicas.length ? ` (${few(d.replicas)})` : ''}`);
+  }
   return `${lines.join('\n')}\n`;
 }
 
@@ -45,6 +51,7 @@ export function registerApply(program: Command, io: CliIo, setExit: (code: numbe
       .argument('<fleet>', 'fleet YAML file or directory')
       .option('-y, --yes', 'apply without asking (needed when not on a terminal)')
       .option('-m, --message <text>', 'why: kept in the revision history')
+      .option('--allow-destroy', 'apply although it removes every host or stops more than a quarter of the running replicas (refused otherwise: the plan shows what it would destroy)')
       .option('--format <format>', 'output format: text or json', parseFormat, 'text' as OutputFormat)
       .option('--site <site>', 'roll out to this site only, in stages: a canary host, then batches, each gated on its hosts reporting the change applied, units healthy and the firewall confirmed; on a failed gate the changed hosts go back. Hosts at other sites that change keep their state until their site is rolled out')
       .option('--batch <n>', 'with --site: hosts per batch after the canary (default: a quarter of the rest)', parseBatch)
@@ -88,13 +95,17 @@ newest revision, so hosts never move because others were added or removed.`,
       io.stderr(`${plan.unplaced.length} replica(s) cannot be placed (see hafen plan ${fleetPath}); nothing was changed\n`);
       return setExit(EXIT.invalid);
     }
+    if (plan.destroy.refusal && !opts.allowDestroy) {
+      io.stderr(`refused: ${plan.destroy.refusal}; nothing was changed. If that is meant, apply with --allow-destroy\n`);
+      return setExit(EXIT.invalid);
+    }
     const question = opts.site ? `apply and roll out to ${opts.site}? [y/N] ` : `apply as revision ${(plan.parent ?? 0) + 1}? [y/N] `;
     if (!opts.yes && !(await confirm(io, question))) {
       io.stderr(process.stdin.isTTY ? 'not applied\n' : 'not applied: pass --yes to apply without a terminal\n');
       return setExit(EXIT.invalid);
     }
     const staging = { ...(opts.batch !== undefined ? { batch: opts.batch } : {}), ...(opts.gateTimeout !== undefined ? { gateTimeoutSeconds: opts.gateTimeout } : {}) };
-    const res: ApplyResponse = await client.apply(files.sources, plan.parent, opts.message, { ...sent, ...staging });
+    const res: ApplyResponse = await client.apply(files.sources, plan.parent, opts.message, { ...sent, ...staging, ...(opts.allowDestroy ? { allowDestroy: true } : {}) });
     if (!res.rollout) {
       if (opts.format === 'json') io.stdout(json(res));
       else io.stdout(`applied revision ${res.revision}${opts.site ? `; nothing to roll out at ${opts.site}` : ''}\n`);
@@ -111,14 +122,15 @@ newest revision, so hosts never move because others were added or removed.`,
     program
       .command('rollback')
       .description('Apply the fleet of an earlier revision again, as a new revision.')
-      .argument('<revision>', 'revision number'),
-  ).action(async (rev: string, opts: RemoteOptions) => {
+      .argument('<revision>', 'revision number')
+      .option('--allow-destroy', 'roll back although it removes every host or stops more than a quarter of the running replicas'),
+  ).action(async (rev: string, opts: RemoteOptions & { allowDestroy?: boolean }) => {
     const n = Number(rev);
     if (!Number.isInteger(n) || n < 1) {
       io.stderr(`error: revision must be a positive whole number, not "${rev}"\n`);
       return setExit(EXIT.usage);
     }
-    const res = await remoteClient(opts).rollback(n);
+    const res = await remoteClient(opts).rollback(n, opts.allowDestroy ? { allowDestroy: true } : {});
     io.stdout(`${diffText(res)}rolled back to revision ${n} as revision ${res.revision}\n`);
     setExit(EXIT.ok);
   });

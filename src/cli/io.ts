@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from 'commander';
+import { forTerminal } from '../lib/terminal-text.js';
 
 /** Where a command writes, so tests can run commands in-process and read what they printed. */
 export interface CliIo {
@@ -6,9 +7,10 @@ export interface CliIo {
   stderr(text: string): void;
 }
 
+/** The terminal's: text from hosts, tokens and alerts cannot act on it (control characters escaped: lib/terminal-text.ts). */
 export const processIo: CliIo = {
-  stdout: (text) => void process.stdout.write(text),
-  stderr: (text) => void process.stderr.write(text),
+  stdout: (text) => void process.stdout.write(forTerminal(text)),
+  stderr: (text) => void process.stderr.write(forTerminal(text)),
 };
 
 /** Exit statuses shared by all commands. */

@@ -2,6 +2,7 @@
  * `hafen status`: per site, up, degraded or down; per app, desired against running replicas;
  * per host, its last heartbeat; per proxy, the replicas it can use.
  */
+import { oneLine } from '../lib/terminal-text.js';
 import type { Command } from 'commander';
 import type { StatusResponse } from '../client/client.js';
 import { EXIT, json, parseFormat, type CliIo, type OutputFormat } from './io.js';
@@ -83,5 +84,5 @@ function standbyDetail(s: NonNullable<StatusResponse['apps'][number]['standby']>
 
 function unitDetail(u: UnitRow): string {
   const notes = [u.healthy === false ? 'unhealthy' : u.healthy ? 'healthy' : '', u.check === 'down' ? 'DOWN as the sites see it' : u.check === 'degraded' ? 'degraded as the sites see it' : '', u.hostUp ? '' : 'host silent'].filter(Boolean);
-  return `${u.host}:${u.state}${u.role === 'active' ? ' (writer)' : ''}${notes.length ? ` ${notes.join(', ')}` : ''}${u.lastError ? ` (${u.lastError})` : ''}`;
+  return `${u.host}:${u.state}${u.role === 'active' ? ' (writer)' : ''}${notes.length ? ` ${notes.join(', ')}` : ''}${u.lastError ? ` (${oneLine(u.lastError)})` : ''}`;
 }

@@ -3,6 +3,7 @@
  * and dashboard. Errors come back as HafenError with the controller's code; a controller that
  * cannot be reached is HAFEN_CLIENT_UNREACHABLE (retryable).
  */
+import type { Destroy } from '../core/plan/destroy.js';
 import type { StandbyRecord } from '../core/standby/roles.js';
 import type { StandbyAppView } from '../core/standby/view.js';
 import type { Problem } from '../core/fleet/problems.js';
@@ -39,6 +40,8 @@ export interface PlanResponse {
   unplaced: Unplaced[];
   violations: Violation[];
   diff: RevisionDiff;
+  /** What applying it takes away: hosts removed, replicas stopped that run nowhere else. */
+  destroy: Destroy;
   /** With a site: hosts at other sites whose state changes too (they keep theirs until rolled out). */
   held?: string[];
   /** With a site: the stages the rollout would take (stage 0 is the canary). */
@@ -61,6 +64,8 @@ export interface ApplyOptions {
   site?: string;
   batch?: number;
   gateTimeoutSeconds?: number;
+  /** Apply although it removes every host or stops more than a quarter of the running replicas. */
+  allowDestroy?: boolean;
 }
 
 export interface DesiredResponse {
@@ -226,8 +231,8 @@ export class HafenClient {
   controlMove(id: string, action: 'pause' | 'resume' | 'abort'): Promise<{ migration: MoveRecord }> {
     return this.call('POST', `/v1/migrations/${encodeURIComponent(id)}/${action}`, {});
   }
-  rollback(to: number): Promise<ApplyResponse> {
-    return this.call('POST', '/v1/rollback', { to });
+  rollback(to: number, opts: { allowDestroy?: boolean } = {}): Promise<ApplyResponse> {
+    return this.call('POST', '/v1/rollback', { to, ...(opts.allowDestroy ? { allowDestroy: true } : {}) });
   }
   revisions(): Promise<{ revisions: RevisionSummary[] }> {
     return this.call('GET', '/v1/revisions');
@@ -292,7 +297,8 @@ export class HafenClient {
     return this.call('POST', '/v1/agent/backup-tasks', { tasks });
   }
 
-  reportProbeResults(results: ProbeResultBody[]): Promise<void> {
+  /** Delivers results; those of checks not assigned to this host's site are ignored (counted in the answer). */
+  reportProbeResults(results: ProbeResultBody[]): Promise<{ recorded: number; ignored: number }> {
     return this.call('POST', '/v1/probe/results', { results });
   }
   /** Every check's state by quorum of the sites, and each site's state. */

@@ -8,6 +8,8 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { errorBody, httpStatusOf } from '../lib/error-codes.js';
 import { HafenError } from '../lib/errors.js';
+import { unitName } from '../core/render/names.js';
+import { bodyLimits, DEFAULT_BODY_LIMIT } from './api/limits.js';
 import { agentRoutes } from './api/agents.js';
 import { backupRoutes } from './api/backups.js';
 import { dashboardRoutes } from './api/dashboard.js';
@@ -38,8 +40,8 @@ export interface AppOptions {
 export function buildApp(c: Controller, options: AppOptions = {}): FastifyInstance {
   const now = options.now ?? (() => new Date());
   // Request logs never include headers, so bearer tokens stay out of them; nor a consent link's token.
-  const logger = options.logger ? { serializers: { req: (r: { method: string; url: string; ip: string }) => ({ method: r.method, url: r.url.replace(/\/v1\/consent\/[^/?#]+/, '/v1/consent/***'), remoteAddress: r.ip }) } } : false;
-  const app = Fastify({ logger, bodyLimit: 64 * 1024 * 1024, forceCloseConnections: 'idle', ...(options.serverFactory ? { serverFactory: options.serverFactory } : {}) }) as unknown as FastifyInstance;
+  const logger = options.logger ? { serializers: { req: (r: { method: string; url: string; ip: string }) => ({ method: r.method, url: loggedUrl(r.url), remoteAddress: r.ip }) } } : false;
+  const app = Fastify({ logger, bodyLimit: DEFAULT_BODY_LIMIT, forceCloseConnections: 'idle', ...(options.serverFactory ? { serverFactory: options.serverFactory } : {}) }) as unknown as FastifyInstance;
   // The consent page's form posts application/x-www-form-urlencoded.
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 16 * 1024 }, (_req, text, done) => done(null, Object.fromEntries(new URLSearchParams(text as string))));
   app.setErrorHandler((err, req, reply) => {
@@ -53,13 +55,15 @@ export function buildApp(c: Controller, options: AppOptions = {}): FastifyInstan
     return reply.code(500).send(errorBody('HAFEN_INTERNAL', 'internal error; see the controller log'));
   });
   app.setNotFoundHandler((req, reply) => reply.code(404).send(errorBody('HAFEN_API_NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]!.slice(0, 200)}; the API is described at /openapi.json`)));
+  // Per-route body limits, and no large body read before its sender is known (api/limits.ts).
+  bodyLimits(app, c.store);
   app.get('/healthz', async () => ({ ok: true, ...options.about?.(), revision: (await c.store.head())?.number ?? null }));
   // Each plugin gets the narrow interface it declares: what it reads and does, nothing more.
   const auth = c.store;
   const current = () => c.revisions.current();
   const { pulls, revisions, watch } = c;
   openApiRoute(app);
-  revisionRoutes(app, { auth, store: c.store, plan: (...a) => revisions.plan(...a), apply: (r) => revisions.apply(r), rollback: (to, by) => revisions.rollback(to, by), rollouts: c.rollouts });
+  revisionRoutes(app, { auth, store: c.store, plan: (...a) => revisions.plan(...a), apply: (r) => revisions.apply(r), rollback: (...a) => revisions.rollback(...a), rollouts: c.rollouts });
   agentRoutes(
     app,
     {
@@ -89,12 +93,29 @@ export function buildApp(c: Controller, options: AppOptions = {}): FastifyInstan
     monitor: watch.monitor,
     uptime: watch.uptime,
     evaluate: () => watch.evaluate(),
-  });
+  }, now);
   alertRoutes(app, { auth, store: c.store, alerts: () => watch.alerting.alerts() }, now);
-  backupRoutes(app, { auth, store: c.store, backups: c.backups });
+  backupRoutes(app, {
+    auth,
+    store: c.store,
+    backups: c.backups,
+    unitsOn: async (host) => new Set(((await current())?.placements ?? []).filter((p) => p.host === host).map((p) => unitName(p.app, p.replica))),
+  });
   moveRoutes(app, { auth, store: c.store, moves: c.moves });
   standbyRoutes(app, { auth, standbys: c.standbys });
   metricsRoute(app, { auth, monitor: watch.monitor, alerts: () => watch.alerting.alerts() });
   dashboardRoutes(app);
   return app;
 }
+
+/** A request's URL as logged: a consent link's token never, however the path is spelled (percent-encoded, another case). */
+export function loggedUrl(url: string): string {
+  let path = url;
+  try {
+    path = decodeURIComponent(url);
+  } catch {
+    // Not decodable: matched as it is.
+  }
+  return /\/v1\/consent\//i.test(path) ? '/v1/consent/***' : url;
+}
+

@@ -1,5 +1,5 @@
 /** `hafen controller`: the API server on its store (SQLite in the data directory, or PostgreSQL). */
-import { existsSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -72,6 +72,9 @@ export async function startController(options: ControllerOptions): Promise<Contr
     throw new HafenError('HAFEN_CLI_BAD_OPTION', `--advertise: expected http://HOST:PORT (the URL the other controllers reach this one at), got "${options.advertise}"`);
   }
   const warn = (line: string) => options.warn?.(line);
+  // The data directory holds the secret key and the admin token: the controller's alone, whoever starts it.
+  mkdirSync(options.data, { recursive: true, mode: 0o700 });
+  chmodSync(options.data, 0o700);
   const key = await loadSecretKey({ ...(options.secretKey !== undefined ? { env: options.secretKey } : {}), ...(options.secretKeyFile !== undefined ? { file: options.secretKeyFile } : {}), data: options.data });
   for (const w of key.warnings) warn(w);
   const store = await openStore(options);

@@ -1,4 +1,5 @@
 /** Validating and planning a fleet against the newest revision: what a plan shows and an apply keeps. */
+import { destroyOf } from '../core/plan/destroy.js';
 import type { ParsedFile } from '../core/fleet/source.js';
 import { validateFleet } from '../core/fleet/validate.js';
 import type { AllocationRecord } from '../core/ipam/record.js';
@@ -64,6 +65,7 @@ export async function prepareFleet(ctx: PrepareContext, { sources, projects }: F
       violations: analyseRisk(res.fleet, plan.placements).violations,
       // Against what each host runs: a host held at an earlier revision changes from that.
       diff: revisionDiff(cur ? await ctx.holds.effective(cur, res.fleet.hosts) : EMPTY, next),
+      destroy: destroyOf(cur && { hosts: cur.fleet.hosts.map((h) => h.id), placements: cur.placements }, { hosts: res.fleet.hosts.map((h) => h.id), placements: plan.placements }),
     },
     fleet: res.fleet,
     desired: next,

@@ -51,6 +51,8 @@ export interface ApplyRequest {
   lock?: AllocationRecord;
   /** Placements to start from instead of the newest revision's (a move placing its target). */
   previous?: readonly Placement[];
+  /** Apply although it removes every host or stops more than DESTROY_SHARE of the replicas. */
+  allowDestroy?: boolean;
 }
 
 export type ApplyResult = PlanResult & { revision: number; rollout?: Rollout; held?: string[] };
@@ -131,6 +133,8 @@ export class RevisionKeeper {
     if (plan.unplaced.length > 0) {
       throw new HafenError('HAFEN_PLAN_UNPLACED', `${plan.unplaced.length} replica(s) cannot be placed; nothing was changed`, { details: plan.unplaced });
     }
+    const destroys = req.allowDestroy ? undefined : plan.destroy.refusal;
+    if (destroys) throw new HafenError('HAFEN_APPLY_DESTROYS', `the apply is refused: ${destroys}; nothing was changed. If that is meant, apply with --allow-destroy (API: allowDestroy: true)`, { details: plan.destroy });
     // Each app with backups has its repository password (secret backup-<app>), made the first
     // time a revision backs the app up and never changed by hafen after.
     const passwords = prepared.fleet.apps.filter((a) => a.backup).map((a) => backupSecretName(a.id));
@@ -186,12 +190,12 @@ export class RevisionKeeper {
   }
 
   /** Applies the fleet of an earlier revision as a new revision. */
-  async rollback(to: number, author: string): Promise<ApplyResult> {
+  async rollback(to: number, author: string, allowDestroy = false): Promise<ApplyResult> {
     const old = await this.deps.store.getRevision(to);
     if (!old) throw new HafenError('HAFEN_REVISION_NOT_FOUND', `there is no revision ${to}`);
     const head = await this.deps.store.head();
     const { sources, projects } = await loadStoredFleet(old.fleet, this.deps.store, this.deps.secrets);
-    return this.apply({ sources, projects, parent: head?.number ?? null, author, message: `rollback to revision ${to}` });
+    return this.apply({ sources, projects, parent: head?.number ?? null, author, message: `rollback to revision ${to}`, ...(allowDestroy ? { allowDestroy } : {}) });
   }
 
   /** Sets a secret; the units using it get a new hash, and their agents restart them with the new value. */

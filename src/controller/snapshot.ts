@@ -1,4 +1,5 @@
 /** What the controller keeps of a revision (rendered), and what planning one gives. */
+import type { Destroy } from '../core/plan/destroy.js';
 import type { Fleet } from '../core/fleet/model.js';
 import type { FleetSource } from '../core/fleet/source.js';
 import type { IpamResult } from '../core/ipam/allocate.js';
@@ -41,6 +42,8 @@ export interface PlanResult {
   unplaced: Unplaced[];
   violations: Violation[];
   diff: RevisionDiff;
+  /** What the apply would take away: hosts removed, replicas stopped that run nowhere else (core/plan/destroy.ts). */
+  destroy: Destroy;
 }
 
 export interface Prepared {

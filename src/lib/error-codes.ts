@@ -29,7 +29,7 @@ export const ERROR_CODES = {
   HAFEN_AUTH_INVALID: spec(401, false, 'The token, session or name and password are not valid.'),
   HAFEN_AUTH_EXPIRED: spec(401, false, 'The login session has ended; log in again.'),
   HAFEN_AUTH_FORBIDDEN: spec(403, false, 'The token or user may not do this (its role or customer scope).'),
-  HAFEN_AUTH_THROTTLED: spec(429, true, 'Too many failed logins from this address; wait and try again.'),
+  HAFEN_AUTH_THROTTLED: spec(429, true, 'Too many failed logins from this address or for this user name; wait and try again.'),
   HAFEN_NOT_JOINED: spec(500, false, 'An agent, prober or proxy has no host credential yet: start it once with a join token.'),
 
   // The client (CLI, agents, proxies talking to the controller).
@@ -75,6 +75,8 @@ export const ERROR_CODES = {
   HAFEN_ROLLOUT_NOT_FOUND: spec(404, false, 'There is no rollout with this id.'),
   HAFEN_FIREWALL_NONE: spec(409, false, 'The host has no firewall to apply (no address from IPAM).'),
   HAFEN_HOST_NOT_FOUND: spec(404, false, 'The host is not in the newest revision.'),
+  HAFEN_APPLY_DESTROYS: spec(409, false, 'The apply would remove every host, or stop more than a quarter of the running replicas; nothing was changed (--allow-destroy when meant).'),
+  HAFEN_PROBE_RESULT_TIME: spec(422, false, 'A probe result is dated more than 60 s from the controller\'s clock (the prober\'s clock is wrong); nothing of the delivery was recorded.'),
   HAFEN_AGENT_BLOB_NOT_FOUND: spec(404, false, 'An agent asked for a file that no compose project of its units holds (or the store lost it).'),
   HAFEN_SITE_NOT_FOUND: spec(404, false, 'The site is not in the newest revision.'),
   HAFEN_APP_NOT_FOUND: spec(404, false, 'The app is not in the newest revision (or not this customer\'s).'),

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -11,7 +11,7 @@ import { wireController } from '../../src/controller/wiring.js';
 import { SqliteStore } from '../../src/controller/store/sqlite.js';
 import { keyId, newKey } from '../../src/lib/seal.js';
 import { hashToken } from '../../src/lib/secrets.js';
-import { FIXTURES, hafenAsync } from '../helpers/paths.js';
+import { EXAMPLES, FIXTURES, hafenAsync } from '../helpers/paths.js';
 
 async function setup() {
   const store = new SqliteStore(':memory:');
@@ -149,3 +149,92 @@ test('hafen token create, list and revoke through the CLI', async () => {
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('an apply that removes every host, or stops more than a quarter of the replicas, is refused unless allowed; the plan shows what it destroys', async () => {
+  const { app } = await setup();
+  const admin = { authorization: 'Bearer admin-token-1234' };
+  const three = readFileSync(join(EXAMPLES, 'three-sites.yaml'), 'utf8');
+  const first = await app.inject({ method: 'POST', url: '/v1/apply', headers: admin, payload: { sources: [{ name: 'f.yaml', text: three }], parent: null } });
+  assert.equal(first.statusCode, 200, first.body);
+  // The same fleet without its apps: every replica would stop.
+  const bare = three.slice(0, three.search(/^apps:/m));
+  const plan = await app.inject({ method: 'POST', url: '/v1/plan', headers: admin, payload: { sources: [{ name: 'f.yaml', text: bare }] } });
+  const destroy = (plan.json() as { destroy: { hosts: string[]; replicas: string[]; before: number; refusal?: string } }).destroy;
+  assert.deepEqual([destroy.hosts, destroy.replicas.length, destroy.before], [[], destroy.before, destroy.before]);
+  assert.match(destroy.refusal!, /^it stops \d+ of the \d+ replicas running \(100 %, more than 25 %\)$/);
+  const refused = await app.inject({ method: 'POST', url: '/v1/apply', headers: admin, payload: { sources: [{ name: 'f.yaml', text: bare }], parent: 1 } });
+  assert.equal(refused.statusCode, 409);
+  assert.equal((refused.json() as { error: { code: string } }).error.code, 'HAFEN_APPLY_DESTROYS');
+  assert.equal((await app.inject({ method: 'GET', url: '/healthz' })).json().revision, 1, 'nothing stored');
+  const allowed = await app.inject({ method: 'POST', url: '/v1/apply', headers: admin, payload: { sources: [{ name: 'f.yaml', text: bare }], parent: 1, allowDestroy: true } });
+  assert.equal(allowed.statusCode, 200, allowed.body);
+  // Back to the full fleet destroys nothing; a rollback to the bare one needs the flag again.
+  const back = await app.inject({ method: 'POST', url: '/v1/apply', headers: admin, payload: { sources: [{ name: 'f.yaml', text: three }], parent: 2 } });
+  assert.equal(back.statusCode, 200, back.body);
+  const rollback = await app.inject({ method: 'POST', url: '/v1/rollback', headers: admin, payload: { to: 2 } });
+  assert.equal((rollback.json() as { error: { code: string } }).error.code, 'HAFEN_APPLY_DESTROYS');
+  const allowedBack = await app.inject({ method: 'POST', url: '/v1/rollback', headers: admin, payload: { to: 2, allowDestroy: true } });
+  assert.equal(allowedBack.statusCode, 200, allowedBack.body);
+  await app.close();
+});
+
+test('hafen apply shows what it would destroy and refuses it without --allow-destroy', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'hafen-destroy-'));
+  const controller = await startController({ data: join(dir, 'controller'), listen: '127.0.0.1:0' });
+  try {
+    const env = { ...process.env, HAFEN_CONTROLLER: controller.url, HAFEN_TOKEN: readFileSync(controller.adminTokenFile!, 'utf8').trim() };
+    const three = readFileSync(join(EXAMPLES, 'three-sites.yaml'), 'utf8');
+    const full = join(dir, 'full.yaml');
+    const bare = join(dir, 'bare.yaml');
+    writeFileSync(full, three);
+    writeFileSync(bare, three.slice(0, three.search(/^apps:/m)));
+    assert.equal((await hafenAsync(['apply', full, '--yes'], { env })).status, 0);
+    const refused = await hafenAsync(['apply', bare, '--yes'], { env });
+    assert.equal(refused.status, 1);
+    assert.match(refused.stdout, /^to destroy: 0 host\(s\), \d+ of \d+ replicas \(/m);
+    assert.match(refused.stderr, /refused: it stops \d+ of the \d+ replicas running .*--allow-destroy/);
+    const allowed = await hafenAsync(['apply', bare, '--yes', '--allow-destroy'], { env });
+    assert.equal(allowed.status, 0, allowed.stderr);
+    assert.match(allowed.stdout, /applied revision 2/);
+  } finally {
+    await controller.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a host reports proxy traffic only for its own site, from a proxy host where the site has one, of apps that exist; backup runs only of its own units', async () => {
+  const { app } = await setup();
+  const admin = { authorization: 'Bearer admin-token-1234' };
+  const text = readFileSync(join(EXAMPLES, 'three-sites.yaml'), 'utf8').replace('hosts:\n', 'hosts:\n  - { id: vie-proxy-01, site: vie, role: proxy, cpu: 2, memory: 4GiB, disk: 20GiB }\n');
+  assert.equal((await app.inject({ method: 'POST', url: '/v1/apply', headers: admin, payload: { sources: [{ name: 'f.yaml', text }], parent: null } })).statusCode, 200);
+  const credential = async (host: string) => {
+    const join = (await app.inject({ method: 'POST', url: `/v1/hosts/${host}/join-token`, headers: admin, payload: {} })).json() as { token: string };
+    return { authorization: `Bearer ${(((await app.inject({ method: 'POST', url: '/v1/agent/join', payload: { token: join.token } })).json()) as { credential: string }).credential}` };
+  };
+  const nue = await credential('nue-app-01');
+  const minute = new Date(Math.floor(Date.now() / 60_000) * 60_000).toISOString();
+  const status = (site: string, apps: string[]) => ({ site, revision: 1, replicas: [], traffic: apps.map((a) => ({ app: a, minute, requests: 1_000_000_000, errors: 0 })) });
+  // Another site's numbers: refused.
+  const other = await app.inject({ method: 'POST', url: '/v1/proxy/status', headers: nue, payload: status('hel', ['huber-shop']) });
+  assert.equal(other.statusCode, 403);
+  assert.match(other.body, /nue-app-01 is at site nue: its proxy reports for that site, not for hel/);
+  // Its own site (no proxy hosts there): counted, but only for apps the fleet has.
+  assert.equal((await app.inject({ method: 'POST', url: '/v1/proxy/status', headers: nue, payload: status('nue', ['huber-shop', 'no-such-app']) })).statusCode, 204);
+  const traffic = (await app.inject({ method: 'GET', url: '/v1/traffic?resolution=minute', headers: admin })).json() as { traffic: { app: string }[] };
+  assert.deepEqual([...new Set(traffic.traffic.map((t) => t.app))], ['huber-shop']);
+  // vie has a proxy host: an app host there reports no proxy status.
+  const vieApp = await credential('vie-app-01');
+  const notProxy = await app.inject({ method: 'POST', url: '/v1/proxy/status', headers: vieApp, payload: status('vie', ['huber-shop']) });
+  assert.equal(notProxy.statusCode, 403);
+  assert.match(notProxy.body, /site vie's proxies run on vie-proxy-01; host vie-app-01 \(role app\) reports no proxy status/);
+  // A backup run of a unit on another host: refused, nothing recorded.
+  const placements = ((await app.inject({ method: 'GET', url: '/v1/revisions/1', headers: admin })).json() as { placements: { app: string; replica: number; host: string }[] }).placements;
+  const foreign = placements.find((p) => p.host !== 'nue-app-01')!;
+  const run = (unit: string) => ({ runs: [{ app: unit.replace(/-r\d+$/, ''), unit, repository: '/srv/restic/x', startedAt: minute, finishedAt: minute, ok: true }] });
+  const forged = await app.inject({ method: 'POST', url: '/v1/agent/backups', headers: nue, payload: run(`${foreign.app}-r${foreign.replica}`) });
+  assert.equal(forged.statusCode, 403);
+  const own = placements.find((p) => p.host === 'nue-app-01')!;
+  assert.equal((await app.inject({ method: 'POST', url: '/v1/agent/backups', headers: nue, payload: run(`${own.app}-r${own.replica}`) })).statusCode, 204);
+  await app.close();
+});
+

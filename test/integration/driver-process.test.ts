@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { test } from 'node:test';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -48,3 +50,22 @@ driverContract('process', async () => {
     },
   };
 });
+
+test("a unit's log and the driver's state are the agent's alone, whoever starts it", async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'hafen-driver-mode-'));
+  const old = process.umask(0o022);
+  const driver = ProcessDriver.open({ stateDir: dir });
+  try {
+    const mode = (p: string) => statSync(p).mode & 0o777;
+    assert.deepEqual([mode(join(dir, 'units')), mode(join(dir, 'logs'))], [0o700, 0o700]);
+    await driver.apply([unit('quiet-r1', [process.execPath, '-e', 'console.log("secret=hunter2"); setInterval(() => {}, 1000)'], {})]);
+    const log = join(dir, 'logs', 'quiet-r1.log');
+    for (let i = 0; i < 50 && !existsSync(log); i++) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(mode(log), 0o600);
+  } finally {
+    process.umask(old);
+    await driver.stopAll();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+

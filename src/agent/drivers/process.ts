@@ -9,7 +9,7 @@
  * its environment (a recycled pid belongs to someone else and is never touched).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DesiredUnit } from '../../core/render/desired.js';
 import { unsupportedStatus, type Driver, type UnitState, type UnitStatus } from './driver.js';
@@ -71,8 +71,11 @@ export class ProcessDriver implements Driver {
 
   private constructor(options: ProcessDriverOptions) {
     this.opts = { backoffMs: 1000, maxBackoffMs: 60_000, stableMs: 10_000, stopGraceMs: 5000, failedAfter: 3, ...options };
-    mkdirSync(join(this.opts.stateDir, 'units'), { recursive: true });
-    mkdirSync(join(this.opts.stateDir, 'logs'), { recursive: true });
+    // The units' state and logs are the agent's alone (a log may hold what an app prints of its secrets).
+    for (const d of ['units', 'logs']) {
+      mkdirSync(join(this.opts.stateDir, d), { recursive: true, mode: 0o700 });
+      chmodSync(join(this.opts.stateDir, d), 0o700);
+    }
   }
 
   /** Opens the driver on its state directory, adopting the processes a previous agent left. */
@@ -151,7 +154,7 @@ export class ProcessDriver implements Driver {
 
   private start(s: Supervised): void {
     const spec = s.unit.process!;
-    const log = openSync(join(this.opts.stateDir, 'logs', `${s.unit.name}.log`), 'a');
+    const log = openSync(join(this.opts.stateDir, 'logs', `${s.unit.name}.log`), 'a', 0o600);
     try {
       const child = spawn(spec.command[0]!, spec.command.slice(1), {
         cwd: spec.cwd,

@@ -16,6 +16,8 @@ import type { BackupBook } from '../backups.js';
 /** What the backup routes need: the backup book and its runs and tasks. */
 export interface BackupsApi {
   auth: Credentials;
+  /** The units the newest revision places on a host ("app-rN"): a host reports backup runs of those only. */
+  unitsOn(host: string): Promise<Set<string>>;
   store: Pick<Store, 'addBackupRuns' | 'backupRuns' | 'backupTask' | 'backupTasks'>;
   backups: Pick<BackupBook, 'apps' | 'ask' | 'changed' | 'disks' | 'plan' | 'report' | 'shown'>;
 }
@@ -24,6 +26,9 @@ export function backupRoutes(app: FastifyInstance, api: BackupsApi): void {
   app.post('/v1/agent/backups', async (req, reply) => {
     const host = await requireHost(api.auth, req);
     const { runs } = body(BackupRunsBody, req);
+    const mine = await api.unitsOn(host);
+    const foreign = runs.find((r) => !mine.has(r.unit));
+    if (foreign) throw new HafenError('HAFEN_AUTH_FORBIDDEN', `host ${host} does not run ${foreign.unit}: it reports backup runs of its own units only (nothing was recorded)`);
     await api.store.addBackupRuns(host, runs);
     api.backups.changed();
     return reply.code(204).send();

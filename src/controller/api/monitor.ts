@@ -28,6 +28,8 @@ export interface MonitorApi {
 }
 
 const MAX_WAIT_S = 30;
+/** How far a probe result's time may be from the controller's clock. */
+const MAX_RESULT_SKEW_MS = 60_000;
 
 async function proberSite(api: MonitorApi, host: string): Promise<string> {
   const site = await api.siteOf(host);
@@ -35,7 +37,7 @@ async function proberSite(api: MonitorApi, host: string): Promise<string> {
   return site;
 }
 
-export function monitorRoutes(app: FastifyInstance, api: MonitorApi): void {
+export function monitorRoutes(app: FastifyInstance, api: MonitorApi, now: () => Date = () => new Date()): void {
   app.get<{ Querystring: { after?: string; wait?: string } }>('/v1/probe/checks', async (req) => {
     const site = await proberSite(api, await requireHost(api.auth, req));
     const wait = Math.min(Math.max(Number(req.query.wait ?? 0) || 0, 0), MAX_WAIT_S);
@@ -43,12 +45,19 @@ export function monitorRoutes(app: FastifyInstance, api: MonitorApi): void {
     return { site, hash: res.hash, changed: res.changed, probes: res.probes };
   });
 
-  app.post('/v1/probe/results', async (req, reply) => {
+  // A result counts only dated near the controller's clock, and only for a check assigned to the
+  // prober's site: a host cannot freeze another site's view with a result from the future.
+  app.post('/v1/probe/results', async (req) => {
     const site = await proberSite(api, await requireHost(api.auth, req));
     const { results } = body(ProbeResultsBody, req);
-    api.monitor.record(site, results);
+    const t = now().getTime();
+    const skewed = results.find((r) => Math.abs(Date.parse(r.at) - t) > MAX_RESULT_SKEW_MS);
+    if (skewed) throw new HafenError('HAFEN_PROBE_RESULT_TIME', `the result of ${skewed.check} is dated ${skewed.at}, more than ${MAX_RESULT_SKEW_MS / 1000} s from the controller's clock (${new Date(t).toISOString()}); nothing was recorded: set this host's clock (NTP)`);
+    const assigned = new Set((await api.probesFor(site)).probes.map((p) => p.id));
+    const mine = results.filter((r) => assigned.has(r.check));
+    api.monitor.record(site, mine);
     await api.evaluate();
-    return reply.code(204).send();
+    return { recorded: mine.length, ignored: results.length - mine.length };
   });
 
   app.get<{ Querystring: { state?: string; app?: string; customer?: string } }>('/v1/checks', async (req) => {

@@ -35,13 +35,23 @@ export function proxyRoutes(app: FastifyInstance, api: ProxiesApi, now: () => Da
     return { hash: res.hash, changed: res.changed, site, table: res.table };
   });
 
+  // A proxy reports for its own host's site only, from a proxy (or edge) host where the site has
+  // them, and traffic only of apps the fleet has: no host can make up another's numbers.
   app.post('/v1/proxy/status', async (req, reply) => {
     const host = await requireHost(api.auth, req);
     const { traffic, connections, ...view } = body(ProxyStatusBody, req);
+    const fleet = (await api.current())?.fleet;
+    const spec = fleet?.hosts.find((h) => h.id === host);
+    if (!fleet || !spec) throw new HafenError('HAFEN_HOST_NOT_FOUND', `host ${host} is not in the fleet's newest revision`);
+    if (view.site !== spec.site) throw new HafenError('HAFEN_AUTH_FORBIDDEN', `host ${host} is at site ${spec.site}: its proxy reports for that site, not for ${view.site}`);
+    const proxyHosts = fleet.hosts.filter((h) => h.site === spec.site && (h.role === 'proxy' || h.role === 'edge')).map((h) => h.id);
+    if (proxyHosts.length > 0 && !proxyHosts.includes(host)) throw new HafenError('HAFEN_AUTH_FORBIDDEN', `site ${spec.site}'s proxies run on ${proxyHosts.join(', ')}; host ${host} (role ${spec.role}) reports no proxy status`);
+    const apps = new Set(fleet.apps.map((a) => a.id));
+    const counted = (traffic ?? []).filter((t) => apps.has(t.app));
     api.recordProxyView(host, { ...view, reportedAt: now().toISOString() });
-    if (traffic?.length || connections?.length) {
+    if (counted.length || connections?.length) {
       await api.store.addTraffic(
-        (traffic ?? []).map((t) => ({ ...t, site: view.site })),
+        counted.map((t) => ({ ...t, site: view.site })),
         (connections ?? []).map((c) => ({ ...c, site: view.site, proxy: host })),
         now().toISOString(),
       );

@@ -31,7 +31,7 @@ export function revisionRoutes(app: FastifyInstance, api: RevisionsApi): void {
     const user = await requireRole(api.auth, req, 'operator');
     const b = body(ApplyBody, req);
     const site = b.site === undefined ? undefined : { site: b.site, ...(b.batch !== undefined ? { batch: b.batch } : {}), ...(b.gateTimeoutSeconds !== undefined ? { gateTimeoutMs: b.gateTimeoutSeconds * 1000 } : {}) };
-    return api.apply({ sources: b.sources, projects: receiveProjects(b.projects), parent: b.parent, author: user.name, message: b.message, site, lock: b.allocations });
+    return api.apply({ sources: b.sources, projects: receiveProjects(b.projects), parent: b.parent, author: user.name, message: b.message, site, lock: b.allocations, ...(b.allowDestroy ? { allowDestroy: true } : {}) });
   });
 
   app.get<{ Querystring: { limit?: string } }>('/v1/rollouts', async (req) => {
@@ -54,7 +54,8 @@ export function revisionRoutes(app: FastifyInstance, api: RevisionsApi): void {
 
   app.post('/v1/rollback', async (req) => {
     const user = await requireRole(api.auth, req, 'operator');
-    return api.rollback(body(RollbackBody, req).to, user.name);
+    const b = body(RollbackBody, req);
+    return api.rollback(b.to, user.name, b.allowDestroy === true);
   });
 
   app.get('/v1/revisions', async (req) => {

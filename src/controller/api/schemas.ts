@@ -1,4 +1,5 @@
 /** Request bodies of the API: one zod schema each, used to validate requests and to publish /openapi.json. */
+import { printable } from '../../lib/terminal-text.js';
 import { z } from 'zod';
 import { AllocationRecordSchema } from '../../core/ipam/record.js';
 import { HostReportSchema } from '../../core/report/host-report.js';
@@ -21,16 +22,20 @@ export const ApplyBody = z.object({
   projects: ProjectsBody.optional(),
   parent: z.number().int().positive().nullable().describe('The revision the plan was made against (null for the first): the revision check'),
   message: z.string().max(500).optional().describe('Why: kept in the revision history'),
+  allowDestroy: z.boolean().optional().describe('Apply although it removes every host or stops more than a quarter of the running replicas (refused otherwise, HAFEN_APPLY_DESTROYS)'),
   allocations: Allocations,
   ...SiteRollout,
 });
-export const RollbackBody = z.object({ to: z.number().int().positive().describe('Revision whose fleet is applied again') });
+export const RollbackBody = z.object({
+  to: z.number().int().positive().describe('Revision whose fleet is applied again'),
+  allowDestroy: z.boolean().optional().describe('Roll back although it removes every host or stops more than a quarter of the running replicas'),
+});
 export const JoinBody = z.object({ token: z.string().min(10).describe('One-time join token from POST /v1/hosts/{host}/join-token') });
 /** A host's report (core/report/host-report.ts: one schema for the API and every layer's type). */
 export const StatusBody = HostReportSchema;
 const RoleSchema = z.enum(['admin', 'operator', 'viewer']);
 const CustomerScope = z.string().min(1).max(100).describe("Scope to this customer (viewer role only): the token or user reads only the customer's apps, uptime, traffic and moves");
-export const TokenBody = z.object({ name: z.string().min(1).max(100), role: RoleSchema, customer: CustomerScope.optional() });
+export const TokenBody = z.object({ name: z.string().min(1).max(100).refine(printable, 'a token name is printable text: no control characters or line breaks'), role: RoleSchema, customer: CustomerScope.optional() });
 // The password is never echoed; its length is checked by the route (lib/password MIN_PASSWORD).
 export const UserBody = z.object({ role: RoleSchema, customer: CustomerScope.optional(), password: z.string().max(1024).describe('At least 12 characters; stored as a scrypt hash') });
 export const LoginBody = z.object({ name: z.string().min(1).max(100), password: z.string().max(1024) });
@@ -166,11 +171,11 @@ export const FailoverBody = z.object({
 });
 export const MoveConsentBody = z.object({
   decision: Decision,
-  by: z.string().trim().min(1).max(200).describe("who at the customer answered (an operator records the customer's answer)"),
+  by: z.string().trim().min(1).max(200).refine(printable, 'a name is printable text: no control characters or line breaks').describe("who at the customer answered (an operator records the customer's answer)"),
   note: z.string().max(2000).optional(),
 });
 export const ConsentLinkBody = z.object({
   decision: Decision,
-  by: z.string().trim().max(200).optional().describe('your name'),
+  by: z.string().trim().max(200).refine(printable, 'a name is printable text: no control characters or line breaks').optional().describe('your name'),
   note: z.string().max(2000).optional(),
 });

@@ -2,7 +2,8 @@
  * Users who log in with a password instead of holding an API token: an admin sets them up
  * (role, optional customer scope, password kept as a scrypt hash); POST /v1/login trades a name
  * and password for a session token that ends after SESSION_HOURS or at POST /v1/logout.
- * Failed logins are slowed per client address; the answer never says whether the name exists.
+ * Failed logins are slowed per client address and per name, attempts in flight counted
+ * (login-throttle.ts); the answer never says whether the name exists.
  */
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
@@ -10,6 +11,7 @@ import { HafenError } from '../../lib/errors.js';
 import { DECOY_HASH, hashPassword, MIN_PASSWORD, verifyPassword } from '../../lib/password.js';
 import { hashToken, newToken } from '../../lib/secrets.js';
 import { clientAddress } from '../forward.js';
+import { LoginThrottle } from '../login-throttle.js';
 import type { User } from '../store/store.js';
 import { type Credentials, requireReader, requireRole } from './auth.js';
 import { LoginBody, UserBody } from './schemas.js';
@@ -28,7 +30,7 @@ export interface UsersApi {
 }
 
 const SESSION_HOURS = 8;
-/** Failed logins a client address may have in FAIL_WINDOW before it must wait. */
+/** Failed logins a client address, or a user name, may have in FAIL_WINDOW before it must wait. */
 const MAX_FAILS = 10;
 const FAIL_WINDOW_MS = 10 * 60_000;
 const NAME = /^[a-z0-9][a-z0-9._@-]{0,99}$/i;
@@ -36,8 +38,7 @@ const NAME = /^[a-z0-9][a-z0-9._@-]{0,99}$/i;
 const shown = ({ passwordHash: _hash, ...u }: User) => u;
 
 export function userRoutes(app: FastifyInstance, api: UsersApi, now: () => Date): void {
-  const fails = new Map<string, number[]>();
-  const recent = (ip: string, t: number) => (fails.get(ip) ?? []).filter((at) => at > t - FAIL_WINDOW_MS);
+  const throttle = new LoginThrottle(MAX_FAILS, FAIL_WINDOW_MS);
 
   app.get('/v1/whoami', async (req) => {
     const { tokenId: _id, ...who } = await requireReader(api.auth, req);
@@ -45,19 +46,18 @@ export function userRoutes(app: FastifyInstance, api: UsersApi, now: () => Date)
   });
 
   app.post('/v1/login', async (req) => {
+    // JSON only: a form on another site cannot post a login (browsers send forms cross-site without asking).
+    if (!req.headers['content-type']?.startsWith('application/json')) throw new HafenError('HAFEN_API_BAD_REQUEST', 'a login is JSON (Content-Type: application/json): {"name": …, "password": …}');
     const b = body(LoginBody, req);
     const t = now().getTime();
     const ip = clientAddress(req, (label) => api.secrets.derive(label));
-    const tries = recent(ip, t);
-    if (tries.length >= MAX_FAILS) throw new HafenError('HAFEN_AUTH_THROTTLED', `too many failed logins from this address; try again in ${Math.ceil((tries[0]! + FAIL_WINDOW_MS - t) / 60_000)} min`);
+    const attempt = throttle.begin([`address ${ip}`, `name ${b.name.toLowerCase()}`], t);
+    if (!attempt.ok) throw new HafenError('HAFEN_AUTH_THROTTLED', `too many failed logins from this address or for this name; try again in ${Math.ceil(attempt.waitMs / 60_000)} min`);
     const user = await api.store.getUser(b.name);
     // An unknown name costs as long as a wrong password.
     const ok = await verifyPassword(b.password, user?.passwordHash ?? DECOY_HASH);
-    if (!user || !ok) {
-      fails.set(ip, [...tries, t]);
-      throw new HafenError('HAFEN_AUTH_INVALID', 'wrong name or password');
-    }
-    fails.delete(ip);
+    if (!user || !ok) throw new HafenError('HAFEN_AUTH_INVALID', 'wrong name or password');
+    attempt.succeeded();
     const token = newToken('hfs_');
     const expiresAt = new Date(t + SESSION_HOURS * 3_600_000).toISOString();
     const scope = user.customer !== undefined ? { customer: user.customer } : {};

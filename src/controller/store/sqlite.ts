@@ -2,7 +2,7 @@
  * The SQLite store (better-sqlite3): one file under the data directory, WAL journal with
  * synchronous=FULL so a committed revision survives a crash or power loss, migrations on open.
  */
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { StandbyRecord } from '../../core/standby/roles.js';
@@ -41,7 +41,7 @@ export class SqliteStore implements Store {
 
   /** Opens (creating if needed) the store at `path` (":memory:" for tests) and migrates it. */
   constructor(path: string) {
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    if (path !== ':memory:') privateFiles(path);
     try {
       this.db = new Database(path);
       this.db.pragma('journal_mode = WAL');
@@ -412,4 +412,15 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     this.db.close();
   }
+}
+
+/**
+ * The store is the controller's alone, whoever starts it: its directory 0700, the database 0600
+ * before SQLite opens it (SQLite gives its -wal and -shm files the database file's mode).
+ */
+function privateFiles(path: string): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  chmodSync(dirname(path), 0o700);
+  if (!existsSync(path)) closeSync(openSync(path, 'a', 0o600));
+  for (const f of [path, `${path}-wal`, `${path}-shm`]) if (existsSync(f)) chmodSync(f, 0o600);
 }
