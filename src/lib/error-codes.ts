@@ -136,6 +136,7 @@ export const ERROR_CODES = {
   // What the built-in proxy answers a visitor when no replica's answer can be passed on (as JSON
   // in this shape, the code also in the x-hafen-error header); the HAProxy engine answers the same.
   HAFEN_PROXY_BAD_REQUEST: spec(400, false, 'The proxy got a request without a valid Host header, or whose target is not a path.'),
+  HAFEN_PROXY_MISDIRECTED: spec(421, false, 'A request over TLS names another host than the connection was made for (its SNI): it goes on a connection of its own.'),
   HAFEN_PROXY_UNKNOWN_HOST: spec(404, false, 'No app of the fleet is served at this host name (and path) by this proxy.'),
   HAFEN_PROXY_BODY_TOO_LARGE: spec(413, false, 'The request body is larger than the proxy accepts.'),
   HAFEN_PROXY_NOT_RESENT: spec(502, false, 'A replica failed after the request was sent, and a request that is not idempotent is not sent twice.'),

@@ -233,6 +233,11 @@ export class Proxy {
   private route(req: IncomingMessage): { route: Route; host: string } {
     const host = normalizeHost(req.headers.host);
     if (!host) throw new ProxyAnswer('HAFEN_PROXY_BAD_REQUEST', 'a request needs a valid Host header');
+    // Node keeps the first of several Host headers: which one the backend or a cache would take is not ours to guess.
+    if (req.rawHeaders.filter((h, i) => i % 2 === 0 && h.toLowerCase() === 'host').length > 1) throw new ProxyAnswer('HAFEN_PROXY_BAD_REQUEST', 'a request has one Host header, not several');
+    // Over TLS the Host must be the name the connection was made for (RFC 9110 421): no other customer's domain on it.
+    const sni = (req.socket as TLSSocket).servername;
+    if (encrypted(req) && typeof sni === 'string' && sni && normalizeHost(sni) !== host) throw new ProxyAnswer('HAFEN_PROXY_MISDIRECTED', `this connection was made for ${sni}, not ${host}`);
     const path = req.url ?? '/';
     if (!path.startsWith('/')) throw new ProxyAnswer('HAFEN_PROXY_BAD_REQUEST', 'the request target must be a path');
     const route = this.matcher.match(host, path);

@@ -60,6 +60,10 @@ function configure(server: http.Server, proxy: Proxy, limits: ServerLimits, perC
     });
   });
   server.on('upgrade', (req, socket, head) => proxy.upgrade(req, socket, head));
+  // CONNECT would make the proxy a tunnel to anywhere: answered, never left hanging.
+  server.on('connect', (_req, socket) => {
+    socket.end('HTTP/1.1 405 Method Not Allowed\r\nallow: GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+  });
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
     if (!socket.writable) return socket.destroy();
     const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';

@@ -188,6 +188,17 @@ export function dataPlaneContract(name: string, start: (o: EngineOptions) => Pro
         assert.equal(a.last?.['x-secret'], undefined, 'a header named in Connection is hop-by-hop');
         assert.equal(a.last?.['x-kept'], 'yes');
         assert.equal(a.last?.host, 'x.example.com');
+        // Addresses and paths some backends believe are the client's claims: dropped.
+        const claims = { 'true-client-ip': '6.6.6.6', 'x-client-ip': '6.6.6.6', 'cf-connecting-ip': '6.6.6.6', 'x-original-url': '/admin', 'x-rewrite-url': '/admin' };
+        await getWithHost(e.url, 'x.example.com', '/', { ...claims, connection: 'host' });
+        for (const h of Object.keys(claims)) assert.equal(a.last?.[h], undefined, h);
+        assert.equal(a.last?.host, 'x.example.com', 'a Connection header naming Host does not remove it');
+        // Two Host headers that differ: which one counts is not guessed.
+        const twice = await raw(e.url, 'GET / HTTP/1.1\r\nHost: x.example.com\r\nHost: other.example.com\r\n\r\n');
+        assert.match(twice, /^HTTP\/1\.1 400 /);
+        // CONNECT makes no tunnel, and gets an answer rather than a silent close.
+        const connect = await raw(e.url, `CONNECT ${a.address}:${a.port} HTTP/1.1\r\nHost: ${a.address}:${a.port}\r\n\r\n`);
+        assert.match(connect, /^HTTP\/1\.1 4\d\d /);
       } finally {
         await e.close();
         await a.close();

@@ -25,10 +25,10 @@ export interface TlsEngine {
   close(): Promise<void>;
 }
 
-function httpsGet(url: string, servername: string, ca: string): Promise<{ status: number; body: string }> {
+function httpsGet(url: string, servername: string, ca: string, host = servername): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const u = new URL(url);
-    const req = https.request({ host: u.hostname, port: u.port, path: '/', servername, headers: { host: servername }, ca, agent: false }, (res) => {
+    const req = https.request({ host: u.hostname, port: u.port, path: '/', servername, headers: { host }, ca, agent: false }, (res) => {
       let body = '';
       res.on('data', (d: Buffer) => (body += d.toString()));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
@@ -84,6 +84,10 @@ export function tlsContract(name: string, start: (table: RouteTable, certs: stri
       assert.equal(res.status, 200);
       assert.match(res.body, /^tls-r1 GET \//);
       assert.equal(backend.last?.['x-forwarded-proto'], 'https');
+      // A connection made for one name does not serve another (another customer's domain): 421.
+      const misdirected = await httpsGet(p.tlsUrl, 'shop.example.com', shopCa, 'blog.example.net');
+      assert.equal(misdirected.status, 421);
+      assert.match(misdirected.body, /HAFEN_PROXY_MISDIRECTED/);
 
       // No certificate for the name yet: the handshake fails; once the pair is in the directory, it works.
       const netCa = certs['*.example.net']!.cert;

@@ -8,6 +8,7 @@
  * the lost ones); weights and drains are server weights (drain = 0), which the engine changes at
  * run time. `structureHash` covers everything that needs a reload; weights and the maps do not.
  */
+import { CLIENT_CLAIM_HEADERS } from './client-claims.js';
 import { contentHash } from '../util/canonical.js';
 import type { Route, RouteTable } from './routes.js';
 
@@ -218,11 +219,17 @@ export function renderHaproxy(table: RouteTable, o: HaproxyOptions): HaproxyConf
     '  tcp-request connection track-sc0 src',
     `  tcp-request connection reject if { sc0_conn_cur gt ${limits.maxConnectionsPerClient} }`,
     '  http-request set-var(txn.host) req.hdr(host),field(1,:),lower,regsub(\\.$,)',
+    // Over TLS the Host is the name the connection was made for (RFC 9110 421): no other customer's domain on it.
+    ...(o.tls
+      ? [
+          '  http-request set-var(txn.sni) ssl_fc_sni,lower if { ssl_fc_has_sni }',
+          `  http-request return status 421 content-type application/json lf-string ${q('{"error":{"code":"HAFEN_PROXY_MISDIRECTED","message":"this connection was made for another host","retryable":false}}\n')} hdr x-hafen-error HAFEN_PROXY_MISDIRECTED if { ssl_fc_has_sni } !{ var(txn.sni),strcmp(txn.host) eq 0 }`,
+        ]
+      : []),
     // Only a Connection header naming more than keep-alive or close needs the Lua helper.
     '  http-request lua.hafen_hop_by_hop if { req.hdr(connection) -m found } !{ req.hdr(connection) -m str -i keep-alive close upgrade }',
     // The forwarding headers are the proxy's own: set-header replaces a client's; the rest go.
-    '  http-request del-header x-forwarded-port',
-    '  http-request del-header x-real-ip',
+    ...CLIENT_CLAIM_HEADERS.map((h) => `  http-request del-header ${h}`),
     ...table.routes.filter((r) => r.redirectHttps).map((r) => `  http-request redirect scheme https code 308 if !{ ssl_fc } { var(txn.host) -m str ${r.host.toLowerCase()} }`),
     '  http-request set-header x-forwarded-for %[src]',
     '  http-request set-header x-forwarded-proto %[ssl_fc,iif(https,http)]',
@@ -266,7 +273,7 @@ core.register_action("hafen_hop_by_hop", { "http-req" }, function(txn)
   for _, value in pairs(conn) do
     for name in string.gmatch(value, "[^,%s]+") do
       local n = string.lower(name)
-      if n ~= "close" and n ~= "keep-alive" and n ~= "upgrade" then txn.http:req_del_header(n) end
+      if n ~= "close" and n ~= "keep-alive" and n ~= "upgrade" and n ~= "host" then txn.http:req_del_header(n) end
     end
   end
 end)
