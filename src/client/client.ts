@@ -297,8 +297,8 @@ export class HafenClient {
     return this.call('POST', '/v1/agent/backup-tasks', { tasks });
   }
 
-  /** Delivers results; those of checks not assigned to this host's site are ignored (counted in the answer). */
-  reportProbeResults(results: ProbeResultBody[]): Promise<{ recorded: number; ignored: number }> {
+  /** Delivers results; those dated more than 60 s from the controller's clock, or of checks its site does not probe, are left out (counted in the answer). */
+  reportProbeResults(results: ProbeResultBody[]): Promise<{ recorded: number; outOfTime: number; notAssigned: number }> {
     return this.call('POST', '/v1/probe/results', { results });
   }
   /** Every check's state by quorum of the sites, and each site's state. */

@@ -76,7 +76,6 @@ export const ERROR_CODES = {
   HAFEN_FIREWALL_NONE: spec(409, false, 'The host has no firewall to apply (no address from IPAM).'),
   HAFEN_HOST_NOT_FOUND: spec(404, false, 'The host is not in the newest revision.'),
   HAFEN_APPLY_DESTROYS: spec(409, false, 'The apply would remove every host, or stop more than a quarter of the running replicas; nothing was changed (--allow-destroy when meant).'),
-  HAFEN_PROBE_RESULT_TIME: spec(422, false, 'A probe result is dated more than 60 s from the controller\'s clock (the prober\'s clock is wrong); nothing of the delivery was recorded.'),
   HAFEN_AGENT_BLOB_NOT_FOUND: spec(404, false, 'An agent asked for a file that no compose project of its units holds (or the store lost it).'),
   HAFEN_SITE_NOT_FOUND: spec(404, false, 'The site is not in the newest revision.'),
   HAFEN_APP_NOT_FOUND: spec(404, false, 'The app is not in the newest revision (or not this customer\'s).'),

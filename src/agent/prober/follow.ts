@@ -76,7 +76,9 @@ export class ProberFollower {
     const batch = this.buffer;
     this.buffer = [];
     try {
-      await this.client.reportProbeResults(batch);
+      const res = await this.client.reportProbeResults(batch);
+      // Results held past the controller's window (it was away), or a clock that is off: said, not retried.
+      if (res?.outOfTime) this.log(`${res.outOfTime} probe results were left out by the controller: dated more than 60 s from its clock (held while it was away, or this host's clock is off)`);
       if (this.dropped) {
         this.log(`${this.dropped} probe results were dropped while the controller could not be reached`);
         this.dropped = 0;
