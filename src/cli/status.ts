@@ -84,5 +84,5 @@ function standbyDetail(s: NonNullable<StatusResponse['apps'][number]['standby']>
 
 function unitDetail(u: UnitRow): string {
   const notes = [u.healthy === false ? 'unhealthy' : u.healthy ? 'healthy' : '', u.check === 'down' ? 'DOWN as the sites see it' : u.check === 'degraded' ? 'degraded as the sites see it' : '', u.hostUp ? '' : 'host silent'].filter(Boolean);
-  return `${u.host}:${u.state}${u.role === 'active' ? ' (writer)' : ''}${notes.length ? ` ${notes.join(', ')}` : ''}${u.lastError ? ` (${oneLine(u.lastError)})` : ''}`;
+  return `${u.host || u.site}:${u.state}${u.role === 'active' ? ' (writer)' : ''}${notes.length ? ` ${notes.join(', ')}` : ''}${u.lastError ? ` (${oneLine(u.lastError)})` : ''}`;
 }

@@ -58,6 +58,10 @@ test('a customer-scoped token reads its own apps, uptime, traffic and moves, and
   assert.equal(await code(huber.checks({ customer: 'stadtwerke' })), 'HAFEN_AUTH_FORBIDDEN');
   const checks = await huber.checks();
   assert.ok(checks.checks.every((c) => c.customer === 'huber'));
+  // No host names: its replicas say at which site they run; its checks not on which host.
+  assert.ok(status.apps.flatMap((a) => a.units).every((u) => u.host === '' && u.site !== ''), JSON.stringify(status.apps[0]?.units));
+  assert.ok(checks.checks.every((c) => !('host' in c)), JSON.stringify(checks.checks[0]));
+  assert.ok((await admin.status()).apps.flatMap((a) => a.units).every((u) => u.host !== ''), 'an operator sees them');
   assert.deepEqual(checks.hosts, []);
   assert.equal((await huber.trafficReport()).customer, 'huber');
   const other = all.apps.find((a) => a.customer !== 'huber')!.app;

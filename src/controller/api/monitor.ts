@@ -65,8 +65,9 @@ export function monitorRoutes(app: FastifyInstance, api: MonitorApi, now: () => 
     const who = await requireReader(api.auth, req);
     const q = { ...req.query, customer: customerScope(who, req.query.customer) };
     const checks = api.monitor.status().filter((c) => (!q.state || c.state === q.state) && (!q.app || c.app === q.app) && (!q.customer || c.customer === q.customer));
-    // A customer's token sees its checks and the sites' states, not the fleet's hosts.
-    return { checks, sites: api.monitor.sites(), hosts: who.customer === undefined ? api.monitor.hosts() : [] };
+    // A customer's token sees its checks and the sites' states, not the fleet's hosts (nor which host a check is on).
+    if (who.customer !== undefined) return { checks: checks.map(({ host: _host, ...c }) => c), sites: api.monitor.sites(), hosts: [] };
+    return { checks, sites: api.monitor.sites(), hosts: api.monitor.hosts() };
   });
 
   app.get<{ Querystring: { from?: string; to?: string; days?: string; app?: string; customer?: string } }>('/v1/uptime', async (req) => {

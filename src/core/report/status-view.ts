@@ -121,8 +121,14 @@ export function statusView(i: StatusInput) {
       probers: m?.probers ?? 'none',
     };
   });
-  // A customer's view has its own apps and the sites' states, not the fleet's hosts and proxies.
-  if (i.customer !== undefined) return { revision: rev?.revision ?? null, sites, apps: apps.filter((a) => a.customer === i.customer), hosts: [], proxies: [] };
+  // A customer's view has its own apps and the sites' states, not the fleet's hosts and proxies:
+  // its replicas say at which site they run, not on which host (host names left empty).
+  if (i.customer !== undefined) {
+    const own = apps
+      .filter((a) => a.customer === i.customer)
+      .map((a) => ({ ...a, units: a.units.map((u) => ({ ...u, host: '' })), ...(a.standby ? { standby: { ...a.standby, standbys: a.standby.standbys.map((s) => ({ ...s, host: '' })) } } : {}) }));
+    return { revision: rev?.revision ?? null, sites, apps: own, hosts: [], proxies: [] };
+  }
   return { revision: rev?.revision ?? null, sites, apps, hosts, proxies };
 }
 

@@ -39,7 +39,7 @@ export function AppPage({ app }: { app: string }) {
               <tbody>
                 {r.units.map((u) => (
                   <tr key={u.unit} data-unit={u.unit}>
-                    <td>{u.unit}</td><td><a href={`#/site/${u.site}`}>{u.site}</a></td><td>{u.host}</td>
+                    <td>{u.unit}</td><td><a href={`#/site/${u.site}`}>{u.site}</a></td><td>{u.host || '–'}</td>
                     <td><State state={u.state} />{u.lastError ? <span class="muted"> {u.lastError}</span> : null}</td>
                     <td><State state={u.check} /></td><td>{u.restarts}</td>
                   </tr>
