@@ -3,6 +3,7 @@
  * or ifupdown snippet, or what to enter in the provider's panel); `hafen site proxies FLEET
  * SITE`: where the site's edge proxies listen, their systemd units, and the routes they serve.
  */
+import { witnessSites } from '../core/fleet/model.js';
 import { InvalidArgumentError, type Command } from 'commander';
 import { hostNetwork, networkConfigText, type HostNetworkConfig } from '../core/render/network.js';
 import { proxyUnit, siteProxies, siteProxiesText } from '../core/render/site-proxies.js';
@@ -37,8 +38,8 @@ export function registerSiteRender(site: Command, load: Loader, io: CliIo, setEx
         return setExit(EXIT.invalid);
       }
       // A witness site's hosts sit in their provider's network with the address the fleet gives them: nothing to render.
-      const witnessSites = new Set(loaded.fleet.sites.filter((s) => s.witness).map((s) => s.id));
-      const witnessHosts = hosts.filter((h) => witnessSites.has(loaded.fleet.hosts.find((x) => x.id === h)!.site));
+      const witnesses = witnessSites(loaded.fleet.sites);
+      const witnessHosts = hosts.filter((h) => witnesses.has(loaded.fleet.hosts.find((x) => x.id === h)!.site));
       if (witnessHosts.length === hosts.length) {
         io.stderr(`error: ${isSite ? `"${target}" is a witness site; its hosts get` : `host "${target}" is at a witness site and gets`} no segment: configure the provider's address (fleet hosts[].address) as the provider says\n`);
         return setExit(EXIT.invalid);

@@ -26,8 +26,7 @@ export function oneLine(text: string): string {
   return forTerminal(text).replace(LINE_BREAKS, escape);
 }
 
-/** Whether a name is printable text: no control, line-break or bidi-override characters. */
+/** Whether a name is printable text: nothing in it that `oneLine` would escape (control, line-break or bidi characters). */
 export function printable(text: string): boolean {
-  // eslint-disable-next-line no-control-regex -- matching control characters is the point
-  return !/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/.test(text);
+  return oneLine(text) === text;
 }

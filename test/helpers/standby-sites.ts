@@ -25,6 +25,7 @@ import { cutOff, healCuts } from './partition.js';
 import { EXAMPLES, FIXTURES } from './paths.js';
 import { sshMovesMissing, startLoopbackSshd } from './sshd.js';
 import { works } from './system.js';
+import { until } from './wait.js';
 import { FAST_MONITORING } from './three-sites.js';
 
 export const APP = 'huber-notes';
@@ -48,6 +49,8 @@ export interface StandbySites {
   logs: string[];
   /** The app's standby view (term, writer, copies). */
   view(): Promise<StandbyAppView>;
+  /** The view once the writer runs and its standby holds a copy (fails after 60 s, with what the agents said). */
+  ready(): Promise<StandbyAppView>;
   /** A write through the edge proxy. */
   write(note: string): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }>;
   /** The notes as the proxy's writer answers them, and which address answered. */
@@ -122,13 +125,21 @@ export async function startStandbySites(o: { table: string; replicateEvery: stri
     throw err;
   }
   const proxyUrl = proxy.url;
+  const view = async () => (await admin.standbys()).standbys.find((v) => v.app === APP)!;
   return {
     controller,
     admin,
     address,
     proxyUrl,
     logs,
-    view: async () => (await admin.standbys()).standbys.find((v) => v.app === APP)!,
+    view,
+    ready: () =>
+      until('the standby copied the writer', async () => {
+        const v = await view();
+        return v.active && v.standbys[0]?.copiedAt ? v : undefined;
+      }, 60_000, 200).catch((err: Error) => {
+        throw new Error(`${err.message}\nagents said:\n${logs.slice(-20).join('\n')}`);
+      }),
     write: (note) => getWithHost(proxyUrl, DOMAIN, '/notes', {}, { method: 'POST', body: note }),
     notes: async () => {
       const r = await getWithHost(proxyUrl, DOMAIN, '/notes');

@@ -38,10 +38,7 @@ test('a standby waits stopped with a fresh copy; the writer cut off mid-write is
   if (!need(t, !missing, missing ?? '')) return;
   const f = s!;
   // The standby waits, its copy current.
-  const ready = await until('the standby copied the writer', async () => {
-    const v = await f.view();
-    return v.active && v.standbys[0]?.copiedAt ? v : undefined;
-  }, 60_000, 200).catch((err: Error) => assert.fail(`${err.message}${logTail()}`));
+  const ready = await f.ready();
   const writerHost = ready.active!.host;
   const standbyHost = ready.standbys[0]!.host;
   const writerUnit = ready.active!.unit;

@@ -31,10 +31,7 @@ after(async () => {
 test('the writer\'s replica moves live: handed over, started at the target as a standby, placed, handed back — one writer throughout, no acknowledged write lost', { timeout: 300_000 }, async (t) => {
   if (!need(t, !missing, missing ?? '')) return;
   const f = s!;
-  const ready = await until('the standby copied the writer', async () => {
-    const v = await f.view();
-    return v.active && v.standbys[0]?.copiedAt ? v : undefined;
-  }, 60_000, 200).catch((err: Error) => assert.fail(`${err.message}${logTail()}`));
+  const ready = await f.ready();
   const writerHost = ready.active!.host;
   const target = HOSTS.find((h) => h !== writerHost && h !== ready.standbys[0]!.host)!;
 

@@ -261,6 +261,11 @@ export function dataOf(app: App): string[] {
   return [...new Set([...app.volumes.map((v) => v.name), ...app.project.volumes, ...app.project.dataDirs.map((d) => `./${d}`)])];
 }
 
+/** The ids of the witness sites (probers only: no segments, apps, proxies or backups); entries that failed their schema are skipped. */
+export function witnessSites(sites: readonly (Pick<SiteSpec, 'id' | 'witness'> | undefined)[]): Set<string> {
+  return new Set(sites.flatMap((s) => (s?.witness ? [s.id] : [])));
+}
+
 /** Totals for summaries. */
 export function fleetTotals(fleet: Fleet): {
   /** Sites that run apps; witness sites are counted apart. */

@@ -2,7 +2,7 @@
 import type { IpamInput } from './allocate.js';
 import { parsePrefix, type Prefix } from './ipv4.js';
 import type { HostSpec, SegmentSpec, SiteSpec } from '../fleet/schema/fleet.js';
-import { hostSegment } from '../fleet/model.js';
+import { hostSegment, witnessSites } from '../fleet/model.js';
 
 /**
  * Builds the IPAM input. Sites whose prefixes did not parse are left out (their problems are
@@ -17,7 +17,7 @@ export function ipamInput(
 ): IpamInput {
   const out: IpamInput = { sites: [], segments: segments.map((s) => ({ name: s.name, role: s.role, prefixLength: s.prefixLength, reserved: s.reserved })), hosts: [] };
   // Witness sites get no segments: their hosts keep the public addresses the fleet gives them.
-  const witnesses = new Set(sites.filter((s) => s.witness).map((s) => s.id));
+  const witnesses = witnessSites(sites);
   for (const site of sites) {
     if (site.witness) continue;
     const prefixes = goodPrefixes ? goodPrefixes.get(site.id) : site.prefixes.map((p) => parsePrefix(p)).flatMap((r) => (r.ok ? [r.prefix] : []));

@@ -8,13 +8,13 @@ import { control, overlayOf, startRun, type RunOptions } from './run.js';
 import { advanceSwitchover, placed, type SwitchoverView } from './switchover.js';
 import type { ScheduledMove } from './waves.js';
 
-// huber-notes: r1 at hel (the writer), r2 at vie; r1 moves to nue.
+// huber-notes: r1 at hel (the writer), r2 at vie; r1 moves to nue, starting at the whole minute of now.
+const T0 = new Date(Math.floor(Date.now() / 60_000) * 60_000);
 const move: ScheduledMove = {
   id: 'notes:hel>nue', app: 'notes', customer: 'huber', from: 'hel', to: 'nue', replicas: [{ replica: 1, host: 'hel-1' }], strategy: 'switchover', bytes: 0, changePerDay: 0,
   downtimeSeconds: 20, switchSeconds: 600, consent: 'announce', warnings: [], targets: [{ replica: 1, from: 'hel-1', to: 'nue-1' }],
-  start: '2026-12-01T12:00:00.000Z', end: '2026-12-01T12:10:00.000Z', wave: '2026-12-01', after: { group: 'site:nue', share: 0.3 },
+  start: T0.toISOString(), end: new Date(T0.getTime() + 600_000).toISOString(), wave: T0.toISOString().slice(0, 10), after: { group: 'site:nue', share: 0.3 },
 };
-const T0 = new Date('2026-12-01T12:00:00Z');
 const at = (s: number) => new Date(T0.getTime() + s * 1000);
 const O: RunOptions = { weights: [10, 50, 100], stepSeconds: 10, startTimeoutSeconds: 30, drainSeconds: 5 };
 const started = () => startRun(newRecord('mig_1', move, 1, T0).record, T0).record;

@@ -32,7 +32,7 @@
  *   every site (site-scoped ones have no segment there).
  */
 import type { Fleet } from '../fleet/model.js';
-import { hostSegment } from '../fleet/model.js';
+import { hostSegment, witnessSites } from '../fleet/model.js';
 import type { IpamResult } from '../ipam/allocate.js';
 import { formatAddress, formatPrefix, parseAddress } from '../ipam/ipv4.js';
 import type { Placement } from '../placement/types.js';
@@ -123,12 +123,12 @@ export function hostFirewall(fleet: Pick<Fleet, 'siteTemplate' | 'sites' | 'host
   const spec = fleet.hosts.find((h) => h.id === host);
   if (!spec) return undefined;
   // A witness site's hosts keep their fixed public address (no segments there).
-  const witnessSites = new Set(fleet.sites.filter((s) => s.witness).map((s) => s.id));
-  const address = witnessSites.has(spec.site) ? parseAddress(spec.address ?? '') : ipam.hosts.find((h) => h.host === host)?.address;
+  const witnessSiteIds = witnessSites(fleet.sites);
+  const address = witnessSiteIds.has(spec.site) ? parseAddress(spec.address ?? '') : ipam.hosts.find((h) => h.host === host)?.address;
   if (address === undefined) return undefined;
 
   const segments = fleet.siteTemplate.segments;
-  const segment = hostSegment(spec, segments) ?? ipam.hosts.find((h) => h.host === host)?.segment ?? (witnessSites.has(spec.site) ? 'witness' : undefined);
+  const segment = hostSegment(spec, segments) ?? ipam.hosts.find((h) => h.host === host)?.segment ?? (witnessSiteIds.has(spec.site) ? 'witness' : undefined);
   if (segment === undefined) return undefined;
   const sets = new Map<string, NftSet>();
   /** The set of segment `name` at `site`, or at every site; undefined when it has no prefix. */
@@ -149,7 +149,7 @@ export function hostFirewall(fleet: Pick<Fleet, 'siteTemplate' | 'sites' | 'host
   };
   /** The witness sites' hosts: probers outside every site prefix. */
   const witnessSet = (): string | undefined => {
-    const elements = fleet.hosts.filter((h) => witnessSites.has(h.site) && h.address !== undefined).map((h) => h.address!).sort(naturalCompare);
+    const elements = fleet.hosts.filter((h) => witnessSiteIds.has(h.site) && h.address !== undefined).map((h) => h.address!).sort(naturalCompare);
     if (elements.length === 0) return undefined;
     sets.set('witnesses', { name: 'witnesses', comment: 'hosts of the witness sites (probers)', elements });
     return 'witnesses';

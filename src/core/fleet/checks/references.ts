@@ -1,4 +1,5 @@
 /** Duplicate ids and references to ids nobody declared. */
+import { witnessSites } from '../model.js';
 import { didYouMean } from '../suggest.js';
 import { LIST_KEYS } from '../schema/fleet.js';
 import type { ProblemList } from '../problems.js';
@@ -34,7 +35,7 @@ export function checkReferences(parts: Parts, out: ProblemList): void {
     groups(['hosts', i], h.riskGroups);
   });
   // A witness site only probes: nothing may be placed or kept there.
-  const witnesses = new Set(parts.sites.flatMap((s) => (s?.witness ? [s.id] : [])));
+  const witnesses = witnessSites(parts.sites);
   const notWitness = (path: (string | number)[], site: string | undefined, what: string) => {
     if (site !== undefined && witnesses.has(site)) out.error('HAFEN_FLEET_WITNESS', path, `"${site}" is a witness site, which ${what}`);
   };

@@ -1,7 +1,7 @@
 /** Sites against their facilities, and the site template's own consistency. */
 import type { ProblemList } from '../problems.js';
 import { didYouMean } from '../suggest.js';
-import { hostSegment } from '../model.js';
+import { hostSegment, witnessSites } from '../model.js';
 import { each, indexById, type Parts } from './parts.js';
 import type { SiteSpec } from '../schema/fleet.js';
 
@@ -59,7 +59,7 @@ export function checkTemplate(parts: Parts, out: ProblemList): void {
     }
   });
   const segmentNames = [...names.keys()];
-  const witnesses = new Set(parts.sites.flatMap((s) => (s?.witness ? [s.id] : [])));
+  const witnesses = witnessSites(parts.sites);
   tpl.firewall.forEach((rule, i) => {
     if (rule.from !== 'internet' && !names.has(rule.from)) {
       out.error(
