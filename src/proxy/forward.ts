@@ -17,21 +17,23 @@ export interface Forward {
   body: Buffer | Readable | undefined;
 }
 
+const latin1 = (x: Buffer | string): string => (typeof x === 'string' ? x : x.toString('latin1'));
+
 /** Raw response headers without hop-by-hop ones (and those the Connection header names), as the flat list writeHead takes. */
-function clientHeaders(raw: Buffer[]): string[] {
+export function clientHeaders(raw: readonly (Buffer | string)[]): string[] {
   let listed: Set<string> | undefined;
   for (let i = 0; i < raw.length; i += 2) {
-    if (raw[i]!.length === 10 && raw[i]!.toString('latin1').toLowerCase() === 'connection') {
-      const v = raw[i + 1]!.toString('latin1').toLowerCase();
+    if (raw[i]!.length === 10 && latin1(raw[i]!).toLowerCase() === 'connection') {
+      const v = latin1(raw[i + 1]!).toLowerCase();
       if (v !== 'keep-alive' && v !== 'close') listed = new Set(v.split(',').map((s) => s.trim()));
     }
   }
   const out: string[] = [];
   for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i]!.toString('latin1');
+    const name = latin1(raw[i]!);
     const lower = name.toLowerCase();
     if (HOP_BY_HOP.has(lower) || listed?.has(lower)) continue;
-    out.push(name, raw[i + 1]!.toString('latin1'));
+    out.push(name, latin1(raw[i + 1]!));
   }
   return out;
 }

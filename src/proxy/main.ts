@@ -27,7 +27,7 @@ import { freeListen } from './haproxy/engine.js';
 import { TrafficCounter } from './traffic.js';
 import { ProxyMetrics } from './metrics.js';
 import type { HealthOptions } from './replica.js';
-import { startProxyServer, type ProxyServer, type ServerLimits } from './server.js';
+import { isHandedBack, startProxyServer, type ProxyServer, type ServerLimits } from './server.js';
 
 /** Reads and checks a route table file; every problem names its path in the file. */
 export function readRouteFile(path: string): RouteTable {
@@ -237,7 +237,9 @@ export async function startProxy(o: ProxyStartOptions): Promise<RunningProxy> {
       log.warn({ replica, event }, `replica ${replica} ${event}`);
     },
   });
+  metrics.countTunnels(() => ps.proxy.openTunnels);
   ps.server.on('connection', (s) => {
+    if (isHandedBack(s)) return;
     metrics.connections.inc();
     traffic.connectionOpened();
     s.once('close', () => {

@@ -1,7 +1,7 @@
 /**
  * The proxy's Prometheus metrics (prom-client), served on the admin port, never on the
  * traffic port: requests by app and status class, latency, retries, health events, and the
- * connections held.
+ * connections and WebSocket tunnels held.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { AccessEntry } from './proxy.js';
@@ -19,6 +19,13 @@ export class ProxyMetrics {
   private readonly retries = new Counter({ name: 'hafen_proxy_retries_total', help: 'Requests sent again to another replica, by app', labelNames: ['app'], registers: [this.registry] });
   private readonly health = new Counter({ name: 'hafen_proxy_health_events_total', help: 'Replica health changes (down, up, ejected, restored)', labelNames: ['replica', 'event'], registers: [this.registry] });
   readonly connections = new Gauge({ name: 'hafen_proxy_connections', help: 'Client connections open now', registers: [this.registry] });
+  private tunnelsOpen: () => number = () => 0;
+  private readonly tunnels: Gauge = new Gauge({
+    name: 'hafen_proxy_tunnels',
+    help: 'WebSocket tunnels open now',
+    registers: [this.registry],
+    collect: (): void => this.tunnels.set(this.tunnelsOpen()),
+  });
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'hafen_proxy_' });
@@ -29,6 +36,11 @@ export class ProxyMetrics {
     this.requests.inc({ app, code: `${Math.floor(e.status / 100)}xx` });
     this.duration.observe({ app }, e.ms / 1000);
     if (e.retries > 0) this.retries.inc({ app }, e.retries);
+  }
+
+  /** Where the open tunnels are counted (the proxy). */
+  countTunnels(open: () => number): void {
+    this.tunnelsOpen = open;
   }
 
   healthEvent(replica: string, event: string): void {

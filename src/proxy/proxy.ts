@@ -33,6 +33,8 @@ export interface AccessEntry {
   site?: string;
   retries: number;
   error?: string;
+  /** A WebSocket handshake: bytes each way and why it ended (logged when the tunnel closes; `ms` is its lifetime). */
+  tunnel?: { fromClient: number; toClient: number; end: string };
 }
 
 export interface ProxyOptions {
@@ -52,6 +54,8 @@ export interface ProxyOptions {
   maxBody?: number;
   /** Connections to one replica at most (default 256); more requests wait for one. */
   maxConnectionsPerReplica?: number;
+  /** A WebSocket tunnel over which nothing crossed for this long is closed (default 1 h, HAProxy's `timeout tunnel`). */
+  tunnelIdleTimeoutMs?: number;
   onAccess?: (e: AccessEntry) => void;
   onHealth?: (replica: string, event: Exclude<HealthEvent, undefined>) => void;
 }
@@ -115,6 +119,8 @@ export class Proxy {
   /** Sites the controller declared lost: their replicas are used last. */
   private avoid: ReadonlySet<string> = new Set();
   private readonly stallTimer: NodeJS.Timeout;
+  /** Open WebSocket tunnels, each with the function that cuts it. */
+  private readonly tunnels = new Set<() => void>();
 
   constructor(options: ProxyOptions) {
     this.opts = {
@@ -125,6 +131,7 @@ export class Proxy {
       maxReplayBody: 64 * 1024,
       maxBody: 100 * 1024 * 1024,
       maxConnectionsPerReplica: 256,
+      tunnelIdleTimeoutMs: 3_600_000,
       ...options,
       health: { ...DEFAULT_HEALTH, ...options.health },
     };
@@ -343,8 +350,19 @@ export class Proxy {
     }
   }
 
-  /** WebSocket and other upgrades: a raw tunnel to one replica (upgrade.ts). */
+  /** WebSocket tunnels open now. */
+  get openTunnels(): number {
+    return this.tunnels.size;
+  }
+
+  /** A WebSocket handshake (server.ts serves other upgrade requests as ordinary ones): a tunnel to one replica once it answered 101 (upgrade.ts). */
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const start = performance.now();
+    const entry: AccessEntry = { method: req.method ?? 'GET', host: req.headers.host ?? '', path: req.url ?? '', status: 0, ms: 0, retries: 0 };
+    const done = () => {
+      entry.ms = performance.now() - start;
+      this.opts.onAccess?.(entry);
+    };
     let route: Route;
     let host: string;
     try {
@@ -356,9 +374,13 @@ export class Proxy {
         `HTTP/1.1 ${httpStatusOf(e.code)} ${STATUS_CODES[httpStatusOf(e.code)] ?? 'Error'}\r\nconnection: close\r\ncontent-type: application/json\r\n` +
           `x-hafen-error: ${e.code}\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
       );
-      return;
+      entry.status = httpStatusOf(e.code);
+      entry.error = e.message;
+      return done();
     }
+    entry.app = route.app;
     const tried = newAttempted();
+    let cut: (() => void) | undefined;
     openTunnel(req, socket, head, {
       next: () => {
         const replica = pickReplica(this.states(route), route.siteAffinity === false ? '' : this.opts.site, tried, Math.random, this.avoid);
@@ -367,14 +389,32 @@ export class Proxy {
       },
       headers: upstreamHeaders(req.headers, this.client(req, host), true),
       connectTimeoutMs: this.opts.connectTimeoutMs,
+      responseTimeoutMs: this.opts.responseTimeoutMs,
+      idleTimeoutMs: this.opts.tunnelIdleTimeoutMs,
       maxAttempts: this.opts.maxAttempts,
       onConnectFailure: (replica) => this.event(replica, replica.passiveFailure(Date.now())),
+      onOpen: (c) => this.tunnels.add((cut = c)),
+      onEnd: (e) => {
+        if (cut) this.tunnels.delete(cut);
+        entry.status = e.status;
+        entry.retries = Math.max(0, e.attempts - 1);
+        if (e.replica) {
+          entry.replica = e.replica.id;
+          entry.site = e.replica.spec.site;
+        }
+        if (e.status === 101) entry.tunnel = { fromClient: e.fromClient, toClient: e.toClient, end: e.end };
+        else if (e.status >= 500) entry.error = e.end;
+        done();
+      },
     });
   }
 
   /** Stops: requests in flight get `graceMs` to finish (one hung on a replica that went silent would hold the stop forever), then are cut. */
   async close(graceMs = CLOSE_GRACE_MS): Promise<void> {
     clearInterval(this.stallTimer);
+    // WebSocket tunnels may last for hours: they get the same grace, then are cut.
+    const tunnels = setTimeout(() => [...this.tunnels].forEach((cut) => cut()), graceMs);
+    if (this.tunnels.size === 0) clearTimeout(tunnels);
     for (const stop of this.checks.values()) stop();
     this.checks.clear();
     const pools = [...this.pools.values()];

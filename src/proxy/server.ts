@@ -6,9 +6,11 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { RouteTable } from '../core/render/routes.js';
 import type { CertStore } from './certs.js';
 import { CLOSE_GRACE_MS, Proxy, type ProxyOptions } from './proxy.js';
+import { isWebSocket } from './upgrade.js';
 
 export interface ServerLimits {
   /** Largest request head in bytes (default 16 KiB). */
@@ -19,6 +21,8 @@ export interface ServerLimits {
   requestTimeoutMs: number;
   /** Idle keep-alive connections are closed after this (default 60 s). */
   keepAliveTimeoutMs: number;
+  /** A WebSocket tunnel over which nothing crossed for this long is closed (default 1 h). */
+  tunnelIdleTimeoutMs: number;
   maxConnections: number;
   maxConnectionsPerClient: number;
 }
@@ -28,6 +32,7 @@ export const DEFAULT_LIMITS: ServerLimits = {
   headersTimeoutMs: 10_000,
   requestTimeoutMs: 60_000,
   keepAliveTimeoutMs: 60_000,
+  tunnelIdleTimeoutMs: 3_600_000,
   maxConnections: 20_000,
   maxConnectionsPerClient: 500,
 };
@@ -42,10 +47,40 @@ export interface ProxyServer {
   close(): Promise<void>;
 }
 
+/** Connections handed back to the HTTP server after a request that asked for an upgrade it does not get (counted once). */
+const handedBack = new WeakSet<Duplex>();
+export const isHandedBack = (socket: Duplex): boolean => handedBack.has(socket);
+
+/**
+ * A request that asks to upgrade to anything but a WebSocket is served as the ordinary request it
+ * also is: its head goes back, without Upgrade and the Connection token naming it, in front of
+ * what the client sent after it, and the server reads the connection as HTTP again (keep-alive,
+ * limits and all). Node hands every request with an Upgrade header to the 'upgrade' event once
+ * one is listened for, so this is the way back.
+ */
+function serveAsHttp(server: http.Server, req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
+  const lines = [`${req.method} ${req.url} HTTP/${req.httpVersion}`];
+  for (let i = 0; i < req.rawHeaders.length; i += 2) {
+    const name = req.rawHeaders[i]!;
+    const lower = name.toLowerCase();
+    if (lower === 'upgrade') continue;
+    let value = req.rawHeaders[i + 1]!;
+    if (lower === 'connection') {
+      value = value.split(',').map((t) => t.trim()).filter((t) => t && t.toLowerCase() !== 'upgrade').join(', ');
+      if (!value) continue;
+    }
+    lines.push(`${name}: ${value}`);
+  }
+  handedBack.add(socket);
+  socket.unshift(Buffer.concat([Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1'), head]));
+  server.emit(server instanceof https.Server ? 'secureConnection' : 'connection', socket);
+}
+
 /** Limits, the per-client connection count, upgrades and malformed requests: the same for HTTP and HTTPS. */
 function configure(server: http.Server, proxy: Proxy, limits: ServerLimits, perClient: Map<string, number>): void {
   server.maxConnections = limits.maxConnections;
   server.on(server instanceof https.Server ? 'secureConnection' : 'connection', (socket: Socket) => {
+    if (handedBack.has(socket)) return;
     const ip = socket.remoteAddress ?? '';
     const n = (perClient.get(ip) ?? 0) + 1;
     if (n > limits.maxConnectionsPerClient) {
@@ -59,7 +94,7 @@ function configure(server: http.Server, proxy: Proxy, limits: ServerLimits, perC
       else perClient.set(ip, left);
     });
   });
-  server.on('upgrade', (req, socket, head) => proxy.upgrade(req, socket, head));
+  server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => (isWebSocket(req) ? proxy.upgrade(req, socket, head) : serveAsHttp(server, req, socket, head)));
   // CONNECT would make the proxy a tunnel to anywhere: answered, never left hanging.
   server.on('connect', (_req, socket) => {
     socket.end('HTTP/1.1 405 Method Not Allowed\r\nallow: GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
@@ -87,7 +122,7 @@ export async function startProxyServer(
   options: ProxyOptions & { listen: { host: string; port: number }; limits?: Partial<ServerLimits>; table?: RouteTable; tls?: { listen: { host: string; port: number }; certs: CertStore } },
 ): Promise<ProxyServer> {
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
-  const proxy = new Proxy(options);
+  const proxy = new Proxy({ tunnelIdleTimeoutMs: limits.tunnelIdleTimeoutMs, ...options });
   if (options.table) proxy.update(options.table);
   const serverOptions: http.ServerOptions = {
     maxHeaderSize: limits.maxHeaderBytes,

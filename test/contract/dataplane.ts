@@ -25,6 +25,7 @@ export interface EngineOptions {
   headersTimeoutMs?: number;
   maxHeaderBytes?: number;
   maxConnectionsPerClient?: number;
+  tunnelIdleTimeoutMs?: number;
 }
 
 const replica = (b: Backend, site: string, host: string, extra: Partial<Replica> = {}): Replica => ({ id: b.id, site, host, address: b.address, port: b.port, weight: 100, state: 'active', ...extra });
@@ -205,7 +206,9 @@ export function dataPlaneContract(name: string, start: (o: EngineOptions) => Pro
       }
     });
 
-    test('upgrades are tunnelled and survive a route-table change', async () => {
+    const WS = 'connection: upgrade\r\nupgrade: websocket\r\nsec-websocket-version: 13\r\nsec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\n';
+
+    test('WebSocket handshakes become tunnels once the replica answered 101; tunnels survive a route-table change', async () => {
       const a = await startBackend('u-r1', `${lo}.51`);
       const e = await start({ site: 'nue', table: tableOf([{ host: 'u.example.com', app: 'u', replicas: [replica(a, 'nue', 'h1')] }]) });
       try {
@@ -213,13 +216,103 @@ export function dataPlaneContract(name: string, start: (o: EngineOptions) => Pro
         const s = net.connect(Number(port), hostname);
         let got = '';
         s.on('data', (d) => (got += d.toString()));
-        s.write('GET /ws HTTP/1.1\r\nhost: u.example.com\r\nconnection: upgrade\r\nupgrade: echo\r\n\r\n');
+        s.on('error', () => {});
+        s.write(`GET /ws HTTP/1.1\r\nhost: u.example.com\r\n${WS}\r\n`);
         await until('switched', async () => (got.includes('hello from u-r1') ? true : undefined));
         assert.match(got, /^HTTP\/1\.1 101/);
+        assert.equal(a.last?.['x-forwarded-for'], '127.0.0.1');
         await e.update(tableOf([{ host: 'other.example.com', app: 'o', replicas: [] }], 2));
         s.write('ping\n');
         await until('echo after the update', async () => (got.endsWith('ping\n') ? true : undefined));
         s.destroy();
+      } finally {
+        await e.close();
+        await a.close();
+      }
+    });
+
+    test('a request to upgrade to anything but a WebSocket is served as an ordinary one, and the connection stays HTTP', async () => {
+      const [a, b] = await Promise.all([startBackend('u-r1', `${lo}.52`), startBackend('v-r1', `${lo}.53`)]);
+      const e = await start({
+        site: 'nue',
+        table: tableOf([
+          { host: 'u.example.com', app: 'u', replicas: [replica(a, 'nue', 'h1')] },
+          { host: 'v.example.com', app: 'v', replicas: [replica(b, 'nue', 'h2')] },
+        ]),
+      });
+      try {
+        const first = 'GET /a HTTP/1.1\r\nhost: u.example.com\r\nconnection: Upgrade\r\nupgrade: x\r\nx-forwarded-for: 6.6.6.6\r\n\r\n';
+        const second = 'GET /b HTTP/1.1\r\nhost: v.example.com\r\nx-forwarded-for: 6.6.6.6\r\n\r\n';
+        const got = await raw(e.url, first + second);
+        assert.doesNotMatch(got, /101 Switching/);
+        assert.match(got, /^HTTP\/1\.1 200 /);
+        assert.match(got, /u-r1 GET \/a(?! \(upgrade ignored\))/, 'the first request reached its app without its Upgrade header');
+        assert.match(got, /v-r1 GET \/b/, `the second request on the connection went to its own app:\n${got}`);
+        assert.doesNotMatch(got, /GET \/b HTTP/, 'nothing was echoed back through a tunnel');
+        assert.equal(b.last?.['x-forwarded-for'], '127.0.0.1');
+        assert.equal(b.last?.upgrade, undefined);
+        // A WebSocket upgrade asked with another method than GET is no WebSocket handshake either.
+        const post = await raw(e.url, `POST /p HTTP/1.1\r\nhost: u.example.com\r\n${WS}content-length: 2\r\n\r\nhi`);
+        assert.match(post, /^HTTP\/1\.1 200 [^]*u-r1 POST \/p hi/);
+      } finally {
+        await e.close();
+        await Promise.all([a.close(), b.close()]);
+      }
+    });
+
+    test('a WebSocket handshake the replica refuses gets that answer and no tunnel', async () => {
+      const [a, b] = await Promise.all([startBackend('u-r1', `${lo}.54`), startBackend('v-r1', `${lo}.55`)]);
+      const e = await start({
+        site: 'nue',
+        table: tableOf([
+          { host: 'u.example.com', app: 'u', replicas: [replica(a, 'nue', 'h1')] },
+          { host: 'v.example.com', app: 'v', replicas: [replica(b, 'nue', 'h2')] },
+        ]),
+      });
+      try {
+        const { hostname, port } = new URL(e.url);
+        const s = net.connect(Number(port), hostname);
+        let got = '';
+        s.on('data', (d) => (got += d.toString()));
+        s.on('error', () => {});
+        s.write(`GET /ws-refused HTTP/1.1\r\nhost: u.example.com\r\n${WS}\r\n`);
+        await until('answered', async () => (got.includes('no websocket here') ? true : undefined));
+        assert.match(got, /^HTTP\/1\.1 403 /);
+        // Whatever follows is HTTP again (or the connection closed): never bytes to the replica.
+        s.write('ping\nGET /c HTTP/1.1\r\nhost: v.example.com\r\n\r\n');
+        await sleep(400);
+        s.destroy();
+        assert.doesNotMatch(got, /ping/, `the refused handshake's connection became a tunnel:\n${got}`);
+      } finally {
+        await e.close();
+        await Promise.all([a.close(), b.close()]);
+      }
+    });
+
+    test('a tunnel over which nothing crosses is closed after the idle time', async () => {
+      const a = await startBackend('i-r1', `${lo}.56`);
+      const e = await start({ site: 'nue', table: tableOf([{ host: 'i.example.com', app: 'i', replicas: [replica(a, 'nue', 'h1')] }]), tunnelIdleTimeoutMs: 600 });
+      try {
+        const { hostname, port } = new URL(e.url);
+        const s = net.connect(Number(port), hostname);
+        let got = '';
+        let closed = 0;
+        s.on('data', (d) => (got += d.toString()));
+        s.on('error', () => {});
+        s.on('close', () => (closed = Date.now()));
+        s.write(`GET /ws HTTP/1.1\r\nhost: i.example.com\r\n${WS}\r\n`);
+        await until('switched', async () => (got.includes('hello from i-r1') ? true : undefined));
+        const opened = Date.now();
+        // Traffic keeps it open past the idle time …
+        for (let i = 0; i < 4; i++) {
+          await sleep(300);
+          s.write(`k${i}\n`);
+        }
+        await until('echoed', async () => (got.endsWith('k3\n') ? true : undefined));
+        assert.equal(closed, 0, 'a tunnel in use stays open');
+        // … silence closes it.
+        await until('closed when idle', async () => (closed ? true : undefined), 5000);
+        assert.ok(closed - opened >= 1200, `closed after ${closed - opened} ms`);
       } finally {
         await e.close();
         await a.close();

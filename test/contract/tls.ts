@@ -38,6 +38,22 @@ function httpsGet(url: string, servername: string, ca: string, host = servername
   });
 }
 
+/** Sends raw bytes over one TLS connection; everything answered until it went quiet. */
+function tlsRaw(url: string, servername: string, ca: string, bytes: string): Promise<string> {
+  const u = new URL(url);
+  return new Promise((resolve, reject) => {
+    let out = '';
+    let timer: NodeJS.Timeout | undefined;
+    const s = tls.connect({ host: u.hostname, port: Number(u.port), servername, ca }, () => s.write(bytes));
+    s.on('data', (d: Buffer) => {
+      out += d.toString('latin1');
+      clearTimeout(timer);
+      timer = setTimeout(() => (s.destroy(), resolve(out)), 300);
+    });
+    s.on('error', reject);
+  });
+}
+
 /** The SHA-256 fingerprint of the certificate the proxy shows for `servername` (undefined: the handshake failed). */
 function servedFingerprint(url: string, servername: string): Promise<string | undefined> {
   const u = new URL(url);
@@ -88,6 +104,9 @@ export function tlsContract(name: string, start: (table: RouteTable, certs: stri
       const misdirected = await httpsGet(p.tlsUrl, 'shop.example.com', shopCa, 'blog.example.net');
       assert.equal(misdirected.status, 421);
       assert.match(misdirected.body, /HAFEN_PROXY_MISDIRECTED/);
+      // A request to upgrade to another protocol than WebSocket is an ordinary one over TLS too; the connection stays HTTP.
+      const both = await tlsRaw(p.tlsUrl, 'shop.example.com', shopCa, ['/first', '/second'].map((path, i) => `GET ${path} HTTP/1.1\r\nhost: shop.example.com\r\n${i === 0 ? 'connection: upgrade\r\nupgrade: h2c\r\n' : ''}\r\n`).join(''));
+      assert.match(both, /tls-r1 GET \/first(?! \(upgrade ignored)[^]*tls-r1 GET \/second/, both);
 
       // No certificate for the name yet: the handshake fails; once the pair is in the directory, it works.
       const netCa = certs['*.example.net']!.cert;

@@ -11,6 +11,7 @@ dataPlaneContract('hafen (built-in)', async (o) => {
       ...(o.headersTimeoutMs !== undefined ? { headersTimeoutMs: o.headersTimeoutMs, requestTimeoutMs: o.headersTimeoutMs * 2 } : {}),
       ...(o.maxHeaderBytes !== undefined ? { maxHeaderBytes: o.maxHeaderBytes } : {}),
       ...(o.maxConnectionsPerClient !== undefined ? { maxConnectionsPerClient: o.maxConnectionsPerClient } : {}),
+      ...(o.tunnelIdleTimeoutMs !== undefined ? { tunnelIdleTimeoutMs: o.tunnelIdleTimeoutMs } : {}),
     },
   });
   return { url: s.url, update: (t) => s.update(t), close: () => s.close() };

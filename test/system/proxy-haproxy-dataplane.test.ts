@@ -20,6 +20,7 @@ dataPlaneContract('HAProxy (driven by hafen)', async (o) => {
       ...(o.headersTimeoutMs !== undefined ? { headersTimeoutMs: o.headersTimeoutMs, requestTimeoutMs: o.headersTimeoutMs * 2 } : {}),
       ...(o.maxHeaderBytes !== undefined ? { maxHeaderBytes: o.maxHeaderBytes } : {}),
       ...(o.maxConnectionsPerClient !== undefined ? { maxConnectionsPerClient: o.maxConnectionsPerClient } : {}),
+      ...(o.tunnelIdleTimeoutMs !== undefined ? { tunnelIdleTimeoutMs: o.tunnelIdleTimeoutMs } : {}),
     },
   });
   return {

@@ -18,6 +18,8 @@ export interface HaproxyLimits {
   requestTimeoutMs: number;
   keepAliveTimeoutMs: number;
   responseTimeoutMs: number;
+  /** A WebSocket tunnel idle this long is closed. */
+  tunnelIdleTimeoutMs: number;
   maxConnections: number;
   maxConnectionsPerClient: number;
 }
@@ -28,6 +30,7 @@ export const HAPROXY_DEFAULT_LIMITS: HaproxyLimits = {
   requestTimeoutMs: 60_000,
   keepAliveTimeoutMs: 60_000,
   responseTimeoutMs: 60_000,
+  tunnelIdleTimeoutMs: 3_600_000,
   maxConnections: 20_000,
   maxConnectionsPerClient: 500,
 };
@@ -195,7 +198,7 @@ export function renderHaproxy(table: RouteTable, o: HaproxyOptions): HaproxyConf
     `  timeout http-request ${s(limits.headersTimeoutMs)}`,
     `  timeout http-keep-alive ${s(limits.keepAliveTimeoutMs)}`,
     `  timeout server ${s(limits.responseTimeoutMs)}`,
-    '  timeout tunnel 1h',
+    `  timeout tunnel ${s(limits.tunnelIdleTimeoutMs)}`,
     '  timeout queue 5s',
     // Enough tries for every replica of a lost site to be marked down and give way to the backups.
     '  retries 5',
@@ -228,6 +231,11 @@ export function renderHaproxy(table: RouteTable, o: HaproxyOptions): HaproxyConf
       : []),
     // Only a Connection header naming more than keep-alive or close needs the Lua helper.
     '  http-request lua.hafen_hop_by_hop if { req.hdr(connection) -m found } !{ req.hdr(connection) -m str -i keep-alive close upgrade }',
+    // Only a WebSocket handshake may become a tunnel: any other upgrade request is served as the
+    // ordinary request it also is (HAProxy would tunnel whatever protocol a server switched to).
+    '  acl hafen_upgrade req.hdr(upgrade) -m found',
+    '  acl hafen_websocket req.hdr(upgrade) -m str -i websocket',
+    '  http-request del-header upgrade if hafen_upgrade !hafen_websocket or hafen_upgrade !METH_GET',
     // The forwarding headers are the proxy's own: set-header replaces a client's; the rest go.
     ...CLIENT_CLAIM_HEADERS.map((h) => `  http-request del-header ${h}`),
     ...table.routes.filter((r) => r.redirectHttps).map((r) => `  http-request redirect scheme https code 308 if !{ ssl_fc } { var(txn.host) -m str ${r.host.toLowerCase()} }`),
