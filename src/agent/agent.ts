@@ -7,6 +7,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { HafenClient, RepositorySpaceReport } from '../client/client.js';
+import { HafenError } from '../lib/errors.js';
 import type { HostDesiredState } from '../core/render/desired.js';
 import type { MoveAgentReport } from '../core/report/host-report.js';
 import { bindPublishedPorts } from '../core/render/compose.js';
@@ -269,12 +270,27 @@ export class Agent {
         backoff = 500;
       } catch (err) {
         if (!this.running) return;
+        if (this.replaced(err)) return;
         this.log(`controller: ${(err as Error).message}; retrying in ${backoff} ms`);
         // Jittered so a hundred agents do not return in step; capped low, since catching up fast matters more than a few requests.
         await new Promise((r) => setTimeout(r, backoff * (0.75 + Math.random() / 2)));
         backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
       }
     }
+  }
+
+  /**
+   * The host joined again with another agent (hafen host join, by an admin): this one no longer
+   * speaks for it. It says so once and stops following the controller; its units keep running
+   * until the new agent takes them over.
+   */
+  private replaced(err: unknown): boolean {
+    if (!(err instanceof HafenError) || err.code !== 'HAFEN_AUTH_REPLACED') return false;
+    if (this.running) {
+      this.log(`${err.message}; this agent stops following the controller (its units keep running)`);
+      void this.stop();
+    }
+    return true;
   }
 
   /** Two extra reports after an apply (1 s and 3 s), so health shows up without waiting for the heartbeat. */
@@ -290,6 +306,7 @@ export class Agent {
       if (this.reportFailing) this.log('status reports reach the controller again');
       this.reportFailing = false;
     } catch (err) {
+      if (this.replaced(err)) return;
       if (!this.reportFailing) this.log(`status report failed: ${(err as Error).message}; retrying with the next heartbeat`);
       this.reportFailing = true;
     }

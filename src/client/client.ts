@@ -26,7 +26,7 @@ import type { RouteTable } from '../core/render/routes.js';
 import type { RiskReport, Violation } from '../core/risk/scenarios.js';
 import type { CapacityReport } from '../core/placement/capacity.js';
 import type { SiteReport } from '../core/render/site-report.js';
-import type { Caller, Role, UserListing } from './access-types.js';
+import type { AuditEntry, AuditFilter, Caller, Role, UserListing } from './access-types.js';
 import { HafenError } from '../lib/errors.js';
 import { Controllers } from './controllers.js';
 
@@ -326,6 +326,10 @@ export class HafenClient {
     return this.call('GET', `/v1/notifications?limit=${limit}`);
   }
   /** Events, newest first. */
+  audit(filter: AuditFilter = {}): Promise<{ entries: AuditEntry[] }> {
+    const q = new URLSearchParams(Object.entries(filter).filter((e) => e[1] !== undefined).map(([k, v]): [string, string] => [k, String(v)]));
+    return this.call('GET', `/v1/audit${q.size ? `?${q}` : ''}`);
+  }
   events(filter: { since?: string; kind?: string; subject?: string; limit?: number } = {}): Promise<{ events: MonitorEvent[] }> {
     const q = new URLSearchParams(Object.entries(filter).filter((e) => e[1] !== undefined).map(([k, v]): [string, string] => [k, String(v)]));
     return this.call('GET', `/v1/events${q.size ? `?${q}` : ''}`);

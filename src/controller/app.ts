@@ -11,6 +11,8 @@ import { HafenError } from '../lib/errors.js';
 import { unitName } from '../core/render/names.js';
 import { bodyLimits, DEFAULT_BODY_LIMIT } from './api/limits.js';
 import { agentRoutes } from './api/agents.js';
+import { auditRoutes } from './api/audit.js';
+import { auditHook } from './audit.js';
 import { backupRoutes } from './api/backups.js';
 import { dashboardRoutes } from './api/dashboard.js';
 import { alertRoutes } from './api/alerts.js';
@@ -57,6 +59,8 @@ export function buildApp(c: Controller, options: AppOptions = {}): FastifyInstan
   app.setNotFoundHandler((req, reply) => reply.code(404).send(errorBody('HAFEN_API_NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]!.slice(0, 200)}; the API is described at /openapi.json`)));
   // Per-route body limits, and no large body read before its sender is known (api/limits.ts).
   bodyLimits(app, c.store);
+  // What each request that succeeded did, into the audit history (audit.ts).
+  auditHook(app, c.store, now);
   app.get('/healthz', async () => ({ ok: true, ...options.about?.(), revision: (await c.store.head())?.number ?? null }));
   // Each plugin gets the narrow interface it declares: what it reads and does, nothing more.
   const auth = c.store;
@@ -102,6 +106,7 @@ export function buildApp(c: Controller, options: AppOptions = {}): FastifyInstan
     unitsOn: async (host) => new Set(((await current())?.placements ?? []).filter((p) => p.host === host).map((p) => unitName(p.app, p.replica))),
   });
   moveRoutes(app, { auth, store: c.store, moves: c.moves });
+  auditRoutes(app, { auth, store: c.store });
   standbyRoutes(app, { auth, standbys: c.standbys });
   metricsRoute(app, { auth, monitor: watch.monitor, alerts: () => watch.alerting.alerts() });
   dashboardRoutes(app);

@@ -28,6 +28,7 @@ export const ERROR_CODES = {
   HAFEN_AUTH_MISSING: spec(401, false, 'The request carries no API token or session.'),
   HAFEN_AUTH_INVALID: spec(401, false, 'The token, session or name and password are not valid.'),
   HAFEN_AUTH_EXPIRED: spec(401, false, 'The login session has ended; log in again.'),
+  HAFEN_AUTH_REPLACED: spec(401, false, "A host credential a later join of the same host replaced: this agent no longer speaks for the host (it stops following the controller)."),
   HAFEN_AUTH_FORBIDDEN: spec(403, false, 'The token or user may not do this (its role or customer scope).'),
   HAFEN_AUTH_THROTTLED: spec(429, true, 'Too many failed logins from this address or for this user name; wait and try again.'),
   HAFEN_NOT_JOINED: spec(500, false, 'An agent, prober or proxy has no host credential yet: start it once with a join token.'),

@@ -12,6 +12,7 @@ import { AlertsPage } from './pages/alerts';
 import { AppPage } from './pages/app';
 import { CustomerPage } from './pages/customer';
 import { FleetPage } from './pages/fleet';
+import { HistoryPage } from './pages/history';
 import { LoginPage } from './pages/login';
 import { MovesPage } from './pages/moves';
 import { RiskPage } from './pages/risk';
@@ -25,6 +26,7 @@ const TEAM_PAGES = [
   ['#/traffic', 'Traffic'],
   ['#/alerts', 'Alerts'],
   ['#/migrations', 'Migrations'],
+  ['#/history', 'History'],
 ] as const;
 
 function useHash(): string {
@@ -48,6 +50,7 @@ function page(hash: string, customer: string | undefined) {
   if (name === 'traffic') return <TrafficPage />;
   if (name === 'alerts') return <AlertsPage />;
   if (name === 'migrations') return <MovesPage />;
+  if (name === 'history') return <HistoryPage />;
   return null;
 }
 

@@ -151,6 +151,30 @@ export function storeContract(name: string, open: () => Promise<StoreHandle>, sk
       assert.equal(await store.redeemJoinToken('jt3', '2026-11-26T10:05:00.000Z', 'cred-3'), 'nue-app-01');
       assert.equal(await store.hostForCredential('cred-1'), undefined);
       assert.equal(await store.hostForCredential('cred-3'), 'nue-app-01');
+      // … and keeps the old one, so its agent can be told it was replaced (and when).
+      assert.deepEqual(await store.replacedCredential('cred-1'), { host: 'nue-app-01', replacedAt: '2026-11-26T10:05:00.000Z' });
+      assert.equal(await store.replacedCredential('cred-3'), undefined);
+      assert.equal(await store.hostJoinedAt('nue-app-01'), '2026-11-26T10:05:00.000Z');
+      assert.equal(await store.hostJoinedAt('nue-app-02'), undefined);
+    });
+
+    withStore('the audit history keeps who did what when, newest first, and filters', async ({ store }) => {
+      await store.addAudit([
+        { at: '2026-11-26T10:00:00.000Z', actor: 'ops', action: 'apply', subject: '1', detail: { message: 'first' } },
+        { at: '2026-11-26T10:01:00.000Z', actor: 'ops', action: 'token.create', subject: 'ci', detail: { role: 'operator' } },
+        { at: '2026-11-26T10:02:00.000Z', actor: 'consent link', action: 'move.consent', subject: 'mig_1', customer: 'huber', detail: { decision: 'accept' } },
+        { at: '2026-11-26T10:03:00.000Z', actor: 'anna', action: 'token.revoke', subject: 'ci' },
+      ]);
+      const all = await store.audit({});
+      assert.deepEqual(all.map((e) => e.action), ['token.revoke', 'move.consent', 'token.create', 'apply']);
+      assert.ok(all[0]!.id > all[1]!.id);
+      assert.deepEqual(all[3], { id: all[3]!.id, at: '2026-11-26T10:00:00.000Z', actor: 'ops', action: 'apply', subject: '1', detail: { message: 'first' } });
+      assert.deepEqual((await store.audit({ action: 'token.' })).map((e) => e.action), ['token.revoke', 'token.create']);
+      assert.deepEqual((await store.audit({ action: 'token' })).length, 0, 'an action without its dot is matched whole');
+      assert.deepEqual((await store.audit({ customer: 'huber' })).map((e) => e.subject), ['mig_1']);
+      assert.deepEqual((await store.audit({ actor: 'ops', since: '2026-11-26T10:00:30.000Z' })).map((e) => e.action), ['token.create']);
+      assert.deepEqual((await store.audit({ until: '2026-11-26T10:01:00.000Z' })).map((e) => e.action), ['apply']);
+      assert.deepEqual((await store.audit({ subject: 'ci', limit: 1 })).map((e) => e.action), ['token.revoke']);
     });
 
     withStore('API tokens are found by hash until revoked', async ({ store }) => {

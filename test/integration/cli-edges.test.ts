@@ -96,7 +96,7 @@ test('an empty fleet: validate warns, apply refuses and changes nothing; history
   assert.equal(v.status, 0);
   assert.match(v.stdout, /empty\.yaml: warning: the fleet declares nothing/);
 
-  assert.match((await hafenAsync(['history'], { env })).stdout, /^no revisions yet/);
+  assert.match((await hafenAsync(['history', '--revisions'], { env })).stdout, /^no revisions yet/);
   const first = await hafenAsync(['apply', join(EXAMPLES, 'minimal.yaml'), '--yes', '-m', 'the first fleet'], { env });
   assert.equal(first.status, 0, first.stderr);
   const refused = await hafenAsync(['apply', empty, '--yes'], { env });
@@ -105,12 +105,19 @@ test('an empty fleet: validate warns, apply refuses and changes nothing; history
   assert.match(refused.stderr, /nothing was changed/);
   assertNoStackTrace(refused.stderr);
 
-  const history = await hafenAsync(['history'], { env });
+  const history = await hafenAsync(['history', '--revisions'], { env });
   assert.equal(history.status, 0, history.stderr);
   assert.match(history.stdout, /^ {4}1 {2}\d{4}-\d\d-\d\dT[\d:.]+Z {2}bootstrap-admin +the first fleet$/m);
   assert.equal(history.stdout.trim().split('\n').length, 1, 'the refused apply made no revision');
-  const json = JSON.parse((await hafenAsync(['history', '--format', 'json'], { env })).stdout) as { revisions: { number: number; message?: string }[] };
+  const json = JSON.parse((await hafenAsync(['history', '--revisions', '--format', 'json'], { env })).stdout) as { revisions: { number: number; message?: string }[] };
   assert.deepEqual(json.revisions.map((r) => [r.number, r.message]), [[1, 'the first fleet']]);
+  // The audit history has the apply, and nothing of the refused one.
+  const audit = JSON.parse((await hafenAsync(['history', '--format', 'json'], { env })).stdout) as { entries: { actor: string; action: string; subject: string; detail?: { message?: string } }[] };
+  assert.deepEqual(audit.entries.map((e) => [e.actor, e.action, e.subject, e.detail?.message]), [['bootstrap-admin', 'apply', '1', 'the first fleet']]);
+  assert.match((await hafenAsync(['history', '--since', '1h'], { env })).stdout, /^\S+Z {2}bootstrap-admin +apply +1 {2}message="the first fleet"$/m);
+  const bad = await hafenAsync(['history', '--since', 'yesterday'], { env });
+  assert.equal(bad.status, 2, 'a usage error');
+  assert.match(bad.stderr, /--since takes an ISO 8601 time or a time ago like 30m, 24h or 7d, not "yesterday"/);
 });
 
 test('demo --addresses takes the first of three loopback /24s and says what is wrong otherwise', async () => {

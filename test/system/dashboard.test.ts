@@ -161,6 +161,14 @@ test('a viewer opens every page: the API\'s numbers, an alert linked to its app,
   assert.equal(row.waiting, 1);
   assert.equal(await page.locator('[data-field=running]').innerText(), '0');
 
+  // History: the proposal is there, with who proposed it, newest first as the API has it.
+  await page.click('nav a[href="#/history"]');
+  await page.waitForSelector(`table[data-table=history] tr[data-action="move.propose"]`);
+  const newest = (await admin.audit({ limit: 1 })).entries[0]!;
+  assert.equal(newest.action, 'move.propose');
+  const cells = await page.locator('table[data-table=history] tbody tr').first().locator('td').allInnerTexts();
+  assert.deepEqual(cells.slice(1, 4), [newest.actor, 'move.propose', `${move.id} (huber)`]);
+
   // Alerts: freeze one replica; its alert shows, and links to its app.
   const units = join(data, 'vie-app-01', 'state', 'units');
   const pid = (JSON.parse(readFileSync(join(units, 'huber-shop-r2.json'), 'utf8')) as { pid: number }).pid;

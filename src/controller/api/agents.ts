@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { HafenError } from '../../lib/errors.js';
 import { hashToken, newToken } from '../../lib/secrets.js';
 import { type Credentials, requireHost, requireRole } from './auth.js';
+import { noteAudit } from '../audit.js';
 import { JoinBody, StatusBody } from './schemas.js';
 import { body } from './validate.js';
 import type { Store } from '../store/store.js';
@@ -14,7 +15,7 @@ import type { Remediation } from '../remediation.js';
 /** What the agents' routes need: join tokens, the newest revision, what agents pull and report, revealed secrets. */
 export interface AgentsApi {
   auth: Credentials;
-  store: Pick<Store, 'createJoinToken' | 'redeemJoinToken' | 'blobs'>;
+  store: Pick<Store, 'createJoinToken' | 'redeemJoinToken' | 'hostJoinedAt' | 'blobs'>;
   current(): Promise<Snapshot | undefined>;
   desiredFor: Pulls['desiredFor'];
   waitForChange: Pulls['waitForChange'];
@@ -31,21 +32,29 @@ const MAX_WAIT_S = 30;
 
 export function agentRoutes(app: FastifyInstance, api: AgentsApi, now: () => Date): void {
   app.post<{ Params: { host: string } }>('/v1/hosts/:host/join-token', async (req) => {
-    await requireRole(api.auth, req, 'operator');
+    const who = await requireRole(api.auth, req, 'operator');
     const cur = await api.current();
     const host = req.params.host;
     if (!cur?.fleet.hosts.some((h) => h.id === host)) {
       throw new HafenError('HAFEN_HOST_NOT_FOUND', `host "${host}" is not in the current fleet (revision ${cur?.revision ?? 'none'}); apply a fleet with it first`);
     }
+    // A joined host's token would hand its desired state (secret values included) to whoever
+    // redeems it and replace its agent's credential: an admin's decision, kept in the history.
+    const joinedAt = await api.store.hostJoinedAt(host);
+    if (joinedAt !== undefined && who.role !== 'admin') {
+      throw new HafenError('HAFEN_AUTH_FORBIDDEN', `host "${host}" joined at ${joinedAt}: joining it again replaces its agent's credential and needs the admin role`);
+    }
     const token = newToken('hfj_');
     const expiresAt = new Date(now().getTime() + JOIN_TTL_MS).toISOString();
     await api.store.createJoinToken({ hash: hashToken(token), host, expiresAt });
-    return { host, token, expiresAt };
+    noteAudit(req, { actor: who.name, action: joinedAt === undefined ? 'host.join-token' : 'host.rejoin-token', subject: host, detail: { expiresAt, ...(joinedAt !== undefined ? { joinedAt } : {}) } });
+    return { host, token, expiresAt, ...(joinedAt !== undefined ? { rejoin: true } : {}) };
   });
 
   app.post<{ Params: { host: string } }>('/v1/hosts/:host/firewall/reapply', async (req) => {
     const user = await requireRole(api.auth, req, 'operator');
     const host = req.params.host;
+    noteAudit(req, { actor: user.name, action: 'host.firewall-reapply', subject: host });
     const want = (await api.current())?.fleet.hosts.some((h) => h.id === host) ? await api.desiredFor(host) : undefined;
     if (!want) throw new HafenError('HAFEN_HOST_NOT_FOUND', `host "${host}" is not in the current fleet`);
     if (!want.state.firewall) throw new HafenError('HAFEN_FIREWALL_NONE', `host "${host}" has no firewall to apply (it has no address from IPAM)`);
@@ -56,8 +65,10 @@ export function agentRoutes(app: FastifyInstance, api: AgentsApi, now: () => Dat
   app.post('/v1/agent/join', async (req) => {
     const { token } = body(JoinBody, req);
     const credential = newToken('hfh_');
-    const host = await api.store.redeemJoinToken(hashToken(token), now().toISOString(), hashToken(credential));
+    const at = now().toISOString();
+    const host = await api.store.redeemJoinToken(hashToken(token), at, hashToken(credential));
     if (!host) throw new HafenError('HAFEN_AUTH_INVALID', 'the join token is unknown, used or expired; create a new one with hafen host join');
+    noteAudit(req, { actor: `host ${host}`, action: 'host.join', subject: host, detail: { address: req.ip } });
     return { host, credential };
   });
 

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { HafenError } from '../../lib/errors.js';
 import { type Credentials, requireRole } from './auth.js';
+import { noteAudit } from '../audit.js';
 import { SilenceBody } from './schemas.js';
 import { body } from './validate.js';
 import type { Store } from '../store/store.js';
@@ -43,12 +44,14 @@ export function alertRoutes(app: FastifyInstance, api: AlertsApi, now: () => Dat
     if (endsAt.getTime() <= Math.max(startsAt.getTime(), now().getTime())) throw new HafenError('HAFEN_API_BAD_REQUEST', `the silence would end (${endsAt.toISOString()}) before it starts or in the past`);
     const silence = { id: randomUUID().slice(0, 8), matchers: b.matchers, startsAt: startsAt.toISOString(), endsAt: endsAt.toISOString(), comment: b.comment, createdBy: who.name, reminded: false };
     await api.store.putSilence(silence);
+    noteAudit(req, { actor: who.name, action: 'silence.create', subject: silence.id, detail: { endsAt: silence.endsAt, comment: silence.comment, matchers: Object.entries(silence.matchers).map(([k, v]) => `${k}=${v}`).join(' ') } });
     return reply.code(201).send(silence);
   });
 
   app.delete<{ Params: { id: string } }>('/v1/silences/:id', async (req) => {
-    await requireRole(api.auth, req, 'operator');
+    const who = await requireRole(api.auth, req, 'operator');
     if (!(await api.store.endSilence(req.params.id, now().toISOString()))) throw new HafenError('HAFEN_SILENCE_NOT_FOUND', `no active silence ${req.params.id} (hafen silence list shows them)`);
+    noteAudit(req, { actor: who.name, action: 'silence.end', subject: req.params.id });
     return { ended: req.params.id };
   });
 

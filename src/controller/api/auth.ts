@@ -11,7 +11,7 @@ import { hashToken } from '../../lib/secrets.js';
 import type { Role, Store } from '../store/store.js';
 
 /** What authentication reads: API tokens and host credentials, by hash. */
-export type Credentials = Pick<Store, 'apiTokenByHash' | 'hostForCredential'>;
+export type Credentials = Pick<Store, 'apiTokenByHash' | 'hostForCredential' | 'replacedCredential'>;
 
 export interface User {
   name: string;
@@ -43,6 +43,9 @@ export async function principal(store: Credentials, req: FastifyRequest): Promis
   if (api) return { kind: 'user', name: api.name, role: api.role, tokenId: api.id, ...(api.customer !== undefined ? { customer: api.customer } : {}), ...(api.expiresAt !== undefined ? { expiresAt: api.expiresAt } : {}) };
   const host = await store.hostForCredential(hash);
   if (host) return { kind: 'host', host };
+  // An agent whose host joined again elsewhere learns that, instead of failing on without a reason.
+  const replaced = await store.replacedCredential(hash);
+  if (replaced) throw new HafenError('HAFEN_AUTH_REPLACED', `host ${replaced.host} joined again at ${replaced.replacedAt}: this agent's credential was replaced and it no longer speaks for the host (join it again with a new token from hafen host join ${replaced.host} if it should)`);
   throw new HafenError('HAFEN_AUTH_INVALID', 'the token is unknown or revoked');
 }
 

@@ -7,6 +7,7 @@
 import type { FastifyInstance } from 'fastify';
 import { backupDeadline } from '../../core/alerting/backups.js';
 import { type Credentials, requireHost, requireRole } from './auth.js';
+import { noteAudit } from '../audit.js';
 import { HafenError } from '../../lib/errors.js';
 import { BackupRunsBody, BackupTaskBody, BackupTaskReportsBody } from './schemas.js';
 import { body } from './validate.js';
@@ -45,6 +46,7 @@ export function backupRoutes(app: FastifyInstance, api: BackupsApi): void {
     const who = await requireRole(api.auth, req, 'operator');
     const { kind, snapshot, into, from, to } = body(BackupTaskBody, req);
     const task = await api.backups.ask(req.params.app, kind, who.name, { ...(snapshot ? { snapshot } : {}), ...(into === 'app' ? { into } : {}), ...(from === 'copy' ? { from } : {}), ...(to ? { to } : {}) });
+    noteAudit(req, { actor: who.name, action: `backup.${kind}`, subject: req.params.app, detail: { task: task.id, ...(snapshot ? { snapshot } : {}), ...(into === 'app' ? { into } : {}), ...(from === 'copy' ? { from } : {}), ...(to ? { to } : {}) } });
     return reply.code(202).send(task);
   });
 

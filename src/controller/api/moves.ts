@@ -7,6 +7,7 @@
 import type { FastifyInstance } from 'fastify';
 import { HafenError } from '../../lib/errors.js';
 import { type Credentials, requireReader, requireRole } from './auth.js';
+import { noteAudit } from '../audit.js';
 import { consentPage } from './consent-page.js';
 import { ConsentLinkBody, MoveConsentBody, MoveProposeBody } from './schemas.js';
 import { body } from './validate.js';
@@ -26,6 +27,7 @@ export function moveRoutes(app: FastifyInstance, api: MovesApi): void {
     const who = await requireRole(api.auth, req, 'operator');
     const b = body(MoveProposeBody, req);
     const proposal = await m.propose({ to: b.to, ...(b.apps ? { apps: b.apps } : {}), ...(b.share !== undefined ? { share: b.share } : {}), ...(b.from ? { from: b.from } : {}), ...(b.start ? { start: b.start } : {}), ...(b.days ? { days: b.days } : {}) }, who.name);
+    for (const x of proposal.migrations) noteAudit(req, { actor: who.name, action: 'move.propose', subject: x.id, customer: x.customer, detail: { app: x.app, to: b.to } });
     return reply.code(201).send(proposal);
   });
 
@@ -47,18 +49,24 @@ export function moveRoutes(app: FastifyInstance, api: MovesApi): void {
   app.post<{ Params: { id: string } }>('/v1/migrations/:id/consent', async (req) => {
     const who = await requireRole(api.auth, req, 'operator');
     const b = body(MoveConsentBody, req);
-    return { migration: await m.answerByOperator(req.params.id, { decision: b.decision, by: b.by, ...(b.note ? { note: b.note } : {}) }, who.name) };
+    const migration = await m.answerByOperator(req.params.id, { decision: b.decision, by: b.by, ...(b.note ? { note: b.note } : {}) }, who.name);
+    noteAudit(req, { actor: who.name, action: 'move.consent', subject: migration.id, customer: migration.customer, detail: { decision: b.decision, by: b.by } });
+    return { migration };
   });
 
   app.post<{ Params: { id: string } }>('/v1/migrations/:id/cancel', async (req) => {
     const who = await requireRole(api.auth, req, 'operator');
-    return { migration: await m.cancel(req.params.id, who.name) };
+    const migration = await m.cancel(req.params.id, who.name);
+    noteAudit(req, { actor: who.name, action: 'move.cancel', subject: migration.id, customer: migration.customer });
+    return { migration };
   });
 
   for (const action of ['pause', 'resume', 'abort'] as const) {
     app.post<{ Params: { id: string } }>(`/v1/migrations/:id/${action}`, async (req) => {
       const who = await requireRole(api.auth, req, 'operator');
-      return { migration: await m.control(req.params.id, action, who.name) };
+      const migration = await m.control(req.params.id, action, who.name);
+      noteAudit(req, { actor: who.name, action: `move.${action}`, subject: migration.id, customer: migration.customer });
+      return { migration };
     });
   }
 
@@ -74,6 +82,7 @@ export function moveRoutes(app: FastifyInstance, api: MovesApi): void {
   app.post<{ Params: { token: string } }>('/v1/consent/:token', async (req, reply) => {
     const b = body(ConsentLinkBody, req);
     const r = await m.answerByToken(req.params.token, { decision: b.decision, ...(b.by ? { by: b.by } : {}), ...(b.note ? { note: b.note } : {}) });
+    noteAudit(req, { actor: 'consent link', action: 'move.consent', subject: r.id, customer: r.customer, detail: { decision: b.decision, ...(b.by ? { by: b.by } : {}) } });
     const view = await m.customerView(r);
     if (req.headers['content-type']?.startsWith('application/x-www-form-urlencoded')) return reply.type('text/html; charset=utf-8').send(consentPage(view));
     return view;

@@ -2,11 +2,12 @@
 import type { FastifyInstance } from 'fastify';
 import { HafenError } from '../../lib/errors.js';
 import { type Credentials, requireRole } from './auth.js';
+import { noteAudit } from '../audit.js';
 import { receiveProjects } from '../projects.js';
 import { ApplyBody, PlanBody, RollbackBody } from './schemas.js';
 import { body } from './validate.js';
 import type { Store } from '../store/store.js';
-import type { RevisionKeeper } from '../revisions.js';
+import type { ApplyResult, RevisionKeeper } from '../revisions.js';
 import type { Rollouts } from '../rollouts.js';
 
 /** What the revision routes need: plan, apply, rollback, and the stored revisions and rollouts. */
@@ -20,6 +21,16 @@ export interface RevisionsApi {
 }
 
 
+/** What the history keeps of an apply: its message, the staged rollout and holds, what it destroyed when allowed to. */
+function applyDetail(r: ApplyResult, message: string | undefined, allowDestroy: boolean): Record<string, string | number | boolean> {
+  return {
+    ...(message ? { message } : {}),
+    ...(r.rollout ? { rollout: r.rollout.id, site: r.rollout.site } : {}),
+    ...(r.held?.length ? { held: r.held.length } : {}),
+    ...(allowDestroy ? { allowDestroy: true } : {}),
+  };
+}
+
 export function revisionRoutes(app: FastifyInstance, api: RevisionsApi): void {
   app.post('/v1/plan', async (req) => {
     await requireRole(api.auth, req, 'operator');
@@ -31,7 +42,9 @@ export function revisionRoutes(app: FastifyInstance, api: RevisionsApi): void {
     const user = await requireRole(api.auth, req, 'operator');
     const b = body(ApplyBody, req);
     const site = b.site === undefined ? undefined : { site: b.site, ...(b.batch !== undefined ? { batch: b.batch } : {}), ...(b.gateTimeoutSeconds !== undefined ? { gateTimeoutMs: b.gateTimeoutSeconds * 1000 } : {}) };
-    return api.apply({ sources: b.sources, projects: receiveProjects(b.projects), parent: b.parent, author: user.name, message: b.message, site, lock: b.allocations, ...(b.allowDestroy ? { allowDestroy: true } : {}) });
+    const result = await api.apply({ sources: b.sources, projects: receiveProjects(b.projects), parent: b.parent, author: user.name, message: b.message, site, lock: b.allocations, ...(b.allowDestroy ? { allowDestroy: true } : {}) });
+    noteAudit(req, { actor: user.name, action: 'apply', subject: String(result.revision), detail: applyDetail(result, b.message, b.allowDestroy === true) });
+    return result;
   });
 
   app.get<{ Querystring: { limit?: string } }>('/v1/rollouts', async (req) => {
@@ -49,13 +62,17 @@ export function revisionRoutes(app: FastifyInstance, api: RevisionsApi): void {
 
   app.post<{ Params: { id: string } }>('/v1/rollouts/:id/abort', async (req) => {
     const user = await requireRole(api.auth, req, 'operator');
-    return api.rollouts.abort(Number(req.params.id), user.name);
+    const aborted = await api.rollouts.abort(Number(req.params.id), user.name);
+    noteAudit(req, { actor: user.name, action: 'rollout.abort', subject: req.params.id });
+    return aborted;
   });
 
   app.post('/v1/rollback', async (req) => {
     const user = await requireRole(api.auth, req, 'operator');
     const b = body(RollbackBody, req);
-    return api.rollback(b.to, user.name, b.allowDestroy === true);
+    const result = await api.rollback(b.to, user.name, b.allowDestroy === true);
+    noteAudit(req, { actor: user.name, action: 'rollback', subject: String(result.revision), detail: { ...applyDetail(result, undefined, b.allowDestroy === true), to: b.to } });
+    return result;
   });
 
   app.get('/v1/revisions', async (req) => {

@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import { SecretName } from '../../core/fleet/schema/app.js';
 import { HafenError } from '../../lib/errors.js';
 import { type Credentials, requireRole } from './auth.js';
+import { noteAudit } from '../audit.js';
 import { SecretBody } from './schemas.js';
 import { body } from './validate.js';
 import type { Secrets } from '../secrets.js';
@@ -38,13 +39,15 @@ export function secretRoutes(app: FastifyInstance, api: SecretsApi): void {
     const name = secretName(req.params.name);
     const { value } = body(SecretBody, req);
     const info = await api.setSecret(name, value, who.name);
+    noteAudit(req, { actor: who.name, action: 'secret.set', subject: name, detail: { version: info.version } });
     return { ...info, usedBy: await api.secretUsers(name) };
   });
 
   app.delete<{ Params: { name: string } }>('/v1/secrets/:name', async (req) => {
-    await requireRole(api.auth, req, 'operator');
+    const who = await requireRole(api.auth, req, 'operator');
     const name = secretName(req.params.name);
     await api.deleteSecret(name);
+    noteAudit(req, { actor: who.name, action: 'secret.delete', subject: name });
     return { deleted: name };
   });
 }

@@ -7,6 +7,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Standbys } from '../standbys.js';
 import { type Credentials, requireReader, requireRole } from './auth.js';
+import { noteAudit } from '../audit.js';
 import { FailoverBody } from './schemas.js';
 import { body } from './validate.js';
 
@@ -23,8 +24,10 @@ export function standbyRoutes(app: FastifyInstance, api: StandbysApi): void {
   });
 
   app.post<{ Params: { app: string } }>('/v1/apps/:app/failover', async (req, reply) => {
-    await requireRole(api.auth, req, 'operator');
+    const who = await requireRole(api.auth, req, 'operator');
     const b = body(FailoverBody, req);
-    return reply.code(202).send({ switchover: await api.standbys.switchover(req.params.app, b.to) });
+    const switchover = await api.standbys.switchover(req.params.app, b.to);
+    noteAudit(req, { actor: who.name, action: 'app.switchover', subject: req.params.app, ...(b.to ? { detail: { to: b.to } } : {}) });
+    return reply.code(202).send({ switchover });
   });
 }

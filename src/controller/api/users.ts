@@ -14,6 +14,7 @@ import { clientAddress } from '../forward.js';
 import { LoginThrottle } from '../login-throttle.js';
 import type { User } from '../store/store.js';
 import { type Credentials, requireReader, requireRole } from './auth.js';
+import { noteAudit } from '../audit.js';
 import { LoginBody, UserBody } from './schemas.js';
 import { checkScope } from './scope.js';
 import { body } from './validate.js';
@@ -62,6 +63,7 @@ export function userRoutes(app: FastifyInstance, api: UsersApi, now: () => Date)
     const expiresAt = new Date(t + SESSION_HOURS * 3_600_000).toISOString();
     const scope = user.customer !== undefined ? { customer: user.customer } : {};
     await api.store.createApiToken({ id: randomUUID(), name: `user:${user.name}`, role: user.role, hash: hashToken(token), createdAt: new Date(t).toISOString(), expiresAt, ...scope });
+    noteAudit(req, { actor: `user:${user.name}`, action: 'user.login', subject: user.name, ...scope, detail: { address: ip } });
     return { name: user.name, role: user.role, ...scope, token, expiresAt };
   });
 
@@ -69,6 +71,7 @@ export function userRoutes(app: FastifyInstance, api: UsersApi, now: () => Date)
     const who = await requireReader(api.auth, req);
     if (who.expiresAt === undefined) throw new HafenError('HAFEN_API_BAD_REQUEST', 'this is an API token, not a login session: revoke it with hafen token revoke');
     await api.store.revokeApiToken(who.tokenId, now().toISOString());
+    noteAudit(req, { actor: who.name, action: 'user.logout', subject: who.name.replace(/^user:/, ''), ...(who.customer !== undefined ? { customer: who.customer } : {}) });
     return { ended: true };
   });
 
@@ -78,7 +81,7 @@ export function userRoutes(app: FastifyInstance, api: UsersApi, now: () => Date)
   });
 
   app.put<{ Params: { name: string } }>('/v1/users/:name', async (req) => {
-    await requireRole(api.auth, req, 'admin');
+    const who = await requireRole(api.auth, req, 'admin');
     const name = req.params.name;
     if (!NAME.test(name)) throw new HafenError('HAFEN_API_BAD_REQUEST', `user name "${name.slice(0, 100)}" must be 1 to 100 letters, digits, ".", "_", "@" or "-", starting with a letter or digit`);
     const b = body(UserBody, req);
@@ -88,12 +91,14 @@ export function userRoutes(app: FastifyInstance, api: UsersApi, now: () => Date)
     const had = await api.store.getUser(name);
     const user: User = { name, role: b.role, ...(b.customer !== undefined ? { customer: b.customer } : {}), passwordHash: await hashPassword(b.password), createdAt: had?.createdAt ?? at, updatedAt: at };
     await api.store.putUser(user);
+    noteAudit(req, { actor: who.name, action: had ? 'user.update' : 'user.create', subject: name, ...(b.customer !== undefined ? { customer: b.customer } : {}), detail: { role: b.role, ...(b.customer !== undefined ? { customer: b.customer } : {}) } });
     return shown(user);
   });
 
   app.delete<{ Params: { name: string } }>('/v1/users/:name', async (req) => {
-    await requireRole(api.auth, req, 'admin');
+    const who = await requireRole(api.auth, req, 'admin');
     if (!(await api.store.deleteUser(req.params.name, now().toISOString()))) throw new HafenError('HAFEN_USER_NOT_FOUND', `no user "${req.params.name.slice(0, 100)}"`);
+    noteAudit(req, { actor: who.name, action: 'user.delete', subject: req.params.name });
     return { deleted: req.params.name };
   });
 }

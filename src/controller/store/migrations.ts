@@ -269,4 +269,22 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
     updated_at  TEXT NOT NULL
   );
   `,
+  // 17: the audit history (who did what when; never a secret value), and the credentials a re-join replaced (their agents are told).
+  `
+  CREATE TABLE audit (
+    id        INTEGER PRIMARY KEY AUTOINCREMENT,
+    at        TEXT NOT NULL,
+    actor     TEXT NOT NULL,
+    action    TEXT NOT NULL,
+    subject   TEXT NOT NULL,
+    customer  TEXT,
+    detail    TEXT
+  );
+  CREATE INDEX audit_at ON audit (at);
+  CREATE TABLE replaced_credentials (
+    hash         TEXT PRIMARY KEY,
+    host         TEXT NOT NULL,
+    replaced_at  TEXT NOT NULL
+  );
+  `,
 ];

@@ -20,7 +20,8 @@ import { primaryOf, queryOn, redact, types, type Q } from './postgres-query.js';
 import * as t from './postgres-tables.js';
 import * as rows from './postgres-rows.js';
 import { notificationOf, secretInfo, summary, type NotificationRow, type RevisionRow, type SecretRow, type SilenceRow } from './sqlite-rows.js';
-import type { StoreRow, AlertingCommit, ApiToken, BackupTask, BackupTaskReport, ConnectionRow, ConnectionSample, EventRecord, HostHold, HostStatus, JoinToken, MoveCommit, NotificationRecord, Revision, RevisionInput, RevisionSummary, Rollout, SecretInfo, SecretInput, SecretRecord, SilenceRecord, Store, StoredBackupRun, TrafficResolution, TrafficRow, TrafficSample, UptimeRecord, User } from './store.js';
+import type { StoreRow, AlertingCommit, ApiToken, AuditEntry, AuditQuery, BackupTask, BackupTaskReport, ConnectionRow, ConnectionSample, EventRecord, HostHold, HostStatus, JoinToken, MoveCommit, NotificationRecord, Revision, RevisionInput, RevisionSummary, Rollout, SecretInfo, SecretInput, SecretRecord, SilenceRecord, Store, StoredBackupRun, TrafficResolution, TrafficRow, TrafficSample, UptimeRecord, User } from './store.js';
+import { AUDIT_INSERT, auditArgs, auditEntry, auditSelect, type AuditRow } from './audit-rows.js';
 
 /** Transaction-scoped advisory lock keys ("hafen-re", "hafen-jo"): writers of revisions, of host credentials. */
 const REVISION_LOCK = '7521981237479335269';
@@ -180,7 +181,8 @@ export class PostgresStore implements Store {
       const row = (await q<{ host: string; expires_at: string; used_at: string | null }>('SELECT host, expires_at, used_at FROM join_tokens WHERE hash = ? FOR UPDATE', [hash])).rows[0];
       if (!row || row.used_at !== null || row.expires_at <= now) return undefined;
       await q('UPDATE join_tokens SET used_at = ? WHERE hash = ?', [now, hash]);
-      // A host that joins again gets a new credential; the old one stops working.
+      // A host that joins again gets a new credential; the old one stops working, and is kept so its agent is told why.
+      await q('INSERT INTO replaced_credentials (hash, host, replaced_at) SELECT hash, host, ? FROM host_credentials WHERE host = ? ON CONFLICT (hash) DO NOTHING', [now, row.host]);
       await q('INSERT INTO host_credentials (hash, host, created_at) VALUES (?, ?, ?) ON CONFLICT (host) DO UPDATE SET hash = excluded.hash, created_at = excluded.created_at', [credentialHash, row.host, now]);
       return row.host;
     }, JOIN_LOCK);
@@ -188,6 +190,26 @@ export class PostgresStore implements Store {
 
   async hostForCredential(credentialHash: string): Promise<string | undefined> {
     return (await this.q<{ host: string }>('SELECT host FROM host_credentials WHERE hash = ?', [credentialHash])).rows[0]?.host;
+  }
+
+  async hostJoinedAt(host: string): Promise<string | undefined> {
+    return (await this.q<{ created_at: string }>('SELECT created_at FROM host_credentials WHERE host = ?', [host])).rows[0]?.created_at;
+  }
+
+  async replacedCredential(credentialHash: string): Promise<{ host: string; replacedAt: string } | undefined> {
+    const row = (await this.q<{ host: string; replaced_at: string }>('SELECT host, replaced_at FROM replaced_credentials WHERE hash = ?', [credentialHash])).rows[0];
+    return row && { host: row.host, replacedAt: row.replaced_at };
+  }
+
+  async addAudit(entries: readonly Omit<AuditEntry, 'id'>[]): Promise<void> {
+    await this.tx(async (q) => {
+      for (const e of entries) await q(AUDIT_INSERT, auditArgs(e));
+    });
+  }
+
+  async audit(query: AuditQuery): Promise<AuditEntry[]> {
+    const { sql, args } = auditSelect(query);
+    return (await this.q<AuditRow>(sql, args)).rows.map(auditEntry);
   }
 
   createApiToken(token: ApiToken): Promise<void> {

@@ -65,6 +65,13 @@ export interface JoinToken {
   expiresAt: string;
 }
 
+/** One entry of the audit history, as stored and as the API shows it (client/access-types.ts). */
+export type { AuditEntry } from '../../client/access-types.js';
+import type { AuditFilter } from '../../client/access-types.js';
+
+export type AuditQuery = AuditFilter;
+export type { AuditFilter } from '../../client/access-types.js';
+
 export interface ApiToken {
   id: string;
   name: string;

@@ -17,7 +17,8 @@ import { readConnectionPeaks, readTraffic, writeTraffic } from './sqlite-traffic
 import { STORE_TABLES, type HostHold, type MoveCommit, type Rollout, type StoreRow } from './store.js';
 import { insertSql, notEmpty } from './transfer.js';
 import type { MoveEvent, MoveRecord } from '../../core/move/consent.js';
-import type { ApiToken, User, HostStatus, JoinToken, Revision, RevisionInput, RevisionSummary, SecretInfo, SecretInput, SecretRecord, Store, TrafficSample, EventRecord, SilenceRecord, AlertingCommit, NotificationRecord, ConnectionSample, ConnectionRow, TrafficRow, TrafficResolution, UptimeRecord, StoredBackupRun, BackupTask, BackupTaskReport } from './store.js';
+import type { ApiToken, AuditEntry, AuditQuery, User, HostStatus, JoinToken, Revision, RevisionInput, RevisionSummary, SecretInfo, SecretInput, SecretRecord, Store, TrafficSample, EventRecord, SilenceRecord, AlertingCommit, NotificationRecord, ConnectionSample, ConnectionRow, TrafficRow, TrafficResolution, UptimeRecord, StoredBackupRun, BackupTask, BackupTaskReport } from './store.js';
+import { AUDIT_INSERT, auditArgs, auditEntry, auditSelect, type AuditRow } from './audit-rows.js';
 import type { BackupRunBody } from '../../client/client.js';
 import type { BackupTaskKind } from '../../core/render/backups.js';
 import { notificationOf, secretInfo, storedRun, summary, type NotificationRow, type RevisionRow, type SecretRow, type SilenceRow } from './sqlite-rows.js';
@@ -167,7 +168,8 @@ export class SqliteStore implements Store {
       const row = this.stmt('SELECT host, expires_at, used_at FROM join_tokens WHERE hash = ?').get(hash) as { host: string; expires_at: string; used_at: string | null } | undefined;
       if (!row || row.used_at !== null || row.expires_at <= now) return undefined;
       this.stmt('UPDATE join_tokens SET used_at = ? WHERE hash = ?').run(now, hash);
-      // A host that joins again gets a new credential; the old one stops working.
+      // A host that joins again gets a new credential; the old one stops working, and is kept so its agent is told why.
+      this.stmt('INSERT INTO replaced_credentials (hash, host, replaced_at) SELECT hash, host, ? FROM host_credentials WHERE host = ? ON CONFLICT(hash) DO NOTHING').run(now, row.host);
       this.stmt('INSERT INTO host_credentials (hash, host, created_at) VALUES (?, ?, ?) ON CONFLICT(host) DO UPDATE SET hash = excluded.hash, created_at = excluded.created_at')
         .run(credentialHash, row.host, now);
       return row.host;
@@ -178,6 +180,27 @@ export class SqliteStore implements Store {
   async hostForCredential(credentialHash: string): Promise<string | undefined> {
     const row = this.stmt('SELECT host FROM host_credentials WHERE hash = ?').get(credentialHash) as { host: string } | undefined;
     return row?.host;
+  }
+
+  async hostJoinedAt(host: string): Promise<string | undefined> {
+    return (this.stmt('SELECT created_at FROM host_credentials WHERE host = ?').get(host) as { created_at: string } | undefined)?.created_at;
+  }
+
+  async replacedCredential(credentialHash: string): Promise<{ host: string; replacedAt: string } | undefined> {
+    const row = this.stmt('SELECT host, replaced_at FROM replaced_credentials WHERE hash = ?').get(credentialHash) as { host: string; replaced_at: string } | undefined;
+    return row && { host: row.host, replacedAt: row.replaced_at };
+  }
+
+  async addAudit(entries: readonly Omit<AuditEntry, 'id'>[]): Promise<void> {
+    const add = this.stmt(AUDIT_INSERT);
+    this.db.transaction(() => {
+      for (const e of entries) add.run(...auditArgs(e));
+    })();
+  }
+
+  async audit(query: AuditQuery): Promise<AuditEntry[]> {
+    const { sql, args } = auditSelect(query);
+    return (this.stmt(sql).all(...args) as AuditRow[]).map(auditEntry);
   }
 
   async createApiToken(t: ApiToken): Promise<void> {

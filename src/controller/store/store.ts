@@ -9,7 +9,7 @@
  * Tokens and credentials are stored only as hashes; app secrets only sealed (encrypted by the
  * controller before they reach the store, see controller/secrets.ts).
  */
-import type { AlertingCommit, ApiToken, BackupTask, BackupTaskReport, ConnectionRow, ConnectionSample, EventRecord, HostHold, HostStatus, JoinToken, MoveCommit, NotificationRecord, Revision, RevisionInput, RevisionSummary, Rollout, SecretInfo, SecretInput, SecretRecord, SilenceRecord, StoredBackupRun, TrafficResolution, TrafficRow, TrafficSample, UptimeRecord, User } from './records.js';
+import type { AlertingCommit, ApiToken, AuditEntry, AuditQuery, BackupTask, BackupTaskReport, ConnectionRow, ConnectionSample, EventRecord, HostHold, HostStatus, JoinToken, MoveCommit, NotificationRecord, Revision, RevisionInput, RevisionSummary, Rollout, SecretInfo, SecretInput, SecretRecord, SilenceRecord, StoredBackupRun, TrafficResolution, TrafficRow, TrafficSample, UptimeRecord, User } from './records.js';
 import type { StandbyRecord } from '../../core/standby/roles.js';
 
 import type { MoveEvent, MoveRecord } from '../../core/move/consent.js';
@@ -48,6 +48,8 @@ export const STORE_TABLES: readonly (readonly [table: string, orderBy: string])[
   ['site_migration_events', 'id'],
   ['blobs', 'digest'],
   ['standby_roles', 'app'],
+  ['audit', 'id'],
+  ['replaced_credentials', 'hash'],
 ];
 
 /** A table's rows as stored: column → value (text, number or null). */
@@ -93,6 +95,15 @@ export interface Store {
    */
   redeemJoinToken(hash: string, now: string, credentialHash: string): Promise<string | undefined>;
   hostForCredential(credentialHash: string): Promise<string | undefined>;
+  /** When the host's current credential was issued (it joined), or undefined when it has none. */
+  hostJoinedAt(host: string): Promise<string | undefined>;
+  /** A credential a later join of its host replaced (redeemJoinToken keeps it here), so its agent can be told. */
+  replacedCredential(credentialHash: string): Promise<{ host: string; replacedAt: string } | undefined>;
+
+  /** Appends to the audit history in one transaction; ids in order. */
+  addAudit(entries: readonly Omit<AuditEntry, 'id'>[]): Promise<void>;
+  /** Newest first, at most `limit` (default 100, at most 10,000). */
+  audit(query: AuditQuery): Promise<AuditEntry[]>;
 
   createApiToken(token: ApiToken): Promise<void>;
   /** The token with this hash, unless revoked. */
