@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { HafenClient } from '../client/client.js';
 import { hostCredential } from '../client/credential.js';
 import { parseArgs, serveUntilSignalled } from '../lib/daemon.js';
+import { dirWithMode } from '../lib/fs.js';
 import { Agent } from './agent.js';
 import { startProber } from './prober/main.js';
 import { blobCache } from './blob-cache.js';
@@ -34,8 +35,13 @@ export interface AgentStartOptions {
 }
 
 export async function startAgent(opts: AgentStartOptions): Promise<{ host: string; agent: Agent }> {
+  // Searchable, not listable, by other users: PostgreSQL's user reaches its clusters and the move
+  // user the volumes it copies through them; what lies here is 0600 or in 0700 directories.
+  dirWithMode(opts.data, 0o711);
   const { host, credential: cred } = await hostCredential(opts.controller, opts.data, opts.joinToken);
   const stateDir = join(opts.data, 'state');
+  dirWithMode(stateDir, 0o711);
+  dirWithMode(join(stateDir, 'blobs'), 0o700);
   const client = new HafenClient(opts.controller, cred);
   const blobs = blobCache(join(stateDir, 'blobs'), (digest) => client.agentBlob(digest));
   const driver: Driver =

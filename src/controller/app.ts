@@ -5,7 +5,7 @@
  * body it cannot parse) included.
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { errorBody, httpStatusOf } from '../lib/error-codes.js';
 import { HafenError } from '../lib/errors.js';
 import { unitName } from '../core/render/names.js';
@@ -43,7 +43,14 @@ export function buildApp(c: Controller, options: AppOptions = {}): FastifyInstan
   const now = options.now ?? (() => new Date());
   // Request logs never include headers, so bearer tokens stay out of them; nor a consent link's token.
   const logger = options.logger ? { serializers: { req: (r: { method: string; url: string; ip: string }) => ({ method: r.method, url: loggedUrl(r.url), remoteAddress: r.ip }) } } : false;
-  const app = Fastify({ logger, bodyLimit: DEFAULT_BODY_LIMIT, forceCloseConnections: 'idle', ...(options.serverFactory ? { serverFactory: options.serverFactory } : {}) }) as unknown as FastifyInstance;
+  const app = Fastify({
+    logger,
+    bodyLimit: DEFAULT_BODY_LIMIT,
+    forceCloseConnections: 'idle',
+    // A URL fastify cannot route (a bad percent escape) never reaches the error handler: answered in hafen's shape here.
+    frameworkErrors: (err, _req, reply: FastifyReply) => void reply.code(400).send(errorBody('HAFEN_API_BAD_REQUEST', err.code === 'FST_ERR_BAD_URL' ? 'the request target is not a valid URL (a bad percent escape?)' : 'bad request')),
+    ...(options.serverFactory ? { serverFactory: options.serverFactory } : {}),
+  }) as unknown as FastifyInstance;
   // The consent page's form posts application/x-www-form-urlencoded.
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 16 * 1024 }, (_req, text, done) => done(null, Object.fromEntries(new URLSearchParams(text as string))));
   app.setErrorHandler((err, req, reply) => {

@@ -1,5 +1,6 @@
 /** File helpers with crash safety: a reader never sees a half-written file. */
 import { randomBytes } from 'node:crypto';
+import { chmodSync, mkdirSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
@@ -28,4 +29,10 @@ export async function writeFileIfChanged(path: string, text: string, mode = 0o64
   if (current === text) return false;
   await writeFileAtomic(path, text, mode);
   return true;
+}
+
+/** A directory with exactly `mode`, whoever's umask: made if missing, tightened if an older version left it open. */
+export function dirWithMode(path: string, mode: number): void {
+  mkdirSync(path, { recursive: true, mode });
+  chmodSync(path, mode);
 }

@@ -71,6 +71,24 @@ test('auth: missing, unknown and too weak tokens get 401/403 with a code, never 
   await app.close();
 });
 
+test('every answer is in hafen\'s error shape: unknown routes, other methods, and URLs fastify cannot route', async () => {
+  const { app } = await setup();
+  for (const [method, url, status, code] of [
+    ['GET', '/nope', 404, 'HAFEN_API_NOT_FOUND'],
+    ['DELETE', '/v1/plan', 404, 'HAFEN_API_NOT_FOUND'],
+    ['GET', '/v1/%zz', 400, 'HAFEN_API_BAD_REQUEST'],
+    ['GET', '/v1/consent/%zz', 400, 'HAFEN_API_BAD_REQUEST'],
+  ] as const) {
+    const res = await app.inject({ method, url });
+    assert.equal(res.statusCode, status, `${method} ${url}`);
+    const body = res.json() as { error: { code: string; message: string; retryable: boolean } };
+    assert.deepEqual(Object.keys(body), ['error'], `${method} ${url}: ${res.body}`);
+    assert.equal(body.error.code, code, `${method} ${url}`);
+    assert.equal(typeof body.error.message, 'string');
+  }
+  await app.close();
+});
+
 test('a compose project directory goes with the plan: without it the plan says which is missing; with it the plan passes; a path that climbs out is refused', async () => {
   const { app } = await setup();
   const text = readFileSync(join(FIXTURES, 'valid', 'compose-small.yaml'), 'utf8').replace('services:\n          db: { image: postgres:16 }', 'file: db/compose.yaml');

@@ -5,7 +5,7 @@
  * joined needs an admin, and the agent it replaces is told and stops following.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -71,10 +71,16 @@ test('a customer-scoped token sees only its own customer\'s entries', async () =
 
 test('joining a joined host again needs an admin, is recorded, and the agent it replaces is told and stops', async () => {
   const agentData = join(dir, 'nue-app-01');
+  // As an older version left it: open to everyone.
+  mkdirSync(agentData, { mode: 0o755 });
+  chmodSync(agentData, 0o755);
   const log: string[] = [];
   const first = await startAgent({ controller: controller.url, data: agentData, driver: 'process', joinToken: (await operator.joinToken('nue-app-01')).token, log: (m) => log.push(m) });
   try {
     await until('the first agent applied its state', async () => (log.some((l) => /^applied revision 1/.test(l)) ? true : undefined));
+    // Its files are its own: searchable directories (PostgreSQL's and the move user's ways through), nothing to list or read.
+    const mode = (p: string) => statSync(join(agentData, p)).mode & 0o777;
+    assert.deepEqual([mode('.'), mode('state'), mode('state/blobs'), mode('credential.json')], [0o711, 0o711, 0o700, 0o600]);
     // An operator may join a new host, not take over a joined one (its desired state carries secret values).
     await assert.rejects(operator.joinToken('nue-app-01'), (e) => code(e) === 'HAFEN_AUTH_FORBIDDEN' && /joined at .* needs the admin role/.test((e as Error).message));
     const again = await admin.joinToken('nue-app-01');

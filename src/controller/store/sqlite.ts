@@ -2,7 +2,8 @@
  * The SQLite store (better-sqlite3): one file under the data directory, WAL journal with
  * synchronous=FULL so a committed revision survives a crash or power loss, migrations on open.
  */
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, openSync } from 'node:fs';
+import { dirWithMode } from '../../lib/fs.js';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { StandbyRecord } from '../../core/standby/roles.js';
@@ -442,8 +443,7 @@ export class SqliteStore implements Store {
  * before SQLite opens it (SQLite gives its -wal and -shm files the database file's mode).
  */
 function privateFiles(path: string): void {
-  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  chmodSync(dirname(path), 0o700);
+  dirWithMode(dirname(path), 0o700);
   if (!existsSync(path)) closeSync(openSync(path, 'a', 0o600));
   for (const f of [path, `${path}-wal`, `${path}-shm`]) if (existsSync(f)) chmodSync(f, 0o600);
 }
