@@ -6,7 +6,7 @@
  * `backup-<app>`: only its name and version are here; the controller adds the value for the
  * agent of the job's host, as it does for units.
  */
-import { dataOf, type Fleet } from '../fleet/model.js';
+import { dataOf, type Fleet, type Host } from '../fleet/model.js';
 import type { Placement } from '../placement/types.js';
 import { pruneEveryMs } from '../fleet/schema/backup.js';
 import type { KeepPolicy } from '../retention/policy.js';
@@ -82,6 +82,19 @@ export interface RepositoryProblem {
   message: string;
 }
 
+const BACKUP_HOSTS = new WeakMap<readonly Host[], Map<string, string>>();
+
+/** The first backup host of each site (by name), looked up once per fleet rather than once per app. */
+function firstBackupHost(hosts: readonly Host[], site: string): string | undefined {
+  let first = BACKUP_HOSTS.get(hosts);
+  if (!first) {
+    first = new Map();
+    for (const h of [...hosts].filter((x) => x.role === 'backup').sort((a, b) => naturalCompare(a.id, b.id))) if (!first.has(h.site)) first.set(h.site, h.id);
+    BACKUP_HOSTS.set(hosts, first);
+  }
+  return first.get(site);
+}
+
 /** The repository URL of `app` at `site`, or why there is none. */
 export function repositoryFor(fleet: Pick<Fleet, 'sites' | 'hosts'>, site: string, customer: string, app: string, addresses: ReadonlyMap<string, string>): BackupRepositoryRef | string {
   const spec = fleet.sites.find((s) => s.id === site);
@@ -94,7 +107,7 @@ export function repositoryFor(fleet: Pick<Fleet, 'sites' | 'hosts'>, site: strin
     const fixed = SFTP.exec(base);
     return { site, url: `${base}/${customer}/${app}`, ...(fixed ? { sftp: { user: fixed[1]!, address: fixed[2]!, port } } : {}), ...(fixed && conf.host ? { backupHost: conf.host } : {}) };
   }
-  const host = conf.host ?? fleet.hosts.filter((h) => h.site === site && h.role === 'backup').map((h) => h.id).sort(naturalCompare)[0];
+  const host = conf.host ?? firstBackupHost(fleet.hosts, site);
   if (!host) return `site "${site}" has no host with role backup for its repositories (add one, or set sites[].backupRepository)`;
   const address = addresses.get(host);
   if (!address) return `backup host "${host}" has no address yet`;
@@ -165,11 +178,17 @@ export function backupJobs(
 ): { jobs: Map<string, BackupJob[]>; problems: RepositoryProblem[] } {
   const jobs = new Map<string, BackupJob[]>();
   const problems: RepositoryProblem[] = [];
+  const byApp = new Map<string, Placement[]>();
+  for (const p of placements) {
+    const list = byApp.get(p.app);
+    if (list) list.push(p);
+    else byApp.set(p.app, [p]);
+  }
   for (const app of fleet.apps) {
     if (!app.backup) continue;
     // The first replica not at the repository's site: a backup next to its data is no backup. A
     // standby app's data is its active replica's (the lowest-numbered): the standbys take no writes.
-    const replicas = placements.filter((p) => p.app === app.id).sort((a, b) => a.replica - b.replica);
+    const replicas = [...(byApp.get(app.id) ?? [])].sort((a, b) => a.replica - b.replica);
     const first = app.redundancy.mode === 'standby' ? replicas[0] : (replicas.find((p) => p.site !== app.backup!.to) ?? replicas[0]);
     if (!first) continue;
     const repository = repositoryFor(fleet, app.backup.to, app.customer, app.id, addresses);

@@ -115,20 +115,60 @@ function within(ports: readonly number[], allowed: readonly (number | string)[] 
   );
 }
 
+/** What every host's firewall looks up, by key: built once per fleet, IPAM and placements (a fleet of 10,000 hosts renders in seconds, not minutes). */
+interface FirewallIndex {
+  fleet: object;
+  ipam: Ipam;
+  hosts: Map<string, Fleet['hosts'][number]>;
+  addressed: Map<string, Ipam['hosts'][number]>;
+  appsOn: Map<string, string[]>;
+  apps: Map<string, Fleet['apps'][number]>;
+  witnessSites: Set<string>;
+  witnessAddresses: string[];
+}
+
+const INDEXES = new WeakMap<readonly Placement[], FirewallIndex>();
+
+function indexOf(fleet: Pick<Fleet, 'sites' | 'hosts' | 'apps'>, ipam: Ipam, placements: readonly Placement[]): FirewallIndex {
+  const known = INDEXES.get(placements);
+  if (known && known.fleet === fleet && known.ipam === ipam) return known;
+  const witnessSiteIds = witnessSites(fleet.sites);
+  const appsOn = new Map<string, string[]>();
+  for (const p of placements) {
+    const list = appsOn.get(p.host);
+    if (list) list.push(p.app);
+    else appsOn.set(p.host, [p.app]);
+  }
+  const index: FirewallIndex = {
+    fleet,
+    ipam,
+    hosts: new Map(fleet.hosts.map((h) => [h.id, h])),
+    addressed: new Map(ipam.hosts.map((h) => [h.host, h])),
+    appsOn,
+    apps: new Map(fleet.apps.map((a) => [a.id, a])),
+    witnessSites: witnessSiteIds,
+    witnessAddresses: fleet.hosts.filter((h) => witnessSiteIds.has(h.site) && h.address !== undefined).map((h) => h.address!).sort(naturalCompare),
+  };
+  INDEXES.set(placements, index);
+  return index;
+}
+
 /**
  * The firewall of `host`, or undefined when the host has no address (IPAM could not place it).
  * `placements` say which apps run on the host.
  */
 export function hostFirewall(fleet: Pick<Fleet, 'siteTemplate' | 'sites' | 'hosts' | 'apps'>, ipam: Ipam, placements: readonly Placement[], host: string): HostFirewall | undefined {
-  const spec = fleet.hosts.find((h) => h.id === host);
+  const index = indexOf(fleet, ipam, placements);
+  const spec = index.hosts.get(host);
   if (!spec) return undefined;
   // A witness site's hosts keep their fixed public address (no segments there).
-  const witnessSiteIds = witnessSites(fleet.sites);
-  const address = witnessSiteIds.has(spec.site) ? parseAddress(spec.address ?? '') : ipam.hosts.find((h) => h.host === host)?.address;
+  const witnessSiteIds = index.witnessSites;
+  const addressed = index.addressed.get(host);
+  const address = witnessSiteIds.has(spec.site) ? parseAddress(spec.address ?? '') : addressed?.address;
   if (address === undefined) return undefined;
 
   const segments = fleet.siteTemplate.segments;
-  const segment = hostSegment(spec, segments) ?? ipam.hosts.find((h) => h.host === host)?.segment ?? (witnessSiteIds.has(spec.site) ? 'witness' : undefined);
+  const segment = hostSegment(spec, segments) ?? addressed?.segment ?? (witnessSiteIds.has(spec.site) ? 'witness' : undefined);
   if (segment === undefined) return undefined;
   const sets = new Map<string, NftSet>();
   /** The set of segment `name` at `site`, or at every site; undefined when it has no prefix. */
@@ -149,15 +189,14 @@ export function hostFirewall(fleet: Pick<Fleet, 'siteTemplate' | 'sites' | 'host
   };
   /** The witness sites' hosts: probers outside every site prefix. */
   const witnessSet = (): string | undefined => {
-    const elements = fleet.hosts.filter((h) => witnessSiteIds.has(h.site) && h.address !== undefined).map((h) => h.address!).sort(naturalCompare);
+    const elements = [...index.witnessAddresses];
     if (elements.length === 0) return undefined;
     sets.set('witnesses', { name: 'witnesses', comment: 'hosts of the witness sites (probers)', elements });
     return 'witnesses';
   };
 
   // The apps on this host and the ports they take traffic and checks on.
-  const appIds = new Set(placements.filter((p) => p.host === host).map((p) => p.app));
-  const apps = fleet.apps.filter((a) => appIds.has(a.id));
+  const apps = [...new Set(index.appsOn.get(host) ?? [])].flatMap((id) => index.apps.get(id) ?? []);
   const appPorts = [...new Set(apps.flatMap((a) => (a.port !== undefined ? [a.port] : [])))];
   const checkPorts = [...new Set(apps.flatMap((a) => [...(a.port !== undefined ? [a.port] : []), ...(a.checks ?? []).flatMap((c) => (c.tcp ? [c.tcp.port] : c.http?.port ? [c.http.port] : []))]))];
   const roleOf = new Map(segments.map((s) => [s.name, s.role]));

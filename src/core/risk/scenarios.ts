@@ -68,7 +68,9 @@ export function analyseRisk(fleet: Fleet, placements: readonly Placement[], opti
   const known = placements.filter((p) => hostIdx.has(p.host));
   const byApp = new Map([...groupBy(known, (p) => p.app)].map(([app, ps]) => [app, ps.map((p) => hostIdx.get(p.host)!)]));
   const apps = fleet.apps.filter((a) => byApp.has(a.id));
-  const ctx: Context = { fleet, appById: new Map(fleet.apps.map((a) => [a.id, a])), weight, total };
+  const hostsPerSite = new Map<string, number>();
+  for (const h of fleet.hosts) hostsPerSite.set(h.site, (hostsPerSite.get(h.site) ?? 0) + 1);
+  const ctx: Context = { fleet, appById: new Map(fleet.apps.map((a) => [a.id, a])), weight, total, hostsPerSite };
   // Each app into the groups that take it down (every replica inside) and those that only touch
   // it (some replica inside): linear in the placements, not groups × apps. Apps keep fleet order.
   const downBy: string[][] = index.groups.map(() => []);
@@ -138,6 +140,8 @@ interface Context {
   appById: ReadonlyMap<string, Fleet['apps'][number]>;
   weight: ReadonlyMap<string, number>;
   total: number;
+  /** How many hosts each site has (a scenario's lost hosts per site say which sites still see). */
+  hostsPerSite: ReadonlyMap<string, number>;
 }
 
 /** Each standby app's writer: the host of its lowest-numbered placed replica (what the controller starts with). */
@@ -157,13 +161,16 @@ const HOST_SILENT_S = 20;
 function failovers(fleet: Fleet, ctx: Context, writers: ReadonlyMap<string, number>, lost: ReadonlySet<number>, degraded: readonly string[]): Pick<Scenario, 'failover' | 'noQuorum'> {
   const hit = degraded.filter((id) => lost.has(writers.get(id) ?? -1));
   if (hit.length === 0) return { failover: [], noQuorum: [] };
-  const seeing = new Set(fleet.hosts.filter((_, i) => !lost.has(i)).map((h) => h.site));
-  if (seeing.size < Math.min(2, fleet.sites.length)) return { failover: [], noQuorum: hit };
+  // Per site, over the lost hosts only: a fleet of 10,000 hosts has 10,000 host scenarios.
+  const lostIn = new Map<string, number>();
+  for (const i of lost) lostIn.set(fleet.hosts[i]!.site, (lostIn.get(fleet.hosts[i]!.site) ?? 0) + 1);
+  const seeing = [...ctx.hostsPerSite].filter(([site, n]) => (lostIn.get(site) ?? 0) < n).length;
+  if (seeing < Math.min(2, fleet.sites.length)) return { failover: [], noQuorum: hit };
   const failover = hit.map((id) => {
     const app = ctx.appById.get(id)!;
     const writer = fleet.hosts[writers.get(id)!]!;
     // Its whole site gone: declared lost after `fall` missed rounds (and one more); its host alone: silent for 20 s too.
-    const siteGone = fleet.hosts.every((h, i) => h.site !== writer.site || lost.has(i));
+    const siteGone = (lostIn.get(writer.site) ?? 0) === ctx.hostsPerSite.get(writer.site);
     const detect = Math.max(((app.monitoring.fall + 1) * app.monitoring.intervalMs) / 1000, siteGone ? 0 : HOST_SILENT_S);
     // A critical PostgreSQL app commits synchronously: nothing acknowledged is lost (while its standby streams).
     const synchronous = app.workload.postgres !== undefined && app.criticality === 'critical';
