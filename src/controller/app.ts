@@ -74,7 +74,7 @@ export function buildApp(c: Controller, options: AppOptions = {}): FastifyInstan
   const current = () => c.revisions.current();
   const { pulls, revisions, watch } = c;
   openApiRoute(app);
-  revisionRoutes(app, { auth, store: c.store, plan: (...a) => revisions.plan(...a), apply: (r) => revisions.apply(r), rollback: (...a) => revisions.rollback(...a), rollouts: c.rollouts });
+  revisionRoutes(app, { auth, store: c.store, planBody: (b) => revisions.planBody(b), apply: (r) => revisions.apply(r), rollback: (...a) => revisions.rollback(...a), rollouts: c.rollouts });
   agentRoutes(
     app,
     {

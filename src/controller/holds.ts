@@ -76,6 +76,17 @@ export class Holds {
     return { state, hash: hostStateHash(state), heldAt: hold.revision };
   }
 
+  /** The hosts held at an earlier revision than `head`, each with the state it runs (null: nothing); what a plan compares those against. */
+  async heldStates(head: HeadState): Promise<Map<string, HostDesiredState | null>> {
+    const out = new Map<string, HostDesiredState | null>();
+    for (const hold of (await this.all()).values()) {
+      if (hold.revision === head.revision) continue;
+      const state = (await this.revisionStates(hold.revision)).get(hold.host);
+      out.set(hold.host, state && (state.units.length > 0 || state.firewall) ? state : null);
+    }
+    return out;
+  }
+
   /** Every host's state as it follows its revision (what a plan compares against). */
   async effective(head: HeadState, hosts: readonly { id: string; site: string }[]): Promise<Map<string, HostDesiredState>> {
     const out = new Map(head.desired);

@@ -10,6 +10,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
 import type { SecretKey } from './secrets.js';
 import { Secrets } from './secrets.js';
+import type { PlannerOptions } from './planner.js';
 import { wireController } from './wiring.js';
 import type { Store } from './store/store.js';
 
@@ -29,10 +30,11 @@ export interface LeadOptions {
   clock: () => Date;
   logger: boolean;
   warn(line: string): void;
+  plans?: PlannerOptions;
 }
 
 export async function lead(o: LeadOptions): Promise<Led> {
-  const controller = wireController(o.store, new Secrets(o.store, o.key), o.clock, o.warn);
+  const controller = wireController(o.store, new Secrets(o.store, o.key), o.clock, o.warn, o.plans);
   let handle: Led['handle'] = () => undefined;
   const app: FastifyInstance = buildApp(controller, {
     logger: o.logger,

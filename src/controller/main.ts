@@ -3,7 +3,7 @@ import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import { HafenError } from '../lib/errors.js';
 import { parseArgs, parseHostPort, serveUntilSignalled } from '../lib/daemon.js';
 import { writeFileAtomic } from '../lib/fs.js';
@@ -11,6 +11,7 @@ import { hashToken, newToken } from '../lib/secrets.js';
 import { follower } from './forward.js';
 import { lead, type Led } from './leading.js';
 import { startLeadership, type Leadership, type LeaseTimes } from './leadership.js';
+import { PLAN_DEFAULTS, type PlannerOptions } from './planner.js';
 import { loadSecretKey, Secrets } from './secrets.js';
 import { openStore, storeName } from './store/open.js';
 import type { Store } from './store/store.js';
@@ -42,6 +43,8 @@ export interface ControllerOptions {
   info?: (line: string) => void;
   /** The controller's clock (tests move it to see what time does: reminders, expiry). */
   clock?: () => Date;
+  /** Limits of plans and applies (planner.ts PLAN_DEFAULTS). */
+  plans?: PlannerOptions;
 }
 
 export type Controller = ControllerHandle & {
@@ -124,7 +127,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
       onElected: async (term) => {
         if (closing) return;
         adminTokenFile = (await bootstrapAdmin(store, options.data)) ?? adminTokenFile;
-        led = await lead({ store, key, server, term, clock: options.clock ?? (() => new Date()), logger: options.logger ?? false, warn });
+        led = await lead({ store, key, server, term, clock: options.clock ?? (() => new Date()), logger: options.logger ?? false, warn, ...(options.plans ? { plans: options.plans } : {}) });
       },
       onLost: (err) => {
         // Nothing more is written by this controller; a supervisor restarts it (it then follows).
@@ -173,6 +176,13 @@ export async function startController(options: ControllerOptions): Promise<Contr
   };
 }
 
+/** A whole number of at least 1, for the limits' options. */
+const whole = (option: string) => (value: string): number => {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError(`${option} must be a whole number of at least 1, not "${value}"`);
+  return n;
+};
+
 export async function runController(argv: string[]): Promise<number> {
   const program = new Command('hafen controller')
     .description('Run the hafen controller: the API, the store and the reconcilers. Several may run on one PostgreSQL store: one leads (runs the reconcilers, answers the API), the others pass every request on to it and take over within seconds when it is gone.')
@@ -181,11 +191,19 @@ export async function runController(argv: string[]): Promise<number> {
     .option('--listen <host:port>', 'address to listen on', '127.0.0.1:7400')
     .option('--advertise <url>', 'with several controllers on one PostgreSQL store: the URL the others reach this one at (default: the --listen address; required when that is 0.0.0.0)')
     .option('--secret-key-file <file>', 'key that encrypts app secrets at rest (default: HAFEN_SECRET_KEY, else <data>/secret.key, created on first start)')
+    .option('--plan-timeout <seconds>', `longest one plan or apply may compute before it is stopped (default ${PLAN_DEFAULTS.timeoutMs / 1000})`, whole('--plan-timeout'))
+    .option('--max-fleet-size <MiB>', `largest fleet planned, its files together (default ${PLAN_DEFAULTS.maxFleetBytes / 1024 / 1024})`, whole('--max-fleet-size'))
+    .option('--plan-memory <MB>', `heap the plan worker may use; a fleet needing more is refused (default ${PLAN_DEFAULTS.maxMemoryMb})`, whole('--plan-memory'))
     .option('--quiet', 'no request log')
     .addHelpText('after', '\nEnvironment:\n  HAFEN_SECRET_KEY  the secret key (32 bytes, base64 or hex); wins over --secret-key-file\n  HAFEN_STORE       the PostgreSQL store URL (may hold the password); --store wins\n  HAFEN_ADVERTISE   the URL the other controllers reach this one at; --advertise wins\n  PGPASSWORD        the PostgreSQL password (or ~/.pgpass)');
   const early = parseArgs(program, argv);
   if (early !== undefined) return early;
-  const opts = program.opts<{ data: string; listen: string; quiet?: boolean; secretKeyFile?: string; store?: string; advertise?: string }>();
+  const opts = program.opts<{ data: string; listen: string; quiet?: boolean; secretKeyFile?: string; store?: string; advertise?: string; planTimeout?: number; maxFleetSize?: number; planMemory?: number }>();
+  const plans: PlannerOptions = {
+    ...(opts.planTimeout !== undefined ? { timeoutMs: opts.planTimeout * 1000 } : {}),
+    ...(opts.maxFleetSize !== undefined ? { maxFleetBytes: opts.maxFleetSize * 1024 * 1024 } : {}),
+    ...(opts.planMemory !== undefined ? { maxMemoryMb: opts.planMemory } : {}),
+  };
   const storeUrl = opts.store ?? process.env.HAFEN_STORE;
   const advertise = opts.advertise ?? process.env.HAFEN_ADVERTISE;
   return serveUntilSignalled(async () => {
@@ -195,6 +213,7 @@ export async function runController(argv: string[]): Promise<number> {
       listen: opts.listen,
       ...(advertise ? { advertise } : {}),
       logger: !opts.quiet,
+      plans,
       ...(process.env.HAFEN_SECRET_KEY !== undefined ? { secretKey: process.env.HAFEN_SECRET_KEY } : {}),
       ...(opts.secretKeyFile !== undefined ? { secretKeyFile: opts.secretKeyFile } : {}),
       warn: (line) => process.stderr.write(`warning: ${line}\n`),

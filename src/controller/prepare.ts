@@ -1,28 +1,33 @@
-/** Validating and planning a fleet against the newest revision: what a plan shows and an apply keeps. */
-import { destroyOf } from '../core/plan/destroy.js';
-import type { ParsedFile } from '../core/fleet/source.js';
-import { validateFleet } from '../core/fleet/validate.js';
+/**
+ * Validating and planning a fleet against the newest revision: what a plan shows and an apply
+ * keeps. This gathers what the plan needs from the controller (the newest revision, secret
+ * versions, hosts held at earlier revisions); the computation itself runs in the planner's
+ * worker (plan-job.ts), off the event loop.
+ */
 import type { AllocationRecord } from '../core/ipam/record.js';
-import { admission } from '../core/plan/admission.js';
-import { revisionDiff } from '../core/plan/diff.js';
-import { schedule } from '../core/placement/schedule.js';
 import type { Placement } from '../core/placement/types.js';
-import type { HostDesiredState } from '../core/render/desired.js';
-import { render } from '../core/render/revision.js';
-import { analyseRisk } from '../core/risk/scenarios.js';
-import { HafenError } from '../lib/errors.js';
 import type { Holds } from './holds.js';
+import type { PlanContext } from './plan-worker.js';
+import { plainProjects } from './projects.js';
+import type { Planner } from './planner.js';
 import type { Secrets } from './secrets.js';
 import type { FleetInput, Prepared, Snapshot } from './snapshot.js';
 
-const EMPTY = new Map<string, HostDesiredState>();
-
 export interface PrepareContext {
-  /** Parsed fleet files by name: a plan re-parses only the files that changed. */
-  parsed: Map<string, ParsedFile>;
+  planner: Planner;
   secrets: Secrets;
   holds: Holds;
   current: Snapshot | undefined;
+}
+
+/** What the controller adds to a fleet for the planner: the newest revision, the secret versions, the hosts held at earlier revisions. */
+async function planContext(ctx: PrepareContext): Promise<PlanContext> {
+  const cur = ctx.current;
+  return {
+    versions: await ctx.secrets.versions(),
+    ...(cur ? { current: { revision: cur.revision, sources: cur.sources, projects: plainProjects(cur.projects), placements: cur.placements, ...(cur.ipam ? { allocations: cur.ipam.record } : {}) } } : {}),
+    held: cur ? await ctx.holds.heldStates(cur) : new Map(),
+  };
 }
 
 /**
@@ -31,45 +36,12 @@ export interface PrepareContext {
  * revision's record, so hosts keep their addresses from one revision to the next.
  */
 export async function prepareFleet(ctx: PrepareContext, { sources, projects }: FleetInput, lock?: AllocationRecord, previous?: readonly Placement[]): Promise<Prepared> {
-  const cur = ctx.current;
-  const allocations = lock ?? cur?.ipam?.record;
-  const res = validateFleet(sources, { parseCache: ctx.parsed, projects, ...(allocations ? { allocations } : {}) });
-  // Files no longer part of the fleet leave the cache.
-  for (const name of [...ctx.parsed.keys()]) if (!sources.some((s) => s.name === name)) ctx.parsed.delete(name);
-  if (!res.ok || !res.fleet) {
-    throw new HafenError('HAFEN_FLEET_INVALID', `the fleet has ${res.problems.filter((p) => p.severity === 'error').length} problem(s); nothing was changed`, { details: res.problems });
-  }
-  // An empty fleet (a file truncated, the wrong path) would stop every app on every host.
-  const empty = res.problems.find((p) => p.code === 'HAFEN_FLEET_EMPTY');
-  if (empty) throw new HafenError('HAFEN_FLEET_INVALID', 'the fleet declares nothing (no sites, hosts, customers or apps); nothing was changed', { details: [{ ...empty, severity: 'error' }] });
-  const versions = await ctx.secrets.versions();
-  const { missingSecrets: missing } = admission(res.fleet, versions);
-  if (missing.length > 0) {
-    const names = [...new Set(missing.map((m) => m.secret))];
-    throw new HafenError(
-      'HAFEN_SECRET_MISSING',
-      `the fleet uses ${names.length} secret(s) that are not set (${missing.map((m) => `${m.path}: "${m.secret}"`).join('; ')}); set ${names.length === 1 ? 'it' : 'them'} with: ${names.map((n) => `hafen secret set ${n}`).join(', ')}. Nothing was changed`,
-      { details: missing },
-    );
-  }
-  // Replicas stay where they are (or where `previous` says: a move placing its target).
-  const base = previous ?? cur?.placements;
-  const plan = schedule(res.fleet, base ? { previous: base } : {});
-  // An app whose backup repository cannot be resolved gets no job (validation warned; GET /v1/backups says why).
-  const next = render(res.fleet, plan.placements, (cur?.revision ?? 0) + 1, versions, res.ipam);
-  return {
-    plan: {
-      parent: cur?.revision ?? null,
-      placements: plan.placements,
-      unplaced: plan.unplaced,
-      violations: analyseRisk(res.fleet, plan.placements).violations,
-      // Against what each host runs: a host held at an earlier revision changes from that.
-      diff: revisionDiff(cur ? await ctx.holds.effective(cur, res.fleet.hosts) : EMPTY, next),
-      destroy: destroyOf(cur && { hosts: cur.fleet.hosts.map((h) => h.id), placements: cur.placements }, { hosts: res.fleet.hosts.map((h) => h.id), placements: plan.placements }),
-    },
-    fleet: res.fleet,
-    desired: next,
-    secretVersions: versions,
-    ipam: res.ipam,
-  };
+  const context = await planContext(ctx);
+  const planned = await ctx.planner.plan({ ...context, sources, projects: plainProjects(projects), ...(lock ? { lock } : {}), ...(previous ? { previous } : {}) });
+  return { ...planned, secretVersions: context.versions };
+}
+
+/** POST /v1/plan's body as received, planned in the worker: the plan's JSON, or with a site the plan whole (planner.ts). */
+export async function planBody(ctx: PrepareContext, body: Uint8Array): ReturnType<Planner['planBody']> {
+  return ctx.planner.planBody(body, await planContext(ctx));
 }

@@ -47,6 +47,14 @@ function kept(files: ProjectFile[], blobs: Map<string, string>): KeptProject {
   };
 }
 
+/** Projects as data only (no `text` function): what crosses to the plan worker. */
+export type PlainProjects = ReadonlyMap<string, { files: ProjectFile[]; blobs: Map<string, string> }>;
+
+export const plainProjects = (projects: Projects): PlainProjects => new Map([...projects].map(([key, p]) => [key, { files: [...p.files], blobs: p.blobs }]));
+
+/** Projects again from their data (the plan worker's side). */
+export const keptProjects = (plain: PlainProjects): Map<string, KeptProject> => new Map([...plain].map(([key, p]) => [key, kept(p.files, p.blobs)]));
+
 /** The projects of a request, hashed and checked against the limits; a bad one is refused whole. */
 export function receiveProjects(input: ProjectsInput | undefined): Map<string, KeptProject> {
   const out = new Map<string, KeptProject>();

@@ -19,7 +19,8 @@ import { contentHash } from '../core/util/canonical.js';
 import { HafenError } from '../lib/errors.js';
 import type { ChangeBus } from './change-bus.js';
 import type { Holds } from './holds.js';
-import { prepareFleet } from './prepare.js';
+import { planBody, prepareFleet, type PrepareContext } from './prepare.js';
+import type { Planner } from './planner.js';
 import { blobsOf, loadStoredFleet, storedFleet, type Projects } from './projects.js';
 import type { Rollouts, SiteRolloutRequest } from './rollouts.js';
 import type { Secrets } from './secrets.js';
@@ -28,6 +29,8 @@ import type { SecretInfo, Store } from './store/store.js';
 
 export interface RevisionDeps {
   store: Store;
+  /** Plans and applies compute in its worker, off the event loop. */
+  planner: Planner;
   secrets: Secrets;
   holds: Holds;
   /** The staged rollouts (an apply to one site starts one; none may run while another applies). */
@@ -95,18 +98,27 @@ export class RevisionKeeper {
     return this.snapshot;
   }
 
-  /** Validates and plans `sources` against the current revision, keeping its placements; with a site, also the rollout's stages and the hosts held elsewhere. */
-  async plan(input: FleetInput, site?: string, lock?: AllocationRecord): Promise<PlanResult & { stages?: string[][]; held?: string[] }> {
-    const prepared = await this.prepare(input, lock);
-    if (site === undefined) return prepared.plan;
-    const cur = await this.current();
-    const staged = await this.deps.rollouts().plan({ site }, prepared.fleet.hosts, prepared.desired, cur, (cur?.revision ?? 0) + 1, 'plan');
-    return { ...prepared.plan, stages: staged.rollout?.stages ?? [], held: staged.elsewhere };
+  /**
+   * POST /v1/plan's body as received: parsed, checked and planned in the planner's worker. Without
+   * a site the answer is the plan's JSON, ready to send; with one, the plan with the rollout's
+   * stages and the hosts held elsewhere.
+   */
+  async planBody(body: Uint8Array): Promise<Uint8Array | (PlanResult & { stages: string[][]; held: string[] })> {
+    const ctx = await this.prepareContext();
+    const answer = await planBody(ctx, body);
+    if ('json' in answer) return answer.json;
+    const cur = ctx.current;
+    const staged = await this.deps.rollouts().plan({ site: answer.site }, answer.planned.fleet.hosts, answer.planned.desired, cur, (cur?.revision ?? 0) + 1, 'plan');
+    return { ...answer.planned.plan, stages: staged.rollout?.stages ?? [], held: staged.elsewhere };
+  }
+
+  private async prepareContext(): Promise<PrepareContext> {
+    return { planner: this.deps.planner, secrets: this.deps.secrets, holds: this.deps.holds, current: await this.current() };
   }
 
   /** The plan, and what an apply of it keeps (prepare.ts); `previous` instead of the newest revision's placements. */
   private async prepare(input: FleetInput, lock?: AllocationRecord, previous?: readonly Placement[]): Promise<Prepared> {
-    return prepareFleet({ parsed: this.parsed, secrets: this.deps.secrets, holds: this.deps.holds, current: await this.current() }, input, lock, previous);
+    return prepareFleet(await this.prepareContext(), input, lock, previous);
   }
 
   /**

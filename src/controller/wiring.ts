@@ -19,6 +19,7 @@ import { ChangeBus } from './change-bus.js';
 import { Holds } from './holds.js';
 import { HostReports } from './host-reports.js';
 import { Pulls } from './pulls.js';
+import { Planner, type PlannerOptions } from './planner.js';
 import { RevisionKeeper } from './revisions.js';
 import { Rollouts } from './rollouts.js';
 import type { Secrets } from './secrets.js';
@@ -43,17 +44,18 @@ export interface Controller {
   backups: BackupBook;
   standbys: Standbys;
   watch: Watch;
-  /** Ends every pending long-poll now (on shutdown), so closing does not wait for them. */
+  /** Ends every pending long-poll and stops the plan worker now (on shutdown), so closing waits for neither. */
   close(): void;
   /** Writes what is only in memory (the last host reports, uptime not yet written); call before closing the store. */
   flush(): Promise<void>;
 }
 
-export function wireController(store: Store, secrets: Secrets, now: () => Date = () => new Date(), log: (line: string) => void = () => {}): Controller {
+export function wireController(store: Store, secrets: Secrets, now: () => Date = () => new Date(), log: (line: string) => void = () => {}, plans: PlannerOptions = {}): Controller {
   const bus = new ChangeBus();
+  const planner = new Planner(plans);
   const reports = new HostReports(store);
   const holds: Holds = new Holds(store, (n) => revisions.renderRevision(n));
-  const revisions: RevisionKeeper = new RevisionKeeper({ store, secrets, holds, rollouts: () => rollouts, bus, now });
+  const revisions: RevisionKeeper = new RevisionKeeper({ store, planner, secrets, holds, rollouts: () => rollouts, bus, now });
   const current = () => revisions.current();
   const rollouts: Rollouts = new Rollouts({
     store,
@@ -155,7 +157,11 @@ export function wireController(store: Store, secrets: Secrets, now: () => Date =
     backups,
     standbys,
     watch,
-    close: () => bus.emit('close'),
+    close: () => {
+      bus.emit('close');
+      // A plan computing now is stopped, not waited for (a large one takes minutes).
+      void planner.close();
+    },
     flush: async () => {
       await reports.flush();
       await watch.uptime.flush();

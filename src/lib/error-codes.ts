@@ -62,6 +62,10 @@ export const ERROR_CODES = {
   // Fleets, plans and revisions.
   HAFEN_FLEET_INVALID: spec(422, false, 'The fleet has problems (listed in details, each with its own code); nothing was changed.'),
   HAFEN_PLAN_UNPLACED: spec(422, false, 'Some replicas cannot be placed; nothing was changed.'),
+  HAFEN_PLAN_TOO_LARGE: spec(413, false, 'The fleet is larger than the controller plans (its files together, or the memory planning it needs); nothing was changed.'),
+  HAFEN_PLAN_TIMEOUT: spec(503, false, 'Planning the fleet took longer than the controller allows and was stopped; nothing was changed.'),
+  HAFEN_PLAN_BUSY: spec(503, true, 'Too many plans and applies wait already; try again shortly.'),
+  HAFEN_CONTROLLER_STOPPING: spec(503, true, 'The controller stopped while the request waited; nothing was changed.'),
   HAFEN_PLAN_INVALID: spec(500, false, 'A saved plan file is not a plan (not JSON, or not its shape).'),
   HAFEN_PLAN_STALE: spec(500, false, 'A saved plan names hosts or apps the fleet no longer has.'),
   HAFEN_REVISION_NOT_FOUND: spec(404, false, 'There is no revision with this number.'),

@@ -4,7 +4,7 @@ import { HafenError } from '../../lib/errors.js';
 import { type Credentials, requireRole } from './auth.js';
 import { noteAudit } from '../audit.js';
 import { receiveProjects } from '../projects.js';
-import { ApplyBody, PlanBody, RollbackBody } from './schemas.js';
+import { ApplyBody, RollbackBody } from './schemas.js';
 import { body } from './validate.js';
 import type { Store } from '../store/store.js';
 import type { ApplyResult, RevisionKeeper } from '../revisions.js';
@@ -14,7 +14,7 @@ import type { Rollouts } from '../rollouts.js';
 export interface RevisionsApi {
   auth: Credentials;
   store: Pick<Store, 'getRevision' | 'listRevisions' | 'rollout' | 'rollouts'>;
-  plan: RevisionKeeper['plan'];
+  planBody: RevisionKeeper['planBody'];
   apply: RevisionKeeper['apply'];
   rollback: RevisionKeeper['rollback'];
   rollouts: Pick<Rollouts, 'abort'>;
@@ -32,10 +32,17 @@ function applyDetail(r: ApplyResult, message: string | undefined, allowDestroy: 
 }
 
 export function revisionRoutes(app: FastifyInstance, api: RevisionsApi): void {
-  app.post('/v1/plan', async (req) => {
-    await requireRole(api.auth, req, 'operator');
-    const b = body(PlanBody, req);
-    return api.plan({ sources: b.sources, projects: receiveProjects(b.projects) }, b.site, b.allocations);
+  // The body as bytes: the planner's worker parses and checks it (a 30 MB fleet's JSON would hold the event loop).
+  app.register(async (scope) => {
+    scope.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, raw, done) => done(null, raw));
+    scope.post('/v1/plan', async (req, reply) => {
+      await requireRole(api.auth, req, 'operator');
+      if (!Buffer.isBuffer(req.body)) throw new HafenError('HAFEN_API_BAD_REQUEST', 'a plan is JSON (Content-Type: application/json): {"sources": [{"name", "text"}], …}');
+      const answer = await api.planBody(req.body);
+      // The plan's JSON as the worker wrote it: sent as it is.
+      if (answer instanceof Uint8Array) return reply.type('application/json; charset=utf-8').send(Buffer.from(answer.buffer, answer.byteOffset, answer.byteLength));
+      return answer;
+    });
   });
 
   app.post('/v1/apply', async (req) => {
