@@ -119,7 +119,8 @@ export class Agent {
         log: this.log,
         // A new connection: one made before the change would pass as established and prove nothing.
         reach: async () => {
-          const res = await httpRequest(healthz, { timeoutMs: 3000, newConnection: true });
+          const ca = this.opts.client.ca;
+          const res = await httpRequest(healthz, { timeoutMs: 3000, newConnection: true, ...(ca !== undefined ? { ca } : {}) });
           if (res.status !== 200) throw new Error(`the controller answered ${res.status}`);
         },
       });

@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { HafenClient } from '../client/client.js';
 import { hostCredential } from '../client/credential.js';
+import type { TransportOptions } from '../client/controllers.js';
+import { controllerTrust } from '../client/trust.js';
 import { parseArgs, serveUntilSignalled } from '../lib/daemon.js';
 import { dirWithMode } from '../lib/fs.js';
 import { Agent } from './agent.js';
@@ -18,6 +20,8 @@ export type AgentDriverKind = (typeof AGENT_DRIVERS)[number];
 
 export interface AgentStartOptions {
   controller: string;
+  /** How an https controller is trusted (client/trust.ts). */
+  trust?: TransportOptions;
   data: string;
   joinToken?: string;
   driver: AgentDriverKind;
@@ -38,11 +42,12 @@ export async function startAgent(opts: AgentStartOptions): Promise<{ host: strin
   // Searchable, not listable, by other users: PostgreSQL's user reaches its clusters and the move
   // user the volumes it copies through them; what lies here is 0600 or in 0700 directories.
   dirWithMode(opts.data, 0o711);
-  const { host, credential: cred } = await hostCredential(opts.controller, opts.data, opts.joinToken);
+  const trust = opts.trust ?? {};
+  const { host, credential: cred } = await hostCredential(opts.controller, opts.data, opts.joinToken, 'agent', trust);
   const stateDir = join(opts.data, 'state');
   dirWithMode(stateDir, 0o711);
   dirWithMode(join(stateDir, 'blobs'), 0o700);
-  const client = new HafenClient(opts.controller, cred);
+  const client = new HafenClient(opts.controller, cred, trust);
   const blobs = blobCache(join(stateDir, 'blobs'), (digest) => client.agentBlob(digest));
   const driver: Driver =
     opts.driver === 'compose'
@@ -73,6 +78,7 @@ export async function runAgent(argv: string[]): Promise<number> {
     .requiredOption('--controller <urls>', 'controller URL, e.g. http://10.0.0.1:7400; several comma-separated are tried in order, the one that answers is kept')
     .option('--data <dir>', 'agent data directory (credential, last desired state, logs)', '.hafen-agent')
     .option('--join-token <token>', 'one-time token from "hafen host join HOST" (first start only; or HAFEN_JOIN_TOKEN)')
+    .option('--ca <file>', 'the CA certificate(s), PEM, that an https controller\'s certificate must chain to (default: $HAFEN_CA, else the system\'s CA store)')
     .option('--driver <driver>', "runtime driver: process, compose, or postgres (hosts with runtime postgres: Debian's PostgreSQL server runs each replica, streaming between sites; the servers listen on --address)", 'process')
     .option('--address <ip>', 'this host\'s address: processes listen on it (HAFEN_ADDRESS), compose projects publish their ports on it')
     .option('--authorized-keys <file>', 'on a backup host: the authorized_keys file of the user restic signs in as (e.g. /srv/restic/.ssh/authorized_keys); the agent keeps it to the keys of the agents backing up here, each limited to sftp')
@@ -84,7 +90,7 @@ export async function runAgent(argv: string[]): Promise<number> {
     .option('--stop-units-on-exit', 'stop every unit when the agent stops (demos and tests; normally units keep running without their agent)');
   const early = parseArgs(program, argv);
   if (early !== undefined) return early;
-  const o = program.opts<{ controller: string; data: string; joinToken?: string; driver: string; address?: string; authorizedKeys?: string; moveAuthorizedKeys?: string; repositories?: string; firewall?: boolean; scratch?: string; probe?: boolean; stopUnitsOnExit?: boolean }>();
+  const o = program.opts<{ controller: string; data: string; joinToken?: string; ca?: string; driver: string; address?: string; authorizedKeys?: string; moveAuthorizedKeys?: string; repositories?: string; firewall?: boolean; scratch?: string; probe?: boolean; stopUnitsOnExit?: boolean }>();
   if (!(AGENT_DRIVERS as readonly string[]).includes(o.driver)) {
     process.stderr.write(`error: --driver must be ${AGENT_DRIVERS.join(', ')}, not "${o.driver}"\n`);
     return 1;
@@ -92,10 +98,11 @@ export async function runAgent(argv: string[]): Promise<number> {
   const joinToken = o.joinToken ?? process.env.HAFEN_JOIN_TOKEN;
   return serveUntilSignalled(async () => {
     const log = (l: string) => process.stderr.write(`${new Date().toISOString()} ${l}\n`);
-    const { host, agent } = await startAgent({ controller: o.controller, data: o.data, driver: o.driver as AgentDriverKind, ...(joinToken ? { joinToken } : {}), ...(o.address ? { address: o.address } : {}), ...(o.authorizedKeys ? { authorizedKeys: o.authorizedKeys } : {}), ...(o.moveAuthorizedKeys ? { moveAuthorizedKeys: o.moveAuthorizedKeys } : {}), ...(o.scratch ? { scratchDir: o.scratch } : {}), ...(o.repositories ? { repositories: o.repositories } : {}), ...(o.firewall ? { firewall: true } : {}), log });
+    const trust = controllerTrust(o.ca);
+    const { host, agent } = await startAgent({ controller: o.controller, trust, data: o.data, driver: o.driver as AgentDriverKind, ...(joinToken ? { joinToken } : {}), ...(o.address ? { address: o.address } : {}), ...(o.authorizedKeys ? { authorizedKeys: o.authorizedKeys } : {}), ...(o.moveAuthorizedKeys ? { moveAuthorizedKeys: o.moveAuthorizedKeys } : {}), ...(o.scratch ? { scratchDir: o.scratch } : {}), ...(o.repositories ? { repositories: o.repositories } : {}), ...(o.firewall ? { firewall: true } : {}), log });
     process.stderr.write(`hafen agent for host ${host} following ${o.controller}${o.probe ? ', probing' : ''}\n`);
     // The prober shares the agent's credential (redeemed above) and data directory.
-    const prober = o.probe ? (await startProber({ controller: o.controller, data: o.data, ...(o.address ? { source: o.address } : {}), log })).follower : undefined;
+    const prober = o.probe ? (await startProber({ controller: o.controller, trust, data: o.data, ...(o.address ? { source: o.address } : {}), log })).follower : undefined;
     return {
       stop: async () => {
         await prober?.stop();

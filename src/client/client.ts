@@ -28,7 +28,7 @@ import type { CapacityReport } from '../core/placement/capacity.js';
 import type { SiteReport } from '../core/render/site-report.js';
 import type { AuditEntry, AuditFilter, Caller, Role, UserListing } from './access-types.js';
 import { HafenError } from '../lib/errors.js';
-import { Controllers } from './controllers.js';
+import { Controllers, type TransportOptions } from './controllers.js';
 
 export type * from './backup-types.js';
 export type * from './move-types.js';
@@ -165,9 +165,9 @@ export type { Caller, Role, UserListing };
 export class HafenClient {
   private readonly transport: Controllers;
 
-  /** `controllers`: one URL, or several comma-separated (tried in order, the one that answers kept). */
-  constructor(controllers: string, token?: string) {
-    this.transport = new Controllers(controllers, token);
+  /** `controllers`: one URL, or several comma-separated (tried in order, the one that answers kept); `options.ca`: the CA of https controllers' certificates. */
+  constructor(controllers: string, token?: string, options: TransportOptions = {}) {
+    this.transport = new Controllers(controllers, token, options);
   }
 
   /** The controllers to try, in order. */
@@ -178,6 +178,11 @@ export class HafenClient {
   /** The controller in use: the one that answered last. */
   get baseUrl(): string {
     return this.transport.baseUrl;
+  }
+
+  /** The CA an https controller's certificate must chain to, when not the system's (for requests made beside the client). */
+  get ca(): string | undefined {
+    return this.transport.ca;
   }
 
   private call<T>(method: string, path: string, body?: unknown, timeoutMs = 30_000): Promise<T> {

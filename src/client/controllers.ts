@@ -13,6 +13,11 @@ import { httpRequest, HttpTimeoutError, type HttpResult } from '../lib/http.js';
 /** Socket errors that mean the request never reached the controller: safe to send to another. */
 export const NOT_SENT = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EADDRNOTAVAIL']);
 
+/** How the controllers are reached: over https, the CA their certificates chain to (default: the system's). */
+export interface TransportOptions {
+  ca?: string;
+}
+
 export class Controllers {
   readonly urls: readonly string[];
   /** The controller that answered last (tried first next time). */
@@ -21,6 +26,7 @@ export class Controllers {
   constructor(
     controllers: string,
     private readonly token?: string,
+    private readonly options: TransportOptions = {},
   ) {
     this.urls = controllers.split(',').map((u) => u.trim()).filter(Boolean);
     if (this.urls.length === 0) throw new HafenError('HAFEN_CLI_BAD_OPTION', 'no controller URL given');
@@ -28,6 +34,11 @@ export class Controllers {
 
   get baseUrl(): string {
     return this.urls[this.at]!;
+  }
+
+  /** The CA an https controller's certificate must chain to, when not the system's. */
+  get ca(): string | undefined {
+    return this.options.ca;
   }
 
   async call<T>(method: string, path: string, body: unknown, timeoutMs: number): Promise<T> {
@@ -57,6 +68,7 @@ export class Controllers {
           headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...(this.token ? { authorization: `Bearer ${this.token}` } : {}) },
           ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
           timeoutMs,
+          ...(this.options.ca !== undefined ? { ca: this.options.ca } : {}),
         });
         // A controller that does not lead and has none to pass the request on to: it went nowhere.
         if (res.status === 503 && i < this.urls.length - 1 && res.body.includes('"HAFEN_CONTROLLER_NO_LEADER"')) {

@@ -53,6 +53,8 @@ export interface FollowerOptions {
   health(): Promise<Record<string, unknown>>;
   /** A value derived from the secret key (Secrets.derive): signs the client's address for the leader. */
   derive(label: string): string;
+  /** The CA the other controllers' https certificates chain to (default: the system's). */
+  ca?: string;
 }
 
 function answer(res: http.ServerResponse, status: number, body: unknown): void {
@@ -64,7 +66,7 @@ function answer(res: http.ServerResponse, status: number, body: unknown): void {
 const noLeader = (detail: string) => errorBody('HAFEN_CONTROLLER_NO_LEADER', `no controller leads right now (${detail}); try again in a few seconds, or another controller`);
 
 export function follower(o: FollowerOptions): Follower {
-  const agents = { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) };
+  const agents = { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true, ...(o.ca !== undefined ? { ca: o.ca } : {}) }) };
   const polls = new Set<http.ClientRequest>();
   const handle = (req: http.IncomingMessage, res: http.ServerResponse) => {
     if (req.method === 'GET' && /^\/healthz(\?|$)/.test(req.url ?? '')) {

@@ -1,6 +1,8 @@
 /** `hafen controller`: the API server on its store (SQLite in the data directory, or PostgreSQL). */
 import { chmodSync, existsSync, mkdirSync } from 'node:fs';
+import { readPem, tlsFiles } from './tls-files.js';
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
@@ -45,6 +47,10 @@ export interface ControllerOptions {
   clock?: () => Date;
   /** Limits of plans and applies (planner.ts PLAN_DEFAULTS). */
   plans?: PlannerOptions;
+  /** HTTPS: the certificate (PEM, its chain after it) and key files; both are read again when they change. */
+  tls?: { cert: string; key: string };
+  /** The CA file the other controllers' certificates chain to, when not the system's (passing requests on to the leader). */
+  ca?: string;
 }
 
 export type Controller = ControllerHandle & {
@@ -92,8 +98,13 @@ export async function startController(options: ControllerOptions): Promise<Contr
     leader: () => leadership?.leader(),
     health: async () => ({ ok: true, role: 'follower', leader: leadership?.leader()?.url ?? null, revision: (await store.head())?.number ?? null }),
     derive: (label) => secrets.derive(label),
+    ...(options.ca !== undefined ? { ca: readPem(options.ca, '--ca') } : {}),
   });
-  const server = http.createServer((req, res) => (led ? led.handle(req, res) : passOn.handle(req, res)));
+  const handler = (req: http.IncomingMessage, res: http.ServerResponse) => (led ? led.handle(req, res) : passOn.handle(req, res));
+  const tls = options.tls && tlsFiles(options.tls);
+  const server = tls ? https.createServer({ ...tls.read(), minVersion: 'TLSv1.2' }, handler) : http.createServer(handler);
+  // A renewed certificate is served without a restart.
+  const stopWatching = tls?.watch((pair) => (server as https.Server).setSecureContext({ ...pair, minVersion: 'TLSv1.2' }), warn);
   server.keepAliveTimeout = 72_000;
   try {
     await secrets.checkKey();
@@ -108,7 +119,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
     throw err;
   }
   const bound = server.address() as AddressInfo;
-  const url = `http://${bound.family === 'IPv6' ? `[${bound.address}]` : bound.address}:${bound.port}`;
+  const url = `${tls ? 'https' : 'http'}://${bound.family === 'IPv6' ? `[${bound.address}]` : bound.address}:${bound.port}`;
   advertise = (options.advertise ?? url).replace(/\/$/, '');
   const stopLeading = (): Led | undefined => {
     const was = led;
@@ -169,6 +180,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
       } finally {
         clearInterval(idle);
         clearTimeout(cut);
+        stopWatching?.();
         await leadership?.stop();
         await store.close();
       }
@@ -194,11 +206,18 @@ export async function runController(argv: string[]): Promise<number> {
     .option('--plan-timeout <seconds>', `longest one plan or apply may compute before it is stopped (default ${PLAN_DEFAULTS.timeoutMs / 1000})`, whole('--plan-timeout'))
     .option('--max-fleet-size <MiB>', `largest fleet planned, its files together (default ${PLAN_DEFAULTS.maxFleetBytes / 1024 / 1024})`, whole('--max-fleet-size'))
     .option('--plan-memory <MB>', `heap the plan worker may use; a fleet needing more is refused (default ${PLAN_DEFAULTS.maxMemoryMb})`, whole('--plan-memory'))
+    .option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM, its chain after it); read again when it changes')
+    .option('--tls-key <file>', 'the private key of --tls-cert (PEM)')
+    .option('--ca <file>', 'with several controllers on one store: the CA their certificates chain to, when not in the system\'s CA store')
     .option('--quiet', 'no request log')
     .addHelpText('after', '\nEnvironment:\n  HAFEN_SECRET_KEY  the secret key (32 bytes, base64 or hex); wins over --secret-key-file\n  HAFEN_STORE       the PostgreSQL store URL (may hold the password); --store wins\n  HAFEN_ADVERTISE   the URL the other controllers reach this one at; --advertise wins\n  PGPASSWORD        the PostgreSQL password (or ~/.pgpass)');
   const early = parseArgs(program, argv);
   if (early !== undefined) return early;
-  const opts = program.opts<{ data: string; listen: string; quiet?: boolean; secretKeyFile?: string; store?: string; advertise?: string; planTimeout?: number; maxFleetSize?: number; planMemory?: number }>();
+  const opts = program.opts<{ data: string; listen: string; quiet?: boolean; secretKeyFile?: string; store?: string; advertise?: string; planTimeout?: number; maxFleetSize?: number; planMemory?: number; tlsCert?: string; tlsKey?: string; ca?: string }>();
+  if ((opts.tlsCert === undefined) !== (opts.tlsKey === undefined)) {
+    process.stderr.write('error: --tls-cert and --tls-key go together\n');
+    return 2;
+  }
   const plans: PlannerOptions = {
     ...(opts.planTimeout !== undefined ? { timeoutMs: opts.planTimeout * 1000 } : {}),
     ...(opts.maxFleetSize !== undefined ? { maxFleetBytes: opts.maxFleetSize * 1024 * 1024 } : {}),
@@ -214,6 +233,8 @@ export async function runController(argv: string[]): Promise<number> {
       ...(advertise ? { advertise } : {}),
       logger: !opts.quiet,
       plans,
+      ...(opts.tlsCert !== undefined && opts.tlsKey !== undefined ? { tls: { cert: opts.tlsCert, key: opts.tlsKey } } : {}),
+      ...(opts.ca !== undefined ? { ca: opts.ca } : {}),
       ...(process.env.HAFEN_SECRET_KEY !== undefined ? { secretKey: process.env.HAFEN_SECRET_KEY } : {}),
       ...(opts.secretKeyFile !== undefined ? { secretKeyFile: opts.secretKeyFile } : {}),
       warn: (line) => process.stderr.write(`warning: ${line}\n`),

@@ -19,6 +19,8 @@ export interface HttpRequest {
   timeoutMs: number;
   /** A connection of its own, closed after the answer (proves the path works now, not a connection made before). */
   newConnection?: boolean;
+  /** For https: the CA certificates (PEM) the server's certificate must chain to, instead of the system's. */
+  ca?: string;
 }
 
 /** Keep-alive agents, one per protocol, with a socket kept per origin for the next request. */
@@ -39,9 +41,21 @@ export class HttpTimeoutError extends Error {
  * Sends one request and reads the whole answer as text. Rejects with the socket's error
  * (ECONNREFUSED, ECONNRESET, …) or an HttpTimeoutError.
  */
+/** Keep-alive agents for https with a CA of their own, by the CA's text. */
+const caAgents = new Map<string, https.Agent>();
+
+function agentFor(url: URL, req: HttpRequest): http.Agent | false {
+  if (url.protocol !== 'https:') return req.newConnection ? false : agents['http:'];
+  if (req.ca === undefined) return req.newConnection ? new https.Agent({ keepAlive: false }) : agents['https:'];
+  if (req.newConnection) return new https.Agent({ keepAlive: false, ca: req.ca });
+  let agent = caAgents.get(req.ca);
+  if (!agent) caAgents.set(req.ca, (agent = new https.Agent({ keepAlive: true, keepAliveMsecs: 10_000, ca: req.ca })));
+  return agent;
+}
+
 export function httpRequest(url: URL, req: HttpRequest): Promise<HttpResult> {
   const mod = url.protocol === 'https:' ? https : http;
-  const agent = req.newConnection ? false : agents[url.protocol === 'https:' ? 'https:' : 'http:'];
+  const agent = agentFor(url, req);
   return new Promise((resolve, reject) => {
     const headers: Record<string, string | number> = { ...req.headers };
     if (req.body !== undefined) headers['content-length'] = Buffer.byteLength(req.body);

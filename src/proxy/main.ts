@@ -15,6 +15,8 @@ import { pino } from 'pino';
 import { parse } from 'yaml';
 import { HafenClient } from '../client/client.js';
 import { hostCredential } from '../client/credential.js';
+import type { TransportOptions } from '../client/controllers.js';
+import { controllerTrust } from '../client/trust.js';
 import { RouteTableSchema, type RouteTable } from '../core/render/routes.js';
 import { parseArgs, parseHostPort, serveUntilSignalled } from '../lib/daemon.js';
 import { HafenError } from '../lib/errors.js';
@@ -75,6 +77,8 @@ export interface ProxyStartOptions {
   routes?: string;
   /** …the controller to follow, with the host credential in `data`. */
   controller?: string;
+  /** How an https controller is trusted (client/trust.ts). */
+  trust?: TransportOptions;
   data: string;
   joinToken?: string;
   listen: string;
@@ -140,8 +144,8 @@ export async function startProxy(o: ProxyStartOptions): Promise<RunningProxy> {
   if (o.routes !== undefined) {
     table = readRouteFile(o.routes);
   } else {
-    const cred = await hostCredential(o.controller!, o.data, o.joinToken, 'proxy');
-    client = new HafenClient(o.controller!, cred.credential);
+    const cred = await hostCredential(o.controller!, o.data, o.joinToken, 'proxy', o.trust);
+    client = new HafenClient(o.controller!, cred.credential, o.trust);
     try {
       const first = await client.proxyRoutes(undefined, 0);
       // Never back to an older writer than the cache knew (core/standby/terms.ts).
@@ -274,6 +278,7 @@ export async function runProxy(argv: string[]): Promise<number> {
     .option('--site <site>', 'the site this proxy serves at (default with --controller: the site of its host)')
     .option('--data <dir>', 'data directory: host credential (shared with the host\'s agent) and the cached route table', '.hafen-proxy')
     .option('--join-token <token>', 'one-time token from "hafen host join HOST" (first start only; or HAFEN_JOIN_TOKEN)')
+    .option('--ca <file>', 'the CA certificate(s), PEM, that an https controller\'s certificate must chain to (default: $HAFEN_CA, else the system\'s CA store)')
     .option('--listen <host:port>', 'traffic address', '0.0.0.0:8080')
     .option('--tls-listen <host:port>', 'HTTPS address (with --certs)')
     .option('--certs <dir>', 'certificates by host name: NAME.crt + NAME.key, "_.example.com" for *.example.com; reloaded on change')
@@ -311,12 +316,13 @@ A route table file (standalone mode):
       maxConnections?: number;
       maxConnectionsPerClient?: number;
       stallMs: number;
+      ca?: string;
     }
   >();
   const joinToken = o.joinToken ?? process.env.HAFEN_JOIN_TOKEN;
   return serveUntilSignalled(async () => {
     const limits = { ...(o.maxConnections ? { maxConnections: o.maxConnections } : {}), ...(o.maxConnectionsPerClient ? { maxConnectionsPerClient: o.maxConnectionsPerClient } : {}) };
-    const p = await startProxy({ ...o, ...(joinToken ? { joinToken } : {}), accessLog: !o.quiet, limits, health: { stallMs: o.stallMs } });
+    const p = await startProxy({ ...o, ...(joinToken ? { joinToken } : {}), ...(o.controller ? { trust: controllerTrust(o.ca) } : {}), accessLog: !o.quiet, limits, health: { stallMs: o.stallMs } });
     process.stderr.write(`hafen proxy${p.engine === 'haproxy' ? ' (HAProxy)' : ''} for site ${p.site} on ${p.url}${p.tlsUrl ? ` and ${p.tlsUrl}` : ''} (admin ${p.adminUrl}), revision ${p.revision()}${o.controller ? `, following ${o.controller}` : ''}\n`);
     return { stop: () => p.stop() };
   });

@@ -27,8 +27,8 @@ const ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
  */
 const systemNow = () => Date.now() - Math.round(Number(process.env.HAFEN_CLOCK_AHEAD_DAYS ?? 0) * DAY);
 
-/** A self-signed certificate for `name` (the CN and the only DNS name; "*.example.net" for a wildcard). */
-export async function selfSigned(name: string, o: { days?: number; now?: number } = {}): Promise<TestCert> {
+/** A self-signed certificate for `name` (the CN and the only DNS name; "*.example.net" for a wildcard), and `ip` as an address it is valid for. */
+export async function selfSigned(name: string, o: { days?: number; now?: number; ip?: string } = {}): Promise<TestCert> {
   const now = o.now ?? systemNow();
   const keys = (await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
   // Signed with Node's WebCrypto (globalThis.crypto), the library's default provider.
@@ -40,7 +40,7 @@ export async function selfSigned(name: string, o: { days?: number; now?: number 
       notAfter: new Date(now - DAY + (o.days ?? 365) * DAY),
       signingAlgorithm: ALG,
       keys,
-      extensions: [new x509.SubjectAlternativeNameExtension([{ type: 'dns', value: name }]), new x509.BasicConstraintsExtension(false)],
+      extensions: [new x509.SubjectAlternativeNameExtension([{ type: 'dns', value: name }, ...(o.ip ? [{ type: 'ip' as const, value: o.ip }] : [])]), new x509.BasicConstraintsExtension(false)],
     },
   );
   const key = KeyObject.from(keys.privateKey).export({ type: 'pkcs8', format: 'pem' }).toString();

@@ -7,10 +7,14 @@ import { Command } from 'commander';
 import { HafenClient } from '../../client/client.js';
 import { hostCredential } from '../../client/credential.js';
 import { parseArgs, serveUntilSignalled } from '../../lib/daemon.js';
+import type { TransportOptions } from '../../client/controllers.js';
+import { controllerTrust } from '../../client/trust.js';
 import { ProberFollower } from './follow.js';
 
 export interface ProberStartOptions {
   controller: string;
+  /** How an https controller is trusted (client/trust.ts). */
+  trust?: TransportOptions;
   data: string;
   joinToken?: string;
   /** Source address of the probes (default: the system's choice). */
@@ -20,8 +24,8 @@ export interface ProberStartOptions {
 }
 
 export async function startProber(o: ProberStartOptions): Promise<{ host: string; follower: ProberFollower }> {
-  const { host, credential } = await hostCredential(o.controller, o.data, o.joinToken, 'prober');
-  const follower = new ProberFollower(new HafenClient(o.controller, credential), o.log ?? (() => {}), {
+  const { host, credential } = await hostCredential(o.controller, o.data, o.joinToken, 'prober', o.trust);
+  const follower = new ProberFollower(new HafenClient(o.controller, credential, o.trust), o.log ?? (() => {}), {
     ...(o.source ? { localAddress: o.source } : {}),
     ...(o.concurrency ? { concurrency: o.concurrency } : {}),
   });
@@ -35,11 +39,12 @@ export async function runProber(argv: string[]): Promise<number> {
     .requiredOption('--controller <urls>', 'controller URL, e.g. http://10.0.0.1:7400; several comma-separated are tried in order, the one that answers is kept')
     .option('--data <dir>', 'data directory holding the host credential (the agent\'s works)', '.hafen-agent')
     .option('--join-token <token>', 'one-time token from "hafen host join HOST", when the host has no credential yet (or HAFEN_JOIN_TOKEN)')
+    .option('--ca <file>', 'the CA certificate(s), PEM, that an https controller\'s certificate must chain to (default: $HAFEN_CA, else the system\'s CA store)')
     .option('--source <ip>', 'source address of the probes: the host\'s own address')
     .option('--concurrency <n>', 'probes running at once at most', '1000');
   const early = parseArgs(program, argv);
   if (early !== undefined) return early;
-  const o = program.opts<{ controller: string; data: string; joinToken?: string; source?: string; concurrency: string }>();
+  const o = program.opts<{ controller: string; data: string; joinToken?: string; ca?: string; source?: string; concurrency: string }>();
   const concurrency = Number(o.concurrency);
   if (!Number.isInteger(concurrency) || concurrency < 1) {
     process.stderr.write(`error: --concurrency must be a whole number of at least 1, not "${o.concurrency}"\n`);
@@ -48,7 +53,7 @@ export async function runProber(argv: string[]): Promise<number> {
   const joinToken = o.joinToken ?? process.env.HAFEN_JOIN_TOKEN;
   return serveUntilSignalled(async () => {
     const log = (l: string) => process.stderr.write(`${new Date().toISOString()} ${l}\n`);
-    const { host, follower } = await startProber({ controller: o.controller, data: o.data, concurrency, ...(joinToken ? { joinToken } : {}), ...(o.source ? { source: o.source } : {}), log });
+    const { host, follower } = await startProber({ controller: o.controller, trust: controllerTrust(o.ca), data: o.data, concurrency, ...(joinToken ? { joinToken } : {}), ...(o.source ? { source: o.source } : {}), log });
     process.stderr.write(`hafen prober on host ${host} following ${o.controller}\n`);
     return { stop: () => follower.stop() };
   });
