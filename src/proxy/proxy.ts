@@ -119,8 +119,9 @@ export class Proxy {
   /** Sites the controller declared lost: their replicas are used last. */
   private avoid: ReadonlySet<string> = new Set();
   private readonly stallTimer: NodeJS.Timeout;
-  /** Open WebSocket tunnels, each with the function that cuts it. */
+  /** WebSocket exchanges (a handshake waiting, or a tunnel), each with the function that cuts it. */
   private readonly tunnels = new Set<() => void>();
+  private tunnelsOpen = 0;
 
   constructor(options: ProxyOptions) {
     this.opts = {
@@ -352,7 +353,7 @@ export class Proxy {
 
   /** WebSocket tunnels open now. */
   get openTunnels(): number {
-    return this.tunnels.size;
+    return this.tunnelsOpen;
   }
 
   /** A WebSocket handshake (server.ts serves other upgrade requests as ordinary ones): a tunnel to one replica once it answered 101 (upgrade.ts). */
@@ -381,6 +382,7 @@ export class Proxy {
     entry.app = route.app;
     const tried = newAttempted();
     let cut: (() => void) | undefined;
+    let open = false;
     openTunnel(req, socket, head, {
       next: () => {
         const replica = pickReplica(this.states(route), route.siteAffinity === false ? '' : this.opts.site, tried, Math.random, this.avoid);
@@ -393,9 +395,17 @@ export class Proxy {
       idleTimeoutMs: this.opts.tunnelIdleTimeoutMs,
       maxAttempts: this.opts.maxAttempts,
       onConnectFailure: (replica) => this.event(replica, replica.passiveFailure(Date.now())),
-      onOpen: (c) => this.tunnels.add((cut = c)),
+      onStart: (c) => {
+        if (cut) this.tunnels.delete(cut);
+        this.tunnels.add((cut = c));
+      },
+      onOpen: () => {
+        open = true;
+        this.tunnelsOpen++;
+      },
       onEnd: (e) => {
         if (cut) this.tunnels.delete(cut);
+        if (open) this.tunnelsOpen--;
         entry.status = e.status;
         entry.retries = Math.max(0, e.attempts - 1);
         if (e.replica) {
@@ -403,7 +413,7 @@ export class Proxy {
           entry.site = e.replica.spec.site;
         }
         if (e.status === 101) entry.tunnel = { fromClient: e.fromClient, toClient: e.toClient, end: e.end };
-        else if (e.status >= 500) entry.error = e.end;
+        else if (e.status === 0 || e.status >= 500) entry.error = e.end;
         done();
       },
     });

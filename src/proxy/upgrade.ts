@@ -46,8 +46,10 @@ export interface TunnelOptions {
   maxAttempts: number;
   /** A replica could not be reached. */
   onConnectFailure(replica: ReplicaState): void;
-  /** The tunnel is open; `cut` ends it (the proxy stops). */
-  onOpen(cut: () => void): void;
+  /** The exchange began; `cut` ends it whatever its stage (the proxy stops). */
+  onStart(cut: () => void): void;
+  /** The replica switched protocols: the tunnel is open. */
+  onOpen(): void;
   /** Once, when the exchange is over (tunnel closed, or an ordinary answer sent). */
   onEnd(e: TunnelEnd): void;
 }
@@ -70,12 +72,28 @@ export function openTunnel(req: IncomingMessage, socket: Duplex, head: Buffer, o
     finish({ status, end, ...(replica ? { replica } : {}) });
   };
   socket.once('error', () => socket.destroy());
+  // Read while the replica decides: a client that leaves is noticed, and what it sent early goes on after the switch.
+  const early: Buffer[] = [];
+  const keep = (d: Buffer) => early.push(d);
+  socket.on('data', keep);
+  socket.resume();
+  // A client that ends its side before the switch has left (the server's sockets allow half-open connections).
+  const left = () => socket.destroy();
+  socket.once('end', left);
+  let why = '';
+  let current: http.ClientRequest | undefined;
+  o.onStart(() => {
+    why ||= 'stop';
+    current?.destroy();
+    socket.destroy();
+  });
   const tryNext = () => {
     const replica = o.next();
     if (!replica) return refuse(attempts === 0 ? 503 : 502, attempts === 0 ? 'no healthy replica' : 'no replica could be reached', undefined, attempts === 0 ? 'retry-after: 5\r\n' : '');
     attempts++;
     let connected = false;
     const up = http.request({ host: replica.spec.address, port: replica.spec.port, method: req.method, path: req.url, headers: o.headers, agent: false, setHost: false });
+    current = up;
     const fail = (code: string) => Object.assign(new Error(code), { code });
     let timer = setTimeout(() => up.destroy(fail('UND_ERR_CONNECT_TIMEOUT')), o.connectTimeoutMs);
     up.once('socket', (s) =>
@@ -85,8 +103,16 @@ export function openTunnel(req: IncomingMessage, socket: Duplex, head: Buffer, o
         timer = setTimeout(() => up.destroy(fail('UND_ERR_HEADERS_TIMEOUT')), o.responseTimeoutMs);
       }),
     );
+    // The client gone before the replica answered: nothing to pass on, and the replica's connection goes too.
+    const clientGone = () => {
+      clearTimeout(timer);
+      up.destroy();
+      finish({ status: 0, end: why === 'stop' ? 'the proxy stopped' : 'the client closed the connection', replica });
+    };
+    socket.once('close', clientGone);
     up.once('error', (err: NodeJS.ErrnoException) => {
       clearTimeout(timer);
+      socket.off('close', clientGone);
       if (ended || socket.destroyed) return;
       if (connected) return refuse(err.code === 'UND_ERR_HEADERS_TIMEOUT' ? 504 : 502, `the replica failed (${err.code ?? err.message})`, replica);
       o.onConnectFailure(replica);
@@ -96,12 +122,20 @@ export function openTunnel(req: IncomingMessage, socket: Duplex, head: Buffer, o
     // Not a switch: an ordinary answer, passed on as one; the connection closes after it.
     up.once('response', (res) => {
       clearTimeout(timer);
+      socket.off('close', clientGone);
+      socket.off('data', keep);
+      socket.off('end', left);
+      if (socket.destroyed) return clientGone();
       const out = new http.ServerResponse(req);
       out.assignSocket(client);
       out.shouldKeepAlive = false;
       out.writeHead(res.statusCode ?? 502, clientHeaders(res.rawHeaders));
       res.pipe(out);
       res.once('error', () => socket.destroy());
+      socket.once('close', () => {
+        res.destroy();
+        finish({ status: res.statusCode ?? 502, end: 'the client closed the connection', replica });
+      });
       out.once('finish', () => {
         out.detachSocket(client);
         socket.end();
@@ -110,12 +144,19 @@ export function openTunnel(req: IncomingMessage, socket: Duplex, head: Buffer, o
     });
     up.once('upgrade', (res, upstream: Socket, upHead: Buffer) => {
       clearTimeout(timer);
+      socket.off('close', clientGone);
+      socket.off('data', keep);
+      socket.off('end', left);
+      if (socket.destroyed) {
+        upstream.destroy();
+        return clientGone();
+      }
       const lines = [`HTTP/1.1 101 ${res.statusMessage || 'Switching Protocols'}`];
       for (let i = 0; i < res.rawHeaders.length; i += 2) lines.push(`${res.rawHeaders[i]}: ${res.rawHeaders[i + 1]}`);
       socket.write(`${lines.join('\r\n')}\r\n\r\n`);
       if (upHead.length) socket.write(upHead);
       if (head.length) upstream.write(head);
-      let why = '';
+      for (const d of early) upstream.write(d);
       const close = (reason: string) => {
         why ||= reason;
         upstream.destroy();
@@ -130,7 +171,9 @@ export function openTunnel(req: IncomingMessage, socket: Duplex, head: Buffer, o
         close('client');
         finish({ status: 101, end: why, replica });
       });
-      o.onOpen(() => close('stop'));
+      current = undefined;
+      o.onStart(() => close('stop'));
+      o.onOpen();
     });
     up.end();
   };

@@ -69,3 +69,37 @@ test('a tunnel is counted while open, logged once when it ends, and cut when the
     await backend.close();
   }
 });
+
+test('a client that leaves before the replica answered its handshake: the replica\'s connection goes too, and the log says so', async () => {
+  const lo = loopbackNet();
+  // A replica that accepts and never answers.
+  const held: net.Socket[] = [];
+  let closedUpstream = 0;
+  const silent = net.createServer((s) => {
+    held.push(s);
+    s.on('close', () => closedUpstream++);
+    s.on('error', () => {});
+  });
+  await new Promise<void>((resolve) => silent.listen(0, `${lo}.2`, () => resolve()));
+  const port = (silent.address() as net.AddressInfo).port;
+  const log: AccessEntry[] = [];
+  const ps = await startProxyServer({
+    site: 'nue',
+    table: { revision: 1, routes: [{ host: 'shop.example.com', pathPrefix: '/', app: 'shop', redirectHttps: false, replicas: [{ id: 'shop-r1', site: 'nue', host: 'h1', address: `${lo}.2`, port, weight: 100, state: 'active' }] }] },
+    listen: { host: `${lo}.100`, port: 0 },
+    onAccess: (e) => log.push(e),
+  });
+  try {
+    const ws = openWs(ps.url);
+    await until('the handshake reached the replica', async () => (held.length > 0 ? true : undefined));
+    ws.socket.destroy();
+    await until('logged', async () => (log.length === 1 ? true : undefined), 3000);
+    assert.equal(log[0]?.status, 0);
+    assert.match(log[0]?.error ?? '', /the client closed the connection/);
+    await until('the replica\'s connection closed', async () => (closedUpstream > 0 ? true : undefined), 3000);
+  } finally {
+    await ps.close();
+    for (const s of held) s.destroy();
+    silent.close();
+  }
+});
