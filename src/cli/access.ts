@@ -24,6 +24,7 @@ export function registerAccess(program: Command, io: CliIo, setExit: (code: numb
     else {
       io.stdout(`${res.token}\n`);
       io.stderr(`one-time token for ${res.host}, valid until ${res.expiresAt}; on the host run:\n  HAFEN_JOIN_TOKEN=<token> hafen agent --controller URL\n`);
+      if (res.rejoin) io.stderr(`${res.host} has joined before: redeeming this token replaces its credential, and the agent running there now stops following the controller\n`);
     }
     setExit(EXIT.ok);
   });

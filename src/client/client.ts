@@ -245,7 +245,8 @@ export class HafenClient {
   status(): Promise<StatusResponse> {
     return this.call('GET', '/v1/status');
   }
-  joinToken(host: string): Promise<{ host: string; token: string; expiresAt: string }> {
+  /** `rejoin`: the host has joined before (an admin's token; redeeming it replaces the host's credential). */
+  joinToken(host: string): Promise<{ host: string; token: string; expiresAt: string; rejoin?: boolean }> {
     return this.call('POST', `/v1/hosts/${encodeURIComponent(host)}/join-token`, {});
   }
   join(token: string): Promise<{ host: string; credential: string }> {

@@ -65,8 +65,8 @@ const EMPTY = new Map<string, HostDesiredState>();
 
 /** The fleet's files together are more than the controller plans. */
 export function tooLarge(bytes: number, limit: number): HafenError {
-  const mib = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MiB`;
-  return new HafenError('HAFEN_PLAN_TOO_LARGE', `the fleet's files are ${mib(bytes)}, more than the ${mib(limit)} the controller plans (controller --max-fleet-size); nothing was changed`);
+  const size = (n: number) => (n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(1)} MiB` : n >= 1024 ? `${(n / 1024).toFixed(1)} KiB` : `${n} bytes`);
+  return new HafenError('HAFEN_PLAN_TOO_LARGE', `the fleet's files are ${size(bytes)}, more than the ${size(limit)} the controller plans (controller --max-fleet-size); nothing was changed`);
 }
 
 function currentOf(cache: PlanCache, cur: CurrentInput, versions: ReadonlyMap<string, number>): NonNullable<PlanCache['current']> {

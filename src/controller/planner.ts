@@ -105,13 +105,21 @@ export class Planner {
     }
     const worker = this.ensureWorker();
     worker.ref();
-    const timer = setTimeout(() => this.fail(new HafenError('HAFEN_PLAN_TIMEOUT', `planning took longer than ${Math.round(this.o.timeoutMs / 1000)} s and was stopped (controller --plan-timeout); nothing was changed`)), this.o.timeoutMs);
+    const timer = setTimeout(() => this.fail(new HafenError('HAFEN_PLAN_TIMEOUT', `planning took longer than ${this.o.timeoutMs >= 1000 ? `${Math.round(this.o.timeoutMs / 1000)} s` : `${this.o.timeoutMs} ms`} and was stopped (controller --plan-timeout); nothing was changed`)), this.o.timeoutMs);
     this.running = { task, timer };
     const request: PlanRequest = { id: task.id, ...task.work };
     // The body's bytes move to the worker rather than being copied (when the buffer is its own).
     const body = 'body' in task.work ? task.work.body : undefined;
     const transfer = body && body.byteOffset === 0 && body.byteLength === body.buffer.byteLength ? [body.buffer as ArrayBuffer] : [];
-    worker.postMessage(request, transfer);
+    try {
+      worker.postMessage(request, transfer);
+    } catch (err) {
+      // A job that cannot cross to the worker (a bug: something in it is not data) fails alone; the next one runs.
+      clearTimeout(timer);
+      this.running = undefined;
+      task.reject(new HafenError('HAFEN_INTERNAL', `the plan could not be handed to the worker: ${(err as Error).message}`));
+      this.pump();
+    }
   }
 
   private ensureWorker(): Worker {
@@ -129,6 +137,11 @@ export class Planner {
     worker.on('error', (err: Error & { code?: string }) => {
       if (this.worker !== worker) return;
       const memory = err.code === 'ERR_WORKER_OUT_OF_MEMORY';
+      if (!this.running) {
+        this.worker = undefined;
+        void worker.terminate();
+        return;
+      }
       this.fail(
         memory
           ? new HafenError('HAFEN_PLAN_TOO_LARGE', `planning the fleet needed more than the ${this.o.maxMemoryMb} MB the controller gives it (controller --plan-memory); nothing was changed`)
@@ -137,7 +150,9 @@ export class Planner {
     });
     // A worker this planner stopped is no longer its own (fail() let go of it first): only an unexpected exit fails the running plan.
     worker.on('exit', () => {
-      if (this.worker === worker) this.fail(new HafenError('HAFEN_INTERNAL', 'the plan worker stopped'));
+      if (this.worker !== worker) return;
+      this.worker = undefined;
+      if (this.running) this.fail(new HafenError('HAFEN_INTERNAL', 'the plan worker stopped'));
     });
     this.worker = worker;
     return worker;

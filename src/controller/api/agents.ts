@@ -65,8 +65,7 @@ export function agentRoutes(app: FastifyInstance, api: AgentsApi, now: () => Dat
   app.post('/v1/agent/join', async (req) => {
     const { token } = body(JoinBody, req);
     const credential = newToken('hfh_');
-    const at = now().toISOString();
-    const host = await api.store.redeemJoinToken(hashToken(token), at, hashToken(credential));
+    const host = await api.store.redeemJoinToken(hashToken(token), now().toISOString(), hashToken(credential));
     if (!host) throw new HafenError('HAFEN_AUTH_INVALID', 'the join token is unknown, used or expired; create a new one with hafen host join');
     noteAudit(req, { actor: `host ${host}`, action: 'host.join', subject: host, detail: { address: req.ip } });
     return { host, credential };
