@@ -103,8 +103,6 @@ export async function startController(options: ControllerOptions): Promise<Contr
   const handler = (req: http.IncomingMessage, res: http.ServerResponse) => (led ? led.handle(req, res) : passOn.handle(req, res));
   const tls = options.tls && tlsFiles(options.tls);
   const server = tls ? https.createServer({ ...tls.read(), minVersion: 'TLSv1.2' }, handler) : http.createServer(handler);
-  // A renewed certificate is served without a restart.
-  const stopWatching = tls?.watch((pair) => (server as https.Server).setSecureContext({ ...pair, minVersion: 'TLSv1.2' }), warn);
   server.keepAliveTimeout = 72_000;
   try {
     await secrets.checkKey();
@@ -118,6 +116,8 @@ export async function startController(options: ControllerOptions): Promise<Contr
     await store.close();
     throw err;
   }
+  // A renewed certificate is served without a restart (watched once the controller listens).
+  const stopWatching = tls?.watch((pair) => (server as https.Server).setSecureContext({ ...pair, minVersion: 'TLSv1.2' }), warn);
   const bound = server.address() as AddressInfo;
   const url = `${tls ? 'https' : 'http'}://${bound.family === 'IPv6' ? `[${bound.address}]` : bound.address}:${bound.port}`;
   advertise = (options.advertise ?? url).replace(/\/$/, '');
@@ -148,6 +148,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
     });
   } catch (err) {
     stopLeading();
+    stopWatching?.();
     server.closeAllConnections();
     server.close();
     await store.close();

@@ -67,7 +67,8 @@ export class Planner {
 
   /** The plan with what an apply keeps. */
   async plan(job: PlanJob): Promise<PlannedFleet> {
-    const bytes = [...job.sources, ...(job.current?.sources ?? [])].reduce((n, s) => n + Buffer.byteLength(s.text), 0);
+    // The fleet's own files, as the body path counts them (plan-worker.ts).
+    const bytes = job.sources.reduce((n, s) => n + Buffer.byteLength(s.text), 0);
     if (bytes > this.o.maxFleetBytes) throw tooLarge(bytes, this.o.maxFleetBytes);
     const a = await this.submit({ job });
     if (!('planned' in a)) throw new HafenError('HAFEN_INTERNAL', 'the plan worker answered without the plan');

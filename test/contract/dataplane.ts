@@ -206,6 +206,19 @@ export function dataPlaneContract(name: string, start: (o: EngineOptions) => Pro
       }
     });
 
+    /** Apps u (u.example.com) and v (v.example.com), one replica each, behind an engine. */
+    const twoApps = async (ua: string, va: string) => {
+      const [a, b] = await Promise.all([startBackend('u-r1', ua), startBackend('v-r1', va)]);
+      const e = await start({
+        site: 'nue',
+        table: tableOf([
+          { host: 'u.example.com', app: 'u', replicas: [replica(a, 'nue', 'h1')] },
+          { host: 'v.example.com', app: 'v', replicas: [replica(b, 'nue', 'h2')] },
+        ]),
+      });
+      return { a, b, e };
+    };
+
     const WS = 'connection: upgrade\r\nupgrade: websocket\r\nsec-websocket-version: 13\r\nsec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\n';
 
     test('WebSocket handshakes become tunnels once the replica answered 101; tunnels survive a route-table change', async () => {
@@ -232,14 +245,7 @@ export function dataPlaneContract(name: string, start: (o: EngineOptions) => Pro
     });
 
     test('a request to upgrade to anything but a WebSocket is served as an ordinary one, and the connection stays HTTP', async () => {
-      const [a, b] = await Promise.all([startBackend('u-r1', `${lo}.52`), startBackend('v-r1', `${lo}.53`)]);
-      const e = await start({
-        site: 'nue',
-        table: tableOf([
-          { host: 'u.example.com', app: 'u', replicas: [replica(a, 'nue', 'h1')] },
-          { host: 'v.example.com', app: 'v', replicas: [replica(b, 'nue', 'h2')] },
-        ]),
-      });
+      const { a, b, e } = await twoApps(`${lo}.52`, `${lo}.53`);
       try {
         const first = 'GET /a HTTP/1.1\r\nhost: u.example.com\r\nconnection: Upgrade\r\nupgrade: x\r\nx-forwarded-for: 6.6.6.6\r\n\r\n';
         const second = 'GET /b HTTP/1.1\r\nhost: v.example.com\r\nx-forwarded-for: 6.6.6.6\r\n\r\n';
@@ -261,14 +267,7 @@ export function dataPlaneContract(name: string, start: (o: EngineOptions) => Pro
     });
 
     test('a WebSocket handshake the replica refuses gets that answer and no tunnel', async () => {
-      const [a, b] = await Promise.all([startBackend('u-r1', `${lo}.54`), startBackend('v-r1', `${lo}.55`)]);
-      const e = await start({
-        site: 'nue',
-        table: tableOf([
-          { host: 'u.example.com', app: 'u', replicas: [replica(a, 'nue', 'h1')] },
-          { host: 'v.example.com', app: 'v', replicas: [replica(b, 'nue', 'h2')] },
-        ]),
-      });
+      const { a, b, e } = await twoApps(`${lo}.54`, `${lo}.55`);
       try {
         const { hostname, port } = new URL(e.url);
         const s = net.connect(Number(port), hostname);
