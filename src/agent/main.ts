@@ -5,6 +5,7 @@ import { HafenClient } from '../client/client.js';
 import { hostCredential } from '../client/credential.js';
 import type { TransportOptions } from '../client/controllers.js';
 import { controllerTrust } from '../client/trust.js';
+import { ALLOW_PLAIN_HTTP_HELP } from '../lib/plain-http.js';
 import { parseArgs, serveUntilSignalled } from '../lib/daemon.js';
 import { dirWithMode } from '../lib/fs.js';
 import { Agent } from './agent.js';
@@ -75,10 +76,11 @@ export async function startAgent(opts: AgentStartOptions): Promise<{ host: strin
 export async function runAgent(argv: string[]): Promise<number> {
   const program = new Command('hafen agent')
     .description('Run the hafen agent of this host.')
-    .requiredOption('--controller <urls>', 'controller URL, e.g. http://10.0.0.1:7400; several comma-separated are tried in order, the one that answers is kept')
+    .requiredOption('--controller <urls>', 'controller URL, e.g. https://ctl.mgmt.example:7400 (plain http:// only on loopback unless --allow-plain-http); several comma-separated are tried in order, the one that answers is kept')
     .option('--data <dir>', 'agent data directory (credential, last desired state, logs)', '.hafen-agent')
     .option('--join-token <token>', 'one-time token from "hafen host join HOST" (first start only; or HAFEN_JOIN_TOKEN)')
     .option('--ca <file>', 'the CA certificate(s), PEM, that an https controller\'s certificate must chain to (default: $HAFEN_CA, else the system\'s CA store)')
+    .option('--allow-plain-http', ALLOW_PLAIN_HTTP_HELP)
     .option('--driver <driver>', "runtime driver: process, compose, or postgres (hosts with runtime postgres: Debian's PostgreSQL server runs each replica, streaming between sites; the servers listen on --address)", 'process')
     .option('--address <ip>', 'this host\'s address: processes listen on it (HAFEN_ADDRESS), compose projects publish their ports on it')
     .option('--authorized-keys <file>', 'on a backup host: the authorized_keys file of the user restic signs in as (e.g. /srv/restic/.ssh/authorized_keys); the agent keeps it to the keys of the agents backing up here, each limited to sftp')
@@ -90,7 +92,7 @@ export async function runAgent(argv: string[]): Promise<number> {
     .option('--stop-units-on-exit', 'stop every unit when the agent stops (demos and tests; normally units keep running without their agent)');
   const early = parseArgs(program, argv);
   if (early !== undefined) return early;
-  const o = program.opts<{ controller: string; data: string; joinToken?: string; ca?: string; driver: string; address?: string; authorizedKeys?: string; moveAuthorizedKeys?: string; repositories?: string; firewall?: boolean; scratch?: string; probe?: boolean; stopUnitsOnExit?: boolean }>();
+  const o = program.opts<{ controller: string; data: string; joinToken?: string; ca?: string; allowPlainHttp?: boolean; driver: string; address?: string; authorizedKeys?: string; moveAuthorizedKeys?: string; repositories?: string; firewall?: boolean; scratch?: string; probe?: boolean; stopUnitsOnExit?: boolean }>();
   if (!(AGENT_DRIVERS as readonly string[]).includes(o.driver)) {
     process.stderr.write(`error: --driver must be ${AGENT_DRIVERS.join(', ')}, not "${o.driver}"\n`);
     return 1;
@@ -98,7 +100,7 @@ export async function runAgent(argv: string[]): Promise<number> {
   const joinToken = o.joinToken ?? process.env.HAFEN_JOIN_TOKEN;
   return serveUntilSignalled(async () => {
     const log = (l: string) => process.stderr.write(`${new Date().toISOString()} ${l}\n`);
-    const trust = controllerTrust(o.ca);
+    const trust = controllerTrust(o.controller, '--controller', o);
     const { host, agent } = await startAgent({ controller: o.controller, trust, data: o.data, driver: o.driver as AgentDriverKind, ...(joinToken ? { joinToken } : {}), ...(o.address ? { address: o.address } : {}), ...(o.authorizedKeys ? { authorizedKeys: o.authorizedKeys } : {}), ...(o.moveAuthorizedKeys ? { moveAuthorizedKeys: o.moveAuthorizedKeys } : {}), ...(o.scratch ? { scratchDir: o.scratch } : {}), ...(o.repositories ? { repositories: o.repositories } : {}), ...(o.firewall ? { firewall: true } : {}), log });
     process.stderr.write(`hafen agent for host ${host} following ${o.controller}${o.probe ? ', probing' : ''}\n`);
     // The prober shares the agent's credential (redeemed above) and data directory.

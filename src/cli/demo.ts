@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { InvalidArgumentError, type Command } from 'commander';
 import { HafenClient } from '../client/client.js';
 import { parseHostPort } from '../lib/daemon.js';
+import { isLoopbackHost } from '../lib/plain-http.js';
 import { identify, processTree, signalAll, stillRunning } from '../lib/proc.js';
 import { registerDemoCut } from './demo-cut.js';
 import { DEMO_DATABASE, demoFleet, type DemoDriver } from './demo-fleet.js';
@@ -110,6 +111,10 @@ async function runDemo(opts: DemoOptions, io: CliIo): Promise<number> {
   const hosts = demoHosts(opts.addresses);
   const data = resolve(opts.data);
   const { host, port } = parseHostPort(opts.listen, '--listen', '127.0.0.1:7400');
+  if (!isLoopbackHost(host)) {
+    io.stderr(`error: --listen ${opts.listen}: the demo's controller serves plain HTTP on this machine only; give a loopback address such as 127.0.0.1:7401\n`);
+    return EXIT.invalid;
+  }
   const url = `http://${host}:${port}`;
   const logs = join(data, 'logs');
   mkdirSync(logs, { recursive: true });

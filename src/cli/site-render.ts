@@ -9,6 +9,7 @@ import { hostNetwork, networkConfigText, type HostNetworkConfig } from '../core/
 import { proxyUnit, siteProxies, siteProxiesText } from '../core/render/site-proxies.js';
 import { EXIT, json, parseFormat, type CliIo, type OutputFormat } from './io.js';
 import { DEFAULT_CONTROLLER } from './remote.js';
+import { refusePlainHttpUrls } from '../lib/plain-http.js';
 import type { loadBlueprint } from './blueprint-load.js';
 
 type Loader = typeof loadBlueprint;
@@ -57,9 +58,20 @@ export function registerSiteRender(site: Command, load: Loader, io: CliIo, setEx
     .argument('<fleet>', 'fleet YAML file, or a directory whose .yaml files are merged (directories holding a compose file are compose projects, not read)')
     .argument('<site>', 'site id')
     .option('--allocations <file>', ALLOCATIONS_HELP)
-    .option('--controller-url <url>', 'the controller the proxies follow (in the systemd units)', DEFAULT_CONTROLLER)
+    .option('--controller-url <urls>', 'the controller the proxies follow (in the systemd units): https://HOST:7400, several comma-separated', DEFAULT_CONTROLLER)
+    .option('--ca <file>', 'in the systemd units: the CA file (on the proxy hosts) that the controller\'s certificate chains to, when not in their system\'s CA store')
+    .option('--allow-plain-http', 'in the systemd units: the proxies follow a plain http:// controller on another machine (a network you trust only)')
     .option('--format <format>', 'text, json or systemd', (v: string): ProxiesFormat => (v === 'systemd' ? v : parseFormat(v)), 'text' as ProxiesFormat)
-    .action(async (fleetPath: string, id: string, opts: { allocations?: string; controllerUrl: string; format: ProxiesFormat }) => {
+    .action(async (fleetPath: string, id: string, opts: { allocations?: string; controllerUrl: string; ca?: string; allowPlainHttp?: boolean; format: ProxiesFormat }) => {
+      if (opts.format === 'systemd') {
+        // The units would fail at start; say so now.
+        try {
+          refusePlainHttpUrls(opts.controllerUrl.split(',').map((u) => u.trim()).filter(Boolean), '--controller-url', opts.allowPlainHttp === true);
+        } catch (err) {
+          io.stderr(`error: ${(err as Error).message}\n`);
+          return setExit(EXIT.invalid);
+        }
+      }
       const loaded = await load(fleetPath, opts.allocations, io);
       if (!loaded) return setExit(EXIT.invalid);
       if (loaded.fleet.sites.some((s) => s.id === id && s.witness)) {
@@ -72,7 +84,7 @@ export function registerSiteRender(site: Command, load: Loader, io: CliIo, setEx
         return setExit(EXIT.invalid);
       }
       if (opts.format === 'json') io.stdout(json(proxies));
-      else if (opts.format === 'systemd') io.stdout(proxies.proxies.map((p) => proxyUnit(p, id, opts.controllerUrl)).join('\n'));
+      else if (opts.format === 'systemd') io.stdout(proxies.proxies.map((p) => proxyUnit(p, id, { url: opts.controllerUrl, ...(opts.ca ? { ca: opts.ca } : {}), ...(opts.allowPlainHttp ? { allowPlainHttp: true } : {}) })).join('\n'));
       else io.stdout(siteProxiesText(proxies));
       setExit(EXIT.ok);
     });

@@ -1,13 +1,29 @@
 /**
- * Which controllers a process trusts over https (node only; the dashboard has its browser's):
- * the CA file given with --ca, else $HAFEN_CA, else the system's CA store.
+ * Which controllers a process trusts (node only; the dashboard has its browser's): over https,
+ * those whose certificate chains to the CA file given with --ca, else $HAFEN_CA, else the
+ * system's CA store; over plain HTTP, only one on this machine unless --allow-plain-http
+ * (lib/plain-http.ts).
  */
 import { readFileSync } from 'node:fs';
 import { HafenError } from '../lib/errors.js';
+import { plainHttpAllowed, refusePlainHttpUrls } from '../lib/plain-http.js';
 import type { TransportOptions } from './controllers.js';
 
-export function controllerTrust(caFile: string | undefined, env: NodeJS.ProcessEnv = process.env): TransportOptions {
-  const file = caFile ?? env.HAFEN_CA;
+export interface TrustOptions {
+  /** --ca: the CA file an https controller's certificate must chain to. */
+  ca?: string | undefined;
+  /** --allow-plain-http. */
+  allowPlainHttp?: boolean | undefined;
+}
+
+/**
+ * Checks the controller URLs (comma-separated, from `where`: the option or variable named in
+ * errors) and reads the CA to verify them with.
+ */
+export function controllerTrust(controllers: string, where: string, opts: TrustOptions, env: NodeJS.ProcessEnv = process.env): TransportOptions {
+  const urls = controllers.split(',').map((u) => u.trim()).filter(Boolean);
+  refusePlainHttpUrls(urls, where, plainHttpAllowed(opts.allowPlainHttp, env));
+  const file = opts.ca ?? env.HAFEN_CA;
   if (!file) return {};
   let ca: string;
   try {

@@ -9,6 +9,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { HafenError } from '../lib/errors.js';
 import { parseArgs, parseHostPort, serveUntilSignalled } from '../lib/daemon.js';
 import { writeFileAtomic } from '../lib/fs.js';
+import { plainHttpAllowed, refusePlainHttpListen, refusePlainHttpUrls } from '../lib/plain-http.js';
 import { hashToken, newToken } from '../lib/secrets.js';
 import { follower } from './forward.js';
 import { lead, type Led } from './leading.js';
@@ -51,6 +52,8 @@ export interface ControllerOptions {
   tls?: { cert: string; key: string };
   /** The CA file the other controllers' certificates chain to, when not the system's (passing requests on to the leader). */
   ca?: string;
+  /** Serve plain HTTP off loopback (--allow-plain-http): by default only loopback is served without TLS. */
+  allowPlainHttp?: boolean;
 }
 
 export type Controller = ControllerHandle & {
@@ -77,8 +80,14 @@ async function bootstrapAdmin(store: Store, data: string): Promise<string | unde
  */
 export async function startController(options: ControllerOptions): Promise<Controller> {
   const { host, port } = parseHostPort(options.listen, '--listen', '127.0.0.1:7400');
-  if (options.advertise !== undefined && !/^https?:\/\/[^/]+\/?$/.test(options.advertise)) {
-    throw new HafenError('HAFEN_CLI_BAD_OPTION', `--advertise: expected http://HOST:PORT (the URL the other controllers reach this one at), got "${options.advertise}"`);
+  const scheme = options.tls ? 'https' : 'http';
+  if (options.advertise !== undefined && !new RegExp(`^${scheme}://[^/]+/?$`).test(options.advertise)) {
+    throw new HafenError('HAFEN_CLI_BAD_OPTION', `--advertise: expected ${scheme}://HOST:PORT (the URL the other controllers reach this one at${options.tls ? '; it serves HTTPS' : ''}), got "${options.advertise}"`);
+  }
+  // Credentials and secret values cross this API: plain HTTP only where other machines cannot listen in.
+  if (!options.tls) {
+    refusePlainHttpListen(options.listen, host, options.allowPlainHttp === true);
+    if (options.advertise !== undefined) refusePlainHttpUrls([options.advertise], '--advertise', options.allowPlainHttp === true);
   }
   const warn = (line: string) => options.warn?.(line);
   // The data directory holds the secret key and the admin token: the controller's alone, whoever starts it.
@@ -129,7 +138,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
   };
   try {
     if (options.store !== undefined && options.advertise === undefined && /^(0\.0\.0\.0|::)$/.test(bound.address)) {
-      throw new HafenError('HAFEN_CLI_BAD_OPTION', `--listen ${options.listen} is every address: give --advertise http://THIS-HOST:${bound.port}, the URL the other controllers on the store pass requests to`);
+      throw new HafenError('HAFEN_CLI_BAD_OPTION', `--listen ${options.listen} is every address: give --advertise ${scheme}://THIS-HOST:${bound.port}, the URL the other controllers on the store pass requests to`);
     }
     leadership = await startLeadership(store, {
       advertise,
@@ -210,11 +219,12 @@ export async function runController(argv: string[]): Promise<number> {
     .option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM, its chain after it); read again when it changes')
     .option('--tls-key <file>', 'the private key of --tls-cert (PEM)')
     .option('--ca <file>', 'with several controllers on one store: the CA their certificates chain to, when not in the system\'s CA store')
+    .option('--allow-plain-http', 'serve plain HTTP on an address other than loopback (only on a network you trust: credentials and secret values cross it in clear; or HAFEN_ALLOW_PLAIN_HTTP=1); without it, --listen off loopback needs --tls-cert/--tls-key')
     .option('--quiet', 'no request log')
-    .addHelpText('after', '\nEnvironment:\n  HAFEN_SECRET_KEY  the secret key (32 bytes, base64 or hex); wins over --secret-key-file\n  HAFEN_STORE       the PostgreSQL store URL (may hold the password); --store wins\n  HAFEN_ADVERTISE   the URL the other controllers reach this one at; --advertise wins\n  PGPASSWORD        the PostgreSQL password (or ~/.pgpass)');
+    .addHelpText('after', '\nEnvironment:\n  HAFEN_SECRET_KEY  the secret key (32 bytes, base64 or hex); wins over --secret-key-file\n  HAFEN_STORE       the PostgreSQL store URL (may hold the password); --store wins\n  HAFEN_ADVERTISE   the URL the other controllers reach this one at; --advertise wins\n  HAFEN_ALLOW_PLAIN_HTTP=1  as --allow-plain-http\n  PGPASSWORD        the PostgreSQL password (or ~/.pgpass)');
   const early = parseArgs(program, argv);
   if (early !== undefined) return early;
-  const opts = program.opts<{ data: string; listen: string; quiet?: boolean; secretKeyFile?: string; store?: string; advertise?: string; planTimeout?: number; maxFleetSize?: number; planMemory?: number; tlsCert?: string; tlsKey?: string; ca?: string }>();
+  const opts = program.opts<{ data: string; listen: string; quiet?: boolean; secretKeyFile?: string; store?: string; advertise?: string; planTimeout?: number; maxFleetSize?: number; planMemory?: number; tlsCert?: string; tlsKey?: string; ca?: string; allowPlainHttp?: boolean }>();
   if ((opts.tlsCert === undefined) !== (opts.tlsKey === undefined)) {
     process.stderr.write('error: --tls-cert and --tls-key go together\n');
     return 2;
@@ -225,6 +235,13 @@ export async function runController(argv: string[]): Promise<number> {
     ...(opts.planMemory !== undefined ? { maxMemoryMb: opts.planMemory } : {}),
   };
   const storeUrl = opts.store ?? process.env.HAFEN_STORE;
+  let allowPlainHttp: boolean;
+  try {
+    allowPlainHttp = plainHttpAllowed(opts.allowPlainHttp);
+  } catch (err) {
+    process.stderr.write(`error: ${(err as Error).message}\n`);
+    return 1;
+  }
   const advertise = opts.advertise ?? process.env.HAFEN_ADVERTISE;
   return serveUntilSignalled(async () => {
     const c = await startController({
@@ -236,6 +253,7 @@ export async function runController(argv: string[]): Promise<number> {
       plans,
       ...(opts.tlsCert !== undefined && opts.tlsKey !== undefined ? { tls: { cert: opts.tlsCert, key: opts.tlsKey } } : {}),
       ...(opts.ca !== undefined ? { ca: opts.ca } : {}),
+      ...(allowPlainHttp ? { allowPlainHttp } : {}),
       ...(process.env.HAFEN_SECRET_KEY !== undefined ? { secretKey: process.env.HAFEN_SECRET_KEY } : {}),
       ...(opts.secretKeyFile !== undefined ? { secretKeyFile: opts.secretKeyFile } : {}),
       warn: (line) => process.stderr.write(`warning: ${line}\n`),

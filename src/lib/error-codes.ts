@@ -39,6 +39,7 @@ export const ERROR_CODES = {
 
   // The controller process and its leadership.
   HAFEN_CONTROLLER_LISTEN: spec(500, false, 'The controller cannot listen on its address (in use, or not this machine\'s).'),
+  HAFEN_PLAIN_HTTP_REFUSED: spec(500, false, 'Plain HTTP to or from another machine: a controller off loopback is served and reached over https unless --allow-plain-http (or HAFEN_ALLOW_PLAIN_HTTP=1) says the network is trusted.'),
   HAFEN_CONTROLLER_NO_LEADER: spec(503, true, 'No controller leads right now; the request went nowhere.'),
   HAFEN_CONTROLLER_LEADER_LOST: spec(502, true, 'The leader went away while a follower passed the request on; it may or may not have been carried out.'),
 

@@ -17,6 +17,7 @@ import { HafenClient } from '../client/client.js';
 import { hostCredential } from '../client/credential.js';
 import type { TransportOptions } from '../client/controllers.js';
 import { controllerTrust } from '../client/trust.js';
+import { ALLOW_PLAIN_HTTP_HELP } from '../lib/plain-http.js';
 import { RouteTableSchema, type RouteTable } from '../core/render/routes.js';
 import { parseArgs, parseHostPort, serveUntilSignalled } from '../lib/daemon.js';
 import { HafenError } from '../lib/errors.js';
@@ -279,6 +280,7 @@ export async function runProxy(argv: string[]): Promise<number> {
     .option('--data <dir>', 'data directory: host credential (shared with the host\'s agent) and the cached route table', '.hafen-proxy')
     .option('--join-token <token>', 'one-time token from "hafen host join HOST" (first start only; or HAFEN_JOIN_TOKEN)')
     .option('--ca <file>', 'the CA certificate(s), PEM, that an https controller\'s certificate must chain to (default: $HAFEN_CA, else the system\'s CA store)')
+    .option('--allow-plain-http', ALLOW_PLAIN_HTTP_HELP)
     .option('--listen <host:port>', 'traffic address', '0.0.0.0:8080')
     .option('--tls-listen <host:port>', 'HTTPS address (with --certs)')
     .option('--certs <dir>', 'certificates by host name: NAME.crt + NAME.key, "_.example.com" for *.example.com; reloaded on change')
@@ -317,12 +319,13 @@ A route table file (standalone mode):
       maxConnectionsPerClient?: number;
       stallMs: number;
       ca?: string;
+      allowPlainHttp?: boolean;
     }
   >();
   const joinToken = o.joinToken ?? process.env.HAFEN_JOIN_TOKEN;
   return serveUntilSignalled(async () => {
     const limits = { ...(o.maxConnections ? { maxConnections: o.maxConnections } : {}), ...(o.maxConnectionsPerClient ? { maxConnectionsPerClient: o.maxConnectionsPerClient } : {}) };
-    const p = await startProxy({ ...o, ...(joinToken ? { joinToken } : {}), ...(o.controller ? { trust: controllerTrust(o.ca) } : {}), accessLog: !o.quiet, limits, health: { stallMs: o.stallMs } });
+    const p = await startProxy({ ...o, ...(joinToken ? { joinToken } : {}), ...(o.controller ? { trust: controllerTrust(o.controller, '--controller', o) } : {}), accessLog: !o.quiet, limits, health: { stallMs: o.stallMs } });
     process.stderr.write(`hafen proxy${p.engine === 'haproxy' ? ' (HAProxy)' : ''} for site ${p.site} on ${p.url}${p.tlsUrl ? ` and ${p.tlsUrl}` : ''} (admin ${p.adminUrl}), revision ${p.revision()}${o.controller ? `, following ${o.controller}` : ''}\n`);
     return { stop: () => p.stop() };
   });

@@ -197,4 +197,12 @@ test("site proxies: where a site's proxies listen, the routes they serve, their 
   assert.match(text.stdout, /^routes \(\d+; replicas at hel first, the others take over when they fail\):$/m);
   const units = await hafenAsync(['site', 'proxies', FLEET, 'hel', '--format', 'systemd', '--controller-url', 'https://ctl.example:7400']);
   assert.equal((units.stdout.match(/^ExecStart=\/usr\/local\/bin\/hafen proxy --controller https:\/\/ctl\.example:7400 --site hel /gm) ?? []).length, 2);
+  // Units that would carry the host credential in clear are not written, unless asked for.
+  const plain = await hafenAsync(['site', 'proxies', FLEET, 'hel', '--format', 'systemd', '--controller-url', 'http://10.0.0.1:7400']);
+  assert.equal(plain.status, 1);
+  assert.equal(plain.stdout, '');
+  assert.match(plain.stderr, /^error: --controller-url: http:\/\/10\.0\.0\.1:7400 is plain HTTP to another machine.*--allow-plain-http/);
+  const allowed = await hafenAsync(['site', 'proxies', FLEET, 'hel', '--format', 'systemd', '--controller-url', 'http://10.0.0.1:7400', '--allow-plain-http', '--ca', '/etc/hafen/ca.pem']);
+  assert.equal(allowed.status, 0, allowed.stderr);
+  assert.equal((allowed.stdout.match(/^ExecStart=\S+ proxy --controller http:\/\/10\.0\.0\.1:7400 --allow-plain-http --ca \/etc\/hafen\/ca\.pem --site hel /gm) ?? []).length, 2);
 });

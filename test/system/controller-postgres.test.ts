@@ -129,7 +129,7 @@ test('controllers on PostgreSQL: one leads, the other passes requests on; a lead
     assert.deepEqual((await new HafenClient(a.url, token).revisions()).revisions.map((r) => r.number), [1], 'the admin token still good, through the restarted follower');
 
     await assert.rejects(startController({ data: dirs[0]!, listen: '127.0.0.1:0', store: 'mysql://x@y/z', secretKey: KEY }), (err: unknown) => isHafenError(err) && err.code === 'HAFEN_CLI_BAD_OPTION');
-    await assert.rejects(startController({ data: dirs[0]!, listen: '0.0.0.0:0', store: db.url, secretKey: KEY }), (err: unknown) => isHafenError(err) && err.code === 'HAFEN_CLI_BAD_OPTION' && /--advertise/.test(err.message));
+    await assert.rejects(startController({ data: dirs[0]!, listen: '0.0.0.0:0', store: db.url, secretKey: KEY, allowPlainHttp: true }), (err: unknown) => isHafenError(err) && err.code === 'HAFEN_CLI_BAD_OPTION' && /--advertise/.test(err.message));
   }));
 
 test('a leader cut off from PostgreSQL (packets dropped, nothing closed) stops leading before the database frees its lead, and the other takes over within 15 s', (t) =>

@@ -1,7 +1,8 @@
 /**
  * Firewalls rolled out by a real agent (hafen agent --firewall) running in a network namespace
  * of its own (host nue-app-01, 198.18.0.10), its controller on this machine's end of the link
- * (198.18.0.66, in the mgmt segment): the first ruleset is applied and confirmed, and the
+ * (198.18.0.66, in the mgmt segment) serving HTTPS, as a controller off loopback must (its
+ * certificate made now, the agent given its CA with --ca): the first ruleset is applied and confirmed, and the
  * traffic it allows passes and the rest is dropped; then a ruleset that locks the agent out
  * (egress restricted, the controller forgotten on the allow list) undoes itself within the
  * confirm time (5 s here), the host reports it and an alert fires; with the controller allowed, the restricted
@@ -9,13 +10,14 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { HafenClient } from '../../src/client/client.js';
 import { startController } from '../../src/controller/main.js';
+import { selfSigned } from '../helpers/certs.js';
 import { makeNetns, type Netns } from '../helpers/netns.js';
 import { BIN, hafenAsync } from '../helpers/paths.js';
 import { need, run, works } from '../helpers/system.js';
@@ -62,22 +64,26 @@ async function applyFleet(egress: string): Promise<string> {
   return (await admin!.status()).hosts.find((h) => h.host === 'nue-app-01')!.firewall.desiredHash!;
 }
 
-const hafenCli = (args: string[]) => hafenAsync([...args, '--controller', controller!.url, '--token-file', join(dir, 'controller', 'admin.token')]);
+const caFile = join(dir, 'ca.pem');
+const hafenCli = (args: string[]) => hafenAsync([...args, '--controller', controller!.url, '--ca', caFile, '--token-file', join(dir, 'controller', 'admin.token')]);
 const controllerPort = () => Number(new URL(controller!.url).port);
 const reported = async () => (await admin!.status()).hosts.find((h) => h.host === 'nue-app-01')!.firewall.reported;
 
 before(async () => {
   if (!usable) return;
   ns = makeNetns(74, HOST, CONTROLLER);
-  controller = await startController({ data: join(dir, 'controller'), listen: `${CONTROLLER}:0` });
-  admin = new HafenClient(controller.url, readFileSync(join(dir, 'controller', 'admin.token'), 'utf8').trim());
+  const cert = await selfSigned('controller.hafen.test', { ip: CONTROLLER });
+  writeFileSync(caFile, cert.cert);
+  writeFileSync(join(dir, 'controller.key'), cert.key, { mode: 0o600 });
+  controller = await startController({ data: join(dir, 'controller'), listen: `${CONTROLLER}:0`, tls: { cert: caFile, key: join(dir, 'controller.key') } });
+  admin = new HafenClient(controller.url, readFileSync(join(dir, 'controller', 'admin.token'), 'utf8').trim(), { ca: cert.cert });
   await admin.apply([{ name: 'fleet.yaml', text: fleet('') }], null);
   // Something on this machine the host has no business reaching (egress), and ports on the host (ingress).
   bystander = createServer((s) => s.end()).listen(7499, CONTROLLER);
   listener = spawn('ip', ['netns', 'exec', ns.name, process.execPath, '-e', "for (const p of [22, 8080]) require('node:net').createServer((s) => { s.on('error', () => {}); s.end(); }).listen(p, '0.0.0.0')"], { stdio: 'ignore' });
   const token = (await admin.joinToken('nue-app-01')).token;
   const log = createWriteStream(join(dir, 'agent.log'));
-  agent = spawn('ip', ['netns', 'exec', ns.name, process.execPath, BIN, 'agent', '--controller', controller.url, '--data', join(dir, 'agent'), '--join-token', token, '--driver', 'process', '--firewall'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  agent = spawn('ip', ['netns', 'exec', ns.name, process.execPath, BIN, 'agent', '--controller', controller.url, '--ca', caFile, '--data', join(dir, 'agent'), '--join-token', token, '--driver', 'process', '--firewall'], { stdio: ['ignore', 'pipe', 'pipe'] });
   agent.stdout!.pipe(log);
   agent.stderr!.pipe(log);
 });

@@ -9,6 +9,7 @@ import { hostCredential } from '../../client/credential.js';
 import { parseArgs, serveUntilSignalled } from '../../lib/daemon.js';
 import type { TransportOptions } from '../../client/controllers.js';
 import { controllerTrust } from '../../client/trust.js';
+import { ALLOW_PLAIN_HTTP_HELP } from '../../lib/plain-http.js';
 import { ProberFollower } from './follow.js';
 
 export interface ProberStartOptions {
@@ -36,15 +37,16 @@ export async function startProber(o: ProberStartOptions): Promise<{ host: string
 export async function runProber(argv: string[]): Promise<number> {
   const program = new Command('hafen prober')
     .description('Probe every check of the fleet from this host\'s site and report to the controller.')
-    .requiredOption('--controller <urls>', 'controller URL, e.g. http://10.0.0.1:7400; several comma-separated are tried in order, the one that answers is kept')
+    .requiredOption('--controller <urls>', 'controller URL, e.g. https://ctl.mgmt.example:7400 (plain http:// only on loopback unless --allow-plain-http); several comma-separated are tried in order, the one that answers is kept')
     .option('--data <dir>', 'data directory holding the host credential (the agent\'s works)', '.hafen-agent')
     .option('--join-token <token>', 'one-time token from "hafen host join HOST", when the host has no credential yet (or HAFEN_JOIN_TOKEN)')
     .option('--ca <file>', 'the CA certificate(s), PEM, that an https controller\'s certificate must chain to (default: $HAFEN_CA, else the system\'s CA store)')
+    .option('--allow-plain-http', ALLOW_PLAIN_HTTP_HELP)
     .option('--source <ip>', 'source address of the probes: the host\'s own address')
     .option('--concurrency <n>', 'probes running at once at most', '1000');
   const early = parseArgs(program, argv);
   if (early !== undefined) return early;
-  const o = program.opts<{ controller: string; data: string; joinToken?: string; ca?: string; source?: string; concurrency: string }>();
+  const o = program.opts<{ controller: string; data: string; joinToken?: string; ca?: string; allowPlainHttp?: boolean; source?: string; concurrency: string }>();
   const concurrency = Number(o.concurrency);
   if (!Number.isInteger(concurrency) || concurrency < 1) {
     process.stderr.write(`error: --concurrency must be a whole number of at least 1, not "${o.concurrency}"\n`);
@@ -53,7 +55,7 @@ export async function runProber(argv: string[]): Promise<number> {
   const joinToken = o.joinToken ?? process.env.HAFEN_JOIN_TOKEN;
   return serveUntilSignalled(async () => {
     const log = (l: string) => process.stderr.write(`${new Date().toISOString()} ${l}\n`);
-    const { host, follower } = await startProber({ controller: o.controller, trust: controllerTrust(o.ca), data: o.data, concurrency, ...(joinToken ? { joinToken } : {}), ...(o.source ? { source: o.source } : {}), log });
+    const { host, follower } = await startProber({ controller: o.controller, trust: controllerTrust(o.controller, '--controller', o), data: o.data, concurrency, ...(joinToken ? { joinToken } : {}), ...(o.source ? { source: o.source } : {}), log });
     process.stderr.write(`hafen prober on host ${host} following ${o.controller}\n`);
     return { stop: () => follower.stop() };
   });

@@ -25,7 +25,9 @@ test("a site's proxies listen on 80 and 443 as the template lets the internet in
 
 test('the systemd unit runs hafen proxy on those addresses, following the controller', () => {
   const p = siteProxies(ref.fleet, ref.ipam, ref.placements, 'nue')!.proxies[0]!;
-  const unit = proxyUnit(p, 'nue', 'https://hafen.example:7400');
+  const unit = proxyUnit(p, 'nue', { url: 'https://hafen.example:7400' });
   assert.match(unit, new RegExp(`^ExecStart=/usr/local/bin/hafen proxy --controller https://hafen.example:7400 --site nue --data /var/lib/hafen --listen ${p.address.replace(/\./g, '\\.')}:80 --tls-listen ${p.address.replace(/\./g, '\\.')}:443 --certs /etc/hafen/certs$`, 'm'));
   assert.match(unit, /^Restart=always$/m);
+  assert.match(proxyUnit(p, 'nue', { url: 'https://hafen.example:7400', ca: '/etc/hafen/ca.pem' }), /^ExecStart=\S+ proxy --controller https:\/\/hafen\.example:7400 --ca \/etc\/hafen\/ca\.pem --site nue /m);
+  assert.match(proxyUnit(p, 'nue', { url: 'http://10.0.0.1:7400', allowPlainHttp: true }), /^ExecStart=\S+ proxy --controller http:\/\/10\.0\.0\.1:7400 --allow-plain-http --site nue /m);
 });

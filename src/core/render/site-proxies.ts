@@ -58,9 +58,18 @@ export function siteProxies(fleet: Fleet, ipam: Pick<IpamResult, 'hosts'>, place
   return { site, proxies, routes };
 }
 
+/** How a proxy reaches the controller: its URL(s), the CA its certificate chains to, plain HTTP allowed. */
+export interface ProxyController {
+  url: string;
+  ca?: string;
+  allowPlainHttp?: boolean;
+}
+
 /** A systemd unit that runs `hafen proxy` for one proxy host, following `controller`. */
-export function proxyUnit(p: SiteProxy, site: string, controller: string): string {
-  const args = [`--controller ${controller}`, `--site ${site}`, '--data /var/lib/hafen', `--listen ${p.listen ?? `${p.address}:80`}`];
+export function proxyUnit(p: SiteProxy, site: string, controller: ProxyController): string {
+  const args = [`--controller ${controller.url}`, `--site ${site}`, '--data /var/lib/hafen', `--listen ${p.listen ?? `${p.address}:80`}`];
+  if (controller.ca) args.splice(1, 0, `--ca ${controller.ca}`);
+  if (controller.allowPlainHttp) args.splice(1, 0, '--allow-plain-http');
   if (p.tlsListen) args.push(`--tls-listen ${p.tlsListen}`, '--certs /etc/hafen/certs');
   return [
     `# hafen: the edge proxy of ${p.host} (site ${site}); rendered by hafen`,
