@@ -7,6 +7,9 @@
  * - any method when the connection was never made (nothing was sent).
  * Requests with a body are retried only when the body was small enough to keep in memory.
  * Failed requests count against the replica (passive ejection); active checks run per replica.
+ * A replica that hangs is found by the silence around each try (replica.ts): the try is given
+ * up, the replica ejected, and the request sent to another replica when it may be sent again,
+ * else answered 504 — never left waiting for the response timeout.
  */
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
@@ -119,6 +122,9 @@ export class Proxy {
   /** Sites the controller declared lost: their replicas are used last. */
   private avoid: ReadonlySet<string> = new Set();
   private readonly stallTimer: NodeJS.Timeout;
+  private readonly scanMs: number;
+  /** When checkWaiting last ran: a late run means this process was not running (starved, stopped), not that replicas were silent. */
+  private lastScan = Date.now();
   /** WebSocket exchanges (a handshake waiting, or a tunnel), each with the function that cuts it. */
   private readonly tunnels = new Set<() => void>();
   private tunnelsOpen = 0;
@@ -141,21 +147,32 @@ export class Proxy {
     // instead of a timer per request, whose objects outlive the young generation and make every
     // scavenge slower (measured: 2.4 MB promoted per scavenge at 2,000 req/s with undici's
     // headersTimeout, 0.5 MB without).
-    this.stallTimer = setInterval(() => this.checkWaiting(), Math.max(25, (this.opts.health.stallMs || 800) / 8));
+    this.scanMs = Math.max(25, Math.min(this.opts.health.stallMs || 800, this.opts.health.tryMinMs) / 8);
+    this.stallTimer = setInterval(() => this.checkWaiting(), this.scanMs);
     this.stallTimer.unref();
   }
 
   private checkWaiting(): void {
     const now = Date.now();
+    // This process was held up (a busy machine, a stop): answers that came meanwhile may not be
+    // read yet, so silence proves nothing this round. Judged again at the next one.
+    const late = now - this.lastScan > 2 * this.scanMs + 50;
+    this.lastScan = now;
     for (const r of this.replicas.values()) {
-      const { event, stalled } = r.checkStall(now);
-      if (event) {
-        this.event(r, event);
-        // Nothing has come back for these: send them elsewhere now rather than after the response timeout.
-        for (const p of stalled) if (p.retryable) p.abort?.(Object.assign(new Error('abandoned: the replica stalled'), { code: 'HAFEN_ABANDONED' }));
+      if (!late) {
+        const { event, stalled } = r.checkStall(now);
+        if (event) {
+          this.event(r, event);
+          // Nothing has come back for these: send them elsewhere now rather than after the response timeout.
+          for (const p of stalled) if (p.retryable) p.abort?.(Object.assign(new Error('abandoned: the replica stalled'), { code: 'HAFEN_ABANDONED' }));
+        }
       }
       for (const p of r.pending) {
         if (now - p.since >= this.opts.responseTimeoutMs) p.abort?.(Object.assign(new Error(`no response headers within ${this.opts.responseTimeoutMs} ms`), { code: 'UND_ERR_HEADERS_TIMEOUT' }));
+        else if (!late && r.hung(p, now)) {
+          if (r.eject()) this.event(r, 'ejected');
+          p.abort?.(Object.assign(new Error(`the replica showed no sign of life for ${now - r.lastAlive} ms (try timeout ${p.tryTimeoutMs} ms)`), { code: 'HAFEN_TRY_TIMEOUT' }));
+        }
       }
     }
   }
@@ -199,8 +216,11 @@ export class Proxy {
   }
 
   private startChecks(state: ReplicaState, health: Route['health']): () => void {
+    // Checks run every interval ±20% and take up to their timeout: the longest a live replica goes without one passing.
+    state.checkGapMs = health ? Math.ceil(1.2 * this.opts.health.intervalMs + this.opts.health.timeoutMs) : 0;
     return every(this.opts.health.intervalMs, async () => {
       const ok = await checkOnce(state.spec, health, this.opts.health.timeoutMs);
+      if (ok && health) state.checkPassed(Date.now());
       this.event(state, state.activeResult(ok));
     });
   }
@@ -299,7 +319,7 @@ export class Proxy {
         replica.inflight++;
         // A request that can go elsewhere may be abandoned while it waits for a stalled replica.
         const retryable = idempotent && replayable;
-        const pending: Pending = { since: Date.now(), retryable };
+        const pending: Pending = { since: Date.now(), retryable, tryTimeoutMs: replica.tryTimeoutMs(route.tryTimeoutMs) };
         replica.pending.add(pending);
         try {
           await forward(
@@ -308,7 +328,8 @@ export class Proxy {
             res,
             (statusCode) => {
               replica.pending.delete(pending);
-              replica.lastAnswer = Date.now();
+              const now = Date.now();
+              replica.answered(now, now - pending.since);
               if (statusCode >= 500) this.event(replica, replica.passiveFailure(Date.now()));
               else replica.passiveSuccess();
               entry.status = statusCode;
@@ -329,9 +350,10 @@ export class Proxy {
             entry.error = 'the client closed the connection';
             return;
           }
-          // An abandoned request was already counted by the stall that ejected the replica.
-          if (code !== 'HAFEN_ABANDONED') this.event(replica, replica.passiveFailure(Date.now()));
+          // An abandoned request, or one on a hung replica, was already counted by the ejection.
+          if (code !== 'HAFEN_ABANDONED' && code !== 'HAFEN_TRY_TIMEOUT') this.event(replica, replica.passiveFailure(Date.now()));
           const safe = NOT_CONNECTED.has(code) || retryable;
+          if (!safe && code === 'HAFEN_TRY_TIMEOUT') throw new ProxyAnswer('HAFEN_PROXY_TIMEOUT', `a replica of ${route.app} hung with the request, and a request that is not idempotent is not sent twice`);
           if (!safe) throw new ProxyAnswer('HAFEN_PROXY_NOT_RESENT', `the backend failed (${code}) and the request cannot be sent again`);
         } finally {
           replica.pending.delete(pending);
@@ -339,6 +361,7 @@ export class Proxy {
         }
       }
       if (tried.replicas.size === 0) throw new ProxyAnswer('HAFEN_PROXY_NO_REPLICA', `no healthy replica of ${route.app} is available; try again shortly`, { 'retry-after': '5' });
+      if (lastError === 'HAFEN_TRY_TIMEOUT') throw new ProxyAnswer('HAFEN_PROXY_TIMEOUT', `no replica of ${route.app} answered: the last one tried hung`);
       throw new ProxyAnswer('HAFEN_PROXY_BAD_GATEWAY', `no replica of ${route.app} answered (${lastError})`);
     } catch (err) {
       const e = err instanceof ProxyAnswer ? err : new ProxyAnswer('HAFEN_PROXY_BAD_GATEWAY', 'bad gateway');

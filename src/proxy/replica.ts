@@ -3,7 +3,17 @@
  * sources. Active checks (every second by default, jittered) mark it down after `fall`
  * failures and up after `rise` successes. Passive ejection takes it out at once after
  * `ejectAfter` consecutive failed requests (connect errors, resets, 5xx) within
- * `ejectWindowMs`; only active checks bring an ejected replica back.
+ * `ejectWindowMs`, at once when it stalls or hangs (see below); only active checks bring an
+ * ejected replica back.
+ *
+ * A hung replica (a frozen process, dropped packets) refuses nothing: it shows only as silence.
+ * Each try of a request therefore has a timeout of its own, derived from how fast the replica
+ * answered lately (`tryFactor` × the slowest of its last 64 answers' header times, within
+ * [`tryMinMs`, `tryMaxMs`]; the fleet may set one per app), and is given up after it only when
+ * the replica has shown no sign of life since the try began — no answer to any request, no
+ * passing HTTP health check — for at least that long and for at least one check period. A
+ * replica that keeps answering others (or its health checks) is slow, not hung, and its tries
+ * wait on (up to the response timeout).
  */
 import type { Replica } from '../core/render/routes.js';
 
@@ -21,15 +31,26 @@ export interface HealthOptions {
    * answers routinely take longer, in bursts).
    */
   stallMs: number;
+  /** A try's timeout is this many times the slowest of the replica's recent answers ... */
+  tryFactor: number;
+  /** ... but at least this long ... */
+  tryMinMs: number;
+  /** ... and at most this long. */
+  tryMaxMs: number;
 }
 
-export const DEFAULT_HEALTH: HealthOptions = { intervalMs: 1000, timeoutMs: 1000, fall: 2, rise: 2, ejectAfter: 3, ejectWindowMs: 10_000, stallMs: 800 };
+export const DEFAULT_HEALTH: HealthOptions = { intervalMs: 1000, timeoutMs: 1000, fall: 2, rise: 2, ejectAfter: 3, ejectWindowMs: 10_000, stallMs: 800, tryFactor: 4, tryMinMs: 1000, tryMaxMs: 10_000 };
+
+/** How many recent answers the try timeout is derived from. */
+const LATENCY_SAMPLES = 64;
 
 /** A request waiting for a replica's answer. */
 export interface Pending {
   since: number;
   /** The request may be given up on and sent elsewhere (it is idempotent and its body is kept). */
   retryable: boolean;
+  /** This try's timeout (ms): given up after it when the replica showed no sign of life meanwhile (ReplicaState.hung). */
+  tryTimeoutMs: number;
   /** Gives up on the request with `err` (it has received nothing yet); set once the request is under way. */
   abort?: (err: Error) => void;
 }
@@ -49,6 +70,16 @@ export class ReplicaState {
   readonly pending = new Set<Pending>();
   /** When this replica last answered (response headers). */
   lastAnswer = 0;
+  /** When it last showed it is alive: an answer, or a passing HTTP health check (a TCP connect proves nothing: a frozen process's kernel still accepts). */
+  lastAlive = 0;
+  /** Header times (ms) of its last answers, a ring. */
+  private readonly latencies = new Float64Array(LATENCY_SAMPLES);
+  private latencyCount = 0;
+  private latencyNext = 0;
+  /** The slowest of them, kept current (recomputed when the slowest leaves the ring). */
+  private slowest = 0;
+  /** The longest gap between two passing HTTP health checks of a live replica (0: its checks prove nothing, see lastAlive). */
+  checkGapMs = 0;
 
   constructor(
     public spec: Replica,
@@ -57,6 +88,47 @@ export class ReplicaState {
 
   get id(): string {
     return this.spec.id;
+  }
+
+  /** Response headers arrived `ms` after the request was sent. */
+  answered(now: number, ms: number): void {
+    this.lastAnswer = now;
+    this.lastAlive = now;
+    const leaving = this.latencyCount === LATENCY_SAMPLES ? this.latencies[this.latencyNext]! : -1;
+    this.latencies[this.latencyNext] = ms;
+    this.latencyNext = (this.latencyNext + 1) % LATENCY_SAMPLES;
+    this.latencyCount = Math.min(this.latencyCount + 1, LATENCY_SAMPLES);
+    if (ms >= this.slowest) this.slowest = ms;
+    else if (leaving === this.slowest) this.slowest = Math.max(...this.latencies.subarray(0, this.latencyCount));
+  }
+
+  /** A passing HTTP health check: the replica's app answers. */
+  checkPassed(now: number): void {
+    this.lastAlive = now;
+  }
+
+  /** The timeout of a try sent now (`override`: the app's own, from the fleet). */
+  tryTimeoutMs(override?: number): number {
+    if (override !== undefined) return override;
+    return Math.min(this.opts.tryMaxMs, Math.max(this.opts.tryMinMs, Math.ceil(this.opts.tryFactor * this.slowest)));
+  }
+
+  /**
+   * Whether the try `p` waits on a hung replica: past its timeout, and the replica silent since
+   * before it began, for at least its timeout and at least the longest gap between two passing
+   * health checks.
+   */
+  hung(p: Pending, now: number): boolean {
+    const waited = now - p.since;
+    return waited >= p.tryTimeoutMs && this.lastAlive < p.since && now - this.lastAlive >= Math.max(p.tryTimeoutMs, this.checkGapMs);
+  }
+
+  /** Takes it out at once (it hung); true when it was in use until now. */
+  eject(): boolean {
+    if (this.ejected) return false;
+    this.ejected = true;
+    this.oks = 0;
+    return true;
   }
 
   /** Takes new requests: active, weighted, up and not ejected. */

@@ -34,8 +34,9 @@ export async function startBackend(id: string, address: string, opts: { delayMs?
         res.writeHead(200, { 'content-type': 'text/plain', 'x-backend': id });
         res.end(`${id} ${req.method} ${req.url}${body ? ` ${body}` : ''}`);
       };
-      // Unref: a killed backend's pending answer must not keep the test process alive.
-      if (opts.delayMs) setTimeout(answer, opts.delayMs).unref();
+      // Unref: a killed backend's pending answer must not keep the test process alive. Health
+      // checks are answered at once: a slow app, not a hung one.
+      if (opts.delayMs && req.url !== '/healthz') setTimeout(answer, opts.delayMs).unref();
       else answer();
     });
   });

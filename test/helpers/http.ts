@@ -10,10 +10,10 @@ export function getWithHost(
   host: string,
   path = '/',
   headers: Record<string, string> = {},
-  send: { method?: string; body?: string } = {},
+  send: { method?: string; body?: string; timeoutMs?: number } = {},
 ): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
   return new Promise((resolve, reject) => {
-    const req = http.request(`${url}${path}`, { method: send.method ?? 'GET', headers: { ...headers, host }, agent: false, timeout: 5000 }, (res) => {
+    const req = http.request(`${url}${path}`, { method: send.method ?? 'GET', headers: { ...headers, host }, agent: false, timeout: send.timeoutMs ?? 5000 }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (d: string) => (body += d));

@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -40,8 +40,15 @@ async function startController(name: string, extra: string[] = []): Promise<{ ch
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const url = `http://127.0.0.1:${port}`;
-  await until(`the controller answers (${stderr})`, async () => ((await fetch(`${url}/healthz`).catch(() => undefined))?.ok ? true : undefined), 30_000, 100);
-  return { child, url, admin: new HafenClient(url, readFileSync(join(data, 'admin.token'), 'utf8').trim()), exited };
+  // It answers /healthz as soon as it listens, and writes the admin token once it leads: wait for both.
+  const tokenFile = join(data, 'admin.token');
+  try {
+    await until('the controller answers and leads', async () => ((await fetch(`${url}/healthz`).catch(() => undefined))?.ok && existsSync(tokenFile) ? true : undefined), 30_000, 100);
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw new Error(`${(err as Error).message}; it said: ${stderr}`);
+  }
+  return { child, url, admin: new HafenClient(url, readFileSync(tokenFile, 'utf8').trim()), exited };
 }
 
 /** POST /v1/plan; `answered` runs when the answer's head arrives and is awaited before the body is read (reading 30 MB would delay this process's other work). */

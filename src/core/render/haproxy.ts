@@ -7,6 +7,13 @@
  * so the own site serves first (unless the app moves between sites, or the own site is among
  * the lost ones); weights and drains are server weights (drain = 0), which the engine changes at
  * run time. `structureHash` covers everything that needs a reload; weights and the maps do not.
+ *
+ * A replica that hangs: each try waits at most the app's try timeout (`http-request set-timeout
+ * server` from try.map, backend → ms: the fleet's proxy.tryTimeout, else what the engine derives
+ * from the replicas' recent answers, proxy/haproxy/try-timeouts.ts); a GET, HEAD or OPTIONS that
+ * timed out is retried (`retry-on response-timeout`, `option redispatch`), anything else answered
+ * 504. Checks every 500 ms that time out after 500 ms mark the hung server down within about
+ * 1.7 s, so the retries reach the replicas at other sites.
  */
 import { CLIENT_CLAIM_HEADERS } from './client-claims.js';
 import { contentHash } from '../util/canonical.js';
@@ -54,6 +61,15 @@ export interface HaproxyOptions {
   accessLog?: boolean;
 }
 
+/** Each try's timeout when the fleet sets none: derived from the replicas' answers, within these bounds (as the built-in engine's). */
+export const HAPROXY_TRY = { factor: 4, minMs: 1000, maxMs: 10_000 } as const;
+
+export interface HaproxyBackend {
+  name: string;
+  /** The fleet's proxy.tryTimeout for the app; without it the engine derives one. */
+  tryTimeoutMs?: number;
+}
+
 export interface HaproxyServer {
   backend: string;
   server: string;
@@ -69,19 +85,26 @@ export interface HaproxyServer {
 }
 
 /**
- * Every server's checks: every second, out after 2 failures and in after 2 passes; a replica
+ * Every server's checks: every 500 ms (250 ms once one failed), each waiting at most 500 ms for
+ * the answer (a hung replica is out within about 1.7 s), out after 2 failures and in after 2
+ * passes; a replica
  * whose connection fails is out at once (a site loss: every retry then reaches the backups;
  * with layer7 and a limit of 3 the retries ran out first); 5xx answers are the active checks'
  * to judge (http-check expect). A `default-server` line, and spelled out for servers added at
  * run time (they do not inherit it).
  */
-export const SERVER_CHECKS = 'check inter 1s fastinter 500ms downinter 1s fall 2 rise 2 observe layer4 error-limit 1 on-error mark-down';
+export const SERVER_CHECKS = 'check inter 500ms fastinter 250ms downinter 1s fall 2 rise 2 observe layer4 error-limit 1 on-error mark-down';
+
+/** try.map's file name in HAProxy's directory. */
+export const TRY_MAP = 'try.map';
 
 export interface HaproxyConfig {
   config: string;
   hostsMap: string;
   wildcardMap: string;
   servers: HaproxyServer[];
+  /** One per app, with the fleet's try timeout when it sets one (try.map is the engine's to write). */
+  backends: HaproxyBackend[];
   /** Changes only when the config must be reloaded (not for weights or map entries). */
   structureHash: string;
 }
@@ -118,13 +141,15 @@ function serversOf(route: Route, site: string, avoid: ReadonlySet<string>): Hapr
   }));
 }
 
-function backendBlock(route: Route, servers: readonly HaproxyServer[]): string[] {
-  const lines = [`backend ${backendName(route.app)}`, '  balance roundrobin', '  option allbackups'];
+function backendBlock(route: Route, servers: readonly HaproxyServer[], dir: string): string[] {
+  const lines = [`backend ${backendName(route.app)}`, '  balance roundrobin', '  option allbackups', `  http-request set-timeout server be_name,map_str_int(${dir}/${TRY_MAP},${HAPROXY_TRY.minMs})`];
   if (route.health) {
     lines.push(`  option httpchk GET ${route.health.path}`, `  http-check expect status ${route.health.expectStatus}`);
   }
   const noReplica = errorJson('HAFEN_PROXY_NO_REPLICA', `no healthy replica of ${route.app} is available; try again shortly`, true);
   lines.push(`  http-error status 503 content-type application/json string ${q(noReplica)} hdr retry-after 5 hdr x-hafen-error HAFEN_PROXY_NO_REPLICA`);
+  const timedOut = errorJson('HAFEN_PROXY_TIMEOUT', `a replica of ${route.app} hung with the request and it could not go to another one`, true);
+  lines.push(`  http-error status 504 content-type application/json string ${q(timedOut)} hdr x-hafen-error HAFEN_PROXY_TIMEOUT`);
   for (const s of servers) lines.push(`  server ${s.server} ${s.address}:${s.port} weight ${s.weight}${s.backup ? ' backup' : ''}`);
   return lines;
 }
@@ -193,13 +218,15 @@ export function renderHaproxy(table: RouteTable, o: HaproxyOptions): HaproxyConf
     // request on each (with Connection: close) instead of closing them under a client that
     // may be sending on one that instant.
     '  option idle-close-on-response',
-    '  timeout connect 2s',
+    '  timeout connect 1s',
     `  timeout client ${s(limits.requestTimeoutMs)}`,
     `  timeout http-request ${s(limits.headersTimeoutMs)}`,
     `  timeout http-keep-alive ${s(limits.keepAliveTimeoutMs)}`,
     `  timeout server ${s(limits.responseTimeoutMs)}`,
     `  timeout tunnel ${s(limits.tunnelIdleTimeoutMs)}`,
     '  timeout queue 5s',
+    // A check's answer after connecting: a hung replica fails two in about 2 s.
+    '  timeout check 500ms',
     // Enough tries for every replica of a lost site to be marked down and give way to the backups.
     '  retries 5',
     '  option redispatch 1',
@@ -263,14 +290,15 @@ export function renderHaproxy(table: RouteTable, o: HaproxyOptions): HaproxyConf
             : ['  http-request return status 200 content-type application/json string "{\\"ok\\":true}" if { path /healthz }', '  http-request return status 404']),
         ]
       : []),
-    ...apps.flatMap((a) => ['', ...backendBlock(byApp.get(a)!, servers.filter((x) => x.app === a))]),
+    ...apps.flatMap((a) => ['', ...backendBlock(byApp.get(a)!, servers.filter((x) => x.app === a), o.dir)]),
     '',
   ];
   const config = lines.join('\n');
   // Servers are added, removed, re-addressed and weighted at run time (proxy/haproxy/plan.ts);
   // everything else in the config needs a reload.
   const structureHash = contentHash(config.replace(/^ {2}server .*\n/gm, ''));
-  return { config, hostsMap: hostsMap ? `${hostsMap}\n` : '', wildcardMap: wildcardMap ? `${wildcardMap}\n` : '', servers, structureHash };
+  const backends = apps.map((a) => ({ name: backendName(a), ...(byApp.get(a)!.tryTimeoutMs !== undefined ? { tryTimeoutMs: byApp.get(a)!.tryTimeoutMs } : {}) }));
+  return { config, hostsMap: hostsMap ? `${hostsMap}\n` : '', wildcardMap: wildcardMap ? `${wildcardMap}\n` : '', servers, backends, structureHash };
 }
 
 /** The Lua helper: headers named in Connection are hop-by-hop and do not cross (RFC 9110 7.6.1). */

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import type { Fleet } from '../fleet/model.js';
 import type { Placement } from '../placement/types.js';
 import { contentHash } from '../util/canonical.js';
+import { parseDuration } from '../fleet/schema/monitoring.js';
 import { naturalCompare } from '../util/natural-sort.js';
 import { unitName } from './desired.js';
 import { appRoles, writes, type AppRole } from '../standby/roles.js';
@@ -38,6 +39,8 @@ export const RouteSchema = z.object({
   siteAffinity: z.boolean().optional(),
   /** A standby app's term: the replica of weight 100 is the writer of this term (proxies never go back to an older term's). */
   term: z.number().int().min(1).optional(),
+  /** The app's own try timeout (fleet proxy.tryTimeout), instead of the one derived from its replicas' answers. */
+  tryTimeoutMs: z.number().int().min(1).optional(),
 });
 
 export const RouteTableSchema = z.object({
@@ -80,6 +83,7 @@ export function routeTable(fleet: Fleet, placements: readonly Placement[], revis
         redirectHttps: app.httpsRedirect,
         replicas,
         ...(role ? { term: role.term } : {}),
+        ...(app.proxy?.tryTimeout !== undefined ? { tryTimeoutMs: parseDuration(app.proxy.tryTimeout)! } : {}),
       });
     }
   }

@@ -7,19 +7,25 @@
  * worker takes the listeners from the old one, which finishes its requests) with the servers'
  * states saved to the server-state file first, so health survives the reload. HTTPS certificates come from hafen's certificate
  * directory, watched; renewed, new and removed ones go through the Runtime API (certs.ts).
+ * Each app's try timeout is kept in try.map, derived every 5 s from the servers' answers
+ * (try-timeouts.ts) and changed through the Runtime API.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
 import net from 'node:net';
 import { join, resolve } from 'node:path';
-import { HOP_BY_HOP_LUA, renderHaproxy, type HaproxyConfig, type HaproxyOptions } from '../../core/render/haproxy.js';
+import { HOP_BY_HOP_LUA, renderHaproxy, TRY_MAP, type HaproxyConfig, type HaproxyOptions } from '../../core/render/haproxy.js';
 import type { RouteTable } from '../../core/render/routes.js';
 import { writeFileIfChanged } from '../../lib/fs.js';
 import { HafenError } from '../../lib/errors.js';
 import type { CertProblem } from '../certs.js';
 import { certSteps, crtList, pemHash, readCertPairs } from './certs.js';
-import { REFUSED, runtimePlan } from './plan.js';
+import { mapSteps, REFUSED, runtimePlan, type RuntimeStep } from './plan.js';
 import { parseStat, runtimeCommand, type StatRow } from './runtime.js';
+import { TryTimeouts } from './try-timeouts.js';
+
+/** How often the try timeouts are derived anew (one window of answers). */
+const TRY_WINDOW_MS = 5000;
 
 export interface HaproxyEngineOptions extends Omit<HaproxyOptions, 'tls'> {
   /** HTTPS on `listen` with the certificates of `certs` (NAME.crt + NAME.key, "_.example.com" for the wildcard; watched). */
@@ -69,16 +75,24 @@ export class HaproxyEngine {
   /** Servers out of the table, in maintenance until HAProxy lets them be deleted: "backend/server" → since. */
   private removing = new Map<string, number>();
   private removeTimer?: NodeJS.Timeout;
-  /** Route-table updates and certificate changes, one at a time (either may reload). */
+  /** Route-table updates, certificate changes and try timeouts, one at a time (any may reload). */
   private queue: Promise<unknown> = Promise.resolve();
+  private readonly tries: TryTimeouts;
+  /** try.map as HAProxy holds it. */
+  private tryText: string;
+  private tryTimer?: NodeJS.Timeout;
+  private closed = false;
 
   private constructor(
     private readonly o: HaproxyEngineOptions,
     private readonly child: ChildProcess,
     first: HaproxyConfig,
     readonly url: string,
+    tries: TryTimeouts,
   ) {
     this.current = first;
+    this.tries = tries;
+    this.tryText = tries.mapText(first.backends);
   }
 
   private get socket(): string {
@@ -95,7 +109,8 @@ export class HaproxyEngine {
     const o = { ...options, dir: resolve(options.dir) };
     mkdirSync(o.dir, { recursive: true, mode: 0o700 });
     const first = renderHaproxy(table, renderOptions(o));
-    await writeFiles(o.dir, first);
+    const tries = new TryTimeouts();
+    await writeFiles(o.dir, first, tries.mapText(first.backends));
     const certs = o.tls ? await writeCerts(o) : undefined;
     // No servers' states yet: an empty state file of format 1 (HAProxy warns about a missing one).
     if (!existsSync(join(o.dir, 'server-state'))) writeFileSync(join(o.dir, 'server-state'), '1\n');
@@ -111,7 +126,7 @@ export class HaproxyEngine {
     child.stdout!.on('data', onData);
     child.stderr!.on('data', onData);
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-    const engine = new HaproxyEngine(o, child, first, `http://${o.listen}`);
+    const engine = new HaproxyEngine(o, child, first, `http://${o.listen}`, tries);
     if (certs) engine.certs = certs;
     const end = Date.now() + 10_000;
     for (;;) {
@@ -119,6 +134,7 @@ export class HaproxyEngine {
       if (gone !== undefined) throw new HafenError('HAFEN_HAPROXY_START', `haproxy exited (${gone}) at start:\n${output.trim()}`);
       if ((await engine.info().catch(() => undefined))?.Pid) {
         engine.watchCerts();
+        engine.deriveTryTimeouts();
         return engine;
       }
       if (Date.now() > end) {
@@ -161,9 +177,12 @@ export class HaproxyEngine {
       await this.reload(next);
       return 'reload';
     }
-    if (plan.steps.length === 0) return 'none';
-    await writeFiles(this.o.dir, next);
-    for (const step of plan.steps) {
+    this.tries.keepOnly(next.backends);
+    const tryText = this.tries.mapText(next.backends);
+    const steps: RuntimeStep[] = [...plan.steps, ...mapSteps(join(this.o.dir, TRY_MAP), this.tryText, tryText).map((command) => ({ command }))];
+    if (steps.length === 0) return 'none';
+    await writeFiles(this.o.dir, next, tryText);
+    for (const step of steps) {
       const answer = (await runtimeCommand(this.socket, step.command)).trim();
       // A refused change is made by a reload instead, so HAProxy never lags what hafen thinks it runs.
       if (step.ok ? !step.ok.test(answer) : REFUSED.test(answer)) {
@@ -173,6 +192,7 @@ export class HaproxyEngine {
       }
     }
     this.current = next;
+    this.tryText = tryText;
     for (const k of plan.remove) this.removing.set(k, Date.now());
     await this.deleteRemoved();
     return 'runtime';
@@ -199,11 +219,13 @@ export class HaproxyEngine {
     const before = (await this.info()).Pid;
     // The servers' states (health, weights) go to the new worker through the state file.
     writeFileSync(join(this.o.dir, 'server-state'), await runtimeCommand(this.socket, 'show servers state'));
-    await writeFiles(this.o.dir, next);
+    this.tries.keepOnly(next.backends);
+    const tryText = this.tries.mapText(next.backends);
+    await writeFiles(this.o.dir, next, tryText);
     // A config HAProxy would refuse is never handed to it: the old files come back, the old worker serves on.
     const check = await checkConfig(this.o.binary ?? 'haproxy', join(this.o.dir, 'haproxy.cfg'));
     if (check) {
-      await writeFiles(this.o.dir, this.current);
+      await writeFiles(this.o.dir, this.current, this.tryText);
       throw new HafenError('HAFEN_HAPROXY_CONFIG', `HAProxy refuses the rendered configuration; the previous one stays:\n${check}`);
     }
     // Servers waiting to be deleted are not in the new config.
@@ -217,7 +239,42 @@ export class HaproxyEngine {
       await sleep(50);
     }
     this.current = next;
+    this.tryText = tryText;
     this.reloads++;
+  }
+
+  /**
+   * Every window: the slowest answer of each server since the last one (then `clear counters`
+   * starts the next), and the try timeouts that changed handed to HAProxy (try-timeouts.ts).
+   */
+  private deriveTryTimeouts(): void {
+    this.tryTimer = setTimeout(() => {
+      void this.serial(async () => {
+        const rows = await this.stats();
+        await runtimeCommand(this.socket, 'clear counters');
+        this.tries.observe(rows, (backend) => this.tries.timeoutMs(this.current.backends.find((b) => b.name === backend) ?? { name: backend }));
+        const text = this.tries.mapText(this.current.backends);
+        const file = join(this.o.dir, TRY_MAP);
+        for (const command of mapSteps(file, this.tryText, text)) {
+          const answer = (await runtimeCommand(this.socket, command)).trim();
+          if (REFUSED.test(answer)) throw new Error(`runtime API refused "${command}" (${answer})`);
+        }
+        await writeFileIfChanged(file, text, 0o600);
+        this.tryText = text;
+      })
+        .catch((err: Error) => this.o.onOutput?.(`try timeouts: ${err.message}`))
+        .finally(() => {
+          if (!this.closed) this.deriveTryTimeouts();
+        });
+    }, TRY_WINDOW_MS);
+    this.tryTimer.unref();
+  }
+
+  /** Each app's try timeout (ms) as HAProxy holds it now (`show map` of try.map), by backend. */
+  async tryTimeouts(): Promise<Map<string, number>> {
+    const text = await runtimeCommand(this.socket, `show map ${join(this.o.dir, TRY_MAP)}`);
+    // Lines: "<entry id> <key> <value>".
+    return new Map(text.split('\n').map((l) => l.trim().split(' ')).filter((f) => f.length === 3).map(([, k, v]) => [k!, Number(v)]));
   }
 
   /** Each replica as HAProxy's checks see it (from `rows` of show stat, or a fresh sample). */
@@ -276,6 +333,8 @@ export class HaproxyEngine {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.tryTimer);
     clearTimeout(this.certTimer);
     clearTimeout(this.removeTimer);
     this.certWatcher?.close();
@@ -343,9 +402,10 @@ function removeStale(dir: string, keep: ReadonlyMap<string, string>): void {
   for (const f of existsSync(dir) ? readdirSync(dir) : []) if (!keep.has(join(dir, f))) rmSync(join(dir, f), { force: true });
 }
 
-/** Writes the config's files (each atomically; the config last, so it never names a map not yet written). */
-async function writeFiles(dir: string, c: HaproxyConfig): Promise<void> {
+/** Writes the config's files and try.map (each atomically; the config last, so it never names a map not yet written). */
+async function writeFiles(dir: string, c: HaproxyConfig, tryText: string): Promise<void> {
   await writeFileIfChanged(join(dir, 'hop-by-hop.lua'), HOP_BY_HOP_LUA, 0o600);
+  await writeFileIfChanged(join(dir, TRY_MAP), tryText, 0o600);
   await writeFileIfChanged(join(dir, 'hosts.map'), c.hostsMap, 0o600);
   await writeFileIfChanged(join(dir, 'wildcards.map'), c.wildcardMap, 0o600);
   await writeFileIfChanged(join(dir, 'haproxy.cfg'), c.config, 0o600);

@@ -46,10 +46,7 @@ export function runtimePlan(prev: HaproxyConfig, next: HaproxyConfig, hostsMap: 
     if (was.address !== s.address || was.port !== s.port) steps.push({ command: `set server ${key(s)} addr ${s.address} port ${s.port}` });
     if (was.weight !== s.weight) steps.push({ command: `set server ${key(s)} weight ${s.weight}` });
   }
-  const before = mapEntries(prev.hostsMap);
-  const after = mapEntries(next.hostsMap);
-  for (const [k, v] of after) if (before.get(k) !== v) steps.push({ command: before.has(k) ? `set map ${hostsMap} ${k} ${v}` : `add map ${hostsMap} ${k} ${v}` });
-  for (const k of before.keys()) if (!after.has(k)) steps.push({ command: `del map ${hostsMap} ${k}` });
+  for (const command of mapSteps(hostsMap, prev.hostsMap, next.hostsMap)) steps.push({ command });
   const keep = new Set(next.servers.map(key));
   const remove = prev.servers.map(key).filter((k) => !keep.has(k));
   for (const k of remove) steps.push({ command: `set server ${k} state maint` });
@@ -58,4 +55,14 @@ export function runtimePlan(prev: HaproxyConfig, next: HaproxyConfig, hostsMap: 
 
 function mapEntries(text: string): Map<string, string> {
   return new Map(text.split('\n').filter(Boolean).map((l) => l.split(' ', 2) as [string, string]));
+}
+
+/** The Runtime API commands that turn a map file's text `before` into `after`: changed keys set, new ones added, gone ones deleted. */
+export function mapSteps(file: string, before: string, after: string): string[] {
+  const was = mapEntries(before);
+  const now = mapEntries(after);
+  const steps: string[] = [];
+  for (const [k, v] of now) if (was.get(k) !== v) steps.push(was.has(k) ? `set map ${file} ${k} ${v}` : `add map ${file} ${k} ${v}`);
+  for (const k of was.keys()) if (!now.has(k)) steps.push(`del map ${file} ${k}`);
+  return steps;
 }

@@ -227,6 +227,14 @@ export const App = z
     workload: Workload,
     domains: z.array(Domain).default([]).describe('Host names the edge proxies route to this app.'),
     httpsRedirect: z.boolean().default(false).describe('The edge proxies answer plain HTTP for the domains with a redirect to HTTPS (default false).'),
+    proxy: z
+      .strictObject({
+        tryTimeout: Duration.refine((d) => { const ms = parseDuration(d) ?? 0; return ms >= 100 && ms <= 600_000; }, 'must be between 100ms and 10m')
+          .optional()
+          .describe('How long one try of a request waits on a replica that shows no sign of life before it is given up (sent to another replica when it may be sent twice, else answered 504). Default: 4 × the slowest of the replica\'s last 64 answers, between 1s and 10s. Set it for an app whose answers can take longer than that without other traffic or a health check meanwhile.'),
+      })
+      .optional()
+      .describe('How the edge proxies treat the app\'s requests.'),
     port: Port.optional().describe('Port of the replicas the proxies send traffic to, on their hosts\' addresses: a compose app\'s services must publish it ("8080:80"). Host ports are a host\'s to give once: two apps that publish one are never placed on one host.'),
     env: Env.optional().describe('Environment of every service or process of the app; {secret: NAME} values come from the controller\'s encrypted secrets.'),
     health: HealthCheck.optional(),
