@@ -11,6 +11,7 @@ PACKAGES=(
   haproxy nginx wrk                         # proxy engines and load generation
   postgresql                                # the PostgreSQL store
   openssh-server                            # rsync/ssh migrations
+  knot bind9-dnsutils                       # a DNS server for dynamic updates (TSIG); nsupdate and dig
   chromium                                  # dashboard tests (playwright-core drives it)
   rsync curl ca-certificates openssl procps
 )

@@ -160,6 +160,12 @@ export const ERROR_CODES = {
   HAFEN_HAPROXY_TIMEOUT: spec(500, true, 'HAProxy\'s runtime API did not answer in time.'),
   HAFEN_HAPROXY_UNREACHABLE: spec(500, true, 'HAProxy\'s runtime socket cannot be reached.'),
 
+  // DNS updates of customer domains (RFC 2136, signed with TSIG).
+  HAFEN_DNS_UNREACHABLE: spec(503, true, 'The zone\'s DNS server cannot be reached or did not answer in time; the update is tried again.'),
+  HAFEN_DNS_REFUSED: spec(502, false, 'The zone\'s DNS server refused the update: the zone, the TSIG key or the server\'s update ACL does not fit.'),
+  HAFEN_DNS_UPDATE: spec(502, true, 'A DNS update failed for another reason (the message says which), or nsupdate is not installed.'),
+  HAFEN_DNS_BAD_KEY: spec(500, false, 'A TSIG key is not usable: its name, algorithm or secret.'),
+
   // The command line.
   HAFEN_CLI_BAD_OPTION: spec(500, false, 'Options that do not go together, or a value the command cannot use.'),
   HAFEN_CLI_FLEET_UNREADABLE: spec(500, false, 'The fleet file or directory cannot be read (exit status 2).'),

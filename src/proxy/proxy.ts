@@ -319,7 +319,7 @@ export class Proxy {
         replica.inflight++;
         // A request that can go elsewhere may be abandoned while it waits for a stalled replica.
         const retryable = idempotent && replayable;
-        const pending: Pending = { since: Date.now(), retryable, tryTimeoutMs: replica.tryTimeoutMs(route.tryTimeoutMs) };
+        const pending: Pending = { since: Date.now(), retryable, tryTimeoutMs: replica.tryTimeoutMs(route.tryTimeoutMs), ...(route.tryTimeoutMs !== undefined ? { fixed: true } : {}) };
         replica.pending.add(pending);
         try {
           await forward(

@@ -65,7 +65,7 @@ test('try timeout: 4 × the slowest of the last 64 answers, within 1 s and 10 s;
   assert.equal(r.tryTimeoutMs(2500), 2500);
 });
 
-test('hung: a try past its timeout on a replica silent since before it began, for as long as a live one goes without a passing check', () => {
+test('hung: a try past its timeout on a replica silent for as long as a live one goes without a passing check', () => {
   const r = rep('a', 'nue', 'h1');
   r.checkGapMs = 2200;
   r.answered(10_000, 15);
@@ -74,9 +74,12 @@ test('hung: a try past its timeout on a replica silent since before it began, fo
   assert.equal(r.hung(p, 11_600), false, 'past it, but silent only 1.6 s: a check may still pass');
   assert.equal(r.hung(p, 12_200), true, 'silent 2.2 s');
   r.checkPassed(11_000);
-  assert.equal(r.hung(p, 13_000), false, 'a check passed after the try began: slow, not hung');
-  r.answered(11_100, 5);
-  assert.equal(r.hung({ since: 11_000, retryable: false, tryTimeoutMs: 1000 }, 20_000), false, 'it answered another request meanwhile');
+  assert.equal(r.hung(p, 13_000), false, 'a check passed 2 s ago: slow, not hung');
+  assert.equal(r.hung(p, 13_200), true, 'and nothing since, 2.2 s');
+  r.answered(13_300, 5);
+  assert.equal(r.hung({ since: 11_000, retryable: false, tryTimeoutMs: 1000 }, 14_000), false, 'it answered another request a moment ago');
+  // Answers already on their way when it froze arrive after a try sent just before: the silence after them counts.
+  assert.equal(r.hung({ since: 13_250, retryable: false, tryTimeoutMs: 1000 }, 15_600), true);
   // Without HTTP checks (a TCP connect passes on a frozen process) only answers count, and the try timeout alone decides.
   const t = rep('b', 'nue', 'h1');
   t.answered(0, 10);
@@ -85,4 +88,16 @@ test('hung: a try past its timeout on a replica silent since before it began, fo
   assert.equal(t.eject(), true);
   assert.equal(t.eject(), false, 'ejected once');
   assert.equal(t.usable, false);
+});
+
+test('hung, with HTTP checks: a derived timeout counts only up to the check gap; the app\'s own counts whole', () => {
+  const r = rep('a', 'nue', 'h1');
+  r.checkGapMs = 2200;
+  r.answered(0, 10);
+  // Answers slowed by load stretched the derived timeout to 6 s: silence of 2.2 s still shows the hang.
+  assert.equal(r.hung({ since: 100, retryable: false, tryTimeoutMs: 6000 }, 2150), false);
+  assert.equal(r.hung({ since: 100, retryable: false, tryTimeoutMs: 6000 }, 2300), true);
+  // The fleet's 30 s (a single-threaded app whose checks wait behind a long request) is kept.
+  assert.equal(r.hung({ since: 100, retryable: false, tryTimeoutMs: 30_000, fixed: true }, 20_000), false);
+  assert.equal(r.hung({ since: 100, retryable: false, tryTimeoutMs: 30_000, fixed: true }, 30_100), true);
 });

@@ -10,8 +10,9 @@
  * Each try of a request therefore has a timeout of its own, derived from how fast the replica
  * answered lately (`tryFactor` × the slowest of its last 64 answers' header times, within
  * [`tryMinMs`, `tryMaxMs`]; the fleet may set one per app), and is given up after it only when
- * the replica has shown no sign of life since the try began — no answer to any request, no
- * passing HTTP health check — for at least that long and for at least one check period. A
+ * the replica has shown no sign of life — no answer to any request, no passing HTTP health
+ * check — for at least that long and for at least one check period (with
+ * HTTP checks, a derived timeout counts only up to that period: see `hung`). A
  * replica that keeps answering others (or its health checks) is slow, not hung, and its tries
  * wait on (up to the response timeout).
  */
@@ -51,6 +52,8 @@ export interface Pending {
   retryable: boolean;
   /** This try's timeout (ms): given up after it when the replica showed no sign of life meanwhile (ReplicaState.hung). */
   tryTimeoutMs: number;
+  /** The timeout is the app's own (fleet proxy.tryTimeout), kept as it is; a derived one gives way to the health checks' evidence. */
+  fixed?: boolean;
   /** Gives up on the request with `err` (it has received nothing yet); set once the request is under way. */
   abort?: (err: Error) => void;
 }
@@ -114,13 +117,18 @@ export class ReplicaState {
   }
 
   /**
-   * Whether the try `p` waits on a hung replica: past its timeout, and the replica silent since
-   * before it began, for at least its timeout and at least the longest gap between two passing
-   * health checks.
+   * Whether the try `p` waits on a hung replica: past its timeout, and the replica silent now for
+   * at least its timeout and at least the longest gap between two passing health checks. (Not
+   * "silent since the try began": answers already on their way when a replica froze arrive after
+   * tries sent just before, which would then wait for the response timeout.) With HTTP checks,
+   * silence that long already shows a hang, so a derived
+   * timeout counts only up to that gap (answers slowed by load would otherwise stretch it past
+   * what a client waits); the app's own timeout counts whole (its checks may wait behind its
+   * requests: a single-threaded app).
    */
   hung(p: Pending, now: number): boolean {
-    const waited = now - p.since;
-    return waited >= p.tryTimeoutMs && this.lastAlive < p.since && now - this.lastAlive >= Math.max(p.tryTimeoutMs, this.checkGapMs);
+    const wait = p.fixed || this.checkGapMs === 0 ? p.tryTimeoutMs : Math.min(p.tryTimeoutMs, this.checkGapMs);
+    return now - p.since >= wait && now - this.lastAlive >= Math.max(wait, this.checkGapMs);
   }
 
   /** Takes it out at once (it hung); true when it was in use until now. */
