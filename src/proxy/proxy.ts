@@ -330,7 +330,7 @@ export class Proxy {
               replica.pending.delete(pending);
               const now = Date.now();
               replica.answered(now, now - pending.since);
-              if (statusCode >= 500) this.event(replica, replica.passiveFailure(Date.now()));
+              if (statusCode >= 500) this.event(replica, replica.passiveFailure(now));
               else replica.passiveSuccess();
               entry.status = statusCode;
             },

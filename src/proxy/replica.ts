@@ -131,10 +131,11 @@ export class ReplicaState {
     return now - p.since >= wait && now - this.lastAlive >= Math.max(wait, this.checkGapMs);
   }
 
-  /** Takes it out at once (it hung); true when it was in use until now. */
+  /** Takes it out at once (failed requests, a stall, a hang); true when it was in use until now. */
   eject(): boolean {
     if (this.ejected) return false;
     this.ejected = true;
+    // Coming back takes `rise` fresh successes.
     this.oks = 0;
     return true;
   }
@@ -174,13 +175,7 @@ export class ReplicaState {
   passiveFailure(now: number): HealthEvent {
     this.passive = this.passive.filter((t) => now - t < this.opts.ejectWindowMs);
     this.passive.push(now);
-    if (!this.ejected && this.passive.length >= this.opts.ejectAfter) {
-      this.ejected = true;
-      // Coming back takes `rise` fresh successes.
-      this.oks = 0;
-      return 'ejected';
-    }
-    return undefined;
+    return this.passive.length >= this.opts.ejectAfter && this.eject() ? 'ejected' : undefined;
   }
 
   passiveSuccess(): void {
@@ -195,8 +190,7 @@ export class ReplicaState {
     if (this.opts.stallMs <= 0 || this.ejected || now - this.lastAnswer < this.opts.stallMs) return { event: undefined, stalled: [] };
     const stalled = [...this.pending].filter((p) => now - p.since >= this.opts.stallMs);
     if (stalled.length < this.opts.ejectAfter) return { event: undefined, stalled: [] };
-    this.ejected = true;
-    this.oks = 0;
+    this.eject();
     return { event: 'ejected', stalled };
   }
 }

@@ -7,8 +7,8 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { join } from 'node:path';
+import { freeListen } from '../../src/proxy/haproxy/engine.js';
 import { until } from './wait.js';
 
 export const KNOTD = '/usr/sbin/knotd';
@@ -29,19 +29,10 @@ export interface Knot {
   stop(): Promise<void>;
 }
 
-async function freePortOn(host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer().once('error', reject).listen(0, host, () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 export async function startKnot(dir: string, address: string, zone = 'hafen-test.example'): Promise<Knot> {
   mkdirSync(join(dir, 'zones'), { recursive: true });
   mkdirSync(join(dir, 'db'), { recursive: true });
-  const port = await freePortOn(address);
+  const port = Number((await freeListen({ host: address, port: 0 })).split(':').pop());
   const key = { name: 'hafen-test', algorithm: 'hmac-sha256' as const, secret: randomBytes(32).toString('base64') };
   writeFileSync(
     join(dir, `zones/${zone}.zone`),

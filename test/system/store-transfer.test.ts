@@ -22,13 +22,15 @@ import { freshDatabase, postgresMissing } from '../helpers/postgres.js';
 import { need } from '../helpers/system.js';
 
 const at = '2026-11-27T10:00:00.000Z';
+/** Join tokens valid an hour past `at`, the time they are redeemed at. */
+const expiresAt = new Date(Date.parse(at) + 3_600_000).toISOString();
 
 /** Adds a row to every table the fleet's apply left empty. */
 async function fillTheRest(store: SqliteStore): Promise<void> {
-  await store.createJoinToken({ hash: 'jt1', host: 'nue-app-01', expiresAt: '2099-01-01T00:00:00.000Z' });
+  await store.createJoinToken({ hash: 'jt1', host: 'nue-app-01', expiresAt });
   await store.redeemJoinToken('jt1', at, 'cred-1');
   // Joined again: the first credential is kept as replaced (its agent is told).
-  await store.createJoinToken({ hash: 'jt2', host: 'nue-app-01', expiresAt: '2099-01-01T00:00:00.000Z' });
+  await store.createJoinToken({ hash: 'jt2', host: 'nue-app-01', expiresAt });
   await store.redeemJoinToken('jt2', at, 'cred-2');
   await store.putUser({ name: 'mara', role: 'operator', passwordHash: 'scrypt$x', createdAt: at, updatedAt: at });
   await store.putHostStatuses([{ host: 'nue-app-01', status: { units: [{ name: 'shop-r1', app: 'shop', state: 'running', hash: 'h1', restarts: 0 }] }, reportedAt: at }]);

@@ -177,8 +177,7 @@ export class HaproxyEngine {
       await this.reload(next);
       return 'reload';
     }
-    this.tries.keepOnly(next.backends);
-    const tryText = this.tries.mapText(next.backends);
+    const tryText = this.tryTextFor(next);
     const steps: RuntimeStep[] = [...plan.steps, ...mapSteps(join(this.o.dir, TRY_MAP), this.tryText, tryText).map((command) => ({ command }))];
     if (steps.length === 0) return 'none';
     await writeFiles(this.o.dir, next, tryText);
@@ -219,8 +218,7 @@ export class HaproxyEngine {
     const before = (await this.info()).Pid;
     // The servers' states (health, weights) go to the new worker through the state file.
     writeFileSync(join(this.o.dir, 'server-state'), await runtimeCommand(this.socket, 'show servers state'));
-    this.tries.keepOnly(next.backends);
-    const tryText = this.tries.mapText(next.backends);
+    const tryText = this.tryTextFor(next);
     await writeFiles(this.o.dir, next, tryText);
     // A config HAProxy would refuse is never handed to it: the old files come back, the old worker serves on.
     const check = await checkConfig(this.o.binary ?? 'haproxy', join(this.o.dir, 'haproxy.cfg'));
@@ -241,6 +239,12 @@ export class HaproxyEngine {
     this.current = next;
     this.tryText = tryText;
     this.reloads++;
+  }
+
+  /** try.map for the backends of `next` (those gone are forgotten). */
+  private tryTextFor(next: HaproxyConfig): string {
+    this.tries.keepOnly(next.backends);
+    return this.tries.mapText(next.backends);
   }
 
   /**
